@@ -1,0 +1,59 @@
+"""The application factory."""
+
+import os
+
+from flask import Flask
+
+from handover import config as configuration
+from handover.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def create_app(config=None):
+    """Build a Handover app.
+
+    ``config`` overrides everything else (tests pass their database and secret here). The
+    instance folder comes from ``HANDOVER_INSTANCE_PATH`` or Flask's default beside the package.
+    """
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "HANDOVER_INSTANCE_PATH"
+    )
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+        instance_relative_config=True,
+    )
+    configuration.load(app, config)
+    if not app.config.get("ALLOW_MISSING_SECRET"):
+        configuration.require_secret_key(app)
+
+    import handover.database  # noqa: F401  (registers the SQLite connection settings)
+    from handover import models  # noqa: F401  (every table must be known to migrations)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    _init_limiter(app)
+
+    from handover import i18n, security_headers, sessions, ui
+
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    sessions.init_app(app)
+    security_headers.init_app(app)
+    i18n.init_app(app)
+    ui.init_app(app)
+
+    from handover import plugin_manager, web
+
+    plugin_manager.init_app(app)
+    web.register_blueprints(app)
+    return app
+
+
+def _init_limiter(app):
+    """Counts live in Redis when configured, so that every gunicorn worker sees the same counts."""
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter.init_app(app)

@@ -1,0 +1,3 @@
+"""`handover plugins ...` (filled by the form-plugins work)."""
+
+COMMANDS = ()

@@ -1,0 +1,56 @@
+"""`handover init`: create the instance folder, its secret key and key file, then migrate."""
+
+import os
+import secrets
+
+import click
+from flask.cli import with_appcontext
+
+from handover import keys
+
+CONFIG_TEMPLATE = """# Handover instance configuration, written by `handover init`.
+# Keep this file secret: the key signs sessions and CSRF tokens for every worker.
+SECRET_KEY = {secret!r}
+"""
+
+
+@click.command("init")
+@click.option("--instance-path", envvar="HANDOVER_INSTANCE_PATH", default=None,
+              help="Instance folder (default: the instance/ folder beside the package).")
+def init_command(instance_path):
+    """Create the instance folder with a secret key and key file, and migrate the database."""
+    from handover import create_app
+
+    app = create_app({"ALLOW_MISSING_SECRET": True, "INSTANCE_PATH": instance_path})
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    os.makedirs(app.config["PLUGINS_DIR"], exist_ok=True)
+    config_path = os.path.join(app.instance_path, "config.py")
+    key_path = app.config["KEYS_FILE"]
+    existing = [path for path in (config_path, key_path) if os.path.exists(path)]
+    if existing:
+        raise click.ClickException(
+            "Already initialised; keys are never overwritten: " + ", ".join(existing)
+        )
+    descriptor = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(CONFIG_TEMPLATE.format(secret=secrets.token_urlsafe(48)))
+    keys.create_key_file(key_path)
+    click.echo(f"Created {config_path} and {key_path} (mode 0600).")
+    app = create_app({"INSTANCE_PATH": app.instance_path})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    click.echo("Database migrated. Back up the key file separately from the database.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Seed demo units and users (for trying the system only)."""
+    from handover.demo import seed
+
+    seed(click.echo)
+
+
+COMMANDS = (init_command, demo_command)

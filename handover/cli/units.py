@@ -1,0 +1,3 @@
+"""`handover units ...` (filled by the accounts work)."""
+
+COMMANDS = ()

@@ -1,0 +1,3 @@
+"""`handover users ...` (filled by the accounts work)."""
+
+COMMANDS = ()

@@ -1,0 +1,104 @@
+"""Configuration: defaults, then the instance's ``config.py``, then ``HANDOVER_*`` variables.
+
+There is deliberately no default secret key: a server that started with a guessable key would
+sign sessions and CSRF tokens anyone could forge. ``handover init`` writes one into the instance.
+"""
+
+import os
+from datetime import timedelta
+
+DEFAULTS = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "handover_session",
+    "PREFERRED_URL_SCHEME": "https",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "BABEL_DEFAULT_LOCALE": "fi",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Helsinki",
+    "LANGUAGES": ["fi", "sv", "en"],
+    "IDLE_TIMEOUT": timedelta(minutes=30),
+    "ABSOLUTE_TIMEOUT": timedelta(hours=12),
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute",
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per minute",
+    "REDIS_URL": None,
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_STARTTLS": False,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "MAIL_FROM": "handover@localhost",
+    "BASE_URL": "http://127.0.0.1:5000",
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+    "HTTPS": False,
+}
+
+#: Environment variables read on top of the instance config, with the config key each sets.
+ENVIRONMENT = {
+    "HANDOVER_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "HANDOVER_REDIS_URL": "REDIS_URL",
+    "HANDOVER_SECRET_KEY": "SECRET_KEY",
+    "HANDOVER_SMTP_HOST": "SMTP_HOST",
+    "HANDOVER_SMTP_PORT": "SMTP_PORT",
+    "HANDOVER_SMTP_USERNAME": "SMTP_USERNAME",
+    "HANDOVER_SMTP_PASSWORD": "SMTP_PASSWORD",
+    "HANDOVER_MAIL_FROM": "MAIL_FROM",
+    "HANDOVER_BASE_URL": "BASE_URL",
+    "HANDOVER_HTTPS": "HTTPS",
+    "HANDOVER_KEYS": "KEYS_JSON",
+}
+
+INTEGER_KEYS = {"SMTP_PORT"}
+BOOLEAN_KEYS = {"HTTPS"}
+
+
+class ConfigurationError(RuntimeError):
+    """Start-up cannot go on; the message tells the operator what to run."""
+
+
+def load(app, overrides=None):
+    """Fill ``app.config`` in the documented order and check what start-up needs."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for variable, key in ENVIRONMENT.items():
+        if variable in os.environ:
+            app.config[key] = _coerce(key, os.environ[variable])
+    if overrides:
+        app.config.update(overrides)
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI",
+        "sqlite:///" + os.path.join(app.instance_path, "handover.sqlite3"),
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config.setdefault("PLUGINS_DIR", os.path.join(app.instance_path, "plugins"))
+    app.config.setdefault("KEYS_FILE", os.path.join(app.instance_path, "keys.json"))
+    if app.config["HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def require_secret_key(app):
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigurationError(
+            "No secret key is configured. Run `handover init` to create the instance "
+            f"folder ({app.instance_path}) with a secret key and key file, "
+            "or set HANDOVER_SECRET_KEY."
+        )
+
+
+def normalise_database_url(url):
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _coerce(key, value):
+    if key in INTEGER_KEYS:
+        return int(value)
+    if key in BOOLEAN_KEYS:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return value

@@ -1,0 +1,72 @@
+"""Template helpers shared by every page: navigation, labels of unit kinds and roles, errors."""
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+UNIT_KIND_LABELS = {
+    "child_welfare_institution": _l("Child-welfare institution"),
+    "child_welfare_social_work": _l("Child-welfare social work"),
+    "family_care": _l("Family care"),
+    "psychiatric_ward": _l("Psychiatric ward"),
+    "daycare": _l("Daycare"),
+    "school": _l("School"),
+}
+
+ROLE_LABELS = {
+    "sender": _l("Sender"),
+    "receiver": _l("Receiver"),
+    "lead": _l("Unit lead"),
+}
+
+#: (endpoint, label, who sees it). Endpoints not registered (yet) are skipped.
+NAVIGATION = (
+    ("handovers.inbox", _l("Inbox"), lambda user: bool(user.memberships)),
+    ("handovers.outbox", _l("Outbox"), lambda user: bool(user.memberships)),
+    ("unit_lead.units", _l("My units' members"),
+     lambda user: any(m.role == "lead" for m in user.memberships)),
+    ("admin.units", _l("Units"), lambda user: user.is_admin),
+    ("admin.users", _l("Users"), lambda user: user.is_admin),
+    ("plugins_admin.index", _l("Plugins"), lambda user: user.is_admin),
+    ("admin.statistics", _l("Statistics"), lambda user: user.is_admin),
+    ("audit.index", _l("Audit log"), lambda user: user.is_auditor),
+)
+
+
+def unit_kind_label(kind):
+    """Core kinds have translated labels; a plugin's kind shows its registered label."""
+    if kind in UNIT_KIND_LABELS:
+        return UNIT_KIND_LABELS[kind]
+    extra = current_app.extensions.get("handover_unit_kind_labels", {})
+    return extra.get(kind, kind)
+
+
+def navigation_items():
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for endpoint, label, visible in NAVIGATION:
+        if endpoint in current_app.view_functions and visible(current_user):
+            items.append({"url": url_for(endpoint), "label": label})
+    return items
+
+
+def form_errors(form):
+    """(field id, label, first message) for every field with errors, in form order."""
+    found = []
+    for field in form:
+        if field.errors:
+            message = field.errors[0]
+            if isinstance(message, dict | list):
+                message = str(message)
+            found.append((field.id, field.label.text, message))
+    return found
+
+
+def init_app(app):
+    app.jinja_env.globals.update(
+        navigation_items=navigation_items,
+        unit_kind_label=unit_kind_label,
+        form_errors=form_errors,
+    )
+    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)

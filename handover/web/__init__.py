@@ -1,0 +1,20 @@
+"""One blueprint per user-facing area; this is the only list of them."""
+
+from importlib import import_module
+
+BLUEPRINT_MODULES = (
+    "handover.web.health",
+    "handover.web.pages",
+    "handover.web.auth",
+    "handover.web.account",
+    "handover.web.home",
+    "handover.web.admin",
+    "handover.web.unit_lead",
+    "handover.web.plugins_admin",
+    "handover.web.errors",
+)
+
+
+def register_blueprints(app):
+    for name in BLUEPRINT_MODULES:
+        app.register_blueprint(import_module(name).bp)

@@ -1,0 +1,5 @@
+"""Placeholder blueprint, filled by its area's work."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)

@@ -1,0 +1,37 @@
+"""Public pages every footer links: the accessibility statement and the privacy notice.
+
+Operators edit `templates/pages/*.html` (or override them in the instance's templates)."""
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from handover.extensions import db
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("pages/accessibility.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("pages/privacy.html")
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the interface language; saved on the account so it follows the user."""
+    from flask import current_app
+
+    language = request.form.get("language", "")
+    if language in current_app.config["LANGUAGES"]:
+        session["language"] = language
+        if current_user.is_authenticated:
+            current_user.language = language
+            db.session.commit()
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("home.index")
+    return redirect(target)

@@ -1,0 +1,84 @@
+"""Shared fixtures: a fresh app per test on SQLite and, when HANDOVER_TEST_DATABASE_URL points
+at a PostgreSQL server, on PostgreSQL as well (every app-using test runs on both)."""
+
+import os
+import secrets
+
+import pytest
+from sqlalchemy import text
+
+from handover import create_app, keys
+from handover.extensions import db
+
+POSTGRES_URL = os.environ.get("HANDOVER_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+_postgres_schema_ready = False
+
+
+@pytest.fixture(params=BACKENDS)
+def database_backend(request):
+    """Which database this test runs on."""
+    return request.param
+
+
+@pytest.fixture
+def instance_path(tmp_path):
+    """An instance folder with a key file, as `handover init` would leave it."""
+    path = tmp_path / "instance"
+    path.mkdir()
+    keys.create_key_file(str(path / "keys.json"))
+    (path / "plugins").mkdir()
+    return path
+
+
+@pytest.fixture
+def app_config(instance_path, database_backend):
+    """The configuration tests start from; a test may change it before asking for `app`."""
+    if database_backend == "sqlite":
+        url = f"sqlite:///{instance_path / 'handover.sqlite3'}"
+    else:
+        url = POSTGRES_URL
+    return {
+        "TESTING": True,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "INSTANCE_PATH": str(instance_path),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "BASE_URL": "http://localhost",
+    }
+
+
+@pytest.fixture
+def app(app_config, database_backend):
+    """A fresh app with an empty database."""
+    global _postgres_schema_ready
+    application = create_app(app_config)
+    with application.app_context():
+        if database_backend == "postgresql":
+            if not _postgres_schema_ready:
+                db.drop_all()
+                db.create_all()
+                _postgres_schema_ready = True
+            _truncate_all()
+        else:
+            db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _truncate_all():
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,33 @@
+"""The app factory and configuration order."""
+
+import pytest
+
+from handover import create_app
+from handover.config import ConfigurationError
+
+
+def test_missing_secret_key_stops_start_up_and_names_the_command(tmp_path, monkeypatch):
+    monkeypatch.delenv("HANDOVER_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="handover init"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_environment_overrides_instance_config(tmp_path, monkeypatch):
+    (tmp_path / "config.py").write_text("SECRET_KEY = 'from-file'\nSMTP_PORT = 2525\n")
+    monkeypatch.setenv("HANDOVER_SMTP_PORT", "1025")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SECRET_KEY"] == "from-file"
+    assert app.config["SMTP_PORT"] == 1025
+
+
+def test_postgres_url_uses_psycopg3(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", "postgresql://u@127.0.0.1/x")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 32})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_healthz_reports_database_without_versions(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert "Server" not in response.headers or "Werkzeug" not in response.headers.get("Server", "")
