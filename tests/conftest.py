@@ -45,6 +45,9 @@ def app_config(instance_path, database_backend):
         "INSTANCE_PATH": str(instance_path),
         "SQLALCHEMY_DATABASE_URI": url,
         "BASE_URL": "http://localhost",
+        # Tests post forms directly; tests/test_csrf.py switches CSRF back on to prove it.
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": True,
     }
 
 

@@ -1,0 +1,61 @@
+"""Helpers for tests: make units and users straight in the database, and log in through the
+real two-step login (password, then TOTP) like a browser would."""
+
+import time
+
+import pyotp
+
+from handover.extensions import db
+from handover.models import Membership, Unit, User
+from handover.security.passwords import hash_password
+
+PASSWORD = "correct horse battery staple"
+
+
+def create_unit(name, kind="child_welfare_institution", **fields):
+    unit = Unit(name=name, kind=kind, **fields)
+    db.session.add(unit)
+    db.session.commit()
+    return unit
+
+
+def create_user(email, *, name=None, password=PASSWORD, admin=False, auditor=False,
+                memberships=(), enrolled=True, must_change_password=False):
+    """A user with TOTP enrolled (unless ``enrolled=False``); ``memberships`` is (unit, role)."""
+    user = User(
+        email=email,
+        name=name or email.split("@")[0].title(),
+        password_hash=hash_password(password),
+        is_admin=admin,
+        is_auditor=auditor,
+        totp_secret=pyotp.random_base32() if enrolled else None,
+        must_change_password=must_change_password,
+    )
+    db.session.add(user)
+    db.session.flush()
+    for unit, role in memberships:
+        db.session.add(Membership(user_id=user.id, unit_id=unit.id, role=role))
+    db.session.commit()
+    return user
+
+
+def totp_code(user):
+    """A code the server will still accept for ``user``: TOTP codes are single-use, so when a
+    test logs the same user in twice within one 30-second step we step forward."""
+    db.session.refresh(user)
+    step = int(time.time()) // 30
+    usable = max(step - 1, user.totp_last_step + 1)
+    if usable > step + 1:
+        user.totp_last_step = step - 2
+        db.session.commit()
+        usable = step - 1
+    return pyotp.TOTP(user.totp_secret).at(usable * 30)
+
+
+def login(client, user, password=PASSWORD):
+    """Log ``user`` in through /login and /login/totp; returns the last response."""
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    response = client.post("/login/totp", data={"code": totp_code(user)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
