@@ -1,6 +1,6 @@
 """The interface language: Finnish by default, Swedish and English complete."""
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
@@ -14,6 +14,8 @@ def select_locale():
     English must not switch a Finnish user's forms.
     """
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands: no browser, no user
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user_language = getattr(current_user, "language", None) if current_user else None
     for candidate in (user_language, session.get("language")):
         if candidate in languages:
