@@ -5,10 +5,13 @@ Nothing else reads or writes the key file. The file is JSON, mode 0600:
     {"active_kek": "k-2026...", "keks": {"k-2026...": "<base64 32 bytes>"},
      "identity_hash_key": "<base64 32 bytes>"}
 
-``HANDOVER_KEYS`` may carry the same JSON instead of a file (for secret stores).
+``HANDOVER_KEYS`` may carry the same JSON instead of a file (for secret stores). The keyring is
+read afresh on every use, so that a rotation by `handover keys rotate` reaches every running
+worker without a restart; the file is a few hundred bytes.
 """
 
 import base64
+import binascii
 import json
 import os
 import secrets
@@ -18,9 +21,20 @@ from flask import current_app
 
 from handover.config import ConfigurationError
 
+KEY_BYTES = 32
+
 
 class KeyFileExists(RuntimeError):
     """`handover init` refuses to overwrite keys: data encrypted with them would be lost."""
+
+
+class KeysFromEnvironment(RuntimeError):
+    """The keyring comes from ``HANDOVER_KEYS``: Handover cannot write the operator's secret
+    store, so adding or removing KEKs has to happen there."""
+
+
+class KekInUse(RuntimeError):
+    """A KEK cannot be removed while it is active or still wraps a data key."""
 
 
 def new_kek_id():
@@ -28,7 +42,7 @@ def new_kek_id():
 
 
 def new_key_material():
-    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+    return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
 
 
 def create_key_file(path):
@@ -49,21 +63,34 @@ def write_key_file(path, keyring, exclusive=False):
         raise KeyFileExists(path)
     temporary = f"{path}.tmp-{secrets.token_hex(4)}"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(keyring, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    if exclusive and os.path.exists(path):
-        os.unlink(temporary)
-        raise KeyFileExists(path)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(keyring, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if exclusive and os.path.exists(path):
+            raise KeyFileExists(path)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    _sync_directory(os.path.dirname(os.path.abspath(path)))
+
+
+def keys_from_environment(app=None):
+    """True when the keyring comes from ``HANDOVER_KEYS`` rather than the key file."""
+    app = app or current_app
+    return bool(app.config.get("KEYS_JSON"))
 
 
 def load_keyring(app=None):
     """The keyring from ``HANDOVER_KEYS`` or the key file; a clear error when neither exists."""
     app = app or current_app
-    if app.config.get("KEYS_JSON"):
-        keyring = json.loads(app.config["KEYS_JSON"])
+    if keys_from_environment(app):
+        try:
+            keyring = json.loads(app.config["KEYS_JSON"])
+        except ValueError as error:
+            raise ConfigurationError(f"HANDOVER_KEYS is not valid JSON ({error.msg}).") from None
     else:
         path = app.config["KEYS_FILE"]
         if not os.path.exists(path):
@@ -73,8 +100,96 @@ def load_keyring(app=None):
             )
         with open(path) as handle:
             keyring = json.load(handle)
+    _check_keyring(keyring)
     return keyring
+
+
+def active_kek(keyring):
+    """``(kek_id, key bytes)`` of the KEK that wraps new data keys."""
+    kek_id = keyring["active_kek"]
+    return kek_id, decode(keyring["keks"][kek_id])
+
+
+def kek_material(keyring, kek_id):
+    """The key bytes of ``kek_id``, or None when the keyring does not hold it."""
+    material = keyring["keks"].get(kek_id)
+    return decode(material) if material is not None else None
+
+
+def identity_hash_key(keyring):
+    return decode(keyring["identity_hash_key"])
+
+
+def add_kek(app=None):
+    """Add a fresh KEK to the key file and make it active (old KEKs stay until retired)."""
+    app = app or current_app
+    _refuse_environment(app)
+    keyring = load_keyring(app)
+    kek_id = new_kek_id()
+    while kek_id in keyring["keks"]:
+        kek_id = new_kek_id()
+    keyring["keks"][kek_id] = new_key_material()
+    keyring["active_kek"] = kek_id
+    write_key_file(app.config["KEYS_FILE"], keyring)
+    return kek_id
+
+
+def retire_kek(kek_id, app=None):
+    """Remove ``kek_id`` from the key file. The caller proves first that no row uses it."""
+    app = app or current_app
+    _refuse_environment(app)
+    keyring = load_keyring(app)
+    if kek_id not in keyring["keks"]:
+        raise KeyError(kek_id)
+    if keyring["active_kek"] == kek_id:
+        raise KekInUse(f"{kek_id} is the active KEK")
+    del keyring["keks"][kek_id]
+    write_key_file(app.config["KEYS_FILE"], keyring)
 
 
 def decode(material):
     return base64.b64decode(material)
+
+
+def _refuse_environment(app):
+    if keys_from_environment(app):
+        raise KeysFromEnvironment(
+            "The keys come from HANDOVER_KEYS; change them in your secret store: add the new "
+            "KEK there, make it active_kek and restart, then run `handover keys rotate --resume`."
+        )
+
+
+def _check_keyring(keyring):
+    """Fail at start of use with a message the operator can act on, not deep in a decrypt."""
+    try:
+        keks = keyring["keks"]
+        active = keyring["active_kek"]
+        materials = [*keks.values(), keyring["identity_hash_key"]]
+    except (KeyError, TypeError, AttributeError):
+        raise ConfigurationError(
+            "The keyring needs active_kek, keks and identity_hash_key."
+        ) from None
+    if active not in keks:
+        raise ConfigurationError(f"The active KEK {active} is not among the keyring's keks.")
+    for material in materials:
+        try:
+            if len(base64.b64decode(material, validate=True)) != KEY_BYTES:
+                raise ValueError
+        except (binascii.Error, ValueError, TypeError):
+            raise ConfigurationError(
+                "Every key in the keyring must be 32 bytes in base64."
+            ) from None
+
+
+def _sync_directory(path):
+    """Make the rename itself durable: after a crash the new key file must be there."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
