@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "handover.cli.users",
     "handover.cli.units",
     "handover.cli.plugins",
+    "handover.cli.ops",
 )
 
 
