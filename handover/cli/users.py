@@ -1,3 +1,94 @@
-"""`handover users ...` (filled by the accounts work)."""
+"""`handover users create|list|deactivate`: account management from the command line, for the
+first admin of a new instance and for scripted set-ups. Same actions as the admin pages."""
 
-COMMANDS = ()
+import click
+from flask.cli import with_appcontext
+
+from handover import accounts
+
+
+@click.group("users")
+def users_group():
+    """Create, list and deactivate users."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True, help="Login e-mail address (stored in lower case).")
+@click.option("--name", required=True, help="The person's name as shown to colleagues.")
+@click.option("--admin", is_flag=True, help="System administrator (manages units and users).")
+@click.option("--auditor", is_flag=True, help="Reads the audit log.")
+@click.option("--unit", "units", multiple=True, metavar="UNIT_NAME",
+              help="A unit to join; pair each --unit with a --role, in order. Repeatable.")
+@click.option("--role", "roles", multiple=True, metavar="ROLE",
+              help="Role in the matching --unit: sender, receiver or lead. Repeatable.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input (first line). Without it a "
+                   "temporary password is printed and must be changed at first login.")
+@with_appcontext
+def create_command(email, name, admin, auditor, units, roles, password_stdin):
+    """Create a user."""
+    memberships = _memberships(units, roles)
+    password = _read_password() if password_stdin else None
+    try:
+        user, temporary = accounts.create_user(email, name, password=password, admin=admin,
+                                               auditor=auditor, memberships=memberships)
+    except accounts.AccountError as error:
+        raise click.ClickException(error.translated()) from None
+    click.echo(f"Created user {user.email}.")
+    if temporary:
+        click.echo(f"Temporary password (shown once, must be changed at first login): "
+                   f"{temporary}")
+    click.echo("Two-factor authentication is set up at first login.")
+
+
+@users_group.command("list")
+@with_appcontext
+def list_command():
+    """List users: e-mail, name, system roles, state and memberships."""
+    for user in accounts.search_users():
+        flags = [flag for flag, on in (("admin", user.is_admin), ("auditor", user.is_auditor),
+                                       ("inactive", not user.active)) if on]
+        memberships = ", ".join(
+            f"{m.unit.name} ({m.role})" for m in sorted(user.memberships,
+                                                        key=lambda m: (m.unit.name, m.role))
+        )
+        click.echo("\t".join([user.email, user.name, ",".join(flags) or "-", memberships or "-"]))
+
+
+@users_group.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def deactivate_command(email):
+    """Deactivate the user with EMAIL and end their sessions at once."""
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail address {email!r}.")
+    accounts.set_user_active(user, False)
+    click.echo(f"Deactivated {user.email}; their sessions have ended.")
+
+
+def _memberships(unit_names, roles):
+    if len(unit_names) != len(roles):
+        raise click.UsageError("Give each --unit exactly one --role, in the same order.")
+    memberships = []
+    for unit_name, role in zip(unit_names, roles, strict=True):
+        unit = accounts.find_unit(unit_name)
+        if unit is None:
+            raise click.BadParameter(f"no unit named {unit_name!r}", param_hint="--unit")
+        memberships.append((unit, role))
+    return memberships
+
+
+def _read_password():
+    """The first line of standard input, without its line ending: a password may contain
+    spaces, so nothing else is stripped. At a terminal, ask without echoing instead."""
+    stdin = click.get_text_stream("stdin")
+    if stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.BadParameter("no password on standard input", param_hint="--password-stdin")
+    return password
+
+
+COMMANDS = (users_group,)

@@ -1,5 +1,209 @@
-"""Placeholder blueprint, filled by its area's work."""
+"""Administration: units, users, memberships and handover statistics.
 
-from flask import Blueprint
+Admins manage accounts; they never see handover content (statistics are counts only). Anyone
+else gets 404 on every page here, so the pages are not confirmed to exist.
+"""
 
-bp = Blueprint("admin", __name__)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from handover import accounts, permissions
+from handover.extensions import db
+from handover.models import Handover, Membership, Unit, User
+from handover.web.admin_forms import (
+    ActionForm,
+    MembershipForm,
+    ResetPasswordForm,
+    UnitForm,
+    UserForm,
+    apply_error,
+)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "sent": _l("Sent"),
+    "opened": _l("Opened"),
+    "acknowledged": _l("Acknowledged"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+
+@bp.before_request
+@login_required
+def only_admins():
+    permissions.require_admin()
+
+
+# --- units ----------------------------------------------------------------------------------
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def units():
+    form = UnitForm(prefix="unit")
+    if form.validate_on_submit():
+        try:
+            unit = accounts.create_unit(form.name.data, form.kind.data, form.organisation.data,
+                                        form.email.data)
+        except accounts.AccountError as error:
+            apply_error(form, error)
+        else:
+            flash(_("Unit %(name)s created.", name=unit.name), "success")
+            return redirect(url_for(".units"))
+    return render_template("admin/units.html", units=accounts.all_units(), form=form)
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+def unit(unit_id):
+    unit = db.get_or_404(Unit, unit_id)
+    form = UnitForm(prefix="unit", obj=unit)
+    if form.validate_on_submit():
+        try:
+            accounts.update_unit(unit, form.name.data, form.kind.data, form.organisation.data,
+                                 form.email.data)
+        except accounts.AccountError as error:
+            apply_error(form, error)
+        else:
+            flash(_("Unit saved."), "success")
+            return redirect(url_for(".unit", unit_id=unit.id))
+    members = sorted(unit.memberships, key=lambda m: (m.user.name.lower(), m.role))
+    return render_template("admin/unit.html", unit=unit, form=form, members=members,
+                           action_form=ActionForm())
+
+
+@bp.post("/units/<int:unit_id>/active")
+def unit_active(unit_id):
+    unit = db.get_or_404(Unit, unit_id)
+    if ActionForm().validate_on_submit():
+        active = request.form.get("active") == "1"
+        accounts.set_unit_active(unit, active)
+        flash(_("Unit reactivated.") if active else _("Unit deactivated."), "success")
+    return redirect(url_for(".unit", unit_id=unit.id))
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+def users():
+    query = request.args.get("q", "")[:200]
+    return render_template("admin/users.html", users=accounts.search_users(query), query=query)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user, temporary = accounts.create_user(form.email.data, form.name.data,
+                                                   admin=form.admin.data,
+                                                   auditor=form.auditor.data)
+        except accounts.AccountError as error:
+            apply_error(form, error)
+        else:
+            # Rendered into this response only, never stored: the password is shown once.
+            return render_template("admin/temporary_password.html", user=user,
+                                   password=temporary, created=True)
+    return render_template("admin/new_user.html", form=form)
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id):
+    user = db.get_or_404(User, user_id)
+    return render_template("admin/user.html", **_user_page(user))
+
+
+@bp.post("/users/<int:user_id>/memberships")
+def add_membership(user_id):
+    user = db.get_or_404(User, user_id)
+    form = _membership_form()
+    if form.validate_on_submit():
+        try:
+            accounts.add_membership(user, db.session.get(Unit, form.unit.data), form.role.data)
+        except accounts.AccountError as error:
+            apply_error(form, error)
+        else:
+            flash(_("Membership added."), "success")
+            return redirect(url_for(".user", user_id=user.id))
+    return render_template("admin/user.html", **_user_page(user, membership_form=form)), 400
+
+
+@bp.post("/users/<int:user_id>/memberships/<int:membership_id>/remove")
+def remove_membership(user_id, membership_id):
+    membership = db.get_or_404(Membership, membership_id)
+    if membership.user_id != user_id:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        accounts.remove_membership(membership)
+        flash(_("Membership removed."), "success")
+    return redirect(url_for(".user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/active")
+def user_active(user_id):
+    user = db.get_or_404(User, user_id)
+    if ActionForm().validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            accounts.set_user_active(user, active, actor=current_user)
+        except accounts.AccountError as error:
+            flash(error.translated(), "error")
+        else:
+            flash(_("User reactivated.") if active else
+                  _("User deactivated; their sessions have ended."), "success")
+    return redirect(url_for(".user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+def reset_password(user_id):
+    user = db.get_or_404(User, user_id)
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        return redirect(url_for(".user", user_id=user.id))
+    temporary = accounts.reset_password(user, reset_two_factor=form.reset_two_factor.data)
+    return render_template("admin/temporary_password.html", user=user, password=temporary,
+                           created=False, two_factor_reset=form.reset_two_factor.data)
+
+
+def _membership_form():
+    form = MembershipForm()
+    form.unit.choices = [(unit.id, unit.name) for unit in accounts.all_units() if unit.is_active]
+    return form
+
+
+def _user_page(user, membership_form=None):
+    memberships = sorted(user.memberships, key=lambda m: (m.unit.name.lower(), m.role))
+    return {
+        "user": user,
+        "memberships": memberships,
+        "membership_form": membership_form or _membership_form(),
+        "reset_form": ResetPasswordForm(),
+        "action_form": ActionForm(),
+    }
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+@bp.get("/statistics")
+def statistics():
+    """How many handovers there are per form and state: numbers only, never content."""
+    rows = db.session.execute(
+        select(Handover.form_key, Handover.status, func.count(Handover.id))
+        .group_by(Handover.form_key, Handover.status)
+        .order_by(Handover.form_key, Handover.status)
+    ).all()
+    statuses = sorted({status for _form, status, _count in rows})
+    table = {}
+    for form_key, status, count in rows:
+        table.setdefault(form_key, {})[status] = count
+    return render_template(
+        "admin/statistics.html", table=table, statuses=statuses, status_labels=STATUS_LABELS,
+        total=sum(count for _form, _status, count in rows),
+        unit_count=db.session.scalar(select(func.count(Unit.id))),
+        user_count=db.session.scalar(select(func.count(User.id)).where(User.active)),
+    )

@@ -1,5 +1,73 @@
-"""Placeholder blueprint, filled by its area's work."""
+"""A unit lead manages the members of the units they lead, without an administrator.
 
-from flask import Blueprint
+A lead adds people who already have an active account (accounts are an admin's job) and removes
+members; they cannot touch other units (404) nor give system roles such as admin.
+"""
 
-bp = Blueprint("unit_lead", __name__)
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from handover import accounts, permissions
+from handover.web.admin_forms import ActionForm, LeadMemberForm, apply_error
+
+bp = Blueprint("unit_lead", __name__, url_prefix="/lead")
+
+
+@bp.before_request
+@login_required
+def only_leads():
+    """Nobody but a lead of some unit learns that these pages exist."""
+    if not permissions.led_units(current_user):
+        abort(404)
+
+
+@bp.get("/units")
+def units():
+    return render_template("unit_lead/units.html", units=permissions.led_units(current_user))
+
+
+@bp.get("/units/<int:unit_id>")
+def unit(unit_id):
+    unit = permissions.require_led_unit(unit_id)
+    return render_template("unit_lead/unit.html", **_unit_page(unit))
+
+
+@bp.post("/units/<int:unit_id>/members")
+def add_member(unit_id):
+    unit = permissions.require_led_unit(unit_id)
+    form = LeadMemberForm()
+    if form.validate_on_submit():
+        user = accounts.find_user(form.email.data)
+        try:
+            if user is None or not user.active:
+                raise accounts.AccountError(
+                    accounts.N_("No active user has this e-mail address. Ask an administrator "
+                                "to create the account."), field="email")
+            accounts.add_membership(user, unit, form.role.data, actor=current_user,
+                                    by="unit_lead")
+        except accounts.AccountError as error:
+            apply_error(form, error)
+        else:
+            flash(_("%(name)s added.", name=user.name), "success")
+            return redirect(url_for(".unit", unit_id=unit.id))
+    return render_template("unit_lead/unit.html", **_unit_page(unit, form)), 400
+
+
+@bp.post("/units/<int:unit_id>/members/<int:membership_id>/remove")
+def remove_member(unit_id, membership_id):
+    unit = permissions.require_led_unit(unit_id)
+    membership = permissions.require_membership_in(unit, membership_id)
+    if ActionForm().validate_on_submit():
+        if membership.user_id == current_user.id and membership.role == "lead":
+            flash(_("You cannot remove your own lead role. Ask an administrator."), "error")
+        else:
+            accounts.remove_membership(membership, actor=current_user, by="unit_lead")
+            flash(_("Member removed."), "success")
+    return redirect(url_for(".unit", unit_id=unit.id))
+
+
+def _unit_page(unit, form=None):
+    members = sorted(unit.memberships, key=lambda m: (m.user.name.lower(), m.role))
+    return {"unit": unit, "members": members, "form": form or LeadMemberForm(),
+            "action_form": ActionForm()}

@@ -1,0 +1,75 @@
+"""Forms of the account-management pages (admin and unit lead). The rules themselves live in
+`handover.accounts`; these forms only shape and label the input."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from handover import accounts, ui
+from handover.models.accounts import MEMBERSHIP_ROLES
+
+
+def role_choices():
+    return [(role, ui.ROLE_LABELS.get(role, role)) for role in MEMBERSHIP_ROLES]
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: carries only the CSRF token."""
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    organisation = StringField(
+        _l("Organisation"), validators=[Optional(), Length(max=200)],
+        description=_l("For example the wellbeing services county or the municipality."),
+    )
+    email = StringField(
+        _l("Unit e-mail address"), validators=[Optional(), Length(max=254)],
+        description=_l("A shared address for notifications. Optional."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(kind, ui.unit_kind_label(kind)) for kind in accounts.unit_kinds()]
+
+
+class UserForm(FlaskForm):
+    email = StringField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    admin = BooleanField(
+        _l("Administrator"),
+        description=_l("Manages units, users and plugins. Cannot read handovers."),
+    )
+    auditor = BooleanField(_l("Auditor"), description=_l("Reads the audit log."))
+
+
+class MembershipForm(FlaskForm):
+    unit = SelectField(_l("Unit"), coerce=int, validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
+
+
+class LeadMemberForm(FlaskForm):
+    email = StringField(
+        _l("E-mail address"), validators=[DataRequired(), Length(max=254)],
+        description=_l("The person must already have an active account."),
+    )
+    role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
+
+
+class ResetPasswordForm(FlaskForm):
+    reset_two_factor = BooleanField(
+        _l("Also reset two-factor authentication"),
+        description=_l("Only when the person has lost their authenticator. They will enrol "
+                       "again at their next login."),
+    )
+
+
+def apply_error(form, error):
+    """Show an `accounts.AccountError` on the field it concerns (or the first field), so the
+    error summary links to it."""
+    field = getattr(form, error.field or "", None)
+    if field is None:
+        field = next(f for f in form if f.name != "csrf_token")
+    field.errors = [*field.errors, error.translated()]

@@ -1,0 +1,160 @@
+"""`handover users ...` and `handover units ...`: an operator sets up an instance from the shell.
+Every bad input ends in one `Error:` line and a non-zero exit, never a traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handover.cli import cli
+from handover.extensions import db
+from handover.models import AuditEvent, Unit, User
+from handover.security.passwords import verify_password
+from tests.support import create_unit
+
+GOOD_PASSWORD = "kolme vihreää omenaa pöydällä"
+HANDOVER = Path(sys.executable).with_name("handover")
+
+
+def invoke(runner, *args, input=None):
+    return runner.invoke(cli, args=list(args), input=input)
+
+
+def assert_one_line_error(result):
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(error_lines) == 1, result.output
+
+
+def test_operator_creates_unit_and_lists_it(app, runner):
+    result = invoke(runner, "units", "create", "--name", "Päiväkoti Satakieli", "--kind",
+                    "daycare", "--organisation", "Kivikylän kaupunki")
+    assert result.exit_code == 0, result.output
+    result = invoke(runner, "units", "list")
+    assert result.exit_code == 0
+    assert "Päiväkoti Satakieli\tdaycare\tKivikylän kaupunki\tactive\t0 members" in result.output
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="admin.unit_created").count() == 1
+
+
+@pytest.mark.parametrize("args, complaint", [
+    (["--name", "Koulu Kivikko", "--kind", "prison"], "unknown kind"),
+    (["--name", "Existing", "--kind", "school"], "already exists"),
+    (["--name", "   ", "--kind", "school"], "name"),
+    (["--kind", "school"], "--name"),
+])
+def test_bad_unit_input_is_one_line_error(app, runner, args, complaint):
+    with app.app_context():
+        create_unit("Existing", "school")
+    result = invoke(runner, "units", "create", *args)
+    assert_one_line_error(result)
+    assert complaint in result.output
+    with app.app_context():
+        assert db.session.query(Unit).count() == 1
+
+
+def test_operator_creates_user_with_memberships_and_password_from_stdin(app, runner):
+    with app.app_context():
+        create_unit("Majakka", "child_welfare_institution")
+        create_unit("Osasto 3", "psychiatric_ward")
+    result = invoke(runner, "users", "create", "--email", " Kaisa.Koskinen@Example.FI ",
+                    "--name", "Kaisa Koskinen", "--unit", "Majakka", "--role", "sender",
+                    "--unit", "Osasto 3", "--role", "receiver", "--password-stdin",
+                    input=GOOD_PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert GOOD_PASSWORD not in result.output
+    with app.app_context():
+        user = db.session.query(User).one()
+        assert user.email == "kaisa.koskinen@example.fi"
+        assert verify_password(user.password_hash, GOOD_PASSWORD)
+        assert not user.must_change_password and not user.is_admin
+        assert sorted((m.unit.name, m.role) for m in user.memberships) == [
+            ("Majakka", "sender"), ("Osasto 3", "receiver")]
+    listed = invoke(runner, "users", "list").output
+    assert "kaisa.koskinen@example.fi\tKaisa Koskinen\t-\tMajakka (sender), Osasto 3 (receiver)" \
+        in listed
+
+
+def test_first_admin_without_password_gets_temporary_one(app, runner):
+    result = invoke(runner, "users", "create", "--email", "admin@example.fi", "--name",
+                    "Ylläpitäjä", "--admin", "--auditor")
+    assert result.exit_code == 0, result.output
+    temporary = result.output.split("first login): ")[1].split()[0]
+    with app.app_context():
+        user = db.session.query(User).one()
+        assert user.is_admin and user.is_auditor and user.must_change_password
+        assert verify_password(user.password_hash, temporary)
+    assert "admin,auditor" in invoke(runner, "users", "list").output
+
+
+@pytest.mark.parametrize("args, stdin, complaint", [
+    (["--email", "taken@example.fi"], GOOD_PASSWORD, "already exists"),
+    (["--email", "TAKEN@example.fi"], GOOD_PASSWORD, "already exists"),
+    (["--email", "not-an-address"], GOOD_PASSWORD, "e-mail"),
+    (["--email", "new@example.fi"], "short", "12"),
+    (["--email", "new@example.fi"], "", "no password"),
+    (["--email", "new@example.fi", "--unit", "Nowhere", "--role", "sender"], GOOD_PASSWORD,
+     "no unit named"),
+    (["--email", "new@example.fi", "--unit", "Majakka"], GOOD_PASSWORD, "--role"),
+    (["--email", "new@example.fi", "--unit", "Majakka", "--role", "boss"], GOOD_PASSWORD,
+     "boss"),
+])
+def test_bad_user_input_is_one_line_error(app, runner, args, stdin, complaint):
+    with app.app_context():
+        create_unit("Majakka")
+    invoke(runner, "users", "create", "--email", "taken@example.fi", "--name", "Taken",
+           "--password-stdin", input=GOOD_PASSWORD + "\n")
+    result = invoke(runner, "users", "create", "--name", "Uusi Käyttäjä", *args,
+                    "--password-stdin", input=stdin + "\n")
+    assert_one_line_error(result)
+    assert complaint in result.output
+    with app.app_context():
+        assert db.session.query(User).count() == 1
+
+
+def test_deactivate_ends_the_users_sessions(app, runner):
+    invoke(runner, "users", "create", "--email", "leaver@example.fi", "--name", "Leaver",
+           "--password-stdin", input=GOOD_PASSWORD + "\n")
+    result = invoke(runner, "users", "deactivate", "Leaver@Example.fi")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.query(User).one().active is False
+    assert "inactive" in invoke(runner, "users", "list").output
+
+
+def test_deactivating_unknown_user_is_one_line_error(app, runner):
+    result = invoke(runner, "users", "deactivate", "nobody@example.fi")
+    assert_one_line_error(result)
+    assert "nobody@example.fi" in result.output
+
+
+def test_real_console_script_on_a_fresh_instance(tmp_path):
+    """The installed `handover` command, as an operator runs it after `handover init`."""
+    environment = {**os.environ, "HANDOVER_INSTANCE_PATH": str(tmp_path / "instance")}
+    for variable in ("HANDOVER_DATABASE_URL", "HANDOVER_SECRET_KEY", "HANDOVER_KEYS"):
+        environment.pop(variable, None)
+
+    def handover(*args, stdin=""):
+        return subprocess.run([str(HANDOVER), *args], input=stdin, capture_output=True,
+                              text=True, env=environment, timeout=120, check=False)
+
+    assert handover("init").returncode == 0
+    assert handover("units", "create", "--name", "Koulu Kivikko", "--kind", "school"
+                    ).returncode == 0
+    created = handover("users", "create", "--email", "rehtori@example.fi", "--name", "Rehtori",
+                       "--unit", "Koulu Kivikko", "--role", "receiver", "--password-stdin",
+                       stdin=GOOD_PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    assert "Koulu Kivikko (receiver)" in handover("users", "list").stdout
+    assert "Koulu Kivikko\tschool" in handover("units", "list").stdout
+
+    failed = handover("units", "create", "--name", "Vankila", "--kind", "prison")
+    assert failed.returncode != 0
+    assert "Traceback" not in failed.stderr
+    assert failed.stderr.strip().count("\n") == 0 and failed.stderr.startswith("Error")
+    unknown = handover("users", "deactivate", "nobody@example.fi")
+    assert unknown.returncode != 0 and unknown.stderr.startswith("Error")
