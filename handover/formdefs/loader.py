@@ -1,0 +1,165 @@
+"""Reading a TOML form definition (or an already parsed dict) into a ``FormDefinition``.
+
+Validation runs first and names every problem; only a valid definition is built.
+"""
+
+import copy
+import tomllib
+from pathlib import Path
+
+from handover.formdefs.model import (
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_MAX_ROWS,
+    Choice,
+    Field,
+    FormDefinition,
+    RoutingRule,
+    Section,
+)
+from handover.formdefs.validation import ROUTING_KEYS, Checker, check_definition
+
+#: Unit kinds the core knows; plugins add more through the ``register_unit_kinds`` hook.
+from handover.models.accounts import CORE_UNIT_KINDS
+
+DEFAULT_RETENTION = {"after_acknowledged_days": 30, "unopened_days": 90}
+
+
+class DefinitionError(ValueError):
+    """A form definition (or routing rule) is invalid; ``problems`` names every problem."""
+
+    def __init__(self, problems, source=None):
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(str(self))
+
+    def __str__(self):
+        prefix = f"{self.source}: " if self.source else ""
+        return "\n".join(prefix + problem for problem in self.problems)
+
+
+def read_source(source):
+    """The parsed dict of ``source`` (a path to a TOML file, or a dict, which is copied)."""
+    if isinstance(source, dict):
+        return copy.deepcopy(source)
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            with path.open("rb") as stream:
+                return tomllib.load(stream)
+        except OSError as error:
+            raise DefinitionError([f"cannot read the file: {error.strerror}"], str(path)) from None
+        except tomllib.TOMLDecodeError as error:
+            raise DefinitionError([f"not valid TOML: {error}"], str(path)) from None
+    raise DefinitionError(
+        [f"a form source must be a pathlib.Path to a TOML file or a dict, "
+         f"not {type(source).__name__}"]
+    )
+
+
+def load_definition(source, plugin_name=None, unit_kinds=None):
+    """Validate and build one definition; raises ``DefinitionError`` naming every problem.
+
+    ``unit_kinds`` are the kinds routing and visibility may name (default: the core kinds).
+    """
+    label = str(source) if isinstance(source, str | Path) else None
+    raw = read_source(source)
+    kinds = tuple(unit_kinds) if unit_kinds is not None else CORE_UNIT_KINDS
+    problems = check_definition(raw, kinds)
+    if problems:
+        raise DefinitionError(problems, label)
+    return build_definition(raw, plugin_name or raw.get("plugin") or "", label or "")
+
+
+def build_definition(raw, plugin_name, source=""):
+    """A ``FormDefinition`` from a dict that ``check_definition`` accepted."""
+    routing = None
+    if "routing" in raw:
+        routing = routing_rule(dict(raw["routing"], form=raw["key"]), plugin_name)
+    return FormDefinition(
+        key=raw["key"],
+        version=raw["version"],
+        title=dict(raw["title"]),
+        description=dict(raw.get("description") or {}),
+        plugin_name=raw.get("plugin") or plugin_name,
+        sections=tuple(_section(s) for s in raw["sections"]),
+        retention={**DEFAULT_RETENTION, **(raw.get("retention") or {})},
+        acknowledge_within_hours=raw.get("acknowledge_within_hours", 24),
+        legal_bases=tuple(Choice(b["key"], dict(b["label"])) for b in raw.get("legal_bases", [])),
+        summary_fields=tuple(raw.get("summary_fields", ())),
+        identity_code_field=raw.get("identity_code_field"),
+        location_flags=tuple(raw.get("location_flags", ())),
+        reply_forms=tuple(
+            build_definition(reply, plugin_name, source) for reply in raw.get("reply_forms", ())
+        ),
+        routing=routing,
+        visibility={
+            name: {kind: tuple(keys) for kind, keys in table.items()}
+            for name, table in (raw.get("visibility") or {}).items()
+        },
+        source=source,
+    )
+
+
+def _section(raw):
+    return Section(
+        key=raw["key"],
+        title=dict(raw["title"]),
+        description=dict(raw.get("description") or {}),
+        fields=tuple(_field(f) for f in raw["fields"]),
+    )
+
+
+def _field(raw):
+    kind = raw["type"]
+    sender_kinds = raw.get("sender_kinds")
+    return Field(
+        key=raw["key"],
+        type=kind,
+        label=dict(raw["label"]),
+        help=dict(raw.get("help") or {}),
+        required=raw.get("required", False),
+        sensitive=raw.get("sensitive", False),
+        reveals_location=raw.get("reveals_location", False),
+        choices=tuple(Choice(c["value"], dict(c["label"])) for c in raw.get("choices", ())),
+        show_if=dict(raw["show_if"]) if raw.get("show_if") else None,
+        max_length=raw.get("max_length", DEFAULT_MAX_LENGTH.get(kind)),
+        fields=tuple(_field(f) for f in raw.get("fields", ())),
+        sender_kinds=tuple(sender_kinds) if sender_kinds is not None else None,
+        min=raw.get("min"),
+        max=raw.get("max"),
+        min_rows=max(raw.get("min_rows", 0), 1 if kind == "group" and raw.get("required") else 0),
+        max_rows=raw.get("max_rows", DEFAULT_MAX_ROWS),
+    )
+
+
+def routing_rule(raw, plugin_name=""):
+    return RoutingRule(
+        form=raw["form"],
+        senders=tuple(raw["senders"]),
+        receivers=tuple(raw["receivers"]),
+        copies=tuple(raw.get("copies", ())),
+        plugin_name=plugin_name,
+    )
+
+
+def load_routing_rule(raw, plugin_name="", unit_kinds=None):
+    """A ``RoutingRule`` from a dict a plugin's ``register_routing_rules`` returned."""
+    if not isinstance(raw, dict):
+        raise DefinitionError([f"a routing rule must be a dict, not {type(raw).__name__}"])
+    checker = Checker(unit_kinds if unit_kinds is not None else CORE_UNIT_KINDS)
+    form = raw.get("form")
+    where = f"routing rule for {form!r}"
+    if not isinstance(form, str) or not form:
+        checker.add(where, "'form' must name a form key")
+    checker.unknown_keys(raw, set(ROUTING_KEYS) | {"form"}, where)
+    for name in ROUTING_KEYS:
+        if name not in raw and name != "copies":
+            checker.add(where, f"'{name}' is missing")
+        elif name in raw:
+            checker.kinds(raw[name], f"{where}.{name}", allow_empty=name == "copies")
+    if checker.problems:
+        raise DefinitionError(checker.problems)
+    return routing_rule(raw, plugin_name)
+
+
+__all__ = ["DEFAULT_MAX_ROWS", "DefinitionError", "load_definition", "load_routing_rule"]

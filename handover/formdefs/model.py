@@ -1,0 +1,174 @@
+"""The shape of a form definition once validated: frozen dataclasses the rest of Handover reads.
+
+Sequences are tuples so that a definition cannot be changed after loading; texts are dicts
+``{"fi": ..., "sv": ..., "en": ...}`` read through ``text_in``.
+"""
+
+from dataclasses import dataclass, field
+
+LANGUAGES = ("fi", "sv", "en")
+
+FIELD_TYPES = (
+    "text", "textarea", "date", "yesno", "choice", "multichoice", "hetu", "phone", "email",
+    "number", "group",
+)
+CHOICE_TYPES = ("choice", "multichoice")
+DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 5000}
+DEFAULT_MAX_ROWS = 20
+YESNO_VALUES = ("yes", "no")
+
+
+def text_in(texts, language):
+    """The text in ``language``, else Finnish, else any; empty when there is none."""
+    if not texts:
+        return ""
+    return texts.get(language) or texts.get("fi") or next(iter(texts.values()), "")
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: dict
+
+    def label_in(self, language):
+        return text_in(self.label, language)
+
+    @property
+    def key(self):
+        """Legal bases are choices named by ``key`` in the TOML."""
+        return self.value
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    type: str
+    label: dict
+    help: dict = field(default_factory=dict)
+    required: bool = False
+    sensitive: bool = False
+    reveals_location: bool = False
+    choices: tuple = ()
+    show_if: dict | None = None
+    max_length: int | None = None
+    fields: tuple = ()
+    sender_kinds: tuple | None = None
+    min: float | None = None
+    max: float | None = None
+    min_rows: int = 0
+    max_rows: int = DEFAULT_MAX_ROWS
+
+    def label_in(self, language):
+        return text_in(self.label, language)
+
+    def help_in(self, language):
+        return text_in(self.help, language)
+
+    def choice_label(self, value, language):
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label_in(language)
+        return value
+
+    def shown_for(self, sender_kind):
+        """Whether a sender of ``sender_kind`` fills this field (None: any sender)."""
+        return sender_kind is None or self.sender_kinds is None or sender_kind in self.sender_kinds
+
+    def condition_met(self, values):
+        """Whether ``show_if`` holds for ``values`` (a mapping of sibling field values)."""
+        if not self.show_if:
+            return True
+        value = values.get(self.show_if["field"])
+        wanted = self.show_if.get("in")
+        if wanted is None:
+            wanted = [self.show_if["equals"]]
+        if isinstance(value, list | tuple):
+            return any(item in wanted for item in value)
+        return value in wanted
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: dict
+    description: dict = field(default_factory=dict)
+    fields: tuple = ()
+
+    def title_in(self, language):
+        return text_in(self.title, language)
+
+    def description_in(self, language):
+        return text_in(self.description, language)
+
+    def fields_for(self, sender_kind=None):
+        return tuple(f for f in self.fields if f.shown_for(sender_kind))
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """Which unit kinds may send a form, to which kinds, with copies to which kinds."""
+
+    form: str
+    senders: tuple
+    receivers: tuple
+    copies: tuple = ()
+    plugin_name: str = ""
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    key: str
+    version: int
+    title: dict
+    description: dict
+    plugin_name: str
+    sections: tuple
+    retention: dict
+    acknowledge_within_hours: int = 24
+    legal_bases: tuple = ()
+    summary_fields: tuple = ()
+    identity_code_field: str | None = None
+    location_flags: tuple = ()
+    reply_forms: tuple = ()
+    routing: RoutingRule | None = None
+    visibility: dict = field(default_factory=dict)
+    source: str = ""
+
+    def title_in(self, language):
+        return text_in(self.title, language)
+
+    def description_in(self, language):
+        return text_in(self.description, language)
+
+    def fields(self):
+        """Every top-level field, in section order."""
+        return tuple(f for section in self.sections for f in section.fields)
+
+    def field(self, key):
+        for candidate in self.fields():
+            if candidate.key == key:
+                return candidate
+        raise KeyError(key)
+
+    def visible_sections(self, receiver_kind, as_copy=False):
+        """The sections a unit of ``receiver_kind`` sees (minimum necessary).
+
+        The ``[visibility]`` table lists sections per kind for main receivers and for copies;
+        a kind not listed sees every section.
+        """
+        table = self.visibility.get("copies" if as_copy else "receivers", {})
+        if receiver_kind not in table:
+            return self.sections
+        wanted = set(table[receiver_kind])
+        return tuple(s for s in self.sections if s.key in wanted)
+
+    def location_hidden(self, content):
+        """Whether any location flag is "yes" in ``content``: then fields revealing where the
+        child lives are hidden from copies and every reader sees a warning."""
+        return any((content or {}).get(flag) == "yes" for flag in self.location_flags)
+
+    def reply_form(self, key):
+        for reply in self.reply_forms:
+            if reply.key == key:
+                return reply
+        raise KeyError(key)

@@ -1,0 +1,117 @@
+"""Every form definition every plugin registered, every version, and the routing rules.
+
+The registry never forgets a version: a handover records the key and version it was filled
+with and must still render after its plugin is upgraded or disabled. What may be *chosen* for a
+new handover (``forms()``) is only the newest version of each form of an enabled plugin.
+"""
+
+from handover.formdefs.model import RoutingRule
+
+
+class UnknownForm(LookupError):
+    """No such form (or no such version, or its plugin is disabled and no version was given)."""
+
+
+class FormRegistry:
+    def __init__(self, inactive_plugins):
+        """``inactive_plugins()`` returns the names of plugins that are disabled or failed; it
+        is asked once per query, so a switch on the Plugins page takes effect at once."""
+        self._inactive_plugins = inactive_plugins
+        self._definitions = {}  # (key, version) -> FormDefinition
+        self._owners = {}  # (key, version) -> name of the plugin that registered it
+        self._replies = {}  # (key, version) -> reply FormDefinition
+        self._rules = []  # RoutingRule from register_routing_rules hooks
+
+    # -- filled while plugins load -----------------------------------------------------------
+    def add(self, definition, owner):
+        """Register one definition; raises ``ValueError`` when its key and version are taken."""
+        ident = (definition.key, definition.version)
+        if ident in self._definitions:
+            raise ValueError(
+                f"form {definition.key!r} version {definition.version} is already registered "
+                f"by plugin {self._owners[ident]!r}"
+            )
+        self._definitions[ident] = definition
+        self._owners[ident] = owner
+        for reply in definition.reply_forms:
+            self._replies.setdefault((reply.key, reply.version), reply)
+
+    def add_rule(self, rule):
+        self._rules.append(rule)
+
+    def remove_plugin(self, owner):
+        """Forget what a plugin registered (it failed part-way through loading)."""
+        for ident in [i for i, name in self._owners.items() if name == owner]:
+            del self._definitions[ident]
+            del self._owners[ident]
+        self._rules = [rule for rule in self._rules if rule.plugin_name != owner]
+
+    def owner(self, key, version):
+        return self._owners.get((key, version))
+
+    def has_key(self, key):
+        return any(k == key for k, _ in self._definitions)
+
+    # -- queries -----------------------------------------------------------------------------
+    def forms(self):
+        """The newest version of each form whose plugin is enabled, sorted by key."""
+        inactive = self._inactive_plugins()
+        newest = {}
+        for (key, version), definition in self._definitions.items():
+            if self._owners[(key, version)] in inactive:
+                continue
+            if key not in newest or version > newest[key].version:
+                newest[key] = definition
+        return [newest[key] for key in sorted(newest)]
+
+    def get(self, key, version=None):
+        """That exact version (even of a disabled plugin), or the newest enabled version."""
+        if version is not None:
+            found = self._definitions.get((key, int(version))) or self._replies.get(
+                (key, int(version))
+            )
+            if found is None:
+                raise UnknownForm(f"no form {key!r} version {version}")
+            return found
+        for definition in self.forms():
+            if definition.key == key:
+                return definition
+        raise UnknownForm(f"no enabled form {key!r}")
+
+    def versions(self, key):
+        """Every registered version of ``key``, oldest first, whatever its plugin's state."""
+        return sorted(v for k, v in self._definitions if k == key)
+
+    def all_definitions(self):
+        return [self._definitions[ident] for ident in sorted(self._definitions)]
+
+    def definitions_of(self, owner):
+        return [d for ident, d in sorted(self._definitions.items()) if self._owners[ident] == owner]
+
+    def routing_rules(self, form_key=None):
+        """Rules of enabled plugins for enabled forms: each definition's own ``[routing]`` (of
+        its newest enabled version) plus rules plugins registered through the hook."""
+        inactive = self._inactive_plugins()
+        active = {d.key: d for d in self.forms()}
+        rules = [
+            RoutingRule(d.key, d.routing.senders, d.routing.receivers, d.routing.copies,
+                        self._owners[(d.key, d.version)])
+            for d in active.values() if d.routing is not None
+        ]
+        rules += [
+            rule for rule in self._rules
+            if rule.form in active and rule.plugin_name not in inactive
+        ]
+        if form_key is not None:
+            rules = [rule for rule in rules if rule.form == form_key]
+        return rules
+
+    def rules_registered_by(self, owner):
+        """What a plugin contributes to routing (for the Plugins page), whether enabled or not."""
+        rules = []
+        for key in sorted({k for (k, _), name in self._owners.items() if name == owner}):
+            newest = max(v for (k, v), name in self._owners.items() if k == key and name == owner)
+            definition = self._definitions[(key, newest)]
+            if definition.routing is not None:
+                rules.append(definition.routing)
+        return rules + [rule for rule in self._rules if rule.plugin_name == owner]
