@@ -1,0 +1,149 @@
+"""Drafts: a handover being written. Any sender of the sending unit may continue it.
+
+A draft already has its routing (form, receiving unit, copy units, legal basis) so that the fill
+page can show only what the receiver is meant to get; the routing is checked again on send.
+"""
+
+from flask import current_app
+from sqlalchemy import select
+
+from handover import crypto, routing
+from handover.extensions import db
+from handover.lifecycle import (
+    LifecycleError,
+    commit_with_audit,
+    definition_of,
+    open_json,
+    seal_json,
+)
+from handover.models import Handover, HandoverCopy, Membership, Unit
+from handover.models.base import utcnow
+
+
+class ValidationFailed(LifecycleError):
+    """The content does not pass the form's rules; ``errors`` maps field paths to messages."""
+
+    def __init__(self, errors):
+        super().__init__("validation failed")
+        self.errors = errors
+
+
+def legal_basis_keys(definition):
+    return [getattr(choice, "value", None) or choice.key for choice in definition.legal_bases]
+
+
+def is_sender(user, unit_id):
+    """Asked of the database, not the cached user: a removed membership stops a send at once."""
+    return db.session.execute(
+        select(Membership.id).where(
+            Membership.user_id == user.id,
+            Membership.unit_id == unit_id,
+            Membership.role == "sender",
+        )
+    ).first() is not None
+
+
+def check_routing(user, sender_unit, form_key, receiver_unit, copy_units, legal_basis=None):
+    """Refuse (RouteRefused / LifecycleError) anything the rules or the membership do not allow."""
+    if sender_unit is None or not sender_unit.is_active or not is_sender(user, sender_unit.id):
+        raise LifecycleError("You cannot send handovers from this unit.")
+    if form_key not in {definition.key for definition in routing.sendable_forms(sender_unit)}:
+        raise LifecycleError("Your unit cannot send this form.")
+    if receiver_unit is None:
+        raise LifecycleError("Choose the receiving unit.")
+    routing.check_route(form_key, sender_unit, receiver_unit, list(copy_units))
+    if legal_basis is not None and legal_basis not in legal_basis_keys(definition_of(form_key)):
+        raise LifecycleError("Choose the legal basis of the disclosure.")
+
+
+def start(user, sender_unit, form_key, receiver_unit, copy_units=(), legal_basis=""):
+    """A new, empty draft with its routing."""
+    check_routing(user, sender_unit, form_key, receiver_unit, copy_units, legal_basis or None)
+    definition = definition_of(form_key)
+    handover = Handover(
+        form_key=definition.key,
+        form_version=definition.version,
+        status="draft",
+        sender_unit_id=sender_unit.id,
+        receiver_unit_id=receiver_unit.id,
+        created_by_id=user.id,
+        legal_basis=legal_basis or "",
+    )
+    db.session.add(handover)
+    db.session.flush()
+    for unit in copy_units:
+        handover.copies.append(HandoverCopy(unit_id=unit.id))
+    handover.content = seal_json(handover, {}, crypto.Purpose.DRAFT)
+    commit_with_audit("handover.draft_created", actor=user, unit_id=sender_unit.id,
+                      handover_id=handover.id)
+    return handover
+
+
+def change_routing(user, handover, receiver_unit, copy_units=(), legal_basis=""):
+    """Change receiver, copies or legal basis of a draft."""
+    _require_draft(handover)
+    sender_unit = db.session.get(Unit, handover.sender_unit_id)
+    check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
+                  legal_basis or None)
+    handover.receiver_unit_id = receiver_unit.id
+    handover.legal_basis = legal_basis or ""
+    wanted = {unit.id for unit in copy_units}
+    for copy in list(handover.copies):
+        if copy.unit_id not in wanted:
+            handover.copies.remove(copy)
+    present = {copy.unit_id for copy in handover.copies}
+    for unit_id in sorted(wanted - present):
+        handover.copies.append(HandoverCopy(unit_id=unit_id))
+    handover.updated_at = utcnow()
+    commit_with_audit("handover.draft_routed", actor=user, unit_id=sender_unit.id,
+                      handover_id=handover.id)
+    return handover
+
+
+def save(user, handover, content):
+    """Keep whatever was typed, valid or not: a draft is allowed to be incomplete."""
+    _require_draft(handover)
+    handover.content = seal_json(handover, content, crypto.Purpose.DRAFT)
+    handover.updated_at = utcnow()
+    commit_with_audit("handover.draft_saved", actor=user, unit_id=handover.sender_unit_id,
+                      handover_id=handover.id)
+    return handover
+
+
+def content_of(handover):
+    """The draft's content as last saved (raises `crypto.TamperedRecord` on a damaged blob)."""
+    purpose = crypto.Purpose.DRAFT if handover.status == "draft" else crypto.Purpose.CONTENT
+    return open_json(handover, handover.content, purpose) or {}
+
+
+def discard(user, handover):
+    """Throw a draft away entirely (it was never sent, so there is nothing to keep)."""
+    _require_draft(handover)
+    handover_id, unit_id = handover.id, handover.sender_unit_id
+    db.session.delete(handover)
+    commit_with_audit("handover.draft_discarded", actor=user, unit_id=unit_id,
+                      handover_id=handover_id)
+
+
+def plugin_errors(definition, content, language):
+    """Cross-field rules that plugins add through the `validate_form` hook."""
+    from handover import plugin_manager
+
+    errors = {}
+    results = plugin_manager.call_hook(
+        "validate_form", form_key=definition.key, form_version=definition.version,
+        content=content, language=language,
+    ) or []
+    for result in results:
+        for path, messages in (result or {}).items():
+            errors.setdefault(path, []).extend(messages)
+    return errors
+
+
+def _require_draft(handover):
+    if handover.status != "draft":
+        raise LifecycleError("This handover has already been sent.")
+
+
+def default_language():
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "fi")

@@ -1,0 +1,127 @@
+"""Reading a handover: every view is logged, the receiving unit's first view opens it, and the
+receiver acknowledges receipt ("vastaanotettu").
+
+Acknowledgement is one conditional UPDATE (``WHERE status IN ('sent', 'opened')``): of two
+concurrent acknowledgements exactly one changes the row, the other is told it was already done.
+"""
+
+from sqlalchemy import update
+
+from handover import audit, crypto
+from handover.access import COPY, RECEIVING
+from handover.extensions import db
+from handover.lifecycle import (
+    AlreadyAcknowledged,
+    ContentErased,
+    LifecycleError,
+    commit_with_audit,
+    fire_hook,
+    open_json,
+    seal_json,
+)
+from handover.models import Handover, HandoverCopy, Unit
+from handover.models.base import utcnow
+
+NOTE_MAX_LENGTH = 500
+
+
+def record_view(access, user, *, action="handover.viewed", now=None):
+    """Log a view (or print) and, on the receiving unit's first view, mark the handover opened.
+
+    Returns True when this view was the unit's first (the receiving unit's opens the handover).
+    """
+    handover = access.handover
+    now = now or utcnow()
+    opened = False
+    if access.relation == RECEIVING and handover.status == "sent":
+        result = db.session.execute(
+            update(Handover)
+            .where(Handover.id == handover.id, Handover.status == "sent")
+            .values(status="opened", opened_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        opened = result.rowcount == 1
+        if opened:
+            audit.record("handover.opened", actor=user, unit_id=access.unit_id,
+                         handover_id=handover.id)
+    elif access.relation == COPY and handover.status != "withdrawn":
+        result = db.session.execute(
+            update(HandoverCopy)
+            .where(HandoverCopy.handover_id == handover.id,
+                   HandoverCopy.unit_id == access.unit_id,
+                   HandoverCopy.opened_at.is_(None))
+            .values(opened_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        opened = result.rowcount == 1
+        if opened:
+            audit.record("handover.copy_opened", actor=user, unit_id=access.unit_id,
+                         handover_id=handover.id)
+    commit_with_audit(action, actor=user, unit_id=access.unit_id, handover_id=handover.id)
+    db.session.refresh(handover)
+    if opened:
+        fire_hook("handover_opened", handover=handover,
+                  unit=db.session.get(Unit, access.unit_id))
+    return opened
+
+
+def content_for_reader(access):
+    """The sent content (raises `crypto.TamperedRecord`, or `ContentErased` after retention)."""
+    handover = access.handover
+    if handover.erased_at is not None or handover.content is None:
+        raise ContentErased()
+    return open_json(handover, handover.content, crypto.Purpose.CONTENT) or {}
+
+
+def summary_for_reader(handover):
+    if handover.erased_at is not None or handover.summary is None:
+        return None
+    return open_json(handover, handover.summary, crypto.Purpose.SUMMARY) or {}
+
+
+def acknowledgement_note(handover):
+    if handover.acknowledgement_note is None or handover.wrapped_key is None:
+        return None
+    return open_json(handover, handover.acknowledgement_note, crypto.Purpose.ACKNOWLEDGEMENT)
+
+
+def acknowledge(access, user, note="", *, now=None):
+    """Acknowledge receipt on behalf of the receiving unit, with an optional short note."""
+    if not access.can("acknowledge"):
+        raise LifecycleError("Only the receiving unit can acknowledge this handover.")
+    handover = access.handover
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise LifecycleError("The note is too long.")
+    if handover.status == "acknowledged":
+        raise AlreadyAcknowledged("This handover has already been acknowledged.")
+    if handover.status not in ("sent", "opened") or handover.erased_at is not None:
+        raise LifecycleError("This handover can no longer be acknowledged.")
+    now = now or utcnow()
+    sealed_note = seal_json(handover, note, crypto.Purpose.ACKNOWLEDGEMENT) if note else None
+    result = db.session.execute(
+        update(Handover)
+        .where(Handover.id == handover.id, Handover.status.in_(("sent", "opened")))
+        .values(status="acknowledged", acknowledged_at=now, acknowledged_by_id=user.id,
+                acknowledgement_note=sealed_note, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(handover)
+        if handover.status == "acknowledged":
+            raise AlreadyAcknowledged("This handover has already been acknowledged.")
+        raise LifecycleError("This handover can no longer be acknowledged.")
+    if handover.opened_at is None:
+        db.session.execute(
+            update(Handover).where(Handover.id == handover.id, Handover.opened_at.is_(None))
+            .values(opened_at=now).execution_options(synchronize_session=False)
+        )
+    commit_with_audit("handover.acknowledged", actor=user, unit_id=access.unit_id,
+                      handover_id=handover.id)
+    db.session.refresh(handover)
+    fire_hook("handover_acknowledged", handover=handover)
+    return handover
+
+
+__all__ = ["ContentErased", "acknowledge", "content_for_reader", "record_view"]

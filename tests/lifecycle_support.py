@@ -1,0 +1,128 @@
+"""Shared by the lifecycle tests: the test-only form plugin, a small world of units and people,
+a fast login, and helpers that write and send a handover.
+
+Import the fixtures into a test module (``from lifecycle_support import app_config, world``).
+"""
+
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from support import create_unit, create_user
+
+from handover.extensions import db
+from handover.models import Handover, UserSession
+
+PLUGINS = Path(__file__).parent / "plugins"
+FORM_KEY = "lifecycle_test"
+
+#: A child that exists only in tests: temporary-range identity code, an unusual name, and a
+#: free-text marker; raw-storage tests search the database for each of them.
+CHILD_NAME = "Ilmari Testilapsi-Kuusikko"
+CHILD_CODE = "010594Y9032"
+FREE_TEXT_MARKER = "MARKER-7f3a-sleeps-with-the-blue-lamp"
+ADDRESS = "Salainenkatu 13 B 7"
+
+
+@pytest.fixture
+def app_config(app_config, instance_path):
+    """The default test configuration, with the lifecycle test plugin installed."""
+    for suffix in (".py", ".toml"):
+        shutil.copy(PLUGINS / f"lifecycle_form{suffix}", instance_path / "plugins")
+    return app_config
+
+
+@dataclass
+class World:
+    units: dict = field(default_factory=dict)
+    users: dict = field(default_factory=dict)
+
+    def user(self, name):
+        return db.session.get(type(self.users[name]), self.users[name].id)
+
+    def unit(self, name):
+        return db.session.get(type(self.units[name]), self.units[name].id)
+
+
+UNIT_KINDS = {
+    "sending": "child_welfare_institution",
+    "receiving": "psychiatric_ward",
+    "copy": "child_welfare_social_work",
+    "other": "psychiatric_ward",
+}
+
+
+@pytest.fixture
+def world(app):
+    """Four units (sending institution, receiving ward, copied social work, an unrelated ward),
+    a sender, receiver and lead in each, an admin and an auditor."""
+    made = World()
+    with app.app_context():
+        for name, kind in UNIT_KINDS.items():
+            unit = create_unit(f"{name.title()} unit", kind=kind, email="")
+            made.units[name] = unit
+            for role in ("sender", "receiver", "lead"):
+                made.users[f"{name}_{role}"] = create_user(
+                    f"{name}.{role}@example.test", memberships=[(unit, role)]
+                )
+        made.users["admin"] = create_user("admin@example.test", admin=True)
+        made.users["auditor"] = create_user("auditor@example.test", auditor=True)
+        for item in list(made.units.values()) + list(made.users.values()):
+            db.session.refresh(item)
+            db.session.expunge(item)
+    return made
+
+
+def login_as(client, app, user):
+    """Log in without the two-step form (that has its own tests): a server-side session row and
+    the cookie pointing at it, exactly what a finished login leaves behind."""
+    with app.app_context():
+        row = UserSession(id=secrets.token_urlsafe(32), user_id=user.id)
+        db.session.add(row)
+        db.session.commit()
+        session_id = row.id
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+    return client
+
+
+def content(**overrides):
+    """A complete, valid filling of the test form."""
+    values = {
+        "child_name": CHILD_NAME,
+        "child_identity_code": CHILD_CODE,
+        "non_disclosure": "no",
+        "location_hidden": "no",
+        "placement_address": ADDRESS,
+        "health_notes": FREE_TEXT_MARKER,
+    }
+    values.update(overrides)
+    return values
+
+
+def send_handover(world, *, copies=True, now=None, **overrides):
+    """Draft and send one handover from the sending unit to the receiving unit (service level).
+    Needs an app context; returns the handover's id."""
+    from handover.lifecycle import drafts, sending
+
+    sender = world.user("sending_sender")
+    draft = drafts.start(
+        sender, world.unit("sending"), FORM_KEY, world.unit("receiving"),
+        [world.unit("copy")] if copies else [], "lsl_disclosure",
+    )
+    drafts.save(sender, draft, content(**overrides))
+    handover = sending.send(sender, draft, secrets.token_urlsafe(16), now=now)
+    return handover.id
+
+
+def access_for(world, user_name, handover_id, capability="read"):
+    from handover import access
+
+    return access.require(world.user(user_name), handover_id, capability)
+
+
+def handover(handover_id):
+    return db.session.get(Handover, handover_id)
