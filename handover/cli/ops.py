@@ -10,12 +10,13 @@ import tempfile
 from collections import namedtuple
 
 import click
-from flask.cli import ScriptInfo
+from flask import current_app
+from flask.cli import ScriptInfo, with_appcontext
+from flask.helpers import get_debug_flag
 
 from handover.config import ConfigurationError
 
 MINIMUM_SECRET_LENGTH = 32
-KEY_BYTES = 32
 
 Finding = namedtuple("Finding", "level message")
 
@@ -41,7 +42,7 @@ def find_problems(app, workers=1):
 
 def _server_problems(app, workers):
     config = app.config
-    if app.debug or config.get("DEBUG"):
+    if app.debug or get_debug_flag():
         yield _error("Debug mode is on: it shows code and data on errors. "
                      "Unset FLASK_DEBUG and DEBUG.")
     if not config.get("HTTPS"):
@@ -86,37 +87,12 @@ def _key_problems(app):
             yield _error(f"The key file {path} has mode {mode:04o}: others can read it. "
                          f"Run `chmod 600 {path}`.")
     try:
-        keyring = keys.load_keyring(app)
-    except (ValueError, OSError, ConfigurationError) as error:
-        yield _error(f"The key file cannot be read ({error.__class__.__name__}). "
-                     "Restore it from the key backup.")
-        return
-    if not isinstance(keyring, dict):
-        yield _error("The key file is not a JSON object. Restore it from the key backup.")
-        return
-    keks = keyring.get("keks") or {}
-    if keyring.get("active_kek") not in keks:
-        yield _error("The key file has no active key-encryption key. "
-                     "Restore it from the key backup.")
-    for kek_id, material in keks.items():
-        if not _is_key(material):
-            yield _error(f"Key-encryption key {kek_id} is not {KEY_BYTES} bytes of base64. "
-                         "Restore the key file from the key backup.")
-    if "identity_hash_key" not in keyring:
-        yield _error("The key file has no identity_hash_key: children's handovers cannot be "
-                     "found by identity code. Restore the key file from the key backup.")
-    elif not _is_key(keyring["identity_hash_key"]):
-        yield _error(f"identity_hash_key is not {KEY_BYTES} bytes of base64. "
-                     "Restore the key file from the key backup.")
-
-
-def _is_key(material):
-    from handover import keys
-
-    try:
-        return len(keys.decode(material)) == KEY_BYTES
-    except (TypeError, ValueError):
-        return False
+        keys.load_keyring(app)
+    except ValueError:
+        yield _error("The key file is not valid JSON. Restore it from the key backup.")
+    except ConfigurationError as error:
+        # The key module's own validation names what is wrong (missing or short keys).
+        yield _error(f"The keyring is not usable: {error} Restore it from the key backup.")
 
 
 def _database_problems(app, workers):
@@ -168,12 +144,16 @@ def _workers_from_environment():
 
 def _load_app(ctx):
     """The configured app; if start-up refuses, the app without the refusal so we can go on."""
+    info = ctx.ensure_object(ScriptInfo)
+    info.set_debug_flag = False  # judge the configured DEBUG, not the CLI's own default
     try:
-        return ctx.ensure_object(ScriptInfo).load_app(), []
+        return info.load_app(), []
     except ConfigurationError as error:
         from handover import create_app
 
-        return create_app({"ALLOW_MISSING_SECRET": True}), [_error(str(error))]
+        app = create_app({"ALLOW_MISSING_SECRET": True})
+        # A missing secret is reported with the other secret problems; anything else here.
+        return app, ([_error(str(error))] if app.config.get("SECRET_KEY") else [])
 
 
 @click.command("check")
@@ -194,4 +174,57 @@ def check_command(ctx, workers):
         ctx.exit(1)
 
 
-COMMANDS = (check_command,)
+@click.command("backup")
+@click.argument("destination", type=click.Path(file_okay=False))
+@with_appcontext
+def backup_command(destination):
+    """Back up the database, and the keys into a separate file, into the folder DESTINATION."""
+    from handover.backup import BackupError, create_backup
+
+    try:
+        manifest = create_backup(current_app._get_current_object(), destination)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up {manifest['handovers']['total']} handover(s) of a "
+               f"{manifest['database']} database at revision {manifest['schema_revision']} "
+               f"into {destination}.")
+    click.echo(f"Move {os.path.join(destination, manifest['keys_file'])} to a different place "
+               "than the database backup: one without the other cannot be read, and both "
+               "together in one place protect nothing.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that is not empty.")
+@click.option("--with-keys", is_flag=True,
+              help="Also restore the key file from the backup folder.")
+@click.option("--keys", "keys_path", type=click.Path(exists=True, dir_okay=False),
+              help="Restore the key file from this key backup (kept apart from SOURCE).")
+@with_appcontext
+def restore_command(source, force, with_keys, keys_path):
+    """Restore the backup in the folder SOURCE into this instance's (empty) database."""
+    from handover.backup import KEYS_BACKUP, BackupError, restore_backup
+
+    if with_keys and keys_path:
+        raise click.UsageError("Give either --with-keys or --keys FILE, not both.")
+    if with_keys:
+        keys_path = os.path.join(source, KEYS_BACKUP)
+        if not os.path.exists(keys_path):
+            raise click.ClickException(f"No {KEYS_BACKUP} in {source}; use --keys FILE.")
+    app = current_app._get_current_object()
+    try:
+        manifest, restored = restore_backup(app, source, force=force, keys_path=keys_path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {restored['handovers']['total']} handover(s) from the backup of "
+               f"{manifest['created_at']} (revision {restored['schema_revision']}).")
+    if restored["handovers"] != manifest["handovers"]:
+        raise click.ClickException("The restored handovers do not match the manifest's counts.")
+    if keys_path:
+        click.echo(f"Key file restored to {app.config['KEYS_FILE']}.")
+    if restored["schema_revision"] != _head_revision(app):
+        click.echo("Run `handover db upgrade`: the backup is from an older schema.")
+    click.echo("Run `handover keys check` to open every record with the restored keys.")
+
+
+COMMANDS = (check_command, backup_command, restore_command)

@@ -1,0 +1,216 @@
+"""`handover check`: an operator about to go live hears about every configuration problem, each
+on one line with what to do, and the exit status says whether any is an error."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from flask.cli import ScriptInfo
+from flask_migrate import stamp
+from sqlalchemy import text
+
+from handover import create_app, keys
+from handover.cli import cli
+from handover.extensions import db
+
+
+@pytest.fixture
+def production_config(app_config):
+    """A configuration that `handover check` should pass: what README's production section says."""
+    app_config.update({
+        "TESTING": False,
+        "HTTPS": True,
+        "BASE_URL": "https://handover.example.fi",
+        "SMTP_HOST": "smtp.example.fi",
+        "WTF_CSRF_ENABLED": True,
+    })
+    return app_config
+
+
+@pytest.fixture
+def migrated(app):
+    """The test database stamped at the latest migration, as `handover db upgrade` leaves it."""
+    with app.app_context():
+        stamp()
+    yield app
+    with app.app_context():
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+
+
+def run_check(app, *arguments):
+    return app.test_cli_runner().invoke(cli, ["check", *arguments])
+
+
+def test_clean_production_config_passes(production_config, migrated, monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    result = run_check(migrated)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "0 error(s), 0 warning(s)."
+
+
+def _rewrite_keyring(app_config, change):
+    path = os.path.join(app_config["INSTANCE_PATH"], "keys.json")
+    with open(path) as handle:
+        keyring = json.load(handle)
+    change(keyring)
+    keys.write_key_file(path, keyring)
+
+
+def _short_kek(keyring):
+    keyring["keks"][keyring["active_kek"]] = keys.decode(
+        keyring["keks"][keyring["active_kek"]])[:16].hex()
+
+
+CONFIG_PROBLEMS = {
+    "debug": (lambda config: config.update(DEBUG=True), "Debug mode is on"),
+    "no https": (lambda config: config.update(HTTPS=False), "HTTPS is off"),
+    "short secret": (lambda config: config.update(SECRET_KEY="x" * 31),
+                     "shorter than 32 characters"),
+    "csrf off": (lambda config: config.update(WTF_CSRF_ENABLED=False),
+                 "CSRF protection is off"),
+    "key file missing": (
+        lambda config: os.unlink(os.path.join(config["INSTANCE_PATH"], "keys.json")),
+        "No key file at"),
+    "key file readable by others": (
+        lambda config: os.chmod(os.path.join(config["INSTANCE_PATH"], "keys.json"), 0o644),
+        "has mode 0644"),
+    "key file not JSON": (
+        lambda config: Path(config["INSTANCE_PATH"], "keys.json").write_text("{"),
+        "key file is not valid JSON"),
+    "kek of 16 bytes": (lambda config: _rewrite_keyring(config, _short_kek),
+                        "must be 32 bytes in base64"),
+    "no active kek": (
+        lambda config: _rewrite_keyring(config, lambda ring: ring.update(active_kek="gone")),
+        "active KEK gone is not among"),
+    "no identity hash key": (
+        lambda config: _rewrite_keyring(config, lambda ring: ring.pop("identity_hash_key")),
+        "needs active_kek, keks and identity_hash_key"),
+}
+
+
+@pytest.mark.parametrize("problem", CONFIG_PROBLEMS)
+def test_each_configuration_problem_is_an_error_with_advice(production_config, problem,
+                                                            monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    change, expected = CONFIG_PROBLEMS[problem]
+    change(production_config)
+    app = create_app(production_config)
+    with app.app_context():
+        stamp()
+    try:
+        result = run_check(app)
+    finally:
+        with app.app_context():
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+            db.engine.dispose()
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if expected in line]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: ")
+    assert result.output.splitlines()[-1] == "1 error(s), 0 warning(s)."
+
+
+def test_missing_smtp_is_only_a_warning(production_config, monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    production_config["SMTP_HOST"] = None
+    app = create_app(production_config)
+    with app.app_context():
+        stamp()
+    try:
+        result = run_check(app)
+    finally:
+        with app.app_context():
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+            db.engine.dispose()
+    assert result.exit_code == 0
+    assert "warning: SMTP is not configured" in result.output
+
+
+@pytest.mark.parametrize("how", ["option", "WEB_CONCURRENCY"])
+def test_sqlite_or_no_redis_with_several_workers_is_refused(production_config, migrated,
+                                                            database_backend, how, monkeypatch):
+    arguments = []
+    if how == "option":
+        monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+        arguments = ["--workers", "4"]
+    else:
+        monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    result = run_check(migrated, *arguments)
+    assert result.exit_code == 1
+    assert "error: 4 workers but no Redis" in result.output
+    assert ("error: SQLite with 4 workers" in result.output) == (database_backend == "sqlite")
+
+
+def test_several_workers_with_redis_on_postgres_pass(production_config, database_backend,
+                                                      monkeypatch):
+    if database_backend != "postgresql":
+        pytest.skip("several workers need PostgreSQL")
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    production_config["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    app = create_app(production_config)
+    with app.app_context():
+        db.create_all()
+        stamp()
+    try:
+        result = run_check(app)
+    finally:
+        with app.app_context():
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+            db.engine.dispose()
+    assert result.exit_code == 0, result.output
+
+
+def test_unmigrated_database_is_an_error(production_config, app, monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    result = run_check(app)
+    assert result.exit_code == 1
+    assert "schema is at no revision" in result.output
+    assert "handover db upgrade" in result.output
+
+
+def test_unreachable_database_is_an_error(production_config, monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    production_config["SQLALCHEMY_DATABASE_URI"] = "postgresql://nobody@127.0.0.1:1/none"
+    result = run_check(create_app(production_config))
+    assert result.exit_code == 1
+    assert "error: The database cannot be reached (OperationalError)" in result.output
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_unwritable_instance_folder_is_an_error(production_config, monkeypatch):
+    """/proc refuses new files even to root, so this holds whoever runs the tests."""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    instance = production_config["INSTANCE_PATH"]
+    production_config.update(INSTANCE_PATH="/proc/self",
+                             KEYS_FILE=os.path.join(instance, "keys.json"),
+                             PLUGINS_DIR=os.path.join(instance, "plugins"))
+    result = run_check(create_app(production_config))
+    assert "error: The instance folder /proc/self is not writable" in result.output
+    assert result.exit_code == 1
+
+
+def test_missing_instance_folder_is_an_error(production_config, tmp_path, monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    production_config["INSTANCE_PATH"] = str(tmp_path / "nowhere")
+    result = run_check(create_app(production_config))
+    assert "The instance folder" in result.output and "does not exist" in result.output
+    assert result.exit_code == 1
+
+
+def test_missing_secret_is_reported_with_the_other_problems(instance_path, monkeypatch):
+    """Start-up refuses without a secret key; check still goes on to list everything else."""
+    monkeypatch.delenv("HANDOVER_SECRET_KEY", raising=False)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setenv("HANDOVER_INSTANCE_PATH", str(instance_path))
+    info = ScriptInfo(create_app=lambda: create_app({"INSTANCE_PATH": str(instance_path)}))
+    result = create_app({"SECRET_KEY": "k" * 32, "INSTANCE_PATH": str(instance_path)}) \
+        .test_cli_runner().invoke(cli, ["check"], obj=info)
+    assert result.exit_code == 1
+    assert result.output.count("No secret key") == 1
+    assert "error: No secret key. Run `handover init`" in result.output
+    assert "error: HTTPS is off" in result.output
