@@ -54,7 +54,9 @@ def _one_transaction(action):
             return action(*args, **kwargs)
         except IntegrityError:
             db.session.rollback()
-            raise AccountError(N_("This conflicts with an existing record; reload and check."))
+            raise AccountError(
+                N_("This conflicts with an existing record; reload and check.")
+            ) from None
         except Exception:
             db.session.rollback()
             raise

@@ -25,8 +25,9 @@ UNITS = (
     ("Demo: Koulu Kivikko", "school", CITY),
 )
 
-#: Printed for every demo user; it only ever exists in demo instances.
-DEMO_PASSWORD = "kokeile-handoveria-demo"  # nosec B105 - published demo login, on purpose
+#: Printed for every demo user; it only ever exists in demo instances. Hard-coded on purpose:
+#: a published demo login is the point (hence the bandit/ruff exemption).
+DEMO_PASSWORD = "kokeile-handoveria-demo"  # noqa: S105  # nosec B105
 
 #: (e-mail, name, what they do, system roles, [(unit, role)], TOTP secret). Secrets are fixed
 #: base32 strings so that the printed login keeps working across runs and machines.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import handover
 from handover.cli import cli
 from handover.extensions import db
 from handover.models import AuditEvent, Unit, User
@@ -134,27 +135,29 @@ def test_deactivating_unknown_user_is_one_line_error(app, runner):
 
 def test_real_console_script_on_a_fresh_instance(tmp_path):
     """The installed `handover` command, as an operator runs it after `handover init`."""
-    environment = {**os.environ, "HANDOVER_INSTANCE_PATH": str(tmp_path / "instance")}
+    environment = {**os.environ, "HANDOVER_INSTANCE_PATH": str(tmp_path / "instance"),
+                   "PYTHONPATH": str(Path(handover.__file__).resolve().parents[1])}
     for variable in ("HANDOVER_DATABASE_URL", "HANDOVER_SECRET_KEY", "HANDOVER_KEYS"):
         environment.pop(variable, None)
 
-    def handover(*args, stdin=""):
+    def run(*args, stdin=""):
         return subprocess.run([str(HANDOVER), *args], input=stdin, capture_output=True,
                               text=True, env=environment, timeout=120, check=False)
 
-    assert handover("init").returncode == 0
-    assert handover("units", "create", "--name", "Koulu Kivikko", "--kind", "school"
-                    ).returncode == 0
-    created = handover("users", "create", "--email", "rehtori@example.fi", "--name", "Rehtori",
-                       "--unit", "Koulu Kivikko", "--role", "receiver", "--password-stdin",
-                       stdin=GOOD_PASSWORD + "\n")
+    assert run("init").returncode == 0
+    assert run("units", "create", "--name", "Koulu Kivikko", "--kind", "school").returncode == 0
+    created = run("users", "create", "--email", "rehtori@example.fi", "--name", "Rehtori",
+                  "--unit", "Koulu Kivikko", "--role", "receiver", "--password-stdin",
+                  stdin=GOOD_PASSWORD + "\n")
     assert created.returncode == 0, created.stderr
-    assert "Koulu Kivikko (receiver)" in handover("users", "list").stdout
-    assert "Koulu Kivikko\tschool" in handover("units", "list").stdout
+    assert "Koulu Kivikko (receiver)" in run("users", "list").stdout
+    assert "Koulu Kivikko\tschool" in run("units", "list").stdout
 
-    failed = handover("units", "create", "--name", "Vankila", "--kind", "prison")
+    failed = run("units", "create", "--name", "Vankila", "--kind", "prison")
     assert failed.returncode != 0
     assert "Traceback" not in failed.stderr
-    assert failed.stderr.strip().count("\n") == 0 and failed.stderr.startswith("Error")
-    unknown = handover("users", "deactivate", "nobody@example.fi")
-    assert unknown.returncode != 0 and unknown.stderr.startswith("Error")
+    assert failed.stderr.startswith("Error: --kind: unknown kind 'prison'")
+    assert failed.stderr.strip().count("\n") == 0
+    unknown = run("users", "deactivate", "nobody@example.fi")
+    assert unknown.returncode != 0
+    assert unknown.stderr.strip() == "Error: No user with the e-mail address 'nobody@example.fi'."

@@ -23,8 +23,8 @@ def create_command(name, kind, organisation):
     """Create a unit."""
     kinds = accounts.unit_kinds()
     if kind not in kinds:
-        raise click.BadParameter(f"unknown kind {kind!r}; choose one of: {', '.join(kinds)}",
-                                 param_hint="--kind")
+        raise click.ClickException(
+            f"--kind: unknown kind {kind!r}; choose one of: {', '.join(kinds)}")
     try:
         unit = accounts.create_unit(name, kind, organisation)
     except accounts.AccountError as error:

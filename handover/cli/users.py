@@ -1,6 +1,8 @@
 """`handover users create|list|deactivate`: account management from the command line, for the
 first admin of a new instance and for scripted set-ups. Same actions as the admin pages."""
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -69,12 +71,12 @@ def deactivate_command(email):
 
 def _memberships(unit_names, roles):
     if len(unit_names) != len(roles):
-        raise click.UsageError("Give each --unit exactly one --role, in the same order.")
+        raise click.ClickException("Give each --unit exactly one --role, in the same order.")
     memberships = []
     for unit_name, role in zip(unit_names, roles, strict=True):
         unit = accounts.find_unit(unit_name)
         if unit is None:
-            raise click.BadParameter(f"no unit named {unit_name!r}", param_hint="--unit")
+            raise click.ClickException(f"--unit: no unit named {unit_name!r}.")
         memberships.append((unit, role))
     return memberships
 
@@ -82,12 +84,12 @@ def _memberships(unit_names, roles):
 def _read_password():
     """The first line of standard input, without its line ending: a password may contain
     spaces, so nothing else is stripped. At a terminal, ask without echoing instead."""
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     if stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     password = stdin.readline().rstrip("\r\n")
     if not password:
-        raise click.BadParameter("no password on standard input", param_hint="--password-stdin")
+        raise click.ClickException("--password-stdin: no password on standard input.")
     return password
 
 
