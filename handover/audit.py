@@ -2,6 +2,11 @@
 
 `record` adds the event to the caller's transaction, so that an action and its audit event
 commit or roll back together: if the event cannot be written, the action does not happen.
+
+Two defences keep the log honest. The database refuses UPDATE and DELETE on ``audit_events``
+(a trigger, installed whenever the table is created; see `APPEND_ONLY_GUARD`), so the
+application, a bug or a careless operator cannot change history. Someone who can drop the
+trigger can still edit rows, and `verify_chain` then finds the first broken link.
 """
 
 import hashlib
@@ -10,7 +15,7 @@ from datetime import UTC
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import DDL, event, select
 
 from handover.extensions import db
 from handover.models import AuditEvent
@@ -72,4 +77,107 @@ def _lock_chain():
     if bind.dialect.name == "postgresql":
         db.session.execute(
             db.text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _CHAIN_LOCK_ID}
+        )
+
+
+_HASHED_COLUMNS = (
+    AuditEvent.id, AuditEvent.occurred_at, AuditEvent.actor_id, AuditEvent.actor_label,
+    AuditEvent.unit_id, AuditEvent.action, AuditEvent.handover_id, AuditEvent.outcome,
+    AuditEvent.client_address, AuditEvent.detail, AuditEvent.previous_hash, AuditEvent.row_hash,
+)
+
+
+def verify_chain(batch_size=1000):
+    """Walk the whole log in id order: ``(ok, first_broken_event_id, reason)``; ``reason`` is
+    None when the chain holds."""
+    ok, broken_id, reason, _checked = walk_chain(batch_size)
+    return ok, broken_id, reason
+
+
+def walk_chain(batch_size=1000):
+    """`verify_chain` plus how many events were checked: ``(ok, broken_id, reason, checked)``.
+
+    An edited row no longer matches its own hash; a deleted row leaves the next row pointing at
+    a hash that is not its predecessor's. The first such row is named. Deleting the newest rows
+    cannot be seen from inside the chain: compare the last hash with one noted elsewhere.
+    """
+    expected_previous = GENESIS
+    last_id = 0
+    count = 0
+    while True:
+        # Plain rows, not ORM objects: the walk must not fill (or touch) the caller's session.
+        events = db.session.execute(
+            select(*_HASHED_COLUMNS).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
+            .limit(batch_size)
+        ).all()
+        if not events:
+            return True, None, None, count
+        for audit_event in events:
+            if audit_event.previous_hash != expected_previous:
+                reason = (
+                    "the first event does not start the chain (earlier events were deleted)"
+                    if count == 0 else
+                    f"previous hash does not match event {last_id} "
+                    "(an event between them was deleted, or that event was rewritten)"
+                )
+                return False, audit_event.id, reason, count
+            if event_hash(audit_event) != audit_event.row_hash:
+                reason = "the event's content does not match its hash (the row was edited)"
+                return False, audit_event.id, reason, count
+            expected_previous = audit_event.row_hash
+            last_id = audit_event.id
+            count += 1
+
+
+def chain_head():
+    """``(id, row_hash)`` of the newest event, for noting outside the database."""
+    row = db.session.execute(
+        select(AuditEvent.id, AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return (row.id, row.row_hash) if row else (None, GENESIS)
+
+
+#: The SQL that makes ``audit_events`` append-only, per dialect. The migration that creates
+#: the table runs the same statements (`install_append_only_guard`), so `db.create_all` in
+#: tests and `flask db upgrade` in production give the same protection.
+APPEND_ONLY_GUARD = {
+    "postgresql": [
+        """
+        CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            -- No format placeholder: DDL and text() would both read a percent sign.
+            RAISE EXCEPTION USING MESSAGE = 'audit_events is append-only: ' || TG_OP || ' refused';
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER audit_events_append_only
+        BEFORE UPDATE OR DELETE ON audit_events
+        FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()
+        """,
+    ],
+    "sqlite": [
+        """
+        CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: UPDATE refused'); END
+        """,
+        """
+        CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: DELETE refused'); END
+        """,
+    ],
+}
+
+
+def install_append_only_guard(connection):
+    """Create the trigger(s) on ``connection`` (for the Alembic migration: ``op.get_bind()``)."""
+    for statement in APPEND_ONLY_GUARD.get(connection.dialect.name, []):
+        connection.execute(db.text(statement))
+
+
+for _dialect, _statements in APPEND_ONLY_GUARD.items():
+    for _statement in _statements:
+        event.listen(
+            AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
         )

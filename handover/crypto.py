@@ -77,13 +77,14 @@ def rewrap_data_key(data_key, handover_id, kek_id, kek):
     return _encrypt(kek, data_key, _wrap_associated_data(kek_id, handover_id))
 
 
-def unwrap_data_key(kek_id, wrapped, handover_id):
+def unwrap_data_key(kek_id, wrapped, handover_id, *, keyring=None):
     """The data key of a handover; `KeyMissing` if the KEK is gone, `TamperedRecord` if the
-    wrapped key does not open (changed, or copied from another handover or KEK)."""
+    wrapped key does not open (changed, or copied from another handover or KEK). Batch jobs
+    pass ``keyring`` so as not to read the key file once per row."""
     _require_id(handover_id)
     if kek_id is None or wrapped is None:
         raise KeyMissing(f"handover {handover_id} has no wrapped data key")
-    kek = keys.kek_material(keys.load_keyring(), kek_id)
+    kek = keys.kek_material(keyring or keys.load_keyring(), kek_id)
     if kek is None:
         raise KeyMissing(f"KEK {kek_id} of handover {handover_id} is not in the keyring")
     data_key = _decrypt(kek, wrapped, _wrap_associated_data(kek_id, handover_id))

@@ -13,6 +13,8 @@ COMMAND_MODULES = (
     "handover.cli.users",
     "handover.cli.units",
     "handover.cli.plugins",
+    "handover.cli.keys",
+    "handover.cli.audit",
     "handover.cli.ops",
 )
 

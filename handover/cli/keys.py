@@ -1,0 +1,64 @@
+"""`handover keys rotate|retire|check`: key-encryption-key maintenance for operators.
+
+Rotation adds a new KEK to the key file and re-wraps every data key in batches. If it stops
+half-way (crash, Ctrl-C), run `handover keys rotate` again: it sees data keys still on an older
+KEK and finishes them onto the active one without adding another KEK. `--resume` does only that
+and never adds a KEK (use it after changing the active KEK in HANDOVER_KEYS yourself).
+"""
+
+import click
+from flask.cli import with_appcontext
+
+from handover import key_maintenance
+
+
+@click.group("keys")
+def keys_group():
+    """Rotate, retire and check the keys that protect handover content."""
+
+
+@keys_group.command("rotate")
+@click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Data keys re-wrapped per transaction.")
+@click.option("--resume", is_flag=True,
+              help="Only finish re-wrapping onto the active KEK; never add a new KEK.")
+@with_appcontext
+def rotate_command(batch_size, resume):
+    """Add a new active KEK and re-wrap every data key with it (resumable)."""
+    try:
+        result = key_maintenance.rotate(batch_size=batch_size, resume_only=resume,
+                                        echo=click.echo)
+    except key_maintenance.KeyOperationRefused as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Re-wrapped {result.rewrapped} data keys with {result.kek_id}.")
+    if result.failed:
+        click.echo("Could not unwrap the data key of handovers: "
+                   + ", ".join(str(handover_id) for handover_id in result.failed), err=True)
+        raise SystemExit(1)
+    click.echo("Old KEKs can now be retired with `handover keys retire OLD_ID`.")
+
+
+@keys_group.command("retire")
+@click.argument("kek_id")
+@with_appcontext
+def retire_command(kek_id):
+    """Remove an old KEK from the key file once no data key uses it."""
+    try:
+        key_maintenance.retire(kek_id, echo=click.echo)
+    except key_maintenance.KeyOperationRefused as error:
+        raise click.ClickException(str(error)) from None
+
+
+@keys_group.command("check")
+@with_appcontext
+def check_command():
+    """Open every sealed value; list the handovers that fail and exit 1 if any do."""
+    checked, failures = key_maintenance.check()
+    for handover_id, parts in failures.items():
+        click.echo(f"Handover {handover_id}: cannot open {', '.join(parts)}")
+    click.echo(f"Checked {checked} handovers; {len(failures)} failed.")
+    if failures:
+        raise SystemExit(1)
+
+
+COMMANDS = (keys_group,)
