@@ -55,9 +55,13 @@ UNIT_KINDS = {
 
 
 @pytest.fixture
-def world(app):
+def world(app, monkeypatch):
     """Four units (sending institution, receiving ward, copied social work, an unrelated ward),
-    a sender, receiver and lead in each, an admin and an auditor."""
+    a sender, receiver and lead in each, an admin and an auditor. Their passwords are never
+    used (`login_as`), so they skip the deliberately slow password hashing."""
+    import support
+
+    monkeypatch.setattr(support, "hash_password", lambda password: "not-a-password-hash")
     made = World()
     with app.app_context():
         for name, kind in UNIT_KINDS.items():
