@@ -56,4 +56,7 @@ def _init_limiter(app):
     """Counts live in Redis when configured, so that every gunicorn worker sees the same counts."""
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    from handover.security import throttle
+
+    throttle.configure(app)
     limiter.init_app(app)

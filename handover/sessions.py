@@ -2,11 +2,14 @@
 
 The signed cookie holds only a random session id. Each request looks the row up, so a logout, a
 deactivation or a timeout ends the session on the server at once, whatever the browser kept.
+Timeouts come from the configuration: `IDLE_TIMEOUT` since the last request and
+`ABSOLUTE_TIMEOUT` since login, whichever comes first.
 """
 
 import secrets
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
+from flask_babel import lazy_gettext
 from flask_login import login_user, logout_user
 from sqlalchemy import update
 
@@ -14,11 +17,25 @@ from handover.extensions import db, login_manager
 from handover.models import User, UserSession
 from handover.models.base import utcnow
 
+#: Keys of the Flask session that outlive logging in and out (not tied to who is logged in).
+_KEPT_ACROSS_LOGIN = ("language",)
+
 
 def init_app(app):
     login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Log in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = str  # the flash is stored in the session: no lazy strings
     login_manager.session_protection = None  # the server-side row is the protection
     login_manager.user_loader(load_user_for_session)
+    app.before_request(_forget_cached_user)
+
+
+def _forget_cached_user():
+    """Flask-Login caches the user on `g`, which lives as long as the app context. A request
+    normally gets a fresh one, but one run inside an existing context (a CLI command, a test)
+    would reuse it; dropping it makes every request check its session row again."""
+    g.pop("_login_user", None)
 
 
 def load_user_for_session(session_id):
@@ -42,12 +59,18 @@ def load_user_for_session(session_id):
     return user
 
 
-def start(user):
-    """Log ``user`` in under a brand-new session id (no fixation: the old cookie is cleared)."""
-    preferred_language = session.get("language")
+def _reset_cookie_session():
+    kept = {key: session[key] for key in _KEPT_ACROSS_LOGIN if key in session}
     session.clear()
-    if preferred_language:
-        session["language"] = preferred_language
+    session.update(kept)
+
+
+def start(user):
+    """Log ``user`` in under a brand-new session id (no fixation: the old cookie is cleared).
+
+    Commits, together with whatever the caller added to the transaction (its audit event).
+    """
+    _reset_cookie_session()
     row = UserSession(
         id=secrets.token_urlsafe(32),
         user_id=user.id,
@@ -60,23 +83,22 @@ def start(user):
 
 
 def end(user):
-    """Revoke the current session row and clear the cookie."""
+    """Revoke the current session row and clear the cookie. Commits."""
     if user.current_session is not None:
         user.current_session.revoked_at = utcnow()
-        db.session.commit()
+    db.session.commit()
     logout_user()
-    preferred_language = session.get("language")
-    session.clear()
-    if preferred_language:
-        session["language"] = preferred_language
+    _reset_cookie_session()
 
 
-def revoke_all(user_id):
-    """End every open session of a user (deactivation, password reset). Caller commits."""
+def revoke_all(user_id, *, except_session_id=None):
+    """End every open session of a user (deactivation, password reset or change), except
+    ``except_session_id`` (the browser that changed its own password). Caller commits."""
+    condition = [UserSession.user_id == user_id, UserSession.revoked_at.is_(None)]
+    if except_session_id is not None:
+        condition.append(UserSession.id != except_session_id)
     db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        update(UserSession).where(*condition).values(revoked_at=utcnow())
     )
 
 

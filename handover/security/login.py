@@ -1,0 +1,152 @@
+"""The two-step login and the password change, as plain functions the views call.
+
+Step one (password) only records, in the signed session cookie, which account passed and when;
+it never logs anybody in. Step two (a TOTP code, or enrolling one) starts the server-side
+session. Each step writes its audit event in the same transaction as its effect.
+"""
+
+import time
+from typing import NamedTuple
+
+from flask import session
+from sqlalchemy import func, select
+
+from handover import audit, sessions
+from handover.extensions import db
+from handover.models import User
+from handover.security import passwords, totp
+from handover.security.throttle import PENDING_KEY, mark_failed, normalise_email
+
+#: How long the password step stays good for the code step.
+PENDING_MAX_AGE = 300
+ENROL_KEY = "totp_enrolment"
+
+
+class ClaimedAccount(NamedTuple):
+    """Whom a failed attempt claimed to be. Audited by label only: nobody was authenticated."""
+
+    email: str
+    id: None = None
+
+
+def check_password(email, password, next_url=None):
+    """Step one. Returns the user when the password is right and the account active, else None.
+
+    Unknown accounts are verified against a dummy hash so that every failure costs the same
+    time, and every failure gets the same answer; only the audit log tells them apart.
+    """
+    email = normalise_email(email)
+    user = db.session.execute(
+        select(User).where(func.lower(User.email) == email)
+    ).scalar_one_or_none()
+    if user is None:
+        passwords.spend_verification_time(password)
+        reason = "unknown_account"
+    elif not passwords.verify_password(user.password_hash, password):
+        reason = "wrong_password"
+    elif not user.active:
+        reason = "inactive_account"
+    else:
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash_password(password)
+            db.session.commit()
+        _begin_pending(user, next_url)
+        return user
+    # A typed e-mail is labelled only if it looks like one: people sometimes type their
+    # password into the e-mail field, and that must not end up in the log.
+    label = user.email if user is not None else (email if "@" in email else "")
+    record_failure(label, reason)
+    return None
+
+
+def record_failure(label, reason):
+    mark_failed()
+    audit.record("auth.login_failed", actor=ClaimedAccount(label[:254]), outcome="denied",
+                 detail=reason)
+    db.session.commit()
+
+
+def _begin_pending(user, next_url):
+    session[PENDING_KEY] = {"user_id": user.id, "email": normalise_email(user.email),
+                            "at": int(time.time()), "next": safe_next(next_url)}
+
+
+def safe_next(target):
+    """A local path to return to after login, or None: never another site (open redirect)."""
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or any(ord(c) < 32 for c in target)):
+        return None
+    return target
+
+
+def pending_next():
+    return (session.get(PENDING_KEY) or {}).get("next")
+
+
+def pending_user():
+    """The active account whose password was given less than five minutes ago, or None."""
+    state = session.get(PENDING_KEY)
+    if not isinstance(state, dict):
+        return None
+    age = time.time() - state.get("at", 0)
+    if not 0 <= age <= PENDING_MAX_AGE:
+        session.pop(PENDING_KEY, None)
+        return None
+    user = db.session.get(User, state.get("user_id"))
+    if user is None or not user.active:
+        session.pop(PENDING_KEY, None)
+        return None
+    return user
+
+
+def check_code(user, code):
+    """Step two for an enrolled user: a fresh code starts the session."""
+    if totp.accept_code(user, code):
+        _finish(user)
+        return True
+    record_failure(user.email, "wrong_code")
+    return False
+
+
+def enrolment_secret(user):
+    """The secret being enrolled, kept in the session until confirmed. It survives a new
+    password step by the same user, so that a QR code already scanned stays good."""
+    state = session.get(ENROL_KEY)
+    if not isinstance(state, dict) or state.get("user_id") != user.id:
+        state = {"user_id": user.id, "secret": totp.new_secret()}
+        session[ENROL_KEY] = state
+    return state["secret"]
+
+
+def confirm_enrolment(user, code):
+    secret = enrolment_secret(user)
+    if not totp.accept_code(user, code, secret=secret):
+        record_failure(user.email, "wrong_enrolment_code")
+        return False
+    user.totp_secret = secret
+    audit.record("auth.totp_enrolled", actor=user)
+    _finish(user)
+    return True
+
+
+def _finish(user):
+    audit.record("auth.login", actor=user)
+    sessions.start(user)  # commits, with the audit events, under a brand-new session id
+
+
+def logout(user):
+    audit.record("auth.logout", actor=user)
+    sessions.end(user)
+
+
+def change_password(user, new_password):
+    """Set a new password, clear a forced change and end the user's other sessions.
+
+    The caller has checked the current password and `passwords.password_problems`.
+    """
+    user.password_hash = passwords.hash_password(new_password)
+    user.must_change_password = False
+    current = user.current_session.id if user.current_session is not None else None
+    sessions.revoke_all(user.id, except_session_id=current)
+    audit.record("account.password_changed", actor=user)
+    db.session.commit()

@@ -1,0 +1,78 @@
+"""Login throttling: per client address and per account, counted where every worker sees it.
+
+Only failed checks of a password or code count (`mark_failed`), so a user who logs in many
+times a day is never slowed down, while the sixth wrong password for an
+account within a minute gets 429. The password step and the code steps share one count per
+account, so knowing the password does not buy fresh attempts at the code.
+
+The counts live in Redis when `REDIS_URL` is set. If Redis cannot be reached, login fails
+closed: `limits` wraps the driver error in `StorageError` (``wrap_exceptions``; errors are not
+swallowed and there is no in-memory fallback, which would give each worker its own count) and
+the auth blueprint answers 503.
+"""
+
+from flask import current_app, g, request, session
+
+from handover.extensions import limiter
+
+#: Where the pre-authentication state lives in the (signed) session cookie.
+PENDING_KEY = "pending_login"
+
+STORAGE_OPTIONS = {"wrap_exceptions": True}
+
+
+def normalise_email(value):
+    return (value or "").strip().lower()
+
+
+def mark_failed():
+    """Count this request against its address and account (deducted after the response)."""
+    g.login_attempt_failed = True
+
+
+def _attempt_failed(response):
+    return bool(g.get("login_attempt_failed"))
+
+
+def account_key():
+    """The account an attempt is aimed at: the e-mail typed at the password step, or, at the code
+    steps, the account whose password was already given (never a form field there)."""
+    if request.endpoint == "auth.login":
+        return "account:" + normalise_email(request.form.get("email"))[:254]
+    pending = session.get(PENDING_KEY) or {}
+    return "account:" + normalise_email(pending.get("email"))
+
+
+def address_key():
+    return "address:" + (request.remote_addr or "unknown")
+
+
+per_account = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    scope="login-account",
+    key_func=account_key,
+    deduct_when=_attempt_failed,
+    methods=["POST"],
+)
+
+per_address = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    scope="login-address",
+    key_func=address_key,
+    deduct_when=_attempt_failed,
+    methods=["POST"],
+)
+
+
+def login_attempt(view):
+    """Decorate a view that checks a password or a code."""
+    return per_address(per_account(view))
+
+
+def configure(app):
+    """Called by the app factory before the limiter is bound: fail closed when storage is down."""
+    options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+    options.update(STORAGE_OPTIONS)
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = options
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = False
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = False
