@@ -39,7 +39,7 @@ class Choice:
         return self.value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Field:
     key: str
     type: str
@@ -57,6 +57,9 @@ class Field:
     max: float | None = None
     min_rows: int = 0
     max_rows: int = DEFAULT_MAX_ROWS
+
+    def __repr__(self):
+        return f"<Field {self.key} {self.type}>"
 
     def label_in(self, language):
         return text_in(self.label, language)
@@ -87,12 +90,15 @@ class Field:
         return value in wanted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Section:
     key: str
     title: dict
     description: dict = field(default_factory=dict)
     fields: tuple = ()
+
+    def __repr__(self):
+        return f"<Section {self.key}>"
 
     def title_in(self, language):
         return text_in(self.title, language)
@@ -115,7 +121,7 @@ class RoutingRule:
     plugin_name: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FormDefinition:
     key: str
     version: int
@@ -133,6 +139,9 @@ class FormDefinition:
     routing: RoutingRule | None = None
     visibility: dict = field(default_factory=dict)
     source: str = ""
+
+    def __repr__(self):
+        return f"<FormDefinition {self.key} v{self.version} ({self.plugin_name})>"
 
     def title_in(self, language):
         return text_in(self.title, language)

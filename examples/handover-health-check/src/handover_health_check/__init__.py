@@ -1,0 +1,58 @@
+"""Handover plugin: the health check of a child moving into substitute care.
+
+Social work sends the form to the health service that does the check. The plugin adds that
+kind of unit, ships its form definition as package data and checks two cross-field rules.
+"""
+
+from importlib.resources import files
+from pathlib import Path
+
+from handover.hookspecs import hookimpl
+
+FORM = Path(str(files(__name__) / "health_check.toml"))
+
+
+@hookimpl
+def register_unit_kinds(app):
+    return [{
+        "key": "health_service",
+        "labels": {
+            "fi": "Terveyspalvelu (terveystarkastukset)",
+            "sv": "Hälsotjänst (hälsokontroller)",
+            "en": "Health service (health checks)",
+        },
+    }]
+
+
+@hookimpl
+def register_forms(app):
+    return [FORM]
+
+
+MESSAGES = {
+    "no_identity": {
+        "fi": "Anna henkilötunnus tai, jos sitä ei ole, syntymäaika.",
+        "sv": "Ange personbeteckning eller, om den saknas, födelsedatum.",
+        "en": "Give the identity code or, if there is none, the date of birth.",
+    },
+    "due_before_start": {
+        "fi": "Tarkastuksen toivottu ajankohta ei voi olla ennen sijoituksen alkua.",
+        "sv": "Önskad tidpunkt för kontrollen kan inte vara före placeringens början.",
+        "en": "The wished date of the check cannot be before the placement starts.",
+    },
+}
+
+
+@hookimpl
+def validate_form(form_key, content, language):
+    """Rules a single field cannot express; never raises, never logs content."""
+    if form_key != "placement_health_check":
+        return None
+    errors = {}
+    language = language if language in ("fi", "sv", "en") else "fi"
+    if not content.get("child_identity_code") and not content.get("child_birth_date"):
+        errors["child_birth_date"] = [MESSAGES["no_identity"][language]]
+    start, due = content.get("placement_start"), content.get("check_wished_by")
+    if start and due and due < start:  # ISO dates compare as text
+        errors["check_wished_by"] = [MESSAGES["due_before_start"][language]]
+    return errors

@@ -1,0 +1,67 @@
+"""Showing stored form content to a reader: values as text in the reader's language.
+
+Used by ``macros/formdef.html`` (view and print pages) through Jinja globals.
+"""
+
+from datetime import date
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from handover.formdefs.model import Section
+
+EMPTY = "—"
+
+
+def yes_no_label(value, language):
+    with force_locale(language):
+        return _("Yes") if value == "yes" else _("No")
+
+
+def condition_hint(field, definition_fields, language):
+    """'Fill in only if ...' for a field with ``show_if``: without JavaScript every field is
+    shown, so the reader must be told when a field applies."""
+    if not field.show_if:
+        return ""
+    target = next((f for f in definition_fields if f.key == field.show_if["field"]), None)
+    if target is None:
+        return ""
+    wanted = field.show_if.get("in") or [field.show_if.get("equals")]
+    shown = [
+        yes_no_label(value, language) if target.type == "yesno"
+        else target.choice_label(value, language)
+        for value in wanted
+    ]
+    with force_locale(language):
+        return _("Fill in only if the answer to “%(field)s” is “%(value)s”.",
+                 field=target.label_in(language), value=" / ".join(map(str, shown)))
+
+
+def display_value(field, value, language):
+    """One stored value as readable text (Markup for multi-line text)."""
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if field.type == "yesno":
+        return yes_no_label(value, language)
+    if field.type == "choice":
+        return field.choice_label(value, language)
+    if field.type == "multichoice":
+        return ", ".join(field.choice_label(item, language) for item in value)
+    if field.type == "date":
+        try:
+            day = date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return f"{day.day}.{day.month}.{day.year}"
+    if field.type == "textarea":
+        return Markup("<br>").join(escape(line) for line in str(value).splitlines())
+    return str(value)
+
+
+def sections_to_show(definition, sections=None):
+    """``sections`` may be Section objects or section keys; None means every section."""
+    if sections is None:
+        return definition.sections
+    keys = {s.key if isinstance(s, Section) else s for s in sections}
+    return tuple(s for s in definition.sections if s.key in keys)
