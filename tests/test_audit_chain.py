@@ -1,0 +1,159 @@
+"""The audit log is append-only: the database refuses to change or delete an event, and if
+someone with the power to drop that guard edits or deletes rows anyway, `handover audit verify`
+names the first broken link."""
+
+import contextlib
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from handover import audit
+from handover.cli import cli
+from handover.extensions import db
+from handover.models import AuditEvent
+
+
+def invoke(runner, *args):
+    return runner.invoke(cli, args=list(args))
+
+
+def record_events(count):
+    """``count`` committed events (no client data, as in production); returns their ids."""
+    ids = []
+    for number in range(count):
+        ids.append(audit.record("handover.opened", handover_id=number + 1,
+                                detail={"n": number}).id)
+        db.session.commit()
+    return ids
+
+
+@contextlib.contextmanager
+def guard_dropped():
+    """What an attacker with DDL rights does first: drop the trigger. Put back afterwards the
+    way the migration installs it, so every test also proves that path."""
+    with db.engine.begin() as connection:
+        if db.engine.dialect.name == "postgresql":
+            connection.execute(text("DROP TRIGGER audit_events_append_only ON audit_events"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_events_no_update"))
+            connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+    try:
+        yield
+    finally:
+        with db.engine.begin() as connection:
+            audit.install_append_only_guard(connection)
+
+
+def raw(statement, **parameters):
+    with db.engine.begin() as connection:
+        connection.execute(text(statement), parameters)
+
+
+def test_verify_reports_an_intact_chain(app, runner):
+    with app.app_context():
+        record_events(3)
+    result = invoke(runner, "audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "Audit chain OK (3 events)"
+
+
+def test_verify_accepts_an_empty_log(app, runner):
+    result = invoke(runner, "audit", "verify")
+    assert result.exit_code == 0
+    assert "Audit chain OK (0 events)" in result.output
+
+
+def test_verify_names_an_edited_row(app, runner):
+    with app.app_context():
+        ids = record_events(4)
+        with guard_dropped():
+            raw("UPDATE audit_events SET detail = :detail WHERE id = :id",
+                detail='{"n": 99}', id=ids[1])
+    result = invoke(runner, "audit", "verify")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Audit chain broken at event {ids[1]}: ")
+    assert "edited" in result.output
+
+
+def test_verify_names_a_row_rewritten_with_a_fresh_hash_by_its_successor(app, runner):
+    """An attacker who recomputes the edited row's own hash still breaks the next link."""
+    with app.app_context():
+        ids = record_events(3)
+        event = db.session.get(AuditEvent, ids[0])
+        event.action = "handover.printed"
+        forged = audit.event_hash(event)
+        db.session.rollback()
+        with guard_dropped():
+            raw("UPDATE audit_events SET action = 'handover.printed', row_hash = :hash "
+                "WHERE id = :id", hash=forged, id=ids[0])
+    result = invoke(runner, "audit", "verify")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Audit chain broken at event {ids[1]}: ")
+
+
+@pytest.mark.parametrize("deleted, broken", [(1, 2), (0, 1)])
+def test_verify_names_the_link_after_a_deleted_row(app, runner, deleted, broken):
+    with app.app_context():
+        ids = record_events(4)
+        with guard_dropped():
+            raw("DELETE FROM audit_events WHERE id = :id", id=ids[deleted])
+    result = invoke(runner, "audit", "verify")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Audit chain broken at event {ids[broken]}: ")
+    assert "deleted" in result.output
+
+
+def test_verify_chain_returns_the_first_broken_link(app):
+    with app.app_context():
+        ids = record_events(5)
+        with guard_dropped():
+            raw("UPDATE audit_events SET outcome = 'denied' WHERE id = :id", id=ids[3])
+            raw("DELETE FROM audit_events WHERE id = :id", id=ids[1])
+        ok, broken_id, reason = audit.verify_chain(batch_size=2)
+        assert (ok, broken_id) == (False, ids[2])
+        assert reason
+
+
+def test_events_appended_after_verification_still_chain(app):
+    with app.app_context():
+        record_events(3)
+        assert audit.verify_chain() == (True, None, None)
+        record_events(2)
+        assert audit.verify_chain() == (True, None, None)
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_events SET detail = 'rewritten' WHERE id = :id",
+    "UPDATE audit_events SET row_hash = row_hash WHERE id = :id",
+    "DELETE FROM audit_events WHERE id = :id",
+])
+def test_the_database_refuses_to_change_or_delete_an_event(app, statement):
+    with app.app_context():
+        event_id = record_events(2)[0]
+        with pytest.raises(DBAPIError, match="append-only"):
+            raw(statement, id=event_id)
+        assert db.session.get(AuditEvent, event_id).detail == '{"n": 0}'
+        assert db.session.scalar(select(db.func.count(AuditEvent.id))) == 2
+        assert audit.verify_chain()[0]
+
+
+def test_the_orm_cannot_delete_an_event_either(app):
+    with app.app_context():
+        event = db.session.get(AuditEvent, record_events(1)[0])
+        db.session.delete(event)
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.scalar(select(db.func.count(AuditEvent.id))) == 1
+
+
+def test_the_guard_can_be_installed_on_an_existing_table(app):
+    """What the migration does: `install_append_only_guard(op.get_bind())`."""
+    with app.app_context():
+        event_id = record_events(1)[0]
+        with guard_dropped():
+            raw("UPDATE audit_events SET detail = 'allowed while dropped' WHERE id = :id",
+                id=event_id)
+        with pytest.raises(DBAPIError, match="append-only"):
+            raw("DELETE FROM audit_events WHERE id = :id", id=event_id)
