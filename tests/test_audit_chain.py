@@ -157,3 +157,24 @@ def test_the_guard_can_be_installed_on_an_existing_table(app):
                 id=event_id)
         with pytest.raises(DBAPIError, match="append-only"):
             raw("DELETE FROM audit_events WHERE id = :id", id=event_id)
+
+
+def test_the_migrated_schema_refuses_to_delete_an_event(app):
+    """Production gets its schema from Alembic, not `create_all`: the guard must be there too."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        db.drop_all()
+        raw("DROP TABLE IF EXISTS alembic_version")
+        try:
+            upgrade()
+            raw("INSERT INTO audit_events (occurred_at, actor_label, action, outcome, "
+                "client_address, detail, previous_hash, row_hash) VALUES "
+                "(CURRENT_TIMESTAMP, '', 'test', 'ok', '', '', '', '')")
+            with pytest.raises(DBAPIError, match="append-only"):
+                raw("DELETE FROM audit_events")
+        finally:
+            # Leave the schema as the other tests expect it (PostgreSQL keeps it between tests).
+            db.drop_all()
+            raw("DROP TABLE IF EXISTS alembic_version")
+            db.create_all()
