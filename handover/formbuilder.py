@@ -27,6 +27,7 @@ from wtforms.fields import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -137,10 +138,10 @@ def _unbound_field(definition_field, language, siblings, in_group=False):
     if f.type == "date":
         return DateField(validators=validators, format=DATE_FORMATS, **options)
     if f.type == "yesno":
-        choices = [(v, display.yes_no_label(v, language)) for v in ("yes", "no")]
+        choices = [SelectChoice(v, display.yes_no_label(v, language)) for v in ("yes", "no")]
         return RadioField(validators=validators, choices=choices, **options)
     if f.type in ("choice", "multichoice"):
-        choices = [(c.value, c.label_in(language)) for c in f.choices]
+        choices = [SelectChoice(c.value, c.label_in(language)) for c in f.choices]
         field_class = RadioField if f.type == "choice" else MultiCheckboxField
         return field_class(validators=validators, choices=choices, **options)
     if f.type == "hetu":
