@@ -230,6 +230,10 @@ def _check_field(checker, raw, here, base, in_group):
     checker.texts(raw, here, "help", required=False)
     for flag in ("required", "sensitive", "reveals_location"):
         checker.boolean(raw, flag, here)
+    if "sender_kinds" in raw:
+        checker.kinds(raw["sender_kinds"], f"{here}.sender_kinds", allow_empty=False)
+    if kind not in FIELD_TYPES:
+        return key  # what else belongs to a field depends on its type
     if kind in CHOICE_TYPES:
         checker.choices(raw, here)
     elif "choices" in raw:
@@ -247,8 +251,6 @@ def _check_field(checker, raw, here, base, in_group):
     if isinstance(raw.get("min"), int | float) and isinstance(raw.get("max"), int | float):
         if raw["min"] > raw["max"]:
             checker.add(here, "'min' is greater than 'max'")
-    if "sender_kinds" in raw:
-        checker.kinds(raw["sender_kinds"], f"{here}.sender_kinds", allow_empty=False)
     if "show_if" in raw:
         show_if = raw["show_if"]
         if (not isinstance(show_if, dict) or not isinstance(show_if.get("field"), str)

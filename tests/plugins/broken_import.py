@@ -1,0 +1,3 @@
+"""Test plugin: fails while being imported."""
+
+raise RuntimeError("this plugin is broken at import")
