@@ -102,9 +102,11 @@ def search_users(query=""):
     statement = select(User).order_by(func.lower(User.name), User.id)
     query = (query or "").strip().lower()
     if query:
-        pattern = "%" + query.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         statement = statement.where(
-            func.lower(User.name).like(pattern) | func.lower(User.email).like(pattern)
+            func.lower(User.name).like(pattern, escape="\\")
+            | func.lower(User.email).like(pattern, escape="\\")
         )
     return db.session.execute(statement).scalars().all()
 

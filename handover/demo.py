@@ -7,6 +7,7 @@ Demo data is for trying the system only; never run this on an instance holding r
 """
 
 import pyotp
+from flask import current_app
 
 from handover import accounts
 from handover.extensions import db
@@ -104,7 +105,7 @@ def _ensure_user(echo, email, name, system_roles, memberships, secret):
 
 def _print_logins(echo):
     echo("")
-    echo("Demo logins (open http://127.0.0.1:5000/login):")
+    echo(f"Demo logins (open {current_app.config['BASE_URL'].rstrip('/')}/login):")
     echo(f"  password for every demo user: {DEMO_PASSWORD}")
     for email, _name, duty, _roles, _memberships, secret in USERS:
         totp = pyotp.TOTP(secret)

@@ -142,6 +142,8 @@ def test_admin_searches_users_by_name_or_email(app, admin_client):
     assert "Kaisa Koskinen" in page and "Juha Virtanen" not in page
     page = admin_client.get("/admin/users?q=JUHA@").get_data(as_text=True)
     assert "Juha Virtanen" in page and "Kaisa Koskinen" not in page
+    page = admin_client.get("/admin/users?q=%25").get_data(as_text=True)  # "%" is literal
+    assert "Juha Virtanen" not in page and "Kaisa Koskinen" not in page
 
 
 def test_admin_adds_and_removes_membership(app, admin_client):

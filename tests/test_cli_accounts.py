@@ -37,9 +37,20 @@ def test_operator_creates_unit_and_lists_it(app, runner):
     assert result.exit_code == 0, result.output
     result = invoke(runner, "units", "list")
     assert result.exit_code == 0
-    assert "Päiväkoti Satakieli\tdaycare\tKivikylän kaupunki\tactive\t0 members" in result.output
+    assert "Päiväkoti Satakieli\tdaycare\tKivikylän kaupunki\tactive\tmembers: 0" in result.output
     with app.app_context():
         assert db.session.query(AuditEvent).filter_by(action="admin.unit_created").count() == 1
+
+
+def test_kind_registered_by_a_plugin_is_accepted(app, runner, monkeypatch):
+    from handover import plugin_manager
+
+    monkeypatch.setattr(plugin_manager, "unit_kinds", lambda app=None: {
+        "daycare": "Daycare", "health_service": "Health service"})
+    result = invoke(runner, "units", "create", "--name", "Neuvola", "--kind", "health_service")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.query(Unit).one().kind == "health_service"
 
 
 @pytest.mark.parametrize("args, complaint", [

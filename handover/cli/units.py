@@ -40,7 +40,7 @@ def list_command():
         members = len({m.user_id for m in unit.memberships})
         state = "active" if unit.is_active else "inactive"
         click.echo("\t".join([unit.name, unit.kind, unit.organisation or "-", state,
-                              f"{members} members"]))
+                              f"members: {members}"]))
     click.echo(f"Unit kinds: {', '.join(accounts.unit_kinds())}", err=True)
 
 
