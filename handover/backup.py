@@ -12,7 +12,8 @@ import hashlib
 import json
 import os
 import sqlite3
-import subprocess  # nosec B404 - pg_dump/pg_restore are run with argument lists, no shell
+# pg_dump/pg_restore are run with argument lists, never through a shell.
+import subprocess  # nosec B404
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -20,6 +21,7 @@ from sqlalchemy import inspect, literal, select, table, text
 from sqlalchemy.engine import make_url
 
 from handover import keys
+from handover.config import ConfigurationError
 from handover.extensions import db
 
 MANIFEST = "handover-backup-manifest.json"
@@ -204,9 +206,12 @@ def _restore_sqlite(backup_path, target_path):
 def _read_key_backup(path):
     """The keyring in ``path``, checked by the key module before anything is overwritten."""
     with open(path) as handle:
-        text_ = handle.read()
-    keys.load_keyring(SimpleNamespace(config={"KEYS_JSON": text_}))
-    return json.loads(text_)
+        content = handle.read()
+    try:
+        keys.load_keyring(SimpleNamespace(config={"KEYS_JSON": content}))
+    except ConfigurationError as error:
+        raise BackupError(f"{path} is not a usable key backup: {error}") from None
+    return json.loads(content)
 
 
 def _install_keyring(app, keyring):
@@ -232,7 +237,7 @@ def _run(app, program, *arguments):
     libpq_url = url.set(drivername="postgresql", password=None).render_as_string(
         hide_password=False)
     # Fixed program name and an argument list: nothing is parsed by a shell.
-    completed = subprocess.run(  # noqa: S603  # nosec B603
+    completed = subprocess.run(  # noqa: S603 # nosec B603
         [program, f"--dbname={libpq_url}", *arguments],
         env=environment, capture_output=True, text=True, check=False,
     )

@@ -40,7 +40,13 @@ def migrated(app):
 
 
 def run_check(app, *arguments):
-    return app.test_cli_runner().invoke(cli, ["check", *arguments])
+    """`handover check` against ``app``; its database connections are closed afterwards."""
+    try:
+        return app.test_cli_runner().invoke(cli, ["check", *arguments])
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_clean_production_config_passes(production_config, migrated, monkeypatch):
@@ -208,8 +214,10 @@ def test_missing_secret_is_reported_with_the_other_problems(instance_path, monke
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     monkeypatch.setenv("HANDOVER_INSTANCE_PATH", str(instance_path))
     info = ScriptInfo(create_app=lambda: create_app({"INSTANCE_PATH": str(instance_path)}))
-    result = create_app({"SECRET_KEY": "k" * 32, "INSTANCE_PATH": str(instance_path)}) \
-        .test_cli_runner().invoke(cli, ["check"], obj=info)
+    runner_app = create_app({"SECRET_KEY": "k" * 32, "INSTANCE_PATH": str(instance_path)})
+    result = runner_app.test_cli_runner().invoke(cli, ["check"], obj=info)
+    with runner_app.app_context():
+        db.engine.dispose()
     assert result.exit_code == 1
     assert result.output.count("No secret key") == 1
     assert "error: No secret key. Run `handover init`" in result.output

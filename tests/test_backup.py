@@ -1,0 +1,260 @@
+"""`handover backup` and `handover restore`: an operator backs up an instance holding sealed
+handovers, restores it into an empty instance elsewhere, and every handover opens there."""
+
+import json
+import os
+import secrets
+import stat
+from pathlib import Path
+
+import pytest
+from flask_migrate import stamp
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from handover import crypto, keys
+from handover.backup import DATABASE_FILES, KEYS_BACKUP, MANIFEST
+from handover.cli import cli
+from handover.extensions import db
+from handover.models import Handover, Reply
+from tests.support import create_unit, create_user
+
+FORM = {"form_key": "example", "form_version": 1}
+
+
+def _seal_handover(sender, receiver, author, content, reply_text, status):
+    handover = Handover(status=status, sender_unit_id=sender.id, receiver_unit_id=receiver.id,
+                        created_by_id=author.id, **FORM)
+    db.session.add(handover)
+    db.session.flush()
+    data_key = crypto.ensure_data_key(handover)
+    handover.content = crypto.seal_json(data_key, content, handover_id=handover.id,
+                                        purpose=crypto.Purpose.CONTENT, **FORM)
+    reply = Reply(handover_id=handover.id, author_id=author.id, unit_id=receiver.id)
+    db.session.add(reply)
+    db.session.flush()
+    reply.body = crypto.seal(data_key, reply_text.encode(), handover_id=handover.id,
+                             purpose=crypto.Purpose.REPLY, record_id=reply.id, **FORM)
+    return handover.id
+
+
+@pytest.fixture
+def sealed_handovers(app):
+    """Three sealed handovers with a reply each, at the latest schema revision; what they say."""
+    with app.app_context():
+        stamp()
+        sender = create_unit("Lastenkoti Majakka")
+        receiver = create_unit("Nuorisopsykiatrian osasto 4", kind="psychiatric_ward")
+        nurse = create_user("omahoitaja@example.fi", memberships=[(receiver, "receiver")])
+        expected = {}
+        for number, status in enumerate(["sent", "opened", "acknowledged"]):
+            content = {"child_name": f"Testi Lapsi {number}", "marker": secrets.token_hex(8)}
+            reply_text = f"Vastaanotettu {number}"
+            handover_id = _seal_handover(sender, receiver, nurse, content, reply_text, status)
+            expected[handover_id] = (content, reply_text)
+        db.session.commit()
+    yield expected
+    with app.app_context():
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path, database_backend):
+    """A second, empty database: a new SQLite file, or a PostgreSQL database made and dropped."""
+    if database_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'restored' / 'handover.sqlite3'}"
+        return
+    server = make_url(os.environ["HANDOVER_TEST_DATABASE_URL"])
+    name = f"{server.database}_restore_{secrets.token_hex(4)}"
+    admin = create_engine(server.set(drivername="postgresql+psycopg"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :name"), {"name": name})
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_instance(tmp_path, app_config, empty_database_url):
+    """A new instance as `handover init` leaves it: its own (different) keys, no handovers."""
+    from handover import create_app
+
+    path = tmp_path / "restored"
+    path.mkdir()
+    keys.create_key_file(str(path / "keys.json"))
+    (path / "plugins").mkdir()
+    config = dict(app_config, INSTANCE_PATH=str(path),
+                  SQLALCHEMY_DATABASE_URI=empty_database_url)
+    application = create_app(config)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def invoke(app, *arguments):
+    return app.test_cli_runner().invoke(cli, list(arguments))
+
+
+def read_every_handover(app):
+    """Open every handover's content and reply with the instance's keys."""
+    found = {}
+    with app.app_context():
+        for handover in db.session.scalars(db.select(Handover)):
+            data_key = crypto.handover_data_key(handover)
+            content = crypto.open_json(data_key, handover.content, handover_id=handover.id,
+                                       purpose=crypto.Purpose.CONTENT, **FORM)
+            reply = handover.replies[0]
+            reply_text = crypto.open_sealed(
+                data_key, reply.body, handover_id=handover.id, purpose=crypto.Purpose.REPLY,
+                record_id=reply.id, **FORM).decode()
+            found[handover.id] = (content, reply_text)
+    return found
+
+
+@pytest.mark.parametrize("schema", ["fresh database", "migrated empty database"])
+def test_restore_into_empty_instance_reads_every_handover(app, sealed_handovers, empty_instance,
+                                                          tmp_path, database_backend, schema):
+    destination = tmp_path / "backup"
+    result = invoke(app, "backup", str(destination))
+    assert result.exit_code == 0, result.output
+    assert "Backed up 3 handover(s)" in result.output
+    assert "different place" in result.output
+    if schema == "migrated empty database":
+        with empty_instance.app_context():
+            db.create_all()
+
+    result = invoke(empty_instance, "restore", str(destination), "--with-keys")
+
+    assert result.exit_code == 0, result.output
+    assert "Restored 3 handover(s)" in result.output
+    assert read_every_handover(empty_instance) == sealed_handovers
+    key_file = empty_instance.config["KEYS_FILE"]
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    replaced = [name for name in os.listdir(os.path.dirname(key_file))
+                if name.startswith("keys.json.replaced-")]
+    assert len(replaced) == 1, "the empty instance's own keys are kept, never destroyed"
+
+
+def test_backup_keeps_keys_apart_and_describes_itself(app, sealed_handovers, tmp_path,
+                                                     database_backend):
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+
+    manifest = json.loads((destination / MANIFEST).read_text())
+    assert manifest["database"] == database_backend
+    assert manifest["database_file"] == DATABASE_FILES[database_backend]
+    assert manifest["handovers"] == {
+        "total": 3, "by_status": {"sent": 1, "opened": 1, "acknowledged": 1}}
+    with app.app_context():
+        keyring = keys.load_keyring()
+        assert manifest["schema_revision"] == db.session.execute(
+            text("SELECT version_num FROM alembic_version")).scalar()
+    assert manifest["kek_ids"] == [keyring["active_kek"]]
+    assert json.loads((destination / KEYS_BACKUP).read_text()) == keyring
+    for name in os.listdir(destination):
+        assert stat.S_IMODE(os.stat(destination / name).st_mode) == 0o600, name
+    dump = (destination / manifest["database_file"]).read_bytes()
+    for material in [*keyring["keks"].values(), keyring["identity_hash_key"]]:
+        assert material.encode() not in dump and keys.decode(material) not in dump
+    for content, reply_text in sealed_handovers.values():
+        assert content["marker"].encode() not in dump
+        assert reply_text.encode() not in dump
+
+
+def test_backup_never_overwrites_an_earlier_backup(app, sealed_handovers, tmp_path):
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+    result = invoke(app, "backup", str(destination))
+    assert result.exit_code == 1
+    assert "already holds a backup" in result.output
+
+
+def test_restore_refuses_a_database_with_data_unless_forced(app, sealed_handovers, tmp_path):
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+    with app.app_context():
+        db.session.execute(db.delete(Reply))
+        db.session.commit()
+
+    refused = invoke(app, "restore", str(destination))
+    assert refused.exit_code == 1
+    assert "not empty" in refused.output and "--force" in refused.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Reply.id))) == 0
+
+    forced = invoke(app, "restore", str(destination), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert read_every_handover(app) == sealed_handovers
+
+
+def test_keys_stored_elsewhere_restore_with_keys_option(app, sealed_handovers, empty_instance,
+                                                        tmp_path):
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (destination / KEYS_BACKUP).rename(vault / "keys-2026.json")
+
+    assert invoke(empty_instance, "restore", str(destination), "--with-keys").exit_code == 1
+    result = invoke(empty_instance, "restore", str(destination),
+                    "--keys", str(vault / "keys-2026.json"))
+    assert result.exit_code == 0, result.output
+    assert read_every_handover(empty_instance) == sealed_handovers
+
+
+def test_restore_without_keys_leaves_records_unreadable_not_wrong(app, sealed_handovers,
+                                                                 empty_instance, tmp_path):
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+    assert invoke(empty_instance, "restore", str(destination)).exit_code == 0
+    with pytest.raises(crypto.KeyMissing):
+        read_every_handover(empty_instance)
+
+
+def test_damaged_backup_is_refused_before_anything_changes(app, sealed_handovers,
+                                                           empty_instance, tmp_path):
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+    manifest = json.loads((destination / MANIFEST).read_text())
+    database_file = destination / manifest["database_file"]
+    damaged = bytearray(database_file.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    database_file.write_bytes(bytes(damaged))
+    key_file = empty_instance.config["KEYS_FILE"]
+    before = Path(key_file).read_text()
+
+    result = invoke(empty_instance, "restore", str(destination), "--with-keys")
+
+    assert result.exit_code == 1
+    assert "damaged" in result.output
+    assert Path(key_file).read_text() == before
+
+
+def test_backup_of_another_database_kind_is_refused(app, sealed_handovers, empty_instance,
+                                                    tmp_path, database_backend):
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+    manifest_path = destination / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["database"] = "postgresql" if database_backend == "sqlite" else "sqlite"
+    manifest_path.write_text(json.dumps(manifest))
+    result = invoke(empty_instance, "restore", str(destination))
+    assert result.exit_code == 1
+    assert f"this instance uses {database_backend}" in result.output
+
+
+def test_invalid_key_backup_is_refused(app, sealed_handovers, empty_instance, tmp_path):
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+    bad = tmp_path / "bad-keys.json"
+    bad.write_text(json.dumps({"active_kek": "k", "keks": {"k": "c2hvcnQ="},
+                               "identity_hash_key": "c2hvcnQ="}))
+    result = invoke(empty_instance, "restore", str(destination), "--keys", str(bad))
+    assert result.exit_code == 1
+    assert "32 bytes" in result.output
