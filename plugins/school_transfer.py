@@ -1,0 +1,93 @@
+"""Built-in plugin: school transfer of a child in care, with the school's receipt and invitation.
+
+The definition, its routing and the reply form live in ``forms/school_transfer.toml``. This
+module registers it and adds the rules that span fields: a birth date that contradicts the
+identity code means the wrong child, and a support decision must belong to the support model
+in force on its date (basic-education support was reformed on 1 August 2025).
+"""
+
+from datetime import date
+from pathlib import Path
+
+from stdnum.fi import hetu
+
+from handover.hookspecs import hookimpl
+
+FORMS = Path(__file__).resolve().parent.parent / "forms"
+FORM_KEY = "school_transfer"
+SUPPORT_REFORM = date(2025, 8, 1)
+
+#: Century of the birth year by the identity code's separator (since 2023 several per century).
+CENTURIES = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
+
+MESSAGES = {
+    "birth_date": {
+        "fi": "Syntymäaika ei vastaa henkilötunnusta.",
+        "sv": "Födelsedatumet stämmer inte överens med personbeteckningen.",
+        "en": "The date of birth does not match the personal identity code.",
+    },
+    "decision_after_reform": {
+        "fi": "Päätös on tehty 1.8.2025 tai myöhemmin, joten siihen sovelletaan uutta tuen "
+              "mallia.",
+        "sv": "Beslutet har fattats 1.8.2025 eller senare, så den nya stödmodellen tillämpas.",
+        "en": "The decision was made on or after 1 August 2025, so the new support model "
+              "applies.",
+    },
+    "decision_before_reform": {
+        "fi": "Uuden mallin mukainen päätös voi olla aikaisintaan 1.8.2025.",
+        "sv": "Ett beslut enligt den nya modellen kan vara daterat tidigast 1.8.2025.",
+        "en": "A decision under the new model cannot be dated before 1 August 2025.",
+    },
+    "future_date": {
+        "fi": "Päivämäärä ei voi olla tulevaisuudessa.",
+        "sv": "Datumet kan inte ligga i framtiden.",
+        "en": "The date cannot be in the future.",
+    },
+}
+
+
+@hookimpl
+def register_forms(app):
+    return [FORMS / "school_transfer.toml"]
+
+
+@hookimpl
+def validate_form(form_key, form_version, content, language):
+    if form_key != FORM_KEY or not isinstance(content, dict):
+        return None
+    try:
+        return _problems(content, language)
+    except (TypeError, ValueError, AttributeError, KeyError):
+        return None  # malformed content is the field validation's business, never a crash
+
+
+def _problems(content, language):
+    def say(name):
+        texts = MESSAGES[name]
+        return texts.get(language, texts["fi"])
+
+    problems = {}
+    if not _birth_date_matches(content.get("child_identity_code"), content.get("child_birth_date")):
+        problems["child_birth_date"] = [say("birth_date")]
+    decided = content.get("support_decision_date")
+    if decided:
+        decided = date.fromisoformat(decided)
+        model = content.get("support_model")
+        if decided > date.today():
+            problems["support_decision_date"] = [say("future_date")]
+        elif model == "pre_2025" and decided >= SUPPORT_REFORM:
+            problems["support_decision_date"] = [say("decision_after_reform")]
+        elif model == "reform_2025" and decided < SUPPORT_REFORM:
+            problems["support_decision_date"] = [say("decision_before_reform")]
+    return problems
+
+
+def _birth_date_matches(identity_code, birth_date):
+    """False only when both are given and the code's date differs from the birth date."""
+    if not identity_code or not birth_date:
+        return True
+    if not hetu.is_valid(identity_code, allow_temporary=True):
+        return True
+    code = hetu.compact(identity_code)
+    born = date(CENTURIES[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
+    return born == date.fromisoformat(birth_date)
