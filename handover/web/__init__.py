@@ -11,6 +11,7 @@ BLUEPRINT_MODULES = (
     "handover.web.admin",
     "handover.web.unit_lead",
     "handover.web.plugins_admin",
+    "handover.web.unavailable",
     "handover.web.errors",
 )
 

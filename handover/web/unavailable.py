@@ -1,0 +1,54 @@
+"""A clear 503 while the database cannot be reached, and recovery without a restart.
+
+When the database goes away (restart, failover, network), SQLAlchemy raises OperationalError or
+InterfaceError from whatever line touched it. Unhandled, that is a 500 with a traceback in the
+log and, worse, a session left in a failed transaction. Here it becomes a 503 page in the user's
+language, the session is rolled back so the next request starts clean, and `pool_pre_ping`
+(config DEFAULTS) replaces dead pooled connections once the database is back.
+
+Integrity and programming errors are not outages: they stay 500s so that bugs are not hidden.
+"""
+
+import logging
+from contextlib import suppress
+
+from flask import Blueprint, g, render_template
+from flask_babel import gettext as _
+from markupsafe import escape
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from handover.extensions import db, login_manager
+
+bp = Blueprint("unavailable", __name__)
+log = logging.getLogger(__name__)
+
+#: Seconds a client (or proxy) is told to wait before trying again.
+RETRY_AFTER = 30
+
+
+@bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(InterfaceError)
+@bp.app_errorhandler(PoolTimeout)
+def database_unavailable(error):
+    # The class name only: the statement and its parameters could carry child data.
+    log.warning("database unavailable: %s", error.__class__.__name__)
+    _forget_transaction()
+    # The page must not reach for the database again: the header would load the user and
+    # their memberships. Show it as to a visitor.
+    g._login_user = login_manager.anonymous_user()
+    message = _("The service is temporarily unavailable. Try again in a moment.")
+    try:
+        body = render_template("errors/error.html", code=503, message=message)
+    except (OperationalError, InterfaceError, PoolTimeout):
+        _forget_transaction()
+        body = f"<!doctype html><title>503</title><h1>503</h1><p>{escape(message)}</p>"
+    return body, 503, {"Retry-After": str(RETRY_AFTER)}
+
+
+def _forget_transaction():
+    """Roll back so that this worker's session is usable by the next request."""
+    # On a dead connection the rollback itself may fail; dropping the session is then enough.
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+    db.session.remove()
