@@ -1,0 +1,424 @@
+"""The three built-in forms: complete in Finnish, Swedish and English, routed and protected as
+../shared/docs/domain.md says, and accepted by the real loader and `handover plugins check`.
+
+The completeness tests walk the parsed TOML themselves, so they hold even if the loader's own
+checks change.
+"""
+
+import importlib.util
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from handover.formdefs import load_definition
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMS = ROOT / "forms"
+PLUGINS = ROOT / "plugins"
+STEMS = ("psychiatric_ward", "daycare", "school_transfer")
+LANGUAGES = {"fi", "sv", "en"}
+TEXT_KEYS = ("title", "description", "label", "help")
+
+#: What domain.md says about routing ("Routing in words" and each form's heading).
+ROUTING = {
+    "psychiatric_ward": {
+        "senders": {"child_welfare_institution"},
+        "receivers": {"psychiatric_ward"},
+        "copies": {"child_welfare_social_work"},
+    },
+    "daycare": {
+        "senders": {"child_welfare_social_work", "family_care"},
+        "receivers": {"daycare"},
+        "copies": {"family_care"},
+    },
+    "school_transfer": {
+        "senders": {"child_welfare_social_work", "school"},
+        "receivers": {"school"},
+        "copies": {"child_welfare_social_work", "child_welfare_institution", "family_care"},
+    },
+}
+ACKNOWLEDGE_WITHIN_HOURS = {"psychiatric_ward": 24, "daycare": 72, "school_transfer": 72}
+
+#: ★ fields of domain.md's "Common to all" paragraph, and its ⚠ fields.
+COMMON_SENSITIVE = {
+    "child_identity_code", "child_birth_date", "guardians", "placement_basis",
+    "placement_start_date", "contact_restrictions",
+}
+COMMON_LOCATION = {
+    "guardians", "placement_type", "placement_name", "placement_address", "contact_restrictions",
+}
+#: ★ and ⚠ fields of each form in domain.md, by the keys chosen for them.
+SENSITIVE = {
+    "psychiatric_ward": COMMON_SENSITIVE | {
+        "admission_status",  # voluntary or involuntary
+        "diagnoses", "medications", "allergies", "somatic_illnesses", "outpatient_psychiatry",
+        "substance_use",  # health
+        "self_harm", "violence", "absconding", "warning_signs",  # risks
+        "restrictive_measures_used", "restrictive_measure_list",  # restrictive measures
+    },
+    "daycare": COMMON_SENSITIVE | {
+        "may_fetch", "may_not_fetch", "changes_approved_by",
+        "parents_in_discussions", "parents_visit_daycare", "visit_schedule",
+        "allergies", "diet", "daytime_medication",
+        "emotional_life", "separations", "calming", "triggers", "transitions",
+    },
+    "school_transfer": COMMON_SENSITIVE | {
+        "absences", "learning_gaps", "school_refusal", "school_refusal_details",
+        "hospital_school",  # attendance, gaps, school refusal, hospital school
+        "pupil_welfare_contacts", "helps_learning", "triggers", "safety_plan",
+    },
+}
+LOCATION = {
+    "psychiatric_ward": COMMON_LOCATION | {"ward_contact_persons"},
+    "daycare": COMMON_LOCATION | {"may_fetch", "may_not_fetch", "changes_approved_by"},
+    "school_transfer": COMMON_LOCATION | {"school_transport", "school_may_fetch", "wilma_access"},
+}
+REPLY_SENSITIVE = {"ward_discharge": {"medication_changes", "follow_up", "discharge_warning_signs"}}
+
+COMMON_SECTIONS = ("child", "guardians", "placement", "responsible", "protection", "child_view",
+                   "author")
+
+
+def raw(stem):
+    with (FORMS / f"{stem}.toml").open("rb") as stream:
+        return tomllib.load(stream)
+
+
+def fields_of(definition):
+    """Every top-level field of a parsed definition, by key."""
+    return {f["key"]: f for s in definition["sections"] for f in s["fields"]}
+
+
+def section(definition, key):
+    return next(s for s in definition["sections"] if s["key"] == key)
+
+
+def texts_in(node, where):
+    """(where, name, texts) for every translatable text in a parsed definition, recursively."""
+    if isinstance(node, dict):
+        for name in TEXT_KEYS:
+            if name in node:
+                yield f"{where}.{name}", node[name]
+        for name, value in node.items():
+            if name not in TEXT_KEYS:
+                yield from texts_in(value, f"{where}.{node.get('key', name)}:{name}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from texts_in(item, f"{where}[{index}]")
+
+
+def load_plugin(stem):
+    """The plugin module loaded by path, as the plugin manager does (plugins/ is no package)."""
+    spec = importlib.util.spec_from_file_location(f"builtin_test_{stem}", PLUGINS / f"{stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_definition_loads_with_the_real_loader(stem):
+    definition = load_definition(FORMS / f"{stem}.toml")
+    assert definition.plugin_name == stem
+    assert definition.retention == {"after_acknowledged_days": 30, "unopened_days": 90}
+    assert definition.acknowledge_within_hours == ACKNOWLEDGE_WITHIN_HOURS[stem]
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_text_is_complete_in_finnish_swedish_and_english(stem):
+    found = list(texts_in(raw(stem), stem))
+    assert len(found) > 100
+    missing = [
+        where for where, texts in found
+        if not isinstance(texts, dict) or set(texts) != LANGUAGES
+        or not all(isinstance(t, str) and t.strip() for t in texts.values())
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_choice_and_legal_basis_has_three_labels(stem):
+    definition = raw(stem)
+    choices = [c for f in _all_fields(definition) for c in f.get("choices", [])]
+    choices += definition["legal_bases"]
+    assert choices
+    for choice in choices:
+        assert set(choice["label"]) == LANGUAGES, choice
+        assert all(text.strip() for text in choice["label"].values()), choice
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_texts_are_really_translated_not_copied(stem):
+    """A Swedish text identical to the Finnish one is a forgotten translation (short words like
+    'ORS' or names of subjects aside)."""
+    copied = [
+        where for where, texts in texts_in(raw(stem), stem)
+        if len(texts.get("fi", "")) > 12 and texts.get("fi") in (texts.get("sv"), texts.get("en"))
+    ]
+    assert copied == []
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_section_with_sensitive_fields_says_why_the_receiver_needs_it(stem):
+    definitions = [raw(stem), *raw(stem).get("reply_forms", [])]
+    for definition in definitions:
+        for sec in definition["sections"]:
+            if any(f.get("sensitive") or f.get("reveals_location") for f in sec["fields"]):
+                assert set(sec.get("description", {})) == LANGUAGES, sec["key"]
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_routing_matches_the_domain(stem):
+    routing = raw(stem)["routing"]
+    assert {name: set(kinds) for name, kinds in routing.items()} == ROUTING[stem]
+    definition = load_definition(FORMS / f"{stem}.toml")
+    assert set(definition.routing.receivers) == ROUTING[stem]["receivers"]
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_starred_field_is_sensitive_and_every_warned_field_reveals_location(stem):
+    fields = fields_of(raw(stem))
+    assert {k for k in SENSITIVE[stem] if not fields[k].get("sensitive")} == set()
+    assert {k for k in LOCATION[stem] if not fields[k].get("reveals_location")} == set()
+
+
+def test_discharge_summary_reply_is_sensitive():
+    replies = {reply["key"]: reply for reply in raw("psychiatric_ward")["reply_forms"]}
+    for key, wanted in REPLY_SENSITIVE.items():
+        fields = fields_of(replies[key])
+        assert {k for k in wanted if not fields[k].get("sensitive")} == set()
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_location_flags_identity_code_and_summary(stem):
+    definition = load_definition(FORMS / f"{stem}.toml")
+    assert definition.location_flags == ("non_disclosure", "location_hidden")
+    assert definition.identity_code_field == "child_identity_code"
+    assert definition.field("child_identity_code").type == "hetu"
+    assert definition.summary_fields == ("child_name", "child_birth_date")
+    # the flags themselves stay visible: they drive the banner and the hiding
+    assert not definition.field("non_disclosure").reveals_location
+    assert not definition.field("location_hidden").reveals_location
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_hidden_location_hides_every_warned_field_from_copies(stem):
+    definition = load_definition(FORMS / f"{stem}.toml")
+    assert definition.location_hidden({"location_hidden": "yes", "non_disclosure": "no"})
+    assert definition.location_hidden({"non_disclosure": "yes"})
+    assert not definition.location_hidden({"non_disclosure": "no", "location_hidden": "no"})
+    revealing = {f.key for f in definition.fields() if f.reveals_location}
+    assert LOCATION[stem] <= revealing
+
+
+def test_common_sections_are_worded_identically_in_all_three_forms():
+    definitions = {stem: raw(stem) for stem in STEMS}
+    for key in COMMON_SECTIONS:
+        sections = {stem: section(d, key) for stem, d in definitions.items()}
+        first = sections[STEMS[0]]
+        for stem, sec in sections.items():
+            assert sec["title"] == first["title"], (key, stem)
+            assert sec.get("description") == first.get("description"), (key, stem)
+            common = {f["key"]: f for f in first["fields"]}
+            mine = {f["key"]: f for f in sec["fields"]}
+            assert set(common) <= set(mine), (key, stem)
+            for field_key, field in common.items():
+                assert mine[field_key] == field, (key, stem, field_key)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_common_fields_follow_the_domain(stem):
+    fields = fields_of(raw(stem))
+    assert [c["value"] for c in fields["placement_basis"]["choices"]] == [
+        "open_care_37", "emergency_38", "care_order_40", "aftercare_75"]
+    guardian_parts = {f["key"] for f in fields["guardians"]["fields"]}
+    assert {"guardian_name", "guardian_contact", "guardian_custody",
+            "guardian_information_right"} <= guardian_parts
+    restriction_parts = {f["key"] for f in fields["contact_restrictions"]["fields"]}
+    assert restriction_parts == {"restriction_whom", "restriction_what", "restriction_until",
+                                 "restriction_decision_date"}
+    assert fields["non_disclosure"]["type"] == fields["location_hidden"]["type"] == "yesno"
+    assert fields["child_view_not_asked_reason"]["show_if"] == {
+        "field": "child_view_asked", "equals": "no"}
+    for key in ("child_view", "child_view_recorded_by", "child_view_recorded_on"):
+        assert fields[key]["show_if"] == {"field": "child_view_asked", "equals": "yes"}
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_sections_begin_with_the_child_and_end_with_the_author(stem):
+    keys = [s["key"] for s in raw(stem)["sections"]]
+    assert keys[:5] == ["child", "guardians", "placement", "responsible", "protection"]
+    assert keys[-2:] == ["child_view", "author"]
+
+
+def test_restrictive_measures_only_from_institutions_and_only_when_used():
+    definition = load_definition(FORMS / "psychiatric_ward.toml")
+    used = definition.field("restrictive_measures_used")
+    details = definition.field("restrictive_measure_list")
+    assert used.sender_kinds == details.sender_kinds == ("child_welfare_institution",)
+    assert details.show_if == {"field": "restrictive_measures_used", "equals": "yes"}
+    assert details.condition_met({"restrictive_measures_used": "yes"})
+    assert not details.condition_met({"restrictive_measures_used": "no"})
+    assert not details.shown_for("family_care")
+    assert details.shown_for("child_welfare_institution")
+
+
+def test_ward_replies_name_the_primary_nurse_and_summarise_the_discharge():
+    definition = load_definition(FORMS / "psychiatric_ward.toml")
+    receipt = {f.key: f for f in definition.reply_form("ward_receipt").fields()}
+    assert receipt["primary_nurse_name"].required
+    assert receipt["care_meeting_date"].type == "date"
+    discharge = {f.key for f in definition.reply_form("ward_discharge").fields()}
+    assert {"medication_changes", "follow_up", "discharge_warning_signs"} <= discharge
+
+
+def test_school_receipt_invites_to_a_network_meeting():
+    definition = load_definition(FORMS / "school_transfer.toml")
+    reply = {f.key: f for f in definition.reply_form("school_receipt").fields()}
+    assert reply["received_on"].type == reply["network_meeting_date"].type == "date"
+    assert reply["network_meeting_time"].type == reply["network_meeting_place"].type == "text"
+
+
+def test_school_support_follows_the_model_in_force():
+    definition = load_definition(FORMS / "school_transfer.toml")
+    model = definition.field("support_model")
+    assert [c.value for c in model.choices] == ["pre_2025", "reform_2025"]
+    old = {f.key for f in definition.fields()
+           if f.show_if and f.show_if.get("equals") == "pre_2025"}
+    new = {f.key for f in definition.fields()
+           if f.show_if and f.show_if.get("equals") == "reform_2025"}
+    assert old == {"support_level_pre", "support_plan_pre"}
+    assert new == {"group_support_measures", "pupil_support_measures"}
+    decided = definition.field("support_decision_date")
+    assert decided.condition_met({"support_model": "pre_2025"})
+    assert decided.condition_met({"support_model": "reform_2025"})
+
+
+@pytest.mark.parametrize(("stem", "receiver_kind", "as_copy", "hidden"), [
+    # the social-work copy of the ward form leaves out the young person's own part and the
+    # ward-nursing detail
+    ("psychiatric_ward", "child_welfare_social_work", True,
+     {"young_person", "health", "feedback_scores", "daily_life", "what_helps"}),
+    ("psychiatric_ward", "psychiatric_ward", False, set()),
+    # a daycare copy to family care does not need ECEC support details
+    ("daycare", "family_care", True, {"development", "guardians"}),
+    ("daycare", "daycare", False, set()),
+    # the placement's copy of a school transfer leaves out support, studies and attendance
+    ("school_transfer", "family_care", True, {"guardians", "support", "studies", "attendance"}),
+    ("school_transfer", "child_welfare_institution", True,
+     {"guardians", "support", "studies", "attendance"}),
+    ("school_transfer", "child_welfare_social_work", True, set()),
+    ("school_transfer", "school", False, set()),
+])
+def test_each_kind_sees_the_minimum_necessary(stem, receiver_kind, as_copy, hidden):
+    definition = load_definition(FORMS / f"{stem}.toml")
+    seen = {s.key for s in definition.visible_sections(receiver_kind, as_copy=as_copy)}
+    every = {s.key for s in definition.sections}
+    assert every - seen == hidden
+    assert {"child", "protection"} <= seen  # every reader needs who and the warnings
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_plugin_module_registers_its_definition(stem):
+    module = load_plugin(stem)
+    sources = module.register_forms(app=None)
+    assert [Path(p).resolve() for p in sources] == [(FORMS / f"{stem}.toml").resolve()]
+
+
+@pytest.mark.parametrize("stem", STEMS)
+@pytest.mark.parametrize("path", ["forms/{}.toml", "plugins/{}.py"])
+def test_handover_plugins_check_passes(stem, path):
+    command = [str(Path(sys.executable).with_name("handover")), "plugins", "check",
+               path.format(stem)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+FORM_KEYS = {"psychiatric_ward": "psychiatric_ward_preinfo", "daycare": "daycare_placed_child",
+             "school_transfer": "school_transfer"}
+
+
+@pytest.mark.parametrize(("stem", "content", "wanted"), [
+    ("psychiatric_ward", {"child_identity_code": "010594Y9032", "child_birth_date": "1994-05-02"},
+     {"child_birth_date"}),
+    ("daycare", {"child_identity_code": "010516B903X", "child_birth_date": "2016-05-02"},
+     {"child_birth_date"}),
+    ("school_transfer", {"child_identity_code": "020504A902E", "child_birth_date": "2004-05-03"},
+     {"child_birth_date"}),
+    ("psychiatric_ward", {"restrictive_measures_used": "yes"}, {"restrictive_measure_list"}),
+    ("psychiatric_ward", {"restrictive_measure_list": [{"measure_last_date": "2999-01-01"}]},
+     {"restrictive_measure_list.0.measure_last_date"}),
+    ("daycare", {"location_hidden": "yes", "publication_permission": "allowed"},
+     {"publication_permission"}),
+    ("daycare", {"non_disclosure": "yes", "photo_permission": "shared_with_families"},
+     {"photo_permission"}),
+    ("school_transfer", {"support_model": "pre_2025", "support_decision_date": "2025-09-01"},
+     {"support_decision_date"}),
+    ("school_transfer", {"support_model": "reform_2025", "support_decision_date": "2024-09-01"},
+     {"support_decision_date"}),
+])
+def test_cross_field_rules_object(stem, content, wanted):
+    problems = load_plugin(stem).validate_form(
+        form_key=FORM_KEYS[stem], form_version=1, content=content, language="sv")
+    assert set(problems) == wanted
+    assert all(messages and all(m.strip() for m in messages) for messages in problems.values())
+
+
+@pytest.mark.parametrize(("stem", "content"), [
+    ("psychiatric_ward", {"child_identity_code": "010594Y9032", "child_birth_date": "1994-05-01",
+                          "restrictive_measures_used": "yes",
+                          "restrictive_measure_list": [{"measure_type": "holding",
+                                                        "measure_last_date": "2024-01-05"}]}),
+    ("daycare", {"child_identity_code": "010516B903X", "child_birth_date": "2016-05-01",
+                 "location_hidden": "yes", "photo_permission": "internal_only",
+                 "publication_permission": "not_allowed"}),
+    ("daycare", {"location_hidden": "no", "non_disclosure": "no",
+                 "photo_permission": "shared_with_families", "publication_permission": "allowed"}),
+    ("school_transfer", {"child_identity_code": "020504A902E", "child_birth_date": "2004-05-02",
+                         "support_model": "reform_2025", "support_decision_date": "2025-08-01"}),
+    ("school_transfer", {"support_model": "pre_2025", "support_decision_date": "2025-07-31"}),
+])
+def test_consistent_content_passes_the_cross_field_rules(stem, content):
+    assert load_plugin(stem).validate_form(
+        form_key=FORM_KEYS[stem], form_version=1, content=content, language="fi") == {}
+
+
+@pytest.mark.parametrize("stem", STEMS)
+@pytest.mark.parametrize("content", [
+    None, [], {"child_birth_date": "not a date", "child_identity_code": "010594Y9032"},
+    {"restrictive_measure_list": "x", "support_decision_date": 5, "location_hidden": ["yes"]},
+    {"restrictive_measure_list": [None, {"measure_last_date": "bad"}]},
+])
+def test_cross_field_rules_never_raise_on_malformed_content(stem, content):
+    module = load_plugin(stem)
+    module.validate_form(form_key=FORM_KEYS[stem], form_version=1, content=content,
+                         language="en")
+
+
+def test_cross_field_rules_ignore_other_forms():
+    for stem in STEMS:
+        assert load_plugin(stem).validate_form(
+            form_key="someone_elses_form", form_version=1,
+            content={"child_identity_code": "010594Y9032", "child_birth_date": "2000-01-01"},
+            language="fi") is None
+
+
+def test_built_in_plugins_load_into_the_app(app):
+    from handover import plugin_manager
+
+    with app.app_context():
+        records = {p.name: p for p in plugin_manager.plugins(app)}
+        registry = plugin_manager.registry(app)
+        for stem, key in FORM_KEYS.items():
+            assert records[stem].error is None
+            assert registry.get(key).plugin_name == stem
+
+
+def _all_fields(definition):
+    for node in [definition, *definition.get("reply_forms", [])]:
+        for sec in node["sections"]:
+            for field in sec["fields"]:
+                yield field
+                yield from field.get("fields", [])
