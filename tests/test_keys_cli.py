@@ -245,3 +245,32 @@ def test_a_rotation_with_a_damaged_wrapped_key_finishes_the_rest_and_says_which(
         assert set(kek_ids[1:]) == {keyring(app)["active_kek"]}
         with pytest.raises(crypto.TamperedRecord):
             read(db.session.get(Handover, damaged_id))
+
+
+@pytest.mark.parametrize("part", ["name", "body"])
+def test_check_opens_attachment_names_and_bodies(app, runner, part):
+    from handover.models import Attachment
+
+    with app.app_context():
+        handover = make_handover()
+        attachment = Attachment(handover_id=handover.id, uploaded_by_id=handover.created_by_id,
+                                media_type="application/pdf", size=8)
+        db.session.add(attachment)
+        db.session.flush()
+        data_key = crypto.handover_data_key(handover)
+        place = {"handover_id": handover.id, "form_key": handover.form_key,
+                 "form_version": handover.form_version, "record_id": attachment.id}
+        attachment.filename = crypto.seal(data_key, b"lausunto.pdf",
+                                          purpose=crypto.Purpose.ATTACHMENT_NAME, **place)
+        attachment.body = crypto.seal(data_key, b"%PDF-1.7",
+                                      purpose=crypto.Purpose.ATTACHMENT, **place)
+        db.session.commit()
+        assert invoke(runner, "keys", "check").exit_code == 0
+        blob = bytearray(getattr(attachment, "filename" if part == "name" else "body"))
+        blob[-1] ^= 1
+        setattr(attachment, "filename" if part == "name" else "body", bytes(blob))
+        db.session.commit()
+        expected = f"Handover {handover.id}: cannot open attachment {attachment.id} {part}"
+    result = invoke(runner, "keys", "check")
+    assert result.exit_code == 1
+    assert expected in result.output
