@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from handover import accounts, permissions
 from handover.extensions import db
@@ -171,7 +172,8 @@ def reset_password(user_id):
 
 def _membership_form():
     form = MembershipForm()
-    form.unit.choices = [(unit.id, unit.name) for unit in accounts.all_units() if unit.is_active]
+    form.unit.choices = [SelectChoice(unit.id, unit.name)
+                         for unit in accounts.all_units() if unit.is_active]
     return form
 
 

@@ -3,7 +3,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from handover import accounts, ui
@@ -11,7 +11,7 @@ from handover.models.accounts import MEMBERSHIP_ROLES
 
 
 def role_choices():
-    return [(role, ui.ROLE_LABELS.get(role, role)) for role in MEMBERSHIP_ROLES]
+    return [SelectChoice(role, ui.ROLE_LABELS.get(role, role)) for role in MEMBERSHIP_ROLES]
 
 
 class ActionForm(FlaskForm):
@@ -32,7 +32,8 @@ class UnitForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = [(kind, ui.unit_kind_label(kind)) for kind in accounts.unit_kinds()]
+        self.kind.choices = [SelectChoice(kind, ui.unit_kind_label(kind))
+                             for kind in accounts.unit_kinds()]
 
 
 class UserForm(FlaskForm):
