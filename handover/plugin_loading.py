@@ -94,8 +94,13 @@ def load_module_from_path(path, namespace):
         package = types.ModuleType(namespace)
         package.__path__ = []
         sys.modules[namespace] = package
-    name = f"{namespace}.{Path(path).stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
+    path = Path(path)
+    name = f"{namespace}.{module_stem(path)}"
+    if path.name == "__init__.py":  # a package: its own files (package data) must resolve
+        spec = importlib.util.spec_from_file_location(
+            name, path, submodule_search_locations=[str(path.parent)])
+    else:
+        spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -104,6 +109,12 @@ def load_module_from_path(path, namespace):
         sys.modules.pop(name, None)
         raise
     return module
+
+
+def module_stem(path):
+    """The plugin name a file gives: its stem, or its folder's name for a package."""
+    path = Path(path)
+    return path.parent.name if path.name == "__init__.py" else path.stem
 
 
 def _path_loader(path, namespace):

@@ -4,9 +4,9 @@ fields are dropped when their condition is false, and typed values survive a fai
 
 import pytest
 from flask import render_template_string
+from formdef_samples import every_type
 from werkzeug.datastructures import MultiDict
 
-from formdef_samples import every_type
 from handover.formbuilder import build_form
 from handover.formdefs import load_definition
 

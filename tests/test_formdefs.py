@@ -5,8 +5,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-
 from formdef_samples import every_type, field, texts
+
 from handover.formdefs import DefinitionError, load_definition
 from handover.models.accounts import CORE_UNIT_KINDS
 

@@ -9,7 +9,13 @@ from flask.cli import ScriptInfo, with_appcontext
 
 from handover import plugin_manager
 from handover.formdefs import DefinitionError, load_definition
-from handover.plugin_loading import Candidate, known_kinds, load_module_from_path, load_plugins
+from handover.plugin_loading import (
+    Candidate,
+    known_kinds,
+    load_module_from_path,
+    load_plugins,
+    module_stem,
+)
 
 
 @click.group("plugins")
@@ -104,7 +110,7 @@ def check_path(path, app=None):
     if app is not None:
         installed = app.extensions["handover_plugins"]
         # A checked copy of an installed plugin may register its own kinds again.
-        own = _kinds_of(installed, path.stem) if path.suffix == ".py" else set()
+        own = _kinds_of(installed, path) if path.suffix == ".py" else set()
         state.unit_kind_labels.update({
             kind: label for kind, label in installed.unit_kind_labels.items() if kind not in own
         })
@@ -116,11 +122,12 @@ def check_path(path, app=None):
         return []
     if path.suffix != ".py":
         return [f"{path}: not a .toml form definition or a .py plugin module"]
-    candidate = Candidate(path.stem, "checked",
+    name = module_stem(path)
+    candidate = Candidate(name, "checked",
                           lambda: load_module_from_path(path, "handover_checked_plugins"),
                           lambda module: "")
     load_plugins(state, [candidate])
-    record = state.records[path.stem]
+    record = state.records[name]
     if record.error:
         return [f"{path}: {line}" for line in record.error.splitlines()]
     if not state.pm.get_hookcallers(record.module):
@@ -128,11 +135,15 @@ def check_path(path, app=None):
     return []
 
 
-def _kinds_of(state, name):
-    """The kinds the installed copy of plugin ``name`` registered (the checked copy may add
-    them again without clashing)."""
-    record = state.records.get(name)
-    return set(record.unit_kinds) if record else set()
+def _kinds_of(state, path):
+    """The kinds an installed plugin loaded from ``path`` registered: a checked copy of it may
+    register them again without clashing."""
+    kinds = set()
+    for record in state.records.values():
+        module_file = getattr(record.module, "__file__", None)
+        if module_file and Path(module_file).resolve() == path.resolve():
+            kinds.update(record.unit_kinds)
+    return kinds
 
 
 COMMANDS = (plugins_group,)

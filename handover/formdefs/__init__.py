@@ -20,10 +20,11 @@ from handover.formdefs.model import (
     Section,
     text_in,
 )
+from handover.formdefs.registry import FormRegistry, UnknownForm
 from handover.formdefs.validation import check_definition
 
 __all__ = [
     "FIELD_TYPES", "LANGUAGES", "Choice", "DefinitionError", "Field", "FormDefinition",
-    "RoutingRule", "Section", "check_definition", "load_definition", "load_routing_rule",
-    "read_source", "text_in",
+    "FormRegistry", "RoutingRule", "Section", "UnknownForm", "check_definition",
+    "load_definition", "load_routing_rule", "read_source", "text_in",
 ]

@@ -1,0 +1,110 @@
+"""Every hook is documented and has a `test_hook_<name>` here that calls it through
+`call_hook`, the one way the core calls hooks."""
+
+import inspect
+from types import SimpleNamespace
+
+import pytest
+from formdef_samples import install_plugins
+
+from handover import hookspecs
+from handover.plugin_manager import call_hook, registry
+
+HOOK_NAMES = sorted(
+    name for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+    if hasattr(function, "handover_spec")
+)
+
+
+def test_there_are_hooks():
+    assert "register_forms" in HOOK_NAMES and len(HOOK_NAMES) >= 7
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_every_hook_says_when_it_is_called_and_what_it_returns(name):
+    doc = inspect.getdoc(getattr(hookspecs, name)) or ""
+    assert "Called" in doc, f"{name}: say when the hook is called"
+    assert "eturn" in doc, f"{name}: say what it returns (or that the return is ignored)"
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_every_hook_has_a_test(name):
+    assert f"test_hook_{name}" in globals(), f"write test_hook_{name} in {__file__}"
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_every_hook_body_is_only_a_docstring(name):
+    source = inspect.getsource(getattr(hookspecs, name)).rstrip()
+    assert source.endswith('"""'), f"{name}: a hookspec's body is only its docstring"
+
+
+@pytest.fixture
+def plugin_app(instance_path, database_backend, request):
+    """An app with the `versioned` and `second_answer` test plugins in its plugins folder."""
+    install_plugins(instance_path, "versioned", "second_answer")
+    return request.getfixturevalue("app")
+
+
+def _module(app, name):
+    return app.extensions["handover_plugins"].records[name].module
+
+
+def test_hook_register_forms(plugin_app):
+    with plugin_app.app_context():
+        sources = call_hook("register_forms", app=plugin_app)
+        keys = {getattr(s, "name", None) or s["key"] for s in sources}
+        assert {"versioned_form", "health_check.toml"} <= keys
+        assert registry().versions("versioned_form") == [1, 2]
+
+
+def test_hook_register_routing_rules(plugin_app):
+    with plugin_app.app_context():
+        rules = call_hook("register_routing_rules", app=plugin_app)
+        assert rules == [{"form": "versioned_form", "senders": ["child_welfare_social_work"],
+                          "receivers": ["school"], "copies": ["family_care"]}]
+        merged = registry().routing_rules("versioned_form")
+        assert {rule.senders for rule in merged} == {("school",), ("child_welfare_social_work",)}
+
+
+def test_hook_register_unit_kinds(plugin_app):
+    with plugin_app.app_context():
+        kinds = {kind["key"] for kind in call_hook("register_unit_kinds", app=plugin_app)}
+        assert kinds == {"health_service", "youth_centre"}
+
+
+def test_hook_validate_form(plugin_app):
+    with plugin_app.app_context():
+        answers = call_hook("validate_form", form_key="versioned_form", form_version=1,
+                            content={"pupil": "nobody"}, language="sv")
+        assert {"pupil": ["not a pupil (sv)"], "nowhere": ["form-level problem"]} in answers
+        assert {"pupil": ["also refused by a second plugin"]} in answers
+
+
+def test_hook_handover_sent(plugin_app):
+    handover = SimpleNamespace(id=1)
+    with plugin_app.app_context():
+        assert call_hook("handover_sent", handover=handover, app=plugin_app) == []
+    assert _module(plugin_app, "versioned").EVENTS == [("sent", handover)]
+
+
+def test_hook_handover_opened(plugin_app):
+    handover, unit = SimpleNamespace(id=1), SimpleNamespace(id=2)
+    with plugin_app.app_context():
+        call_hook("handover_opened", handover=handover, unit=unit, app=plugin_app)
+    assert _module(plugin_app, "versioned").EVENTS == [("opened", handover, unit)]
+
+
+def test_hook_handover_acknowledged(plugin_app):
+    handover = SimpleNamespace(id=1)
+    with plugin_app.app_context():
+        call_hook("handover_acknowledged", handover=handover, app=plugin_app)
+    assert _module(plugin_app, "versioned").EVENTS == [("acknowledged", handover)]
+
+
+def test_a_disabled_plugin_hears_no_events(plugin_app):
+    from handover.plugin_manager import set_enabled
+
+    with plugin_app.test_request_context("/"):
+        set_enabled("versioned", False)
+        call_hook("handover_sent", handover=SimpleNamespace(id=1), app=plugin_app)
+    assert _module(plugin_app, "versioned").EVENTS == []

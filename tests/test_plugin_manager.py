@@ -1,0 +1,208 @@
+"""Loading plugins: built-ins, entry points and the instance plugins folder through the same
+hooks; a broken plugin is switched off with its reason while the server and every other plugin
+keep working; an admin's switch removes forms from what may be chosen, never from what renders."""
+
+import logging
+
+import pytest
+from flask import render_template_string
+from formdef_samples import install_plugins
+
+from handover import create_app, plugin_manager
+from handover.extensions import db
+from handover.formdefs import UnknownForm
+from handover.models import AuditEvent
+from handover.plugin_manager import call_hook, plugins, registry, set_enabled, unit_kinds
+
+
+@pytest.fixture
+def app_with(instance_path, database_backend, request):
+    """Install test plugins into the instance plugins folder, then create the app (the
+    `app` fixture, so it runs on every configured database)."""
+    def make(*names):
+        install_plugins(instance_path, *names)
+        return request.getfixturevalue("app")
+    return make
+
+
+def record(app, name):
+    with app.app_context():
+        return plugin_manager.plugin(name)
+
+
+def test_the_example_package_is_found_through_its_entry_point(app):
+    example = record(app, "health_check")
+    assert example.source == "entry point"
+    assert example.version == "1.0.0"
+    assert example.error is None
+    assert example.unit_kinds == ["health_service"]
+    with app.app_context():
+        assert "placement_health_check" in [d.key for d in registry().forms()]
+
+
+def test_a_module_dropped_into_the_plugins_folder_is_loaded(app_with):
+    app = app_with("versioned")
+    versioned = record(app, "versioned")
+    assert versioned.source == "plugins folder"
+    assert versioned.version == "2.5"
+    assert versioned.module.__name__ == "handover_instance_plugins.versioned"
+    with app.app_context():
+        assert registry().get("versioned_form").version == 2
+
+
+def test_built_ins_load_first_by_path_under_a_namespaced_name(app_config, tmp_path, monkeypatch):
+    builtin = tmp_path / "builtin"
+    builtin.mkdir()
+    (builtin / "tiny.py").write_text(
+        "from handover.hookspecs import hookimpl\n"
+        "@hookimpl\ndef register_forms(app):\n    return []\n")
+    monkeypatch.setattr(plugin_manager, "BUILTIN_PLUGINS_DIR", builtin)
+    app = create_app(app_config)
+    tiny = app.extensions["handover_plugins"].records["tiny"]
+    assert tiny.source == "built-in" and tiny.error is None
+    assert tiny.module.__name__ == "handover_builtin_plugins.tiny"
+    sources = [r.source for r in app.extensions["handover_plugins"].records.values()]
+    assert sources == sorted(sources, key=["built-in", "entry point", "plugins folder"].index)
+
+
+def test_the_repositorys_built_ins_are_loaded_from_plugins(app):
+    builtins = [r for r in app.extensions["handover_plugins"].records.values()
+                if r.source == "built-in"]
+    for builtin in builtins:
+        assert builtin.error is None, builtin.error
+        assert builtin.module.__name__.startswith("handover_builtin_plugins.")
+
+
+BROKEN = [
+    ("broken_import", "could not be imported: RuntimeError: this plugin is broken at import"),
+    ("invalid_definition", "invalid form definition: "),
+    ("wrong_answer", "hook register_forms answered with str, expected list"),
+    ("raising_register", "hook register_forms raised KeyError"),
+    ("unknown_hook", "implements unknown hooks: register_formz"),
+    ("bad_signature", "could not be registered"),
+    ("bad_unit_kind", "register_unit_kinds()[0]: 'labels' needs non-empty fi, sv and en texts"),
+    ("bad_routing", "unknown unit kind 'mars_base'"),
+]
+
+
+@pytest.mark.parametrize("name, reason", BROKEN, ids=[case[0] for case in BROKEN])
+def test_a_broken_plugin_is_disabled_with_its_reason_and_the_rest_work(
+        app_with, caplog, name, reason):
+    caplog.set_level(logging.ERROR, logger="handover.plugins")
+    app = app_with(name, "versioned")
+    broken = record(app, name)
+    assert reason in broken.error
+    assert not broken.active
+    assert any(name in message and reason in message for message in caplog.messages)
+    with app.app_context():
+        keys = [d.key for d in registry().forms()]
+    assert "versioned_form" in keys and "placement_health_check" in keys
+    assert app.test_client().get("/login").status_code == 200
+
+
+def test_an_invalid_definition_names_the_file_and_the_location(app_with):
+    error = record(app_with("invalid_definition"), "invalid_definition").error
+    assert "invalid_definition.toml: sections[0].fields[0] (key 'foo'): type 'texx'" in error
+    with app_with("invalid_definition").app_context():
+        with pytest.raises(UnknownForm):
+            registry().get("invalid_form")
+
+
+def test_a_raising_validate_form_is_caught_and_disables_only_that_plugin(app_with, caplog):
+    app = app_with("raising_validate", "versioned")
+    with app.app_context():
+        answers = call_hook("validate_form", form_key="versioned_form", form_version=2,
+                            content={"pupil": "nobody"}, language="fi")
+        assert answers == [{"pupil": ["not a pupil (fi)"], "nowhere": ["form-level problem"]}]
+        fragile = plugin_manager.plugin("raising_validate")
+        assert "hook validate_form raised ValueError" in fragile.error
+        assert "fragile_form" not in [d.key for d in registry().forms()]
+    assert "secret child data" not in caplog.text  # the exception text may hold client data
+
+
+def test_answers_of_several_plugins_are_collected(app_with):
+    app = app_with("versioned", "second_answer")
+    with app.app_context():
+        answers = call_hook("validate_form", form_key="versioned_form", form_version=2,
+                            content={"pupil": "nobody"}, language="en")
+        assert len(answers) == 2
+        assert call_hook("validate_form", form_key="versioned_form", form_version=2,
+                         content={"pupil": "Ville"}, language="en") == []
+
+
+def test_a_second_plugin_of_the_same_name_is_refused(app_with, tmp_path, instance_path):
+    (instance_path / "plugins" / "health_check.py").write_text("")
+    app = app_with()
+    duplicate = record(app, "health_check (plugins folder)")
+    assert "another plugin named 'health_check' was loaded first" in duplicate.error
+    assert record(app, "health_check").error is None
+
+
+def test_disabling_hides_forms_but_old_versions_still_render(app_with):
+    app = app_with("versioned")
+    with app.test_request_context("/"):
+        set_enabled("versioned", False)
+        assert "versioned_form" not in [d.key for d in registry().forms()]
+        with pytest.raises(UnknownForm):
+            registry().get("versioned_form")
+        old = registry().get("versioned_form", 1)
+        html = render_template_string(
+            '{% from "macros/formdef.html" import render_content %}'
+            "{{ render_content(d, {'pupil': 'Ville'}, 'en') }}", d=old)
+        assert "Ville" in html
+        assert not plugin_manager.plugin("versioned").enabled
+        set_enabled("versioned", True)
+        assert registry().get("versioned_form").version == 2
+        actions = [e.action for e in db.session.query(AuditEvent).order_by(AuditEvent.id)]
+        assert actions == ["plugins.disabled", "plugins.enabled"]
+
+
+def test_an_old_version_renders_after_a_newer_one_is_registered(app_with):
+    app = app_with("versioned")
+    with app.test_request_context("/"):
+        assert registry().versions("versioned_form") == [1, 2]
+        assert registry().get("versioned_form").version == 2
+        first = registry().get("versioned_form", 1)
+        assert [f.key for f in first.fields()] == ["pupil"]
+        html = render_template_string(
+            '{% from "macros/formdef.html" import render_content %}'
+            "{{ render_content(d, {'pupil': 'Old pupil'}, 'en') }}", d=first)
+        assert "Old pupil" in html and "Grade" not in html
+
+
+def test_an_unknown_version_is_an_unknown_form(app):
+    with app.app_context():
+        with pytest.raises(UnknownForm):
+            registry().get("placement_health_check", 99)
+
+
+def test_switching_an_unknown_plugin_is_refused(app):
+    with app.app_context():
+        with pytest.raises(plugin_manager.UnknownPlugin):
+            set_enabled("no_such_plugin", False)
+
+
+def test_each_app_has_its_own_plugin_manager(app_with, app_config):
+    first = app_with("versioned")
+    second = create_app(dict(app_config, PLUGINS_DIR=str(app_config["INSTANCE_PATH"]) + "/none"))
+    assert first.extensions["handover_plugins"] is not second.extensions["handover_plugins"]
+    assert "versioned" not in second.extensions["handover_plugins"].records
+
+
+def test_plugin_unit_kinds_have_labels_in_the_readers_language(app):
+    with app.test_request_context("/"):
+        kinds = unit_kinds()
+        assert "daycare" in kinds and "health_service" in kinds
+        from flask_babel import force_locale
+
+        from handover.ui import unit_kind_label
+        with force_locale("sv"):
+            assert str(unit_kind_label("health_service")) == "Hälsotjänst (hälsokontroller)"
+        with force_locale("fi"):
+            assert str(kinds["health_service"]) == "Terveyspalvelu (terveystarkastukset)"
+
+
+def test_plugins_lists_the_instance_setting(app):
+    with app.test_request_context("/"):
+        set_enabled("health_check", False)
+        assert [p.enabled for p in plugins() if p.name == "health_check"] == [False]

@@ -1,0 +1,99 @@
+"""The Plugins page: an admin sees every plugin with its source, forms, routing table and load
+error, and can switch a plugin off and on (audited); nobody else learns the page exists."""
+
+import pytest
+from formdef_samples import install_plugins
+from support import create_unit, create_user, login
+
+from handover.extensions import db
+from handover.models import AuditEvent
+from handover.plugin_manager import registry
+
+
+@pytest.fixture
+def admin_client(app, client):
+    """A client logged in as an administrator."""
+    with app.app_context():
+        admin = create_user("admin@example.fi", admin=True)
+        login(client, admin)
+    return client
+
+
+def test_admin_sees_the_example_plugin_with_its_routing_table(admin_client):
+    page = admin_client.get("/admin/plugins/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "health_check" in html
+    assert "1.0.0" in html
+    assert "placement_health_check" in html and "v1" in html
+    # sender kind -> receiver kind, the plugin's kind with its own label in the page language
+    assert "<td>→ Terveyspalvelu (terveystarkastukset)</td>" in html
+    assert '<th scope="col">' in html
+
+
+def test_a_failed_plugin_shows_its_load_error(instance_path, database_backend, request):
+    install_plugins(instance_path, "broken_import")
+    request.getfixturevalue("app")
+    client = request.getfixturevalue("admin_client")
+    html = client.get("/admin/plugins/").get_data(as_text=True)
+    assert "RuntimeError: this plugin is broken at import" in html
+
+
+def test_disabling_the_example_removes_its_form_from_what_a_sender_may_choose(app, admin_client):
+    from handover.routing import sendable_forms
+
+    with app.app_context():
+        social = create_unit("Sosiaalityö", "child_welfare_social_work")
+        assert "placement_health_check" in [d.key for d in sendable_forms(social)]
+    response = admin_client.post("/admin/plugins/health_check/disable")
+    assert response.status_code == 302
+    with app.app_context():
+        assert "placement_health_check" not in [d.key for d in sendable_forms(social)]
+        assert registry().get("placement_health_check", 1).key == "placement_health_check"
+        event = db.session.query(AuditEvent).filter_by(action="plugins.disabled").one()
+        assert event.actor_label == "admin@example.fi"
+        assert "health_check" in event.detail
+    admin_client.post("/admin/plugins/health_check/enable")
+    with app.app_context():
+        assert "placement_health_check" in [d.key for d in sendable_forms(social)]
+        assert db.session.query(AuditEvent).filter_by(action="plugins.enabled").count() == 1
+
+
+def test_switching_an_unknown_plugin_is_404(admin_client):
+    assert admin_client.post("/admin/plugins/nothing/disable").status_code == 404
+
+
+def test_a_non_admin_gets_404(app, client):
+    with app.app_context():
+        unit = create_unit("Sosiaalityö", "child_welfare_social_work")
+        user = create_user("worker@example.fi", memberships=[(unit, "sender")])
+        login(client, user)
+    assert client.get("/admin/plugins/").status_code == 404
+    assert client.post("/admin/plugins/health_check/disable").status_code == 404
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="plugins.disabled").count() == 0
+
+
+def test_an_anonymous_visitor_does_not_see_the_page(client):
+    response = client.get("/admin/plugins/")
+    assert response.status_code in (302, 404)
+    assert "health_check" not in response.get_data(as_text=True)
+
+
+def test_switching_needs_a_csrf_token(app, admin_client):
+    import re
+
+    app.config["WTF_CSRF_ENABLED"] = True  # logged in already; from now on tokens count
+    assert admin_client.post("/admin/plugins/health_check/disable").status_code == 400
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="plugins.disabled").count() == 0
+    html = admin_client.get("/admin/plugins/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    token = token or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    # The test client speaks https (PREFERRED_URL_SCHEME), so Flask-WTF also wants a referrer.
+    response = admin_client.post("/admin/plugins/health_check/disable",
+                                 data={"csrf_token": token.group(1)},
+                                 headers={"Referer": "https://localhost/admin/plugins/"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="plugins.disabled").count() == 1
