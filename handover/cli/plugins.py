@@ -107,8 +107,8 @@ def check_path(path, app=None):
     from handover.plugin_manager import PluginState
 
     state = PluginState(app)
-    if app is not None:
-        installed = app.extensions["handover_plugins"]
+    installed = app.extensions["handover_plugins"] if app is not None else _installed_plugins()
+    if installed is not None:
         # A checked copy of an installed plugin may register its own kinds again.
         own = _kinds_of(installed, path) if path.suffix == ".py" else set()
         state.unit_kind_labels.update({
@@ -133,6 +133,16 @@ def check_path(path, app=None):
     if not state.pm.get_hookcallers(record.module):
         return [f"{path}: implements no Handover hook (are the functions marked @hookimpl?)"]
     return []
+
+
+def _installed_plugins():
+    """Without an instance, still know the kinds that built-ins and installed packages add."""
+    from handover.plugin_loading import discover
+    from handover.plugin_manager import BUILTIN_PLUGINS_DIR, PluginState
+
+    state = PluginState(None)
+    load_plugins(state, discover(BUILTIN_PLUGINS_DIR, None))
+    return state
 
 
 def _kinds_of(state, path):
