@@ -125,6 +125,23 @@ def discard(user, handover):
                       handover_id=handover_id)
 
 
+def validate_content(definition, content, sender_kind, language):
+    """{field: [messages]} for stored ``content``: the form builder's field rules and the
+    plugins' cross-field rules, exactly as the fill page checks them. The send path runs this
+    on the server, so a forged or stale draft cannot be sent with what the form forbids."""
+    from handover import formbuilder
+
+    form_class = formbuilder.form_class_for(definition, language, sender_kind)
+    # formdata=None explicitly: check the stored values, not the send button's request body.
+    form = form_class(formdata=None, data=formbuilder._form_data(definition, content))
+    if form.validate():
+        return {}
+    errors = {name: list(field.errors) for name, field in form._fields.items() if field.errors}
+    if form.extra_errors:
+        errors["_form"] = list(form.extra_errors)
+    return errors or {"_form": ["invalid"]}
+
+
 def plugin_errors(definition, content, language):
     """Cross-field rules that plugins add through the `validate_form` hook."""
     from handover import plugin_manager

@@ -38,8 +38,8 @@ def identity_hash_of(definition, content):
 def send(user, handover, submission_token, *, validate=None, language=None, now=None):
     """Send ``handover`` (a draft). Returns the sent handover.
 
-    ``validate(definition, content)`` -> {field: [messages]} checks the content with the form's
-    rules (the web passes the form builder's validation); plugin rules are always added.
+    ``validate(definition, content)`` -> {field: [messages]} replaces the default check (the
+    form builder's field rules plus the plugins' `validate_form` rules, `drafts.validate_content`).
     """
     if submission_token:
         earlier = db.session.execute(
@@ -61,11 +61,11 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
         raise LifecycleError("Choose the legal basis of the disclosure.")
 
     content = drafts.content_of(handover)
-    errors = dict(validate(definition, content)) if validate else {}
-    for path, messages in drafts.plugin_errors(
-        definition, content, language or drafts.default_language()
-    ).items():
-        errors.setdefault(path, []).extend(messages)
+    if validate is None:
+        errors = drafts.validate_content(definition, content, sender_unit.kind,
+                                         language or drafts.default_language())
+    else:
+        errors = dict(validate(definition, content))
     if errors:
         raise drafts.ValidationFailed(errors)
 

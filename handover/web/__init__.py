@@ -3,6 +3,7 @@
 from importlib import import_module
 
 BLUEPRINT_MODULES = (
+    "handover.web.hardening",
     "handover.web.health",
     "handover.web.pages",
     "handover.web.auth",
@@ -11,6 +12,8 @@ BLUEPRINT_MODULES = (
     "handover.web.admin",
     "handover.web.unit_lead",
     "handover.web.plugins_admin",
+    "handover.web.handovers",
+    "handover.web.audit_log",
     "handover.web.unavailable",
     "handover.web.errors",
 )

@@ -1,0 +1,75 @@
+"""The small fixed forms of the handover pages (the handover's own form comes from the form
+builder): choosing a form, routing, sending, acknowledging, replying, attaching, finding."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from handover.lifecycle.reading import NOTE_MAX_LENGTH
+from handover.lifecycle.replies import MESSAGE_MAX_LENGTH
+
+
+def choices(pairs):
+    """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Check boxes for a multiple choice (the form macros render it as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ChooseFormForm(FlaskForm):
+    #: "<unit id>:<form key>" — a sender in several units picks the unit and the form at once.
+    choice = RadioField(_l("Form"), validators=[InputRequired()], choices=[])
+
+
+class RoutingForm(FlaskForm):
+    receiver = SelectField(_l("Receiving unit"), validators=[InputRequired()], choices=[])
+    copies = MultiCheckboxField(_l("Units that get a copy"), choices=[])
+    legal_basis = RadioField(_l("Legal basis of the disclosure"),
+                             validators=[InputRequired()], choices=[])
+
+
+class SendForm(FlaskForm):
+    #: A fresh token per preview page: a send posted twice finds the first handover.
+    submission_token = HiddenField(validators=[DataRequired()])
+
+
+class AcknowledgeForm(FlaskForm):
+    note = TextAreaField(_l("Note (optional)"), validators=[Length(max=NOTE_MAX_LENGTH)],
+                         description=_l("A short note to the sender, e.g. who will look after "
+                                        "the child."))
+
+
+class MessageForm(FlaskForm):
+    message = TextAreaField(_l("Message"),
+                            validators=[DataRequired(), Length(max=MESSAGE_MAX_LENGTH)])
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("File (PDF, JPEG or PNG)"), validators=[FileRequired()])
+
+
+class IdentityCodeForm(FlaskForm):
+    """The code travels only in a POST body, never in a URL or a log line."""
+
+    identity_code = StringField(_l("Personal identity code"),
+                                validators=[DataRequired(), Length(max=20)])
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that change state (withdraw, correct, print)."""

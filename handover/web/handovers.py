@@ -1,0 +1,300 @@
+"""Inbox, outbox and writing a handover: choose a form, route it, fill it, preview and send.
+
+Reading, acknowledging, replying, withdrawing and attachments are in `handover_reading`, which
+adds its views to this same blueprint. Every handover URL goes through `handover.access`.
+"""
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from stdnum.fi import hetu
+
+from handover import access, audit, crypto, routing
+from handover.extensions import db
+from handover.lifecycle import LifecycleError, definition_of, drafts, sending
+from handover.lifecycle.notifications import is_overdue
+from handover.lifecycle.reading import summary_for_reader
+from handover.lifecycle.replies import replied_by_receiver
+from handover.models import Handover, Unit
+from handover.routing import RouteRefused
+from handover.web import handover_forms as forms
+from handover.web.handover_views import build_fill_form, language, status_label
+
+bp = Blueprint("handovers", __name__, url_prefix="/handovers")
+
+PER_PAGE = 20
+LIST_STATUSES = ("sent", "opened", "acknowledged", "withdrawn")
+
+
+def _rows(handovers, user):
+    """What a list shows of each handover; the summary only to those who may read it."""
+    rows = []
+    for handover in handovers:
+        row = {"handover": handover, "overdue": is_overdue(handover),
+               "replied": replied_by_receiver(handover), "summary": None, "tampered": False}
+        try:
+            row["title"] = definition_of(handover).title_in(language())
+        except Exception:
+            row["title"] = handover.form_key
+        if handover.status != "withdrawn" and access.evaluate(user, handover).can("read"):
+            try:
+                row["summary"] = summary_for_reader(handover)
+            except crypto.TamperedRecord:
+                row["tampered"] = True
+                audit.record("handover.integrity_failed", handover_id=handover.id,
+                             outcome="failed", detail={"part": "summary"})
+                db.session.commit()
+        rows.append(row)
+    return rows
+
+
+def _list_page(template, where, **extra):
+    status = request.args.get("status", "")
+    form_key = request.args.get("form", "")
+    query = select(Handover).where(where)
+    if status in LIST_STATUSES:
+        query = query.where(Handover.status == status)
+    if form_key:
+        query = query.where(Handover.form_key == form_key)
+    query = query.order_by(Handover.sent_at.desc().nulls_last(), Handover.id.desc())
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+                       error_out=False)
+    form_keys = sorted(set(db.session.execute(
+        select(Handover.form_key).where(where).distinct()).scalars()))
+    units = {unit.id: unit for unit in db.session.execute(select(Unit)).scalars()}
+    return render_template(
+        template, page=page, rows=_rows(page.items, current_user), units=units,
+        statuses=LIST_STATUSES, status=status, form_key=form_key, form_keys=form_keys,
+        status_label=status_label, **extra,
+    )
+
+
+@bp.get("/inbox")
+@login_required
+def inbox():
+    return _list_page("handovers/inbox.html", access.inbox_filter(current_user),
+                      find_form=forms.IdentityCodeForm())
+
+
+@bp.get("/outbox")
+@login_required
+def outbox():
+    my_drafts = db.session.execute(
+        select(Handover).where(access.draft_filter(current_user), Handover.erased_at.is_(None))
+        .order_by(Handover.updated_at.desc())
+    ).scalars().all()
+    return _list_page("handovers/outbox.html",
+                      access.outbox_filter(current_user) & (Handover.status != "draft"),
+                      drafts=my_drafts)
+
+
+@bp.route("/find", methods=["GET", "POST"])
+@login_required
+def find():
+    """A child's handovers visible to the user, by exact identity code (through its keyed hash)."""
+    form = forms.IdentityCodeForm()
+    rows = None
+    if form.validate_on_submit():
+        code = form.identity_code.data.strip().upper()
+        if not hetu.is_valid(code, allow_temporary=True):
+            form.identity_code.errors.append(_("Check the personal identity code."))
+        else:
+            visible = access.inbox_filter(current_user) | (
+                access.outbox_filter(current_user) & (Handover.status != "draft"))
+            found = db.session.execute(
+                select(Handover).where(Handover.identity_hash == crypto.identity_hash(code),
+                                       visible).order_by(Handover.sent_at.desc())
+            ).scalars().all()
+            audit.record("handover.searched", detail={"found": len(found)})
+            db.session.commit()
+            rows = _rows(found, current_user)
+    units = {unit.id: unit for unit in db.session.execute(select(Unit)).scalars()}
+    return render_template("handovers/find.html", form=form, rows=rows, units=units,
+                           status_label=status_label)
+
+
+def _sender_units():
+    return sorted({m.unit for m in current_user.memberships
+                   if m.role == "sender" and m.unit.is_active}, key=lambda unit: unit.name)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Step 1: which form, from which of the user's sending units."""
+    options = [(unit, definition) for unit in _sender_units()
+               for definition in routing.sendable_forms(unit)]
+    form = forms.ChooseFormForm()
+    form.choice.choices = forms.choices(
+        (f"{unit.id}:{definition.key}", f"{definition.title_in(language())} — {unit.name}")
+        for unit, definition in options
+    )
+    if form.validate_on_submit():
+        unit_id, form_key = form.choice.data.split(":", 1)
+        return redirect(url_for(".start", unit_id=int(unit_id), form_key=form_key))
+    return render_template("handovers/new.html", form=form, options=options)
+
+
+def _routing_form(sender_unit, form_key, definition, handover=None):
+    form = forms.RoutingForm(obj=None)
+    receivers = routing.allowed_receivers(form_key, sender_unit)
+    copy_units = routing.allowed_copy_units(form_key, sender_unit)
+    form.receiver.choices = forms.choices(
+        [("", _("Choose…"))] + [(str(u.id), u.name) for u in receivers])
+    form.copies.choices = forms.choices((str(u.id), u.name) for u in copy_units)
+    form.legal_basis.choices = forms.choices(
+        (choice.value, choice.label_in(language())) for choice in definition.legal_bases)
+    if handover is not None and request.method == "GET":
+        form.receiver.data = str(handover.receiver_unit_id or "")
+        form.copies.data = [str(copy.unit_id) for copy in handover.copies]
+        form.legal_basis.data = handover.legal_basis or None
+    return form
+
+
+def _chosen_units(form):
+    def unit(value):
+        return db.session.get(Unit, int(value)) if value and str(value).isdigit() else None
+
+    return unit(form.receiver.data), [u for u in map(unit, form.copies.data or []) if u]
+
+
+@bp.route("/new/<int:unit_id>/<form_key>", methods=["GET", "POST"])
+@login_required
+def start(unit_id, form_key):
+    """Step 2: receiving unit, copies and legal basis; creates the draft."""
+    sender_unit = db.session.get(Unit, unit_id)
+    if sender_unit is None or not drafts.is_sender(current_user, unit_id):
+        abort(404)
+    if form_key not in {d.key for d in routing.sendable_forms(sender_unit)}:
+        abort(404)
+    definition = definition_of(form_key)
+    form = _routing_form(sender_unit, form_key, definition)
+    if request.method == "POST":
+        # Validated by the services (routing re-checked), not only by the offered choices.
+        receiver, copy_units = _chosen_units(form)
+        try:
+            handover = drafts.start(current_user, sender_unit, form_key, receiver, copy_units,
+                                    form.legal_basis.data or "")
+        except (RouteRefused, LifecycleError) as refusal:
+            flash(str(refusal), "error")
+            return render_template("handovers/routing.html", form=form, definition=definition,
+                                   sender_unit=sender_unit, handover=None), 400
+        return redirect(url_for(".edit", handover_id=handover.id))
+    return render_template("handovers/routing.html", form=form, definition=definition,
+                           sender_unit=sender_unit, handover=None)
+
+
+@bp.route("/<int:handover_id>/routing", methods=["GET", "POST"])
+@login_required
+def change_routing(handover_id):
+    granted = access.require(current_user, handover_id, "edit_draft")
+    handover = granted.handover
+    sender_unit = db.session.get(Unit, handover.sender_unit_id)
+    definition = definition_of(handover)
+    form = _routing_form(sender_unit, handover.form_key, definition, handover)
+    if request.method == "POST":
+        receiver, copy_units = _chosen_units(form)
+        try:
+            drafts.change_routing(current_user, handover, receiver, copy_units,
+                                  form.legal_basis.data or "")
+        except (RouteRefused, LifecycleError) as refusal:
+            db.session.rollback()
+            flash(str(refusal), "error")
+            return render_template("handovers/routing.html", form=form, definition=definition,
+                                   sender_unit=sender_unit, handover=handover), 400
+        return redirect(url_for(".edit", handover_id=handover.id))
+    return render_template("handovers/routing.html", form=form, definition=definition,
+                           sender_unit=sender_unit, handover=handover)
+
+
+@bp.route("/<int:handover_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(handover_id):
+    """Fill the form. "Save draft" keeps anything typed; "Preview" validates first."""
+    granted = access.require(current_user, handover_id, "edit_draft")
+    handover = granted.handover
+    definition = definition_of(handover)
+    sender_unit = db.session.get(Unit, handover.sender_unit_id)
+    saved = drafts.content_of(handover)
+    form = build_fill_form(definition, sender_unit.kind, saved)
+    if request.method == "POST" and form.add_row_requested:
+        drafts.save(current_user, handover, form.content())
+        return _edit_page(handover, definition, form, sender_unit)
+    if request.method == "POST":
+        drafts.save(current_user, handover, form.content())
+        if "preview" in request.form:
+            if form.validate():
+                return redirect(url_for(".preview", handover_id=handover.id))
+            flash(_("Check the highlighted answers."), "error")
+            return _edit_page(handover, definition, form, sender_unit), 400
+        flash(_("Draft saved."), "success")
+        return redirect(url_for(".edit", handover_id=handover.id))
+    return _edit_page(handover, definition, form, sender_unit)
+
+
+def _edit_page(handover, definition, form, sender_unit):
+    from handover.lifecycle.attachments import name_of
+
+    attachments = [(a, name_of(handover, a)) for a in handover.attachments]
+    return render_template(
+        "handovers/edit.html", handover=handover, definition=definition, form=form,
+        sender_unit=sender_unit, units=_units_of(handover), attachments=attachments,
+        attachment_form=forms.AttachmentForm(), discard_form=forms.EmptyForm(),
+        language=language(),
+    )
+
+
+def _units_of(handover):
+    ids = {handover.sender_unit_id, handover.receiver_unit_id} | {
+        copy.unit_id for copy in handover.copies}
+    return {unit.id: unit for unit in db.session.execute(
+        select(Unit).where(Unit.id.in_([i for i in ids if i]))).scalars()}
+
+
+@bp.get("/<int:handover_id>/preview")
+@login_required
+def preview(handover_id):
+    granted = access.require(current_user, handover_id, "send")
+    handover = granted.handover
+    definition = definition_of(handover)
+    send_form = forms.SendForm(submission_token=secrets.token_urlsafe(24))
+    return render_template(
+        "handovers/preview.html", handover=handover, definition=definition,
+        content=drafts.content_of(handover), units=_units_of(handover), send_form=send_form,
+        language=language(),
+    )
+
+
+@bp.post("/<int:handover_id>/send")
+@login_required
+def send(handover_id):
+    granted = access.require(current_user, handover_id, "send")
+    handover = granted.handover
+    form = forms.SendForm()
+    token = form.submission_token.data if form.validate_on_submit() else None
+    try:
+        sent = sending.send(current_user, handover, token, language=language())
+    except drafts.ValidationFailed:
+        flash(_("Check the highlighted answers."), "error")
+        return redirect(url_for(".edit", handover_id=handover.id))
+    except (RouteRefused, LifecycleError) as refusal:
+        db.session.rollback()
+        flash(str(refusal) or _("The handover could not be sent."), "error")
+        return redirect(url_for(".preview", handover_id=handover.id))
+    flash(_("The handover was sent."), "success")
+    return redirect(url_for(".view", handover_id=sent.id))
+
+
+@bp.post("/<int:handover_id>/discard")
+@login_required
+def discard(handover_id):
+    granted = access.require(current_user, handover_id, "edit_draft")
+    drafts.discard(current_user, granted.handover)
+    flash(_("The draft was deleted."), "success")
+    return redirect(url_for(".outbox"))
+
+
+from handover.web import handover_reading  # noqa: E402,F401  (adds its views to `bp`)

@@ -1,0 +1,239 @@
+"""The handover journey through the web pages: write, preview, send, inbox, open, acknowledge,
+reply, outbox; forged routes refused; a send posted twice makes one handover."""
+
+import re
+
+from lifecycle_support import (  # noqa: F401  (fixtures)
+    CHILD_CODE,
+    CHILD_NAME,
+    FORM_KEY,
+    FREE_TEXT_MARKER,
+    app_config,
+    content,
+    handover,
+    login_as,
+    send_handover,
+    world,
+)
+from sqlalchemy import func, select
+
+from handover.extensions import db
+from handover.models import AuditEvent, Handover
+
+
+def _count_handovers(app):
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(Handover)).scalar()
+
+
+def _start_draft(client, world):
+    sending = world.units["sending"]
+    response = client.get("/handovers/new")
+    assert response.status_code == 200
+    assert f"{sending.id}:{FORM_KEY}" in response.get_data(as_text=True)
+    response = client.post("/handovers/new", data={"choice": f"{sending.id}:{FORM_KEY}"})
+    assert response.status_code == 302
+    response = client.post(response.headers["Location"], data={
+        "receiver": str(world.units["receiving"].id),
+        "copies": [str(world.units["copy"].id)],
+        "legal_basis": "lsl_disclosure",
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(re.search(r"/handovers/(\d+)/edit", response.headers["Location"]).group(1))
+
+
+def test_sender_writes_previews_and_sends_and_receiver_reads_acknowledges_replies(
+        app, client, world):
+    login_as(client, app, world.users["sending_sender"])
+    draft_id = _start_draft(client, world)
+
+    # A failed preview keeps everything typed.
+    incomplete = content(child_name="")
+    response = client.post(f"/handovers/{draft_id}/edit", data={**incomplete, "preview": "1"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert FREE_TEXT_MARKER in page and CHILD_CODE in page
+    assert 'class="error-summary"' in page
+
+    response = client.post(f"/handovers/{draft_id}/edit", data={**content(), "save": "1"})
+    assert response.status_code == 302
+    response = client.post(f"/handovers/{draft_id}/edit", data={**content(), "preview": "1"})
+    assert response.headers["Location"].endswith(f"/handovers/{draft_id}/preview")
+    page = client.get(f"/handovers/{draft_id}/preview").get_data(as_text=True)
+    assert CHILD_NAME in page
+    token = re.search(r'name="submission_token"[^>]*value="([^"]+)"', page).group(1)
+
+    first = client.post(f"/handovers/{draft_id}/send", data={"submission_token": token})
+    again = client.post(f"/handovers/{draft_id}/send", data={"submission_token": token})
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert _count_handovers(app) == 1
+
+    receiver = app.test_client()
+    login_as(receiver, app, world.users["receiving_receiver"])
+    inbox = receiver.get("/handovers/inbox").get_data(as_text=True)
+    assert CHILD_NAME in inbox and "Sending unit" in inbox
+    page = receiver.get(f"/handovers/{draft_id}").get_data(as_text=True)
+    assert FREE_TEXT_MARKER in page and "Lastensuojelulaki, tietojen luovuttaminen" in page
+    response = receiver.post(f"/handovers/{draft_id}/acknowledge", data={"note": "Welcome"},
+                             follow_redirects=True)
+    assert "Receipt acknowledged" in response.get_data(as_text=True)
+    response = receiver.post(f"/handovers/{draft_id}/acknowledge", data={"note": ""},
+                             follow_redirects=True)
+    assert "already been acknowledged" in response.get_data(as_text=True)
+    receiver.post(f"/handovers/{draft_id}/reply", data={"message": "Arrived and settled"})
+
+    outbox = client.get("/handovers/outbox").get_data(as_text=True)
+    assert "Received" in outbox and "replied" in outbox
+    page = client.get(f"/handovers/{draft_id}").get_data(as_text=True)
+    assert "Arrived and settled" in page and "Receiving unit" in page
+    assert world.users["receiving_receiver"].email not in page.split("Replies")[0]
+
+
+def test_forged_receiver_posted_directly_is_refused_and_nothing_is_stored(app, client, world):
+    login_as(client, app, world.users["sending_sender"])
+    sending = world.units["sending"]
+    response = client.post(f"/handovers/new/{sending.id}/{FORM_KEY}", data={
+        "receiver": str(world.units["copy"].id), "legal_basis": "lsl_disclosure"})
+    assert response.status_code == 400
+    assert _count_handovers(app) == 0
+
+
+def test_sender_of_another_unit_cannot_start_from_this_unit(app, client, world):
+    login_as(client, app, world.users["receiving_sender"])
+    sending = world.units["sending"]
+    response = client.post(f"/handovers/new/{sending.id}/{FORM_KEY}", data={
+        "receiver": str(world.units["receiving"].id), "legal_basis": "lsl_disclosure"})
+    assert response.status_code == 404
+    assert _count_handovers(app) == 0
+
+
+def test_inbox_marks_overdue_and_filters_by_status(app, client, world):
+    from datetime import timedelta
+
+    from handover.models.base import utcnow
+
+    with app.app_context():
+        late = send_handover(world, now=utcnow() - timedelta(hours=30))
+        fresh = send_handover(world)
+    login_as(client, app, world.users["receiving_lead"])
+    page = client.get("/handovers/inbox").get_data(as_text=True)
+    assert page.count("Overdue") == 1
+    assert page.index(f"#{fresh}") < page.index(f"#{late}")  # newest first
+    assert f"#{late}" not in client.get("/handovers/inbox?status=acknowledged").get_data(
+        as_text=True)
+
+
+def test_find_by_identity_code_posts_the_code_and_audits_without_it(app, client, world):
+    with app.app_context():
+        found = send_handover(world)
+        send_handover(world, child_identity_code="020594X903P")
+    login_as(client, app, world.users["receiving_receiver"])
+    page = client.post("/handovers/find", data={"identity_code": CHILD_CODE.lower()}).get_data(
+        as_text=True)
+    assert f"#{found}" in page and page.count("/handovers/") >= 1
+    assert "020594X903P" not in page
+    with app.app_context():
+        details = db.session.execute(select(AuditEvent.detail)).scalars().all()
+        assert not any(CHILD_CODE in detail for detail in details)
+
+
+def test_opened_shows_the_unit_not_the_person(app, client, world):
+    with app.app_context():
+        hid = send_handover(world)
+    reader = app.test_client()
+    login_as(reader, app, world.users["receiving_receiver"])
+    reader.get(f"/handovers/{hid}")
+    login_as(client, app, world.users["sending_sender"])
+    page = client.get(f"/handovers/{hid}").get_data(as_text=True)
+    assert "Receiving unit" in page and "Opened" in page
+    assert world.users["receiving_receiver"].name not in page
+
+
+def test_location_flag_hides_address_from_copy_and_warns_everyone(app, client, world):
+    from lifecycle_support import ADDRESS
+
+    with app.app_context():
+        hid = send_handover(world, location_hidden="yes")
+    login_as(client, app, world.users["copy_receiver"])
+    page = client.get(f"/handovers/{hid}").get_data(as_text=True)
+    assert ADDRESS not in page and "Non-disclosure or hidden location" in page
+    assert FREE_TEXT_MARKER not in page  # the health section is not for copies
+    receiver = app.test_client()
+    login_as(receiver, app, world.users["receiving_receiver"])
+    page = receiver.get(f"/handovers/{hid}").get_data(as_text=True)
+    assert ADDRESS in page and "Non-disclosure or hidden location" in page
+
+
+def test_print_view_names_reader_and_is_audited(app, client, world):
+    with app.app_context():
+        hid = send_handover(world)
+    login_as(client, app, world.users["receiving_receiver"])
+    page = client.get(f"/handovers/{hid}/print").get_data(as_text=True)
+    assert "print-header" in page and world.users["receiving_receiver"].name in page
+    with app.app_context():
+        assert db.session.execute(select(func.count()).where(
+            AuditEvent.action == "handover.printed", AuditEvent.handover_id == hid)).scalar() == 1
+
+
+def test_tampered_content_shows_integrity_error_and_is_audited(app, client, world):
+    with app.app_context():
+        hid = send_handover(world)
+        stored = handover(hid)
+        blob = bytearray(stored.content)
+        blob[-5] ^= 0x01
+        stored.content = bytes(blob)
+        db.session.commit()
+    login_as(client, app, world.users["receiving_receiver"])
+    response = client.get(f"/handovers/{hid}")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "failed its integrity check" in page and "the event was logged" in page
+    assert FREE_TEXT_MARKER not in page
+    with app.app_context():
+        assert db.session.execute(select(func.count()).where(
+            AuditEvent.action == "handover.integrity_failed")).scalar() == 1
+
+
+def test_content_swapped_between_handovers_is_detected(app, client, world):
+    with app.app_context():
+        first, second = handover(send_handover(world)), handover(send_handover(world))
+        first.content, second.content = second.content, first.content
+        db.session.commit()
+        first_id = first.id
+    login_as(client, app, world.users["receiving_receiver"])
+    assert client.get(f"/handovers/{first_id}").status_code == 409
+
+
+def test_reply_form_of_the_definition_for_the_receiver(app, client, world):
+    with app.app_context():
+        hid = send_handover(world)
+    login_as(client, app, world.users["receiving_receiver"])
+    assert client.get(f"/handovers/{hid}/reply/ward_reply").status_code == 200
+    response = client.post(f"/handovers/{hid}/reply/ward_reply", data={"primary_nurse": ""})
+    assert response.status_code == 400
+    response = client.post(f"/handovers/{hid}/reply/ward_reply",
+                           data={"primary_nurse": "Nurse Noora"}, follow_redirects=True)
+    assert "Nurse Noora" in response.get_data(as_text=True)
+
+
+def test_withdraw_then_receiver_sees_no_content(app, client, world):
+    with app.app_context():
+        hid = send_handover(world)
+    login_as(client, app, world.users["sending_sender"])
+    client.post(f"/handovers/{hid}/withdraw")
+    receiver = app.test_client()
+    login_as(receiver, app, world.users["receiving_receiver"])
+    page = receiver.get(f"/handovers/{hid}").get_data(as_text=True)
+    assert "withdrew" in page and FREE_TEXT_MARKER not in page
+
+
+def test_correct_starts_a_linked_draft(app, client, world):
+    with app.app_context():
+        hid = send_handover(world)
+    login_as(client, app, world.users["sending_sender"])
+    response = client.post(f"/handovers/{hid}/correct")
+    assert response.status_code == 302
+    new_id = int(re.search(r"/handovers/(\d+)/edit", response.headers["Location"]).group(1))
+    page = client.get(f"/handovers/{new_id}/edit").get_data(as_text=True)
+    assert f"correction of handover #{hid}" in page and CHILD_NAME in page
