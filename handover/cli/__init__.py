@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "handover.cli.keys",
     "handover.cli.audit",
     "handover.cli.ops",
+    "handover.cli.lifecycle",
 )
 
 

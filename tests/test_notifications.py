@@ -1,0 +1,105 @@
+"""E-mail notifications through a real SMTP server (aiosmtpd): arrival to the unit, overdue to
+the unit lead once; nothing about the child in any message."""
+
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from lifecycle_support import (  # noqa: F401  (fixtures)
+    ADDRESS,
+    CHILD_CODE,
+    CHILD_NAME,
+    FREE_TEXT_MARKER,
+    handover,
+    send_handover,
+    world,
+)
+
+from handover.cli import cli
+from handover.lifecycle import notifications
+from handover.models.base import utcnow
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 Message accepted for delivery"
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free local port for the duration of a test."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def app_config(lifecycle_app_config, smtp_server):
+    controller, _ = smtp_server
+    lifecycle_app_config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port,
+                                MAIL_FROM="handover@example.test")
+    return lifecycle_app_config
+
+
+def _assert_no_child_data(text):
+    for secret in (CHILD_NAME, CHILD_CODE, FREE_TEXT_MARKER, ADDRESS, "Testilomake"):
+        assert secret not in text
+
+
+def test_arrival_mail_reaches_receiving_and_copy_units_without_child_data(
+        app, world, smtp_server):
+    _, inbox = smtp_server
+    with app.app_context():
+        hid = send_handover(world)
+    recipients = {address for rcpts, _ in inbox.messages for address in rcpts}
+    assert {"receiving.receiver@example.test", "receiving.lead@example.test",
+            "copy.receiver@example.test"} <= recipients
+    assert not any(r.startswith(("sending.", "other.")) for r in recipients)
+    for _, text in inbox.messages:
+        _assert_no_child_data(text)
+        assert f"http://localhost/handovers/{hid}" in text
+        assert "Uusi luovutus" in text and "En ny" in text and "A new handover" in text
+
+
+def test_overdue_mails_the_lead_once(app, world, smtp_server):
+    _, inbox = smtp_server
+    with app.app_context():
+        late = send_handover(world, copies=False, now=utcnow() - timedelta(hours=25))
+        send_handover(world, copies=False)
+        inbox.messages.clear()
+        assert notifications.notify_overdue() == [late]
+        assert notifications.notify_overdue() == []
+        assert handover(late).overdue_notified_at is not None
+    assert [rcpts for rcpts, _ in inbox.messages] == [["receiving.lead@example.test"]]
+    _assert_no_child_data(inbox.messages[0][1])
+
+
+def test_notify_overdue_command(app, runner, world, smtp_server):
+    with app.app_context():
+        send_handover(world, copies=False, now=utcnow() - timedelta(hours=25))
+    result = runner.invoke(cli, args=["notify-overdue"])
+    assert result.exit_code == 0 and "1 overdue" in result.output
+
+
+def test_without_smtp_the_log_names_only_the_unit(app, world, caplog):
+    app.config["SMTP_HOST"] = None
+    with app.app_context(), caplog.at_level("INFO"):
+        send_handover(world)
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert f"notification to {world.units['receiving'].id}" in logged
+    _assert_no_child_data(logged)

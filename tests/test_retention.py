@@ -1,0 +1,83 @@
+"""Retention: `handover purge` erases exactly the expired handovers' content and keys, keeps
+their metadata and audit trail, and the UI says the content was erased under the rule."""
+
+from datetime import timedelta
+
+from lifecycle_support import (  # noqa: F401  (fixtures)
+    access_for,
+    app_config,
+    handover,
+    login_as,
+    send_handover,
+    world,
+)
+from sqlalchemy import func, select
+
+from handover.cli import cli
+from handover.extensions import db
+from handover.lifecycle import reading, replies, retention
+from handover.models import AuditEvent, Reply
+from handover.models.base import utcnow
+
+
+def _acknowledge(world, hid, now):
+    reading.acknowledge(access_for(world, "receiving_receiver", hid, "acknowledge"),
+                        world.user("receiving_receiver"), "note", now=now)
+
+
+def test_purge_with_time_moved_forward_erases_exactly_the_expired(app, world):
+    start = utcnow()
+    with app.app_context():
+        acknowledged_long_ago = send_handover(world, now=start)
+        _acknowledge(world, acknowledged_long_ago, start)
+        replies.add_message(access_for(world, "receiving_receiver", acknowledged_long_ago,
+                                       "reply"), world.user("receiving_receiver"), "hello")
+        acknowledged_recently = send_handover(world, now=start + timedelta(days=70))
+        _acknowledge(world, acknowledged_recently, start + timedelta(days=70))
+        never_opened = send_handover(world, now=start)
+        sent_recently = send_handover(world, now=start + timedelta(days=10))
+
+        later = start + timedelta(days=91)
+        assert retention.purge(now=later, dry_run=True) == [acknowledged_long_ago,
+                                                             never_opened]
+        assert handover(never_opened).content is not None  # dry run changes nothing
+
+        erased = retention.purge(now=later)
+        assert erased == [acknowledged_long_ago, never_opened]
+        for hid in erased:
+            row = handover(hid)
+            assert row.content is None and row.summary is None and row.wrapped_key is None
+            assert row.acknowledgement_note is None and row.erased_at == later
+            assert row.sender_unit_id and row.form_key and row.identity_hash  # metadata kept
+        for hid in (acknowledged_recently, sent_recently):
+            assert handover(hid).content is not None and handover(hid).wrapped_key
+        bodies = db.session.execute(select(Reply.body).where(
+            Reply.handover_id == acknowledged_long_ago)).scalars().all()
+        assert bodies == [None]
+        assert db.session.execute(select(func.count()).where(
+            AuditEvent.action == "handover.erased")).scalar() == 2
+        assert retention.purge(now=later) == []  # nothing twice
+
+
+def test_erased_handover_shows_the_retention_notice(app, client, world):
+    with app.app_context():
+        hid = send_handover(world, now=utcnow() - timedelta(days=100))
+        retention.purge()
+    login_as(client, app, world.users["receiving_receiver"])
+    response = client.get(f"/handovers/{hid}")
+    assert response.status_code == 200
+    assert "Content erased on" in response.get_data(as_text=True)
+
+
+def test_purge_command_dry_run_lists_ids_only(app, runner, world):
+    with app.app_context():
+        hid = send_handover(world, now=utcnow() - timedelta(days=100))
+    result = runner.invoke(cli, args=["purge", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert str(hid) in result.output
+    with app.app_context():
+        assert handover(hid).content is not None
+    result = runner.invoke(cli, args=["purge"])
+    assert result.exit_code == 0
+    with app.app_context():
+        assert handover(hid).content is None

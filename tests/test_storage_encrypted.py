@@ -1,0 +1,88 @@
+"""Nothing about the child is stored in the clear: the raw database (the SQLite file and its
+write-ahead log as bytes; on PostgreSQL every row of every table cast to text, as a dump would
+show it) is searched for a known child's name, identity code and a free-text marker."""
+
+import io
+from pathlib import Path
+
+from lifecycle_support import (  # noqa: F401  (fixtures)
+    ADDRESS,
+    CHILD_CODE,
+    CHILD_NAME,
+    FORM_KEY,
+    FREE_TEXT_MARKER,
+    access_for,
+    app_config,
+    content,
+    login_as,
+    send_handover,
+    world,
+)
+from sqlalchemy import text
+
+from handover.extensions import db
+from handover.lifecycle import drafts, reading, replies
+
+SECRETS = (CHILD_NAME, CHILD_CODE, FREE_TEXT_MARKER, ADDRESS, "NOTE-MARKER-3c1", "REPLY-MARKER-9d2",
+           "ATTACHMENT-MARKER-5e7", "secret-file-name-Ilmari")
+
+
+def _fill_every_sealed_column(app, client, world):
+    with app.app_context():
+        hid = send_handover(world)
+        reading.acknowledge(access_for(world, "receiving_receiver", hid, "acknowledge"),
+                            world.user("receiving_receiver"), "NOTE-MARKER-3c1")
+        replies.add_message(access_for(world, "receiving_receiver", hid, "reply"),
+                            world.user("receiving_receiver"), "REPLY-MARKER-9d2 " + CHILD_NAME)
+        draft = drafts.start(world.user("sending_sender"), world.unit("sending"), FORM_KEY,
+                             world.unit("receiving"), [], "lsl_disclosure")
+        drafts.save(world.user("sending_sender"), draft, content())
+        draft_id = draft.id
+    login_as(client, app, world.users["sending_sender"])
+    response = client.post(
+        f"/handovers/{draft_id}/attachments",
+        data={"file": (io.BytesIO(b"%PDF-1.4 ATTACHMENT-MARKER-5e7 " + CHILD_CODE.encode()),
+                       "secret-file-name-Ilmari.pdf")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    client.post("/handovers/find", data={"identity_code": CHILD_CODE})  # searched, audited
+
+
+def _assert_absent(raw):
+    for secret in SECRETS:
+        for form in (secret, secret.lower(), secret.encode("utf-8").hex()):
+            assert form.encode("utf-8") not in raw, f"{secret!r} found in the database"
+
+
+def test_raw_database_holds_no_child_data(app, client, world, database_backend):
+    _fill_every_sealed_column(app, client, world)
+    with app.app_context():
+        if database_backend == "sqlite":
+            db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
+            db.session.commit()
+            path = Path(db.engine.url.database)
+            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+        else:
+            dump = []
+            for table in db.metadata.sorted_tables:
+                rows = db.session.execute(
+                    text(f'SELECT t::text FROM "{table.name}" t')).scalars().all()
+                dump.extend(rows)
+            raw = "\n".join(dump).encode("utf-8")
+        assert len(raw) > 1000
+        _assert_absent(raw)
+
+
+def test_the_search_itself_really_looks(app, client, world, database_backend):
+    """The check above must be able to fail: a plain column with the name is found."""
+    with app.app_context():
+        db.session.execute(text("UPDATE units SET organisation = :name"), {"name": CHILD_NAME})
+        db.session.commit()
+        if database_backend == "sqlite":
+            db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
+            path = Path(db.engine.url.database)
+            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+        else:
+            raw = "\n".join(db.session.execute(
+                text("SELECT t::text FROM units t")).scalars()).encode()
+    assert CHILD_NAME.encode() in raw
