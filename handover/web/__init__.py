@@ -4,7 +4,6 @@ from importlib import import_module
 
 BLUEPRINT_MODULES = (
     "handover.web.hardening",
-    "handover.web.hardening",
     "handover.web.health",
     "handover.web.pages",
     "handover.web.auth",
