@@ -26,11 +26,16 @@ FREE_TEXT_MARKER = "MARKER-7f3a-sleeps-with-the-blue-lamp"
 ADDRESS = "Salainenkatu 13 B 7"
 
 
+def install_plugin(instance_path):
+    """Copy the test-only form plugin into the instance's plugins folder."""
+    for suffix in (".py", ".toml"):
+        shutil.copy(PLUGINS / f"lifecycle_form{suffix}", instance_path / "plugins")
+
+
 @pytest.fixture
 def app_config(app_config, instance_path):
     """The default test configuration, with the lifecycle test plugin installed."""
-    for suffix in (".py", ".toml"):
-        shutil.copy(PLUGINS / f"lifecycle_form{suffix}", instance_path / "plugins")
+    install_plugin(instance_path)
     return app_config
 
 
@@ -90,6 +95,7 @@ def login_as(client, app, user):
     with client.session_transaction() as session:
         session["_user_id"] = session_id
         session["_fresh"] = True
+        session["language"] = "en"  # the tests read the English texts
     return client
 
 

@@ -74,7 +74,7 @@ def test_sender_writes_previews_and_sends_and_receiver_reads_acknowledges_replie
     inbox = receiver.get("/handovers/inbox").get_data(as_text=True)
     assert CHILD_NAME in inbox and "Sending unit" in inbox
     page = receiver.get(f"/handovers/{draft_id}").get_data(as_text=True)
-    assert FREE_TEXT_MARKER in page and "Lastensuojelulaki, tietojen luovuttaminen" in page
+    assert FREE_TEXT_MARKER in page and "Child Welfare Act, disclosure" in page
     response = receiver.post(f"/handovers/{draft_id}/acknowledge", data={"note": "Welcome"},
                              follow_redirects=True)
     assert "Receipt acknowledged" in response.get_data(as_text=True)
@@ -237,3 +237,15 @@ def test_correct_starts_a_linked_draft(app, client, world):
     new_id = int(re.search(r"/handovers/(\d+)/edit", response.headers["Location"]).group(1))
     page = client.get(f"/handovers/{new_id}/edit").get_data(as_text=True)
     assert f"correction of handover #{hid}" in page and CHILD_NAME in page
+
+
+def test_home_page_shows_latest_inbox_and_outbox(app, client, world):
+    with app.app_context():
+        hid = send_handover(world)
+    login_as(client, app, world.users["receiving_receiver"])
+    page = client.get("/").get_data(as_text=True)
+    assert f"#{hid}" in page and CHILD_NAME in page
+    sender = app.test_client()
+    login_as(sender, app, world.users["sending_sender"])
+    page = sender.get("/").get_data(as_text=True)
+    assert f"#{hid}" in page and "/handovers/new" in page

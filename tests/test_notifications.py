@@ -12,6 +12,7 @@ from lifecycle_support import (  # noqa: F401  (fixtures)
     CHILD_NAME,
     FREE_TEXT_MARKER,
     handover,
+    install_plugin,
     send_handover,
     world,
 )
@@ -49,11 +50,13 @@ def smtp_server():
 
 
 @pytest.fixture
-def app_config(lifecycle_app_config, smtp_server):
+def app_config(app_config, instance_path, smtp_server):
+    """The test plugin installed and mail going to the test SMTP server."""
     controller, _ = smtp_server
-    lifecycle_app_config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port,
-                                MAIL_FROM="handover@example.test")
-    return lifecycle_app_config
+    install_plugin(instance_path)
+    app_config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port,
+                      MAIL_FROM="handover@example.test")
+    return app_config
 
 
 def _assert_no_child_data(text):

@@ -157,7 +157,7 @@ def reply_form(handover_id, form_key):
     granted = access.require(current_user, handover_id, "reply")
     definition = replies.reply_form(granted.handover, form_key)
     if definition is None or granted.relation != access.RECEIVING:
-        abort(404)
+        access.deny(current_user, handover_id, "reply_form")
     form = build_reply_form(definition)
     if request.method == "POST" and not form.add_row_requested and form.validate():
         try:
@@ -231,10 +231,10 @@ def upload(handover_id):
 def download(handover_id, attachment_id):
     granted = access.require(current_user, handover_id, "read")
     handover = granted.handover
-    if handover.status == "withdrawn" and granted.relation != access.SENDING:
-        abort(404)
-    if granted.relation == access.COPY:
-        abort(404)  # attachments are not part of the minimum a copy receives
+    if granted.relation == access.COPY or (
+            handover.status == "withdrawn" and granted.relation != access.SENDING):
+        # Attachments are not part of the minimum a copy receives.
+        access.deny(current_user, handover_id, "attachment")
     try:
         name, media_type, data = attachment_service.download(granted, current_user,
                                                              attachment_id)
