@@ -3,15 +3,13 @@ sending, receiving and copied units act by their role; everyone else — an unre
 an administrator, an auditor — is told the handover does not exist (404), and that attempt is
 audited. Anonymous visitors are sent to the login page."""
 
+import lifecycle_support
 import pytest
-from lifecycle_support import (  # noqa: F401  (fixtures)
+from lifecycle_support import (
     FORM_KEY,
     UNIT_KINDS,
-    app_config,
     content,
-    handover,
     login_as,
-    world,
 )
 from sqlalchemy import func, select
 
@@ -19,6 +17,11 @@ from handover import access
 from handover.extensions import db
 from handover.lifecycle import attachments, drafts, sending
 from handover.models import Attachment, AuditEvent
+
+# Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
 
 PDF = b"%PDF-1.4 test"
 USERS = [f"{unit}_{role}" for unit in UNIT_KINDS for role in ("sender", "receiver", "lead")]

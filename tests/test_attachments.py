@@ -3,20 +3,24 @@ download only by those who may read the handover, every download audited."""
 
 import io
 
+import lifecycle_support
 import pytest
-from lifecycle_support import (  # noqa: F401  (fixtures)
+from lifecycle_support import (
     FORM_KEY,
-    app_config,
     content,
     handover,
     login_as,
-    world,
 )
 from sqlalchemy import func, select
 
 from handover.extensions import db
 from handover.lifecycle import drafts, sending
 from handover.models import Attachment, AuditEvent
+
+# Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
 
 PDF = b"%PDF-1.7\n% a tiny test document with a MARKER-in-attachment\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

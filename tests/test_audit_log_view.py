@@ -1,20 +1,24 @@
 """The audit log pages: auditors only, filters, and the per-child report found through the
 keyed identity-code hash (the code is posted and never stored or logged)."""
 
+import lifecycle_support
 import pytest
-from lifecycle_support import (  # noqa: F401  (fixtures)
+from lifecycle_support import (
     CHILD_CODE,
     access_for,
-    app_config,
     login_as,
     send_handover,
-    world,
 )
 from sqlalchemy import select
 
 from handover.extensions import db
 from handover.lifecycle import reading
 from handover.models import AuditEvent
+
+# Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
 
 OTHER_CHILD = "020594X903P"
 

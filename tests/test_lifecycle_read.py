@@ -2,13 +2,12 @@
 
 import threading
 
+import lifecycle_support
 import pytest
-from lifecycle_support import (  # noqa: F401  (fixtures)
+from lifecycle_support import (
     access_for,
-    app_config,
     handover,
     send_handover,
-    world,
 )
 from sqlalchemy import func, select
 
@@ -23,6 +22,11 @@ from handover.lifecycle import (
     withdrawal,
 )
 from handover.models import AuditEvent
+
+# Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
 
 
 def _events(action):

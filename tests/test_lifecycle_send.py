@@ -3,15 +3,14 @@ handover per submission, every change with its audit event or not at all."""
 
 import secrets
 
+import lifecycle_support
 import pytest
-from lifecycle_support import (  # noqa: F401  (fixtures)
+from lifecycle_support import (
     CHILD_CODE,
     FORM_KEY,
-    app_config,
     content,
     handover,
     send_handover,
-    world,
 )
 from sqlalchemy import func, select
 
@@ -20,6 +19,11 @@ from handover.extensions import db
 from handover.lifecycle import AlreadySent, LifecycleError, drafts, sending
 from handover.models import AuditEvent, Handover
 from handover.routing import RouteRefused
+
+# Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
 
 
 def _draft(world, **routing):

@@ -3,22 +3,26 @@ reply, outbox; forged routes refused; a send posted twice makes one handover."""
 
 import re
 
-from lifecycle_support import (  # noqa: F401  (fixtures)
+import lifecycle_support
+from lifecycle_support import (
     CHILD_CODE,
     CHILD_NAME,
     FORM_KEY,
     FREE_TEXT_MARKER,
-    app_config,
     content,
     handover,
     login_as,
     send_handover,
-    world,
 )
 from sqlalchemy import func, select
 
 from handover.extensions import db
 from handover.models import AuditEvent, Handover
+
+# Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
 
 
 def _count_handovers(app):

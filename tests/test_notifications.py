@@ -4,9 +4,10 @@ the unit lead once; nothing about the child in any message."""
 import socket
 from datetime import timedelta
 
+import lifecycle_support
 import pytest
 from aiosmtpd.controller import Controller
-from lifecycle_support import (  # noqa: F401  (fixtures)
+from lifecycle_support import (
     ADDRESS,
     CHILD_CODE,
     CHILD_NAME,
@@ -14,12 +15,15 @@ from lifecycle_support import (  # noqa: F401  (fixtures)
     handover,
     install_plugin,
     send_handover,
-    world,
 )
 
 from handover.cli import cli
 from handover.lifecycle import notifications
 from handover.models.base import utcnow
+
+# Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
+world = lifecycle_support.world
+
 
 
 class Inbox:

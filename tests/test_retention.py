@@ -3,13 +3,12 @@ their metadata and audit trail, and the UI says the content was erased under the
 
 from datetime import timedelta
 
-from lifecycle_support import (  # noqa: F401  (fixtures)
+import lifecycle_support
+from lifecycle_support import (
     access_for,
-    app_config,
     handover,
     login_as,
     send_handover,
-    world,
 )
 from sqlalchemy import func, select
 
@@ -18,6 +17,11 @@ from handover.extensions import db
 from handover.lifecycle import reading, replies, retention
 from handover.models import AuditEvent, Reply
 from handover.models.base import utcnow
+
+# Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
 
 
 def _acknowledge(world, hid, now):

@@ -5,23 +5,27 @@ show it) is searched for a known child's name, identity code and a free-text mar
 import io
 from pathlib import Path
 
-from lifecycle_support import (  # noqa: F401  (fixtures)
+import lifecycle_support
+from lifecycle_support import (
     ADDRESS,
     CHILD_CODE,
     CHILD_NAME,
     FORM_KEY,
     FREE_TEXT_MARKER,
     access_for,
-    app_config,
     content,
     login_as,
     send_handover,
-    world,
 )
 from sqlalchemy import text
 
 from handover.extensions import db
 from handover.lifecycle import drafts, reading, replies
+
+# Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
 
 SECRETS = (CHILD_NAME, CHILD_CODE, FREE_TEXT_MARKER, ADDRESS, "NOTE-MARKER-3c1", "REPLY-MARKER-9d2",
            "ATTACHMENT-MARKER-5e7", "secret-file-name-Ilmari")

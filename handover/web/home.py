@@ -23,8 +23,8 @@ def _latest(where):
 @bp.get("/")
 @login_required
 def index():
-    from handover.web.handovers import _rows
     from handover.web.handover_views import status_label
+    from handover.web.handovers import _rows
 
     units = sorted({m.unit for m in current_user.memberships}, key=lambda unit: unit.name)
     inbox = _rows(_latest(access.inbox_filter(current_user)), current_user)
