@@ -253,3 +253,34 @@ def test_home_page_shows_latest_inbox_and_outbox(app, client, world):
     login_as(sender, app, world.users["sending_sender"])
     page = sender.get("/").get_data(as_text=True)
     assert f"#{hid}" in page and "/handovers/new" in page
+
+
+def test_real_two_step_login_reaches_the_inbox(app, client, world):
+    """The fast `login_as` above stands in for this: the real login gives the same access."""
+    from support import PASSWORD, create_user, login
+
+    from handover.security.passwords import hash_password
+
+    with app.app_context():
+        hid = send_handover(world)
+        nurse = create_user("nurse@example.test",
+                            memberships=[(world.unit("receiving"), "receiver")])
+        nurse.password_hash = hash_password(PASSWORD)  # `world` skips real hashing
+        db.session.commit()
+        login(client, nurse)
+    assert f"#{hid}" in client.get("/handovers/inbox").get_data(as_text=True)
+    assert client.get(f"/handovers/{hid}").status_code == 200
+
+
+def test_state_changes_without_csrf_token_are_refused(app_config, request):
+    app_config["WTF_CSRF_ENABLED"] = True
+    app = request.getfixturevalue("app")
+    made = request.getfixturevalue("world")
+    with app.app_context():
+        hid = send_handover(made)
+    client = app.test_client()
+    login_as(client, app, made.users["receiving_receiver"])
+    for url in (f"/handovers/{hid}/acknowledge", f"/handovers/{hid}/reply"):
+        assert client.post(url, data={"note": "", "message": "x"}).status_code == 400
+    with app.app_context():
+        assert handover(hid).status == "sent" and not handover(hid).replies

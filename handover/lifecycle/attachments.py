@@ -6,6 +6,7 @@ so it is sealed too.
 """
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from handover import crypto
 from handover.extensions import db
@@ -46,9 +47,9 @@ def add(access, user, filename, data):
     """Attach a file to a draft. Raises `AttachmentRejected` with a message for the user."""
     handover = access.handover
     if not access.can("attach") or handover.status != "draft":
-        raise AttachmentRejected("Files can be attached only while the handover is a draft.")
+        raise AttachmentRejected(_l("Files can be attached only while the handover is a draft."))
     if not data:
-        raise AttachmentRejected("The file is empty.")
+        raise AttachmentRejected(_l("The file is empty."))
     limit = max_bytes()
     if len(data) > limit:
         raise AttachmentRejected(
@@ -56,7 +57,7 @@ def add(access, user, filename, data):
         )
     media_type = media_type_of(data)
     if media_type is None:
-        raise AttachmentRejected("Only PDF, JPEG and PNG files can be attached.")
+        raise AttachmentRejected(_l("Only PDF, JPEG and PNG files can be attached."))
     attachment = Attachment(handover_id=handover.id, uploaded_by_id=user.id,
                             media_type=media_type, size=len(data))
     db.session.add(attachment)
@@ -78,7 +79,7 @@ def remove(access, user, attachment_id):
     handover = access.handover
     attachment = _find(handover, attachment_id)
     if not access.can("attach") or handover.status != "draft":
-        raise AttachmentRejected("Files can be removed only while the handover is a draft.")
+        raise AttachmentRejected(_l("Files can be removed only while the handover is a draft."))
     db.session.delete(attachment)
     commit_with_audit("handover.attachment_removed", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"attachment": attachment_id})

@@ -5,6 +5,7 @@ page can show only what the receiver is meant to get; the routing is checked aga
 """
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from handover import crypto, routing
@@ -46,14 +47,14 @@ def is_sender(user, unit_id):
 def check_routing(user, sender_unit, form_key, receiver_unit, copy_units, legal_basis=None):
     """Refuse (RouteRefused / LifecycleError) anything the rules or the membership do not allow."""
     if sender_unit is None or not sender_unit.is_active or not is_sender(user, sender_unit.id):
-        raise LifecycleError("You cannot send handovers from this unit.")
+        raise LifecycleError(_l("You cannot send handovers from this unit."))
     if form_key not in {definition.key for definition in routing.sendable_forms(sender_unit)}:
-        raise LifecycleError("Your unit cannot send this form.")
+        raise LifecycleError(_l("Your unit cannot send this form."))
     if receiver_unit is None:
-        raise LifecycleError("Choose the receiving unit.")
+        raise LifecycleError(_l("Choose the receiving unit."))
     routing.check_route(form_key, sender_unit, receiver_unit, list(copy_units))
     if legal_basis is not None and legal_basis not in legal_basis_keys(definition_of(form_key)):
-        raise LifecycleError("Choose the legal basis of the disclosure.")
+        raise LifecycleError(_l("Choose the legal basis of the disclosure."))
 
 
 def start(user, sender_unit, form_key, receiver_unit, copy_units=(), legal_basis=""):
@@ -133,7 +134,9 @@ def validate_content(definition, content, sender_kind, language):
 
     form_class = formbuilder.form_class_for(definition, language, sender_kind)
     # formdata=None explicitly: check the stored values, not the send button's request body.
-    form = form_class(formdata=None, data=formbuilder._form_data(definition, content))
+    # No CSRF here: this checks stored data on the server, not a posted form.
+    form = form_class(formdata=None, data=formbuilder._form_data(definition, content),
+                      meta={"csrf": False})
     if form.validate():
         return {}
     errors = {name: list(field.errors) for name, field in form._fields.items() if field.errors}
@@ -159,7 +162,7 @@ def plugin_errors(definition, content, language):
 
 def _require_draft(handover):
     if handover.status != "draft":
-        raise LifecycleError("This handover has already been sent.")
+        raise LifecycleError(_l("This handover has already been sent."))
 
 
 def default_language():

@@ -5,6 +5,7 @@ Acknowledgement is one conditional UPDATE (``WHERE status IN ('sent', 'opened')`
 concurrent acknowledgements exactly one changes the row, the other is told it was already done.
 """
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from handover import audit, crypto
@@ -88,15 +89,15 @@ def acknowledgement_note(handover):
 def acknowledge(access, user, note="", *, now=None):
     """Acknowledge receipt on behalf of the receiving unit, with an optional short note."""
     if not access.can("acknowledge"):
-        raise LifecycleError("Only the receiving unit can acknowledge this handover.")
+        raise LifecycleError(_l("Only the receiving unit can acknowledge this handover."))
     handover = access.handover
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise LifecycleError("The note is too long.")
+        raise LifecycleError(_l("The note is too long."))
     if handover.status == "acknowledged":
-        raise AlreadyAcknowledged("This handover has already been acknowledged.")
+        raise AlreadyAcknowledged(_l("This handover has already been acknowledged."))
     if handover.status not in ("sent", "opened") or handover.erased_at is not None:
-        raise LifecycleError("This handover can no longer be acknowledged.")
+        raise LifecycleError(_l("This handover can no longer be acknowledged."))
     now = now or utcnow()
     sealed_note = seal_json(handover, note, crypto.Purpose.ACKNOWLEDGEMENT) if note else None
     result = db.session.execute(
@@ -110,8 +111,8 @@ def acknowledge(access, user, note="", *, now=None):
         db.session.rollback()
         db.session.refresh(handover)
         if handover.status == "acknowledged":
-            raise AlreadyAcknowledged("This handover has already been acknowledged.")
-        raise LifecycleError("This handover can no longer be acknowledged.")
+            raise AlreadyAcknowledged(_l("This handover has already been acknowledged."))
+        raise LifecycleError(_l("This handover can no longer be acknowledged."))
     if handover.opened_at is None:
         db.session.execute(
             update(Handover).where(Handover.id == handover.id, Handover.opened_at.is_(None))

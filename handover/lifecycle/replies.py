@@ -5,6 +5,8 @@ Each reply is sealed on its own with its row id in the associated data, so that 
 blobs cannot be swapped without the swap being detected.
 """
 
+from flask_babel import lazy_gettext as _l
+
 from handover import crypto
 from handover.access import RECEIVING
 from handover.extensions import db
@@ -38,25 +40,25 @@ def add_message(access, user, text):
     """A free-text reply from the sending or the receiving unit."""
     text = (text or "").strip()
     if not text:
-        raise LifecycleError("Write a message.")
+        raise LifecycleError(_l("Write a message."))
     if len(text) > MESSAGE_MAX_LENGTH:
-        raise LifecycleError("The message is too long.")
+        raise LifecycleError(_l("The message is too long."))
     return _add(access, user, MESSAGE, {"text": text})
 
 
 def add_form_reply(access, user, form_key, content):
     """A filled reply form; only the receiving unit answers with the definition's reply forms."""
     if access.relation != RECEIVING or reply_form(access.handover, form_key) is None:
-        raise LifecycleError("This reply form is not available here.")
+        raise LifecycleError(_l("This reply form is not available here."))
     return _add(access, user, form_key, {"content": content})
 
 
 def _add(access, user, kind, value):
     handover = access.handover
     if not access.can("reply"):
-        raise LifecycleError("You cannot reply to this handover.")
+        raise LifecycleError(_l("You cannot reply to this handover."))
     if handover.status in ("draft", "withdrawn"):
-        raise LifecycleError("This handover cannot be replied to.")
+        raise LifecycleError(_l("This handover cannot be replied to."))
     if handover.erased_at is not None or handover.wrapped_key is None:
         raise ContentErased()
     reply = Reply(handover_id=handover.id, author_id=user.id, unit_id=access.unit_id, kind=kind)

@@ -8,6 +8,7 @@ sends of the same draft produce one handover.
 
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from handover import crypto
@@ -48,7 +49,7 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
         if earlier is not None and earlier.status != "draft":
             return earlier
     if handover.status != "draft":
-        raise AlreadySent("This handover has already been sent.")
+        raise AlreadySent(_l("This handover has already been sent."))
 
     now = now or utcnow()
     definition = definition_of(handover)
@@ -58,7 +59,7 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
     drafts.check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
                          handover.legal_basis or "")
     if not handover.legal_basis:
-        raise LifecycleError("Choose the legal basis of the disclosure.")
+        raise LifecycleError(_l("Choose the legal basis of the disclosure."))
 
     content = drafts.content_of(handover)
     if validate is None:
@@ -93,7 +94,7 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
         db.session.refresh(handover)
         if submission_token and handover.submission_token == submission_token:
             return handover
-        raise AlreadySent("This handover has already been sent.")
+        raise AlreadySent(_l("This handover has already been sent."))
     commit_with_audit("handover.sent", actor=user, unit_id=sender_unit.id,
                       handover_id=handover.id)
     db.session.refresh(handover)

@@ -4,6 +4,7 @@ A correction never edits what was sent: readers may already have acted on it. It
 draft carrying the old content and routing, linked by ``replaces_id``.
 """
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from handover import crypto
@@ -25,7 +26,7 @@ def withdraw(access, user, *, now=None):
     """Withdraw a sent handover that the receiving unit has not opened yet."""
     handover = access.handover
     if not access.can("withdraw"):
-        raise LifecycleError("Only a sender of the sending unit can withdraw this handover.")
+        raise LifecycleError(_l("Only a sender of the sending unit can withdraw this handover."))
     now = now or utcnow()
     result = db.session.execute(
         update(Handover)
@@ -49,9 +50,9 @@ def correct(access, user):
     """A new draft with the old handover's content and routing, linked to it."""
     old = access.handover
     if not access.can("correct") or not is_sender(user, old.sender_unit_id):
-        raise LifecycleError("Only a sender of the sending unit can correct this handover.")
+        raise LifecycleError(_l("Only a sender of the sending unit can correct this handover."))
     if old.status == "draft":
-        raise LifecycleError("A draft is corrected by editing it.")
+        raise LifecycleError(_l("A draft is corrected by editing it."))
     if old.erased_at is not None or old.wrapped_key is None:
         raise ContentErased()
     content = open_json(old, old.content, crypto.Purpose.CONTENT) or {}
