@@ -13,6 +13,12 @@ from handover.formdefs import load_definition
 VALID = {"name": "Testi Lapsi", "arrival": "planned"}
 
 
+@pytest.fixture(autouse=True)
+def english_messages(app_config):
+    """Validation messages in English, whatever the catalogues say in Finnish."""
+    app_config["BABEL_DEFAULT_LOCALE"] = "en"
+
+
 @pytest.fixture
 def definition():
     """Every field type in one definition."""

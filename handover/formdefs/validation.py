@@ -4,11 +4,15 @@ Each problem reads ``sections[2].fields[0] (key 'foo'): type 'texx' is not one o
 a plugin author can find it without guessing. Nothing is built here; see ``loader``.
 """
 
-import re
+from handover.formdefs.checker import KEY_PATTERN, Checker
+from handover.formdefs.field_checks import (
+    FIELD_KEYS,
+    RESERVED_FIELD_KEYS,
+    check_fields,
+    check_show_if,
+)
 
-from handover.formdefs.model import CHOICE_TYPES, FIELD_TYPES, LANGUAGES, YESNO_VALUES
-
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+__all__ = ["FIELD_KEYS", "KEY_PATTERN", "RESERVED_FIELD_KEYS", "Checker", "check_definition"]
 
 TOP_LEVEL_KEYS = {
     "key", "version", "plugin", "title", "description", "acknowledge_within_hours",
@@ -16,105 +20,8 @@ TOP_LEVEL_KEYS = {
     "visibility", "legal_bases", "sections", "reply_forms",
 }
 SECTION_KEYS = {"key", "title", "description", "fields"}
-FIELD_KEYS = {
-    "key", "type", "label", "help", "required", "sensitive", "reveals_location", "choices",
-    "show_if", "max_length", "fields", "sender_kinds", "min", "max", "min_rows", "max_rows",
-}
 RETENTION_KEYS = ("after_acknowledged_days", "unopened_days")
 ROUTING_KEYS = ("senders", "receivers", "copies")
-#: Names a built form class already uses; a field with one of these keys would hide it.
-RESERVED_FIELD_KEYS = {
-    "content", "csrf_token", "data", "definition", "errors", "form_errors", "hidden_tag",
-    "is_submitted", "language", "meta", "populate_obj", "process", "validate",
-    "validate_on_submit", "add_row", "sender_kind", "leaf_fields", "extra_errors",
-}
-
-
-class Checker:
-    """Collects problems while walking one definition."""
-
-    def __init__(self, unit_kinds):
-        self.unit_kinds = set(unit_kinds)
-        self.problems = []
-
-    def add(self, where, message):
-        self.problems.append(f"{where}: {message}" if where else message)
-
-    # -- small checks ------------------------------------------------------------------------
-    def unknown_keys(self, raw, allowed, where):
-        for name in sorted(set(raw) - allowed):
-            self.add(where, f"unknown key '{name}' (allowed: {', '.join(sorted(allowed))})")
-
-    def texts(self, raw, where, name, required=True):
-        value = raw.get(name)
-        here = f"{where}.{name}" if where else name
-        if value is None:
-            if required:
-                self.add(here, "is missing (needs fi, sv and en)")
-            return
-        if not isinstance(value, dict):
-            self.add(here, "must be a table with fi, sv and en texts")
-            return
-        for language in LANGUAGES:
-            text = value.get(language)
-            if not isinstance(text, str) or not text.strip():
-                self.add(here, f"'{language}' text is missing or empty")
-        for language in sorted(set(value) - set(LANGUAGES)):
-            self.add(here, f"unknown language '{language}' (use fi, sv, en)")
-
-    def key(self, raw, where, what="key"):
-        value = raw.get("key")
-        if value is None:
-            self.add(where, f"{what} is missing")
-            return None
-        if not isinstance(value, str) or not KEY_PATTERN.match(value):
-            self.add(where, f"{what} {value!r} must be lower-case letters, digits and _ "
-                            "starting with a letter")
-            return None
-        return value
-
-    def positive_int(self, value, where):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.add(where, f"must be a whole number of at least 1, not {value!r}")
-            return False
-        return True
-
-    def boolean(self, raw, name, where):
-        if name in raw and not isinstance(raw[name], bool):
-            self.add(where, f"'{name}' must be true or false, not {raw[name]!r}")
-
-    def kinds(self, value, where, allow_empty=True):
-        if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
-            self.add(where, "must be a list of unit kinds")
-            return
-        if not value and not allow_empty:
-            self.add(where, "must name at least one unit kind")
-        for kind in value:
-            if kind not in self.unit_kinds:
-                self.add(where, f"unknown unit kind '{kind}' (known: "
-                                f"{', '.join(sorted(self.unit_kinds))})")
-
-    def choices(self, raw, where, name="choices", key_name="value"):
-        items = raw.get(name)
-        if not isinstance(items, list) or not items:
-            self.add(where, f"'{name}' must list at least one choice")
-            return []
-        values = []
-        for index, item in enumerate(items):
-            here = f"{where}.{name}[{index}]" if where else f"{name}[{index}]"
-            if not isinstance(item, dict):
-                self.add(here, "must be a table")
-                continue
-            self.unknown_keys(item, {key_name, "label"}, here)
-            value = item.get(key_name)
-            if not isinstance(value, str) or not value:
-                self.add(here, f"'{key_name}' must be a non-empty string")
-            elif value in values:
-                self.add(here, f"duplicate {key_name} '{value}'")
-            else:
-                values.append(value)
-            self.texts(item, here, "label")
-        return values
 
 
 def check_definition(raw, unit_kinds, where=""):
@@ -196,134 +103,13 @@ def _check_sections(checker, sections, where):
             checker.add(here, "needs at least one [[sections.fields]]")
             continue
         base = f"{where}[{s_index}].fields"
-        _check_fields(checker, raw_fields, base, fields, in_group=False)
+        check_fields(checker, raw_fields, base, fields, in_group=False)
     return fields
-
-
-def _check_fields(checker, raw_fields, base, seen, in_group):
-    for index, raw in enumerate(raw_fields):
-        here = f"{base}[{index}]"
-        if not isinstance(raw, dict):
-            checker.add(here, "must be a table")
-            continue
-        if isinstance(raw.get("key"), str):
-            here = f"{here} (key '{raw['key']}')"
-        key = _check_field(checker, raw, here, base=f"{base}[{index}]", in_group=in_group)
-        if key is None:
-            continue
-        if key in seen:
-            checker.add(here, f"duplicate field key '{key}'")
-        else:
-            seen[key] = raw
-        raw["_where"] = here
-
-
-def _check_field(checker, raw, here, base, in_group):
-    checker.unknown_keys(raw, FIELD_KEYS | {"_where"}, here)
-    key = checker.key(raw, here, "field key")
-    if key in RESERVED_FIELD_KEYS or (key or "").startswith("validate"):
-        checker.add(here, f"field key '{key}' is reserved; choose another")
-    kind = raw.get("type")
-    if kind not in FIELD_TYPES:
-        checker.add(here, f"type {kind!r} is not one of {', '.join(FIELD_TYPES)}")
-    checker.texts(raw, here, "label")
-    checker.texts(raw, here, "help", required=False)
-    for flag in ("required", "sensitive", "reveals_location"):
-        checker.boolean(raw, flag, here)
-    if "sender_kinds" in raw:
-        checker.kinds(raw["sender_kinds"], f"{here}.sender_kinds", allow_empty=False)
-    if kind not in FIELD_TYPES:
-        return key  # what else belongs to a field depends on its type
-    if kind in CHOICE_TYPES:
-        checker.choices(raw, here)
-    elif "choices" in raw:
-        checker.add(here, f"'choices' only belong to choice and multichoice fields, not {kind!r}")
-    if "max_length" in raw:
-        if kind not in ("text", "textarea"):
-            checker.add(here, "'max_length' only belongs to text and textarea fields")
-        checker.positive_int(raw["max_length"], f"{here}.max_length")
-    for bound in ("min", "max"):
-        if bound in raw:
-            if kind != "number":
-                checker.add(here, f"'{bound}' only belongs to number fields")
-            elif isinstance(raw[bound], bool) or not isinstance(raw[bound], int | float):
-                checker.add(here, f"'{bound}' must be a number")
-    if isinstance(raw.get("min"), int | float) and isinstance(raw.get("max"), int | float):
-        if raw["min"] > raw["max"]:
-            checker.add(here, "'min' is greater than 'max'")
-    if "show_if" in raw:
-        show_if = raw["show_if"]
-        if (not isinstance(show_if, dict) or not isinstance(show_if.get("field"), str)
-                or len({"equals", "in"} & set(show_if)) != 1
-                or set(show_if) - {"field", "equals", "in"}):
-            checker.add(here, "show_if must be {field = KEY, equals = VALUE} or "
-                              "{field = KEY, in = [VALUES]}")
-            raw["show_if"] = None
-        elif "in" in show_if and (not isinstance(show_if["in"], list) or not show_if["in"]):
-            checker.add(here, "show_if.in must be a non-empty list of values")
-            raw["show_if"] = None
-    if kind == "group":
-        _check_group(checker, raw, here, base, in_group)
-    elif "fields" in raw:
-        checker.add(here, "'fields' only belong to group fields")
-    for bound in ("min_rows", "max_rows"):
-        if bound in raw and kind != "group":
-            checker.add(here, f"'{bound}' only belongs to group fields")
-    return key
-
-
-def _check_group(checker, raw, here, base, in_group):
-    if in_group:
-        checker.add(here, "a group cannot contain another group")
-        return
-    for bound in ("min_rows", "max_rows"):
-        if bound in raw and (isinstance(raw[bound], bool) or not isinstance(raw[bound], int)
-                             or raw[bound] < 0):
-            checker.add(f"{here}.{bound}", f"must be a whole number of at least 0, "
-                                           f"not {raw[bound]!r}")
-    subfields = raw.get("fields")
-    if not isinstance(subfields, list) or not subfields:
-        checker.add(here, "a group needs at least one [[...fields.fields]] subfield")
-        return
-    siblings = {}
-    _check_fields(checker, subfields, f"{base}.fields", siblings, in_group=True)
-    for sub in siblings.values():
-        _check_show_if(checker, sub, siblings)
-
-
-def _check_show_if(checker, raw, fields):
-    show_if = raw.get("show_if")
-    if not show_if:
-        return
-    here = raw.get("_where", raw.get("key"))
-    target_key = show_if["field"]
-    target = fields.get(target_key)
-    if target is None:
-        checker.add(here, f"show_if refers to unknown field '{target_key}'")
-        return
-    if target is raw:
-        checker.add(here, "show_if refers to the field itself")
-        return
-    values = show_if.get("in") or [show_if.get("equals")]
-    kind = target.get("type")
-    if kind == "yesno":
-        allowed = YESNO_VALUES
-    elif kind in CHOICE_TYPES:
-        allowed = [c.get("value") for c in target.get("choices") or [] if isinstance(c, dict)]
-    elif kind == "group":
-        checker.add(here, f"show_if cannot depend on the group '{target_key}'")
-        return
-    else:
-        allowed = None
-    for value in values:
-        if allowed is not None and value not in allowed:
-            checker.add(here, f"show_if value {value!r} is not a value of field '{target_key}' "
-                              f"(one of: {', '.join(map(str, allowed))})")
 
 
 def _check_field_references(checker, raw, fields, prefix):
     for field in fields.values():
-        _check_show_if(checker, field, fields)
+        check_show_if(checker, field, fields)
     for name in ("summary_fields", "location_flags"):
         keys = raw.get(name, [])
         if not isinstance(keys, list):

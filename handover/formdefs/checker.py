@@ -1,0 +1,94 @@
+"""Collecting the problems of one form definition, each with its location."""
+
+import re
+
+from handover.formdefs.model import LANGUAGES
+
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class Checker:
+    """Collects problems while walking one definition."""
+
+    def __init__(self, unit_kinds):
+        self.unit_kinds = set(unit_kinds)
+        self.problems = []
+
+    def add(self, where, message):
+        self.problems.append(f"{where}: {message}" if where else message)
+
+    # -- small checks ------------------------------------------------------------------------
+    def unknown_keys(self, raw, allowed, where):
+        for name in sorted(set(raw) - allowed):
+            self.add(where, f"unknown key '{name}' (allowed: {', '.join(sorted(allowed))})")
+
+    def texts(self, raw, where, name, required=True):
+        value = raw.get(name)
+        here = f"{where}.{name}" if where else name
+        if value is None:
+            if required:
+                self.add(here, "is missing (needs fi, sv and en)")
+            return
+        if not isinstance(value, dict):
+            self.add(here, "must be a table with fi, sv and en texts")
+            return
+        for language in LANGUAGES:
+            text = value.get(language)
+            if not isinstance(text, str) or not text.strip():
+                self.add(here, f"'{language}' text is missing or empty")
+        for language in sorted(set(value) - set(LANGUAGES)):
+            self.add(here, f"unknown language '{language}' (use fi, sv, en)")
+
+    def key(self, raw, where, what="key"):
+        value = raw.get("key")
+        if value is None:
+            self.add(where, f"{what} is missing")
+            return None
+        if not isinstance(value, str) or not KEY_PATTERN.match(value):
+            self.add(where, f"{what} {value!r} must be lower-case letters, digits and _ "
+                            "starting with a letter")
+            return None
+        return value
+
+    def positive_int(self, value, where):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.add(where, f"must be a whole number of at least 1, not {value!r}")
+            return False
+        return True
+
+    def boolean(self, raw, name, where):
+        if name in raw and not isinstance(raw[name], bool):
+            self.add(where, f"'{name}' must be true or false, not {raw[name]!r}")
+
+    def kinds(self, value, where, allow_empty=True):
+        if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+            self.add(where, "must be a list of unit kinds")
+            return
+        if not value and not allow_empty:
+            self.add(where, "must name at least one unit kind")
+        for kind in value:
+            if kind not in self.unit_kinds:
+                self.add(where, f"unknown unit kind '{kind}' (known: "
+                                f"{', '.join(sorted(self.unit_kinds))})")
+
+    def choices(self, raw, where, name="choices", key_name="value"):
+        items = raw.get(name)
+        if not isinstance(items, list) or not items:
+            self.add(where, f"'{name}' must list at least one choice")
+            return []
+        values = []
+        for index, item in enumerate(items):
+            here = f"{where}.{name}[{index}]" if where else f"{name}[{index}]"
+            if not isinstance(item, dict):
+                self.add(here, "must be a table")
+                continue
+            self.unknown_keys(item, {key_name, "label"}, here)
+            value = item.get(key_name)
+            if not isinstance(value, str) or not value:
+                self.add(here, f"'{key_name}' must be a non-empty string")
+            elif value in values:
+                self.add(here, f"duplicate {key_name} '{value}'")
+            else:
+                values.append(value)
+            self.texts(item, here, "label")
+        return values
