@@ -74,6 +74,8 @@ CONFIG_PROBLEMS = {
     "no https": (lambda config: config.update(HTTPS=False), "HTTPS is off"),
     "short secret": (lambda config: config.update(SECRET_KEY="x" * 31),
                      "shorter than 32 characters"),
+    "redis not answering": (lambda config: config.update(REDIS_URL="redis://127.0.0.1:1/0"),
+                            "Redis (HANDOVER_REDIS_URL) does not answer"),
     "csrf off": (lambda config: config.update(WTF_CSRF_ENABLED=False),
                  "CSRF protection is off"),
     "key file missing": (

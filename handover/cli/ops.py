@@ -58,9 +58,24 @@ def _server_problems(app, workers):
     if workers > 1 and not config.get("REDIS_URL"):
         yield _error(f"{workers} workers but no Redis: each worker counts login attempts "
                      "alone. Set HANDOVER_REDIS_URL.")
+    if config.get("REDIS_URL") and not _redis_answers(config["REDIS_URL"]):
+        yield _error("Redis (HANDOVER_REDIS_URL) does not answer: logins would be refused. "
+                     "Start Redis or correct the address.")
     if not config.get("SMTP_HOST"):
         yield _warning("SMTP is not configured: notifications only go to the server log. "
                        "Set HANDOVER_SMTP_HOST (and port, user, password).")
+
+
+def _redis_answers(url):
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return client.ping()
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
 
 
 def _secret_problems(app):
