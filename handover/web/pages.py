@@ -2,6 +2,8 @@
 
 Operators edit `templates/pages/*.html` (or override them in the instance's templates)."""
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -32,6 +34,18 @@ def set_language():
             current_user.language = language
             db.session.commit()
     target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
+    if not _is_local_path(target):
         target = url_for("home.index")
     return redirect(target)
+
+
+def _is_local_path(target):
+    """Only paths on this site: browsers read "//host" and "/\\host" as another site."""
+    parts = urlsplit(target)
+    return (
+        target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and "\\" not in target
+        and not parts.scheme
+        and not parts.netloc
+    )
