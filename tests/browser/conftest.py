@@ -39,6 +39,13 @@ def browser_type_launch_args():
 
 
 @pytest.fixture(scope="session")
+def base_url():
+    """Every test goes to ``live_server.url``. This replaces pytest-playwright's fallback
+    fixture, which is an instance method (deprecated by pytest 9, so an error here)."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def artifacts_dir():
     """Screenshots for reviewers; kept after the run, never committed (.gitignore)."""
     ARTIFACTS.mkdir(exist_ok=True)
