@@ -4,9 +4,15 @@ The CSP allows scripts and styles only from our own origin (no 'unsafe-inline': 
 carry no inline script or style attribute), forbids framing, and sends no referrer so that no
 URL of ours leaks to another site. Every page except static files is `no-store`: pages may
 carry client data, and no browser cache or proxy may keep a copy.
+
+Because of ``no-referrer`` a browser sends no Referer (and ``Origin: null``) even on our own form
+posts, so Flask-WTF's HTTPS referrer check would refuse every login; it is switched off here.
+Cross-site forgery is still stopped by the session-bound CSRF token and SameSite=Lax cookies,
+and in addition a POST that the browser itself labels cross-site (``Sec-Fetch-Site``, sent
+whatever the referrer policy) is refused before any view runs.
 """
 
-from flask import request
+from flask import abort, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -24,7 +30,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
 def init_app(app):
+    app.config["WTF_CSRF_SSL_STRICT"] = False
+
+    @app.before_request
+    def refuse_cross_site_writes():
+        if (request.method in UNSAFE_METHODS
+                and request.headers.get("Sec-Fetch-Site") == "cross-site"):
+            abort(403)
+
     @app.after_request
     def add_security_headers(response):
         headers = response.headers

@@ -164,24 +164,15 @@ def test_throttle_per_account_holds_across_addresses(app, client):
     assert wrong_password(client).status_code == 429
 
 
-@pytest.mark.parametrize("limit", ["3 per minute"])
-def test_throttle_per_address_holds_across_accounts(app_config, limit):
-    from handover import create_app
-
-    app_config["LOGIN_LIMIT_PER_ADDRESS"] = limit
-    app = create_app(app_config)
-    with app.app_context():
-        db.create_all()
-    client = app.test_client()
+def test_throttle_per_address_holds_across_accounts(app_config, request):
+    app_config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per minute"
+    client = request.getfixturevalue("app").test_client()
     for number in range(3):
         assert wrong_password(client, f"user{number}@example.fi").status_code == 200
     assert wrong_password(client, "user9@example.fi").status_code == 429
     other_address = client.post("/login", data={"email": "a@example.fi", "password": "x"},
                                 environ_base={"REMOTE_ADDR": "10.1.1.1"})
     assert other_address.status_code == 200
-    with app.app_context():
-        db.drop_all()
-        db.engine.dispose()
 
 
 def test_successful_logins_are_not_throttled(app, client):
@@ -202,14 +193,11 @@ def test_wrong_codes_count_against_the_account(app, client):
         assert [e.detail for e in events("auth.login_failed")] == ["wrong_code"] * 5
 
 
-def test_login_fails_closed_when_the_throttle_store_is_down(app_config):
+def test_login_fails_closed_when_the_throttle_store_is_down(app_config, request):
     """Redis unreachable: no uncounted guessing, and a clear 503 rather than a crash."""
-    from handover import create_app
-
     app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"
-    app = create_app(app_config)
+    app = request.getfixturevalue("app")
     with app.app_context():
-        db.create_all()
         create_user("anna@example.fi")
     client = app.test_client()
     in_english(client)
@@ -219,9 +207,6 @@ def test_login_fails_closed_when_the_throttle_store_is_down(app_config):
     assert "Logging in is temporarily unavailable" in response.get_data(as_text=True)
     with client.session_transaction() as cookie_session:
         assert PENDING_KEY not in cookie_session
-    with app.app_context():
-        db.drop_all()
-        db.engine.dispose()
 
 
 def test_replayed_code_is_refused(app, client):

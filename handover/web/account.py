@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo
 
 from handover.extensions import db
@@ -33,8 +34,12 @@ ALLOWED_BEFORE_PASSWORD_CHANGE = {
 
 
 class LanguageForm(FlaskForm):
-    language = RadioField(_l("Interface language"), choices=list(LANGUAGE_NAMES.items()),
-                          validators=[DataRequired()])
+    language = RadioField(
+        _l("Interface language"),
+        choices=[SelectChoice(code, name, render_kw={"lang": code})
+                 for code, name in LANGUAGE_NAMES.items()],
+        validators=[DataRequired()],
+    )
 
 
 class ChangePasswordForm(FlaskForm):
