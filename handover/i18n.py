@@ -15,7 +15,7 @@ def select_locale():
     """
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands: no browser, no user
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return current_app.config.get("CLI_LANGUAGE") or current_app.config["BABEL_DEFAULT_LOCALE"]
     user_language = getattr(current_user, "language", None) if current_user else None
     for candidate in (user_language, session.get("language")):
         if candidate in languages:

@@ -19,6 +19,12 @@ GOOD_PASSWORD = "kolme vihreää omenaa pöydällä"
 HANDOVER = Path(sys.executable).with_name("handover")
 
 
+@pytest.fixture
+def app_config(app_config):
+    """Operators here read English messages (HANDOVER_CLI_LANGUAGE=en); the default is Finnish."""
+    return {**app_config, "CLI_LANGUAGE": "en"}
+
+
 def invoke(runner, *args, input=None):
     return runner.invoke(cli, args=list(args), input=input)
 
@@ -172,3 +178,17 @@ def test_real_console_script_on_a_fresh_instance(tmp_path):
     unknown = run("users", "deactivate", "nobody@example.fi")
     assert unknown.returncode != 0
     assert unknown.stderr.strip() == "Error: No user with the e-mail address 'nobody@example.fi'."
+
+
+def test_cli_speaks_finnish_unless_told_otherwise(app_config, database_backend):
+    from handover import create_app
+
+    finnish_app = create_app({**app_config, "CLI_LANGUAGE": None})
+    with finnish_app.app_context():
+        db.create_all()
+    runner = finnish_app.test_cli_runner()
+    arguments = ["units", "create", "--name", "Yksikkö", "--kind", "school"]
+    assert runner.invoke(cli, args=arguments).exit_code == 0
+    result = runner.invoke(cli, args=arguments)
+    assert result.exit_code != 0
+    assert "on jo olemassa" in result.output
