@@ -38,6 +38,13 @@ def exactly(words):
     return re.compile(rf"^\s*{re.escape(words)}\s*$")
 
 
+def labelled(label, language="fi"):
+    """The accessible name of a field or group labelled ``label``: a required field's legend
+    ends with "(required)" in the page's language."""
+    required = re.escape(text("required", language))
+    return re.compile(rf"^\s*{re.escape(label)}(\s*\({required}\))?\s*$")
+
+
 def log_in(page, server, email, password, code, check=None):
     """Password step, then the code step; ``code`` is a string or a callable giving one
     (called only when the code page is there, so a fresh code is used)."""
@@ -106,11 +113,11 @@ def fill_field(scope, definition_field, value, language="fi"):
     f = definition_field
     label = f.label_in(language)
     if f.type in ("yesno", "choice"):
-        group = scope.get_by_role("group", name=label, exact=True)
+        group = scope.get_by_role("group", name=labelled(label, language))
         option = yes_no(value, language) if f.type == "yesno" else f.choice_label(value, language)
         group.get_by_role("radio", name=option, exact=True).check()
     elif f.type == "multichoice":
-        group = scope.get_by_role("group", name=label, exact=True)
+        group = scope.get_by_role("group", name=labelled(label, language))
         for item in value:
             group.get_by_role("checkbox", name=f.choice_label(item, language),
                               exact=True).check()
@@ -121,7 +128,7 @@ def fill_field(scope, definition_field, value, language="fi"):
                 if sub.key in row:
                     fill_field(row_group, sub, row[sub.key], language)
     else:
-        scope.get_by_label(label, exact=True).fill(str(value))
+        scope.get_by_label(labelled(label, language)).fill(str(value))
 
 
 def fill_definition(page, definition, content, language="fi"):
