@@ -74,9 +74,11 @@ def seed(echo):
 
 
 def seed_handovers(echo):
-    """Demo handovers between the demo units. A no-op for now: the forms work fills it in, with
-    only temporary-range identity codes (900-999) and invented children."""
-    return None
+    """One handover of each built-in form between the demo units (invented children,
+    temporary-range identity codes only), sent through the real lifecycle services."""
+    from handover import demo_handovers
+
+    demo_handovers.seed(echo)
 
 
 def _ensure_unit(echo, name, kind, organisation):
