@@ -21,7 +21,8 @@ def init_command(instance_path):
     """Create the instance folder with a secret key and key file, and migrate the database."""
     from handover import create_app
 
-    app = create_app({"ALLOW_MISSING_SECRET": True, "INSTANCE_PATH": instance_path})
+    # A flag that lets init run before a secret exists (init creates it), not a password.
+    app = create_app({"ALLOW_MISSING_SECRET": True, "INSTANCE_PATH": instance_path})  # nosec B105
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     os.makedirs(app.config["PLUGINS_DIR"], exist_ok=True)
     config_path = os.path.join(app.instance_path, "config.py")
