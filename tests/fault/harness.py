@@ -263,6 +263,8 @@ class Client:
         except urllib.error.HTTPError as error:
             response = Response(error.code, error.headers, error.read())
         self.statuses.append(response.status)
+        if b"database is locked" in response.body:
+            self.statuses.append("database is locked")
         return response
 
     def get(self, path):
@@ -453,7 +455,8 @@ class Load:
         return self
 
     def server_errors(self):
-        return [status for status in self.statuses if status >= 500]
+        return [status for status in self.statuses
+                if isinstance(status, str) or status >= 500]
 
 
 def verify_sent(server, tokens):
