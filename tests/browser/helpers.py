@@ -180,3 +180,19 @@ def required_content(definition, sender_kind, marker, overrides=None):
             content[f.key] = sample_value(f, marker)
     content.update(overrides or {})
     return content
+
+
+def at_phone_width_too(check_accessibility, phone_width=390):
+    """``check_accessibility`` run at a phone's width and then at the page's own width: tables
+    that scroll sideways on a phone must be reachable by keyboard, and only show it there."""
+
+    def check(page):
+        size = page.viewport_size
+        page.set_viewport_size({"width": phone_width, "height": size["height"]})
+        try:
+            check_accessibility(page)
+        finally:
+            page.set_viewport_size(size)
+        check_accessibility(page)
+
+    return check

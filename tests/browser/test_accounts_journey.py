@@ -3,7 +3,7 @@ that user's first login enrols TOTP, changes the temporary password, switches to
 logs out. Every page on the way is checked with axe-core."""
 
 import pyotp
-from helpers import exactly, fi, log_in, log_out, switch_language, text
+from helpers import at_phone_width_too, exactly, fi, log_in, log_out, switch_language, text
 from playwright.sync_api import expect
 from support import PASSWORD, create_user
 
@@ -18,21 +18,22 @@ NEW_PASSWORD = "lumikko kantaa sinistä lyhtyä"
 
 def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_and_logs_out(
         live_server, page, check_accessibility):
+    check = at_phone_width_too(check_accessibility)
     with live_server.app.app_context():
         admin = create_user("admin.journey@example.test", name="Aino Admin", admin=True)
         admin_secret = admin.totp_secret
 
     # The admin: password, then the authenticator's code.
     log_in(page, live_server, "admin.journey@example.test", PASSWORD,
-           lambda: pyotp.TOTP(admin_secret).now(), check=check_accessibility)
+           lambda: pyotp.TOTP(admin_secret).now(), check=check)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Aino Admin")
-    check_accessibility(page)
+    check(page)
 
     # A unit, from the admin's Units page.
     navigation = page.get_by_role("navigation", name=fi("Main"))
     navigation.get_by_role("link", name=fi("Units"), exact=True).click()
     expect(page.get_by_role("heading", level=1, name=fi("Units"))).to_be_visible()
-    check_accessibility(page)
+    check(page)
     new_unit = page.get_by_role("region", name=fi("Create a unit"))
     new_unit.get_by_label(fi("Name"), exact=True).fill(UNIT_NAME)
     new_unit.get_by_label(fi("Kind"), exact=True).select_option(
@@ -42,34 +43,34 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     expect(page.get_by_role("status")).to_contain_text(fi("Unit %(name)s created.",
                                                           name=UNIT_NAME))
     expect(page.get_by_role("link", name=UNIT_NAME)).to_be_visible()
-    check_accessibility(page)
+    check(page)
 
     # A user: the temporary password is shown once.
     navigation.get_by_role("link", name=fi("Users"), exact=True).click()
     expect(page.get_by_role("heading", level=1, name=fi("Users"))).to_be_visible()
-    check_accessibility(page)
+    check(page)
     page.get_by_role("link", name=fi("Create a user")).click()
     expect(page.get_by_role("heading", level=1, name=fi("Create a user"))).to_be_visible()
-    check_accessibility(page)
+    check(page)
     page.get_by_label(fi("E-mail address"), exact=True).fill(NEW_EMAIL)
     page.get_by_label(fi("Name"), exact=True).fill(NEW_NAME)
     page.get_by_role("button", name=fi("Create user")).click()
     expect(page.get_by_role("heading", level=1, name=fi("User created"))).to_be_visible()
-    check_accessibility(page)
+    check(page)
     temporary_password = page.get_by_role("code").inner_text().strip()
     assert len(temporary_password) >= 12
 
     # Their membership: sender in the new unit.
     page.get_by_role("link", name=fi("Continue to the user's page")).click()
     expect(page.get_by_role("heading", level=1, name=NEW_NAME)).to_be_visible()
-    check_accessibility(page)
+    check(page)
     page.get_by_label(fi("Unit"), exact=True).select_option(label=UNIT_NAME)
     page.get_by_label(fi("Role"), exact=True).select_option(label=fi("Sender"))
     page.get_by_role("button", name=fi("Add membership")).click()
     expect(page.get_by_role("status")).to_contain_text(fi("Membership added."))
     memberships = page.get_by_role("region", name=fi("Memberships"))
     expect(memberships.get_by_role("rowheader", name=UNIT_NAME)).to_be_visible()
-    check_accessibility(page)
+    check(page)
     log_out(page)
     expect(page.get_by_role("heading", level=1, name=fi("Log in"))).to_be_visible()
 
@@ -78,7 +79,7 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     page.get_by_label(fi("Password"), exact=True).fill(temporary_password)
     page.get_by_role("button", name=fi("Continue")).click()
     expect(page.get_by_role("heading", level=1, name=fi("Set up two-step login"))).to_be_visible()
-    check_accessibility(page)
+    check(page)
     qr_code = page.get_by_role("img", name=fi("QR code for your authenticator app"))
     expect(qr_code).to_be_visible()
     assert qr_code.evaluate("element => element.tagName.toLowerCase()") == "svg"
@@ -89,7 +90,7 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
 
     # The temporary password must go before anything else.
     expect(page.get_by_role("heading", level=1, name=fi("Change password"))).to_be_visible()
-    check_accessibility(page)
+    check(page)
     page.get_by_role("link", name=fi("Home"), exact=True).click()
     expect(page.get_by_role("heading", level=1, name=fi("Change password"))).to_be_visible()
     page.get_by_label(fi("Current password"), exact=True).fill(temporary_password)
@@ -101,7 +102,7 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     expect(page.get_by_role("heading", level=1)).to_contain_text(NEW_NAME)
     units = page.get_by_role("region", name=fi("Your units"))
     expect(units.get_by_role("listitem")).to_contain_text(UNIT_NAME)
-    check_accessibility(page)
+    check(page)
     with live_server.app.app_context():
         enrolled = db.session.execute(
             db.select(User).where(User.email == NEW_EMAIL)).scalar_one()
@@ -111,7 +112,7 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     # The account page, then Swedish from the language switch.
     page.get_by_role("link", name=fi("Account"), exact=True).click()
     expect(page.get_by_role("heading", level=1, name=fi("Account"))).to_be_visible()
-    check_accessibility(page)
+    check(page)
     switch_language(page, "svenska")
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     swedish_heading = text("Account", "sv")
@@ -120,7 +121,7 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     expect(page.get_by_role("button", name=text("Log out", "sv"))).to_be_visible()
     expect(page.get_by_role("group", name=text("Interface language", "sv"))
            .get_by_role("radio", name="svenska")).to_be_checked()
-    check_accessibility(page)
+    check(page)
 
     # Logging out: the home page now sends to the login page.
     log_out(page, "sv")
@@ -128,7 +129,7 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re_login(live_server))
     expect(page.get_by_role("heading", level=1, name=text("Log in", "sv"))).to_be_visible()
-    check_accessibility(page)
+    check(page)
 
 
 def re_login(server):

@@ -6,7 +6,7 @@ checked with axe-core; the print view is also rendered as print media into a PDF
 import re
 
 import pytest
-from helpers import exactly, fi, fill_definition, log_in_user, required_content
+from helpers import at_phone_width_too, exactly, fi, fill_definition, log_in_user, required_content
 from playwright.sync_api import expect
 from support import PASSWORD, create_unit, create_user
 
@@ -39,6 +39,7 @@ def people(live_server):
 
 def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
         live_server, browser, people, check_accessibility, artifacts_dir):
+    check = at_phone_width_too(check_accessibility)
     definition = people["definition"]
     title = definition.title_in("fi")
     sender_context, nurse_context = browser.new_context(), browser.new_context()
@@ -47,15 +48,15 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
 
         # The key worker writes: form, receiver and legal basis, content, preview, send.
         log_in_user(sender, live_server, people["sender"], PASSWORD)
-        check_accessibility(sender)
+        check(sender)
         sender.get_by_role("link", name=fi("New handover")).click()
         expect(sender.get_by_role("heading", level=1, name=fi("New handover"))).to_be_visible()
-        check_accessibility(sender)
+        check(sender)
         sender.get_by_role("radio", name=f"{title} — {INSTITUTION}").check()
         sender.get_by_role("button", name=fi("Continue")).click()
 
         expect(sender.get_by_role("heading", level=1, name=title)).to_be_visible()
-        check_accessibility(sender)
+        check(sender)
         sender.get_by_label(fi("Receiving unit")).select_option(label=WARD)
         sender.get_by_role("group", name=fi("Units that get a copy")) \
             .get_by_role("checkbox", name=SOCIAL_WORK).check()
@@ -65,7 +66,7 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
         sender.get_by_role("button", name=fi("Continue")).click()
 
         expect(sender.get_by_role("heading", level=1, name=title)).to_be_visible()
-        check_accessibility(sender)
+        check(sender)
         content = required_content(definition, "child_welfare_institution", "Testi",
                                    {"child_name": CHILD, "child_birth_date": "2011-03-15"})
         fill_definition(sender, definition, content)
@@ -77,14 +78,14 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
 
         expect(sender.get_by_role("heading", level=1)).to_contain_text(title)
         expect(sender.get_by_role("definition").filter(has_text=CHILD)).to_be_visible()
-        check_accessibility(sender)
+        check(sender)
         sender.get_by_role("button", name=fi("Send"), exact=True).click()
         expect(sender.get_by_role("status")).to_contain_text(fi("The handover was sent."))
         heading = sender.get_by_role("heading", level=1)
         expect(heading).to_contain_text(title)
         handover_number = re.search(r"#(\d+)", heading.inner_text()).group(0)
         expect(sender.get_by_text(legal_basis)).to_be_visible()
-        check_accessibility(sender)
+        check(sender)
 
         # The nurse: the inbox shows it with the child's summary; opening it shows everything.
         log_in_user(nurse, live_server, people["nurse"], PASSWORD)
@@ -96,18 +97,18 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
         expect(row).to_contain_text(INSTITUTION)
         expect(row).to_contain_text(CHILD)
         expect(row).to_contain_text(fi("Sent"))
-        check_accessibility(nurse)
+        check(nurse)
         row.get_by_role("link", name=f"{title} {handover_number}").click()
         expect(nurse.get_by_role("heading", level=1)).to_contain_text(handover_number)
         expect(nurse.get_by_role("definition").filter(has_text=CHILD)).to_be_visible()
         arrival_reason = definition.field("arrival_reason").label_in("fi")
         expect(nurse.get_by_role("term").filter(has_text=arrival_reason)).to_be_visible()
-        check_accessibility(nurse)
+        check(nurse)
 
         # The print view: axe on screen, then print media into a PDF and a screenshot.
         nurse.get_by_role("link", name=fi("Print view")).click()
         expect(nurse.get_by_role("heading", level=1)).to_contain_text(handover_number)
-        check_accessibility(nurse)
+        check(nurse)
         nurse.emulate_media(media="print")
         printed_by = nurse.get_by_text(re.compile(re.escape(fi("Printed by %(name)s on %(when)s",
                                                                name="Hanna Hoitaja",
@@ -125,13 +126,13 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
         acknowledge.get_by_label(fi("Note (optional)")).fill(ACK_NOTE)
         acknowledge.get_by_role("button", name=fi("Acknowledge receipt")).click()
         expect(nurse.get_by_role("status")).to_contain_text(fi("Receipt acknowledged."))
-        check_accessibility(nurse)
+        check(nurse)
         thread = nurse.get_by_role("region", name=fi("Replies"))
         thread.get_by_label(fi("Message"), exact=True).fill(REPLY)
         thread.get_by_role("button", name=fi("Send reply")).click()
         expect(nurse.get_by_role("status")).to_contain_text(fi("Reply sent."))
         expect(thread.get_by_role("article")).to_contain_text(REPLY)
-        check_accessibility(nurse)
+        check(nurse)
 
         # The key worker: the outbox says received and replied; the handover shows the reply.
         sender.get_by_role("navigation", name=fi("Main")).get_by_role(
@@ -142,7 +143,7 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
         expect(sent_row).to_contain_text(WARD)
         expect(sent_row.get_by_role("cell").nth(3)).to_contain_text(fi("Received"))
         expect(sent_row.get_by_role("cell").nth(3)).to_contain_text(fi("replied"))
-        check_accessibility(sender)
+        check(sender)
         sent_row.get_by_role("link", name=f"{title} {handover_number}").click()
         expect(sender.get_by_role("term").filter(has_text=exactly(fi("Opened")))).to_be_visible()
         expect(sender.get_by_role("definition").filter(has_text=WARD).first).to_be_visible()
@@ -150,7 +151,7 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
         reply = sender.get_by_role("region", name=fi("Replies")).get_by_role("article")
         expect(reply).to_contain_text(REPLY)
         expect(reply).to_contain_text("Hanna Hoitaja")
-        check_accessibility(sender)
+        check(sender)
     finally:
         sender_context.close()
         nurse_context.close()

@@ -3,7 +3,7 @@ package, found through its entry point) with its routing table, and switching it
 form away from what a social-work sender may choose; switching it on brings it back."""
 
 import handover_health_check
-from helpers import fi, log_in_user
+from helpers import at_phone_width_too, fi, log_in_user
 from playwright.sync_api import expect
 from support import PASSWORD, create_unit, create_user
 
@@ -22,6 +22,7 @@ def health_service_label():
 
 def test_disabling_the_example_plugin_removes_its_form_from_the_senders_choices(
         live_server, page, browser, check_accessibility):
+    check = at_phone_width_too(check_accessibility)
     with live_server.app.app_context():
         health_check = plugin_manager.registry().get(FORM_KEY)
         title = health_check.title_in("fi")
@@ -38,7 +39,7 @@ def test_disabling_the_example_plugin_removes_its_form_from_the_senders_choices(
     page.get_by_role("navigation", name=fi("Main")).get_by_role(
         "link", name=fi("Plugins"), exact=True).click()
     expect(page.get_by_role("heading", level=1, name=fi("Plugins"))).to_be_visible()
-    check_accessibility(page)
+    check(page)
     plugin = page.get_by_role("region", name=PLUGIN, exact=True)
     expect(plugin).to_contain_text(fi("Installed package (entry point)"))
     expect(plugin).to_contain_text(f"{title} ({FORM_KEY}): v1")
@@ -61,21 +62,21 @@ def test_disabling_the_example_plugin_removes_its_form_from_the_senders_choices(
         expect(choices.get_by_role("radio", name=f"{title} — {SENDING_UNIT}")).to_have_count(1)
         expect(choices.get_by_role("radio", name=f"{daycare_title} — {SENDING_UNIT}")) \
             .to_have_count(1)
-        check_accessibility(sender)
+        check(sender)
 
         # Off: the form is gone for the sender (whichever gunicorn worker answers).
         plugin.get_by_role("button", name=fi("Disable %(name)s", name=PLUGIN)).click()
         expect(page.get_by_role("status")).to_contain_text(PLUGIN)
         plugin = page.get_by_role("region", name=PLUGIN, exact=True)
         expect(plugin).to_contain_text(fi("Disabled"))
-        check_accessibility(page)
+        check(page)
         for _attempt in range(3):
             sender.reload()
             expect(choices.get_by_role("radio", name=f"{title} — {SENDING_UNIT}")) \
                 .to_have_count(0)
             expect(choices.get_by_role("radio", name=f"{daycare_title} — {SENDING_UNIT}")) \
                 .to_have_count(1)
-        check_accessibility(sender)
+        check(sender)
         # A direct link to the form's first step is refused as well.
         response = sender.goto(
             f"{live_server.url}/handovers/new/{social_work_id}/{FORM_KEY}")
