@@ -32,6 +32,7 @@ from wtforms.validators import Length, NumberRange, StopValidation, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from handover.formdefs import display
+from handover.identity_codes import contradicts_birth_date
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -233,8 +234,20 @@ class DefinitionForm(FlaskForm):
         self.extra_errors = []
         valid = super().validate(extra_validators)
         if valid:
-            valid = self._plugin_validation()
+            valid = self._birth_date_agrees() and self._plugin_validation()
         return valid
+
+    def _birth_date_agrees(self):
+        """Every form with both fields gets this check from the core, not from each plugin."""
+        identity, birth = self.definition.identity_code_field, self.definition.birth_date_field
+        if not identity or not birth or identity not in self._fields or birth not in self._fields:
+            return True
+        if contradicts_birth_date(self[identity].data, self[birth].data):
+            with force_locale(self.language):
+                message = str(_l("The date of birth does not match the personal identity code."))
+            self._field_at(birth).append(message)
+            return False
+        return True
 
     def _plugin_validation(self):
         from handover.plugin_manager import call_hook

@@ -1,15 +1,11 @@
 """Built-in plugin: "Sijoitettu lapsi varhaiskasvatuksessa", pre-information for the daycare.
 
 The definition and its routing live in ``forms/daycare.toml``. This module registers it and adds
-the rules that span fields: a birth date that contradicts the identity code means the wrong
-child, and sharing or publishing photos of a child whose whereabouts are protected would undo
-the protection.
+the rule that spans fields: sharing or publishing photos of a child whose whereabouts are
+protected would undo the protection.
 """
 
-from datetime import date
 from pathlib import Path
-
-from stdnum.fi import hetu
 
 from handover.hookspecs import hookimpl
 
@@ -17,15 +13,7 @@ FORMS = Path(__file__).resolve().parent.parent / "forms"
 FORM_KEY = "daycare_placed_child"
 LOCATION_FLAGS = ("non_disclosure", "location_hidden")
 
-#: Century of the birth year by the identity code's separator (since 2023 several per century).
-CENTURIES = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
-
 MESSAGES = {
-    "birth_date": {
-        "fi": "Syntymäaika ei vastaa henkilötunnusta.",
-        "sv": "Födelsedatumet stämmer inte överens med personbeteckningen.",
-        "en": "The date of birth does not match the personal identity code.",
-    },
     "photos_protected": {
         "fi": "Lapsella on turvakielto tai salattu sijoituspaikka: kuvia ei saa jakaa eikä "
               "julkaista.",
@@ -58,8 +46,6 @@ def _problems(content, language):
         return texts.get(language, texts["fi"])
 
     problems = {}
-    if not _birth_date_matches(content.get("child_identity_code"), content.get("child_birth_date")):
-        problems["child_birth_date"] = [say("birth_date")]
     if any(content.get(flag) == "yes" for flag in LOCATION_FLAGS):
         if content.get("photo_permission") == "shared_with_families":
             problems["photo_permission"] = [say("photos_protected")]
@@ -67,13 +53,3 @@ def _problems(content, language):
             problems["publication_permission"] = [say("photos_protected")]
     return problems
 
-
-def _birth_date_matches(identity_code, birth_date):
-    """False only when both are given and the code's date differs from the birth date."""
-    if not identity_code or not birth_date:
-        return True
-    if not hetu.is_valid(identity_code, allow_temporary=True):
-        return True
-    code = hetu.compact(identity_code)
-    born = date(CENTURIES[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
-    return born == date.fromisoformat(birth_date)

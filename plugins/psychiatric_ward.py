@@ -2,29 +2,19 @@
 
 The definition, its routing and the ward's two reply forms (receipt, discharge summary) live in
 ``forms/psychiatric_ward.toml``. This module registers it and adds the rules that span fields:
-a birth date that contradicts the identity code means the wrong child, and "measures were used"
+"measures were used"
 without saying which ones leaves the ward guessing.
 """
 
 from datetime import date
 from pathlib import Path
 
-from stdnum.fi import hetu
-
 from handover.hookspecs import hookimpl
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
 FORM_KEY = "psychiatric_ward_preinfo"
 
-#: Century of the birth year by the identity code's separator (since 2023 several per century).
-CENTURIES = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
-
 MESSAGES = {
-    "birth_date": {
-        "fi": "Syntymäaika ei vastaa henkilötunnusta.",
-        "sv": "Födelsedatumet stämmer inte överens med personbeteckningen.",
-        "en": "The date of birth does not match the personal identity code.",
-    },
     "measures_missing": {
         "fi": "Kerro, mitä rajoitustoimenpiteitä on käytetty.",
         "sv": "Ange vilka begränsningsåtgärder som har använts.",
@@ -59,8 +49,6 @@ def _problems(content, language):
         return texts.get(language, texts["fi"])
 
     problems = {}
-    if not _birth_date_matches(content.get("child_identity_code"), content.get("child_birth_date")):
-        problems["child_birth_date"] = [say("birth_date")]
     rows = content.get("restrictive_measure_list") or []
     if content.get("restrictive_measures_used") == "yes" and not rows:
         problems["restrictive_measure_list"] = [say("measures_missing")]
@@ -70,13 +58,3 @@ def _problems(content, language):
             problems[f"restrictive_measure_list.{index}.measure_last_date"] = [say("future_date")]
     return problems
 
-
-def _birth_date_matches(identity_code, birth_date):
-    """False only when both are given and the code's date differs from the birth date."""
-    if not identity_code or not birth_date:
-        return True
-    if not hetu.is_valid(identity_code, allow_temporary=True):
-        return True
-    code = hetu.compact(identity_code)
-    born = date(CENTURIES[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
-    return born == date.fromisoformat(birth_date)

@@ -1,15 +1,12 @@
 """Built-in plugin: school transfer of a child in care, with the school's receipt and invitation.
 
 The definition, its routing and the reply form live in ``forms/school_transfer.toml``. This
-module registers it and adds the rules that span fields: a birth date that contradicts the
-identity code means the wrong child, and a support decision must belong to the support model
-in force on its date (basic-education support was reformed on 1 August 2025).
+module registers it and adds the rule that spans fields: a support decision must belong to
+the support model in force on its date (basic-education support was reformed on 1 August 2025).
 """
 
 from datetime import date
 from pathlib import Path
-
-from stdnum.fi import hetu
 
 from handover.hookspecs import hookimpl
 
@@ -17,15 +14,7 @@ FORMS = Path(__file__).resolve().parent.parent / "forms"
 FORM_KEY = "school_transfer"
 SUPPORT_REFORM = date(2025, 8, 1)
 
-#: Century of the birth year by the identity code's separator (since 2023 several per century).
-CENTURIES = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
-
 MESSAGES = {
-    "birth_date": {
-        "fi": "Syntymäaika ei vastaa henkilötunnusta.",
-        "sv": "Födelsedatumet stämmer inte överens med personbeteckningen.",
-        "en": "The date of birth does not match the personal identity code.",
-    },
     "decision_after_reform": {
         "fi": "Päätös on tehty 1.8.2025 tai myöhemmin, joten siihen sovelletaan uutta tuen "
               "mallia.",
@@ -67,8 +56,6 @@ def _problems(content, language):
         return texts.get(language, texts["fi"])
 
     problems = {}
-    if not _birth_date_matches(content.get("child_identity_code"), content.get("child_birth_date")):
-        problems["child_birth_date"] = [say("birth_date")]
     decided = content.get("support_decision_date")
     if decided:
         decided = date.fromisoformat(decided)
@@ -81,13 +68,3 @@ def _problems(content, language):
             problems["support_decision_date"] = [say("decision_before_reform")]
     return problems
 
-
-def _birth_date_matches(identity_code, birth_date):
-    """False only when both are given and the code's date differs from the birth date."""
-    if not identity_code or not birth_date:
-        return True
-    if not hetu.is_valid(identity_code, allow_temporary=True):
-        return True
-    code = hetu.compact(identity_code)
-    born = date(CENTURIES[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
-    return born == date.fromisoformat(birth_date)

@@ -341,12 +341,6 @@ FORM_KEYS = {"psychiatric_ward": "psychiatric_ward_preinfo", "daycare": "daycare
 
 
 @pytest.mark.parametrize(("stem", "content", "wanted"), [
-    ("psychiatric_ward", {"child_identity_code": "010594Y9032", "child_birth_date": "1994-05-02"},
-     {"child_birth_date"}),
-    ("daycare", {"child_identity_code": "010516B903X", "child_birth_date": "2016-05-02"},
-     {"child_birth_date"}),
-    ("school_transfer", {"child_identity_code": "020504A902E", "child_birth_date": "2004-05-03"},
-     {"child_birth_date"}),
     ("psychiatric_ward", {"restrictive_measures_used": "yes"}, {"restrictive_measure_list"}),
     ("psychiatric_ward", {"restrictive_measure_list": [{"measure_last_date": "2999-01-01"}]},
      {"restrictive_measure_list.0.measure_last_date"}),
@@ -504,3 +498,10 @@ def test_every_field_filled_through_the_form_reads_back_for_receiver_and_copy(
             assert typed in main, f.key
             visible = f.key in copy_fields and not f.reveals_location
             assert (typed in copy) == visible, f.key
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_core_checks_birth_date_against_identity_code(stem):
+    definition = load_definition(FORMS / f"{stem}.toml")
+    assert definition.identity_code_field == "child_identity_code"
+    assert definition.birth_date_field == "child_birth_date"

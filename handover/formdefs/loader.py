@@ -87,6 +87,7 @@ def build_definition(raw, plugin_name, source=""):
         legal_bases=tuple(Choice(b["key"], dict(b["label"])) for b in raw.get("legal_bases", [])),
         summary_fields=tuple(raw.get("summary_fields", ())),
         identity_code_field=raw.get("identity_code_field"),
+        birth_date_field=raw.get("birth_date_field"),
         location_flags=tuple(raw.get("location_flags", ())),
         reply_forms=tuple(
             build_definition(reply, plugin_name, source) for reply in raw.get("reply_forms", ())

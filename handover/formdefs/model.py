@@ -134,6 +134,8 @@ class FormDefinition:
     legal_bases: tuple = ()
     summary_fields: tuple = ()
     identity_code_field: str | None = None
+    #: A date field the core checks against the identity code's date (the wrong child else).
+    birth_date_field: str | None = None
     location_flags: tuple = ()
     reply_forms: tuple = ()
     routing: RoutingRule | None = None

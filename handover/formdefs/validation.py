@@ -16,7 +16,7 @@ __all__ = ["FIELD_KEYS", "KEY_PATTERN", "RESERVED_FIELD_KEYS", "Checker", "check
 
 TOP_LEVEL_KEYS = {
     "key", "version", "plugin", "title", "description", "acknowledge_within_hours",
-    "summary_fields", "identity_code_field", "location_flags", "retention", "routing",
+    "summary_fields", "identity_code_field", "birth_date_field", "location_flags", "retention", "routing",
     "visibility", "legal_bases", "sections", "reply_forms",
 }
 SECTION_KEYS = {"key", "title", "description", "fields"}
@@ -126,6 +126,14 @@ def _check_field_references(checker, raw, fields, prefix):
             checker.add(prefix + "identity_code_field", f"unknown field '{identity}'")
         elif fields[identity].get("type") != "hetu":
             checker.add(prefix + "identity_code_field", f"field '{identity}' must be of type hetu")
+    birth = raw.get("birth_date_field")
+    if birth is not None:
+        if birth not in fields:
+            checker.add(prefix + "birth_date_field", f"unknown field '{birth}'")
+        elif fields[birth].get("type") != "date":
+            checker.add(prefix + "birth_date_field", f"field '{birth}' must be of type date")
+        if identity is None:
+            checker.add(prefix + "birth_date_field", "needs identity_code_field to check against")
 
 
 def _check_routing(checker, routing, where):
