@@ -4,18 +4,28 @@ The signed cookie holds only a random session id. Each request looks the row up,
 deactivation or a timeout ends the session on the server at once, whatever the browser kept.
 Timeouts come from the configuration: `IDLE_TIMEOUT` since the last request and
 `ABSOLUTE_TIMEOUT` since login, whichever comes first.
+
+The last-seen time is written only when it is older than `TOUCH_INTERVAL` (configurable as
+`SESSION_TOUCH_INTERVAL`): a write and commit on every request would serialise SQLite's writers
+and cost a commit per page for nothing. The idle timeout can then fall up to that interval
+early, never late, which is harmless against a half-hour timeout.
 """
 
 import secrets
+from datetime import timedelta
 
 from flask import current_app, g, request, session
 from flask_babel import lazy_gettext
 from flask_login import login_user, logout_user
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload, selectinload
 
 from handover.extensions import db, login_manager
 from handover.models import User, UserSession
 from handover.models.base import utcnow
+
+#: How stale `UserSession.last_seen_at` may get before a request writes it again.
+TOUCH_INTERVAL = timedelta(seconds=60)
 
 #: Keys of the Flask session that outlive logging in and out (not tied to who is logged in).
 _KEPT_ACROSS_LOGIN = ("language",)
@@ -39,7 +49,9 @@ def _forget_cached_user():
 
 
 def load_user_for_session(session_id):
-    row = db.session.get(UserSession, session_id)
+    # The user and their memberships come in the same round trips: every page asks for them.
+    row = db.session.get(UserSession, session_id, options=[
+        joinedload(UserSession.user).selectinload(User.memberships)])
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
@@ -52,8 +64,9 @@ def load_user_for_session(session_id):
         row.revoked_at = now
         db.session.commit()
         return None
-    row.last_seen_at = now
-    db.session.commit()
+    if now - row.last_seen_at > config.get("SESSION_TOUCH_INTERVAL", TOUCH_INTERVAL):
+        row.last_seen_at = now
+        db.session.commit()
     user = row.user
     user.current_session = row
     return user
