@@ -5,13 +5,15 @@ Nothing else reads or writes the key file. The file is JSON, mode 0600:
     {"active_kek": "k-2026...", "keks": {"k-2026...": "<base64 32 bytes>"},
      "identity_hash_key": "<base64 32 bytes>"}
 
-``HANDOVER_KEYS`` may carry the same JSON instead of a file (for secret stores). The keyring is
-read afresh on every use, so that a rotation by `handover keys rotate` reaches every running
-worker without a restart; the file is a few hundred bytes.
+``HANDOVER_KEYS`` may carry the same JSON instead of a file (for secret stores). Every use
+checks the key file's identity (inode, size, modification time): a rotation by `handover keys
+rotate` replaces the file, so it reaches every running worker without a restart, while the
+parsing and checking happen once per version of the file, not once per crypto operation.
 """
 
 import base64
 import binascii
+import copy
 import json
 import os
 import secrets
@@ -22,6 +24,9 @@ from flask import current_app
 from handover.config import ConfigurationError
 
 KEY_BYTES = 32
+
+#: The last keyring read, per source: {source: (identity, keyring)}. Callers get deep copies.
+_cache = {}
 
 
 class KeyFileExists(RuntimeError):
@@ -87,21 +92,40 @@ def load_keyring(app=None):
     """The keyring from ``HANDOVER_KEYS`` or the key file; a clear error when neither exists."""
     app = app or current_app
     if keys_from_environment(app):
-        try:
-            keyring = json.loads(app.config["KEYS_JSON"])
-        except ValueError as error:
-            raise ConfigurationError(f"HANDOVER_KEYS is not valid JSON ({error.msg}).") from None
-    else:
-        path = app.config["KEYS_FILE"]
-        if not os.path.exists(path):
-            raise ConfigurationError(
-                f"No key file at {path}. Run `handover init` to create it, "
-                "or set HANDOVER_KEYS."
-            )
-        with open(path) as handle:
-            keyring = json.load(handle)
-    _check_keyring(keyring)
-    return keyring
+        text = app.config["KEYS_JSON"]
+        return _cached(("environment",), text, lambda: _parse_environment(text))
+    path = app.config["KEYS_FILE"]
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"No key file at {path}. Run `handover init` to create it, "
+            "or set HANDOVER_KEYS."
+        ) from None
+    identity = (status.st_ino, status.st_size, status.st_mtime_ns, status.st_dev)
+    return _cached(("file", path), identity, lambda: _read_file(path))
+
+
+def _cached(source, identity, read):
+    found = _cache.get(source)
+    if found is None or found[0] != identity:
+        keyring = read()
+        _check_keyring(keyring)
+        found = (identity, keyring)
+        _cache[source] = found
+    return copy.deepcopy(found[1])
+
+
+def _parse_environment(text):
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ConfigurationError(f"HANDOVER_KEYS is not valid JSON ({error.msg}).") from None
+
+
+def _read_file(path):
+    with open(path) as handle:
+        return json.load(handle)
 
 
 def active_kek(keyring):
