@@ -339,6 +339,12 @@ def test_every_field_sent_through_the_pages_reads_right_for_each_reader(
             page = response.get_data(as_text=True)
             assert (BANNER in page) == protected, (url, unit.kind)
             check_reader(page, definition, posted, visible, protected and as_copy)
+            # The copy units can include the placement itself: a copy of a protected child's
+            # handover must not name them, the receiver (a professional) still sees them.
+            listed = re.search(r"<dt>Copies</dt><dd>(.*?)</dd>", page, re.S).group(1)
+            for copy_unit, _reader in copies:
+                named = copy_unit.name in listed
+                assert named == (not (protected and as_copy)), (url, unit.kind, copy_unit.name)
         assert user.name in page
         printed = re.search(rf"Printed by {re.escape(user.name)} on ([^<–]+?)\s*–", page)
         assert printed and printed.group(1) in _printed_at_candidates(app, started - timedelta(
