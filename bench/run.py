@@ -93,39 +93,44 @@ def bulk_rows(size, unit_ids, make_row):
         yield batch
 
 
-def handover_run(size, args, workdir):
+def bulk_load(server, people, size, receiving_units):
+    """Insert ``size`` acknowledged handovers straight into Handover's database."""
     from sqlalchemy import insert
 
     from handover.extensions import db
     from handover.models import Handover, Unit
 
+    with server.app.app_context():
+        extra = [Unit(name=f"Bench ward {n}", kind="psychiatric_ward")
+                 for n in range(UNITS - receiving_units)]
+        db.session.add_all(extra)
+        db.session.commit()
+        unit_ids = people.receiving_unit_ids + [unit.id for unit in extra]
+        sender_id = people.senders[0]["id"]
+        blob = os.urandom(700)
+
+        def row(unit_id, sent_at):
+            return {"form_key": harness.FORM_KEY, "form_version": 1, "status": "acknowledged",
+                    "sender_unit_id": people.sending_unit_id, "receiver_unit_id": unit_id,
+                    "created_by_id": sender_id, "sent_by_id": sender_id,
+                    "legal_basis": "lsl_disclosure", "created_at": sent_at,
+                    "updated_at": sent_at, "sent_at": sent_at, "due_at": sent_at,
+                    "kek_id": "bulk", "wrapped_key": blob[:60], "content": blob,
+                    "summary": blob[:120]}
+
+        for batch in bulk_rows(size, unit_ids, row):
+            db.session.execute(insert(Handover.__table__), batch)
+            db.session.commit()
+
+
+def handover_run(size, args, workdir):
     database = harness.PostgresDatabase(args.database_url).create() if args.database_url else None
     server = harness.Server(workdir / "handover", workers=args.workers,
                             database_url=database and database.url).init()
     try:
         people = harness.People(server, args.concurrency, args.concurrency)
         started = time.monotonic()
-        with server.app.app_context():
-            extra = [Unit(name=f"Bench ward {n}", kind="psychiatric_ward")
-                     for n in range(UNITS - args.concurrency)]
-            db.session.add_all(extra)
-            db.session.commit()
-            unit_ids = people.receiving_unit_ids + [unit.id for unit in extra]
-            sender_id = people.senders[0]["id"]
-            blob = os.urandom(700)
-
-            def row(unit_id, sent_at):
-                return {"form_key": harness.FORM_KEY, "form_version": 1, "status": "acknowledged",
-                        "sender_unit_id": people.sending_unit_id, "receiver_unit_id": unit_id,
-                        "created_by_id": sender_id, "sent_by_id": sender_id,
-                        "legal_basis": "lsl_disclosure", "created_at": sent_at,
-                        "updated_at": sent_at, "sent_at": sent_at, "due_at": sent_at,
-                        "kek_id": "bulk", "wrapped_key": blob[:60], "content": blob,
-                        "summary": blob[:120]}
-
-            for batch in bulk_rows(size, unit_ids, row):
-                db.session.execute(insert(Handover.__table__), batch)
-                db.session.commit()
+        bulk_load(server, people, size, args.concurrency)
         bulk_seconds = time.monotonic() - started
         server.dispose()
         server.start()

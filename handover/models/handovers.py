@@ -4,7 +4,7 @@ carry only routing, state and times."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from handover.extensions import db
@@ -16,19 +16,27 @@ HANDOVER_STATES = ("draft", "sent", "opened", "acknowledged", "withdrawn")
 
 class Handover(db.Model):
     __tablename__ = "handovers"
+    #: The inbox and outbox read one unit's handovers newest first, count them and list their
+    #: forms; with status and form in the index all three stay within the unit's own entries,
+    #: however many handovers the table holds.
+    __table_args__ = (
+        Index("ix_handovers_receiver_sent", "receiver_unit_id", "sent_at", "status", "form_key"),
+        Index("ix_handovers_sender_sent", "sender_unit_id", "sent_at", "status", "form_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     form_key: Mapped[str] = mapped_column(String(100), index=True)
     form_version: Mapped[int] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
-    sender_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    receiver_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    sender_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    receiver_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     legal_basis: Mapped[str] = mapped_column(String(100), default="")
     #: Links a correction to the handover it replaces.
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), default=None)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), default=None,
+                                                    index=True)
     #: One per submitted form: a send posted twice finds the first one (idempotency).
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     #: HMAC of the normalised identity code (`crypto.identity_hash`), never the code itself.

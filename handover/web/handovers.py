@@ -5,11 +5,13 @@ adds its views to this same blueprint. Every handover URL goes through `handover
 """
 
 import secrets
+from math import ceil
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from stdnum.fi import hetu
 
 from handover import access, audit, crypto, routing
@@ -31,6 +33,8 @@ LIST_STATUSES = ("sent", "opened", "acknowledged", "withdrawn")
 
 def _rows(handovers, user):
     """What a list shows of each handover; the summary only to those who may read it."""
+    handovers = list(handovers)
+    _load_copies_and_replies(handovers)
     rows = []
     for handover in handovers:
         row = {"handover": handover, "overdue": is_overdue(handover),
@@ -51,20 +55,78 @@ def _rows(handovers, user):
     return rows
 
 
-def _list_page(template, where, **extra):
+def _load_copies_and_replies(handovers):
+    """Two queries for the whole list instead of two per row (access needs the copies, the
+    "replied" mark the replies)."""
+    missing = [h for h in handovers if "copies" not in h.__dict__ or "replies" not in h.__dict__]
+    if missing:
+        db.session.execute(
+            select(Handover).where(Handover.id.in_([h.id for h in missing]))
+            .options(selectinload(Handover.copies), selectinload(Handover.replies))
+        ).scalars().all()
+
+
+class _Page:
+    """What the pager macro needs of a page (the names of Flask-SQLAlchemy's Pagination)."""
+
+    def __init__(self, items, total, number, per_page):
+        self.items, self.total, self.page, self.per_page = items, total, number, per_page
+        self.pages = ceil(total / per_page) if total else 0
+        self.has_prev, self.prev_num = number > 1, number - 1
+        self.has_next, self.next_num = number < self.pages, number + 1
+
+
+def _newest_first(row):
+    return (row.sent_at is not None, row.sent_at.timestamp() if row.sent_at else 0, row.id)
+
+
+def _page_of(branches, number):
+    """Page ``number`` of the union of disjoint ``branches`` (lists of WHERE conditions).
+
+    Each branch is read newest first and cut where the page ends, then the few candidates are
+    merged here; one query over the union would have to sort every match (or scan the table)
+    before it could cut a page, and so grow with the number of stored handovers.
+    """
+    end = number * PER_PAGE
+    candidates = []
+    for conditions in branches:
+        candidates += db.session.execute(
+            select(Handover.id, Handover.sent_at).where(*conditions)
+            .order_by(Handover.sent_at.desc(), Handover.id.desc()).limit(end)
+        ).all()
+    candidates.sort(key=_newest_first, reverse=True)
+    ids = [row.id for row in candidates[end - PER_PAGE:end]]
+    found = {handover.id: handover for handover in db.session.execute(
+        select(Handover).where(Handover.id.in_(ids))
+        .options(selectinload(Handover.copies), selectinload(Handover.replies))
+    ).scalars()} if ids else {}
+    total = sum(db.session.execute(
+        select(func.count()).select_from(Handover).where(*conditions)).scalar()
+        for conditions in branches)
+    return _Page([found[i] for i in ids if i in found], total, number, PER_PAGE)
+
+
+def _units_by_id(ids):
+    ids = [i for i in ids if i]
+    return {unit.id: unit for unit in db.session.execute(
+        select(Unit).where(Unit.id.in_(ids))).scalars()} if ids else {}
+
+
+def _list_page(template, branches, **extra):
     status = request.args.get("status", "")
     form_key = request.args.get("form", "")
-    query = select(Handover).where(where)
+    chosen = []
     if status in LIST_STATUSES:
-        query = query.where(Handover.status == status)
+        chosen.append(Handover.status == status)
     if form_key:
-        query = query.where(Handover.form_key == form_key)
-    query = query.order_by(Handover.sent_at.desc().nulls_last(), Handover.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
-                       error_out=False)
-    form_keys = sorted(set(db.session.execute(
-        select(Handover.form_key).where(where).distinct()).scalars()))
-    units = {unit.id: unit for unit in db.session.execute(select(Unit)).scalars()}
+        chosen.append(Handover.form_key == form_key)
+    number = max(request.args.get("page", 1, type=int), 1)
+    page = _page_of([[where, *chosen] for where in branches], number)
+    form_keys = sorted({key for where in branches for key in db.session.execute(
+        select(Handover.form_key).where(where).distinct()).scalars()})
+    shown = page.items + list(extra.get("drafts", ()))
+    units = _units_by_id({unit_id for h in shown for unit_id in (
+        h.sender_unit_id, h.receiver_unit_id, *(c.unit_id for c in h.copies))})
     return render_template(
         template, page=page, rows=_rows(page.items, current_user), units=units,
         statuses=LIST_STATUSES, status=status, form_key=form_key, form_keys=form_keys,
@@ -75,7 +137,7 @@ def _list_page(template, where, **extra):
 @bp.get("/inbox")
 @login_required
 def inbox():
-    return _list_page("handovers/inbox.html", access.inbox_filter(current_user),
+    return _list_page("handovers/inbox.html", access.inbox_branches(current_user),
                       find_form=forms.IdentityCodeForm())
 
 
@@ -86,8 +148,7 @@ def outbox():
         select(Handover).where(access.draft_filter(current_user), Handover.erased_at.is_(None))
         .order_by(Handover.updated_at.desc())
     ).scalars().all()
-    return _list_page("handovers/outbox.html",
-                      access.outbox_filter(current_user) & (Handover.status != "draft"),
+    return _list_page("handovers/outbox.html", access.outbox_branches(current_user),
                       drafts=my_drafts)
 
 

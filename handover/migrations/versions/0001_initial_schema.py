@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 15:01:09.959970
+Create Date: 2026-11-24 15:40:12.948366
 
 """
 from alembic import op
@@ -121,8 +121,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_handovers_form_key'), ['form_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_handovers_identity_hash'), ['identity_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_handovers_kek_id'), ['kek_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_handovers_receiver_unit_id'), ['receiver_unit_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_handovers_sender_unit_id'), ['sender_unit_id'], unique=False)
+        batch_op.create_index('ix_handovers_receiver_sent', ['receiver_unit_id', 'sent_at', 'status', 'form_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_handovers_replaces_id'), ['replaces_id'], unique=False)
+        batch_op.create_index('ix_handovers_sender_sent', ['sender_unit_id', 'sent_at', 'status', 'form_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_handovers_sent_at'), ['sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_handovers_status'), ['status'], unique=False)
 
@@ -230,8 +231,9 @@ def downgrade():
     with op.batch_alter_table('handovers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_handovers_status'))
         batch_op.drop_index(batch_op.f('ix_handovers_sent_at'))
-        batch_op.drop_index(batch_op.f('ix_handovers_sender_unit_id'))
-        batch_op.drop_index(batch_op.f('ix_handovers_receiver_unit_id'))
+        batch_op.drop_index('ix_handovers_sender_sent')
+        batch_op.drop_index(batch_op.f('ix_handovers_replaces_id'))
+        batch_op.drop_index('ix_handovers_receiver_sent')
         batch_op.drop_index(batch_op.f('ix_handovers_kek_id'))
         batch_op.drop_index(batch_op.f('ix_handovers_identity_hash'))
         batch_op.drop_index(batch_op.f('ix_handovers_form_key'))

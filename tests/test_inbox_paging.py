@@ -1,0 +1,103 @@
+"""The inbox and outbox pages merge one newest-first query per unit (and one for copies) so a
+page costs the same however many handovers are stored: the merge must still give one list,
+newest first, each handover once, in pages of 20, with the right count of pages."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from handover.extensions import db
+from handover.models import Handover, HandoverCopy
+from handover.models.base import utcnow
+from tests.support import create_unit, create_user, login
+
+
+def _handover(sender, receiver, sent_at, *, status="acknowledged", form_key="some_form"):
+    """A sent handover whose content retention already erased (no keys needed to list it)."""
+    handover = Handover(form_key=form_key, form_version=1, status=status,
+                        sender_unit_id=sender.id, receiver_unit_id=receiver.id,
+                        created_by_id=1, sent_at=sent_at, erased_at=sent_at)
+    db.session.add(handover)
+    db.session.flush()
+    return handover
+
+
+def _listed(client, path):
+    html = client.get(path).get_data(as_text=True)
+    return [int(i) for i in re.findall(r'href="/handovers/(\d+)"', html)], html
+
+
+@pytest.fixture
+def inbox_world(app):
+    """Anna reads two receiving units and a copy unit; 45 handovers reach her, one of them
+    both received and copied, plus handovers for others and a draft that must not show."""
+    with app.app_context():
+        sending, ward, clinic, copies, other = (
+            create_unit(name) for name in ("Sending", "Ward", "Clinic", "Copies", "Other"))
+        anna = create_user("anna@example.fi", memberships=[
+            (ward, "receiver"), (clinic, "receiver"), (copies, "receiver")])
+        sam = create_user("sam@example.fi", memberships=[(sending, "sender")])
+        anna.language = sam.language = "en"
+        start = utcnow() - timedelta(days=1)
+        expected = []
+        for number in range(45):
+            sent_at = start + timedelta(minutes=number)
+            if number % 3 == 0:
+                handover = _handover(sending, ward, sent_at)
+            elif number % 3 == 1:
+                handover = _handover(sending, clinic, sent_at, form_key="other_form")
+            else:
+                handover = _handover(sending, other, sent_at)
+                db.session.add(HandoverCopy(handover_id=handover.id, unit_id=copies.id))
+            expected.append(handover.id)
+            _handover(sending, other, sent_at)  # not Anna's
+        both = _handover(sending, ward, start + timedelta(hours=2))
+        db.session.add(HandoverCopy(handover_id=both.id, unit_id=copies.id))
+        expected.append(both.id)
+        _handover(sending, ward, None, status="draft")
+        db.session.commit()
+        return list(reversed(expected))
+
+
+def _user(email):
+    from handover.models import User
+
+    return db.session.query(User).filter_by(email=email).one()
+
+
+def test_inbox_pages_are_newest_first_without_duplicates(app, client, inbox_world):
+    expected = inbox_world
+    with app.app_context():
+        login(client, _user("anna@example.fi"))
+        pages = [_listed(client, f"/handovers/inbox?page={n}") for n in (1, 2, 3)]
+    assert [ids for ids, _ in pages] == [expected[:20], expected[20:40], expected[40:]]
+    assert "Page 1 of 3" in pages[0][1]
+    assert 'value="other_form"' in pages[0][1] and 'value="some_form"' in pages[0][1]
+
+
+def test_inbox_filter_by_form_counts_only_that_form(app, client, inbox_world):
+    expected = inbox_world
+    with app.app_context():
+        login(client, _user("anna@example.fi"))
+        ids, html = _listed(client, "/handovers/inbox?form=other_form")
+        wanted = [i for i in expected if db.session.get(Handover, i).form_key == "other_form"]
+    assert ids == wanted and len(wanted) == 15
+    assert "Page 1 of" not in html  # one page: no pager
+
+
+def test_inbox_filter_by_status_leaves_out_the_others(app, client, inbox_world):
+    with app.app_context():
+        login(client, _user("anna@example.fi"))
+        ids, _ = _listed(client, "/handovers/inbox?status=sent")
+    assert ids == []
+
+
+def test_outbox_lists_the_units_sent_handovers_page_by_page(app, client, inbox_world):
+    with app.app_context():
+        login(client, _user("sam@example.fi"))
+        first, html = _listed(client, "/handovers/outbox")
+        last, _ = _listed(client, "/handovers/outbox?page=5")
+        sent = db.session.query(Handover).filter(Handover.status != "draft").count()
+    assert len(first) == 20 and f"Page 1 of {-(-sent // 20)}" in html
+    assert len(last) == sent - 80
