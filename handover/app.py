@@ -25,7 +25,7 @@ def create_app(config=None):
         instance_relative_config=True,
     )
     configuration.load(app, config)
-    if not app.config.get("ALLOW_MISSING_SECRET"):
+    if not app.config.get("INITIALISING_INSTANCE"):
         configuration.require_secret_key(app)
 
     import handover.database  # noqa: F401  (registers the SQLite connection settings)

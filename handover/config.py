@@ -27,30 +27,22 @@ DEFAULTS = {
     "SMTP_PORT": 25,
     "SMTP_STARTTLS": False,
     "SMTP_USERNAME": None,
-    # Names of settings, not secrets: the values come from the instance config or environment.
-    "SMTP_PASSWORD": None,  # nosec B105
     "MAIL_FROM": "handover@localhost",
     "BASE_URL": "http://127.0.0.1:5000",
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "HTTPS": False,
 }
 
-#: Environment variables read on top of the instance config, with the config key each sets.
-#: (bandit B105 below: these are names of settings, not secrets.)
-ENVIRONMENT = {
-    "HANDOVER_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
-    "HANDOVER_REDIS_URL": "REDIS_URL",
-    "HANDOVER_SECRET_KEY": "SECRET_KEY",  # nosec B105
-    "HANDOVER_SMTP_HOST": "SMTP_HOST",
-    "HANDOVER_SMTP_PORT": "SMTP_PORT",
-    "HANDOVER_SMTP_USERNAME": "SMTP_USERNAME",
-    "HANDOVER_SMTP_PASSWORD": "SMTP_PASSWORD",  # nosec B105
-    "HANDOVER_MAIL_FROM": "MAIL_FROM",
-    "HANDOVER_BASE_URL": "BASE_URL",
-    "HANDOVER_HTTPS": "HTTPS",
-    "HANDOVER_KEYS": "KEYS_JSON",
-    "HANDOVER_CLI_LANGUAGE": "CLI_LANGUAGE",
-}
+#: Settings an environment variable HANDOVER_<NAME> may set, by the config key each sets.
+_FROM_ENVIRONMENT = (
+    ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
+    ("KEYS", "KEYS_JSON"),
+    *((name, name) for name in (
+        "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
+        "MAIL_FROM", "BASE_URL", "HTTPS", "CLI_LANGUAGE",
+    )),
+)
+ENVIRONMENT = {f"HANDOVER_{variable}": key for variable, key in _FROM_ENVIRONMENT}
 
 INTEGER_KEYS = {"SMTP_PORT"}
 BOOLEAN_KEYS = {"HTTPS"}

@@ -166,7 +166,7 @@ def _load_app(ctx):
     except ConfigurationError as error:
         from handover import create_app
 
-        app = create_app({"ALLOW_MISSING_SECRET": True})  # nosec B105
+        app = create_app({"INITIALISING_INSTANCE": True})
         # A missing secret is reported with the other secret problems; anything else here.
         return app, ([_error(str(error))] if app.config.get("SECRET_KEY") else [])
 

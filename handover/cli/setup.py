@@ -21,8 +21,7 @@ def init_command(instance_path):
     """Create the instance folder with a secret key and key file, and migrate the database."""
     from handover import create_app
 
-    # A flag that lets init run before a secret exists (init creates it), not a password.
-    app = create_app({"ALLOW_MISSING_SECRET": True, "INSTANCE_PATH": instance_path})  # nosec B105
+    app = create_app({"INITIALISING_INSTANCE": True, "INSTANCE_PATH": instance_path})
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     os.makedirs(app.config["PLUGINS_DIR"], exist_ok=True)
     config_path = os.path.join(app.instance_path, "config.py")
