@@ -184,11 +184,16 @@ def test_cli_speaks_finnish_unless_told_otherwise(app_config, database_backend):
     from handover import create_app
 
     finnish_app = create_app({**app_config, "CLI_LANGUAGE": None})
-    with finnish_app.app_context():
-        db.create_all()
-    runner = finnish_app.test_cli_runner()
-    arguments = ["units", "create", "--name", "Yksikkö", "--kind", "school"]
-    assert runner.invoke(cli, args=arguments).exit_code == 0
-    result = runner.invoke(cli, args=arguments)
-    assert result.exit_code != 0
-    assert "on jo olemassa" in result.output
+    try:
+        with finnish_app.app_context():
+            db.create_all()
+        runner = finnish_app.test_cli_runner()
+        arguments = ["units", "create", "--name", "Yksikkö", "--kind", "school"]
+        assert runner.invoke(cli, args=arguments).exit_code == 0
+        result = runner.invoke(cli, args=arguments)
+        assert result.exit_code != 0
+        assert "on jo olemassa" in result.output
+    finally:
+        with finnish_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
