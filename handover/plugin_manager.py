@@ -181,16 +181,26 @@ def each_answer(state, name, kwargs, skip=frozenset(), while_loading=False):
 
 
 def disabled_in_database():
+    """Asked once per request (a send consults the registry about ten times); `set_enabled`
+    forgets the answer. Outside a request it is asked every time."""
+    from flask import g, has_request_context, request
     from sqlalchemy import select
 
     from handover.extensions import db
     from handover.models import PluginSetting
 
-    return set(
+    current = request._get_current_object() if has_request_context() else None
+    cached = g.get("_disabled_plugins") if current is not None else None
+    if cached is not None and cached[0] is current:
+        return set(cached[1])
+    names = set(
         db.session.execute(
             select(PluginSetting.name).where(PluginSetting.enabled.is_(False))
         ).scalars()
     )
+    if current is not None:
+        g._disabled_plugins = (current, frozenset(names))
+    return names
 
 
 def set_enabled(name, enabled, actor=None):
@@ -208,6 +218,9 @@ def set_enabled(name, enabled, actor=None):
         db.session.add(setting)
     setting.enabled = bool(enabled)
     setting.changed_at = utcnow()
+    from flask import g
+
+    g.pop("_disabled_plugins", None)
     audit.record("plugins.enabled" if enabled else "plugins.disabled", actor=actor,
                  detail={"plugin": name})
     db.session.commit()
