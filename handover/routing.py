@@ -68,19 +68,26 @@ def allowed_copy_units(form_key, sender_unit):
     return _active_units_of(copy_kinds(form_key, sender_unit.kind), sender_unit)
 
 
+def _allowed(unit, kinds, sender_unit):
+    return (unit is not None and bool(unit.is_active) and unit.kind in kinds
+            and unit.id != sender_unit.id)
+
+
 def check_route(form_key, sender_unit, receiver_unit, copy_units=()):
     """Refuse (``RouteRefused``) anything the rules do not allow; return None when allowed."""
     if sender_unit is None or not sender_unit.is_active:
         raise RouteRefused(_("The sending unit is not active."))
     if form_key not in {definition.key for definition in sendable_forms(sender_unit)}:
         raise RouteRefused(_("This unit may not send this form."))
-    receivers = {unit.id for unit in allowed_receivers(form_key, sender_unit)}
-    if receiver_unit is None or receiver_unit.id not in receivers:
+    # The same test as membership in `allowed_receivers` / `allowed_copy_units`, asked of the
+    # chosen units only instead of loading every unit of the allowed kinds (a send's hot path).
+    if not _allowed(receiver_unit, receiver_kinds(form_key, sender_unit.kind), sender_unit):
         raise RouteRefused(_("This form may not be sent to that unit."))
-    copies = {unit.id for unit in allowed_copy_units(form_key, sender_unit)}
+    copy_kinds_allowed = copy_kinds(form_key, sender_unit.kind)
     seen = set()
     for unit in copy_units or ():
-        if unit is None or unit.id not in copies or unit.id == receiver_unit.id:
+        if (not _allowed(unit, copy_kinds_allowed, sender_unit)
+                or unit.id == receiver_unit.id):
             raise RouteRefused(_("A copy of this form may not be sent to that unit."))
         if unit.id in seen:
             raise RouteRefused(_("The same unit was chosen twice for a copy."))
