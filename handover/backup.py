@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import sqlite3
+
 # pg_dump/pg_restore are run with argument lists, never through a shell.
 import subprocess  # nosec B404
 from datetime import UTC, datetime

@@ -20,7 +20,8 @@ def duplicate_ids(html):
 
 
 def token(client, url):
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 def test_pages_with_several_forms_repeat_no_id(app, client):

@@ -16,7 +16,8 @@ __all__ = ["FIELD_KEYS", "KEY_PATTERN", "RESERVED_FIELD_KEYS", "Checker", "check
 
 TOP_LEVEL_KEYS = {
     "key", "version", "plugin", "title", "description", "acknowledge_within_hours",
-    "summary_fields", "identity_code_field", "birth_date_field", "location_flags", "retention", "routing",
+    "summary_fields", "identity_code_field", "birth_date_field", "location_flags", "retention",
+    "routing",
     "visibility", "legal_bases", "sections", "reply_forms",
 }
 SECTION_KEYS = {"key", "title", "description", "fields"}
