@@ -58,7 +58,15 @@ def record_view(access, user, *, action="handover.viewed", now=None):
         if opened:
             audit.record("handover.copy_opened", actor=user, unit_id=access.unit_id,
                          handover_id=handover.id)
-    commit_with_audit(action, actor=user, unit_id=access.unit_id, handover_id=handover.id)
+    # Everything else this request loaded (the reader, their memberships, the copies) stays as
+    # it was read a moment ago; only the handover row is read again. Expiring all of it made the
+    # page that follows reload each piece with a query of its own.
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        commit_with_audit(action, actor=user, unit_id=access.unit_id, handover_id=handover.id)
+    finally:
+        session.expire_on_commit = expire_on_commit
     db.session.refresh(handover)
     if opened:
         fire_hook("handover_opened", handover=handover,
