@@ -46,6 +46,21 @@ def database_unavailable(error):
     return body, 503, {"Retry-After": str(RETRY_AFTER)}
 
 
+@bp.record_once
+def _end_transactions_quietly(state):
+    # Registered after Flask-SQLAlchemy's teardown (db.init_app comes first), so run before it.
+    state.app.teardown_appcontext(end_transaction_quietly)
+
+
+def end_transaction_quietly(_error):
+    """The connection can die after a page's last query (the database restarting just then):
+    the page is made, only the closing ROLLBACK fails. Flask-SQLAlchemy's own teardown would
+    raise that past every error handler, and gunicorn would answer a bare 500 with a traceback
+    in the log. Ending the transaction here first, tolerating the failure, leaves it nothing
+    to do; the dead connection is invalidated and the pool replaces it."""
+    _forget_transaction()
+
+
 def _forget_transaction():
     """Roll back so that this worker's session is usable by the next request."""
     # On a dead connection the rollback itself may fail; dropping the session is then enough.

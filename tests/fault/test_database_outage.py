@@ -326,3 +326,38 @@ def test_database_stopped_and_started_during_load_loses_nothing(
            f"keys check exit {keys.returncode}; audit verify exit {audit.returncode}")
     assert keys.returncode == 0, keys.stdout + keys.stderr
     assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_a_connection_cut_after_the_last_query_is_not_a_500(private_cluster, tmp_path):
+    """The database restarts after a page's last query but before the request ends: the page
+    was made, only the closing ROLLBACK fails. That must not escape past the error handlers
+    (gunicorn would answer a bare 500 and log a traceback), and the next request works."""
+    from sqlalchemy import text
+
+    from handover.extensions import db
+
+    database = harness.PostgresDatabase(base_url=private_cluster.url).create()
+    server = harness.Server(tmp_path / "instance", database_url=database.url).init()
+    app = server.app
+
+    def cut_after_the_last_query():
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        harness.psql(f"SELECT pg_terminate_backend({pid})", database.url)
+        assert harness.wait_until(lambda: not _backend_alive(database, pid), timeout=10)
+        return "made"
+
+    app.add_url_rule("/cut-after-query", view_func=cut_after_the_last_query)
+    try:
+        client = app.test_client()
+        response = client.get("/cut-after-query")
+        assert response.status_code == 200 and response.get_data(as_text=True) == "made"
+        assert client.get("/healthz").status_code == 200
+    finally:
+        server.dispose()
+
+
+def _backend_alive(database, pid):
+    result = subprocess.run(
+        ["psql", database.url, "-qAtc", f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}"],
+        capture_output=True, text=True, timeout=30, check=True)
+    return result.stdout.strip() != "0"
