@@ -1,13 +1,29 @@
 """The benchmark's yardstick: a minimal Flask app on the same database doing the inserts and
 selects Handover's send, open and inbox do, without login, access checks, encryption or audit
-chain. Run as ``gunicorn 'minimal_app:create_app()'`` with MINIMAL_DATABASE_URL set."""
+chain. Run as ``gunicorn 'minimal_app:create_app()'`` with MINIMAL_DATABASE_URL set.
+
+MINIMAL_EXTRA_SELECTS ("send=13,open=13,inbox=10") adds that many primary-key SELECTs to each
+operation, in its transaction, so that the yardstick issues as many statements as Handover
+does (bench/profile_views.py counts them); unset, each operation is one or two statements."""
 
 import os
 from datetime import UTC, datetime
 
 from flask import Flask, abort, request
-from sqlalchemy import (Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table,
-                        create_engine, func, insert, select)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    func,
+    insert,
+    select,
+)
 
 metadata = MetaData()
 items = Table(
@@ -29,21 +45,38 @@ def engine_for(url):
     return create_engine(url, pool_pre_ping=True)
 
 
+def extra_selects():
+    setting = os.environ.get("MINIMAL_EXTRA_SELECTS", "")
+    pairs = (part.split("=") for part in setting.split(",") if part)
+    return {name.strip(): int(count) for name, count in pairs}
+
+
+def pad(connection, count):
+    """``count`` cheap indexed reads, like the session, user, unit and routing look-ups."""
+    for number in range(count):
+        connection.execute(
+            select(items.c.id, items.c.status).where(items.c.id == number + 1)).first()
+
+
 def create_app():
     app = Flask(__name__)
     engine = engine_for(os.environ["MINIMAL_DATABASE_URL"])
+    extra = extra_selects()
 
     @app.post("/send")
     def send():
         with engine.begin() as connection:
-            new_id = connection.execute(insert(items).values(
+            pad(connection, extra.get("send", 0))
+            inserted = connection.execute(insert(items).values(
                 unit_id=int(request.form["unit"]), status="sent",
-                sent_at=datetime.now(UTC), body=request.form["body"].encode())).inserted_primary_key[0]
+                sent_at=datetime.now(UTC), body=request.form["body"].encode()))
+            new_id = inserted.inserted_primary_key[0]
         return {"id": new_id}, 201
 
     @app.get("/open/<int:item_id>")
     def open_item(item_id):
         with engine.begin() as connection:
+            pad(connection, extra.get("open", 0))
             row = connection.execute(select(items).where(items.c.id == item_id)).first()
             if row is None:
                 abort(404)
@@ -54,6 +87,7 @@ def create_app():
     def inbox():
         unit = int(request.args["unit"])
         with engine.connect() as connection:
+            pad(connection, extra.get("inbox", 0))
             rows = connection.execute(select(items.c.id, items.c.status).where(
                 items.c.unit_id == unit).order_by(items.c.sent_at.desc()).limit(20)).all()
             total = connection.execute(select(func.count()).select_from(items).where(

@@ -7,7 +7,6 @@ to find hot spots before optimising. pyinstrument is a profiling-only tool, not 
 """
 
 import argparse
-import os
 import sys
 import tempfile
 import urllib.parse
@@ -35,6 +34,27 @@ class TestClient(harness.Client):
         answer = self.client.open(path, method=method, data=body, headers=headers or {},
                                   environ_base={"REMOTE_ADDR": "127.0.0.1"})
         return harness.Response(answer.status_code, answer.headers, answer.get_data())
+
+
+def _count_statements(app):
+    """Count SQL statements by their first word until the returned list is popped."""
+    from collections import Counter
+
+    from sqlalchemy import event
+
+    from handover.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    counts = Counter()
+    holder = [counts]
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if holder:
+            counts[statement.split(None, 1)[0].upper()] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    return holder
 
 
 def main():
@@ -68,11 +88,14 @@ def main():
                 ("open", lambda: [receiver.get(f"/handovers/{d}") for d, _ in jobs]),
                 ("inbox", lambda: [receiver.get("/handovers/inbox") for _ in jobs]),
             ):
+                statements = _count_statements(app)
                 profiler = Profiler(interval=0.0005)
                 profiler.start()
                 work()
                 profiler.stop()
-                print(f"\n######## {label} x {len(jobs)}")
+                counts = statements.pop()
+                per = {kind: round(n / len(jobs), 1) for kind, n in sorted(counts.items())}
+                print(f"\n######## {label} x {len(jobs)}: SQL statements per request {per}")
                 print(profiler.output_text(unicode=False, color=False, show_all=False))
         finally:
             server.dispose()
