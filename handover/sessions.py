@@ -18,7 +18,7 @@ from flask import current_app, g, request, session
 from flask_babel import lazy_gettext
 from flask_login import login_user, logout_user
 from sqlalchemy import update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from handover.extensions import db, login_manager
 from handover.models import User, UserSession
