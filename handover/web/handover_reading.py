@@ -75,7 +75,7 @@ def _reader_context(granted):
         note=reading.acknowledgement_note(handover),
         authors={user.id: user for user in db.session.execute(
             select(User).where(User.id.in_([r.author_id for r in handover.replies]))
-        ).scalars()},
+        ).scalars()} if handover.replies else {},
     )
     return context
 
