@@ -57,8 +57,18 @@ def end_transaction_quietly(_error):
     the page is made, only the closing ROLLBACK fails. Flask-SQLAlchemy's own teardown would
     raise that past every error handler, and gunicorn would answer a bare 500 with a traceback
     in the log. Ending the transaction here first, tolerating the failure, leaves it nothing
-    to do; the dead connection is invalidated and the pool replaces it."""
-    _forget_transaction()
+    to do; the dead connection is invalidated and the pool replaces it.
+
+    No rollback of its own: that would expire the objects a caller keeps after its context."""
+    try:
+        db.session.remove()
+    except (OperationalError, InterfaceError):
+        log.warning("database connection lost at the end of a request")
+        # The failed close already expunged everything and invalidated the connection; a
+        # second close finds nothing left to roll back and forgets the session.
+        with suppress(SQLAlchemyError):
+            db.session.remove()
+        db.session.registry.clear()
 
 
 def _forget_transaction():
