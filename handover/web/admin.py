@@ -6,7 +6,6 @@ else gets 404 on every page here, so the pages are not confirmed to exist.
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from wtforms import SelectChoice
@@ -22,16 +21,10 @@ from handover.web.admin_forms import (
     UserForm,
     apply_error,
 )
+from handover.web.handover_views import STATUS_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "sent": _l("Sent"),
-    "opened": _l("Opened"),
-    "acknowledged": _l("Acknowledged"),
-    "withdrawn": _l("Withdrawn"),
-}
 
 
 @bp.before_request
