@@ -145,21 +145,6 @@ def validate_content(definition, content, sender_kind, language):
     return errors or {"_form": ["invalid"]}
 
 
-def plugin_errors(definition, content, language):
-    """Cross-field rules that plugins add through the `validate_form` hook."""
-    from handover import plugin_manager
-
-    errors = {}
-    results = plugin_manager.call_hook(
-        "validate_form", form_key=definition.key, form_version=definition.version,
-        content=content, language=language,
-    ) or []
-    for result in results:
-        for path, messages in (result or {}).items():
-            errors.setdefault(path, []).extend(messages)
-    return errors
-
-
 def _require_draft(handover):
     if handover.status != "draft":
         raise LifecycleError(_l("This handover has already been sent."))

@@ -120,18 +120,15 @@ def acknowledge(handover_id):
     granted = access.require(current_user, handover_id, "acknowledge")
     form = forms.AcknowledgeForm()
     if not form.validate_on_submit():
-        flash(_("The note is too long."), "error")
-        return redirect(url_for(".view", handover_id=handover_id))
+        return _back_to_view(handover_id, _("The note is too long."), "error")
     try:
         reading.acknowledge(granted, current_user, form.note.data)
     except AlreadyAcknowledged:
-        flash(_("This handover has already been acknowledged."), "info")
-        return redirect(url_for(".view", handover_id=handover_id))
+        return _back_to_view(handover_id, _("This handover has already been acknowledged."), "info")
     except LifecycleError:
-        flash(_("This handover can no longer be acknowledged."), "error")
-        return redirect(url_for(".view", handover_id=handover_id))
-    flash(_("Receipt acknowledged."), "success")
-    return redirect(url_for(".view", handover_id=handover_id))
+        return _back_to_view(handover_id, _("This handover can no longer be acknowledged."),
+                             "error")
+    return _back_to_view(handover_id, _("Receipt acknowledged."), "success")
 
 
 @bp.post("/<int:handover_id>/reply")
@@ -140,15 +137,12 @@ def reply(handover_id):
     granted = access.require(current_user, handover_id, "reply")
     form = forms.MessageForm()
     if not form.validate_on_submit():
-        flash(_("Write a message of at most 5000 characters."), "error")
-        return redirect(url_for(".view", handover_id=handover_id))
+        return _back_to_view(handover_id, _("Write a message of at most 5000 characters."), "error")
     try:
         replies.add_message(granted, current_user, form.message.data)
     except (LifecycleError, ContentErased):
-        flash(_("This handover cannot be replied to."), "error")
-        return redirect(url_for(".view", handover_id=handover_id))
-    flash(_("Reply sent."), "success")
-    return redirect(url_for(".view", handover_id=handover_id, _anchor="thread"))
+        return _back_to_view(handover_id, _("This handover cannot be replied to."), "error")
+    return _back_to_view(handover_id, _("Reply sent."), "success", anchor="thread")
 
 
 @bp.route("/<int:handover_id>/reply/<form_key>", methods=["GET", "POST"])
@@ -163,10 +157,8 @@ def reply_form(handover_id, form_key):
         try:
             replies.add_form_reply(granted, current_user, form_key, form.content())
         except (LifecycleError, ContentErased):
-            flash(_("This handover cannot be replied to."), "error")
-            return redirect(url_for(".view", handover_id=handover_id))
-        flash(_("Reply sent."), "success")
-        return redirect(url_for(".view", handover_id=handover_id, _anchor="thread"))
+            return _back_to_view(handover_id, _("This handover cannot be replied to."), "error")
+        return _back_to_view(handover_id, _("Reply sent."), "success", anchor="thread")
     status = 400 if request.method == "POST" else 200
     return render_template("handovers/reply_form.html", handover=granted.handover,
                            definition=definition, form=form, language=language()), status
@@ -179,10 +171,10 @@ def withdraw(handover_id):
     try:
         withdrawal.withdraw(granted, current_user)
     except LifecycleError:
-        flash(_("This handover can no longer be withdrawn: it has been opened."), "error")
-        return redirect(url_for(".view", handover_id=handover_id))
-    flash(_("The handover was withdrawn."), "success")
-    return redirect(url_for(".view", handover_id=handover_id))
+        return _back_to_view(
+            handover_id, _("This handover can no longer be withdrawn: it has been opened."),
+            "error")
+    return _back_to_view(handover_id, _("The handover was withdrawn."), "success")
 
 
 @bp.post("/<int:handover_id>/correct")
@@ -192,8 +184,7 @@ def correct(handover_id):
     try:
         new = withdrawal.correct(granted, current_user)
     except (LifecycleError, ContentErased):
-        flash(_("This handover cannot be corrected."), "error")
-        return redirect(url_for(".view", handover_id=handover_id))
+        return _back_to_view(handover_id, _("This handover cannot be corrected."), "error")
     flash(_("A correction was started. Change what is needed and send it."), "success")
     return redirect(url_for(".edit", handover_id=new.id))
 
@@ -269,3 +260,8 @@ def delete_attachment(handover_id, attachment_id):
     flash(_("File removed."), "success")
     return redirect(url_for(".edit", handover_id=handover_id))
 
+
+def _back_to_view(handover_id, message, category, anchor=None):
+    """Every action on a handover ends on its page with one message saying what happened."""
+    flash(message, category)
+    return redirect(url_for(".view", handover_id=handover_id, _anchor=anchor))
