@@ -41,14 +41,18 @@ def create_user(email, *, name=None, password=PASSWORD, admin=False, auditor=Fal
 
 def totp_code(user):
     """A code the server will still accept for ``user``: TOTP codes are single-use, so when a
-    test logs the same user in twice within one 30-second step we step forward."""
+    test logs the same user in twice within one 30-second step we step forward.
+
+    The code is never from the previous step: the server accepts one step either side, and a
+    previous-step code computed just before a step boundary is two steps old when it arrives.
+    """
     db.session.refresh(user)
     step = int(time.time()) // 30
-    usable = max(step - 1, user.totp_last_step + 1)
+    usable = max(step, user.totp_last_step + 1)
     if usable > step + 1:
-        user.totp_last_step = step - 2
+        user.totp_last_step = step - 1
         db.session.commit()
-        usable = step - 1
+        usable = step
     return pyotp.TOTP(user.totp_secret).at(usable * 30)
 
 
