@@ -178,3 +178,23 @@ def test_the_migrated_schema_refuses_to_delete_an_event(app):
             db.drop_all()
             raw("DROP TABLE IF EXISTS alembic_version")
             db.create_all()
+
+
+def test_events_of_one_transaction_chain_onto_each_other_and_a_rollback_forgets_them(app):
+    """A request that writes two events in one transaction (an open and a view) reads the chain
+    head once; an event rolled back must not become the head the next transaction chains on."""
+    with app.app_context():
+        record_events(1)
+        first = audit.record("handover.opened", handover_id=7)
+        second = audit.record("handover.viewed", handover_id=7)
+        assert second.previous_hash == first.row_hash
+        db.session.commit()
+        audit.record("handover.viewed", handover_id=8)
+        db.session.rollback()
+        with db.session.begin_nested():
+            audit.record("handover.viewed", handover_id=9)
+            db.session.rollback()  # the savepoint's event is gone as well
+        after = audit.record("handover.viewed", handover_id=10)
+        db.session.commit()
+        assert after.previous_hash == second.row_hash
+        assert audit.verify_chain() == (True, None, None)
