@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import abort
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from handover import audit
 from handover.extensions import db
@@ -33,6 +34,9 @@ CAPABILITIES = {
         "lead": {"read"},
     },
 }
+
+#: Access depends on the copies: read them in the same round trip as the handover.
+_WITH_COPIES = [joinedload(Handover.copies)]
 
 #: Roles that make a member see a unit's incoming handovers (inbox) and outgoing (outbox).
 INBOX_ROLES = ("receiver", "lead")
@@ -95,7 +99,8 @@ def require(user, handover_id, capability="read"):
     """The handover and the user's access to it, or a 404 (audited) when the user may not
     ``capability`` it. A handover that does not exist and one the user may not see look the
     same from outside."""
-    handover = db.session.get(Handover, handover_id) if isinstance(handover_id, int) else None
+    handover = db.session.get(Handover, handover_id, options=_WITH_COPIES) \
+        if isinstance(handover_id, int) else None
     if handover is not None:
         access = evaluate(user, handover)
         if access.can(capability):

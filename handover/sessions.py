@@ -27,6 +27,8 @@ from handover.models.base import utcnow
 #: How stale `UserSession.last_seen_at` may get before a request writes it again.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
+_WITH_USER_AND_MEMBERSHIPS = [joinedload(UserSession.user).joinedload(User.memberships)]
+
 #: Keys of the Flask session that outlive logging in and out (not tied to who is logged in).
 _KEPT_ACROSS_LOGIN = ("language",)
 
@@ -49,9 +51,9 @@ def _forget_cached_user():
 
 
 def load_user_for_session(session_id):
-    # The user and their memberships come in the same round trips: every page asks for them.
-    row = db.session.get(UserSession, session_id, options=[
-        joinedload(UserSession.user).selectinload(User.memberships)])
+    # The session row, the user and their memberships in one round trip: every page needs all
+    # three (a user has a handful of memberships, so the join repeats the rest a few times).
+    row = db.session.get(UserSession, session_id, options=_WITH_USER_AND_MEMBERSHIPS)
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()

@@ -113,3 +113,33 @@ def test_attachment_of_another_handover_is_not_found(app, client, world, draft_i
         attachment_id = db.session.execute(select(Attachment.id)).scalar_one()
         other_id = other.id
     assert client.get(f"/handovers/{other_id}/attachments/{attachment_id}").status_code == 404
+
+
+def test_the_handover_page_lists_files_without_reading_their_contents(
+        app, client, world, draft_id):
+    """A 10 MB scan must not be read into memory each time someone opens the handover: the
+    page lists the file by name, and only the download reads its content."""
+    from sqlalchemy import event
+
+    login_as(client, app, world.users["sending_sender"])
+    _upload(client, draft_id, PDF, "report.pdf")
+    with app.app_context():
+        sending.send(world.user("sending_sender"), handover(draft_id), "list-token")
+        engine = db.engine
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    reader = app.test_client()
+    login_as(reader, app, world.users["receiving_receiver"])
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        page = reader.get(f"/handovers/{draft_id}").get_data(as_text=True)
+        attachment_id = int(page.split(f"/handovers/{draft_id}/attachments/")[1].split('"')[0])
+        listed = [s for s in statements if "attachments.body" in s]
+        assert "report.pdf" in page and listed == []
+        assert reader.get(f"/handovers/{draft_id}/attachments/{attachment_id}").data == PDF
+        assert any("attachments.body" in s for s in statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)

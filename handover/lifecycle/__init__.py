@@ -97,3 +97,19 @@ def commit_with_audit(action, **audit_fields):
     except Exception:
         db.session.rollback()
         raise
+
+
+def commit_keeping_loaded():
+    """Commit without expiring what this request has loaded (the reader, their memberships,
+    the handovers on the page): a page that commits its audit events before rendering would
+    otherwise reload each object with a query of its own. Callers set any column they changed
+    with a bulk UPDATE themselves."""
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.expire_on_commit = expire_on_commit

@@ -88,17 +88,21 @@ def deliver(unit_id, recipients, subject, text):
     return True
 
 
-def notify_arrival(handover):
-    """Tell the receiving unit and every copy unit that a handover is waiting."""
+def notify_arrival(handover, unit_ids=None):
+    """Tell the receiving unit and every copy unit that a handover is waiting. ``unit_ids``
+    (receiver first, then copies) saves asking again when the caller has just read them."""
     link = handover_link(handover)
-    unit_ids = [handover.receiver_unit_id] + [
-        copy.unit_id for copy in db.session.execute(
-            select(HandoverCopy).where(HandoverCopy.handover_id == handover.id)
-        ).scalars()
-    ]
+    if unit_ids is None:
+        unit_ids = [handover.receiver_unit_id] + [
+            copy.unit_id for copy in db.session.execute(
+                select(HandoverCopy).where(HandoverCopy.handover_id == handover.id)
+            ).scalars()
+        ]
+    smtp = current_app.config.get("SMTP_HOST")
     for unit_id in unit_ids:
-        recipients = unit_addresses(unit_id, ("receiver", "lead"))
-        if recipients or not current_app.config.get("SMTP_HOST"):
+        # Without SMTP the notice is only logged, so the addresses are not looked up.
+        recipients = unit_addresses(unit_id, ("receiver", "lead")) if smtp else []
+        if recipients or not smtp:
             deliver(unit_id, recipients, ARRIVAL_SUBJECT, ARRIVAL_TEXT.format(link=link))
 
 

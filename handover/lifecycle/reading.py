@@ -7,14 +7,16 @@ concurrent acknowledgements exactly one changes the row, the other is told it wa
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
-from handover import audit, crypto
+from handover import audit, crypto, plugin_manager
 from handover.access import COPY, RECEIVING
 from handover.extensions import db
 from handover.lifecycle import (
     AlreadyAcknowledged,
     ContentErased,
     LifecycleError,
+    commit_keeping_loaded,
     commit_with_audit,
     fire_hook,
     open_json,
@@ -58,16 +60,25 @@ def record_view(access, user, *, action="handover.viewed", now=None):
         if opened:
             audit.record("handover.copy_opened", actor=user, unit_id=access.unit_id,
                          handover_id=handover.id)
-    # Everything else this request loaded (the reader, their memberships, the copies) stays as
-    # it was read a moment ago; only the handover row is read again. Expiring all of it made the
-    # page that follows reload each piece with a query of its own.
-    session = db.session()
-    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        commit_with_audit(action, actor=user, unit_id=access.unit_id, handover_id=handover.id)
-    finally:
-        session.expire_on_commit = expire_on_commit
-    db.session.refresh(handover)
+    # Everything this request loaded (the reader, their memberships, the handover and its
+    # copies) stays as it was read a moment ago, with the columns the UPDATE above changed set
+    # to what it wrote. Expiring all of it made the page that follows reload each piece with a
+    # query of its own.
+    audit.record(action, actor=user, unit_id=access.unit_id, handover_id=handover.id)
+    if opened:
+        # Which plugins are switched off is asked now, inside this transaction, so that the
+        # hook after the commit needs no second database connection.
+        plugin_manager.disabled_in_database()
+    commit_keeping_loaded()
+    if opened and access.relation == RECEIVING:
+        set_committed_value(handover, "status", "opened")
+        set_committed_value(handover, "opened_at", now)
+    elif opened:
+        for copy in handover.copies:
+            if copy.unit_id == access.unit_id:
+                set_committed_value(copy, "opened_at", now)
+    elif access.relation == RECEIVING and handover.status == "sent":
+        db.session.refresh(handover)   # another request opened it between our read and UPDATE
     if opened:
         fire_hook("handover_opened", handover=handover,
                   unit=db.session.get(Unit, access.unit_id))

@@ -10,13 +10,14 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
-from handover import crypto
+from handover import audit, crypto
 from handover.extensions import db
 from handover.lifecycle import (
     AlreadySent,
     LifecycleError,
-    commit_with_audit,
+    commit_keeping_loaded,
     definition_of,
     drafts,
     fire_hook,
@@ -42,20 +43,22 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
     ``validate(definition, content)`` -> {field: [messages]} replaces the default check (the
     form builder's field rules plus the plugins' `validate_form` rules, `drafts.validate_content`).
     """
-    if submission_token:
-        earlier = db.session.execute(
-            select(Handover).where(Handover.submission_token == submission_token)
-        ).scalar_one_or_none()
-        if earlier is not None and earlier.status != "draft":
-            return earlier
     if handover.status != "draft":
+        # The token is only ever shown on this draft's preview page: a repeat of the request
+        # that sent it (double click, retry after a timeout) finds it on the handover itself.
+        if submission_token and handover.submission_token == submission_token:
+            return handover
         raise AlreadySent(_l("This handover has already been sent."))
 
     now = now or utcnow()
     definition = definition_of(handover)
-    sender_unit = db.session.get(Unit, handover.sender_unit_id)
-    receiver_unit = db.session.get(Unit, handover.receiver_unit_id)
-    copy_units = [db.session.get(Unit, copy.unit_id) for copy in handover.copies]
+    copy_unit_ids = [copy.unit_id for copy in handover.copies]
+    units = {unit.id: unit for unit in db.session.execute(select(Unit).where(
+        Unit.id.in_([handover.sender_unit_id, handover.receiver_unit_id, *copy_unit_ids]))
+    ).scalars()}
+    sender_unit = units.get(handover.sender_unit_id)
+    receiver_unit = units.get(handover.receiver_unit_id)
+    copy_units = [units.get(unit_id) for unit_id in copy_unit_ids]
     drafts.check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
                          handover.legal_basis or "")
     if not handover.legal_basis:
@@ -73,20 +76,21 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
     sealed_content = seal_json(handover, content, crypto.Purpose.CONTENT)
     sealed_summary = seal_json(handover, summary_of(definition, content), crypto.Purpose.SUMMARY)
     hours = getattr(definition, "acknowledge_within_hours", None) or 24
+    sent = {
+        "status": "sent",
+        "submission_token": submission_token or None,
+        "content": sealed_content,
+        "summary": sealed_summary,
+        "identity_hash": identity_hash_of(definition, content),
+        "sent_by_id": user.id,
+        "sent_at": now,
+        "updated_at": now,
+        "due_at": now + timedelta(hours=hours),
+    }
     result = db.session.execute(
         update(Handover)
         .where(Handover.id == handover.id, Handover.status == "draft")
-        .values(
-            status="sent",
-            submission_token=submission_token or None,
-            content=sealed_content,
-            summary=sealed_summary,
-            identity_hash=identity_hash_of(definition, content),
-            sent_by_id=user.id,
-            sent_at=now,
-            updated_at=now,
-            due_at=now + timedelta(hours=hours),
-        )
+        .values(**sent)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -95,12 +99,13 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
         if submission_token and handover.submission_token == submission_token:
             return handover
         raise AlreadySent(_l("This handover has already been sent."))
-    commit_with_audit("handover.sent", actor=user, unit_id=sender_unit.id,
-                      handover_id=handover.id)
-    db.session.refresh(handover)
+    audit.record("handover.sent", actor=user, unit_id=sender_unit.id, handover_id=handover.id)
+    commit_keeping_loaded()
+    for column, value in sent.items():   # what the UPDATE wrote, without reading it back
+        set_committed_value(handover, column, value)
 
     from handover.lifecycle import notifications
 
-    notifications.notify_arrival(handover)
+    notifications.notify_arrival(handover, [handover.receiver_unit_id, *copy_unit_ids])
     fire_hook("handover_sent", handover=handover)
     return handover

@@ -120,6 +120,9 @@ class Attachment(db.Model):
     media_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column()
     filename: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # "attachment-name"
-    body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # "attachment"
+    #: Up to the upload limit per file: read only when the file itself is downloaded, not
+    #: whenever a page lists the handover's attachments.
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None,
+                                               deferred=True)  # "attachment"
 
     handover: Mapped[Handover] = relationship(back_populates="attachments")

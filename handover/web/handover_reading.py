@@ -93,8 +93,11 @@ def view(handover_id):
     granted = access.require(current_user, handover_id, "read")
     if granted.handover.status == "draft":
         return redirect(url_for(".edit", handover_id=handover_id))
-    reading.record_view(granted, current_user)
+    # Everything the page shows is read (and checked) first, then the view is logged and
+    # committed, then the page is rendered from what was read: one transaction, and the
+    # audit chain's lock is held only for the write at its end.
     context = _reader_context(granted)
+    reading.record_view(granted, current_user)
     return render_template(
         "handovers/view.html", **context, acknowledge_form=forms.AcknowledgeForm(),
         message_form=forms.MessageForm(), action_form=forms.EmptyForm(),
@@ -109,9 +112,10 @@ def print_view(handover_id):
     granted = access.require(current_user, handover_id, "read")
     if granted.handover.status == "draft":
         abort(404)
+    context = _reader_context(granted)
     reading.record_view(granted, current_user, action="handover.printed")
-    return render_template("handovers/print.html", **_reader_context(granted),
-                           printed_at=utcnow(), reader=current_user)
+    return render_template("handovers/print.html", **context, printed_at=utcnow(),
+                           reader=current_user)
 
 
 @bp.post("/<int:handover_id>/acknowledge")
