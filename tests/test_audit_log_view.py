@@ -77,3 +77,17 @@ def test_child_report_with_an_invalid_code_explains(app, client, world):
     response = client.post("/audit/child-report", data={"identity_code": "010594Y9033"})
     assert response.status_code == 400
     assert "Check the personal identity code" in response.get_data(as_text=True)
+
+
+def test_action_filter_offers_each_recorded_action_once(app, client, world):
+    import re
+
+    with app.app_context():
+        send_handover(world)
+        send_handover(world)
+        recorded = sorted(set(db.session.execute(select(AuditEvent.action)).scalars()))
+    login_as(client, app, world.users["auditor"])
+    page = client.get("/audit/").get_data(as_text=True)
+    menu = page.split('name="action"')[1].split("</select>")[0]
+    offered = re.findall(r'<option[^>]*value="([^"]+)"', menu)
+    assert sorted(offered) == recorded and len(offered) == len(recorded) >= 3

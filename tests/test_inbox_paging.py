@@ -73,7 +73,37 @@ def test_inbox_pages_are_newest_first_without_duplicates(app, client, inbox_worl
         pages = [_listed(client, f"/handovers/inbox?page={n}") for n in (1, 2, 3)]
     assert [ids for ids, _ in pages] == [expected[:20], expected[20:40], expected[40:]]
     assert "Page 1 of 3" in pages[0][1]
-    assert 'value="other_form"' in pages[0][1] and 'value="some_form"' in pages[0][1]
+    assert 'href="/handovers/inbox?page=2"' in pages[0][1]
+    assert 'href="/handovers/inbox?page=4"' not in pages[2][1]  # the last page has no "Older"
+
+
+def test_form_filter_offers_every_installed_form_by_its_title(app, client, inbox_world):
+    from handover.plugin_manager import registry
+
+    with app.app_context():
+        login(client, _user("anna@example.fi"))
+        _, html = _listed(client, "/handovers/inbox")
+        installed = {d.key: d.title_in("en") for d in registry().all_definitions()}
+    assert installed
+    for key, title in installed.items():
+        assert f'<option value="{key}" >{title}</option>' in html
+
+
+def test_count_stops_at_the_limit_but_paging_goes_on(app, client, inbox_world, monkeypatch):
+    """A unit with years of handovers is not counted row by row on every page view: beyond
+    the limit the pager says "more than", and "Older" keeps working to the very last page."""
+    from handover.web import handovers
+
+    monkeypatch.setattr(handovers, "COUNT_LIMIT", 30)
+    expected = inbox_world
+    with app.app_context():
+        login(client, _user("anna@example.fi"))
+        first, html = _listed(client, "/handovers/inbox")
+        third, last_html = _listed(client, "/handovers/inbox?page=3")
+    assert first == expected[:20] and third == expected[40:]
+    assert "Page 1 of more than 2" in html
+    assert "Page 3 of more than 2" in last_html
+    assert "?page=4" not in last_html and 'href="/handovers/inbox?page=2"' in last_html
 
 
 def test_inbox_filter_by_form_counts_only_that_form(app, client, inbox_world):

@@ -284,3 +284,27 @@ def test_state_changes_without_csrf_token_are_refused(app_config, request):
         assert client.post(url, data={"note": "", "message": "x"}).status_code == 400
     with app.app_context():
         assert handover(hid).status == "sent" and not handover(hid).replies
+
+
+def test_a_list_that_shows_children_logs_a_read_of_each_shown_handover(app, client, world):
+    """The inbox shows each child's name: that is a read of client data, so every handover
+    whose summary was shown gets its own event (and the per-child report finds it); one that
+    shows no summary (withdrawn) is not logged as read. The chain still verifies."""
+    from handover import audit
+    from handover.lifecycle import withdrawal
+
+    with app.app_context():
+        shown = [send_handover(world), send_handover(world)]
+        hidden = send_handover(world)
+        granted = lifecycle_support.access_for(world, "sending_sender", hidden, "withdraw")
+        withdrawal.withdraw(granted, world.user("sending_sender"))
+    reader = world.users["receiving_receiver"]
+    login_as(client, app, reader)
+    page = client.get("/handovers/inbox").get_data(as_text=True)
+    assert CHILD_NAME in page
+    with app.app_context():
+        listed = db.session.execute(
+            select(AuditEvent.handover_id, AuditEvent.actor_id)
+            .where(AuditEvent.action == "handover.listed")).all()
+        assert sorted(listed) == sorted((h, reader.id) for h in shown)
+        assert audit.verify_chain() == (True, None, None)

@@ -16,7 +16,13 @@ from stdnum.fi import hetu
 
 from handover import access, audit, crypto, routing
 from handover.extensions import db
-from handover.lifecycle import LifecycleError, definition_of, drafts, sending
+from handover.lifecycle import (
+    LifecycleError,
+    commit_keeping_loaded,
+    definition_of,
+    drafts,
+    sending,
+)
 from handover.lifecycle.notifications import is_overdue
 from handover.lifecycle.reading import summary_for_reader
 from handover.lifecycle.replies import replied_by_receiver
@@ -52,6 +58,11 @@ def _rows(handovers, user):
                              outcome="failed", detail={"part": "summary"})
                 db.session.commit()
         rows.append(row)
+    # A summary names the child: showing it is a read of client data, logged per handover.
+    shown = [row["handover"].id for row in rows if row["summary"] is not None]
+    if shown:
+        audit.record_many("handover.listed", shown)
+        commit_keeping_loaded()
     return rows
 
 
@@ -67,13 +78,23 @@ def _load_copies_and_replies(handovers):
 
 
 class _Page:
-    """What the pager macro needs of a page (the names of Flask-SQLAlchemy's Pagination)."""
+    """What the pager macro needs of a page (the names of Flask-SQLAlchemy's Pagination).
 
-    def __init__(self, items, total, number, per_page):
+    ``total`` is exact up to `COUNT_LIMIT`; beyond it ``more`` is True and the pager says "page
+    N" without "of M": counting every one of a unit's 10,000 handovers on each page view would
+    make the inbox slower the longer the service runs, for a number nobody pages through.
+    """
+
+    def __init__(self, items, total, number, per_page, *, more, has_next):
         self.items, self.total, self.page, self.per_page = items, total, number, per_page
+        self.more = more
         self.pages = ceil(total / per_page) if total else 0
         self.has_prev, self.prev_num = number > 1, number - 1
-        self.has_next, self.next_num = number < self.pages, number + 1
+        self.has_next, self.next_num = has_next, number + 1
+
+
+#: Matches counted per list for the pager (50 pages); filters and search find older ones.
+COUNT_LIMIT = 1000
 
 
 def _newest_first(row):
@@ -83,27 +104,58 @@ def _newest_first(row):
 def _page_of(branches, number):
     """Page ``number`` of the union of disjoint ``branches`` (lists of WHERE conditions).
 
-    Each branch is read newest first and cut where the page ends, then the few candidates are
-    merged here; one query over the union would have to sort every match (or scan the table)
-    before it could cut a page, and so grow with the number of stored handovers.
+    Each branch is read newest first and cut one row after the page ends (to know whether
+    another page follows), then the few candidates are merged here; one query over the union
+    would have to sort every match (or scan the table) before it could cut a page, and so grow
+    with the number of stored handovers. Counts stop at `COUNT_LIMIT` for the same reason.
     """
     end = number * PER_PAGE
+    candidates = _newest_ids(branches, end + 1)
+    items = _handovers_in_order(candidates[end - PER_PAGE:end])
+    counted = sum(db.session.execute(select(func.count()).select_from(
+        select(Handover.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery())).scalar()
+        for conditions in branches)
+    more = counted > COUNT_LIMIT
+    return _Page(items, min(counted, COUNT_LIMIT), number, PER_PAGE, more=more,
+                 has_next=len(candidates) > end)
+
+
+def _newest_ids(branches, count):
+    """Ids of the newest ``count`` handovers matching any of the disjoint ``branches``."""
     candidates = []
     for conditions in branches:
         candidates += db.session.execute(
             select(Handover.id, Handover.sent_at).where(*conditions)
-            .order_by(Handover.sent_at.desc(), Handover.id.desc()).limit(end)
+            .order_by(Handover.sent_at.desc(), Handover.id.desc()).limit(count)
         ).all()
     candidates.sort(key=_newest_first, reverse=True)
-    ids = [row.id for row in candidates[end - PER_PAGE:end]]
+    return [row.id for row in candidates[:count]]
+
+
+def _handovers_in_order(ids):
+    """The handovers ``ids`` in that order, with the copies and replies the list shows."""
     found = {handover.id: handover for handover in db.session.execute(
         select(Handover).where(Handover.id.in_(ids))
         .options(selectinload(Handover.copies), selectinload(Handover.replies))
     ).scalars()} if ids else {}
-    total = sum(db.session.execute(
-        select(func.count()).select_from(Handover).where(*conditions)).scalar()
-        for conditions in branches)
-    return _Page([found[i] for i in ids if i in found], total, number, PER_PAGE)
+    return [found[i] for i in ids if i in found]
+
+
+def newest(branches, count):
+    """The ``count`` newest handovers of ``branches`` (`access.inbox_branches` and the like),
+    at the same cost however many are stored."""
+    return _handovers_in_order(_newest_ids(branches, count))
+
+
+def _form_choices():
+    """(key, title) of every form the server knows, for the list filter: asked of the registry,
+    not of the stored handovers (a DISTINCT over a unit's handovers grows with them)."""
+    from handover.plugin_manager import registry
+
+    titles = {}
+    for definition in registry().all_definitions():   # oldest version first: newest title wins
+        titles[definition.key] = definition.title_in(language())
+    return sorted(titles.items(), key=lambda item: item[1].lower())
 
 
 def _units_by_id(ids):
@@ -122,14 +174,12 @@ def _list_page(template, branches, **extra):
         chosen.append(Handover.form_key == form_key)
     number = max(request.args.get("page", 1, type=int), 1)
     page = _page_of([[where, *chosen] for where in branches], number)
-    form_keys = sorted({key for where in branches for key in db.session.execute(
-        select(Handover.form_key).where(where).distinct()).scalars()})
     shown = page.items + list(extra.get("drafts", ()))
     units = _units_by_id({unit_id for h in shown for unit_id in (
         h.sender_unit_id, h.receiver_unit_id, *(c.unit_id for c in h.copies))})
     return render_template(
         template, page=page, rows=_rows(page.items, current_user), units=units,
-        statuses=LIST_STATUSES, status=status, form_key=form_key, form_keys=form_keys,
+        statuses=LIST_STATUSES, status=status, form_key=form_key, form_choices=_form_choices(),
         status_label=status_label, **extra,
     )
 
