@@ -11,9 +11,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import has_request_context, request
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from stdnum import exceptions as stdnum_errors
 from stdnum.fi import hetu
 from wtforms import Form
@@ -31,6 +30,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from handover.form_base import HandoverForm
 from handover.formdefs import display
 from handover.identity_codes import contradicts_birth_date
 
@@ -117,7 +117,8 @@ class MinRows:
     def __call__(self, form, field):
         used = [e for e in field.entries if not all(_is_empty(f) for f in e.form._fields.values())]
         if len(used) < self.minimum:
-            raise ValidationError(_l("Fill in at least %(count)s row(s).", count=self.minimum))
+            raise ValidationError(lazy_ngettext("Fill in at least %(num)s row.",
+                                                "Fill in at least %(num)s rows.", self.minimum))
 
 
 def _strip(value):
@@ -202,7 +203,7 @@ def _drop_unmet(fields, values):
     return kept
 
 
-class DefinitionForm(FlaskForm):
+class DefinitionForm(HandoverForm):
     """Base of every built form; ``build_form`` makes a subclass per definition."""
 
     definition = None
@@ -298,7 +299,25 @@ class DefinitionForm(FlaskForm):
         return leaves
 
 
+#: (id of the definition, language, sender kind) -> (definition, form class). Definitions are
+#: immutable and few, so a class built once serves every later request; the definition is kept
+#: in the value so that its id cannot be reused by another object while the entry lives.
+_FORM_CLASSES = {}
+
+
 def form_class_for(definition, language, sender_kind=None):
+    """The WTForms class of ``definition`` in ``language`` for a ``sender_kind`` (cached)."""
+    key = (id(definition), language, sender_kind)
+    cached = _FORM_CLASSES.get(key)
+    if cached is None or cached[0] is not definition:
+        if len(_FORM_CLASSES) > 512:   # only apps built again and again (tests) get here
+            _FORM_CLASSES.clear()
+        cached = _FORM_CLASSES[key] = (definition, _build_form_class(definition, language,
+                                                                     sender_kind))
+    return cached[1]
+
+
+def _build_form_class(definition, language, sender_kind):
     fields = [f for f in definition.fields() if f.shown_for(sender_kind)]
     with force_locale(language):
         attributes = {f.key: _unbound_field(f, language, fields) for f in fields}

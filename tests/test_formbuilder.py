@@ -229,3 +229,21 @@ def test_read_only_view_hides_location_fields_when_asked(app, definition):
     assert "Secret street 1" in shown and "Secret street 1" not in hidden
     assert "line one<br>line two" in shown
     assert '<th scope="col">Guardian Name</th>' in shown
+
+
+def test_wtforms_own_messages_follow_the_language_of_each_request(app, definition):
+    """WTForms' built-in messages come in the request's language, Finnish by default, and a
+    request in Swedish right after one in Finnish gets Swedish (the catalogues are cached per
+    language, not per process)."""
+    from flask import session
+
+    formdata = MultiDict(list({**VALID, "birth_date": "yesterday"}.items()))
+    seen = {}
+    for language in ("fi", "sv", "fi"):
+        with app.test_request_context("/", method="POST"):
+            session["language"] = language
+            form = build_form(definition, language, formdata=formdata)
+            form.validate()
+            seen.setdefault(language, set()).update(form.birth_date.errors)
+    assert seen == {"fi": {"Ei ole kelvollinen päivämäärä-arvo"},
+                    "sv": {"Inte ett giltigt datum"}}

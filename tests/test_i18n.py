@@ -42,3 +42,52 @@ def test_every_interface_text_is_translated(language, extracted_messages):
 def test_finnish_is_the_default_language(client):
     response = client.get("/accessibility")
     assert '<html lang="fi">' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+@pytest.mark.parametrize("format", ["short", "medium", "long"])
+def test_datetime_filter_gives_what_flask_babel_gives(app, language, format):
+    """The pages' faster date filter must not change a single character: same pattern, same
+    time zone (Helsinki, summer and winter), same language."""
+    from datetime import UTC, datetime
+
+    from flask import session
+    from flask_babel import format_datetime as babel_format_datetime
+
+    from handover.i18n import format_datetime
+
+    values = [datetime(2026, 1, 5, 22, 7, 9, tzinfo=UTC), datetime(2026, 7, 31, 6, 0, tzinfo=UTC),
+              datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    with app.test_request_context("/"):
+        session["language"] = language
+        for value in values:
+            assert format_datetime(value, format) == babel_format_datetime(value, format)
+        rendered = app.jinja_env.from_string("{{ v|datetimeformat('short') }}").render(v=values[0])
+        assert rendered == babel_format_datetime(values[0], "short")
+
+
+@pytest.mark.parametrize("language,one,many,members", [
+    ("fi", "Täytä vähintään 1 rivi.", "Täytä vähintään 2 riviä.", ["1 jäsen", "2 jäsentä"]),
+    ("sv", "Fyll i minst 1 rad.", "Fyll i minst 2 rader.", ["1 medlem", "2 medlemmar"]),
+    ("en", "Fill in at least 1 row.", "Fill in at least 2 rows.", ["1 member", "2 members"]),
+])
+def test_counts_take_the_right_plural_in_every_language(app, language, one, many, members):
+    from types import SimpleNamespace
+
+    from flask import session
+    from wtforms.validators import ValidationError
+
+    from handover.formbuilder import MinRows
+
+    empty_group = SimpleNamespace(entries=[])
+    with app.test_request_context("/"):
+        session["language"] = language
+        messages = []
+        for minimum in (1, 2):
+            with pytest.raises(ValidationError) as refused:
+                MinRows(minimum)(None, empty_group)
+            messages.append(str(refused.value))
+        assert messages == [one, many]
+        counted = app.jinja_env.from_string(
+            '{{ ngettext("%(num)s member", "%(num)s members", n) }}')
+        assert [counted.render(n=1), counted.render(n=2)] == members

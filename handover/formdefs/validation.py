@@ -121,20 +121,21 @@ def _check_field_references(checker, raw, fields, prefix):
                 checker.add(prefix + name, f"unknown field '{key}'")
             elif name == "location_flags" and fields[key].get("type") != "yesno":
                 checker.add(prefix + name, f"field '{key}' must be of type yesno")
-    identity = raw.get("identity_code_field")
-    if identity is not None:
-        if identity not in fields:
-            checker.add(prefix + "identity_code_field", f"unknown field '{identity}'")
-        elif fields[identity].get("type") != "hetu":
-            checker.add(prefix + "identity_code_field", f"field '{identity}' must be of type hetu")
-    birth = raw.get("birth_date_field")
-    if birth is not None:
-        if birth not in fields:
-            checker.add(prefix + "birth_date_field", f"unknown field '{birth}'")
-        elif fields[birth].get("type") != "date":
-            checker.add(prefix + "birth_date_field", f"field '{birth}' must be of type date")
-        if identity is None:
-            checker.add(prefix + "birth_date_field", "needs identity_code_field to check against")
+    identity = _check_field_reference(checker, prefix, raw, fields, "identity_code_field", "hetu")
+    birth = _check_field_reference(checker, prefix, raw, fields, "birth_date_field", "date")
+    if birth is not None and identity is None:
+        checker.add(prefix + "birth_date_field", "needs identity_code_field to check against")
+
+
+def _check_field_reference(checker, prefix, raw, fields, name, wanted_type):
+    """``raw[name]`` must name a field of ``wanted_type``; returns the key (or None)."""
+    key = raw.get(name)
+    if key is not None:
+        if key not in fields:
+            checker.add(prefix + name, f"unknown field '{key}'")
+        elif fields[key].get("type") != wanted_type:
+            checker.add(prefix + name, f"field '{key}' must be of type {wanted_type}")
+    return key
 
 
 def _check_routing(checker, routing, where):

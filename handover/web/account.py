@@ -9,12 +9,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo
 
 from handover.extensions import db
+from handover.form_base import HandoverForm
 from handover.i18n import LANGUAGE_NAMES
 from handover.security import login as login_steps
 from handover.security.passwords import password_problems, verify_password
@@ -33,7 +33,7 @@ ALLOWED_BEFORE_PASSWORD_CHANGE = {
 }
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(HandoverForm):
     language = RadioField(
         _l("Interface language"),
         choices=[SelectChoice(code, name, render_kw={"lang": code})
@@ -42,7 +42,7 @@ class LanguageForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(HandoverForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(

@@ -2,11 +2,11 @@
 `handover.accounts`; these forms only shape and label the input."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from handover import accounts, ui
+from handover.form_base import HandoverForm
 from handover.models.accounts import MEMBERSHIP_ROLES
 
 
@@ -14,11 +14,11 @@ def role_choices():
     return [SelectChoice(role, ui.ROLE_LABELS.get(role, role)) for role in MEMBERSHIP_ROLES]
 
 
-class ActionForm(FlaskForm):
+class ActionForm(HandoverForm):
     """A button that changes something: carries only the CSRF token."""
 
 
-class UnitForm(FlaskForm):
+class UnitForm(HandoverForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     organisation = StringField(
@@ -36,7 +36,7 @@ class UnitForm(FlaskForm):
                              for kind in accounts.unit_kinds()]
 
 
-class UserForm(FlaskForm):
+class UserForm(HandoverForm):
     email = StringField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     admin = BooleanField(
@@ -46,12 +46,12 @@ class UserForm(FlaskForm):
     auditor = BooleanField(_l("Auditor"), description=_l("Reads the audit log."))
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(HandoverForm):
     unit = SelectField(_l("Unit"), coerce=int, validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
 
 
-class LeadMemberForm(FlaskForm):
+class LeadMemberForm(HandoverForm):
     email = StringField(
         _l("E-mail address"), validators=[DataRequired(), Length(max=254)],
         description=_l("The person must already have an active account."),
@@ -59,7 +59,7 @@ class LeadMemberForm(FlaskForm):
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(HandoverForm):
     reset_two_factor = BooleanField(
         _l("Also reset two-factor authentication"),
         description=_l("Only when the person has lost their authenticator. They will enrol "

@@ -7,11 +7,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from limits.errors import StorageError
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from handover.form_base import HandoverForm
 from handover.security import login as login_steps
 from handover.security import totp
 from handover.security.passwords import MAX_LENGTH
@@ -20,14 +20,14 @@ from handover.security.throttle import login_attempt
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(HandoverForm):
     email = StringField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)],
                         render_kw={"autocomplete": "username", "spellcheck": "false"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
                              render_kw={"autocomplete": "current-password"})
 
 
-class CodeForm(FlaskForm):
+class CodeForm(HandoverForm):
     code = StringField(
         _l("Code"),
         description=_l("The six-digit code your authenticator app shows now."),

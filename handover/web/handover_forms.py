@@ -2,7 +2,6 @@
 builder): choosing a form, routing, sending, acknowledging, replying, attaching, finding."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     HiddenField,
@@ -16,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from handover.form_base import HandoverForm
 from handover.lifecycle.reading import NOTE_MAX_LENGTH
 from handover.lifecycle.replies import MESSAGE_MAX_LENGTH
 
@@ -32,44 +32,44 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ChooseFormForm(FlaskForm):
+class ChooseFormForm(HandoverForm):
     #: "<unit id>:<form key>" — a sender in several units picks the unit and the form at once.
     choice = RadioField(_l("Form"), validators=[InputRequired()], choices=[])
 
 
-class RoutingForm(FlaskForm):
+class RoutingForm(HandoverForm):
     receiver = SelectField(_l("Receiving unit"), validators=[InputRequired()], choices=[])
     copies = MultiCheckboxField(_l("Units that get a copy"), choices=[])
     legal_basis = RadioField(_l("Legal basis of the disclosure"),
                              validators=[InputRequired()], choices=[])
 
 
-class SendForm(FlaskForm):
+class SendForm(HandoverForm):
     #: A fresh token per preview page: a send posted twice finds the first handover.
     submission_token = HiddenField(validators=[DataRequired()])
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(HandoverForm):
     note = TextAreaField(_l("Note (optional)"), validators=[Length(max=NOTE_MAX_LENGTH)],
                          description=_l("A short note to the sender, e.g. who will look after "
                                         "the child."))
 
 
-class MessageForm(FlaskForm):
+class MessageForm(HandoverForm):
     message = TextAreaField(_l("Message"),
                             validators=[DataRequired(), Length(max=MESSAGE_MAX_LENGTH)])
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(HandoverForm):
     file = FileField(_l("File (PDF, JPEG or PNG)"), validators=[FileRequired()])
 
 
-class IdentityCodeForm(FlaskForm):
+class IdentityCodeForm(HandoverForm):
     """The code travels only in a POST body, never in a URL or a log line."""
 
     identity_code = StringField(_l("Personal identity code"),
                                 validators=[DataRequired(), Length(max=20)])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(HandoverForm):
     """Only the CSRF token: for buttons that change state (withdraw, correct, print)."""

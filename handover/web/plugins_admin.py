@@ -6,9 +6,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf import FlaskForm
 
 from handover import permissions, plugin_manager
+from handover.form_base import HandoverForm
 
 bp = Blueprint("plugins_admin", __name__, url_prefix="/admin/plugins")
 
@@ -19,7 +19,7 @@ SOURCE_LABELS = {
 }
 
 
-class SwitchForm(FlaskForm):
+class SwitchForm(HandoverForm):
     """Only the CSRF token: the button says what to do."""
 
 
