@@ -355,38 +355,20 @@ class Load:
         self.lock = threading.Lock()
         self.sent = {}          # submission token -> draft id, for answers that said "sent"
         self.drafts = set()     # every draft id a step-2 answer created
-        self.failures = []      # (who, what) for sends that did not succeed
+        self.failures = []      # (sender, number, when) of sends that did not succeed
         self.statuses = []
         self.errors = []        # exceptions (connection refused while the server is down, …)
         self.acknowledged = set()
         self.senders_done = threading.Event()
         self.stop = threading.Event()
 
-    def _sender(self, index, person):
+    def _as(self, person, work):
+        """Log ``person`` in and run ``work(client)``; what breaks it is kept in ``errors`` and
+        every answer's status in ``statuses``."""
         client = Client(self.server.url)
         try:
             client.login(person)
-            units = self.people.receiving_unit_ids
-            for number in range(self.per_sender):
-                if self.stop.is_set() or time.monotonic() > self.deadline:
-                    break
-                receiver = units[(index * self.per_sender + number) % len(units)]
-                try:
-                    draft_id, token, ok = client.write_and_send(
-                        self.people.sending_unit_id, receiver, f"load-{index}-{number}")
-                except OSError as error:
-                    # The server is down (crash test): wait for it, then go on with the next.
-                    with self.lock:
-                        self.errors.append(repr(error))
-                    self.wait_for_server()
-                    continue
-                with self.lock:
-                    if draft_id:
-                        self.drafts.add(draft_id)
-                    if ok:
-                        self.sent[token] = draft_id
-                    else:
-                        self.failures.append((index, number))
+            work(client)
         except (OSError, AssertionError) as error:
             with self.lock:
                 self.errors.append(repr(error))
@@ -394,10 +376,41 @@ class Load:
             with self.lock:
                 self.statuses.extend(client.statuses)
 
+    def _note_send(self, index, number, draft_id, token, ok):
+        """Book one send: its draft, and either its token (answered "sent") or a failure."""
+        with self.lock:
+            if draft_id:
+                self.drafts.add(draft_id)
+            if ok:
+                self.sent[token] = draft_id
+            else:
+                self.failures.append((index, number, time.monotonic()))
+
+    def _receiver_unit(self, index, number):
+        units = self.people.receiving_unit_ids
+        return units[(index * self.per_sender + number) % len(units)]
+
+    def _sender(self, index, person):
+        def work(client):
+            for number in range(self.per_sender):
+                if self.stop.is_set() or time.monotonic() > self.deadline:
+                    break
+                try:
+                    draft_id, token, ok = client.write_and_send(
+                        self.people.sending_unit_id, self._receiver_unit(index, number),
+                        f"load-{index}-{number}")
+                except OSError as error:
+                    # The server is down (crash test): wait for it, then go on with the next.
+                    with self.lock:
+                        self.errors.append(repr(error))
+                    self.wait_for_server()
+                    continue
+                self._note_send(index, number, draft_id, token, ok)
+
+        self._as(person, work)
+
     def _receiver(self, person):
-        client = Client(self.server.url)
-        try:
-            client.login(person)
+        def work(client):
             idle_rounds = 0
             while time.monotonic() < self.deadline and not self.stop.is_set():
                 try:
@@ -417,12 +430,8 @@ class Load:
                         if idle_rounds >= 2:
                             break
                     time.sleep(0.3)
-        except (OSError, AssertionError) as error:
-            with self.lock:
-                self.errors.append(repr(error))
-        finally:
-            with self.lock:
-                self.statuses.extend(client.statuses)
+
+        self._as(person, work)
 
     def wait_for_server(self, timeout=60):
         def answers():

@@ -166,33 +166,20 @@ class PatientLoad(harness.Load):
     back and send that handover again (up to three tries), as a person would."""
 
     def _sender(self, index, person):
-        client = harness.Client(self.server.url)
-        try:
-            client.login(person)
-            units = self.people.receiving_unit_ids
+        def work(client):
             for number in range(self.per_sender):
-                receiver = units[(index * self.per_sender + number) % len(units)]
                 for _attempt in range(3):
                     if self.stop.is_set() or time.monotonic() > self.deadline:
                         return
                     draft_id, token, ok = client.write_and_send(
-                        self.people.sending_unit_id, receiver, f"load-{index}-{number}")
-                    with self.lock:
-                        if draft_id:
-                            self.drafts.add(draft_id)
-                        if ok:
-                            self.sent[token] = draft_id
-                        else:
-                            self.failures.append((index, number, time.monotonic()))
+                        self.people.sending_unit_id, self._receiver_unit(index, number),
+                        f"load-{index}-{number}")
+                    self._note_send(index, number, draft_id, token, ok)
                     if ok:
                         break
                     self.wait_for_server()
-        except (OSError, AssertionError) as error:
-            with self.lock:
-                self.errors.append(repr(error))
-        finally:
-            with self.lock:
-                self.statuses.extend(client.statuses)
+
+        self._as(person, work)
 
 
 def _unavailable_messages(server):
