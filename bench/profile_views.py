@@ -9,7 +9,6 @@ to find hot spots before optimising. pyinstrument is a profiling-only tool, not 
 import argparse
 import sys
 import tempfile
-import urllib.parse
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -18,43 +17,12 @@ sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
-
-
-class TestClient(harness.Client):
-    """harness.Client over the Flask test client instead of HTTP."""
-
-    def __init__(self, app):
-        super().__init__("")
-        self.client = app.test_client()
-
-    def request(self, method, path, data=None, *, body=None, headers=None):
-        if data is not None:
-            body = urllib.parse.urlencode(data, doseq=True).encode()
-            headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
-        answer = self.client.open(path, method=method, data=body, headers=headers or {},
-                                  environ_base={"REMOTE_ADDR": "127.0.0.1"})
-        return harness.Response(answer.status_code, answer.headers, answer.get_data())
-
-
-def _count_statements(app):
-    """Count SQL statements by their first word until the returned list is popped."""
-    from collections import Counter
-
-    from sqlalchemy import event
-
-    from handover.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    counts = Counter()
-    holder = [counts]
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if holder:
-            counts[statement.split(None, 1)[0].upper()] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    return holder
+from statement_counts import (  # noqa: E402
+    StatementCounter,
+    TestClient,
+    operations,
+    prepare_sends,
+)
 
 
 def main():
@@ -76,26 +44,16 @@ def main():
             app = server.app
             sender = TestClient(app).login(people.senders[0])
             receiver = TestClient(app).login(people.receivers[0])
-            jobs = []
-            for number in range(args.count):
-                draft = sender.start_draft(people.sending_unit_id, people.receiving_unit_ids[0])
-                assert sender.fill(draft, f"p-{number}").status == 302
-                token = harness.TOKEN.search(sender.get(f"/handovers/{draft}/preview").text)
-                jobs.append((draft, token.group(1)))
-            for label, work in (
-                ("send", lambda: [sender.post(f"/handovers/{d}/send", {"submission_token": t})
-                                  for d, t in jobs]),
-                ("open", lambda: [receiver.get(f"/handovers/{d}") for d, _ in jobs]),
-                ("inbox", lambda: [receiver.get("/handovers/inbox") for _ in jobs]),
-            ):
-                statements = _count_statements(app)
+            jobs = prepare_sends(sender, people.sending_unit_id, people.receiving_unit_ids[0],
+                                 args.count, "p")
+            counter = StatementCounter(app)
+            for label, work in operations(sender, receiver, jobs):
                 profiler = Profiler(interval=0.0005)
                 profiler.start()
-                work()
+                per = counter.measure(work, len(jobs))
                 profiler.stop()
-                counts = statements.pop()
-                per = {kind: round(n / len(jobs), 1) for kind, n in sorted(counts.items())}
-                print(f"\n######## {label} x {len(jobs)}: SQL statements per request {per}")
+                shown = {kind: round(n, 1) for kind, n in per.items() if n}
+                print(f"\n######## {label} x {len(jobs)}: SQL statements per request {shown}")
                 print(profiler.output_text(unicode=False, color=False, show_all=False))
         finally:
             server.dispose()

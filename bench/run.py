@@ -12,6 +12,7 @@ issue's targets. Usage:
 """
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -27,8 +28,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "fault"))
+sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402
+import statement_counts  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 UNITS = 100          # bulk rows are spread over this many receiving units
@@ -44,7 +47,7 @@ def parse():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--operations", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--inbox-requests", type=int, default=60)
+    parser.add_argument("--inbox-requests", type=int, default=300)
     return parser.parse_args()
 
 
@@ -95,7 +98,8 @@ def bulk_rows(size, unit_ids, make_row):
 
 
 def bulk_load(server, people, size, receiving_units):
-    """Insert ``size`` acknowledged handovers straight into Handover's database."""
+    """Insert ``size`` acknowledged handovers straight into Handover's database, spread over
+    the first ``receiving_units`` of ``people`` and bench wards up to `UNITS` units."""
     from sqlalchemy import insert
 
     from handover.extensions import db
@@ -106,7 +110,7 @@ def bulk_load(server, people, size, receiving_units):
                  for n in range(UNITS - receiving_units)]
         db.session.add_all(extra)
         db.session.commit()
-        unit_ids = people.receiving_unit_ids + [unit.id for unit in extra]
+        unit_ids = people.receiving_unit_ids[:receiving_units] + [unit.id for unit in extra]
         sender_id = people.senders[0]["id"]
         blob = os.urandom(700)
 
@@ -140,14 +144,20 @@ def handover_run(size, args, workdir):
     server = harness.Server(workdir / "handover", workers=args.workers,
                             database_url=database and database.url).init()
     try:
-        people = harness.People(server, args.concurrency, args.concurrency)
+        # One sender and one receiver more than the load uses: they count the statements.
+        people = harness.People(server, args.concurrency + 1, args.concurrency + 1)
         started = time.monotonic()
         bulk_load(server, people, size, args.concurrency)
         bulk_seconds = time.monotonic() - started
+        statements = statement_counts.per_operation(
+            server.app, people.senders[-1], people.receivers[-1], people.sending_unit_id,
+            people.receiving_unit_ids[-1])
         server.dispose()
         server.start()
-        senders = [harness.Client(server.url).login(p) for p in people.senders]
-        receivers = [harness.Client(server.url).login(p) for p in people.receivers]
+        senders = [harness.Client(server.url).login(p)
+                   for p in people.senders[:args.concurrency]]
+        receivers = [harness.Client(server.url).login(p)
+                     for p in people.receivers[:args.concurrency]]
         per = args.operations // args.concurrency
         jobs = []   # (sender client, draft id, receiver index)
         for index, client in enumerate(senders):
@@ -180,7 +190,7 @@ def handover_run(size, args, workdir):
                                 args.inbox_requests)
         return {"bulk_seconds": bulk_seconds, "send": send_rate, "open": open_rate,
                 "inbox_median": median, "inbox_p95": p95,
-                "rss_mb": rss_mb(server.worker_pids()), "ok": ok}
+                "rss_mb": rss_mb(server.worker_pids()), "ok": ok, "statements": statements}
     finally:
         server.kill()
         server.dispose()
@@ -188,14 +198,9 @@ def handover_run(size, args, workdir):
             database.drop()
 
 
-#: SELECTs Handover issues per operation (bench/profile_views.py counts them): the "matched"
-#: yardstick pads the minimal app's operations to the same number of selects, as the issue
-#: describes it ("the same number of inserts and selects").
-MATCHED_SELECTS = "send=14,open=14,inbox=10"
-
-
-def minimal_run(size, args, workdir):
-    """Both yardsticks on one bulk-loaded database: ``{"minimal": ..., "matched": ...}``."""
+def minimal_run(size, args, workdir, statements):
+    """Both yardsticks on one bulk-loaded database: ``{"minimal": ..., "matched": ...}``;
+    "matched" issues ``statements`` (Handover's, counted in this run) per operation."""
     from sqlalchemy import insert
 
     sys.path.insert(0, str(HERE))
@@ -216,8 +221,8 @@ def minimal_run(size, args, workdir):
         bulk_seconds = time.monotonic() - started
         engine.dispose()
         results = {}
-        for name, extra in (("minimal", ""), ("matched", MATCHED_SELECTS)):
-            results[name] = _measure_minimal(url, extra, args)
+        for name, wanted in (("minimal", ""), ("matched", json.dumps(statements))):
+            results[name] = _measure_minimal(url, wanted, args)
             results[name]["bulk_seconds"] = bulk_seconds
         return results
     finally:
@@ -225,14 +230,14 @@ def minimal_run(size, args, workdir):
             database.drop()
 
 
-def _measure_minimal(url, extra_selects, args):
+def _measure_minimal(url, statements, args):
     port = harness.free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(  # noqa: S603  (our own venv's gunicorn, fixed arguments)
         [str(harness.VENV_BIN / "gunicorn"), "--workers", str(args.workers), "--bind",
          f"127.0.0.1:{port}", "--chdir", str(HERE), "--log-level", "warning",
          "minimal_app:create_app()"],
-        env={**os.environ, "MINIMAL_DATABASE_URL": url, "MINIMAL_EXTRA_SELECTS": extra_selects},
+        env={**os.environ, "MINIMAL_DATABASE_URL": url, "MINIMAL_STATEMENTS": statements},
         start_new_session=True)
     try:
         def get(path, data=None):
@@ -274,15 +279,15 @@ def main():
     print(f"Handover benchmark on {kind}, {args.workers} gunicorn workers, "
           f"{args.operations} sends/opens on {args.concurrency} threads, "
           f"bulk rows spread over {UNITS} receiving units; yardsticks: 'minimal' does one or "
-          f"two statements per operation, 'matched' as many SELECTs as Handover "
-          f"({MATCHED_SELECTS})")
+          f"two statements per operation, 'matched' as many of each kind (and commits) as "
+          f"Handover, counted in the same run")
     results = {}
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
             workdir = Path(folder)
             started = time.monotonic()
             handover = handover_run(size, args, workdir)
-            minimal = minimal_run(size, args, workdir)
+            minimal = minimal_run(size, args, workdir, handover["statements"])
             results[size] = (handover, minimal)
             print(f"\n== {size:,} stored handovers (run took {time.monotonic() - started:.0f} s;"
                   f" bulk insert {handover['bulk_seconds']:.0f} s Handover, "
@@ -296,6 +301,9 @@ def main():
                 for name in ("minimal", "matched"):
                     line += f"{minimal[name][key]:10.1f}{handover[key] / minimal[name][key]:7.2f}"
                 print(line)
+            for operation, counts in handover["statements"].items():
+                shown = ", ".join(f"{n:g} {kind}" for kind, n in counts.items() if n)
+                print(f"  Handover {operation} per request: {shown}")
             if not (handover["ok"] and all(m["ok"] for m in minimal.values())):
                 print("!! some requests failed")
     print("\n== Targets (ratio to minimal / to matched)")

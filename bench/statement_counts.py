@@ -1,0 +1,99 @@
+"""Count the SQL statements and commits Handover issues per send, open and inbox request, in
+process (Flask's test client), so that the "matched" yardstick (bench/minimal_app.py) can issue
+exactly as many of each kind in the same run, as the issue describes it ("the same number of
+inserts and selects")."""
+
+import urllib.parse
+from collections import Counter
+
+import harness
+from sqlalchemy import event
+
+KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "COMMIT")
+
+
+class TestClient(harness.Client):
+    """harness.Client over the Flask test client instead of HTTP."""
+
+    def __init__(self, app):
+        super().__init__("")
+        self.client = app.test_client()
+
+    def request(self, method, path, data=None, *, body=None, headers=None):
+        if data is not None:
+            body = urllib.parse.urlencode(data, doseq=True).encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+        answer = self.client.open(path, method=method, data=body, headers=headers or {},
+                                  environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        return harness.Response(answer.status_code, answer.headers, answer.get_data())
+
+
+class StatementCounter:
+    """Counts statements by their first word, and commits, while it is `active`."""
+
+    def __init__(self, app):
+        from handover.extensions import db
+
+        with app.app_context():
+            self.engine = db.engine
+        self.counts = Counter()
+        self.active = False
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany):
+        if self.active:
+            self.counts[statement.split(None, 1)[0].upper()] += 1
+
+    def _commit(self, conn):
+        if self.active:
+            self.counts["COMMIT"] += 1
+
+    def measure(self, work, requests):
+        """Run ``work()`` (``requests`` requests); the mean count of each kind per request."""
+        self.counts.clear()
+        self.active = True
+        try:
+            work()
+        finally:
+            self.active = False
+        return {kind: self.counts[kind] / requests for kind in KINDS}
+
+    def close(self):
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+
+
+def prepare_sends(sender, sending_unit_id, receiving_unit_id, count, label="count"):
+    """``count`` filled drafts with their preview's submission token: [(draft id, token)]."""
+    jobs = []
+    for number in range(count):
+        draft = sender.start_draft(sending_unit_id, receiving_unit_id)
+        assert draft and sender.fill(draft, f"{label}-{number}").status == 302
+        token = harness.TOKEN.search(sender.get(f"/handovers/{draft}/preview").text)
+        jobs.append((draft, token.group(1)))
+    return jobs
+
+
+def operations(sender, receiver, jobs):
+    """The three measured operations as (label, work) over ``jobs``."""
+    return (
+        ("send", lambda: [sender.post(f"/handovers/{d}/send", {"submission_token": t})
+                          for d, t in jobs]),
+        ("open", lambda: [receiver.get(f"/handovers/{d}") for d, _ in jobs]),
+        ("inbox", lambda: [receiver.get("/handovers/inbox") for _ in jobs]),
+    )
+
+
+def per_operation(app, sender_person, receiver_person, sending_unit_id, receiving_unit_id,
+                  count=10):
+    """{"send"|"open"|"inbox": {kind: mean per request}} for ``count`` requests of each."""
+    sender = TestClient(app).login(sender_person)
+    receiver = TestClient(app).login(receiver_person)
+    jobs = prepare_sends(sender, sending_unit_id, receiving_unit_id, count)
+    counter = StatementCounter(app)
+    try:
+        return {label: counter.measure(work, count)
+                for label, work in operations(sender, receiver, jobs)}
+    finally:
+        counter.close()
