@@ -12,7 +12,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from handover import audit, sessions
@@ -25,6 +25,19 @@ from handover.models.accounts import CORE_UNIT_KINDS, MEMBERSHIP_ROLES
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 #: Unambiguous characters for temporary passwords that are read aloud or copied by hand.
 TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+#: Built once: the ids are one expanding parameter, so a request compiles nothing new.
+_UNITS_BY_ID = select(Unit).where(Unit.id.in_(bindparam("ids", expanding=True)))
+
+
+def units_by_id(ids):
+    """{id: Unit} for the units among ``ids`` (None and repeats are ignored), in one query."""
+    wanted = sorted({unit_id for unit_id in ids if unit_id})
+    if not wanted:
+        return {}
+    return {unit.id: unit
+            for unit in db.session.execute(_UNITS_BY_ID, {"ids": wanted}).scalars()}
 
 
 def N_(message):

@@ -33,8 +33,8 @@ _INSERT_EVENT = insert(AuditEvent.__table__)
 
 
 def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", detail=""):
-    """Append an audit event to the current transaction (the caller commits); returns it as
-    written (not attached to the session).
+    """Append an audit event to the current transaction (the caller commits); returns its
+    fields as written (a plain namespace, not an object the session tracks).
 
     ``detail`` must never contain client data: no names, identity codes or free text.
     """
@@ -54,7 +54,7 @@ def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", 
     if session.new or session.dirty or session.deleted:
         session.flush()
     inserted = db.session.execute(_INSERT_EVENT, fields)
-    event = AuditEvent(id=inserted.inserted_primary_key[0], **fields)
+    event = SimpleNamespace(id=inserted.inserted_primary_key[0], **fields)
     # This transaction holds the chain's lock until it ends, so nobody can append after this
     # event before it does: a second event in the same transaction chains on without asking.
     session.info[_HEAD_IN_TRANSACTION] = event.row_hash

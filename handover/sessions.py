@@ -17,7 +17,7 @@ from datetime import timedelta
 from flask import current_app, g, request, session
 from flask_babel import lazy_gettext
 from flask_login import login_user, logout_user
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from handover.extensions import db, login_manager
@@ -27,7 +27,14 @@ from handover.models.base import utcnow
 #: How stale `UserSession.last_seen_at` may get before a request writes it again.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
-_WITH_USER_AND_MEMBERSHIPS = [joinedload(UserSession.user).joinedload(User.memberships)]
+#: The session row, its user and their memberships in one round trip: every page needs all
+#: three (a user has a handful of memberships, so the join repeats the rest a few times). Built
+#: once with a bound parameter, so a request neither builds nor looks up a new statement.
+_SESSION_WITH_USER = (
+    select(UserSession)
+    .options(joinedload(UserSession.user).joinedload(User.memberships))
+    .where(UserSession.id == bindparam("session_id"))
+)
 
 #: Keys of the Flask session that outlive logging in and out (not tied to who is logged in).
 _KEPT_ACROSS_LOGIN = ("language",)
@@ -51,9 +58,9 @@ def _forget_cached_user():
 
 
 def load_user_for_session(session_id):
-    # The session row, the user and their memberships in one round trip: every page needs all
-    # three (a user has a handful of memberships, so the join repeats the rest a few times).
-    row = db.session.get(UserSession, session_id, options=_WITH_USER_AND_MEMBERSHIPS)
+    row = db.session.execute(
+        _SESSION_WITH_USER, {"session_id": session_id}
+    ).unique().scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()

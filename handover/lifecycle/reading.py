@@ -6,7 +6,7 @@ concurrent acknowledgements exactly one changes the row, the other is told it wa
 """
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from handover import audit, crypto, plugin_manager
@@ -27,6 +27,11 @@ from handover.models.base import utcnow
 
 NOTE_MAX_LENGTH = 500
 
+#: The receiving unit's first view; built once, so opening compiles nothing new.
+_OPEN_SENT = (update(Handover.__table__)
+              .where(Handover.id == bindparam("handover_id"), Handover.status == "sent")
+              .values(status="opened", opened_at=bindparam("opened_at")))
+
 
 def record_view(access, user, *, action="handover.viewed", now=None):
     """Log a view (or print) and, on the receiving unit's first view, mark the handover opened.
@@ -37,12 +42,7 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     now = now or utcnow()
     opened = False
     if access.relation == RECEIVING and handover.status == "sent":
-        result = db.session.execute(
-            update(Handover)
-            .where(Handover.id == handover.id, Handover.status == "sent")
-            .values(status="opened", opened_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        result = db.session.execute(_OPEN_SENT, {"handover_id": handover.id, "opened_at": now})
         opened = result.rowcount == 1
         if opened:
             audit.record("handover.opened", actor=user, unit_id=access.unit_id,

@@ -9,10 +9,11 @@ sends of the same draft produce one handover.
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from handover import audit, crypto
+from handover.accounts import units_by_id
 from handover.extensions import db
 from handover.lifecycle import (
     AlreadySent,
@@ -23,8 +24,12 @@ from handover.lifecycle import (
     fire_hook,
     seal_json,
 )
-from handover.models import Handover, Unit
+from handover.models import Handover
 from handover.models.base import utcnow
+
+#: Built once; the SET clause comes from the parameters, so sending compiles nothing new.
+_SEND_DRAFT = (update(Handover.__table__)
+               .where(Handover.id == bindparam("draft_id"), Handover.status == "draft"))
 
 
 def summary_of(definition, content):
@@ -53,9 +58,7 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
     now = now or utcnow()
     definition = definition_of(handover)
     copy_unit_ids = [copy.unit_id for copy in handover.copies]
-    units = {unit.id: unit for unit in db.session.execute(select(Unit).where(
-        Unit.id.in_([handover.sender_unit_id, handover.receiver_unit_id, *copy_unit_ids]))
-    ).scalars()}
+    units = units_by_id([handover.sender_unit_id, handover.receiver_unit_id, *copy_unit_ids])
     sender_unit = units.get(handover.sender_unit_id)
     receiver_unit = units.get(handover.receiver_unit_id)
     copy_units = [units.get(unit_id) for unit_id in copy_unit_ids]
@@ -87,12 +90,7 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
         "updated_at": now,
         "due_at": now + timedelta(hours=hours),
     }
-    result = db.session.execute(
-        update(Handover)
-        .where(Handover.id == handover.id, Handover.status == "draft")
-        .values(**sent)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_SEND_DRAFT, {**sent, "draft_id": handover.id})
     if result.rowcount != 1:
         db.session.rollback()
         db.session.refresh(handover)

@@ -100,7 +100,7 @@ def view(handover_id):
     reading.record_view(granted, current_user)
     return render_template(
         "handovers/view.html", **context, acknowledge_form=forms.AcknowledgeForm(),
-        message_form=forms.MessageForm(), action_form=forms.EmptyForm(),
+        message_form=forms.MessageForm(),
         reply_forms=replies.reply_forms(granted.handover)
         if granted.relation == access.RECEIVING else [],
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from stdnum.fi import hetu
 
 from handover import access, audit, crypto, routing
+from handover.accounts import units_by_id
 from handover.extensions import db
 from handover.lifecycle import (
     LifecycleError,
@@ -158,12 +159,6 @@ def _form_choices():
     return sorted(titles.items(), key=lambda item: item[1].lower())
 
 
-def _units_by_id(ids):
-    ids = [i for i in ids if i]
-    return {unit.id: unit for unit in db.session.execute(
-        select(Unit).where(Unit.id.in_(ids))).scalars()} if ids else {}
-
-
 def _list_page(template, branches, **extra):
     status = request.args.get("status", "")
     form_key = request.args.get("form", "")
@@ -175,7 +170,7 @@ def _list_page(template, branches, **extra):
     number = max(request.args.get("page", 1, type=int), 1)
     page = _page_of([[where, *chosen] for where in branches], number)
     shown = page.items + list(extra.get("drafts", ()))
-    units = _units_by_id({unit_id for h in shown for unit_id in (
+    units = units_by_id({unit_id for h in shown for unit_id in (
         h.sender_unit_id, h.receiver_unit_id, *(c.unit_id for c in h.copies))})
     return render_template(
         template, page=page, rows=_rows(page.items, current_user), units=units,
@@ -359,10 +354,8 @@ def _edit_page(handover, definition, form, sender_unit):
 
 
 def _units_of(handover):
-    ids = {handover.sender_unit_id, handover.receiver_unit_id} | {
-        copy.unit_id for copy in handover.copies}
-    return {unit.id: unit for unit in db.session.execute(
-        select(Unit).where(Unit.id.in_([i for i in ids if i]))).scalars()}
+    return units_by_id([handover.sender_unit_id, handover.receiver_unit_id,
+                        *(copy.unit_id for copy in handover.copies)])
 
 
 @bp.get("/<int:handover_id>/preview")
