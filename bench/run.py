@@ -45,7 +45,9 @@ def parse():
                         help="PostgreSQL server (a fresh database is made and dropped); "
                              "SQLite when not given")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--operations", type=int, default=200)
+    parser.add_argument("--operations", type=int, default=200,
+                        help="sends (then opens) per target and round")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--inbox-requests", type=int, default=300)
     return parser.parse_args()
@@ -62,7 +64,8 @@ def parallel(function, items, concurrency):
     return len(items) / (time.monotonic() - started), len(failures)
 
 
-def latencies(get, count):
+def latency_samples(get, count):
+    """Milliseconds of ``count`` calls of ``get`` (after five untimed ones)."""
     for _ in range(5):
         get()
     samples = []
@@ -70,8 +73,12 @@ def latencies(get, count):
         started = time.perf_counter()
         assert get()
         samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return samples
+
+
+def median_and_p95(samples):
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(int(len(ordered) * 0.95) - 1, 0)]
 
 
 def rss_mb(pids):
@@ -139,181 +146,274 @@ def analyze(engine):
             connection.execute(text("VACUUM ANALYZE"))
 
 
-def handover_run(size, args, workdir):
-    database = harness.PostgresDatabase(args.database_url).create() if args.database_url else None
-    server = harness.Server(workdir / "handover", workers=args.workers,
-                            database_url=database and database.url).init()
-    try:
-        # One sender and one receiver more than the load uses: they count the statements.
-        people = harness.People(server, args.concurrency + 1, args.concurrency + 1)
-        started = time.monotonic()
-        bulk_load(server, people, size, args.concurrency)
-        bulk_seconds = time.monotonic() - started
-        statements = statement_counts.per_operation(
-            server.app, people.senders[-1], people.receivers[-1], people.sending_unit_id,
-            people.receiving_unit_ids[-1])
-        server.dispose()
-        server.start()
-        senders = [harness.Client(server.url).login(p)
-                   for p in people.senders[:args.concurrency]]
-        receivers = [harness.Client(server.url).login(p)
-                     for p in people.receivers[:args.concurrency]]
-        per = args.operations // args.concurrency
-        jobs = []   # (sender client, draft id, receiver index)
-        for index, client in enumerate(senders):
-            for number in range(per):
-                draft = client.start_draft(people.sending_unit_id,
-                                           people.receiving_unit_ids[index])
-                assert draft and client.fill(draft, f"bench-{index}-{number}").status == 302
-                token = harness.TOKEN.search(client.get(f"/handovers/{draft}/preview").text)
-                jobs.append((client, draft, token.group(1), index))
-        # Each thread works with its own client (cookie jars are not shared between threads).
-        by_client = [[job for job in jobs if job[3] == i] for i in range(args.concurrency)]
+class HandoverTarget:
+    """Handover under gunicorn on a bulk-loaded instance, its people logged in, its statements
+    per operation counted in process first (for the matched yardstick)."""
 
+    name = "Handover"
+
+    def __init__(self, size, args, workdir):
+        self.args = args
+        self.database = (harness.PostgresDatabase(args.database_url).create()
+                         if args.database_url else None)
+        self.server = harness.Server(workdir / "handover", workers=args.workers,
+                                     database_url=self.database and self.database.url).init()
+        # One sender and one receiver more than the load uses: they count the statements.
+        self.people = harness.People(self.server, args.concurrency + 1, args.concurrency + 1)
+        started = time.monotonic()
+        bulk_load(self.server, self.people, size, args.concurrency)
+        self.bulk_seconds = time.monotonic() - started
+        self.statements = statement_counts.per_operation(
+            self.server.app, self.people.senders[-1], self.people.receivers[-1],
+            self.people.sending_unit_id, self.people.receiving_unit_ids[-1])
+        self.server.dispose()
+        self.server.start()
+        self.senders = [harness.Client(self.server.url).login(p)
+                        for p in self.people.senders[:args.concurrency]]
+        self.receivers = [harness.Client(self.server.url).login(p)
+                          for p in self.people.receivers[:args.concurrency]]
+        self.by_client = []
+        self.ok = True
+
+    def prepare(self, round_number):
+        """Drafts for this round's sends, filled and previewed (untimed). Each thread works
+        with its own client: cookie jars are not shared between threads."""
+        per = self.args.operations // self.args.concurrency
+        self.by_client = []
+        for index, client in enumerate(self.senders):
+            own = []
+            for number in range(per):
+                draft = client.start_draft(self.people.sending_unit_id,
+                                           self.people.receiving_unit_ids[index])
+                marker = f"bench-{round_number}-{index}-{number}"
+                assert draft and client.fill(draft, marker).status == 302
+                token = harness.TOKEN.search(client.get(f"/handovers/{draft}/preview").text)
+                own.append((client, draft, token.group(1), index))
+            self.by_client.append(own)
+
+    def send(self):
         def send_all(own):
             return all(c.post(f"/handovers/{d}/send", {"submission_token": t}).status == 302
                        for c, d, t, _ in own)
 
-        started = time.monotonic()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            ok = all(pool.map(send_all, by_client))
-        send_rate = len(jobs) / (time.monotonic() - started)
+        return self._timed(send_all)
 
+    def open(self):
         def open_all(own):
-            return all(receivers[i].get(f"/handovers/{d}").status == 200 for _, d, _, i in own)
+            return all(self.receivers[i].get(f"/handovers/{d}").status == 200
+                       for _, d, _, i in own)
 
+        return self._timed(open_all)
+
+    def _timed(self, work):
         started = time.monotonic()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            ok = all(pool.map(open_all, by_client)) and ok
-        open_rate = len(jobs) / (time.monotonic() - started)
-        median, p95 = latencies(lambda: receivers[0].get("/handovers/inbox").status == 200,
-                                args.inbox_requests)
-        return {"bulk_seconds": bulk_seconds, "send": send_rate, "open": open_rate,
-                "inbox_median": median, "inbox_p95": p95,
-                "rss_mb": rss_mb(server.worker_pids()), "ok": ok, "statements": statements}
-    finally:
-        server.kill()
-        server.dispose()
-        if database:
-            database.drop()
+        with ThreadPoolExecutor(self.args.concurrency) as pool:
+            self.ok = all(pool.map(work, self.by_client)) and self.ok
+        return sum(len(own) for own in self.by_client) / (time.monotonic() - started)
+
+    def inbox(self):
+        return self.receivers[0].get("/handovers/inbox").status == 200
+
+    def rss_mb(self):
+        return rss_mb(self.server.worker_pids())
+
+    def close(self):
+        self.server.kill()
+        self.server.dispose()
+        if self.database:
+            self.database.drop()
 
 
-def minimal_run(size, args, workdir, statements):
-    """Both yardsticks on one bulk-loaded database: ``{"minimal": ..., "matched": ...}``;
-    "matched" issues ``statements`` (Handover's, counted in this run) per operation."""
-    from sqlalchemy import insert
+class MinimalTarget:
+    """bench/minimal_app.py under gunicorn: "minimal" when ``statements`` is empty, "matched"
+    when it carries Handover's counts."""
 
-    sys.path.insert(0, str(HERE))
+    def __init__(self, name, url, statements, args):
+        self.name, self.args = name, args
+        self.port = harness.free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(  # noqa: S603  (our own venv's gunicorn, fixed arguments)
+            [str(harness.VENV_BIN / "gunicorn"), "--workers", str(args.workers), "--bind",
+             f"127.0.0.1:{self.port}", "--chdir", str(HERE), "--log-level", "warning",
+             "minimal_app:create_app()"],
+            env={**os.environ, "MINIMAL_DATABASE_URL": url, "MINIMAL_STATEMENTS": statements},
+            start_new_session=True)
+        assert harness.wait_until(lambda: self._get("/healthz")[0] == 200, 30, 0.2)
+        self.ids = []
+        self.ok = True
+
+    def _get(self, path, data=None):
+        body = None if data is None else urllib.parse.urlencode(data).encode()
+        try:
+            with urllib.request.urlopen(self.base + path, data=body, timeout=30) as answer:  # noqa: S310
+                return answer.status, answer.read()
+        except OSError:
+            return 0, b""
+
+    def prepare(self, round_number):
+        self.ids = []
+
+    def send(self):
+        lock = threading.Lock()
+
+        def send_one(number):
+            status, body = self._get("/send", {"unit": 1 + number % self.args.concurrency,
+                                               "body": "x" * 600})
+            with lock:
+                self.ids.append(int(body.split(b'"id":')[1].split(b"}")[0].strip()))
+            return status == 201
+
+        rate, failed = parallel(send_one, range(self.args.operations), self.args.concurrency)
+        self.ok = self.ok and not failed
+        return rate
+
+    def open(self):
+        rate, failed = parallel(lambda i: self._get(f"/open/{i}")[0] == 200, self.ids,
+                                self.args.concurrency)
+        self.ok = self.ok and not failed
+        return rate
+
+    def inbox(self):
+        return self._get("/inbox?unit=1")[0] == 200
+
+    def rss_mb(self):
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return rss_mb(children.read_text().split())
+
+    def close(self):
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+
+def minimal_database(size, args, workdir):
+    """The yardsticks' database, bulk-loaded like Handover's: (url, database or None, seconds)."""
     import minimal_app
+    from sqlalchemy import insert
 
     database = harness.PostgresDatabase(args.database_url).create() if args.database_url else None
     url = database.url if database else f"sqlite:///{workdir / 'minimal.sqlite3'}"
     engine = minimal_app.engine_for(url)
+    started = time.monotonic()
+    minimal_app.metadata.create_all(engine)
+    blob = os.urandom(700)
+    with engine.begin() as connection:
+        for batch in bulk_rows(size, list(range(1, UNITS + 1)), lambda unit, at: {
+                "unit_id": unit, "status": "sent", "sent_at": at, "body": blob}):
+            connection.execute(insert(minimal_app.items), batch)
+    analyze(engine)
+    engine.dispose()
+    return url, database, time.monotonic() - started
+
+
+def measure(targets, args):
+    """Interleaved rounds: in each, every target sends, then every target opens what it sent,
+    then every target serves its share of inbox pages, in an order that rotates from round to
+    round. A shared machine speeds up and slows down over minutes; measured side by side, each
+    round's ratios compare like with like. Returns {name: {"send": [per round], "open": [...],
+    "inbox": [latency samples ms]}}."""
+    found = {target.name: {"send": [], "open": [], "inbox": []} for target in targets}
+    per_round = max(args.inbox_requests // args.rounds, 1)
+    for number in range(args.rounds):
+        order = targets[number % len(targets):] + targets[:number % len(targets)]
+        for target in order:
+            target.prepare(number)
+        for operation in ("send", "open"):
+            for target in order:
+                found[target.name][operation].append(getattr(target, operation)())
+        for target in order:
+            found[target.name]["inbox"].extend(latency_samples(target.inbox, per_round))
+    return found
+
+
+def run_size(size, args, workdir):
+    """Handover and both yardsticks on ``size`` stored handovers, measured side by side."""
+    handover = HandoverTarget(size, args, workdir)
+    yardsticks = []
+    database = None
     try:
-        started = time.monotonic()
-        minimal_app.metadata.create_all(engine)
-        blob = os.urandom(700)
-        with engine.begin() as connection:
-            for batch in bulk_rows(size, list(range(1, UNITS + 1)), lambda unit, at: {
-                    "unit_id": unit, "status": "sent", "sent_at": at, "body": blob}):
-                connection.execute(insert(minimal_app.items), batch)
-        analyze(engine)
-        bulk_seconds = time.monotonic() - started
-        engine.dispose()
-        results = {}
-        for name, wanted in (("minimal", ""), ("matched", json.dumps(statements))):
-            results[name] = _measure_minimal(url, wanted, args)
-            results[name]["bulk_seconds"] = bulk_seconds
-        return results
+        url, database, minimal_bulk_seconds = minimal_database(size, args, workdir)
+        yardsticks = [MinimalTarget("minimal", url, "", args),
+                      MinimalTarget("matched", url, json.dumps(handover.statements), args)]
+        targets = [handover, *yardsticks]
+        found = measure(targets, args)
+        for target in targets:
+            found[target.name]["rss_mb"] = target.rss_mb()
+            found[target.name]["ok"] = target.ok
+        found["statements"] = handover.statements
+        found["bulk_seconds"] = (handover.bulk_seconds, minimal_bulk_seconds)
+        return found
     finally:
+        for target in yardsticks:
+            target.close()
+        handover.close()
         if database:
             database.drop()
 
 
-def _measure_minimal(url, statements, args):
-    port = harness.free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(  # noqa: S603  (our own venv's gunicorn, fixed arguments)
-        [str(harness.VENV_BIN / "gunicorn"), "--workers", str(args.workers), "--bind",
-         f"127.0.0.1:{port}", "--chdir", str(HERE), "--log-level", "warning",
-         "minimal_app:create_app()"],
-        env={**os.environ, "MINIMAL_DATABASE_URL": url, "MINIMAL_STATEMENTS": statements},
-        start_new_session=True)
-    try:
-        def get(path, data=None):
-            body = None if data is None else urllib.parse.urlencode(data).encode()
-            try:
-                with urllib.request.urlopen(base + path, data=body, timeout=30) as answer:  # noqa: S310
-                    return answer.status, answer.read()
-            except OSError:
-                return 0, b""
+def ratios(found, operation, yardstick):
+    """Handover's rate over the yardstick's, round by round."""
+    return [mine / theirs for mine, theirs in zip(found["Handover"][operation],
+                                                  found[yardstick][operation], strict=True)]
 
-        assert harness.wait_until(lambda: get("/healthz")[0] == 200, 30, 0.2)
-        ids = []
-        lock = threading.Lock()
 
-        def send(number):
-            status, body = get("/send", {"unit": 1 + number % args.concurrency,
-                                         "body": "x" * 600})
-            with lock:
-                ids.append(int(body.split(b'"id":')[1].split(b"}")[0].strip()))
-            return status == 201
-
-        send_rate, send_failed = parallel(send, range(args.operations), args.concurrency)
-        open_rate, open_failed = parallel(lambda i: get(f"/open/{i}")[0] == 200, ids,
-                                          args.concurrency)
-        median, p95 = latencies(lambda: get("/inbox?unit=1")[0] == 200, args.inbox_requests)
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-        return {"send": send_rate, "open": open_rate,
-                "inbox_median": median, "inbox_p95": p95, "rss_mb": rss_mb(children),
-                "ok": not (send_failed or open_failed)}
-    finally:
-        process.kill()
-        process.wait(timeout=20)
+def report(size, found, seconds):
+    handover_bulk, minimal_bulk = found["bulk_seconds"]
+    print(f"\n== {size:,} stored handovers (run took {seconds:.0f} s; bulk insert "
+          f"{handover_bulk:.0f} s Handover, {minimal_bulk:.0f} s minimal)")
+    print("rates are medians over rounds; ratios are medians of each round's ratio "
+          "(lowest-highest round)")
+    print(f"{'':20}{'Handover':>10}{'minimal':>10}{'ratio':>18}{'matched':>10}{'ratio':>18}")
+    names = ("minimal", "matched")
+    for operation in ("send", "open"):
+        line = f"{operation + '/s':20}{statistics.median(found['Handover'][operation]):10.1f}"
+        for name in names:
+            each = ratios(found, operation, name)
+            line += (f"{statistics.median(found[name][operation]):10.1f}"
+                     f"{statistics.median(each):7.2f} ({min(each):.2f}-{max(each):.2f})")
+        print(line)
+    latency = {name: median_and_p95(found[name]["inbox"]) for name in ("Handover", *names)}
+    for index, label in ((0, "inbox median ms"), (1, "inbox p95 ms")):
+        line = f"{label:20}{latency['Handover'][index]:10.1f}"
+        for name in names:
+            line += (f"{latency[name][index]:10.1f}"
+                     f"{latency['Handover'][index] / latency[name][index]:7.2f}{'':11}")
+        print(line)
+    line = f"{'RSS per worker MB':20}{found['Handover']['rss_mb']:10.1f}"
+    for name in names:
+        line += f"{found[name]['rss_mb']:10.1f}{'':18}"
+    print(line)
+    for operation, counts in found["statements"].items():
+        shown = ", ".join(f"{n:g} {kind}" for kind, n in counts.items() if n)
+        print(f"  Handover {operation} per request: {shown}")
+    if not all(found[name]["ok"] for name in ("Handover", *names)):
+        print("!! some requests failed")
 
 
 def main():
     args = parse()
     sizes = [int(size) for size in args.sizes.split(",")]
     kind = "PostgreSQL" if args.database_url else "SQLite"
-    print(f"Handover benchmark on {kind}, {args.workers} gunicorn workers, "
-          f"{args.operations} sends/opens on {args.concurrency} threads, "
-          f"bulk rows spread over {UNITS} receiving units; yardsticks: 'minimal' does one or "
-          f"two statements per operation, 'matched' as many of each kind (and commits) as "
-          f"Handover, counted in the same run")
+    print(f"Handover benchmark on {kind}, {args.workers} gunicorn workers, {args.rounds} "
+          f"interleaved rounds of {args.operations} sends and opens on {args.concurrency} "
+          f"threads, bulk rows spread over {UNITS} receiving units; yardsticks: 'minimal' does "
+          f"one or two statements per operation, 'matched' as many of each kind (and commits) "
+          f"as Handover, counted in the same run")
     results = {}
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
-            workdir = Path(folder)
             started = time.monotonic()
-            handover = handover_run(size, args, workdir)
-            minimal = minimal_run(size, args, workdir, handover["statements"])
-            results[size] = (handover, minimal)
-            print(f"\n== {size:,} stored handovers (run took {time.monotonic() - started:.0f} s;"
-                  f" bulk insert {handover['bulk_seconds']:.0f} s Handover, "
-                  f"{minimal['minimal']['bulk_seconds']:.0f} s minimal)")
-            print(f"{'':22}{'Handover':>10}{'minimal':>10}{'ratio':>7}{'matched':>10}{'ratio':>7}")
-            for key, label, unit in (("send", "send", "/s"), ("open", "open", "/s"),
-                                     ("inbox_median", "inbox median", " ms"),
-                                     ("inbox_p95", "inbox p95", " ms"),
-                                     ("rss_mb", "RSS per worker", " MB")):
-                line = f"{label + unit:22}{handover[key]:10.1f}"
-                for name in ("minimal", "matched"):
-                    line += f"{minimal[name][key]:10.1f}{handover[key] / minimal[name][key]:7.2f}"
-                print(line)
-            for operation, counts in handover["statements"].items():
-                shown = ", ".join(f"{n:g} {kind}" for kind, n in counts.items() if n)
-                print(f"  Handover {operation} per request: {shown}")
-            if not (handover["ok"] and all(m["ok"] for m in minimal.values())):
-                print("!! some requests failed")
-    print("\n== Targets (ratio to minimal / to matched)")
+            results[size] = run_size(size, args, Path(folder))
+            report(size, results[size], time.monotonic() - started)
+    print("\n== Targets (median ratio to minimal / to matched)")
+    for size, found in results.items():
+        shown = {operation: "/".join(f"{statistics.median(ratios(found, operation, name)):.2f}"
+                                     for name in ("minimal", "matched"))
+                 for operation in ("send", "open")}
+        print(f"{size:>9,}: send {shown['send']} (>= 0.5), open {shown['open']} (>= 0.5), "
+              f"RSS {found['Handover']['rss_mb']:.0f} MB (< 150)")
     smallest, largest = sizes[0], sizes[-1]
-    for size, (handover, minimal) in results.items():
-        ratios = {key: "/".join(f"{handover[key] / minimal[name][key]:.2f}"
-                                for name in ("minimal", "matched")) for key in ("send", "open")}
-        print(f"{size:>9,}: send {ratios['send']} (>= 0.5), open {ratios['open']} (>= 0.5), "
-              f"RSS {handover['rss_mb']:.0f} MB (< 150)")
-    growth = results[largest][0]["inbox_p95"] / results[smallest][0]["inbox_p95"]
+    growth = (median_and_p95(results[largest]["Handover"]["inbox"])[1]
+              / median_and_p95(results[smallest]["Handover"]["inbox"])[1])
     print(f"inbox p95 at {largest:,} / at {smallest:,}: {growth:.2f} (<= 1.5)")
 
 
