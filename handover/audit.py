@@ -38,49 +38,61 @@ def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", 
 
     ``detail`` must never contain client data: no names, identity codes or free text.
     """
+    fields = {**_event_fields(action, _default_actor(actor), unit_id, handover_id, outcome,
+                              detail), "previous_hash": _chain_head()}
+    fields["row_hash"] = event_hash(SimpleNamespace(**fields))
+    _flush_pending_changes()
+    inserted = db.session.execute(_INSERT_EVENT, fields)
+    db.session.info[_HEAD_IN_TRANSACTION] = fields["row_hash"]
+    return SimpleNamespace(id=inserted.inserted_primary_key[0], **fields)
+
+
+def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail=""):
+    """One event per ``(action, handover_id)`` in ``events``, chained in that order and
+    written with one statement: a receiver's first view logs "opened" and "viewed", and a list
+    page that shows twenty children's names logs twenty reads, so that the per-child report
+    finds each of them, without a round trip per event."""
+    if not events:
+        return
     actor = _default_actor(actor)
-    session = db.session()
-    previous = session.info.get(_HEAD_IN_TRANSACTION)
+    previous = _chain_head()
+    occurred_at = utcnow()
+    rows = []
+    for action, handover_id in events:
+        row = {**_event_fields(action, actor, unit_id, handover_id, outcome, detail),
+               "occurred_at": occurred_at, "previous_hash": previous}
+        row["row_hash"] = previous = event_hash(SimpleNamespace(**row))
+        rows.append(row)
+    _flush_pending_changes()
+    db.session.execute(_INSERT_EVENT, rows)
+    db.session.info[_HEAD_IN_TRANSACTION] = previous
+
+
+def record_many(action, handover_ids, **common):
+    """`record_all` for one action on each of ``handover_ids``."""
+    record_all([(action, handover_id) for handover_id in handover_ids], **common)
+
+
+def _chain_head():
+    """The newest event's hash. The first event of a transaction takes the chain's lock and
+    reads it; the lock is held until the transaction ends, so nobody can append in between
+    and the following events of the same transaction chain on without asking again."""
+    previous = db.session.info.get(_HEAD_IN_TRANSACTION)
     if previous is None:
         _lock_chain()
         previous = db.session.execute(
             select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
         ).scalar()
-    fields = {**_event_fields(action, actor, unit_id, handover_id, outcome, detail),
-              "previous_hash": previous or GENESIS}
-    fields["row_hash"] = event_hash(SimpleNamespace(**fields))
-    # A plain INSERT, not the unit of work: the row is never changed again, so the session
-    # need not track it. The session's pending changes are written first, as before any query.
+    return previous or GENESIS
+
+
+def _flush_pending_changes():
+    """Events are plain INSERTs, not the unit of work (a row is never changed again, so the
+    session need not track it); the session's pending changes are written first, as before
+    any query."""
+    session = db.session()
     if session.new or session.dirty or session.deleted:
         session.flush()
-    inserted = db.session.execute(_INSERT_EVENT, fields)
-    event = SimpleNamespace(id=inserted.inserted_primary_key[0], **fields)
-    # This transaction holds the chain's lock until it ends, so nobody can append after this
-    # event before it does: a second event in the same transaction chains on without asking.
-    session.info[_HEAD_IN_TRANSACTION] = event.row_hash
-    return event
-
-
-def record_many(action, handover_ids, *, actor=None, unit_id=None, outcome="ok", detail=""):
-    """One event per handover in ``handover_ids``, chained in that order and written with one
-    statement: a list page that shows twenty children's names logs twenty reads, so that the
-    per-child report finds each of them, without twenty round trips."""
-    if not handover_ids:
-        return
-    actor = _default_actor(actor)
-    first = record(action, actor=actor, unit_id=unit_id, handover_id=handover_ids[0],
-                   outcome=outcome, detail=detail)
-    previous = first.row_hash
-    rows = []
-    for handover_id in handover_ids[1:]:
-        row = {**_event_fields(action, actor, unit_id, handover_id, outcome,
-                               detail), "occurred_at": first.occurred_at,
-               "previous_hash": previous}
-        row["row_hash"] = previous = event_hash(SimpleNamespace(**row))
-        rows.append(row)
-    if rows:
-        db.session.execute(_INSERT_EVENT, rows)
-        db.session.info[_HEAD_IN_TRANSACTION] = previous
 
 
 def _default_actor(actor):

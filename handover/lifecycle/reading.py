@@ -40,13 +40,10 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     """
     handover = access.handover
     now = now or utcnow()
-    opened = False
+    first_view = None
     if access.relation == RECEIVING and handover.status == "sent":
         result = db.session.execute(_OPEN_SENT, {"handover_id": handover.id, "opened_at": now})
-        opened = result.rowcount == 1
-        if opened:
-            audit.record("handover.opened", actor=user, unit_id=access.unit_id,
-                         handover_id=handover.id)
+        first_view = "handover.opened" if result.rowcount == 1 else None
     elif access.relation == COPY and handover.status != "withdrawn":
         result = db.session.execute(
             update(HandoverCopy)
@@ -56,18 +53,18 @@ def record_view(access, user, *, action="handover.viewed", now=None):
             .values(opened_at=now)
             .execution_options(synchronize_session=False)
         )
-        opened = result.rowcount == 1
-        if opened:
-            audit.record("handover.copy_opened", actor=user, unit_id=access.unit_id,
-                         handover_id=handover.id)
+        first_view = "handover.copy_opened" if result.rowcount == 1 else None
+    opened = first_view is not None
+    events = [(first_view, handover.id)] if opened else []
+    audit.record_all([*events, (action, handover.id)], actor=user, unit_id=access.unit_id)
     # Everything this request loaded (the reader, their memberships, the handover and its
     # copies) stays as it was read a moment ago, with the columns the UPDATE above changed set
     # to what it wrote. Expiring all of it made the page that follows reload each piece with a
     # query of its own.
-    audit.record(action, actor=user, unit_id=access.unit_id, handover_id=handover.id)
     if opened:
-        # Which plugins are switched off is asked now, inside this transaction, so that the
-        # hook after the commit needs no second database connection.
+        # If this worker's answer about switched-off plugins has aged out, it is read now,
+        # inside this transaction, so that the hook after the commit needs no second
+        # database connection.
         plugin_manager.disabled_in_database()
     commit_keeping_loaded()
     if opened and access.relation == RECEIVING:
