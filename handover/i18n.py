@@ -2,9 +2,11 @@
 
 import functools
 
-from flask import current_app, has_request_context, session
-from flask_babel import lazy_gettext
+from flask import current_app, g, has_app_context, has_request_context, session
+from flask_babel import get_locale, get_translations, lazy_gettext
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 
@@ -52,8 +54,42 @@ def format_datetime(value, format="medium"):
             .replace("{1}", date_pattern.apply(local.date(), locale)))
 
 
+def _translations():
+    """Flask-Babel's translations for the locale in force (the request's, or one set with
+    ``force_locale``), remembered on `g` for as long as that locale is: a page has some forty
+    texts, and Flask-Babel looks the locale, domain and catalogue up again for each."""
+    if not has_app_context():
+        return get_translations()   # Flask-Babel's pass-through catalogue
+    locale = get_locale()
+    remembered = g.get("_handover_translations")
+    if remembered is None or remembered[0] is not locale:
+        remembered = g._handover_translations = (locale, get_translations())
+    return remembered[1]
+
+
+@pass_eval_context
+def _template_gettext(eval_context, string, **variables):
+    """``_()`` and ``gettext()`` in templates, as Jinja's "newstyle" gettext behaves: the
+    translation is trusted markup and the values put into it are escaped."""
+    translated = _translations().ugettext(string)
+    if eval_context.autoescape:
+        translated = Markup(translated)  # noqa: S704  (our own catalogues, as Jinja trusts them)
+    return translated % variables if variables or "%" in translated else translated
+
+
+@pass_eval_context
+def _template_ngettext(eval_context, singular, plural, num, **variables):
+    translated = _translations().ungettext(singular, plural, num)
+    if eval_context.autoescape:
+        translated = Markup(translated)  # noqa: S704  (our own catalogues, as Jinja trusts them)
+    return translated % {"num": num, **variables}
+
+
 def init_app(app):
     app.jinja_env.filters["datetimeformat"] = format_datetime
+    # Installed by Flask-Babel; replaced by the same behaviour without its per-text look-ups.
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext,
+                                 ngettext=_template_ngettext)
 
     @app.context_processor
     def language_choices():

@@ -91,3 +91,25 @@ def test_counts_take_the_right_plural_in_every_language(app, language, one, many
         counted = app.jinja_env.from_string(
             '{{ ngettext("%(num)s member", "%(num)s members", n) }}')
         assert [counted.render(n=1), counted.render(n=2)] == members
+
+
+def test_template_texts_follow_a_forced_locale_and_escape_what_is_put_into_them(app):
+    """The pages' gettext remembers the catalogue only while the same locale is in force: a
+    text rendered under ``force_locale`` (an e-mail in the recipient's language) comes out in
+    that language, and the page's language is back afterwards. Values put into a translated
+    text are escaped; the translation itself is markup, and ``%%`` is a percent sign."""
+    from flask import session
+    from flask_babel import force_locale
+
+    page = app.jinja_env.from_string(
+        '{{ _("Log out") }}|{{ _("Answer with: %(title)s", title=title) }}|{{ _("100%%") }}')
+    with app.test_request_context("/"):
+        session["language"] = "fi"
+        finnish = page.render(title="<script>x</script>")
+        with force_locale("sv"):
+            swedish = page.render(title="<b>")
+        assert page.render(title="<script>x</script>") == finnish
+    assert finnish.startswith("Kirjaudu ulos|")
+    assert "&lt;script&gt;x&lt;/script&gt;" in finnish and "<script>" not in finnish
+    assert finnish.endswith("|100%")
+    assert swedish.startswith("Logga ut|") and "&lt;b&gt;" in swedish
