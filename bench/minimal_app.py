@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     delete,
+    event,
     func,
     insert,
     select,
@@ -55,9 +56,21 @@ BASE = {
 
 
 def engine_for(url):
+    """The engine as Handover configures its own: pre-ping on checkout, and on SQLite the
+    same journal and lock settings (handover/database.py)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection, connection_record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
 
 
 def wanted_statements():
