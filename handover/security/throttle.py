@@ -64,9 +64,22 @@ per_address = limiter.shared_limit(
 )
 
 
+#: The views `login_attempt` decorated: the only ones with limits.
+_THROTTLED_VIEWS = set()
+
+
 def login_attempt(view):
     """Decorate a view that checks a password or a code."""
-    return per_address(per_account(view))
+    throttled = per_address(per_account(view))
+    _THROTTLED_VIEWS.add(throttled)
+    return throttled
+
+
+@limiter.request_filter
+def _not_a_login_attempt():
+    """Every other request skips the limiter: there are no default limits to resolve for it,
+    and working them out cost each page about 200 function calls."""
+    return current_app.view_functions.get(request.endpoint) not in _THROTTLED_VIEWS
 
 
 def configure(app):
