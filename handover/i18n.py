@@ -67,21 +67,24 @@ def _translations():
     return remembered[1]
 
 
+def _as_markup(eval_context, translated):
+    """A translation is trusted markup, as Jinja's own gettext treats it: the texts come from
+    our catalogues, and the values put into them are escaped by ``%``."""
+    if eval_context.autoescape:
+        return Markup(translated)  # noqa: S704  # nosec B704
+    return translated
+
+
 @pass_eval_context
 def _template_gettext(eval_context, string, **variables):
-    """``_()`` and ``gettext()`` in templates, as Jinja's "newstyle" gettext behaves: the
-    translation is trusted markup and the values put into it are escaped."""
-    translated = _translations().ugettext(string)
-    if eval_context.autoescape:
-        translated = Markup(translated)  # noqa: S704  (our own catalogues, as Jinja trusts them)
+    """``_()`` and ``gettext()`` in templates, as Jinja's "newstyle" gettext behaves."""
+    translated = _as_markup(eval_context, _translations().ugettext(string))
     return translated % variables if variables or "%" in translated else translated
 
 
 @pass_eval_context
 def _template_ngettext(eval_context, singular, plural, num, **variables):
-    translated = _translations().ungettext(singular, plural, num)
-    if eval_context.autoescape:
-        translated = Markup(translated)  # noqa: S704  (our own catalogues, as Jinja trusts them)
+    translated = _as_markup(eval_context, _translations().ungettext(singular, plural, num))
     return translated % {"num": num, **variables}
 
 
