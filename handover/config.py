@@ -31,9 +31,6 @@ DEFAULTS = {
     "BASE_URL": "http://127.0.0.1:5000",
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "HTTPS": False,
-    # Seconds a worker trusts its answer to "which plugins are switched off" (see
-    # plugin_manager.disabled_in_database): other workers follow a change within this time.
-    "PLUGIN_SETTINGS_MAX_AGE": 5,
 }
 
 #: Settings an environment variable HANDOVER_<NAME> may set, by the config key each sets.

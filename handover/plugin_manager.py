@@ -10,7 +10,6 @@ The state lives in ``app.extensions["handover_plugins"]`` so each test app start
 """
 
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,9 +76,6 @@ class PluginState:
         self.records = {}
         self.registry = FormRegistry(self.inactive_names)
         self.unit_kind_labels = {}
-        #: (monotonic time read, names switched off in the database), or None: see
-        #: `disabled_in_database`.
-        self.switched_off = None
 
     def fail(self, name, reason, *, exc_info=False):
         record = self.records[name]
@@ -185,30 +181,26 @@ def each_answer(state, name, kwargs, skip=frozenset(), while_loading=False):
 
 
 def disabled_in_database():
-    """Names of the plugins the instance switched off (``plugin_settings``).
-
-    Each worker keeps the answer for ``PLUGIN_SETTINGS_MAX_AGE`` seconds (default 5): a send
-    consults the registry about ten times and nearly every page once, while a plugin is
-    switched on or off a few times a year. `set_enabled` forgets the answer at once in the
-    worker that made the change; the other workers, and a change made with ``handover
-    plugins``, follow within that many seconds. Outside an app context it is asked every time.
-    """
+    """Asked once per request (a send consults the registry about ten times); `set_enabled`
+    forgets the answer. Outside a request it is asked every time."""
+    from flask import g, has_request_context, request
     from sqlalchemy import select
 
     from handover.extensions import db
     from handover.models import PluginSetting
 
-    state = _state() if has_app_context() else None
-    now = time.monotonic()
-    max_age = state.app.config.get("PLUGIN_SETTINGS_MAX_AGE", 5) if state else 0
-    if state is not None and state.switched_off is not None \
-            and now - state.switched_off[0] < max_age:
-        return set(state.switched_off[1])
-    names = frozenset(db.session.execute(
-        select(PluginSetting.name).where(PluginSetting.enabled.is_(False))).scalars())
-    if state is not None:
-        state.switched_off = (now, names)
-    return set(names)
+    current = request._get_current_object() if has_request_context() else None
+    cached = g.get("_disabled_plugins") if current is not None else None
+    if cached is not None and cached[0] is current:
+        return set(cached[1])
+    names = set(
+        db.session.execute(
+            select(PluginSetting.name).where(PluginSetting.enabled.is_(False))
+        ).scalars()
+    )
+    if current is not None:
+        g._disabled_plugins = (current, frozenset(names))
+    return names
 
 
 def set_enabled(name, enabled, actor=None):
@@ -226,7 +218,9 @@ def set_enabled(name, enabled, actor=None):
         db.session.add(setting)
     setting.enabled = bool(enabled)
     setting.changed_at = utcnow()
+    from flask import g
+
+    g.pop("_disabled_plugins", None)
     audit.record("plugins.enabled" if enabled else "plugins.disabled", actor=actor,
                  detail={"plugin": name})
     db.session.commit()
-    _state().switched_off = None

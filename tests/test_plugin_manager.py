@@ -157,26 +157,6 @@ def test_disabling_hides_forms_but_old_versions_still_render(app_with):
         assert actions == ["plugins.disabled", "plugins.enabled"]
 
 
-def test_another_workers_switch_applies_here_within_the_configured_age(app, monkeypatch):
-    """A worker keeps its answer about switched-off plugins for PLUGIN_SETTINGS_MAX_AGE
-    seconds; a switch made elsewhere (another worker, ``handover plugins``) reaches it then,
-    and a switch made here applies at once."""
-    from handover.models import PluginSetting
-
-    clock = [1000.0]
-    monkeypatch.setattr(plugin_manager.time, "monotonic", lambda: clock[0])
-    with app.test_request_context("/"):
-        assert "placement_health_check" in [d.key for d in registry().forms()]
-        db.session.add(PluginSetting(name="health_check", enabled=False))   # another worker
-        db.session.commit()
-        clock[0] += app.config["PLUGIN_SETTINGS_MAX_AGE"] - 1
-        assert "placement_health_check" in [d.key for d in registry().forms()]
-        clock[0] += 2
-        assert "placement_health_check" not in [d.key for d in registry().forms()]
-        set_enabled("health_check", True)
-        assert "placement_health_check" in [d.key for d in registry().forms()]
-
-
 def test_an_old_version_renders_after_a_newer_one_is_registered(app_with):
     app = app_with("versioned")
     with app.test_request_context("/"):

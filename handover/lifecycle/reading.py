@@ -62,9 +62,8 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     # to what it wrote. Expiring all of it made the page that follows reload each piece with a
     # query of its own.
     if opened:
-        # If this worker's answer about switched-off plugins has aged out, it is read now,
-        # inside this transaction, so that the hook after the commit needs no second
-        # database connection.
+        # Which plugins are switched off is asked now, inside this transaction, so that the
+        # hook after the commit needs no second database connection.
         plugin_manager.disabled_in_database()
     commit_keeping_loaded()
     if opened and access.relation == RECEIVING:
