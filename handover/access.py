@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import abort
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer_group
 
 from handover import audit
 from handover.extensions import db
@@ -37,6 +37,7 @@ CAPABILITIES = {
 
 #: Access depends on the copies: read them in the same round trip as the handover.
 _WITH_COPIES = [joinedload(Handover.copies)]
+_WITH_COPIES_AND_COUNTS = [*_WITH_COPIES, undefer_group("related_counts")]
 
 #: Roles that make a member see a unit's incoming handovers (inbox) and outgoing (outbox).
 INBOX_ROLES = ("receiver", "lead")
@@ -95,11 +96,13 @@ def evaluate(user, handover):
     return best
 
 
-def require(user, handover_id, capability="read"):
+def require(user, handover_id, capability="read", *, with_counts=False):
     """The handover and the user's access to it, or a 404 (audited) when the user may not
     ``capability`` it. A handover that does not exist and one the user may not see look the
-    same from outside."""
-    handover = db.session.get(Handover, handover_id, options=_WITH_COPIES) \
+    same from outside. ``with_counts`` reads how many replies, attachments and corrections it
+    has in the same query (the pages that show them)."""
+    options = _WITH_COPIES_AND_COUNTS if with_counts else _WITH_COPIES
+    handover = db.session.get(Handover, handover_id, options=options) \
         if isinstance(handover_id, int) else None
     if handover is not None:
         access = evaluate(user, handover)

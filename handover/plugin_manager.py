@@ -145,12 +145,21 @@ def call_hook(name, **kwargs):
     app = kwargs.get("app") or current_app._get_current_object()
     state = _state(app)
     answers = []
+    if not implemented(name, app):
+        return answers    # nobody listens: no need to ask the database who is switched off
     for _plugin_name, answer in each_answer(state, name, kwargs, state.inactive_names()):
         if isinstance(answer, list | tuple):
             answers.extend(answer)
         else:
             answers.append(answer)
     return answers
+
+
+def implemented(name, app=None):
+    """Whether any plugin that loaded without error implements hook ``name``."""
+    state = _state(app)
+    return any(not state.records[impl.plugin_name].error
+               for impl in getattr(state.pm.hook, name).get_hookimpls())
 
 
 def each_answer(state, name, kwargs, skip=frozenset(), while_loading=False):

@@ -108,3 +108,20 @@ def test_a_disabled_plugin_hears_no_events(plugin_app):
         set_enabled("versioned", False)
         call_hook("handover_sent", handover=SimpleNamespace(id=1), app=plugin_app)
     assert _module(plugin_app, "versioned").EVENTS == []
+
+
+def test_a_hook_nobody_implements_asks_the_database_nothing(app):
+    """The receiver's first view fires `handover_opened`; with no plugin listening, finding
+    out which plugins are switched off would be a query for nothing."""
+    from sqlalchemy import event
+
+    from handover.extensions import db
+
+    statements = []
+    with app.test_request_context("/"):
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        assert call_hook("handover_opened", handover=SimpleNamespace(id=1), unit=None) == []
+        assert statements == []
+        call_hook("validate_form", form_key="nothing", form_version=1, content={},
+                  language="fi")   # the built-in forms listen
+        assert any("plugin_settings" in statement for statement in statements)

@@ -4,8 +4,8 @@ carry only routing, state and times."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from handover.extensions import db
 from handover.models.base import UTCDateTime, utcnow
@@ -126,3 +126,21 @@ class Attachment(db.Model):
                                                deferred=True)  # "attachment"
 
     handover: Mapped[Handover] = relationship(back_populates="attachments")
+
+
+# How many replies, attachments and sent corrections hang on a handover, read with the handover
+# itself when a page asks for them (``undefer_group("related_counts")``, see `access.require`):
+# most handovers have none of some, and an empty list should not cost a query of its own.
+_related = {
+    "reply_count": select(func.count(Reply.id)).where(Reply.handover_id == Handover.id),
+    "attachment_count": select(func.count(Attachment.id))
+    .where(Attachment.handover_id == Handover.id),
+}
+_corrections = Handover.__table__.alias("corrections")
+_related["correction_count"] = (
+    select(func.count(_corrections.c.id))
+    .where(_corrections.c.replaces_id == Handover.id, _corrections.c.status != "draft")
+)
+for _name, _count in _related.items():
+    setattr(Handover, _name, column_property(_count.scalar_subquery(), deferred=True,
+                                             group="related_counts"))

@@ -53,8 +53,10 @@ def _reader_context(granted):
         "legal_basis": _legal_basis_label(definition, handover.legal_basis),
         "replaced_by": db.session.execute(
             select(Handover.id).where(Handover.replaces_id == handover.id,
-                                      Handover.status != "draft")).scalars().all(),
+                                      Handover.status != "draft")).scalars().all()
+        if handover.correction_count else [],
     }
+    reading.skip_empty_lists(handover)
     if handover.erased_at is not None or handover.status == "withdrawn" and \
             granted.relation != access.SENDING:
         return context
@@ -90,7 +92,7 @@ def _legal_basis_label(definition, key):
 @bp.get("/<int:handover_id>")
 @login_required
 def view(handover_id):
-    granted = access.require(current_user, handover_id, "read")
+    granted = access.require(current_user, handover_id, "read", with_counts=True)
     if granted.handover.status == "draft":
         return redirect(url_for(".edit", handover_id=handover_id))
     # Everything the page shows is read (and checked) first, then the view is logged and
@@ -109,7 +111,7 @@ def view(handover_id):
 @bp.get("/<int:handover_id>/print")
 @login_required
 def print_view(handover_id):
-    granted = access.require(current_user, handover_id, "read")
+    granted = access.require(current_user, handover_id, "read", with_counts=True)
     if granted.handover.status == "draft":
         abort(404)
     context = _reader_context(granted)
