@@ -308,3 +308,35 @@ def test_a_list_that_shows_children_logs_a_read_of_each_shown_handover(app, clie
             .where(AuditEvent.action == "handover.listed")).all()
         assert sorted(listed) == sorted((h, reader.id) for h in shown)
         assert audit.verify_chain() == (True, None, None)
+
+
+def test_view_and_print_show_replies_attachments_and_a_sent_correction(app, client, world):
+    """Their counts are read with the handover; each list is read only when it has entries."""
+    from lifecycle_support import access_for
+
+    from handover.lifecycle import attachments, drafts, replies, sending, withdrawal
+
+    with app.app_context():
+        sender = world.user("sending_sender")
+        draft = drafts.start(sender, world.unit("sending"), FORM_KEY, world.unit("receiving"),
+                             [], "lsl_disclosure")
+        drafts.save(sender, draft, content())
+        pdf = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj <<>> endobj\ntrailer<<>>\n%%EOF\n"
+        attachments.add(access_for(world, "sending_sender", draft.id, "attach"), sender,
+                        "plan.pdf", pdf)
+        hid = sending.send(sender, draft, "t-with-file").id
+        plain_id = send_handover(world, copies=False)
+        replies.add_message(access_for(world, "receiving_receiver", hid),
+                            world.user("receiving_receiver"), "Thank you, REPLY-MARKER")
+        correction = withdrawal.correct(access_for(world, "sending_sender", hid, "correct"),
+                                        sender)
+        new_id = sending.send(sender, correction, "t-correction").id
+    login_as(client, app, world.users["receiving_receiver"])
+    page = client.get(f"/handovers/{hid}").get_data(as_text=True)
+    assert "REPLY-MARKER" in page and "plan.pdf" in page
+    assert f"A correction of this handover was sent: #{new_id}" in page
+    page = client.get(f"/handovers/{hid}/print").get_data(as_text=True)
+    assert f"A correction of this handover was sent: #{new_id}" in page
+    page = client.get(f"/handovers/{plain_id}").get_data(as_text=True)
+    assert "No replies yet." in page and "plan.pdf" not in page
+    assert "A correction of this handover was sent" not in page
