@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import DDL, event, insert, select
+from sqlalchemy import DDL, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from handover.extensions import db
@@ -30,6 +30,14 @@ _CHAIN_LOCK_ID = 727_001
 _HEAD_IN_TRANSACTION = "handover_audit_chain_head"
 #: Built once: the values come as parameters, so each append compiles nothing.
 _INSERT_EVENT = insert(AuditEvent.__table__)
+_NEWEST_HASH = (select(AuditEvent.__table__.c.row_hash)
+                .order_by(AuditEvent.__table__.c.id.desc()).limit(1))
+_LOCK_STATEMENTS = {
+    "postgresql": text("SELECT pg_advisory_xact_lock(:lock)").bindparams(lock=_CHAIN_LOCK_ID),
+    # A write statement takes SQLite's single write lock now, before the last hash is read;
+    # otherwise two workers can read the same last hash and fork the chain.
+    "sqlite": text("DELETE FROM audit_events WHERE 0"),
+}
 
 
 def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", detail=""):
@@ -80,9 +88,7 @@ def _chain_head():
     previous = db.session.info.get(_HEAD_IN_TRANSACTION)
     if previous is None:
         _lock_chain()
-        previous = db.session.execute(
-            select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
-        ).scalar()
+        previous = db.session.execute(_NEWEST_HASH).scalar()
     return previous or GENESIS
 
 
@@ -142,15 +148,9 @@ def event_hash(event):
 
 
 def _lock_chain():
-    bind = db.session.get_bind()
-    if bind.dialect.name == "postgresql":
-        db.session.execute(
-            db.text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _CHAIN_LOCK_ID}
-        )
-    elif bind.dialect.name == "sqlite":
-        # A write statement takes SQLite's single write lock now, before the last hash is read;
-        # otherwise two workers can read the same last hash and fork the chain.
-        db.session.execute(db.text("DELETE FROM audit_events WHERE 0"))
+    lock = _LOCK_STATEMENTS.get(db.session.get_bind().dialect.name)
+    if lock is not None:
+        db.session.execute(lock)
 
 
 _HASHED_COLUMNS = (
