@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, undefer_group
 
 from handover import audit
+from handover.accounts import units_by_id
 from handover.extensions import db
 from handover.models import Handover, HandoverCopy
 
@@ -36,8 +37,10 @@ CAPABILITIES = {
 }
 
 #: Access depends on the copies: read them in the same round trip as the handover.
-_WITH_COPIES = [joinedload(Handover.copies)]
-_WITH_COPIES_AND_COUNTS = [*_WITH_COPIES, undefer_group("related_counts")]
+_WITH_COPIES = (joinedload(Handover.copies),)
+_WITH_UNITS = (joinedload(Handover.copies).joinedload(HandoverCopy.unit),
+               joinedload(Handover.sender_unit), joinedload(Handover.receiver_unit))
+_WITH_COUNTS = (undefer_group("related_counts"),)
 
 #: Roles that make a member see a unit's incoming handovers (inbox) and outgoing (outbox).
 INBOX_ROLES = ("receiver", "lead")
@@ -96,12 +99,18 @@ def evaluate(user, handover):
     return best
 
 
-def require(user, handover_id, capability="read", *, with_counts=False):
+def require(user, handover_id, capability="read", *, with_units=False, with_counts=False):
     """The handover and the user's access to it, or a 404 (audited) when the user may not
     ``capability`` it. A handover that does not exist and one the user may not see look the
-    same from outside. ``with_counts`` reads how many replies, attachments and corrections it
-    has in the same query (the pages that show them)."""
-    options = _WITH_COPIES_AND_COUNTS if with_counts else _WITH_COPIES
+    same from outside.
+
+    Its copies always come with it (access depends on them). In the same query,
+    ``with_units`` loads its units (sending, receiving and copies; see `units_of`) and
+    ``with_counts`` how many replies, attachments and sent corrections it has, for the pages
+    that show them: one round trip instead of one per kind.
+    """
+    options = (_WITH_UNITS if with_units else _WITH_COPIES) + (
+        _WITH_COUNTS if with_counts else ())
     handover = db.session.get(Handover, handover_id, options=options) \
         if isinstance(handover_id, int) else None
     if handover is not None:
@@ -109,6 +118,17 @@ def require(user, handover_id, capability="read", *, with_counts=False):
         if access.can(capability):
             return access
     deny(user, handover_id, capability)
+
+
+def units_of(handover):
+    """{id: Unit} of the handover's sending, receiving and copy units: those loaded with it
+    (`require` ``with_units``) when they are the ones its ids name, else one query."""
+    wanted = {handover.sender_unit_id, handover.receiver_unit_id,
+              *(copy.unit_id for copy in handover.copies)} - {None}
+    loaded = [handover.__dict__.get("sender_unit"), handover.__dict__.get("receiver_unit"),
+              *(copy.__dict__.get("unit") for copy in handover.copies)]
+    units = {unit.id: unit for unit in loaded if unit is not None}
+    return units if units.keys() == wanted else units_by_id(wanted)
 
 
 def deny(user, handover_id, capability):

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from handover import audit, crypto
-from handover.accounts import units_by_id
+from handover.access import units_of
 from handover.extensions import db
 from handover.lifecycle import (
     AlreadySent,
@@ -58,7 +58,7 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
     now = now or utcnow()
     definition = definition_of(handover)
     copy_unit_ids = [copy.unit_id for copy in handover.copies]
-    units = units_by_id([handover.sender_unit_id, handover.receiver_unit_id, *copy_unit_ids])
+    units = units_of(handover)
     sender_unit = units.get(handover.sender_unit_id)
     receiver_unit = units.get(handover.receiver_unit_id)
     copy_units = [units.get(unit_id) for unit_id in copy_unit_ids]

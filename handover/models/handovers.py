@@ -3,12 +3,16 @@ sealed blob (AES-GCM under the handover's own data key, see `handover.crypto`); 
 carry only routing, state and times."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from handover.extensions import db
 from handover.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from handover.models.accounts import Unit
 
 #: draft -> sent -> opened -> acknowledged; sent -> withdrawn; any -> erased content (retention).
 HANDOVER_STATES = ("draft", "sent", "opened", "acknowledged", "withdrawn")
@@ -65,6 +69,11 @@ class Handover(db.Model):
     copies: Mapped[list["HandoverCopy"]] = relationship(
         back_populates="handover", cascade="all, delete-orphan"
     )
+    #: Read-only: the ids above are what code sets; these let a page load the units with the
+    #: handover (`access.require` ``with_units``).
+    sender_unit: Mapped["Unit"] = relationship(foreign_keys=[sender_unit_id], viewonly=True)
+    receiver_unit: Mapped["Unit | None"] = relationship(foreign_keys=[receiver_unit_id],
+                                                        viewonly=True)
     replies: Mapped[list["Reply"]] = relationship(
         back_populates="handover", cascade="all, delete-orphan", order_by="Reply.id"
     )
@@ -87,6 +96,7 @@ class HandoverCopy(db.Model):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     handover: Mapped[Handover] = relationship(back_populates="copies")
+    unit: Mapped["Unit"] = relationship(viewonly=True)
 
 
 class Reply(db.Model):

@@ -27,7 +27,7 @@ from handover.models import Handover, User
 from handover.models.base import utcnow
 from handover.web import handover_forms as forms
 from handover.web.handover_views import build_reply_form, language, status_label
-from handover.web.handovers import _units_of, bp
+from handover.web.handovers import bp
 
 INTEGRITY_MESSAGE = ("This record failed its integrity check and is not shown; "
                      "the event was logged.")
@@ -44,7 +44,7 @@ def _reader_context(granted):
     """Everything the view and print pages show, decrypted for this reader."""
     handover = granted.handover
     definition = definition_of(handover)
-    units = _units_of(handover)
+    units = access.units_of(handover)
     context = {
         "handover": handover, "granted": granted, "definition": definition, "units": units,
         "language": language(), "content": None, "sections": None, "hide_location": False,
@@ -92,7 +92,7 @@ def _legal_basis_label(definition, key):
 @bp.get("/<int:handover_id>")
 @login_required
 def view(handover_id):
-    granted = access.require(current_user, handover_id, "read", with_counts=True)
+    granted = access.require(current_user, handover_id, "read", with_units=True, with_counts=True)
     if granted.handover.status == "draft":
         return redirect(url_for(".edit", handover_id=handover_id))
     # Everything the page shows is read (and checked) first, then the view is logged and
@@ -111,7 +111,7 @@ def view(handover_id):
 @bp.get("/<int:handover_id>/print")
 @login_required
 def print_view(handover_id):
-    granted = access.require(current_user, handover_id, "read", with_counts=True)
+    granted = access.require(current_user, handover_id, "read", with_units=True, with_counts=True)
     if granted.handover.status == "draft":
         abort(404)
     context = _reader_context(granted)

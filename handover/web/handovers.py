@@ -347,27 +347,22 @@ def _edit_page(handover, definition, form, sender_unit):
     attachments = [(a, name_of(handover, a)) for a in handover.attachments]
     return render_template(
         "handovers/edit.html", handover=handover, definition=definition, form=form,
-        sender_unit=sender_unit, units=_units_of(handover), attachments=attachments,
+        sender_unit=sender_unit, units=access.units_of(handover), attachments=attachments,
         attachment_form=forms.AttachmentForm(), discard_form=forms.EmptyForm(),
         language=language(),
     )
 
 
-def _units_of(handover):
-    return units_by_id([handover.sender_unit_id, handover.receiver_unit_id,
-                        *(copy.unit_id for copy in handover.copies)])
-
-
 @bp.get("/<int:handover_id>/preview")
 @login_required
 def preview(handover_id):
-    granted = access.require(current_user, handover_id, "send")
+    granted = access.require(current_user, handover_id, "send", with_units=True)
     handover = granted.handover
     definition = definition_of(handover)
     send_form = forms.SendForm(submission_token=secrets.token_urlsafe(24))
     return render_template(
         "handovers/preview.html", handover=handover, definition=definition,
-        content=drafts.content_of(handover), units=_units_of(handover), send_form=send_form,
+        content=drafts.content_of(handover), units=access.units_of(handover), send_form=send_form,
         language=language(),
     )
 
@@ -375,7 +370,7 @@ def preview(handover_id):
 @bp.post("/<int:handover_id>/send")
 @login_required
 def send(handover_id):
-    granted = access.require(current_user, handover_id, "send")
+    granted = access.require(current_user, handover_id, "send", with_units=True)
     handover = granted.handover
     form = forms.SendForm()
     token = form.submission_token.data if form.validate_on_submit() else None
