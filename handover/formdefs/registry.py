@@ -21,6 +21,9 @@ class FormRegistry:
         self._owners = {}  # (key, version) -> name of the plugin that registered it
         self._replies = {}  # (key, version) -> reply FormDefinition
         self._rules = []  # RoutingRule from register_routing_rules hooks
+        #: (inactive plugin names, forms, routing rules) last worked out: a send asks about
+        #: ten times within one request, with the same plugins switched off each time.
+        self._active = None
 
     # -- filled while plugins load -----------------------------------------------------------
     def add(self, definition, owner):
@@ -33,11 +36,13 @@ class FormRegistry:
             )
         self._definitions[ident] = definition
         self._owners[ident] = owner
+        self._active = None
         for reply in definition.reply_forms:
             self._replies.setdefault((reply.key, reply.version), reply)
 
     def add_rule(self, rule):
         self._rules.append(rule)
+        self._active = None
 
     def remove_plugin(self, owner):
         """Forget what a plugin registered (it failed part-way through loading)."""
@@ -45,6 +50,7 @@ class FormRegistry:
             del self._definitions[ident]
             del self._owners[ident]
         self._rules = [rule for rule in self._rules if rule.plugin_name != owner]
+        self._active = None
 
     def owner(self, key, version):
         return self._owners.get((key, version))
@@ -55,14 +61,28 @@ class FormRegistry:
     # -- queries -----------------------------------------------------------------------------
     def forms(self):
         """The newest version of each form whose plugin is enabled, sorted by key."""
-        inactive = self._inactive_plugins()
-        newest = {}
-        for (key, version), definition in self._definitions.items():
-            if self._owners[(key, version)] in inactive:
-                continue
-            if key not in newest or version > newest[key].version:
-                newest[key] = definition
-        return [newest[key] for key in sorted(newest)]
+        return list(self._active_now()[1])
+
+    def _active_now(self):
+        """(inactive names, forms, rules) for the plugins inactive now, worked out again only
+        when that set (asked every time) or what is registered changed."""
+        inactive = frozenset(self._inactive_plugins())
+        if self._active is None or self._active[0] != inactive:
+            newest = {}
+            for (key, version), definition in self._definitions.items():
+                if self._owners[(key, version)] in inactive:
+                    continue
+                if key not in newest or version > newest[key].version:
+                    newest[key] = definition
+            forms = tuple(newest[key] for key in sorted(newest))
+            rules = tuple(
+                RoutingRule(d.key, d.routing.senders, d.routing.receivers, d.routing.copies,
+                            self._owners[(d.key, d.version)])
+                for d in forms if d.routing is not None
+            ) + tuple(rule for rule in self._rules
+                      if rule.form in newest and rule.plugin_name not in inactive)
+            self._active = (inactive, forms, rules)
+        return self._active
 
     def get(self, key, version=None):
         """That exact version (even of a disabled plugin), or the newest enabled version."""
@@ -91,20 +111,8 @@ class FormRegistry:
     def routing_rules(self, form_key=None):
         """Rules of enabled plugins for enabled forms: each definition's own ``[routing]`` (of
         its newest enabled version) plus rules plugins registered through the hook."""
-        inactive = self._inactive_plugins()
-        active = {d.key: d for d in self.forms()}
-        rules = [
-            RoutingRule(d.key, d.routing.senders, d.routing.receivers, d.routing.copies,
-                        self._owners[(d.key, d.version)])
-            for d in active.values() if d.routing is not None
-        ]
-        rules += [
-            rule for rule in self._rules
-            if rule.form in active and rule.plugin_name not in inactive
-        ]
-        if form_key is not None:
-            rules = [rule for rule in rules if rule.form == form_key]
-        return rules
+        rules = self._active_now()[2]
+        return [rule for rule in rules if form_key is None or rule.form == form_key]
 
     def rules_registered_by(self, owner):
         """What a plugin contributes to routing (for the Plugins page), whether enabled or not."""
