@@ -101,6 +101,20 @@ def test_hook_handover_acknowledged(plugin_app):
     assert _module(plugin_app, "versioned").EVENTS == [("acknowledged", handover)]
 
 
+def test_implemented_names_the_hooks_a_loaded_plugin_implements(plugin_app):
+    from handover.plugin_manager import implemented
+
+    with plugin_app.app_context():
+        assert implemented("handover_opened") and implemented("register_forms")
+
+
+def test_no_built_in_plugin_listens_to_handover_opened(app):
+    from handover.plugin_manager import implemented
+
+    with app.app_context():
+        assert not implemented("handover_opened") and implemented("register_forms")
+
+
 def test_a_disabled_plugin_hears_no_events(plugin_app):
     from handover.plugin_manager import set_enabled
 

@@ -213,3 +213,26 @@ def test_correction_is_a_new_draft_linked_to_the_old_handover(app, world):
         assert {c.unit_id for c in new.copies} == {world.unit("copy").id}
         sent = sending.send(world.user("sending_sender"), new, "t-correction")
         assert sent.replaces_id == old_id
+
+
+def test_first_view_tells_a_listening_plugin_after_commit(app, world, monkeypatch):
+    from lifecycle_support import access_for
+
+    from handover import plugin_manager
+    from handover.lifecycle import reading
+
+    seen = []
+
+    def spy(name, **kwargs):
+        committed = db.session.execute(
+            select(Handover.status).where(Handover.id == kwargs["handover"].id)).scalar()
+        seen.append((name, committed, kwargs.get("unit") and kwargs["unit"].id))
+        return []
+
+    with app.app_context():
+        hid = send_handover(world)
+        monkeypatch.setattr(plugin_manager, "implemented", lambda name, app=None: True)
+        monkeypatch.setattr(plugin_manager, "call_hook", spy)
+        reading.record_view(access_for(world, "receiving_receiver", hid),
+                            world.user("receiving_receiver"))
+        assert seen == [("handover_opened", "opened", world.unit("receiving").id)]
