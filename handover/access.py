@@ -9,7 +9,7 @@ unit. Everyone else — administrators and auditors included — is told the han
 from dataclasses import dataclass, field
 
 from flask import abort
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, undefer_group
 
 from handover import audit
@@ -41,6 +41,14 @@ _WITH_COPIES = (joinedload(Handover.copies),)
 _WITH_UNITS = (joinedload(Handover.copies).joinedload(HandoverCopy.unit),
                joinedload(Handover.sender_unit), joinedload(Handover.receiver_unit))
 _WITH_COUNTS = (undefer_group("related_counts"),)
+#: The four ways `require` reads a handover, built once: a request builds no statement and
+#: generates no cache key for its loader options.
+_HANDOVER_BY_ID = {
+    (units, counts): select(Handover)
+    .options(*(_WITH_UNITS if units else _WITH_COPIES), *(_WITH_COUNTS if counts else ()))
+    .where(Handover.id == bindparam("handover_id"))
+    for units in (False, True) for counts in (False, True)
+}
 
 #: Roles that make a member see a unit's incoming handovers (inbox) and outgoing (outbox).
 INBOX_ROLES = ("receiver", "lead")
@@ -109,10 +117,9 @@ def require(user, handover_id, capability="read", *, with_units=False, with_coun
     ``with_counts`` how many replies, attachments and sent corrections it has, for the pages
     that show them: one round trip instead of one per kind.
     """
-    options = (_WITH_UNITS if with_units else _WITH_COPIES) + (
-        _WITH_COUNTS if with_counts else ())
-    handover = db.session.get(Handover, handover_id, options=options) \
-        if isinstance(handover_id, int) else None
+    handover = db.session.execute(
+        _HANDOVER_BY_ID[with_units, with_counts], {"handover_id": handover_id}
+    ).unique().scalar_one_or_none() if isinstance(handover_id, int) else None
     if handover is not None:
         access = evaluate(user, handover)
         if access.can(capability):
