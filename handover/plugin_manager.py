@@ -9,6 +9,7 @@ Plugins page and logged); the app starts and every other plugin works.
 The state lives in ``app.extensions["handover_plugins"]`` so each test app starts clean.
 """
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,24 +190,28 @@ def each_answer(state, name, kwargs, skip=frozenset(), while_loading=False):
         yield plugin_name, answer
 
 
+@functools.cache
+def _switched_off():
+    """Built once (the models cannot be imported when this module is)."""
+    from sqlalchemy import select
+
+    from handover.models import PluginSetting
+
+    return select(PluginSetting.name).where(PluginSetting.enabled.is_(False))
+
+
 def disabled_in_database():
     """Asked once per request (a send consults the registry about ten times); `set_enabled`
     forgets the answer. Outside a request it is asked every time."""
     from flask import g, has_request_context, request
-    from sqlalchemy import select
 
     from handover.extensions import db
-    from handover.models import PluginSetting
 
     current = request._get_current_object() if has_request_context() else None
     cached = g.get("_disabled_plugins") if current is not None else None
     if cached is not None and cached[0] is current:
         return set(cached[1])
-    names = set(
-        db.session.execute(
-            select(PluginSetting.name).where(PluginSetting.enabled.is_(False))
-        ).scalars()
-    )
+    names = set(db.session.execute(_switched_off()).scalars())
     if current is not None:
         g._disabled_plugins = (current, frozenset(names))
     return names
