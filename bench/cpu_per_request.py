@@ -12,7 +12,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,9 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "fault"))
 sys.path.insert(0, str(HERE))
 
-import harness  # noqa: E402
-import run  # noqa: E402
-from statement_counts import TestClient, operations, prepare_sends  # noqa: E402
+from statement_counts import in_process_instance, operations, prepare_sends  # noqa: E402
 
 
 def postgres_cpu_seconds():
@@ -46,41 +43,28 @@ def main():
     parser.add_argument("--stored", type=int, default=1000)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        database = (harness.PostgresDatabase(args.database_url).create()
-                    if args.database_url else None)
-        server = harness.Server(Path(folder) / "handover", database_url=database and database.url)
-        server.init()
-        try:
-            people = harness.People(server, 1, 1)
-            run.bulk_load(server, people, args.stored, 1)
-            sender = TestClient(server.app).login(people.senders[0])
-            receiver = TestClient(server.app).login(people.receivers[0])
-            client_ms, server_ms = {}, {}
-            for batch in range(args.batches + 1):     # the first batch warms up, untimed
-                jobs = prepare_sends(sender, people.sending_unit_id,
-                                     people.receiving_unit_ids[0], args.count, f"cpu{batch}")
-                for label, work in operations(sender, receiver, jobs):
-                    database_before = postgres_cpu_seconds() if database else 0
-                    started = time.process_time()
-                    work()
-                    spent = (time.process_time() - started) / len(jobs) * 1000
-                    database_spent = ((postgres_cpu_seconds() - database_before)
-                                      / len(jobs) * 1000 if database else 0)
-                    if batch:
-                        client_ms.setdefault(label, []).append(spent)
-                        server_ms.setdefault(label, []).append(database_spent)
-            for label, samples in client_ms.items():
-                line = (f"{label:6s} {statistics.median(samples):5.2f} ms CPU per request "
-                        f"(batches {min(samples):.2f}-{max(samples):.2f})")
-                if database:
-                    line += f"; PostgreSQL server {statistics.median(server_ms[label]):.2f} ms"
-                print(line)
-        finally:
-            server.dispose()
+    with in_process_instance(args.stored, args.database_url) as instance:
+        _app, people, sender, receiver, database = instance
+        client_ms, server_ms = {}, {}
+        for batch in range(args.batches + 1):     # the first batch warms up, untimed
+            jobs = prepare_sends(sender, people.sending_unit_id, people.receiving_unit_ids[0],
+                                 args.count, f"cpu{batch}")
+            for label, work in operations(sender, receiver, jobs):
+                database_before = postgres_cpu_seconds() if database else 0
+                started = time.process_time()
+                work()
+                spent = (time.process_time() - started) / len(jobs) * 1000
+                database_spent = ((postgres_cpu_seconds() - database_before)
+                                  / len(jobs) * 1000 if database else 0)
+                if batch:
+                    client_ms.setdefault(label, []).append(spent)
+                    server_ms.setdefault(label, []).append(database_spent)
+        for label, samples in client_ms.items():
+            line = (f"{label:6s} {statistics.median(samples):5.2f} ms CPU per request "
+                    f"(batches {min(samples):.2f}-{max(samples):.2f})")
             if database:
-                database.drop()
-
+                line += f"; PostgreSQL server {statistics.median(server_ms[label]):.2f} ms"
+            print(line)
 
 if __name__ == "__main__":
     main()

@@ -8,18 +8,16 @@ to find hot spots before optimising. pyinstrument is a profiling-only tool, not 
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "fault"))
 sys.path.insert(0, str(HERE))
 
-import harness  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
 from statement_counts import (  # noqa: E402
     StatementCounter,
-    TestClient,
+    in_process_instance,
     operations,
     prepare_sends,
 )
@@ -31,35 +29,19 @@ def main():
     parser.add_argument("--count", type=int, default=30)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    import run
-
-    with tempfile.TemporaryDirectory() as folder:
-        database = (harness.PostgresDatabase(args.database_url).create()
-                    if args.database_url else None)
-        server = harness.Server(Path(folder) / "handover", database_url=database and database.url)
-        server.init()
-        try:
-            people = harness.People(server, 1, 1)
-            run.bulk_load(server, people, args.stored, 1)
-            app = server.app
-            sender = TestClient(app).login(people.senders[0])
-            receiver = TestClient(app).login(people.receivers[0])
-            jobs = prepare_sends(sender, people.sending_unit_id, people.receiving_unit_ids[0],
-                                 args.count, "p")
-            counter = StatementCounter(app)
-            for label, work in operations(sender, receiver, jobs):
-                profiler = Profiler(interval=0.0005)
-                profiler.start()
-                per = counter.measure(work, len(jobs))
-                profiler.stop()
-                shown = {kind: round(n, 1) for kind, n in per.items() if n}
-                print(f"\n######## {label} x {len(jobs)}: SQL statements per request {shown}")
-                print(profiler.output_text(unicode=False, color=False, show_all=False))
-        finally:
-            server.dispose()
-            if database:
-                database.drop()
-
+    with in_process_instance(args.stored, args.database_url) as instance:
+        app, people, sender, receiver, _database = instance
+        jobs = prepare_sends(sender, people.sending_unit_id, people.receiving_unit_ids[0],
+                             args.count, "p")
+        counter = StatementCounter(app)
+        for label, work in operations(sender, receiver, jobs):
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+            per = counter.measure(work, len(jobs))
+            profiler.stop()
+            shown = {kind: round(n, 1) for kind, n in per.items() if n}
+            print(f"\n######## {label} x {len(jobs)}: SQL statements per request {shown}")
+            print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 if __name__ == "__main__":
     main()

@@ -3,8 +3,11 @@ process (Flask's test client), so that the "matched" yardstick (bench/minimal_ap
 exactly as many of each kind in the same run, as the issue describes it ("the same number of
 inserts and selects")."""
 
+import contextlib
+import tempfile
 import urllib.parse
 from collections import Counter
+from pathlib import Path
 
 import harness
 from sqlalchemy import event
@@ -97,3 +100,25 @@ def per_operation(app, sender_person, receiver_person, sending_unit_id, receivin
                 for label, work in operations(sender, receiver, jobs)}
     finally:
         counter.close()
+
+
+@contextlib.contextmanager
+def in_process_instance(stored, database_url=None):
+    """A fresh instance (SQLite, or a new database on the PostgreSQL server ``database_url``)
+    holding ``stored`` bulk handovers, with a sender and a receiver logged in over the test
+    client: yields (app, people, sender, receiver, database or None). Removed afterwards."""
+    import run
+
+    with tempfile.TemporaryDirectory() as folder:
+        database = harness.PostgresDatabase(database_url).create() if database_url else None
+        server = harness.Server(Path(folder) / "handover", database_url=database and database.url)
+        server.init()
+        try:
+            people = harness.People(server, 1, 1)
+            run.bulk_load(server, people, stored, 1)
+            yield (server.app, people, TestClient(server.app).login(people.senders[0]),
+                   TestClient(server.app).login(people.receivers[0]), database)
+        finally:
+            server.dispose()
+            if database:
+                database.drop()
