@@ -68,3 +68,23 @@ def test_help_text_is_tied_to_its_input(app, client, world):
     assert "aria-invalid" not in elements.by_id["note"]
     message = elements.by_id["message"]
     assert "required" in message and "aria-describedby" not in message
+
+
+def test_a_label_is_escaped_like_any_text(app):
+    """Written out by the macro, a label is escaped as WTForms escapes it, lazy or not."""
+    from flask import render_template_string
+    from flask_babel import lazy_gettext
+    from wtforms import BooleanField, StringField
+
+    from handover.form_base import HandoverForm
+
+    class Form(HandoverForm):
+        text = StringField(lazy_gettext("Name <b>here</b>"))
+        tick = BooleanField(lazy_gettext("Agree <i>now</i>"))
+
+    with app.test_request_context("/"):
+        page = render_template_string(
+            '{% from "macros/forms.html" import field %}{{ field(form.text) }}'
+            '{{ field(form.tick) }}', form=Form())
+    assert "Name &lt;b&gt;here&lt;/b&gt;" in page and "<b>" not in page
+    assert "Agree &lt;i&gt;now&lt;/i&gt;" in page and "<i>" not in page
