@@ -141,16 +141,14 @@ class Attachment(db.Model):
 # How many replies, attachments and sent corrections hang on a handover, read with the handover
 # itself when a page asks for them (``undefer_group("related_counts")``, see `access.require`):
 # most handovers have none of some, and an empty list should not cost a query of its own.
-_related = {
+_corrections = Handover.__table__.alias("corrections")
+_RELATED_COUNTS = {
     "reply_count": select(func.count(Reply.id)).where(Reply.handover_id == Handover.id),
     "attachment_count": select(func.count(Attachment.id))
     .where(Attachment.handover_id == Handover.id),
+    "correction_count": select(func.count(_corrections.c.id))
+    .where(_corrections.c.replaces_id == Handover.id, _corrections.c.status != "draft"),
 }
-_corrections = Handover.__table__.alias("corrections")
-_related["correction_count"] = (
-    select(func.count(_corrections.c.id))
-    .where(_corrections.c.replaces_id == Handover.id, _corrections.c.status != "draft")
-)
-for _name, _count in _related.items():
+for _name, _count in _RELATED_COUNTS.items():
     setattr(Handover, _name, column_property(_count.scalar_subquery(), deferred=True,
                                              group="related_counts"))
