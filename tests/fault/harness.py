@@ -6,6 +6,7 @@ TOTP, CSRF token read from the page) and writes, sends, opens and acknowledges h
 Everything talks only to 127.0.0.1, and every loop has a count and a deadline.
 """
 
+import http.client
 import http.cookiejar
 import os
 import re
@@ -258,14 +259,22 @@ class Client:
         request = urllib.request.Request(self.base_url + path, data=body, method=method,
                                          headers=headers or {})
         try:
-            with self.opener.open(request, timeout=self.timeout) as answer:
-                response = Response(answer.status, answer.headers, answer.read())
-        except urllib.error.HTTPError as error:
-            response = Response(error.code, error.headers, error.read())
+            response = self._exchange(request)
+        except http.client.HTTPException as error:
+            # The server died between its headers and its body (the crash test's SIGKILL): to
+            # the caller this is a lost connection, like one refused while the server is down.
+            raise ConnectionError(f"answer cut off: {error!r}") from error
         self.statuses.append(response.status)
         if b"database is locked" in response.body:
             self.statuses.append("database is locked")
         return response
+
+    def _exchange(self, request):
+        try:
+            with self.opener.open(request, timeout=self.timeout) as answer:
+                return Response(answer.status, answer.headers, answer.read())
+        except urllib.error.HTTPError as error:
+            return Response(error.code, error.headers, error.read())
 
     def get(self, path):
         return self.request("GET", path)
