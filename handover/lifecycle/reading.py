@@ -57,15 +57,15 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     opened = first_view is not None
     events = [(first_view, handover.id)] if opened else []
     audit.record_all([*events, (action, handover.id)], actor=user, unit_id=access.unit_id)
-    # Everything this request loaded (the reader, their memberships, the handover and its
-    # copies) stays as it was read a moment ago, with the columns the UPDATE above changed set
-    # to what it wrote. Expiring all of it made the page that follows reload each piece with a
-    # query of its own.
     notify = opened and plugin_manager.implemented("handover_opened")
     if notify:
         # Which plugins are switched off is asked now, inside this transaction, so that the
         # hook after the commit needs no second database connection.
         plugin_manager.disabled_in_database()
+    # Everything this request loaded (the reader, their memberships, the handover and its
+    # copies) stays as it was read a moment ago, with the columns the UPDATE above changed set
+    # to what it wrote. Expiring all of it made the page that follows reload each piece with a
+    # query of its own.
     commit_keeping_loaded()
     if opened and access.relation == RECEIVING:
         set_committed_value(handover, "status", "opened")
