@@ -42,13 +42,13 @@ def unit_kind_label(kind):
 
 
 def navigation_items():
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # once: each touch of the proxy looks it up
+    if not user.is_authenticated:
         return []
-    items = []
-    for endpoint, label, visible in NAVIGATION:
-        if endpoint in current_app.view_functions and visible(current_user):
-            items.append({"url": url_for(endpoint), "label": label})
-    return items
+    view_functions = current_app.view_functions
+    return [{"url": url_for(endpoint), "label": label}
+            for endpoint, label, visible in NAVIGATION
+            if endpoint in view_functions and visible(user)]
 
 
 def field_attributes(field, help_text=None, autocomplete=None, input_type=None):
