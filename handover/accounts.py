@@ -11,12 +11,12 @@ import re
 import secrets
 
 from flask import current_app
-from flask_babel import gettext
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from handover import audit, sessions
 from handover.extensions import db
+from handover.i18n import gettext
 from handover.models import Membership, Unit, User
 from handover.models.accounts import CORE_UNIT_KINDS, MEMBERSHIP_ROLES
 

@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 from flask import has_request_context, request
 from flask_babel import force_locale, lazy_ngettext
-from flask_babel import lazy_gettext as _l
 from stdnum import exceptions as stdnum_errors
 from stdnum.fi import hetu
 from wtforms import Form
@@ -32,6 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from handover.form_base import HandoverForm
 from handover.formdefs import display
+from handover.i18n import lazy_gettext as _l
 from handover.identity_codes import contradicts_birth_date
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]

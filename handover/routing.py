@@ -5,10 +5,10 @@ The send path calls ``check_route`` on the server, so a forged POST cannot reach
 rules do not allow.
 """
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from handover.extensions import db
+from handover.i18n import gettext as _
 from handover.plugin_manager import registry
 
 

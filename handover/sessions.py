@@ -15,12 +15,12 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, g, request, session
-from flask_babel import lazy_gettext
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from handover.extensions import db, login_manager
+from handover.i18n import lazy_gettext
 from handover.models import User, UserSession
 from handover.models.base import utcnow
 

@@ -1,8 +1,9 @@
 """Template helpers shared by every page: navigation, labels of unit kinds and roles, errors."""
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from handover.i18n import lazy_gettext as _l
 
 UNIT_KIND_LABELS = {
     "child_welfare_institution": _l("Child-welfare institution"),

@@ -6,17 +6,21 @@ Used by ``macros/formdef.html`` (view and print pages) through Jinja globals.
 from datetime import date
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from handover.formdefs.model import Section
+from handover.i18n import current_locale
+from handover.i18n import gettext as _
 
 EMPTY = "—"
 
 
 def yes_no_label(value, language):
+    text = "Yes" if value == "yes" else "No"
+    if str(current_locale()) == language:   # the usual case: the page's own language
+        return _(text)
     with force_locale(language):
-        return _("Yes") if value == "yes" else _("No")
+        return _(text)
 
 
 def condition_hint(field, definition_fields, language):

@@ -6,10 +6,10 @@ so it is sealed too.
 """
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from handover import crypto
 from handover.extensions import db
+from handover.i18n import lazy_gettext as _l
 from handover.lifecycle import (
     ContentErased,
     LifecycleError,

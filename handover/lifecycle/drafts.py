@@ -5,10 +5,10 @@ page can show only what the receiver is meant to get; the routing is checked aga
 """
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from handover import crypto, routing
 from handover.extensions import db
+from handover.i18n import lazy_gettext as _l
 from handover.lifecycle import (
     LifecycleError,
     commit_with_audit,

@@ -5,13 +5,13 @@ Acknowledgement is one conditional UPDATE (``WHERE status IN ('sent', 'opened')`
 concurrent acknowledgements exactly one changes the row, the other is told it was already done.
 """
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from handover import audit, crypto, plugin_manager
 from handover.access import COPY, RECEIVING
 from handover.extensions import db
+from handover.i18n import lazy_gettext as _l
 from handover.lifecycle import (
     AlreadyAcknowledged,
     ContentErased,

@@ -5,11 +5,10 @@ Each reply is sealed on its own with its row id in the associated data, so that 
 blobs cannot be swapped without the swap being detected.
 """
 
-from flask_babel import lazy_gettext as _l
-
 from handover import crypto
 from handover.access import RECEIVING
 from handover.extensions import db
+from handover.i18n import lazy_gettext as _l
 from handover.lifecycle import (
     ContentErased,
     LifecycleError,

@@ -8,13 +8,13 @@ sends of the same draft produce one handover.
 
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from handover import audit, crypto
 from handover.access import units_of
 from handover.extensions import db
+from handover.i18n import lazy_gettext as _l
 from handover.lifecycle import (
     AlreadySent,
     LifecycleError,

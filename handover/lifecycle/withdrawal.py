@@ -4,11 +4,11 @@ A correction never edits what was sent: readers may already have acted on it. It
 draft carrying the old content and routing, linked by ``replaces_id``.
 """
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from handover import crypto
 from handover.extensions import db
+from handover.i18n import lazy_gettext as _l
 from handover.lifecycle import (
     ContentErased,
     LifecycleError,

@@ -12,7 +12,8 @@ from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import gettext as _
+
+from handover.i18n import gettext as _
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024

@@ -6,8 +6,6 @@ every page except this one, logging out and the public pages sends them here.
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
@@ -16,6 +14,8 @@ from wtforms.validators import DataRequired, EqualTo
 from handover.extensions import db
 from handover.form_base import HandoverForm
 from handover.i18n import LANGUAGE_NAMES
+from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 from handover.security import login as login_steps
 from handover.security.passwords import password_problems, verify_password
 

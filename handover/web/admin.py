@@ -5,13 +5,13 @@ else gets 404 on every page here, so the pages are not confirmed to exist.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from handover import accounts, permissions
 from handover.extensions import db
+from handover.i18n import gettext as _
 from handover.models import Handover, Membership, Unit, User
 from handover.web.admin_forms import (
     ActionForm,

@@ -1,12 +1,12 @@
 """Forms of the account-management pages (admin and unit lead). The rules themselves live in
 `handover.accounts`; these forms only shape and label the input."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from handover import accounts, ui
 from handover.form_base import HandoverForm
+from handover.i18n import lazy_gettext as _l
 from handover.models.accounts import MEMBERSHIP_ROLES
 
 

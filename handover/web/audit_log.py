@@ -9,8 +9,6 @@ the code).
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 from stdnum.fi import hetu
@@ -21,6 +19,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from handover import audit, crypto
 from handover.extensions import db
 from handover.form_base import HandoverForm
+from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 from handover.models import AuditEvent, Handover, Unit
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

@@ -4,14 +4,14 @@ The views only move between pages; what each step means lives in `handover.secur
 """
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from limits.errors import StorageError
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from handover.form_base import HandoverForm
+from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 from handover.security import login as login_steps
 from handover.security import totp
 from handover.security.passwords import MAX_LENGTH

@@ -1,8 +1,9 @@
 """Error pages: a clear message in the user's language, never a stack trace."""
 
 from flask import Blueprint, render_template
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+
+from handover.i18n import gettext as _
 
 bp = Blueprint("errors", __name__)
 

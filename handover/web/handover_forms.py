@@ -1,7 +1,6 @@
 """The small fixed forms of the handover pages (the handover's own form comes from the form
 builder): choosing a form, routing, sending, acknowledging, replying, attaching, finding."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     HiddenField,
@@ -16,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from handover.form_base import HandoverForm
+from handover.i18n import lazy_gettext as _l
 from handover.lifecycle.reading import NOTE_MAX_LENGTH
 from handover.lifecycle.replies import MESSAGE_MAX_LENGTH
 

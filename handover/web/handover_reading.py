@@ -5,12 +5,12 @@ the blueprint's error handler audits it and answers 409 with a plain explanation
 """
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from handover import access, crypto
 from handover.extensions import db
+from handover.i18n import gettext as _
 from handover.lifecycle import (
     AlreadyAcknowledged,
     ContentErased,

@@ -2,10 +2,10 @@
 form builder's forms for filling a handover and a reply form."""
 
 from flask import request
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 
 from handover import formbuilder
+from handover.i18n import current_locale
+from handover.i18n import lazy_gettext as _l
 
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -17,7 +17,7 @@ STATUS_LABELS = {
 
 
 def language():
-    return str(get_locale() or "fi")
+    return str(current_locale() or "fi")
 
 
 def status_label(status):

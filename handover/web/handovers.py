@@ -8,7 +8,6 @@ import secrets
 from math import ceil
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -17,6 +16,7 @@ from stdnum.fi import hetu
 from handover import access, audit, crypto, routing
 from handover.accounts import units_by_id
 from handover.extensions import db
+from handover.i18n import gettext as _
 from handover.lifecycle import (
     LifecycleError,
     commit_keeping_loaded,

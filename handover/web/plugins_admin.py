@@ -3,12 +3,12 @@ or off for this instance. Admins only; anyone else gets 404."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from handover import permissions, plugin_manager
 from handover.form_base import HandoverForm
+from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 
 bp = Blueprint("plugins_admin", __name__, url_prefix="/admin/plugins")
 

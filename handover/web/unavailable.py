@@ -13,12 +13,12 @@ import logging
 from contextlib import suppress
 
 from flask import Blueprint, g, render_template
-from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from handover.extensions import db, login_manager
+from handover.i18n import gettext as _
 
 bp = Blueprint("unavailable", __name__)
 log = logging.getLogger(__name__)
