@@ -2,10 +2,9 @@
 
 import os
 
-from flask import Flask
-
 from handover import config as configuration
 from handover.extensions import babel, csrf, db, limiter, login_manager, migrate
+from handover.templating import HandoverFlask
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -19,7 +18,7 @@ def create_app(config=None):
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
         "HANDOVER_INSTANCE_PATH"
     )
-    app = Flask(
+    app = HandoverFlask(
         __name__,
         instance_path=os.path.abspath(instance_path) if instance_path else None,
         instance_relative_config=True,
