@@ -230,8 +230,8 @@ class HandoverTarget:
 
     def send(self):
         def send_all(own):
-            return all(c.post(f"/handovers/{d}/send", {"submission_token": t}).status == 302
-                       for c, d, t, _ in own)
+            return all(c.post_followed(f"/handovers/{d}/send", {"submission_token": t}).status
+                       == 302 for c, d, t, _ in own)
 
         return self._timed(send_all)
 

@@ -30,6 +30,15 @@ class TestClient(harness.Client):
                                   environ_base={"REMOTE_ADDR": "127.0.0.1"})
         return harness.Response(answer.status_code, answer.headers, answer.get_data())
 
+    def cookies(self):
+        cookie = self.client.get_cookie(self.client.application.config["SESSION_COOKIE_NAME"])
+        return [cookie] if cookie else []
+
+    def restore_cookies(self, kept):
+        for cookie in kept:
+            self.client.set_cookie(cookie.key, cookie.value, domain=cookie.domain,
+                                   path=cookie.path)
+
 
 class StatementCounter:
     """Counts statements by their first word, and commits, while it is `active`."""
@@ -81,7 +90,7 @@ def prepare_sends(sender, sending_unit_id, receiving_unit_id, count, label="coun
 def operations(sender, receiver, jobs):
     """The three measured operations as (label, work) over ``jobs``."""
     return (
-        ("send", lambda: [sender.post(f"/handovers/{d}/send", {"submission_token": t})
+        ("send", lambda: [sender.post_followed(f"/handovers/{d}/send", {"submission_token": t})
                           for d, t in jobs]),
         ("open", lambda: [receiver.get(f"/handovers/{d}") for d, _ in jobs]),
         ("inbox", lambda: [receiver.get("/handovers/inbox") for _ in jobs]),
