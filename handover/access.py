@@ -120,6 +120,9 @@ def require(user, handover_id, capability="read", *, with_units=False, with_coun
     handover = db.session.execute(
         _HANDOVER_BY_ID[with_units, with_counts], {"handover_id": handover_id}
     ).unique().scalar_one_or_none() if isinstance(handover_id, int) else None
+    # Flask-Login's `current_user` is a proxy that looks the user up again at each touch, and
+    # the checks below touch it a dozen times: they get the object behind it.
+    user = getattr(user, "_get_current_object", lambda: user)()
     if handover is not None:
         access = evaluate(user, handover)
         if access.can(capability):

@@ -103,8 +103,9 @@ def _flush_pending_changes():
 
 def _default_actor(actor):
     """The logged-in user when the caller names nobody (None outside a request)."""
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
-        return current_user
+    if actor is None and has_request_context():
+        user = current_user._get_current_object()   # one look-up, not one per field
+        return user if user.is_authenticated else None
     return actor
 
 

@@ -19,6 +19,10 @@ from handover.i18n import lazy_gettext as _l
 from handover.lifecycle.reading import NOTE_MAX_LENGTH
 from handover.lifecycle.replies import MESSAGE_MAX_LENGTH
 
+#: Meta for a form a page only shows, whose template writes the CSRF token itself: the POST
+#: goes to a view that builds the form again, token check included.
+SHOWN_ONLY = {"csrf": False}
+
 
 def choices(pairs):
     """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""

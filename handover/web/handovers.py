@@ -370,12 +370,13 @@ def preview(handover_id):
 @bp.post("/<int:handover_id>/send")
 @login_required
 def send(handover_id):
-    granted = access.require(current_user, handover_id, "send", with_units=True)
+    user = current_user._get_current_object()  # one look-up instead of one per touch
+    granted = access.require(user, handover_id, "send", with_units=True)
     handover = granted.handover
     form = forms.SendForm()
     token = form.submission_token.data if form.validate_on_submit() else None
     try:
-        sent = sending.send(current_user, handover, token, language=language())
+        sent = sending.send(user, handover, token, language=language())
     except drafts.ValidationFailed:
         flash(_("Check the highlighted answers."), "error")
         return redirect(url_for(".edit", handover_id=handover.id))
