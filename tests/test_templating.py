@@ -5,14 +5,16 @@ after the environment was made."""
 from handover.templating import HandoverEnvironment, TemplateGlobals
 
 
-def test_a_template_globals_key_list_holds_its_own_and_the_environments():
-    environment = HandoverEnvironment()
+def test_a_template_globals_key_list_holds_its_own_and_the_environments(app):
+    environment = app.jinja_env
+    assert isinstance(environment, HandoverEnvironment)
     environment.globals["shared"] = "environment"
     template_globals = environment.make_globals({"own": 1, "shared": "template"})
     assert isinstance(template_globals, TemplateGlobals)
     assert {"own", "shared", "range"} <= set(template_globals.keys())
     assert template_globals["shared"] == "template"
     assert set(environment.make_globals(None).keys()) == set(environment.globals)
+    del environment.globals["shared"]
 
 
 def test_imports_see_globals_added_later(app):
