@@ -17,7 +17,7 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(index=True, default=None)
+    actor_id: Mapped[int | None] = mapped_column(default=None)
     actor_label: Mapped[str] = mapped_column(String(254), default="")
     unit_id: Mapped[int | None] = mapped_column(index=True, default=None)
     action: Mapped[str] = mapped_column(String(64), index=True)
