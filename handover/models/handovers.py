@@ -29,7 +29,8 @@ class Handover(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    form_key: Mapped[str] = mapped_column(String(100), index=True)
+    #: Found through the two unit indexes above; no query looks a form up across all units.
+    form_key: Mapped[str] = mapped_column(String(100))
     form_version: Mapped[int] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     sender_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
@@ -48,7 +49,8 @@ class Handover(db.Model):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)
+    #: Ordered within a unit by the two unit indexes above.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
