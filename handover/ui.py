@@ -1,8 +1,9 @@
 """Template helpers shared by every page: navigation, labels of unit kinds and roles, errors."""
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
 
+from handover.i18n import current_locale
 from handover.i18n import lazy_gettext as _l
 
 UNIT_KIND_LABELS = {
@@ -43,13 +44,40 @@ def unit_kind_label(kind):
 
 
 def navigation_items():
+    return [{"url": url_for(endpoint), "label": label} for endpoint, label in _visible_entries()]
+
+
+def _visible_entries():
+    """(endpoint, label) of the menu entries the logged-in user may see, in menu order."""
     user = current_user._get_current_object()  # once: each touch of the proxy looks it up
     if not user.is_authenticated:
-        return []
+        return ()
     view_functions = current_app.view_functions
-    return [{"url": url_for(endpoint), "label": label}
-            for endpoint, label, visible in NAVIGATION
-            if endpoint in view_functions and visible(user)]
+    return tuple((endpoint, label) for endpoint, label, visible in NAVIGATION
+                 if endpoint in view_functions and visible(user))
+
+
+#: Rendered page chrome (`chrome`), and how many renderings are kept at most: a few per
+#: language and combination of roles, unless a proxy sends ever new path prefixes.
+_CHROME = {}
+CHROME_KEPT = 500
+
+
+def chrome(part):
+    """The menu entries ("nav") or the footer ("footer") of every page, from the macros of
+    ``_chrome.html``, rendered once per language, path prefix and set of menu entries the
+    user may see. They hold no one's data, only links and interface texts, and rendering
+    them took some thirty template calls on every page."""
+    entries = tuple(endpoint for endpoint, _label in _visible_entries()) if part == "nav" else ()
+    key = (part, str(current_locale()), request.script_root, entries)
+    rendered = _CHROME.get(key)
+    if rendered is None:
+        macros = current_app.jinja_env.get_template("_chrome.html").module
+        rendered = (macros.nav(navigation_items()) if part == "nav" else macros.footer())
+        if len(_CHROME) >= CHROME_KEPT:
+            _CHROME.clear()
+        _CHROME[key] = rendered
+    return rendered
 
 
 def field_attributes(field, help_text=None, autocomplete=None, input_type=None):
@@ -87,7 +115,7 @@ def form_errors(form):
 
 def init_app(app):
     app.jinja_env.globals.update(
-        navigation_items=navigation_items,
+        chrome=chrome,
         unit_kind_label=unit_kind_label,
         form_errors=form_errors,
         field_attributes=field_attributes,

@@ -2,6 +2,13 @@
 environment's globals and its own, its own win, and an imported macro module sees globals added
 after the environment was made."""
 
+import re
+
+from sqlalchemy import select
+from support import create_unit, create_user, login
+
+from handover.extensions import db
+from handover.models import User
 from handover.templating import HandoverEnvironment, TemplateGlobals
 
 
@@ -29,3 +36,35 @@ def test_imports_see_globals_added_later(app):
         assert "late_helper" in environment.make_globals(None).keys()
     finally:
         del environment.globals["late_helper"]
+
+
+def _menu(page):
+    """The hrefs and texts of the main menu's links."""
+    menu = page.split('<ul class="nav-list">', 1)[1].split("</ul>", 1)[0]
+    return re.findall(r'<a href="([^"]+)">([^<]+)</a>', menu)
+
+
+def test_the_menu_rendered_once_still_follows_each_users_roles_and_language(app):
+    """The menu and footer are rendered once per language and set of visible entries: an
+    admin and a receiver, in Finnish and English, each get their own."""
+    with app.app_context():
+        ward = create_unit("Ward")
+        emails = [create_user("admin@example.org", admin=True).email,
+                  create_user("nurse@example.org", memberships=[(ward, "receiver")]).email]
+    menus = {}
+    for email in emails:
+        for language in ("fi", "en"):
+            browser = app.test_client()
+            browser.post("/language", data={"language": language, "next": "/"})
+            with app.app_context():
+                login(browser, db.session.execute(
+                    select(User).where(User.email == email)).scalar_one())
+            page = browser.get("/account").get_data(as_text=True)
+            menus[email, language] = _menu(page)
+            assert 'href="/privacy"' in page.split("<footer", 1)[1]
+    assert ("/admin/users", "Users") in menus["admin@example.org", "en"]
+    assert ("/admin/users", "Käyttäjät") in menus["admin@example.org", "fi"]
+    assert ("/handovers/inbox", "Inbox") in menus["nurse@example.org", "en"]
+    assert not any(href.startswith("/admin") for href, _ in menus["nurse@example.org", "en"])
+    assert not any(href.startswith("/handovers") for href, _ in menus["admin@example.org", "en"])
+    assert menus["nurse@example.org", "fi"] != menus["nurse@example.org", "en"]
