@@ -22,18 +22,28 @@ sys.path.insert(0, str(HERE))
 from statement_counts import in_process_instance, operations, prepare_sends  # noqa: E402
 
 
-def postgres_cpu_seconds():
-    """User and system CPU of every process named postgres* on this machine (/proc)."""
+def cpu_seconds(pids):
+    """User and system CPU seconds of the processes ``pids`` (/proc; those gone count nothing)."""
     total = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in pids:
         try:
-            name = Path(f"/proc/{pid}/comm").read_text().strip()
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if name.startswith("postgres"):
-            total += int(fields[11]) + int(fields[12])
+        total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds():
+    """User and system CPU of every process named postgres* on this machine (/proc)."""
+    def named_postgres(pid):
+        try:
+            return Path(f"/proc/{pid}/comm").read_text().startswith("postgres")
+        except OSError:
+            return False
+
+    return cpu_seconds(pid for pid in filter(str.isdigit, os.listdir("/proc"))
+                       if named_postgres(pid))
 
 
 def main():

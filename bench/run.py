@@ -32,6 +32,7 @@ sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402
 import statement_counts  # noqa: E402
+from cpu_per_request import cpu_seconds, postgres_cpu_seconds  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 UNITS = 100          # bulk rows are spread over this many receiving units
@@ -130,6 +131,21 @@ def rss_mb(pids):
             if line.startswith("VmRSS:"):
                 sizes.append(int(line.split()[1]) / 1024)
     return max(sizes)
+
+
+def timed_with_cpu(target, operation, database_server):
+    """Run one timed operation of ``target``: (rate, {where: CPU ms per operation}) with the
+    CPU its gunicorn workers, the PostgreSQL server (when measured) and this load generator
+    spent on it. All three share the machine's cores, so their sum is what a rate costs."""
+    pids = target.worker_pids()
+    before = (cpu_seconds(pids), postgres_cpu_seconds() if database_server else 0,
+              time.process_time())
+    rate = getattr(target, operation)()
+    after = (cpu_seconds(pids), postgres_cpu_seconds() if database_server else 0,
+             time.process_time())
+    spent = [(end - start) * 1000 / target.args.operations
+             for start, end in zip(before, after, strict=True)]
+    return rate, dict(zip(("workers", "database", "client"), spent, strict=True))
 
 
 def bulk_rows(size, unit_ids, make_row):
@@ -297,8 +313,11 @@ class HandoverTarget:
     def inbox(self):
         return self.lean_receivers[0].request("GET", "/handovers/inbox")[0] == 200
 
+    def worker_pids(self):
+        return self.server.worker_pids()
+
     def rss_mb(self):
-        return rss_mb(self.server.worker_pids())
+        return rss_mb(self.worker_pids())
 
     def close(self):
         self.server.kill()
@@ -354,9 +373,12 @@ class MinimalTarget:
     def inbox(self):
         return self._get("/inbox?unit=1")[0] == 200
 
+    def worker_pids(self):
+        return Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children"
+                    ).read_text().split()
+
     def rss_mb(self):
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return rss_mb(children.read_text().split())
+        return rss_mb(self.worker_pids())
 
     def close(self):
         self.process.kill()
@@ -406,7 +428,9 @@ def measure(targets, args):
             target.prepare(number)
         for operation in ("send", "open"):
             for target in order:
-                found[target.name][operation].append(getattr(target, operation)())
+                rate, cpu = timed_with_cpu(target, operation, args.database_url)
+                found[target.name][operation].append(rate)
+                found[target.name].setdefault("cpu " + operation, []).append(cpu)
         for target in order:
             found[target.name]["inbox"].extend(latency_samples(target.inbox, per_round))
     return found
@@ -469,6 +493,15 @@ def report(size, found, seconds):
     for name in names:
         line += f"{found[name]['rss_mb']:10.1f}{'':18}"
     print(line)
+    for operation in ("send", "open"):
+        parts = []
+        for name in ("Handover", *names):
+            cpu = found[name]["cpu " + operation]
+            each = {where: statistics.median(c[where] for c in cpu) for where in cpu[0]}
+            parts.append(f"{name} {each['workers']:.2f}/{each['database']:.2f}/"
+                         f"{each['client']:.2f}")
+        print(f"  CPU ms per {operation} (gunicorn workers/PostgreSQL/load generator): "
+              + ", ".join(parts))
     for operation, counts in found["statements"].items():
         shown = ", ".join(f"{n:g} {kind}" for kind, n in counts.items() if n)
         print(f"  Handover {operation} per request: {shown}")
