@@ -27,9 +27,13 @@ from handover.models.base import utcnow
 
 NOTE_MAX_LENGTH = 500
 
-#: The receiving unit's first view; built once, so opening compiles nothing new.
-_OPEN_SENT = (update(Handover.__table__)
-              .where(Handover.id == bindparam("handover_id"), Handover.status == "sent")
+#: The receiving unit's first view; built once, so opening compiles nothing new. Written
+#: with the table's columns, not the mapped attributes: through those the session ran it as
+#: an ORM bulk UPDATE, matching it against every object it holds; `record_view` sets the two
+#: columns on the loaded handover itself.
+_HANDOVERS = Handover.__table__
+_OPEN_SENT = (update(_HANDOVERS)
+              .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent")
               .values(status="opened", opened_at=bindparam("opened_at")))
 
 

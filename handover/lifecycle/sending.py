@@ -27,9 +27,13 @@ from handover.lifecycle import (
 from handover.models import Handover
 from handover.models.base import utcnow
 
-#: Built once; the SET clause comes from the parameters, so sending compiles nothing new.
-_SEND_DRAFT = (update(Handover.__table__)
-               .where(Handover.id == bindparam("draft_id"), Handover.status == "draft"))
+#: Built once; the SET clause comes from the parameters, so sending compiles nothing new. The
+#: table's columns, not the mapped attributes, keep it a plain UPDATE rather than an ORM bulk
+#: one that the session matches against every object it holds (`send` sets the columns it
+#: wrote on the loaded draft itself).
+_HANDOVERS = Handover.__table__
+_SEND_DRAFT = (update(_HANDOVERS)
+               .where(_HANDOVERS.c.id == bindparam("draft_id"), _HANDOVERS.c.status == "draft"))
 
 
 def summary_of(definition, content):
