@@ -56,22 +56,25 @@ def format_datetime(value, format="medium"):
             .replace("{1}", date_pattern.apply(local.date(), locale)))
 
 
-def _babel_state():
+def _babel_state(context=None):
     """Where Flask-Babel keeps this context's locale and time zone once it has worked them out
-    (or ``force_locale`` set them): a namespace on `g`, or None.
+    (or ``force_locale`` set them): a namespace on `g` (``context``, the object behind it, when
+    the caller has it already), or None.
 
     `g` is a proxy that costs half a microsecond per touch, and each of Flask-Babel's
     `get_locale()`, `get_timezone()` and `gettext()` touches it three to nine times; a page
     shows some forty texts. Reading the namespace once, and asking Flask-Babel only while it
     holds no answer yet, gives the same answers for a fraction of the cost."""
-    if not has_app_context():
-        return None
-    return getattr(g._get_current_object(), "_flask_babel", None)
+    if context is None:
+        if not has_app_context():
+            return None
+        context = g._get_current_object()
+    return getattr(context, "_flask_babel", None)
 
 
-def current_locale():
+def current_locale(context=None):
     """Flask-Babel's `get_locale()`, cheaper (see `_babel_state`)."""
-    return getattr(_babel_state(), "babel_locale", None) or get_locale()
+    return getattr(_babel_state(context), "babel_locale", None) or get_locale()
 
 
 def _translations():
@@ -80,8 +83,7 @@ def _translations():
     if not has_app_context():
         return get_translations()   # Flask-Babel's pass-through catalogue
     context = g._get_current_object()
-    locale = (getattr(getattr(context, "_flask_babel", None), "babel_locale", None)
-              or get_locale())
+    locale = current_locale(context)
     remembered = getattr(context, "_handover_translations", None)
     if remembered is None or remembered[0] is not locale:
         remembered = context._handover_translations = (locale, get_translations())

@@ -43,10 +43,6 @@ def unit_kind_label(kind):
     return extra.get(kind, kind)
 
 
-def navigation_items():
-    return [{"url": url_for(endpoint), "label": label} for endpoint, label in _visible_entries()]
-
-
 def _visible_entries():
     """(endpoint, label) of the menu entries the logged-in user may see, in menu order."""
     user = current_user._get_current_object()  # once: each touch of the proxy looks it up
@@ -68,12 +64,14 @@ def chrome(part):
     ``_chrome.html``, rendered once per language, path prefix and set of menu entries the
     user may see. They hold no one's data, only links and interface texts, and rendering
     them took some thirty template calls on every page."""
-    entries = tuple(endpoint for endpoint, _label in _visible_entries()) if part == "nav" else ()
-    key = (part, str(current_locale()), request.script_root, entries)
+    entries = _visible_entries() if part == "nav" else ()
+    key = (part, str(current_locale()), request.script_root,
+           tuple(endpoint for endpoint, _label in entries))
     rendered = _CHROME.get(key)
     if rendered is None:
         macros = current_app.jinja_env.get_template("_chrome.html").module
-        rendered = (macros.nav(navigation_items()) if part == "nav" else macros.footer())
+        rendered = macros.footer() if part == "footer" else macros.nav(
+            [{"url": url_for(endpoint), "label": label} for endpoint, label in entries])
         if len(_CHROME) >= CHROME_KEPT:
             _CHROME.clear()
         _CHROME[key] = rendered
