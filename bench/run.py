@@ -65,7 +65,7 @@ class LeanClient:
     open against 0.27 per yardstick request; the same lean client for all three leaves the
     servers the same share of the machine. A send's new session cookie (its flash message)
     is not kept: a browser would follow the redirect and the page would take the message
-    out again (see `harness.Client.post_followed`)."""
+    out again (as `statement_counts.TestClient.post_followed` does in process)."""
 
     def __init__(self, base_url, cookies=""):
         parts = urllib.parse.urlsplit(base_url)

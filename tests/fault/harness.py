@@ -284,25 +284,6 @@ class Client:
             data = {"csrf_token": self.csrf, **data}
         return self.request("POST", path, data, **kwargs)
 
-    def post_followed(self, path, data):
-        """POST as a browser does when it follows the redirect that answers it: the page it
-        lands on shows the flash message the POST left in the session, which takes it out
-        again. That page is not the POST's work, so it is not requested (a benchmark times
-        the POST alone); the cookies it would leave, those from before the POST, are put
-        back instead. Otherwise a thread sending in a loop carries one more message in its
-        session with every send, and each request unpacks and signs them all again."""
-        kept = self.cookies()
-        answer = self.post(path, data)
-        self.restore_cookies(kept)
-        return answer
-
-    def cookies(self):
-        return list(self.jar)
-
-    def restore_cookies(self, kept):
-        for cookie in kept:
-            self.jar.set_cookie(cookie)
-
     def read_csrf(self, path):
         response = self.get(path)
         found = CSRF.search(response.text)
