@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import DDL, event, insert, select, text
+from sqlalchemy import DDL, event, insert, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from handover.extensions import db
@@ -30,8 +30,11 @@ _CHAIN_LOCK_ID = 727_001
 _HEAD_IN_TRANSACTION = "handover_audit_chain_head"
 #: Built once: the values come as parameters, so each append compiles nothing.
 _INSERT_EVENT = insert(AuditEvent.__table__)
+#: The LIMIT is written into the statement, not sent as a parameter: PostgreSQL cannot tell
+#: how many rows a parameter asks for, so it planned the statement again at every append
+#: rather than keep one plan for it (a parameter-free plan would have to expect a long scan).
 _NEWEST_HASH = (select(AuditEvent.__table__.c.row_hash)
-                .order_by(AuditEvent.__table__.c.id.desc()).limit(1))
+                .order_by(AuditEvent.__table__.c.id.desc()).limit(literal_column("1")))
 _LOCK_STATEMENTS = {
     "postgresql": text("SELECT pg_advisory_xact_lock(:lock)").bindparams(lock=_CHAIN_LOCK_ID),
     # A write statement takes SQLite's single write lock now, before the last hash is read;

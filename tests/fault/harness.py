@@ -134,7 +134,7 @@ class Server:
         self.process = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "--workers", str(self.workers), "--bind",
              f"127.0.0.1:{self.port}", "--log-level", "warning", "--timeout", "60",
-             "handover:create_app()"],
+             "--chdir", str(ROOT), "wsgi:app"],
             env=self.environment, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
