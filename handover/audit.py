@@ -14,9 +14,11 @@ import json
 from datetime import UTC
 from types import SimpleNamespace
 
+import psycopg
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import DDL, event, insert, literal_column, select, text
+from sqlalchemy import DDL, event, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from handover.extensions import db
@@ -30,17 +32,17 @@ _CHAIN_LOCK_ID = 727_001
 _HEAD_IN_TRANSACTION = "handover_audit_chain_head"
 #: Built once: the values come as parameters, so each append compiles nothing.
 _INSERT_EVENT = insert(AuditEvent.__table__)
-#: The LIMIT is written into the statement, not sent as a parameter: PostgreSQL cannot tell
-#: how many rows a parameter asks for, so it planned the statement again at every append
-#: rather than keep one plan for it (a parameter-free plan would have to expect a long scan).
 _NEWEST_HASH = (select(AuditEvent.__table__.c.row_hash)
-                .order_by(AuditEvent.__table__.c.id.desc()).limit(literal_column("1")))
-_LOCK_STATEMENTS = {
-    "postgresql": text("SELECT pg_advisory_xact_lock(:lock)").bindparams(lock=_CHAIN_LOCK_ID),
-    # A write statement takes SQLite's single write lock now, before the last hash is read;
-    # otherwise two workers can read the same last hash and fork the chain.
-    "sqlite": text("DELETE FROM audit_events WHERE 0"),
-}
+                .order_by(AuditEvent.__table__.c.id.desc()).limit(1))
+#: SQLite: a write statement takes the database's single write lock now, before the last hash
+#: is read; otherwise two workers can read the same last hash and fork the chain.
+_SQLITE_WRITE_LOCK = text("DELETE FROM audit_events WHERE 0")
+#: PostgreSQL: the chain's lock, then the newest hash, sent together (see `_lock_and_read_head`).
+#: The LIMIT is written into the statement, not sent as a parameter: PostgreSQL cannot tell
+#: how many rows a parameter asks for, and planned the read again at every append rather than
+#: keep one plan for it.
+_POSTGRESQL_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+_POSTGRESQL_HEAD = "SELECT row_hash FROM audit_events ORDER BY id DESC LIMIT 1"
 
 
 def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", detail=""):
@@ -90,9 +92,40 @@ def _chain_head():
     and the following events of the same transaction chain on without asking again."""
     previous = db.session.info.get(_HEAD_IN_TRANSACTION)
     if previous is None:
-        _lock_chain()
-        previous = db.session.execute(_NEWEST_HASH).scalar()
+        _flush_pending_changes()   # before the lock, which is then held until the commit
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            previous = _lock_and_read_head(connection)
+        else:
+            db.session.execute(_SQLITE_WRITE_LOCK)
+            previous = db.session.execute(_NEWEST_HASH).scalar()
     return previous or GENESIS
+
+
+def _lock_and_read_head(connection):
+    """PostgreSQL: take the chain's lock and read the newest hash in one round trip, with
+    psycopg's pipeline mode. The server still runs the two statements one after the other,
+    and the read, a statement of its own, sees every event committed before the lock was
+    granted. Every audited write saves a round trip, and the lock, held until the commit, is
+    held one round trip shorter: appends from all workers queue on it.
+
+    The statements go to the driver's connection, past SQLAlchemy, so its errors are turned
+    into SQLAlchemy's here as SQLAlchemy would: a lost connection is invalidated and becomes
+    an OperationalError, which the outage handler answers with 503."""
+    driver_connection = connection.connection.driver_connection
+    try:
+        with driver_connection.pipeline():
+            driver_connection.execute(_POSTGRESQL_LOCK, (_CHAIN_LOCK_ID,), prepare=True)
+            head = driver_connection.execute(_POSTGRESQL_HEAD, prepare=True)
+        row = head.fetchone()
+    except psycopg.Error as error:
+        lost = connection.dialect.is_disconnect(error, driver_connection, None)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(_POSTGRESQL_HEAD, None, error, psycopg.Error,
+                                  connection_invalidated=lost,
+                                  dialect=connection.dialect) from error
+    return row[0] if row else None
 
 
 def _flush_pending_changes():
@@ -149,12 +182,6 @@ def event_hash(event):
         event.previous_hash,
     ]
     return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
-
-
-def _lock_chain():
-    lock = _LOCK_STATEMENTS.get(db.session.get_bind().dialect.name)
-    if lock is not None:
-        db.session.execute(lock)
 
 
 _HASHED_COLUMNS = (

@@ -3,10 +3,11 @@ someone with the power to drop that guard edits or deletes rows anyway, `handove
 names the first broken link."""
 
 import contextlib
+import threading
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from handover import audit
 from handover.cli import cli
@@ -198,3 +199,60 @@ def test_events_of_one_transaction_chain_onto_each_other_and_a_rollback_forgets_
         db.session.commit()
         assert after.previous_hash == second.row_hash
         assert audit.verify_chain() == (True, None, None)
+
+
+def test_concurrent_appends_never_fork_the_chain(app):
+    """Workers append at the same moment, each in its own transaction: each takes the chain's
+    lock before it reads the newest hash, so they queue and every event links to the one
+    before it."""
+    writers, events_each = 4, 25
+    start = threading.Barrier(writers)
+    failures = []
+
+    def append(writer):
+        with app.app_context():
+            try:
+                start.wait()
+                for number in range(events_each):
+                    audit.record("handover.viewed", handover_id=writer * 100 + number)
+                    db.session.commit()
+            except Exception as error:  # noqa: BLE001  (reported by the main thread)
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=append, args=(writer,)) for writer in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    with app.app_context():
+        assert audit.verify_chain() == (True, None, None)
+        assert db.session.execute(select(db.func.count(AuditEvent.id))).scalar() == \
+            writers * events_each
+
+
+def test_an_append_whose_connection_is_cut_fails_as_an_outage_and_the_next_chains_on(
+        app, database_backend):
+    """On PostgreSQL the chain's lock and newest hash are read past SQLAlchemy, in one round
+    trip; a connection lost there must still surface as SQLAlchemy's OperationalError (which
+    the outage handler answers with 503), and the pool must replace the dead connection."""
+    if database_backend != "postgresql":
+        pytest.skip("a cut connection is a PostgreSQL server's doing")
+    with app.app_context():
+        record_events(1)
+        own_backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        admin = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": own_backend})
+        admin.dispose()
+        with pytest.raises(OperationalError) as raised:
+            audit.record("handover.viewed", handover_id=2)
+        assert raised.value.connection_invalidated
+        db.session.rollback()
+        audit.record("handover.viewed", handover_id=3)
+        db.session.commit()
+        assert audit.verify_chain() == (True, None, None)
+        assert [event.handover_id for event in db.session.scalars(
+            select(AuditEvent).order_by(AuditEvent.id))] == [1, 3]
