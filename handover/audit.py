@@ -14,13 +14,12 @@ import json
 from datetime import UTC
 from types import SimpleNamespace
 
-import psycopg
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import DDL, event, insert, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import DDL, bindparam, event, insert, select, text
 from sqlalchemy.orm import Session
 
+from handover import pipeline
 from handover.extensions import db
 from handover.models import AuditEvent
 from handover.models.base import utcnow
@@ -32,17 +31,22 @@ _CHAIN_LOCK_ID = 727_001
 _HEAD_IN_TRANSACTION = "handover_audit_chain_head"
 #: Built once: the values come as parameters, so each append compiles nothing.
 _INSERT_EVENT = insert(AuditEvent.__table__)
+#: The same, naming its columns, for rows sent together with the commit (`record_all`).
+_EVENT_COLUMNS = ("occurred_at", "actor_id", "actor_label", "unit_id", "action", "handover_id",
+                  "outcome", "client_address", "detail", "previous_hash", "row_hash")
+_INSERT_EVENT_ROWS = pipeline.DriverStatement(
+    insert(AuditEvent.__table__).values({name: bindparam(name) for name in _EVENT_COLUMNS}))
 _NEWEST_HASH = (select(AuditEvent.__table__.c.row_hash)
                 .order_by(AuditEvent.__table__.c.id.desc()).limit(1))
 #: SQLite: a write statement takes the database's single write lock now, before the last hash
 #: is read; otherwise two workers can read the same last hash and fork the chain.
 _SQLITE_WRITE_LOCK = text("DELETE FROM audit_events WHERE 0")
-#: PostgreSQL: the chain's lock, then the newest hash, sent together (see `_lock_and_read_head`).
-#: The LIMIT is written into the statement, not sent as a parameter: PostgreSQL cannot tell
-#: how many rows a parameter asks for, and planned the read again at every append rather than
-#: keep one plan for it.
-_POSTGRESQL_LOCK = "SELECT pg_advisory_xact_lock(%s)"
-_POSTGRESQL_HEAD = "SELECT row_hash FROM audit_events ORDER BY id DESC LIMIT 1"
+#: PostgreSQL: the chain's lock, then the newest hash, sent together (see `lock_chain`). The
+#: LIMIT is written into the statement, not sent as a parameter: PostgreSQL cannot tell how
+#: many rows a parameter asks for, and planned the read again at every append rather than keep
+#: one plan for it.
+_POSTGRESQL_LOCK = ("SELECT pg_advisory_xact_lock(%s)", (_CHAIN_LOCK_ID,))
+_POSTGRESQL_HEAD = ("SELECT row_hash FROM audit_events ORDER BY id DESC LIMIT 1", None)
 
 
 def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", detail=""):
@@ -60,12 +64,20 @@ def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", 
     return SimpleNamespace(id=inserted.inserted_primary_key[0], **fields)
 
 
-def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail=""):
+def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail="", commit=None):
     """One event per ``(action, handover_id)`` in ``events``, chained in that order and
     written with one statement: a receiver's first view logs "opened" and "viewed", and a list
     page that shows twenty children's names logs twenty reads, so that the per-child report
-    finds each of them, without a round trip per event."""
+    finds each of them, without a round trip per event.
+
+    ``commit``, the caller's commit (`handover.lifecycle.commit_keeping_loaded`), is called
+    once the events are written, for callers whose transaction ends with them. On PostgreSQL
+    the rows and the COMMIT then travel in one round trip, and ``commit`` finishes
+    SQLAlchemy's side of it (nothing else is sent: the session's pending changes are written
+    before the rows, as always)."""
     if not events:
+        if commit is not None:
+            commit()
         return
     actor = _default_actor(actor)
     previous = _chain_head()
@@ -77,8 +89,14 @@ def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail=""):
         row["row_hash"] = previous = event_hash(SimpleNamespace(**row))
         rows.append(row)
     _flush_pending_changes()
-    db.session.execute(_INSERT_EVENT, rows)
+    connection = db.session.connection()
+    if commit is not None and pipeline.available(connection):
+        pipeline.run_together(connection, [(_INSERT_EVENT_ROWS, rows)], commit=True)
+    else:
+        db.session.execute(_INSERT_EVENT, rows)
     db.session.info[_HEAD_IN_TRANSACTION] = previous
+    if commit is not None:
+        commit()
 
 
 def record_many(action, handover_ids, **common):
@@ -88,44 +106,43 @@ def record_many(action, handover_ids, **common):
 
 def _chain_head():
     """The newest event's hash. The first event of a transaction takes the chain's lock and
-    reads it; the lock is held until the transaction ends, so nobody can append in between
-    and the following events of the same transaction chain on without asking again."""
+    reads it (`lock_chain`); the lock is held until the transaction ends, so nobody can append
+    in between and the following events of the same transaction chain on without asking
+    again."""
     previous = db.session.info.get(_HEAD_IN_TRANSACTION)
     if previous is None:
-        _flush_pending_changes()   # before the lock, which is then held until the commit
-        connection = db.session.connection()
-        if connection.dialect.name == "postgresql":
-            previous = _lock_and_read_head(connection)
-        else:
-            db.session.execute(_SQLITE_WRITE_LOCK)
-            previous = db.session.execute(_NEWEST_HASH).scalar()
-    return previous or GENESIS
+        lock_chain()
+        previous = db.session.info[_HEAD_IN_TRANSACTION]
+    return previous
 
 
-def _lock_and_read_head(connection):
-    """PostgreSQL: take the chain's lock and read the newest hash in one round trip, with
-    psycopg's pipeline mode. The server still runs the two statements one after the other,
-    and the read, a statement of its own, sees every event committed before the lock was
-    granted. Every audited write saves a round trip, and the lock, held until the commit, is
-    held one round trip shorter: appends from all workers queue on it.
+def lock_chain(before=None):
+    """Take the chain's lock and read its newest hash now, for the events this transaction
+    will append, and return the number of rows ``before`` changed (None without it).
 
-    The statements go to the driver's connection, past SQLAlchemy, so its errors are turned
-    into SQLAlchemy's here as SQLAlchemy would: a lost connection is invalidated and becomes
-    an OperationalError, which the outage handler answers with 503."""
-    driver_connection = connection.connection.driver_connection
-    try:
-        with driver_connection.pipeline():
-            driver_connection.execute(_POSTGRESQL_LOCK, (_CHAIN_LOCK_ID,), prepare=True)
-            head = driver_connection.execute(_POSTGRESQL_HEAD, prepare=True)
+    ``before``, ``(statement, values)`` with a `pipeline.DriverStatement`, is a write run just
+    before the lock; on PostgreSQL the three statements travel in one round trip (`pipeline`):
+    a first view's status change, say, whose outcome decides which events follow. The server
+    still runs them one after the other, and the read, a statement of its own, sees every
+    event committed before the lock was granted. The lock is held until the commit, and
+    appends from every worker queue on it, so the fewer round trips it is held for the better.
+    """
+    _flush_pending_changes()   # before the lock, which is then held until the commit
+    connection = db.session.connection()
+    changed = None
+    if pipeline.available(connection):
+        steps = [*([before] if before else []), _POSTGRESQL_LOCK, _POSTGRESQL_HEAD]
+        *written, _locked, head = pipeline.run_together(connection, steps)
         row = head.fetchone()
-    except psycopg.Error as error:
-        lost = connection.dialect.is_disconnect(error, driver_connection, None)
-        if lost:
-            connection.invalidate(error)
-        raise DBAPIError.instance(_POSTGRESQL_HEAD, None, error, psycopg.Error,
-                                  connection_invalidated=lost,
-                                  dialect=connection.dialect) from error
-    return row[0] if row else None
+        changed = written[0].rowcount if written else None
+    else:
+        if before:
+            statement, values = before
+            changed = db.session.execute(statement.statement, values).rowcount
+        db.session.execute(_SQLITE_WRITE_LOCK)
+        row = db.session.execute(_NEWEST_HASH).first()
+    db.session.info[_HEAD_IN_TRANSACTION] = (row[0] if row else None) or GENESIS
+    return changed
 
 
 def _flush_pending_changes():

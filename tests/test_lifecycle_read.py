@@ -48,6 +48,52 @@ def test_first_view_by_receiving_unit_opens_the_handover_once(app, world):
         assert _events("handover.viewed") == 2
 
 
+def test_two_concurrent_first_views_open_the_handover_once(app, world):
+    """Both readers loaded the handover as "sent"; the status change (sent together with the
+    audit chain's lock on PostgreSQL) tells exactly one of them that its view opened it."""
+    with app.app_context():
+        hid = send_handover(world)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def view(user_name):
+        with app.app_context():
+            granted = access_for(world, user_name, hid)
+            barrier.wait()
+            try:
+                outcomes.append(reading.record_view(granted, world.user(user_name)))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=view, args=(name,))
+               for name in ("receiving_receiver", "receiving_lead")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == [False, True]
+    with app.app_context():
+        assert handover(hid).status == "opened"
+        assert _events("handover.opened") == 1 and _events("handover.viewed") == 2
+        assert audit.verify_chain() == (True, None, None)
+
+
+def test_failed_audit_write_leaves_the_handover_unopened(app, world, monkeypatch):
+    """The status change goes to the database before the audit rows are made; if they cannot
+    be, the whole transaction is rolled back (as the request's teardown does)."""
+    with app.app_context():
+        hid = send_handover(world)
+        granted = access_for(world, "receiving_receiver", hid)
+        monkeypatch.setattr(audit, "event_hash", lambda *a, **k: (_ for _ in ()).throw(
+            RuntimeError("audit down")))
+        with pytest.raises(RuntimeError):
+            reading.record_view(granted, world.user("receiving_receiver"))
+        monkeypatch.undo()
+        db.session.rollback()
+        assert handover(hid).status == "sent" and handover(hid).opened_at is None
+        assert _events("handover.opened") == 0 and _events("handover.viewed") == 0
+
+
 @pytest.mark.parametrize("reader", ["sending_sender", "copy_receiver"])
 def test_views_by_sender_or_copy_do_not_open_the_handover(app, world, reader):
     with app.app_context():

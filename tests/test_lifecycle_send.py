@@ -173,7 +173,7 @@ def test_failed_audit_write_rolls_the_send_back(app, world, monkeypatch):
         def broken(*args, **kwargs):
             raise RuntimeError("audit store unavailable")
 
-        monkeypatch.setattr(audit, "record", broken)
+        monkeypatch.setattr(audit, "event_hash", broken)
         with pytest.raises(RuntimeError):
             sending.send(world.user("sending_sender"), draft, "t")
         monkeypatch.undo()

@@ -8,7 +8,7 @@ concurrent acknowledgements exactly one changes the row, the other is told it wa
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from handover import audit, crypto, plugin_manager
+from handover import audit, crypto, pipeline, plugin_manager
 from handover.access import COPY, RECEIVING
 from handover.extensions import db
 from handover.i18n import lazy_gettext as _l
@@ -32,9 +32,10 @@ NOTE_MAX_LENGTH = 500
 #: an ORM bulk UPDATE, matching it against every object it holds; `record_view` sets the two
 #: columns on the loaded handover itself.
 _HANDOVERS = Handover.__table__
-_OPEN_SENT = (update(_HANDOVERS)
-              .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent")
-              .values(status="opened", opened_at=bindparam("opened_at")))
+_OPEN_SENT = pipeline.DriverStatement(
+    update(_HANDOVERS)
+    .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent")
+    .values(status="opened", opened_at=bindparam("opened_at")))
 
 
 def record_view(access, user, *, action="handover.viewed", now=None):
@@ -46,8 +47,11 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     now = now or utcnow()
     first_view = None
     if access.relation == RECEIVING and handover.status == "sent":
-        result = db.session.execute(_OPEN_SENT, {"handover_id": handover.id, "opened_at": now})
-        first_view = "handover.opened" if result.rowcount == 1 else None
+        # The status change travels with the audit chain's lock (one round trip on
+        # PostgreSQL); whether it changed the row decides which events follow.
+        changed = audit.lock_chain(before=(_OPEN_SENT, {"handover_id": handover.id,
+                                                        "opened_at": now}))
+        first_view = "handover.opened" if changed == 1 else None
     elif access.relation == COPY and handover.status != "withdrawn":
         result = db.session.execute(
             update(HandoverCopy)
@@ -60,7 +64,6 @@ def record_view(access, user, *, action="handover.viewed", now=None):
         first_view = "handover.copy_opened" if result.rowcount == 1 else None
     opened = first_view is not None
     events = [(first_view, handover.id)] if opened else []
-    audit.record_all([*events, (action, handover.id)], actor=user, unit_id=access.unit_id)
     notify = opened and plugin_manager.implemented("handover_opened")
     if notify:
         # Which plugins are switched off is asked now, inside this transaction, so that the
@@ -70,7 +73,8 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     # copies) stays as it was read a moment ago, with the columns the UPDATE above changed set
     # to what it wrote. Expiring all of it made the page that follows reload each piece with a
     # query of its own.
-    commit_keeping_loaded()
+    audit.record_all([*events, (action, handover.id)], actor=user, unit_id=access.unit_id,
+                     commit=commit_keeping_loaded)
     if opened and access.relation == RECEIVING:
         set_committed_value(handover, "status", "opened")
         set_committed_value(handover, "opened_at", now)
