@@ -15,7 +15,6 @@ On SQLite, in process and without round trips, the same statements run one after
 through SQLAlchemy.
 """
 
-import psycopg
 from sqlalchemy.exc import DBAPIError
 
 
@@ -63,6 +62,8 @@ def run_together(connection, steps, *, commit=False):
 
     After a ``commit`` the caller still ends SQLAlchemy's transaction (``session.commit()``),
     which then has nothing left to send."""
+    import psycopg  # here, not at the top: a worker on SQLite need not load it (9 MB)
+
     driver_connection = connection.connection.driver_connection
     sql = None
     try:
