@@ -29,13 +29,11 @@ GENESIS = "0" * 64
 _CHAIN_LOCK_ID = 727_001
 #: Session.info key: the newest event's hash, known while this transaction holds the lock.
 _HEAD_IN_TRANSACTION = "handover_audit_chain_head"
-#: Built once: the values come as parameters, so each append compiles nothing.
-_INSERT_EVENT = insert(AuditEvent.__table__)
-#: The same, naming its columns, for rows sent together with the commit (`record_all`).
-_EVENT_COLUMNS = ("occurred_at", "actor_id", "actor_label", "unit_id", "action", "handover_id",
-                  "outcome", "client_address", "detail", "previous_hash", "row_hash")
-_INSERT_EVENT_ROWS = pipeline.DriverStatement(
-    insert(AuditEvent.__table__).values({name: bindparam(name) for name in _EVENT_COLUMNS}))
+#: Built once, every column but the id as a parameter, so each append compiles nothing; the
+#: same statement goes through SQLAlchemy or, with the commit, to the driver (`record_all`).
+_INSERT_EVENT = pipeline.DriverStatement(insert(AuditEvent.__table__).values(
+    {column.name: bindparam(column.name)
+     for column in AuditEvent.__table__.columns if not column.primary_key}))
 _NEWEST_HASH = (select(AuditEvent.__table__.c.row_hash)
                 .order_by(AuditEvent.__table__.c.id.desc()).limit(1))
 #: SQLite: a write statement takes the database's single write lock now, before the last hash
@@ -59,7 +57,7 @@ def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", 
                               detail), "previous_hash": _chain_head()}
     fields["row_hash"] = event_hash(SimpleNamespace(**fields))
     _flush_pending_changes()
-    inserted = db.session.execute(_INSERT_EVENT, fields)
+    inserted = db.session.execute(_INSERT_EVENT.statement, fields)
     db.session.info[_HEAD_IN_TRANSACTION] = fields["row_hash"]
     return SimpleNamespace(id=inserted.inserted_primary_key[0], **fields)
 
@@ -91,9 +89,9 @@ def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail="", com
     _flush_pending_changes()
     connection = db.session.connection()
     if commit is not None and pipeline.available(connection):
-        pipeline.run_together(connection, [(_INSERT_EVENT_ROWS, rows)], commit=True)
+        pipeline.run_together(connection, [(_INSERT_EVENT, rows)], commit=True)
     else:
-        db.session.execute(_INSERT_EVENT, rows)
+        db.session.execute(_INSERT_EVENT.statement, rows)
     db.session.info[_HEAD_IN_TRANSACTION] = previous
     if commit is not None:
         commit()

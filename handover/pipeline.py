@@ -31,12 +31,13 @@ class DriverStatement:
         self.statement = statement
         self._compiled = {}
 
-    def for_driver(self, dialect, values):
-        """(SQL, parameters) as SQLAlchemy would send them for ``values``."""
-        key = (dialect.name, tuple(values))
+    def for_driver(self, dialect, values, *, many=False):
+        """(SQL, parameters) as SQLAlchemy would send them for ``values``; ``many`` when the
+        statement runs once per set of values (an INSERT then asks no generated id back)."""
+        key = (dialect.name, tuple(values), many)
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = _compile(self.statement, dialect, values)
+            compiled = self._compiled[key] = _compile(self.statement, dialect, values, many)
         sql, compiled_statement, processors = compiled
         parameters = compiled_statement.construct_params(values)
         for name, process in processors:
@@ -44,8 +45,8 @@ class DriverStatement:
         return sql, parameters
 
 
-def _compile(statement, dialect, values):
-    compiled = statement.compile(dialect=dialect, column_keys=list(values))
+def _compile(statement, dialect, values, many):
+    compiled = statement.compile(dialect=dialect, column_keys=list(values), for_executemany=many)
     processors = []
     for name, bind in compiled.binds.items():
         process = bind.type.bind_processor(dialect)
@@ -72,7 +73,8 @@ def run_together(connection, steps, *, commit=False):
             for statement, values in steps:
                 cursor = driver_connection.cursor()
                 if isinstance(values, list):
-                    prepared = [_for_driver(statement, connection.dialect, one) for one in values]
+                    prepared = [_for_driver(statement, connection.dialect, one, many=True)
+                                for one in values]
                     sql = prepared[0][0]
                     cursor.executemany(sql, [parameters for _sql, parameters in prepared])
                 else:
@@ -92,7 +94,7 @@ def run_together(connection, steps, *, commit=False):
     return cursors
 
 
-def _for_driver(statement, dialect, values):
+def _for_driver(statement, dialect, values, *, many=False):
     if isinstance(statement, DriverStatement):
-        return statement.for_driver(dialect, values)
+        return statement.for_driver(dialect, values, many=many)
     return statement, values

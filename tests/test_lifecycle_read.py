@@ -48,30 +48,39 @@ def test_first_view_by_receiving_unit_opens_the_handover_once(app, world):
         assert _events("handover.viewed") == 2
 
 
-def test_two_concurrent_first_views_open_the_handover_once(app, world):
-    """Both readers loaded the handover as "sent"; the status change (sent together with the
-    audit chain's lock on PostgreSQL) tells exactly one of them that its view opened it."""
-    with app.app_context():
-        hid = send_handover(world)
+def _at_once(app, world, handover_id, capability, work):
+    """``work(granted, user)`` for the receiving unit's receiver and lead, each in a thread of
+    its own with the handover loaded first, released together; what each returned (the
+    exception's name when it was told the handover was already acknowledged), sorted."""
     barrier = threading.Barrier(2)
     outcomes = []
 
-    def view(user_name):
+    def one(user_name):
         with app.app_context():
-            granted = access_for(world, user_name, hid)
+            granted = access_for(world, user_name, handover_id, capability)
             barrier.wait()
             try:
-                outcomes.append(reading.record_view(granted, world.user(user_name)))
+                outcomes.append(work(granted, world.user(user_name)))
+            except AlreadyAcknowledged as refused:
+                outcomes.append(type(refused).__name__)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=view, args=(name,))
+    threads = [threading.Thread(target=one, args=(name,))
                for name in ("receiving_receiver", "receiving_lead")]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert sorted(outcomes) == [False, True]
+    return sorted(outcomes, key=str)
+
+
+def test_two_concurrent_first_views_open_the_handover_once(app, world):
+    """Both readers loaded the handover as "sent"; the status change (sent together with the
+    audit chain's lock on PostgreSQL) tells exactly one of them that its view opened it."""
+    with app.app_context():
+        hid = send_handover(world)
+    assert _at_once(app, world, hid, "read", reading.record_view) == [False, True]
     with app.app_context():
         assert handover(hid).status == "opened"
         assert _events("handover.opened") == 1 and _events("handover.viewed") == 2
@@ -127,28 +136,12 @@ def test_second_acknowledgement_is_told_already_acknowledged(app, world):
 def test_two_concurrent_acknowledgements_yield_one(app, world):
     with app.app_context():
         hid = send_handover(world)
-    barrier = threading.Barrier(2)
-    outcomes = []
 
-    def acknowledge(user_name):
-        with app.app_context():
-            granted = access_for(world, user_name, hid, "acknowledge")
-            barrier.wait()
-            try:
-                reading.acknowledge(granted, world.user(user_name))
-                outcomes.append("ok")
-            except AlreadyAcknowledged:
-                outcomes.append("already")
-            finally:
-                db.session.remove()
+    def acknowledge(granted, user):
+        reading.acknowledge(granted, user)
+        return "ok"
 
-    threads = [threading.Thread(target=acknowledge, args=(name,))
-               for name in ("receiving_receiver", "receiving_lead")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["already", "ok"]
+    assert _at_once(app, world, hid, "acknowledge", acknowledge) == ["AlreadyAcknowledged", "ok"]
     with app.app_context():
         assert _events("handover.acknowledged") == 1
 
