@@ -83,7 +83,8 @@ class StatementCounter:
         self._count(statement)
 
     def _count(self, statement):
-        kind = str(statement).split(None, 1)[0].upper() if str(statement).strip() else ""
+        words = str(statement).split(None, 1)
+        kind = words[0].upper() if words else ""
         if self.active and kind != "COMMIT":
             self.counts[kind] += 1
 
