@@ -168,8 +168,8 @@ def bulk_load(server, people, size, receiving_units):
     the audit event of its sending (`bulk_audit_events`)."""
     from sqlalchemy import func, insert, select
 
-    from handover.extensions import db
-    from handover.models import Handover, Unit
+    from handover.store.database import db
+    from handover.store.models import Handover, Unit
 
     with server.app.app_context():
         extra = [Unit(name=f"Bench ward {n}", kind="psychiatric_ward")
@@ -213,9 +213,9 @@ def bulk_audit_events(handover_ids, rows, actor_id, unit_id, chain):
 
     from sqlalchemy import insert, select
 
-    from handover import audit
-    from handover.extensions import db
-    from handover.models import AuditEvent
+    from handover.store import audit
+    from handover.store.database import db
+    from handover.store.models import AuditEvent
 
     if chain["previous"] is None:   # the events the set-up logged come first
         chain["previous"] = db.session.execute(

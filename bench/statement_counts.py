@@ -49,12 +49,12 @@ class StatementCounter:
     """Counts statements by their first word, and commits, while it is `active`.
 
     On PostgreSQL the statements are counted where the driver's cursors send them: Handover
-    sends some past SQLAlchemy, several in one round trip (`handover.pipeline`), and each of
+    sends some past SQLAlchemy, several in one round trip (`handover.store.pipeline`), and each of
     them is a statement the yardstick must make too. A COMMIT is counted once, at SQLAlchemy's
     commit, however it travelled. On SQLite every statement goes through SQLAlchemy."""
 
     def __init__(self, app):
-        from handover.extensions import db
+        from handover.store.database import db
 
         with app.app_context():
             self.engine = db.engine

@@ -3,10 +3,14 @@
 import os
 
 from handover import config as configuration
-from handover.extensions import babel, csrf, db, limiter, login_manager, migrate
-from handover.templating import HandoverFlask
+from handover.i18n import babel
+from handover.security.csrf import csrf
+from handover.security.sessions import login_manager
+from handover.security.throttle import limiter
+from handover.store.database import db, migrate
+from handover.web.templating import HandoverFlask
 
-MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "store", "migrations")
 
 
 def create_app(config=None):
@@ -27,15 +31,18 @@ def create_app(config=None):
     if not app.config.get("INITIALISING_INSTANCE"):
         configuration.require_secret_key(app)
 
-    import handover.database  # noqa: F401  (registers the SQLite connection settings)
-    from handover import models  # noqa: F401  (every table must be known to migrations)
+    import handover.store.database  # noqa: F401  (registers the SQLite connection settings)
+    from handover.store import models  # noqa: F401  (every table must be known to migrations)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     _init_limiter(app)
 
-    from handover import i18n, security_headers, sessions, ui
+    from handover import i18n
+    from handover.security import headers as security_headers
+    from handover.security import sessions
+    from handover.web import ui
 
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
@@ -44,7 +51,8 @@ def create_app(config=None):
     i18n.init_app(app)
     ui.init_app(app)
 
-    from handover import plugin_manager, web
+    from handover import web
+    from handover.plugins import manager as plugin_manager
 
     plugin_manager.init_app(app)
     web.register_blueprints(app)

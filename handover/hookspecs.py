@@ -1,7 +1,7 @@
 """Every hook a Handover plugin may implement, and nothing else.
 
 Plugins import ``hookimpl`` from here. The core never calls ``pm.hook`` directly: it goes through
-``handover.plugin_manager.call_hook(name, **kwargs)``, which passes keyword arguments (a plugin may
+``handover.plugins.manager.call_hook(name, **kwargs)``, which passes keyword arguments (a plugin may
 accept fewer than the spec names, so specs can gain arguments without breaking plugins), skips
 ``None`` answers, flattens lists and disables a plugin whose implementation raises.
 """

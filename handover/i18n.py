@@ -3,11 +3,13 @@
 import functools
 
 from flask import current_app, g, has_app_context, has_request_context, session
-from flask_babel import get_locale, get_timezone, get_translations
+from flask_babel import Babel, get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
+
+babel = Babel()
 
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 

@@ -7,8 +7,9 @@ import secrets
 import pytest
 from sqlalchemy import text
 
-from handover import create_app, keys
-from handover.extensions import db
+from handover import create_app
+from handover.security import keys
+from handover.store.database import db
 
 POSTGRES_URL = os.environ.get("HANDOVER_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from support import create_unit, create_user
 
-from handover.extensions import db
-from handover.models import Handover, UserSession
+from handover.store.database import db
+from handover.store.models import Handover, UserSession
 
 PLUGINS = Path(__file__).parent / "plugins"
 FORM_KEY = "lifecycle_test"
@@ -116,7 +116,7 @@ def content(**overrides):
 def send_handover(world, *, copies=True, now=None, **overrides):
     """Draft and send one handover from the sending unit to the receiving unit (service level).
     Needs an app context; returns the handover's id."""
-    from handover.lifecycle import drafts, sending
+    from handover.services import drafts, sending
 
     sender = world.user("sending_sender")
     draft = drafts.start(
@@ -129,7 +129,7 @@ def send_handover(world, *, copies=True, now=None, **overrides):
 
 
 def access_for(world, user_name, handover_id, capability="read"):
-    from handover import access
+    from handover.services import policy as access
 
     return access.require(world.user(user_name), handover_id, capability)
 

@@ -5,9 +5,9 @@ import time
 
 import pyotp
 
-from handover.extensions import db
-from handover.models import Membership, Unit, User
 from handover.security.passwords import hash_password
+from handover.store.database import db
+from handover.store.models import Membership, Unit, User
 
 PASSWORD = "correct horse battery staple"
 

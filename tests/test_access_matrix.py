@@ -13,10 +13,10 @@ from lifecycle_support import (
 )
 from sqlalchemy import func, select
 
-from handover import access
-from handover.extensions import db
-from handover.lifecycle import attachments, drafts, sending
-from handover.models import Attachment, AuditEvent
+from handover.services import attachments, drafts, sending
+from handover.services import policy as access
+from handover.store.database import db
+from handover.store.models import Attachment, AuditEvent
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config

@@ -5,8 +5,8 @@ import lifecycle_support
 from lifecycle_support import send_handover
 from sqlalchemy import event
 
-from handover import access
-from handover.extensions import db
+from handover.services import policy as access
+from handover.store.database import db
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handover.extensions import db
-from handover.models import AuditEvent, Handover, Membership, Unit, User
 from handover.security.passwords import verify_password
+from handover.store.database import db
+from handover.store.models import AuditEvent, Handover, Membership, Unit, User
 from tests.support import PASSWORD, create_unit, create_user, login, totp_code
 
 ADMIN_PAGES = ["/admin/units", "/admin/users", "/admin/users/new", "/admin/statistics",

@@ -13,9 +13,9 @@ from lifecycle_support import (
 )
 from sqlalchemy import func, select
 
-from handover.extensions import db
-from handover.lifecycle import drafts, sending
-from handover.models import Attachment, AuditEvent
+from handover.services import drafts, sending
+from handover.store.database import db
+from handover.store.models import Attachment, AuditEvent
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config

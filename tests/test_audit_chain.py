@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from handover import audit
 from handover.cli import cli
-from handover.extensions import db
-from handover.models import AuditEvent
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import AuditEvent
 
 
 def invoke(runner, *args):

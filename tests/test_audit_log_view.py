@@ -11,9 +11,9 @@ from lifecycle_support import (
 )
 from sqlalchemy import select
 
-from handover.extensions import db
-from handover.lifecycle import reading
-from handover.models import AuditEvent
+from handover.services import reading
+from handover.store.database import db
+from handover.store.models import AuditEvent
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config

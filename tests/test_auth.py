@@ -8,10 +8,10 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from handover.extensions import db
-from handover.models import AuditEvent, User, UserSession
 from handover.security import passwords
 from handover.security.login import ENROL_KEY, PENDING_KEY
+from handover.store.database import db
+from handover.store.models import AuditEvent, User, UserSession
 from tests.support import PASSWORD, create_user, login, totp_code
 
 

@@ -12,11 +12,11 @@ from flask_migrate import stamp
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from handover import crypto, keys
-from handover.backup import DATABASE_FILES, KEYS_BACKUP, MANIFEST
 from handover.cli import cli
-from handover.extensions import db
-from handover.models import Handover, Reply
+from handover.security import crypto, keys
+from handover.services.backup import DATABASE_FILES, KEYS_BACKUP, MANIFEST
+from handover.store.database import db
+from handover.store.models import Handover, Reply
 from tests.support import create_unit, create_user
 
 FORM = {"form_key": "example", "form_version": 1}

@@ -400,7 +400,7 @@ def test_cross_field_rules_ignore_other_forms():
 
 
 def test_built_in_plugins_load_into_the_app(app):
-    from handover import plugin_manager
+    from handover.plugins import manager as plugin_manager
 
     with app.app_context():
         records = {p.name: p for p in plugin_manager.plugins(app)}
@@ -466,7 +466,7 @@ def test_every_field_filled_through_the_form_reads_back_for_receiver_and_copy(
         app, stem, language):
     from flask import render_template_string
 
-    from handover.formbuilder import build_form
+    from handover.web.formbuilder import build_form
 
     definition = load_definition(FORMS / f"{stem}.toml")
     sender = FIRST_SENDER[stem]

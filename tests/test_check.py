@@ -10,9 +10,10 @@ from flask.cli import ScriptInfo
 from flask_migrate import stamp
 from sqlalchemy import text
 
-from handover import create_app, keys
+from handover import create_app
 from handover.cli import cli
-from handover.extensions import db
+from handover.security import keys
+from handover.store.database import db
 
 
 @pytest.fixture

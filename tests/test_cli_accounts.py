@@ -10,9 +10,9 @@ import pytest
 
 import handover
 from handover.cli import cli
-from handover.extensions import db
-from handover.models import AuditEvent, Unit, User
 from handover.security.passwords import verify_password
+from handover.store.database import db
+from handover.store.models import AuditEvent, Unit, User
 from tests.support import create_unit
 
 GOOD_PASSWORD = "kolme vihreää omenaa pöydällä"
@@ -49,7 +49,7 @@ def test_operator_creates_unit_and_lists_it(app, runner):
 
 
 def test_kind_registered_by_a_plugin_is_accepted(app, runner, monkeypatch):
-    from handover import plugin_manager
+    from handover.plugins import manager as plugin_manager
 
     monkeypatch.setattr(plugin_manager, "unit_kinds", lambda app=None: {
         "daycare": "Daycare", "health_service": "Health service"})

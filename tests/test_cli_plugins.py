@@ -8,9 +8,9 @@ import pytest
 from formdef_samples import TEST_PLUGINS, install_plugins
 
 from handover.cli.plugins import plugins_group
-from handover.extensions import db
-from handover.models import AuditEvent
-from handover.plugin_manager import registry
+from handover.plugins.manager import registry
+from handover.store.database import db
+from handover.store.models import AuditEvent
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples/handover-health-check/src/handover_health_check"

@@ -9,9 +9,9 @@ import os
 
 import pytest
 
-from handover import crypto, keys
-from handover.extensions import db
-from handover.models import Handover, Reply, Unit, User
+from handover.security import crypto, keys
+from handover.store.database import db
+from handover.store.models import Handover, Reply, Unit, User
 from tests.support import create_unit, create_user
 
 FORM_KEY = "psychiatric_ward"

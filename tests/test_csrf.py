@@ -7,8 +7,8 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from handover.extensions import db
-from handover.models import UserSession
+from handover.store.database import db
+from handover.store.models import UserSession
 from tests.support import PASSWORD, create_user
 
 # Requests here run outside any app context of the test: Flask-WTF caches the token on `g`,

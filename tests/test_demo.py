@@ -3,12 +3,11 @@ phone, and running it again changes nothing."""
 
 import pyotp
 
-from handover import demo
-from handover.cli import cli
-from handover.extensions import db
-from handover.models import AuditEvent, Membership, Unit, User
-from handover.models.accounts import CORE_UNIT_KINDS, MEMBERSHIP_ROLES
+from handover.cli import cli, demo
 from handover.security.passwords import verify_password
+from handover.store.database import db
+from handover.store.models import AuditEvent, Membership, Unit, User
+from handover.store.models.accounts import CORE_UNIT_KINDS, MEMBERSHIP_ROLES
 
 
 def counts():

@@ -9,10 +9,10 @@ from lifecycle_support import login_as
 from sqlalchemy import func, select
 from stdnum.fi import hetu
 
-from handover import accounts, demo_handovers
-from handover.cli import cli
-from handover.extensions import db
-from handover.models import AuditEvent, Handover
+from handover.cli import cli, demo_handovers
+from handover.services import accounts
+from handover.store.database import db
+from handover.store.models import AuditEvent, Handover
 
 #: (demo user, form key, the demo child's name)
 INBOXES = (

@@ -10,8 +10,8 @@ from lifecycle_support import FORM_KEY, content, login_as, send_handover
 from markupsafe import Markup
 from wtforms.widgets import core as wtforms_widgets
 
-from handover import form_base
-from handover.lifecycle import drafts
+from handover.services import drafts
+from handover.web import form_base
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
@@ -80,7 +80,7 @@ def test_a_label_is_escaped_like_any_text(app):
     from flask_babel import lazy_gettext
     from wtforms import BooleanField, StringField
 
-    from handover.form_base import HandoverForm
+    from handover.web.form_base import HandoverForm
 
     class Form(HandoverForm):
         text = StringField(lazy_gettext("Name <b>here</b>"))

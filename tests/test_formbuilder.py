@@ -7,8 +7,8 @@ from flask import render_template_string
 from formdef_samples import every_type
 from werkzeug.datastructures import MultiDict
 
-from handover.formbuilder import build_form
 from handover.formdefs import load_definition
+from handover.web.formbuilder import build_form
 
 VALID = {"name": "Testi Lapsi", "arrival": "planned"}
 

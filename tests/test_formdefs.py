@@ -8,7 +8,7 @@ import pytest
 from formdef_samples import every_type, field, texts
 
 from handover.formdefs import DefinitionError, load_definition
-from handover.models.accounts import CORE_UNIT_KINDS
+from handover.store.models.accounts import CORE_UNIT_KINDS
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_TOML = (REPO / "examples/handover-health-check/src/handover_health_check/"

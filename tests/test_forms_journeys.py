@@ -17,9 +17,9 @@ import pytest
 from lifecycle_support import login_as
 from support import create_unit, create_user
 
-from handover.extensions import db
-from handover.lifecycle import definition_of
-from handover.models.base import utcnow
+from handover.services import definition_of
+from handover.store.database import db
+from handover.store.models.base import utcnow
 
 CODE, BIRTH_DATE = "010516B903X", "2016-05-01"  # temporary range (900-999): nobody real
 PAST = "2024-01-05"  # before the support reform and before today, as the plugins' rules want

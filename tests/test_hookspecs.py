@@ -8,7 +8,7 @@ import pytest
 from formdef_samples import install_plugins
 
 from handover import hookspecs
-from handover.plugin_manager import call_hook, registry
+from handover.plugins.manager import call_hook, registry
 
 HOOK_NAMES = sorted(
     name for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
@@ -102,21 +102,21 @@ def test_hook_handover_acknowledged(plugin_app):
 
 
 def test_implemented_names_the_hooks_a_loaded_plugin_implements(plugin_app):
-    from handover.plugin_manager import implemented
+    from handover.plugins.manager import implemented
 
     with plugin_app.app_context():
         assert implemented("handover_opened") and implemented("register_forms")
 
 
 def test_no_built_in_plugin_listens_to_handover_opened(app):
-    from handover.plugin_manager import implemented
+    from handover.plugins.manager import implemented
 
     with app.app_context():
         assert not implemented("handover_opened") and implemented("register_forms")
 
 
 def test_a_disabled_plugin_hears_no_events(plugin_app):
-    from handover.plugin_manager import set_enabled
+    from handover.plugins.manager import set_enabled
 
     with plugin_app.test_request_context("/"):
         set_enabled("versioned", False)
@@ -129,7 +129,7 @@ def test_a_hook_nobody_implements_asks_the_database_nothing(app):
     out which plugins are switched off would be a query for nothing."""
     from sqlalchemy import event
 
-    from handover.extensions import db
+    from handover.store.database import db
 
     statements = []
     with app.test_request_context("/"):

@@ -77,7 +77,7 @@ def test_counts_take_the_right_plural_in_every_language(app, language, one, many
     from flask import session
     from wtforms.validators import ValidationError
 
-    from handover.formbuilder import MinRows
+    from handover.web.formbuilder import MinRows
 
     empty_group = SimpleNamespace(entries=[])
     with app.test_request_context("/"):

@@ -4,9 +4,9 @@ child, in every form that declares both fields."""
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from handover.formbuilder import build_form
 from handover.formdefs import load_definition
-from handover.identity_codes import birth_date_of, contradicts_birth_date
+from handover.formdefs.identity_codes import birth_date_of, contradicts_birth_date
+from handover.web.formbuilder import build_form
 
 DEFINITION = """
 key = "birth_check"

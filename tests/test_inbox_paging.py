@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from handover.extensions import db
-from handover.models import Handover, HandoverCopy
-from handover.models.base import utcnow
+from handover.store.database import db
+from handover.store.models import Handover, HandoverCopy
+from handover.store.models.base import utcnow
 from tests.support import create_unit, create_user, login
 
 
@@ -61,7 +61,7 @@ def inbox_world(app):
 
 
 def _user(email):
-    from handover.models import User
+    from handover.store.models import User
 
     return db.session.query(User).filter_by(email=email).one()
 
@@ -78,7 +78,7 @@ def test_inbox_pages_are_newest_first_without_duplicates(app, client, inbox_worl
 
 
 def test_form_filter_offers_every_installed_form_by_its_title(app, client, inbox_world):
-    from handover.plugin_manager import registry
+    from handover.plugins.manager import registry
 
     with app.app_context():
         login(client, _user("anna@example.fi"))

@@ -9,11 +9,12 @@ import stat
 import pytest
 from sqlalchemy import select
 
-from handover import crypto, key_maintenance, keys
 from handover.cli import cli
-from handover.extensions import db
-from handover.models import AuditEvent, Handover
-from handover.models.base import utcnow
+from handover.security import crypto, keys
+from handover.services import key_maintenance
+from handover.store.database import db
+from handover.store.models import AuditEvent, Handover
+from handover.store.models.base import utcnow
 from tests.test_crypto import CHILD_NAME, make_handover, read
 
 
@@ -249,7 +250,7 @@ def test_a_rotation_with_a_damaged_wrapped_key_finishes_the_rest_and_says_which(
 
 @pytest.mark.parametrize("part", ["name", "body"])
 def test_check_opens_attachment_names_and_bodies(app, runner, part):
-    from handover.models import Attachment
+    from handover.store.models import Attachment
 
     with app.app_context():
         handover = make_handover()

@@ -11,9 +11,7 @@ from lifecycle_support import (
 )
 from sqlalchemy import func, select
 
-from handover import audit
-from handover.extensions import db
-from handover.lifecycle import (
+from handover.services import (
     AlreadyAcknowledged,
     LifecycleError,
     NotWithdrawable,
@@ -21,7 +19,9 @@ from handover.lifecycle import (
     replies,
     withdrawal,
 )
-from handover.models import AuditEvent
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import AuditEvent
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config
@@ -195,7 +195,7 @@ def test_sender_cannot_answer_with_the_receivers_reply_form(app, world):
 
 
 def test_swapped_reply_bodies_are_detected(app, world):
-    from handover.crypto import TamperedRecord
+    from handover.security.crypto import TamperedRecord
 
     with app.app_context():
         hid = send_handover(world)

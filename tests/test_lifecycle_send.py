@@ -14,11 +14,12 @@ from lifecycle_support import (
 )
 from sqlalchemy import func, select
 
-from handover import audit, crypto
-from handover.extensions import db
-from handover.lifecycle import AlreadySent, LifecycleError, drafts, sending
-from handover.models import AuditEvent, Handover
-from handover.routing import RouteRefused
+from handover.security import crypto
+from handover.services import AlreadySent, LifecycleError, drafts, sending
+from handover.services.routing import RouteRefused
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import AuditEvent, Handover
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config
@@ -44,7 +45,7 @@ def test_sent_handover_has_due_time_identity_hash_and_sealed_summary(app, world)
         assert sent.status == "sent"
         assert sent.identity_hash == crypto.identity_hash(CHILD_CODE)
         assert (sent.due_at - sent.sent_at).total_seconds() == 24 * 3600
-        from handover.lifecycle.reading import summary_for_reader
+        from handover.services.reading import summary_for_reader
         assert summary_for_reader(sent) == {"child_name": content()["child_name"]}
 
 
@@ -89,7 +90,7 @@ def test_only_a_sender_of_the_sending_unit_can_start_or_send(app, world, who):
 
 
 def test_removed_membership_stops_the_send(app, world):
-    from handover.models import Membership
+    from handover.store.models import Membership
 
     with app.app_context():
         draft = _draft(world)
@@ -182,7 +183,7 @@ def test_failed_audit_write_rolls_the_send_back(app, world, monkeypatch):
 
 
 def test_hooks_run_after_commit(app, world, monkeypatch):
-    from handover import plugin_manager
+    from handover.plugins import manager as plugin_manager
 
     seen = []
 
@@ -201,8 +202,8 @@ def test_hooks_run_after_commit(app, world, monkeypatch):
 
 
 def test_correction_is_a_new_draft_linked_to_the_old_handover(app, world):
-    from handover import access
-    from handover.lifecycle import withdrawal
+    from handover.services import policy as access
+    from handover.services import withdrawal
 
     with app.app_context():
         old_id = send_handover(world)
@@ -218,8 +219,8 @@ def test_correction_is_a_new_draft_linked_to_the_old_handover(app, world):
 def test_first_view_tells_a_listening_plugin_after_commit(app, world, monkeypatch):
     from lifecycle_support import access_for
 
-    from handover import plugin_manager
-    from handover.lifecycle import reading
+    from handover.plugins import manager as plugin_manager
+    from handover.services import reading
 
     seen = []
 

@@ -16,8 +16,8 @@ from lifecycle_support import (
 )
 from sqlalchemy import func, select
 
-from handover.extensions import db
-from handover.models import AuditEvent, Handover
+from handover.store.database import db
+from handover.store.models import AuditEvent, Handover
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config
@@ -115,7 +115,7 @@ def test_sender_of_another_unit_cannot_start_from_this_unit(app, client, world):
 def test_inbox_marks_overdue_and_filters_by_status(app, client, world):
     from datetime import timedelta
 
-    from handover.models.base import utcnow
+    from handover.store.models.base import utcnow
 
     with app.app_context():
         late = send_handover(world, now=utcnow() - timedelta(hours=30))
@@ -290,8 +290,8 @@ def test_a_list_that_shows_children_logs_a_read_of_each_shown_handover(app, clie
     """The inbox shows each child's name: that is a read of client data, so every handover
     whose summary was shown gets its own event (and the per-child report finds it); one that
     shows no summary (withdrawn) is not logged as read. The chain still verifies."""
-    from handover import audit
-    from handover.lifecycle import withdrawal
+    from handover.services import withdrawal
+    from handover.store import audit
 
     with app.app_context():
         shown = [send_handover(world), send_handover(world)]
@@ -314,7 +314,7 @@ def test_view_and_print_show_replies_attachments_and_a_sent_correction(app, clie
     """Their counts are read with the handover; each list is read only when it has entries."""
     from lifecycle_support import access_for
 
-    from handover.lifecycle import attachments, drafts, replies, sending, withdrawal
+    from handover.services import attachments, drafts, replies, sending, withdrawal
 
     with app.app_context():
         sender = world.user("sending_sender")

@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from handover.extensions import db
+from handover.store.database import db
 
 
 def test_migrated_schema_matches_the_models(app, database_backend):

@@ -18,8 +18,8 @@ from lifecycle_support import (
 )
 
 from handover.cli import cli
-from handover.lifecycle import notifications
-from handover.models.base import utcnow
+from handover.services import notifications
+from handover.store.models.base import utcnow
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 world = lifecycle_support.world

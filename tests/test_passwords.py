@@ -3,8 +3,6 @@
 import pytest
 from sqlalchemy import select
 
-from handover.extensions import db
-from handover.models import AuditEvent, User
 from handover.security import passwords
 from handover.security.passwords import (
     hash_password,
@@ -12,6 +10,8 @@ from handover.security.passwords import (
     password_problems,
     verify_password,
 )
+from handover.store.database import db
+from handover.store.models import AuditEvent, User
 from tests.support import PASSWORD, create_user, login
 
 NEW = "lumi sataa hiljaa järven rannalla"

@@ -1,4 +1,4 @@
-"""Statements sent to PostgreSQL together (handover.pipeline): SQLAlchemy's parameter handling
+"""Statements sent to PostgreSQL together (handover.store.pipeline): SQLAlchemy's parameter handling
 and error translation hold for them as for any other statement."""
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -8,9 +8,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import IntegrityError
 
-from handover import pipeline
-from handover.extensions import db
-from handover.models import Unit, UserSession
+from handover.store import pipeline
+from handover.store.database import db
+from handover.store.models import Unit, UserSession
 
 HELSINKI_SUMMER = timezone(timedelta(hours=3))
 

@@ -8,11 +8,12 @@ import pytest
 from flask import render_template_string
 from formdef_samples import install_plugins
 
-from handover import create_app, plugin_manager
-from handover.extensions import db
+from handover import create_app
 from handover.formdefs import UnknownForm
-from handover.models import AuditEvent
-from handover.plugin_manager import call_hook, plugins, registry, set_enabled, unit_kinds
+from handover.plugins import manager as plugin_manager
+from handover.plugins.manager import call_hook, plugins, registry, set_enabled, unit_kinds
+from handover.store.database import db
+from handover.store.models import AuditEvent
 
 
 @pytest.fixture
@@ -195,7 +196,7 @@ def test_plugin_unit_kinds_have_labels_in_the_readers_language(app):
         assert "daycare" in kinds and "health_service" in kinds
         from flask_babel import force_locale
 
-        from handover.ui import unit_kind_label
+        from handover.web.ui import unit_kind_label
         with force_locale("sv"):
             assert str(unit_kind_label("health_service")) == "Hälsotjänst (hälsokontroller)"
         with force_locale("fi"):

@@ -5,9 +5,9 @@ import pytest
 from formdef_samples import install_plugins
 from support import create_unit, create_user, login
 
-from handover.extensions import db
-from handover.models import AuditEvent
-from handover.plugin_manager import registry
+from handover.plugins.manager import registry
+from handover.store.database import db
+from handover.store.models import AuditEvent
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_a_failed_plugin_shows_its_load_error(instance_path, database_backend, r
 
 
 def test_disabling_the_example_removes_its_form_from_what_a_sender_may_choose(app, admin_client):
-    from handover.routing import sendable_forms
+    from handover.services.routing import sendable_forms
 
     with app.app_context():
         social = create_unit("Sosiaalityö", "child_welfare_social_work")

@@ -13,10 +13,10 @@ from lifecycle_support import (
 from sqlalchemy import func, select
 
 from handover.cli import cli
-from handover.extensions import db
-from handover.lifecycle import reading, replies, retention
-from handover.models import AuditEvent, Reply
-from handover.models.base import utcnow
+from handover.services import reading, replies, retention
+from handover.store.database import db
+from handover.store.models import AuditEvent, Reply
+from handover.store.models.base import utcnow
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config

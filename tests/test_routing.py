@@ -5,8 +5,8 @@ import pytest
 from formdef_samples import install_plugins
 from support import create_unit
 
-from handover.plugin_manager import set_enabled
-from handover.routing import (
+from handover.plugins.manager import set_enabled
+from handover.services.routing import (
     RouteRefused,
     allowed_copy_units,
     allowed_receivers,
@@ -34,8 +34,8 @@ def units(app):
 
 
 def get(unit_id):
-    from handover.extensions import db
-    from handover.models import Unit
+    from handover.store.database import db
+    from handover.store.models import Unit
 
     return db.session.get(Unit, unit_id)
 

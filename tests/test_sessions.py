@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handover.extensions import db
-from handover.models import UserSession
-from handover.models.base import utcnow
+from handover.store.database import db
+from handover.store.models import UserSession
+from handover.store.models.base import utcnow
 from tests.support import PASSWORD, create_user, login
 
 COOKIE = "handover_session"

@@ -19,8 +19,8 @@ from lifecycle_support import (
 )
 from sqlalchemy import text
 
-from handover.extensions import db
-from handover.lifecycle import drafts, reading, replies
+from handover.services import drafts, reading, replies
+from handover.store.database import db
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config

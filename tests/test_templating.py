@@ -7,9 +7,9 @@ import re
 from sqlalchemy import select
 from support import create_unit, create_user, login
 
-from handover.extensions import db
-from handover.models import User
-from handover.templating import HandoverEnvironment, TemplateGlobals
+from handover.store.database import db
+from handover.store.models import User
+from handover.web.templating import HandoverEnvironment, TemplateGlobals
 
 
 def test_a_template_globals_key_list_holds_its_own_and_the_environments(app):

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from handover.extensions import db
+from handover.store.database import db
 from tests.support import create_unit, create_user, login
 
 

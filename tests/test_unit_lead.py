@@ -3,8 +3,8 @@ are 404, accounts must already exist, and no system role can be given."""
 
 import pytest
 
-from handover.extensions import db
-from handover.models import AuditEvent, Membership, User
+from handover.store.database import db
+from handover.store.models import AuditEvent, Membership, User
 from tests.support import create_unit, create_user, login
 
 

@@ -3,7 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
-from handover import audit
+from handover.store import audit
 
 
 @click.group("audit")

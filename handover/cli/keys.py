@@ -9,7 +9,7 @@ and never adds a KEK (use it after changing the active KEK in HANDOVER_KEYS your
 import click
 from flask.cli import with_appcontext
 
-from handover import key_maintenance
+from handover.services import key_maintenance
 
 
 @click.group("keys")

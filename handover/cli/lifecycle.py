@@ -4,7 +4,7 @@ timer. They call the same services as the web pages."""
 import click
 from flask.cli import with_appcontext
 
-from handover.lifecycle import notifications, retention
+from handover.services import notifications, retention
 
 
 @click.command("purge")

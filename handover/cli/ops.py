@@ -89,7 +89,7 @@ def _secret_problems(app):
 
 
 def _key_problems(app):
-    from handover import keys
+    from handover.security import keys
 
     path = app.config["KEYS_FILE"]
     if not app.config.get("KEYS_JSON"):
@@ -111,7 +111,7 @@ def _key_problems(app):
 
 
 def _database_problems(app, workers):
-    from handover.backup import database_kind, schema_revision
+    from handover.services.backup import database_kind, schema_revision
 
     if database_kind(app) == "sqlite" and workers > 1:
         yield _error(f"SQLite with {workers} workers: writers will queue and wait. "
@@ -194,7 +194,7 @@ def check_command(ctx, workers):
 @with_appcontext
 def backup_command(destination):
     """Back up the database, and the keys into a separate file, into the folder DESTINATION."""
-    from handover.backup import BackupError, create_backup
+    from handover.services.backup import BackupError, create_backup
 
     try:
         manifest = create_backup(current_app._get_current_object(), destination)
@@ -218,7 +218,7 @@ def backup_command(destination):
 @with_appcontext
 def restore_command(source, force, with_keys, keys_path):
     """Restore the backup in the folder SOURCE into this instance's (empty) database."""
-    from handover.backup import KEYS_BACKUP, BackupError, restore_backup
+    from handover.services.backup import KEYS_BACKUP, BackupError, restore_backup
 
     if with_keys and keys_path:
         raise click.UsageError("Give either --with-keys or --keys FILE, not both.")

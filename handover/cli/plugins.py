@@ -7,9 +7,9 @@ import click
 from flask import current_app, has_app_context
 from flask.cli import ScriptInfo, with_appcontext
 
-from handover import plugin_manager
 from handover.formdefs import DefinitionError, load_definition
-from handover.plugin_loading import (
+from handover.plugins import manager as plugin_manager
+from handover.plugins.loading import (
     Candidate,
     known_kinds,
     load_module_from_path,
@@ -104,7 +104,7 @@ def _app_or_none():
 
 def check_path(path, app=None):
     """Problems of ``path`` as printable lines, each starting with the file's path."""
-    from handover.plugin_manager import PluginState
+    from handover.plugins.manager import PluginState
 
     state = PluginState(app)
     installed = app.extensions["handover_plugins"] if app is not None else _installed_plugins()
@@ -137,8 +137,8 @@ def check_path(path, app=None):
 
 def _installed_plugins():
     """Without an instance, still know the kinds that built-ins and installed packages add."""
-    from handover.plugin_loading import discover
-    from handover.plugin_manager import BUILTIN_PLUGINS_DIR, PluginState
+    from handover.plugins.loading import discover
+    from handover.plugins.manager import BUILTIN_PLUGINS_DIR, PluginState
 
     state = PluginState(None)
     load_plugins(state, discover(BUILTIN_PLUGINS_DIR, None))

@@ -6,7 +6,7 @@ import secrets
 import click
 from flask.cli import with_appcontext
 
-from handover import keys
+from handover.security import keys
 
 CONFIG_TEMPLATE = """# Handover instance configuration, written by `handover init`.
 # Keep this file secret: the key signs sessions and CSRF tokens for every worker.
@@ -48,7 +48,7 @@ def init_command(instance_path):
 @with_appcontext
 def demo_command():
     """Seed demo units and users (for trying the system only)."""
-    from handover.demo import seed
+    from handover.cli.demo import seed
 
     seed(click.echo)
 

@@ -4,7 +4,7 @@ admin pages."""
 import click
 from flask.cli import with_appcontext
 
-from handover import accounts
+from handover.services import accounts
 
 
 @click.group("units")

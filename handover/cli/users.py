@@ -6,7 +6,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from handover import accounts
+from handover.services import accounts
 
 
 @click.group("users")

@@ -19,7 +19,7 @@ from handover.formdefs.model import (
 from handover.formdefs.validation import ROUTING_KEYS, Checker, check_definition
 
 #: Unit kinds the core knows; plugins add more through the ``register_unit_kinds`` hook.
-from handover.models.accounts import CORE_UNIT_KINDS
+from handover.store.models.accounts import CORE_UNIT_KINDS
 
 DEFAULT_RETENTION = {"after_acknowledged_days": 30, "unopened_days": 90}
 

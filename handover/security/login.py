@@ -11,11 +11,11 @@ from typing import NamedTuple
 from flask import session
 from sqlalchemy import func, select
 
-from handover import audit, sessions
-from handover.extensions import db
-from handover.models import User
-from handover.security import passwords, totp
+from handover.security import passwords, sessions, totp
 from handover.security.throttle import PENDING_KEY, mark_failed, normalise_email
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import User
 
 #: How long the password step stays good for the code step.
 PENDING_MAX_AGE = 300

@@ -12,8 +12,11 @@ the auth blueprint answers 503.
 """
 
 from flask import current_app, g, request, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
-from handover.extensions import limiter
+# Limits are declared where they apply (the login views); nothing is limited by default.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 #: Where the pre-authentication state lives in the (signed) session cookie.
 PENDING_KEY = "pending_login"

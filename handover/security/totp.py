@@ -14,8 +14,8 @@ import pyotp
 import segno
 from sqlalchemy import update
 
-from handover.extensions import db
-from handover.models import User
+from handover.store.database import db
+from handover.store.models import User
 
 ISSUER = "Handover"
 VALID_WINDOW = 1

@@ -11,13 +11,13 @@ from wtforms import PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo
 
-from handover.extensions import db
-from handover.form_base import HandoverForm
 from handover.i18n import LANGUAGE_NAMES
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.security import login as login_steps
 from handover.security.passwords import password_problems, verify_password
+from handover.store.database import db
+from handover.web.form_base import HandoverForm
 
 bp = Blueprint("account", __name__)
 

@@ -9,10 +9,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
-from handover import accounts, permissions
-from handover.extensions import db
 from handover.i18n import gettext as _
-from handover.models import Handover, Membership, Unit, User
+from handover.services import accounts, permissions
+from handover.store.database import db
+from handover.store.models import Handover, Membership, Unit, User
 from handover.web.admin_forms import (
     ActionForm,
     MembershipForm,

@@ -1,13 +1,14 @@
 """Forms of the account-management pages (admin and unit lead). The rules themselves live in
-`handover.accounts`; these forms only shape and label the input."""
+`handover.services.accounts`; these forms only shape and label the input."""
 
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from handover import accounts, ui
-from handover.form_base import HandoverForm
 from handover.i18n import lazy_gettext as _l
-from handover.models.accounts import MEMBERSHIP_ROLES
+from handover.services import accounts
+from handover.store.models.accounts import MEMBERSHIP_ROLES
+from handover.web import ui
+from handover.web.form_base import HandoverForm
 
 
 def role_choices():

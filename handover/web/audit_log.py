@@ -16,12 +16,13 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from handover import audit, crypto
-from handover.extensions import db
-from handover.form_base import HandoverForm
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
-from handover.models import AuditEvent, Handover, Unit
+from handover.security import crypto
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import AuditEvent, Handover, Unit
+from handover.web.form_base import HandoverForm
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

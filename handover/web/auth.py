@@ -9,13 +9,13 @@ from limits.errors import StorageError
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from handover.form_base import HandoverForm
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.security import login as login_steps
 from handover.security import totp
 from handover.security.passwords import MAX_LENGTH
 from handover.security.throttle import login_attempt
+from handover.web.form_base import HandoverForm
 
 bp = Blueprint("auth", __name__)
 

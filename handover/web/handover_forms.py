@@ -14,10 +14,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from handover.form_base import HandoverForm
 from handover.i18n import lazy_gettext as _l
-from handover.lifecycle.reading import NOTE_MAX_LENGTH
-from handover.lifecycle.replies import MESSAGE_MAX_LENGTH
+from handover.services.reading import NOTE_MAX_LENGTH
+from handover.services.replies import MESSAGE_MAX_LENGTH
+from handover.web.form_base import HandoverForm
 
 #: Meta for a form a page only shows, whose template writes the CSRF token itself: the POST
 #: goes to a view that builds the form again, token check included.

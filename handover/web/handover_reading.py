@@ -8,10 +8,9 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from handover import access, crypto
-from handover.extensions import db
 from handover.i18n import gettext as _
-from handover.lifecycle import (
+from handover.security import crypto
+from handover.services import (
     AlreadyAcknowledged,
     ContentErased,
     LifecycleError,
@@ -21,10 +20,12 @@ from handover.lifecycle import (
     replies,
     withdrawal,
 )
-from handover.lifecycle import attachments as attachment_service
-from handover.lifecycle.notifications import is_overdue
-from handover.models import Handover, User
-from handover.models.base import utcnow
+from handover.services import attachments as attachment_service
+from handover.services import policy as access
+from handover.services.notifications import is_overdue
+from handover.store.database import db
+from handover.store.models import Handover, User
+from handover.store.models.base import utcnow
 from handover.web import handover_forms as forms
 from handover.web.handover_views import build_reply_form, language, status_label
 from handover.web.handovers import bp

@@ -3,9 +3,9 @@ form builder's forms for filling a handover and a reply form."""
 
 from flask import request
 
-from handover import formbuilder
 from handover.i18n import current_locale
 from handover.i18n import lazy_gettext as _l
+from handover.web import formbuilder
 
 STATUS_LABELS = {
     "draft": _l("Draft"),

@@ -1,7 +1,7 @@
 """Inbox, outbox and writing a handover: choose a form, route it, fill it, preview and send.
 
 Reading, acknowledging, replying, withdrawing and attachments are in `handover_reading`, which
-adds its views to this same blueprint. Every handover URL goes through `handover.access`.
+adds its views to this same blueprint. Every handover URL goes through `handover.services.policy`.
 """
 
 import secrets
@@ -13,22 +13,25 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from stdnum.fi import hetu
 
-from handover import access, audit, crypto, routing
-from handover.accounts import units_by_id
-from handover.extensions import db
 from handover.i18n import gettext as _
-from handover.lifecycle import (
+from handover.security import crypto
+from handover.services import (
     LifecycleError,
     commit_keeping_loaded,
     definition_of,
     drafts,
+    routing,
     sending,
 )
-from handover.lifecycle.notifications import is_overdue
-from handover.lifecycle.reading import summary_for_reader
-from handover.lifecycle.replies import replied_by_receiver
-from handover.models import Handover, Unit
-from handover.routing import RouteRefused
+from handover.services import policy as access
+from handover.services.accounts import units_by_id
+from handover.services.notifications import is_overdue
+from handover.services.reading import summary_for_reader
+from handover.services.replies import replied_by_receiver
+from handover.services.routing import RouteRefused
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import Handover, Unit
 from handover.web import handover_forms as forms
 from handover.web.handover_views import build_fill_form, language, status_label
 
@@ -151,7 +154,7 @@ def newest(branches, count):
 def _form_choices():
     """(key, title) of every form the server knows, for the list filter: asked of the registry,
     not of the stored handovers (a DISTINCT over a unit's handovers grows with them)."""
-    from handover.plugin_manager import registry
+    from handover.plugins.manager import registry
 
     titles = {}
     for definition in registry().all_definitions():   # oldest version first: newest title wins
@@ -342,7 +345,7 @@ def edit(handover_id):
 
 
 def _edit_page(handover, definition, form, sender_unit):
-    from handover.lifecycle.attachments import name_of
+    from handover.services.attachments import name_of
 
     attachments = [(a, name_of(handover, a)) for a in handover.attachments]
     return render_template(

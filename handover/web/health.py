@@ -3,7 +3,8 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from handover.extensions import csrf, db
+from handover.security.csrf import csrf
+from handover.store.database import db
 
 bp = Blueprint("health", __name__)
 csrf.exempt(bp)

@@ -4,9 +4,9 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from handover import access
-from handover.extensions import db
-from handover.models import Unit
+from handover.services import policy as access
+from handover.store.database import db
+from handover.store.models import Unit
 
 bp = Blueprint("home", __name__)
 

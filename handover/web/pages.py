@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from handover.extensions import db
+from handover.store.database import db
 
 bp = Blueprint("pages", __name__)
 

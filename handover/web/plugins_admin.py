@@ -5,10 +5,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_login import login_required
 
-from handover import permissions, plugin_manager
-from handover.form_base import HandoverForm
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
+from handover.plugins import manager as plugin_manager
+from handover.services import permissions
+from handover.web.form_base import HandoverForm
 
 bp = Blueprint("plugins_admin", __name__, url_prefix="/admin/plugins")
 

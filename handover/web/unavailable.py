@@ -17,8 +17,9 @@ from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from handover.extensions import db, login_manager
 from handover.i18n import gettext as _
+from handover.security.sessions import login_manager
+from handover.store.database import db
 
 bp = Blueprint("unavailable", __name__)
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ members; they cannot touch other units (404) nor give system roles such as admin
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from handover import accounts, permissions
 from handover.i18n import gettext as _
+from handover.services import accounts, permissions
 from handover.web.admin_forms import ActionForm, LeadMemberForm, apply_error
 
 bp = Blueprint("unit_lead", __name__, url_prefix="/lead")

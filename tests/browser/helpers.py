@@ -66,8 +66,8 @@ def log_in_user(page, server, user_id, password, check=None):
     repeats one the server has seen (codes are single use)."""
     from support import totp_code
 
-    from handover.extensions import db
-    from handover.models import User
+    from handover.store.database import db
+    from handover.store.models import User
 
     def code():
         with server.app.app_context():
@@ -79,8 +79,8 @@ def log_in_user(page, server, user_id, password, check=None):
 
 
 def _email_of(server, user_id):
-    from handover.extensions import db
-    from handover.models import User
+    from handover.store.database import db
+    from handover.store.models import User
 
     with server.app.app_context():
         return db.session.get(User, user_id).email

@@ -7,8 +7,8 @@ from helpers import at_phone_width_too, exactly, fi, log_in, log_out, switch_lan
 from playwright.sync_api import expect
 from support import PASSWORD, create_user
 
-from handover.extensions import db
-from handover.models import User
+from handover.store.database import db
+from handover.store.models import User
 
 UNIT_NAME = "Kuusikon lastenkoti"
 NEW_EMAIL = "sanna.sijainen@example.test"

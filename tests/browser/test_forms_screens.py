@@ -10,7 +10,7 @@ from helpers import exactly, fi, fill_definition, log_in_user, required_content,
 from playwright.sync_api import expect
 from support import PASSWORD, create_unit, create_user
 
-from handover import plugin_manager
+from handover.plugins import manager as plugin_manager
 
 WIDTHS = (1280, 390)
 

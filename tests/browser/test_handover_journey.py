@@ -10,7 +10,7 @@ from helpers import at_phone_width_too, exactly, fi, fill_definition, log_in_use
 from playwright.sync_api import expect
 from support import PASSWORD, create_unit, create_user
 
-from handover import plugin_manager
+from handover.plugins import manager as plugin_manager
 
 FORM_KEY = "psychiatric_ward_preinfo"
 INSTITUTION = "Kuusikon lastenkoti"

@@ -7,7 +7,7 @@ from helpers import at_phone_width_too, fi, log_in_user
 from playwright.sync_api import expect
 from support import PASSWORD, create_unit, create_user
 
-from handover import plugin_manager
+from handover.plugins import manager as plugin_manager
 
 PLUGIN = "health_check"
 FORM_KEY = "placement_health_check"

@@ -123,7 +123,7 @@ class Server:
 
     def dispose(self):
         if self._app is not None:
-            from handover.extensions import db
+            from handover.store.database import db
 
             with self._app.app_context():
                 db.session.remove()
@@ -184,9 +184,9 @@ class People:
     reading English. One password hash is computed and shared (hashing is slow by design)."""
 
     def __init__(self, server, senders, receivers):
-        from handover.extensions import db
-        from handover.models import Membership, Unit, User
         from handover.security.passwords import hash_password
+        from handover.store.database import db
+        from handover.store.models import Membership, Unit, User
 
         self.senders, self.receivers = [], []
         password_hash = hash_password(PASSWORD)
@@ -482,10 +482,10 @@ def verify_sent(server, tokens):
     Returns {token: (status, content)}."""
     from sqlalchemy import select
 
-    from handover import crypto
-    from handover.extensions import db
-    from handover.lifecycle import open_json
-    from handover.models import Handover
+    from handover.security import crypto
+    from handover.services import open_json
+    from handover.store.database import db
+    from handover.store.models import Handover
 
     found = {}
     with server.app.app_context():
@@ -503,8 +503,8 @@ def verify_sent(server, tokens):
 def count_handovers(server, *statuses):
     from sqlalchemy import func, select
 
-    from handover.extensions import db
-    from handover.models import Handover
+    from handover.store.database import db
+    from handover.store.models import Handover
 
     with server.app.app_context():
         query = select(func.count()).select_from(Handover)
@@ -535,8 +535,8 @@ def fresh_app(server):
 def draft_ids(server):
     from sqlalchemy import select
 
-    from handover.extensions import db
-    from handover.models import Handover
+    from handover.store.database import db
+    from handover.store.models import Handover
 
     with server.app.app_context():
         ids = set(db.session.execute(select(Handover.id)).scalars())

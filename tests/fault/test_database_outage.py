@@ -212,8 +212,8 @@ def _healthz_ok(server):
 def _statuses_by_id(server, ids):
     from sqlalchemy import select
 
-    from handover.extensions import db
-    from handover.models import Handover
+    from handover.store.database import db
+    from handover.store.models import Handover
 
     with server.app.app_context():
         rows = db.session.execute(
@@ -321,7 +321,7 @@ def test_a_connection_cut_after_the_last_query_is_not_a_500(private_cluster, tmp
     (gunicorn would answer a bare 500 and log a traceback), and the next request works."""
     from sqlalchemy import text
 
-    from handover.extensions import db
+    from handover.store.database import db
 
     database = harness.PostgresDatabase(base_url=private_cluster.url).create()
     server = harness.Server(tmp_path / "instance", database_url=database.url).init()

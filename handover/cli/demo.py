@@ -1,0 +1,120 @@
+"""Demo data for trying Handover: units of every core kind in a fictional wellbeing services
+county, and one demo user per role with a known password and a fixed TOTP secret, so a newcomer
+can log in as anyone without a phone.
+
+`seed` is idempotent: what exists is left alone (passwords included), what is missing is added.
+Demo data is for trying the system only; never run this on an instance holding real data.
+"""
+
+import pyotp
+from flask import current_app
+
+from handover.services import accounts
+from handover.store.database import db
+
+COUNTY = "Demo: Länsirannikon hyvinvointialue (kuvitteellinen)"
+HOSPITAL = "Demo: Länsirannikon keskussairaala (kuvitteellinen)"
+CITY = "Demo: Kivikylän kaupunki (kuvitteellinen)"
+
+#: (name, kind, organisation)
+UNITS = (
+    ("Demo: Lastensuojelulaitos Majakka", "child_welfare_institution", COUNTY),
+    ("Demo: Sosiaalityö Etelä", "child_welfare_social_work", COUNTY),
+    ("Demo: Perhehoito Etelä", "family_care", COUNTY),
+    ("Demo: Nuorisopsykiatrian osasto 3", "psychiatric_ward", HOSPITAL),
+    ("Demo: Päiväkoti Satakieli", "daycare", CITY),
+    ("Demo: Koulu Kivikko", "school", CITY),
+)
+
+#: Printed for every demo user; it only ever exists in demo instances. Hard-coded on purpose:
+#: a published demo login is the point (hence the bandit/ruff exemption).
+DEMO_PASSWORD = "kokeile-handoveria-demo"  # noqa: S105  # nosec B105
+
+#: (e-mail, name, what they do, system roles, [(unit, role)], TOTP secret). Secrets are fixed
+#: base32 strings so that the printed login keeps working across runs and machines.
+USERS = (
+    ("admin@demo.handover.example", "Demo Ylläpitäjä", "administrator",
+     {"admin": True}, (), "HANDOVERDEMOADMINAAAAAAAAAAAAAAA"),
+    ("auditor@demo.handover.example", "Demo Tarkastaja", "auditor (reads the audit log)",
+     {"auditor": True}, (), "HANDOVERDEMOAUDITORAAAAAAAAAAAAA"),
+    ("omaohjaaja@demo.handover.example", "Kaisa Koskinen",
+     "key worker at the institution (sends to the ward)", {},
+     (("Demo: Lastensuojelulaitos Majakka", "sender"),), "HANDOVERDEMOKEYWORKERAAAAAAAAAAA"),
+    ("sosiaalityontekija@demo.handover.example", "Mikko Nieminen",
+     "social worker (sends to daycare and school)", {},
+     (("Demo: Sosiaalityö Etelä", "sender"), ("Demo: Sosiaalityö Etelä", "receiver")),
+     "HANDOVERDEMOSOCIALWORKERAAAAAAAA"),
+    ("perhehoitaja@demo.handover.example", "Liisa Järvinen",
+     "foster carer (family care, sends and receives copies)", {},
+     (("Demo: Perhehoito Etelä", "sender"), ("Demo: Perhehoito Etelä", "receiver")),
+     "HANDOVERDEMOFOSTERCARERAAAAAAAAA"),
+    ("omahoitaja@demo.handover.example", "Tiina Mäkelä",
+     "primary nurse on the ward (receives)", {},
+     (("Demo: Nuorisopsykiatrian osasto 3", "receiver"),), "HANDOVERDEMONURSEAAAAAAAAAAAAAAA"),
+    ("paivakoti@demo.handover.example", "Sari Heikkinen", "daycare director (receives)", {},
+     (("Demo: Päiväkoti Satakieli", "receiver"),), "HANDOVERDEMODAYCAREAAAAAAAAAAAAA"),
+    ("rehtori@demo.handover.example", "Juha Virtanen", "school principal (receives)", {},
+     (("Demo: Koulu Kivikko", "receiver"),), "HANDOVERDEMOPRINCIPALAAAAAAAAAAA"),
+    ("yksikonjohtaja@demo.handover.example", "Anna Lehtonen",
+     "unit lead of the institution (manages its members)", {},
+     (("Demo: Lastensuojelulaitos Majakka", "lead"),
+      ("Demo: Lastensuojelulaitos Majakka", "receiver")), "HANDOVERDEMOUNITLEADAAAAAAAAAAAA"),
+)
+
+
+def seed(echo):
+    """Add whatever demo units and users are missing, then print how to log in."""
+    echo("DEMO DATA: for trying Handover only. Never use these accounts with real data.")
+    for name, kind, organisation in UNITS:
+        _ensure_unit(echo, name, kind, organisation)
+    for email, name, _duty, system_roles, memberships, secret in USERS:
+        _ensure_user(echo, email, name, system_roles, memberships, secret)
+    seed_handovers(echo)
+    _print_logins(echo)
+
+
+def seed_handovers(echo):
+    """One handover of each built-in form between the demo units (invented children,
+    temporary-range identity codes only), sent through the real lifecycle services."""
+    from handover.cli import demo_handovers
+
+    demo_handovers.seed(echo)
+
+
+def _ensure_unit(echo, name, kind, organisation):
+    if accounts.find_unit(name) is not None:
+        echo(f"  unit exists: {name}")
+        return
+    accounts.create_unit(name, kind, organisation)
+    echo(f"  unit created: {name}")
+
+
+def _ensure_user(echo, email, name, system_roles, memberships, secret):
+    user = accounts.find_user(email)
+    if user is None:
+        user, _temporary = accounts.create_user(email, name, password=DEMO_PASSWORD,
+                                                **system_roles)
+        user.totp_secret = secret
+        db.session.commit()
+        echo(f"  user created: {email}")
+    else:
+        echo(f"  user exists: {email} (password and two-factor left as they are)")
+    for unit_name, role in memberships:
+        unit = accounts.find_unit(unit_name)
+        if role not in user.roles_in(unit.id):
+            accounts.add_membership(user, unit, role)
+
+
+def _print_logins(echo):
+    echo("")
+    echo(f"Demo logins (open {current_app.config['BASE_URL'].rstrip('/')}/login):")
+    echo(f"  password for every demo user: {DEMO_PASSWORD}")
+    for email, _name, duty, _roles, _memberships, secret in USERS:
+        totp = pyotp.TOTP(secret)
+        echo(f"  {email} - {duty}")
+        echo(f"      TOTP secret {secret}, current code {totp.now()}")
+        echo(f"      {totp.provisioning_uri(name=email, issuer_name='Handover demo')}")
+    echo("")
+    echo("No phone needed: compute a fresh code with")
+    echo("  python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
+    echo("A code is accepted once; wait for the next one (30 s) to log in again.")

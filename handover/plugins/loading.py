@@ -1,0 +1,260 @@
+"""Finding plugin modules and loading what they register, for ``handover.plugins.manager``.
+
+Built-ins and plugins-folder modules are loaded by path under namespaced module names
+(``handover_builtin_plugins.<stem>``, ``handover_instance_plugins.<stem>``), never as a
+top-level ``plugins`` package, so nothing generic is put on the import path.
+"""
+
+import importlib.metadata
+import importlib.util
+import re
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markupsafe import escape
+
+from handover.formdefs.loader import DefinitionError, load_definition, load_routing_rule
+from handover.formdefs.model import LANGUAGES, text_in
+from handover.store.models.accounts import CORE_UNIT_KINDS
+
+BUILTIN_NAMESPACE = "handover_builtin_plugins"
+FOLDER_NAMESPACE = "handover_instance_plugins"
+KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+@dataclass
+class Candidate:
+    """A plugin found but not yet imported."""
+
+    name: str
+    source: str
+    load: Any  # () -> module
+    version: Any  # (module) -> str
+
+
+class LocalisedLabel:
+    """A plugin unit kind's label that renders in the language of the current request."""
+
+    def __init__(self, labels):
+        self.labels = dict(labels)
+
+    def __str__(self):
+        language = "fi"
+        try:
+            from flask_babel import get_locale
+
+            locale = get_locale()
+            language = locale.language if locale else "fi"
+        except (RuntimeError, AttributeError):
+            pass
+        return text_in(self.labels, language)
+
+    def __html__(self):
+        return str(escape(str(self)))
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.labels.items())))
+
+
+def discover(builtin_dir, plugins_dir):
+    """Candidates in loading order: built-ins, entry points, the instance plugins folder."""
+    candidates = [
+        Candidate(path.stem, "built-in", _path_loader(path, BUILTIN_NAMESPACE), _builtin_version)
+        for path in _modules_in(builtin_dir)
+    ]
+    for entry_point in importlib.metadata.entry_points(group="handover"):
+        candidates.append(Candidate(entry_point.name, "entry point", entry_point.load,
+                                    _entry_point_version(entry_point)))
+    candidates += [
+        Candidate(path.stem, "plugins folder", _path_loader(path, FOLDER_NAMESPACE),
+                  _module_version)
+        for path in _modules_in(plugins_dir)
+    ]
+    return candidates
+
+
+def _modules_in(folder):
+    if not folder or not Path(folder).is_dir():
+        return []
+    return sorted(
+        path for path in Path(folder).glob("*.py")
+        if not path.name.startswith(("_", "."))
+    )
+
+
+def load_module_from_path(path, namespace):
+    """Import ``path`` as ``<namespace>.<stem>`` (fresh every time: each app loads anew)."""
+    if namespace not in sys.modules:
+        package = types.ModuleType(namespace)
+        package.__path__ = []
+        sys.modules[namespace] = package
+    path = Path(path)
+    name = f"{namespace}.{module_stem(path)}"
+    if path.name == "__init__.py":  # a package: its own files (package data) must resolve
+        spec = importlib.util.spec_from_file_location(
+            name, path, submodule_search_locations=[str(path.parent)])
+    else:
+        spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def module_stem(path):
+    """The plugin name a file gives: its stem, or its folder's name for a package."""
+    path = Path(path)
+    return path.parent.name if path.name == "__init__.py" else path.stem
+
+
+def _path_loader(path, namespace):
+    return lambda: load_module_from_path(path, namespace)
+
+
+def _module_version(module):
+    return str(getattr(module, "__version__", "") or "")
+
+
+def _builtin_version(module):
+    try:
+        core = importlib.metadata.version("handover")
+    except importlib.metadata.PackageNotFoundError:
+        core = ""
+    return _module_version(module) or core
+
+
+def _entry_point_version(entry_point):
+    def version(module):
+        dist = getattr(entry_point, "dist", None)
+        return (dist.version if dist else "") or _module_version(module)
+
+    return version
+
+
+def load_plugins(state, candidates):
+    """Import and register every candidate, then ask the loaded ones what they provide."""
+    from handover.plugins.manager import PluginRecord
+
+    for candidate in candidates:
+        name = candidate.name
+        if name in state.records:
+            name = f"{candidate.name} ({candidate.source})"
+            state.records[name] = PluginRecord(name, candidate.source)
+            state.fail(name, f"another plugin named {candidate.name!r} was loaded first "
+                             f"({state.records[candidate.name].source})")
+            continue
+        record = state.records[name] = PluginRecord(name, candidate.source)
+        try:
+            module = candidate.load()
+            record.module = module
+            record.version = candidate.version(module)
+        except Exception as error:  # an import error must not stop the server
+            state.fail(name, f"could not be imported: {type(error).__name__}: {error}",
+                       exc_info=True)
+            continue
+        try:
+            state.pm.register(module, name=name)
+        except Exception as error:  # pluggy rejects hook implementations with wrong arguments
+            state.fail(name, f"could not be registered: {error}")
+            continue
+        unknown = sorted(hc.name for hc in state.pm.get_hookcallers(module) if hc.spec is None)
+        if unknown:
+            state.fail(name, f"implements unknown hooks: {', '.join(unknown)}")
+    _load_unit_kinds(state)
+    _load_forms(state)
+    _load_routing_rules(state)
+
+
+def _answers(state, hook):
+    from handover.plugins.manager import each_answer
+
+    return list(each_answer(state, hook, {"app": state.app}, while_loading=True))
+
+
+def _load_unit_kinds(state):
+    for name, answer in _answers(state, "register_unit_kinds"):
+        problems, kinds = [], {}
+        for index, item in enumerate(answer):
+            here = f"register_unit_kinds()[{index}]"
+            key = item.get("key") if isinstance(item, dict) else None
+            if not isinstance(key, str) or not KIND_PATTERN.match(key):
+                problems.append(f"{here}: 'key' must be lower-case letters, digits and _")
+                continue
+            if key in CORE_UNIT_KINDS or key in state.unit_kind_labels or key in kinds:
+                problems.append(f"{here}: unit kind '{key}' already exists")
+            labels = item.get("labels")
+            if not isinstance(labels, dict) or not all(
+                isinstance(labels.get(lang), str) and labels[lang].strip() for lang in LANGUAGES
+            ):
+                problems.append(f"{here}: 'labels' needs non-empty fi, sv and en texts")
+                continue
+            kinds[key] = LocalisedLabel(labels)
+        if problems:
+            state.fail(name, "; ".join(problems))
+            continue
+        state.records[name].unit_kinds = list(kinds)
+        state.unit_kind_labels.update(kinds)
+
+
+def known_kinds(state):
+    return tuple(CORE_UNIT_KINDS) + tuple(state.unit_kind_labels)
+
+
+def display_path(path, root=None):
+    """A definition file's path as the admin reads it: relative to the repository if inside."""
+    root = root or Path(__file__).resolve().parent.parent
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _load_forms(state):
+    kinds = known_kinds(state)
+    for name, answer in _answers(state, "register_forms"):
+        problems, definitions = [], []
+        for index, source in enumerate(answer):
+            try:
+                definitions.append(load_definition(source, plugin_name=name, unit_kinds=kinds))
+            except DefinitionError as error:
+                error.source = (display_path(source) if isinstance(source, str | Path)
+                                else f"register_forms()[{index}]")
+                problems.extend(str(error).splitlines())
+        if not problems:
+            for definition in definitions:
+                try:
+                    state.registry.add(definition, name)
+                except ValueError as error:
+                    problems.append(str(error))
+        if problems:
+            state.fail(name, "invalid form definition: " + "\n".join(problems))
+
+
+def _load_routing_rules(state):
+    kinds = known_kinds(state)
+    for name, answer in _answers(state, "register_routing_rules"):
+        problems, rules = [], []
+        for raw in answer:
+            try:
+                rule = load_routing_rule(raw, name, kinds)
+            except DefinitionError as error:
+                problems.extend(error.problems)
+                continue
+            if not state.registry.has_key(rule.form):
+                problems.append(f"routing rule for {rule.form!r}: no such form is registered")
+            rules.append(rule)
+        if problems:
+            state.fail(name, "invalid routing rule: " + "; ".join(problems))
+            continue
+        for rule in rules:
+            state.registry.add_rule(rule)

@@ -1,0 +1,116 @@
+"""What a handover can go through: drafting, sending, reading, replying, withdrawal, erasure.
+
+Each service function is a plain function that the web views, the CLI and a later JSON API all
+call. Each does its state change and its audit event in ONE transaction (if the audit row cannot
+be written, nothing happens), and calls the plugins' event hooks only after the commit.
+"""
+
+import logging
+
+from flask import current_app
+
+from handover.security import crypto
+from handover.store import audit
+from handover.store.database import db
+
+log = logging.getLogger("handover.services")
+
+
+class LifecycleError(Exception):
+    """An action the handover's state or the rules do not allow; the message is for the user."""
+
+
+class AlreadyAcknowledged(LifecycleError):
+    pass
+
+
+class NotWithdrawable(LifecycleError):
+    pass
+
+
+class AlreadySent(LifecycleError):
+    pass
+
+
+class ContentErased(LifecycleError):
+    pass
+
+
+def definition_of(handover_or_key, version=None):
+    """The exact form definition a handover was written with (even if its plugin is now off)."""
+    from handover.plugins.manager import registry
+
+    if isinstance(handover_or_key, str):
+        return registry(current_app).get(handover_or_key, version)
+    return registry(current_app).get(handover_or_key.form_key, handover_or_key.form_version)
+
+
+def fire_hook(name, **kwargs):
+    """Tell plugins that something happened; called after commit, never breaks the action."""
+    from handover.plugins import manager as plugin_manager
+
+    kwargs.setdefault("app", current_app._get_current_object())
+    try:
+        plugin_manager.call_hook(name, **kwargs)
+    except Exception:  # a plugin must not undo a committed handover
+        log.exception("hook %s failed", name)
+
+
+def seal_params(handover, purpose, record_id=None):
+    return {
+        "handover_id": handover.id,
+        "form_key": handover.form_key,
+        "form_version": handover.form_version,
+        "purpose": purpose,
+        "record_id": record_id,
+    }
+
+
+def seal_json(handover, value, purpose, record_id=None):
+    key = crypto.ensure_data_key(handover)
+    return crypto.seal_json(key, value, **seal_params(handover, purpose, record_id))
+
+
+def open_json(handover, blob, purpose, record_id=None):
+    """Decrypt one sealed value; raises `crypto.TamperedRecord` if it fails its check."""
+    if blob is None:
+        return None
+    if handover.wrapped_key is None:
+        raise ContentErased()
+    key = crypto.handover_data_key(handover)
+    return crypto.open_json(key, blob, **seal_params(handover, purpose, record_id))
+
+
+def record_integrity_failure(handover_id, actor=None):
+    """A sealed value failed to open: audit it in its own transaction."""
+    db.session.rollback()
+    audit.record("handover.integrity_failed", actor=actor, handover_id=handover_id,
+                 outcome="failed")
+    db.session.commit()
+    log.error("integrity check failed for handover %s", handover_id)
+
+
+def commit_with_audit(action, **audit_fields):
+    """Add the audit event to the pending change and commit both; roll back both on failure."""
+    try:
+        audit.record(action, **audit_fields)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def commit_keeping_loaded():
+    """Commit without expiring what this request has loaded (the reader, their memberships,
+    the handovers on the page): a page that commits its audit events before rendering would
+    otherwise reload each object with a query of its own. Callers set any column they changed
+    with a bulk UPDATE themselves."""
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.expire_on_commit = expire_on_commit

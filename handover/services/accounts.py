@@ -1,0 +1,318 @@
+"""Managing units, users and memberships: the actions behind the admin pages, the unit lead's
+page and the ``handover users`` / ``handover units`` commands.
+
+Each action is one transaction together with its audit event, so a change never happens without
+its record. Actions raise `AccountError` for anything the person asking can correct; views show
+it next to the form, the CLI prints it as a one-line error.
+"""
+
+import functools
+import re
+import secrets
+
+from flask import current_app
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import IntegrityError
+
+from handover.i18n import gettext
+from handover.security import sessions
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import Membership, Unit, User
+from handover.store.models.accounts import CORE_UNIT_KINDS, MEMBERSHIP_ROLES
+
+#: Loose on purpose: the address is a login name and a notification target, and the only way
+#: to know it works is to send to it. This refuses typos such as spaces or a missing domain.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+#: Unambiguous characters for temporary passwords that are read aloud or copied by hand.
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+#: Built once: the ids are one expanding parameter, so a request compiles nothing new.
+_UNITS_BY_ID = select(Unit).where(Unit.id.in_(bindparam("ids", expanding=True)))
+
+
+def units_by_id(ids):
+    """{id: Unit} for the units among ``ids`` (None and repeats are ignored), in one query."""
+    wanted = sorted({unit_id for unit_id in ids if unit_id})
+    if not wanted:
+        return {}
+    return {unit.id: unit
+            for unit in db.session.execute(_UNITS_BY_ID, {"ids": wanted}).scalars()}
+
+
+def N_(message):
+    """Mark ``message`` for translation without translating it here: the CLI has no locale,
+    the web layer translates through `AccountError.translated`."""
+    return message
+
+
+class AccountError(ValueError):
+    """Something the requester can fix. ``field`` names the form field it belongs to."""
+
+    def __init__(self, message, field=None, **params):
+        self.message, self.field, self.params = message, field, params
+        super().__init__(message % params if params else message)
+
+    def translated(self):
+        return gettext(self.message, **self.params)
+
+
+def _one_transaction(action):
+    """Roll the session back when an action fails, so no half-made change lingers for the
+    next commit. A unique-constraint race (two admins at once) becomes a readable error."""
+
+    @functools.wraps(action)
+    def run(*args, **kwargs):
+        try:
+            return action(*args, **kwargs)
+        except IntegrityError:
+            db.session.rollback()
+            raise AccountError(
+                N_("This conflicts with an existing record; reload and check.")
+            ) from None
+        except Exception:
+            db.session.rollback()
+            raise
+
+    return run
+
+
+# --- lookups --------------------------------------------------------------------------------
+
+
+def unit_kinds():
+    """Core kinds plus kinds registered by plugins, in a stable order."""
+    from handover.plugins import manager as plugin_manager
+
+    provider = getattr(plugin_manager, "unit_kinds", None)
+    extra = provider(current_app) if provider else ()
+    kinds = list(CORE_UNIT_KINDS)
+    for kind in extra or ():
+        kind = kind[0] if isinstance(kind, tuple | list) else kind
+        if kind not in kinds:
+            kinds.append(kind)
+    return tuple(kinds)
+
+
+def normalise_email(email):
+    return (email or "").strip().lower()
+
+
+def find_user(email):
+    return db.session.execute(
+        select(User).where(User.email == normalise_email(email))
+    ).scalar_one_or_none()
+
+
+def find_unit(name):
+    return db.session.execute(
+        select(Unit).where(Unit.name == (name or "").strip())
+    ).scalar_one_or_none()
+
+
+def search_users(query=""):
+    """Users whose name or e-mail contains ``query`` (case-insensitive), by name."""
+    statement = select(User).order_by(func.lower(User.name), User.id)
+    query = (query or "").strip().lower()
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        statement = statement.where(
+            func.lower(User.name).like(pattern, escape="\\")
+            | func.lower(User.email).like(pattern, escape="\\")
+        )
+    return db.session.execute(statement).scalars().all()
+
+
+def all_units():
+    return db.session.execute(select(Unit).order_by(func.lower(Unit.name))).scalars().all()
+
+
+# --- units ----------------------------------------------------------------------------------
+
+
+@_one_transaction
+def create_unit(name, kind, organisation="", email="", actor=None):
+    name = _unit_name(name)
+    _check_kind(kind)
+    unit = Unit(name=name, kind=kind, organisation=(organisation or "").strip(),
+                email=normalise_email(email))
+    db.session.add(unit)
+    db.session.flush()
+    audit.record("admin.unit_created", actor=actor, unit_id=unit.id, detail={"kind": kind})
+    db.session.commit()
+    return unit
+
+
+@_one_transaction
+def update_unit(unit, name, kind, organisation="", email="", actor=None):
+    name = _unit_name(name, unit)
+    _check_kind(kind)
+    unit.name, unit.kind = name, kind
+    unit.organisation, unit.email = (organisation or "").strip(), normalise_email(email)
+    audit.record("admin.unit_updated", actor=actor, unit_id=unit.id, detail={"kind": kind})
+    db.session.commit()
+    return unit
+
+
+@_one_transaction
+def set_unit_active(unit, active, actor=None):
+    """Deactivate (or reactivate) a unit. Members and history stay; routing later skips it."""
+    unit.is_active = bool(active)
+    action = "admin.unit_reactivated" if active else "admin.unit_deactivated"
+    audit.record(action, actor=actor, unit_id=unit.id)
+    db.session.commit()
+    return unit
+
+
+def _unit_name(name, unit=None):
+    name = (name or "").strip()
+    if not name:
+        raise AccountError(N_("Give the unit a name."), field="name")
+    if len(name) > 200:
+        raise AccountError(N_("The name is too long."), field="name")
+    existing = find_unit(name)
+    if existing is not None and existing is not unit:
+        raise AccountError(N_("A unit with this name already exists."), field="name")
+    return name
+
+
+def _check_kind(kind):
+    if kind not in unit_kinds():
+        raise AccountError(N_("Unknown unit kind: %(kind)s"), field="kind", kind=kind)
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@_one_transaction
+def create_user(email, name, password=None, admin=False, auditor=False, memberships=(),
+                actor=None):
+    """Create a user; returns ``(user, temporary_password)``.
+
+    Without ``password`` a temporary one is generated, to be shown once to whoever created the
+    account; the user must choose their own at first login. ``memberships`` is (unit, role).
+    """
+    email = _new_email(email)
+    name = (name or "").strip()
+    if not name:
+        raise AccountError(N_("Give the person's name."), field="name")
+    temporary = None
+    if password is None:
+        password = temporary = temporary_password()
+    else:
+        _check_password(password, email, name)
+    for unit, role in memberships:
+        _check_membership(unit, role)
+    user = User(email=email, name=name[:200], password_hash=_hash(password),
+                is_admin=bool(admin), is_auditor=bool(auditor),
+                must_change_password=temporary is not None)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("admin.user_created", actor=actor,
+                 detail={"user_id": user.id, "admin": user.is_admin, "auditor": user.is_auditor})
+    for unit, role in memberships:
+        _add_membership(user, unit, role, actor, "admin.membership_added")
+    db.session.commit()
+    return user, temporary
+
+
+@_one_transaction
+def set_user_active(user, active, actor=None):
+    """Deactivating ends every session of the user at once; reactivating does not log in."""
+    if not active and actor is not None and actor.id == user.id:
+        raise AccountError(N_("You cannot deactivate your own account."))
+    user.active = bool(active)
+    if not active:
+        sessions.revoke_all(user.id)
+    action = "admin.user_reactivated" if active else "admin.user_deactivated"
+    audit.record(action, actor=actor, detail={"user_id": user.id})
+    db.session.commit()
+    return user
+
+
+@_one_transaction
+def reset_password(user, reset_two_factor=False, actor=None):
+    """Give the user a temporary password (returned, to be shown once) that they must replace
+    at next login, and end their sessions. The TOTP enrolment stays unless ``reset_two_factor``
+    (a lost phone), in which case the user enrols again at next login."""
+    temporary = temporary_password()
+    user.password_hash = _hash(temporary)
+    user.must_change_password = True
+    if reset_two_factor:
+        user.totp_secret = None
+        user.totp_last_step = 0
+    sessions.revoke_all(user.id)
+    audit.record("admin.password_reset", actor=actor,
+                 detail={"user_id": user.id, "two_factor_reset": bool(reset_two_factor)})
+    db.session.commit()
+    return temporary
+
+
+def temporary_password():
+    """Twenty characters in groups of five: long enough for the password policy, easy to copy."""
+    characters = "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(20))
+    return "-".join(characters[i:i + 5] for i in range(0, 20, 5))
+
+
+def _new_email(email):
+    email = normalise_email(email)
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise AccountError(N_("Enter a valid e-mail address."), field="email")
+    if find_user(email) is not None:
+        raise AccountError(N_("A user with this e-mail address already exists."), field="email")
+    return email
+
+
+def _check_password(password, email, name):
+    from handover.security.passwords import password_problems
+
+    problems = password_problems(password, email=email, name=name)
+    if problems:
+        raise AccountError(N_("The password is not acceptable: %(problems)s"), field="password",
+                           problems=" ".join(str(problem) for problem in problems))
+
+
+def _hash(password):
+    from handover.security.passwords import hash_password
+
+    return hash_password(password)
+
+
+# --- memberships ----------------------------------------------------------------------------
+
+
+@_one_transaction
+def add_membership(user, unit, role, actor=None, by="admin"):
+    """Give ``user`` a ``role`` in ``unit``. ``by`` says in which capacity the actor acted
+    ("admin" or "unit_lead"), which the audit log keeps apart."""
+    membership = _add_membership(user, unit, role, actor, f"{by}.membership_added")
+    db.session.commit()
+    return membership
+
+
+@_one_transaction
+def remove_membership(membership, actor=None, by="admin"):
+    audit.record(f"{by}.membership_removed", actor=actor, unit_id=membership.unit_id,
+                 detail={"user_id": membership.user_id, "role": membership.role})
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def _add_membership(user, unit, role, actor, action):
+    _check_membership(unit, role)
+    if role in user.roles_in(unit.id):
+        raise AccountError(N_("The person already has this role in the unit."), field="role")
+    membership = Membership(user=user, unit=unit, role=role)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(action, actor=actor, unit_id=unit.id, detail={"user_id": user.id, "role": role})
+    return membership
+
+
+def _check_membership(unit, role):
+    if role not in MEMBERSHIP_ROLES:
+        raise AccountError(N_("Unknown role: %(role)s"), field="role", role=role)
+    if not unit.is_active:
+        raise AccountError(N_("The unit is not active."), field="unit")

@@ -1,0 +1,122 @@
+"""Attachments (PDF, JPEG, PNG) on a handover, sealed under the handover's data key.
+
+The type is decided by the file's first bytes, never by its name or the browser's claim: a file
+called ``report.pdf`` that is really an HTML page is refused. The file name may name the child,
+so it is sealed too.
+"""
+
+from flask import current_app
+
+from handover.i18n import lazy_gettext as _l
+from handover.security import crypto
+from handover.services import (
+    ContentErased,
+    LifecycleError,
+    commit_with_audit,
+    open_json,
+    seal_json,
+)
+from handover.store.database import db
+from handover.store.models import Attachment
+
+#: Leading bytes of each accepted type, and the media type it is served as.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG", "image/png"),
+)
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+class AttachmentRejected(LifecycleError):
+    pass
+
+
+def media_type_of(data):
+    for signature, media_type in SIGNATURES:
+        if data.startswith(signature):
+            return media_type
+    return None
+
+
+def max_bytes():
+    return int(current_app.config.get("ATTACHMENT_MAX_BYTES") or 10 * 1024 * 1024)
+
+
+def add(access, user, filename, data):
+    """Attach a file to a draft. Raises `AttachmentRejected` with a message for the user."""
+    handover = access.handover
+    if not access.can("attach") or handover.status != "draft":
+        raise AttachmentRejected(_l("Files can be attached only while the handover is a draft."))
+    if not data:
+        raise AttachmentRejected(_l("The file is empty."))
+    limit = max_bytes()
+    if len(data) > limit:
+        raise AttachmentRejected(
+            f"The file is too large: at most {limit // (1024 * 1024) or 1} MB is allowed."
+        )
+    media_type = media_type_of(data)
+    if media_type is None:
+        raise AttachmentRejected(_l("Only PDF, JPEG and PNG files can be attached."))
+    attachment = Attachment(handover_id=handover.id, uploaded_by_id=user.id,
+                            media_type=media_type, size=len(data))
+    db.session.add(attachment)
+    db.session.flush()
+    name = _safe_name(filename, media_type)
+    attachment.filename = seal_json(handover, name, crypto.Purpose.ATTACHMENT_NAME,
+                                    record_id=attachment.id)
+    key = crypto.ensure_data_key(handover)
+    attachment.body = crypto.seal(key, data, handover_id=handover.id,
+                                  form_key=handover.form_key,
+                                  form_version=handover.form_version,
+                                  purpose=crypto.Purpose.ATTACHMENT, record_id=attachment.id)
+    commit_with_audit("handover.attachment_added", actor=user, unit_id=access.unit_id,
+                      handover_id=handover.id, detail={"attachment": attachment.id})
+    return attachment
+
+
+def remove(access, user, attachment_id):
+    handover = access.handover
+    attachment = _find(handover, attachment_id)
+    if not access.can("attach") or handover.status != "draft":
+        raise AttachmentRejected(_l("Files can be removed only while the handover is a draft."))
+    db.session.delete(attachment)
+    commit_with_audit("handover.attachment_removed", actor=user, unit_id=access.unit_id,
+                      handover_id=handover.id, detail={"attachment": attachment_id})
+
+
+def name_of(handover, attachment):
+    if attachment.filename is None or handover.wrapped_key is None:
+        return None
+    return open_json(handover, attachment.filename, crypto.Purpose.ATTACHMENT_NAME,
+                     record_id=attachment.id)
+
+
+def download(access, user, attachment_id):
+    """(file name, media type, bytes) for a reader; the download is audited."""
+    handover = access.handover
+    attachment = _find(handover, attachment_id)
+    if attachment.body is None or handover.wrapped_key is None:
+        raise ContentErased()
+    key = crypto.handover_data_key(handover)
+    data = crypto.open_sealed(key, attachment.body, handover_id=handover.id,
+                              form_key=handover.form_key, form_version=handover.form_version,
+                              purpose=crypto.Purpose.ATTACHMENT, record_id=attachment.id)
+    name = name_of(handover, attachment)
+    commit_with_audit("handover.attachment_downloaded", actor=user, unit_id=access.unit_id,
+                      handover_id=handover.id, detail={"attachment": attachment.id})
+    return name, attachment.media_type, data
+
+
+def _find(handover, attachment_id):
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.handover_id != handover.id:
+        raise LookupError(attachment_id)
+    return attachment
+
+
+def _safe_name(filename, media_type):
+    """Keep the visible name but never a path; make the extension match the real type."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:150] or "attachment"
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return stem + EXTENSIONS[media_type]

@@ -1,0 +1,149 @@
+"""Drafts: a handover being written. Any sender of the sending unit may continue it.
+
+A draft already has its routing (form, receiving unit, copy units, legal basis) so that the fill
+page can show only what the receiver is meant to get; the routing is checked again on send.
+"""
+
+from flask import current_app
+
+from handover.i18n import lazy_gettext as _l
+from handover.security import crypto
+from handover.services import (
+    LifecycleError,
+    commit_with_audit,
+    definition_of,
+    open_json,
+    routing,
+    seal_json,
+)
+from handover.store.database import db
+from handover.store.models import Handover, HandoverCopy, Unit
+from handover.store.models.base import utcnow
+
+
+class ValidationFailed(LifecycleError):
+    """The content does not pass the form's rules; ``errors`` maps field paths to messages."""
+
+    def __init__(self, errors):
+        super().__init__("validation failed")
+        self.errors = errors
+
+
+def legal_basis_keys(definition):
+    return [getattr(choice, "value", None) or choice.key for choice in definition.legal_bases]
+
+
+def is_sender(user, unit_id):
+    """From the memberships this request read with the user (never kept between requests), so
+    a removed membership stops the next send at once."""
+    return "sender" in user.roles_in(unit_id)
+
+
+def check_routing(user, sender_unit, form_key, receiver_unit, copy_units, legal_basis=None):
+    """Refuse (RouteRefused / LifecycleError) anything the rules or the membership do not allow."""
+    if sender_unit is None or not sender_unit.is_active or not is_sender(user, sender_unit.id):
+        raise LifecycleError(_l("You cannot send handovers from this unit."))
+    if form_key not in {definition.key for definition in routing.sendable_forms(sender_unit)}:
+        raise LifecycleError(_l("Your unit cannot send this form."))
+    if receiver_unit is None:
+        raise LifecycleError(_l("Choose the receiving unit."))
+    routing.check_route(form_key, sender_unit, receiver_unit, list(copy_units))
+    if legal_basis is not None and legal_basis not in legal_basis_keys(definition_of(form_key)):
+        raise LifecycleError(_l("Choose the legal basis of the disclosure."))
+
+
+def start(user, sender_unit, form_key, receiver_unit, copy_units=(), legal_basis=""):
+    """A new, empty draft with its routing."""
+    check_routing(user, sender_unit, form_key, receiver_unit, copy_units, legal_basis or None)
+    definition = definition_of(form_key)
+    handover = Handover(
+        form_key=definition.key,
+        form_version=definition.version,
+        status="draft",
+        sender_unit_id=sender_unit.id,
+        receiver_unit_id=receiver_unit.id,
+        created_by_id=user.id,
+        legal_basis=legal_basis or "",
+    )
+    db.session.add(handover)
+    db.session.flush()
+    for unit in copy_units:
+        handover.copies.append(HandoverCopy(unit_id=unit.id))
+    handover.content = seal_json(handover, {}, crypto.Purpose.DRAFT)
+    commit_with_audit("handover.draft_created", actor=user, unit_id=sender_unit.id,
+                      handover_id=handover.id)
+    return handover
+
+
+def change_routing(user, handover, receiver_unit, copy_units=(), legal_basis=""):
+    """Change receiver, copies or legal basis of a draft."""
+    _require_draft(handover)
+    sender_unit = db.session.get(Unit, handover.sender_unit_id)
+    check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
+                  legal_basis or None)
+    handover.receiver_unit_id = receiver_unit.id
+    handover.legal_basis = legal_basis or ""
+    wanted = {unit.id for unit in copy_units}
+    for copy in list(handover.copies):
+        if copy.unit_id not in wanted:
+            handover.copies.remove(copy)
+    present = {copy.unit_id for copy in handover.copies}
+    for unit_id in sorted(wanted - present):
+        handover.copies.append(HandoverCopy(unit_id=unit_id))
+    handover.updated_at = utcnow()
+    commit_with_audit("handover.draft_routed", actor=user, unit_id=sender_unit.id,
+                      handover_id=handover.id)
+    return handover
+
+
+def save(user, handover, content):
+    """Keep whatever was typed, valid or not: a draft is allowed to be incomplete."""
+    _require_draft(handover)
+    handover.content = seal_json(handover, content, crypto.Purpose.DRAFT)
+    handover.updated_at = utcnow()
+    commit_with_audit("handover.draft_saved", actor=user, unit_id=handover.sender_unit_id,
+                      handover_id=handover.id)
+    return handover
+
+
+def content_of(handover):
+    """The draft's content as last saved (raises `crypto.TamperedRecord` on a damaged blob)."""
+    purpose = crypto.Purpose.DRAFT if handover.status == "draft" else crypto.Purpose.CONTENT
+    return open_json(handover, handover.content, purpose) or {}
+
+
+def discard(user, handover):
+    """Throw a draft away entirely (it was never sent, so there is nothing to keep)."""
+    _require_draft(handover)
+    handover_id, unit_id = handover.id, handover.sender_unit_id
+    db.session.delete(handover)
+    commit_with_audit("handover.draft_discarded", actor=user, unit_id=unit_id,
+                      handover_id=handover_id)
+
+
+def validate_content(definition, content, sender_kind, language):
+    """{field: [messages]} for stored ``content``: the form builder's field rules and the
+    plugins' cross-field rules, exactly as the fill page checks them. The send path runs this
+    on the server, so a forged or stale draft cannot be sent with what the form forbids."""
+    from handover.web import formbuilder
+
+    form_class = formbuilder.form_class_for(definition, language, sender_kind)
+    # formdata=None explicitly: check the stored values, not the send button's request body.
+    # No CSRF here: this checks stored data on the server, not a posted form.
+    form = form_class(formdata=None, data=formbuilder._form_data(definition, content),
+                      meta={"csrf": False})
+    if form.validate():
+        return {}
+    errors = {name: list(field.errors) for name, field in form._fields.items() if field.errors}
+    if form.extra_errors:
+        errors["_form"] = list(form.extra_errors)
+    return errors or {"_form": ["invalid"]}
+
+
+def _require_draft(handover):
+    if handover.status != "draft":
+        raise LifecycleError(_l("This handover has already been sent."))
+
+
+def default_language():
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "fi")

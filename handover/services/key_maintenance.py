@@ -1,0 +1,222 @@
+"""Key operations over the whole database: rotating the KEK, retiring an old one, and checking
+that every sealed value still opens. `handover keys ...` calls these; each is audited.
+
+Rotation is resumable without bookkeeping of its own: a data key that still names an older KEK
+is, by definition, not re-wrapped yet. So a rotation that finds such rows finishes them onto the
+active KEK instead of adding yet another KEK, and re-running after a crash simply continues.
+Each batch commits on its own, so a crash loses at most one batch of work and never a key: the
+old KEK stays in the keyring until `retire` proves no row needs it.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select, update
+
+from handover.security import crypto, keys
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import Attachment, Handover, Reply
+
+
+class KeyOperationRefused(RuntimeError):
+    """The operation would lose data or cannot be done here; the message says what to do."""
+
+
+@dataclass
+class RotationResult:
+    kek_id: str
+    resumed: bool
+    rewrapped: int = 0
+    failed: list = field(default_factory=list)
+
+
+def _after_batch(batch_number):
+    """Called after each committed batch; tests replace it to simulate a crash half-way."""
+
+
+def _not_on(kek_id):
+    """Rows whose live data key is wrapped by some KEK other than ``kek_id``."""
+    return (
+        Handover.wrapped_key.is_not(None),
+        or_(Handover.kek_id != kek_id, Handover.kek_id.is_(None)),
+    )
+
+
+def unfinished_count(kek_id):
+    return db.session.scalar(select(func.count(Handover.id)).where(*_not_on(kek_id)))
+
+
+def rotate(*, batch_size=100, resume_only=False, echo=lambda message: None):
+    """Make a new KEK active (unless a rotation is unfinished) and re-wrap every data key."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    active_id = keys.load_keyring()["active_kek"]
+    pending = unfinished_count(active_id)
+    resumed = bool(pending) or resume_only
+    if resumed and pending:
+        echo(f"Continuing the rotation to {active_id}: {pending} data keys left to re-wrap.")
+    elif resumed:
+        echo(f"Nothing to resume: every data key is already wrapped by {active_id}.")
+    else:
+        try:
+            active_id = keys.add_kek()
+        except keys.KeysFromEnvironment as error:
+            raise KeyOperationRefused(str(error)) from None
+        audit.record("keys.rotation_started", detail={"kek": active_id})
+        db.session.commit()
+        pending = unfinished_count(active_id)
+        echo(f"Added {active_id} as the active KEK; {pending} data keys to re-wrap.")
+    result = RotationResult(kek_id=active_id, resumed=resumed)
+    _rewrap_all(result, batch_size, echo)
+    audit.record("keys.rotated", outcome="ok" if not result.failed else "incomplete",
+                 detail={"kek": active_id, "rewrapped": result.rewrapped,
+                         "failed": len(result.failed), "resumed": resumed})
+    db.session.commit()
+    return result
+
+
+def _rewrap_all(result, batch_size, echo):
+    last_id = 0
+    batch_number = 0
+    while True:
+        rows = db.session.execute(
+            select(Handover.id, Handover.kek_id, Handover.wrapped_key)
+            .where(*_not_on(result.kek_id), Handover.id > last_id)
+            .order_by(Handover.id).limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        keyring = keys.load_keyring()
+        if keyring["active_kek"] != result.kek_id:
+            raise KeyOperationRefused(
+                "The active KEK changed during the rotation; run `handover keys rotate` again."
+            )
+        _, kek = keys.active_kek(keyring)
+        for row in rows:
+            try:
+                data_key = crypto.unwrap_data_key(row.kek_id, row.wrapped_key, row.id,
+                                                  keyring=keyring)
+            except crypto.TamperedRecord:
+                result.failed.append(row.id)
+                continue
+            wrapped = crypto.rewrap_data_key(data_key, row.id, result.kek_id, kek)
+            # Compare-and-set: if retention erased the key meanwhile, it must stay erased.
+            changed = db.session.execute(
+                update(Handover)
+                .where(Handover.id == row.id, Handover.kek_id == row.kek_id,
+                       Handover.wrapped_key == row.wrapped_key)
+                .values(kek_id=result.kek_id, wrapped_key=wrapped)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            result.rewrapped += changed
+        db.session.commit()
+        batch_number += 1
+        last_id = rows[-1].id
+        echo(f"Batch {batch_number}: re-wrapped {result.rewrapped} so far.")
+        _after_batch(batch_number)
+
+
+def retire(kek_id, *, echo=lambda message: None):
+    """Remove ``kek_id`` from the key file once no live data key is wrapped by it."""
+    keyring = keys.load_keyring()
+    if kek_id not in keyring["keks"]:
+        raise KeyOperationRefused(f"There is no KEK {kek_id} in the keyring.")
+    if kek_id == keyring["active_kek"]:
+        raise KeyOperationRefused(f"{kek_id} is the active KEK; rotate to a new one first.")
+    in_use = db.session.scalar(
+        select(func.count(Handover.id))
+        .where(Handover.kek_id == kek_id, Handover.wrapped_key.is_not(None))
+    )
+    if in_use:
+        raise KeyOperationRefused(
+            f"{kek_id} still wraps {in_use} data keys; run `handover keys rotate` to finish "
+            "re-wrapping them first."
+        )
+    if keys.keys_from_environment():
+        raise KeyOperationRefused(
+            f"No data key uses {kek_id} any more, but the keys come from HANDOVER_KEYS: "
+            "remove it there, in your secret store."
+        )
+    audit.record("keys.retired", detail={"kek": kek_id})
+    db.session.flush()
+    keys.retire_kek(kek_id)
+    db.session.commit()
+    echo(f"Retired {kek_id}.")
+
+
+def check(*, batch_size=100):
+    """Open every sealed value; ``(checked, failures)`` where failures maps handover id to the
+    parts that failed ("data key", "content", "reply 7", ...). Erased handovers are skipped."""
+    keyring = keys.load_keyring()
+    failures = {}
+    checked = 0
+    last_id = 0
+    while True:
+        handovers = db.session.execute(
+            select(Handover.id, Handover.status, Handover.form_key, Handover.form_version,
+                   Handover.kek_id, Handover.wrapped_key, Handover.erased_at,
+                   Handover.content, Handover.summary, Handover.acknowledgement_note)
+            .where(Handover.id > last_id).order_by(Handover.id).limit(batch_size)
+        ).all()
+        if not handovers:
+            break
+        for handover in handovers:
+            if handover.erased_at is not None and handover.wrapped_key is None:
+                continue
+            checked += 1
+            failed = _check_handover(handover, keyring)
+            if failed:
+                failures[handover.id] = failed
+        last_id = handovers[-1].id
+    audit.record("keys.checked", outcome="ok" if not failures else "failed",
+                 detail={"checked": checked, "failed": len(failures)})
+    db.session.commit()
+    return checked, failures
+
+
+def _check_handover(handover, keyring):
+    binding = {"handover_id": handover.id, "form_key": handover.form_key,
+               "form_version": handover.form_version}
+    sealed = [("content", handover.content,
+               crypto.Purpose.DRAFT if handover.status == "draft" else crypto.Purpose.CONTENT,
+               None),
+              ("summary", handover.summary, crypto.Purpose.SUMMARY, None),
+              ("acknowledgement note", handover.acknowledgement_note,
+               crypto.Purpose.ACKNOWLEDGEMENT, None)]
+    for reply_id, body in db.session.execute(
+        select(Reply.id, Reply.body).where(Reply.handover_id == handover.id).order_by(Reply.id)
+    ):
+        sealed.append((f"reply {reply_id}", body, crypto.Purpose.REPLY, reply_id))
+    attachment_ids = db.session.scalars(
+        select(Attachment.id).where(Attachment.handover_id == handover.id).order_by(Attachment.id)
+    ).all()
+    sealed = [entry for entry in sealed if entry[1] is not None]
+    if handover.wrapped_key is None:
+        # A draft that never got a key is fine; sealed values without a key are not.
+        return ["data key"] if sealed or attachment_ids else []
+    try:
+        data_key = crypto.unwrap_data_key(handover.kek_id, handover.wrapped_key, handover.id,
+                                          keyring=keyring)
+    except crypto.TamperedRecord:
+        return ["data key"]
+    failed = [label for label, blob, purpose, record_id in sealed
+              if not _opens(data_key, blob, purpose=purpose, record_id=record_id, **binding)]
+    # One attachment at a time: bodies may be megabytes each.
+    for attachment_id in attachment_ids:
+        filename, body = db.session.execute(
+            select(Attachment.filename, Attachment.body).where(Attachment.id == attachment_id)
+        ).one()
+        for part, blob, purpose in (("name", filename, crypto.Purpose.ATTACHMENT_NAME),
+                                    ("body", body, crypto.Purpose.ATTACHMENT)):
+            if blob is not None and not _opens(data_key, blob, purpose=purpose,
+                                               record_id=attachment_id, **binding):
+                failed.append(f"attachment {attachment_id} {part}")
+    return failed
+
+
+def _opens(data_key, blob, **binding):
+    try:
+        crypto.open_sealed(data_key, blob, **binding)
+    except crypto.TamperedRecord:
+        return False
+    return True

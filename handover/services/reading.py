@@ -1,0 +1,163 @@
+"""Reading a handover: every view is logged, the receiving unit's first view opens it, and the
+receiver acknowledges receipt ("vastaanotettu").
+
+Acknowledgement is one conditional UPDATE (``WHERE status IN ('sent', 'opened')``): of two
+concurrent acknowledgements exactly one changes the row, the other is told it was already done.
+"""
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from handover.i18n import lazy_gettext as _l
+from handover.plugins import manager as plugin_manager
+from handover.security import crypto
+from handover.services import (
+    AlreadyAcknowledged,
+    ContentErased,
+    LifecycleError,
+    commit_keeping_loaded,
+    commit_with_audit,
+    fire_hook,
+    open_json,
+    seal_json,
+)
+from handover.services.policy import COPY, RECEIVING
+from handover.store import audit, pipeline
+from handover.store.database import db
+from handover.store.models import Handover, HandoverCopy, Unit
+from handover.store.models.base import utcnow
+
+NOTE_MAX_LENGTH = 500
+
+#: The receiving unit's first view; built once, so opening compiles nothing new. Written
+#: with the table's columns, not the mapped attributes: through those the session ran it as
+#: an ORM bulk UPDATE, matching it against every object it holds; `record_view` sets the two
+#: columns on the loaded handover itself.
+_HANDOVERS = Handover.__table__
+_OPEN_SENT = pipeline.DriverStatement(
+    update(_HANDOVERS)
+    .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent")
+    .values(status="opened", opened_at=bindparam("opened_at")))
+
+
+def record_view(access, user, *, action="handover.viewed", now=None):
+    """Log a view (or print) and, on the receiving unit's first view, mark the handover opened.
+
+    Returns True when this view was the unit's first (the receiving unit's opens the handover).
+    """
+    handover = access.handover
+    now = now or utcnow()
+    first_view = None
+    if access.relation == RECEIVING and handover.status == "sent":
+        # The status change travels with the audit chain's lock (one round trip on
+        # PostgreSQL); whether it changed the row decides which events follow.
+        changed = audit.lock_chain(before=(_OPEN_SENT, {"handover_id": handover.id,
+                                                        "opened_at": now}))
+        first_view = "handover.opened" if changed == 1 else None
+    elif access.relation == COPY and handover.status != "withdrawn":
+        result = db.session.execute(
+            update(HandoverCopy)
+            .where(HandoverCopy.handover_id == handover.id,
+                   HandoverCopy.unit_id == access.unit_id,
+                   HandoverCopy.opened_at.is_(None))
+            .values(opened_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        first_view = "handover.copy_opened" if result.rowcount == 1 else None
+    opened = first_view is not None
+    events = [(first_view, handover.id)] if opened else []
+    notify = opened and plugin_manager.implemented("handover_opened")
+    if notify:
+        # Which plugins are switched off is asked now, inside this transaction, so that the
+        # hook after the commit needs no second database connection.
+        plugin_manager.disabled_in_database()
+    # Everything this request loaded (the reader, their memberships, the handover and its
+    # copies) stays as it was read a moment ago, with the columns the UPDATE above changed set
+    # to what it wrote. Expiring all of it made the page that follows reload each piece with a
+    # query of its own.
+    audit.record_all([*events, (action, handover.id)], actor=user, unit_id=access.unit_id,
+                     commit=commit_keeping_loaded)
+    if opened and access.relation == RECEIVING:
+        set_committed_value(handover, "status", "opened")
+        set_committed_value(handover, "opened_at", now)
+    elif opened:
+        for copy in handover.copies:
+            if copy.unit_id == access.unit_id:
+                set_committed_value(copy, "opened_at", now)
+    elif access.relation == RECEIVING and handover.status == "sent":
+        db.session.refresh(handover)   # another request opened it between our read and UPDATE
+    if notify:
+        fire_hook("handover_opened", handover=handover,
+                  unit=db.session.get(Unit, access.unit_id))
+    return opened
+
+
+def skip_empty_lists(handover):
+    """Mark the replies and attachments as loaded, empty, when the counts read with the
+    handover (`access.require` ``with_counts``) say there are none: two queries fewer for
+    each empty list."""
+    for relation, count in (("replies", "reply_count"), ("attachments", "attachment_count")):
+        if relation not in handover.__dict__ and getattr(handover, count) == 0:
+            set_committed_value(handover, relation, [])
+
+
+def content_for_reader(access):
+    """The sent content (raises `crypto.TamperedRecord`, or `ContentErased` after retention)."""
+    handover = access.handover
+    if handover.erased_at is not None or handover.content is None:
+        raise ContentErased()
+    return open_json(handover, handover.content, crypto.Purpose.CONTENT) or {}
+
+
+def summary_for_reader(handover):
+    if handover.erased_at is not None or handover.summary is None:
+        return None
+    return open_json(handover, handover.summary, crypto.Purpose.SUMMARY) or {}
+
+
+def acknowledgement_note(handover):
+    if handover.acknowledgement_note is None or handover.wrapped_key is None:
+        return None
+    return open_json(handover, handover.acknowledgement_note, crypto.Purpose.ACKNOWLEDGEMENT)
+
+
+def acknowledge(access, user, note="", *, now=None):
+    """Acknowledge receipt on behalf of the receiving unit, with an optional short note."""
+    if not access.can("acknowledge"):
+        raise LifecycleError(_l("Only the receiving unit can acknowledge this handover."))
+    handover = access.handover
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise LifecycleError(_l("The note is too long."))
+    if handover.status == "acknowledged":
+        raise AlreadyAcknowledged(_l("This handover has already been acknowledged."))
+    if handover.status not in ("sent", "opened") or handover.erased_at is not None:
+        raise LifecycleError(_l("This handover can no longer be acknowledged."))
+    now = now or utcnow()
+    sealed_note = seal_json(handover, note, crypto.Purpose.ACKNOWLEDGEMENT) if note else None
+    result = db.session.execute(
+        update(Handover)
+        .where(Handover.id == handover.id, Handover.status.in_(("sent", "opened")))
+        .values(status="acknowledged", acknowledged_at=now, acknowledged_by_id=user.id,
+                acknowledgement_note=sealed_note, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(handover)
+        if handover.status == "acknowledged":
+            raise AlreadyAcknowledged(_l("This handover has already been acknowledged."))
+        raise LifecycleError(_l("This handover can no longer be acknowledged."))
+    if handover.opened_at is None:
+        db.session.execute(
+            update(Handover).where(Handover.id == handover.id, Handover.opened_at.is_(None))
+            .values(opened_at=now).execution_options(synchronize_session=False)
+        )
+    commit_with_audit("handover.acknowledged", actor=user, unit_id=access.unit_id,
+                      handover_id=handover.id)
+    db.session.refresh(handover)
+    fire_hook("handover_acknowledged", handover=handover)
+    return handover
+
+
+__all__ = ["ContentErased", "acknowledge", "content_for_reader", "record_view"]

@@ -1,0 +1,85 @@
+"""The thread on a handover: free-text messages both ways, and the reply forms the handover's
+definition offers the receiver (e.g. the ward's "received, primary nurse, care meeting").
+
+Each reply is sealed on its own with its row id in the associated data, so that two replies'
+blobs cannot be swapped without the swap being detected.
+"""
+
+from handover.i18n import lazy_gettext as _l
+from handover.security import crypto
+from handover.services import (
+    ContentErased,
+    LifecycleError,
+    commit_with_audit,
+    definition_of,
+    open_json,
+    seal_json,
+)
+from handover.services.policy import RECEIVING
+from handover.store.database import db
+from handover.store.models import Reply
+
+MESSAGE = "message"
+MESSAGE_MAX_LENGTH = 5000
+
+
+def reply_forms(handover):
+    """The reply form definitions the receiver may answer with."""
+    return list(getattr(definition_of(handover), "reply_forms", None) or [])
+
+
+def reply_form(handover, key):
+    for definition in reply_forms(handover):
+        if definition.key == key:
+            return definition
+    return None
+
+
+def add_message(access, user, text):
+    """A free-text reply from the sending or the receiving unit."""
+    text = (text or "").strip()
+    if not text:
+        raise LifecycleError(_l("Write a message."))
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise LifecycleError(_l("The message is too long."))
+    return _add(access, user, MESSAGE, {"text": text})
+
+
+def add_form_reply(access, user, form_key, content):
+    """A filled reply form; only the receiving unit answers with the definition's reply forms."""
+    if access.relation != RECEIVING or reply_form(access.handover, form_key) is None:
+        raise LifecycleError(_l("This reply form is not available here."))
+    return _add(access, user, form_key, {"content": content})
+
+
+def _add(access, user, kind, value):
+    handover = access.handover
+    if not access.can("reply"):
+        raise LifecycleError(_l("You cannot reply to this handover."))
+    if handover.status in ("draft", "withdrawn"):
+        raise LifecycleError(_l("This handover cannot be replied to."))
+    if handover.erased_at is not None or handover.wrapped_key is None:
+        raise ContentErased()
+    reply = Reply(handover_id=handover.id, author_id=user.id, unit_id=access.unit_id, kind=kind)
+    db.session.add(reply)
+    db.session.flush()
+    reply.body = seal_json(handover, value, crypto.Purpose.REPLY, record_id=reply.id)
+    commit_with_audit("handover.replied", actor=user, unit_id=access.unit_id,
+                      handover_id=handover.id, detail={"reply": reply.id, "kind": kind})
+    return reply
+
+
+def thread(handover):
+    """[(reply, value)] oldest first; value is None when erased. Raises TamperedRecord."""
+    entries = []
+    for reply in handover.replies:
+        if reply.body is None or handover.wrapped_key is None:
+            entries.append((reply, None))
+        else:
+            entries.append((reply, open_json(handover, reply.body, crypto.Purpose.REPLY,
+                                             record_id=reply.id)))
+    return entries
+
+
+def replied_by_receiver(handover):
+    return any(reply.unit_id == handover.receiver_unit_id for reply in handover.replies)

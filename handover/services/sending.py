@@ -1,0 +1,116 @@
+"""Sending a draft: the server re-checks everything the browser was shown, then seals it.
+
+A send is idempotent per submission token (the hidden field of the preview page): a double click
+or a retry after a timeout finds the handover the first request made instead of a second one.
+The state change is one conditional UPDATE (``WHERE status = 'draft'``) so that two concurrent
+sends of the same draft produce one handover.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from handover.i18n import lazy_gettext as _l
+from handover.security import crypto
+from handover.services import (
+    AlreadySent,
+    LifecycleError,
+    commit_keeping_loaded,
+    definition_of,
+    drafts,
+    fire_hook,
+    seal_json,
+)
+from handover.services.policy import units_of
+from handover.store import audit, pipeline
+from handover.store.database import db
+from handover.store.models import Handover
+from handover.store.models.base import utcnow
+
+#: Built once; the SET clause comes from the parameters, so sending compiles nothing new. The
+#: table's columns, not the mapped attributes, keep it a plain UPDATE rather than an ORM bulk
+#: one that the session matches against every object it holds (`send` sets the columns it
+#: wrote on the loaded draft itself).
+_HANDOVERS = Handover.__table__
+_SEND_DRAFT = pipeline.DriverStatement(
+    update(_HANDOVERS)
+    .where(_HANDOVERS.c.id == bindparam("draft_id"), _HANDOVERS.c.status == "draft"))
+
+
+def summary_of(definition, content):
+    """The few fields the receiver's inbox shows (e.g. the child's name), never stored plain."""
+    return {key: content.get(key) for key in definition.summary_fields if content.get(key)}
+
+
+def identity_hash_of(definition, content):
+    code = content.get(definition.identity_code_field) if definition.identity_code_field else None
+    return crypto.identity_hash(code) if code else None
+
+
+def send(user, handover, submission_token, *, validate=None, language=None, now=None):
+    """Send ``handover`` (a draft). Returns the sent handover.
+
+    ``validate(definition, content)`` -> {field: [messages]} replaces the default check (the
+    form builder's field rules plus the plugins' `validate_form` rules, `drafts.validate_content`).
+    """
+    if handover.status != "draft":
+        # The token is only ever shown on this draft's preview page: a repeat of the request
+        # that sent it (double click, retry after a timeout) finds it on the handover itself.
+        if submission_token and handover.submission_token == submission_token:
+            return handover
+        raise AlreadySent(_l("This handover has already been sent."))
+
+    now = now or utcnow()
+    definition = definition_of(handover)
+    copy_unit_ids = [copy.unit_id for copy in handover.copies]
+    units = units_of(handover)
+    sender_unit = units.get(handover.sender_unit_id)
+    receiver_unit = units.get(handover.receiver_unit_id)
+    copy_units = [units.get(unit_id) for unit_id in copy_unit_ids]
+    drafts.check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
+                         handover.legal_basis or "")
+    if not handover.legal_basis:
+        raise LifecycleError(_l("Choose the legal basis of the disclosure."))
+
+    content = drafts.content_of(handover)
+    if validate is None:
+        errors = drafts.validate_content(definition, content, sender_unit.kind,
+                                         language or drafts.default_language())
+    else:
+        errors = dict(validate(definition, content))
+    if errors:
+        raise drafts.ValidationFailed(errors)
+
+    sealed_content = seal_json(handover, content, crypto.Purpose.CONTENT)
+    sealed_summary = seal_json(handover, summary_of(definition, content), crypto.Purpose.SUMMARY)
+    hours = getattr(definition, "acknowledge_within_hours", None) or 24
+    sent = {
+        "status": "sent",
+        "submission_token": submission_token or None,
+        "content": sealed_content,
+        "summary": sealed_summary,
+        "identity_hash": identity_hash_of(definition, content),
+        "sent_by_id": user.id,
+        "sent_at": now,
+        "updated_at": now,
+        "due_at": now + timedelta(hours=hours),
+    }
+    # The state change travels with the audit chain's lock, and the audit row with the commit
+    # (one round trip each on PostgreSQL).
+    if audit.lock_chain(before=(_SEND_DRAFT, {**sent, "draft_id": handover.id})) != 1:
+        db.session.rollback()
+        db.session.refresh(handover)
+        if submission_token and handover.submission_token == submission_token:
+            return handover
+        raise AlreadySent(_l("This handover has already been sent."))
+    audit.record_all([("handover.sent", handover.id)], actor=user, unit_id=sender_unit.id,
+                     commit=commit_keeping_loaded)
+    for column, value in sent.items():   # what the UPDATE wrote, without reading it back
+        set_committed_value(handover, column, value)
+
+    from handover.services import notifications
+
+    notifications.notify_arrival(handover, [handover.receiver_unit_id, *copy_unit_ids])
+    fire_hook("handover_sent", handover=handover)
+    return handover

@@ -1,0 +1,76 @@
+"""Taking a handover back before anyone read it, and correcting one by a new version.
+
+A correction never edits what was sent: readers may already have acted on it. It is a new
+draft carrying the old content and routing, linked by ``replaces_id``.
+"""
+
+from sqlalchemy import update
+
+from handover.i18n import lazy_gettext as _l
+from handover.security import crypto
+from handover.services import (
+    ContentErased,
+    LifecycleError,
+    NotWithdrawable,
+    commit_with_audit,
+    open_json,
+    seal_json,
+)
+from handover.services.drafts import is_sender
+from handover.store.database import db
+from handover.store.models import Handover, HandoverCopy
+from handover.store.models.base import utcnow
+
+
+def withdraw(access, user, *, now=None):
+    """Withdraw a sent handover that the receiving unit has not opened yet."""
+    handover = access.handover
+    if not access.can("withdraw"):
+        raise LifecycleError(_l("Only a sender of the sending unit can withdraw this handover."))
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Handover)
+        .where(Handover.id == handover.id, Handover.status == "sent",
+               Handover.opened_at.is_(None))
+        .values(status="withdrawn", withdrawn_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise NotWithdrawable(
+            "This handover can no longer be withdrawn: it has been opened or is not sent."
+        )
+    commit_with_audit("handover.withdrawn", actor=user, unit_id=access.unit_id,
+                      handover_id=handover.id)
+    db.session.refresh(handover)
+    return handover
+
+
+def correct(access, user):
+    """A new draft with the old handover's content and routing, linked to it."""
+    old = access.handover
+    if not access.can("correct") or not is_sender(user, old.sender_unit_id):
+        raise LifecycleError(_l("Only a sender of the sending unit can correct this handover."))
+    if old.status == "draft":
+        raise LifecycleError(_l("A draft is corrected by editing it."))
+    if old.erased_at is not None or old.wrapped_key is None:
+        raise ContentErased()
+    content = open_json(old, old.content, crypto.Purpose.CONTENT) or {}
+    new = Handover(
+        form_key=old.form_key,
+        form_version=old.form_version,
+        status="draft",
+        sender_unit_id=old.sender_unit_id,
+        receiver_unit_id=old.receiver_unit_id,
+        created_by_id=user.id,
+        legal_basis=old.legal_basis,
+        replaces_id=old.id,
+    )
+    db.session.add(new)
+    db.session.flush()
+    for copy in old.copies:
+        new.copies.append(HandoverCopy(unit_id=copy.unit_id))
+    new.content = seal_json(new, content, crypto.Purpose.DRAFT)
+    commit_with_audit("handover.correction_started", actor=user, unit_id=old.sender_unit_id,
+                      handover_id=new.id, detail={"replaces": old.id})
+    return new

@@ -1,0 +1,302 @@
+"""Recording audit events: append-only rows, each carrying the hash of the one before it.
+
+`record` adds the event to the caller's transaction, so that an action and its audit event
+commit or roll back together: if the event cannot be written, the action does not happen.
+
+Two defences keep the log honest. The database refuses UPDATE and DELETE on ``audit_events``
+(a trigger, installed whenever the table is created; see `APPEND_ONLY_GUARD`), so the
+application, a bug or a careless operator cannot change history. Someone who can drop the
+trigger can still edit rows, and `verify_chain` then finds the first broken link.
+"""
+
+import hashlib
+import json
+from datetime import UTC
+from types import SimpleNamespace
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import DDL, bindparam, event, insert, select, text
+from sqlalchemy.orm import Session
+
+from handover.store import pipeline
+from handover.store.database import db
+from handover.store.models import AuditEvent
+from handover.store.models.base import utcnow
+
+GENESIS = "0" * 64
+#: Serialises appends on PostgreSQL so that two workers never chain onto the same row.
+_CHAIN_LOCK_ID = 727_001
+#: Session.info key: the newest event's hash, known while this transaction holds the lock.
+_HEAD_IN_TRANSACTION = "handover_audit_chain_head"
+#: Built once, every column but the id as a parameter, so each append compiles nothing; the
+#: same statement goes through SQLAlchemy or, with the commit, to the driver (`record_all`).
+_INSERT_EVENT = pipeline.DriverStatement(insert(AuditEvent.__table__).values(
+    {column.name: bindparam(column.name)
+     for column in AuditEvent.__table__.columns if not column.primary_key}))
+_NEWEST_HASH = (select(AuditEvent.__table__.c.row_hash)
+                .order_by(AuditEvent.__table__.c.id.desc()).limit(1))
+#: SQLite: a write statement takes the database's single write lock now, before the last hash
+#: is read; otherwise two workers can read the same last hash and fork the chain.
+_SQLITE_WRITE_LOCK = text("DELETE FROM audit_events WHERE 0")
+#: PostgreSQL: the chain's lock, then the newest hash, sent together (see `lock_chain`). The
+#: LIMIT is written into the statement, not sent as a parameter: PostgreSQL cannot tell how
+#: many rows a parameter asks for, and planned the read again at every append rather than keep
+#: one plan for it.
+_POSTGRESQL_LOCK = ("SELECT pg_advisory_xact_lock(%s)", (_CHAIN_LOCK_ID,))
+_POSTGRESQL_HEAD = ("SELECT row_hash FROM audit_events ORDER BY id DESC LIMIT 1", None)
+
+
+def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", detail=""):
+    """Append an audit event to the current transaction (the caller commits); returns its
+    fields as written (a plain namespace, not an object the session tracks).
+
+    ``detail`` must never contain client data: no names, identity codes or free text.
+    """
+    fields = {**_event_fields(action, _default_actor(actor), unit_id, handover_id, outcome,
+                              detail), "previous_hash": _chain_head()}
+    fields["row_hash"] = event_hash(SimpleNamespace(**fields))
+    _flush_pending_changes()
+    inserted = db.session.execute(_INSERT_EVENT.statement, fields)
+    db.session.info[_HEAD_IN_TRANSACTION] = fields["row_hash"]
+    return SimpleNamespace(id=inserted.inserted_primary_key[0], **fields)
+
+
+def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail="", commit=None):
+    """One event per ``(action, handover_id)`` in ``events``, chained in that order and
+    written with one statement: a receiver's first view logs "opened" and "viewed", and a list
+    page that shows twenty children's names logs twenty reads, so that the per-child report
+    finds each of them, without a round trip per event.
+
+    ``commit``, the caller's commit (`handover.services.commit_keeping_loaded`), is called
+    once the events are written, for callers whose transaction ends with them. On PostgreSQL
+    the rows and the COMMIT then travel in one round trip, and ``commit`` finishes
+    SQLAlchemy's side of it (nothing else is sent: the session's pending changes are written
+    before the rows, as always)."""
+    if not events:
+        if commit is not None:
+            commit()
+        return
+    actor = _default_actor(actor)
+    previous = _chain_head()
+    occurred_at = utcnow()
+    rows = []
+    for action, handover_id in events:
+        row = {**_event_fields(action, actor, unit_id, handover_id, outcome, detail),
+               "occurred_at": occurred_at, "previous_hash": previous}
+        row["row_hash"] = previous = event_hash(SimpleNamespace(**row))
+        rows.append(row)
+    _flush_pending_changes()
+    connection = db.session.connection()
+    if commit is not None and pipeline.available(connection):
+        pipeline.run_together(connection, [(_INSERT_EVENT, rows)], commit=True)
+    else:
+        db.session.execute(_INSERT_EVENT.statement, rows)
+    db.session.info[_HEAD_IN_TRANSACTION] = previous
+    if commit is not None:
+        commit()
+
+
+def record_many(action, handover_ids, **common):
+    """`record_all` for one action on each of ``handover_ids``."""
+    record_all([(action, handover_id) for handover_id in handover_ids], **common)
+
+
+def _chain_head():
+    """The newest event's hash. The first event of a transaction takes the chain's lock and
+    reads it (`lock_chain`); the lock is held until the transaction ends, so nobody can append
+    in between and the following events of the same transaction chain on without asking
+    again."""
+    previous = db.session.info.get(_HEAD_IN_TRANSACTION)
+    if previous is None:
+        lock_chain()
+        previous = db.session.info[_HEAD_IN_TRANSACTION]
+    return previous
+
+
+def lock_chain(before=None):
+    """Take the chain's lock and read its newest hash now, for the events this transaction
+    will append, and return the number of rows ``before`` changed (None without it).
+
+    ``before``, ``(statement, values)`` with a `pipeline.DriverStatement`, is a write run just
+    before the lock; on PostgreSQL the three statements travel in one round trip (`pipeline`):
+    a first view's status change, say, whose outcome decides which events follow. The server
+    still runs them one after the other, and the read, a statement of its own, sees every
+    event committed before the lock was granted. The lock is held until the commit, and
+    appends from every worker queue on it, so the fewer round trips it is held for the better.
+    """
+    _flush_pending_changes()   # before the lock, which is then held until the commit
+    connection = db.session.connection()
+    changed = None
+    if pipeline.available(connection):
+        steps = [*([before] if before else []), _POSTGRESQL_LOCK, _POSTGRESQL_HEAD]
+        *written, _locked, head = pipeline.run_together(connection, steps)
+        row = head.fetchone()
+        changed = written[0].rowcount if written else None
+    else:
+        if before:
+            statement, values = before
+            changed = db.session.execute(statement.statement, values).rowcount
+        db.session.execute(_SQLITE_WRITE_LOCK)
+        row = db.session.execute(_NEWEST_HASH).first()
+    db.session.info[_HEAD_IN_TRANSACTION] = (row[0] if row else None) or GENESIS
+    return changed
+
+
+def _flush_pending_changes():
+    """Events are plain INSERTs, not the unit of work (a row is never changed again, so the
+    session need not track it); the session's pending changes are written first, as before
+    any query."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+
+
+def _default_actor(actor):
+    """The logged-in user when the caller names nobody (None outside a request)."""
+    if actor is None and has_request_context():
+        user = current_user._get_current_object()   # one look-up, not one per field
+        return user if user.is_authenticated else None
+    return actor
+
+
+def _event_fields(action, actor, unit_id, handover_id, outcome, detail):
+    return {
+        "occurred_at": utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "actor_label": getattr(actor, "email", "") or "",
+        "unit_id": unit_id,
+        "action": action,
+        "handover_id": handover_id,
+        "outcome": outcome,
+        "client_address": (request.remote_addr or "")[:64] if has_request_context() else "cli",
+        "detail": detail if isinstance(detail, str) else json.dumps(detail, sort_keys=True),
+    }
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_chain_head(session, transaction):
+    """The remembered head is only good while the lock is held, i.e. until the transaction (or
+    a savepoint that may roll the event back) ends; a flush's inner transaction keeps it."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HEAD_IN_TRANSACTION, None)
+
+
+def event_hash(event):
+    """SHA-256 over every recorded field and the previous hash."""
+    fields = [
+        event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        str(event.actor_id or ""),
+        event.actor_label or "",
+        str(event.unit_id or ""),
+        event.action,
+        str(event.handover_id or ""),
+        event.outcome,
+        event.client_address or "",
+        event.detail or "",
+        event.previous_hash,
+    ]
+    return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
+
+
+_HASHED_COLUMNS = (
+    AuditEvent.id, AuditEvent.occurred_at, AuditEvent.actor_id, AuditEvent.actor_label,
+    AuditEvent.unit_id, AuditEvent.action, AuditEvent.handover_id, AuditEvent.outcome,
+    AuditEvent.client_address, AuditEvent.detail, AuditEvent.previous_hash, AuditEvent.row_hash,
+)
+
+
+def verify_chain(batch_size=1000):
+    """Walk the whole log in id order: ``(ok, first_broken_event_id, reason)``; ``reason`` is
+    None when the chain holds."""
+    ok, broken_id, reason, _checked = walk_chain(batch_size)
+    return ok, broken_id, reason
+
+
+def walk_chain(batch_size=1000):
+    """`verify_chain` plus how many events were checked: ``(ok, broken_id, reason, checked)``.
+
+    An edited row no longer matches its own hash; a deleted row leaves the next row pointing at
+    a hash that is not its predecessor's. The first such row is named. Deleting the newest rows
+    cannot be seen from inside the chain: compare the last hash with one noted elsewhere.
+    """
+    expected_previous = GENESIS
+    last_id = 0
+    count = 0
+    while True:
+        # Plain rows, not ORM objects: the walk must not fill (or touch) the caller's session.
+        events = db.session.execute(
+            select(*_HASHED_COLUMNS).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
+            .limit(batch_size)
+        ).all()
+        if not events:
+            return True, None, None, count
+        for audit_event in events:
+            if audit_event.previous_hash != expected_previous:
+                reason = (
+                    "the first event does not start the chain (earlier events were deleted)"
+                    if count == 0 else
+                    f"previous hash does not match event {last_id} "
+                    "(an event between them was deleted, or that event was rewritten)"
+                )
+                return False, audit_event.id, reason, count
+            if event_hash(audit_event) != audit_event.row_hash:
+                reason = "the event's content does not match its hash (the row was edited)"
+                return False, audit_event.id, reason, count
+            expected_previous = audit_event.row_hash
+            last_id = audit_event.id
+            count += 1
+
+
+def chain_head():
+    """``(id, row_hash)`` of the newest event, for noting outside the database."""
+    row = db.session.execute(
+        select(AuditEvent.id, AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return (row.id, row.row_hash) if row else (None, GENESIS)
+
+
+#: The SQL that makes ``audit_events`` append-only, per dialect. The migration that creates
+#: the table runs the same statements (`install_append_only_guard`), so `db.create_all` in
+#: tests and `flask db upgrade` in production give the same protection.
+APPEND_ONLY_GUARD = {
+    "postgresql": [
+        """
+        CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            -- No format placeholder: DDL and text() would both read a percent sign.
+            RAISE EXCEPTION USING MESSAGE = 'audit_events is append-only: ' || TG_OP || ' refused';
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER audit_events_append_only
+        BEFORE UPDATE OR DELETE ON audit_events
+        FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()
+        """,
+    ],
+    "sqlite": [
+        """
+        CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: UPDATE refused'); END
+        """,
+        """
+        CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: DELETE refused'); END
+        """,
+    ],
+}
+
+
+def install_append_only_guard(connection):
+    """Create the trigger(s) on ``connection`` (for the Alembic migration: ``op.get_bind()``)."""
+    for statement in APPEND_ONLY_GUARD.get(connection.dialect.name, []):
+        connection.execute(db.text(statement))
+
+
+for _dialect, _statements in APPEND_ONLY_GUARD.items():
+    for _statement in _statements:
+        event.listen(
+            AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
+        )

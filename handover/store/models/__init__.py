@@ -1,0 +1,15 @@
+"""Every table of Handover. Each area keeps its models in its own module; import them here so
+that Alembic and ``db.create_all`` see the whole schema."""
+
+from handover.store.models.accounts import Membership, Unit, User, UserSession
+from handover.store.models.audit import AuditEvent
+from handover.store.models.handovers import Attachment, Handover, HandoverCopy, Reply
+from handover.store.models.plugins import PluginSetting
+
+__all__ = [
+    "Attachment",
+    "AuditEvent",
+    "Handover",
+    "HandoverCopy",
+    "Reply",
+    "Membership", "PluginSetting", "Unit", "User", "UserSession"]

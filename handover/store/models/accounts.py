@@ -1,0 +1,112 @@
+"""People, the units they work in, and their live sessions."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from handover.store.database import db
+from handover.store.models.base import UTCDateTime, utcnow
+
+#: Unit kinds of the domain brief. Plugins may add kinds through the `register_unit_kinds` hook.
+CORE_UNIT_KINDS = (
+    "child_welfare_institution",
+    "child_welfare_social_work",
+    "family_care",
+    "psychiatric_ward",
+    "daycare",
+    "school",
+)
+
+#: Roles a member can have in a unit. A unit lead manages the unit's members and is told about
+#: overdue handovers; a sender starts handovers; a receiver reads and acknowledges them.
+MEMBERSHIP_ROLES = ("sender", "receiver", "lead")
+
+
+class Unit(db.Model):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="unit", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self):
+        return f"<Unit {self.id} {self.kind}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The last TOTP time step accepted; a code from that step or earlier is a replay.
+    totp_last_step: Mapped[int] = mapped_column(default=0)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_auditor: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    #: Set by the session loader: the server-side session this request runs in.
+    current_session = None
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        """Flask-Login keeps this in the cookie: the server-side session id, never the user id,
+        so that revoking the session row logs the browser out (logout, deactivation)."""
+        return self.current_session.id if self.current_session else None
+
+    def roles_in(self, unit_id):
+        return {m.role for m in self.memberships if m.unit_id == unit_id}
+
+    def __repr__(self):
+        return f"<User {self.id}>"
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "unit_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    unit: Mapped[Unit] = relationship(back_populates="memberships")
+
+
+class UserSession(db.Model):
+    """A logged-in browser. The cookie carries only this row's random id."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()

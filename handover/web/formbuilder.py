@@ -1,0 +1,380 @@
+"""WTForms classes built from a form definition, so that no plugin writes form code.
+
+Repeating groups are a ``FieldList`` of ``FormField`` rows; a submit button named ``add_row``
+whose value is the group key adds an empty row and the page re-renders with everything typed
+kept, so it works without JavaScript. Conditional fields (``show_if``) are all rendered; a field
+whose condition is false is not required and its value is left out of ``content()``.
+"""
+
+import re
+from decimal import Decimal
+from types import SimpleNamespace
+
+from flask import has_request_context, request
+from flask_babel import force_locale, lazy_ngettext
+from stdnum import exceptions as stdnum_errors
+from stdnum.fi import hetu
+from wtforms import Form
+from wtforms.fields import (
+    DateField,
+    DecimalField,
+    FieldList,
+    FormField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from handover.formdefs import display
+from handover.formdefs.identity_codes import contradicts_birth_date
+from handover.i18n import lazy_gettext as _l
+from handover.web.form_base import HandoverForm
+
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+PHONE = re.compile(r"^\+?[0-9 ()\-]{5,25}$")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Multiple choice as checkboxes (the forms macro renders it as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _is_empty(field):
+    raw = [value for value in (field.raw_data or []) if str(value).strip()]
+    return not raw and field.data in (None, "", [])
+
+
+def _values(form):
+    return {name: subfield.data for name, subfield in form._fields.items()}
+
+
+class Presence:
+    """Required-or-optional, aware of ``show_if`` and of repeating-group rows.
+
+    A field whose condition is false is skipped entirely. In a group row, "required" means
+    required when the row is used at all, so an empty row added by "add row" is no error.
+    """
+
+    def __init__(self, definition_field, in_group=False):
+        self.definition_field = definition_field
+        self.in_group = in_group
+        always = definition_field.required and not definition_field.show_if and not in_group
+        self.field_flags = {"required": True} if always else {}
+
+    def __call__(self, form, field):
+        if not self.definition_field.condition_met(_values(form)):
+            field.errors[:] = []
+            raise StopValidation()
+        if not _is_empty(field):
+            return
+        field.errors[:] = []
+        row_unused = self.in_group and all(_is_empty(f) for f in form._fields.values())
+        if self.definition_field.required and not row_unused:
+            raise StopValidation(_l("This field is required."))
+        raise StopValidation()
+
+
+def identity_code(form, field):
+    """Format, date and check character with python-stdnum; temporary codes (900-999) and the
+    century signs of 2023 (Y X W V U, B C D E F) are accepted. Stores the upper-case form."""
+    try:
+        field.data = hetu.validate(field.data or "", allow_temporary=True)
+    except stdnum_errors.InvalidChecksum:
+        raise ValidationError(_l("The check character of the identity code is wrong.")) from None
+    except stdnum_errors.InvalidComponent:
+        raise ValidationError(
+            _l("The date or the individual number of the identity code is not valid.")
+        ) from None
+    except stdnum_errors.ValidationError:
+        raise ValidationError(
+            _l("Enter the identity code as DDMMYY, a century sign, three digits and a check "
+               "character, for example 010594Y9032.")
+        ) from None
+
+
+def phone_number(form, field):
+    digits = sum(ch.isdigit() for ch in field.data or "")
+    if not PHONE.match(field.data or "") or digits < 5:
+        raise ValidationError(_l("Enter a phone number, for example +358 40 123 4567."))
+
+
+def email_address(form, field):
+    if not EMAIL.match(field.data or ""):
+        raise ValidationError(_l("Enter an e-mail address, for example name@example.fi."))
+
+
+class MinRows:
+    def __init__(self, minimum):
+        self.minimum = minimum
+
+    def __call__(self, form, field):
+        used = [e for e in field.entries if not all(_is_empty(f) for f in e.form._fields.values())]
+        if len(used) < self.minimum:
+            raise ValidationError(lazy_ngettext("Fill in at least %(num)s row.",
+                                                "Fill in at least %(num)s rows.", self.minimum))
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _unbound_field(definition_field, language, siblings, in_group=False):
+    f = definition_field
+    help_text = " ".join(
+        part for part in (f.help_in(language), display.condition_hint(f, siblings, language))
+        if part
+    )
+    options = {"label": f.label_in(language), "description": help_text}
+    validators = [Presence(f, in_group)]
+    if f.type in ("text", "textarea"):
+        field_class = StringField if f.type == "text" else TextAreaField
+        return field_class(validators=validators + [Length(max=f.max_length)],
+                           filters=[_strip], **options)
+    if f.type == "date":
+        return DateField(validators=validators, format=DATE_FORMATS, **options)
+    if f.type == "yesno":
+        choices = [SelectChoice(v, display.yes_no_label(v, language)) for v in ("yes", "no")]
+        return RadioField(validators=validators, choices=choices, **options)
+    if f.type in ("choice", "multichoice"):
+        choices = [SelectChoice(c.value, c.label_in(language)) for c in f.choices]
+        field_class = RadioField if f.type == "choice" else MultiCheckboxField
+        return field_class(validators=validators, choices=choices, **options)
+    if f.type == "hetu":
+        return StringField(validators=validators + [identity_code], filters=[_strip],
+                           render_kw={"autocomplete": "off", "spellcheck": "false"}, **options)
+    if f.type == "phone":
+        return StringField(validators=validators + [phone_number], filters=[_strip],
+                           render_kw={"type": "tel", "autocomplete": "off"}, **options)
+    if f.type == "email":
+        return StringField(validators=validators + [email_address, Length(max=254)],
+                           filters=[_strip], render_kw={"type": "email", "autocomplete": "off"},
+                           **options)
+    if f.type == "number":
+        return DecimalField(validators=validators + [NumberRange(min=f.min, max=f.max)],
+                            render_kw={"inputmode": "decimal"}, **options)
+    if f.type == "group":
+        row_class = type(f"{f.key}_row", (Form,), {
+            sub.key: _unbound_field(sub, language, f.fields, in_group=True) for sub in f.fields
+        })
+        return FieldList(FormField(row_class, label=f.label_in(language)), min_entries=1,
+                         max_entries=f.max_rows, validators=[MinRows(f.min_rows)], **options)
+    raise ValueError(f"unknown field type {f.type!r}")
+
+
+def _json_value(definition_field, data):
+    kind = definition_field.type
+    if kind == "multichoice":
+        return list(data or [])
+    if data in (None, ""):
+        return None
+    if kind == "date":
+        return data.isoformat()
+    if kind == "number":
+        return int(data) if data == data.to_integral_value() else float(data)
+    if kind == "hetu":
+        return str(data).strip().upper()
+    return data
+
+
+def _row_content(subfields, row_form):
+    row = {sub.key: _json_value(sub, row_form[sub.key].data) for sub in subfields}
+    if all(value in (None, []) for value in row.values()):
+        return None
+    return _drop_unmet(subfields, row)
+
+
+def _drop_unmet(fields, values):
+    """Leave out fields whose condition is false, until nothing changes (conditions chain)."""
+    kept = dict(values)
+    changed = True
+    while changed:
+        changed = False
+        for f in fields:
+            if f.key in kept and not f.condition_met(kept):
+                del kept[f.key]
+                changed = True
+    return kept
+
+
+class DefinitionForm(HandoverForm):
+    """Base of every built form; ``build_form`` makes a subclass per definition."""
+
+    definition = None
+    language = "fi"
+    sender_kind = None
+    add_row_requested = None
+    #: Messages of ``validate_form`` hooks for paths that name no field.
+    extra_errors = ()
+
+    def definition_fields(self):
+        return [f for f in self.definition.fields() if f.key in self._fields]
+
+    def section_fields(self, section):
+        """(definition field, form field) pairs of ``section`` that this sender fills."""
+        return [(f, self[f.key]) for f in section.fields if f.key in self._fields]
+
+    def content(self):
+        """The JSON-able dict to store: {field_key: value, group_key: [{sub: value}, ...]}."""
+        values = {}
+        for f in self.definition_fields():
+            if f.type == "group":
+                rows = [_row_content(f.fields, entry.form) for entry in self[f.key].entries]
+                values[f.key] = [row for row in rows if row is not None]
+            else:
+                values[f.key] = _json_value(f, self[f.key].data)
+        return _drop_unmet(self.definition_fields(), values)
+
+    def validate(self, extra_validators=None):
+        self.extra_errors = []
+        valid = super().validate(extra_validators)
+        if valid:
+            valid = self._birth_date_agrees() and self._plugin_validation()
+        return valid
+
+    def _birth_date_agrees(self):
+        """Every form with both fields gets this check from the core, not from each plugin."""
+        identity, birth = self.definition.identity_code_field, self.definition.birth_date_field
+        if not identity or not birth or identity not in self._fields or birth not in self._fields:
+            return True
+        if contradicts_birth_date(self[identity].data, self[birth].data):
+            with force_locale(self.language):
+                message = str(_l("The date of birth does not match the personal identity code."))
+            self._field_at(birth).append(message)
+            return False
+        return True
+
+    def _plugin_validation(self):
+        from handover.plugins.manager import call_hook
+
+        answers = call_hook("validate_form", form_key=self.definition.key,
+                            form_version=self.definition.version, content=self.content(),
+                            language=self.language)
+        found = False
+        for answer in answers:
+            for path, messages in answer.items():
+                messages = [messages] if isinstance(messages, str) else list(messages or [])
+                if messages:
+                    found = True
+                    self._field_at(path).extend(str(m) for m in messages)
+        return not found
+
+    def _field_at(self, path):
+        """The error list of ``key`` or ``group.row.sub``; unknown paths go to the form."""
+        parts = str(path).split(".")
+        try:
+            field = self[parts[0]]
+            if len(parts) == 3:
+                field = field.entries[int(parts[1])].form[parts[2]]
+            elif len(parts) != 1:
+                raise KeyError(path)
+        except (KeyError, IndexError, ValueError):
+            return self.extra_errors
+        if not isinstance(field.errors, list):
+            field.errors = list(field.errors)
+        return field.errors
+
+    def leaf_fields(self):
+        """Every field with its own errors, rows of groups included, for the error summary."""
+        leaves = []
+        for f in self.definition_fields():
+            field = self[f.key]
+            if f.type != "group":
+                leaves.append(field)
+                continue
+            own = [e for e in field.errors if isinstance(e, str)]
+            leaves.append(SimpleNamespace(id=field.id, label=SimpleNamespace(
+                text=f.label_in(self.language)), errors=own))
+            for number, entry in enumerate(field.entries, start=1):
+                for sub in entry.form:
+                    text = f"{f.label_in(self.language)} {number}: {sub.label.text}"
+                    leaves.append(SimpleNamespace(id=sub.id, errors=sub.errors,
+                                                  label=SimpleNamespace(text=text)))
+        return leaves
+
+
+#: (id of the definition, language, sender kind) -> (definition, form class). Definitions are
+#: immutable and few, so a class built once serves every later request; the definition is kept
+#: in the value so that its id cannot be reused by another object while the entry lives.
+_FORM_CLASSES = {}
+
+
+def form_class_for(definition, language, sender_kind=None):
+    """The WTForms class of ``definition`` in ``language`` for a ``sender_kind`` (cached)."""
+    key = (id(definition), language, sender_kind)
+    cached = _FORM_CLASSES.get(key)
+    if cached is None or cached[0] is not definition:
+        if len(_FORM_CLASSES) > 512:   # only apps built again and again (tests) get here
+            _FORM_CLASSES.clear()
+        cached = _FORM_CLASSES[key] = (definition, _build_form_class(definition, language,
+                                                                     sender_kind))
+    return cached[1]
+
+
+def _build_form_class(definition, language, sender_kind):
+    fields = [f for f in definition.fields() if f.shown_for(sender_kind)]
+    with force_locale(language):
+        attributes = {f.key: _unbound_field(f, language, fields) for f in fields}
+    attributes.update(definition=definition, language=language, sender_kind=sender_kind)
+    return type(f"{definition.key}_v{definition.version}_form", (DefinitionForm,), attributes)
+
+
+def build_form(definition, language, sender_kind=None, formdata=None, content=None):
+    """A form for ``definition`` in ``language`` with the fields a ``sender_kind`` fills.
+
+    ``formdata`` defaults to the request's form on POST (Flask-WTF); ``content`` is stored
+    content to start from (a draft). When the user pressed an "add row" button,
+    ``form.add_row_requested`` is the group key: re-render instead of validating.
+    """
+    form_class = form_class_for(definition, language, sender_kind)
+    data = _form_data(definition, content) if content else None
+    form = form_class(data=data) if formdata is None else form_class(formdata=formdata, data=data)
+    if formdata is None and has_request_context() and form.is_submitted():
+        formdata = request.form
+    requested = formdata.get("add_row") if formdata is not None else None
+    if requested in form._fields and isinstance(form[requested], FieldList):
+        group = form[requested]
+        if group.max_entries is None or len(group.entries) < group.max_entries:
+            group.append_entry()
+        form.add_row_requested = requested
+    return form
+
+
+def _form_data(definition, content):
+    """Stored content back into what the WTForms fields take (dates, decimals)."""
+    from datetime import date
+
+    def convert(f, value):
+        if value is None:
+            return None
+        if f.type == "date":
+            return date.fromisoformat(value)
+        if f.type == "number":
+            return Decimal(str(value))
+        return value
+
+    data = {}
+    for f in definition.fields():
+        if f.key not in content:
+            continue
+        if f.type == "group":
+            data[f.key] = [
+                {sub.key: convert(sub, row.get(sub.key)) for sub in f.fields}
+                for row in content[f.key] or []
+            ]
+        else:
+            data[f.key] = convert(f, content[f.key])
+    return data
+
+
+def init_app(app):
+    app.jinja_env.globals.update(
+        formdef_display_value=display.display_value,
+        formdef_sections=display.sections_to_show,
+    )
