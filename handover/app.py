@@ -4,7 +4,7 @@ import os
 
 from handover import config as configuration
 from handover.i18n import babel
-from handover.security.csrf import csrf
+from handover.web.csrf import csrf
 from handover.security.sessions import login_manager
 from handover.security.throttle import limiter
 from handover.store.database import db, migrate

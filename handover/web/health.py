@@ -3,7 +3,7 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from handover.security.csrf import csrf
+from handover.web.csrf import csrf
 from handover.store.database import db
 
 bp = Blueprint("health", __name__)
