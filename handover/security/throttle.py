@@ -3,7 +3,9 @@
 Only failed checks of a password or code count (`mark_failed`), so a user who logs in many
 times a day is never slowed down, while the sixth wrong password for an
 account within a minute gets 429. The password step and the code steps share one count per
-account, so knowing the password does not buy fresh attempts at the code.
+account, so knowing the password does not buy fresh attempts at the code. The password-change
+form checks the current password too, and counts against the same account: a stolen session
+must not become an unthrottled way to guess the password.
 
 The counts live in Redis when `REDIS_URL` is set. If Redis cannot be reached, login fails
 closed: `limits` wraps the driver error in `StorageError` (``wrap_exceptions``; errors are not
@@ -14,6 +16,7 @@ the auth blueprint answers 503.
 from flask import current_app, g, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 # Limits are declared where they apply (the login views); nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -38,10 +41,13 @@ def _attempt_failed(response):
 
 
 def account_key():
-    """The account an attempt is aimed at: the e-mail typed at the password step, or, at the code
-    steps, the account whose password was already given (never a form field there)."""
+    """The account an attempt is aimed at: the e-mail typed at the password step, at the code
+    steps the account whose password was already given, and at the password change the
+    logged-in account (never a form field there)."""
     if request.endpoint == "auth.login":
         return "account:" + normalise_email(request.form.get("email"))[:254]
+    if current_user.is_authenticated:
+        return "account:" + normalise_email(current_user.email)
     pending = session.get(PENDING_KEY) or {}
     return "account:" + normalise_email(pending.get("email"))
 

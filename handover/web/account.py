@@ -16,6 +16,7 @@ from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.security import login as login_steps
 from handover.security.passwords import password_problems, verify_password
+from handover.security.throttle import login_attempt, mark_failed
 from handover.store.database import db
 from handover.web.form_base import HandoverForm
 
@@ -81,12 +82,14 @@ def settings():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@login_attempt  # outermost: the limiter knows a throttled view by the function Flask holds
 @login_required
 def change_password():
     user = current_user._get_current_object()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not verify_password(user.password_hash, form.current_password.data):
+            mark_failed()
             form.current_password.errors.append(_("The current password is wrong."))
         else:
             problems = password_problems(form.new_password.data, email=user.email,
