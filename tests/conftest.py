@@ -27,7 +27,7 @@ def database_backend(request):
 def instance_path(tmp_path):
     """An instance folder with a key file, as `handover init` would leave it."""
     path = tmp_path / "instance"
-    path.mkdir()
+    path.mkdir(mode=0o700)
     keys.create_key_file(str(path / "keys.json"))
     (path / "plugins").mkdir()
     return path

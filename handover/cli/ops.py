@@ -150,6 +150,31 @@ def _instance_problems(app):
     except OSError:
         yield _error(f"The instance folder {folder} is not writable by this user. "
                      "Give the service user write access to it.")
+        return
+    yield from _readable_by_others(app, folder)
+
+
+def _readable_by_others(app, folder):
+    """The instance folder holds the database, its WAL, the secret key and the key file: none
+    of it is for other accounts on the machine. Plugin code is not secret and is left out;
+    the key file has its own finding."""
+    mode = stat.S_IMODE(os.stat(folder).st_mode)
+    if mode & 0o077:
+        yield _error(f"The instance folder {folder} has mode {mode:04o}: other accounts can "
+                     f"look into it. Run `chmod 700 {folder}`.")
+    skipped = {os.path.abspath(app.config["PLUGINS_DIR"])}
+    key_file = os.path.abspath(app.config["KEYS_FILE"])
+    for here, folders, files in os.walk(folder):
+        folders[:] = sorted(name for name in folders
+                            if os.path.abspath(os.path.join(here, name)) not in skipped)
+        for name in sorted(files):
+            path = os.path.join(here, name)
+            if os.path.abspath(path) == key_file or os.path.islink(path):
+                continue
+            mode = stat.S_IMODE(os.lstat(path).st_mode)
+            if mode & 0o077:
+                yield _error(f"{path} has mode {mode:04o}: other accounts can read it. "
+                             f"Run `chmod 600 {path}`.")
 
 
 def _workers_from_environment():

@@ -23,6 +23,9 @@ def init_command(instance_path):
 
     app = create_app({"INITIALISING_INSTANCE": True, "INSTANCE_PATH": instance_path})
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    # Also when the folder was made beforehand (scripts/start, a package's post-install):
+    # it will hold the database, the secret key and the key file.
+    os.chmod(app.instance_path, 0o700)
     os.makedirs(app.config["PLUGINS_DIR"], exist_ok=True)
     config_path = os.path.join(app.instance_path, "config.py")
     key_path = app.config["KEYS_FILE"]

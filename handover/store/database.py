@@ -1,6 +1,7 @@
 """The database: the Flask-SQLAlchemy and Flask-Migrate extensions, unbound until `create_app`
 binds them, and the engine settings that must hold on every connection."""
 
+import os
 import sqlite3
 
 from flask_migrate import Migrate
@@ -26,7 +27,30 @@ def _configure_sqlite(dbapi_connection, connection_record):
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
+    _make_private(cursor)
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+#: What SQLite keeps beside the database file in WAL mode; it holds recent writes in full.
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def _make_private(cursor):
+    """Give the database file mode 0600 before SQLite writes a byte into it, and tighten one
+    left readable by an older version. SQLite creates ``-wal`` and ``-shm`` with the mode of
+    the database file, so they follow. Like ``config.py`` and ``keys.json``: the database
+    holds password hashes and sealed content, and is nobody else's to read."""
+    path = next((row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"),
+                "")
+    if not path:
+        return  # in memory, or a temporary database
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+        for suffix in SQLITE_COMPANIONS:
+            if os.path.exists(path + suffix) and os.stat(path + suffix).st_mode & 0o077:
+                os.chmod(path + suffix, 0o600)
+    except OSError:
+        pass  # not ours to change (a read-only copy); `handover check` reports the mode
