@@ -92,9 +92,9 @@ def test_form_filter_offers_every_installed_form_by_its_title(app, client, inbox
 def test_count_stops_at_the_limit_but_paging_goes_on(app, client, inbox_world, monkeypatch):
     """A unit with years of handovers is not counted row by row on every page view: beyond
     the limit the pager says "more than", and "Older" keeps working to the very last page."""
-    from handover.web import handovers
+    from handover.services import listing
 
-    monkeypatch.setattr(handovers, "COUNT_LIMIT", 30)
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 30)
     expected = inbox_world
     with app.app_context():
         login(client, _user("anna@example.fi"))

@@ -125,11 +125,12 @@ def test_acknowledgement_with_a_note_is_sealed_and_readable(app, world):
 def test_second_acknowledgement_is_told_already_acknowledged(app, world):
     with app.app_context():
         hid = send_handover(world)
+        # Both had the page open; the lead clicks a moment after the receiver.
+        lead = access_for(world, "receiving_lead", hid, "acknowledge")
         reading.acknowledge(access_for(world, "receiving_receiver", hid, "acknowledge"),
                             world.user("receiving_receiver"))
         with pytest.raises(AlreadyAcknowledged):
-            reading.acknowledge(access_for(world, "receiving_lead", hid, "acknowledge"),
-                                world.user("receiving_lead"))
+            reading.acknowledge(lead, world.user("receiving_lead"))
         assert _events("handover.acknowledged") == 1
 
 
@@ -160,7 +161,7 @@ def test_failed_audit_write_rolls_the_acknowledgement_back(app, world, monkeypat
 
 
 def test_copy_unit_cannot_acknowledge(app, world):
-    from werkzeug.exceptions import NotFound
+    from handover.services.policy import NotFound
 
     with app.app_context():
         hid = send_handover(world)
@@ -222,9 +223,10 @@ def test_withdraw_before_opening(app, world):
 def test_withdraw_after_opening_is_refused(app, world):
     with app.app_context():
         hid = send_handover(world)
+        # The sender's page offered "withdraw" a moment before the receiver opened it.
+        granted = access_for(world, "sending_sender", hid, "withdraw")
         reading.record_view(access_for(world, "receiving_receiver", hid),
                             world.user("receiving_receiver"))
         with pytest.raises(NotWithdrawable):
-            withdrawal.withdraw(access_for(world, "sending_sender", hid, "withdraw"),
-                                world.user("sending_sender"))
+            withdrawal.withdraw(granted, world.user("sending_sender"))
         assert handover(hid).status == "opened"

@@ -28,6 +28,12 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
+#: Administration and content access never meet in one account: an administrator could
+#: otherwise add himself to a unit and read its handovers, and an auditor would read what he
+#: audits. Refused wherever a membership is made (admin pages, unit lead page, CLI).
+SYSTEM_ROLE_HAS_NO_UNITS = ("Administrators and auditors cannot be members of a unit. "
+                            "Use a separate personal account for work in a unit.")
+
 #: Built once: the ids are one expanding parameter, so a request compiles nothing new.
 _UNITS_BY_ID = select(Unit).where(Unit.id.in_(bindparam("ids", expanding=True)))
 
@@ -203,6 +209,8 @@ def create_user(email, name, password=None, admin=False, auditor=False, membersh
         password = temporary = temporary_password()
     else:
         _check_password(password, email, name)
+    if memberships and (admin or auditor):
+        raise AccountError(SYSTEM_ROLE_HAS_NO_UNITS, field="admin" if admin else "auditor")
     for unit, role in memberships:
         _check_membership(unit, role)
     user = User(email=email, name=name[:200], password_hash=_hash(password),
@@ -280,6 +288,26 @@ def _hash(password):
     return hash_password(password)
 
 
+@_one_transaction
+def set_system_roles(user, admin, auditor, actor=None):
+    """Make ``user`` an administrator or auditor (or no longer one).
+
+    Refused while the person is a member of any unit: an administrator who also held a
+    membership would read handover content, and silently dropping the memberships would take
+    away someone's daily work without anyone deciding it. The admin removes them first (and
+    so sees what the person loses), then gives the system role.
+    """
+    if (admin or auditor) and user.memberships:
+        raise AccountError(N_("Remove the person's unit memberships first: administrators "
+                              "and auditors cannot be members of a unit."),
+                           field="admin" if admin else "auditor")
+    user.is_admin, user.is_auditor = bool(admin), bool(auditor)
+    audit.record("admin.user_roles_changed", actor=actor,
+                 detail={"user_id": user.id, "admin": user.is_admin, "auditor": user.is_auditor})
+    db.session.commit()
+    return user
+
+
 # --- memberships ----------------------------------------------------------------------------
 
 
@@ -301,6 +329,8 @@ def remove_membership(membership, actor=None, by="admin"):
 
 
 def _add_membership(user, unit, role, actor, action):
+    if user.is_admin or user.is_auditor:
+        raise AccountError(SYSTEM_ROLE_HAS_NO_UNITS, field="user")
     _check_membership(unit, role)
     if role in user.roles_in(unit.id):
         raise AccountError(N_("The person already has this role in the unit."), field="role")

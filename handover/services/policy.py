@@ -1,40 +1,101 @@
-"""Who may do what with a handover: the one place every handover view and service asks.
+"""The one access policy: what may this user do with this handover now, and who may manage what.
 
 A person reaches a handover only through a unit they are a member of: the sending unit, the
-receiving unit or a unit the routing gave a copy. What they may do follows their role in that
-unit. Everyone else — administrators and auditors included — is told the handover does not exist
-(404), and the attempt is written to the audit log.
+receiving unit or a unit the routing gave a copy. Their role in that unit says what they may ever
+do (`CAPABILITIES`); the handover's status says which of those they may do now (`HandoverAccess.
+actions`). Views ask `require` before acting and templates ask ``granted.allows(action)`` before
+offering a button: nothing else decides again.
+
+Everyone else — administrators and auditors included — is told the handover does not exist:
+`require` audits the attempt and raises `NotFound`. A permitted action the status no longer
+allows raises `WrongState`. The web layer turns both into answers (404, or back to the
+handover's page with the message) in one error handler; nothing here knows HTTP.
+
+Who may manage units and users (administrators; unit leads for their own units) is at the end.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from flask import abort
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, undefer_group
 
+from handover.i18n import lazy_gettext as _l
+from handover.services import LifecycleError
 from handover.services.accounts import units_by_id
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy
+from handover.store.models import Handover, HandoverCopy, Membership, Unit
 
 #: The relations a unit can have to a handover.
 SENDING, RECEIVING, COPY = "sending", "receiving", "copy"
 
-#: What each role may do, per relation. Drafts are visible to the sending unit's senders only.
+#: What each role may ever do, per relation. Drafts are visible to the sending unit's senders
+#: only. Only the receiving unit answers with the form's reply forms.
 CAPABILITIES = {
     SENDING: {
         "sender": {"read", "edit_draft", "send", "withdraw", "correct", "reply", "attach"},
         "lead": {"read"},
     },
     RECEIVING: {
-        "receiver": {"read", "acknowledge", "reply"},
-        "lead": {"read", "acknowledge", "reply"},
+        "receiver": {"read", "acknowledge", "reply", "reply_form"},
+        "lead": {"read", "acknowledge", "reply", "reply_form"},
     },
     COPY: {
         "receiver": {"read"},
         "lead": {"read"},
     },
 }
+
+#: Every action on one handover, and the capability it needs. ``download`` is fetching an
+#: attachment; ``print`` the print view; ``routing`` changing a draft's receivers.
+ACTIONS = {
+    "view": "read", "print": "read", "download": "read",
+    "edit": "edit_draft", "preview": "edit_draft", "discard": "edit_draft",
+    "routing": "edit_draft", "send": "send", "attach": "attach",
+    "acknowledge": "acknowledge", "reply": "reply", "reply_form": "reply_form",
+    "withdraw": "withdraw", "correct": "correct",
+}
+#: Capability names the services and older callers ask with, as actions.
+ALIASES = {"read": "view", "edit_draft": "edit"}
+
+
+class NotFound(LookupError):
+    """The handover (or page) does not exist for this user: absent, or not theirs to see."""
+
+
+class WrongState(LifecycleError):
+    """The user may do this to the handover, but not in its present status. The message is for
+    the user; ``handover_id`` lets the web layer lead them back to the handover's own page."""
+
+    def __init__(self, message, handover_id, action):
+        super().__init__(message)
+        self.handover_id, self.action = handover_id, action
+
+
+@dataclass(frozen=True)
+class HandoverAccess:
+    """What ``user`` may do with ``handover`` and through which of their units.
+
+    ``capabilities`` are what their role allows at all (services check these); ``actions`` are
+    the `ACTIONS` allowed now, in the handover's present status (views and templates ask these).
+    """
+
+    handover: Handover
+    relation: str | None = None
+    unit_id: int | None = None
+    capabilities: frozenset = frozenset()
+    actions: frozenset = frozenset()
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def allows(self, action: str) -> bool:
+        return ALIASES.get(action, action) in self.actions
+
+    @property
+    def as_copy(self) -> bool:
+        return self.relation == COPY
+
 
 #: Access depends on the copies: read them in the same round trip as the handover.
 _WITH_COPIES = (joinedload(Handover.copies),)
@@ -50,32 +111,13 @@ _HANDOVER_BY_ID = {
     for units in (False, True) for counts in (False, True)
 }
 
-#: Roles that make a member see a unit's incoming handovers (inbox) and outgoing (outbox).
-INBOX_ROLES = ("receiver", "lead")
-OUTBOX_ROLES = ("sender", "lead")
-
-
-@dataclass
-class HandoverAccess:
-    """What ``user`` may do with ``handover`` and through which of their units."""
-
-    handover: Handover
-    relation: str | None = None
-    unit_id: int | None = None
-    capabilities: set = field(default_factory=set)
-
-    def can(self, capability):
-        return capability in self.capabilities
-
-    @property
-    def as_copy(self):
-        return self.relation == COPY
-
 
 def relations(user, handover):
     """Every (relation, unit_id, roles) by which ``user`` is connected to ``handover``."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
+    if user.is_admin or user.is_auditor:
+        return []  # never content, even through a membership left from before the rule
     found = []
     copy_units = {copy.unit_id for copy in handover.copies}
     for unit_id in {m.unit_id for m in user.memberships}:
@@ -90,44 +132,95 @@ def relations(user, handover):
     return found
 
 
-def evaluate(user, handover):
+def evaluate(user, handover) -> HandoverAccess:
     """The richest access the user has; a receiving relation wins over a copy."""
-    best = HandoverAccess(handover)
     order = {RECEIVING: 0, SENDING: 1, COPY: 2}
-    for relation, unit_id, roles in sorted(relations(user, handover), key=lambda r: order[r[0]]):
-        granted = set()
-        for role in roles:
-            granted |= CAPABILITIES[relation].get(role, set())
-        if handover.status == "draft" and "edit_draft" not in granted:
-            granted = set()  # a draft is the senders' work in progress, not yet a handover
-        if granted and not best.capabilities:
-            best = HandoverAccess(handover, relation, unit_id, set(granted))
-        elif granted:
-            best.capabilities |= granted
-    return best
+    relation = unit_id = None
+    granted: set[str] = set()
+    for kind, unit, roles in sorted(relations(user, handover), key=lambda r: order[r[0]]):
+        found = set().union(*(CAPABILITIES[kind].get(role, set()) for role in roles))
+        if handover.status == "draft" and "edit_draft" not in found:
+            found = set()  # a draft is the senders' work in progress, not yet a handover
+        if found and relation is None:
+            relation, unit_id = kind, unit
+        granted |= found
+    return HandoverAccess(handover, relation, unit_id, frozenset(granted),
+                          frozenset(actions_now(handover, relation, granted)))
 
 
-def require(user, handover_id, capability="read", *, with_units=False, with_counts=False):
-    """The handover and the user's access to it, or a 404 (audited) when the user may not
-    ``capability`` it. A handover that does not exist and one the user may not see look the
-    same from outside.
+def actions_now(handover, relation, capabilities) -> set[str]:
+    """The actions the status of ``handover`` leaves open to someone with ``capabilities``."""
+    can = capabilities.__contains__
+    if handover.status == "draft":
+        return {action for action, needs in ACTIONS.items()
+                if can(needs) and action in ("view", "download", "edit", "preview", "discard",
+                                              "routing", "send", "attach")}
+    open_now = {"view", "print"} if can("read") else set()
+    erased = handover.erased_at is not None
+    withdrawn = handover.status == "withdrawn"
+    if erased:
+        return open_now
+    # Attachments are not part of the minimum a copy receives; a withdrawn handover's files
+    # stay with the sending unit.
+    if can("read") and relation != COPY and (not withdrawn or relation == SENDING):
+        open_now.add("download")
+    if can("acknowledge") and handover.status in ("sent", "opened"):
+        open_now.add("acknowledge")
+    if not withdrawn:
+        open_now |= {action for action in ("reply", "reply_form") if can(action)}
+    if can("withdraw") and handover.status == "sent" and handover.opened_at is None:
+        open_now.add("withdraw")
+    if can("correct"):
+        open_now.add("correct")
+    return open_now
+
+
+def _why_not(handover, action):
+    """What to tell someone whose action the status no longer allows."""
+    if handover.status == "draft":
+        return _l("This handover has not been sent yet.")
+    if action in ("edit", "preview", "discard", "routing", "send", "attach"):
+        return _l("This handover has already been sent.")
+    if action == "acknowledge" and handover.status == "acknowledged":
+        return _l("This handover has already been acknowledged.")
+    if action == "acknowledge":
+        return _l("This handover can no longer be acknowledged.")
+    if action == "withdraw":
+        return _l("This handover can no longer be withdrawn: it has been opened.")
+    if action == "correct":
+        return _l("This handover cannot be corrected.")
+    if action in ("reply", "reply_form"):
+        return _l("This handover cannot be replied to.")
+    return _l("This is no longer possible for this handover.")
+
+
+def require(user, handover_id, action="view", *, with_units=False, with_counts=False):
+    """The handover and the user's access to it, if they may ``action`` it now.
+
+    Raises `NotFound` (after auditing the attempt) when their role never allows it — a handover
+    that does not exist and one the user may not see look the same from outside — and
+    `WrongState` when the role allows it but the status does not.
 
     Its copies always come with it (access depends on them). In the same query,
     ``with_units`` loads its units (sending, receiving and copies; see `units_of`) and
     ``with_counts`` how many replies, attachments and sent corrections it has, for the pages
     that show them: one round trip instead of one per kind.
     """
+    action = ALIASES.get(action, action)
     handover = db.session.execute(
         _HANDOVER_BY_ID[with_units, with_counts], {"handover_id": handover_id}
     ).unique().scalar_one_or_none() if isinstance(handover_id, int) else None
     # Flask-Login's `current_user` is a proxy that looks the user up again at each touch, and
     # the checks below touch it a dozen times: they get the object behind it.
     user = getattr(user, "_get_current_object", lambda: user)()
-    if handover is not None:
-        access = evaluate(user, handover)
-        if access.can(capability):
-            return access
-    deny(user, handover_id, capability)
+    if handover is None:
+        deny(user, handover_id, action)
+    access = evaluate(user, handover)
+    if not access.can(ACTIONS[action]) or (action == "download" and access.as_copy):
+        deny(user, handover_id, action)
+    if not access.allows(action):
+        raise WrongState(_why_not(handover, action), handover.id, action)
+    return access
 
 
 def units_of(handover):
@@ -141,60 +234,63 @@ def units_of(handover):
     return units if units.keys() == wanted else units_by_id(wanted)
 
 
-def deny(user, handover_id, capability):
-    """Record the refused attempt in its own transaction, then answer 404."""
+def deny(user, handover_id, action):
+    """Record the refused attempt in its own transaction, then raise `NotFound`."""
     db.session.rollback()
     audit.record(
         "handover.access_denied",
         actor=user if getattr(user, "is_authenticated", False) else None,
         handover_id=handover_id if isinstance(handover_id, int) else None,
         outcome="denied",
-        detail={"wanted": capability},
+        detail={"wanted": action},
     )
     db.session.commit()
-    abort(404)
+    raise NotFound(handover_id)
 
 
-def member_unit_ids(user, roles):
-    """Ids of the units where ``user`` has any of ``roles``."""
-    return sorted({m.unit_id for m in user.memberships if m.role in roles})
+# --- managing units and users ---------------------------------------------------------------
+# Refusals are `NotFound` too, so that a page's existence or a unit's id is not confirmed to
+# someone who may not manage it.
 
 
-def inbox_filter(user):
-    """A WHERE clause matching handovers that came to the user's units (receiver or copy)."""
-    units = member_unit_ids(user, INBOX_ROLES)
-    copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(units))
-    return (Handover.status != "draft") & or_(
-        Handover.receiver_unit_id.in_(units), Handover.id.in_(copied)
+def is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_admin)
+
+
+def require_admin(user) -> None:
+    """Raise `NotFound` unless ``user`` is an active administrator."""
+    if not is_admin(user):
+        raise NotFound("admin")
+
+
+def is_auditor(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_auditor)
+
+
+def led_units(user) -> list[Unit]:
+    """The active units ``user`` leads, by name."""
+    if not (user and user.is_authenticated and user.is_active):
+        return []
+    statement = (
+        select(Unit)
+        .join(Membership, Membership.unit_id == Unit.id)
+        .where(Membership.user_id == user.id, Membership.role == "lead", Unit.is_active)
+        .order_by(Unit.name)
     )
+    return db.session.execute(statement).scalars().unique().all()
 
 
-def inbox_branches(user):
-    """`inbox_filter` split into disjoint WHERE clauses that each follow one index, so that a
-    page of the inbox costs the same however many handovers are stored: one per receiving unit
-    (index on receiver unit and sending time), and one for copies not also received."""
-    units = member_unit_ids(user, INBOX_ROLES)
-    sent = Handover.status != "draft"
-    branches = [sent & (Handover.receiver_unit_id == unit_id) for unit_id in units]
-    copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(units))
-    branches.append(sent & Handover.id.in_(copied) & or_(
-        Handover.receiver_unit_id.is_(None), Handover.receiver_unit_id.not_in(units)))
-    return branches
+def require_led_unit(user, unit_id) -> Unit:
+    """The unit with ``unit_id`` if ``user`` leads it, else `NotFound`."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or unit not in led_units(user):
+        raise NotFound(unit_id)
+    return unit
 
 
-def outbox_branches(user):
-    """`outbox_filter` (sent handovers only) as one WHERE clause per sending unit."""
-    return [(Handover.sender_unit_id == unit_id) & (Handover.status != "draft")
-            for unit_id in member_unit_ids(user, OUTBOX_ROLES)]
-
-
-def outbox_filter(user):
-    """A WHERE clause matching handovers sent (or drafted) by the user's units."""
-    return Handover.sender_unit_id.in_(member_unit_ids(user, OUTBOX_ROLES))
-
-
-def draft_filter(user):
-    """Drafts the user may continue: those of units where they have the sender role."""
-    return (Handover.status == "draft") & Handover.sender_unit_id.in_(
-        member_unit_ids(user, ("sender",))
-    )
+def require_membership_in(unit, membership_id) -> Membership:
+    """A membership of ``unit`` (a lead may only touch their own units' members)."""
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.unit_id != unit.id:
+        raise NotFound(membership_id)
+    return membership

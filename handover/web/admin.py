@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from handover.i18n import gettext as _
-from handover.services import accounts, permissions
+from handover.services import accounts, policy
 from handover.store.database import db
 from handover.store.models import Handover, Membership, Unit, User
 from handover.web.admin_forms import (
@@ -26,11 +26,10 @@ from handover.web.handover_views import STATUS_LABELS
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-
 @bp.before_request
 @login_required
 def only_admins():
-    permissions.require_admin()
+    policy.require_admin(current_user)
 
 
 # --- units ----------------------------------------------------------------------------------

@@ -6,40 +6,19 @@ The identity code is posted, never put into a URL, and the search is itself audi
 the code).
 """
 
-from datetime import UTC, datetime, time, timedelta
-
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
-from stdnum.fi import hetu
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
-from handover.security import crypto
-from handover.store import audit
-from handover.store.database import db
-from handover.store.models import AuditEvent, Handover, Unit
+from handover.services import audit_search, policy
+from handover.services.listing import InvalidIdentityCode
 from handover.web.form_base import HandoverForm
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-
-PER_PAGE = 50
-
-#: The actions in the log, for the filter, by hopping through the index on ``action`` from one
-#: value to the next (a few dozen look-ups): SELECT DISTINCT would read every event, and the
-#: log grows by millions of rows a year.
-DISTINCT_ACTIONS = text("""
-    WITH RECURSIVE actions(action) AS (
-        SELECT MIN(action) FROM audit_events
-        UNION ALL
-        SELECT (SELECT MIN(action) FROM audit_events WHERE action > actions.action)
-        FROM actions WHERE actions.action IS NOT NULL
-    )
-    SELECT action FROM actions WHERE action IS NOT NULL
-""")
 
 
 class FilterForm(HandoverForm):
@@ -63,49 +42,34 @@ class ChildReportForm(HandoverForm):
 
 @bp.before_request
 def auditors_only():
-    if not current_user.is_authenticated or not current_user.is_auditor:
-        abort(404)
+    if not policy.is_auditor(current_user):
+        raise policy.NotFound("audit")
 
 
-def _filter_form():
+def _filter_form(names):
     form = FilterForm(request.args)
-    units = db.session.execute(select(Unit).order_by(Unit.name)).scalars().all()
     form.unit.choices = [SelectChoice("", _("All"))] + [
-        SelectChoice(str(unit.id), unit.name) for unit in units]
-    actions = db.session.execute(DISTINCT_ACTIONS).scalars().all()
-    form.action.choices = [SelectChoice("", _("All"))] + [SelectChoice(a, a) for a in actions]
+        SelectChoice(str(unit_id), name) for unit_id, name in names.items()]
+    form.action.choices = [SelectChoice("", _("All"))] + [
+        SelectChoice(a, a) for a in audit_search.actions_in_log()]
     return form
-
-
-def _start_of(day):
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 @bp.get("/")
 @login_required
 def index():
-    form = _filter_form()
-    query = select(AuditEvent)
+    names = audit_search.unit_names()
+    form = _filter_form(names)
+    chosen = audit_search.EventFilter()
     if form.validate():
-        if form.user.data:
-            query = query.where(AuditEvent.actor_label.ilike(f"%{form.user.data.strip()}%"))
-        if form.unit.data:
-            query = query.where(AuditEvent.unit_id == int(form.unit.data))
-        if form.handover.data:
-            query = query.where(AuditEvent.handover_id == form.handover.data)
-        if form.action.data:
-            query = query.where(AuditEvent.action == form.action.data)
-        if form.since.data:
-            query = query.where(AuditEvent.occurred_at >= _start_of(form.since.data))
-        if form.until.data:
-            query = query.where(
-                AuditEvent.occurred_at < _start_of(form.until.data) + timedelta(days=1))
-    query = query.order_by(AuditEvent.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
-                       error_out=False)
+        chosen = audit_search.EventFilter(
+            user=form.user.data or "", unit_id=int(form.unit.data) if form.unit.data else None,
+            handover_id=form.handover.data, action=form.action.data or "",
+            since=form.since.data, until=form.until.data)
+    page = audit_search.search(chosen, request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("audit/index.html", form=form, page=page, args=args,
-                           units=_unit_names(), report_form=ChildReportForm())
+                           units=names, report_form=ChildReportForm())
 
 
 @bp.post("/child-report")
@@ -113,28 +77,13 @@ def index():
 def child_report():
     """Every event on the handovers of one child, oldest first."""
     form = ChildReportForm()
-    events = None
-    handovers = []
+    events, handovers = None, []
     if form.validate_on_submit():
-        code = form.identity_code.data.strip().upper()
-        if not hetu.is_valid(code, allow_temporary=True):
-            form.identity_code.errors.append(_("Check the personal identity code."))
-        else:
-            handovers = db.session.execute(
-                select(Handover).where(Handover.identity_hash == crypto.identity_hash(code))
-                .order_by(Handover.id)
-            ).scalars().all()
-            ids = [h.id for h in handovers]
-            events = db.session.execute(
-                select(AuditEvent).where(AuditEvent.handover_id.in_(ids))
-                .order_by(AuditEvent.occurred_at, AuditEvent.id)
-            ).scalars().all() if ids else []
-            audit.record("audit.child_report", detail={"handovers": len(ids)})
-            db.session.commit()
-    status = 400 if form.errors or (request.method == "POST" and events is None) else 200
+        try:
+            handovers, events = audit_search.child_report(current_user,
+                                                          form.identity_code.data)
+        except InvalidIdentityCode as refusal:
+            form.identity_code.errors.append(str(refusal))
+    status = 400 if form.errors or events is None else 200
     return render_template("audit/report.html", form=form, events=events, handovers=handovers,
-                           units=_unit_names()), status
-
-
-def _unit_names():
-    return dict(db.session.execute(select(Unit.id, Unit.name)).all())
+                           units=audit_search.unit_names()), status

@@ -1,9 +1,20 @@
-"""Error pages: a clear message in the user's language, never a stack trace."""
+"""Error pages: a clear message in the user's language, never a stack trace.
 
-from flask import Blueprint, render_template
+This is also the one place where the services' domain exceptions become HTTP answers: a
+handover or page the user may not see (`policy.NotFound`) is 404; an action the handover's
+status no longer allows (`policy.WrongState`) leads back to the handover's own page, which is
+audited and shows what can be done now; any other refusal of the lifecycle is 409, erased
+content 410, a damaged record 409 (audited), and an account rule 400.
+"""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from handover.i18n import gettext as _
+from handover.security import crypto
+from handover.services import ContentErased, LifecycleError, policy, record_integrity_failure
+from handover.services.accounts import AccountError
 
 bp = Blueprint("errors", __name__)
 
@@ -12,11 +23,16 @@ MESSAGES = {
     403: lambda: _("You do not have permission to do this."),
     404: lambda: _("The page was not found, or you do not have access to it."),
     405: lambda: _("This action is not allowed here."),
+    409: lambda: _("This is no longer possible for this handover."),
+    410: lambda: _("The content was erased under the retention rule."),
     413: lambda: _("The upload is too large."),
     429: lambda: _("Too many attempts. Wait a minute and try again."),
     500: lambda: _("Something went wrong on the server. Nothing you saved has been lost."),
     503: lambda: _("The service is temporarily unavailable. Try again in a moment."),
 }
+
+INTEGRITY_MESSAGE = ("This record failed its integrity check and is not shown; "
+                     "the event was logged.")
 
 
 def _render(code, message=None):
@@ -28,6 +44,39 @@ def _render(code, message=None):
 def csrf_error(error):
     return _render(400, _("The form expired or was sent from elsewhere. Reload the page and "
                           "send it again."))
+
+
+@bp.app_errorhandler(policy.NotFound)
+def not_found(error):
+    return _render(404)
+
+
+@bp.app_errorhandler(policy.WrongState)
+def wrong_state(error):
+    flash(str(error), "error")
+    return redirect(url_for("handovers.view", handover_id=error.handover_id), 303)
+
+
+@bp.app_errorhandler(ContentErased)
+def erased(error):
+    return _render(410)
+
+
+@bp.app_errorhandler(LifecycleError)
+def refused(error):
+    return _render(409, str(error) or None)
+
+
+@bp.app_errorhandler(AccountError)
+def account_refused(error):
+    return _render(400, error.translated())
+
+
+@bp.app_errorhandler(crypto.TamperedRecord)
+def tampered(error):
+    handover_id = (request.view_args or {}).get("handover_id")
+    record_integrity_failure(handover_id, actor=current_user)
+    return _render(409, _(INTEGRITY_MESSAGE))
 
 
 for _code in MESSAGES:

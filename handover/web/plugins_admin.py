@@ -3,12 +3,12 @@ or off for this instance. Admins only; anyone else gets 404."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.plugins import manager as plugin_manager
-from handover.services import permissions
+from handover.services import policy
 from handover.web.form_base import HandoverForm
 
 bp = Blueprint("plugins_admin", __name__, url_prefix="/admin/plugins")
@@ -27,7 +27,7 @@ class SwitchForm(HandoverForm):
 @bp.before_request
 @login_required
 def only_admins():
-    permissions.require_admin()
+    policy.require_admin(current_user)
 
 
 def plugin_view(record, language):

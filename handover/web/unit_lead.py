@@ -4,11 +4,11 @@ A lead adds people who already have an active account (accounts are an admin's j
 members; they cannot touch other units (404) nor give system roles such as admin.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from handover.i18n import gettext as _
-from handover.services import accounts, permissions
+from handover.services import accounts, policy
 from handover.web.admin_forms import ActionForm, LeadMemberForm, apply_error
 
 bp = Blueprint("unit_lead", __name__, url_prefix="/lead")
@@ -18,24 +18,24 @@ bp = Blueprint("unit_lead", __name__, url_prefix="/lead")
 @login_required
 def only_leads():
     """Nobody but a lead of some unit learns that these pages exist."""
-    if not permissions.led_units(current_user):
-        abort(404)
+    if not policy.led_units(current_user):
+        raise policy.NotFound("lead")
 
 
 @bp.get("/units")
 def units():
-    return render_template("unit_lead/units.html", units=permissions.led_units(current_user))
+    return render_template("unit_lead/units.html", units=policy.led_units(current_user))
 
 
 @bp.get("/units/<int:unit_id>")
 def unit(unit_id):
-    unit = permissions.require_led_unit(unit_id)
+    unit = policy.require_led_unit(current_user, unit_id)
     return render_template("unit_lead/unit.html", **_unit_page(unit))
 
 
 @bp.post("/units/<int:unit_id>/members")
 def add_member(unit_id):
-    unit = permissions.require_led_unit(unit_id)
+    unit = policy.require_led_unit(current_user, unit_id)
     form = LeadMemberForm()
     if form.validate_on_submit():
         user = accounts.find_user(form.email.data)
@@ -56,8 +56,8 @@ def add_member(unit_id):
 
 @bp.post("/units/<int:unit_id>/members/<int:membership_id>/remove")
 def remove_member(unit_id, membership_id):
-    unit = permissions.require_led_unit(unit_id)
-    membership = permissions.require_membership_in(unit, membership_id)
+    unit = policy.require_led_unit(current_user, unit_id)
+    membership = policy.require_membership_in(unit, membership_id)
     if ActionForm().validate_on_submit():
         if membership.user_id == current_user.id and membership.role == "lead":
             flash(_("You cannot remove your own lead role. Ask an administrator."), "error")

@@ -1,0 +1,269 @@
+"""Lists of handovers: the inbox, the outbox, the user's drafts, the newest few for the home page
+and a child's handovers found by identity code.
+
+Shared by the web pages, the CLI and the JSON API. A list row may show a summary that names the
+child: that is a read of client data, so every row whose summary is shown gets its own audit
+event, written here and committed before the caller renders anything.
+"""
+
+from dataclasses import dataclass, field
+from math import ceil
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+from stdnum.fi import hetu
+
+from handover.i18n import lazy_gettext as _l
+from handover.security import crypto
+from handover.services import commit_keeping_loaded, definition_of
+from handover.services.notifications import is_overdue
+from handover.services.policy import evaluate
+from handover.services.reading import summary_for_reader
+from handover.services.replies import replied_by_receiver
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import Handover, HandoverCopy
+
+PER_PAGE = 20
+#: The statuses a list can be filtered by (drafts have their own list).
+LIST_STATUSES = ("sent", "opened", "acknowledged", "withdrawn")
+#: Matches counted per list for the pager (50 pages); filters and search find older ones.
+COUNT_LIMIT = 1000
+#: Roles that make a member see a unit's incoming handovers (inbox) and outgoing (outbox).
+INBOX_ROLES = ("receiver", "lead")
+OUTBOX_ROLES = ("sender", "lead")
+
+
+class InvalidIdentityCode(ValueError):
+    """The identity code searched for is not a valid Finnish personal identity code."""
+
+
+@dataclass
+class Row:
+    """What a list shows of one handover; ``summary`` only to those who may read it."""
+
+    handover: Handover
+    title: str
+    overdue: bool
+    replied: bool
+    summary: dict | None = None
+    tampered: bool = False
+
+    def __getitem__(self, key):   # templates written for dict rows keep working
+        return getattr(self, key)
+
+
+@dataclass
+class Page:
+    """One page of a list, with what a pager needs (the names of Flask-SQLAlchemy's Pagination).
+
+    ``total`` is exact up to `COUNT_LIMIT`; beyond it ``more`` is True and the pager says "page
+    N" without "of M": counting every one of a unit's 10,000 handovers on each page view would
+    make the inbox slower the longer the service runs, for a number nobody pages through.
+    """
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+    more: bool
+    has_next: bool
+    rows: list = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return ceil(self.total / self.per_page) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+# --- which handovers ------------------------------------------------------------------------
+
+
+def member_unit_ids(user, roles) -> list[int]:
+    """Ids of the units where ``user`` has any of ``roles``."""
+    return sorted({m.unit_id for m in user.memberships if m.role in roles})
+
+
+def inbox_filter(user):
+    """A WHERE clause matching handovers that came to the user's units (receiver or copy)."""
+    units = member_unit_ids(user, INBOX_ROLES)
+    copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(units))
+    return (Handover.status != "draft") & or_(
+        Handover.receiver_unit_id.in_(units), Handover.id.in_(copied))
+
+
+def inbox_branches(user) -> list:
+    """`inbox_filter` split into disjoint WHERE clauses that each follow one index, so that a
+    page of the inbox costs the same however many handovers are stored: one per receiving unit
+    (index on receiver unit and sending time), and one for copies not also received."""
+    units = member_unit_ids(user, INBOX_ROLES)
+    sent = Handover.status != "draft"
+    branches = [sent & (Handover.receiver_unit_id == unit_id) for unit_id in units]
+    copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(units))
+    branches.append(sent & Handover.id.in_(copied) & or_(
+        Handover.receiver_unit_id.is_(None), Handover.receiver_unit_id.not_in(units)))
+    return branches
+
+
+def outbox_filter(user):
+    """A WHERE clause matching handovers sent (or drafted) by the user's units."""
+    return Handover.sender_unit_id.in_(member_unit_ids(user, OUTBOX_ROLES))
+
+
+def outbox_branches(user) -> list:
+    """`outbox_filter` (sent handovers only) as one WHERE clause per sending unit."""
+    return [(Handover.sender_unit_id == unit_id) & (Handover.status != "draft")
+            for unit_id in member_unit_ids(user, OUTBOX_ROLES)]
+
+
+def drafts_of(user) -> list[Handover]:
+    """Drafts the user may continue: those of units where they have the sender role."""
+    return db.session.execute(
+        select(Handover).where(Handover.status == "draft", Handover.erased_at.is_(None),
+                               Handover.sender_unit_id.in_(member_unit_ids(user, ("sender",))))
+        .order_by(Handover.updated_at.desc())
+    ).scalars().all()
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def inbox(user, *, page=1, status="", form_key="", language="fi") -> Page:
+    """Page ``page`` of the handovers that came to the user's units, newest first."""
+    return _list(user, inbox_branches(user), page, status, form_key, language)
+
+
+def outbox(user, *, page=1, status="", form_key="", language="fi") -> Page:
+    """Page ``page`` of the handovers the user's units sent, newest first."""
+    return _list(user, outbox_branches(user), page, status, form_key, language)
+
+
+def newest(user, branches, count, language="fi") -> list[Row]:
+    """Rows of the ``count`` newest handovers of ``branches`` (`inbox_branches` and the like),
+    at the same cost however many are stored."""
+    return rows_for(user, _handovers_in_order(_newest_ids(branches, count)), language)
+
+
+def find_by_identity_code(user, code, language="fi") -> list[Row]:
+    """The handovers of one child that the user may see, by exact identity code (through its
+    keyed hash), newest first. The search itself is audited, without the code."""
+    code = (code or "").strip().upper()
+    if not hetu.is_valid(code, allow_temporary=True):
+        raise InvalidIdentityCode(_l("Check the personal identity code."))
+    visible = inbox_filter(user) | (outbox_filter(user) & (Handover.status != "draft"))
+    found = db.session.execute(
+        select(Handover).where(Handover.identity_hash == crypto.identity_hash(code), visible)
+        .order_by(Handover.sent_at.desc())
+    ).scalars().all()
+    audit.record("handover.searched", actor=user, detail={"found": len(found)})
+    db.session.commit()
+    return rows_for(user, found, language)
+
+
+def _list(user, branches, number, status, form_key, language):
+    chosen = []
+    if status in LIST_STATUSES:
+        chosen.append(Handover.status == status)
+    if form_key:
+        chosen.append(Handover.form_key == form_key)
+    page = _page_of([[where, *chosen] for where in branches], max(int(number or 1), 1))
+    page.rows = rows_for(user, page.items, language)
+    return page
+
+
+def rows_for(user, handovers, language="fi") -> list[Row]:
+    """The list rows of ``handovers`` for ``user``; each summary shown is audited."""
+    handovers = list(handovers)
+    _load_copies_and_replies(handovers)
+    rows = []
+    for handover in handovers:
+        row = Row(handover, _title(handover, language), is_overdue(handover),
+                  replied_by_receiver(handover))
+        if handover.status != "withdrawn" and evaluate(user, handover).allows("view"):
+            try:
+                row.summary = summary_for_reader(handover)
+            except crypto.TamperedRecord:
+                row.tampered = True
+                audit.record("handover.integrity_failed", handover_id=handover.id,
+                             outcome="failed", detail={"part": "summary"})
+                db.session.commit()
+        rows.append(row)
+    shown = [row.handover.id for row in rows if row.summary is not None]
+    if shown:
+        audit.record_many("handover.listed", shown)
+        commit_keeping_loaded()
+    return rows
+
+
+def _title(handover, language):
+    try:
+        return definition_of(handover).title_in(language)
+    except Exception:  # a form whose plugin is gone still lists, under its key
+        return handover.form_key
+
+
+def _load_copies_and_replies(handovers):
+    """Two queries for the whole list instead of two per row (access needs the copies, the
+    "replied" mark the replies)."""
+    missing = [h for h in handovers if "copies" not in h.__dict__ or "replies" not in h.__dict__]
+    if missing:
+        db.session.execute(
+            select(Handover).where(Handover.id.in_([h.id for h in missing]))
+            .options(selectinload(Handover.copies), selectinload(Handover.replies))
+        ).scalars().all()
+
+
+def _newest_first(row):
+    return (row.sent_at is not None, row.sent_at.timestamp() if row.sent_at else 0, row.id)
+
+
+def _page_of(branches, number):
+    """Page ``number`` of the union of disjoint ``branches`` (lists of WHERE conditions).
+
+    Each branch is read newest first and cut one row after the page ends (to know whether
+    another page follows), then the few candidates are merged here; one query over the union
+    would have to sort every match (or scan the table) before it could cut a page, and so grow
+    with the number of stored handovers. Counts stop at `COUNT_LIMIT` for the same reason.
+    """
+    end = number * PER_PAGE
+    candidates = _newest_ids(branches, end + 1)
+    items = _handovers_in_order(candidates[end - PER_PAGE:end])
+    counted = sum(db.session.execute(select(func.count()).select_from(
+        select(Handover.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery())).scalar()
+        for conditions in branches)
+    return Page(items, min(counted, COUNT_LIMIT), number, PER_PAGE,
+                more=counted > COUNT_LIMIT, has_next=len(candidates) > end)
+
+
+def _newest_ids(branches, count):
+    """Ids of the newest ``count`` handovers matching any of the disjoint ``branches``."""
+    candidates = []
+    for conditions in branches:
+        if not isinstance(conditions, list | tuple):
+            conditions = [conditions]
+        candidates += db.session.execute(
+            select(Handover.id, Handover.sent_at).where(*conditions)
+            .order_by(Handover.sent_at.desc(), Handover.id.desc()).limit(count)
+        ).all()
+    candidates.sort(key=_newest_first, reverse=True)
+    return [row.id for row in candidates[:count]]
+
+
+def _handovers_in_order(ids):
+    """The handovers ``ids`` in that order, with the copies and replies the list shows."""
+    found = {handover.id: handover for handover in db.session.execute(
+        select(Handover).where(Handover.id.in_(ids))
+        .options(selectinload(Handover.copies), selectinload(Handover.replies))
+    ).scalars()} if ids else {}
+    return [found[i] for i in ids if i in found]

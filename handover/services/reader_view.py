@@ -1,0 +1,101 @@
+"""The reader's view of one sent handover: what a receiver, a copy receiver and a sender see.
+
+`open_for_reader` is the one way to read a handover's content for showing it: it decides what
+this reader gets (a copy gets the minimum — the sections meant for its kind of unit, no thread,
+no attachments, no acknowledgement note, no hidden location), decrypts it, and writes the view's
+audit event (opening the handover on the receiving unit's first view) before returning. The
+web page, the print page and a later JSON API all call it.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from handover.services import attachments as attachment_service
+from handover.services import definition_of, reading, replies
+from handover.services.notifications import is_overdue
+from handover.services.policy import SENDING, HandoverAccess, units_of
+from handover.store.database import db
+from handover.store.models import Handover, User
+
+
+@dataclass
+class ReaderView:
+    """Everything a reader is shown of one handover, already decrypted for them."""
+
+    handover: Handover
+    granted: HandoverAccess
+    definition: object
+    units: dict
+    overdue: bool
+    legal_basis: str
+    replaced_by: list
+    content: dict | None = None
+    sections: list | None = None
+    hide_location: bool = False
+    location_warning: bool = False
+    thread: list = field(default_factory=list)
+    attachments: list = field(default_factory=list)
+    note: str | None = None
+    authors: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def open_for_reader(granted: HandoverAccess, user, *, language: str = "fi",
+                    action: str = "handover.viewed") -> ReaderView:
+    """Read what ``user`` may see of ``granted.handover`` and log that they saw it.
+
+    Everything is read (and its integrity checked: `crypto.TamperedRecord` propagates) first,
+    then the view is logged and committed, so the audit chain's lock is held only for the write
+    at the end. ``action`` is ``handover.viewed`` or ``handover.printed``.
+    """
+    view = _read(granted, language)
+    reading.record_view(granted, user, action=action)
+    return view
+
+
+def _read(granted, language):
+    handover = granted.handover
+    definition = definition_of(handover)
+    units = units_of(handover)
+    view = ReaderView(
+        handover=handover, granted=granted, definition=definition, units=units,
+        overdue=is_overdue(handover),
+        legal_basis=_legal_basis_label(definition, handover.legal_basis, language),
+        replaced_by=db.session.execute(
+            select(Handover.id).where(Handover.replaces_id == handover.id,
+                                      Handover.status != "draft")).scalars().all()
+        if handover.correction_count else [],
+    )
+    reading.skip_empty_lists(handover)
+    sender = granted.relation == SENDING
+    if handover.erased_at is not None or handover.status == "withdrawn" and not sender:
+        return view
+    content = reading.content_for_reader(granted)
+    if sender:
+        sections = definition.sections
+    else:
+        sections = definition.visible_sections(units[granted.unit_id].kind, granted.as_copy)
+    location = definition.location_hidden(content)
+    view.content, view.sections = content, sections
+    view.location_warning, view.hide_location = location, location and granted.as_copy
+    if granted.as_copy:
+        return view  # the minimum: no thread, no files, no note between sender and receiver
+    view.thread = replies.thread(handover)
+    view.attachments = [(a, attachment_service.name_of(handover, a))
+                        for a in handover.attachments]
+    view.note = reading.acknowledgement_note(handover)
+    if handover.replies:
+        view.authors = {user.id: user for user in db.session.execute(
+            select(User).where(User.id.in_([r.author_id for r in handover.replies]))
+        ).scalars()}
+    return view
+
+
+def _legal_basis_label(definition, key, language):
+    for choice in definition.legal_bases:
+        if choice.value == key:
+            return choice.label_in(language)
+    return key

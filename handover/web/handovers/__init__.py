@@ -1,0 +1,14 @@
+"""The handover pages, one blueprint: lists (inbox, outbox, find), filling a draft (choose a
+form, route it, fill, preview, send) and reading a sent one (view, print, acknowledge, reply,
+withdraw, correct, attachments).
+
+`bp` is made here, before the view modules that add to it are imported, so no module imports
+another view module. Every view asks `handover.services.policy.require` first; domain
+exceptions become answers in `handover.web.errors`.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("handovers", __name__, url_prefix="/handovers")
+
+from handover.web.handovers import filling, lists, reading  # noqa: E402,F401  (add their views)

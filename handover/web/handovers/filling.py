@@ -1,0 +1,238 @@
+"""Writing a handover: choose a form, route it, fill it, preview and send it, attach files, or
+discard the draft. Each page asks `policy.require` for its action, so a handover that has been
+sent in the meantime leads to its own (audited) page instead of an editor."""
+
+import secrets
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from handover.i18n import gettext as _
+from handover.services import LifecycleError, definition_of, drafts, policy, routing, sending
+from handover.services import attachments as attachment_service
+from handover.services.routing import RouteRefused
+from handover.store.database import db
+from handover.store.models import Unit
+from handover.web import handover_forms as forms
+from handover.web.handover_views import build_fill_form, language
+from handover.web.handovers import bp
+
+
+def _sender_units():
+    return sorted({m.unit for m in current_user.memberships
+                   if m.role == "sender" and m.unit.is_active}, key=lambda unit: unit.name)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Step 1: which form, from which of the user's sending units."""
+    options = [(unit, definition) for unit in _sender_units()
+               for definition in routing.sendable_forms(unit)]
+    form = forms.ChooseFormForm()
+    form.choice.choices = forms.choices(
+        (f"{unit.id}:{definition.key}", f"{definition.title_in(language())} — {unit.name}")
+        for unit, definition in options
+    )
+    if form.validate_on_submit():
+        unit_id, form_key = form.choice.data.split(":", 1)
+        return redirect(url_for(".start", unit_id=int(unit_id), form_key=form_key))
+    return render_template("handovers/new.html", form=form, options=options)
+
+
+def _routing_form(sender_unit, form_key, definition, handover=None):
+    form = forms.RoutingForm(obj=None)
+    receivers = routing.allowed_receivers(form_key, sender_unit)
+    copy_units = routing.allowed_copy_units(form_key, sender_unit)
+    form.receiver.choices = forms.choices(
+        [("", _("Choose…"))] + [(str(u.id), u.name) for u in receivers])
+    form.copies.choices = forms.choices((str(u.id), u.name) for u in copy_units)
+    form.legal_basis.choices = forms.choices(
+        (choice.value, choice.label_in(language())) for choice in definition.legal_bases)
+    if handover is not None and request.method == "GET":
+        form.receiver.data = str(handover.receiver_unit_id or "")
+        form.copies.data = [str(copy.unit_id) for copy in handover.copies]
+        form.legal_basis.data = handover.legal_basis or None
+    return form
+
+
+def _chosen_units(form):
+    def unit(value):
+        return db.session.get(Unit, int(value)) if value and str(value).isdigit() else None
+
+    return unit(form.receiver.data), [u for u in map(unit, form.copies.data or []) if u]
+
+
+def _routing_page(form, definition, sender_unit, handover, status=200):
+    return render_template("handovers/routing.html", form=form, definition=definition,
+                           sender_unit=sender_unit, handover=handover), status
+
+
+@bp.route("/new/<int:unit_id>/<form_key>", methods=["GET", "POST"])
+@login_required
+def start(unit_id, form_key):
+    """Step 2: receiving unit, copies and legal basis; creates the draft."""
+    sender_unit = db.session.get(Unit, unit_id)
+    if sender_unit is None or not drafts.is_sender(current_user, unit_id):
+        raise policy.NotFound(unit_id)
+    if form_key not in {d.key for d in routing.sendable_forms(sender_unit)}:
+        raise policy.NotFound(form_key)
+    definition = definition_of(form_key)
+    form = _routing_form(sender_unit, form_key, definition)
+    if request.method == "POST":
+        # Validated by the services (routing re-checked), not only by the offered choices.
+        receiver, copy_units = _chosen_units(form)
+        try:
+            handover = drafts.start(current_user, sender_unit, form_key, receiver, copy_units,
+                                    form.legal_basis.data or "")
+        except (RouteRefused, LifecycleError) as refusal:
+            flash(str(refusal), "error")
+            return _routing_page(form, definition, sender_unit, None, 400)
+        return redirect(url_for(".edit", handover_id=handover.id))
+    return _routing_page(form, definition, sender_unit, None)
+
+
+@bp.route("/<int:handover_id>/routing", methods=["GET", "POST"])
+@login_required
+def change_routing(handover_id):
+    handover = policy.require(current_user, handover_id, "routing").handover
+    sender_unit = db.session.get(Unit, handover.sender_unit_id)
+    definition = definition_of(handover)
+    form = _routing_form(sender_unit, handover.form_key, definition, handover)
+    if request.method == "POST":
+        receiver, copy_units = _chosen_units(form)
+        try:
+            drafts.change_routing(current_user, handover, receiver, copy_units,
+                                  form.legal_basis.data or "")
+        except (RouteRefused, LifecycleError) as refusal:
+            db.session.rollback()
+            flash(str(refusal), "error")
+            return _routing_page(form, definition, sender_unit, handover, 400)
+        return redirect(url_for(".edit", handover_id=handover.id))
+    return _routing_page(form, definition, sender_unit, handover)
+
+
+@bp.route("/<int:handover_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(handover_id):
+    """Fill the form. "Save draft" keeps anything typed; "Preview" validates first."""
+    handover = policy.require(current_user, handover_id, "edit").handover
+    definition = definition_of(handover)
+    sender_unit = db.session.get(Unit, handover.sender_unit_id)
+    form = build_fill_form(definition, sender_unit.kind, drafts.content_of(handover))
+    if request.method == "POST" and form.add_row_requested:
+        drafts.save(current_user, handover, form.content())
+        return _edit_page(handover, definition, form, sender_unit)
+    if request.method == "POST":
+        drafts.save(current_user, handover, form.content())
+        if "preview" in request.form:
+            if form.validate():
+                return redirect(url_for(".preview", handover_id=handover.id))
+            flash(_("Check the highlighted answers."), "error")
+            return _edit_page(handover, definition, form, sender_unit), 400
+        flash(_("Draft saved."), "success")
+        return redirect(url_for(".edit", handover_id=handover.id))
+    return _edit_page(handover, definition, form, sender_unit)
+
+
+def _edit_page(handover, definition, form, sender_unit):
+    attachments = [(a, attachment_service.name_of(handover, a)) for a in handover.attachments]
+    return render_template(
+        "handovers/edit.html", handover=handover, definition=definition, form=form,
+        sender_unit=sender_unit, units=policy.units_of(handover), attachments=attachments,
+        attachment_form=forms.AttachmentForm(), discard_form=forms.EmptyForm(),
+        language=language(),
+    )
+
+
+@bp.get("/<int:handover_id>/preview")
+@login_required
+def preview(handover_id):
+    """The draft as the receiver would see it, checked exactly as sending will check it: when
+    the checks refuse it, the page lists the problems instead of offering to send."""
+    handover = policy.require(current_user, handover_id, "preview", with_units=True).handover
+    definition = definition_of(handover)
+    units = policy.units_of(handover)
+    content = drafts.content_of(handover)
+    problems = drafts.validate_content(definition, content, units[handover.sender_unit_id].kind,
+                                       language())
+    return render_template(
+        "handovers/preview.html", handover=handover, definition=definition, content=content,
+        units=units, send_form=forms.SendForm(submission_token=secrets.token_urlsafe(24)),
+        problems=[message for messages in problems.values() for message in messages],
+        language=language(),
+    )
+
+
+@bp.post("/<int:handover_id>/send")
+@login_required
+def send(handover_id):
+    user = current_user._get_current_object()  # one look-up instead of one per touch
+    form = forms.SendForm()
+    token = form.submission_token.data if form.validate_on_submit() else None
+    try:
+        handover = policy.require(user, handover_id, "send", with_units=True).handover
+    except policy.WrongState:
+        # Already sent: a repeat of the request that sent it (double click, retry) lands on
+        # the handover like the first did.
+        return redirect(url_for(".view", handover_id=handover_id))
+    try:
+        sent = sending.send(user, handover, token, language=language())
+    except drafts.ValidationFailed:
+        flash(_("Check the highlighted answers."), "error")
+        return redirect(url_for(".edit", handover_id=handover.id))
+    except (RouteRefused, LifecycleError) as refusal:
+        db.session.rollback()
+        flash(str(refusal) or _("The handover could not be sent."), "error")
+        return redirect(url_for(".preview", handover_id=handover.id))
+    flash(_("The handover was sent."), "success")
+    return redirect(url_for(".view", handover_id=sent.id))
+
+
+@bp.post("/<int:handover_id>/discard")
+@login_required
+def discard(handover_id):
+    granted = policy.require(current_user, handover_id, "discard")
+    drafts.discard(current_user, granted.handover)
+    flash(_("The draft was deleted."), "success")
+    return redirect(url_for(".outbox"))
+
+
+@bp.post("/<int:handover_id>/attachments")
+@login_required
+def upload(handover_id):
+    granted = policy.require(current_user, handover_id, "attach")
+    form = forms.AttachmentForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a file to attach."), "error")
+        return redirect(url_for(".edit", handover_id=handover_id))
+    upload = form.file.data
+    limit = attachment_service.max_bytes()
+    data = upload.stream.read(limit + 1)
+    try:
+        attachment_service.add(granted, current_user, upload.filename, data)
+    except attachment_service.AttachmentRejected:
+        db.session.rollback()
+        if len(data) > limit:
+            message = _("The file is too large: at most %(mb)s MB is allowed.",
+                        mb=max(limit // (1024 * 1024), 1))
+        elif not data:
+            message = _("The file is empty.")
+        else:
+            message = _("Only PDF, JPEG and PNG files can be attached.")
+        flash(message, "error")
+        return redirect(url_for(".edit", handover_id=handover_id))
+    flash(_("File attached."), "success")
+    return redirect(url_for(".edit", handover_id=handover_id))
+
+
+@bp.post("/<int:handover_id>/attachments/<int:attachment_id>/delete")
+@login_required
+def delete_attachment(handover_id, attachment_id):
+    granted = policy.require(current_user, handover_id, "attach")
+    try:
+        attachment_service.remove(granted, current_user, attachment_id)
+    except LookupError:
+        raise policy.NotFound(attachment_id) from None
+    flash(_("File removed."), "success")
+    return redirect(url_for(".edit", handover_id=handover_id))

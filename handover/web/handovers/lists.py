@@ -1,0 +1,71 @@
+"""The inbox, the outbox (with the user's drafts) and finding a child's handovers. The lists
+themselves, and the audit of every summary they show, come from `handover.services.listing`."""
+
+from flask import render_template, request
+from flask_login import current_user, login_required
+
+from handover.plugins.manager import registry
+from handover.services import listing
+from handover.services.accounts import units_by_id
+from handover.web import handover_forms as forms
+from handover.web.handover_views import language, status_label
+from handover.web.handovers import bp
+
+
+def form_choices():
+    """(key, title) of every form the server knows, for the list filter: asked of the registry,
+    not of the stored handovers (a DISTINCT over a unit's handovers grows with them)."""
+    titles = {}
+    for definition in registry().all_definitions():   # oldest version first: newest title wins
+        titles[definition.key] = definition.title_in(language())
+    return sorted(titles.items(), key=lambda item: item[1].lower())
+
+
+def units_shown(handovers):
+    """{id: Unit} of every unit the listed ``handovers`` name, in one query."""
+    return units_by_id({unit_id for h in handovers for unit_id in (
+        h.sender_unit_id, h.receiver_unit_id, *(c.unit_id for c in h.copies))})
+
+
+def _list_page(template, read_page, **extra):
+    status = request.args.get("status", "")
+    form_key = request.args.get("form", "")
+    page = read_page(current_user, page=max(request.args.get("page", 1, type=int), 1),
+                     status=status, form_key=form_key, language=language())
+    return render_template(
+        template, page=page, rows=page.rows,
+        units=units_shown(page.items + list(extra.get("drafts", ()))),
+        statuses=listing.LIST_STATUSES, status=status, form_key=form_key,
+        form_choices=form_choices(), status_label=status_label, **extra,
+    )
+
+
+@bp.get("/inbox")
+@login_required
+def inbox():
+    return _list_page("handovers/inbox.html", listing.inbox,
+                      find_form=forms.IdentityCodeForm())
+
+
+@bp.get("/outbox")
+@login_required
+def outbox():
+    return _list_page("handovers/outbox.html", listing.outbox,
+                      drafts=listing.drafts_of(current_user))
+
+
+@bp.route("/find", methods=["GET", "POST"])
+@login_required
+def find():
+    """A child's handovers visible to the user, by exact identity code."""
+    form = forms.IdentityCodeForm()
+    rows = None
+    if form.validate_on_submit():
+        try:
+            rows = listing.find_by_identity_code(current_user, form.identity_code.data,
+                                                 language())
+        except listing.InvalidIdentityCode as refusal:
+            form.identity_code.errors.append(str(refusal))
+    units = units_shown([row.handover for row in rows or ()])
+    return render_template("handovers/find.html", form=form, rows=rows, units=units,
+                           status_label=status_label)
