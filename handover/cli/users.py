@@ -1,5 +1,6 @@
-"""`handover users create|list|deactivate`: account management from the command line, for the
-first admin of a new instance and for scripted set-ups. Same actions as the admin pages."""
+"""`handover users create|list|deactivate|set-roles`: account management from the command
+line, for the first admin of a new instance and for scripted set-ups. Same actions as the admin
+pages."""
 
 import sys
 
@@ -11,7 +12,7 @@ from handover.services import accounts
 
 @click.group("users")
 def users_group():
-    """Create, list and deactivate users."""
+    """Create, list and deactivate users, and set their system roles."""
 
 
 @users_group.command("create")
@@ -67,6 +68,25 @@ def deactivate_command(email):
         raise click.ClickException(f"No user with the e-mail address {email!r}.")
     accounts.set_user_active(user, False)
     click.echo(f"Deactivated {user.email}; their sessions have ended.")
+
+
+@users_group.command("set-roles")
+@click.argument("email")
+@click.option("--admin/--no-admin", default=False, help="System administrator or not.")
+@click.option("--auditor/--no-auditor", default=False, help="Reads the audit log or not.")
+@with_appcontext
+def set_roles_command(email, admin, auditor):
+    """Give the user with EMAIL exactly these system roles. Refused while they are a member
+    of a unit: administrators and auditors never hold memberships."""
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail address {email!r}.")
+    try:
+        accounts.set_system_roles(user, admin, auditor)
+    except accounts.AccountError as error:
+        raise click.ClickException(error.translated()) from None
+    roles = [name for name, on in (("admin", admin), ("auditor", auditor)) if on]
+    click.echo(f"{user.email}: {', '.join(roles) or 'no system roles'}.")
 
 
 def _memberships(unit_names, roles):
