@@ -8,7 +8,7 @@ import pytest
 from formdef_samples import every_type, field, texts
 
 from handover.formdefs import DefinitionError, load_definition
-from handover.store.models.accounts import CORE_UNIT_KINDS
+from handover.formdefs.unit_kinds import CORE_UNIT_KINDS
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_TOML = (REPO / "examples/handover-health-check/src/handover_health_check/"
@@ -54,7 +54,7 @@ def test_location_flag_yes_hides_location():
 
 
 def test_the_example_plugins_definition_is_valid():
-    definition = load_definition(EXAMPLE_TOML, unit_kinds=CORE_UNIT_KINDS + ("health_service",))
+    definition = load_definition(EXAMPLE_TOML, unit_kinds=(*CORE_UNIT_KINDS, "health_service"))
     assert definition.key == "placement_health_check"
     assert definition.reply_forms[0].key == "placement_health_check_reply"
 
@@ -183,7 +183,7 @@ def test_every_problem_is_named_not_only_the_first():
 def test_a_plugin_registered_unit_kind_may_be_routed_to():
     definition = every_type(routing={"senders": ["school"], "receivers": ["health_service"]})
     assert problems_of(definition)
-    kinds = CORE_UNIT_KINDS + ("health_service",)
+    kinds = (*CORE_UNIT_KINDS, "health_service")
     assert load_definition(definition, unit_kinds=kinds).routing.receivers == ("health_service",)
 
 
@@ -199,3 +199,59 @@ def test_loading_does_not_change_the_dict_a_plugin_passed():
     definition = every_type()
     load_definition(definition)
     assert definition == every_type()
+
+
+# --- shared sections taken by reference ---------------------------------------------------------
+
+def _using(*sections):
+    definition = every_type()
+    definition["sections"] = [*sections, *definition["sections"]]
+    return definition
+
+
+def test_a_definition_takes_a_shared_section_by_reference():
+    definition = load_definition(_using({"use": "common:child"}, {"use": "common:author"}))
+    assert [s.key for s in definition.sections][:2] == ["child", "author"]
+    assert definition.field("child_identity_code").type == "hetu"
+    assert definition.field("author_name").required
+
+
+def test_a_form_may_add_fields_after_the_shared_ones():
+    extra = field("pupil_wishes", "textarea")
+    definition = load_definition(_using({"use": "common:child_view", "fields": [extra]}))
+    keys = [f.key for f in definition.sections[0].fields]
+    assert keys[0] == "child_view_asked" and keys[-1] == "pupil_wishes"
+
+
+def test_a_plugin_may_share_sections_of_its_own_from_a_file_beside_its_definition(tmp_path):
+    (tmp_path / "shared.toml").write_text(
+        '[[sections]]\nkey = "medication"\ntitle = { fi = "Lääkitys", sv = "Medicinering", '
+        'en = "Medication" }\n\n  [[sections.fields]]\n  key = "medicines"\n  type = "text"\n'
+        '  label = { fi = "Lääkkeet", sv = "Mediciner", en = "Medicines" }\n')
+    (tmp_path / "form.toml").write_text(
+        'key = "own"\nversion = 1\ntitle = { fi = "Oma", sv = "Egen", en = "Own" }\n\n'
+        '[[sections]]\nuse = "shared.toml:medication"\n')
+    definition = load_definition(tmp_path / "form.toml")
+    assert definition.field("medicines").label["sv"] == "Mediciner"
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ({"use": "common:chld"}, "fragment library 'common' has no section 'chld' (it has: child,"),
+    ({"use": "uncommon:child"}, "unknown fragment library 'uncommon'"),
+    ({"use": "child"}, "'use' must be \"library:section\""),
+    ({"use": "common:child", "title": texts("Lapsi")},
+     "a section that uses a fragment may only add 'fields', not title"),
+    ({"use": "../../etc/shared.toml:child"}, "must lie beside the definition file"),
+    ({"use": "shared.toml:child"}, "must lie beside the definition file"),   # a dict has no file
+])
+def test_a_wrong_reference_is_named_at_its_location(section, message):
+    problems = problems_of(_using(section))
+    assert any(problem.startswith("sections[0] (use ") and message in problem
+               for problem in problems), problems
+
+
+def test_a_fragment_is_copied_not_shared_between_definitions():
+    first = load_definition(_using({"use": "common:child_view", "fields": [field("x", "text")]}))
+    second = load_definition(_using({"use": "common:child_view"}))
+    assert "x" in [f.key for f in first.sections[0].fields]
+    assert "x" not in [f.key for f in second.sections[0].fields]

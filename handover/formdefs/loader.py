@@ -1,12 +1,17 @@
 """Reading a TOML form definition (or an already parsed dict) into a ``FormDefinition``.
 
-Validation runs first and names every problem; only a valid definition is built.
+Shared sections are written once, in a fragment file, and a definition takes one by reference:
+``[[sections]] use = "common:child"`` (see ``fragments``). Validation runs next and names every
+problem; only a valid definition is built.
 """
 
 import copy
 import tomllib
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
+from handover.formdefs.fragments import FragmentError, resolve_fragments
 from handover.formdefs.model import (
     DEFAULT_MAX_LENGTH,
     DEFAULT_MAX_ROWS,
@@ -16,10 +21,8 @@ from handover.formdefs.model import (
     RoutingRule,
     Section,
 )
+from handover.formdefs.unit_kinds import CORE_UNIT_KINDS
 from handover.formdefs.validation import ROUTING_KEYS, Checker, check_definition
-
-#: Unit kinds the core knows; plugins add more through the ``register_unit_kinds`` hook.
-from handover.store.models.accounts import CORE_UNIT_KINDS
 
 DEFAULT_RETENTION = {"after_acknowledged_days": 30, "unopened_days": 90}
 
@@ -37,33 +40,43 @@ class DefinitionError(ValueError):
         return "\n".join(prefix + problem for problem in self.problems)
 
 
-def read_source(source):
-    """The parsed dict of ``source`` (a path to a TOML file, or a dict, which is copied)."""
+def read_source(source: Path | str | Traversable | dict[str, Any]) -> dict[str, Any]:
+    """The parsed dict of ``source`` with its fragments resolved: ``source`` is a path to a
+    TOML file (or a package resource), or a dict, which is copied."""
     if isinstance(source, dict):
-        return copy.deepcopy(source)
-    if isinstance(source, str | Path):
-        path = Path(source)
+        raw, folder = copy.deepcopy(source), None
+    elif isinstance(source, str | Path | Traversable):
+        path = Path(source) if isinstance(source, str) else source
         try:
             with path.open("rb") as stream:
-                return tomllib.load(stream)
+                raw = tomllib.load(stream)
         except OSError as error:
             raise DefinitionError([f"cannot read the file: {error.strerror}"], str(path)) from None
         except tomllib.TOMLDecodeError as error:
             raise DefinitionError([f"not valid TOML: {error}"], str(path)) from None
-    raise DefinitionError(
-        [f"a form source must be a pathlib.Path to a TOML file or a dict, "
-         f"not {type(source).__name__}"]
-    )
+        folder = path.parent if isinstance(path, Path) else None
+    else:
+        raise DefinitionError(
+            [f"a form source must be a pathlib.Path to a TOML file or a dict, "
+             f"not {type(source).__name__}"]
+        )
+    try:
+        return resolve_fragments(raw, folder)
+    except FragmentError as error:
+        label = None if isinstance(source, dict) else str(source)
+        raise DefinitionError(error.problems, label) from None
 
 
-def load_definition(source, plugin_name=None, unit_kinds=None):
+def load_definition(source: Path | str | Traversable | dict[str, Any],
+                    plugin_name: str | None = None,
+                    unit_kinds: Any = None) -> FormDefinition:
     """Validate and build one definition; raises ``DefinitionError`` naming every problem.
 
     ``unit_kinds`` are the kinds routing and visibility may name (default: the core kinds).
     """
-    label = str(source) if isinstance(source, str | Path) else None
+    label = None if isinstance(source, dict) else str(source)
     raw = read_source(source)
-    kinds = tuple(unit_kinds) if unit_kinds is not None else CORE_UNIT_KINDS
+    kinds = tuple(unit_kinds) if unit_kinds is not None else tuple(CORE_UNIT_KINDS)
     problems = check_definition(raw, kinds)
     if problems:
         raise DefinitionError(problems, label)
@@ -147,7 +160,7 @@ def load_routing_rule(raw, plugin_name="", unit_kinds=None):
     """A ``RoutingRule`` from a dict a plugin's ``register_routing_rules`` returned."""
     if not isinstance(raw, dict):
         raise DefinitionError([f"a routing rule must be a dict, not {type(raw).__name__}"])
-    checker = Checker(unit_kinds if unit_kinds is not None else CORE_UNIT_KINDS)
+    checker = Checker(unit_kinds if unit_kinds is not None else tuple(CORE_UNIT_KINDS))
     form = raw.get("form")
     where = f"routing rule for {form!r}"
     if not isinstance(form, str) or not form:

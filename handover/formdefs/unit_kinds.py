@@ -1,0 +1,21 @@
+"""The kinds of unit the core knows, with their labels: the one list of them.
+
+A form definition names unit kinds in its routing, visibility and ``sender_kinds``; the loader
+accepts these and the kinds plugins add through the ``register_unit_kinds`` hook. The merged
+list of one app is ``handover.plugins.manager.unit_kinds()``; nothing else defines kinds.
+"""
+
+from handover.i18n import lazy_gettext as _l
+
+#: Unit kinds of the domain brief, in the order forms and menus show them, with their labels
+#: (translated through the interface's message catalogues).
+CORE_UNIT_KINDS = {
+    "child_welfare_institution": _l("Child-welfare institution"),
+    "child_welfare_social_work": _l("Child-welfare social work"),
+    "family_care": _l("Family care"),
+    "psychiatric_ward": _l("Psychiatric ward"),
+    "daycare": _l("Daycare"),
+    "school": _l("School"),
+}
+
+__all__ = ["CORE_UNIT_KINDS"]
