@@ -151,3 +151,35 @@ def test_membership_left_from_before_the_rule_gives_an_admin_no_content(app, cli
             policy.require(admin, hid, "view")
     login_as(client, app, world.users["admin"])
     assert client.get(f"/handovers/{hid}").status_code == 404
+
+
+def test_admin_page_refuses_to_make_a_member_an_admin_until_memberships_are_removed(app, client):
+    with app.app_context():
+        unit = create_unit("Majakka")
+        login(client, _english(create_user("admin@example.fi", admin=True)))
+        anna = create_user("anna@example.fi", memberships=[(unit, "sender")])
+        anna_id, membership_id = anna.id, anna.memberships[0].id
+    response = client.post(f"/admin/users/{anna_id}/roles", data={"auditor": "y"})
+    assert response.status_code == 400
+    assert "unit memberships first" in response.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.get(User, anna_id).is_auditor
+    client.post(f"/admin/users/{anna_id}/memberships/{membership_id}/remove")
+    response = client.post(f"/admin/users/{anna_id}/roles", data={"auditor": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        anna = db.session.get(User, anna_id)
+        assert anna.is_auditor and not anna.memberships
+    page = client.get(f"/admin/users/{anna_id}").get_data(as_text=True)
+    assert f"/admin/users/{anna_id}/memberships\"" not in page  # no form to add one
+
+
+def test_admin_cannot_remove_his_own_admin_role(app, client):
+    with app.app_context():
+        admin = _english(create_user("admin@example.fi", admin=True))
+        login(client, admin)
+        admin_id = admin.id
+    response = client.post(f"/admin/users/{admin_id}/roles", data={})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(User, admin_id).is_admin

@@ -297,6 +297,8 @@ def set_system_roles(user, admin, auditor, actor=None):
     away someone's daily work without anyone deciding it. The admin removes them first (and
     so sees what the person loses), then gives the system role.
     """
+    if actor is not None and actor.id == user.id and user.is_admin and not admin:
+        raise AccountError(N_("You cannot remove your own administrator role."), field="admin")
     if (admin or auditor) and user.memberships:
         raise AccountError(N_("Remove the person's unit memberships first: administrators "
                               "and auditors cannot be members of a unit."),
@@ -309,6 +311,11 @@ def set_system_roles(user, admin, auditor, actor=None):
 
 
 # --- memberships ----------------------------------------------------------------------------
+
+
+def may_hold_memberships(user) -> bool:
+    """False for administrators and auditors (`SYSTEM_ROLE_HAS_NO_UNITS`)."""
+    return not (user.is_admin or user.is_auditor)
 
 
 @_one_transaction
@@ -329,7 +336,7 @@ def remove_membership(membership, actor=None, by="admin"):
 
 
 def _add_membership(user, unit, role, actor, action):
-    if user.is_admin or user.is_auditor:
+    if not may_hold_memberships(user):
         raise AccountError(SYSTEM_ROLE_HAS_NO_UNITS, field="user")
     _check_membership(unit, role)
     if role in user.roles_in(unit.id):

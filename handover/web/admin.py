@@ -6,17 +6,18 @@ else gets 404 on every page here, so the pages are not confirmed to exist.
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from handover.i18n import gettext as _
 from handover.services import accounts, policy
+from handover.services.statistics import handover_counts
 from handover.store.database import db
-from handover.store.models import Handover, Membership, Unit, User
+from handover.store.models import Membership, Unit, User
 from handover.web.admin_forms import (
     ActionForm,
     MembershipForm,
     ResetPasswordForm,
+    SystemRolesForm,
     UnitForm,
     UserForm,
     apply_error,
@@ -125,6 +126,23 @@ def add_membership(user_id):
     return render_template("admin/user.html", **_user_page(user, membership_form=form)), 400
 
 
+@bp.post("/users/<int:user_id>/roles")
+def system_roles(user_id):
+    """Make someone an administrator or auditor, or no longer one. Refused while they hold
+    memberships: the admin removes those first, seeing what the person loses."""
+    user = db.get_or_404(User, user_id)
+    form = SystemRolesForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_system_roles(user, form.admin.data, form.auditor.data,
+                                      actor=current_user)
+        except accounts.AccountError as error:
+            apply_error(form, error)
+            return render_template("admin/user.html", **_user_page(user, roles_form=form)), 400
+        flash(_("System roles saved."), "success")
+    return redirect(url_for(".user", user_id=user.id))
+
+
 @bp.post("/users/<int:user_id>/memberships/<int:membership_id>/remove")
 def remove_membership(user_id, membership_id):
     membership = db.get_or_404(Membership, membership_id)
@@ -169,12 +187,15 @@ def _membership_form():
     return form
 
 
-def _user_page(user, membership_form=None):
+def _user_page(user, membership_form=None, roles_form=None):
     memberships = sorted(user.memberships, key=lambda m: (m.unit.name.lower(), m.role))
     return {
         "user": user,
         "memberships": memberships,
+        "may_hold_memberships": accounts.may_hold_memberships(user),
         "membership_form": membership_form or _membership_form(),
+        "roles_form": roles_form or SystemRolesForm(admin=user.is_admin,
+                                                    auditor=user.is_auditor),
         "reset_form": ResetPasswordForm(),
         "action_form": ActionForm(),
     }
@@ -186,18 +207,9 @@ def _user_page(user, membership_form=None):
 @bp.get("/statistics")
 def statistics():
     """How many handovers there are per form and state: numbers only, never content."""
-    rows = db.session.execute(
-        select(Handover.form_key, Handover.status, func.count(Handover.id))
-        .group_by(Handover.form_key, Handover.status)
-        .order_by(Handover.form_key, Handover.status)
-    ).all()
-    statuses = sorted({status for _form, status, _count in rows})
-    table = {}
-    for form_key, status, count in rows:
-        table.setdefault(form_key, {})[status] = count
+    counts = handover_counts()
     return render_template(
-        "admin/statistics.html", table=table, statuses=statuses, status_labels=STATUS_LABELS,
-        total=sum(count for _form, _status, count in rows),
-        unit_count=db.session.scalar(select(func.count(Unit.id))),
-        user_count=db.session.scalar(select(func.count(User.id)).where(User.active)),
+        "admin/statistics.html", table=counts.table, statuses=counts.statuses,
+        status_labels=STATUS_LABELS, total=counts.total, unit_count=counts.unit_count,
+        user_count=counts.user_count,
     )

@@ -47,6 +47,14 @@ class UserForm(HandoverForm):
     auditor = BooleanField(_l("Auditor"), description=_l("Reads the audit log."))
 
 
+class SystemRolesForm(HandoverForm):
+    admin = BooleanField(
+        _l("Administrator"),
+        description=_l("Manages units, users and plugins. Cannot read handovers."),
+    )
+    auditor = BooleanField(_l("Auditor"), description=_l("Reads the audit log."))
+
+
 class MembershipForm(HandoverForm):
     unit = SelectField(_l("Unit"), coerce=int, validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
