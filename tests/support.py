@@ -5,6 +5,7 @@ import time
 
 import pyotp
 
+from handover.security import totp
 from handover.security.passwords import hash_password
 from handover.store.database import db
 from handover.store.models import Membership, Unit, User
@@ -28,11 +29,12 @@ def create_user(email, *, name=None, password=PASSWORD, admin=False, auditor=Fal
         password_hash=hash_password(password),
         is_admin=admin,
         is_auditor=auditor,
-        totp_secret=pyotp.random_base32() if enrolled else None,
         must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
+    if enrolled:
+        totp.store_secret(user, pyotp.random_base32())
     for unit, role in memberships:
         db.session.add(Membership(user_id=user.id, unit_id=unit.id, role=role))
     db.session.commit()
@@ -53,7 +55,7 @@ def totp_code(user):
         user.totp_last_step = step - 1
         db.session.commit()
         usable = step
-    return pyotp.TOTP(user.totp_secret).at(usable * 30)
+    return pyotp.TOTP(totp.secret_of(user)).at(usable * 30)
 
 
 def login(client, user, password=PASSWORD):

@@ -8,7 +8,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from handover.security import passwords
+from handover.security import passwords, totp
 from handover.security.login import ENROL_KEY, PENDING_KEY
 from handover.store.database import db
 from handover.store.models import AuditEvent, User, UserSession
@@ -223,7 +223,7 @@ def test_replayed_code_is_refused(app, client):
         user = create_user("anna@example.fi")
         login(client, user)
         db.session.refresh(user)
-        used_code = pyotp.TOTP(user.totp_secret).at(user.totp_last_step * 30)
+        used_code = pyotp.TOTP(totp.secret_of(user)).at(user.totp_last_step * 30)
         client.post("/logout")
         client.post("/login", data={"email": user.email, "password": PASSWORD})
         response = client.post("/login/totp", data={"code": used_code})
@@ -235,9 +235,9 @@ def test_replayed_code_is_refused(app, client):
 def test_code_of_an_old_time_step_is_refused(app, client):
     with app.app_context():
         user = create_user("anna@example.fi")
-        old_code = pyotp.TOTP(user.totp_secret).at(time.time() - 120)
+        old_code = pyotp.TOTP(totp.secret_of(user)).at(time.time() - 120)
         client.post("/login", data={"email": user.email, "password": PASSWORD})
-        if old_code != pyotp.TOTP(user.totp_secret).now():
+        if old_code != pyotp.TOTP(totp.secret_of(user)).now():
             assert client.post("/login/totp", data={"code": old_code}).status_code == 200
             assert client.get("/").status_code == 302
 
@@ -261,7 +261,8 @@ def test_new_user_enrols_totp_from_inline_svg_and_secret_text(app, client):
         assert response.status_code == 302 and response.headers["Location"] == "/"
         assert client.get("/").status_code == 200
         db.session.refresh(user)
-        assert user.totp_secret == secret
+        assert totp.secret_of(user) == secret
+        assert secret not in user.totp_secret  # stored sealed, never plain
         assert len(events("auth.totp_enrolled")) == 1
 
 

@@ -7,6 +7,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from handover.security import totp
 from handover.store.database import db
 from handover.store.models import UserSession
 from tests.support import PASSWORD, create_user
@@ -33,7 +34,7 @@ def anna(app):
     """An enrolled user, as (e-mail, TOTP secret)."""
     with app.app_context():
         user = create_user("anna@example.fi")
-        return user.email, user.totp_secret
+        return user.email, totp.secret_of(user)
 
 
 def login_with_tokens(client, account):

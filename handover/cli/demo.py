@@ -6,9 +6,13 @@ can log in as anyone without a phone.
 Demo data is for trying the system only; never run this on an instance holding real data.
 """
 
+import os
+import sys
+
 import pyotp
 from flask import current_app
 
+from handover.security import totp
 from handover.services import accounts
 from handover.store.database import db
 
@@ -94,7 +98,7 @@ def _ensure_user(echo, email, name, system_roles, memberships, secret):
     if user is None:
         user, _temporary = accounts.create_user(email, name, password=DEMO_PASSWORD,
                                                 **system_roles)
-        user.totp_secret = secret
+        totp.store_secret(user, secret)
         db.session.commit()
         echo(f"  user created: {email}")
     else:
@@ -115,6 +119,25 @@ def _print_logins(echo):
         echo(f"      TOTP secret {secret}, current code {totp.now()}")
         echo(f"      {totp.provisioning_uri(name=email, issuer_name='Handover demo')}")
     echo("")
-    echo("No phone needed: compute a fresh code with")
-    echo("  python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
+    echo("No phone needed: print a fresh code for a demo user with")
+    echo(f"  {_handover_command()} demo-code EMAIL")
     echo("A code is accepted once; wait for the next one (30 s) to log in again.")
+
+
+def current_code(email):
+    """The current TOTP code of a demo user, or None for any other account: the command that
+    prints it must never become a way to read a real user's second factor."""
+    for demo_email, _name, _duty, _roles, _memberships, secret in USERS:
+        if demo_email == (email or "").strip().lower():
+            return pyotp.TOTP(secret).now()
+    return None
+
+
+def _handover_command():
+    """How to run `handover` here: the one beside this Python (a clone's .venv/bin/handover,
+    not on PATH on plain Debian), else the bare name."""
+    beside = os.path.join(os.path.dirname(sys.executable), "handover")
+    if os.path.exists(beside):
+        relative = os.path.relpath(beside)
+        return relative if not relative.startswith("..") else beside
+    return "handover"

@@ -11,9 +11,15 @@ Blob layout (both sealed values and wrapped keys)::
 
     version byte (1) | nonce (12 bytes) | ciphertext with 16-byte GCM tag
 
+Account secrets (a user's TOTP secret) belong to no handover: they are sealed straight under
+the active KEK, with associated data naming the user and the purpose, and stored as text that
+names the KEK (see `seal_account_secret`), so that key rotation can re-seal them.
+
 Nothing here logs: plaintext, keys and even the reason a blob failed stay out of log lines.
 """
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -155,6 +161,55 @@ def ensure_data_key(handover):
     if cache is not None:
         cache[(handover.id, handover.kek_id, handover.wrapped_key)] = data_key
     return data_key
+
+
+#: Starts every sealed account secret: ``sealed-v1:<kek id>:<urlsafe base64 of the blob>``.
+ACCOUNT_SEAL_PREFIX = "sealed-v1:"
+
+
+def seal_account_secret(secret: str, *, user_id: int, purpose: str = "totp",
+                        keyring: dict | None = None) -> str:
+    """``secret`` sealed under the active KEK for one user, as text for a string column.
+
+    Copied into another user's row, or read with another purpose, it does not open."""
+    if user_id is None:
+        raise ValueError("the user needs an id (flush it first): the sealed secret binds it")
+    kek_id, kek = keys.active_kek(keyring or keys.load_keyring())
+    blob = _encrypt(kek, secret.encode("utf-8"),
+                    _account_associated_data(kek_id, user_id, purpose))
+    return ACCOUNT_SEAL_PREFIX + kek_id + ":" + base64.urlsafe_b64encode(blob).decode("ascii")
+
+
+def open_account_secret(stored: str, *, user_id: int, purpose: str = "totp",
+                        keyring: dict | None = None) -> str:
+    """The secret `seal_account_secret` sealed for ``user_id``; `KeyMissing` when its KEK is
+    gone, `TamperedRecord` when it was changed, moved to another user, or never sealed."""
+    kek_id = account_secret_kek(stored)
+    if kek_id is None:
+        raise TamperedRecord(f"the {purpose} secret of user {user_id} is not sealed")
+    kek = keys.kek_material(keyring or keys.load_keyring(), kek_id)
+    if kek is None:
+        raise KeyMissing(f"KEK {kek_id} of the {purpose} secret of user {user_id} is not in "
+                         "the keyring")
+    try:
+        blob = base64.urlsafe_b64decode(stored.rsplit(":", 1)[1].encode("ascii"))
+    except (binascii.Error, ValueError):
+        raise TamperedRecord(f"the {purpose} secret of user {user_id} is malformed") from None
+    plaintext = _decrypt(kek, blob, _account_associated_data(kek_id, user_id, purpose))
+    return plaintext.decode("utf-8")
+
+
+def account_secret_kek(stored: str | None) -> str | None:
+    """The KEK a stored account secret names, or None if it is not a sealed secret at all."""
+    if not stored or not stored.startswith(ACCOUNT_SEAL_PREFIX):
+        return None
+    kek_id, _, blob = stored[len(ACCOUNT_SEAL_PREFIX):].rpartition(":")
+    return kek_id if kek_id and blob else None
+
+
+def _account_associated_data(kek_id, user_id, purpose):
+    binding = {"kek": str(kek_id), "user": int(user_id), "purpose": str(purpose)}
+    return b"account:" + json.dumps(binding, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _encrypt(key, plaintext, associated):

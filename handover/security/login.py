@@ -123,7 +123,7 @@ def confirm_enrolment(user, code):
     if not totp.accept_code(user, code, secret=secret):
         record_failure(user.email, "wrong_enrolment_code")
         return False
-    user.totp_secret = secret
+    totp.store_secret(user, secret)
     audit.record("auth.totp_enrolled", actor=user)
     _finish(user)
     return True

@@ -5,24 +5,53 @@ the last accepted code is kept on the user, and a code from that step or an earl
 refused, so that a code seen over a shoulder or replayed from a proxy log is worthless. The
 step is claimed with one conditional UPDATE, so two requests racing with the same code cannot
 both win.
+
+The secret is stored sealed with the instance's key (`crypto.seal_account_secret`), bound to
+the user: a database backup alone carries no second factor, and a secret copied into another
+user's row does not open. `store_secret` and `secret_of` are the only ways to it.
 """
 
 import hmac
+import logging
 import time
 
 import pyotp
 import segno
 from sqlalchemy import update
 
+from handover.security import crypto
 from handover.store.database import db
 from handover.store.models import User
 
 ISSUER = "Handover"
 VALID_WINDOW = 1
 
+logger = logging.getLogger(__name__)
+
 
 def new_secret():
     return pyotp.random_base32()
+
+
+def store_secret(user, secret):
+    """Keep ``secret`` as the user's second factor, sealed (the caller commits). A new user is
+    flushed first: the sealed value names the user's id."""
+    if user.id is None:
+        db.session.flush()
+    user.totp_secret = crypto.seal_account_secret(secret, user_id=user.id)
+
+
+def secret_of(user):
+    """The user's TOTP secret in plain text, or None when the user has not enrolled.
+
+    Raises `crypto.TamperedRecord` (`KeyMissing`) when the stored value does not open."""
+    if user.totp_secret is None:
+        return None
+    return crypto.open_account_secret(user.totp_secret, user_id=user.id)
+
+
+def is_enrolled(user):
+    return user.totp_secret is not None
 
 
 def provisioning_uri(secret, email):
@@ -55,7 +84,16 @@ def accept_code(user, code, *, secret=None):
 
     ``secret`` is the not-yet-saved secret during enrolment. The caller commits.
     """
-    step = matching_step(secret or user.totp_secret, code)
+    if secret is None:
+        try:
+            secret = secret_of(user)
+        except crypto.TamperedRecord as error:
+            # The account cannot log in until an admin resets its two-factor; say which one
+            # (never the secret) so the operator can tell a wrong key file from tampering.
+            logger.warning("TOTP secret of user %s does not open (%s)", user.id,
+                           type(error).__name__)
+            return False
+    step = matching_step(secret, code) if secret else None
     if step is None or step <= (user.totp_last_step or 0):
         return False
     claimed = db.session.execute(

@@ -6,6 +6,9 @@ is, by definition, not re-wrapped yet. So a rotation that finds such rows finish
 active KEK instead of adding yet another KEK, and re-running after a crash simply continues.
 Each batch commits on its own, so a crash loses at most one batch of work and never a key: the
 old KEK stays in the keyring until `retire` proves no row needs it.
+
+Users' TOTP secrets are sealed straight under a KEK (`crypto.seal_account_secret`), so a
+rotation re-seals them too, `retire` counts them, and `check` opens them.
 """
 
 from dataclasses import dataclass, field
@@ -15,7 +18,7 @@ from sqlalchemy import func, or_, select, update
 from handover.security import crypto, keys
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Attachment, Handover, Reply
+from handover.store.models import Attachment, Handover, Reply, User
 
 
 class KeyOperationRefused(RuntimeError):
@@ -28,6 +31,9 @@ class RotationResult:
     resumed: bool
     rewrapped: int = 0
     failed: list = field(default_factory=list)
+    resealed_secrets: int = 0
+    #: Users whose TOTP secret did not open: they need a two-factor reset by an admin.
+    failed_secrets: list = field(default_factory=list)
 
 
 def _after_batch(batch_number):
@@ -42,8 +48,19 @@ def _not_on(kek_id):
     )
 
 
+def _secrets_sealed_by(kek_id):
+    return User.totp_secret.startswith(f"{crypto.ACCOUNT_SEAL_PREFIX}{kek_id}:",
+                                       autoescape=True)
+
+
+def _secrets_not_on(kek_id):
+    return User.totp_secret.is_not(None), ~_secrets_sealed_by(kek_id)
+
+
 def unfinished_count(kek_id):
-    return db.session.scalar(select(func.count(Handover.id)).where(*_not_on(kek_id)))
+    """Data keys and TOTP secrets still on a KEK other than ``kek_id``."""
+    return (db.session.scalar(select(func.count(Handover.id)).where(*_not_on(kek_id)))
+            + db.session.scalar(select(func.count(User.id)).where(*_secrets_not_on(kek_id))))
 
 
 def rotate(*, batch_size=100, resume_only=False, echo=lambda message: None):
@@ -68,9 +85,13 @@ def rotate(*, batch_size=100, resume_only=False, echo=lambda message: None):
         echo(f"Added {active_id} as the active KEK; {pending} data keys to re-wrap.")
     result = RotationResult(kek_id=active_id, resumed=resumed)
     _rewrap_all(result, batch_size, echo)
-    audit.record("keys.rotated", outcome="ok" if not result.failed else "incomplete",
+    _reseal_secrets(result, batch_size, echo)
+    complete = not result.failed and not result.failed_secrets
+    audit.record("keys.rotated", outcome="ok" if complete else "incomplete",
                  detail={"kek": active_id, "rewrapped": result.rewrapped,
-                         "failed": len(result.failed), "resumed": resumed})
+                         "failed": len(result.failed), "resumed": resumed,
+                         "resealed_secrets": result.resealed_secrets,
+                         "failed_secrets": len(result.failed_secrets)})
     db.session.commit()
     return result
 
@@ -116,6 +137,36 @@ def _rewrap_all(result, batch_size, echo):
         _after_batch(batch_number)
 
 
+def _reseal_secrets(result, batch_size, echo):
+    """Re-seal every TOTP secret onto the new KEK, in committed batches like the data keys."""
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(User.id, User.totp_secret)
+            .where(*_secrets_not_on(result.kek_id), User.id > last_id)
+            .order_by(User.id).limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        keyring = keys.load_keyring()
+        for row in rows:
+            try:
+                secret = crypto.open_account_secret(row.totp_secret, user_id=row.id,
+                                                    keyring=keyring)
+            except crypto.TamperedRecord:
+                result.failed_secrets.append(row.id)
+                continue
+            resealed = crypto.seal_account_secret(secret, user_id=row.id, keyring=keyring)
+            # Compare-and-set: a secret reset or re-enrolled meanwhile is left as it is now.
+            result.resealed_secrets += db.session.execute(
+                update(User).where(User.id == row.id, User.totp_secret == row.totp_secret)
+                .values(totp_secret=resealed).execution_options(synchronize_session=False)
+            ).rowcount
+        db.session.commit()
+        last_id = rows[-1].id
+        echo(f"Re-sealed {result.resealed_secrets} two-factor secrets so far.")
+
+
 def retire(kek_id, *, echo=lambda message: None):
     """Remove ``kek_id`` from the key file once no live data key is wrapped by it."""
     keyring = keys.load_keyring()
@@ -131,6 +182,13 @@ def retire(kek_id, *, echo=lambda message: None):
         raise KeyOperationRefused(
             f"{kek_id} still wraps {in_use} data keys; run `handover keys rotate` to finish "
             "re-wrapping them first."
+        )
+    secrets_in_use = db.session.scalar(
+        select(func.count(User.id)).where(_secrets_sealed_by(kek_id)))
+    if secrets_in_use:
+        raise KeyOperationRefused(
+            f"{kek_id} still seals {secrets_in_use} two-factor secrets; run `handover keys "
+            "rotate` to finish re-sealing them first."
         )
     if keys.keys_from_environment():
         raise KeyOperationRefused(
@@ -172,6 +230,20 @@ def check(*, batch_size=100):
                  detail={"checked": checked, "failed": len(failures)})
     db.session.commit()
     return checked, failures
+
+
+def check_secrets():
+    """Open every user's TOTP secret; the ids of users whose secret does not open."""
+    keyring = keys.load_keyring()
+    failed = []
+    for user_id, stored in db.session.execute(
+        select(User.id, User.totp_secret).where(User.totp_secret.is_not(None)).order_by(User.id)
+    ):
+        try:
+            crypto.open_account_secret(stored, user_id=user_id, keyring=keyring)
+        except crypto.TamperedRecord:
+            failed.append(user_id)
+    return failed
 
 
 def _check_handover(handover, keyring):

@@ -184,6 +184,7 @@ class People:
     reading English. One password hash is computed and shared (hashing is slow by design)."""
 
     def __init__(self, server, senders, receivers):
+        from handover.security import totp
         from handover.security.passwords import hash_password
         from handover.store.database import db
         from handover.store.models import Membership, Unit, User
@@ -203,11 +204,13 @@ class People:
 
             def person(email, unit, role):
                 user = User(email=email, name=email.split("@")[0], password_hash=password_hash,
-                            totp_secret=pyotp.random_base32(), language="en")
+                            language="en")
                 db.session.add(user)
                 db.session.flush()
+                secret = pyotp.random_base32()
+                totp.store_secret(user, secret)
                 db.session.add(Membership(user_id=user.id, unit_id=unit.id, role=role))
-                return {"email": email, "secret": user.totp_secret, "unit_id": unit.id,
+                return {"email": email, "secret": secret, "unit_id": unit.id,
                         "id": user.id}
 
             for index in range(senders):

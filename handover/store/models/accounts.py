@@ -51,7 +51,9 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: Sealed with the instance's key, never plain (`security.totp.store_secret`/`secret_of`);
+    #: None until the user enrols.
+    totp_secret: Mapped[str | None] = mapped_column(String(255), default=None)
     #: The last TOTP time step accepted; a code from that step or earlier is a replay.
     totp_last_step: Mapped[int] = mapped_column(default=0)
     is_admin: Mapped[bool] = mapped_column(default=False)
