@@ -56,4 +56,17 @@ def demo_command():
     seed(click.echo)
 
 
-COMMANDS = (init_command, demo_command)
+@click.command("demo-code")
+@click.argument("email")
+def demo_code_command(email):
+    """Print the current two-factor code of a demo user (demo accounts only)."""
+    from handover.cli.demo import current_code
+
+    code = current_code(email)
+    if code is None:
+        raise click.ClickException(f"{email} is not a demo account; codes of other accounts "
+                                   "come only from their owner's authenticator app.")
+    click.echo(code)
+
+
+COMMANDS = (init_command, demo_command, demo_code_command)

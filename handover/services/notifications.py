@@ -3,7 +3,9 @@
 The messages say only that something is waiting and where to log in — nothing about the child,
 not even the form's title, because e-mail leaves the service unencrypted. They are written in
 Finnish, Swedish and English in one message (bilingual authorities serve in both languages).
-Without ``SMTP_HOST`` the notification is written to the server log instead (unit id only).
+Without ``SMTP_HOST`` the notification is written to the server log instead (unit id and link
+only), at WARNING: the level an unconfigured Python logger shows, so an operator trying the demo
+sees it on the console, and one running without SMTP by mistake is told so with every message.
 """
 
 import smtplib
@@ -60,11 +62,13 @@ def unit_addresses(unit_id, roles):
     return sorted(addresses)
 
 
-def deliver(unit_id, recipients, subject, text):
+def deliver(unit_id, recipients, subject, text, link=None):
     """Send one message per recipient; True when delivered (or logged without SMTP)."""
     config = current_app.config
     if not config.get("SMTP_HOST"):
-        current_app.logger.info("notification to %s", unit_id)
+        current_app.logger.warning(
+            "notification to %s not e-mailed (HANDOVER_SMTP_HOST is not set): %s %s",
+            unit_id, subject.rsplit(" / ", 1)[-1], link or "")
         return True
     try:
         with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
@@ -103,7 +107,7 @@ def notify_arrival(handover, unit_ids=None):
         # Without SMTP the notice is only logged, so the addresses are not looked up.
         recipients = unit_addresses(unit_id, ("receiver", "lead")) if smtp else []
         if recipients or not smtp:
-            deliver(unit_id, recipients, ARRIVAL_SUBJECT, ARRIVAL_TEXT.format(link=link))
+            deliver(unit_id, recipients, ARRIVAL_SUBJECT, ARRIVAL_TEXT.format(link=link), link)
 
 
 def overdue(now=None):
@@ -136,8 +140,9 @@ def notify_overdue(now=None):
         commit_with_audit("handover.overdue_notified", handover_id=handover.id,
                           unit_id=handover.receiver_unit_id)
         recipients = unit_addresses(handover.receiver_unit_id, ("lead",))
+        link = handover_link(handover)
         deliver(handover.receiver_unit_id, recipients, OVERDUE_SUBJECT,
-                OVERDUE_TEXT.format(link=handover_link(handover)))
+                OVERDUE_TEXT.format(link=link), link)
         told.append(handover.id)
     return told
 
