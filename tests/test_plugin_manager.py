@@ -2,6 +2,7 @@
 hooks; a broken plugin is switched off with its reason while the server and every other plugin
 keep working; an admin's switch removes forms from what may be chosen, never from what renders."""
 
+import dataclasses
 import logging
 
 import pytest
@@ -10,6 +11,7 @@ from formdef_samples import install_plugins
 
 from handover import create_app
 from handover.formdefs import UnknownForm
+from handover.plugins import loading
 from handover.plugins import manager as plugin_manager
 from handover.plugins.manager import call_hook, plugins, registry, set_enabled, unit_kinds
 from handover.store.database import db
@@ -51,27 +53,31 @@ def test_a_module_dropped_into_the_plugins_folder_is_loaded(app_with):
         assert registry().get("versioned_form").version == 2
 
 
-def test_built_ins_load_first_by_path_under_a_namespaced_name(app_config, tmp_path, monkeypatch):
-    builtin = tmp_path / "builtin"
-    builtin.mkdir()
-    (builtin / "tiny.py").write_text(
-        "from handover.hookspecs import hookimpl\n"
+def test_default_plugins_load_first_by_module_name(app_config, tmp_path, monkeypatch):
+    (tmp_path / "tiny_default_plugin.py").write_text(
+        "from handover import hookimpl\n"
         "@hookimpl\ndef register_forms(app):\n    return []\n")
-    monkeypatch.setattr(plugin_manager, "BUILTIN_PLUGINS_DIR", builtin)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(loading, "DEFAULT_PLUGINS", ("tiny_default_plugin",))
     app = create_app(app_config)
-    tiny = app.extensions["handover_plugins"].records["tiny"]
+    records = app.extensions["handover_plugins"].records
+    tiny = records["tiny_default_plugin"]
     assert tiny.source == "built-in" and tiny.error is None
-    assert tiny.module.__name__ == "handover_builtin_plugins.tiny"
-    sources = [r.source for r in app.extensions["handover_plugins"].records.values()]
+    assert tiny.module.__name__ == "tiny_default_plugin"
+    assert "daycare" not in records   # the tuple is the whole list of built-ins
+    sources = [r.source for r in records.values()]
     assert sources == sorted(sources, key=["built-in", "entry point", "plugins folder"].index)
 
 
-def test_the_repositorys_built_ins_are_loaded_from_plugins(app):
-    builtins = [r for r in app.extensions["handover_plugins"].records.values()
-                if r.source == "built-in"]
-    for builtin in builtins:
+def test_the_built_in_forms_are_default_plugins_inside_the_package(app):
+    builtins = {name: r for name, r in app.extensions["handover_plugins"].records.items()
+                if r.source == "built-in"}
+    assert set(builtins) == {"daycare", "psychiatric_ward", "school_transfer"}
+    for name, builtin in builtins.items():
         assert builtin.error is None, builtin.error
-        assert builtin.module.__name__.startswith("handover_builtin_plugins.")
+        assert builtin.module.__name__ == f"handover.builtin_plugins.{name}"
+    assert loading.DEFAULT_PLUGINS == tuple(
+        f"handover.builtin_plugins.{name}" for name in sorted(builtins))
 
 
 BROKEN = [
@@ -109,26 +115,54 @@ def test_an_invalid_definition_names_the_file_and_the_location(app_with):
             registry().get("invalid_form")
 
 
-def test_a_raising_validate_form_is_caught_and_disables_only_that_plugin(app_with, caplog):
+def test_a_raising_validate_form_switches_its_plugin_off_in_every_worker(
+        app_with, app_config, caplog):
     app = app_with("raising_validate", "versioned")
-    with app.app_context():
-        answers = call_hook("validate_form", form_key="versioned_form", form_version=2,
-                            content={"pupil": "nobody"}, language="fi")
-        assert answers == [{"pupil": ["not a pupil (fi)"], "nowhere": ["form-level problem"]}]
+    with app.test_request_context("/"):
+        assert call_hook("validate_form", form_key="fragile_form", form_version=1,
+                         content={"note": "x"}, language="fi") == []
         fragile = plugin_manager.plugin("raising_validate")
-        assert "hook validate_form raised ValueError" in fragile.error
+        assert not fragile.enabled and fragile.error is None
+        assert fragile.failure == "hook validate_form raised ValueError"
         assert "fragile_form" not in [d.key for d in registry().forms()]
+        assert "versioned_form" in [d.key for d in registry().forms()]
+    # another worker: an app of its own on the same database
+    other = create_app(app_config)
+    with other.test_request_context("/"):
+        fragile = plugin_manager.plugin("raising_validate")
+        assert not fragile.enabled
+        assert fragile.failure == "hook validate_form raised ValueError"
+        assert "fragile_form" not in [d.key for d in registry().forms()]
+        event = db.session.query(AuditEvent).filter_by(action="plugins.failed").one()
+        assert "raising_validate" in event.detail and event.outcome == "failed"
+        set_enabled("raising_validate", True)   # the admin says it is fixed
+        assert plugin_manager.plugin("raising_validate").failure is None
+        assert "fragile_form" in [d.key for d in registry().forms()]
     assert "secret child data" not in caplog.text  # the exception text may hold client data
 
 
-def test_answers_of_several_plugins_are_collected(app_with):
+def test_validate_form_asks_only_the_plugin_that_owns_the_form(app_with):
     app = app_with("versioned", "second_answer")
     with app.app_context():
         answers = call_hook("validate_form", form_key="versioned_form", form_version=2,
                             content={"pupil": "nobody"}, language="en")
-        assert len(answers) == 2
+        assert answers == [{"pupil": ["not a pupil (en)"], "nowhere": ["form-level problem"]}]
         assert call_hook("validate_form", form_key="versioned_form", form_version=2,
                          content={"pupil": "Ville"}, language="en") == []
+        assert call_hook("validate_form", form_key="no_such_form", form_version=1,
+                         content={}, language="en") == []
+        stranger = dataclasses.replace(registry().get("versioned_form", 2), key="stranger")
+        assert call_hook("validate_form", definition=stranger, content={"pupil": "nobody"},
+                         language="en") == []
+
+
+def test_validate_form_receives_the_definition_it_was_filled_with(app_with):
+    app = app_with("versioned")
+    module = app.extensions["handover_plugins"].records["versioned"].module
+    with app.app_context():
+        call_hook("validate_form", form_key="versioned_form", form_version=1,
+                  content={"pupil": "Ville"}, language="fi")
+        assert module.DEFINITIONS_SEEN[-1] is registry().get("versioned_form", 1)
 
 
 def test_a_second_plugin_of_the_same_name_is_refused(app_with, tmp_path, instance_path):

@@ -11,11 +11,13 @@ from handover.formdefs import DefinitionError, load_definition
 from handover.plugins import manager as plugin_manager
 from handover.plugins.loading import (
     Candidate,
+    discover,
     known_kinds,
     load_module_from_path,
     load_plugins,
     module_stem,
 )
+from handover.plugins.state import PluginState
 
 
 @click.group("plugins")
@@ -47,6 +49,8 @@ def list_command():
         if record.error:
             for line in record.error.splitlines():
                 click.echo(f"    {line}")
+        elif record.failure:
+            click.echo(f"    switched off after a failure: {record.failure}")
 
 
 def _switch(name, enabled):
@@ -104,8 +108,6 @@ def _app_or_none():
 
 def check_path(path, app=None):
     """Problems of ``path`` as printable lines, each starting with the file's path."""
-    from handover.plugins.manager import PluginState
-
     state = PluginState(app)
     installed = app.extensions["handover_plugins"] if app is not None else _installed_plugins()
     if installed is not None:
@@ -137,11 +139,8 @@ def check_path(path, app=None):
 
 def _installed_plugins():
     """Without an instance, still know the kinds that built-ins and installed packages add."""
-    from handover.plugins.loading import discover
-    from handover.plugins.manager import BUILTIN_PLUGINS_DIR, PluginState
-
     state = PluginState(None)
-    load_plugins(state, discover(BUILTIN_PLUGINS_DIR, None))
+    load_plugins(state, discover(None))
     return state
 
 

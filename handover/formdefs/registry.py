@@ -20,6 +20,7 @@ class FormRegistry:
         self._definitions = {}  # (key, version) -> FormDefinition
         self._owners = {}  # (key, version) -> name of the plugin that registered it
         self._replies = {}  # (key, version) -> reply FormDefinition
+        self._reply_owners = {}  # (key, version) -> name of the plugin whose form declares it
         self._rules = []  # RoutingRule from register_routing_rules hooks
         #: (inactive plugin names, forms, routing rules) last worked out: a send asks about
         #: ten times within one request, with the same plugins switched off each time.
@@ -39,6 +40,7 @@ class FormRegistry:
         self._active = None
         for reply in definition.reply_forms:
             self._replies.setdefault((reply.key, reply.version), reply)
+            self._reply_owners.setdefault((reply.key, reply.version), owner)
 
     def add_rule(self, rule):
         self._rules.append(rule)
@@ -49,11 +51,16 @@ class FormRegistry:
         for ident in [i for i, name in self._owners.items() if name == owner]:
             del self._definitions[ident]
             del self._owners[ident]
+        for ident in [i for i, name in self._reply_owners.items() if name == owner]:
+            del self._replies[ident]
+            del self._reply_owners[ident]
         self._rules = [rule for rule in self._rules if rule.plugin_name != owner]
         self._active = None
 
     def owner(self, key, version):
-        return self._owners.get((key, version))
+        """The plugin that registered form (or reply form) ``key`` ``version``, or None."""
+        ident = (key, int(version))
+        return self._owners.get(ident) or self._reply_owners.get(ident)
 
     def has_key(self, key):
         return any(k == key for k, _ in self._definitions)

@@ -1,28 +1,47 @@
-"""Finding plugin modules and loading what they register, for ``handover.plugins.manager``.
+"""Finding plugins and loading what they register, for ``handover.plugins.manager``.
 
-Built-ins and plugins-folder modules are loaded by path under namespaced module names
-(``handover_builtin_plugins.<stem>``, ``handover_instance_plugins.<stem>``), never as a
-top-level ``plugins`` package, so nothing generic is put on the import path.
+Plugins come from three places, loaded in this order and all through the same hooks:
+
+1. ``DEFAULT_PLUGINS``, the built-in forms, imported by module name like any installed package
+   (they ship inside the package as ``handover.builtin_plugins``; see pyproject.toml);
+2. packages declaring an entry point in the group ``handover``;
+3. modules in the instance's plugins folder (``PLUGINS_DIR``), loaded by path under the
+   namespaced name ``handover_instance_plugins.<stem>``, so nothing generic is put on the path.
 """
 
+import importlib
 import importlib.metadata
 import importlib.util
 import re
 import sys
 import types
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from flask import has_app_context
+from flask_babel import get_locale
 from markupsafe import escape
 
+from handover import hookspecs
 from handover.formdefs.loader import DefinitionError, load_definition, load_routing_rule
 from handover.formdefs.model import LANGUAGES, text_in
-from handover.store.models.accounts import CORE_UNIT_KINDS
+from handover.formdefs.unit_kinds import CORE_UNIT_KINDS
+from handover.plugins.state import PluginRecord, PluginState, call_implementations
 
-BUILTIN_NAMESPACE = "handover_builtin_plugins"
+#: The built-in plugins, one module per built-in form, loaded like any installed plugin.
+DEFAULT_PLUGINS = (
+    "handover.builtin_plugins.daycare",
+    "handover.builtin_plugins.psychiatric_ward",
+    "handover.builtin_plugins.school_transfer",
+)
 FOLDER_NAMESPACE = "handover_instance_plugins"
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: Definition paths are shown relative to the folder that holds the package (the repository,
+#: or site-packages), so the Plugins page does not spell out the server's layout.
+INSTALL_ROOT = Path(hookspecs.__file__).resolve().parent.parent
 
 
 @dataclass
@@ -31,55 +50,51 @@ class Candidate:
 
     name: str
     source: str
-    load: Any  # () -> module
-    version: Any  # (module) -> str
+    load: Callable[[], ModuleType]
+    version: Callable[[ModuleType], str]
 
 
 class LocalisedLabel:
     """A plugin unit kind's label that renders in the language of the current request."""
 
-    def __init__(self, labels):
+    def __init__(self, labels: dict[str, str]):
         self.labels = dict(labels)
 
-    def __str__(self):
-        language = "fi"
-        try:
-            from flask_babel import get_locale
+    def __str__(self) -> str:
+        locale = get_locale() if has_app_context() else None
+        return text_in(self.labels, locale.language if locale else "fi")
 
-            locale = get_locale()
-            language = locale.language if locale else "fi"
-        except (RuntimeError, AttributeError):
-            pass
-        return text_in(self.labels, language)
-
-    def __html__(self):
+    def __html__(self) -> str:
         return str(escape(str(self)))
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return str(self) == str(other)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(tuple(sorted(self.labels.items())))
 
 
-def discover(builtin_dir, plugins_dir):
-    """Candidates in loading order: built-ins, entry points, the instance plugins folder."""
+def discover(plugins_dir: str | Path | None,
+             default_plugins: Iterable[str] | None = None) -> list[Candidate]:
+    """Candidates in loading order: the defaults, entry points, the instance plugins folder."""
+    defaults = DEFAULT_PLUGINS if default_plugins is None else default_plugins
     candidates = [
-        Candidate(path.stem, "built-in", _path_loader(path, BUILTIN_NAMESPACE), _builtin_version)
-        for path in _modules_in(builtin_dir)
+        Candidate(module_name.rpartition(".")[2], "built-in", _import_loader(module_name),
+                  _builtin_version)
+        for module_name in defaults
     ]
     for entry_point in importlib.metadata.entry_points(group="handover"):
         candidates.append(Candidate(entry_point.name, "entry point", entry_point.load,
                                     _entry_point_version(entry_point)))
     candidates += [
-        Candidate(path.stem, "plugins folder", _path_loader(path, FOLDER_NAMESPACE),
+        Candidate(module_stem(path), "plugins folder", _path_loader(path, FOLDER_NAMESPACE),
                   _module_version)
         for path in _modules_in(plugins_dir)
     ]
     return candidates
 
 
-def _modules_in(folder):
+def _modules_in(folder: str | Path | None) -> list[Path]:
     if not folder or not Path(folder).is_dir():
         return []
     return sorted(
@@ -88,7 +103,7 @@ def _modules_in(folder):
     )
 
 
-def load_module_from_path(path, namespace):
+def load_module_from_path(path: str | Path, namespace: str) -> ModuleType:
     """Import ``path`` as ``<namespace>.<stem>`` (fresh every time: each app loads anew)."""
     if namespace not in sys.modules:
         package = types.ModuleType(namespace)
@@ -101,6 +116,8 @@ def load_module_from_path(path, namespace):
             name, path, submodule_search_locations=[str(path.parent)])
     else:
         spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -111,21 +128,25 @@ def load_module_from_path(path, namespace):
     return module
 
 
-def module_stem(path):
+def module_stem(path: str | Path) -> str:
     """The plugin name a file gives: its stem, or its folder's name for a package."""
     path = Path(path)
     return path.parent.name if path.name == "__init__.py" else path.stem
 
 
-def _path_loader(path, namespace):
+def _import_loader(module_name: str) -> Callable[[], ModuleType]:
+    return lambda: importlib.import_module(module_name)
+
+
+def _path_loader(path: Path, namespace: str) -> Callable[[], ModuleType]:
     return lambda: load_module_from_path(path, namespace)
 
 
-def _module_version(module):
+def _module_version(module: ModuleType) -> str:
     return str(getattr(module, "__version__", "") or "")
 
 
-def _builtin_version(module):
+def _builtin_version(module: ModuleType) -> str:
     try:
         core = importlib.metadata.version("handover")
     except importlib.metadata.PackageNotFoundError:
@@ -133,18 +154,16 @@ def _builtin_version(module):
     return _module_version(module) or core
 
 
-def _entry_point_version(entry_point):
-    def version(module):
+def _entry_point_version(entry_point: Any) -> Callable[[ModuleType], str]:
+    def version(module: ModuleType) -> str:
         dist = getattr(entry_point, "dist", None)
         return (dist.version if dist else "") or _module_version(module)
 
     return version
 
 
-def load_plugins(state, candidates):
+def load_plugins(state: PluginState, candidates: Iterable[Candidate]) -> None:
     """Import and register every candidate, then ask the loaded ones what they provide."""
-    from handover.plugins.manager import PluginRecord
-
     for candidate in candidates:
         name = candidate.name
         if name in state.records:
@@ -167,7 +186,8 @@ def load_plugins(state, candidates):
         except Exception as error:  # pluggy rejects hook implementations with wrong arguments
             state.fail(name, f"could not be registered: {error}")
             continue
-        unknown = sorted(hc.name for hc in state.pm.get_hookcallers(module) if hc.spec is None)
+        unknown = sorted(hc.name for hc in state.pm.get_hookcallers(module) or ()
+                         if hc.spec is None)
         if unknown:
             state.fail(name, f"implements unknown hooks: {', '.join(unknown)}")
     _load_unit_kinds(state)
@@ -175,13 +195,11 @@ def load_plugins(state, candidates):
     _load_routing_rules(state)
 
 
-def _answers(state, hook):
-    from handover.plugins.manager import each_answer
-
-    return list(each_answer(state, hook, {"app": state.app}, while_loading=True))
+def _answers(state: PluginState, hook: str) -> list[tuple[str, Any]]:
+    return list(call_implementations(state, hook, {"app": state.app}, while_loading=True))
 
 
-def _load_unit_kinds(state):
+def _load_unit_kinds(state: PluginState) -> None:
     for name, answer in _answers(state, "register_unit_kinds"):
         problems, kinds = [], {}
         for index, item in enumerate(answer):
@@ -206,20 +224,20 @@ def _load_unit_kinds(state):
         state.unit_kind_labels.update(kinds)
 
 
-def known_kinds(state):
+def known_kinds(state: PluginState) -> tuple[str, ...]:
+    """The core kinds, then the kinds plugins registered, in loading order."""
     return tuple(CORE_UNIT_KINDS) + tuple(state.unit_kind_labels)
 
 
-def display_path(path, root=None):
-    """A definition file's path as the admin reads it: relative to the repository if inside."""
-    root = root or Path(__file__).resolve().parent.parent
+def display_path(path: Any, root: Path | None = None) -> str:
+    """A definition file's path as the admin reads it: relative to the install root if inside."""
     try:
-        return str(Path(path).resolve().relative_to(root))
+        return str(Path(str(path)).resolve().relative_to(root or INSTALL_ROOT))
     except ValueError:
         return str(path)
 
 
-def _load_forms(state):
+def _load_forms(state: PluginState) -> None:
     kinds = known_kinds(state)
     for name, answer in _answers(state, "register_forms"):
         problems, definitions = [], []
@@ -227,8 +245,8 @@ def _load_forms(state):
             try:
                 definitions.append(load_definition(source, plugin_name=name, unit_kinds=kinds))
             except DefinitionError as error:
-                error.source = (display_path(source) if isinstance(source, str | Path)
-                                else f"register_forms()[{index}]")
+                error.source = (f"register_forms()[{index}]" if isinstance(source, dict)
+                                else display_path(source))
                 problems.extend(str(error).splitlines())
         if not problems:
             for definition in definitions:
@@ -240,7 +258,7 @@ def _load_forms(state):
             state.fail(name, "invalid form definition: " + "\n".join(problems))
 
 
-def _load_routing_rules(state):
+def _load_routing_rules(state: PluginState) -> None:
     kinds = known_kinds(state)
     for name, answer in _answers(state, "register_routing_rules"):
         problems, rules = [], []

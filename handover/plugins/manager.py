@@ -1,44 +1,37 @@
 """One pluggy plugin manager per app: loading plugins, calling hooks, switching plugins on/off.
 
-Plugins load in this order, all through the same hooks: the built-ins in the repository's
-``plugins/`` folder, then packages declaring an entry point in the group ``handover``, then
-modules in the instance's plugins folder (``PLUGINS_DIR``). A plugin that fails to import,
-declares an invalid form or answers a hook wrongly is marked failed with its reason (shown on the
-Plugins page and logged); the app starts and every other plugin works.
+``init_app`` loads the plugins (``loading``); ``call_hook`` is the one way the core calls a
+hook; ``set_enabled`` is the admin's switch (``switches``). A plugin that fails to import,
+declares an invalid form or answers a hook wrongly while loading is marked failed with its
+reason; one that fails while serving is switched off for the whole instance with its reason
+(``state``). Either way the Plugins page and ``handover plugins list`` say why, and the app and
+every other plugin keep working.
 
 The state lives in ``app.extensions["handover_plugins"]`` so each test app starts clean.
 """
 
-import functools
-import logging
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
-import pluggy
-from flask import current_app, has_app_context
+from flask import Flask, current_app
 
-import handover
-from handover import hookspecs
 from handover.formdefs.loader import DefinitionError
+from handover.formdefs.model import FormDefinition
 from handover.formdefs.registry import FormRegistry, UnknownForm
-from handover.plugins.loading import discover, load_plugins
+from handover.formdefs.unit_kinds import CORE_UNIT_KINDS
+from handover.plugins import switches
+from handover.plugins.loading import DEFAULT_PLUGINS, discover, load_plugins
+from handover.plugins.state import PluginRecord, PluginState, call_implementations
+from handover.plugins.switches import disabled_in_database
 
-logger = logging.getLogger("handover.plugins")
-
-BUILTIN_PLUGINS_DIR = Path(handover.__file__).resolve().parent.parent / "plugins"
 SOURCES = ("built-in", "entry point", "plugins folder")
-
-#: What a non-None answer of each hook must be; another type disables the plugin.
-EXPECTED_ANSWERS = {
-    "register_forms": (list, tuple),
-    "register_routing_rules": (list, tuple),
-    "register_unit_kinds": (list, tuple),
-    "validate_form": (dict,),
-}
+#: Hooks about one form: only the plugin that registered the form is asked, and it is given
+#: the form's definition.
+FORM_HOOKS = frozenset({"validate_form"})
 
 __all__ = [
-    "DefinitionError", "PluginRecord", "UnknownForm", "UnknownPlugin", "call_hook", "init_app",
-    "plugins", "registry", "set_enabled", "unit_kinds",
+    "DEFAULT_PLUGINS", "DefinitionError", "PluginRecord", "PluginState", "UnknownForm",
+    "UnknownPlugin", "call_hook", "disabled_in_database", "implemented", "init_app", "plugin",
+    "plugins", "registry", "set_enabled", "unit_kind_label", "unit_kinds",
 ]
 
 
@@ -46,109 +39,92 @@ class UnknownPlugin(LookupError):
     """No plugin of that name was found when this app started."""
 
 
-@dataclass
-class PluginRecord:
-    """What the Plugins page and ``handover plugins list`` show about one plugin."""
-
-    name: str
-    source: str
-    version: str = ""
-    module: object = None
-    error: str | None = None
-    unit_kinds: list = field(default_factory=list)
-    enabled: bool = True  # the instance setting; filled in by ``plugins()``
-
-    @property
-    def load_error(self):
-        return self.error
-
-    @property
-    def active(self):
-        return self.error is None and self.enabled
-
-
-class PluginState:
-    """Everything plugin-related one app knows."""
-
-    def __init__(self, app):
-        self.app = app
-        self.pm = pluggy.PluginManager("handover")
-        self.pm.add_hookspecs(hookspecs)
-        self.records = {}
-        self.registry = FormRegistry(self.inactive_names)
-        self.unit_kind_labels = {}
-
-    def fail(self, name, reason, *, exc_info=False):
-        record = self.records[name]
-        record.error = f"{record.error}; {reason}" if record.error else reason
-        self.registry.remove_plugin(name)
-        logger.error("Plugin %s disabled: %s", name, reason, exc_info=exc_info)
-
-    def failed_names(self):
-        return {name for name, record in self.records.items() if record.error}
-
-    def inactive_names(self):
-        """Failed plugins, and those the instance switched off (asked from the database)."""
-        names = self.failed_names()
-        if has_app_context():
-            names |= disabled_in_database()
-        return names
-
-
-def init_app(app):
+def init_app(app: Flask) -> None:
+    """Load every plugin into a manager of this app's own."""
     state = PluginState(app)
     app.extensions["handover_plugins"] = state
+    # Read by handover.web.ui until it asks unit_kind_label() instead.
     app.extensions["handover_unit_kind_labels"] = state.unit_kind_labels
-    candidates = discover(BUILTIN_PLUGINS_DIR, app.config.get("PLUGINS_DIR"))
-    load_plugins(state, candidates)
-    from handover.web import formbuilder
-
-    formbuilder.init_app(app)
+    load_plugins(state, discover(app.config.get("PLUGINS_DIR")))
+    app.teardown_appcontext(_record_runtime_failures)
 
 
-def _state(app=None):
-    app = app or current_app._get_current_object()
+def _state(app: Flask | None = None) -> PluginState:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     return app.extensions["handover_plugins"]
 
 
-def registry(app=None):
+def _record_runtime_failures(_error: BaseException | None = None) -> None:
+    """Run-time failures reach the database once the context's own work is over."""
+    state = _state()
+    pending = dict(state.unrecorded_failures)
+    if pending and switches.record_runtime_failures(pending):
+        for name in pending:
+            state.unrecorded_failures.pop(name, None)
+
+
+def registry(app: Flask | None = None) -> FormRegistry:
     """The ``FormRegistry`` of ``app`` (default: the current app)."""
     return _state(app).registry
 
 
-def plugins(app=None):
+def plugins(app: Flask | None = None) -> list[PluginRecord]:
     """Every plugin found, in loading order, with its instance setting filled in."""
     state = _state(app)
     disabled = disabled_in_database()
+    reasons = switches.failure_reasons() if disabled else {}
     for record in state.records.values():
-        record.enabled = record.name not in disabled
+        pending = state.unrecorded_failures.get(record.name)
+        record.enabled = record.name not in disabled and pending is None
+        record.failure = pending or (reasons.get(record.name) if not record.enabled else None)
     return list(state.records.values())
 
 
-def plugin(name, app=None):
+def plugin(name: str, app: Flask | None = None) -> PluginRecord:
     for record in plugins(app):
         if record.name == name:
             return record
     raise UnknownPlugin(name)
 
 
-def unit_kinds(app=None):
-    """{kind: label} of the core kinds and the kinds plugins registered."""
-    from handover.web.ui import UNIT_KIND_LABELS
-
-    return {**UNIT_KIND_LABELS, **_state(app).unit_kind_labels}
+def unit_kinds(app: Flask | None = None) -> dict[str, Any]:
+    """{kind: label} of the core kinds, then the kinds plugins registered: the one list."""
+    return {**CORE_UNIT_KINDS, **_state(app).unit_kind_labels}
 
 
-def call_hook(name, **kwargs):
-    """Call hook ``name`` on every active plugin with keyword arguments; return the answers,
-    skipping ``None`` and flattening lists. A plugin whose implementation raises or answers
-    with the wrong type is disabled for this app and left out."""
-    app = kwargs.get("app") or current_app._get_current_object()
+def unit_kind_label(kind: str, app: Flask | None = None) -> Any:
+    """A kind's label in the reader's language; an unknown kind shows its key."""
+    return unit_kinds(app).get(kind, kind)
+
+
+def call_hook(name: str, **kwargs: Any) -> list[Any]:
+    """Call hook ``name`` with keyword arguments on every active plugin that implements it;
+    return the answers, skipping ``None`` and flattening lists.
+
+    A hook about one form (``FORM_HOOKS``) is called only on the plugin that registered the
+    form, with its ``definition`` (looked up from ``form_key`` and ``form_version`` if not
+    given); an unknown form, or a definition no plugin registered, has nobody to ask.
+    """
+    app = kwargs.get("app") or current_app._get_current_object()  # type: ignore[attr-defined]
+    kwargs["app"] = app
     state = _state(app)
-    answers = []
     if not implemented(name, app):
-        return answers    # nobody listens: no need to ask the database who is switched off
-    for _plugin_name, answer in each_answer(state, name, kwargs, state.inactive_names()):
+        return []    # nobody listens: no need to ask the database who is switched off
+    owner = None
+    if name in FORM_HOOKS:
+        definition = _definition(state, kwargs)
+        if definition is None:
+            return []
+        owner = state.registry.owner(definition.key, definition.version)
+        if owner is None:
+            return []    # a definition no plugin registered has nobody to ask
+        kwargs.update(definition=definition, form_key=definition.key,
+                      form_version=definition.version)
+    inactive = state.inactive_names()
+    answers: list[Any] = []
+    for _plugin_name, answer in call_implementations(
+            state, name, kwargs,
+            skip=lambda plugin: plugin in inactive or (owner is not None and plugin != owner)):
         if isinstance(answer, list | tuple):
             answers.extend(answer)
         else:
@@ -156,85 +132,31 @@ def call_hook(name, **kwargs):
     return answers
 
 
-def implemented(name, app=None):
-    """Whether any plugin that loaded without error implements hook ``name``."""
+def _definition(state: PluginState, kwargs: dict[str, Any]) -> FormDefinition | None:
+    definition = kwargs.get("definition")
+    if definition is not None:
+        return definition
+    try:
+        return state.registry.get(kwargs.get("form_key"), kwargs.get("form_version"))
+    except UnknownForm:
+        return None
+
+
+def implemented(name: str, app: Flask | None = None) -> bool:
+    """Whether any plugin that has not failed implements hook ``name``."""
     state = _state(app)
     return any(not state.records[impl.plugin_name].error
+               and impl.plugin_name not in state.unrecorded_failures
                for impl in getattr(state.pm.hook, name).get_hookimpls())
 
 
-def each_answer(state, name, kwargs, skip=frozenset(), while_loading=False):
-    """(plugin name, answer) for each implementation of ``name``, in pluggy's call order.
+def set_enabled(name: str, enabled: bool, actor: Any = None) -> None:
+    """Switch a plugin on or off for this instance, with its audit event, in one transaction.
 
-    Exceptions and wrong answer types disable the plugin. At run time the message of an
-    exception is not logged: a plugin may have put client data into it.
-    """
-    caller = getattr(state.pm.hook, name)
-    expected = EXPECTED_ANSWERS.get(name)
-    for impl in reversed(caller.get_hookimpls()):
-        plugin_name = impl.plugin_name
-        if plugin_name in skip or state.records[plugin_name].error:
-            continue
-        try:
-            answer = impl.function(**{arg: kwargs.get(arg) for arg in impl.argnames})
-        except Exception as error:  # a plugin must never take the server down
-            detail = f"{type(error).__name__}: {error}" if while_loading else type(error).__name__
-            state.fail(plugin_name, f"hook {name} raised {detail}", exc_info=while_loading)
-            continue
-        if answer is None:
-            continue
-        if expected is not None and not isinstance(answer, expected):
-            state.fail(plugin_name, f"hook {name} answered with {type(answer).__name__}, "
-                                    f"expected {expected[0].__name__}")
-            continue
-        yield plugin_name, answer
-
-
-@functools.cache
-def _switched_off():
-    """Built once (the models cannot be imported when this module is)."""
-    from sqlalchemy import select
-
-    from handover.store.models import PluginSetting
-
-    return select(PluginSetting.name).where(PluginSetting.enabled.is_(False))
-
-
-def disabled_in_database():
-    """Asked once per request (a send consults the registry about ten times); `set_enabled`
-    forgets the answer. Outside a request it is asked every time."""
-    from flask import g, has_request_context, request
-
-    from handover.store.database import db
-
-    current = request._get_current_object() if has_request_context() else None
-    cached = g.get("_disabled_plugins") if current is not None else None
-    if cached is not None and cached[0] is current:
-        return set(cached[1])
-    names = set(db.session.execute(_switched_off()).scalars())
-    if current is not None:
-        g._disabled_plugins = (current, frozenset(names))
-    return names
-
-
-def set_enabled(name, enabled, actor=None):
-    """Switch a plugin on or off for this instance, with its audit event, in one transaction."""
-    from handover.store import audit
-    from handover.store.database import db
-    from handover.store.models import PluginSetting
-    from handover.store.models.base import utcnow
-
-    if name not in _state().records:
+    Switching on a plugin that failed at run time is how the admin says it has been fixed."""
+    state = _state()
+    if name not in state.records:
         raise UnknownPlugin(name)
-    setting = db.session.get(PluginSetting, name)
-    if setting is None:
-        setting = PluginSetting(name=name)
-        db.session.add(setting)
-    setting.enabled = bool(enabled)
-    setting.changed_at = utcnow()
-    from flask import g
-
-    g.pop("_disabled_plugins", None)
-    audit.record("plugins.enabled" if enabled else "plugins.disabled", actor=actor,
-                 detail={"plugin": name})
-    db.session.commit()
+    switches.switch(name, enabled, actor)
+    if enabled:
+        state.unrecorded_failures.pop(name, None)

@@ -6,9 +6,13 @@ be written, nothing happens), and calls the plugins' event hooks only after the 
 """
 
 import logging
+from typing import Any
 
 from flask import current_app
 
+from handover.formdefs.model import FormDefinition
+from handover.hookspecs import HandoverSummary, UnitSummary
+from handover.plugins import manager as plugin_manager
 from handover.security import crypto
 from handover.store import audit
 from handover.store.database import db
@@ -36,24 +40,42 @@ class ContentErased(LifecycleError):
     pass
 
 
-def definition_of(handover_or_key, version=None):
+def definition_of(handover_or_key: Any, version: int | None = None) -> FormDefinition:
     """The exact form definition a handover was written with (even if its plugin is now off)."""
-    from handover.plugins.manager import registry
-
+    registry = plugin_manager.registry(current_app)
     if isinstance(handover_or_key, str):
-        return registry(current_app).get(handover_or_key, version)
-    return registry(current_app).get(handover_or_key.form_key, handover_or_key.form_version)
+        return registry.get(handover_or_key, version)
+    return registry.get(handover_or_key.form_key, handover_or_key.form_version)
 
 
-def fire_hook(name, **kwargs):
-    """Tell plugins that something happened; called after commit, never breaks the action."""
-    from handover.plugins import manager as plugin_manager
+def fire_hook(name: str, **kwargs: Any) -> None:
+    """Tell plugins that something happened; called after commit, never breaks the action.
 
-    kwargs.setdefault("app", current_app._get_current_object())
+    A ``handover`` or ``unit`` argument reaches plugins as a read-only summary (no content, no
+    session), built only when some plugin listens."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        plugin_manager.call_hook(name, **kwargs)
+        if plugin_manager.implemented(name, app):
+            kwargs = _event_summaries(kwargs)
+        plugin_manager.call_hook(name, app=app, **kwargs)
     except Exception:  # a plugin must not undo a committed handover
         log.exception("hook %s failed", name)
+
+
+def _event_summaries(kwargs: dict[str, Any]) -> dict[str, Any]:
+    handover, unit = kwargs.get("handover"), kwargs.get("unit")
+    if handover is not None and not isinstance(handover, HandoverSummary):
+        kwargs["handover"] = HandoverSummary(
+            id=handover.id, form_key=handover.form_key, form_version=handover.form_version,
+            status=handover.status, sender_unit_id=handover.sender_unit_id,
+            receiver_unit_id=handover.receiver_unit_id,
+            copy_unit_ids=tuple(copy.unit_id for copy in handover.copies),
+            created_at=handover.created_at, sent_at=handover.sent_at,
+            opened_at=handover.opened_at, acknowledged_at=handover.acknowledged_at,
+            withdrawn_at=handover.withdrawn_at, due_at=handover.due_at)
+    if unit is not None and not isinstance(unit, UnitSummary):
+        kwargs["unit"] = UnitSummary(id=unit.id, kind=unit.kind, name=unit.name)
+    return kwargs
 
 
 def seal_params(handover, purpose, record_id=None):

@@ -2,6 +2,8 @@
 
 from importlib import import_module
 
+from handover.web import formbuilder
+
 BLUEPRINT_MODULES = (
     "handover.web.hardening",
     "handover.web.health",
@@ -20,5 +22,6 @@ BLUEPRINT_MODULES = (
 
 
 def register_blueprints(app):
+    formbuilder.init_app(app)   # the Jinja globals with which form macros show stored values
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(name).bp)

@@ -1,4 +1,4 @@
-"""Test plugin: a second validate_form answer, to show answers from several plugins merge."""
+"""Test plugin: objects to a form it does not own, to show that only the owner is asked."""
 
 from handover.hookspecs import hookimpl
 

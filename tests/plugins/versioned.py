@@ -6,6 +6,7 @@ from handover.hookspecs import hookimpl
 __version__ = "2.5"
 
 EVENTS = []
+DEFINITIONS_SEEN = []
 
 
 def _texts(word):
@@ -34,8 +35,9 @@ def register_routing_rules(app):
 
 
 @hookimpl
-def validate_form(form_key, form_version, content, language):
-    if form_key == "versioned_form" and content.get("pupil") == "nobody":
+def validate_form(definition, content, language):
+    DEFINITIONS_SEEN.append(definition)
+    if content.get("pupil") == "nobody":
         return {"pupil": [f"not a pupil ({language})"], "nowhere": ["form-level problem"]}
     return None
 
