@@ -1,28 +1,32 @@
 """Collecting the problems of one form definition, each with its location."""
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from handover.formdefs.model import LANGUAGES
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+#: A table of a parsed TOML definition, before it is checked.
+Raw = dict[str, Any]
 
 
 class Checker:
     """Collects problems while walking one definition."""
 
-    def __init__(self, unit_kinds):
+    def __init__(self, unit_kinds: Iterable[str]):
         self.unit_kinds = set(unit_kinds)
-        self.problems = []
+        self.problems: list[str] = []
 
-    def add(self, where, message):
+    def add(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}" if where else message)
 
     # -- small checks ------------------------------------------------------------------------
-    def unknown_keys(self, raw, allowed, where):
+    def unknown_keys(self, raw: Raw, allowed: set[str], where: str) -> None:
         for name in sorted(set(raw) - allowed):
             self.add(where, f"unknown key '{name}' (allowed: {', '.join(sorted(allowed))})")
 
-    def texts(self, raw, where, name, required=True):
+    def texts(self, raw: Raw, where: str, name: str, required: bool = True) -> None:
         value = raw.get(name)
         here = f"{where}.{name}" if where else name
         if value is None:
@@ -39,7 +43,7 @@ class Checker:
         for language in sorted(set(value) - set(LANGUAGES)):
             self.add(here, f"unknown language '{language}' (use fi, sv, en)")
 
-    def key(self, raw, where, what="key"):
+    def key(self, raw: Raw, where: str, what: str = "key") -> str | None:
         value = raw.get("key")
         if value is None:
             self.add(where, f"{what} is missing")
@@ -50,17 +54,17 @@ class Checker:
             return None
         return value
 
-    def positive_int(self, value, where):
+    def positive_int(self, value: Any, where: str) -> bool:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             self.add(where, f"must be a whole number of at least 1, not {value!r}")
             return False
         return True
 
-    def boolean(self, raw, name, where):
+    def boolean(self, raw: Raw, name: str, where: str) -> None:
         if name in raw and not isinstance(raw[name], bool):
             self.add(where, f"'{name}' must be true or false, not {raw[name]!r}")
 
-    def kinds(self, value, where, allow_empty=True):
+    def kinds(self, value: Any, where: str, allow_empty: bool = True) -> None:
         if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
             self.add(where, "must be a list of unit kinds")
             return
@@ -71,7 +75,8 @@ class Checker:
                 self.add(where, f"unknown unit kind '{kind}' (known: "
                                 f"{', '.join(sorted(self.unit_kinds))})")
 
-    def choices(self, raw, where, name="choices", key_name="value"):
+    def choices(self, raw: Raw, where: str, name: str = "choices",
+                key_name: str = "value") -> list[str]:
         items = raw.get(name)
         if not isinstance(items, list) or not items:
             self.add(where, f"'{name}' must list at least one choice")

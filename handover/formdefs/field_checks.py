@@ -1,5 +1,8 @@
 """Checks of the fields of a form definition: types, texts, choices, conditions, groups."""
 
+from typing import Any
+
+from handover.formdefs.checker import Checker, Raw
 from handover.formdefs.model import CHOICE_TYPES, FIELD_TYPES, YESNO_VALUES
 
 FIELD_KEYS = {
@@ -14,7 +17,8 @@ RESERVED_FIELD_KEYS = {
 }
 
 
-def check_fields(checker, raw_fields, base, seen, in_group):
+def check_fields(checker: Checker, raw_fields: list[Any], base: str, seen: dict[str, Raw],
+                 in_group: bool) -> None:
     for index, raw in enumerate(raw_fields):
         here = f"{base}[{index}]"
         if not isinstance(raw, dict):
@@ -32,7 +36,7 @@ def check_fields(checker, raw_fields, base, seen, in_group):
         raw["_where"] = here
 
 
-def check_field(checker, raw, here, base, in_group):
+def check_field(checker: Checker, raw: Raw, here: str, base: str, in_group: bool) -> str | None:
     checker.unknown_keys(raw, FIELD_KEYS | {"_where"}, here)
     key = checker.key(raw, here, "field key")
     if key in RESERVED_FIELD_KEYS or (key or "").startswith("validate"):
@@ -86,7 +90,7 @@ def check_field(checker, raw, here, base, in_group):
     return key
 
 
-def check_group(checker, raw, here, base, in_group):
+def check_group(checker: Checker, raw: Raw, here: str, base: str, in_group: bool) -> None:
     if in_group:
         checker.add(here, "a group cannot contain another group")
         return
@@ -99,17 +103,17 @@ def check_group(checker, raw, here, base, in_group):
     if not isinstance(subfields, list) or not subfields:
         checker.add(here, "a group needs at least one [[...fields.fields]] subfield")
         return
-    siblings = {}
+    siblings: dict[str, Raw] = {}
     check_fields(checker, subfields, f"{base}.fields", siblings, in_group=True)
     for sub in siblings.values():
         check_show_if(checker, sub, siblings)
 
 
-def check_show_if(checker, raw, fields):
+def check_show_if(checker: Checker, raw: Raw, fields: dict[str, Raw]) -> None:
     show_if = raw.get("show_if")
     if not show_if:
         return
-    here = raw.get("_where", raw.get("key"))
+    here = str(raw.get("_where") or raw.get("key") or "")
     target_key = show_if["field"]
     target = fields.get(target_key)
     if target is None:
@@ -120,8 +124,9 @@ def check_show_if(checker, raw, fields):
         return
     values = show_if.get("in") or [show_if.get("equals")]
     kind = target.get("type")
+    allowed: list[Any] | None
     if kind == "yesno":
-        allowed = YESNO_VALUES
+        allowed = list(YESNO_VALUES)
     elif kind in CHOICE_TYPES:
         allowed = [c.get("value") for c in target.get("choices") or [] if isinstance(c, dict)]
     elif kind == "group":

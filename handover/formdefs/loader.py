@@ -7,6 +7,7 @@ problem; only a valid definition is built.
 
 import copy
 import tomllib
+from collections.abc import Iterable
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,12 @@ DEFAULT_RETENTION = {"after_acknowledged_days": 30, "unopened_days": 90}
 class DefinitionError(ValueError):
     """A form definition (or routing rule) is invalid; ``problems`` names every problem."""
 
-    def __init__(self, problems, source=None):
+    def __init__(self, problems: Iterable[str], source: str | None = None):
         self.problems = list(problems)
         self.source = source
         super().__init__(str(self))
 
-    def __str__(self):
+    def __str__(self) -> str:
         prefix = f"{self.source}: " if self.source else ""
         return "\n".join(prefix + problem for problem in self.problems)
 
@@ -83,7 +84,7 @@ def load_definition(source: Path | str | Traversable | dict[str, Any],
     return build_definition(raw, plugin_name or raw.get("plugin") or "", label or "")
 
 
-def build_definition(raw, plugin_name, source=""):
+def build_definition(raw: dict[str, Any], plugin_name: str, source: str = "") -> FormDefinition:
     """A ``FormDefinition`` from a dict that ``check_definition`` accepted."""
     routing = None
     if "routing" in raw:
@@ -114,7 +115,7 @@ def build_definition(raw, plugin_name, source=""):
     )
 
 
-def _section(raw):
+def _section(raw: dict[str, Any]) -> Section:
     return Section(
         key=raw["key"],
         title=dict(raw["title"]),
@@ -123,7 +124,7 @@ def _section(raw):
     )
 
 
-def _field(raw):
+def _field(raw: dict[str, Any]) -> Field:
     kind = raw["type"]
     sender_kinds = raw.get("sender_kinds")
     return Field(
@@ -146,7 +147,7 @@ def _field(raw):
     )
 
 
-def routing_rule(raw, plugin_name=""):
+def routing_rule(raw: dict[str, Any], plugin_name: str = "") -> RoutingRule:
     return RoutingRule(
         form=raw["form"],
         senders=tuple(raw["senders"]),
@@ -156,7 +157,8 @@ def routing_rule(raw, plugin_name=""):
     )
 
 
-def load_routing_rule(raw, plugin_name="", unit_kinds=None):
+def load_routing_rule(raw: Any, plugin_name: str = "",
+                      unit_kinds: Iterable[str] | None = None) -> RoutingRule:
     """A ``RoutingRule`` from a dict a plugin's ``register_routing_rules`` returned."""
     if not isinstance(raw, dict):
         raise DefinitionError([f"a routing rule must be a dict, not {type(raw).__name__}"])

@@ -4,7 +4,11 @@ Sequences are tuples so that a definition cannot be changed after loading; texts
 ``{"fi": ..., "sv": ..., "en": ...}`` read through ``text_in``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 LANGUAGES = ("fi", "sv", "en")
 
@@ -18,7 +22,7 @@ DEFAULT_MAX_ROWS = 20
 YESNO_VALUES = ("yes", "no")
 
 
-def text_in(texts, language):
+def text_in(texts: Mapping[str, Any] | None, language: str) -> str:
     """The text in ``language``, else Finnish, else any; empty when there is none."""
     if not texts:
         return ""
@@ -30,11 +34,11 @@ class Choice:
     value: str
     label: dict
 
-    def label_in(self, language):
+    def label_in(self, language: str) -> str:
         return text_in(self.label, language)
 
     @property
-    def key(self):
+    def key(self) -> str:
         """Legal bases are choices named by ``key`` in the TOML."""
         return self.value
 
@@ -58,26 +62,26 @@ class Field:
     min_rows: int = 0
     max_rows: int = DEFAULT_MAX_ROWS
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Field {self.key} {self.type}>"
 
-    def label_in(self, language):
+    def label_in(self, language: str) -> str:
         return text_in(self.label, language)
 
-    def help_in(self, language):
+    def help_in(self, language: str) -> str:
         return text_in(self.help, language)
 
-    def choice_label(self, value, language):
+    def choice_label(self, value: Any, language: str) -> Any:
         for choice in self.choices:
             if choice.value == value:
                 return choice.label_in(language)
         return value
 
-    def shown_for(self, sender_kind):
+    def shown_for(self, sender_kind: str | None) -> bool:
         """Whether a sender of ``sender_kind`` fills this field (None: any sender)."""
         return sender_kind is None or self.sender_kinds is None or sender_kind in self.sender_kinds
 
-    def condition_met(self, values):
+    def condition_met(self, values: Mapping[str, Any]) -> bool:
         """Whether ``show_if`` holds for ``values`` (a mapping of sibling field values)."""
         if not self.show_if:
             return True
@@ -97,16 +101,16 @@ class Section:
     description: dict = field(default_factory=dict)
     fields: tuple = ()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Section {self.key}>"
 
-    def title_in(self, language):
+    def title_in(self, language: str) -> str:
         return text_in(self.title, language)
 
-    def description_in(self, language):
+    def description_in(self, language: str) -> str:
         return text_in(self.description, language)
 
-    def fields_for(self, sender_kind=None):
+    def fields_for(self, sender_kind: str | None = None) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.shown_for(sender_kind))
 
 
@@ -142,26 +146,26 @@ class FormDefinition:
     visibility: dict = field(default_factory=dict)
     source: str = ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<FormDefinition {self.key} v{self.version} ({self.plugin_name})>"
 
-    def title_in(self, language):
+    def title_in(self, language: str) -> str:
         return text_in(self.title, language)
 
-    def description_in(self, language):
+    def description_in(self, language: str) -> str:
         return text_in(self.description, language)
 
-    def fields(self):
+    def fields(self) -> tuple[Field, ...]:
         """Every top-level field, in section order."""
         return tuple(f for section in self.sections for f in section.fields)
 
-    def field(self, key):
+    def field(self, key: str) -> Field:
         for candidate in self.fields():
             if candidate.key == key:
                 return candidate
         raise KeyError(key)
 
-    def visible_sections(self, receiver_kind, as_copy=False):
+    def visible_sections(self, receiver_kind: str, as_copy: bool = False) -> tuple[Section, ...]:
         """The sections a unit of ``receiver_kind`` sees (minimum necessary).
 
         The ``[visibility]`` table lists sections per kind for main receivers and for copies;
@@ -173,12 +177,12 @@ class FormDefinition:
         wanted = set(table[receiver_kind])
         return tuple(s for s in self.sections if s.key in wanted)
 
-    def location_hidden(self, content):
+    def location_hidden(self, content: Mapping[str, Any] | None) -> bool:
         """Whether any location flag is "yes" in ``content``: then fields revealing where the
         child lives are hidden from copies and every reader sees a warning."""
         return any((content or {}).get(flag) == "yes" for flag in self.location_flags)
 
-    def reply_form(self, key):
+    def reply_form(self, key: str) -> FormDefinition:
         for reply in self.reply_forms:
             if reply.key == key:
                 return reply

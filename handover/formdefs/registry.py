@@ -5,7 +5,11 @@ with and must still render after its plugin is upgraded or disabled. What may be
 new handover (``forms()``) is only the newest version of each form of an enabled plugin.
 """
 
-from handover.formdefs.model import RoutingRule
+from collections.abc import Callable, Iterable
+
+from handover.formdefs.model import FormDefinition, RoutingRule
+
+Ident = tuple[str, int]
 
 
 class UnknownForm(LookupError):
@@ -13,21 +17,24 @@ class UnknownForm(LookupError):
 
 
 class FormRegistry:
-    def __init__(self, inactive_plugins):
+    def __init__(self, inactive_plugins: Callable[[], Iterable[str]]):
         """``inactive_plugins()`` returns the names of plugins that are disabled or failed; it
         is asked once per query, so a switch on the Plugins page takes effect at once."""
         self._inactive_plugins = inactive_plugins
-        self._definitions = {}  # (key, version) -> FormDefinition
-        self._owners = {}  # (key, version) -> name of the plugin that registered it
-        self._replies = {}  # (key, version) -> reply FormDefinition
-        self._reply_owners = {}  # (key, version) -> name of the plugin whose form declares it
-        self._rules = []  # RoutingRule from register_routing_rules hooks
+        #: (key, version) -> the definition, and the name of the plugin that registered it.
+        self._definitions: dict[Ident, FormDefinition] = {}
+        self._owners: dict[Ident, str] = {}
+        #: (key, version) -> a reply form, and the plugin whose form declares it.
+        self._replies: dict[Ident, FormDefinition] = {}
+        self._reply_owners: dict[Ident, str] = {}
+        self._rules: list[RoutingRule] = []  # RoutingRule from register_routing_rules hooks
         #: (inactive plugin names, forms, routing rules) last worked out: a send asks about
         #: ten times within one request, with the same plugins switched off each time.
-        self._active = None
+        self._active: tuple[frozenset[str], tuple[FormDefinition, ...],
+                            tuple[RoutingRule, ...]] | None = None
 
     # -- filled while plugins load -----------------------------------------------------------
-    def add(self, definition, owner):
+    def add(self, definition: FormDefinition, owner: str) -> None:
         """Register one definition; raises ``ValueError`` when its key and version are taken."""
         ident = (definition.key, definition.version)
         if ident in self._definitions:
@@ -42,11 +49,11 @@ class FormRegistry:
             self._replies.setdefault((reply.key, reply.version), reply)
             self._reply_owners.setdefault((reply.key, reply.version), owner)
 
-    def add_rule(self, rule):
+    def add_rule(self, rule: RoutingRule) -> None:
         self._rules.append(rule)
         self._active = None
 
-    def remove_plugin(self, owner):
+    def remove_plugin(self, owner: str) -> None:
         """Forget what a plugin registered (it failed part-way through loading)."""
         for ident in [i for i, name in self._owners.items() if name == owner]:
             del self._definitions[ident]
@@ -57,25 +64,26 @@ class FormRegistry:
         self._rules = [rule for rule in self._rules if rule.plugin_name != owner]
         self._active = None
 
-    def owner(self, key, version):
+    def owner(self, key: str, version: int) -> str | None:
         """The plugin that registered form (or reply form) ``key`` ``version``, or None."""
         ident = (key, int(version))
         return self._owners.get(ident) or self._reply_owners.get(ident)
 
-    def has_key(self, key):
+    def has_key(self, key: str) -> bool:
         return any(k == key for k, _ in self._definitions)
 
     # -- queries -----------------------------------------------------------------------------
-    def forms(self):
+    def forms(self) -> list[FormDefinition]:
         """The newest version of each form whose plugin is enabled, sorted by key."""
         return list(self._active_now()[1])
 
-    def _active_now(self):
+    def _active_now(self) -> tuple[frozenset[str], tuple[FormDefinition, ...],
+                                   tuple[RoutingRule, ...]]:
         """(inactive names, forms, rules) for the plugins inactive now, worked out again only
         when that set (asked every time) or what is registered changed."""
         inactive = frozenset(self._inactive_plugins())
         if self._active is None or self._active[0] != inactive:
-            newest = {}
+            newest: dict[str, FormDefinition] = {}
             for (key, version), definition in self._definitions.items():
                 if self._owners[(key, version)] in inactive:
                     continue
@@ -91,7 +99,7 @@ class FormRegistry:
             self._active = (inactive, forms, rules)
         return self._active
 
-    def get(self, key, version=None):
+    def get(self, key: str, version: int | str | None = None) -> FormDefinition:
         """That exact version (even of a disabled plugin), or the newest enabled version."""
         if version is not None:
             found = self._definitions.get((key, int(version))) or self._replies.get(
@@ -105,23 +113,23 @@ class FormRegistry:
                 return definition
         raise UnknownForm(f"no enabled form {key!r}")
 
-    def versions(self, key):
+    def versions(self, key: str) -> list[int]:
         """Every registered version of ``key``, oldest first, whatever its plugin's state."""
         return sorted(v for k, v in self._definitions if k == key)
 
-    def all_definitions(self):
+    def all_definitions(self) -> list[FormDefinition]:
         return [self._definitions[ident] for ident in sorted(self._definitions)]
 
-    def definitions_of(self, owner):
+    def definitions_of(self, owner: str) -> list[FormDefinition]:
         return [d for ident, d in sorted(self._definitions.items()) if self._owners[ident] == owner]
 
-    def routing_rules(self, form_key=None):
+    def routing_rules(self, form_key: str | None = None) -> list[RoutingRule]:
         """Rules of enabled plugins for enabled forms: each definition's own ``[routing]`` (of
         its newest enabled version) plus rules plugins registered through the hook."""
         rules = self._active_now()[2]
         return [rule for rule in rules if form_key is None or rule.form == form_key]
 
-    def rules_registered_by(self, owner):
+    def rules_registered_by(self, owner: str) -> list[RoutingRule]:
         """What a plugin contributes to routing (for the Plugins page), whether enabled or not."""
         rules = []
         for key in sorted({k for (k, _), name in self._owners.items() if name == owner}):

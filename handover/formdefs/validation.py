@@ -4,7 +4,10 @@ Each problem reads ``sections[2].fields[0] (key 'foo'): type 'texx' is not one o
 a plugin author can find it without guessing. Nothing is built here; see ``loader``.
 """
 
-from handover.formdefs.checker import KEY_PATTERN, Checker
+from collections.abc import Iterable
+from typing import Any
+
+from handover.formdefs.checker import KEY_PATTERN, Checker, Raw
 from handover.formdefs.field_checks import (
     FIELD_KEYS,
     RESERVED_FIELD_KEYS,
@@ -25,14 +28,14 @@ RETENTION_KEYS = ("after_acknowledged_days", "unopened_days")
 ROUTING_KEYS = ("senders", "receivers", "copies")
 
 
-def check_definition(raw, unit_kinds, where=""):
+def check_definition(raw: Any, unit_kinds: Iterable[str], where: str = "") -> list[str]:
     """All problems of one parsed definition (a dict); an empty list means it is valid."""
     checker = Checker(unit_kinds)
     _check_definition(checker, raw, where)
     return checker.problems
 
 
-def _check_definition(checker, raw, where):
+def _check_definition(checker: Checker, raw: Any, where: str) -> None:
     if not isinstance(raw, dict):
         checker.add(where, "a form definition must be a table")
         return
@@ -65,7 +68,7 @@ def _check_definition(checker, raw, where):
         checker.add(prefix + "reply_forms", "must be a list of form definitions")
 
 
-def _check_retention(checker, retention, where):
+def _check_retention(checker: Checker, retention: Any, where: str) -> None:
     if retention is None:
         return
     if not isinstance(retention, dict):
@@ -77,9 +80,9 @@ def _check_retention(checker, retention, where):
             checker.positive_int(retention[name], f"{where}.{name}")
 
 
-def _check_sections(checker, sections, where):
+def _check_sections(checker: Checker, sections: Any, where: str) -> dict[str, Raw]:
     """Checks every section and field; returns {key: raw field} of the top-level fields."""
-    fields = {}
+    fields: dict[str, Raw] = {}
     if not isinstance(sections, list) or not sections:
         checker.add(where, "at least one [[sections]] is needed")
         return fields
@@ -108,7 +111,8 @@ def _check_sections(checker, sections, where):
     return fields
 
 
-def _check_field_references(checker, raw, fields, prefix):
+def _check_field_references(checker: Checker, raw: Raw, fields: dict[str, Raw],
+                             prefix: str) -> None:
     for field in fields.values():
         check_show_if(checker, field, fields)
     for name in ("summary_fields", "location_flags"):
@@ -127,7 +131,8 @@ def _check_field_references(checker, raw, fields, prefix):
         checker.add(prefix + "birth_date_field", "needs identity_code_field to check against")
 
 
-def _check_field_reference(checker, prefix, raw, fields, name, wanted_type):
+def _check_field_reference(checker: Checker, prefix: str, raw: Raw, fields: dict[str, Raw],
+                            name: str, wanted_type: str) -> Any:
     """``raw[name]`` must name a field of ``wanted_type``; returns the key (or None)."""
     key = raw.get(name)
     if key is not None:
@@ -138,7 +143,7 @@ def _check_field_reference(checker, prefix, raw, fields, name, wanted_type):
     return key
 
 
-def _check_routing(checker, routing, where):
+def _check_routing(checker: Checker, routing: Any, where: str) -> None:
     if not isinstance(routing, dict):
         checker.add(where, "must be a table with senders, receivers and copies")
         return
@@ -150,7 +155,8 @@ def _check_routing(checker, routing, where):
             checker.kinds(routing[name], f"{where}.{name}", allow_empty=name == "copies")
 
 
-def _check_visibility(checker, visibility, section_keys, where):
+def _check_visibility(checker: Checker, visibility: Any, section_keys: list[Any],
+                      where: str) -> None:
     if not isinstance(visibility, dict):
         checker.add(where, "must be a table with receivers and/or copies")
         return
