@@ -2,13 +2,14 @@
 
 import os
 
+from flask import Flask
+
 from handover import config as configuration
 from handover.i18n import babel
-from handover.web.csrf import csrf
 from handover.security.sessions import login_manager
 from handover.security.throttle import limiter
 from handover.store.database import db, migrate
-from handover.web.templating import HandoverFlask
+from handover.web.csrf import csrf
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "store", "migrations")
 
@@ -22,7 +23,7 @@ def create_app(config=None):
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
         "HANDOVER_INSTANCE_PATH"
     )
-    app = HandoverFlask(
+    app = Flask(
         __name__,
         instance_path=os.path.abspath(instance_path) if instance_path else None,
         instance_relative_config=True,
@@ -40,14 +41,13 @@ def create_app(config=None):
     _init_limiter(app)
 
     from handover import i18n
-    from handover.security import headers as security_headers
-    from handover.security import sessions
+    from handover.security import hardening, sessions
     from handover.web import ui
 
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
     sessions.init_app(app)
-    security_headers.init_app(app)
+    hardening.init_app(app)
     i18n.init_app(app)
     ui.init_app(app)
 

@@ -50,33 +50,15 @@ def format_datetime(value, format="medium"):
 
     if format not in ("short", "medium") or value is None or value.tzinfo is None:
         return babel_format_datetime(value, format)
-    state = _babel_state()
-    locale, skeleton, time_pattern, date_pattern = _datetime_patterns(
-        str(getattr(state, "babel_locale", None) or get_locale()), format)
-    local = value.astimezone(getattr(state, "babel_tzinfo", None) or get_timezone())
+    locale, skeleton, time_pattern, date_pattern = _datetime_patterns(str(get_locale()), format)
+    local = value.astimezone(get_timezone())
     return (skeleton.replace("{0}", time_pattern.apply(local, locale))
             .replace("{1}", date_pattern.apply(local.date(), locale)))
 
 
-def _babel_state(context=None):
-    """Where Flask-Babel keeps this context's locale and time zone once it has worked them out
-    (or ``force_locale`` set them): a namespace on `g` (``context``, the object behind it, when
-    the caller has it already), or None.
-
-    `g` is a proxy that costs half a microsecond per touch, and each of Flask-Babel's
-    `get_locale()`, `get_timezone()` and `gettext()` touches it three to nine times; a page
-    shows some forty texts. Reading the namespace once, and asking Flask-Babel only while it
-    holds no answer yet, gives the same answers for a fraction of the cost."""
-    if context is None:
-        if not has_app_context():
-            return None
-        context = g._get_current_object()
-    return getattr(context, "_flask_babel", None)
-
-
-def current_locale(context=None):
-    """Flask-Babel's `get_locale()`, cheaper (see `_babel_state`)."""
-    return getattr(_babel_state(context), "babel_locale", None) or get_locale()
+def current_locale():
+    """The locale in force: the request's, or one set with Flask-Babel's ``force_locale``."""
+    return get_locale()
 
 
 def _translations():
@@ -85,7 +67,7 @@ def _translations():
     if not has_app_context():
         return get_translations()   # Flask-Babel's pass-through catalogue
     context = g._get_current_object()
-    locale = current_locale(context)
+    locale = get_locale()
     remembered = getattr(context, "_handover_translations", None)
     if remembered is None or remembered[0] is not locale:
         remembered = context._handover_translations = (locale, get_translations())

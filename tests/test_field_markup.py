@@ -5,13 +5,9 @@ keeps the required flag."""
 from html.parser import HTMLParser
 
 import lifecycle_support
-import pytest
 from lifecycle_support import FORM_KEY, content, login_as, send_handover
-from markupsafe import Markup
-from wtforms.widgets import core as wtforms_widgets
 
 from handover.services import drafts
-from handover.web import form_base
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
@@ -93,21 +89,3 @@ def test_a_label_is_escaped_like_any_text(app):
     assert "Name &lt;b&gt;here&lt;/b&gt;" in page and "<b>" not in page
     assert "Agree &lt;i&gt;now&lt;/i&gt;" in page and "<i>" not in page
 
-
-@pytest.mark.parametrize("attributes", [
-    {},
-    {"name": "note", "id": "note", "class_": "field__input", "maxlength": 500},
-    {"aria_describedby": "note-help note-error", "aria_invalid": "true", "data_row_count": 3},
-    {"required": True, "disabled": False, "checked": True, "readonly": False},
-    {"value": 'He said "hi" & <b>left</b>', "title": "l'enfant"},
-    {"value": Markup('already "safe" &amp; <i>marked</i>')},
-    {"value": 0, "step": 0.5, "min": None, "placeholder": ""},
-    {"for_": "x", "class__": "y", "data_": "z", "<odd>": "name"},
-])
-def test_fast_html_params_writes_what_wtforms_writes(attributes):
-    assert form_base.html_params(**attributes) == \
-        form_base.wtforms_original_html_params(**attributes)
-
-
-def test_widgets_write_attributes_through_the_fast_html_params():
-    assert wtforms_widgets.html_params is form_base.html_params

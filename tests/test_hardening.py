@@ -8,9 +8,9 @@ import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from handover.security.hardening import without_control_characters
 from handover.store.database import db
 from handover.store.models import Unit
-from handover.web.hardening import without_control_characters
 from tests.support import create_user, login
 
 

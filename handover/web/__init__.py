@@ -1,11 +1,11 @@
-"""One blueprint per user-facing area; this is the only list of them."""
+"""One blueprint per user-facing area; this is the only list of them. (Request hardening and
+security headers apply to every request: `handover.security.hardening`, set up in `create_app`.)"""
 
 from importlib import import_module
 
 from handover.web import formbuilder
 
 BLUEPRINT_MODULES = (
-    "handover.web.hardening",
     "handover.web.health",
     "handover.web.pages",
     "handover.web.auth",

@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 from types import SimpleNamespace
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import force_locale, lazy_ngettext
 from stdnum import exceptions as stdnum_errors
 from stdnum.fi import hetu
@@ -299,21 +299,20 @@ class DefinitionForm(HandoverForm):
         return leaves
 
 
-#: (id of the definition, language, sender kind) -> (definition, form class). Definitions are
-#: immutable and few, so a class built once serves every later request; the definition is kept
-#: in the value so that its id cannot be reused by another object while the entry lives.
-_FORM_CLASSES = {}
-
-
 def form_class_for(definition, language, sender_kind=None):
-    """The WTForms class of ``definition`` in ``language`` for a ``sender_kind`` (cached)."""
-    key = (id(definition), language, sender_kind)
-    cached = _FORM_CLASSES.get(key)
+    """The WTForms class of ``definition`` in ``language`` for a ``sender_kind``, built once
+    per app: definitions are immutable and few, and building a class translates every label.
+
+    The classes live with the app (``app.extensions["handover_form_classes"]``), so a new app
+    (a test's, or a worker's after a plugin change) builds its own. A definition's key and
+    version name it; the entry keeps the definition itself, so that one loaded again under the
+    same name gets a class of its own."""
+    form_classes = current_app.extensions.setdefault("handover_form_classes", {})
+    key = (definition.plugin_name, definition.key, definition.version, language, sender_kind)
+    cached = form_classes.get(key)
     if cached is None or cached[0] is not definition:
-        if len(_FORM_CLASSES) > 512:   # only apps built again and again (tests) get here
-            _FORM_CLASSES.clear()
-        cached = _FORM_CLASSES[key] = (definition, _build_form_class(definition, language,
-                                                                     sender_kind))
+        cached = form_classes[key] = (definition, _build_form_class(definition, language,
+                                                                    sender_kind))
     return cached[1]
 
 

@@ -6,18 +6,17 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from handover.i18n import lazy_gettext as _l
 from handover.services.reading import NOTE_MAX_LENGTH
 from handover.services.replies import MESSAGE_MAX_LENGTH
 from handover.web.form_base import HandoverForm
+from handover.web.formbuilder import MultiCheckboxField
 
 #: Meta for a form a page only shows, whose template writes the CSRF token itself: the POST
 #: goes to a view that builds the form again, token check included.
@@ -27,13 +26,6 @@ SHOWN_ONLY = {"csrf": False}
 def choices(pairs):
     """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
     return [SelectChoice(value, label) for value, label in pairs]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Check boxes for a multiple choice (the form macros render it as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ChooseFormForm(HandoverForm):

@@ -53,28 +53,30 @@ def _visible_entries():
                  if endpoint in view_functions and visible(user))
 
 
-#: Rendered page chrome (`chrome`), and how many renderings are kept at most: a few per
-#: language and combination of roles, unless a proxy sends ever new path prefixes.
-_CHROME = {}
+#: How many renderings of the page chrome (`chrome`) an app keeps at most: a few per language
+#: and combination of roles, unless a proxy sends ever new path prefixes.
 CHROME_KEPT = 500
 
 
 def chrome(part):
     """The menu entries ("nav") or the footer ("footer") of every page, from the macros of
     ``_chrome.html``, rendered once per language, path prefix and set of menu entries the
-    user may see. They hold no one's data, only links and interface texts, and rendering
-    them took some thirty template calls on every page."""
+    user may see, and kept with the app (``app.extensions["handover_chrome"]``). They hold no
+    one's data, only links and interface texts, and rendering them took some thirty template
+    calls on every page."""
     entries = _visible_entries() if part == "nav" else ()
     key = (part, str(current_locale()), request.script_root,
            tuple(endpoint for endpoint, _label in entries))
-    rendered = _CHROME.get(key)
+    app = current_app._get_current_object()
+    rendered_chrome = app.extensions["handover_chrome"]
+    rendered = rendered_chrome.get(key)
     if rendered is None:
-        macros = current_app.jinja_env.get_template("_chrome.html").module
+        macros = app.jinja_env.get_template("_chrome.html").module
         rendered = macros.footer() if part == "footer" else macros.nav(
             [{"url": url_for(endpoint), "label": label} for endpoint, label in entries])
-        if len(_CHROME) >= CHROME_KEPT:
-            _CHROME.clear()
-        _CHROME[key] = rendered
+        if len(rendered_chrome) >= CHROME_KEPT:
+            rendered_chrome.clear()
+        rendered_chrome[key] = rendered
     return rendered
 
 
@@ -112,6 +114,7 @@ def form_errors(form):
 
 
 def init_app(app):
+    app.extensions["handover_chrome"] = {}
     app.jinja_env.globals.update(
         chrome=chrome,
         unit_kind_label=unit_kind_label,
