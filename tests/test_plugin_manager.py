@@ -138,6 +138,9 @@ def test_a_raising_validate_form_switches_its_plugin_off_in_every_worker(
         set_enabled("raising_validate", True)   # the admin says it is fixed
         assert plugin_manager.plugin("raising_validate").failure is None
         assert "fragile_form" in [d.key for d in registry().forms()]
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
     assert "secret child data" not in caplog.text  # the exception text may hold client data
 
 
