@@ -4,9 +4,15 @@ A draft already has its routing (form, receiving unit, copy units, legal basis) 
 page can show only what the receiver is meant to get; the routing is checked again on send.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import current_app
 
+from handover.formdefs import FormDefinition
+from handover.formdefs import content as content_rules
 from handover.i18n import lazy_gettext as _l
+from handover.plugins.manager import call_hook
 from handover.security import crypto
 from handover.services import (
     LifecycleError,
@@ -121,23 +127,18 @@ def discard(user, handover):
                       handover_id=handover_id)
 
 
-def validate_content(definition, content, sender_kind, language):
-    """{field: [messages]} for stored ``content``: the form builder's field rules and the
-    plugins' cross-field rules, exactly as the fill page checks them. The send path runs this
-    on the server, so a forged or stale draft cannot be sent with what the form forbids."""
-    from handover.web import formbuilder
-
-    form_class = formbuilder.form_class_for(definition, language, sender_kind)
-    # formdata=None explicitly: check the stored values, not the send button's request body.
-    # No CSRF here: this checks stored data on the server, not a posted form.
-    form = form_class(formdata=None, data=formbuilder._form_data(definition, content),
-                      meta={"csrf": False})
-    if form.validate():
-        return {}
-    errors = {name: list(field.errors) for name, field in form._fields.items() if field.errors}
-    if form.extra_errors:
-        errors["_form"] = list(form.extra_errors)
-    return errors or {"_form": ["invalid"]}
+def validate_content(definition: FormDefinition, content: Mapping[str, Any],
+                     sender_kind: str | None, language: str) -> dict[str, list[str]]:
+    """{path: [messages]} for stored ``content``: the definition's field rules, then (only when
+    those pass, as on the fill page) the plugins' cross-field rules. The send path runs this on
+    the server, so a forged or stale draft cannot be sent with what the form forbids."""
+    errors = content_rules.problems(definition, content, sender_kind, language)
+    if errors:
+        return errors
+    cleaned = content_rules.cleaned(definition, content, sender_kind)
+    answers = call_hook("validate_form", form_key=definition.key,
+                        form_version=definition.version, content=cleaned, language=language)
+    return content_rules.place_answers(definition, answers, sender_kind, cleaned)
 
 
 def _require_draft(handover):

@@ -6,14 +6,11 @@ kept, so it works without JavaScript. Conditional fields (``show_if``) are all r
 whose condition is false is not required and its value is left out of ``content()``.
 """
 
-import re
 from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import current_app, has_request_context, request
-from flask_babel import force_locale, lazy_ngettext
-from stdnum import exceptions as stdnum_errors
-from stdnum.fi import hetu
+from flask_babel import force_locale
 from wtforms import Form
 from wtforms.fields import (
     DateField,
@@ -26,17 +23,14 @@ from wtforms.fields import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
+from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from handover.formdefs import content as rules
 from handover.formdefs import display
-from handover.formdefs.identity_codes import contradicts_birth_date
-from handover.i18n import lazy_gettext as _l
 from handover.web.form_base import HandoverForm
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-PHONE = re.compile(r"^\+?[0-9 ()\-]{5,25}$")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -77,48 +71,42 @@ class Presence:
         field.errors[:] = []
         row_unused = self.in_group and all(_is_empty(f) for f in form._fields.values())
         if self.definition_field.required and not row_unused:
-            raise StopValidation(_l("This field is required."))
+            raise StopValidation(rules.REQUIRED)
         raise StopValidation()
 
 
-def identity_code(form, field):
-    """Format, date and check character with python-stdnum; temporary codes (900-999) and the
-    century signs of 2023 (Y X W V U, B C D E F) are accepted. Stores the upper-case form."""
-    try:
-        field.data = hetu.validate(field.data or "", allow_temporary=True)
-    except stdnum_errors.InvalidChecksum:
-        raise ValidationError(_l("The check character of the identity code is wrong.")) from None
-    except stdnum_errors.InvalidComponent:
-        raise ValidationError(
-            _l("The date or the individual number of the identity code is not valid.")
-        ) from None
-    except stdnum_errors.ValidationError:
-        raise ValidationError(
-            _l("Enter the identity code as DDMMYY, a century sign, three digits and a check "
-               "character, for example 010594Y9032.")
-        ) from None
+class FieldRules:
+    """The definition's rules for a filled-in value, from `handover.formdefs.content`: the
+    page and the send service check the same things and say them in the same words."""
 
-
-def phone_number(form, field):
-    digits = sum(ch.isdigit() for ch in field.data or "")
-    if not PHONE.match(field.data or "") or digits < 5:
-        raise ValidationError(_l("Enter a phone number, for example +358 40 123 4567."))
-
-
-def email_address(form, field):
-    if not EMAIL.match(field.data or ""):
-        raise ValidationError(_l("Enter an e-mail address, for example name@example.fi."))
-
-
-class MinRows:
-    def __init__(self, minimum):
-        self.minimum = minimum
+    def __init__(self, definition_field):
+        self.definition_field = definition_field
 
     def __call__(self, form, field):
+        if field.process_errors:
+            return  # WTForms could not read the input (a date, a number); it said so
+        value = _json_value(self.definition_field, field.data)
+        for problem in rules.value_problems(self.definition_field, value):
+            raise ValidationError(problem)
+        if self.definition_field.type == "hetu":
+            field.data = rules.normalised_identity_code(field.data)
+
+
+class RowCount:
+    """``min_rows`` and ``max_rows`` of a repeating group (skipped while its condition is
+    false, like any field)."""
+
+    def __init__(self, definition_field):
+        self.definition_field = definition_field
+
+    def __call__(self, form, field):
+        if not self.definition_field.condition_met(_values(form)):
+            field.errors[:] = []
+            raise StopValidation()
         used = [e for e in field.entries if not all(_is_empty(f) for f in e.form._fields.values())]
-        if len(used) < self.minimum:
-            raise ValidationError(lazy_ngettext("Fill in at least %(num)s row.",
-                                                "Fill in at least %(num)s rows.", self.minimum))
+        for problem in rules.row_count_problems(self.definition_field, len(used),
+                                                len(field.entries)):
+            raise ValidationError(problem)
 
 
 def _strip(value):
@@ -133,38 +121,41 @@ def _unbound_field(definition_field, language, siblings, in_group=False):
     )
     options = {"label": f.label_in(language), "description": help_text}
     validators = [Presence(f, in_group)]
+    if f.type != "group":
+        validators.append(FieldRules(f))
     if f.type in ("text", "textarea"):
         field_class = StringField if f.type == "text" else TextAreaField
-        return field_class(validators=validators + [Length(max=f.max_length)],
-                           filters=[_strip], **options)
+        return field_class(validators=validators, filters=[_strip], **options)
     if f.type == "date":
         return DateField(validators=validators, format=DATE_FORMATS, **options)
+    # Choices are checked by FieldRules, in the words the send service uses.
     if f.type == "yesno":
         choices = [SelectChoice(v, display.yes_no_label(v, language)) for v in ("yes", "no")]
-        return RadioField(validators=validators, choices=choices, **options)
+        return RadioField(validators=validators, choices=choices, validate_choice=False,
+                          **options)
     if f.type in ("choice", "multichoice"):
         choices = [SelectChoice(c.value, c.label_in(language)) for c in f.choices]
         field_class = RadioField if f.type == "choice" else MultiCheckboxField
-        return field_class(validators=validators, choices=choices, **options)
+        return field_class(validators=validators, choices=choices, validate_choice=False,
+                           **options)
     if f.type == "hetu":
-        return StringField(validators=validators + [identity_code], filters=[_strip],
+        return StringField(validators=validators, filters=[_strip],
                            render_kw={"autocomplete": "off", "spellcheck": "false"}, **options)
     if f.type == "phone":
-        return StringField(validators=validators + [phone_number], filters=[_strip],
+        return StringField(validators=validators, filters=[_strip],
                            render_kw={"type": "tel", "autocomplete": "off"}, **options)
     if f.type == "email":
-        return StringField(validators=validators + [email_address, Length(max=254)],
-                           filters=[_strip], render_kw={"type": "email", "autocomplete": "off"},
-                           **options)
+        return StringField(validators=validators, filters=[_strip],
+                           render_kw={"type": "email", "autocomplete": "off"}, **options)
     if f.type == "number":
-        return DecimalField(validators=validators + [NumberRange(min=f.min, max=f.max)],
-                            render_kw={"inputmode": "decimal"}, **options)
+        return DecimalField(validators=validators, render_kw={"inputmode": "decimal"},
+                            **options)
     if f.type == "group":
         row_class = type(f"{f.key}_row", (Form,), {
             sub.key: _unbound_field(sub, language, f.fields, in_group=True) for sub in f.fields
         })
         return FieldList(FormField(row_class, label=f.label_in(language)), min_entries=1,
-                         max_entries=f.max_rows, validators=[MinRows(f.min_rows)], **options)
+                         max_entries=f.max_rows, validators=[RowCount(f)], **options)
     raise ValueError(f"unknown field type {f.type!r}")
 
 
@@ -240,15 +231,11 @@ class DefinitionForm(HandoverForm):
 
     def _birth_date_agrees(self):
         """Every form with both fields gets this check from the core, not from each plugin."""
-        identity, birth = self.definition.identity_code_field, self.definition.birth_date_field
-        if not identity or not birth or identity not in self._fields or birth not in self._fields:
-            return True
-        if contradicts_birth_date(self[identity].data, self[birth].data):
-            with force_locale(self.language):
-                message = str(_l("The date of birth does not match the personal identity code."))
-            self._field_at(birth).append(message)
-            return False
-        return True
+        found = rules.birth_date_problem(self.definition, self.content(),
+                                         self.definition_fields())
+        for path, messages in rules.rendered(found, self.language).items():
+            self._field_at(path).extend(messages)
+        return not found
 
     def _plugin_validation(self):
         from handover.plugins.manager import call_hook
