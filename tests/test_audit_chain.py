@@ -233,11 +233,62 @@ def test_concurrent_appends_never_fork_the_chain(app):
             writers * events_each
 
 
+def test_an_append_that_waited_for_the_lock_chains_onto_the_event_written_meanwhile(app):
+    """One worker holds the chain (an event written, not yet committed) while another starts
+    to append and has to wait. On PostgreSQL the waiting worker read the newest hash in the
+    same statement that waited for the lock, before the first one committed; its event must
+    still chain onto the first one's, not onto the hash both saw at the start."""
+    first_holds_lock, first_may_commit = threading.Event(), threading.Event()
+    first_event, second_event, failures = [], [], []
+
+    def first():
+        with app.app_context():
+            try:
+                first_event.append(audit.record("handover.viewed", handover_id=1))
+                first_holds_lock.set()
+                first_may_commit.wait(timeout=30)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001  (reported by the main thread)
+                failures.append(error)
+            finally:
+                first_holds_lock.set()
+                db.session.remove()
+
+    def second():
+        with app.app_context():
+            try:
+                second_event.append(audit.record("handover.viewed", handover_id=2))
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        record_events(1)
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert first_holds_lock.wait(timeout=30)
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    waiter.join(timeout=0.5)          # it queues on the lock the first worker holds
+    assert waiter.is_alive()
+    first_may_commit.set()
+    holder.join(timeout=30)
+    waiter.join(timeout=30)
+    assert failures == []
+    assert second_event[0].previous_hash == first_event[0].row_hash
+    with app.app_context():
+        assert audit.verify_chain() == (True, None, None)
+        assert [event.handover_id for event in db.session.scalars(
+            select(AuditEvent).order_by(AuditEvent.id))] == [1, 1, 2]
+
+
 def test_an_append_whose_connection_is_cut_fails_as_an_outage_and_the_next_chains_on(
         app, database_backend):
-    """On PostgreSQL the chain's lock and newest hash are read past SQLAlchemy, in one round
-    trip; a connection lost there must still surface as SQLAlchemy's OperationalError (which
-    the outage handler answers with 503), and the pool must replace the dead connection."""
+    """A connection lost while the chain's lock is taken surfaces as SQLAlchemy's
+    OperationalError (which the outage handler answers with 503), and the pool replaces the
+    dead connection."""
     if database_backend != "postgresql":
         pytest.skip("a cut connection is a PostgreSQL server's doing")
     with app.app_context():

@@ -22,7 +22,7 @@ from handover.services import (
     seal_json,
 )
 from handover.services.policy import COPY, RECEIVING
-from handover.store import audit, pipeline
+from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, Unit
 from handover.store.models.base import utcnow
@@ -34,10 +34,9 @@ NOTE_MAX_LENGTH = 500
 #: an ORM bulk UPDATE, matching it against every object it holds; `record_view` sets the two
 #: columns on the loaded handover itself.
 _HANDOVERS = Handover.__table__
-_OPEN_SENT = pipeline.DriverStatement(
-    update(_HANDOVERS)
-    .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent")
-    .values(status="opened", opened_at=bindparam("opened_at")))
+_OPEN_SENT = (update(_HANDOVERS)
+              .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent")
+              .values(status="opened", opened_at=bindparam("opened_at")))
 
 
 def record_view(access, user, *, action="handover.viewed", now=None):
@@ -49,10 +48,9 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     now = now or utcnow()
     first_view = None
     if access.relation == RECEIVING and handover.status == "sent":
-        # The status change travels with the audit chain's lock (one round trip on
-        # PostgreSQL); whether it changed the row decides which events follow.
-        changed = audit.lock_chain(before=(_OPEN_SENT, {"handover_id": handover.id,
-                                                        "opened_at": now}))
+        # Whether the status change changed the row decides which events follow.
+        changed = db.session.execute(_OPEN_SENT, {"handover_id": handover.id,
+                                                  "opened_at": now}).rowcount
         first_view = "handover.opened" if changed == 1 else None
     elif access.relation == COPY and handover.status != "withdrawn":
         result = db.session.execute(
@@ -75,8 +73,8 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     # copies) stays as it was read a moment ago, with the columns the UPDATE above changed set
     # to what it wrote. Expiring all of it made the page that follows reload each piece with a
     # query of its own.
-    audit.record_all([*events, (action, handover.id)], actor=user, unit_id=access.unit_id,
-                     commit=commit_keeping_loaded)
+    audit.record_all([*events, (action, handover.id)], actor=user, unit_id=access.unit_id)
+    commit_keeping_loaded()
     if opened and access.relation == RECEIVING:
         set_committed_value(handover, "status", "opened")
         set_committed_value(handover, "opened_at", now)

@@ -23,7 +23,7 @@ from handover.services import (
     seal_json,
 )
 from handover.services.policy import units_of
-from handover.store import audit, pipeline
+from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Handover
 from handover.store.models.base import utcnow
@@ -33,9 +33,8 @@ from handover.store.models.base import utcnow
 #: one that the session matches against every object it holds (`send` sets the columns it
 #: wrote on the loaded draft itself).
 _HANDOVERS = Handover.__table__
-_SEND_DRAFT = pipeline.DriverStatement(
-    update(_HANDOVERS)
-    .where(_HANDOVERS.c.id == bindparam("draft_id"), _HANDOVERS.c.status == "draft"))
+_SEND_DRAFT = (update(_HANDOVERS)
+               .where(_HANDOVERS.c.id == bindparam("draft_id"), _HANDOVERS.c.status == "draft"))
 
 
 def summary_of(definition, content):
@@ -96,16 +95,14 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
         "updated_at": now,
         "due_at": now + timedelta(hours=hours),
     }
-    # The state change travels with the audit chain's lock, and the audit row with the commit
-    # (one round trip each on PostgreSQL).
-    if audit.lock_chain(before=(_SEND_DRAFT, {**sent, "draft_id": handover.id})) != 1:
+    if db.session.execute(_SEND_DRAFT, {**sent, "draft_id": handover.id}).rowcount != 1:
         db.session.rollback()
         db.session.refresh(handover)
         if submission_token and handover.submission_token == submission_token:
             return handover
         raise AlreadySent(_l("This handover has already been sent."))
-    audit.record_all([("handover.sent", handover.id)], actor=user, unit_id=sender_unit.id,
-                     commit=commit_keeping_loaded)
+    audit.record("handover.sent", actor=user, unit_id=sender_unit.id, handover_id=handover.id)
+    commit_keeping_loaded()
     for column, value in sent.items():   # what the UPDATE wrote, without reading it back
         set_committed_value(handover, column, value)
 

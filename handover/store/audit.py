@@ -16,10 +16,19 @@ from types import SimpleNamespace
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import DDL, bindparam, event, insert, select, text
+from sqlalchemy import (
+    DDL,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from handover.store import pipeline
 from handover.store.database import db
 from handover.store.models import AuditEvent
 from handover.store.models.base import utcnow
@@ -29,22 +38,24 @@ GENESIS = "0" * 64
 _CHAIN_LOCK_ID = 727_001
 #: Session.info key: the newest event's hash, known while this transaction holds the lock.
 _HEAD_IN_TRANSACTION = "handover_audit_chain_head"
-#: Built once, every column but the id as a parameter, so each append compiles nothing; the
-#: same statement goes through SQLAlchemy or, with the commit, to the driver (`record_all`).
-_INSERT_EVENT = pipeline.DriverStatement(insert(AuditEvent.__table__).values(
-    {column.name: bindparam(column.name)
-     for column in AuditEvent.__table__.columns if not column.primary_key}))
-_NEWEST_HASH = (select(AuditEvent.__table__.c.row_hash)
-                .order_by(AuditEvent.__table__.c.id.desc()).limit(1))
+_EVENTS = AuditEvent.__table__
+#: Every column but the id, in table order: what an append writes.
+_WRITTEN = tuple(c for c in _EVENTS.columns if not c.primary_key)
+#: Built once, every column but the id as a parameter, so each append compiles nothing.
+_INSERT_EVENT = insert(_EVENTS).values({c.name: bindparam(c.name) for c in _WRITTEN})
+#: The newest event's hash. The LIMIT is written into the statement, not sent as a parameter:
+#: PostgreSQL cannot tell how many rows a parameter asks for, and planned the read again at
+#: every append rather than keep one plan for it.
+_NEWEST_HASH = select(_EVENTS.c.row_hash).order_by(_EVENTS.c.id.desc()).limit(
+    literal_column("1"))
 #: SQLite: a write statement takes the database's single write lock now, before the last hash
 #: is read; otherwise two workers can read the same last hash and fork the chain.
 _SQLITE_WRITE_LOCK = text("DELETE FROM audit_events WHERE 0")
-#: PostgreSQL: the chain's lock, then the newest hash, sent together (see `lock_chain`). The
-#: LIMIT is written into the statement, not sent as a parameter: PostgreSQL cannot tell how
-#: many rows a parameter asks for, and planned the read again at every append rather than keep
-#: one plan for it.
-_POSTGRESQL_LOCK = ("SELECT pg_advisory_xact_lock(%s)", (_CHAIN_LOCK_ID,))
-_POSTGRESQL_HEAD = ("SELECT row_hash FROM audit_events ORDER BY id DESC LIMIT 1", None)
+#: PostgreSQL: the chain's lock, and the newest hash as this statement's snapshot saw it, in
+#: one statement (see `_chain_head`).
+_POSTGRESQL_LOCK_AND_HEAD = select(
+    func.pg_advisory_xact_lock(literal_column(str(_CHAIN_LOCK_ID))),
+    _NEWEST_HASH.scalar_subquery())
 
 
 def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", detail=""):
@@ -53,48 +64,21 @@ def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", 
 
     ``detail`` must never contain client data: no names, identity codes or free text.
     """
-    fields = {**_event_fields(action, _default_actor(actor), unit_id, handover_id, outcome,
-                              detail), "previous_hash": _chain_head()}
-    fields["row_hash"] = event_hash(SimpleNamespace(**fields))
-    _flush_pending_changes()
-    inserted = db.session.execute(_INSERT_EVENT.statement, fields)
-    db.session.info[_HEAD_IN_TRANSACTION] = fields["row_hash"]
-    return SimpleNamespace(id=inserted.inserted_primary_key[0], **fields)
+    fields = _event_fields(action, _default_actor(actor), unit_id, handover_id, outcome, detail)
+    return SimpleNamespace(id=_append([fields]), **fields)
 
 
-def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail="", commit=None):
+def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail=""):
     """One event per ``(action, handover_id)`` in ``events``, chained in that order and
     written with one statement: a receiver's first view logs "opened" and "viewed", and a list
     page that shows twenty children's names logs twenty reads, so that the per-child report
-    finds each of them, without a round trip per event.
-
-    ``commit``, the caller's commit (`handover.services.commit_keeping_loaded`), is called
-    once the events are written, for callers whose transaction ends with them. On PostgreSQL
-    the rows and the COMMIT then travel in one round trip, and ``commit`` finishes
-    SQLAlchemy's side of it (nothing else is sent: the session's pending changes are written
-    before the rows, as always)."""
+    finds each of them, without a round trip per event. The caller commits."""
     if not events:
-        if commit is not None:
-            commit()
         return
     actor = _default_actor(actor)
-    previous = _chain_head()
     occurred_at = utcnow()
-    rows = []
-    for action, handover_id in events:
-        row = {**_event_fields(action, actor, unit_id, handover_id, outcome, detail),
-               "occurred_at": occurred_at, "previous_hash": previous}
-        row["row_hash"] = previous = event_hash(SimpleNamespace(**row))
-        rows.append(row)
-    _flush_pending_changes()
-    connection = db.session.connection()
-    if commit is not None and pipeline.available(connection):
-        pipeline.run_together(connection, [(_INSERT_EVENT, rows)], commit=True)
-    else:
-        db.session.execute(_INSERT_EVENT.statement, rows)
-    db.session.info[_HEAD_IN_TRANSACTION] = previous
-    if commit is not None:
-        commit()
+    _append([{**_event_fields(action, actor, unit_id, handover_id, outcome, detail),
+              "occurred_at": occurred_at} for action, handover_id in events])
 
 
 def record_many(action, handover_ids, **common):
@@ -102,45 +86,85 @@ def record_many(action, handover_ids, **common):
     record_all([(action, handover_id) for handover_id in handover_ids], **common)
 
 
-def _chain_head():
-    """The newest event's hash. The first event of a transaction takes the chain's lock and
-    reads it (`lock_chain`); the lock is held until the transaction ends, so nobody can append
-    in between and the following events of the same transaction chain on without asking
-    again."""
-    previous = db.session.info.get(_HEAD_IN_TRANSACTION)
-    if previous is None:
-        lock_chain()
-        previous = db.session.info[_HEAD_IN_TRANSACTION]
-    return previous
+def _append(rows):
+    """Chain ``rows`` (the fields of each event but its hashes) onto the log's head, in order,
+    and insert them in one statement; returns the first one's id.
 
-
-def lock_chain(before=None):
-    """Take the chain's lock and read its newest hash now, for the events this transaction
-    will append, and return the number of rows ``before`` changed (None without it).
-
-    ``before``, ``(statement, values)`` with a `pipeline.DriverStatement`, is a write run just
-    before the lock; on PostgreSQL the three statements travel in one round trip (`pipeline`):
-    a first view's status change, say, whose outcome decides which events follow. The server
-    still runs them one after the other, and the read, a statement of its own, sees every
-    event committed before the lock was granted. The lock is held until the commit, and
-    appends from every worker queue on it, so the fewer round trips it is held for the better.
+    On PostgreSQL the first append of a transaction takes the chain's lock and reads the head
+    in one statement; that statement's snapshot was taken before the lock was granted, so the
+    head it saw may already have been followed by events whose writer held the lock a moment
+    ago. The INSERT, a statement of its own that begins with the lock held, therefore writes
+    the rows only if the newest hash is still the one they chain onto, and otherwise answers
+    the newest hash (now certainly the newest: nobody else can append), onto which the rows
+    are then chained and written. The lock and the read share one round trip, and a worker
+    that had to wait for the lock pays one more.
     """
-    _flush_pending_changes()   # before the lock, which is then held until the commit
-    connection = db.session.connection()
-    changed = None
-    if pipeline.available(connection):
-        steps = [*([before] if before else []), _POSTGRESQL_LOCK, _POSTGRESQL_HEAD]
-        *written, _locked, head = pipeline.run_together(connection, steps)
-        row = head.fetchone()
-        changed = written[0].rowcount if written else None
-    else:
-        if before:
-            statement, values = before
-            changed = db.session.execute(statement.statement, values).rowcount
-        db.session.execute(_SQLITE_WRITE_LOCK)
-        row = db.session.execute(_NEWEST_HASH).first()
-    db.session.info[_HEAD_IN_TRANSACTION] = (row[0] if row else None) or GENESIS
-    return changed
+    _flush_pending_changes()
+    head, verified = _chain_head()
+    _chain_onto(rows, head)
+    first_id = None
+    if not verified:
+        parameters = {c.name: [row[c.name] for row in rows] for c in _WRITTEN}
+        newest, first_id = db.session.execute(
+            _INSERT_IF_NEWEST_IS, {**parameters, "expected_head": head}).one()
+        if first_id is None:   # someone appended between that snapshot and the lock
+            _chain_onto(rows, newest)
+            verified = True
+    if verified:
+        result = db.session.execute(_INSERT_EVENT, rows if len(rows) > 1 else rows[0])
+        first_id = result.inserted_primary_key[0] if len(rows) == 1 else None
+    db.session.info[_HEAD_IN_TRANSACTION] = rows[-1]["row_hash"]
+    return first_id
+
+
+def _chain_onto(rows, head):
+    previous = head
+    for row in rows:
+        row["previous_hash"] = previous
+        row["row_hash"] = previous = event_hash(SimpleNamespace(**row))
+
+
+def _insert_if_newest_is():
+    """A statement that inserts events (the array parameter of each column holds one value
+    per event, in order) only if the newest event's hash is ``expected_head``, and answers
+    ``(newest hash, first new id)``: the id is None when nothing was written, and the hash is
+    then the one to chain onto (read with the lock held). PostgreSQL only (``unnest``); the
+    statement's shape does not depend on how many events it writes, so it is compiled once."""
+    new_events = func.unnest(*[bindparam(c.name, type_=postgresql.ARRAY(c.type))
+                               for c in _WRITTEN]).table_valued(
+        *[c.name for c in _WRITTEN]).render_derived(name="new_events")
+    newest = func.coalesce(_NEWEST_HASH.scalar_subquery(), GENESIS)
+    inserted = (insert(_EVENTS)
+                .from_select([c.name for c in _WRITTEN],
+                             select(new_events).where(newest == bindparam("expected_head")))
+                .returning(_EVENTS.c.id)
+                .cte("inserted"))
+    # The main query sees the log as the statement began, without the rows it inserts.
+    return select(newest, select(func.min(inserted.c.id)).scalar_subquery())
+
+
+_INSERT_IF_NEWEST_IS = _insert_if_newest_is()
+
+
+def _chain_head():
+    """``(hash, verified)``: the newest event's hash, and whether it is certainly the newest.
+
+    The first append of a transaction takes the chain's lock, held until the transaction ends,
+    so nobody can append in between and the following events of the same transaction chain on
+    without asking again. On SQLite the write lock is taken first and the head read then, so
+    it is the newest; on PostgreSQL both happen in one statement (see `_append`)."""
+    previous = db.session.info.get(_HEAD_IN_TRANSACTION)
+    if previous is not None:
+        return previous, True
+    if db.session.get_bind().dialect.name == "postgresql":
+        _locked, head = db.session.execute(_POSTGRESQL_LOCK_AND_HEAD).one()
+        return head or GENESIS, False
+    db.session.execute(_SQLITE_WRITE_LOCK)
+    return _newest_hash(), True
+
+
+def _newest_hash():
+    return db.session.execute(_NEWEST_HASH).scalar() or GENESIS
 
 
 def _flush_pending_changes():
