@@ -9,6 +9,8 @@ it next to the form, the CLI prints it as a one-line error.
 import functools
 import re
 import secrets
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
@@ -26,6 +28,8 @@ from handover.store.models.accounts import CORE_UNIT_KINDS, MEMBERSHIP_ROLES
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 #: Unambiguous characters for temporary passwords that are read aloud or copied by hand.
 TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+#: What a wrapped action returns.
+T = TypeVar("T")
 
 
 #: Administration and content access never meet in one account: an administrator could
@@ -38,7 +42,7 @@ SYSTEM_ROLE_HAS_NO_UNITS = ("Administrators and auditors cannot be members of a 
 _UNITS_BY_ID = select(Unit).where(Unit.id.in_(bindparam("ids", expanding=True)))
 
 
-def units_by_id(ids):
+def units_by_id(ids: Iterable[int | None]) -> dict[int, Unit]:
     """{id: Unit} for the units among ``ids`` (None and repeats are ignored), in one query."""
     wanted = sorted({unit_id for unit_id in ids if unit_id})
     if not wanted:
@@ -47,7 +51,7 @@ def units_by_id(ids):
             for unit in db.session.execute(_UNITS_BY_ID, {"ids": wanted}).scalars()}
 
 
-def N_(message):
+def N_(message: str) -> str:
     """Mark ``message`` for translation without translating it here: the CLI has no locale,
     the web layer translates through `AccountError.translated`."""
     return message
@@ -56,20 +60,20 @@ def N_(message):
 class AccountError(ValueError):
     """Something the requester can fix. ``field`` names the form field it belongs to."""
 
-    def __init__(self, message, field=None, **params):
+    def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
         self.message, self.field, self.params = message, field, params
         super().__init__(message % params if params else message)
 
-    def translated(self):
+    def translated(self) -> str:
         return gettext(self.message, **self.params)
 
 
-def _one_transaction(action):
+def _one_transaction(action: Callable[..., T]) -> Callable[..., T]:
     """Roll the session back when an action fails, so no half-made change lingers for the
     next commit. A unique-constraint race (two admins at once) becomes a readable error."""
 
     @functools.wraps(action)
-    def run(*args, **kwargs):
+    def run(*args: Any, **kwargs: Any) -> T:
         try:
             return action(*args, **kwargs)
         except IntegrityError:
@@ -87,7 +91,7 @@ def _one_transaction(action):
 # --- lookups --------------------------------------------------------------------------------
 
 
-def unit_kinds():
+def unit_kinds() -> tuple[str, ...]:
     """Core kinds plus kinds registered by plugins, in a stable order."""
     from handover.plugins import manager as plugin_manager
 
@@ -101,23 +105,23 @@ def unit_kinds():
     return tuple(kinds)
 
 
-def normalise_email(email):
+def normalise_email(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
-def find_user(email):
+def find_user(email: str | None) -> User | None:
     return db.session.execute(
         select(User).where(User.email == normalise_email(email))
     ).scalar_one_or_none()
 
 
-def find_unit(name):
+def find_unit(name: str | None) -> Unit | None:
     return db.session.execute(
         select(Unit).where(Unit.name == (name or "").strip())
     ).scalar_one_or_none()
 
 
-def search_users(query=""):
+def search_users(query: str = "") -> list[User]:
     """Users whose name or e-mail contains ``query`` (case-insensitive), by name."""
     statement = select(User).order_by(func.lower(User.name), User.id)
     query = (query or "").strip().lower()
@@ -128,18 +132,19 @@ def search_users(query=""):
             func.lower(User.name).like(pattern, escape="\\")
             | func.lower(User.email).like(pattern, escape="\\")
         )
-    return db.session.execute(statement).scalars().all()
+    return list(db.session.execute(statement).scalars())
 
 
-def all_units():
-    return db.session.execute(select(Unit).order_by(func.lower(Unit.name))).scalars().all()
+def all_units() -> list[Unit]:
+    return list(db.session.execute(select(Unit).order_by(func.lower(Unit.name))).scalars())
 
 
 # --- units ----------------------------------------------------------------------------------
 
 
 @_one_transaction
-def create_unit(name, kind, organisation="", email="", actor=None):
+def create_unit(name: str, kind: str, organisation: str = "", email: str = "",
+                actor: User | None = None) -> Unit:
     name = _unit_name(name)
     _check_kind(kind)
     unit = Unit(name=name, kind=kind, organisation=(organisation or "").strip(),
@@ -152,7 +157,8 @@ def create_unit(name, kind, organisation="", email="", actor=None):
 
 
 @_one_transaction
-def update_unit(unit, name, kind, organisation="", email="", actor=None):
+def update_unit(unit: Unit, name: str, kind: str, organisation: str = "", email: str = "",
+                actor: User | None = None) -> Unit:
     name = _unit_name(name, unit)
     _check_kind(kind)
     unit.name, unit.kind = name, kind
@@ -163,7 +169,7 @@ def update_unit(unit, name, kind, organisation="", email="", actor=None):
 
 
 @_one_transaction
-def set_unit_active(unit, active, actor=None):
+def set_unit_active(unit: Unit, active: bool, actor: User | None = None) -> Unit:
     """Deactivate (or reactivate) a unit. Members and history stay; routing later skips it."""
     unit.is_active = bool(active)
     action = "admin.unit_reactivated" if active else "admin.unit_deactivated"
@@ -172,7 +178,7 @@ def set_unit_active(unit, active, actor=None):
     return unit
 
 
-def _unit_name(name, unit=None):
+def _unit_name(name: str | None, unit: Unit | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise AccountError(N_("Give the unit a name."), field="name")
@@ -184,7 +190,7 @@ def _unit_name(name, unit=None):
     return name
 
 
-def _check_kind(kind):
+def _check_kind(kind: str) -> None:
     if kind not in unit_kinds():
         raise AccountError(N_("Unknown unit kind: %(kind)s"), field="kind", kind=kind)
 
@@ -193,8 +199,9 @@ def _check_kind(kind):
 
 
 @_one_transaction
-def create_user(email, name, password=None, admin=False, auditor=False, memberships=(),
-                actor=None):
+def create_user(email: str, name: str, password: str | None = None, admin: bool = False,
+                auditor: bool = False, memberships: Sequence[tuple[Unit, str]] = (),
+                actor: User | None = None) -> tuple[User, str | None]:
     """Create a user; returns ``(user, temporary_password)``.
 
     Without ``password`` a temporary one is generated, to be shown once to whoever created the
@@ -227,7 +234,7 @@ def create_user(email, name, password=None, admin=False, auditor=False, membersh
 
 
 @_one_transaction
-def set_user_active(user, active, actor=None):
+def set_user_active(user: User, active: bool, actor: User | None = None) -> User:
     """Deactivating ends every session of the user at once; reactivating does not log in."""
     if not active and actor is not None and actor.id == user.id:
         raise AccountError(N_("You cannot deactivate your own account."))
@@ -241,7 +248,8 @@ def set_user_active(user, active, actor=None):
 
 
 @_one_transaction
-def reset_password(user, reset_two_factor=False, actor=None):
+def reset_password(user: User, reset_two_factor: bool = False,
+                   actor: User | None = None) -> str:
     """Give the user a temporary password (returned, to be shown once) that they must replace
     at next login, and end their sessions. The TOTP enrolment stays unless ``reset_two_factor``
     (a lost phone), in which case the user enrols again at next login."""
@@ -258,13 +266,13 @@ def reset_password(user, reset_two_factor=False, actor=None):
     return temporary
 
 
-def temporary_password():
+def temporary_password() -> str:
     """Twenty characters in groups of five: long enough for the password policy, easy to copy."""
     characters = "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(20))
     return "-".join(characters[i:i + 5] for i in range(0, 20, 5))
 
 
-def _new_email(email):
+def _new_email(email: str) -> str:
     email = normalise_email(email)
     if len(email) > 254 or not EMAIL_PATTERN.match(email):
         raise AccountError(N_("Enter a valid e-mail address."), field="email")
@@ -273,7 +281,7 @@ def _new_email(email):
     return email
 
 
-def _check_password(password, email, name):
+def _check_password(password: str, email: str, name: str) -> None:
     from handover.security.passwords import password_problems
 
     problems = password_problems(password, email=email, name=name)
@@ -282,14 +290,15 @@ def _check_password(password, email, name):
                            problems=" ".join(str(problem) for problem in problems))
 
 
-def _hash(password):
+def _hash(password: str) -> str:
     from handover.security.passwords import hash_password
 
     return hash_password(password)
 
 
 @_one_transaction
-def set_system_roles(user, admin, auditor, actor=None):
+def set_system_roles(user: User, admin: bool, auditor: bool,
+                     actor: User | None = None) -> User:
     """Make ``user`` an administrator or auditor (or no longer one).
 
     Refused while the person is a member of any unit: an administrator who also held a
@@ -313,13 +322,14 @@ def set_system_roles(user, admin, auditor, actor=None):
 # --- memberships ----------------------------------------------------------------------------
 
 
-def may_hold_memberships(user) -> bool:
+def may_hold_memberships(user: User) -> bool:
     """False for administrators and auditors (`SYSTEM_ROLE_HAS_NO_UNITS`)."""
     return not (user.is_admin or user.is_auditor)
 
 
 @_one_transaction
-def add_membership(user, unit, role, actor=None, by="admin"):
+def add_membership(user: User, unit: Unit, role: str, actor: User | None = None,
+                   by: str = "admin") -> Membership:
     """Give ``user`` a ``role`` in ``unit``. ``by`` says in which capacity the actor acted
     ("admin" or "unit_lead"), which the audit log keeps apart."""
     membership = _add_membership(user, unit, role, actor, f"{by}.membership_added")
@@ -328,14 +338,16 @@ def add_membership(user, unit, role, actor=None, by="admin"):
 
 
 @_one_transaction
-def remove_membership(membership, actor=None, by="admin"):
+def remove_membership(membership: Membership, actor: User | None = None,
+                      by: str = "admin") -> None:
     audit.record(f"{by}.membership_removed", actor=actor, unit_id=membership.unit_id,
                  detail={"user_id": membership.user_id, "role": membership.role})
     db.session.delete(membership)
     db.session.commit()
 
 
-def _add_membership(user, unit, role, actor, action):
+def _add_membership(user: User, unit: Unit, role: str, actor: User | None,
+                    action: str) -> Membership:
     if not may_hold_memberships(user):
         raise AccountError(SYSTEM_ROLE_HAS_NO_UNITS, field="user")
     _check_membership(unit, role)
@@ -348,7 +360,7 @@ def _add_membership(user, unit, role, actor, action):
     return membership
 
 
-def _check_membership(unit, role):
+def _check_membership(unit: Unit, role: str) -> None:
     if role not in MEMBERSHIP_ROLES:
         raise AccountError(N_("Unknown role: %(role)s"), field="role", role=role)
     if not unit.is_active:

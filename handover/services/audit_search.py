@@ -4,6 +4,7 @@ found through the keyed identity-code hash. The report is itself audited, withou
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select, text
 from stdnum.fi import hetu
@@ -51,7 +52,7 @@ def unit_names() -> dict[int, str]:
     return dict(db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name)).all())
 
 
-def search(chosen: EventFilter, page: int = 1):
+def search(chosen: EventFilter, page: int = 1) -> Any:
     """Page ``page`` of the events matching ``chosen``, newest first (a Flask-SQLAlchemy
     pagination: ``items``, ``pages``, ``has_next`` …)."""
     query = select(AuditEvent)
@@ -71,24 +72,24 @@ def search(chosen: EventFilter, page: int = 1):
                        per_page=PER_PAGE, error_out=False)
 
 
-def child_report(actor, identity_code: str) -> tuple[list[Handover], list[AuditEvent]]:
+def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[AuditEvent]]:
     """Every handover of one child and every event on them, oldest first; audited."""
     code = (identity_code or "").strip().upper()
     if not hetu.is_valid(code, allow_temporary=True):
         raise InvalidIdentityCode(_l("Check the personal identity code."))
-    handovers = db.session.execute(
+    handovers = list(db.session.execute(
         select(Handover).where(Handover.identity_hash == crypto.identity_hash(code))
         .order_by(Handover.id)
-    ).scalars().all()
+    ).scalars())
     ids = [h.id for h in handovers]
-    events = db.session.execute(
+    events = list(db.session.execute(
         select(AuditEvent).where(AuditEvent.handover_id.in_(ids))
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
-    ).scalars().all() if ids else []
+    ).scalars()) if ids else []
     audit.record("audit.child_report", actor=actor, detail={"handovers": len(ids)})
     db.session.commit()
     return handovers, events
 
 
-def _start_of(day):
+def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)

@@ -6,10 +6,12 @@ child: that is a read of client data, so every row whose summary is shown gets i
 event, written here and committed before the caller renders anything.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import ceil
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 from stdnum.fi import hetu
 
@@ -22,7 +24,7 @@ from handover.services.reading import summary_for_reader
 from handover.services.replies import replied_by_receiver
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy
+from handover.store.models import Handover, HandoverCopy, User
 
 PER_PAGE = 20
 #: The statuses a list can be filtered by (drafts have their own list).
@@ -49,7 +51,7 @@ class Row:
     summary: dict | None = None
     tampered: bool = False
 
-    def __getitem__(self, key):   # templates written for dict rows keep working
+    def __getitem__(self, key: str) -> Any:   # templates written for dict rows keep working
         return getattr(self, key)
 
 
@@ -90,12 +92,12 @@ class Page:
 # --- which handovers ------------------------------------------------------------------------
 
 
-def member_unit_ids(user, roles) -> list[int]:
+def member_unit_ids(user: User, roles: Iterable[str]) -> list[int]:
     """Ids of the units where ``user`` has any of ``roles``."""
     return sorted({m.unit_id for m in user.memberships if m.role in roles})
 
 
-def inbox_filter(user):
+def inbox_filter(user: User) -> ColumnElement[bool]:
     """A WHERE clause matching handovers that came to the user's units (receiver or copy)."""
     units = member_unit_ids(user, INBOX_ROLES)
     copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(units))
@@ -103,59 +105,63 @@ def inbox_filter(user):
         Handover.receiver_unit_id.in_(units), Handover.id.in_(copied))
 
 
-def inbox_branches(user) -> list:
+def inbox_branches(user: User) -> list[ColumnElement[bool]]:
     """`inbox_filter` split into disjoint WHERE clauses that each follow one index, so that a
     page of the inbox costs the same however many handovers are stored: one per receiving unit
     (index on receiver unit and sending time), and one for copies not also received."""
     units = member_unit_ids(user, INBOX_ROLES)
     sent = Handover.status != "draft"
-    branches = [sent & (Handover.receiver_unit_id == unit_id) for unit_id in units]
+    branches: list[ColumnElement[bool]] = [
+        sent & (Handover.receiver_unit_id == unit_id) for unit_id in units]
     copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(units))
     branches.append(sent & Handover.id.in_(copied) & or_(
         Handover.receiver_unit_id.is_(None), Handover.receiver_unit_id.not_in(units)))
     return branches
 
 
-def outbox_filter(user):
+def outbox_filter(user: User) -> ColumnElement[bool]:
     """A WHERE clause matching handovers sent (or drafted) by the user's units."""
     return Handover.sender_unit_id.in_(member_unit_ids(user, OUTBOX_ROLES))
 
 
-def outbox_branches(user) -> list:
+def outbox_branches(user: User) -> list[ColumnElement[bool]]:
     """`outbox_filter` (sent handovers only) as one WHERE clause per sending unit."""
     return [(Handover.sender_unit_id == unit_id) & (Handover.status != "draft")
             for unit_id in member_unit_ids(user, OUTBOX_ROLES)]
 
 
-def drafts_of(user) -> list[Handover]:
+def drafts_of(user: User) -> list[Handover]:
     """Drafts the user may continue: those of units where they have the sender role."""
-    return db.session.execute(
+    return list(db.session.execute(
         select(Handover).where(Handover.status == "draft", Handover.erased_at.is_(None),
                                Handover.sender_unit_id.in_(member_unit_ids(user, ("sender",))))
         .order_by(Handover.updated_at.desc())
-    ).scalars().all()
+    ).scalars())
 
 
 # --- pages ----------------------------------------------------------------------------------
 
 
-def inbox(user, *, page=1, status="", form_key="", language="fi") -> Page:
+def inbox(user: User, *, page: int = 1, status: str = "", form_key: str = "",
+          language: str = "fi") -> Page:
     """Page ``page`` of the handovers that came to the user's units, newest first."""
     return _list(user, inbox_branches(user), page, status, form_key, language)
 
 
-def outbox(user, *, page=1, status="", form_key="", language="fi") -> Page:
+def outbox(user: User, *, page: int = 1, status: str = "", form_key: str = "",
+           language: str = "fi") -> Page:
     """Page ``page`` of the handovers the user's units sent, newest first."""
     return _list(user, outbox_branches(user), page, status, form_key, language)
 
 
-def newest(user, branches, count, language="fi") -> list[Row]:
+def newest(user: User, branches: list[ColumnElement[bool]], count: int,
+           language: str = "fi") -> list[Row]:
     """Rows of the ``count`` newest handovers of ``branches`` (`inbox_branches` and the like),
     at the same cost however many are stored."""
     return rows_for(user, _handovers_in_order(_newest_ids(branches, count)), language)
 
 
-def find_by_identity_code(user, code, language="fi") -> list[Row]:
+def find_by_identity_code(user: User, code: str, language: str = "fi") -> list[Row]:
     """The handovers of one child that the user may see, by exact identity code (through its
     keyed hash), newest first. The search itself is audited, without the code."""
     code = (code or "").strip().upper()
@@ -171,7 +177,8 @@ def find_by_identity_code(user, code, language="fi") -> list[Row]:
     return rows_for(user, found, language)
 
 
-def _list(user, branches, number, status, form_key, language):
+def _list(user: User, branches: list[ColumnElement[bool]], number: int, status: str,
+          form_key: str, language: str) -> Page:
     chosen = []
     if status in LIST_STATUSES:
         chosen.append(Handover.status == status)
@@ -182,7 +189,7 @@ def _list(user, branches, number, status, form_key, language):
     return page
 
 
-def rows_for(user, handovers, language="fi") -> list[Row]:
+def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") -> list[Row]:
     """The list rows of ``handovers`` for ``user``; each summary shown is audited."""
     handovers = list(handovers)
     _load_copies_and_replies(handovers)
@@ -206,14 +213,14 @@ def rows_for(user, handovers, language="fi") -> list[Row]:
     return rows
 
 
-def _title(handover, language):
+def _title(handover: Handover, language: str) -> str:
     try:
         return definition_of(handover).title_in(language)
     except Exception:  # a form whose plugin is gone still lists, under its key
         return handover.form_key
 
 
-def _load_copies_and_replies(handovers):
+def _load_copies_and_replies(handovers: list[Handover]) -> None:
     """Two queries for the whole list instead of two per row (access needs the copies, the
     "replied" mark the replies)."""
     missing = [h for h in handovers if "copies" not in h.__dict__ or "replies" not in h.__dict__]
@@ -224,11 +231,11 @@ def _load_copies_and_replies(handovers):
         ).scalars().all()
 
 
-def _newest_first(row):
+def _newest_first(row: Any) -> tuple[bool, float, int]:
     return (row.sent_at is not None, row.sent_at.timestamp() if row.sent_at else 0, row.id)
 
 
-def _page_of(branches, number):
+def _page_of(branches: list[list[ColumnElement[bool]]], number: int) -> Page:
     """Page ``number`` of the union of disjoint ``branches`` (lists of WHERE conditions).
 
     Each branch is read newest first and cut one row after the page ends (to know whether
@@ -239,16 +246,16 @@ def _page_of(branches, number):
     end = number * PER_PAGE
     candidates = _newest_ids(branches, end + 1)
     items = _handovers_in_order(candidates[end - PER_PAGE:end])
-    counted = sum(db.session.execute(select(func.count()).select_from(
-        select(Handover.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery())).scalar()
+    counted = sum((db.session.execute(select(func.count()).select_from(
+        select(Handover.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery())).scalar() or 0)
         for conditions in branches)
     return Page(items, min(counted, COUNT_LIMIT), number, PER_PAGE,
                 more=counted > COUNT_LIMIT, has_next=len(candidates) > end)
 
 
-def _newest_ids(branches, count):
+def _newest_ids(branches: Sequence[Any], count: int) -> list[int]:
     """Ids of the newest ``count`` handovers matching any of the disjoint ``branches``."""
-    candidates = []
+    candidates: list[Any] = []
     for conditions in branches:
         if not isinstance(conditions, list | tuple):
             conditions = [conditions]
@@ -260,7 +267,7 @@ def _newest_ids(branches, count):
     return [row.id for row in candidates[:count]]
 
 
-def _handovers_in_order(ids):
+def _handovers_in_order(ids: list[int]) -> list[Handover]:
     """The handovers ``ids`` in that order, with the copies and replies the list shows."""
     found = {handover.id: handover for handover in db.session.execute(
         select(Handover).where(Handover.id.in_(ids))

@@ -14,7 +14,9 @@ handover's page with the message) in one error handler; nothing here knows HTTP.
 Who may manage units and users (administrators; unit leads for their own units) is at the end.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, undefer_group
@@ -24,7 +26,7 @@ from handover.services import LifecycleError
 from handover.services.accounts import units_by_id
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy, Membership, Unit
+from handover.store.models import Handover, HandoverCopy, Membership, Unit, User
 
 #: The relations a unit can have to a handover.
 SENDING, RECEIVING, COPY = "sending", "receiving", "copy"
@@ -67,7 +69,7 @@ class WrongState(LifecycleError):
     """The user may do this to the handover, but not in its present status. The message is for
     the user; ``handover_id`` lets the web layer lead them back to the handover's own page."""
 
-    def __init__(self, message, handover_id, action):
+    def __init__(self, message: object, handover_id: int, action: str) -> None:
         super().__init__(message)
         self.handover_id, self.action = handover_id, action
 
@@ -112,7 +114,7 @@ _HANDOVER_BY_ID = {
 }
 
 
-def relations(user, handover):
+def relations(user: User | None, handover: Handover) -> list[tuple[str, int, set[str]]]:
     """Every (relation, unit_id, roles) by which ``user`` is connected to ``handover``."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
@@ -132,7 +134,7 @@ def relations(user, handover):
     return found
 
 
-def evaluate(user, handover) -> HandoverAccess:
+def evaluate(user: User | None, handover: Handover) -> HandoverAccess:
     """The richest access the user has; a receiving relation wins over a copy."""
     order = {RECEIVING: 0, SENDING: 1, COPY: 2}
     relation = unit_id = None
@@ -148,7 +150,8 @@ def evaluate(user, handover) -> HandoverAccess:
                           frozenset(actions_now(handover, relation, granted)))
 
 
-def actions_now(handover, relation, capabilities) -> set[str]:
+def actions_now(handover: Handover, relation: str | None,
+                capabilities: Collection[str]) -> set[str]:
     """The actions the status of ``handover`` leaves open to someone with ``capabilities``."""
     can = capabilities.__contains__
     if handover.status == "draft":
@@ -175,7 +178,7 @@ def actions_now(handover, relation, capabilities) -> set[str]:
     return open_now
 
 
-def _why_not(handover, action):
+def _why_not(handover: Handover, action: str) -> Any:
     """What to tell someone whose action the status no longer allows."""
     if handover.status == "draft":
         return _l("This handover has not been sent yet.")
@@ -194,7 +197,8 @@ def _why_not(handover, action):
     return _l("This is no longer possible for this handover.")
 
 
-def require(user, handover_id, action="view", *, with_units=False, with_counts=False):
+def require(user: Any, handover_id: object, action: str = "view", *, with_units: bool = False,
+            with_counts: bool = False) -> HandoverAccess:
     """The handover and the user's access to it, if they may ``action`` it now.
 
     Raises `NotFound` (after auditing the attempt) when their role never allows it — a handover
@@ -223,7 +227,7 @@ def require(user, handover_id, action="view", *, with_units=False, with_counts=F
     return access
 
 
-def units_of(handover):
+def units_of(handover: Handover) -> dict[int, Unit]:
     """{id: Unit} of the handover's sending, receiving and copy units: those loaded with it
     (`require` ``with_units``) when they are the ones its ids name, else one query."""
     wanted = {handover.sender_unit_id, handover.receiver_unit_id,
@@ -234,7 +238,7 @@ def units_of(handover):
     return units if units.keys() == wanted else units_by_id(wanted)
 
 
-def deny(user, handover_id, action):
+def deny(user: Any, handover_id: object, action: str) -> NoReturn:
     """Record the refused attempt in its own transaction, then raise `NotFound`."""
     db.session.rollback()
     audit.record(
@@ -253,21 +257,21 @@ def deny(user, handover_id, action):
 # someone who may not manage it.
 
 
-def is_admin(user) -> bool:
+def is_admin(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_admin)
 
 
-def require_admin(user) -> None:
+def require_admin(user: Any) -> None:
     """Raise `NotFound` unless ``user`` is an active administrator."""
     if not is_admin(user):
         raise NotFound("admin")
 
 
-def is_auditor(user) -> bool:
+def is_auditor(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_auditor)
 
 
-def led_units(user) -> list[Unit]:
+def led_units(user: Any) -> list[Unit]:
     """The active units ``user`` leads, by name."""
     if not (user and user.is_authenticated and user.is_active):
         return []
@@ -277,10 +281,10 @@ def led_units(user) -> list[Unit]:
         .where(Membership.user_id == user.id, Membership.role == "lead", Unit.is_active)
         .order_by(Unit.name)
     )
-    return db.session.execute(statement).scalars().unique().all()
+    return list(db.session.execute(statement).scalars().unique())
 
 
-def require_led_unit(user, unit_id) -> Unit:
+def require_led_unit(user: Any, unit_id: int) -> Unit:
     """The unit with ``unit_id`` if ``user`` leads it, else `NotFound`."""
     unit = db.session.get(Unit, unit_id)
     if unit is None or unit not in led_units(user):
@@ -288,7 +292,7 @@ def require_led_unit(user, unit_id) -> Unit:
     return unit
 
 
-def require_membership_in(unit, membership_id) -> Membership:
+def require_membership_in(unit: Unit, membership_id: int) -> Membership:
     """A membership of ``unit`` (a lead may only touch their own units' members)."""
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.unit_id != unit.id:

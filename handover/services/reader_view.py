@@ -8,6 +8,7 @@ web page, the print page and a later JSON API all call it.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -28,7 +29,7 @@ class ReaderView:
     definition: object
     units: dict
     overdue: bool
-    legal_basis: str
+    legal_basis: str | None
     replaced_by: list
     content: dict | None = None
     sections: list | None = None
@@ -38,12 +39,14 @@ class ReaderView:
     attachments: list = field(default_factory=list)
     note: str | None = None
     authors: dict = field(default_factory=dict)
+    #: Whether the page has a thread at all: a copy unit gets neither thread nor replies.
+    shows_thread: bool = False
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def open_for_reader(granted: HandoverAccess, user, *, language: str = "fi",
+def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
                     action: str = "handover.viewed") -> ReaderView:
     """Read what ``user`` may see of ``granted.handover`` and log that they saw it.
 
@@ -56,17 +59,18 @@ def open_for_reader(granted: HandoverAccess, user, *, language: str = "fi",
     return view
 
 
-def _read(granted, language):
+def _read(granted: HandoverAccess, language: str) -> ReaderView:
     handover = granted.handover
     definition = definition_of(handover)
     units = units_of(handover)
     view = ReaderView(
         handover=handover, granted=granted, definition=definition, units=units,
+        shows_thread=not granted.as_copy,
         overdue=is_overdue(handover),
         legal_basis=_legal_basis_label(definition, handover.legal_basis, language),
-        replaced_by=db.session.execute(
+        replaced_by=list(db.session.execute(
             select(Handover.id).where(Handover.replaces_id == handover.id,
-                                      Handover.status != "draft")).scalars().all()
+                                      Handover.status != "draft")).scalars())
         if handover.correction_count else [],
     )
     reading.skip_empty_lists(handover)
@@ -77,7 +81,9 @@ def _read(granted, language):
     if sender:
         sections = definition.sections
     else:
-        sections = definition.visible_sections(units[granted.unit_id].kind, granted.as_copy)
+        reader_unit = units[granted.unit_id] if granted.unit_id is not None else None
+        sections = definition.visible_sections(reader_unit.kind if reader_unit else None,
+                                               granted.as_copy)
     location = definition.location_hidden(content)
     view.content, view.sections = content, sections
     view.location_warning, view.hide_location = location, location and granted.as_copy
@@ -94,7 +100,7 @@ def _read(granted, language):
     return view
 
 
-def _legal_basis_label(definition, key, language):
+def _legal_basis_label(definition: Any, key: str | None, language: str) -> str | None:
     for choice in definition.legal_bases:
         if choice.value == key:
             return choice.label_in(language)

@@ -33,6 +33,6 @@ def handover_counts() -> HandoverCounts:
     return HandoverCounts(
         table=table, statuses=sorted({status for _form, status, _count in rows}),
         total=sum(count for _form, _status, count in rows),
-        unit_count=db.session.scalar(select(func.count(Unit.id))),
-        user_count=db.session.scalar(select(func.count(User.id)).where(User.active)),
+        unit_count=db.session.scalar(select(func.count(Unit.id))) or 0,
+        user_count=db.session.scalar(select(func.count(User.id)).where(User.active)) or 0,
     )
