@@ -158,7 +158,7 @@ def test_preview_shows_what_send_would_refuse_instead_of_promising_it(app, clien
     login_as(client, app, world.users["sending_sender"])
     page = client.get(f"/handovers/{draft_id}/preview").get_data(as_text=True)
     assert "sees it as shown here" not in page
-    assert "A non-disclosure marking hides the location" in page
+    assert "Location hidden: A non-disclosure marking hides the location" in page
     assert not re.search(rf'action="/handovers/{draft_id}/send"', page)
     client.post(f"/handovers/{draft_id}/send", data={"submission_token": "t"})
     with app.app_context():

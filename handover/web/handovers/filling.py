@@ -159,9 +159,21 @@ def preview(handover_id):
     return render_template(
         "handovers/preview.html", handover=handover, definition=definition, content=content,
         units=units, send_form=forms.SendForm(submission_token=secrets.token_urlsafe(24)),
-        problems=[message for messages in problems.values() for message in messages],
-        language=language(),
+        problems=_labelled(definition, problems), language=language(),
     )
+
+
+def _labelled(definition, problems):
+    """["Label: message", ...] for the preview: a path names its field by the first key
+    ("group.0.sub" by the group); a path that names no field shows its message alone."""
+    shown = []
+    for path, messages in problems.items():
+        try:
+            label = definition.field(path.split(".", 1)[0]).label_in(language())
+        except KeyError:
+            label = None
+        shown += [f"{label}: {message}" if label else str(message) for message in messages]
+    return shown
 
 
 @bp.post("/<int:handover_id>/send")
