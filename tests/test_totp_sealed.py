@@ -12,8 +12,9 @@ from sqlalchemy import select, text
 
 from handover.cli import cli, demo
 from handover.security import crypto, keys, totp
+from handover.services import key_maintenance
 from handover.store.database import db
-from handover.store.models import User
+from handover.store.models import AuditEvent, User
 from tests.support import PASSWORD, create_user, login, totp_code
 
 NAME = "Plain Visible Name"
@@ -166,3 +167,19 @@ def test_codes_for_the_test_helper_come_from_the_sealed_secret(app):
     with app.app_context():
         user = create_user("anna@example.fi")
         assert totp.matching_step(totp.secret_of(user), totp_code(user)) is not None
+
+
+def test_keys_check_audits_a_secret_that_does_not_open(app):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        anna = create_user("anna@example.fi")
+        ben = create_user("ben@example.fi")
+        anna.totp_secret = ben.totp_secret  # moved: bound to Ben, so it fails for Anna
+        db.session.commit()
+        anna_id = anna.id
+    runner.invoke(cli, ["keys", "check"])
+    with app.app_context():
+        assert key_maintenance.check_secrets() == [anna_id]
+        event = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "keys.checked")).scalars().all()[-1]
+        assert event.outcome == "failed" and '"failed_secrets": 1' in str(event.detail)
