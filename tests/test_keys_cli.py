@@ -15,6 +15,7 @@ from handover.services import key_maintenance
 from handover.store.database import db
 from handover.store.models import AuditEvent, Handover
 from handover.store.models.base import utcnow
+from tests.support import create_user
 from tests.test_crypto import CHILD_NAME, make_handover, read
 
 
@@ -275,3 +276,18 @@ def test_check_opens_attachment_names_and_bodies(app, runner, part):
     result = invoke(runner, "keys", "check")
     assert result.exit_code == 1
     assert expected in result.output
+
+
+def test_check_names_a_user_whose_two_factor_secret_does_not_open(app, runner):
+    """A sealed secret moved to another account opens for nobody: the operator hears which
+    account would be locked out, and the check fails."""
+    with app.app_context():
+        first = create_user("first@example.fi")
+        second = create_user("second@example.fi")
+        second.totp_secret = first.totp_secret
+        db.session.commit()
+        first_id, second_id = first.id, second.id
+    result = invoke(runner, "keys", "check")
+    assert result.exit_code == 1
+    assert f"User {second_id}: cannot open the two-factor secret" in result.output
+    assert f"User {first_id}:" not in result.output

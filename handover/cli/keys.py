@@ -34,6 +34,10 @@ def rotate_command(batch_size, resume):
     if result.failed:
         click.echo("Could not unwrap the data key of handovers: "
                    + ", ".join(str(handover_id) for handover_id in result.failed), err=True)
+    if result.failed_secrets:
+        click.echo("Could not open the two-factor secret of users: "
+                   + ", ".join(str(user_id) for user_id in result.failed_secrets), err=True)
+    if result.failed or result.failed_secrets:
         raise SystemExit(1)
     click.echo("Old KEKs can now be retired with `handover keys retire OLD_ID`.")
 
@@ -52,12 +56,15 @@ def retire_command(kek_id):
 @keys_group.command("check")
 @with_appcontext
 def check_command():
-    """Open every sealed value; list the handovers that fail and exit 1 if any do."""
-    checked, failures = key_maintenance.check()
+    """Open every sealed value; list the handovers and two-factor secrets that fail and exit 1
+    if any do."""
+    checked, failures, failed_secrets = key_maintenance.check()
     for handover_id, parts in failures.items():
         click.echo(f"Handover {handover_id}: cannot open {', '.join(parts)}")
+    for user_id in failed_secrets:
+        click.echo(f"User {user_id}: cannot open the two-factor secret")
     click.echo(f"Checked {checked} handovers; {len(failures)} failed.")
-    if failures:
+    if failures or failed_secrets:
         raise SystemExit(1)
 
 

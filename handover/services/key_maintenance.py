@@ -203,8 +203,10 @@ def retire(kek_id, *, echo=lambda message: None):
 
 
 def check(*, batch_size=100):
-    """Open every sealed value; ``(checked, failures)`` where failures maps handover id to the
-    parts that failed ("data key", "content", "reply 7", ...). Erased handovers are skipped."""
+    """Open every sealed value; ``(checked, failures, failed_secrets)`` where failures maps
+    handover id to the parts that failed ("data key", "content", "reply 7", ...) and
+    failed_secrets lists the users whose two-factor secret does not open. Erased handovers are
+    skipped."""
     keyring = keys.load_keyring()
     failures = {}
     checked = 0
@@ -226,15 +228,14 @@ def check(*, batch_size=100):
             if failed:
                 failures[handover.id] = failed
         last_id = handovers[-1].id
-    # Two-factor secrets are sealed under the KEKs too; their failures are audited here and
-    # listed by `check_secrets` (the return value stays about handovers).
+    # Two-factor secrets are sealed under the KEKs too: a key problem locks people out.
     failed_secrets = check_secrets()
     audit.record("keys.checked",
                  outcome="ok" if not failures and not failed_secrets else "failed",
                  detail={"checked": checked, "failed": len(failures),
                          "failed_secrets": len(failed_secrets)})
     db.session.commit()
-    return checked, failures
+    return checked, failures, failed_secrets
 
 
 def check_secrets():
