@@ -3,8 +3,8 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from handover.web.csrf import csrf
 from handover.store.database import db
+from handover.web.csrf import csrf
 
 bp = Blueprint("health", __name__)
 csrf.exempt(bp)
