@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pluggy
 from flask import Flask
+
+from handover.formdefs import FormDefinition
 
 hookspec = pluggy.HookspecMarker("handover")
 hookimpl = pluggy.HookimplMarker("handover")
@@ -53,8 +56,26 @@ class HandoverSummary:
     due_at: datetime | None
 
 
+class UnitKind(TypedDict):
+    """A kind of unit a plugin adds (`register_unit_kinds`): its key and its label per
+    language."""
+
+    key: str
+    labels: dict[str, str]
+
+
+class RoutingRuleSource(TypedDict):
+    """Who may send a form to whom, as a plugin returns it (`register_routing_rules`); unit
+    kinds by key."""
+
+    form: str
+    senders: list[str]
+    receivers: list[str]
+    copies: NotRequired[list[str]]
+
+
 @hookspec
-def register_unit_kinds(app: Flask) -> list[dict[str, Any]] | None:
+def register_unit_kinds(app: Flask) -> list[UnitKind] | None:
     """Called once per app while plugins load, before forms, to add kinds of unit.
 
     ``app`` is the Flask app being created (no request, no database access).
@@ -66,7 +87,7 @@ def register_unit_kinds(app: Flask) -> list[dict[str, Any]] | None:
 
 
 @hookspec
-def register_forms(app: Flask) -> list[Path | dict[str, Any]] | None:
+def register_forms(app: Flask) -> list[Path | Traversable | dict[str, Any]] | None:
     """Called once per app while plugins load, to learn which forms a plugin provides.
 
     ``app`` is the Flask app being created (no request, no database access).
@@ -80,7 +101,7 @@ def register_forms(app: Flask) -> list[Path | dict[str, Any]] | None:
 
 
 @hookspec
-def register_routing_rules(app: Flask) -> list[dict[str, Any]] | None:
+def register_routing_rules(app: Flask) -> list[RoutingRuleSource] | None:
     """Called once per app while plugins load, to learn who may send which form to whom.
 
     ``app`` is the Flask app being created.
@@ -92,8 +113,8 @@ def register_routing_rules(app: Flask) -> list[dict[str, Any]] | None:
 
 
 @hookspec
-def validate_form(definition: Any, form_key: str, form_version: int, content: dict[str, Any],
-                  language: str) -> dict[str, list[str]] | None:
+def validate_form(definition: FormDefinition, form_key: str, form_version: int,
+                  content: dict[str, Any], language: str) -> dict[str, list[str]] | None:
     """Called after a filled form passed field-by-field validation, for cross-field rules,
     only on the plugin that registered the form.
 
