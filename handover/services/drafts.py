@@ -5,6 +5,7 @@ page can show only what the receiver is meant to get; the routing is checked aga
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -16,12 +17,16 @@ from handover.plugins.manager import call_hook
 from handover.security import crypto
 from handover.services import (
     LifecycleError,
+    commit_keeping_loaded,
     commit_with_audit,
     definition_of,
     open_json,
     routing,
     seal_json,
 )
+from handover.services import attachments as attachment_service
+from handover.services.policy import HandoverAccess
+from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, Unit
 from handover.store.models.base import utcnow
@@ -116,6 +121,35 @@ def content_of(handover):
     """The draft's content as last saved (raises `crypto.TamperedRecord` on a damaged blob)."""
     purpose = crypto.Purpose.DRAFT if handover.status == "draft" else crypto.Purpose.CONTENT
     return open_json(handover, handover.content, purpose) or {}
+
+
+@dataclass
+class DraftView:
+    """What the sender's editor or preview shows of a draft, already decrypted."""
+
+    content: dict
+    #: (attachment, its file name) of each attached file; only the editor lists them.
+    attachments: list = field(default_factory=list)
+
+
+def open_for_editing(granted: HandoverAccess, user: Any, *, page: str = "edit") -> DraftView:
+    """Read a draft for the editor (``page`` "edit") or the preview ("preview") and log that
+    ``user`` saw it: the one way to read a draft's content for showing it, as
+    `reader_view.open_for_reader` is for a sent handover.
+
+    Everything is read (and checked: `crypto.TamperedRecord` propagates) first, then the event
+    (``handover.draft_viewed``, naming the page, never the content) is logged and committed.
+    """
+    handover = granted.handover
+    _require_draft(handover)
+    view = DraftView(content_of(handover))
+    if page == "edit":
+        view.attachments = [(a, attachment_service.name_of(handover, a))
+                            for a in handover.attachments]
+    audit.record("handover.draft_viewed", actor=user, unit_id=granted.unit_id,
+                 handover_id=handover.id, detail={"page": page})
+    commit_keeping_loaded()
+    return view
 
 
 def discard(user, handover):

@@ -116,30 +116,32 @@ def change_routing(handover_id):
 @login_required
 def edit(handover_id):
     """Fill the form. "Save draft" keeps anything typed; "Preview" validates first."""
-    handover = policy.require(current_user, handover_id, "edit").handover
+    granted = policy.require(current_user, handover_id, "edit")
+    handover = granted.handover
     definition = definition_of(handover)
     sender_unit = db.session.get(Unit, handover.sender_unit_id)
-    form = build_fill_form(definition, sender_unit.kind, drafts.content_of(handover))
+    # Also on POST: what was saved lies under what was typed (the fields a post leaves out).
+    draft = drafts.open_for_editing(granted, current_user, page="edit")
+    form = build_fill_form(definition, sender_unit.kind, draft.content)
     if request.method == "POST" and form.add_row_requested:
         drafts.save(current_user, handover, form.content())
-        return _edit_page(handover, definition, form, sender_unit)
+        return _edit_page(handover, definition, form, sender_unit, draft)
     if request.method == "POST":
         drafts.save(current_user, handover, form.content())
         if "preview" in request.form:
             if form.validate():
                 return redirect(url_for(".preview", handover_id=handover.id))
             flash(_("Check the highlighted answers."), "error")
-            return _edit_page(handover, definition, form, sender_unit), 400
+            return _edit_page(handover, definition, form, sender_unit, draft), 400
         flash(_("Draft saved."), "success")
         return redirect(url_for(".edit", handover_id=handover.id))
-    return _edit_page(handover, definition, form, sender_unit)
+    return _edit_page(handover, definition, form, sender_unit, draft)
 
 
-def _edit_page(handover, definition, form, sender_unit):
-    attachments = [(a, attachment_service.name_of(handover, a)) for a in handover.attachments]
+def _edit_page(handover, definition, form, sender_unit, draft):
     return render_template(
         "handovers/edit.html", handover=handover, definition=definition, form=form,
-        sender_unit=sender_unit, units=policy.units_of(handover), attachments=attachments,
+        sender_unit=sender_unit, units=policy.units_of(handover), attachments=draft.attachments,
         attachment_form=forms.AttachmentForm(), discard_form=forms.EmptyForm(),
         language=language(),
     )
@@ -150,10 +152,11 @@ def _edit_page(handover, definition, form, sender_unit):
 def preview(handover_id):
     """The draft as the receiver would see it, checked exactly as sending will check it: when
     the checks refuse it, the page lists the problems instead of offering to send."""
-    handover = policy.require(current_user, handover_id, "preview", with_units=True).handover
+    granted = policy.require(current_user, handover_id, "preview", with_units=True)
+    handover = granted.handover
     definition = definition_of(handover)
     units = policy.units_of(handover)
-    content = drafts.content_of(handover)
+    content = drafts.open_for_editing(granted, current_user, page="preview").content
     problems = drafts.validate_content(definition, content, units[handover.sender_unit_id].kind,
                                        language())
     return render_template(
