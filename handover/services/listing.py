@@ -13,9 +13,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
-from stdnum.fi import hetu
 
-from handover.i18n import lazy_gettext as _l
+from handover.formdefs.content import identity_code_problem, normalised_identity_code
 from handover.security import crypto
 from handover.services import commit_keeping_loaded, definition_of
 from handover.services.notifications import is_overdue
@@ -37,7 +36,8 @@ OUTBOX_ROLES = ("sender", "lead")
 
 
 class InvalidIdentityCode(ValueError):
-    """The identity code searched for is not a valid Finnish personal identity code."""
+    """The identity code searched for is not a valid Finnish personal identity code, or no
+    child can have it yet (born in the future); the message says which, as the form does."""
 
 
 @dataclass
@@ -163,10 +163,14 @@ def newest(user: User, branches: list[ColumnElement[bool]], count: int,
 
 def find_by_identity_code(user: User, code: str, language: str = "fi") -> list[Row]:
     """The handovers of one child that the user may see, by exact identity code (through its
-    keyed hash), newest first. The search itself is audited, without the code."""
-    code = (code or "").strip().upper()
-    if not hetu.is_valid(code, allow_temporary=True):
-        raise InvalidIdentityCode(_l("Check the personal identity code."))
+    keyed hash), newest first. The search itself is audited, without the code. A code the
+    handover form would refuse (a wrong check character, a birth date in the future) is
+    refused with the form's message, searches nothing and is not audited."""
+    code = (code or "").strip()
+    problem = identity_code_problem(code)
+    if problem is not None:
+        raise InvalidIdentityCode(problem)
+    code = normalised_identity_code(code)
     visible = inbox_filter(user) | (outbox_filter(user) & (Handover.status != "draft"))
     found = db.session.execute(
         select(Handover).where(Handover.identity_hash == crypto.identity_hash(code), visible)
