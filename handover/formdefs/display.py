@@ -3,19 +3,21 @@
 Used by ``macros/formdef.html`` (view and print pages) through Jinja globals.
 """
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from flask_babel import force_locale
 from markupsafe import Markup, escape
 
-from handover.formdefs.model import Section
+from handover.formdefs.model import Field, FormDefinition, Section
 from handover.i18n import current_locale
 from handover.i18n import gettext as _
 
 EMPTY = "—"
 
 
-def yes_no_label(value, language):
+def yes_no_label(value: object, language: str) -> str:
     text = "Yes" if value == "yes" else "No"
     if str(current_locale()) == language:   # the usual case: the page's own language
         return _(text)
@@ -23,7 +25,7 @@ def yes_no_label(value, language):
         return _(text)
 
 
-def condition_hint(field, definition_fields, language):
+def condition_hint(field: Field, definition_fields: Iterable[Field], language: str) -> str:
     """'Fill in only if ...' for a field with ``show_if``: without JavaScript every field is
     shown, so the reader must be told when a field applies."""
     if not field.show_if:
@@ -42,8 +44,9 @@ def condition_hint(field, definition_fields, language):
                  field=target.label_in(language), value=" / ".join(map(str, shown)))
 
 
-def display_value(field, value, language):
-    """One stored value as readable text (Markup for multi-line text)."""
+def display_value(field: Field, value: Any, language: str) -> str:
+    """One stored value (any JSON value the field's type stores) as readable text (Markup for
+    multi-line text)."""
     if value is None or value == "" or value == []:
         return EMPTY
     if field.type == "yesno":
@@ -63,7 +66,8 @@ def display_value(field, value, language):
     return str(value)
 
 
-def sections_to_show(definition, sections=None):
+def sections_to_show(definition: FormDefinition,
+                     sections: Iterable[Section | str] | None = None) -> tuple[Section, ...]:
     """``sections`` may be Section objects or section keys; None means every section."""
     if sections is None:
         return definition.sections

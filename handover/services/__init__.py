@@ -6,9 +6,10 @@ be written, nothing happens), and calls the plugins' event hooks only after the 
 """
 
 import logging
-from typing import Any
+from typing import Any, TypedDict, Unpack, cast
 
 from flask import current_app
+from sqlalchemy import CursorResult, Result
 
 from handover.formdefs.model import FormDefinition
 from handover.hookspecs import HandoverSummary, UnitSummary
@@ -16,6 +17,7 @@ from handover.plugins import manager as plugin_manager
 from handover.security import crypto
 from handover.store import audit
 from handover.store.database import db
+from handover.store.models import Handover, User
 
 log = logging.getLogger("handover.services")
 
@@ -78,7 +80,27 @@ def _event_summaries(kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def seal_params(handover, purpose, record_id=None):
+class SealBinding(TypedDict):
+    """What a sealed value is bound to: opening it under any other binding fails its check."""
+
+    handover_id: int
+    form_key: str
+    form_version: int
+    purpose: str
+    record_id: int | None
+
+
+class AuditFields(TypedDict, total=False):
+    """The fields `commit_with_audit` passes on to `handover.store.audit.record`."""
+
+    actor: User | None
+    unit_id: int | None
+    handover_id: int | None
+    outcome: str
+    detail: str | dict[str, Any]
+
+
+def seal_params(handover: Handover, purpose: str, record_id: int | None = None) -> SealBinding:
     return {
         "handover_id": handover.id,
         "form_key": handover.form_key,
@@ -88,13 +110,16 @@ def seal_params(handover, purpose, record_id=None):
     }
 
 
-def seal_json(handover, value, purpose, record_id=None):
+def seal_json(handover: Handover, value: object, purpose: str,
+              record_id: int | None = None) -> bytes:
     key = crypto.ensure_data_key(handover)
     return crypto.seal_json(key, value, **seal_params(handover, purpose, record_id))
 
 
-def open_json(handover, blob, purpose, record_id=None):
-    """Decrypt one sealed value; raises `crypto.TamperedRecord` if it fails its check."""
+def open_json(handover: Handover, blob: bytes | None, purpose: str,
+              record_id: int | None = None) -> Any:
+    """Decrypt one sealed value (any JSON value; None when ``blob`` is None); raises
+    `crypto.TamperedRecord` if it fails its check."""
     if blob is None:
         return None
     if handover.wrapped_key is None:
@@ -103,7 +128,7 @@ def open_json(handover, blob, purpose, record_id=None):
     return crypto.open_json(key, blob, **seal_params(handover, purpose, record_id))
 
 
-def record_integrity_failure(handover_id, actor=None):
+def record_integrity_failure(handover_id: int, actor: User | None = None) -> None:
     """A sealed value failed to open: audit it in its own transaction."""
     db.session.rollback()
     audit.record("handover.integrity_failed", actor=actor, handover_id=handover_id,
@@ -112,7 +137,7 @@ def record_integrity_failure(handover_id, actor=None):
     log.error("integrity check failed for handover %s", handover_id)
 
 
-def commit_with_audit(action, **audit_fields):
+def commit_with_audit(action: str, **audit_fields: Unpack[AuditFields]) -> None:
     """Add the audit event to the pending change and commit both; roll back both on failure."""
     try:
         audit.record(action, **audit_fields)
@@ -122,7 +147,14 @@ def commit_with_audit(action, **audit_fields):
         raise
 
 
-def commit_keeping_loaded():
+def rows_changed(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows the UPDATE or DELETE that gave ``result`` changed. The session runs such a
+    statement into a `CursorResult` (which has the count) but is typed to return its base
+    class, `Result`."""
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount
+
+
+def commit_keeping_loaded() -> None:
     """Commit without expiring what this request has loaded (the reader, their memberships,
     the handovers on the page): a page that commits its audit events before rendering would
     otherwise reload each object with a query of its own. Callers set any column they changed

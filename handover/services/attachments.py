@@ -5,6 +5,8 @@ called ``report.pdf`` that is really an HTML page is refused. The file name may 
 so it is sealed too.
 """
 
+from typing import NamedTuple
+
 from flask import current_app
 
 from handover.i18n import lazy_gettext as _l
@@ -16,8 +18,9 @@ from handover.services import (
     open_json,
     seal_json,
 )
+from handover.services.policy import HandoverAccess
 from handover.store.database import db
-from handover.store.models import Attachment
+from handover.store.models import Attachment, Handover, User
 
 #: Leading bytes of each accepted type, and the media type it is served as.
 SIGNATURES = (
@@ -32,18 +35,26 @@ class AttachmentRejected(LifecycleError):
     pass
 
 
-def media_type_of(data):
+class Download(NamedTuple):
+    """A file as a reader downloads it."""
+
+    name: str | None
+    media_type: str
+    data: bytes
+
+
+def media_type_of(data: bytes) -> str | None:
     for signature, media_type in SIGNATURES:
         if data.startswith(signature):
             return media_type
     return None
 
 
-def max_bytes():
+def max_bytes() -> int:
     return int(current_app.config.get("ATTACHMENT_MAX_BYTES") or 10 * 1024 * 1024)
 
 
-def add(access, user, filename, data):
+def add(access: HandoverAccess, user: User, filename: str | None, data: bytes) -> Attachment:
     """Attach a file to a draft. Raises `AttachmentRejected` with a message for the user."""
     handover = access.handover
     if not access.can("attach") or handover.status != "draft":
@@ -75,7 +86,7 @@ def add(access, user, filename, data):
     return attachment
 
 
-def remove(access, user, attachment_id):
+def remove(access: HandoverAccess, user: User, attachment_id: int) -> None:
     handover = access.handover
     attachment = _find(handover, attachment_id)
     if not access.can("attach") or handover.status != "draft":
@@ -85,14 +96,14 @@ def remove(access, user, attachment_id):
                       handover_id=handover.id, detail={"attachment": attachment_id})
 
 
-def name_of(handover, attachment):
+def name_of(handover: Handover, attachment: Attachment) -> str | None:
     if attachment.filename is None or handover.wrapped_key is None:
         return None
     return open_json(handover, attachment.filename, crypto.Purpose.ATTACHMENT_NAME,
                      record_id=attachment.id)
 
 
-def download(access, user, attachment_id):
+def download(access: HandoverAccess, user: User, attachment_id: int) -> Download:
     """(file name, media type, bytes) for a reader; the download is audited."""
     handover = access.handover
     attachment = _find(handover, attachment_id)
@@ -105,17 +116,17 @@ def download(access, user, attachment_id):
     name = name_of(handover, attachment)
     commit_with_audit("handover.attachment_downloaded", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"attachment": attachment.id})
-    return name, attachment.media_type, data
+    return Download(name, attachment.media_type, data)
 
 
-def _find(handover, attachment_id):
+def _find(handover: Handover, attachment_id: int) -> Attachment:
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.handover_id != handover.id:
         raise LookupError(attachment_id)
     return attachment
 
 
-def _safe_name(filename, media_type):
+def _safe_name(filename: str | None, media_type: str) -> str:
     """Keep the visible name but never a path; make the extension match the real type."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:150] or "attachment"
     stem = name.rsplit(".", 1)[0] if "." in name else name

@@ -15,11 +15,15 @@ import sqlite3
 
 # pg_dump/pg_restore are run with argument lists, never through a shell.
 import subprocess  # nosec B404
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import inspect, literal, select, table, text
+from flask import Flask
+from sqlalchemy import Connection, inspect, literal, select, table, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from handover.config import ConfigurationError
 from handover.security import keys
@@ -35,21 +39,49 @@ class BackupError(RuntimeError):
     """The backup or restore cannot go on; the message says what to do."""
 
 
-def database_kind(app):
+class HandoverCounts(TypedDict):
+    total: int
+    by_status: dict[str, int]
+
+
+class DatabaseFacts(TypedDict):
+    """What a database holds, read from it: compared between the manifest and a restore."""
+
+    schema_revision: str | None
+    handovers: HandoverCounts
+    kek_ids: list[str]
+
+
+class Manifest(DatabaseFacts):
+    """``handover-backup-manifest.json``: what the backup folder holds."""
+
+    format: int
+    created_at: str
+    database: str
+    database_file: str
+    database_sha256: str
+    keys_file: str
+
+
+#: A raw SQLite connection (the backup's own file) or one of SQLAlchemy's.
+AnyConnection = sqlite3.Connection | Connection
+
+
+def database_kind(app: Flask) -> str:
     """``"sqlite"`` or ``"postgresql"``: the only two databases Handover supports."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     return "postgresql" if url.startswith("postgresql") else "sqlite"
 
 
-def schema_revision(connection=None):
+def schema_revision(connection: Session | None = None) -> str | None:
     """The Alembic revision the database is at, or None when it was never migrated."""
-    connection = connection or db.session
-    if not inspect(connection.get_bind()).has_table("alembic_version"):
+    session = connection or db.session
+    if not inspect(session.get_bind()).has_table("alembic_version"):
         return None
-    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def create_backup(app, destination):
+def create_backup(app: Flask, destination: str) -> Manifest:
     """Write database, key backup and manifest into the folder ``destination``; the manifest."""
     kind = database_kind(app)
     database_path = os.path.join(destination, DATABASE_FILES[kind])
@@ -64,7 +96,7 @@ def create_backup(app, destination):
         else:
             facts = _backup_postgresql(app, database_path)
     keys.write_key_file(os.path.join(destination, KEYS_BACKUP), keyring, exclusive=True)
-    manifest = {
+    manifest: Manifest = {
         "format": FORMAT,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": kind,
@@ -77,12 +109,13 @@ def create_backup(app, destination):
     return manifest
 
 
-def _backup_sqlite(target_path):
+def _backup_sqlite(target_path: str) -> DatabaseFacts:
     source = db.engine.raw_connection()
     try:
         target = sqlite3.connect(_private_file(target_path))
         try:
-            source.driver_connection.backup(target)
+            # The sqlite dialect's driver connection is the sqlite3 module's.
+            cast(sqlite3.Connection, source.driver_connection).backup(target)
             facts = _facts(target)
         finally:
             target.close()
@@ -91,7 +124,7 @@ def _backup_sqlite(target_path):
     return facts
 
 
-def _backup_postgresql(app, target_path):
+def _backup_postgresql(app: Flask, target_path: str) -> DatabaseFacts:
     with db.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
@@ -102,13 +135,14 @@ def _backup_postgresql(app, target_path):
     return facts
 
 
-def _facts(connection):
+def _facts(connection: AnyConnection) -> DatabaseFacts:
     """Schema revision, handover counts and KEK ids in use, read from ``connection``."""
     execute = _executor(connection)
     tables = set(_table_names(connection))
     revision = (execute("SELECT version_num FROM alembic_version")[0][0]
                 if "alembic_version" in tables else None)
-    by_status, kek_ids = {}, []
+    by_status: dict[str, int] = {}
+    kek_ids: list[str] = []
     if "handovers" in tables:
         by_status = dict(execute("SELECT status, COUNT(*) FROM handovers GROUP BY status"))
         kek_ids = sorted(row[0] for row in execute(
@@ -120,31 +154,32 @@ def _facts(connection):
     }
 
 
-def _executor(connection):
+def _executor(connection: AnyConnection) -> Callable[[str], list[tuple[Any, ...]]]:
     if isinstance(connection, sqlite3.Connection):
         return lambda sql: connection.execute(sql).fetchall()
     return lambda sql: [tuple(row) for row in connection.execute(text(sql))]
 
 
-def _table_names(connection):
+def _table_names(connection: AnyConnection) -> list[str]:
     if isinstance(connection, sqlite3.Connection):
         rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         return [row[0] for row in rows]
     return inspect(connection).get_table_names()
 
 
-def read_manifest(source):
+def read_manifest(source: str) -> Manifest:
     path = os.path.join(source, MANIFEST)
     if not os.path.exists(path):
         raise BackupError(f"No {MANIFEST} in {source}: not a Handover backup folder.")
     with open(path) as handle:
-        manifest = json.load(handle)
+        manifest: Manifest = json.load(handle)
     if manifest.get("format") != FORMAT:
         raise BackupError(f"Backup format {manifest.get('format')} is not supported.")
     return manifest
 
 
-def restore_backup(app, source, *, force=False, keys_path=None):
+def restore_backup(app: Flask, source: str, *, force: bool = False,
+                   keys_path: str | None = None) -> tuple[Manifest, DatabaseFacts]:
     """Bring the backup in ``source`` back into ``app``'s database (and keys from ``keys_path``).
 
     Refuses a database that holds rows unless ``force``: a restore replaces everything in it.
@@ -181,7 +216,7 @@ def restore_backup(app, source, *, force=False, keys_path=None):
     return manifest, restored
 
 
-def _holds_rows():
+def _holds_rows() -> bool:
     for name in inspect(db.engine).get_table_names():
         if name == "alembic_version":
             continue
@@ -192,7 +227,10 @@ def _holds_rows():
     return False
 
 
-def _restore_sqlite(backup_path, target_path):
+def _restore_sqlite(backup_path: str, target_path: str | None) -> None:
+    if not target_path:   # "sqlite://": each connection has a database of its own
+        raise BackupError("An in-memory SQLite database cannot be restored into; configure a "
+                          "database file (HANDOVER_DATABASE_URL).")
     source = sqlite3.connect(f"file:{backup_path}?mode=ro", uri=True)
     try:
         target = sqlite3.connect(target_path)
@@ -204,7 +242,7 @@ def _restore_sqlite(backup_path, target_path):
         source.close()
 
 
-def _read_key_backup(path):
+def _read_key_backup(path: str) -> dict[str, Any]:
     """The keyring in ``path``, checked by the key module before anything is overwritten."""
     with open(path) as handle:
         content = handle.read()
@@ -212,10 +250,11 @@ def _read_key_backup(path):
         keys.load_keyring(SimpleNamespace(config={"KEYS_JSON": content}))
     except ConfigurationError as error:
         raise BackupError(f"{path} is not a usable key backup: {error}") from None
-    return json.loads(content)
+    keyring: dict[str, Any] = json.loads(content)
+    return keyring
 
 
-def _install_keyring(app, keyring):
+def _install_keyring(app: Flask, keyring: dict[str, Any]) -> None:
     """Write the restored keyring as the instance's key file.
 
     Only reached once the database has been replaced, so the keys it had protect nothing any
@@ -229,7 +268,7 @@ def _install_keyring(app, keyring):
     keys.write_key_file(path, keyring)
 
 
-def _run(app, program, *arguments):
+def _run(app: Flask, program: str, *arguments: str) -> None:
     """Run ``pg_dump``/``pg_restore`` against the configured database, password via env."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     environment = dict(os.environ)
@@ -246,19 +285,19 @@ def _run(app, program, *arguments):
         raise BackupError(f"{program} failed: {completed.stderr.strip()}")
 
 
-def _private_file(path):
+def _private_file(path: str) -> str:
     """Create ``path`` empty with mode 0600 before a tool writes into it."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(descriptor)
     return path
 
 
-def _write_private(path, content):
+def _write_private(path: str, content: str) -> None:
     with open(_private_file(path), "w") as handle:
         handle.write(content)
 
 
-def _sha256(path):
+def _sha256(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -4,9 +4,9 @@ A draft already has its routing (form, receiving unit, copy units, legal basis) 
 page can show only what the receiver is meant to get; the routing is checked again on send.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 
@@ -28,30 +28,40 @@ from handover.services import attachments as attachment_service
 from handover.services.policy import HandoverAccess
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy, Unit
+from handover.store.models import Attachment, Handover, HandoverCopy, Unit, User
 from handover.store.models.base import utcnow
 
 
 class ValidationFailed(LifecycleError):
     """The content does not pass the form's rules; ``errors`` maps field paths to messages."""
 
-    def __init__(self, errors):
+    def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("validation failed")
         self.errors = errors
 
 
-def legal_basis_keys(definition):
+class CheckedRoute(NamedTuple):
+    """The sending and receiving unit of a route `check_routing` allowed: both exist."""
+
+    sender: Unit
+    receiver: Unit
+
+
+def legal_basis_keys(definition: FormDefinition) -> list[str]:
     return [getattr(choice, "value", None) or choice.key for choice in definition.legal_bases]
 
 
-def is_sender(user, unit_id):
+def is_sender(user: User, unit_id: int) -> bool:
     """From the memberships this request read with the user (never kept between requests), so
     a removed membership stops the next send at once."""
     return "sender" in user.roles_in(unit_id)
 
 
-def check_routing(user, sender_unit, form_key, receiver_unit, copy_units, legal_basis=None):
-    """Refuse (RouteRefused / LifecycleError) anything the rules or the membership do not allow."""
+def check_routing(user: User, sender_unit: Unit | None, form_key: str,
+                  receiver_unit: Unit | None, copy_units: Iterable[Unit | None],
+                  legal_basis: str | None = None) -> CheckedRoute:
+    """Refuse (RouteRefused / LifecycleError) anything the rules or the membership do not allow;
+    the route's two units, once allowed."""
     if sender_unit is None or not sender_unit.is_active or not is_sender(user, sender_unit.id):
         raise LifecycleError(_l("You cannot send handovers from this unit."))
     if form_key not in {definition.key for definition in routing.sendable_forms(sender_unit)}:
@@ -61,18 +71,21 @@ def check_routing(user, sender_unit, form_key, receiver_unit, copy_units, legal_
     routing.check_route(form_key, sender_unit, receiver_unit, list(copy_units))
     if legal_basis is not None and legal_basis not in legal_basis_keys(definition_of(form_key)):
         raise LifecycleError(_l("Choose the legal basis of the disclosure."))
+    return CheckedRoute(sender_unit, receiver_unit)
 
 
-def start(user, sender_unit, form_key, receiver_unit, copy_units=(), legal_basis=""):
+def start(user: User, sender_unit: Unit | None, form_key: str, receiver_unit: Unit | None,
+          copy_units: Collection[Unit] = (), legal_basis: str = "") -> Handover:
     """A new, empty draft with its routing."""
-    check_routing(user, sender_unit, form_key, receiver_unit, copy_units, legal_basis or None)
+    route = check_routing(user, sender_unit, form_key, receiver_unit, copy_units,
+                          legal_basis or None)
     definition = definition_of(form_key)
     handover = Handover(
         form_key=definition.key,
         form_version=definition.version,
         status="draft",
-        sender_unit_id=sender_unit.id,
-        receiver_unit_id=receiver_unit.id,
+        sender_unit_id=route.sender.id,
+        receiver_unit_id=route.receiver.id,
         created_by_id=user.id,
         legal_basis=legal_basis or "",
     )
@@ -81,18 +94,19 @@ def start(user, sender_unit, form_key, receiver_unit, copy_units=(), legal_basis
     for unit in copy_units:
         handover.copies.append(HandoverCopy(unit_id=unit.id))
     handover.content = seal_json(handover, {}, crypto.Purpose.DRAFT)
-    commit_with_audit("handover.draft_created", actor=user, unit_id=sender_unit.id,
+    commit_with_audit("handover.draft_created", actor=user, unit_id=route.sender.id,
                       handover_id=handover.id)
     return handover
 
 
-def change_routing(user, handover, receiver_unit, copy_units=(), legal_basis=""):
+def change_routing(user: User, handover: Handover, receiver_unit: Unit | None,
+                   copy_units: Collection[Unit] = (), legal_basis: str = "") -> Handover:
     """Change receiver, copies or legal basis of a draft."""
     _require_draft(handover)
     sender_unit = db.session.get(Unit, handover.sender_unit_id)
-    check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
-                  legal_basis or None)
-    handover.receiver_unit_id = receiver_unit.id
+    route = check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
+                          legal_basis or None)
+    handover.receiver_unit_id = route.receiver.id
     handover.legal_basis = legal_basis or ""
     wanted = {unit.id for unit in copy_units}
     for copy in list(handover.copies):
@@ -102,12 +116,12 @@ def change_routing(user, handover, receiver_unit, copy_units=(), legal_basis="")
     for unit_id in sorted(wanted - present):
         handover.copies.append(HandoverCopy(unit_id=unit_id))
     handover.updated_at = utcnow()
-    commit_with_audit("handover.draft_routed", actor=user, unit_id=sender_unit.id,
+    commit_with_audit("handover.draft_routed", actor=user, unit_id=route.sender.id,
                       handover_id=handover.id)
     return handover
 
 
-def save(user, handover, content):
+def save(user: User, handover: Handover, content: Mapping[str, Any]) -> Handover:
     """Keep whatever was typed, valid or not: a draft is allowed to be incomplete."""
     _require_draft(handover)
     handover.content = seal_json(handover, content, crypto.Purpose.DRAFT)
@@ -117,7 +131,7 @@ def save(user, handover, content):
     return handover
 
 
-def content_of(handover):
+def content_of(handover: Handover) -> dict[str, Any]:
     """The draft's content as last saved (raises `crypto.TamperedRecord` on a damaged blob)."""
     purpose = crypto.Purpose.DRAFT if handover.status == "draft" else crypto.Purpose.CONTENT
     return open_json(handover, handover.content, purpose) or {}
@@ -127,9 +141,9 @@ def content_of(handover):
 class DraftView:
     """What the sender's editor or preview shows of a draft, already decrypted."""
 
-    content: dict
+    content: dict[str, Any]
     #: (attachment, its file name) of each attached file; only the editor lists them.
-    attachments: list = field(default_factory=list)
+    attachments: list[tuple[Attachment, str | None]] = field(default_factory=list)
 
 
 def open_for_editing(granted: HandoverAccess, user: Any, *, page: str = "edit") -> DraftView:
@@ -152,7 +166,7 @@ def open_for_editing(granted: HandoverAccess, user: Any, *, page: str = "edit") 
     return view
 
 
-def discard(user, handover):
+def discard(user: User, handover: Handover) -> None:
     """Throw a draft away entirely (it was never sent, so there is nothing to keep)."""
     _require_draft(handover)
     handover_id, unit_id = handover.id, handover.sender_unit_id
@@ -175,10 +189,10 @@ def validate_content(definition: FormDefinition, content: Mapping[str, Any],
     return content_rules.place_answers(definition, answers, sender_kind, cleaned)
 
 
-def _require_draft(handover):
+def _require_draft(handover: Handover) -> None:
     if handover.status != "draft":
         raise LifecycleError(_l("This handover has already been sent."))
 
 
-def default_language():
+def default_language() -> str:
     return current_app.config.get("BABEL_DEFAULT_LOCALE", "fi")

@@ -11,11 +11,14 @@ Users' TOTP secrets are sealed straight under a KEK (`crypto.seal_account_secret
 rotation re-seals them too, `retire` counts them, and `check` opens them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, Row, func, or_, select, update
 
 from handover.security import crypto, keys
+from handover.services import rows_changed
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Attachment, Handover, Reply, User
@@ -30,17 +33,31 @@ class RotationResult:
     kek_id: str
     resumed: bool
     rewrapped: int = 0
-    failed: list = field(default_factory=list)
+    #: Handovers whose data key did not open.
+    failed: list[int] = field(default_factory=list)
     resealed_secrets: int = 0
     #: Users whose TOTP secret did not open: they need a two-factor reset by an admin.
-    failed_secrets: list = field(default_factory=list)
+    failed_secrets: list[int] = field(default_factory=list)
 
 
-def _after_batch(batch_number):
+class CheckResult(NamedTuple):
+    """What `check` found: how many handovers it opened, the parts that failed by handover
+    id, and the users whose two-factor secret does not open."""
+
+    checked: int
+    failures: dict[int, list[str]]
+    failed_secrets: list[int]
+
+
+#: Told each step of a long operation (``click.echo`` on the command line).
+Echo = Callable[[str], None]
+
+
+def _after_batch(batch_number: int) -> None:
     """Called after each committed batch; tests replace it to simulate a crash half-way."""
 
 
-def _not_on(kek_id):
+def _not_on(kek_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """Rows whose live data key is wrapped by some KEK other than ``kek_id``."""
     return (
         Handover.wrapped_key.is_not(None),
@@ -48,22 +65,24 @@ def _not_on(kek_id):
     )
 
 
-def _secrets_sealed_by(kek_id):
+def _secrets_sealed_by(kek_id: str) -> ColumnElement[bool]:
     return User.totp_secret.startswith(f"{crypto.ACCOUNT_SEAL_PREFIX}{kek_id}:",
                                        autoescape=True)
 
 
-def _secrets_not_on(kek_id):
+def _secrets_not_on(kek_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return User.totp_secret.is_not(None), ~_secrets_sealed_by(kek_id)
 
 
-def unfinished_count(kek_id):
+def unfinished_count(kek_id: str) -> int:
     """Data keys and TOTP secrets still on a KEK other than ``kek_id``."""
-    return (db.session.scalar(select(func.count(Handover.id)).where(*_not_on(kek_id)))
-            + db.session.scalar(select(func.count(User.id)).where(*_secrets_not_on(kek_id))))
+    return ((db.session.scalar(select(func.count(Handover.id)).where(*_not_on(kek_id))) or 0)
+            + (db.session.scalar(select(func.count(User.id)).where(*_secrets_not_on(kek_id)))
+               or 0))
 
 
-def rotate(*, batch_size=100, resume_only=False, echo=lambda message: None):
+def rotate(*, batch_size: int = 100, resume_only: bool = False,
+           echo: Echo = lambda message: None) -> RotationResult:
     """Make a new KEK active (unless a rotation is unfinished) and re-wrap every data key."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -96,7 +115,7 @@ def rotate(*, batch_size=100, resume_only=False, echo=lambda message: None):
     return result
 
 
-def _rewrap_all(result, batch_size, echo):
+def _rewrap_all(result: RotationResult, batch_size: int, echo: Echo) -> None:
     last_id = 0
     batch_number = 0
     while True:
@@ -122,13 +141,13 @@ def _rewrap_all(result, batch_size, echo):
                 continue
             wrapped = crypto.rewrap_data_key(data_key, row.id, result.kek_id, kek)
             # Compare-and-set: if retention erased the key meanwhile, it must stay erased.
-            changed = db.session.execute(
+            changed = rows_changed(db.session.execute(
                 update(Handover)
                 .where(Handover.id == row.id, Handover.kek_id == row.kek_id,
                        Handover.wrapped_key == row.wrapped_key)
                 .values(kek_id=result.kek_id, wrapped_key=wrapped)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
             result.rewrapped += changed
         db.session.commit()
         batch_number += 1
@@ -137,7 +156,7 @@ def _rewrap_all(result, batch_size, echo):
         _after_batch(batch_number)
 
 
-def _reseal_secrets(result, batch_size, echo):
+def _reseal_secrets(result: RotationResult, batch_size: int, echo: Echo) -> None:
     """Re-seal every TOTP secret onto the new KEK, in committed batches like the data keys."""
     last_id = 0
     while True:
@@ -158,16 +177,16 @@ def _reseal_secrets(result, batch_size, echo):
                 continue
             resealed = crypto.seal_account_secret(secret, user_id=row.id, keyring=keyring)
             # Compare-and-set: a secret reset or re-enrolled meanwhile is left as it is now.
-            result.resealed_secrets += db.session.execute(
+            result.resealed_secrets += rows_changed(db.session.execute(
                 update(User).where(User.id == row.id, User.totp_secret == row.totp_secret)
                 .values(totp_secret=resealed).execution_options(synchronize_session=False)
-            ).rowcount
+            ))
         db.session.commit()
         last_id = rows[-1].id
         echo(f"Re-sealed {result.resealed_secrets} two-factor secrets so far.")
 
 
-def retire(kek_id, *, echo=lambda message: None):
+def retire(kek_id: str, *, echo: Echo = lambda message: None) -> None:
     """Remove ``kek_id`` from the key file once no live data key is wrapped by it."""
     keyring = keys.load_keyring()
     if kek_id not in keyring["keks"]:
@@ -202,13 +221,13 @@ def retire(kek_id, *, echo=lambda message: None):
     echo(f"Retired {kek_id}.")
 
 
-def check(*, batch_size=100):
+def check(*, batch_size: int = 100) -> CheckResult:
     """Open every sealed value; ``(checked, failures, failed_secrets)`` where failures maps
     handover id to the parts that failed ("data key", "content", "reply 7", ...) and
     failed_secrets lists the users whose two-factor secret does not open. Erased handovers are
     skipped."""
     keyring = keys.load_keyring()
-    failures = {}
+    failures: dict[int, list[str]] = {}
     checked = 0
     last_id = 0
     while True:
@@ -235,40 +254,42 @@ def check(*, batch_size=100):
                  detail={"checked": checked, "failed": len(failures),
                          "failed_secrets": len(failed_secrets)})
     db.session.commit()
-    return checked, failures, failed_secrets
+    return CheckResult(checked, failures, failed_secrets)
 
 
-def check_secrets():
+def check_secrets() -> list[int]:
     """Open every user's TOTP secret; the ids of users whose secret does not open."""
     keyring = keys.load_keyring()
-    failed = []
+    failed: list[int] = []
     for user_id, stored in db.session.execute(
         select(User.id, User.totp_secret).where(User.totp_secret.is_not(None)).order_by(User.id)
     ):
         try:
-            crypto.open_account_secret(stored, user_id=user_id, keyring=keyring)
+            # The WHERE leaves out users without a secret.
+            crypto.open_account_secret(cast(str, stored), user_id=user_id, keyring=keyring)
         except crypto.TamperedRecord:
             failed.append(user_id)
     return failed
 
 
-def _check_handover(handover, keyring):
+def _check_handover(handover: Row[*tuple[Any, ...]], keyring: dict[str, Any]) -> list[str]:
     binding = {"handover_id": handover.id, "form_key": handover.form_key,
                "form_version": handover.form_version}
-    sealed = [("content", handover.content,
-               crypto.Purpose.DRAFT if handover.status == "draft" else crypto.Purpose.CONTENT,
-               None),
-              ("summary", handover.summary, crypto.Purpose.SUMMARY, None),
-              ("acknowledgement note", handover.acknowledgement_note,
-               crypto.Purpose.ACKNOWLEDGEMENT, None)]
+    stored: list[tuple[str, bytes | None, str, int | None]] = [
+        ("content", handover.content,
+         crypto.Purpose.DRAFT if handover.status == "draft" else crypto.Purpose.CONTENT, None),
+        ("summary", handover.summary, crypto.Purpose.SUMMARY, None),
+        ("acknowledgement note", handover.acknowledgement_note,
+         crypto.Purpose.ACKNOWLEDGEMENT, None)]
     for reply_id, body in db.session.execute(
         select(Reply.id, Reply.body).where(Reply.handover_id == handover.id).order_by(Reply.id)
     ):
-        sealed.append((f"reply {reply_id}", body, crypto.Purpose.REPLY, reply_id))
+        stored.append((f"reply {reply_id}", body, crypto.Purpose.REPLY, reply_id))
     attachment_ids = db.session.scalars(
         select(Attachment.id).where(Attachment.handover_id == handover.id).order_by(Attachment.id)
     ).all()
-    sealed = [entry for entry in sealed if entry[1] is not None]
+    sealed = [(label, blob, purpose, record_id) for label, blob, purpose, record_id in stored
+              if blob is not None]
     if handover.wrapped_key is None:
         # A draft that never got a key is fine; sealed values without a key are not.
         return ["data key"] if sealed or attachment_ids else []
@@ -292,7 +313,7 @@ def _check_handover(handover, keyring):
     return failed
 
 
-def _opens(data_key, blob, **binding):
+def _opens(data_key: bytes, blob: bytes, **binding: object) -> bool:
     try:
         crypto.open_sealed(data_key, blob, **binding)
     except crypto.TamperedRecord:

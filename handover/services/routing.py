@@ -5,22 +5,27 @@ The send path calls ``check_route`` on the server, so a forged POST cannot reach
 rules do not allow.
 """
 
+from collections.abc import Collection, Iterable
+from typing import TypeGuard
+
 from sqlalchemy import select
 
+from handover.formdefs import FormDefinition, RoutingRule
 from handover.i18n import gettext as _
 from handover.plugins.manager import registry
 from handover.store.database import db
+from handover.store.models import Unit
 
 
 class RouteRefused(Exception):
     """The rules do not allow this form from this sender to this receiver (or these copies)."""
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
 
 
-def rules_for(form_key, sender_kind=None):
+def rules_for(form_key: str, sender_kind: str | None = None) -> list[RoutingRule]:
     """The enabled rules of ``form_key`` (those a sender of ``sender_kind`` may use)."""
     return [
         rule for rule in registry().routing_rules(form_key)
@@ -28,7 +33,7 @@ def rules_for(form_key, sender_kind=None):
     ]
 
 
-def sendable_forms(unit):
+def sendable_forms(unit: Unit | None) -> list[FormDefinition]:
     """The newest enabled version of every form a unit of this kind may send."""
     if unit is None or not unit.is_active:
         return []
@@ -36,17 +41,15 @@ def sendable_forms(unit):
     return [definition for definition in registry().forms() if definition.key in sendable]
 
 
-def receiver_kinds(form_key, sender_kind):
+def receiver_kinds(form_key: str, sender_kind: str) -> list[str]:
     return sorted({kind for rule in rules_for(form_key, sender_kind) for kind in rule.receivers})
 
 
-def copy_kinds(form_key, sender_kind):
+def copy_kinds(form_key: str, sender_kind: str) -> list[str]:
     return sorted({kind for rule in rules_for(form_key, sender_kind) for kind in rule.copies})
 
 
-def _active_units_of(kinds, sender_unit):
-    from handover.store.models import Unit
-
+def _active_units_of(kinds: Collection[str], sender_unit: Unit) -> list[Unit]:
     if not kinds:
         return []
     return list(
@@ -58,22 +61,23 @@ def _active_units_of(kinds, sender_unit):
     )
 
 
-def allowed_receivers(form_key, sender_unit):
+def allowed_receivers(form_key: str, sender_unit: Unit) -> list[Unit]:
     """Active units (not the sender itself) that may receive ``form_key`` from ``sender_unit``."""
     return _active_units_of(receiver_kinds(form_key, sender_unit.kind), sender_unit)
 
 
-def allowed_copy_units(form_key, sender_unit):
+def allowed_copy_units(form_key: str, sender_unit: Unit) -> list[Unit]:
     """Active units (not the sender itself) that may get a copy of ``form_key``."""
     return _active_units_of(copy_kinds(form_key, sender_unit.kind), sender_unit)
 
 
-def _allowed(unit, kinds, sender_unit):
+def _allowed(unit: Unit | None, kinds: Collection[str], sender_unit: Unit) -> TypeGuard[Unit]:
     return (unit is not None and bool(unit.is_active) and unit.kind in kinds
             and unit.id != sender_unit.id)
 
 
-def check_route(form_key, sender_unit, receiver_unit, copy_units=()):
+def check_route(form_key: str, sender_unit: Unit | None, receiver_unit: Unit | None,
+                copy_units: Iterable[Unit | None] | None = ()) -> None:
     """Refuse (``RouteRefused``) anything the rules do not allow; return None when allowed."""
     if sender_unit is None or not sender_unit.is_active:
         raise RouteRefused(_("The sending unit is not active."))
@@ -84,7 +88,7 @@ def check_route(form_key, sender_unit, receiver_unit, copy_units=()):
     if not _allowed(receiver_unit, receiver_kinds(form_key, sender_unit.kind), sender_unit):
         raise RouteRefused(_("This form may not be sent to that unit."))
     copy_kinds_allowed = copy_kinds(form_key, sender_unit.kind)
-    seen = set()
+    seen: set[int] = set()
     for unit in copy_units or ():
         if (not _allowed(unit, copy_kinds_allowed, sender_unit)
                 or unit.id == receiver_unit.id):
