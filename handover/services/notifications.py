@@ -9,12 +9,14 @@ sees it on the console, and one running without SMTP by mistake is told so with 
 """
 
 import smtplib
+from collections.abc import Collection, Iterable
+from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import select, update
 
-from handover.services import commit_with_audit
+from handover.services import commit_with_audit, rows_changed
 from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, Membership, Unit, User
 from handover.store.models.base import utcnow
@@ -45,11 +47,11 @@ Your unit has not acknowledged a handover within the time its form sets. Log in:
 """
 
 
-def handover_link(handover):
+def handover_link(handover: Handover) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + f"/handovers/{handover.id}"
 
 
-def unit_addresses(unit_id, roles):
+def unit_addresses(unit_id: int | None, roles: Collection[str]) -> list[str]:
     """E-mail addresses of the unit's active members with ``roles`` (and the unit's own)."""
     rows = db.session.execute(
         select(User.email).join(Membership, Membership.user_id == User.id)
@@ -62,7 +64,8 @@ def unit_addresses(unit_id, roles):
     return sorted(addresses)
 
 
-def deliver(unit_id, recipients, subject, text, link=None):
+def deliver(unit_id: int | None, recipients: Iterable[str], subject: str, text: str,
+            link: str | None = None) -> bool:
     """Send one message per recipient; True when delivered (or logged without SMTP)."""
     config = current_app.config
     if not config.get("SMTP_HOST"):
@@ -92,7 +95,7 @@ def deliver(unit_id, recipients, subject, text, link=None):
     return True
 
 
-def notify_arrival(handover, unit_ids=None):
+def notify_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = None) -> None:
     """Tell the receiving unit and every copy unit that a handover is waiting. ``unit_ids``
     (receiver first, then copies) saves asking again when the caller has just read them."""
     link = handover_link(handover)
@@ -110,7 +113,7 @@ def notify_arrival(handover, unit_ids=None):
             deliver(unit_id, recipients, ARRIVAL_SUBJECT, ARRIVAL_TEXT.format(link=link), link)
 
 
-def overdue(now=None):
+def overdue(now: datetime | None = None) -> list[Handover]:
     """Handovers past their acknowledgement time whose unit lead has not been told yet."""
     now = now or utcnow()
     return list(db.session.execute(
@@ -123,10 +126,10 @@ def overdue(now=None):
     ).scalars())
 
 
-def notify_overdue(now=None):
+def notify_overdue(now: datetime | None = None) -> list[int]:
     """E-mail the receiving unit's leads once per overdue handover. Returns the ids told."""
     now = now or utcnow()
-    told = []
+    told: list[int] = []
     for handover in overdue(now):
         claimed = db.session.execute(
             update(Handover)
@@ -134,7 +137,7 @@ def notify_overdue(now=None):
             .values(overdue_notified_at=now)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if rows_changed(claimed) != 1:
             db.session.rollback()
             continue
         commit_with_audit("handover.overdue_notified", handover_id=handover.id,
@@ -147,7 +150,7 @@ def notify_overdue(now=None):
     return told
 
 
-def is_overdue(handover, now=None):
+def is_overdue(handover: Handover, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (handover.status in ("sent", "opened") and handover.due_at is not None
             and handover.due_at < now)

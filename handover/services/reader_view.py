@@ -12,12 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handover.formdefs import FormDefinition, Section
 from handover.services import attachments as attachment_service
 from handover.services import definition_of, reading, replies
 from handover.services.notifications import is_overdue
 from handover.services.policy import SENDING, HandoverAccess, units_of
+from handover.services.replies import ReplyBody
 from handover.store.database import db
-from handover.store.models import Handover, User
+from handover.store.models import Attachment, Handover, Reply, Unit, User
 
 
 @dataclass
@@ -26,23 +28,26 @@ class ReaderView:
 
     handover: Handover
     granted: HandoverAccess
-    definition: object
-    units: dict
+    definition: FormDefinition
+    units: dict[int, Unit]
     overdue: bool
     legal_basis: str | None
-    replaced_by: list
-    content: dict | None = None
-    sections: list | None = None
+    #: Ids of the sent handovers that correct this one.
+    replaced_by: list[int]
+    content: dict[str, Any] | None = None
+    sections: tuple[Section, ...] | None = None
     hide_location: bool = False
     location_warning: bool = False
-    thread: list = field(default_factory=list)
-    attachments: list = field(default_factory=list)
+    thread: list[tuple[Reply, ReplyBody | None]] = field(default_factory=list)
+    #: (attachment, its file name) of each attached file.
+    attachments: list[tuple[Attachment, str | None]] = field(default_factory=list)
     note: str | None = None
-    authors: dict = field(default_factory=dict)
+    #: The authors of the replies, by user id.
+    authors: dict[int, User] = field(default_factory=dict)
     #: Whether the page has a thread at all: a copy unit gets neither thread nor replies.
     shows_thread: bool = False
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
@@ -81,9 +86,10 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
     if sender:
         sections = definition.sections
     else:
-        reader_unit = units[granted.unit_id] if granted.unit_id is not None else None
-        sections = definition.visible_sections(reader_unit.kind if reader_unit else None,
-                                               granted.as_copy)
+        # Without a unit (which `policy.require` never grants) the kind is one that no
+        # [visibility] table lists, as before.
+        reader_kind = units[granted.unit_id].kind if granted.unit_id is not None else ""
+        sections = definition.visible_sections(reader_kind, granted.as_copy)
     location = definition.location_hidden(content)
     view.content, view.sections = content, sections
     view.location_warning, view.hide_location = location, location and granted.as_copy
@@ -100,7 +106,8 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
     return view
 
 
-def _legal_basis_label(definition: Any, key: str | None, language: str) -> str | None:
+def _legal_basis_label(definition: FormDefinition, key: str | None,
+                       language: str) -> str | None:
     for choice in definition.legal_bases:
         if choice.value == key:
             return choice.label_in(language)

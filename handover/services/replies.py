@@ -5,6 +5,9 @@ Each reply is sealed on its own with its row id in the associated data, so that 
 blobs cannot be swapped without the swap being detected.
 """
 
+from typing import Any, TypedDict
+
+from handover.formdefs import FormDefinition
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
 from handover.services import (
@@ -15,27 +18,34 @@ from handover.services import (
     open_json,
     seal_json,
 )
-from handover.services.policy import RECEIVING
+from handover.services.policy import RECEIVING, HandoverAccess
 from handover.store.database import db
-from handover.store.models import Reply
+from handover.store.models import Handover, Reply, User
 
 MESSAGE = "message"
 MESSAGE_MAX_LENGTH = 5000
 
 
-def reply_forms(handover):
+class ReplyBody(TypedDict, total=False):
+    """What a reply holds, sealed: a message's text, or a reply form's content."""
+
+    text: str
+    content: dict[str, Any]
+
+
+def reply_forms(handover: Handover) -> list[FormDefinition]:
     """The reply form definitions the receiver may answer with."""
     return list(getattr(definition_of(handover), "reply_forms", None) or [])
 
 
-def reply_form(handover, key):
+def reply_form(handover: Handover, key: str) -> FormDefinition | None:
     for definition in reply_forms(handover):
         if definition.key == key:
             return definition
     return None
 
 
-def add_message(access, user, text):
+def add_message(access: HandoverAccess, user: User, text: str | None) -> Reply:
     """A free-text reply from the sending or the receiving unit."""
     text = (text or "").strip()
     if not text:
@@ -45,14 +55,15 @@ def add_message(access, user, text):
     return _add(access, user, MESSAGE, {"text": text})
 
 
-def add_form_reply(access, user, form_key, content):
+def add_form_reply(access: HandoverAccess, user: User, form_key: str,
+                   content: dict[str, Any]) -> Reply:
     """A filled reply form; only the receiving unit answers with the definition's reply forms."""
     if access.relation != RECEIVING or reply_form(access.handover, form_key) is None:
         raise LifecycleError(_l("This reply form is not available here."))
     return _add(access, user, form_key, {"content": content})
 
 
-def _add(access, user, kind, value):
+def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody) -> Reply:
     handover = access.handover
     if not access.can("reply"):
         raise LifecycleError(_l("You cannot reply to this handover."))
@@ -69,9 +80,9 @@ def _add(access, user, kind, value):
     return reply
 
 
-def thread(handover):
+def thread(handover: Handover) -> list[tuple[Reply, ReplyBody | None]]:
     """[(reply, value)] oldest first; value is None when erased. Raises TamperedRecord."""
-    entries = []
+    entries: list[tuple[Reply, ReplyBody | None]] = []
     for reply in handover.replies:
         if reply.body is None or handover.wrapped_key is None:
             entries.append((reply, None))
@@ -81,5 +92,5 @@ def thread(handover):
     return entries
 
 
-def replied_by_receiver(handover):
+def replied_by_receiver(handover: Handover) -> bool:
     return any(reply.unit_id == handover.receiver_unit_id for reply in handover.replies)

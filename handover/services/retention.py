@@ -12,11 +12,11 @@ never acknowledged (opened or not) or withdrawn -> ``unopened_days`` after ``sen
 nobody touched for ``unopened_days`` -> erased too.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from handover.services import commit_with_audit, definition_of, log
+from handover.services import commit_with_audit, definition_of, log, rows_changed
 from handover.store.database import db
 from handover.store.models import Attachment, Handover, Reply
 from handover.store.models.base import utcnow
@@ -24,7 +24,7 @@ from handover.store.models.base import utcnow
 DEFAULT_RETENTION = {"after_acknowledged_days": 30, "unopened_days": 90}
 
 
-def retention_of(handover):
+def retention_of(handover: Handover) -> dict[str, int]:
     try:
         rule = dict(getattr(definition_of(handover), "retention", None) or {})
     except Exception:  # an unknown old form must not keep content for ever
@@ -33,7 +33,7 @@ def retention_of(handover):
     return {**DEFAULT_RETENTION, **{k: v for k, v in rule.items() if v is not None}}
 
 
-def expires_at(handover):
+def expires_at(handover: Handover) -> datetime | None:
     """When ``handover``'s content is due for erasure (None: never, e.g. already erased)."""
     if handover.erased_at is not None:
         return None
@@ -47,13 +47,13 @@ def expires_at(handover):
     return None
 
 
-def expired(now=None):
+def expired(now: datetime | None = None) -> list[int]:
     """Ids of the handovers whose content should be erased at ``now``."""
     now = now or utcnow()
     candidates = db.session.execute(
         select(Handover).where(Handover.erased_at.is_(None)).order_by(Handover.id)
     ).scalars()
-    found = []
+    found: list[int] = []
     for handover in candidates:
         due = expires_at(handover)
         if due is not None and due <= now:
@@ -61,7 +61,7 @@ def expired(now=None):
     return found
 
 
-def erase(handover_id, *, now=None):
+def erase(handover_id: int, *, now: datetime | None = None) -> bool:
     """Destroy one handover's data key and ciphertexts, keeping its metadata; one transaction."""
     now = now or utcnow()
     result = db.session.execute(
@@ -71,7 +71,7 @@ def erase(handover_id, *, now=None):
                 kek_id=None, erased_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         db.session.rollback()
         return False
     db.session.execute(update(Reply).where(Reply.handover_id == handover_id).values(body=None))
@@ -84,7 +84,7 @@ def erase(handover_id, *, now=None):
     return True
 
 
-def purge(*, now=None, dry_run=False):
+def purge(*, now: datetime | None = None, dry_run: bool = False) -> list[int]:
     """Erase every expired handover (or, with ``dry_run``, only list them). Returns the ids."""
     now = now or utcnow()
     ids = expired(now)

@@ -4,6 +4,8 @@ A correction never edits what was sent: readers may already have acted on it. It
 draft carrying the old content and routing, linked by ``replaces_id``.
 """
 
+from datetime import datetime
+
 from sqlalchemy import update
 
 from handover.i18n import lazy_gettext as _l
@@ -14,15 +16,17 @@ from handover.services import (
     NotWithdrawable,
     commit_with_audit,
     open_json,
+    rows_changed,
     seal_json,
 )
 from handover.services.drafts import is_sender
+from handover.services.policy import HandoverAccess
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy
+from handover.store.models import Handover, HandoverCopy, User
 from handover.store.models.base import utcnow
 
 
-def withdraw(access, user, *, now=None):
+def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None) -> Handover:
     """Withdraw a sent handover that the receiving unit has not opened yet."""
     handover = access.handover
     if not access.can("withdraw"):
@@ -35,7 +39,7 @@ def withdraw(access, user, *, now=None):
         .values(status="withdrawn", withdrawn_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         db.session.rollback()
         raise NotWithdrawable(
             "This handover can no longer be withdrawn: it has been opened or is not sent."
@@ -46,7 +50,7 @@ def withdraw(access, user, *, now=None):
     return handover
 
 
-def correct(access, user):
+def correct(access: HandoverAccess, user: User) -> Handover:
     """A new draft with the old handover's content and routing, linked to it."""
     old = access.handover
     if not access.can("correct") or not is_sender(user, old.sender_unit_id):
