@@ -38,7 +38,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 #: Control characters nobody types on purpose (tab, LF and CR are kept).
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
-#: The only field name a file may arrive under (see `handover.web.handover_forms`).
+#: The only field name a file may arrive under (see `handover.web.handovers.forms`).
 FILE_FIELD_NAMES = frozenset({"file"})
 
 CONTENT_SECURITY_POLICY = "; ".join(

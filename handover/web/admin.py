@@ -22,7 +22,7 @@ from handover.web.admin_forms import (
     UserForm,
     apply_error,
 )
-from handover.web.handover_views import STATUS_LABELS
+from handover.web.ui import STATUS_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from handover.services import listing
 from handover.services.accounts import all_units
-from handover.web.handover_views import language, status_label
+from handover.web.ui import language, status_label
 
 bp = Blueprint("home", __name__)
 

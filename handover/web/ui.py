@@ -1,4 +1,5 @@
-"""Template helpers shared by every page: navigation, labels of unit kinds and roles, errors."""
+"""Template helpers shared by every page: navigation, the page's language, labels of unit
+kinds, roles and handover statuses, errors."""
 
 from flask import current_app, request, url_for
 from flask_login import current_user
@@ -21,6 +22,14 @@ ROLE_LABELS = {
     "lead": _l("Unit lead"),
 }
 
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "sent": _l("Sent"),
+    "opened": _l("Opened"),
+    "acknowledged": _l("Received"),
+    "withdrawn": _l("Withdrawn"),
+}
+
 #: (endpoint, label, who sees it). Endpoints not registered (yet) are skipped.
 NAVIGATION = (
     ("handovers.inbox", _l("Inbox"), lambda user: bool(user.memberships)),
@@ -33,6 +42,15 @@ NAVIGATION = (
     ("admin.statistics", _l("Statistics"), lambda user: user.is_admin),
     ("audit.index", _l("Audit log"), lambda user: user.is_auditor),
 )
+
+
+def language():
+    """The page's language as a plain string ("fi", "sv" or "en"), for the services."""
+    return str(current_locale() or "fi")
+
+
+def status_label(status):
+    return STATUS_LABELS.get(status, status)
 
 
 def unit_kind_label(kind):

@@ -1,6 +1,7 @@
 """The handover pages, one blueprint: lists (inbox, outbox, find), filling a draft (choose a
 form, route it, fill, preview, send) and reading a sent one (view, print, acknowledge, reply,
-withdraw, correct, attachments).
+withdraw, correct, attachments). Their forms, fixed and built from a definition, are in
+`forms`.
 
 `bp` is made here, before the view modules that add to it are imported, so no module imports
 another view module. Every view asks `handover.services.policy.require` first; domain

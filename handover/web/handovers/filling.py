@@ -13,9 +13,8 @@ from handover.services import attachments as attachment_service
 from handover.services.routing import RouteRefused
 from handover.store.database import db
 from handover.store.models import Unit
-from handover.web import handover_forms as forms
-from handover.web.handover_views import build_fill_form, language
-from handover.web.handovers import bp
+from handover.web.handovers import bp, forms
+from handover.web.ui import language
 
 
 def _sender_units():
@@ -122,7 +121,7 @@ def edit(handover_id):
     sender_unit = db.session.get(Unit, handover.sender_unit_id)
     # Also on POST: what was saved lies under what was typed (the fields a post leaves out).
     draft = drafts.open_for_editing(granted, current_user, page="edit")
-    form = build_fill_form(definition, sender_unit.kind, draft.content)
+    form = forms.build_fill_form(definition, sender_unit.kind, draft.content)
     if request.method == "POST" and form.add_row_requested:
         drafts.save(current_user, handover, form.content())
         return _edit_page(handover, definition, form, sender_unit, draft)

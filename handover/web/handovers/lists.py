@@ -7,9 +7,8 @@ from flask_login import current_user, login_required
 from handover.plugins.manager import registry
 from handover.services import listing
 from handover.services.accounts import units_by_id
-from handover.web import handover_forms as forms
-from handover.web.handover_views import language, status_label
-from handover.web.handovers import bp
+from handover.web.handovers import bp, forms
+from handover.web.ui import language, status_label
 
 
 def form_choices():

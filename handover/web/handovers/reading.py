@@ -20,9 +20,8 @@ from handover.services import (
 from handover.services import attachments as attachment_service
 from handover.services.reader_view import open_for_reader
 from handover.store.models.base import utcnow
-from handover.web import handover_forms as forms
-from handover.web.handover_views import build_reply_form, language, status_label
-from handover.web.handovers import bp
+from handover.web.handovers import bp, forms
+from handover.web.ui import language, status_label
 
 
 @bp.get("/<int:handover_id>")
@@ -93,7 +92,7 @@ def reply_form(handover_id, form_key):
     definition = replies.reply_form(granted.handover, form_key)
     if definition is None:
         raise policy.NotFound(form_key)
-    form = build_reply_form(definition)
+    form = forms.build_reply_form(definition)
     if request.method == "POST" and not form.add_row_requested and form.validate():
         try:
             replies.add_form_reply(granted, current_user, form_key, form.content())

@@ -1,6 +1,8 @@
-"""The small fixed forms of the handover pages (the handover's own form comes from the form
-builder): choosing a form, routing, sending, acknowledging, replying, attaching, finding."""
+"""The forms of the handover pages: the handover's own form and a reply form, built by the
+form builder from their definitions, and the small fixed ones: choosing a form, routing,
+sending, acknowledging, replying, attaching, finding."""
 
+from flask import request
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     HiddenField,
@@ -15,12 +17,26 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from handover.i18n import lazy_gettext as _l
 from handover.services.reading import NOTE_MAX_LENGTH
 from handover.services.replies import MESSAGE_MAX_LENGTH
+from handover.web import formbuilder
 from handover.web.form_base import HandoverForm
 from handover.web.formbuilder import MultiCheckboxField
+from handover.web.ui import language
 
 #: Meta for a form a page only shows, whose template writes the CSRF token itself: the POST
 #: goes to a view that builds the form again, token check included.
 SHOWN_ONLY = {"csrf": False}
+
+
+def build_fill_form(definition, sender_kind, saved_content):
+    """The fill page's form: typed values on POST, the saved draft otherwise."""
+    formdata = request.form if request.method == "POST" else None
+    return formbuilder.build_form(definition, language(), sender_kind=sender_kind,
+                                  formdata=formdata, content=saved_content)
+
+
+def build_reply_form(definition):
+    formdata = request.form if request.method == "POST" else None
+    return formbuilder.build_form(definition, language(), formdata=formdata)
 
 
 def choices(pairs):
