@@ -5,6 +5,9 @@ Acknowledgement is one conditional UPDATE (``WHERE status IN ('sent', 'opened')`
 concurrent acknowledgements exactly one changes the row, the other is told it was already done.
 """
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -19,12 +22,13 @@ from handover.services import (
     commit_with_audit,
     fire_hook,
     open_json,
+    rows_changed,
     seal_json,
 )
-from handover.services.policy import COPY, RECEIVING
+from handover.services.policy import COPY, RECEIVING, HandoverAccess
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy, Unit
+from handover.store.models import Handover, HandoverCopy, Unit, User
 from handover.store.models.base import utcnow
 
 NOTE_MAX_LENGTH = 500
@@ -39,7 +43,8 @@ _OPEN_SENT = (update(_HANDOVERS)
               .values(status="opened", opened_at=bindparam("opened_at")))
 
 
-def record_view(access, user, *, action="handover.viewed", now=None):
+def record_view(access: HandoverAccess, user: User, *, action: str = "handover.viewed",
+                now: datetime | None = None) -> bool:
     """Log a view (or print) and, on the receiving unit's first view, mark the handover opened.
 
     Returns True when this view was the unit's first (the receiving unit's opens the handover).
@@ -49,8 +54,8 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     first_view = None
     if access.relation == RECEIVING and handover.status == "sent":
         # Whether the status change changed the row decides which events follow.
-        changed = db.session.execute(_OPEN_SENT, {"handover_id": handover.id,
-                                                  "opened_at": now}).rowcount
+        changed = rows_changed(db.session.execute(_OPEN_SENT, {"handover_id": handover.id,
+                                                               "opened_at": now}))
         first_view = "handover.opened" if changed == 1 else None
     elif access.relation == COPY and handover.status != "withdrawn":
         result = db.session.execute(
@@ -61,7 +66,7 @@ def record_view(access, user, *, action="handover.viewed", now=None):
             .values(opened_at=now)
             .execution_options(synchronize_session=False)
         )
-        first_view = "handover.copy_opened" if result.rowcount == 1 else None
+        first_view = "handover.copy_opened" if rows_changed(result) == 1 else None
     opened = first_view is not None
     events = [(first_view, handover.id)] if opened else []
     notify = opened and plugin_manager.implemented("handover_opened")
@@ -90,7 +95,7 @@ def record_view(access, user, *, action="handover.viewed", now=None):
     return opened
 
 
-def skip_empty_lists(handover):
+def skip_empty_lists(handover: Handover) -> None:
     """Mark the replies and attachments as loaded, empty, when the counts read with the
     handover (`access.require` ``with_counts``) say there are none: two queries fewer for
     each empty list."""
@@ -99,7 +104,7 @@ def skip_empty_lists(handover):
             set_committed_value(handover, relation, [])
 
 
-def content_for_reader(access):
+def content_for_reader(access: HandoverAccess) -> dict[str, Any]:
     """The sent content (raises `crypto.TamperedRecord`, or `ContentErased` after retention)."""
     handover = access.handover
     if handover.erased_at is not None or handover.content is None:
@@ -107,19 +112,20 @@ def content_for_reader(access):
     return open_json(handover, handover.content, crypto.Purpose.CONTENT) or {}
 
 
-def summary_for_reader(handover):
+def summary_for_reader(handover: Handover) -> dict[str, Any] | None:
     if handover.erased_at is not None or handover.summary is None:
         return None
     return open_json(handover, handover.summary, crypto.Purpose.SUMMARY) or {}
 
 
-def acknowledgement_note(handover):
+def acknowledgement_note(handover: Handover) -> str | None:
     if handover.acknowledgement_note is None or handover.wrapped_key is None:
         return None
     return open_json(handover, handover.acknowledgement_note, crypto.Purpose.ACKNOWLEDGEMENT)
 
 
-def acknowledge(access, user, note="", *, now=None):
+def acknowledge(access: HandoverAccess, user: User, note: str | None = "", *,
+                now: datetime | None = None) -> Handover:
     """Acknowledge receipt on behalf of the receiving unit, with an optional short note."""
     if not access.can("acknowledge"):
         raise LifecycleError(_l("Only the receiving unit can acknowledge this handover."))
@@ -140,7 +146,7 @@ def acknowledge(access, user, note="", *, now=None):
                 acknowledgement_note=sealed_note, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         db.session.rollback()
         db.session.refresh(handover)
         if handover.status == "acknowledged":
