@@ -6,11 +6,14 @@ The state change is one conditional UPDATE (``WHERE status = 'draft'``) so that 
 sends of the same draft produce one handover.
 """
 
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from handover.formdefs import FormDefinition
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
 from handover.services import (
@@ -20,12 +23,13 @@ from handover.services import (
     definition_of,
     drafts,
     fire_hook,
+    rows_changed,
     seal_json,
 )
 from handover.services.policy import units_of
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover
+from handover.store.models import Handover, User
 from handover.store.models.base import utcnow
 
 #: Built once; the SET clause comes from the parameters, so sending compiles nothing new. The
@@ -37,17 +41,23 @@ _SEND_DRAFT = (update(_HANDOVERS)
                .where(_HANDOVERS.c.id == bindparam("draft_id"), _HANDOVERS.c.status == "draft"))
 
 
-def summary_of(definition, content):
+#: ``validate(definition, content)`` -> {field: [messages]}: a check that replaces the default.
+Validator = Callable[[FormDefinition, dict[str, Any]], Mapping[str, list[str]]]
+
+
+def summary_of(definition: FormDefinition, content: Mapping[str, Any]) -> dict[str, Any]:
     """The few fields the receiver's inbox shows (e.g. the child's name), never stored plain."""
     return {key: content.get(key) for key in definition.summary_fields if content.get(key)}
 
 
-def identity_hash_of(definition, content):
+def identity_hash_of(definition: FormDefinition, content: Mapping[str, Any]) -> str | None:
     code = content.get(definition.identity_code_field) if definition.identity_code_field else None
     return crypto.identity_hash(code) if code else None
 
 
-def send(user, handover, submission_token, *, validate=None, language=None, now=None):
+def send(user: User, handover: Handover, submission_token: str | None, *,
+         validate: Validator | None = None, language: str | None = None,
+         now: datetime | None = None) -> Handover:
     """Send ``handover`` (a draft). Returns the sent handover.
 
     ``validate(definition, content)`` -> {field: [messages]} replaces the default check (the
@@ -65,16 +75,17 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
     copy_unit_ids = [copy.unit_id for copy in handover.copies]
     units = units_of(handover)
     sender_unit = units.get(handover.sender_unit_id)
-    receiver_unit = units.get(handover.receiver_unit_id)
+    receiver_unit = (units.get(handover.receiver_unit_id)
+                     if handover.receiver_unit_id is not None else None)
     copy_units = [units.get(unit_id) for unit_id in copy_unit_ids]
-    drafts.check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
-                         handover.legal_basis or "")
+    route = drafts.check_routing(user, sender_unit, handover.form_key, receiver_unit,
+                                 copy_units, handover.legal_basis or "")
     if not handover.legal_basis:
         raise LifecycleError(_l("Choose the legal basis of the disclosure."))
 
     content = drafts.content_of(handover)
     if validate is None:
-        errors = drafts.validate_content(definition, content, sender_unit.kind,
+        errors = drafts.validate_content(definition, content, route.sender.kind,
                                          language or drafts.default_language())
     else:
         errors = dict(validate(definition, content))
@@ -95,13 +106,13 @@ def send(user, handover, submission_token, *, validate=None, language=None, now=
         "updated_at": now,
         "due_at": now + timedelta(hours=hours),
     }
-    if db.session.execute(_SEND_DRAFT, {**sent, "draft_id": handover.id}).rowcount != 1:
+    if rows_changed(db.session.execute(_SEND_DRAFT, {**sent, "draft_id": handover.id})) != 1:
         db.session.rollback()
         db.session.refresh(handover)
         if submission_token and handover.submission_token == submission_token:
             return handover
         raise AlreadySent(_l("This handover has already been sent."))
-    audit.record("handover.sent", actor=user, unit_id=sender_unit.id, handover_id=handover.id)
+    audit.record("handover.sent", actor=user, unit_id=route.sender.id, handover_id=handover.id)
     commit_keeping_loaded()
     for column, value in sent.items():   # what the UPDATE wrote, without reading it back
         set_committed_value(handover, column, value)
