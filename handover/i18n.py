@@ -117,31 +117,6 @@ def init_app(app):
         return {"languages": LANGUAGE_NAMES, "current_language": str(current_locale())}
 
 
-@functools.cache
-def _wtforms_catalogue(language):
-    from babel import support
-    from wtforms.i18n import messages_path
-
-    return support.Translations.load(messages_path(), [language], domain="wtforms")
-
-
-class WTFormsTranslations:
-    """WTForms' own messages ("Not a valid date value.") in the request's language.
-
-    Flask-WTF's version reads the catalogue file from disk again on every request that builds a
-    form; this reads each language once per process.
-    """
-
-    def gettext(self, string):
-        return _wtforms_catalogue(str(current_locale())).ugettext(string)
-
-    def ngettext(self, singular, plural, n):
-        return _wtforms_catalogue(str(current_locale())).ungettext(singular, plural, n)
-
-
-wtforms_translations = WTFormsTranslations()
-
-
 def localised(texts, language):
     """Pick ``language`` from a {fi, sv, en} mapping, falling back to Finnish then English."""
     if not texts:
@@ -150,4 +125,4 @@ def localised(texts, language):
 
 
 __all__ = ["LANGUAGE_NAMES", "current_locale", "format_datetime", "gettext", "init_app",
-           "lazy_gettext", "localised", "select_locale", "wtforms_translations"]
+           "lazy_gettext", "localised", "select_locale"]
