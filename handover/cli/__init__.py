@@ -6,6 +6,7 @@ from importlib import import_module
 import click
 from flask.cli import FlaskGroup
 
+from handover import create_app
 from handover.config import ConfigurationError
 
 COMMAND_MODULES = (
@@ -21,8 +22,6 @@ COMMAND_MODULES = (
 
 
 def _create_app():
-    from handover import create_app
-
     return create_app()
 
 

@@ -12,6 +12,7 @@ import sys
 import pyotp
 from flask import current_app
 
+from handover.cli import demo_handovers
 from handover.security import totp
 from handover.services import accounts
 from handover.store.database import db
@@ -80,8 +81,6 @@ def seed(echo):
 def seed_handovers(echo):
     """One handover of each built-in form between the demo units (invented children,
     temporary-range identity codes only), sent through the real lifecycle services."""
-    from handover.cli import demo_handovers
-
     demo_handovers.seed(echo)
 
 

@@ -10,11 +10,23 @@ import tempfile
 from collections import namedtuple
 
 import click
+from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 from flask.helpers import get_debug_flag
+from flask_migrate import Config
 
+from handover import create_app
 from handover.config import ConfigurationError
+from handover.security import keys
+from handover.services.backup import (
+    KEYS_BACKUP,
+    BackupError,
+    create_backup,
+    database_kind,
+    restore_backup,
+    schema_revision,
+)
 
 MINIMUM_SECRET_LENGTH = 32
 
@@ -67,6 +79,8 @@ def _server_problems(app, workers):
 
 
 def _redis_answers(url):
+    # Imported here: only `handover check` on an instance with a Redis URL needs it, and every
+    # other command would pay for loading it.
     import redis
 
     client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
@@ -89,8 +103,6 @@ def _secret_problems(app):
 
 
 def _key_problems(app):
-    from handover.security import keys
-
     path = app.config["KEYS_FILE"]
     if not app.config.get("KEYS_JSON"):
         if not os.path.exists(path):
@@ -111,8 +123,6 @@ def _key_problems(app):
 
 
 def _database_problems(app, workers):
-    from handover.services.backup import database_kind, schema_revision
-
     if database_kind(app) == "sqlite" and workers > 1:
         yield _error(f"SQLite with {workers} workers: writers will queue and wait. "
                      "Use PostgreSQL (HANDOVER_DATABASE_URL) or one worker.")
@@ -130,9 +140,6 @@ def _database_problems(app, workers):
 
 
 def _head_revision(app):
-    from alembic.script import ScriptDirectory
-    from flask_migrate import Config
-
     config = Config()
     config.set_main_option("script_location", app.extensions["migrate"].directory)
     return ScriptDirectory.from_config(config).get_current_head()
@@ -189,8 +196,6 @@ def _load_app(ctx):
     try:
         return info.load_app(), []
     except ConfigurationError as error:
-        from handover import create_app
-
         app = create_app({"INITIALISING_INSTANCE": True})
         # A missing secret is reported with the other secret problems; anything else here.
         return app, ([_error(str(error))] if app.config.get("SECRET_KEY") else [])
@@ -219,8 +224,6 @@ def check_command(ctx, workers):
 @with_appcontext
 def backup_command(destination):
     """Back up the database, and the keys into a separate file, into the folder DESTINATION."""
-    from handover.services.backup import BackupError, create_backup
-
     try:
         manifest = create_backup(current_app._get_current_object(), destination)
     except BackupError as error:
@@ -243,8 +246,6 @@ def backup_command(destination):
 @with_appcontext
 def restore_command(source, force, with_keys, keys_path):
     """Restore the backup in the folder SOURCE into this instance's (empty) database."""
-    from handover.services.backup import KEYS_BACKUP, BackupError, restore_backup
-
     if with_keys and keys_path:
         raise click.UsageError("Give either --with-keys or --keys FILE, not both.")
     if with_keys:

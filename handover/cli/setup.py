@@ -5,7 +5,10 @@ import secrets
 
 import click
 from flask.cli import with_appcontext
+from flask_migrate import upgrade
 
+from handover import create_app
+from handover.cli.demo import current_code, seed
 from handover.security import keys
 
 CONFIG_TEMPLATE = """# Handover instance configuration, written by `handover init`.
@@ -19,8 +22,6 @@ SECRET_KEY = {secret!r}
               help="Instance folder (default: the instance/ folder beside the package).")
 def init_command(instance_path):
     """Create the instance folder with a secret key and key file, and migrate the database."""
-    from handover import create_app
-
     app = create_app({"INITIALISING_INSTANCE": True, "INSTANCE_PATH": instance_path})
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     # Also when the folder was made beforehand (scripts/start, a package's post-install):
@@ -41,8 +42,6 @@ def init_command(instance_path):
     click.echo(f"Created {config_path} and {key_path} (mode 0600).")
     app = create_app({"INSTANCE_PATH": app.instance_path})
     with app.app_context():
-        from flask_migrate import upgrade
-
         upgrade()
     click.echo("Database migrated. Back up the key file separately from the database.")
 
@@ -51,8 +50,6 @@ def init_command(instance_path):
 @with_appcontext
 def demo_command():
     """Seed demo units and users (for trying the system only)."""
-    from handover.cli.demo import seed
-
     seed(click.echo)
 
 
@@ -60,8 +57,6 @@ def demo_command():
 @click.argument("email")
 def demo_code_command(email):
     """Print the current two-factor code of a demo user (demo accounts only)."""
-    from handover.cli.demo import current_code
-
     code = current_code(email)
     if code is None:
         raise click.ClickException(f"{email} is not a demo account; codes of other accounts "

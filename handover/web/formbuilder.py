@@ -6,6 +6,7 @@ kept, so it works without JavaScript. Conditional fields (``show_if``) are all r
 whose condition is false is not required and its value is left out of ``content()``.
 """
 
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -28,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from handover.formdefs import content as rules
 from handover.formdefs import display
+from handover.plugins.manager import call_hook
 from handover.web.form_base import HandoverForm
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
@@ -238,8 +240,6 @@ class DefinitionForm(HandoverForm):
         return not found
 
     def _plugin_validation(self):
-        from handover.plugins.manager import call_hook
-
         answers = call_hook("validate_form", form_key=self.definition.key,
                             form_version=self.definition.version, content=self.content(),
                             language=self.language)
@@ -334,8 +334,6 @@ def build_form(definition, language, sender_kind=None, formdata=None, content=No
 
 def _form_data(definition, content):
     """Stored content back into what the WTForms fields take (dates, decimals)."""
-    from datetime import date
-
     def convert(f, value):
         if value is None:
             return None

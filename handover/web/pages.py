@@ -4,7 +4,7 @@ Operators edit `templates/pages/*.html` (or override them in the instance's temp
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from handover.store.database import db
@@ -25,8 +25,6 @@ def privacy():
 @bp.post("/language")
 def set_language():
     """Switch the interface language; saved on the account so it follows the user."""
-    from flask import current_app
-
     language = request.form.get("language", "")
     if language in current_app.config["LANGUAGES"]:
         session["language"] = language
