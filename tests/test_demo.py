@@ -4,11 +4,12 @@ phone, and running it again changes nothing."""
 import pyotp
 
 from handover.cli import cli, demo
+from handover.formdefs.unit_kinds import CORE_UNIT_KINDS
 from handover.security import totp
 from handover.security.passwords import verify_password
 from handover.store.database import db
 from handover.store.models import AuditEvent, Membership, Unit, User
-from handover.store.models.accounts import CORE_UNIT_KINDS, MEMBERSHIP_ROLES
+from handover.store.models.accounts import MEMBERSHIP_ROLES
 
 
 def counts():

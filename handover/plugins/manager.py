@@ -43,8 +43,6 @@ def init_app(app: Flask) -> None:
     """Load every plugin into a manager of this app's own."""
     state = PluginState(app)
     app.extensions["handover_plugins"] = state
-    # Read by handover.web.ui until it asks unit_kind_label() instead.
-    app.extensions["handover_unit_kind_labels"] = state.unit_kind_labels
     load_plugins(state, discover(app.config.get("PLUGINS_DIR")))
     app.teardown_appcontext(_record_runtime_failures)
 

@@ -12,16 +12,16 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from flask import current_app
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import gettext
+from handover.plugins import manager as plugin_manager
 from handover.security import sessions
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Membership, Unit, User
-from handover.store.models.accounts import CORE_UNIT_KINDS, MEMBERSHIP_ROLES
+from handover.store.models.accounts import MEMBERSHIP_ROLES
 
 #: Loose on purpose: the address is a login name and a notification target, and the only way
 #: to know it works is to send to it. This refuses typos such as spaces or a missing domain.
@@ -92,17 +92,8 @@ def _one_transaction(action: Callable[..., T]) -> Callable[..., T]:
 
 
 def unit_kinds() -> tuple[str, ...]:
-    """Core kinds plus kinds registered by plugins, in a stable order."""
-    from handover.plugins import manager as plugin_manager
-
-    provider = getattr(plugin_manager, "unit_kinds", None)
-    extra = provider(current_app) if provider else ()
-    kinds = list(CORE_UNIT_KINDS)
-    for kind in extra or ():
-        kind = kind[0] if isinstance(kind, tuple | list) else kind
-        if kind not in kinds:
-            kinds.append(kind)
-    return tuple(kinds)
+    """Core kinds, then the kinds plugins registered (`plugins.manager.unit_kinds`)."""
+    return tuple(plugin_manager.unit_kinds())
 
 
 def normalise_email(email: str | None) -> str:

@@ -6,15 +6,7 @@ from flask_login import current_user
 
 from handover.i18n import current_locale
 from handover.i18n import lazy_gettext as _l
-
-UNIT_KIND_LABELS = {
-    "child_welfare_institution": _l("Child-welfare institution"),
-    "child_welfare_social_work": _l("Child-welfare social work"),
-    "family_care": _l("Family care"),
-    "psychiatric_ward": _l("Psychiatric ward"),
-    "daycare": _l("Daycare"),
-    "school": _l("School"),
-}
+from handover.plugins.manager import unit_kind_label
 
 ROLE_LABELS = {
     "sender": _l("Sender"),
@@ -51,14 +43,6 @@ def language():
 
 def status_label(status):
     return STATUS_LABELS.get(status, status)
-
-
-def unit_kind_label(kind):
-    """Core kinds have translated labels; a plugin's kind shows its registered label."""
-    if kind in UNIT_KIND_LABELS:
-        return UNIT_KIND_LABELS[kind]
-    extra = current_app.extensions.get("handover_unit_kind_labels", {})
-    return extra.get(kind, kind)
 
 
 def _visible_entries():

@@ -9,16 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from handover.store.database import db
 from handover.store.models.base import UTCDateTime, utcnow
 
-#: Unit kinds of the domain brief. Plugins may add kinds through the `register_unit_kinds` hook.
-CORE_UNIT_KINDS = (
-    "child_welfare_institution",
-    "child_welfare_social_work",
-    "family_care",
-    "psychiatric_ward",
-    "daycare",
-    "school",
-)
-
 #: Roles a member can have in a unit. A unit lead manages the unit's members and is told about
 #: overdue handovers; a sender starts handovers; a receiver reads and acknowledges them.
 MEMBERSHIP_ROLES = ("sender", "receiver", "lead")
