@@ -5,10 +5,15 @@ import os
 from flask import Flask
 
 from handover import config as configuration
+from handover import i18n, web
 from handover.i18n import babel
+from handover.plugins import manager as plugin_manager
+from handover.security import hardening, sessions, throttle
 from handover.security.sessions import login_manager
 from handover.security.throttle import limiter
+from handover.store import models  # noqa: F401  (every table must be known to migrations)
 from handover.store.database import db, migrate
+from handover.web import ui
 from handover.web.csrf import csrf
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "store", "migrations")
@@ -32,17 +37,10 @@ def create_app(config=None):
     if not app.config.get("INITIALISING_INSTANCE"):
         configuration.require_secret_key(app)
 
-    import handover.store.database  # noqa: F401  (registers the SQLite connection settings)
-    from handover.store import models  # noqa: F401  (every table must be known to migrations)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     _init_limiter(app)
-
-    from handover import i18n
-    from handover.security import hardening, sessions
-    from handover.web import ui
 
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
@@ -50,9 +48,6 @@ def create_app(config=None):
     hardening.init_app(app)
     i18n.init_app(app)
     ui.init_app(app)
-
-    from handover import web
-    from handover.plugins import manager as plugin_manager
 
     plugin_manager.init_app(app)
     web.register_blueprints(app)
@@ -63,7 +58,6 @@ def _init_limiter(app):
     """Counts live in Redis when configured, so that every gunicorn worker sees the same counts."""
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
-    from handover.security import throttle
 
     throttle.configure(app)
     limiter.init_app(app)

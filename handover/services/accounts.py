@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from handover.i18n import gettext
 from handover.plugins import manager as plugin_manager
 from handover.security import sessions
+from handover.security.passwords import hash_password, password_problems
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Membership, Unit, User
@@ -273,8 +274,6 @@ def _new_email(email: str) -> str:
 
 
 def _check_password(password: str, email: str, name: str) -> None:
-    from handover.security.passwords import password_problems
-
     problems = password_problems(password, email=email, name=name)
     if problems:
         raise AccountError(N_("The password is not acceptable: %(problems)s"), field="password",
@@ -282,8 +281,6 @@ def _check_password(password: str, email: str, name: str) -> None:
 
 
 def _hash(password: str) -> str:
-    from handover.security.passwords import hash_password
-
     return hash_password(password)
 
 

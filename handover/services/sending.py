@@ -23,7 +23,7 @@ from handover.services import (
     definition_of,
     drafts,
     fire_hook,
-    rows_changed,
+    notifications,
     seal_json,
 )
 from handover.services.policy import units_of
@@ -39,6 +39,8 @@ from handover.store.models.base import utcnow
 _HANDOVERS = Handover.__table__
 _SEND_DRAFT = (update(_HANDOVERS)
                .where(_HANDOVERS.c.id == bindparam("draft_id"), _HANDOVERS.c.status == "draft"))
+#: The same, taking the audit chain's lock and reading its head in the same round trip.
+_SEND_DRAFT_AND_LOCK_CHAIN = audit.returning_chain_head(_SEND_DRAFT)
 
 
 #: ``validate(definition, content)`` -> {field: [messages]}: a check that replaces the default.
@@ -106,7 +108,8 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
         "updated_at": now,
         "due_at": now + timedelta(hours=hours),
     }
-    if rows_changed(db.session.execute(_SEND_DRAFT, {**sent, "draft_id": handover.id})) != 1:
+    statement = _SEND_DRAFT_AND_LOCK_CHAIN if audit.returns_chain_head() else _SEND_DRAFT
+    if audit.changed_rows(db.session.execute(statement, {**sent, "draft_id": handover.id})) != 1:
         db.session.rollback()
         db.session.refresh(handover)
         if submission_token and handover.submission_token == submission_token:
@@ -116,8 +119,6 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
     commit_keeping_loaded()
     for column, value in sent.items():   # what the UPDATE wrote, without reading it back
         set_committed_value(handover, column, value)
-
-    from handover.services import notifications
 
     notifications.notify_arrival(handover, [handover.receiver_unit_id, *copy_unit_ids])
     fire_hook("handover_sent", handover=handover)
