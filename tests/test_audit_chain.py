@@ -6,13 +6,13 @@ import contextlib
 import threading
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from handover.cli import cli
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import AuditEvent
+from handover.store.models import AuditEvent, Unit
 
 
 def invoke(runner, *args):
@@ -233,7 +233,17 @@ def test_concurrent_appends_never_fork_the_chain(app):
             writers * events_each
 
 
-def test_an_append_that_waited_for_the_lock_chains_onto_the_event_written_meanwhile(app):
+def _rename_unit_returning_chain_head(unit_id):
+    """A write of a service's own that takes the chain's lock in its RETURNING, as a send or a
+    first view does (`audit.returning_chain_head`)."""
+    rename = update(Unit).where(Unit.id == unit_id).values(name="Renamed")
+    statement = audit.returning_chain_head(rename) if audit.returns_chain_head() else rename
+    assert audit.changed_rows(db.session.execute(statement)) == 1
+
+
+@pytest.mark.parametrize("locked_by", ["its first append", "an UPDATE returning the head"])
+def test_an_append_that_waited_for_the_lock_chains_onto_the_event_written_meanwhile(
+        app, locked_by):
     """One worker holds the chain (an event written, not yet committed) while another starts
     to append and has to wait. On PostgreSQL the waiting worker read the newest hash in the
     same statement that waited for the lock, before the first one committed; its event must
@@ -257,6 +267,8 @@ def test_an_append_that_waited_for_the_lock_chains_onto_the_event_written_meanwh
     def second():
         with app.app_context():
             try:
+                if locked_by != "its first append":
+                    _rename_unit_returning_chain_head(unit_id)
                 second_event.append(audit.record("handover.viewed", handover_id=2))
                 db.session.commit()
             except Exception as error:  # noqa: BLE001
@@ -266,6 +278,10 @@ def test_an_append_that_waited_for_the_lock_chains_onto_the_event_written_meanwh
 
     with app.app_context():
         record_events(1)
+        unit = Unit(name="Ward", kind="psychiatric_ward")
+        db.session.add(unit)
+        db.session.commit()
+        unit_id = unit.id
     holder = threading.Thread(target=first)
     holder.start()
     assert first_holds_lock.wait(timeout=30)

@@ -41,6 +41,8 @@ _HANDOVERS = Handover.__table__
 _OPEN_SENT = (update(_HANDOVERS)
               .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent")
               .values(status="opened", opened_at=bindparam("opened_at")))
+#: The same, taking the audit chain's lock and reading its head in the same round trip.
+_OPEN_SENT_AND_LOCK_CHAIN = audit.returning_chain_head(_OPEN_SENT)
 
 
 def record_view(access: HandoverAccess, user: User, *, action: str = "handover.viewed",
@@ -54,8 +56,9 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
     first_view = None
     if access.relation == RECEIVING and handover.status == "sent":
         # Whether the status change changed the row decides which events follow.
-        changed = rows_changed(db.session.execute(_OPEN_SENT, {"handover_id": handover.id,
-                                                               "opened_at": now}))
+        statement = _OPEN_SENT_AND_LOCK_CHAIN if audit.returns_chain_head() else _OPEN_SENT
+        changed = audit.changed_rows(db.session.execute(
+            statement, {"handover_id": handover.id, "opened_at": now}))
         first_view = "handover.opened" if changed == 1 else None
     elif access.relation == COPY and handover.status != "withdrawn":
         result = db.session.execute(

@@ -27,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from handover.store.database import db
@@ -51,11 +52,40 @@ _NEWEST_HASH = select(_EVENTS.c.row_hash).order_by(_EVENTS.c.id.desc()).limit(
 #: SQLite: a write statement takes the database's single write lock now, before the last hash
 #: is read; otherwise two workers can read the same last hash and fork the chain.
 _SQLITE_WRITE_LOCK = text("DELETE FROM audit_events WHERE 0")
-#: PostgreSQL: the chain's lock, and the newest hash as this statement's snapshot saw it, in
-#: one statement (see `_chain_head`).
-_POSTGRESQL_LOCK_AND_HEAD = select(
-    func.pg_advisory_xact_lock(literal_column(str(_CHAIN_LOCK_ID))),
-    _NEWEST_HASH.scalar_subquery())
+#: Session.info key: a head read together with the lock, not yet known to be the newest.
+_HEAD_SEEN_WITH_LOCK = "handover_audit_chain_head_seen"
+#: PostgreSQL: the chain's lock, and the newest hash as the statement's snapshot saw it (see
+#: `_append`), as columns of a statement.
+_LOCK_AND_HEAD = (
+    func.pg_advisory_xact_lock(literal_column(str(_CHAIN_LOCK_ID))).label("audit_chain_locked"),
+    _NEWEST_HASH.scalar_subquery().label("audit_chain_head"))
+_POSTGRESQL_LOCK_AND_HEAD = select(*_LOCK_AND_HEAD)
+
+
+def returning_chain_head(statement):
+    """``statement``, an UPDATE whose changed row this transaction's audit events will record,
+    made to return the chain's lock and head too: on PostgreSQL the write, the lock and the
+    read then take one round trip instead of two. The lock is taken per changed row, after the
+    row's own lock, as every writer takes them; a statement that changes nothing takes none.
+    Build it once, run it where `returns_chain_head()` says so, and hand its result to
+    `changed_rows`."""
+    return statement.returning(*_LOCK_AND_HEAD)
+
+
+def returns_chain_head():
+    """Whether this session's database takes the chain's lock in a statement's RETURNING."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def changed_rows(result):
+    """How many rows the UPDATE behind ``result`` changed; remembers the chain's head when the
+    statement returned it (`returning_chain_head`)."""
+    if isinstance(result, CursorResult) and not result.returns_rows:
+        return result.rowcount
+    rows = result.all()
+    if rows and "audit_chain_head" in rows[-1]._fields:
+        db.session.info[_HEAD_SEEN_WITH_LOCK] = rows[-1].audit_chain_head or GENESIS
+    return len(rows)
 
 
 def record(action, *, actor=None, unit_id=None, handover_id=None, outcome="ok", detail=""):
@@ -114,6 +144,7 @@ def _append(rows):
         result = db.session.execute(_INSERT_EVENT, rows if len(rows) > 1 else rows[0])
         first_id = result.inserted_primary_key[0] if len(rows) == 1 else None
     db.session.info[_HEAD_IN_TRANSACTION] = rows[-1]["row_hash"]
+    db.session.info.pop(_HEAD_SEEN_WITH_LOCK, None)
     return first_id
 
 
@@ -152,10 +183,14 @@ def _chain_head():
     The first append of a transaction takes the chain's lock, held until the transaction ends,
     so nobody can append in between and the following events of the same transaction chain on
     without asking again. On SQLite the write lock is taken first and the head read then, so
-    it is the newest; on PostgreSQL both happen in one statement (see `_append`)."""
+    it is the newest; on PostgreSQL both happen in one statement (see `_append`), which may be
+    the caller's own UPDATE (`returning_chain_head`)."""
     previous = db.session.info.get(_HEAD_IN_TRANSACTION)
     if previous is not None:
         return previous, True
+    seen = db.session.info.get(_HEAD_SEEN_WITH_LOCK)
+    if seen is not None:
+        return seen, False
     if db.session.get_bind().dialect.name == "postgresql":
         _locked, head = db.session.execute(_POSTGRESQL_LOCK_AND_HEAD).one()
         return head or GENESIS, False
@@ -204,6 +239,7 @@ def _forget_chain_head(session, transaction):
     a savepoint that may roll the event back) ends; a flush's inner transaction keeps it."""
     if transaction.parent is None or transaction.nested:
         session.info.pop(_HEAD_IN_TRANSACTION, None)
+        session.info.pop(_HEAD_SEEN_WITH_LOCK, None)
 
 
 def event_hash(event):
