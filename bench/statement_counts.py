@@ -4,6 +4,7 @@ exactly as many of each kind in the same run, as the issue describes it ("the sa
 inserts and selects")."""
 
 import contextlib
+import re
 import tempfile
 import urllib.parse
 from collections import Counter
@@ -13,6 +14,8 @@ import harness
 from sqlalchemy import event
 
 KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "COMMIT")
+#: The first data-changing keyword in a statement that begins with WITH.
+WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
 class TestClient(harness.Client):
@@ -86,11 +89,11 @@ class StatementCounter:
 
 def statement_kind(statement):
     """SELECT, INSERT, UPDATE or DELETE (see `StatementCounter`)."""
-    words = str(statement).split()
+    words = str(statement).split(None, 1)
     kind = words[0].upper() if words else ""
     if kind == "WITH":
-        return next((word.upper() for word in words
-                     if word.upper() in ("INSERT", "UPDATE", "DELETE")), "SELECT")
+        changing = WRITES.search(statement)
+        return changing.group(1).upper() if changing else "SELECT"
     return kind
 
 
