@@ -14,6 +14,7 @@ from handover.formdefs import UnknownForm
 from handover.plugins import loading
 from handover.plugins import manager as plugin_manager
 from handover.plugins.manager import call_hook, plugins, registry, set_enabled, unit_kinds
+from handover.services import LifecycleError, drafts
 from handover.store.database import db
 from handover.store.models import AuditEvent
 
@@ -119,8 +120,9 @@ def test_a_raising_validate_form_switches_its_plugin_off_in_every_worker(
         app_with, app_config, caplog):
     app = app_with("raising_validate", "versioned")
     with app.test_request_context("/"):
-        assert call_hook("validate_form", form_key="fragile_form", form_version=1,
-                         content={"note": "x"}, language="fi") == []
+        with pytest.raises(plugin_manager.FormChecksUnavailable):
+            call_hook("validate_form", form_key="fragile_form", form_version=1,
+                      content={"note": "x"}, language="fi")
         fragile = plugin_manager.plugin("raising_validate")
         assert not fragile.enabled and fragile.error is None
         assert fragile.failure == "hook validate_form raised ValueError"
@@ -142,6 +144,20 @@ def test_a_raising_validate_form_switches_its_plugin_off_in_every_worker(
         db.session.remove()
         db.engine.dispose()
     assert "secret child data" not in caplog.text  # the exception text may hold client data
+
+
+def test_a_form_whose_checks_fail_cannot_be_sent_unchecked(app_with):
+    """A crashing validate_form is no "no objection": the send is refused with a message the
+    sender can act on, now and after the plugin has been switched off."""
+    app = app_with("raising_validate")
+    with app.test_request_context("/"):
+        definition = registry().get("fragile_form", 1)
+        for _attempt in range(2):
+            with pytest.raises(LifecycleError) as refusal:
+                drafts.validate_content(definition, {"note": "x"}, None, "en")
+            assert "cannot be checked or sent" in str(refusal.value)
+            assert "secret child data" not in str(refusal.value)
+        assert plugin_manager.plugin("raising_validate").failure is not None
 
 
 def test_validate_form_asks_only_the_plugin_that_owns_the_form(app_with):

@@ -28,8 +28,18 @@ SOURCES = ("built-in", "entry point", "plugins folder")
 #: the form's definition.
 FORM_HOOKS = frozenset({"validate_form"})
 
+
+class FormChecksUnavailable(RuntimeError):
+    """The plugin that owns a form is switched off, or failed while checking it: what its rules
+    would refuse cannot be known, so nothing may be sent as if the form had been checked."""
+
+    def __init__(self, plugin_name: str) -> None:
+        super().__init__(f"the checks of plugin {plugin_name} are unavailable")
+        self.plugin_name = plugin_name
+
 __all__ = [
-    "DEFAULT_PLUGINS", "DefinitionError", "PluginRecord", "PluginState", "UnknownForm",
+    "DEFAULT_PLUGINS", "DefinitionError", "FormChecksUnavailable", "PluginRecord", "PluginState",
+    "UnknownForm",
     "UnknownPlugin", "call_hook", "disabled_in_database", "implemented", "init_app", "plugin",
     "plugins", "registry", "set_enabled", "unit_kind_label", "unit_kinds",
 ]
@@ -101,7 +111,9 @@ def call_hook(name: str, **kwargs: Any) -> list[Any]:
 
     A hook about one form (``FORM_HOOKS``) is called only on the plugin that registered the
     form, with its ``definition`` (looked up from ``form_key`` and ``form_version`` if not
-    given); an unknown form, or a definition no plugin registered, has nobody to ask.
+    given); an unknown form, or a definition no plugin registered, has nobody to ask. When that
+    plugin is switched off or fails during the call, `FormChecksUnavailable` is raised: an empty
+    answer would read as "no objection".
     """
     app = kwargs.get("app") or current_app._get_current_object()  # type: ignore[attr-defined]
     kwargs["app"] = app
@@ -119,6 +131,8 @@ def call_hook(name: str, **kwargs: Any) -> list[Any]:
         kwargs.update(definition=definition, form_key=definition.key,
                       form_version=definition.version)
     inactive = state.inactive_names()
+    if owner is not None and owner in inactive:
+        raise FormChecksUnavailable(owner)
     answers: list[Any] = []
     for _plugin_name, answer in call_implementations(
             state, name, kwargs,
@@ -127,6 +141,8 @@ def call_hook(name: str, **kwargs: Any) -> list[Any]:
             answers.extend(answer)
         else:
             answers.append(answer)
+    if owner is not None and owner in state.unrecorded_failures:
+        raise FormChecksUnavailable(owner)
     return answers
 
 

@@ -13,7 +13,7 @@ from flask import current_app
 from handover.formdefs import FormDefinition
 from handover.formdefs import content as content_rules
 from handover.i18n import lazy_gettext as _l
-from handover.plugins.manager import call_hook
+from handover.plugins.manager import FormChecksUnavailable, call_hook
 from handover.security import crypto
 from handover.services import (
     LifecycleError,
@@ -175,6 +175,12 @@ def discard(user: User, handover: Handover) -> None:
                       handover_id=handover_id)
 
 
+#: Shown when the plugin that owns a form cannot check it (switched off, or failing).
+FORM_CHECKS_UNAVAILABLE = _l("This form's own checks cannot run right now, so it cannot be "
+                             "checked or sent. Your draft is saved. An administrator sees the "
+                             "reason on the Plugins page.")
+
+
 def validate_content(definition: FormDefinition, content: Mapping[str, Any],
                      sender_kind: str | None, language: str) -> dict[str, list[str]]:
     """{path: [messages]} for stored ``content``: the definition's field rules, then (only when
@@ -184,8 +190,11 @@ def validate_content(definition: FormDefinition, content: Mapping[str, Any],
     if errors:
         return errors
     cleaned = content_rules.cleaned(definition, content, sender_kind)
-    answers = call_hook("validate_form", form_key=definition.key,
-                        form_version=definition.version, content=cleaned, language=language)
+    try:
+        answers = call_hook("validate_form", definition=definition, content=cleaned,
+                            language=language)
+    except FormChecksUnavailable:
+        raise LifecycleError(FORM_CHECKS_UNAVAILABLE) from None
     return content_rules.place_answers(definition, answers, sender_kind, cleaned)
 
 

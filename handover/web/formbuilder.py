@@ -29,7 +29,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from handover.formdefs import content as rules
 from handover.formdefs import display
-from handover.plugins.manager import call_hook
+from handover.plugins.manager import FormChecksUnavailable, call_hook
+from handover.services.drafts import FORM_CHECKS_UNAVAILABLE
 from handover.web.form_base import HandoverForm
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
@@ -240,9 +241,12 @@ class DefinitionForm(HandoverForm):
         return not found
 
     def _plugin_validation(self):
-        answers = call_hook("validate_form", form_key=self.definition.key,
-                            form_version=self.definition.version, content=self.content(),
-                            language=self.language)
+        try:
+            answers = call_hook("validate_form", definition=self.definition,
+                                content=self.content(), language=self.language)
+        except FormChecksUnavailable:
+            self.extra_errors.append(str(FORM_CHECKS_UNAVAILABLE))
+            return False
         found = False
         for answer in answers:
             for path, messages in answer.items():
