@@ -22,11 +22,6 @@ from handover.web.form_base import HandoverForm
 from handover.web.formbuilder import MultiCheckboxField
 from handover.web.ui import language
 
-#: Meta for a form a page only shows, whose template writes the CSRF token itself: the POST
-#: goes to a view that builds the form again, token check included.
-SHOWN_ONLY = {"csrf": False}
-
-
 def build_fill_form(definition, sender_kind, saved_content):
     """The fill page's form: typed values on POST, the saved draft otherwise."""
     formdata = request.form if request.method == "POST" else None

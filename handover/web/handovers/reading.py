@@ -32,13 +32,11 @@ def view(handover_id):
     if granted.handover.status == "draft":
         return redirect(url_for(".edit", handover_id=handover_id))
     shown = open_for_reader(granted, user, language=language())
-    # Shown, not submitted here: the page writes the CSRF token into each form itself, and the
-    # views the forms post to check it.
     return render_template(
         "handovers/view.html", **shown.as_dict(), language=language(),
         status_label=status_label,
-        acknowledge_form=forms.AcknowledgeForm(meta=forms.SHOWN_ONLY),
-        message_form=forms.MessageForm(meta=forms.SHOWN_ONLY),
+        acknowledge_form=forms.AcknowledgeForm(),
+        message_form=forms.MessageForm(),
         reply_forms=replies.reply_forms(granted.handover)
         if granted.allows("reply_form") else [],
     )
