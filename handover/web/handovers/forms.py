@@ -22,6 +22,7 @@ from handover.web.form_base import HandoverForm
 from handover.web.formbuilder import MultiCheckboxField
 from handover.web.ui import language
 
+
 def build_fill_form(definition, sender_kind, saved_content):
     """The fill page's form: typed values on POST, the saved draft otherwise."""
     formdata = request.form if request.method == "POST" else None
