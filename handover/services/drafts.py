@@ -25,7 +25,7 @@ from handover.services import (
     seal_json,
 )
 from handover.services import attachments as attachment_service
-from handover.services.policy import HandoverAccess
+from handover.services.policy import HandoverAccess, may_start
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Attachment, Handover, HandoverCopy, Unit, User
@@ -51,18 +51,13 @@ def legal_basis_keys(definition: FormDefinition) -> list[str]:
     return [getattr(choice, "value", None) or choice.key for choice in definition.legal_bases]
 
 
-def is_sender(user: User, unit_id: int) -> bool:
-    """From the memberships this request read with the user (never kept between requests), so
-    a removed membership stops the next send at once."""
-    return "sender" in user.roles_in(unit_id)
-
-
 def check_routing(user: User, sender_unit: Unit | None, form_key: str,
                   receiver_unit: Unit | None, copy_units: Iterable[Unit | None],
                   legal_basis: str | None = None) -> CheckedRoute:
     """Refuse (RouteRefused / LifecycleError) anything the rules or the membership do not allow;
-    the route's two units, once allowed."""
-    if sender_unit is None or not sender_unit.is_active or not is_sender(user, sender_unit.id):
+    the route's two units, once allowed. Whether ``user`` may send from ``sender_unit`` at all
+    is the policy's answer (`policy.may_start`)."""
+    if sender_unit is None or not may_start(user, sender_unit.id):
         raise LifecycleError(_l("You cannot send handovers from this unit."))
     if form_key not in {definition.key for definition in routing.sendable_forms(sender_unit)}:
         raise LifecycleError(_l("Your unit cannot send this form."))

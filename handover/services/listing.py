@@ -4,6 +4,10 @@ and a child's handovers found by identity code.
 Shared by the web pages, the CLI and the JSON API. A list row may show a summary that names the
 child: that is a read of client data, so every row whose summary is shown gets its own audit
 event, written here and committed before the caller renders anything.
+
+Which units' handovers a person sees comes from the access policy (`policy.inbox_unit_ids` and
+the like), never from their memberships read here: administrators and auditors see none, even
+through a membership left from before they were refused one.
 """
 
 from collections.abc import Iterable, Sequence
@@ -16,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from handover.formdefs.content import identity_code_problem, normalised_identity_code
 from handover.security import crypto
-from handover.services import commit_keeping_loaded, definition_of
+from handover.services import commit_keeping_loaded, definition_of, policy
 from handover.services.notifications import is_overdue
 from handover.services.policy import evaluate
 from handover.services.reading import summary_for_reader
@@ -30,9 +34,6 @@ PER_PAGE = 20
 LIST_STATUSES = ("sent", "opened", "acknowledged", "withdrawn")
 #: Matches counted per list for the pager (50 pages); filters and search find older ones.
 COUNT_LIMIT = 1000
-#: Roles that make a member see a unit's incoming handovers (inbox) and outgoing (outbox).
-INBOX_ROLES = ("receiver", "lead")
-OUTBOX_ROLES = ("sender", "lead")
 
 
 class InvalidIdentityCode(ValueError):
@@ -92,14 +93,9 @@ class Page:
 # --- which handovers ------------------------------------------------------------------------
 
 
-def member_unit_ids(user: User, roles: Iterable[str]) -> list[int]:
-    """Ids of the units where ``user`` has any of ``roles``."""
-    return sorted({m.unit_id for m in user.memberships if m.role in roles})
-
-
 def inbox_filter(user: User) -> ColumnElement[bool]:
     """A WHERE clause matching handovers that came to the user's units (receiver or copy)."""
-    units = member_unit_ids(user, INBOX_ROLES)
+    units = policy.inbox_unit_ids(user)
     copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(units))
     return (Handover.status != "draft") & or_(
         Handover.receiver_unit_id.in_(units), Handover.id.in_(copied))
@@ -108,8 +104,11 @@ def inbox_filter(user: User) -> ColumnElement[bool]:
 def inbox_branches(user: User) -> list[ColumnElement[bool]]:
     """`inbox_filter` split into disjoint WHERE clauses that each follow one index, so that a
     page of the inbox costs the same however many handovers are stored: one per receiving unit
-    (index on receiver unit and sending time), and one for copies not also received."""
-    units = member_unit_ids(user, INBOX_ROLES)
+    (index on receiver unit and sending time), and one for copies not also received. None at
+    all for someone with no such unit: their inbox is empty without asking the database."""
+    units = policy.inbox_unit_ids(user)
+    if not units:
+        return []
     sent = Handover.status != "draft"
     branches: list[ColumnElement[bool]] = [
         sent & (Handover.receiver_unit_id == unit_id) for unit_id in units]
@@ -121,20 +120,23 @@ def inbox_branches(user: User) -> list[ColumnElement[bool]]:
 
 def outbox_filter(user: User) -> ColumnElement[bool]:
     """A WHERE clause matching handovers sent (or drafted) by the user's units."""
-    return Handover.sender_unit_id.in_(member_unit_ids(user, OUTBOX_ROLES))
+    return Handover.sender_unit_id.in_(policy.outbox_unit_ids(user))
 
 
 def outbox_branches(user: User) -> list[ColumnElement[bool]]:
     """`outbox_filter` (sent handovers only) as one WHERE clause per sending unit."""
     return [(Handover.sender_unit_id == unit_id) & (Handover.status != "draft")
-            for unit_id in member_unit_ids(user, OUTBOX_ROLES)]
+            for unit_id in policy.outbox_unit_ids(user)]
 
 
 def drafts_of(user: User) -> list[Handover]:
     """Drafts the user may continue: those of units where they have the sender role."""
+    units = policy.draft_unit_ids(user)
+    if not units:
+        return []
     return list(db.session.execute(
         select(Handover).where(Handover.status == "draft", Handover.erased_at.is_(None),
-                               Handover.sender_unit_id.in_(member_unit_ids(user, ("sender",))))
+                               Handover.sender_unit_id.in_(units))
         .order_by(Handover.updated_at.desc())
     ).scalars())
 

@@ -298,3 +298,87 @@ def require_membership_in(unit: Unit, membership_id: int) -> Membership:
     if membership is None or membership.unit_id != unit.id:
         raise NotFound(membership_id)
     return membership
+
+
+# --- which units a person works through -----------------------------------------------------
+# The lists (inbox, outbox, drafts) and starting a handover ask these, never the memberships
+# themselves: an administrator or auditor holding a membership left from before the rule gets
+# nothing through it, as `relations` gives them nothing on one handover.
+
+#: Roles that let a member start and write a unit's handovers, see what came to the unit (the
+#: inbox), and see what the unit sent (the outbox).
+SENDING_ROLES = ("sender",)
+INBOX_ROLES = ("receiver", "lead")
+OUTBOX_ROLES = ("sender", "lead")
+
+
+def works_in_units(user: Any) -> bool:
+    """True for an active, logged-in person who may act through unit memberships: never an
+    administrator or auditor, whatever memberships old data gives them."""
+    return bool(user and getattr(user, "is_authenticated", False) and user.is_active
+                and not user.is_admin and not user.is_auditor)
+
+
+def _unit_ids(user: Any, roles: Collection[str]) -> list[int]:
+    if not works_in_units(user):
+        return []
+    return sorted({m.unit_id for m in user.memberships if m.role in roles})
+
+
+def inbox_unit_ids(user: Any) -> list[int]:
+    """Ids of the units whose incoming handovers (received or copied) ``user`` sees."""
+    return _unit_ids(user, INBOX_ROLES)
+
+
+def outbox_unit_ids(user: Any) -> list[int]:
+    """Ids of the units whose sent handovers ``user`` sees."""
+    return _unit_ids(user, OUTBOX_ROLES)
+
+
+def draft_unit_ids(user: Any) -> list[int]:
+    """Ids of the units whose drafts ``user`` may continue (any sender of the unit may)."""
+    return _unit_ids(user, SENDING_ROLES)
+
+
+def member_units(user: Any) -> list[Unit]:
+    """The units ``user`` works in, by name; none for administrators and auditors."""
+    if not works_in_units(user):
+        return []
+    return sorted({m.unit for m in user.memberships}, key=lambda unit: unit.name)
+
+
+def sending_units(user: Any) -> list[Unit]:
+    """The active units ``user`` may start a handover from, by name."""
+    if not works_in_units(user):
+        return []
+    return sorted({m.unit for m in user.memberships
+                   if m.role in SENDING_ROLES and m.unit.is_active}, key=lambda unit: unit.name)
+
+
+def may_start(user: Any, unit_id: object) -> bool:
+    """May ``user`` start (or route, or correct into) a handover from the unit ``unit_id``?
+
+    Asked of the memberships this request read with the user (never kept between requests), so
+    a removed membership stops the next draft or send at once.
+    """
+    return isinstance(unit_id, int) and any(unit.id == unit_id for unit in sending_units(user))
+
+
+def require_start(user: Any, unit_id: object) -> Unit:
+    """The unit ``unit_id`` if ``user`` may start a handover from it, else `NotFound`."""
+    for unit in sending_units(user):
+        if unit.id == unit_id:
+            return unit
+    raise NotFound(unit_id)
+
+
+def system_accounts_with_memberships() -> list[User]:
+    """Administrators and auditors who still hold unit memberships, by e-mail: data from before
+    they were refused (`handover check` reports them). They get nothing through them here."""
+    statement = (
+        select(User)
+        .where((User.is_admin | User.is_auditor) & User.memberships.any())
+        .options(joinedload(User.memberships).joinedload(Membership.unit))
+        .order_by(User.email)
+    )
+    return list(db.session.execute(statement).scalars().unique())

@@ -19,8 +19,7 @@ from handover.services import (
     rows_changed,
     seal_json,
 )
-from handover.services.drafts import is_sender
-from handover.services.policy import HandoverAccess
+from handover.services.policy import HandoverAccess, may_start
 from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, User
 from handover.store.models.base import utcnow
@@ -53,7 +52,7 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
 def correct(access: HandoverAccess, user: User) -> Handover:
     """A new draft with the old handover's content and routing, linked to it."""
     old = access.handover
-    if not access.can("correct") or not is_sender(user, old.sender_unit_id):
+    if not access.can("correct") or not may_start(user, old.sender_unit_id):
         raise LifecycleError(_l("Only a sender of the sending unit can correct this handover."))
     if old.status == "draft":
         raise LifecycleError(_l("A draft is corrected by editing it."))

@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from handover.services import listing
+from handover.services import listing, policy
 from handover.services.accounts import all_units
 from handover.web.ui import language, status_label
 
@@ -16,10 +16,11 @@ LATEST = 5
 @login_required
 def index():
     user = current_user._get_current_object()
-    units = sorted({m.unit for m in user.memberships}, key=lambda unit: unit.name)
+    # Administrators and auditors work in no unit: no unit section, nothing listed, no button.
+    units = policy.member_units(user) if policy.works_in_units(user) else None
     inbox = listing.newest(user, listing.inbox_branches(user), LATEST, language())
     outbox = listing.newest(user, listing.outbox_branches(user), LATEST, language())
     return render_template("home/index.html", units=units, inbox=inbox, outbox=outbox,
                            all_units={unit.id: unit for unit in all_units()},
                            status_label=status_label,
-                           can_send=any(m.role == "sender" for m in user.memberships))
+                           can_send=bool(policy.sending_units(user)))

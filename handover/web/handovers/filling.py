@@ -17,16 +17,11 @@ from handover.web.handovers import bp, forms
 from handover.web.ui import language
 
 
-def _sender_units():
-    return sorted({m.unit for m in current_user.memberships
-                   if m.role == "sender" and m.unit.is_active}, key=lambda unit: unit.name)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    """Step 1: which form, from which of the user's sending units."""
-    options = [(unit, definition) for unit in _sender_units()
+    """Step 1: which form, from which of the units the policy lets the user send from."""
+    options = [(unit, definition) for unit in policy.sending_units(current_user)
                for definition in routing.sendable_forms(unit)]
     form = forms.ChooseFormForm()
     form.choice.choices = forms.choices(
@@ -71,9 +66,7 @@ def _routing_page(form, definition, sender_unit, handover, status=200):
 @login_required
 def start(unit_id, form_key):
     """Step 2: receiving unit, copies and legal basis; creates the draft."""
-    sender_unit = db.session.get(Unit, unit_id)
-    if sender_unit is None or not drafts.is_sender(current_user, unit_id):
-        raise policy.NotFound(unit_id)
+    sender_unit = policy.require_start(current_user, unit_id)
     if form_key not in {d.key for d in routing.sendable_forms(sender_unit)}:
         raise policy.NotFound(form_key)
     definition = definition_of(form_key)
