@@ -4,16 +4,18 @@ views' or the lists' own reading of the memberships.
 
 Administrators and auditors may no longer get memberships, but an account can still hold one
 from before the rule. Through it they start nothing and see nothing: no list row, no draft, no
-button, and every handover URL answers 404 as if the handover did not exist.
+button, and every handover URL answers 404 as if the handover did not exist. `handover check`
+names such accounts and says how to clear them.
 """
 
 import lifecycle_support
 import pytest
 from lifecycle_support import CHILD_CODE, CHILD_NAME, FORM_KEY, content, login_as, send_handover
 
+from handover.cli import cli
 from handover.services import LifecycleError, drafts, listing, policy, withdrawal
 from handover.store.database import db
-from handover.store.models import AuditEvent, Handover, Membership
+from handover.store.models import AuditEvent, Handover, Membership, User
 
 world = lifecycle_support.world
 app_config = lifecycle_support.app_config
@@ -199,3 +201,49 @@ def test_members_still_see_what_is_theirs(app, client, world, handovers):
     assert f"/handovers/{handovers['draft']}/edit" in outbox
     home = client.get("/").get_data(as_text=True)
     assert "Your units" in home and world.units["sending"].name in home
+
+
+# --- `handover check` -----------------------------------------------------------------------
+
+
+def _check(app):
+    return app.test_cli_runner().invoke(cli, ["check"])
+
+
+def test_check_names_admins_and_auditors_holding_memberships_and_the_fix(app, world):
+    assert "remove-memberships" not in _check(app).output  # members are not reported
+    with app.app_context():
+        _stale_memberships(world, "admin")
+        db.session.add(Membership(user_id=world.users["auditor"].id,
+                                  unit_id=world.units["copy"].id, role="receiver"))
+        db.session.commit()
+
+    output = _check(app).output
+    warnings = [line for line in output.splitlines() if "remove-memberships" in line]
+    assert len(warnings) == 2, output
+    admin_line, auditor_line = warnings
+    assert admin_line.startswith("warning: admin@example.test is an administrator")
+    assert "Receiving unit (receiver)" in admin_line and "Sending unit (sender)" in admin_line
+    assert "`handover users remove-memberships admin@example.test`" in admin_line
+    assert auditor_line.startswith("warning: auditor@example.test is an auditor")
+    assert "Copy unit (receiver)" in auditor_line
+    assert "sending.sender@example.test" not in output
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(cli, ["users", "remove-memberships", "admin@example.test"])
+    assert result.exit_code == 0, result.output
+    assert "admin@example.test: removed from Receiving unit (receiver)." in result.output
+    with app.app_context():
+        assert not db.session.get(User, world.users["admin"].id).memberships
+        assert db.session.query(AuditEvent).filter_by(
+            action="admin.membership_removed").count() == 5
+    output = _check(app).output
+    assert "admin@example.test" not in output and "auditor@example.test is an auditor" in output
+
+
+def test_remove_memberships_names_an_unknown_account(app, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(cli, ["users", "remove-memberships", "nobody@example.test"])
+    assert result.exit_code != 0 and "No user with the e-mail address" in result.output
+    result = runner.invoke(cli, ["users", "remove-memberships", "admin@example.test"])
+    assert result.exit_code == 0 and "holds no unit memberships" in result.output

@@ -19,6 +19,7 @@ from flask_migrate import Config
 from handover import create_app
 from handover.config import ConfigurationError
 from handover.security import keys
+from handover.services import policy
 from handover.services.backup import (
     KEYS_BACKUP,
     BackupError,
@@ -49,6 +50,7 @@ def find_problems(app, workers=1):
     findings += _key_problems(app)
     findings += _database_problems(app, workers)
     findings += _instance_problems(app)
+    findings += _account_problems(app)
     return findings
 
 
@@ -143,6 +145,24 @@ def _head_revision(app):
     config = Config()
     config.set_main_option("script_location", app.extensions["migrate"].directory)
     return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _account_problems(app):
+    """Administrators and auditors are refused memberships, but data from before the rule can
+    still hold some. They give no access (the policy ignores them), yet they confuse whoever
+    reads the member lists, and the account should say what the person is."""
+    with app.app_context():
+        try:
+            accounts = policy.system_accounts_with_memberships()
+        except Exception:  # no database or no schema: the database findings say so already
+            return
+        for user in accounts:
+            role = "administrator" if user.is_admin else "auditor"
+            units = ", ".join(sorted(f"{m.unit.name} ({m.role})" for m in user.memberships))
+            yield _warning(f"{user.email} is an {role} and still a member of {units}: "
+                           "administrators and auditors may not hold unit memberships (they "
+                           "get nothing through them). Run `handover users remove-memberships "
+                           f"{user.email}`.")
 
 
 def _instance_problems(app):

@@ -1,6 +1,6 @@
-"""`handover users create|list|deactivate|set-roles`: account management from the command
-line, for the first admin of a new instance and for scripted set-ups. Same actions as the admin
-pages."""
+"""`handover users create|list|deactivate|set-roles|remove-memberships`: account management
+from the command line, for the first admin of a new instance and for scripted set-ups. Same
+actions as the admin pages."""
 
 import sys
 
@@ -87,6 +87,26 @@ def set_roles_command(email, admin, auditor):
         raise click.ClickException(error.translated()) from None
     roles = [name for name, on in (("admin", admin), ("auditor", auditor)) if on]
     click.echo(f"{user.email}: {', '.join(roles) or 'no system roles'}.")
+
+
+@users_group.command("remove-memberships")
+@click.argument("email")
+@with_appcontext
+def remove_memberships_command(email):
+    """Remove every unit membership of the user with EMAIL (each removal is audited). The way
+    to clear the memberships an administrator or auditor still holds from before they were
+    refused, which `handover check` reports; for a member, the first step of `set-roles`."""
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail address {email!r}.")
+    removed = sorted(user.memberships, key=lambda m: (m.unit.name, m.role))
+    if not removed:
+        click.echo(f"{user.email} holds no unit memberships.")
+        return
+    for membership in removed:
+        described = f"{membership.unit.name} ({membership.role})"
+        accounts.remove_membership(membership)
+        click.echo(f"{user.email}: removed from {described}.")
 
 
 def _memberships(unit_names, roles):
