@@ -46,6 +46,10 @@ class ReaderView:
     authors: dict[int, User] = field(default_factory=dict)
     #: Whether the page has a thread at all: a copy unit gets neither thread nor replies.
     shows_thread: bool = False
+    #: Whether the sender withdrew it: the page says so (and a receiver gets no content).
+    withdrawn: bool = False
+    #: Whether the page shows the date to acknowledge by: only while it is still awaited.
+    shows_due: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -71,6 +75,8 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
     view = ReaderView(
         handover=handover, granted=granted, definition=definition, units=units,
         shows_thread=not granted.as_copy,
+        withdrawn=handover.status == "withdrawn",
+        shows_due=handover.due_at is not None and handover.status in ("sent", "opened"),
         overdue=is_overdue(handover),
         legal_basis=_legal_basis_label(definition, handover.legal_basis, language),
         replaced_by=list(db.session.execute(
@@ -80,7 +86,7 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
     )
     reading.skip_empty_lists(handover)
     sender = granted.relation == SENDING
-    if handover.erased_at is not None or handover.status == "withdrawn" and not sender:
+    if handover.erased_at is not None or view.withdrawn and not sender:
         return view
     content = reading.content_for_reader(granted)
     if sender:
