@@ -44,7 +44,7 @@ def _datetime_patterns(language, format):
 def format_datetime(value, format="medium"):
     """The ``datetimeformat`` filter: Flask-Babel's result, in the user's time zone, for the
     "short" and "medium" formats the pages use, without parsing the locale's patterns again
-    for each value (a list of twenty handovers formats twenty times). Other formats, and
+    for each value (a list formats one date per handover). Other formats, and
     values without a time zone, go to Flask-Babel."""
     from flask_babel import format_datetime as babel_format_datetime
 

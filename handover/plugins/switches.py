@@ -26,7 +26,7 @@ _SWITCHED_OFF = select(PluginSetting.name).where(PluginSetting.enabled.is_(False
 
 def disabled_in_database() -> set[str]:
     """Names switched off for this instance. Asked once per request (a send consults the
-    registry about ten times); `write_switch` forgets the answer. Outside a request it is asked
+    registry several times); `write_switch` forgets the answer. Outside a request it is asked
     every time."""
     current = request._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
     cached = g.get("_disabled_plugins") if current is not None else None

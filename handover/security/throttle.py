@@ -87,7 +87,7 @@ def login_attempt(view):
 @limiter.request_filter
 def _not_a_login_attempt():
     """Every other request skips the limiter: there are no default limits to resolve for it,
-    and working them out cost each page about 200 function calls."""
+    and working them out is work every page would do for nothing."""
     return current_app.view_functions.get(request.endpoint) not in _THROTTLED_VIEWS
 
 

@@ -64,8 +64,8 @@ def chrome(part):
     """The menu entries ("nav") or the footer ("footer") of every page, from the macros of
     ``_chrome.html``, rendered once per language, path prefix and set of menu entries the
     user may see, and kept with the app (``app.extensions["handover_chrome"]``). They hold no
-    one's data, only links and interface texts, and rendering them took some thirty template
-    calls on every page."""
+    one's data, only links and interface texts, and rendering them on every page repeated the
+    same template calls for nothing."""
     entries = _visible_entries() if part == "nav" else ()
     key = (part, str(current_locale()), request.script_root,
            tuple(endpoint for endpoint, _label in entries))
