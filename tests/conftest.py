@@ -5,6 +5,7 @@ import os
 import secrets
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from handover import create_app
@@ -52,11 +53,23 @@ def app_config(instance_path, database_backend):
     }
 
 
+class Browser(FlaskClient):
+    """The test client, but each request runs in an app context of its own, as under a real
+    server, even while the test holds one open: what Flask-Login and Flask-WTF remember on `g`
+    for one request (the user, the CSRF token) never reaches the next one, or another browser.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config, database_backend):
-    """A fresh app with an empty database."""
+    """A fresh app with an empty database; its test clients are `Browser`s."""
     global _postgres_schema_ready
     application = create_app(app_config)
+    application.test_client_class = Browser
     with application.app_context():
         if database_backend == "postgresql":
             if not _postgres_schema_ready:

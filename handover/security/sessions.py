@@ -33,7 +33,7 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 #: three (a user has a handful of memberships, so the join repeats the rest a few times). Built
 #: once with a bound parameter, so a request neither builds nor looks up a new statement. The
 #: rows come as plain (session, user, membership) tuples, which `load_user_for_session` puts
-#: together: the ORM's joined eager loading did the same at about 25 µs more per request.
+#: together, more cheaply than the ORM's joined eager loading of the same rows.
 _SESSION_WITH_USER = (
     select(UserSession, User, Membership)
     .join(User, User.id == UserSession.user_id)
@@ -52,17 +52,18 @@ def init_app(app):
     login_manager.localize_callback = str  # the flash is stored in the session: no lazy strings
     login_manager.session_protection = None  # the server-side row is the protection
     login_manager.user_loader(load_user_for_session)
-    app.before_request(_forget_cached_user)
 
 
-def _forget_cached_user():
-    """Flask-Login caches the user on `g`, which lives as long as the app context. A request
-    normally gets a fresh one, but one run inside an existing context (a CLI command, a test)
-    would reuse it; dropping it makes every request check its session row again."""
-    g.pop("_login_user", None)
+def look_up_nobody():
+    """For the rest of this request, a user not yet loaded stays a visitor: the session row is
+    not read. For a page that must not reach for the database again (the outage page); the
+    cookie is left as it is, so the user is still logged in on the next request."""
+    g.handover_look_up_nobody = True
 
 
 def load_user_for_session(session_id):
+    if g.get("handover_look_up_nobody"):
+        return None
     rows = db.session.execute(_SESSION_WITH_USER, {"session_id": session_id}).all()
     if not rows or rows[0][0].revoked_at is not None:
         return None
@@ -129,4 +130,5 @@ def revoke_all(user_id, *, except_session_id=None):
     )
 
 
-__all__ = ["User", "end", "init_app", "load_user_for_session", "revoke_all", "start"]
+__all__ = ["User", "end", "init_app", "load_user_for_session", "look_up_nobody",
+           "revoke_all", "start"]

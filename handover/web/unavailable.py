@@ -12,13 +12,14 @@ Integrity and programming errors are not outages: they stay 500s so that bugs ar
 import logging
 from contextlib import suppress
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, current_app, render_template, session
+from flask_babel import force_locale
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from handover.i18n import gettext as _
-from handover.security.sessions import login_manager
+from handover.security import sessions
 from handover.store.database import db
 
 bp = Blueprint("unavailable", __name__)
@@ -35,16 +36,27 @@ def database_unavailable(error):
     # The class name only: the statement and its parameters could carry child data.
     log.warning("database unavailable: %s", error.__class__.__name__)
     _forget_transaction()
-    # The page must not reach for the database again: the header would load the user and
-    # their memberships. Show it as to a visitor.
-    g._login_user = login_manager.anonymous_user()
-    message = _("The service is temporarily unavailable. Try again in a moment.")
-    try:
-        body = render_template("errors/error.html", code=503, message=message)
-    except (OperationalError, InterfaceError, PoolTimeout):
-        _forget_transaction()
-        body = f"<!doctype html><title>503</title><h1>503</h1><p>{escape(message)}</p>"
+    # The page must not reach for the database again: loading the user (for the header, or
+    # for their saved language) would. It is shown as to a visitor, in the language chosen in
+    # this browser, and a user loaded before the failure is not touched (the rollback above
+    # expired it).
+    sessions.look_up_nobody()
+    with force_locale(_browser_language()):
+        message = _("The service is temporarily unavailable. Try again in a moment.")
+        try:
+            body = render_template("errors/error.html", code=503, message=message,
+                                   as_visitor=True)
+        except (OperationalError, InterfaceError, PoolTimeout):
+            _forget_transaction()
+            body = f"<!doctype html><title>503</title><h1>503</h1><p>{escape(message)}</p>"
     return body, 503, {"Retry-After": str(RETRY_AFTER)}
+
+
+def _browser_language():
+    chosen = session.get("language")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 @bp.record_once
