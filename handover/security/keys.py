@@ -25,8 +25,10 @@ from handover.config import ConfigurationError
 
 KEY_BYTES = 32
 
-#: The last keyring read, per source: {source: (identity, keyring)}. Callers get deep copies.
-_cache = {}
+#: Where each app keeps the last keyring read, per source: {source: (identity, keyring)}.
+#: Kept per app, so that key material never outlives the app that read it. Callers get deep
+#: copies.
+_CACHE_KEY = "handover_keyring_cache"
 
 
 class KeyFileExists(RuntimeError):
@@ -93,7 +95,7 @@ def load_keyring(app=None):
     app = app or current_app
     if keys_from_environment(app):
         text = app.config["KEYS_JSON"]
-        return _cached(("environment",), text, lambda: _parse_environment(text))
+        return _cached(app, ("environment",), text, lambda: _parse_environment(text))
     path = app.config["KEYS_FILE"]
     try:
         status = os.stat(path)
@@ -103,17 +105,29 @@ def load_keyring(app=None):
             "or set HANDOVER_KEYS."
         ) from None
     identity = (status.st_ino, status.st_size, status.st_mtime_ns, status.st_dev)
-    return _cached(("file", path), identity, lambda: _read_file(path))
+    return _cached(app, ("file", path), identity, lambda: _read_file(path))
 
 
-def _cached(source, identity, read):
-    found = _cache.get(source)
+def _cached(app, source, identity, read):
+    cache = app.extensions.setdefault(_CACHE_KEY, {})
+    found = cache.get(source)
     if found is None or found[0] != identity:
         keyring = read()
         _check_keyring(keyring)
         found = (identity, keyring)
-        _cache[source] = found
+        cache[source] = found
     return copy.deepcopy(found[1])
+
+
+def checked_keyring(text):
+    """A keyring from its JSON text, checked as a key file is: for a key backup that is about
+    to replace the instance's keys."""
+    try:
+        keyring = json.loads(text)
+    except ValueError as error:
+        raise ConfigurationError(f"not valid JSON ({error.msg}).") from None
+    _check_keyring(keyring)
+    return keyring
 
 
 def _parse_environment(text):

@@ -17,7 +17,6 @@ import sqlite3
 import subprocess  # nosec B404
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any, TypedDict, cast
 
 from flask import Flask
@@ -247,10 +246,9 @@ def _read_key_backup(path: str) -> dict[str, Any]:
     with open(path) as handle:
         content = handle.read()
     try:
-        keys.load_keyring(SimpleNamespace(config={"KEYS_JSON": content}))
+        keyring: dict[str, Any] = keys.checked_keyring(content)
     except ConfigurationError as error:
         raise BackupError(f"{path} is not a usable key backup: {error}") from None
-    keyring: dict[str, Any] = json.loads(content)
     return keyring
 
 
