@@ -264,13 +264,13 @@ def cleaned(definition: FormDefinition, content: Mapping[str, Any] | None,
     for field in fields:
         if field.type == "group":
             rows = content.get(field.key) or []
-            kept = [_without_unmet(field.fields, {sub.key: _clean(sub, row.get(sub.key))
+            kept = [without_unmet_conditions(field.fields, {sub.key: _clean(sub, row.get(sub.key))
                                                    for sub in field.fields})
                     for row in rows if isinstance(row, dict) and not row_is_empty(field, row)]
             values[field.key] = kept
         else:
             values[field.key] = _clean(field, content.get(field.key))
-    return _without_unmet(fields, values)
+    return without_unmet_conditions(fields, values)
 
 
 def _clean(field: Field, value: Any) -> Any:
@@ -288,7 +288,7 @@ def normalised_identity_code(code: str) -> str:
     return hetu.compact(code)
 
 
-def _without_unmet(fields: Iterable[Field], values: Mapping[str, Any]) -> dict[str, Any]:
+def without_unmet_conditions(fields: Iterable[Field], values: Mapping[str, Any]) -> dict[str, Any]:
     """Leave out fields whose condition is false, until nothing changes (conditions chain)."""
     kept = dict(values)
     changed = True

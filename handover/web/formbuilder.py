@@ -181,20 +181,7 @@ def _row_content(subfields, row_form):
     row = {sub.key: _json_value(sub, row_form[sub.key].data) for sub in subfields}
     if all(value in (None, []) for value in row.values()):
         return None
-    return _drop_unmet(subfields, row)
-
-
-def _drop_unmet(fields, values):
-    """Leave out fields whose condition is false, until nothing changes (conditions chain)."""
-    kept = dict(values)
-    changed = True
-    while changed:
-        changed = False
-        for f in fields:
-            if f.key in kept and not f.condition_met(kept):
-                del kept[f.key]
-                changed = True
-    return kept
+    return rules.without_unmet_conditions(subfields, row)
 
 
 class DefinitionForm(HandoverForm):
@@ -223,7 +210,7 @@ class DefinitionForm(HandoverForm):
                 values[f.key] = [row for row in rows if row is not None]
             else:
                 values[f.key] = _json_value(f, self[f.key].data)
-        return _drop_unmet(self.definition_fields(), values)
+        return rules.without_unmet_conditions(self.definition_fields(), values)
 
     def validate(self, extra_validators=None):
         self.extra_errors = []
