@@ -68,7 +68,8 @@ def test_default_plugins_load_first_by_module_name(app_config, tmp_path, monkeyp
     assert tiny.module.__name__ == "tiny_default_plugin"
     assert "daycare" not in records   # the tuple is the whole list of built-ins
     sources = [r.source for r in records.values()]
-    assert sources == sorted(sources, key=["built-in", "entry point", "plugins folder"].index)
+    assert sources == sorted(
+        sources, key=["internal", "built-in", "entry point", "plugins folder"].index)
 
 
 def test_the_built_in_forms_are_default_plugins_inside_the_package(app):

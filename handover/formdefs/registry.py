@@ -32,6 +32,8 @@ class FormRegistry:
         #: ten times within one request, with the same plugins switched off each time.
         self._active: tuple[frozenset[str], tuple[FormDefinition, ...],
                             tuple[RoutingRule, ...]] | None = None
+        #: Versions kept only so that their handovers render: never offered for a new one.
+        self._unchoosable: frozenset[Ident] = frozenset()
 
     # -- filled while plugins load -----------------------------------------------------------
     def add(self, definition: FormDefinition, owner: str) -> None:
@@ -64,6 +66,22 @@ class FormRegistry:
         self._rules = [rule for rule in self._rules if rule.plugin_name != owner]
         self._active = None
 
+    def replaced(self, owner: str, definitions: Iterable[FormDefinition],
+                 unchoosable: Iterable[Ident] = ()) -> "FormRegistry":
+        """A new registry: this one with what ``owner`` registered replaced by ``definitions``,
+        of which ``unchoosable`` versions only render old handovers. A worker swaps it in
+        whole, so a request holding this one finishes with it (uploaded forms reload so).
+        Raises ``ValueError`` when a definition's key and version are taken by another owner."""
+        fresh = FormRegistry(self._inactive_plugins)
+        fresh._definitions, fresh._owners = dict(self._definitions), dict(self._owners)
+        fresh._replies, fresh._reply_owners = dict(self._replies), dict(self._reply_owners)
+        fresh._rules = list(self._rules)
+        fresh.remove_plugin(owner)
+        for definition in definitions:
+            fresh.add(definition, owner)
+        fresh._unchoosable = frozenset(unchoosable)
+        return fresh
+
     def owner(self, key: str, version: int) -> str | None:
         """The plugin that registered form (or reply form) ``key`` ``version``, or None."""
         ident = (key, int(version))
@@ -85,7 +103,8 @@ class FormRegistry:
         if self._active is None or self._active[0] != inactive:
             newest: dict[str, FormDefinition] = {}
             for (key, version), definition in self._definitions.items():
-                if self._owners[(key, version)] in inactive:
+                if (self._owners[(key, version)] in inactive
+                        or (key, version) in self._unchoosable):
                     continue
                 if key not in newest or version > newest[key].version:
                     newest[key] = definition

@@ -37,6 +37,8 @@ DEFAULT_PLUGINS = (
     "handover.builtin_plugins.psychiatric_ward",
     "handover.builtin_plugins.school_transfer",
 )
+#: Plugins that are part of Handover itself, loaded first: the forms admins upload.
+INTERNAL_PLUGINS = ("handover.plugins.uploaded",)
 FOLDER_NAMESPACE = "handover_instance_plugins"
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 #: Definition paths are shown relative to the folder that holds the package (the repository,
@@ -76,9 +78,13 @@ class LocalisedLabel:
 
 def discover(plugins_dir: str | Path | None,
              default_plugins: Iterable[str] | None = None) -> list[Candidate]:
-    """Candidates in loading order: the defaults, entry points, the instance plugins folder."""
+    """Candidates in loading order: internal, the defaults, entry points, the plugins folder."""
     defaults = DEFAULT_PLUGINS if default_plugins is None else default_plugins
     candidates = [
+        Candidate(module_name.rpartition(".")[2], "internal", _import_loader(module_name),
+                  _builtin_version)
+        for module_name in INTERNAL_PLUGINS
+    ] + [
         Candidate(module_name.rpartition(".")[2], "built-in", _import_loader(module_name),
                   _builtin_version)
         for module_name in defaults

@@ -18,12 +18,12 @@ from handover.formdefs.loader import DefinitionError
 from handover.formdefs.model import FormDefinition
 from handover.formdefs.registry import FormRegistry, UnknownForm
 from handover.formdefs.unit_kinds import CORE_UNIT_KINDS
-from handover.plugins import switches
+from handover.plugins import switches, uploaded
 from handover.plugins.loading import DEFAULT_PLUGINS, discover, load_plugins
 from handover.plugins.state import PluginRecord, PluginState, call_implementations
 from handover.plugins.switches import disabled_in_database
 
-SOURCES = ("built-in", "entry point", "plugins folder")
+SOURCES = ("internal", "built-in", "entry point", "plugins folder")
 #: Hooks about one form: only the plugin that registered the form is asked, and it is given
 #: the form's definition.
 FORM_HOOKS = frozenset({"validate_form"})
@@ -54,6 +54,7 @@ def init_app(app: Flask) -> None:
     state = PluginState(app)
     app.extensions["handover_plugins"] = state
     load_plugins(state, discover(app.config.get("PLUGINS_DIR")))
+    uploaded.init_app(app)
     app.teardown_appcontext(_record_runtime_failures)
 
 

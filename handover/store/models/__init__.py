@@ -5,6 +5,7 @@ from handover.store.models.accounts import Membership, Unit, User, UserSession
 from handover.store.models.audit import AuditEvent
 from handover.store.models.handovers import Attachment, Handover, HandoverCopy, Reply
 from handover.store.models.plugins import PluginSetting
+from handover.store.models.uploaded_forms import UploadedForm, UploadedFormsGeneration
 
 __all__ = [
     "Attachment",
@@ -12,4 +13,5 @@ __all__ = [
     "Handover",
     "HandoverCopy",
     "Reply",
+    "UploadedForm", "UploadedFormsGeneration",
     "Membership", "PluginSetting", "Unit", "User", "UserSession"]
