@@ -5,7 +5,9 @@ key with a fresh random 96-bit nonce, and with associated data naming the handov
 and version, the purpose of the value and (for replies and attachments) the row it belongs to:
 a blob copied to another handover, another purpose or another reply fails to open, just like a
 flipped byte. The data key itself is stored wrapped (AES-GCM again) by a key-encryption key
-(KEK) from `handover.security.keys`, with the KEK id and handover id as associated data.
+(KEK), with the KEK id and handover id as associated data. The KEK lives in a key backend
+(`handover.security.key_backends`): the key file, or an HSM through PKCS#11 where it never
+leaves the device; the KEK id a row stores names the backend that can unwrap it.
 
 Blob layout (both sealed values and wrapped keys)::
 
@@ -23,19 +25,17 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import g, has_app_context
 
-from handover.security import keys
+from handover.security import key_backends, keys
+from handover.security.key_backends import KeyBackendUnavailable  # noqa: F401 (re-exported)
 
-FORMAT_VERSION = 1
-NONCE_BYTES = 12
-TAG_BYTES = 16
+FORMAT_VERSION = key_backends.FORMAT_VERSION
+NONCE_BYTES = key_backends.NONCE_BYTES
+TAG_BYTES = key_backends.TAG_BYTES
 DATA_KEY_BYTES = 32
-_HEADER = bytes([FORMAT_VERSION])
 
 
 class TamperedRecord(Exception):
@@ -73,14 +73,18 @@ def new_data_key():
 
 def wrap_data_key(data_key, handover_id):
     """Wrap ``data_key`` with the active KEK; returns ``(kek_id, wrapped)`` for the row."""
-    kek_id, kek = keys.active_kek(keys.load_keyring())
-    return kek_id, rewrap_data_key(data_key, handover_id, kek_id, kek)
+    kek_id = key_backends.active_backend().active_kek_id()
+    return kek_id, rewrap_data_key(data_key, handover_id, kek_id)
 
 
-def rewrap_data_key(data_key, handover_id, kek_id, kek):
-    """Wrap with a given KEK: used by `wrap_data_key` and by key rotation."""
+def rewrap_data_key(data_key, handover_id, kek_id, kek=None):
+    """Wrap with a given KEK: used by `wrap_data_key` and by key rotation. ``kek`` (key
+    bytes) only for a KEK of the key file that the caller already holds."""
     _require_id(handover_id)
-    return _encrypt(kek, data_key, _wrap_associated_data(kek_id, handover_id))
+    associated = _wrap_associated_data(kek_id, handover_id)
+    if kek is not None:
+        return key_backends.seal_blob(kek, data_key, associated)
+    return _kek_encrypt(kek_id, data_key, associated)
 
 
 def unwrap_data_key(kek_id, wrapped, handover_id, *, keyring=None):
@@ -90,10 +94,8 @@ def unwrap_data_key(kek_id, wrapped, handover_id, *, keyring=None):
     _require_id(handover_id)
     if kek_id is None or wrapped is None:
         raise KeyMissing(f"handover {handover_id} has no wrapped data key")
-    kek = keys.kek_material(keyring or keys.load_keyring(), kek_id)
-    if kek is None:
-        raise KeyMissing(f"KEK {kek_id} of handover {handover_id} is not in the keyring")
-    data_key = _decrypt(kek, wrapped, _wrap_associated_data(kek_id, handover_id))
+    data_key = _kek_decrypt(kek_id, wrapped, _wrap_associated_data(kek_id, handover_id),
+                            keyring, f"KEK {kek_id} of handover {handover_id}")
     if len(data_key) != DATA_KEY_BYTES:
         raise TamperedRecord(f"data key of handover {handover_id} has the wrong length")
     return data_key
@@ -174,9 +176,13 @@ def seal_account_secret(secret: str, *, user_id: int, purpose: str = "totp",
     Copied into another user's row, or read with another purpose, it does not open."""
     if user_id is None:
         raise ValueError("the user needs an id (flush it first): the sealed secret binds it")
-    kek_id, kek = keys.active_kek(keyring or keys.load_keyring())
-    blob = _encrypt(kek, secret.encode("utf-8"),
-                    _account_associated_data(kek_id, user_id, purpose))
+    plaintext = secret.encode("utf-8")
+    if keyring is not None and key_backends.configured_name() == "file":
+        kek_id, kek = keys.active_kek(keyring)
+        blob = _encrypt(kek, plaintext, _account_associated_data(kek_id, user_id, purpose))
+    else:
+        kek_id = key_backends.active_backend().active_kek_id()
+        blob = _kek_encrypt(kek_id, plaintext, _account_associated_data(kek_id, user_id, purpose))
     return ACCOUNT_SEAL_PREFIX + kek_id + ":" + base64.urlsafe_b64encode(blob).decode("ascii")
 
 
@@ -187,15 +193,12 @@ def open_account_secret(stored: str, *, user_id: int, purpose: str = "totp",
     kek_id = account_secret_kek(stored)
     if kek_id is None:
         raise TamperedRecord(f"the {purpose} secret of user {user_id} is not sealed")
-    kek = keys.kek_material(keyring or keys.load_keyring(), kek_id)
-    if kek is None:
-        raise KeyMissing(f"KEK {kek_id} of the {purpose} secret of user {user_id} is not in "
-                         "the keyring")
     try:
         blob = base64.urlsafe_b64decode(stored.rsplit(":", 1)[1].encode("ascii"))
     except (binascii.Error, ValueError):
         raise TamperedRecord(f"the {purpose} secret of user {user_id} is malformed") from None
-    plaintext = _decrypt(kek, blob, _account_associated_data(kek_id, user_id, purpose))
+    plaintext = _kek_decrypt(kek_id, blob, _account_associated_data(kek_id, user_id, purpose),
+                             keyring, f"KEK {kek_id} of the {purpose} secret of user {user_id}")
     return plaintext.decode("utf-8")
 
 
@@ -213,22 +216,42 @@ def _account_associated_data(kek_id, user_id, purpose):
 
 
 def _encrypt(key, plaintext, associated):
-    nonce = os.urandom(NONCE_BYTES)
-    return _HEADER + nonce + AESGCM(key).encrypt(nonce, plaintext, _HEADER + associated)
+    return key_backends.seal_blob(key, plaintext, associated)
 
 
 def _decrypt(key, blob, associated):
-    blob = bytes(blob) if blob is not None else b""
-    if len(blob) < 1 + NONCE_BYTES + TAG_BYTES or blob[:1] != _HEADER:
-        raise TamperedRecord("sealed value is malformed or of an unknown format version")
-    nonce, ciphertext = blob[1:1 + NONCE_BYTES], blob[1 + NONCE_BYTES:]
     try:
-        return AESGCM(key).decrypt(nonce, ciphertext, _HEADER + associated)
-    except InvalidTag:
-        raise TamperedRecord("sealed value failed its integrity check") from None
-    except ValueError:
-        # A key of the wrong length (a damaged keyring entry) is no better than a wrong key.
-        raise TamperedRecord("sealed value could not be opened with this key") from None
+        return key_backends.open_blob(key, blob, associated)
+    except key_backends.DoesNotOpen as error:
+        raise TamperedRecord(str(error)) from None
+
+
+def _kek_encrypt(kek_id, plaintext, associated):
+    """Encrypt under a KEK through the backend that holds it (the key file or an HSM)."""
+    backend = key_backends.backend_for(kek_id)
+    try:
+        if backend is None:
+            raise key_backends.KekNotHeld(kek_id)
+        return backend.encrypt(kek_id, plaintext, associated)
+    except key_backends.KekNotHeld:
+        raise KeyMissing(f"KEK {kek_id} is not held by any key backend") from None
+
+
+def _kek_decrypt(kek_id, blob, associated, keyring, what):
+    """Decrypt under a KEK: with the caller's keyring when it holds it (batch jobs on the key
+    file), otherwise through the backend that owns the id. `KeyBackendUnavailable` passes up:
+    an unreachable HSM is an outage, not a tampered record."""
+    if keyring is not None and kek_id in keyring.get("keks", {}):
+        return _decrypt(keys.decode(keyring["keks"][kek_id]), blob, associated)
+    backend = key_backends.backend_for(kek_id)
+    try:
+        if backend is None:
+            raise key_backends.KekNotHeld(kek_id)
+        return backend.decrypt(kek_id, blob, associated)
+    except key_backends.KekNotHeld:
+        raise KeyMissing(f"{what} is not held by any key backend") from None
+    except key_backends.DoesNotOpen as error:
+        raise TamperedRecord(str(error)) from None
 
 
 def _associated_data(handover_id, form_key, form_version, purpose, record_id):

@@ -143,8 +143,11 @@ def _read_file(path):
 
 
 def active_kek(keyring):
-    """``(kek_id, key bytes)`` of the KEK that wraps new data keys."""
+    """``(kek_id, key bytes)`` of the file's KEK that wraps new data keys (when the file backend
+    is the active one; with another backend the file may have no active KEK at all)."""
     kek_id = keyring["active_kek"]
+    if kek_id is None:
+        raise ConfigurationError("The key file has no active KEK: another key backend holds it.")
     return kek_id, decode(keyring["keks"][kek_id])
 
 
@@ -172,15 +175,19 @@ def add_kek(app=None):
     return kek_id
 
 
-def retire_kek(kek_id, app=None):
-    """Remove ``kek_id`` from the key file. The caller proves first that no row uses it."""
+def retire_kek(kek_id, app=None, allow_active=False):
+    """Remove ``kek_id`` from the key file. The caller proves first that no row uses it.
+    ``allow_active``: another key backend wraps new keys, so the file's active KEK may go too
+    (the file then names none)."""
     app = app or current_app
     _refuse_environment(app)
     keyring = load_keyring(app)
     if kek_id not in keyring["keks"]:
         raise KeyError(kek_id)
     if keyring["active_kek"] == kek_id:
-        raise KekInUse(f"{kek_id} is the active KEK")
+        if not allow_active:
+            raise KekInUse(f"{kek_id} is the active KEK")
+        keyring["active_kek"] = None
     del keyring["keks"][kek_id]
     write_key_file(app.config["KEYS_FILE"], keyring)
 
@@ -207,7 +214,9 @@ def _check_keyring(keyring):
         raise ConfigurationError(
             "The keyring needs active_kek, keks and identity_hash_key."
         ) from None
-    if active not in keks:
+    if active is None and isinstance(keks, dict):
+        pass  # every KEK lives in another key backend (an HSM); the file keeps the hash key
+    elif active not in keks:
         raise ConfigurationError(f"The active KEK {active} is not among the keyring's keks.")
     for material in materials:
         try:

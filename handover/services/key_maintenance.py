@@ -9,6 +9,11 @@ old KEK stays in the keyring until `retire` proves no row needs it.
 
 Users' TOTP secrets are sealed straight under a KEK (`crypto.seal_account_secret`), so a
 rotation re-seals them too, `retire` counts them, and `check` opens them.
+
+The KEKs live in a key backend (`security.key_backends`): the key file or an HSM. A rotation
+always goes onto the active backend's KEK, so switching ``HANDOVER_KEY_BACKEND`` from ``file``
+to ``pkcs11`` and running `handover keys rotate` moves every handover into the HSM; rows not
+yet moved keep opening through the file until `retire` removes its KEK.
 """
 
 from collections.abc import Callable
@@ -17,7 +22,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import ColumnElement, Row, func, or_, select, update
 
-from handover.security import crypto, keys
+from handover.security import crypto, key_backends, keys
 from handover.services import rows_changed
 from handover.store import audit
 from handover.store.database import db
@@ -57,7 +62,7 @@ def _after_batch(batch_number: int) -> None:
     """Called after each committed batch; tests replace it to simulate a crash half-way."""
 
 
-def _not_on(kek_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+def _not_on(kek_id: str | None) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """Rows whose live data key is wrapped by some KEK other than ``kek_id``."""
     return (
         Handover.wrapped_key.is_not(None),
@@ -70,11 +75,18 @@ def _secrets_sealed_by(kek_id: str) -> ColumnElement[bool]:
                                        autoescape=True)
 
 
-def _secrets_not_on(kek_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+def _secrets_not_on(kek_id: str | None) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    if kek_id is None:
+        return User.totp_secret.is_not(None), User.totp_secret.is_not(None)
     return User.totp_secret.is_not(None), ~_secrets_sealed_by(kek_id)
 
 
-def unfinished_count(kek_id: str) -> int:
+#: How often a rotation sweeps again for rows that workers wrapped with the previous KEK
+#: while it ran (a worker learns of the new KEK on its next use of the backend).
+SWEEPS = 5
+
+
+def unfinished_count(kek_id: str | None) -> int:
     """Data keys and TOTP secrets still on a KEK other than ``kek_id``."""
     return ((db.session.scalar(select(func.count(Handover.id)).where(*_not_on(kek_id))) or 0)
             + (db.session.scalar(select(func.count(User.id)).where(*_secrets_not_on(kek_id)))
@@ -86,25 +98,35 @@ def rotate(*, batch_size: int = 100, resume_only: bool = False,
     """Make a new KEK active (unless a rotation is unfinished) and re-wrap every data key."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    active_id = keys.load_keyring()["active_kek"]
-    pending = unfinished_count(active_id)
+    backend = key_backends.active_backend()
+    active_id = _active_id(backend)
+    pending = unfinished_count(active_id) if active_id else 0
     resumed = bool(pending) or resume_only
     if resumed and pending:
         echo(f"Continuing the rotation to {active_id}: {pending} data keys left to re-wrap.")
+    elif resumed and active_id is None:
+        raise KeyOperationRefused(
+            f"The {backend.describe()} key backend holds no KEK yet; run `handover keys rotate` "
+            "without --resume to create one.")
     elif resumed:
         echo(f"Nothing to resume: every data key is already wrapped by {active_id}.")
     else:
         try:
-            active_id = keys.add_kek()
+            active_id = backend.add_kek()
         except keys.KeysFromEnvironment as error:
             raise KeyOperationRefused(str(error)) from None
+        except key_backends.KeyBackendUnavailable as error:
+            raise KeyOperationRefused(f"The key backend is unavailable: {error}") from None
         audit.record("keys.rotation_started", detail={"kek": active_id})
         db.session.commit()
         pending = unfinished_count(active_id)
         echo(f"Added {active_id} as the active KEK; {pending} data keys to re-wrap.")
-    result = RotationResult(kek_id=active_id, resumed=resumed)
-    _rewrap_all(result, batch_size, echo)
-    _reseal_secrets(result, batch_size, echo)
+    result = RotationResult(kek_id=cast(str, active_id), resumed=resumed)
+    for _sweep in range(SWEEPS):
+        _rewrap_all(result, batch_size, echo)
+        _reseal_secrets(result, batch_size, echo)
+        if unfinished_count(active_id) <= len(result.failed) + len(result.failed_secrets):
+            break
     complete = not result.failed and not result.failed_secrets
     audit.record("keys.rotated", outcome="ok" if complete else "incomplete",
                  detail={"kek": active_id, "rewrapped": result.rewrapped,
@@ -127,19 +149,20 @@ def _rewrap_all(result: RotationResult, batch_size: int, echo: Echo) -> None:
         if not rows:
             return
         keyring = keys.load_keyring()
-        if keyring["active_kek"] != result.kek_id:
+        if _active_id(key_backends.active_backend()) != result.kek_id:
             raise KeyOperationRefused(
                 "The active KEK changed during the rotation; run `handover keys rotate` again."
             )
-        _, kek = keys.active_kek(keyring)
         for row in rows:
+            if row.id in result.failed:
+                continue
             try:
                 data_key = crypto.unwrap_data_key(row.kek_id, row.wrapped_key, row.id,
                                                   keyring=keyring)
             except crypto.TamperedRecord:
                 result.failed.append(row.id)
                 continue
-            wrapped = crypto.rewrap_data_key(data_key, row.id, result.kek_id, kek)
+            wrapped = crypto.rewrap_data_key(data_key, row.id, result.kek_id)
             # Compare-and-set: if retention erased the key meanwhile, it must stay erased.
             changed = rows_changed(db.session.execute(
                 update(Handover)
@@ -169,13 +192,15 @@ def _reseal_secrets(result: RotationResult, batch_size: int, echo: Echo) -> None
             return
         keyring = keys.load_keyring()
         for row in rows:
+            if row.id in result.failed_secrets:
+                continue
             try:
                 secret = crypto.open_account_secret(row.totp_secret, user_id=row.id,
                                                     keyring=keyring)
             except crypto.TamperedRecord:
                 result.failed_secrets.append(row.id)
                 continue
-            resealed = crypto.seal_account_secret(secret, user_id=row.id, keyring=keyring)
+            resealed = crypto.seal_account_secret(secret, user_id=row.id)
             # Compare-and-set: a secret reset or re-enrolled meanwhile is left as it is now.
             result.resealed_secrets += rows_changed(db.session.execute(
                 update(User).where(User.id == row.id, User.totp_secret == row.totp_secret)
@@ -186,12 +211,24 @@ def _reseal_secrets(result: RotationResult, batch_size: int, echo: Echo) -> None
         echo(f"Re-sealed {result.resealed_secrets} two-factor secrets so far.")
 
 
+def _active_id(backend: key_backends.KeyBackend) -> str | None:
+    try:
+        return cast(str | None, backend.active_kek_id())
+    except key_backends.KeyBackendUnavailable as error:
+        raise KeyOperationRefused(f"The key backend is unavailable: {error}") from None
+
+
 def retire(kek_id: str, *, echo: Echo = lambda message: None) -> None:
-    """Remove ``kek_id`` from the key file once no live data key is wrapped by it."""
-    keyring = keys.load_keyring()
-    if kek_id not in keyring["keks"]:
+    """Remove ``kek_id`` from its backend (key file or HSM) once no live data key or
+    two-factor secret is wrapped by it."""
+    backend = key_backends.backend_for(kek_id)
+    try:
+        held = backend is not None and kek_id in backend.kek_ids()
+    except key_backends.KeyBackendUnavailable as error:
+        raise KeyOperationRefused(f"The key backend is unavailable: {error}") from None
+    if backend is None or not held:
         raise KeyOperationRefused(f"There is no KEK {kek_id} in the keyring.")
-    if kek_id == keyring["active_kek"]:
+    if kek_id == _active_id(key_backends.active_backend()):
         raise KeyOperationRefused(f"{kek_id} is the active KEK; rotate to a new one first.")
     in_use = db.session.scalar(
         select(func.count(Handover.id))
@@ -209,14 +246,14 @@ def retire(kek_id: str, *, echo: Echo = lambda message: None) -> None:
             f"{kek_id} still seals {secrets_in_use} two-factor secrets; run `handover keys "
             "rotate` to finish re-sealing them first."
         )
-    if keys.keys_from_environment():
+    if backend.name == "file" and keys.keys_from_environment():
         raise KeyOperationRefused(
             f"No data key uses {kek_id} any more, but the keys come from HANDOVER_KEYS: "
             "remove it there, in your secret store."
         )
     audit.record("keys.retired", detail={"kek": kek_id})
     db.session.flush()
-    keys.retire_kek(kek_id)
+    backend.retire_kek(kek_id)
     db.session.commit()
     echo(f"Retired {kek_id}.")
 
