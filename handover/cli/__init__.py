@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "handover.cli.users",
     "handover.cli.units",
     "handover.cli.plugins",
+    "handover.cli.forms",
     "handover.cli.keys",
     "handover.cli.audit",
     "handover.cli.ops",

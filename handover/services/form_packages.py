@@ -71,14 +71,16 @@ def refuse(where: str, message: str, **params: Any) -> PackageRefused:
     return PackageRefused([PackageProblem(where, message, params)])
 
 
-def read_package(filename: str, data: bytes, max_bytes: int = MAX_BYTES) -> Package:
+def read_package(filename: str, data: bytes, max_bytes: int = MAX_BYTES,
+                 size: int | None = None) -> Package:
     """The package in ``data`` (named ``filename`` by the uploader), read strictly; raises
-    `PackageRefused`."""
+    `PackageRefused`. ``size`` is the file's whole size when only its start was read."""
     name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "upload"
-    if len(data) > max_bytes:
+    size = max(size or 0, len(data))
+    if size > max_bytes:
         raise refuse(name, N_("The file is %(size)s kB; a form package may be at most "
                               "%(limit)s kB."),
-                     size=len(data) // 1024, limit=max_bytes // 1024)
+                     size=size // 1024, limit=max_bytes // 1024)
     lower = name.lower()
     if lower.endswith(".py") or lower.endswith(".pyc") or data.startswith(b"#!"):
         raise refuse(name, N_("This is program code. A form package holds only TOML files and "

@@ -39,8 +39,8 @@ from handover.store.models import UploadedForm, User
 from handover.store.models.base import utcnow
 
 __all__ = ["PackageProblem", "PackageRefused", "StepRefused", "UnknownUpload", "approve",
-           "check_upload", "disable", "enable", "four_eyes", "stored_definition", "upload",
-           "uploads"]
+           "check_upload", "disable", "enable", "four_eyes", "max_bytes", "stored_definition",
+           "upload", "uploads"]
 
 
 class UnknownUpload(LookupError):
@@ -77,11 +77,16 @@ def four_eyes() -> bool:
     return bool(current_app.config.get("FORM_UPLOAD_FOUR_EYES", False))
 
 
-def check_upload(filename: str, data: bytes) -> CheckedUpload:
+def max_bytes() -> int:
+    """The largest package accepted (FORM_UPLOAD_MAX_BYTES)."""
+    return int(current_app.config.get("FORM_UPLOAD_MAX_BYTES", MAX_BYTES))
+
+
+def check_upload(filename: str, data: bytes, size: int | None = None) -> CheckedUpload:
     """The package checked as `handover plugins check` checks a definition, plus the rules of
-    uploads; raises `PackageRefused` naming every problem. Stores nothing."""
-    package = read_package(filename, data,
-                           current_app.config.get("FORM_UPLOAD_MAX_BYTES", MAX_BYTES))
+    uploads; raises `PackageRefused` naming every problem. Stores nothing. ``size`` is the
+    whole file's size when only its first ``max_bytes() + 1`` bytes were read."""
+    package = read_package(filename, data, max_bytes(), size)
     archived = package.definition_name != package.filename
     label = (f"{package.filename}/{package.definition_name}" if archived
              else package.filename)
@@ -114,11 +119,12 @@ def check_upload(filename: str, data: bytes) -> CheckedUpload:
     return CheckedUpload(package.filename, definition, json.loads(canonical), checksum)
 
 
-def upload(filename: str, data: bytes, actor: User | None = None) -> Uploaded:
+def upload(filename: str, data: bytes, actor: User | None = None,
+           size: int | None = None) -> Uploaded:
     """Check and store one version (not enabled). The same content again changes nothing;
     a stored version with other content is refused. Refusals are audited too."""
     try:
-        checked = check_upload(filename, data)
+        checked = check_upload(filename, data, size)
         definition = checked.definition
         stored = _row_or_none(definition.key, definition.version)
         if stored is not None and stored.checksum != checked.checksum:
