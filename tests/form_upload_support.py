@@ -46,8 +46,15 @@ def tarred(files, mode="w:gz"):
 
 
 def package(version=1, replace=()):
-    """The sample as an admin uploads it: a zip of the definition and its fragment file."""
-    return zipped({"special_diet.toml": definition(version, replace), "diet.toml": FRAGMENT})
+    """The sample as an admin uploads it: a zip of the definition and its fragment file, each
+    (old, new) of ``replace`` changed in whichever of the two holds it."""
+    fragment = FRAGMENT.decode()
+    in_fragment = [(old, new) for old, new in replace if old in fragment]
+    for old, new in in_fragment:
+        fragment = fragment.replace(old, new, 1)
+    rest = [pair for pair in replace if pair not in in_fragment]
+    return zipped({"special_diet.toml": definition(version, rest),
+                   "diet.toml": fragment.encode()})
 
 
 def stored_count():

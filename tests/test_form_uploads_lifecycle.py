@@ -1,0 +1,126 @@
+"""Issue 20, what senders and receivers see: an enabled uploaded form can be started by its
+routed senders; a newer version takes over new drafts while handovers filled with the old one
+still render with it; disabling takes the form away from new drafts and leaves handovers as
+they were; and another worker (another app on the same database) follows without a restart."""
+
+import secrets
+
+import pytest
+from form_upload_support import KEY, package
+from lifecycle_support import login_as
+from support import create_unit, create_user
+
+from handover import create_app
+from handover.plugins import manager as plugin_manager
+from handover.services import drafts, form_uploads, sending
+from handover.store.database import db
+from handover.store.models import Unit, User
+
+OLD_LABEL = "Allergies and how they are treated"
+NEW_LABEL = "Allergies, and what to do in an allergic reaction"
+
+
+@pytest.fixture
+def people(app):
+    """A social-work sender, a school receiver and an admin (ids)."""
+    with app.app_context():
+        social_work = create_unit("Social work", kind="child_welfare_social_work")
+        school = create_unit("Koivukylän koulu", kind="school")
+        create_unit("Perhekoti Pihlaja", kind="family_care")
+        ids = {
+            "social_work": social_work.id, "school": school.id,
+            "sender": create_user("sender@example.test",
+                                  memberships=[(social_work, "sender")]).id,
+            "receiver": create_user("receiver@example.test", memberships=[(school, "receiver")]).id,
+            "admin": create_user("admin@example.test", admin=True).id,
+        }
+    return ids
+
+
+def enable(version, replace=()):
+    form_uploads.upload("special_diet.zip", package(version, replace))
+    form_uploads.enable(KEY, version)
+
+
+def choice_label(version_title="Special diet at school"):
+    return f"{version_title} — Social work"
+
+
+def send_one(people):
+    """A handover of the uploaded form, drafted and sent through the services."""
+    sender = db.session.get(User, people["sender"])
+    draft = drafts.start(sender, db.session.get(Unit, people["social_work"]), KEY,
+                         db.session.get(Unit, people["school"]), [], "guardian_consent")
+    drafts.save(sender, draft, {"child_name": "Testi Lapsi", "child_birth_date": "1994-05-01",
+                                "diet_kind": "gluten_free", "allergy_notes": "Celiac disease"})
+    return sending.send(sender, draft, secrets.token_urlsafe(16)).id
+
+
+def test_a_sender_starts_an_enabled_upload_and_old_handovers_keep_their_version(app, people):
+    sender = login_as(app.test_client(), app, type("U", (), {"id": people["sender"]}))
+    assert choice_label() not in sender.get("/handovers/new").get_data(as_text=True)
+    with app.app_context():
+        enable(1)
+        handover_id = send_one(people)
+    page = sender.get("/handovers/new").get_data(as_text=True)
+    assert choice_label() in page
+    answer = sender.post("/handovers/new", data={"choice": f"{people['social_work']}:{KEY}"})
+    assert answer.status_code == 302 and answer.location.endswith(
+        f"/handovers/new/{people['social_work']}/{KEY}")
+
+    with app.app_context():
+        enable(2, replace=[(OLD_LABEL, NEW_LABEL)])
+        assert plugin_manager.registry().get(KEY).version == 2
+        new_draft = drafts.start(db.session.get(User, people["sender"]),
+                                 db.session.get(Unit, people["social_work"]), KEY,
+                                 db.session.get(Unit, people["school"]), [], "guardian_consent")
+        assert new_draft.form_version == 2
+    receiver = login_as(app.test_client(), app, type("U", (), {"id": people["receiver"]}))
+    page = receiver.get(f"/handovers/{handover_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert OLD_LABEL in text and NEW_LABEL not in text and "Celiac disease" in text
+
+
+def test_disabling_stops_new_drafts_and_leaves_handovers_readable(app, people):
+    with app.app_context():
+        enable(1)
+        handover_id = send_one(people)
+        form_uploads.disable(KEY)
+    sender = login_as(app.test_client(), app, type("U", (), {"id": people["sender"]}))
+    assert choice_label() not in sender.get("/handovers/new").get_data(as_text=True)
+    assert sender.get(f"/handovers/new/{people['social_work']}/{KEY}").status_code == 404
+    receiver = login_as(app.test_client(), app, type("U", (), {"id": people["receiver"]}))
+    page = receiver.get(f"/handovers/{handover_id}")
+    assert page.status_code == 200 and "Celiac disease" in page.get_data(as_text=True)
+    assert sender.get(f"/handovers/{handover_id}").status_code == 200
+
+
+def test_another_worker_follows_an_enable_without_a_restart(app, app_config, people):
+    """A second app on the same database stands for another worker or node."""
+    other = create_app({**app_config, "FORM_UPLOADS_RECHECK_SECONDS": 0})
+    sender = login_as(other.test_client(), other, type("U", (), {"id": people["sender"]}))
+    assert choice_label() not in sender.get("/handovers/new").get_data(as_text=True)
+    with app.app_context():
+        enable(1)
+    assert choice_label() in sender.get("/handovers/new").get_data(as_text=True)
+    with app.app_context():
+        form_uploads.disable(KEY)
+    assert choice_label() not in sender.get("/handovers/new").get_data(as_text=True)
+    with other.app_context():
+        db.session.remove()
+
+
+def test_a_worker_reads_the_counter_at_most_every_few_seconds(app, app_config, people):
+    other = create_app({**app_config, "FORM_UPLOADS_RECHECK_SECONDS": 3600})
+    sender = login_as(other.test_client(), other, type("U", (), {"id": people["sender"]}))
+    sender.get("/handovers/new")
+    with app.app_context():
+        enable(1)
+    # Within the interval this worker has not looked yet; `refresh` is what the hour brings.
+    assert choice_label() not in sender.get("/handovers/new").get_data(as_text=True)
+    with other.app_context():
+        from handover.plugins import uploaded
+
+        assert uploaded.refresh(other, force=True) is True
+    assert choice_label() in sender.get("/handovers/new").get_data(as_text=True)
