@@ -1,11 +1,14 @@
 """Built-in plugin: "Sijoitettu lapsi varhaiskasvatuksessa", pre-information for the daycare.
 
 The definition and its routing live in ``forms/daycare.toml``. This module registers it and adds
-the rule that spans fields: sharing or publishing photos of a child whose whereabouts are
-protected would undo the protection.
+the rules that span fields: sharing or publishing photos of a child whose whereabouts are
+protected would undo the protection, and a guardian's information is restricted only by a
+recorded contact-restriction decision (``restrictions``), never by a ban on fetching.
 """
 
 from importlib.resources import files
+
+from handover.builtin_plugins import restrictions
 
 from handover import hookimpl
 
@@ -36,7 +39,7 @@ def validate_form(content, language):
         texts = MESSAGES[name]
         return texts.get(language, texts["fi"])
 
-    problems = {}
+    problems = restrictions.problems(content, language)
     if any(content.get(flag) == "yes" for flag in LOCATION_FLAGS):
         if content.get("photo_permission") == "shared_with_families":
             problems["photo_permission"] = [say("photos_protected")]

@@ -2,12 +2,15 @@
 
 The definition, its routing and the ward's two reply forms (receipt, discharge summary) live in
 ``forms/psychiatric_ward.toml``. This module registers it and adds the rules that span fields:
-"measures were used"
-without saying which ones leaves the ward guessing.
+"measures were used" without saying which ones leaves the ward guessing, and nobody is kept
+from information about the child without a recorded contact-restriction decision
+(``restrictions``).
 """
 
 from datetime import date
 from importlib.resources import files
+
+from handover.builtin_plugins import restrictions
 
 from handover import hookimpl
 
@@ -39,7 +42,7 @@ def validate_form(content, language):
         texts = MESSAGES[name]
         return texts.get(language, texts["fi"])
 
-    problems = {}
+    problems = restrictions.problems(content, language)
     rows = content.get("restrictive_measure_list") or []
     if content.get("restrictive_measures_used") == "yes" and not rows:
         problems["restrictive_measure_list"] = [say("measures_missing")]

@@ -8,6 +8,8 @@ the support model in force on its date (basic-education support was reformed on 
 from datetime import date
 from importlib.resources import files
 
+from handover.builtin_plugins import restrictions
+
 from handover import hookimpl
 
 FORMS = files("handover.builtin_forms")
@@ -46,7 +48,7 @@ def validate_form(content, language):
         texts = MESSAGES[name]
         return texts.get(language, texts["fi"])
 
-    problems = {}
+    problems = restrictions.problems(content, language)
     decided = content.get("support_decision_date")
     if decided:
         decided = date.fromisoformat(decided)

@@ -52,9 +52,13 @@ def test_each_demo_receiver_finds_its_handover_in_the_inbox(app, runner):
 
 
 def test_one_demo_handover_hides_the_location_and_warns(app, runner):
+    """Onni lives at the institution Majakka, whose copy of the school transfer is all the
+    demo sends besides the school's (no unrelated family-care unit)."""
     runner.invoke(cli, args=["demo"])
     with app.app_context():
-        user = accounts.find_user("perhehoitaja@demo.handover.example")  # a copy receiver
+        user = accounts.find_user("yksikonjohtaja@demo.handover.example")  # the copy receiver
+        school = next(h for h in demo_handovers.HANDOVERS if h[0] == "school_transfer")
+        assert school[4] == (demo_handovers.INSTITUTION,)
         db.session.expunge(user)
         handover_id = db.session.execute(select(Handover.id).where(
             Handover.form_key == "school_transfer")).scalar_one()

@@ -57,11 +57,15 @@ def ward_content():
         "non_disclosure": "no", "location_hidden": "no",
         "contact_restrictions": [{
             "restriction_whom": "Isä, Timo Esimerkki",
-            "restriction_what": "Tapaamiset vain valvottuina; ei puhelinyhteyttä osastolle.",
-            "restriction_until": _days(60), "restriction_decision_date": _days(-30)}],
+            "restriction_scope": ["meetings", "calls_messages"],
+            "restriction_what": "Tapaamiset vain valvottuina kerran kuukaudessa; ei puheluita "
+                                "eikä viestejä osastolle. Isä saa huoltajana tietoja Veetin "
+                                "hoidosta sosiaalityöntekijän kautta.",
+            "restriction_decision_date": _days(-30), "restriction_until": _days(150)}],
         "arrival_type": "emergency", "arrival_date": _days(-1),
         "referral": "Päivystyksen lähete (nuorisopsykiatrian päivystys)",
-        "admission_status": "voluntary",
+        "admission_status": "voluntary_young_person",
+        "admission_consent_by": "Veeti itse; sosiaalityöntekijä Mikko Nieminen on tietoinen",
         "arrival_reason": "Veeti on viime viikkoina eristäytynyt huoneeseensa, nukkunut huonosti "
                           "ja puhunut toivottomuudesta. Eilen illalla hän kertoi ohjaajalle "
                           "itsetuhoisista ajatuksista, ja päivystys ohjasi hänet osastolle.",
@@ -77,7 +81,9 @@ def ward_content():
         "warning_signs": "Vetäytyy, ei tule syömään, antaa tavaroitaan pois.",
         "sleep": "Nukahtaa myöhään; rauhoittuu kuulokkeilla ja äänikirjalla.",
         "meals": "Syö mieluiten yksin; pitää puurosta ja pastasta.",
-        "school_needs": "7. luokka, erityinen tuki matematiikassa.",
+        "school_needs": "9. luokka. Oppilaskohtaisena tukitoimena erityisopettajan opetusta "
+                        "osittain pienryhmässä (päätös syyskuussa 2025). Sairaalaopetus "
+                        "sovitaan osaston koulun kanssa.",
         "calming": "Rauhallinen puhe, kävely ulkona, mahdollisuus vetäytyä.",
         "triggers": "Yllättävät muutokset ja kovaääninen puhe.",
         "crisis_do": "Pysy lähellä, puhu lyhyesti, tarjoa juotavaa.",
@@ -111,29 +117,44 @@ def daycare_content():
         "mother_tongue": "suomi", "service_language": "fi", "interpreter_needed": "no",
         "guardians": [{"guardian_name": "Jenni Kuvitelma", "guardian_relation": "äiti",
                        "guardian_contact": "040 900 2002", "guardian_custody": "joint",
-                       "guardian_information_right": "limited"}],
+                       "guardian_information_right": "full"},
+                      {"guardian_name": "Tero Kuvitelma", "guardian_relation": "isä",
+                       "guardian_contact": "040 900 2003", "guardian_custody": "joint",
+                       "guardian_information_right": "full"}],
         "placement_basis": "care_order_40", "placement_start_date": "2026-08-15",
         "placement_type": "family_care", "placement_name": "Perhehoitaja Liisa Järvinen",
         "placement_address": "Pihlajapolku 7, 99990 Kivikylä (kuvitteellinen)",
         **SOCIAL_WORKER_DETAILS,
         "carer_name": "Liisa Järvinen (perhehoitaja)", "carer_contact": "040 100 4005",
-        "non_disclosure": "no", "location_hidden": "no", "contact_restrictions": [],
+        "non_disclosure": "no", "location_hidden": "no",
+        "contact_restrictions": [{
+            "restriction_whom": "Isä, Tero Kuvitelma",
+            "restriction_scope": ["meetings"],
+            "restriction_what": "Tapaamiset vain valvottuina perhekeskuksessa joka toinen "
+                                "viikko. Isä ei tapaa Ellaa päiväkodissa eikä hae häntä. "
+                                "Tietojen antamista ei ole rajoitettu.",
+            "restriction_decision_date": _days(-40), "restriction_until": _days(140)}],
         "ecec_start_date": _days(7), "ecec_hours": "Ma–pe klo 8–15.",
         "shift_care": "no", "ecec_group": "Tiitiäiset", "ecec_teacher": "Marjo Salo",
         "may_fetch": [{"fetch_name": "Liisa Järvinen", "fetch_relation": "perhehoitaja",
                        "fetch_phone": "040 100 4005"},
                       {"fetch_name": "Pekka Järvinen", "fetch_relation": "perhehoitaja",
                        "fetch_phone": "040 100 4006"}],
-        "may_not_fetch": [{"no_fetch_name": "Jenni Kuvitelma", "no_fetch_relation": "äiti",
-                           "no_fetch_basis": "Tapaamiset sovitaan sosiaalityön kautta."}],
+        "may_not_fetch": [{"no_fetch_name": "Tero Kuvitelma", "no_fetch_relation": "isä",
+                           "no_fetch_reason": "contact_restriction",
+                           "no_fetch_details": "Jos isä tulee päiväkotiin, älä luovuta lasta; "
+                                               "soita perhehoitajalle ja sosiaalityöntekijälle."}],
         "changes_approved_by": "Sosiaalityöntekijä Mikko Nieminen",
-        "parents_in_discussions": "Äiti osallistuu varhaiskasvatussuunnitelman keskusteluun "
-                                  "sosiaalityöntekijän kanssa sovitusti.",
+        "parents_in_discussions": "Äiti osallistuu varhaiskasvatussuunnitelman keskusteluun. "
+                                  "Isä saa tiedot vasusta sosiaalityöntekijän kautta; hän ei "
+                                  "osallistu tapaamisiin päiväkodissa.",
         "parents_visit_daycare": "by_arrangement",
-        "visit_schedule": "Äidin tapaamiset joka toinen lauantai, ei päiväkodissa.",
+        "visit_schedule": "Äidin tapaamiset joka toinen lauantai perhehoitajan kodissa, isän "
+                          "valvotut tapaamiset joka toinen tiistai perhekeskuksessa. "
+                          "Tapaamisten jälkeisinä päivinä Ella on usein väsynyt.",
         "allergies": "Pähkinäallergia (ei anafylaksiaa).", "diet": "Pähkinätön ruokavalio.",
         "daytime_medication": [],
-        "support_level": "general",
+        "pre_primary": "no", "support_level": "general",
         "support_measures": "Kuvatuki siirtymätilanteissa.",
         "emotional_life": "Ella on aluksi varautunut ja tarkkailee; lämpenee aikuiselle hitaasti.",
         "separations": "Aamuerot perhehoitajasta ovat vaikeita; lyhyt ja ennakoitava hyvästely "
@@ -146,7 +167,8 @@ def daycare_content():
         "photo_permission": "internal_only", "publication_permission": "not_allowed",
         "permission_decider": "Sosiaalityöntekijä Mikko Nieminen",
         "daily_contact_person": "Liisa Järvinen",
-        "ecec_plan_participants": "Perhehoitaja, sosiaalityöntekijä, ryhmän opettaja.",
+        "ecec_plan_participants": "Perhehoitaja, äiti, sosiaalityöntekijä ja ryhmän "
+                                  "opettaja.",
         "child_view_asked": "yes",
         "child_view": "Ella toivoo, että pupu saa tulla mukaan ja että ulkona saa keinua.",
         "child_view_recorded_by": "Liisa Järvinen", "child_view_recorded_on": _days(-3),
@@ -173,33 +195,40 @@ def school_content():
         "non_disclosure": "no", "location_hidden": "yes",
         "contact_restrictions": [{
             "restriction_whom": "Isä, Marko Testinen",
+            "restriction_scope": ["location", "information"],
             "restriction_what": "Sijoituspaikkaa ei saa kertoa isälle; koulu ei anna tietoja "
-                                "lapsen asuinpaikasta eikä koulumatkoista.",
-            "restriction_until": _days(180), "restriction_decision_date": _days(-20)}],
+                                "lapsen asuinpaikasta eikä koulumatkoista. Koulunkäynnistä "
+                                "isälle kertoo sosiaalityöntekijä.",
+            "restriction_decision_date": _days(-20), "restriction_until": _days(180)}],
         "sending_school": "Koulu Rantala (kuvitteellinen)",
         "sending_school_contact": "Rehtori, 040 900 4004",
         "receiving_school": "Koulu Kivikko", "principal": "Juha Virtanen",
         "teachers": "Luokanvalvoja Hanna Aalto", "school_start_date": _days(7),
         "grade": "7", "home_municipality": "Kivikylä",
         "support_model": "reform_2025", "support_decision_date": "2025-09-15",
-        "group_support_measures": "Pienryhmä matematiikassa, selkeä päivän rakenne.",
-        "pupil_support_measures": "Erityisopettajan tuki 2 h viikossa, lisäaikaa kokeisiin.",
+        "group_support_forms": ["remedial_teaching", "special_teacher_in_class"],
+        "pupil_support_measures": ["special_teacher_partly_small_group"],
+        "support_notes": "Matematiikan erityisopetus osittain pienryhmässä kaksi tuntia "
+                         "viikossa; lisäaika kokeissa ja selkeä päivän rakenne ovat auttaneet.",
         "syllabus_per_subject": "Yleinen oppimäärä kaikissa aineissa.",
         "latest_assessment": "Lukuvuositodistus keväältä 2026, keskiarvo 7,4.",
-        "second_language": "swedish", "religion_or_ethics": "ethics",
+        "language_programme": [
+            {"language_syllabus": "a1", "language_name": "englanti", "language_started": "1"},
+            {"language_syllabus": "b1", "language_name": "ruotsi", "language_started": "6"}],
+        "second_language": "none", "religion_or_ethics": "ethics",
         "absences": "Noin 40 tuntia poissaoloja syksyllä ennen sijoitusta.",
         "learning_gaps": "Matematiikan perusasioissa aukkoja.",
-        "school_refusal": "no", "pupil_welfare_contacts": "Koulukuraattori viikoittain.",
+        "school_absenteeism": "no", "pupil_welfare_contacts": "Koulukuraattori viikoittain.",
         "helps_learning": "Lyhyet tehtävät, selkeät ohjeet ja rauhallinen paikka.",
         "triggers": "Ryhmätyöt vieraiden kanssa ja kovat äänet.",
         "safety_plan": "Jos isä tulee koululle, lasta ei luovuteta; soitetaan laitokselle.",
         "school_transport": "Laitoksen ohjaaja saattaa aamuisin ensimmäisen viikon.",
         "school_may_fetch": [{"fetch_name": "Anna Lehtonen", "fetch_relation": "laitos",
                               "fetch_phone": "040 100 5006"}],
-        "wilma_access": [{"wilma_person": "Anna Lehtonen", "wilma_role": "carer",
-                          "wilma_access_level": "full"},
-                         {"wilma_person": "Marko Testinen", "wilma_role": "guardian",
-                          "wilma_access_level": "none"}],
+        "messaging_access": [{"messaging_person": "Anna Lehtonen", "messaging_role": "carer",
+                              "messaging_access_level": "full"},
+                             {"messaging_person": "Marko Testinen", "messaging_role": "guardian",
+                              "messaging_access_level": "none"}],
         "child_view_asked": "yes",
         "child_view": "Onni haluaa aloittaa rauhassa ja istua ikkunan vieressä.",
         "child_view_recorded_by": "Mikko Nieminen", "child_view_recorded_on": _days(-2),
@@ -215,7 +244,7 @@ HANDOVERS = (
      "child_welfare_necessary", ward_content),
     ("daycare_placed_child", SOCIAL_WORKER, SOCIAL_WORK, DAYCARE, (FAMILY_CARE,),
      "child_welfare_necessary", daycare_content),
-    ("school_transfer", SOCIAL_WORKER, SOCIAL_WORK, SCHOOL, (INSTITUTION, FAMILY_CARE),
+    ("school_transfer", SOCIAL_WORKER, SOCIAL_WORK, SCHOOL, (INSTITUTION,),
      "child_welfare_necessary", school_content),
 )
 
