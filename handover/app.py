@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from handover import config as configuration
-from handover import i18n, web
+from handover import i18n, jobs, web
 from handover.i18n import babel
 from handover.plugins import manager as plugin_manager
 from handover.security import hardening, sessions, throttle
@@ -51,6 +51,7 @@ def create_app(config=None):
 
     plugin_manager.init_app(app)
     web.register_blueprints(app)
+    jobs.init_app(app)
     return app
 
 

@@ -1,5 +1,6 @@
 """E-mail notifications through a real SMTP server (aiosmtpd): arrival to the unit, overdue to
-the unit lead once; nothing about the child in any message."""
+the unit lead once; nothing about the child in any message. The notices go through the outbox:
+`deliveries.deliver_due()` does here what the worker does."""
 
 import socket
 from datetime import timedelta
@@ -18,7 +19,7 @@ from lifecycle_support import (
 )
 
 from handover.cli import cli
-from handover.services import notifications
+from handover.services import deliveries, notifications
 from handover.store.models.base import utcnow
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
@@ -73,6 +74,8 @@ def test_arrival_mail_reaches_receiving_and_copy_units_without_child_data(
     _, inbox = smtp_server
     with app.app_context():
         hid = send_handover(world)
+        assert inbox.messages == []  # the send did not talk to the mail server
+        deliveries.deliver_due()
     recipients = {address for rcpts, _ in inbox.messages for address in rcpts}
     assert {"receiving.receiver@example.test", "receiving.lead@example.test",
             "copy.receiver@example.test"} <= recipients
@@ -88,9 +91,11 @@ def test_overdue_mails_the_lead_once(app, world, smtp_server):
     with app.app_context():
         late = send_handover(world, copies=False, now=utcnow() - timedelta(hours=25))
         send_handover(world, copies=False)
+        deliveries.deliver_due()
         inbox.messages.clear()
         assert notifications.notify_overdue() == [late]
         assert notifications.notify_overdue() == []
+        deliveries.deliver_due()
         assert handover(late).overdue_notified_at is not None
     assert [rcpts for rcpts, _ in inbox.messages] == [["receiving.lead@example.test"]]
     _assert_no_child_data(inbox.messages[0][1])
@@ -107,6 +112,7 @@ def test_without_smtp_the_log_names_only_the_unit(app, world, caplog):
     app.config["SMTP_HOST"] = None
     with app.app_context(), caplog.at_level("INFO"):
         send_handover(world)
+        deliveries.deliver_due()
     logged = " ".join(record.getMessage() for record in caplog.records)
     assert f"notification to {world.units['receiving'].id}" in logged
     _assert_no_child_data(logged)

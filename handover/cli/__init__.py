@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "handover.cli.audit",
     "handover.cli.ops",
     "handover.cli.lifecycle",
+    "handover.cli.worker",
 )
 
 

@@ -6,6 +6,11 @@ Finnish, Swedish and English in one message (bilingual authorities serve in both
 Without ``SMTP_HOST`` the notification is written to the server log instead (unit id and link
 only), at WARNING: the level an unconfigured Python logger shows, so an operator trying the demo
 sees it on the console, and one running without SMTP by mistake is told so with every message.
+
+Nothing here talks to the mail server inside a request: the action adds one outbox row per
+recipient to its own transaction (`record_arrival`, `notify_overdue`), and the worker sends them
+with `send_email` (see `services.deliveries`), so a mail server that is down or slow delays the
+notice and nothing else.
 """
 
 import smtplib
@@ -16,9 +21,9 @@ from email.message import EmailMessage
 from flask import current_app
 from sqlalchemy import select, update
 
-from handover.services import commit_with_audit, rows_changed
+from handover.services import commit_with_audit, deliveries, rows_changed
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy, Membership, Unit, User
+from handover.store.models import Delivery, Handover, HandoverCopy, Membership, Unit, User
 from handover.store.models.base import utcnow
 
 ARRIVAL_SUBJECT = "Uusi luovutus odottaa / En ny överlämning väntar / A new handover is waiting"
@@ -47,10 +52,6 @@ Your unit has not acknowledged a handover within the time its form sets. Log in:
 """
 
 
-def handover_link(handover: Handover) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + f"/handovers/{handover.id}"
-
-
 def unit_addresses(unit_id: int | None, roles: Collection[str]) -> list[str]:
     """E-mail addresses of the unit's active members with ``roles`` (and the unit's own)."""
     rows = db.session.execute(
@@ -64,53 +65,84 @@ def unit_addresses(unit_id: int | None, roles: Collection[str]) -> list[str]:
     return sorted(addresses)
 
 
-def deliver(unit_id: int | None, recipients: Iterable[str], subject: str, text: str,
-            link: str | None = None) -> bool:
-    """Send one message per recipient; True when delivered (or logged without SMTP)."""
+def _link_of(row: Delivery) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + f"/handovers/{row.handover_id}"
+
+
+def _text_of(row: Delivery) -> tuple[str, str]:
+    """Subject and body for one e-mail row, written when it is sent: the row keeps only the
+    event and the handover id."""
+    link = _link_of(row)
+    if row.event == "overdue":
+        return OVERDUE_SUBJECT, OVERDUE_TEXT.format(link=link)
+    return ARRIVAL_SUBJECT, ARRIVAL_TEXT.format(link=link)
+
+
+def send_email(row: Delivery) -> None:
+    """Hand one message to the SMTP server; `DeliveryFailed` when it is not accepted. The
+    worker calls this (through `deliveries.attempt`), never a request."""
     config = current_app.config
+    subject, text = _text_of(row)
     if not config.get("SMTP_HOST"):
         current_app.logger.warning(
             "notification to %s not e-mailed (HANDOVER_SMTP_HOST is not set): %s %s",
-            unit_id, subject.rsplit(" / ", 1)[-1], link or "")
-        return True
+            row.unit_id, subject.rsplit(" / ", 1)[-1], _link_of(row))
+        return
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = row.recipient
+    message["Subject"] = subject
+    message["Message-ID"] = deliveries.message_id(row)
+    message.set_content(text)
     try:
         with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
-                          timeout=15) as smtp:
+                          timeout=float(config.get("SMTP_TIMEOUT") or 15)) as smtp:
             if config.get("SMTP_STARTTLS"):
                 smtp.starttls()
             if config.get("SMTP_USERNAME"):
                 smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
-            for address in recipients:
-                message = EmailMessage()
-                message["From"] = config["MAIL_FROM"]
-                message["To"] = address
-                message["Subject"] = subject
-                message.set_content(text)
-                smtp.send_message(message)
+            smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as error:
-        # A failed e-mail must not undo the handover; the inbox still shows it.
-        current_app.logger.error("notification to %s failed: %s", unit_id,
-                                 type(error).__name__)
-        return False
-    return True
+        raise deliveries.DeliveryFailed(type(error).__name__) from error
 
 
-def notify_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = None) -> None:
-    """Tell the receiving unit and every copy unit that a handover is waiting. ``unit_ids``
-    (receiver first, then copies) saves asking again when the caller has just read them."""
-    link = handover_link(handover)
+deliveries.register_sender(deliveries.EMAIL, send_email)
+
+
+def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],
+                 roles: Collection[str], now: datetime | None = None) -> list[Delivery]:
+    """Add one outbox row per address of each unit (the caller commits them with its action)."""
+    rows = []
+    seen: set[str] = set()
+    for unit_id in unit_ids:
+        for address in unit_addresses(unit_id, roles):
+            if address not in seen:
+                seen.add(address)
+                rows.append(deliveries.add(deliveries.EMAIL, event, handover_id, address,
+                                           unit_id=unit_id, now=now))
+    return rows
+
+
+def record_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = None,
+                   now: datetime | None = None) -> list[Delivery]:
+    """The arrival notices of a handover being sent, added to the send's transaction: the
+    receiving unit's receivers and leads and every copy unit's. ``unit_ids`` (receiver first,
+    then copies) saves asking again when the caller has just read them."""
     if unit_ids is None:
         unit_ids = [handover.receiver_unit_id] + [
             copy.unit_id for copy in db.session.execute(
                 select(HandoverCopy).where(HandoverCopy.handover_id == handover.id)
             ).scalars()
         ]
-    smtp = current_app.config.get("SMTP_HOST")
-    for unit_id in unit_ids:
-        # Without SMTP the notice is only logged, so the addresses are not looked up.
-        recipients = unit_addresses(unit_id, ("receiver", "lead")) if smtp else []
-        if recipients or not smtp:
-            deliver(unit_id, recipients, ARRIVAL_SUBJECT, ARRIVAL_TEXT.format(link=link), link)
+    return record_email("arrived", handover.id, unit_ids, ("receiver", "lead"), now)
+
+
+def notify_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = None) -> None:
+    """Record and dispatch the arrival notices in a transaction of their own (a handover sent
+    before its notices were recorded, or a manual re-notice); a send records them itself."""
+    ids = deliveries.ids_of(record_arrival(handover, unit_ids))
+    db.session.commit()
+    deliveries.dispatch(ids)
 
 
 def overdue(now: datetime | None = None) -> list[Handover]:
@@ -127,7 +159,8 @@ def overdue(now: datetime | None = None) -> list[Handover]:
 
 
 def notify_overdue(now: datetime | None = None) -> list[int]:
-    """E-mail the receiving unit's leads once per overdue handover. Returns the ids told."""
+    """Queue the overdue notice to the receiving unit's leads once per overdue handover: the
+    claim, the outbox rows and the audit event commit together. Returns the ids told."""
     now = now or utcnow()
     told: list[int] = []
     for handover in overdue(now):
@@ -140,12 +173,11 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
         if rows_changed(claimed) != 1:
             db.session.rollback()
             continue
+        ids = deliveries.ids_of(record_email("overdue", handover.id,
+                                             [handover.receiver_unit_id], ("lead",), now))
         commit_with_audit("handover.overdue_notified", handover_id=handover.id,
                           unit_id=handover.receiver_unit_id)
-        recipients = unit_addresses(handover.receiver_unit_id, ("lead",))
-        link = handover_link(handover)
-        deliver(handover.receiver_unit_id, recipients, OVERDUE_SUBJECT,
-                OVERDUE_TEXT.format(link=link), link)
+        deliveries.dispatch(ids)
         told.append(handover.id)
     return told
 

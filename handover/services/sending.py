@@ -21,6 +21,7 @@ from handover.services import (
     LifecycleError,
     commit_keeping_loaded,
     definition_of,
+    deliveries,
     drafts,
     fire_hook,
     notifications,
@@ -108,6 +109,9 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
         "updated_at": now,
         "due_at": now + timedelta(hours=hours),
     }
+    # The arrival notices join the send's transaction (looked up before the chain's lock).
+    arrival_notices = notifications.record_arrival(
+        handover, [handover.receiver_unit_id, *copy_unit_ids], now)
     statement = _SEND_DRAFT_AND_LOCK_CHAIN if audit.returns_chain_head() else _SEND_DRAFT
     if audit.changed_rows(db.session.execute(statement, {**sent, "draft_id": handover.id})) != 1:
         db.session.rollback()
@@ -116,10 +120,11 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
             return handover
         raise AlreadySent(_l("This handover has already been sent."))
     audit.record("handover.sent", actor=user, unit_id=route.sender.id, handover_id=handover.id)
+    notices = deliveries.ids_of(arrival_notices)
     commit_keeping_loaded()
     for column, value in sent.items():   # what the UPDATE wrote, without reading it back
         set_committed_value(handover, column, value)
 
-    notifications.notify_arrival(handover, [handover.receiver_unit_id, *copy_unit_ids])
+    deliveries.dispatch(notices)
     fire_hook("handover_sent", handover=handover)
     return handover

@@ -3,6 +3,7 @@ that Alembic and ``db.create_all`` see the whole schema."""
 
 from handover.store.models.accounts import Membership, Unit, User, UserSession
 from handover.store.models.audit import AuditEvent
+from handover.store.models.deliveries import Delivery, WebhookEndpoint, WorkerHeartbeat
 from handover.store.models.handovers import Attachment, Handover, HandoverCopy, Reply
 from handover.store.models.plugins import PluginSetting
 from handover.store.models.uploaded_forms import UploadedForm, UploadedFormsGeneration
@@ -10,6 +11,7 @@ from handover.store.models.uploaded_forms import UploadedForm, UploadedFormsGene
 __all__ = [
     "Attachment",
     "AuditEvent",
+    "Delivery", "WebhookEndpoint", "WorkerHeartbeat",
     "Handover",
     "HandoverCopy",
     "Reply",
