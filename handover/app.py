@@ -2,7 +2,7 @@
 
 import os
 
-from flask import Flask
+from apiflask import APIFlask
 
 from handover import config as configuration
 from handover import i18n, jobs, web
@@ -28,8 +28,13 @@ def create_app(config=None):
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
         "HANDOVER_INSTANCE_PATH"
     )
-    app = Flask(
+    # APIFlask is Flask plus the OpenAPI document of the JSON API (web/api): served at
+    # /api/v1/openapi.json, no script UI (it would load from a CDN), and HTML errors left to
+    # web/errors.py, which answers JSON under /api/ only.
+    app = APIFlask(
         __name__,
+        title="Handover API", version="1", spec_path="/api/v1/openapi.json", docs_path=None,
+        docs_oauth2_redirect_path=None, json_errors=False,
         instance_path=os.path.abspath(instance_path) if instance_path else None,
         instance_relative_config=True,
     )

@@ -12,6 +12,7 @@ through a membership left from before they were refused one.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from math import ceil
 from typing import Any
 
@@ -145,9 +146,12 @@ def drafts_of(user: User) -> list[Handover]:
 
 
 def inbox(user: User, *, page: int = 1, status: str = "", form_key: str = "",
-          language: str = "fi") -> Page:
-    """Page ``page`` of the handovers that came to the user's units, newest first."""
-    return _list(user, inbox_branches(user), page, status, form_key, language)
+          language: str = "fi", sent_from: datetime | None = None,
+          sent_until: datetime | None = None) -> Page:
+    """Page ``page`` of the handovers that came to the user's units, newest first; only those
+    sent in [``sent_from``, ``sent_until``) when given (the JSON API's date filter)."""
+    return _list(user, inbox_branches(user), page, status, form_key, language,
+                 sent_from, sent_until)
 
 
 def outbox(user: User, *, page: int = 1, status: str = "", form_key: str = "",
@@ -184,12 +188,17 @@ def find_by_identity_code(user: User, code: str, language: str = "fi") -> list[R
 
 
 def _list(user: User, branches: list[ColumnElement[bool]], number: int, status: str,
-          form_key: str, language: str) -> Page:
+          form_key: str, language: str, sent_from: datetime | None = None,
+          sent_until: datetime | None = None) -> Page:
     chosen = []
     if status in LIST_STATUSES:
         chosen.append(Handover.status == status)
     if form_key:
         chosen.append(Handover.form_key == form_key)
+    if sent_from is not None:
+        chosen.append(Handover.sent_at >= sent_from)
+    if sent_until is not None:
+        chosen.append(Handover.sent_at < sent_until)
     page = _page_of([[where, *chosen] for where in branches], max(int(number or 1), 1))
     page.rows = rows_for(user, page.items, language)
     return page

@@ -16,6 +16,8 @@ BLUEPRINT_MODULES = (
     "handover.web.plugins_admin",
     "handover.web.handovers",
     "handover.web.audit_log",
+    "handover.web.admin_clients",
+    "handover.web.api",
     "handover.web.unavailable",
     "handover.web.errors",
 )
@@ -24,4 +26,9 @@ BLUEPRINT_MODULES = (
 def register_blueprints(app):
     formbuilder.init_app(app)   # the Jinja globals with which form macros show stored values
     for name in BLUEPRINT_MODULES:
-        app.register_blueprint(import_module(name).bp)
+        blueprint = import_module(name).bp
+        # APIFlask reads ``enable_openapi`` of every blueprint with a before_request function
+        # when it builds the OpenAPI document; only web/api's is an API (an APIBlueprint).
+        if not hasattr(blueprint, "enable_openapi"):
+            blueprint.enable_openapi = False
+        app.register_blueprint(blueprint)

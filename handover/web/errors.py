@@ -35,9 +35,17 @@ INTEGRITY_MESSAGE = ("This record failed its integrity check and is not shown; "
                      "the event was logged.")
 
 
-def _render(code, message=None):
-    return render_template("errors/error.html", code=code,
-                           message=message or MESSAGES[code]()), code
+def _render(code, message=None, headers=None):
+    message = message or MESSAGES[code]()
+    if request.path.startswith("/api/"):   # the JSON API answers JSON, even for routing's 404
+        return {"status": code, "message": str(message), "errors": []}, code, headers or {}
+    return render_template("errors/error.html", code=code, message=message), code, headers or {}
+
+
+def _allow(error):
+    """A 405 names the methods that are allowed (``Allow``), as HTTP asks."""
+    return {"Allow": ", ".join(error.valid_methods)} if getattr(
+        error, "valid_methods", None) else {}
 
 
 @bp.app_errorhandler(CSRFError)
@@ -80,4 +88,4 @@ def tampered(error):
 
 
 for _code in MESSAGES:
-    bp.app_errorhandler(_code)(lambda error, code=_code: _render(code))
+    bp.app_errorhandler(_code)(lambda error, code=_code: _render(code, headers=_allow(error)))

@@ -32,6 +32,7 @@ NAVIGATION = (
     ("admin.users", _l("Users"), lambda user: user.is_admin),
     ("plugins_admin.index", _l("Plugins"), lambda user: user.is_admin),
     ("admin.statistics", _l("Statistics"), lambda user: user.is_admin),
+    ("admin_clients.index", _l("Integration clients"), lambda user: user.is_admin),
     ("audit.index", _l("Audit log"), lambda user: user.is_auditor),
 )
 

@@ -5,6 +5,7 @@ from handover.store.models.accounts import Membership, Unit, User, UserSession
 from handover.store.models.audit import AuditEvent
 from handover.store.models.deliveries import Delivery, WebhookEndpoint, WorkerHeartbeat
 from handover.store.models.handovers import Attachment, Handover, HandoverCopy, Reply
+from handover.store.models.integration import IdempotencyKey, IntegrationClient
 from handover.store.models.plugins import PluginSetting
 from handover.store.models.uploaded_forms import UploadedForm, UploadedFormsGeneration
 
@@ -14,6 +15,8 @@ __all__ = [
     "Delivery", "WebhookEndpoint", "WorkerHeartbeat",
     "Handover",
     "HandoverCopy",
+    "IdempotencyKey",
+    "IntegrationClient",
     "Reply",
     "UploadedForm", "UploadedFormsGeneration",
     "Membership", "PluginSetting", "Unit", "User", "UserSession"]

@@ -1,0 +1,231 @@
+"""Integration clients: other systems that use the JSON API for one unit, with scopes.
+
+An administrator creates a client (`create`), and its bearer token is returned once; only the
+token's SHA-256 is stored. A token carries 256 random bits, so a fast hash is enough: there is
+nothing to guess that a slow hash would protect (unlike a password). `authenticate` turns a
+presented token into a `ClientActor`, or None when it is unknown, revoked or expired.
+
+A `ClientActor` is what the services and the one access policy see as "the user": its
+memberships are the client's unit with the roles its scopes imply (`roles_for`), so the policy
+decides exactly as for a person of that unit with those roles, and the scopes narrow it further
+at the API (a token with ``inbox:read`` alone lists, but does not open, handovers). Its id is
+the client's own account row (handovers and replies name their author by user id) and its
+e-mail, which the audit log records as the actor's label, is ``api:<client name>``.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from handover.i18n import lazy_gettext as _l
+from handover.services import policy
+from handover.services.accounts import N_, AccountError
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import IdempotencyKey, IntegrationClient, Unit, User
+from handover.store.models.base import utcnow
+
+#: Every scope, and what it lets a client do.
+UNIT_SCOPES = {
+    "inbox:read": _l("List the unit's inbox"),
+    "handover:read": _l("Read a handover's content"),
+    "handover:acknowledge": _l("Acknowledge a handover"),
+    "handover:send": _l("Create drafts and send handovers"),
+    "reply:send": _l("Send replies and reply forms"),
+    "forms:read": _l("Read form definitions"),
+}
+AUDIT_SCOPE = "audit:read"
+SCOPES = {**UNIT_SCOPES, AUDIT_SCOPE: _l("Export the audit log (auditors)")}
+TOKEN_PREFIX = "hov_"  # noqa: S105  (a marker, not a secret)
+#: The longest validity an administrator may give a token.
+MAX_VALID_DAYS = 730
+
+
+def roles_for(scopes: frozenset) -> set[str]:
+    """The membership roles a client's scopes stand for in its unit."""
+    roles = set()
+    if "handover:send" in scopes:
+        roles.add("sender")
+    if scopes & {"inbox:read", "handover:read", "handover:acknowledge", "reply:send"}:
+        roles.add("receiver")
+    return roles
+
+
+@dataclass(frozen=True)
+class ClientMembership:
+    """A membership as the policy reads it (``unit_id``, ``role``, ``unit``), never stored."""
+
+    unit_id: int
+    role: str
+    unit: Unit
+
+
+@dataclass
+class ClientActor:
+    """An authenticated integration client, shaped as the user the services and policy expect."""
+
+    client: IntegrationClient
+    account_id: int
+    unit: Unit | None
+    language: str | None = None
+    memberships: list[ClientMembership] = field(default_factory=list)
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+    is_admin: bool = False
+    must_change_password: bool = False
+    current_session: Any = None
+
+    @property
+    def id(self) -> int:
+        return self.account_id
+
+    @property
+    def email(self) -> str:
+        return f"api:{self.client.name}"
+
+    @property
+    def name(self) -> str:
+        return self.client.name
+
+    @property
+    def scopes(self) -> frozenset:
+        return self.client.scope_set
+
+    @property
+    def is_auditor(self) -> bool:
+        return AUDIT_SCOPE in self.scopes
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def roles_in(self, unit_id: int) -> set[str]:
+        return {m.role for m in self.memberships if m.unit_id == unit_id}
+
+    def get_id(self) -> None:
+        return None   # never kept in a cookie: a token opens no web session
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def all_clients() -> list[IntegrationClient]:
+    return list(db.session.execute(
+        select(IntegrationClient).order_by(IntegrationClient.name)).scalars())
+
+
+def create(admin: User, name: str, unit: Unit | None, scopes: set[str],
+           expires_at: datetime) -> tuple[IntegrationClient, str]:
+    """A new client and its token (shown once). Refuses (AccountError) a name in use, unknown
+    scopes, audit:read mixed with unit scopes, unit scopes without a unit, and an expiry that
+    is past or more than `MAX_VALID_DAYS` away."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise AccountError(N_("Give the client a name of at most 200 characters."))
+    if db.session.execute(select(IntegrationClient.id)
+                          .where(IntegrationClient.name == name)).first():
+        raise AccountError(N_("A client with this name already exists."))
+    if not scopes or not scopes <= SCOPES.keys():
+        raise AccountError(N_("Choose at least one scope."))
+    if AUDIT_SCOPE in scopes and (len(scopes) > 1 or unit is not None):
+        raise AccountError(N_("An auditor's client has only the audit:read scope and no unit."))
+    if AUDIT_SCOPE not in scopes and unit is None:
+        raise AccountError(N_("Choose the unit the client acts for."))
+    now = utcnow()
+    if expires_at <= now or (expires_at - now).days > MAX_VALID_DAYS:
+        raise AccountError(N_("Choose an expiry date within two years."))
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    account = User(email=f"api-client-{secrets.token_hex(8)}@clients.invalid",
+                   name=f"API: {name}", password_hash="!",  # noqa: S106  (matches no password)
+                   active=False,
+                   is_auditor=AUDIT_SCOPE in scopes)
+    db.session.add(account)
+    db.session.flush()
+    client = IntegrationClient(name=name, unit_id=unit.id if unit else None,
+                               scopes=" ".join(sorted(scopes)), token_hash=hash_token(token),
+                               token_prefix=token[:10], account_id=account.id,
+                               created_by_id=admin.id, expires_at=expires_at)
+    db.session.add(client)
+    db.session.flush()
+    audit.record("integration_client.created", actor=admin,
+                 unit_id=client.unit_id,
+                 detail={"client": client.id, "scopes": client.scopes})
+    db.session.commit()
+    return client, token
+
+
+def revoke(admin: User, client: IntegrationClient) -> None:
+    """Revoke the client's token at once (its next request gets 401)."""
+    if client.revoked_at is None:
+        client.revoked_at = utcnow()
+        audit.record("integration_client.revoked", actor=admin, unit_id=client.unit_id,
+                     detail={"client": client.id})
+        db.session.commit()
+
+
+def authenticate(token: str | None, language: str | None = None) -> ClientActor | None:
+    """The client a bearer token belongs to, if it is valid now. A known token that is revoked
+    or expired is audited (``api.token_refused``); an unknown one is not, so that guessing
+    cannot fill the log."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    client = db.session.execute(select(IntegrationClient).where(
+        IntegrationClient.token_hash == hash_token(token))).scalar_one_or_none()
+    if client is None:
+        return None
+    unit = db.session.get(Unit, client.unit_id) if client.unit_id is not None else None
+    reason = ("revoked" if client.revoked_at is not None else
+              "expired" if client.expires_at <= utcnow() else
+              "unit_inactive" if unit is not None and not unit.is_active else None)
+    if reason:
+        audit.record("api.token_refused", actor=None, unit_id=client.unit_id,
+                     outcome="denied", detail={"client": client.id, "reason": reason})
+        db.session.commit()
+        return None
+    actor = ClientActor(client=client, account_id=client.account_id, unit=unit,
+                        language=language)
+    if unit is not None:
+        actor.memberships = [ClientMembership(unit.id, role, unit)
+                             for role in sorted(roles_for(client.scope_set))]
+    return actor
+
+
+# --- idempotency ----------------------------------------------------------------------------
+
+
+class IdempotencyConflict(Exception):
+    """The key was already used by this client for a different request."""
+
+
+def remembered(actor: ClientActor, key: str, operation: str) -> int | None:
+    """The handover id an earlier request with ``key`` made, or None when the key is new.
+    Raises `IdempotencyConflict` when the key was used for another operation."""
+    row = db.session.execute(select(IdempotencyKey).where(
+        IdempotencyKey.client_id == actor.client.id, IdempotencyKey.key == key)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    if row.operation != operation:
+        raise IdempotencyConflict(key)
+    return row.handover_id
+
+
+def remember(actor: ClientActor, key: str, operation: str, handover_id: int) -> None:
+    db.session.add(IdempotencyKey(client_id=actor.client.id, key=key, operation=operation,
+                                  handover_id=handover_id))
+    db.session.commit()
+
+
+def submission_token(actor: ClientActor, key: str) -> str:
+    """The send's submission token for a client's idempotency key: a second send of the same
+    draft with the same key finds the first (`sending.send`), whoever retried it."""
+    return hashlib.sha256(f"api:{actor.client.id}:{key}".encode()).hexdigest()
+
+
+def may_manage(user: Any) -> bool:
+    return policy.is_admin(user)

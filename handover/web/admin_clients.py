@@ -1,0 +1,92 @@
+"""Administration of integration clients: the systems that use the JSON API.
+
+Creating a client hands out a bearer token that acts for a unit without a person at the
+keyboard, so the administrator re-enters their TOTP code first; the token is shown once, in
+that response only. Revoking takes effect on the client's next request. Anyone but an active
+administrator gets 404 here, as on every admin page.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from wtforms import DateField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
+from handover.security import totp
+from handover.services import accounts, policy
+from handover.services import integration_clients as clients
+from handover.store.database import db
+from handover.store.models import IntegrationClient, Unit
+from handover.web.admin_forms import ActionForm, apply_error
+from handover.web.form_base import HandoverForm
+from handover.web.formbuilder import MultiCheckboxField
+
+bp = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
+
+
+class ClientForm(HandoverForm):
+    name = StringField(_l("Name of the system"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("For example the ward's patient-record system."))
+    unit = SelectField(_l("Unit it acts for"), coerce=int)
+    scopes = MultiCheckboxField(_l("What it may do"), validators=[DataRequired()])
+    expires_on = DateField(_l("Valid until"), validators=[DataRequired()])
+    code = StringField(_l("Your authentication code"), validators=[DataRequired()],
+                       description=_l("The six-digit code from your authenticator app."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit.choices = [SelectChoice(0, _("None (auditor's client)"))] + [
+            SelectChoice(unit.id, unit.name) for unit in accounts.all_units() if unit.is_active]
+        self.scopes.choices = [SelectChoice(scope, f"{scope}: {label}")
+                               for scope, label in clients.SCOPES.items()]
+        if self.expires_on.data is None and not self.is_submitted():
+            self.expires_on.data = date.today() + timedelta(days=365)
+
+
+@bp.before_request
+@login_required
+def only_admins():
+    policy.require_admin(current_user)
+
+
+@bp.route("", methods=["GET", "POST"])
+def index():
+    form = ClientForm()
+    if form.validate_on_submit():
+        if not totp.accept_code(current_user, form.code.data):
+            db.session.commit()
+            form.code.errors = [*form.code.errors, _("The code is not valid. Enter the "
+                                                     "current code from your app.")]
+        else:
+            db.session.commit()   # the code is used up even if the client is refused
+            expires = datetime.combine(form.expires_on.data, time.max, tzinfo=UTC)
+            unit = db.session.get(Unit, form.unit.data) if form.unit.data else None
+            try:
+                client, token = clients.create(current_user, form.name.data, unit,
+                                               set(form.scopes.data), expires)
+            except accounts.AccountError as error:
+                apply_error(form, error)
+            else:
+                # Rendered into this response only, never stored: the token is shown once.
+                return render_template("admin_clients/token.html", client=client,
+                                       token=token)
+    form.code.data = ""
+    return render_template("admin_clients/index.html", form=form,
+                           clients=clients.all_clients(), units=_unit_names(),
+                           action_form=ActionForm(), now=datetime.now(UTC))
+
+
+@bp.post("/<int:client_id>/revoke")
+def revoke(client_id):
+    client = db.get_or_404(IntegrationClient, client_id)
+    if ActionForm().validate_on_submit():
+        clients.revoke(current_user, client)
+        flash(_("The client's token was revoked."), "success")
+    return redirect(url_for(".index"))
+
+
+def _unit_names():
+    return {unit.id: unit.name for unit in accounts.all_units()}

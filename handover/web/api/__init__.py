@@ -1,0 +1,61 @@
+"""The JSON API at /api/v1: a thin layer over the same services and access policy as the pages.
+
+Only bearer tokens of integration clients are accepted (`auth`): the browser's session cookie
+is not even read here, so it alone gets 401, and CSRF protection (which guards cookie-borne
+form posts) is off for this blueprint only. A token is looked up by Flask-Login's request
+loader, which answers only for requests to this blueprint, so a token never opens a web page,
+and `current_user` is the client (`integration_clients.ClientActor`) wherever a service or the
+audit log asks for it. Each client's requests are counted by the app's one limiter.
+
+The OpenAPI 3.1 document is served by APIFlask at /api/v1/openapi.json; /api/v1/reference
+renders it as a page (no script, no CDN).
+"""
+
+from importlib import import_module
+
+from apiflask import APIBlueprint
+from flask import current_app, g, request
+
+from handover.security.sessions import login_manager, look_up_nobody
+from handover.web.api import auth
+from handover.web.csrf import csrf
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Handover")
+csrf.exempt(bp)
+
+VIEW_MODULES = ("handover.web.api.errors", "handover.web.api.handovers",
+                "handover.web.api.forms", "handover.web.api.reference")
+
+
+def is_api_request():
+    return request.blueprint == bp.name or request.path.startswith("/api/")
+
+
+@bp.record_once
+def _load_client_for_api_requests(state):
+    login_manager.request_loader(_client_of_request)
+    # Every error answer of the API has one shape, and the document says so.
+    from handover.web.api.schemas import PROBLEM_SCHEMA
+
+    state.app.config["HTTP_ERROR_SCHEMA"] = PROBLEM_SCHEMA
+    state.app.config["VALIDATION_ERROR_SCHEMA"] = PROBLEM_SCHEMA
+
+
+def _client_of_request(req):
+    """Flask-Login's request loader: the client of a valid bearer token, on API requests only."""
+    if req.blueprint != bp.name:
+        return None
+    return auth.client_of_request()
+
+
+@bp.before_request
+def _no_cookie_sessions():
+    """The cookie session is never read for an API request (`look_up_nobody`), and each
+    authenticated client's requests are counted against its limit."""
+    look_up_nobody()
+    g.api_request = True
+    return auth.count_request(current_app)
+
+
+for _name in VIEW_MODULES:
+    import_module(_name)

@@ -1,0 +1,81 @@
+"""Bearer tokens of integration clients, scopes, and the per-client request limit.
+
+A scope the client lacks is 403; a missing, unknown, expired or revoked token is 401, with
+``WWW-Authenticate: Bearer``. The scopes are APIFlask "roles", so the OpenAPI document names
+the one each operation needs.
+"""
+
+import time
+
+from apiflask import HTTPTokenAuth
+from flask import current_app, g, request
+from limits import parse
+
+from handover.i18n import gettext as _
+from handover.security.throttle import limiter
+from handover.services import integration_clients
+
+auth = HTTPTokenAuth(scheme="Bearer", description=(
+    "The integration client's token, created by an administrator and shown once."))
+
+#: Requests one client may make per minute unless the configuration says otherwise.
+DEFAULT_LIMIT = "600/minute"
+
+
+def client_of_request():
+    """The `ClientActor` of this request's bearer token (looked up once per request)."""
+    if "api_client" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, token = header.partition(" ")
+        g.api_client = None
+        if scheme.lower() == "bearer":
+            g.api_client = integration_clients.authenticate(
+                token.strip(), language=_language())
+    return g.api_client
+
+
+def _language():
+    languages = current_app.config["LANGUAGES"]
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"]
+
+
+@auth.verify_token
+def _verify(token):
+    return client_of_request()
+
+
+@auth.get_user_roles
+def _scopes(client):
+    return list(client.scopes)
+
+
+@auth.error_processor
+def _refused(error):
+    from handover.web.api.errors import problem
+
+    if error.status_code == 403:
+        return problem(403, _("This client's token does not have the scope for this."))
+    return problem(401, _("A valid bearer token is required."),
+                   headers={"WWW-Authenticate": 'Bearer realm="handover"'})
+
+
+def count_request(app):
+    """Count this request against its client's limit (`API_RATE_LIMIT`); over it, 429."""
+    client = client_of_request()
+    if client is None or not app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    limit = parse(app.config.get("API_RATE_LIMIT") or DEFAULT_LIMIT)
+    if not limiter.limiter.hit(limit, "api-client", str(client.client.id)):
+        from handover.web.api.errors import problem
+
+        reset, _remaining = limiter.limiter.get_window_stats(
+            limit, "api-client", str(client.client.id))
+        wait = max(int(reset - time.time()), 1)
+        return problem(429, _("Too many requests. Wait a minute and try again."),
+                       headers={"Retry-After": str(wait)})
+    return None
+
+
+def current_client():
+    return auth.current_user

@@ -1,0 +1,120 @@
+"""Every refusal under /api/ as JSON: ``{"status", "message", "errors": [{"path", "message"}]}``.
+
+The same domain exceptions as the pages (`handover.web.errors`), mapped to API answers: what is
+not the client's is 404 exactly like what does not exist; a state the action no longer fits
+is 409 with the same message a person sees; content that fails the form's rules is 422 with
+every problem and its field path, in the form's own words.
+"""
+
+from apiflask.exceptions import HTTPError
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+from handover.i18n import gettext as _
+from handover.security import crypto
+from handover.services import ContentErased, LifecycleError, policy, record_integrity_failure
+from handover.services.accounts import AccountError
+from handover.services.drafts import ValidationFailed
+from handover.services.integration_clients import IdempotencyConflict
+from handover.services.listing import InvalidIdentityCode
+from handover.services.routing import RouteRefused
+from handover.web.api import bp
+from handover.web.errors import INTEGRITY_MESSAGE, MESSAGES
+
+
+def problem(status, message, errors=None, headers=None):
+    body = {"status": status, "message": str(message), "errors": errors or []}
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def field_errors(found, prefix=""):
+    """``{path: [messages]}`` as a list of ``{"path", "message"}``, one per message."""
+    return [{"path": f"{prefix}{path}", "message": str(message)}
+            for path, messages in found.items() for message in messages]
+
+
+@bp.errorhandler(policy.NotFound)
+def _not_found(error):
+    return problem(404, MESSAGES[404]())
+
+
+@bp.errorhandler(ValidationFailed)
+def _invalid(error):
+    return problem(422, _("The content does not pass the form's checks."),
+                   field_errors(error.errors, "content."))
+
+
+@bp.errorhandler(IdempotencyConflict)
+def _key_reused(error):
+    return problem(422, _("This Idempotency-Key was already used for a different request."),
+                   [{"path": "Idempotency-Key", "message": _("Use a new key.")}])
+
+
+@bp.errorhandler(InvalidIdentityCode)
+def _bad_code(error):
+    return problem(422, str(error), [{"path": "identity_code", "message": str(error)}])
+
+
+@bp.errorhandler(RouteRefused)
+def _route_refused(error):
+    return problem(422, str(error), [{"path": "routing", "message": str(error)}])
+
+
+@bp.errorhandler(ContentErased)
+def _erased(error):
+    return problem(410, MESSAGES[410]())
+
+
+@bp.errorhandler(LifecycleError)
+def _refused(error):
+    return problem(409, str(error) or MESSAGES[409]())
+
+
+@bp.errorhandler(AccountError)
+def _account(error):
+    return problem(400, error.translated())
+
+
+@bp.errorhandler(crypto.TamperedRecord)
+def _tampered(error):
+    from flask import request
+
+    from handover.web.api.auth import client_of_request
+
+    record_integrity_failure((request.view_args or {}).get("handover_id"),
+                             actor=client_of_request())
+    return problem(409, _(INTEGRITY_MESSAGE))
+
+
+@bp.errorhandler(HTTPError)
+def _request_invalid(error):
+    """APIFlask's refusal of a body, query or header that does not fit the schema."""
+    errors = []
+    for location, fields in (error.detail or {}).items():
+        errors += _flatten(fields, "" if location == "json" else f"{location}.")
+    if error.status_code == 422:
+        message = _("The request has errors; each is listed with its field.")
+    else:
+        message = MESSAGES.get(error.status_code, lambda: error.message)()
+    return problem(error.status_code, message, errors, headers=error.headers)
+
+
+@bp.errorhandler(HTTPException)
+def _http(error):
+    headers = {name: value for name, value in error.get_headers() if name == "Allow"}
+    code = error.code or 500
+    return problem(code, MESSAGES.get(code, lambda: error.description)(), headers=headers)
+
+
+def _flatten(fields, prefix):
+    found = []
+    for key, value in fields.items():
+        if isinstance(value, dict):
+            found += _flatten(value, f"{prefix}{key}.")
+        else:
+            found += [{"path": f"{prefix}{key}", "message": str(m)} for m in value]
+    return found

@@ -1,0 +1,241 @@
+"""The inbox, one handover, acknowledging, replying, drafting and sending, for integration
+clients. Every view asks the one access policy with the client as the user (its unit and the
+roles its scopes imply) and calls the same service function as the page does."""
+
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from handover.i18n import current_locale
+from handover.i18n import gettext as _
+from handover.services import (
+    LifecycleError,
+    drafts,
+    listing,
+    policy,
+    reader_view,
+    reading,
+    routing,
+    sending,
+)
+from handover.services import integration_clients as clients
+from handover.services import replies as reply_service
+from handover.services.accounts import units_by_id
+from handover.services.drafts import ValidationFailed
+from handover.services.fhir.shown import shown_content
+from handover.store.database import db
+from handover.web.api import bp
+from handover.web.api.auth import auth
+from handover.web.api.errors import problem
+from handover.web.api.schemas import (
+    AcknowledgeIn,
+    DraftIn,
+    HandoverOut,
+    HandoverState,
+    IdempotencyHeader,
+    InboxPage,
+    InboxQuery,
+    ReplyCreated,
+    ReplyIn,
+)
+
+#: The refusals every operation on one handover may answer.
+REFUSALS = {401: "No valid token", 403: "The token lacks the scope", 404: "Not found, or not "
+            "this client's unit's", 409: "Not possible in the handover's present state"}
+
+
+def language():
+    return str(current_locale())
+
+
+def client():
+    return current_user._get_current_object()
+
+
+@bp.get("/inbox")
+@bp.auth_required(auth, roles=["inbox:read"])
+@bp.input(InboxQuery, location="query")
+@bp.output(InboxPage)
+@bp.doc(summary="The unit's inbox", responses={401: REFUSALS[401], 403: REFUSALS[403]})
+def inbox(query_data):
+    """Handovers that came to the client's unit (received or copied), newest first, 20 a
+    page. Each summary shown is audited as a read under the client's name."""
+    page = listing.inbox(client(), page=query_data["page"], status=query_data["status"],
+                         form_key=query_data["form"], language=language(),
+                         sent_from=query_data["sent_from"], sent_until=query_data["sent_until"])
+    return {
+        "items": [{
+            "id": row.handover.id, "form_key": row.handover.form_key, "form_title": row.title,
+            "status": row.handover.status, "sender_unit_id": row.handover.sender_unit_id,
+            "receiver_unit_id": row.handover.receiver_unit_id,
+            "sent_at": row.handover.sent_at, "due_at": row.handover.due_at,
+            "overdue": row.overdue, "replied": row.replied, "summary": row.summary,
+        } for row in page.rows],
+        "page": page.page, "per_page": page.per_page, "total": page.total, "more": page.more,
+        "has_next": page.has_next,
+    }
+
+
+@bp.get("/handovers/<int:handover_id>")
+@bp.auth_required(auth, roles=["handover:read"])
+@bp.output(HandoverOut)
+@bp.doc(summary="One handover as its reader sees it", responses={
+    401: REFUSALS[401], 403: REFUSALS[403], 404: REFUSALS[404], 409: "Failed its integrity "
+    "check"})
+def handover(handover_id):
+    """What a member of the client's unit may see: the sections meant for its kind of unit,
+    fields revealing a hidden location left out (listed in ``redacted``). The read is audited;
+    the receiving unit's first read opens the handover."""
+    granted = policy.require(client(), handover_id, "view", with_units=True, with_counts=True)
+    view = reader_view.open_for_reader(granted, client(), language=language())
+    return handover_json(view)
+
+
+def handover_json(view):
+    handover = view.handover
+    content, redacted = shown_content(view)
+
+    def unit(unit_id):
+        found = view.units.get(unit_id)
+        return {"id": found.id, "name": found.name, "kind": found.kind} if found else None
+
+    return {
+        "id": handover.id, "form_key": handover.form_key, "form_version": handover.form_version,
+        "status": handover.status, "relation": view.granted.relation,
+        "sender_unit": unit(handover.sender_unit_id),
+        "receiver_unit": unit(handover.receiver_unit_id),
+        "copy_units": [] if view.hide_location else [unit(c.unit_id) for c in handover.copies],
+        "legal_basis": handover.legal_basis or None, "sent_at": handover.sent_at,
+        "opened_at": handover.opened_at, "acknowledged_at": handover.acknowledged_at,
+        "due_at": handover.due_at if view.shows_due else None, "overdue": view.overdue,
+        "withdrawn": view.withdrawn, "erased": handover.erased_at is not None,
+        "replaced_by": view.replaced_by, "content": content, "redacted": redacted,
+        "thread": [{
+            "id": reply.id, "kind": reply.kind, "unit_id": reply.unit_id,
+            "author": getattr(view.authors.get(reply.author_id), "name", None),
+            "created_at": reply.created_at,
+            "text": (body or {}).get("text"), "content": (body or {}).get("content"),
+        } for reply, body in view.thread],
+        "attachments": [{"id": a.id, "name": name, "media_type": a.media_type, "size": a.size}
+                        for a, name in view.attachments],
+        "acknowledgement_note": view.note,
+        "actions": sorted(view.granted.actions),
+    }
+
+
+def state_json(handover):
+    return {"id": handover.id, "status": handover.status, "form_key": handover.form_key,
+            "sent_at": handover.sent_at, "due_at": handover.due_at,
+            "acknowledged_at": handover.acknowledged_at}
+
+
+@bp.post("/handovers/<int:handover_id>/acknowledge")
+@bp.auth_required(auth, roles=["handover:acknowledge"])
+@bp.input(AcknowledgeIn, location="json")
+@bp.output(HandoverState)
+@bp.doc(summary="Acknowledge receipt", responses={**REFUSALS, 422: "Bad input"})
+def acknowledge(handover_id, json_data):
+    """Acknowledge on behalf of the receiving unit, with an optional short note."""
+    granted = policy.require(client(), handover_id, "acknowledge")
+    return state_json(reading.acknowledge(granted, client(), json_data.get("note")))
+
+
+@bp.post("/handovers/<int:handover_id>/replies")
+@bp.auth_required(auth, roles=["reply:send"])
+@bp.input(ReplyIn, location="json")
+@bp.output(ReplyCreated, status_code=201)
+@bp.doc(summary="Reply with a message or a reply form", responses={
+    **REFUSALS, 422: "Bad input, or a reply form's content fails its checks"})
+def reply(handover_id, json_data):
+    """Either ``message`` (free text) or ``form_key`` with ``content`` (one of the handover's
+    reply forms, checked by the same rules as the page's reply form)."""
+    if bool(json_data.get("message")) == bool(json_data.get("form_key")):
+        return problem(422, _("Give either a message or a reply form."),
+                       [{"path": "message", "message": _("Give either a message or a reply "
+                                                        "form.")}])
+    if json_data.get("message"):
+        granted = policy.require(client(), handover_id, "reply")
+        made = reply_service.add_message(granted, client(), json_data["message"])
+    else:
+        granted = policy.require(client(), handover_id, "reply_form")
+        definition = reply_service.reply_form(granted.handover, json_data["form_key"])
+        if definition is None:
+            return problem(422, _("This reply form is not available here."),
+                           [{"path": "form_key",
+                             "message": _("This reply form is not available here.")}])
+        content = json_data.get("content") or {}
+        errors = drafts.validate_content(definition, content, None, language())
+        if errors:
+            raise ValidationFailed(errors)
+        made = reply_service.add_form_reply(granted, client(), definition.key, content)
+    return {"id": made.id, "kind": made.kind, "handover_id": handover_id}
+
+
+@bp.post("/drafts")
+@bp.auth_required(auth, roles=["handover:send"])
+@bp.input(DraftIn, location="json")
+@bp.input(IdempotencyHeader, location="headers")
+@bp.output(HandoverState, status_code=201)
+@bp.doc(summary="Create a draft from JSON", responses={
+    401: REFUSALS[401], 403: REFUSALS[403], 404: "The unit may not start handovers",
+    422: "Routing or content refused; every error with its field path"})
+def create_draft(json_data, headers_data):
+    """Route and fill a draft in one call. The content is checked with the form's own rules
+    (the web form's messages; every error with its path, e.g. ``content.child_name``) and
+    nothing is stored unless it passes. With ``Idempotency-Key``, a retry answers with the
+    draft the first request made."""
+    actor = client()
+    key = headers_data.get("idempotency_key")
+    if key:
+        earlier = clients.remembered(actor, key, "draft")
+        if earlier is not None:
+            return state_json(policy.require(actor, earlier, "view").handover), 201
+    unit = policy.require_start(actor, actor.unit.id if actor.unit else None)
+    found = units_by_id([json_data["receiver_unit_id"], *json_data["copy_unit_ids"]])
+    receiver = found.get(json_data["receiver_unit_id"])
+    copies = [found.get(unit_id) for unit_id in json_data["copy_unit_ids"]]
+    try:
+        drafts.check_routing(actor, unit, json_data["form_key"], receiver, copies,
+                             json_data["legal_basis"])
+    except (LifecycleError, routing.RouteRefused) as error:
+        return problem(422, str(error), [{"path": "routing", "message": str(error)}])
+    definition = drafts.definition_of(json_data["form_key"])
+    errors = drafts.validate_content(definition, json_data["content"], unit.kind, language())
+    if errors:
+        raise ValidationFailed(errors)
+    draft = drafts.start(actor, unit, definition.key, receiver, [c for c in copies if c],
+                         json_data["legal_basis"])
+    drafts.save(actor, draft, json_data["content"])
+    if key:
+        _remember(actor, key, "draft", draft.id)
+    return state_json(draft), 201
+
+
+@bp.post("/handovers/<int:handover_id>/send")
+@bp.auth_required(auth, roles=["handover:send"])
+@bp.input(IdempotencyHeader, location="headers")
+@bp.output(HandoverState)
+@bp.doc(summary="Send a draft", responses={**REFUSALS, 422: "The content fails the form's "
+                                           "checks; every error with its field path"})
+def send(handover_id, headers_data):
+    """Send a draft: routing and content are checked again, as on the page. With
+    ``Idempotency-Key``, sending again answers with the handover the first send made."""
+    actor = client()
+    key = headers_data.get("idempotency_key")
+    operation = f"send:{handover_id}"
+    if key and clients.remembered(actor, key, operation) is not None:
+        return state_json(policy.require(actor, handover_id, "view").handover)
+    granted = policy.require(actor, handover_id, "send")
+    sent = sending.send(actor, granted.handover,
+                        clients.submission_token(actor, key) if key else None,
+                        language=language())
+    if key:
+        _remember(actor, key, operation, sent.id)
+    return state_json(sent)
+
+
+def _remember(actor, key, operation, handover_id):
+    try:
+        clients.remember(actor, key, operation, handover_id)
+    except IntegrityError:   # a concurrent retry with the same key remembered it first
+        db.session.rollback()
+

@@ -1,0 +1,177 @@
+"""The shapes of the JSON API's requests and answers (marshmallow, through APIFlask), which the
+OpenAPI document is generated from. Content is a form's own JSON (keys are the form's field
+keys), so it is an object of any values here; the form's rules check it (422 with paths)."""
+
+from apiflask import Schema
+from apiflask.fields import (
+    Boolean,
+    DateTime,
+    Dict,
+    Integer,
+    List,
+    Nested,
+    Raw,
+    String,
+)
+from apiflask.validators import Length, OneOf, Range
+
+from handover.services.listing import LIST_STATUSES
+
+CONTENT = Dict(keys=String(), values=Raw(allow_none=True))
+
+
+class Problem(Schema):
+    """Every error answer."""
+
+    status = Integer(required=True)
+    message = String(required=True)
+    errors = List(Nested({"path": String(required=True), "message": String(required=True)}),
+                  required=True)
+
+
+#: `Problem` as an OpenAPI schema, for APIFlask's error responses.
+PROBLEM_SCHEMA = {
+    "type": "object", "required": ["status", "message", "errors"],
+    "properties": {
+        "status": {"type": "integer"},
+        "message": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["path", "message"],
+            "properties": {"path": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+
+
+class InboxQuery(Schema):
+    page = Integer(load_default=1, validate=Range(min=1, max=1000))
+    status = String(load_default="", validate=OneOf(["", *LIST_STATUSES]))
+    form = String(load_default="", validate=Length(max=100))
+    sent_from = DateTime(load_default=None, metadata={
+        "description": "Only handovers sent at or after this time (ISO 8601 with offset)."})
+    sent_until = DateTime(load_default=None, metadata={
+        "description": "Only handovers sent before this time."})
+
+
+class UnitOut(Schema):
+    id = Integer(required=True)
+    name = String(required=True)
+    kind = String(required=True)
+
+
+class InboxItem(Schema):
+    id = Integer(required=True)
+    form_key = String(required=True)
+    form_title = String(required=True)
+    status = String(required=True)
+    sender_unit_id = Integer(required=True)
+    receiver_unit_id = Integer(allow_none=True)
+    sent_at = DateTime(allow_none=True)
+    due_at = DateTime(allow_none=True)
+    overdue = Boolean(required=True)
+    replied = Boolean(required=True)
+    summary = Dict(keys=String(), values=Raw(allow_none=True), allow_none=True)
+
+
+class InboxPage(Schema):
+    items = List(Nested(InboxItem), required=True)
+    page = Integer(required=True)
+    per_page = Integer(required=True)
+    total = Integer(required=True)
+    more = Boolean(required=True, metadata={"description": "More matches than `total` counts."})
+    has_next = Boolean(required=True)
+
+
+class ReplyOut(Schema):
+    id = Integer(required=True)
+    kind = String(required=True)
+    unit_id = Integer(required=True)
+    author = String(allow_none=True)
+    created_at = DateTime(required=True)
+    text = String(allow_none=True)
+    content = Dict(keys=String(), values=Raw(allow_none=True), allow_none=True)
+
+
+class AttachmentOut(Schema):
+    id = Integer(required=True)
+    name = String(allow_none=True)
+    media_type = String(required=True)
+    size = Integer(required=True)
+
+
+class HandoverOut(Schema):
+    id = Integer(required=True)
+    form_key = String(required=True)
+    form_version = Integer(required=True)
+    status = String(required=True)
+    relation = String(required=True, metadata={"description": "sending, receiving or copy"})
+    sender_unit = Nested(UnitOut, required=True)
+    receiver_unit = Nested(UnitOut, allow_none=True)
+    copy_units = List(Nested(UnitOut), required=True)
+    legal_basis = String(allow_none=True)
+    sent_at = DateTime(allow_none=True)
+    opened_at = DateTime(allow_none=True)
+    acknowledged_at = DateTime(allow_none=True)
+    due_at = DateTime(allow_none=True)
+    overdue = Boolean(required=True)
+    withdrawn = Boolean(required=True)
+    erased = Boolean(required=True)
+    replaced_by = List(Integer(), required=True)
+    content = Dict(keys=String(), values=Raw(allow_none=True), allow_none=True)
+    redacted = List(String(), required=True, metadata={
+        "description": "Paths of fields left out to protect where the child lives."})
+    thread = List(Nested(ReplyOut), required=True)
+    attachments = List(Nested(AttachmentOut), required=True)
+    acknowledgement_note = String(allow_none=True)
+    actions = List(String(), required=True, metadata={
+        "description": "What this client's unit may do with the handover now."})
+
+
+class HandoverState(Schema):
+    id = Integer(required=True)
+    status = String(required=True)
+    form_key = String(required=True)
+    sent_at = DateTime(allow_none=True)
+    due_at = DateTime(allow_none=True)
+    acknowledged_at = DateTime(allow_none=True)
+
+
+class AcknowledgeIn(Schema):
+    note = String(load_default="", validate=Length(max=2000))
+
+
+class ReplyIn(Schema):
+    message = String(validate=Length(min=1, max=5000), metadata={
+        "description": "A free-text message; or give form_key and content."})
+    form_key = String(validate=Length(min=1, max=100))
+    content = CONTENT
+
+
+class ReplyCreated(Schema):
+    id = Integer(required=True)
+    kind = String(required=True)
+    handover_id = Integer(required=True)
+
+
+class DraftIn(Schema):
+    form_key = String(required=True, validate=Length(min=1, max=100))
+    receiver_unit_id = Integer(required=True)
+    copy_unit_ids = List(Integer(), load_default=list)
+    legal_basis = String(required=True, validate=Length(min=1, max=100))
+    content = Dict(keys=String(), values=Raw(allow_none=True), required=True)
+
+
+class IdempotencyHeader(Schema):
+    idempotency_key = String(data_key="Idempotency-Key", validate=Length(min=1, max=200),
+                             metadata={"description": "The same key again makes nothing new."})
+
+
+class FormOut(Schema):
+    key = String(required=True)
+    version = Integer(required=True)
+    title = String(required=True)
+    sendable = Boolean(required=True, metadata={
+        "description": "Whether this client's unit may send it."})
+
+
+class FormList(Schema):
+    forms = List(Nested(FormOut), required=True)
