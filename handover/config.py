@@ -31,6 +31,14 @@ DEFAULTS = {
     "BASE_URL": "http://127.0.0.1:5000",
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "HTTPS": False,
+    # Where the key-encryption keys live: "file" (the key file) or "pkcs11" (an HSM).
+    "KEY_BACKEND": "file",
+    # Sign-in through the organisation's OpenID Connect provider: on when OIDC_ISSUER is set.
+    "OIDC_SCOPES": "openid email profile",
+    "OIDC_EMAIL_CLAIM": "email",
+    "OIDC_NAME_CLAIM": "name",
+    "OIDC_REQUIRE_MFA": False,
+    "OIDC_PROVISION": False,
 }
 
 #: Settings an environment variable HANDOVER_<NAME> may set, by the config key each sets.
@@ -41,11 +49,17 @@ _FROM_ENVIRONMENT = (
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
         "MAIL_FROM", "BASE_URL", "HTTPS", "CLI_LANGUAGE",
     )),
+    *((name, name) for name in (
+        "KEY_BACKEND", "PKCS11_MODULE", "PKCS11_TOKEN", "PKCS11_PIN", "PKCS11_PIN_FILE",
+        "PKCS11_KEK", "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_SCOPES",
+        "OIDC_EMAIL_CLAIM", "OIDC_NAME_CLAIM", "OIDC_TENANT_CLAIM", "OIDC_REQUIRE_MFA",
+        "OIDC_MFA_AMR", "OIDC_MFA_ACR", "OIDC_PROVISION", "OIDC_LABEL",
+    )),
 )
 ENVIRONMENT = {f"HANDOVER_{variable}": key for variable, key in _FROM_ENVIRONMENT}
 
 INTEGER_KEYS = {"SMTP_PORT"}
-BOOLEAN_KEYS = {"HTTPS"}
+BOOLEAN_KEYS = {"HTTPS", "OIDC_REQUIRE_MFA", "OIDC_PROVISION"}
 
 
 class ConfigurationError(RuntimeError):

@@ -73,7 +73,7 @@ def new_data_key():
 
 def wrap_data_key(data_key, handover_id):
     """Wrap ``data_key`` with the active KEK; returns ``(kek_id, wrapped)`` for the row."""
-    kek_id = key_backends.active_backend().active_kek_id()
+    kek_id = key_backends.active_kek_id()
     return kek_id, rewrap_data_key(data_key, handover_id, kek_id)
 
 
@@ -181,7 +181,7 @@ def seal_account_secret(secret: str, *, user_id: int, purpose: str = "totp",
         kek_id, kek = keys.active_kek(keyring)
         blob = _encrypt(kek, plaintext, _account_associated_data(kek_id, user_id, purpose))
     else:
-        kek_id = key_backends.active_backend().active_kek_id()
+        kek_id = key_backends.active_kek_id()
         blob = _kek_encrypt(kek_id, plaintext, _account_associated_data(kek_id, user_id, purpose))
     return ACCOUNT_SEAL_PREFIX + kek_id + ":" + base64.urlsafe_b64encode(blob).decode("ascii")
 

@@ -18,6 +18,7 @@ BLUEPRINT_MODULES = (
     "handover.web.audit_log",
     "handover.web.admin_clients",
     "handover.web.api",
+    "handover.web.key_backend",
     "handover.web.unavailable",
     "handover.web.errors",
 )

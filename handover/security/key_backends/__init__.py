@@ -135,6 +135,19 @@ def active_backend(app=None):
     return backends(app)[0]
 
 
+def active_kek_id(app=None):
+    """The KEK new data keys are wrapped with: the active backend's; while that backend holds
+    none yet (an HSM just configured, before `handover keys rotate` made its first KEK), the key
+    file's, so that the service keeps running through the switch."""
+    active, readers = backends(app)
+    kek_id = active.active_kek_id()
+    if kek_id is None and active is not readers[-1]:
+        kek_id = readers[-1].active_kek_id()
+    if kek_id is None:
+        raise ConfigurationError("No key backend has an active KEK; run `handover keys rotate`.")
+    return kek_id
+
+
 def backend_for(kek_id, app=None):
     """The backend that owns ``kek_id`` (by prefix; the file owns unprefixed ids)."""
     _, readers = backends(app)
