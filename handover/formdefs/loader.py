@@ -22,6 +22,7 @@ from handover.formdefs.model import (
     RoutingRule,
     Section,
 )
+from handover.formdefs.notices import build_timing, build_warnings
 from handover.formdefs.unit_kinds import CORE_UNIT_KINDS
 from handover.formdefs.validation import ROUTING_KEYS, Checker, check_definition
 
@@ -112,6 +113,8 @@ def build_definition(raw: dict[str, Any], plugin_name: str, source: str = "") ->
             for name, table in (raw.get("visibility") or {}).items()
         },
         source=source,
+        warnings=build_warnings(raw.get("warnings")),
+        timing=build_timing(raw.get("timing")),
     )
 
 

@@ -145,6 +145,10 @@ class FormDefinition:
     routing: RoutingRule | None = None
     visibility: dict = field(default_factory=dict)
     source: str = ""
+    #: ``notices.FormWarning``s: answers worth a second look, shown without refusing a send.
+    warnings: tuple = ()
+    #: ``notices.Timing``: when the form should be sent, or None.
+    timing: Any = None
 
     def __repr__(self) -> str:
         return f"<FormDefinition {self.key} v{self.version} ({self.plugin_name})>"

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from handover.formdefs.checker import KEY_PATTERN, Checker, Raw
+from handover.formdefs.notices import NOTICE_KEYS, check_notices
 from handover.formdefs.field_checks import (
     FIELD_KEYS,
     RESERVED_FIELD_KEYS,
@@ -23,6 +24,7 @@ TOP_LEVEL_KEYS = {
     "routing",
     "visibility", "legal_bases", "sections", "reply_forms",
 }
+TOP_LEVEL_KEYS |= set(NOTICE_KEYS)  # warnings and timing: see notices
 SECTION_KEYS = {"key", "title", "description", "fields"}
 RETENTION_KEYS = ("after_acknowledged_days", "unopened_days")
 ROUTING_KEYS = ("senders", "receivers", "copies")
@@ -56,6 +58,7 @@ def _check_definition(checker: Checker, raw: Any, where: str) -> None:
     fields = _check_sections(checker, raw.get("sections"), prefix + "sections")
     section_keys = [s.get("key") for s in raw.get("sections") or [] if isinstance(s, dict)]
     _check_field_references(checker, raw, fields, prefix)
+    check_notices(checker, raw, fields, prefix)
     if "routing" in raw:
         _check_routing(checker, raw["routing"], prefix + "routing")
     if "visibility" in raw:

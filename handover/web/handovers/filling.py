@@ -7,6 +7,7 @@ import secrets
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from handover.formdefs.notices import warnings_of
 from handover.i18n import gettext as _
 from handover.services import LifecycleError, definition_of, drafts, policy, routing, sending
 from handover.services import attachments as attachment_service
@@ -155,6 +156,7 @@ def preview(handover_id):
         "handovers/preview.html", handover=handover, definition=definition, content=content,
         units=units, send_form=forms.SendForm(submission_token=secrets.token_urlsafe(24)),
         problems=_labelled(definition, problems), language=language(),
+        warnings=warnings_of(definition, content, language()),
     )
 
 
