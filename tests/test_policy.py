@@ -25,21 +25,21 @@ EXPECTED = {
         "sending_lead": set(), "receiving_receiver": set(), "copy_receiver": set(),
     },
     "sent": {
-        "sending_sender": FILES | {"reply", "withdraw", "correct"},
+        "sending_sender": FILES | {"reply", "withdraw", "correct", "update"},
         "sending_lead": FILES,
-        "receiving_receiver": FILES | {"acknowledge", "reply", "reply_form"},
+        "receiving_receiver": FILES | {"acknowledge", "reply", "reply_form", "return"},
         "copy_receiver": READ,
     },
     "opened": {
-        "sending_sender": FILES | {"reply", "correct"},
+        "sending_sender": FILES | {"reply", "correct", "update"},
         "sending_lead": FILES,
-        "receiving_receiver": FILES | {"acknowledge", "reply", "reply_form"},
+        "receiving_receiver": FILES | {"acknowledge", "reply", "reply_form", "return"},
         "copy_receiver": READ,
     },
     "acknowledged": {
-        "sending_sender": FILES | {"reply", "correct"},
+        "sending_sender": FILES | {"reply", "correct", "update"},
         "sending_lead": FILES,
-        "receiving_receiver": FILES | {"reply", "reply_form"},
+        "receiving_receiver": FILES | {"reply", "reply_form", "close"},
         "copy_receiver": READ,
     },
     "withdrawn": {

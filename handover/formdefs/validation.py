@@ -26,7 +26,8 @@ TOP_LEVEL_KEYS = {
 }
 TOP_LEVEL_KEYS |= set(NOTICE_KEYS)  # warnings and timing: see notices
 SECTION_KEYS = {"key", "title", "description", "fields"}
-RETENTION_KEYS = ("after_acknowledged_days", "unopened_days")
+RETENTION_KEYS = ("after_acknowledged_days", "after_last_activity_days", "after_closing_days",
+                  "max_days", "unopened_days", "updates_within_days")
 ROUTING_KEYS = ("senders", "receivers", "copies")
 
 

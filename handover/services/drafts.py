@@ -21,6 +21,7 @@ from handover.services import (
     commit_with_audit,
     definition_of,
     open_json,
+    retention,
     routing,
     seal_json,
 )
@@ -89,6 +90,7 @@ def start(user: User, sender_unit: Unit | None, form_key: str, receiver_unit: Un
     for unit in copy_units:
         handover.copies.append(HandoverCopy(unit_id=unit.id))
     handover.content = seal_json(handover, {}, crypto.Purpose.DRAFT)
+    retention.keep_current(handover)
     commit_with_audit("handover.draft_created", actor=user, unit_id=route.sender.id,
                       handover_id=handover.id)
     return handover
@@ -111,6 +113,7 @@ def change_routing(user: User, handover: Handover, receiver_unit: Unit | None,
     for unit_id in sorted(wanted - present):
         handover.copies.append(HandoverCopy(unit_id=unit_id))
     handover.updated_at = utcnow()
+    retention.keep_current(handover)
     commit_with_audit("handover.draft_routed", actor=user, unit_id=route.sender.id,
                       handover_id=handover.id)
     return handover
@@ -121,6 +124,7 @@ def save(user: User, handover: Handover, content: Mapping[str, Any]) -> Handover
     _require_draft(handover)
     handover.content = seal_json(handover, content, crypto.Purpose.DRAFT)
     handover.updated_at = utcnow()
+    retention.keep_current(handover)
     commit_with_audit("handover.draft_saved", actor=user, unit_id=handover.sender_unit_id,
                       handover_id=handover.id)
     return handover

@@ -35,12 +35,13 @@ SENDING, RECEIVING, COPY = "sending", "receiving", "copy"
 #: only. Only the receiving unit answers with the form's reply forms.
 CAPABILITIES = {
     SENDING: {
-        "sender": {"read", "edit_draft", "send", "withdraw", "correct", "reply", "attach"},
+        "sender": {"read", "edit_draft", "send", "withdraw", "correct", "reply", "attach",
+                   "reroute", "update"},
         "lead": {"read"},
     },
     RECEIVING: {
-        "receiver": {"read", "acknowledge", "reply", "reply_form"},
-        "lead": {"read", "acknowledge", "reply", "reply_form"},
+        "receiver": {"read", "acknowledge", "reply", "reply_form", "close", "return"},
+        "lead": {"read", "acknowledge", "reply", "reply_form", "close", "return"},
     },
     COPY: {
         "receiver": {"read"},
@@ -49,13 +50,17 @@ CAPABILITIES = {
 }
 
 #: Every action on one handover, and the capability it needs. ``download`` is fetching an
-#: attachment; ``print`` the print view; ``routing`` changing a draft's receivers.
+#: attachment; ``print`` the print view; ``routing`` changing a draft's receivers; ``close``
+#: the receiving unit ending the thread; ``return`` sending it back to the sender (wrong unit),
+#: who may ``reroute`` it to another unit; ``update`` a sender telling earlier receivers of a
+#: change in the placement.
 ACTIONS = {
     "view": "read", "print": "read", "download": "read",
     "edit": "edit_draft", "preview": "edit_draft", "discard": "edit_draft",
     "routing": "edit_draft", "send": "send", "attach": "attach",
     "acknowledge": "acknowledge", "reply": "reply", "reply_form": "reply_form",
     "withdraw": "withdraw", "correct": "correct",
+    "close": "close", "return": "return", "reroute": "reroute", "update": "update",
 }
 #: Capability names the services and older callers ask with, as actions.
 ALIASES = {"read": "view", "edit_draft": "edit"}
@@ -163,14 +168,27 @@ def actions_now(handover: Handover, relation: str | None,
     withdrawn = handover.status == "withdrawn"
     if erased:
         return open_now
+    if handover.status == "returned":
+        # Back with the sender, who routes it to another unit or withdraws it; the unit that
+        # returned it is no longer its receiver (`services.returning`).
+        if can("read") and relation == SENDING:
+            open_now |= {"download"} | {a for a in ("reroute", "withdraw") if can(a)}
+        return open_now
     # Attachments are not part of the minimum a copy receives; a withdrawn handover's files
     # stay with the sending unit.
     if can("read") and relation != COPY and (not withdrawn or relation == SENDING):
         open_now.add("download")
     if can("acknowledge") and handover.status in ("sent", "opened"):
         open_now.add("acknowledge")
-    if not withdrawn:
+    closed = handover.closed_at is not None
+    if not withdrawn and not closed:
         open_now |= {action for action in ("reply", "reply_form") if can(action)}
+    if can("close") and handover.status == "acknowledged" and not closed:
+        open_now.add("close")
+    if can("return") and handover.status in ("sent", "opened"):
+        open_now.add("return")
+    if can("update") and not withdrawn and handover.identity_hash:
+        open_now.add("update")
     if can("withdraw") and handover.status == "sent" and handover.opened_at is None:
         open_now.add("withdraw")
     if can("correct"):
@@ -194,6 +212,12 @@ def _why_not(handover: Handover, action: str) -> Any:
         return _l("This handover cannot be corrected.")
     if action in ("reply", "reply_form"):
         return _l("This handover cannot be replied to.")
+    if action == "close":
+        return _l("Only an acknowledged handover that is still open can be closed.")
+    if action == "return":
+        return _l("Only a handover not yet acknowledged can be returned.")
+    if action == "reroute":
+        return _l("Only a returned handover can be routed to another unit.")
     return _l("This is no longer possible for this handover.")
 
 

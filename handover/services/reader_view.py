@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from handover.formdefs import FormDefinition, Section
 from handover.services import attachments as attachment_service
-from handover.services import definition_of, reading, replies
+from handover.services import definition_of, reading, replies, returning
 from handover.services.notifications import is_overdue
 from handover.services.policy import SENDING, HandoverAccess, units_of
 from handover.services.replies import ReplyBody
@@ -101,7 +101,8 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
     view.location_warning, view.hide_location = location, location and granted.as_copy
     if granted.as_copy:
         return view  # the minimum: no thread, no files, no note between sender and receiver
-    view.thread = replies.thread(handover)
+    view.thread = returning.visible_replies(replies.thread(handover), handover,
+                                            granted.relation, SENDING)
     view.attachments = [(a, attachment_service.name_of(handover, a))
                         for a in handover.attachments]
     view.note = reading.acknowledgement_note(handover)

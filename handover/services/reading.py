@@ -22,6 +22,7 @@ from handover.services import (
     commit_with_audit,
     fire_hook,
     open_json,
+    retention,
     rows_changed,
     seal_json,
 )
@@ -145,8 +146,9 @@ def acknowledge(access: HandoverAccess, user: User, note: str | None = "", *,
     result = db.session.execute(
         update(Handover)
         .where(Handover.id == handover.id, Handover.status.in_(("sent", "opened")))
-        .values(status="acknowledged", acknowledged_at=now, acknowledged_by_id=user.id,
-                acknowledgement_note=sealed_note, updated_at=now)
+        .values(**retention.columns_after(
+            handover, now, status="acknowledged", acknowledged_at=now,
+            acknowledged_by_id=user.id, acknowledgement_note=sealed_note, updated_at=now))
         .execution_options(synchronize_session=False)
     )
     if rows_changed(result) != 1:

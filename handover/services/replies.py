@@ -16,11 +16,13 @@ from handover.services import (
     commit_with_audit,
     definition_of,
     open_json,
+    retention,
     seal_json,
 )
 from handover.services.policy import RECEIVING, HandoverAccess
 from handover.store.database import db
 from handover.store.models import Handover, Reply, User
+from handover.store.models.base import utcnow
 
 MESSAGE = "message"
 MESSAGE_MAX_LENGTH = 5000
@@ -75,6 +77,7 @@ def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody) -> Rep
     db.session.add(reply)
     db.session.flush()
     reply.body = seal_json(handover, value, crypto.Purpose.REPLY, record_id=reply.id)
+    retention.record_activity(handover, reply.created_at or utcnow())
     commit_with_audit("handover.replied", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"reply": reply.id, "kind": kind})
     return reply

@@ -25,6 +25,7 @@ from handover.services import (
     drafts,
     fire_hook,
     notifications,
+    retention,
     seal_json,
 )
 from handover.services.policy import units_of
@@ -109,6 +110,7 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
         "updated_at": now,
         "due_at": now + timedelta(hours=hours),
     }
+    sent.update(retention.columns_after(handover, now, sent))
     # The arrival notices join the send's transaction (looked up before the chain's lock).
     arrival_notices = notifications.record_arrival(
         handover, [handover.receiver_unit_id, *copy_unit_ids], now)

@@ -6,7 +6,7 @@ draft carrying the old content and routing, linked by ``replaces_id``.
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
@@ -16,6 +16,8 @@ from handover.services import (
     NotWithdrawable,
     commit_with_audit,
     open_json,
+    retention,
+    returning,
     rows_changed,
     seal_json,
 )
@@ -26,16 +28,19 @@ from handover.store.models.base import utcnow
 
 
 def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None) -> Handover:
-    """Withdraw a sent handover that the receiving unit has not opened yet."""
+    """Withdraw a sent handover that the receiving unit has not opened yet, or one its
+    receiver returned (`services.returning`)."""
     handover = access.handover
     if not access.can("withdraw"):
         raise LifecycleError(_l("Only a sender of the sending unit can withdraw this handover."))
     now = now or utcnow()
     result = db.session.execute(
         update(Handover)
-        .where(Handover.id == handover.id, Handover.status == "sent",
-               Handover.opened_at.is_(None))
-        .values(status="withdrawn", withdrawn_at=now, updated_at=now)
+        .where(Handover.id == handover.id,
+               or_(and_(Handover.status == "sent", Handover.opened_at.is_(None)),
+                   Handover.status == "returned"))
+        .values(**retention.columns_after(handover, now, activity=False, status="withdrawn",
+                                          withdrawn_at=now, updated_at=now))
         .execution_options(synchronize_session=False)
     )
     if rows_changed(result) != 1:
@@ -43,6 +48,7 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
         raise NotWithdrawable(
             "This handover can no longer be withdrawn: it has been opened or is not sent."
         )
+    returning.resolve_withdrawn(handover.id, now)
     commit_with_audit("handover.withdrawn", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id)
     db.session.refresh(handover)
@@ -74,6 +80,8 @@ def correct(access: HandoverAccess, user: User) -> Handover:
     for copy in old.copies:
         new.copies.append(HandoverCopy(unit_id=copy.unit_id))
     new.content = seal_json(new, content, crypto.Purpose.DRAFT)
+    new.updated_at = utcnow()
+    retention.keep_current(new)
     commit_with_audit("handover.correction_started", actor=user, unit_id=old.sender_unit_id,
                       handover_id=new.id, detail={"replaces": old.id})
     return new

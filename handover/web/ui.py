@@ -20,6 +20,7 @@ STATUS_LABELS = {
     "opened": _l("Opened"),
     "acknowledged": _l("Received"),
     "withdrawn": _l("Withdrawn"),
+    "returned": _l("Returned to sender"),
 }
 
 #: (endpoint, label, who sees it). Endpoints not registered (yet) are skipped.

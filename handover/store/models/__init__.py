@@ -6,6 +6,7 @@ from handover.store.models.audit import AuditEvent
 from handover.store.models.deliveries import Delivery, WebhookEndpoint, WorkerHeartbeat
 from handover.store.models.handovers import Attachment, Handover, HandoverCopy, Reply
 from handover.store.models.integration import IdempotencyKey, IntegrationClient
+from handover.store.models.journey import HandoverReturn
 from handover.store.models.plugins import PluginSetting
 from handover.store.models.uploaded_forms import UploadedForm, UploadedFormsGeneration
 
@@ -15,6 +16,7 @@ __all__ = [
     "Delivery", "WebhookEndpoint", "WorkerHeartbeat",
     "Handover",
     "HandoverCopy",
+    "HandoverReturn",
     "IdempotencyKey",
     "IntegrationClient",
     "Reply",

@@ -14,8 +14,9 @@ from handover.store.models.base import UTCDateTime, utcnow
 if TYPE_CHECKING:
     from handover.store.models.accounts import Unit
 
-#: draft -> sent -> opened -> acknowledged; sent -> withdrawn; any -> erased content (retention).
-HANDOVER_STATES = ("draft", "sent", "opened", "acknowledged", "withdrawn")
+#: draft -> sent -> opened -> acknowledged; sent -> withdrawn; sent or opened -> returned (to
+#: the sender, who routes it again: -> sent, or withdraws it); any -> erased content (retention).
+HANDOVER_STATES = ("draft", "sent", "opened", "acknowledged", "withdrawn", "returned")
 
 
 class Handover(db.Model):
@@ -26,6 +27,8 @@ class Handover(db.Model):
     __table_args__ = (
         Index("ix_handovers_receiver_sent", "receiver_unit_id", "sent_at", "status", "form_key"),
         Index("ix_handovers_sender_sent", "sender_unit_id", "sent_at", "status", "form_key"),
+        #: `handover purge` reads only the due entries (erased handovers hold NULL here).
+        Index("ix_handovers_erase_after", "erase_after"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +60,14 @@ class Handover(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: The receiving unit marked the thread closed (for a ward: after discharge); the content
+    #: then stays only the form's period after closing (`services.retention`). Who closed it
+    #: is in the audit trail.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: The latest send, acknowledgement, reply or update: a thread in use keeps its content.
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: When `handover purge` erases the content; set by every action, NULL once erased.
+    erase_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     #: The data key, wrapped by the key-encryption key `kek_id`; destroyed on erasure.
     kek_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)

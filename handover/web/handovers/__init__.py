@@ -13,3 +13,4 @@ from flask import Blueprint
 bp = Blueprint("handovers", __name__, url_prefix="/handovers")
 
 from handover.web.handovers import filling, lists, reading  # noqa: E402,F401  (add their views)
+from handover.web.handovers import journey  # noqa: E402,F401  (the child's journey, issue 15)

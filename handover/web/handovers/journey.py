@@ -1,0 +1,114 @@
+"""The child's journey on one handover's page: closing the thread, returning it to the sender
+and routing it again. Registered on the handovers blueprint; the reading page includes the
+templates in ``templates/journey/`` and asks `journey_panel` for what they show, so that the
+reading view itself stays as it was. Each view asks the policy first, then one service."""
+
+from flask import flash, redirect, url_for
+from flask_login import current_user, login_required
+from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
+from handover.services import LifecycleError, closing, policy, returning
+from handover.web.form_base import HandoverForm
+from handover.web.handovers import bp
+from handover.web.handovers.forms import EmptyForm, choices
+
+
+class ReturnForm(HandoverForm):
+    reason = RadioField(_l("Why do you return it?"), validators=[InputRequired()], choices=[])
+    text = TextAreaField(_l("Explanation for the sender"),
+                         validators=[Length(max=returning.TEXT_MAX_LENGTH)],
+                         description=_l("Required when the reason is 'other'. Nothing about "
+                                        "the child is needed here."))
+
+
+class RerouteForm(HandoverForm):
+    receiver = SelectField(_l("Route it to"), validators=[InputRequired()], choices=[])
+
+
+def return_form():
+    form = ReturnForm()
+    form.reason.choices = choices((key, str(label)) for key, label in returning.REASONS.items())
+    return form
+
+
+def reroute_form(granted):
+    form = RerouteForm()
+    form.receiver.choices = choices(
+        (str(unit.id), unit.name) for unit in returning.reroute_choices(granted))
+    return form
+
+
+@bp.post("/<int:handover_id>/close")
+@login_required
+def close(handover_id):
+    granted = policy.require(current_user, handover_id, "close")
+    if not EmptyForm().validate_on_submit():
+        return _back(handover_id, _("The form expired. Try again."), "error")
+    try:
+        closing.close(granted, current_user)
+    except LifecycleError as error:
+        return _back(handover_id, str(error), "error")
+    return _back(handover_id, _("The handover was closed. Its content will be erased after "
+                                "the period the form sets."), "success")
+
+
+@bp.post("/<int:handover_id>/return")
+@login_required
+def give_back(handover_id):
+    granted = policy.require(current_user, handover_id, "return")
+    form = return_form()
+    if not form.validate_on_submit():
+        return _back(handover_id, _("Choose why you return the handover."), "error", "return")
+    try:
+        returning.give_back(granted, current_user, form.reason.data, form.text.data)
+    except LifecycleError as error:
+        return _back(handover_id, str(error), "error", "return")
+    flash(_("The handover was returned to its sender. Your unit no longer has access to it."),
+          "success")
+    return redirect(url_for("handovers.inbox"))
+
+
+@bp.post("/<int:handover_id>/reroute")
+@login_required
+def reroute(handover_id):
+    granted = policy.require(current_user, handover_id, "reroute")
+    form = reroute_form(granted)
+    if not form.validate_on_submit():
+        return _back(handover_id, _("Choose a unit this form may be sent to."), "error",
+                     "reroute")
+    receiver = {str(u.id): u for u in returning.reroute_choices(granted)}.get(form.receiver.data)
+    try:
+        returning.reroute(granted, current_user, receiver)
+    except LifecycleError as error:
+        return _back(handover_id, str(error), "error", "reroute")
+    return _back(handover_id, _("The handover was sent to %(unit)s.", unit=receiver.name),
+                 "success")
+
+
+def _back(handover_id, message, category, anchor=None):
+    flash(message, category)
+    return redirect(url_for(".view", handover_id=handover_id, _anchor=anchor))
+
+
+@bp.app_context_processor
+def journey_helpers():
+    """`journey_panel(granted)` for the templates in ``journey/``: what the page shows of the
+    journey, computed only when a page includes them."""
+    return {"journey_panel": journey_panel}
+
+
+def journey_panel(granted):
+    """What the journey templates show on one handover's page, for this reader."""
+    handover = granted.handover
+    panel = {
+        "close_form": EmptyForm() if granted.allows("close") else None,
+        "return_form": return_form() if granted.allows("return") else None,
+        "reroute_form": reroute_form(granted) if granted.allows("reroute") else None,
+        "returns": [], "reasons": returning.REASONS,
+    }
+    if granted.relation == policy.SENDING:
+        panel["returns"] = returning.returns_shown(handover)
+    return panel
