@@ -3,17 +3,26 @@ and routing it again. Registered on the handovers blueprint; the reading page in
 templates in ``templates/journey/`` and asks `journey_panel` for what they show, so that the
 reading view itself stays as it was. Each view asks the policy first, then one service."""
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
-from handover.services import LifecycleError, closing, policy, returning
+from handover.services import (
+    LifecycleError,
+    closing,
+    definition_of,
+    drafts,
+    earlier_handovers,
+    policy,
+    returning,
+)
 from handover.web.form_base import HandoverForm
 from handover.web.handovers import bp
-from handover.web.handovers.forms import EmptyForm, choices
+from handover.web.handovers.forms import EmptyForm, IdentityCodeForm, choices
+from handover.web.ui import language, status_label
 
 
 class ReturnForm(HandoverForm):
@@ -88,6 +97,36 @@ def reroute(handover_id):
                  "success")
 
 
+@bp.route("/<int:handover_id>/journey", methods=["GET", "POST"])
+@login_required
+def draft_journey(handover_id):
+    """Starting a handover: the child's earlier handovers from the user's units (and, from
+    them, answers to take over). The child is the one in the saved draft, or the one whose
+    identity code is posted here (in the body, never the URL)."""
+    user = current_user._get_current_object()
+    granted = policy.require(user, handover_id, "edit")
+    code_form = IdentityCodeForm()
+    identity_hash = None
+    if request.method == "POST" and code_form.validate_on_submit():
+        identity_hash = earlier_handovers.hash_of_code(code_form.identity_code.data)
+    elif request.method == "GET":
+        identity_hash = drafts_identity_hash(granted)
+    earlier = (earlier_handovers.look_up(user, identity_hash, language=language(),
+                                         current=granted.handover)
+               if identity_hash else None)
+    return render_template("journey/draft.html", handover=granted.handover, earlier=earlier,
+                           code_form=code_form, status_label=status_label,
+                           language=language())
+
+
+def drafts_identity_hash(granted):
+    """The keyed hash of the identity code saved in the draft, if any."""
+    definition = definition_of(granted.handover)
+    field = definition.identity_code_field
+    content = drafts.content_of(granted.handover) if field else {}
+    return earlier_handovers.hash_of_code(content.get(field)) if field else None
+
+
 def _back(handover_id, message, category, anchor=None):
     flash(message, category)
     return redirect(url_for(".view", handover_id=handover_id, _anchor=anchor))
@@ -103,7 +142,11 @@ def journey_helpers():
 def journey_panel(granted):
     """What the journey templates show on one handover's page, for this reader."""
     handover = granted.handover
+    user = current_user._get_current_object()
     panel = {
+        "earlier": earlier_handovers.look_up(user, handover.identity_hash, language=language(),
+                                             current=handover)
+        if handover.identity_hash else None,
         "close_form": EmptyForm() if granted.allows("close") else None,
         "return_form": return_form() if granted.allows("return") else None,
         "reroute_form": reroute_form(granted) if granted.allows("reroute") else None,

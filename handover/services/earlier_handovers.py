@@ -1,0 +1,129 @@
+"""Earlier handovers of the same child, for a sender or receiver: those their own units sent or
+received (as main receiver or copy), matched by the keyed identity-code hash.
+
+Nothing here reveals a handover the user's units had no part in, not even that it exists: the
+query asks only for the child's handovers in which one of the user's units is the sender, the
+receiver or a copy unit, and the answer carries metadata only (form, units, dates, status),
+never content. A unit that returned a handover is no longer its receiver, so it is not shown
+it either. Every look-up is audited (``handover.earlier_looked_up``, with how many were found,
+never the code), also when it finds nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from handover.security import crypto
+from handover.services import definition_of, policy
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import Handover, HandoverCopy, Unit
+
+#: The most a look-up lists: a child's journey, not a search engine.
+LIMIT = 50
+
+
+@dataclass(frozen=True)
+class EarlierHandover:
+    """One earlier handover as the list shows it: no content, only who, what and when."""
+
+    id: int
+    form_key: str
+    form_title: str
+    sender_unit: str
+    receiver_unit: str
+    #: "sent", "received" or "copy": the part the user's unit had in it.
+    part: str
+    status: str
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+    erased: bool
+
+
+def hash_of_code(code: str | None) -> str | None:
+    """The keyed hash of an identity code (None for none); the code itself goes nowhere."""
+    code = (code or "").strip().upper()
+    return crypto.identity_hash(code) if code else None
+
+
+def look_up(user: Any, identity_hash: str | None, *, language: str = "fi",
+            current: Handover | None = None) -> list[EarlierHandover]:
+    """The child's earlier handovers that ``user``'s units sent or received, newest first,
+    without ``current``; audited (with ``current``'s id) whether or not anything is found."""
+    found = _query(user, identity_hash, current.id if current is not None else None)
+    audit.record("handover.earlier_looked_up", actor=user,
+                 handover_id=current.id if current is not None else None,
+                 detail={"found": len(found)})
+    db.session.commit()
+    return _shown(user, found, language)
+
+
+def _query(user: Any, identity_hash: str | None, exclude_id: int | None) -> list[Handover]:
+    sent_by = policy.outbox_unit_ids(user)
+    received_by = policy.inbox_unit_ids(user)
+    if not identity_hash or not (sent_by or received_by):
+        return []
+    copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(received_by))
+    statement = (
+        select(Handover)
+        .where(Handover.identity_hash == identity_hash, Handover.status != "draft",
+               or_(Handover.sender_unit_id.in_(sent_by),
+                   Handover.receiver_unit_id.in_(received_by),
+                   Handover.id.in_(copied)))
+        .order_by(Handover.sent_at.desc(), Handover.id.desc())
+        .limit(LIMIT))
+    if exclude_id is not None:
+        statement = statement.where(Handover.id != exclude_id)
+    return list(db.session.execute(statement).scalars())
+
+
+def latest_sent_by(user: Any, identity_hash: str | None,
+                   exclude_id: int | None = None) -> Handover | None:
+    """The newest handover of the child that one of ``user``'s sending units sent (the one
+    `services.prefill` takes answers from); not audited here, its caller audits the use."""
+    units = policy.draft_unit_ids(user)
+    if not identity_hash or not units:
+        return None
+    statement = (select(Handover)
+                 .where(Handover.identity_hash == identity_hash,
+                        Handover.sender_unit_id.in_(units),
+                        Handover.status.notin_(("draft", "withdrawn")),
+                        Handover.erased_at.is_(None))
+                 .order_by(Handover.sent_at.desc(), Handover.id.desc()).limit(1))
+    if exclude_id is not None:
+        statement = statement.where(Handover.id != exclude_id)
+    return db.session.execute(statement).scalars().first()
+
+
+def _shown(user: Any, handovers: list[Handover], language: str) -> list[EarlierHandover]:
+    if not handovers:
+        return []
+    sent_by = set(policy.outbox_unit_ids(user))
+    received_by = set(policy.inbox_unit_ids(user))
+    unit_ids = {h.sender_unit_id for h in handovers} | {h.receiver_unit_id or 0
+                                                        for h in handovers}
+    names: dict[int, str] = {unit_id: name for unit_id, name in db.session.execute(
+        select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()}
+    shown = []
+    for handover in handovers:
+        if handover.sender_unit_id in sent_by:
+            part = "sent"
+        elif handover.receiver_unit_id in received_by:
+            part = "received"
+        else:
+            part = "copy"
+        try:
+            title = definition_of(handover).title_in(language)
+        except Exception:  # a form no longer installed: its key says what it was
+            title = handover.form_key
+        shown.append(EarlierHandover(
+            id=handover.id, form_key=handover.form_key, form_title=title,
+            sender_unit=names.get(handover.sender_unit_id, ""),
+            receiver_unit=names.get(handover.receiver_unit_id or 0, ""), part=part,
+            status=handover.status, sent_at=handover.sent_at,
+            acknowledged_at=handover.acknowledged_at, closed_at=handover.closed_at,
+            erased=handover.erased_at is not None))
+    return shown

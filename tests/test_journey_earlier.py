@@ -1,0 +1,91 @@
+"""Earlier handovers of this child: a sender or receiver sees those their own units sent or
+received, with form, units, dates and status; a unit that had no part sees nothing, not even
+that they exist; every look-up is audited."""
+
+import lifecycle_support
+from lifecycle_support import CHILD_CODE, FORM_KEY, access_for, login_as, send_handover
+
+from handover.services import drafts, earlier_handovers, returning
+from handover.store.database import db
+from handover.store.models import AuditEvent
+
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
+OTHER_CHILD = "020594X903P"
+
+
+def lookups():
+    return db.session.query(AuditEvent).filter_by(action="handover.earlier_looked_up").all()
+
+
+def test_sender_and_receiver_see_the_earlier_handovers_of_the_child(app, client, world):
+    with app.app_context():
+        first = send_handover(world)
+        send_handover(world, child_identity_code=OTHER_CHILD, child_name="Toinen Lapsi")
+        second = send_handover(world)
+    login_as(client, app, world.users["receiving_receiver"])
+    page = client.get(f"/handovers/{second}").get_data(as_text=True)
+    assert "Earlier handovers of this child" in page
+    assert f"/handovers/{first}\"" in page and "Test form" in page
+    assert "Sending unit" in page  # who sent it
+    with app.app_context():
+        shown = earlier_handovers.look_up(world.user("sending_sender"),
+                                          earlier_handovers.hash_of_code(CHILD_CODE))
+        assert [e.id for e in shown] == [second, first]  # newest first, not the other child
+        assert {e.part for e in shown} == {"sent"}
+        assert len(lookups()) == 2
+
+
+def test_a_unit_that_had_no_part_sees_nothing_and_is_audited(app, world):
+    with app.app_context():
+        send_handover(world)
+        outsider = world.user("other_receiver")
+        assert earlier_handovers.look_up(outsider, earlier_handovers.hash_of_code(CHILD_CODE)) \
+            == []
+        event = lookups()[-1]
+        assert event.actor_id == outsider.id and "0" in str(event.detail)
+        for user in ("admin", "auditor"):
+            assert earlier_handovers.look_up(world.user(user),
+                                             earlier_handovers.hash_of_code(CHILD_CODE)) == []
+        assert len(lookups()) == 3
+
+
+def test_the_starting_page_shows_nothing_to_an_outsider(app, client, world):
+    """A sender of another unit starting a handover for the same child: not a hint."""
+    with app.app_context():
+        hid = send_handover(world)
+    login_as(client, app, world.users["copy_receiver"])
+    page = client.get(f"/handovers/{hid}").get_data(as_text=True)
+    assert "Your units have sent or received no earlier handover" in page  # its own copy only
+    other = app.test_client()
+    login_as(other, app, world.users["other_receiver"])
+    assert other.get(f"/handovers/{hid}").status_code == 404
+
+
+def test_a_unit_that_returned_a_handover_no_longer_sees_it(app, world):
+    with app.app_context():
+        hid = send_handover(world)
+        returning.give_back(access_for(world, "receiving_receiver", hid, "return"),
+                            world.user("receiving_receiver"), "wrong_unit")
+        assert earlier_handovers.look_up(world.user("receiving_receiver"),
+                                         earlier_handovers.hash_of_code(CHILD_CODE)) == []
+
+
+def test_draft_page_looks_up_by_the_code_in_the_body(app, client, world):
+    with app.app_context():
+        earlier = send_handover(world)
+        sender = world.user("sending_sender")
+        draft = drafts.start(sender, world.unit("sending"), FORM_KEY, world.unit("receiving"),
+                             [], "lsl_disclosure").id
+    login_as(client, app, world.users["sending_sender"])
+    assert "journey" in client.get(f"/handovers/{draft}/edit").get_data(as_text=True)
+    page = client.get(f"/handovers/{draft}/journey").get_data(as_text=True)
+    assert f"/handovers/{earlier}\"" not in page  # no child in the empty draft yet
+    page = client.post(f"/handovers/{draft}/journey",
+                       data={"identity_code": CHILD_CODE}).get_data(as_text=True)
+    assert f"/handovers/{earlier}\"" in page
+    outsider = app.test_client()
+    login_as(outsider, app, world.users["other_receiver"])
+    assert outsider.post(f"/handovers/{draft}/journey",
+                         data={"identity_code": CHILD_CODE}).status_code == 404
