@@ -22,7 +22,7 @@ from flask import Flask
 from huey import RedisHuey, SqliteHuey, crontab
 from sqlalchemy import delete
 
-from handover.services import deliveries, notifications, retention
+from handover.services import deliveries, notifications, retention, webhooks
 from handover.store.database import db
 from handover.store.models import WorkerHeartbeat
 from handover.store.models.base import utcnow
@@ -150,6 +150,8 @@ def init_app(app: Flask) -> Jobs:
     jobs = Jobs(app)
     app.extensions[EXTENSION] = jobs
     app.extensions[deliveries.ENQUEUE] = jobs.enqueue
+    app.extensions[deliveries.SENDERS] = {deliveries.EMAIL: notifications.send_email,
+                                          deliveries.WEBHOOK: webhooks.send_webhook}
     return jobs
 
 

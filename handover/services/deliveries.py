@@ -45,17 +45,18 @@ DEFAULTS = {
 }
 
 
+#: Tries a row gets after an administrator's retry even when it is past the give-up time.
+TRIES_AFTER_RETRY = 3
+
+
 class DeliveryFailed(Exception):
     """The recipient did not accept the notice; the message names the kind of failure only."""
 
 
-#: Senders by channel: ``send(delivery)`` raises `DeliveryFailed` when not accepted.
+#: ``send(delivery)`` raises `DeliveryFailed` when the recipient does not accept it.
 Sender = Callable[[Delivery], None]
-_SENDERS: dict[str, Sender] = {}
-
-
-def register_sender(channel: str, send: Sender) -> None:
-    _SENDERS[channel] = send
+#: The key of ``app.extensions`` holding {channel: Sender}, set by the job layer.
+SENDERS = "handover.delivery_senders"
 
 
 def setting(name: str) -> Any:
@@ -131,7 +132,7 @@ def attempt(delivery_id: int, now: datetime | None = None) -> Delivery | None:
     if row is None:
         return None
     try:
-        send = _SENDERS.get(row.channel)
+        send = current_app.extensions.get(SENDERS, {}).get(row.channel)
         if send is None:
             raise DeliveryFailed(f"no sender for {row.channel}")
         send(row)
@@ -146,7 +147,7 @@ def attempt(delivery_id: int, now: datetime | None = None) -> Delivery | None:
 def _failed(row: Delivery, reason: str, now: datetime) -> Delivery:
     give_up = row.occurred_at + timedelta(hours=float(setting("DELIVERY_GIVE_UP_HOURS")))
     row.last_error = reason
-    if now >= give_up:
+    if now >= give_up and row.attempts >= TRIES_AFTER_RETRY:
         return _mark(row, "failed", now)
     row.status, row.locked_until = "pending", None
     row.next_attempt_at = now + backoff(row.attempts)
@@ -201,13 +202,13 @@ def deliver_due(now: datetime | None = None, limit: int = 500) -> list[Delivery]
 
 
 def retry(delivery_id: int, actor: Any = None) -> bool:
-    """An administrator's "try again now" for a failed or waiting row; audited."""
+    """An administrator's "try again now" for a failed or waiting row; audited. The row keeps
+    its event time (a webhook's body is the same) and gets `TRIES_AFTER_RETRY` more tries."""
     now = utcnow()
     changed = db.session.execute(
         update(Delivery).where(Delivery.id == delivery_id,
                                Delivery.status.in_(("failed", "pending")))
-        .values(status="pending", next_attempt_at=now, locked_until=None,
-                occurred_at=now)
+        .values(status="pending", next_attempt_at=now, locked_until=None, attempts=0)
         .execution_options(synchronize_session=False))
     if rows_changed(changed) != 1:
         db.session.rollback()

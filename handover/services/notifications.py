@@ -65,6 +65,22 @@ def unit_addresses(unit_id: int | None, roles: Collection[str]) -> list[str]:
     return sorted(addresses)
 
 
+#: Subject and text (with ``{link}``) of each e-mail event; another service adds its own with
+#: `register_text` and then records its notices with `record_email`.
+TEXTS: dict[str, tuple[str, str]] = {
+    "arrived": (ARRIVAL_SUBJECT, ARRIVAL_TEXT),
+    "overdue": (OVERDUE_SUBJECT, OVERDUE_TEXT),
+}
+
+
+def register_text(event: str, subject: str, text: str) -> None:
+    TEXTS[event] = (subject, text)
+
+
+def handover_link(handover: Handover) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + f"/handovers/{handover.id}"
+
+
 def _link_of(row: Delivery) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + f"/handovers/{row.handover_id}"
 
@@ -72,41 +88,67 @@ def _link_of(row: Delivery) -> str:
 def _text_of(row: Delivery) -> tuple[str, str]:
     """Subject and body for one e-mail row, written when it is sent: the row keeps only the
     event and the handover id."""
-    link = _link_of(row)
-    if row.event == "overdue":
-        return OVERDUE_SUBJECT, OVERDUE_TEXT.format(link=link)
-    return ARRIVAL_SUBJECT, ARRIVAL_TEXT.format(link=link)
+    subject, text = TEXTS.get(row.event, TEXTS["arrived"])
+    return subject, text.format(link=_link_of(row))
+
+
+def _message(to: str, subject: str, text: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(text)
+    return message
+
+
+def _smtp_send(messages: Iterable[EmailMessage]) -> None:
+    """Hand ``messages`` to the configured server on one connection; raises `OSError` or
+    `smtplib.SMTPException` when it does not accept them."""
+    config = current_app.config
+    with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
+                      timeout=float(config.get("SMTP_TIMEOUT") or 15)) as smtp:
+        if config.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if config.get("SMTP_USERNAME"):
+            smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+        for message in messages:
+            smtp.send_message(message)
 
 
 def send_email(row: Delivery) -> None:
     """Hand one message to the SMTP server; `DeliveryFailed` when it is not accepted. The
     worker calls this (through `deliveries.attempt`), never a request."""
-    config = current_app.config
     subject, text = _text_of(row)
-    if not config.get("SMTP_HOST"):
+    if not current_app.config.get("SMTP_HOST"):
         current_app.logger.warning(
             "notification to %s not e-mailed (HANDOVER_SMTP_HOST is not set): %s %s",
             row.unit_id, subject.rsplit(" / ", 1)[-1], _link_of(row))
         return
-    message = EmailMessage()
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = row.recipient
-    message["Subject"] = subject
+    message = _message(row.recipient, subject, text)
     message["Message-ID"] = deliveries.message_id(row)
-    message.set_content(text)
     try:
-        with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
-                          timeout=float(config.get("SMTP_TIMEOUT") or 15)) as smtp:
-            if config.get("SMTP_STARTTLS"):
-                smtp.starttls()
-            if config.get("SMTP_USERNAME"):
-                smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
-            smtp.send_message(message)
+        _smtp_send([message])
     except (OSError, smtplib.SMTPException) as error:
         raise deliveries.DeliveryFailed(type(error).__name__) from error
 
 
-deliveries.register_sender(deliveries.EMAIL, send_email)
+def deliver(unit_id: int | None, recipients: Iterable[str], subject: str, text: str,
+            link: str | None = None) -> bool:
+    """Send now, in this process: the pre-outbox interface, kept so that a caller not yet moved
+    to `record_email` keeps working. It waits for SMTP and is not retried: use `record_email`
+    (and `register_text`) in the action's transaction instead."""
+    if not current_app.config.get("SMTP_HOST"):
+        current_app.logger.warning(
+            "notification to %s not e-mailed (HANDOVER_SMTP_HOST is not set): %s %s",
+            unit_id, subject.rsplit(" / ", 1)[-1], link or "")
+        return True
+    try:
+        _smtp_send(_message(address, subject, text) for address in recipients)
+    except (OSError, smtplib.SMTPException) as error:
+        current_app.logger.error("notification to %s failed: %s", unit_id,
+                                 type(error).__name__)
+        return False
+    return True
 
 
 def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],

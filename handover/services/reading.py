@@ -20,11 +20,13 @@ from handover.services import (
     LifecycleError,
     commit_keeping_loaded,
     commit_with_audit,
+    deliveries,
     fire_hook,
     open_json,
     retention,
     rows_changed,
     seal_json,
+    webhooks,
 )
 from handover.services.policy import COPY, RECEIVING, HandoverAccess
 from handover.store import audit
@@ -83,7 +85,10 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
     # to what it wrote. Expiring all of it made the page that follows reload each piece with a
     # query of its own.
     audit.record_all([*events, (action, handover.id)], actor=user, unit_id=access.unit_id)
+    notices = deliveries.ids_of(webhooks.record("opened", handover, now=now)
+                                if first_view == "handover.opened" else [])
     commit_keeping_loaded()
+    deliveries.dispatch(notices)
     if opened and access.relation == RECEIVING:
         set_committed_value(handover, "status", "opened")
         set_committed_value(handover, "opened_at", now)
@@ -162,8 +167,10 @@ def acknowledge(access: HandoverAccess, user: User, note: str | None = "", *,
             update(Handover).where(Handover.id == handover.id, Handover.opened_at.is_(None))
             .values(opened_at=now).execution_options(synchronize_session=False)
         )
+    notices = deliveries.ids_of(webhooks.record("acknowledged", handover, now=now))
     commit_with_audit("handover.acknowledged", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id)
+    deliveries.dispatch(notices)
     db.session.refresh(handover)
     fire_hook("handover_acknowledged", handover=handover)
     return handover

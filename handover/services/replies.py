@@ -15,9 +15,11 @@ from handover.services import (
     LifecycleError,
     commit_with_audit,
     definition_of,
+    deliveries,
     open_json,
     retention,
     seal_json,
+    webhooks,
 )
 from handover.services.policy import RECEIVING, HandoverAccess
 from handover.store.database import db
@@ -78,8 +80,10 @@ def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody) -> Rep
     db.session.flush()
     reply.body = seal_json(handover, value, crypto.Purpose.REPLY, record_id=reply.id)
     retention.record_activity(handover, reply.created_at or utcnow())
+    notices = deliveries.ids_of(webhooks.record("replied", handover, occurrence=str(reply.id)))
     commit_with_audit("handover.replied", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"reply": reply.id, "kind": kind})
+    deliveries.dispatch(notices)
     return reply
 
 

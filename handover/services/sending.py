@@ -27,6 +27,7 @@ from handover.services import (
     notifications,
     retention,
     seal_json,
+    webhooks,
 )
 from handover.services.policy import units_of
 from handover.store import audit
@@ -114,6 +115,8 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
     # The arrival notices join the send's transaction (looked up before the chain's lock).
     arrival_notices = notifications.record_arrival(
         handover, [handover.receiver_unit_id, *copy_unit_ids], now)
+    arrival_notices += webhooks.record("arrived", handover, now=now,
+                                       receiving=[handover.receiver_unit_id, *copy_unit_ids])
     statement = _SEND_DRAFT_AND_LOCK_CHAIN if audit.returns_chain_head() else _SEND_DRAFT
     if audit.changed_rows(db.session.execute(statement, {**sent, "draft_id": handover.id})) != 1:
         db.session.rollback()

@@ -47,7 +47,7 @@ class Delivery(db.Model):
     event: Mapped[str] = mapped_column(String(40))
     handover_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    #: The e-mail address; for a webhook, the endpoint's URL as it was at the event.
+    #: The e-mail address; for a webhook, "endpoint:<id>".
     recipient: Mapped[str] = mapped_column(String(500))
     endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_endpoints.id"),
                                                     index=True)

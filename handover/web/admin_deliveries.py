@@ -1,0 +1,110 @@
+"""Administration of what Handover tells the outside world: the outbox's waiting and failed
+deliveries (with "try again"), and each unit's webhook endpoints.
+
+Admins see the event, the handover id, the recipient and the outcome of a delivery, never
+content. Anyone else gets 404, as on every admin page.
+"""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
+from handover.services import accounts, deliveries, policy, webhooks
+from handover.store.database import db
+from handover.store.models import Delivery, Unit
+from handover.web.admin_forms import ActionForm
+from handover.web.form_base import HandoverForm
+from handover.web.formbuilder import MultiCheckboxField
+
+bp = Blueprint("admin_deliveries", __name__, url_prefix="/admin")
+
+#: How many waiting or failed deliveries the page lists, newest first.
+SHOWN = 200
+
+EVENT_LABELS = {
+    "arrived": _l("A handover arrived"),
+    "opened": _l("A handover was opened"),
+    "acknowledged": _l("A handover was acknowledged"),
+    "replied": _l("A reply was added"),
+    "returned": _l("A handover was returned to its sender"),
+    "withdrawn": _l("A handover was withdrawn"),
+    "updated": _l("A handover was updated"),
+    "overdue": _l("A handover is overdue"),
+}
+STATUS_LABELS = {
+    "pending": _l("Waiting"),
+    "sending": _l("Being sent"),
+    "failed": _l("Failed"),
+    "delivered": _l("Delivered"),
+}
+
+
+class EndpointForm(HandoverForm):
+    unit = SelectField(_l("Unit"), validators=[DataRequired()])
+    url = StringField(_l("Address (https://...)"), validators=[DataRequired(), Length(max=500)])
+    events = MultiCheckboxField(_l("Events"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit.choices = [SelectChoice(str(unit.id), unit.name)
+                             for unit in accounts.all_units()]
+        self.events.choices = [SelectChoice(event, EVENT_LABELS[event])
+                               for event in webhooks.EVENTS]
+
+
+@bp.before_request
+@login_required
+def only_admins():
+    policy.require_admin(current_user)
+
+
+@bp.route("/deliveries")
+def deliveries_page():
+    rows = list(db.session.execute(
+        select(Delivery).where(Delivery.status.in_(("pending", "sending", "failed")))
+        .order_by(Delivery.id.desc()).limit(SHOWN)).scalars())
+    return render_template("admin_deliveries/deliveries.html", rows=rows,
+                           backlog=deliveries.backlog(), form=ActionForm(),
+                           event_labels=EVENT_LABELS, status_labels=STATUS_LABELS)
+
+
+@bp.route("/deliveries/<int:delivery_id>/retry", methods=["POST"])
+def retry(delivery_id):
+    form = ActionForm()
+    if form.validate_on_submit() and deliveries.retry(delivery_id, actor=current_user):
+        deliveries.dispatch([delivery_id])
+        flash(_("The delivery will be tried again now."), "success")
+    else:
+        flash(_("This delivery cannot be retried: it was delivered or is being sent."), "error")
+    return redirect(url_for(".deliveries_page"))
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+def webhooks_page():
+    form = EndpointForm(prefix="endpoint")
+    secret = None
+    if form.validate_on_submit():
+        try:
+            endpoint, secret = webhooks.create_endpoint(
+                current_user, int(form.unit.data), form.url.data, form.events.data)
+        except webhooks.WebhookError as error:
+            form.url.errors = [*form.url.errors, str(error)]
+        else:
+            flash(_("Endpoint %(id)s added.", id=endpoint.id), "success")
+            form = EndpointForm(prefix="endpoint", formdata=None)
+    units = {unit.id: unit for unit in db.session.execute(select(Unit)).scalars()}
+    return render_template("admin_deliveries/webhooks.html", form=form, secret=secret,
+                           endpoints=webhooks.endpoints(), units=units,
+                           action_form=ActionForm(), event_labels=EVENT_LABELS)
+
+
+@bp.route("/webhooks/<int:endpoint_id>/remove", methods=["POST"])
+def remove_endpoint(endpoint_id):
+    form = ActionForm()
+    if form.validate_on_submit() and webhooks.remove_endpoint(current_user, endpoint_id):
+        flash(_("Endpoint removed."), "success")
+    return redirect(url_for(".webhooks_page"))

@@ -1,0 +1,188 @@
+"""Webhooks: an administrator registers a unit's endpoint and its events; the actions that
+happen to a handover of that unit put a signed delivery in the outbox in their own transaction;
+the body carries the event, the handover id and times, never content; the signing secret is
+shown once and stored sealed; nobody but an administrator reaches the pages."""
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import lifecycle_support
+import pytest
+from lifecycle_support import (
+    CHILD_CODE,
+    CHILD_NAME,
+    FREE_TEXT_MARKER,
+    access_for,
+    login_as,
+    send_handover,
+)
+from sqlalchemy import select, text
+
+from handover.services import deliveries, reading, replies, webhooks
+from handover.store.database import db
+from handover.store.models import AuditEvent, Delivery, WebhookEndpoint
+
+world = lifecycle_support.world
+app_config = lifecycle_support.app_config
+
+
+class Receiver:
+    """A local HTTP endpoint answering with the statuses it is given, then 200; keeps what
+    it received (headers and body)."""
+
+    def __init__(self, statuses=()):
+        self.statuses, self.received = list(statuses), []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    made = Receiver()
+    yield made
+    made.close()
+
+
+def verify(secret, headers, body):
+    """What docs/api.md tells a receiving system to do."""
+    fields = dict(part.split("=", 1) for part in headers["Handover-Signature"].split(","))
+    expected = hmac.new(secret.encode(), fields["t"].encode() + b"." + body,
+                        hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, fields["v1"])
+
+
+def _endpoint(app, world, unit, events, url):
+    with app.app_context():
+        endpoint, secret = webhooks.create_endpoint(
+            world.user("admin"), world.units[unit].id, url, events)
+        return endpoint.id, secret
+
+
+def _webhook_rows():
+    return list(db.session.execute(select(Delivery).where(Delivery.channel == "webhook")
+                                   .order_by(Delivery.id)).scalars())
+
+
+def test_admin_registers_an_endpoint_and_sees_its_secret_once(app, client, world):
+    login_as(client, app, world.users["admin"])
+    page = client.post("/admin/webhooks", data={
+        "endpoint-unit": str(world.units["receiving"].id),
+        "endpoint-url": "https://integration.example.test/hooks",
+        "endpoint-events": ["arrived", "acknowledged"]}).get_data(as_text=True)
+    secret = re.search(r"<code>(whsec_[^<]+)</code>", page)[1]
+    assert "https://integration.example.test/hooks" in page
+    assert secret not in client.get("/admin/webhooks").get_data(as_text=True)
+    with app.app_context():
+        endpoint = db.session.execute(select(WebhookEndpoint)).scalar_one()
+        assert endpoint.events == "arrived acknowledged"
+        stored = db.session.execute(text("SELECT secret FROM webhook_endpoints")).scalar()
+        assert secret not in stored and webhooks.secret_of(endpoint) == secret
+        assert "admin.webhook_created" in [e.action for e in
+                                           db.session.execute(select(AuditEvent)).scalars()]
+
+
+def test_a_plain_http_address_elsewhere_is_refused_with_a_message(app, client, world):
+    login_as(client, app, world.users["admin"])
+    page = client.post("/admin/webhooks", data={
+        "endpoint-unit": str(world.units["receiving"].id),
+        "endpoint-url": "http://integration.example.test/hooks",
+        "endpoint-events": ["arrived"]}).get_data(as_text=True)
+    assert "must start with https://" in page
+    with app.app_context():
+        assert db.session.execute(select(WebhookEndpoint)).first() is None
+
+
+@pytest.mark.parametrize("page", ["/admin/webhooks", "/admin/deliveries"])
+@pytest.mark.parametrize("who", ["receiving_lead", "auditor"])
+def test_only_administrators_reach_the_pages(app, client, world, page, who):
+    login_as(client, app, world.users[who])
+    assert client.get(page).status_code == 404
+    assert client.post("/admin/webhooks", data={
+        "endpoint-unit": str(world.units["receiving"].id),
+        "endpoint-url": "https://x.example.test/", "endpoint-events": ["arrived"]}
+    ).status_code == 404
+
+
+def test_each_event_reaches_the_endpoints_that_asked_for_it(app, world):
+    _endpoint(app, world, "receiving", ["arrived", "replied"], "https://ward.example.test/h")
+    _endpoint(app, world, "sending", ["opened", "acknowledged", "arrived"],
+              "https://institution.example.test/h")
+    _endpoint(app, world, "other", list(webhooks.EVENTS), "https://other.example.test/h")
+    with app.app_context():
+        hid = send_handover(world)
+        access = access_for(world, "receiving_receiver", hid, "view")
+        reading.record_view(access, world.user("receiving_receiver"))
+        reading.record_view(access, world.user("receiving_receiver"))  # not a first view
+        replies.add_message(access_for(world, "receiving_receiver", hid, "reply"),
+                            world.user("receiving_receiver"), "one")
+        replies.add_message(access_for(world, "receiving_receiver", hid, "reply"),
+                            world.user("receiving_receiver"), "two")
+        reading.acknowledge(access_for(world, "receiving_receiver", hid, "acknowledge"),
+                            world.user("receiving_receiver"))
+        told = sorted((row.event, row.unit_id) for row in _webhook_rows())
+    units = world.units
+    assert told == sorted([("arrived", units["receiving"].id),
+                           ("opened", units["sending"].id),
+                           ("replied", units["receiving"].id),
+                           ("replied", units["receiving"].id),
+                           ("acknowledged", units["sending"].id)])
+
+
+def test_the_delivery_is_signed_and_carries_no_content(app, world, receiver):
+    endpoint_id, secret = _endpoint(app, world, "receiving", ["arrived"], receiver.url)
+    with app.app_context():
+        hid = send_handover(world, copies=False)
+        assert receiver.received == []  # the send did not call the endpoint
+        outcomes = [row.status for row in deliveries.deliver_due() if row.channel == "webhook"]
+    assert outcomes == ["delivered"]
+    [(headers, body)] = receiver.received
+    assert verify(secret, headers, body)
+    assert not verify("whsec_wrong", headers, body)
+    payload = json.loads(body)
+    assert payload["event"] == "arrived" and payload["handover_id"] == hid
+    assert set(payload) == {"event", "handover_id", "unit_id", "occurred_at", "delivery_id"}
+    for secret_text in (CHILD_NAME, CHILD_CODE, FREE_TEXT_MARKER):
+        assert secret_text not in body.decode()
+    assert headers["Handover-Event"] == "arrived"
+
+
+def test_a_refusing_receiver_is_retried_and_the_admin_sees_it(app, client, world):
+    failing = Receiver(statuses=[500])
+    try:
+        _endpoint(app, world, "receiving", ["arrived"], failing.url)
+        with app.app_context():
+            send_handover(world, copies=False)
+            [row] = [row for row in deliveries.deliver_due() if row.channel == "webhook"]
+            assert row.status == "pending" and row.last_error == "HTTP 500"
+            row_id = row.id
+        login_as(client, app, world.users["admin"])
+        page = client.get("/admin/deliveries").get_data(as_text=True)
+        assert "HTTP 500" in page and "endpoint:" in page
+        assert client.post(f"/admin/deliveries/{row_id}/retry").status_code == 302
+        with app.app_context():
+            assert deliveries.attempt(row_id).status == "delivered"
+        assert len(failing.received) == 2
+        assert failing.received[0][1] == failing.received[1][1]  # the same body, retried
+    finally:
+        failing.close()
