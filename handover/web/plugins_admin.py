@@ -14,6 +14,7 @@ from handover.web.form_base import HandoverForm
 bp = Blueprint("plugins_admin", __name__, url_prefix="/admin/plugins")
 
 SOURCE_LABELS = {
+    "internal": _l("Part of Handover (uploaded forms)"),
     "built-in": _l("Built-in"),
     "entry point": _l("Installed package (entry point)"),
     "plugins folder": _l("Instance plugins folder"),
