@@ -14,6 +14,7 @@ BLUEPRINT_MODULES = (
     "handover.web.admin",
     "handover.web.unit_lead",
     "handover.web.plugins_admin",
+    "handover.web.admin_form_uploads",
     "handover.web.admin_deliveries",
     "handover.web.handovers",
     "handover.web.audit_log",
