@@ -46,6 +46,8 @@ def check_password(email, password, next_url=None):
         reason = "wrong_password"
     elif not user.active:
         reason = "inactive_account"
+    elif not user.password_login:
+        reason = "password_login_off"  # signs in only through the organisation's provider
     else:
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)

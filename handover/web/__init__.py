@@ -9,6 +9,7 @@ BLUEPRINT_MODULES = (
     "handover.web.health",
     "handover.web.pages",
     "handover.web.auth",
+    "handover.web.sso",
     "handover.web.account",
     "handover.web.home",
     "handover.web.admin",

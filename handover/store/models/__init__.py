@@ -8,6 +8,7 @@ from handover.store.models.handovers import Attachment, Handover, HandoverCopy, 
 from handover.store.models.integration import IdempotencyKey, IntegrationClient
 from handover.store.models.journey import HandoverReturn
 from handover.store.models.plugins import PluginSetting
+from handover.store.models.sso import OidcIdentity
 from handover.store.models.uploaded_forms import UploadedForm, UploadedFormsGeneration
 
 __all__ = [
@@ -21,4 +22,4 @@ __all__ = [
     "IntegrationClient",
     "Reply",
     "UploadedForm", "UploadedFormsGeneration",
-    "Membership", "PluginSetting", "Unit", "User", "UserSession"]
+    "Membership", "OidcIdentity", "PluginSetting", "Unit", "User", "UserSession"]

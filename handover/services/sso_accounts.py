@@ -1,0 +1,133 @@
+"""Which Handover account an organisation account (OpenID Connect identity) signs in as.
+
+Matching is by the provider's issuer, tenant and subject only: an e-mail address is shown to
+people but never trusted to match, because providers let users edit it and a reused address
+would hand someone else's account over. An admin links an identity to an existing account, or
+the instance lets a first sign-in create an account (HANDOVER_OIDC_PROVISION, off by default)
+with no unit memberships: those stay Handover's to grant. An admin can also turn password
+login off for an account, so that it signs in only through the provider.
+
+Each change is one transaction with its audit event; refusals raise `SsoAccountRefused` with a
+reason for the audit log, or `AccountError` for what an admin can correct.
+"""
+
+import secrets
+
+from sqlalchemy import func, select
+
+from handover.services.accounts import N_, AccountError, _one_transaction
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import OidcIdentity, User
+from handover.store.models.base import utcnow
+
+#: A password hash no password matches (argon2 hashes start with "$argon2").
+NO_HASH = "!sso-only"
+
+
+class SsoAccountRefused(Exception):
+    """The identity signs in as nobody: unknown, deactivated, or its e-mail taken."""
+
+    def __init__(self, reason: str, user: User | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.user = reason, user
+
+
+def find_identity(issuer: str, tenant: str, subject: str) -> OidcIdentity | None:
+    return db.session.execute(
+        select(OidcIdentity).where(OidcIdentity.issuer == issuer,
+                                   OidcIdentity.tenant == tenant,
+                                   OidcIdentity.subject == subject)
+    ).scalar_one_or_none()
+
+
+def account_for(issuer: str, tenant: str, subject: str, *, email: str = "", name: str = "",
+                provision: bool = False) -> User:
+    """The active account this identity signs in as; provisions one when allowed."""
+    identity = find_identity(issuer, tenant, subject)
+    if identity is not None:
+        user = identity.user
+        if not user.active:
+            raise SsoAccountRefused("inactive_account", user)
+        identity.last_sign_in_at = utcnow()
+        return user
+    if not provision:
+        raise SsoAccountRefused("unknown_account")
+    return _provision(issuer, tenant, subject, email, name)
+
+
+def _provision(issuer: str, tenant: str, subject: str, email: str, name: str) -> User:
+    """A new account with no memberships and no password, linked to the identity."""
+    if not email or "@" not in email:
+        email = f"sso-{secrets.token_hex(6)}@sso.invalid"
+    taken = db.session.scalar(select(func.count(User.id))
+                              .where(func.lower(User.email) == email.lower()))
+    if taken:
+        # Never join an existing account by its address: an admin links it explicitly.
+        raise SsoAccountRefused("email_taken")
+    user = User(email=email[:254], name=(name or email.split("@")[0])[:200],
+                password_hash=NO_HASH, password_login=False)
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(OidcIdentity(user_id=user.id, issuer=issuer, tenant=tenant, subject=subject,
+                                last_sign_in_at=utcnow()))
+    audit.record("account.sso_provisioned", actor=user, detail={"user_id": user.id})
+    db.session.flush()
+    return user
+
+
+def identities_of(user: User) -> list[OidcIdentity]:
+    return list(db.session.scalars(select(OidcIdentity).where(OidcIdentity.user_id == user.id)
+                                   .order_by(OidcIdentity.id)))
+
+
+@_one_transaction
+def link(user: User, issuer: str, subject: str, tenant: str = "",
+         actor: User | None = None) -> OidcIdentity:
+    """Link an organisation account to ``user``: it signs in as them from now on."""
+    issuer, subject, tenant = (issuer or "").strip(), (subject or "").strip(), \
+        (tenant or "").strip()
+    if not issuer:
+        raise AccountError(N_("Give the provider's issuer."), field="issuer")
+    if not subject:
+        raise AccountError(N_("Give the subject identifier the provider uses for the person."),
+                           field="subject")
+    existing = find_identity(issuer, tenant, subject)
+    if existing is not None:
+        raise AccountError(N_("This organisation account is already linked to an account."),
+                           field="subject")
+    identity = OidcIdentity(user_id=user.id, issuer=issuer[:500], tenant=tenant[:100],
+                            subject=subject[:255])
+    db.session.add(identity)
+    db.session.flush()
+    audit.record("admin.sso_linked", actor=actor,
+                 detail={"user_id": user.id, "identity_id": identity.id})
+    db.session.commit()
+    return identity
+
+
+@_one_transaction
+def unlink(user: User, identity_id: int, actor: User | None = None) -> None:
+    identity = db.session.get(OidcIdentity, identity_id)
+    if identity is None or identity.user_id != user.id:
+        raise AccountError(N_("That organisation account is not linked to this account."))
+    if not user.password_login and len(identities_of(user)) == 1:
+        raise AccountError(N_("Turn password login on first: otherwise nobody can sign in as "
+                              "this account."))
+    db.session.delete(identity)
+    audit.record("admin.sso_unlinked", actor=actor,
+                 detail={"user_id": user.id, "identity_id": identity_id})
+    db.session.commit()
+
+
+@_one_transaction
+def set_password_login(user: User, allowed: bool, actor: User | None = None) -> User:
+    """Turn password (and TOTP) login on or off for ``user``; off needs a linked identity."""
+    if not allowed and not identities_of(user):
+        raise AccountError(N_("Link an organisation account first: otherwise nobody can sign "
+                              "in as this account."))
+    user.password_login = bool(allowed)
+    action = "admin.password_login_on" if allowed else "admin.password_login_off"
+    audit.record(action, actor=actor, detail={"user_id": user.id})
+    db.session.commit()
+    return user
