@@ -25,19 +25,20 @@ TEXT_KEYS = ("title", "description", "label", "help")
 #: What domain.md says about routing ("Routing in words" and each form's heading).
 ROUTING = {
     "psychiatric_ward": {
-        "senders": {"child_welfare_institution"},
+        "senders": {"child_welfare_institution", "professional_family_home", "family_care"},
         "receivers": {"psychiatric_ward"},
-        "copies": {"child_welfare_social_work"},
+        "copies": {"child_welfare_social_work", "outpatient_psychiatry"},
     },
     "daycare": {
-        "senders": {"child_welfare_social_work", "family_care"},
+        "senders": {"child_welfare_social_work", "family_care", "professional_family_home"},
         "receivers": {"daycare"},
-        "copies": {"family_care"},
+        "copies": {"family_care", "professional_family_home", "child_welfare_social_work"},
     },
     "school_transfer": {
         "senders": {"child_welfare_social_work", "school"},
         "receivers": {"school"},
-        "copies": {"child_welfare_social_work", "child_welfare_institution", "family_care"},
+        "copies": {"child_welfare_social_work", "child_welfare_institution",
+                   "professional_family_home", "family_care"},
     },
 }
 ACKNOWLEDGE_WITHIN_HOURS = {"psychiatric_ward": 24, "daycare": 72, "school_transfer": 72}
@@ -254,6 +255,7 @@ def test_restrictive_measures_only_from_institutions_and_only_when_used():
     used = definition.field("restrictive_measures_used")
     details = definition.field("restrictive_measure_list")
     assert used.sender_kinds == details.sender_kinds == ("child_welfare_institution",)
+    assert not details.shown_for("professional_family_home")
     assert details.show_if == {"field": "restrictive_measures_used", "equals": "yes"}
     assert details.condition_met({"restrictive_measures_used": "yes"})
     assert not details.condition_met({"restrictive_measures_used": "no"})
@@ -294,16 +296,24 @@ def test_school_support_follows_the_model_in_force():
 
 @pytest.mark.parametrize(("stem", "receiver_kind", "as_copy", "hidden"), [
     # the social-work copy of the ward form leaves out the young person's own part and the
-    # ward-nursing detail
+    # ward-nursing detail, but not health and medication (the worker may consent to treatment)
     ("psychiatric_ward", "child_welfare_social_work", True,
-     {"young_person", "health", "feedback_scores", "daily_life", "what_helps"}),
+     {"young_person", "feedback_scores", "daily_life", "what_helps"}),
+    ("psychiatric_ward", "outpatient_psychiatry", True,
+     {"guardians", "young_person", "feedback_scores", "daily_life", "restrictive_measures",
+      "ward_contacts"}),
     ("psychiatric_ward", "psychiatric_ward", False, set()),
-    # a daycare copy to family care does not need ECEC support details
+    # a daycare copy to the placement does not need ECEC support details; the social worker's
+    # copy is whole
     ("daycare", "family_care", True, {"development", "guardians"}),
+    ("daycare", "professional_family_home", True, {"development", "guardians"}),
+    ("daycare", "child_welfare_social_work", True, set()),
     ("daycare", "daycare", False, set()),
     # the placement's copy of a school transfer leaves out support, studies and attendance
     ("school_transfer", "family_care", True, {"guardians", "support", "studies", "attendance"}),
     ("school_transfer", "child_welfare_institution", True,
+     {"guardians", "support", "studies", "attendance"}),
+    ("school_transfer", "professional_family_home", True,
      {"guardians", "support", "studies", "attendance"}),
     ("school_transfer", "child_welfare_social_work", True, set()),
     ("school_transfer", "school", False, set()),

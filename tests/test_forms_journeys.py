@@ -235,7 +235,7 @@ def people(app, monkeypatch):
 
     monkeypatch.setattr(support, "hash_password", lambda password: "not-a-password-hash")
     kinds = {"child_welfare_institution", "child_welfare_social_work", "family_care",
-             "psychiatric_ward", "daycare"}
+             "psychiatric_ward", "daycare", "professional_family_home", "outpatient_psychiatry"}
     made = {}
     with app.app_context():
         for name in sorted(kinds) + ["sending_school", "school"]:

@@ -20,15 +20,19 @@ from handover.store.database import db
 COUNTY = "Demo: Länsirannikon hyvinvointialue (kuvitteellinen)"
 HOSPITAL = "Demo: Länsirannikon keskussairaala (kuvitteellinen)"
 CITY = "Demo: Kivikylän kaupunki (kuvitteellinen)"
+PRIVATE = "Demo: Perhekoti Kotipesä Oy (kuvitteellinen)"
 
 #: (name, kind, organisation)
 UNITS = (
     ("Demo: Lastensuojelulaitos Majakka", "child_welfare_institution", COUNTY),
+    ("Demo: Ammatillinen perhekoti Kotipesä", "professional_family_home", PRIVATE),
     ("Demo: Sosiaalityö Etelä", "child_welfare_social_work", COUNTY),
     ("Demo: Perhehoito Etelä", "family_care", COUNTY),
     ("Demo: Nuorisopsykiatrian osasto 3", "psychiatric_ward", HOSPITAL),
+    ("Demo: Nuorisopsykiatrian poliklinikka", "outpatient_psychiatry", HOSPITAL),
     ("Demo: Päiväkoti Satakieli", "daycare", CITY),
     ("Demo: Koulu Kivikko", "school", CITY),
+    ("Demo: Kivikylän sivistystoimi", "education_department", CITY),
 )
 
 #: Printed for every demo user; it only ever exists in demo instances. Hard-coded on purpose:
@@ -60,6 +64,16 @@ USERS = (
      (("Demo: Päiväkoti Satakieli", "receiver"),), "HANDOVERDEMODAYCAREAAAAAAAAAAAAA"),
     ("rehtori@demo.handover.example", "Juha Virtanen", "school principal (receives)", {},
      (("Demo: Koulu Kivikko", "receiver"),), "HANDOVERDEMOPRINCIPALAAAAAAAAAAA"),
+    ("perhekoti@demo.handover.example", "Jari Salminen",
+     "professional family home carer (sends to the ward and the daycare)", {},
+     (("Demo: Ammatillinen perhekoti Kotipesä", "sender"),
+      ("Demo: Ammatillinen perhekoti Kotipesä", "receiver")), "HANDOVERDEMOFAMILYHOMEAAAAAAAAAA"),
+    ("poliklinikka@demo.handover.example", "Heidi Laine",
+     "outpatient clinic nurse (receives copies)", {},
+     (("Demo: Nuorisopsykiatrian poliklinikka", "receiver"),), "HANDOVERDEMOCLINICAAAAAAAAAAAAAA"),
+    ("sivistystoimi@demo.handover.example", "Petri Koskela",
+     "education department (receives pre-placement notices)", {},
+     (("Demo: Kivikylän sivistystoimi", "receiver"),), "HANDOVERDEMOEDUCATIONAAAAAAAAAAA"),
     ("yksikonjohtaja@demo.handover.example", "Anna Lehtonen",
      "unit lead of the institution (manages its members)", {},
      (("Demo: Lastensuojelulaitos Majakka", "lead"),

@@ -22,6 +22,9 @@ FAMILY_CARE = "Demo: Perhehoito Etelä"
 WARD = "Demo: Nuorisopsykiatrian osasto 3"
 DAYCARE = "Demo: Päiväkoti Satakieli"
 SCHOOL = "Demo: Koulu Kivikko"
+FAMILY_HOME = "Demo: Ammatillinen perhekoti Kotipesä"
+CLINIC = "Demo: Nuorisopsykiatrian poliklinikka"
+EDUCATION = "Demo: Kivikylän sivistystoimi"
 KEY_WORKER = "omaohjaaja@demo.handover.example"
 SOCIAL_WORKER = "sosiaalityontekija@demo.handover.example"
 
@@ -240,7 +243,7 @@ def school_content():
 
 #: (form key, sender e-mail, sending unit, receiving unit, copy units, legal basis, content)
 HANDOVERS = (
-    ("psychiatric_ward_preinfo", KEY_WORKER, INSTITUTION, WARD, (SOCIAL_WORK,),
+    ("psychiatric_ward_preinfo", KEY_WORKER, INSTITUTION, WARD, (SOCIAL_WORK, CLINIC),
      "child_welfare_necessary", ward_content),
     ("daycare_placed_child", SOCIAL_WORKER, SOCIAL_WORK, DAYCARE, (FAMILY_CARE,),
      "child_welfare_necessary", daycare_content),
