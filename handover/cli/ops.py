@@ -8,6 +8,7 @@ import os
 import stat
 import tempfile
 from collections import namedtuple
+from datetime import timedelta
 
 import click
 from alembic.script import ScriptDirectory
@@ -19,7 +20,7 @@ from flask_migrate import Config
 from handover import create_app
 from handover.config import ConfigurationError
 from handover.security import keys
-from handover.services import policy
+from handover.services import deliveries, policy
 from handover.services.backup import (
     KEYS_BACKUP,
     BackupError,
@@ -28,6 +29,7 @@ from handover.services.backup import (
     restore_backup,
     schema_revision,
 )
+from handover.store.models.base import utcnow
 
 MINIMUM_SECRET_LENGTH = 32
 
@@ -51,6 +53,7 @@ def find_problems(app, workers=1):
     findings += _database_problems(app, workers)
     findings += _instance_problems(app)
     findings += _account_problems(app)
+    findings += _worker_problems(app)
     return findings
 
 
@@ -163,6 +166,35 @@ def _account_problems(app):
                            "administrators and auditors may not hold unit memberships (they "
                            "get nothing through them). Run `handover users remove-memberships "
                            f"{user.email}`.")
+
+
+def _worker_problems(app):
+    """A `handover worker` that stopped reporting, and deliveries that wait too long: notices
+    and webhooks are then only on record, and overdue notices and the purge do not run."""
+    minutes = int(app.config.get("WORKER_HEARTBEAT_MINUTES", 5))
+    with app.app_context():
+        try:
+            beat = deliveries.last_heartbeat()
+            backlog = deliveries.backlog()
+        except Exception:  # no database or no schema: the database findings say so already
+            return
+    now = utcnow()
+    # A new instance without a worker yet, and with nothing to deliver, is not warned about.
+    never = beat is None and backlog["oldest_seconds"] > minutes * 60
+    if never or (beat is not None and now - beat > timedelta(minutes=minutes)):
+        since = "has never reported" if beat is None else (
+            f"has not reported for {int((now - beat).total_seconds() // 60)} minutes")
+        yield _warning(f"No `handover worker` {since}: e-mail notices and webhooks wait, and "
+                       "overdue notices and the retention purge do not run. Start it (see "
+                       "docs/deploy/).")
+    waited = int(app.config.get("DELIVERY_BACKLOG_MINUTES", 15))
+    if backlog["oldest_seconds"] > waited * 60:
+        yield _warning(f"{backlog['pending'] + backlog['sending']} deliveries are waiting, the "
+                       f"oldest for {backlog['oldest_seconds'] // 60} minutes: check the mail "
+                       "server and webhook endpoints (Administration, Deliveries).")
+    if backlog["failed"]:
+        yield _warning(f"{backlog['failed']} deliveries failed for good: see Administration, "
+                       "Deliveries, and try them again once the recipient works.")
 
 
 def _instance_problems(app):

@@ -27,7 +27,7 @@ from sqlalchemy import and_, func, or_, select, update
 from handover.services import rows_changed
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Delivery
+from handover.store.models import Delivery, WorkerHeartbeat
 from handover.store.models.base import utcnow
 
 log = logging.getLogger("handover.deliveries")
@@ -240,3 +240,8 @@ def message_id(row: Delivery) -> str:
     """The same for every try of one row, so a receiver can tell a repeat from a new notice."""
     digest = hashlib.sha256(row.dedupe_key.encode("utf-8")).hexdigest()[:32]
     return f"<{digest}@handover.invalid>"
+
+
+def last_heartbeat() -> datetime | None:
+    """When a `handover worker` last reported (any host), or None if none ever did."""
+    return db.session.execute(select(func.max(WorkerHeartbeat.beat_at))).scalar()
