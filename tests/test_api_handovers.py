@@ -245,3 +245,22 @@ def test_rate_limit_per_client(app, client, world, api):
                 for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert client.get("/api/v1/inbox", headers=bearer(api["other"])).status_code == 200
+
+
+def test_reply_form_is_checked_like_the_page_form(app, client, world, api):
+    handover_id = _sent(app, world)
+    headers = bearer(api["receiving"])
+    path = f"/api/v1/handovers/{handover_id}/reply-forms/ward_reply"
+    empty = client.post(path, json={"content": {}}, headers=headers)
+    assert empty.status_code == 422
+    assert empty.json["errors"] == [{"path": "content.primary_nurse",
+                                     "message": "This field is required."}]
+    made = client.post(path, json={"content": {"primary_nurse": "Hoitaja Helmi"}},
+                       headers=headers)
+    assert made.status_code == 201 and made.json["kind"] == "ward_reply"
+    unknown = client.post(f"/api/v1/handovers/{handover_id}/reply-forms/nothing",
+                          json={"content": {}}, headers=headers)
+    assert unknown.status_code == 404
+    copy = client.post(path, json={"content": {"primary_nurse": "X"}},
+                       headers=bearer(api["copy"]))
+    assert copy.status_code == 404   # a copy unit never answers with reply forms

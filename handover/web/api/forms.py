@@ -8,7 +8,7 @@ from handover.plugins import manager as plugin_manager
 from handover.services import routing
 from handover.web.api import bp
 from handover.web.api.auth import auth
-from handover.web.api.handovers import REFUSALS, language
+from handover.web.api.handovers import language, refusals
 from handover.web.api.schemas import FormList
 
 
@@ -16,7 +16,7 @@ from handover.web.api.schemas import FormList
 @bp.auth_required(auth, roles=["forms:read"])
 @bp.output(FormList)
 @bp.doc(summary="The forms, and which the client's unit may send",
-        responses={401: REFUSALS[401], 403: REFUSALS[403]})
+        responses=refusals(403))
 def forms():
     actor = current_user._get_current_object()
     sendable = ({d.key for d in routing.sendable_forms(actor.unit)}

@@ -6,7 +6,6 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import current_locale
-from handover.i18n import gettext as _
 from handover.services import (
     LifecycleError,
     drafts,
@@ -35,12 +34,24 @@ from handover.web.api.schemas import (
     InboxPage,
     InboxQuery,
     ReplyCreated,
+    ReplyFormIn,
     ReplyIn,
 )
 
-#: The refusals every operation on one handover may answer.
-REFUSALS = {401: "No valid token", 403: "The token lacks the scope", 404: "Not found, or not "
-            "this client's unit's", 409: "Not possible in the handover's present state"}
+#: What each refusal means, for the document; every operation may answer 400 (a body that is
+#: not JSON), 401 and 429 too.
+REFUSALS = {400: "The body is not JSON", 401: "No valid token", 403: "The token lacks the "
+            "scope", 404: "Not found, or not this client's unit's", 409: "Not possible in the "
+            "handover's present state", 410: "The content was erased under the retention rule",
+            422: "Bad input; every error with its field path",
+            429: "Too many requests from this client (Retry-After)"}
+
+
+def refusals(*codes, **described):
+    """The error answers of an operation: the common ones, ``codes`` and ``described``."""
+    found = {code: REFUSALS[code] for code in (400, 401, 429, *codes)}
+    found.update({int(code.lstrip("_")): text for code, text in described.items()})
+    return found
 
 
 def language():
@@ -55,7 +66,7 @@ def client():
 @bp.auth_required(auth, roles=["inbox:read"])
 @bp.input(InboxQuery, location="query")
 @bp.output(InboxPage)
-@bp.doc(summary="The unit's inbox", responses={401: REFUSALS[401], 403: REFUSALS[403]})
+@bp.doc(summary="The unit's inbox", responses=refusals(403, 422))
 def inbox(query_data):
     """Handovers that came to the client's unit (received or copied), newest first, 20 a
     page. Each summary shown is audited as a read under the client's name."""
@@ -78,9 +89,8 @@ def inbox(query_data):
 @bp.get("/handovers/<int:handover_id>")
 @bp.auth_required(auth, roles=["handover:read"])
 @bp.output(HandoverOut)
-@bp.doc(summary="One handover as its reader sees it", responses={
-    401: REFUSALS[401], 403: REFUSALS[403], 404: REFUSALS[404], 409: "Failed its integrity "
-    "check"})
+@bp.doc(summary="One handover as its reader sees it", responses=refusals(
+    403, 404, 410, _409="Failed its integrity check"))
 def handover(handover_id):
     """What a member of the client's unit may see: the sections meant for its kind of unit,
     fields revealing a hidden location left out (listed in ``redacted``). The read is audited;
@@ -132,7 +142,7 @@ def state_json(handover):
 @bp.auth_required(auth, roles=["handover:acknowledge"])
 @bp.input(AcknowledgeIn, location="json")
 @bp.output(HandoverState)
-@bp.doc(summary="Acknowledge receipt", responses={**REFUSALS, 422: "Bad input"})
+@bp.doc(summary="Acknowledge receipt", responses=refusals(403, 404, 409, 410, 422))
 def acknowledge(handover_id, json_data):
     """Acknowledge on behalf of the receiving unit, with an optional short note."""
     granted = policy.require(client(), handover_id, "acknowledge")
@@ -143,30 +153,32 @@ def acknowledge(handover_id, json_data):
 @bp.auth_required(auth, roles=["reply:send"])
 @bp.input(ReplyIn, location="json")
 @bp.output(ReplyCreated, status_code=201)
-@bp.doc(summary="Reply with a message or a reply form", responses={
-    **REFUSALS, 422: "Bad input, or a reply form's content fails its checks"})
+@bp.doc(summary="Reply with a message", responses=refusals(403, 404, 409, 410, 422))
 def reply(handover_id, json_data):
-    """Either ``message`` (free text) or ``form_key`` with ``content`` (one of the handover's
-    reply forms, checked by the same rules as the page's reply form)."""
-    if bool(json_data.get("message")) == bool(json_data.get("form_key")):
-        return problem(422, _("Give either a message or a reply form."),
-                       [{"path": "message", "message": _("Give either a message or a reply "
-                                                        "form.")}])
-    if json_data.get("message"):
-        granted = policy.require(client(), handover_id, "reply")
-        made = reply_service.add_message(granted, client(), json_data["message"])
-    else:
-        granted = policy.require(client(), handover_id, "reply_form")
-        definition = reply_service.reply_form(granted.handover, json_data["form_key"])
-        if definition is None:
-            return problem(422, _("This reply form is not available here."),
-                           [{"path": "form_key",
-                             "message": _("This reply form is not available here.")}])
-        content = json_data.get("content") or {}
-        errors = drafts.validate_content(definition, content, None, language())
-        if errors:
-            raise ValidationFailed(errors)
-        made = reply_service.add_form_reply(granted, client(), definition.key, content)
+    """A free-text message in the handover's thread, from the sending or the receiving unit."""
+    granted = policy.require(client(), handover_id, "reply")
+    made = reply_service.add_message(granted, client(), json_data["message"])
+    return {"id": made.id, "kind": made.kind, "handover_id": handover_id}
+
+
+@bp.post("/handovers/<int:handover_id>/reply-forms/<form_key>")
+@bp.auth_required(auth, roles=["reply:send"])
+@bp.input(ReplyFormIn, location="json")
+@bp.output(ReplyCreated, status_code=201)
+@bp.doc(summary="Reply with one of the handover's reply forms",
+        responses=refusals(403, 404, 409, 410, 422))
+def reply_form(handover_id, form_key, json_data):
+    """The receiving unit's answer with a reply form its definition offers (e.g. the ward's
+    "received, primary nurse, care meeting"), checked by the same rules as the page's form."""
+    granted = policy.require(client(), handover_id, "reply_form")
+    definition = reply_service.reply_form(granted.handover, form_key)
+    if definition is None:
+        raise policy.NotFound(form_key)
+    content = json_data["content"]
+    errors = drafts.validate_content(definition, content, None, language())
+    if errors:
+        raise ValidationFailed(errors)
+    made = reply_service.add_form_reply(granted, client(), definition.key, content)
     return {"id": made.id, "kind": made.kind, "handover_id": handover_id}
 
 
@@ -175,9 +187,9 @@ def reply(handover_id, json_data):
 @bp.input(DraftIn, location="json")
 @bp.input(IdempotencyHeader, location="headers")
 @bp.output(HandoverState, status_code=201)
-@bp.doc(summary="Create a draft from JSON", responses={
-    401: REFUSALS[401], 403: REFUSALS[403], 404: "The unit may not start handovers",
-    422: "Routing or content refused; every error with its field path"})
+@bp.doc(summary="Create a draft from JSON", responses=refusals(
+    403, 409, _404="The unit may not start handovers",
+    _422="Routing or content refused; every error with its field path"))
 def create_draft(json_data, headers_data):
     """Route and fill a draft in one call. The content is checked with the form's own rules
     (the web form's messages; every error with its path, e.g. ``content.child_name``) and
@@ -214,8 +226,8 @@ def create_draft(json_data, headers_data):
 @bp.auth_required(auth, roles=["handover:send"])
 @bp.input(IdempotencyHeader, location="headers")
 @bp.output(HandoverState)
-@bp.doc(summary="Send a draft", responses={**REFUSALS, 422: "The content fails the form's "
-                                           "checks; every error with its field path"})
+@bp.doc(summary="Send a draft", responses=refusals(
+    403, 404, 409, 410, _422="Routing or content refused; every error with its field path"))
 def send(handover_id, headers_data):
     """Send a draft: routing and content are checked again, as on the page. With
     ``Idempotency-Key``, sending again answers with the handover the first send made."""

@@ -17,8 +17,6 @@ from apiflask.validators import Length, OneOf, Range
 
 from handover.services.listing import LIST_STATUSES
 
-CONTENT = Dict(keys=String(), values=Raw(allow_none=True))
-
 
 class Problem(Schema):
     """Every error answer."""
@@ -140,10 +138,11 @@ class AcknowledgeIn(Schema):
 
 
 class ReplyIn(Schema):
-    message = String(validate=Length(min=1, max=5000), metadata={
-        "description": "A free-text message; or give form_key and content."})
-    form_key = String(validate=Length(min=1, max=100))
-    content = CONTENT
+    message = String(required=True, validate=Length(min=1, max=5000))
+
+
+class ReplyFormIn(Schema):
+    content = Dict(keys=String(), values=Raw(allow_none=True), required=True)
 
 
 class ReplyCreated(Schema):
