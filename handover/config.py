@@ -47,7 +47,7 @@ _FROM_ENVIRONMENT = (
     ("KEYS", "KEYS_JSON"),
     *((name, name) for name in (
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
-        "MAIL_FROM", "BASE_URL", "HTTPS", "CLI_LANGUAGE",
+        "MAIL_FROM", "BASE_URL", "HTTPS", "CLI_LANGUAGE", "PGBOUNCER",
     )),
     *((name, name) for name in (
         "KEY_BACKEND", "PKCS11_MODULE", "PKCS11_TOKEN", "PKCS11_PIN", "PKCS11_PIN_FILE",
@@ -82,10 +82,22 @@ def load(app, overrides=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if app.config.get("PGBOUNCER") and app.config["SQLALCHEMY_DATABASE_URI"].startswith(
+            "postgresql"):
+        _without_prepared_statements(app)
     app.config.setdefault("PLUGINS_DIR", os.path.join(app.instance_path, "plugins"))
     app.config.setdefault("KEYS_FILE", os.path.join(app.instance_path, "keys.json"))
     if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def _without_prepared_statements(app):
+    """PgBouncer in transaction pooling gives each transaction whichever server connection is
+    free, so a statement psycopg prepared on one (it does after five runs of the same query)
+    is missing on the next. HANDOVER_PGBOUNCER=1 switches psycopg's preparing off."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def require_secret_key(app):
