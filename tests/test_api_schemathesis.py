@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from handover import create_app
 from handover.services.integration_clients import SCOPES
 
-EXAMPLES = int(os.environ.get("HANDOVER_API_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("HANDOVER_API_EXAMPLES", "2"))
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world

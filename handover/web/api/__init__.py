@@ -24,7 +24,8 @@ bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Handover")
 csrf.exempt(bp)
 
 VIEW_MODULES = ("handover.web.api.errors", "handover.web.api.handovers",
-                "handover.web.api.forms", "handover.web.api.reference")
+                "handover.web.api.forms", "handover.web.api.fhir_views",
+                "handover.web.api.reference")
 
 
 def is_api_request():

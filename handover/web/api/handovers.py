@@ -195,28 +195,33 @@ def create_draft(json_data, headers_data):
     (the web form's messages; every error with its path, e.g. ``content.child_name``) and
     nothing is stored unless it passes. With ``Idempotency-Key``, a retry answers with the
     draft the first request made."""
+    return make_draft(json_data["form_key"], json_data["receiver_unit_id"],
+                      json_data["copy_unit_ids"], json_data["legal_basis"],
+                      json_data["content"], headers_data.get("idempotency_key"))
+
+
+def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, key):
+    """A checked draft made for the client (also from a FHIR QuestionnaireResponse)."""
     actor = client()
-    key = headers_data.get("idempotency_key")
     if key:
         earlier = clients.remembered(actor, key, "draft")
         if earlier is not None:
             return state_json(policy.require(actor, earlier, "view").handover), 201
     unit = policy.require_start(actor, actor.unit.id if actor.unit else None)
-    found = units_by_id([json_data["receiver_unit_id"], *json_data["copy_unit_ids"]])
-    receiver = found.get(json_data["receiver_unit_id"])
-    copies = [found.get(unit_id) for unit_id in json_data["copy_unit_ids"]]
+    found = units_by_id([receiver_unit_id, *copy_unit_ids])
+    receiver = found.get(receiver_unit_id)
+    copies = [found.get(unit_id) for unit_id in copy_unit_ids]
     try:
-        drafts.check_routing(actor, unit, json_data["form_key"], receiver, copies,
-                             json_data["legal_basis"])
+        drafts.check_routing(actor, unit, form_key, receiver, copies, legal_basis)
     except (LifecycleError, routing.RouteRefused) as error:
         return problem(422, str(error), [{"path": "routing", "message": str(error)}])
-    definition = drafts.definition_of(json_data["form_key"])
-    errors = drafts.validate_content(definition, json_data["content"], unit.kind, language())
+    definition = drafts.definition_of(form_key)
+    errors = drafts.validate_content(definition, content, unit.kind, language())
     if errors:
         raise ValidationFailed(errors)
     draft = drafts.start(actor, unit, definition.key, receiver, [c for c in copies if c],
-                         json_data["legal_basis"])
-    drafts.save(actor, draft, json_data["content"])
+                         legal_basis)
+    drafts.save(actor, draft, content)
     if key:
         _remember(actor, key, "draft", draft.id)
     return state_json(draft), 201

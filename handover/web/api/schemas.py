@@ -14,6 +14,7 @@ from apiflask.fields import (
     String,
 )
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import INCLUDE
 
 from handover.services.listing import LIST_STATUSES
 
@@ -174,3 +175,18 @@ class FormOut(Schema):
 
 class FormList(Schema):
     forms = List(Nested(FormOut), required=True)
+
+
+class FhirResource(Schema):
+    """Any FHIR resource: fhir.resources checks it; only its type is required here."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    resourceType = String(required=True)  # noqa: N815 (FHIR's own name)
+
+
+class FhirImportQuery(Schema):
+    receiver_unit_id = Integer(required=True)
+    copy_unit_ids = List(Integer(), load_default=list)
+    legal_basis = String(required=True, validate=Length(min=1, max=100))

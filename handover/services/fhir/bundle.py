@@ -1,0 +1,157 @@
+"""A handover, as its reader may see it, as a FHIR R4 ``Bundle`` (type collection):
+
+- ``QuestionnaireResponse``: the content shown to this reader (`shown.shown_content`: the
+  sections for its kind of unit, a hidden location left out), answering the form's
+  ``Questionnaire`` (`questionnaire.canonical`);
+- ``Task``: the transfer itself, its status draft → requested (sent) → received (opened) →
+  completed (acknowledged), cancelled when withdrawn, rejected when returned; the owner is the
+  receiving unit, and ``businessStatus`` says "acknowledged";
+- ``Patient``: the child, by the identity code (``urn:oid:1.2.246.21``) when this reader sees it;
+- ``Organization``: the sending, receiving and (unless the location is hidden) copy units;
+- ``Communication``: each reply in the thread.
+"""
+
+import json
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from handover.formdefs import Field, FormDefinition
+from handover.services.fhir.questionnaire import RESTRICTED, canonical, section_link, validated
+from handover.services.fhir.shown import shown_content
+from handover.services.reader_view import ReaderView
+
+IDENTITY_CODE_SYSTEM = "urn:oid:1.2.246.21"
+UNIT_SYSTEM = "urn:handover:unit"
+HANDOVER_SYSTEM = "urn:handover:handover"
+BUSINESS_STATUS = "urn:handover:fhir:CodeSystem/handover-status"
+TASK_STATUS = {"draft": "draft", "sent": "requested", "opened": "received",
+               "acknowledged": "completed", "withdrawn": "cancelled", "returned": "rejected"}
+
+
+def handover_bundle(view: ReaderView) -> dict[str, Any]:
+    """The R4 JSON Bundle of ``view`` (an already audited `reader_view.open_for_reader`)."""
+    handover, definition = view.handover, view.definition
+    content, _redacted = shown_content(view)
+    units = [view.units[i] for i in [handover.sender_unit_id, handover.receiver_unit_id,
+                                     *([] if view.hide_location else
+                                       [c.unit_id for c in handover.copies])]
+             if i is not None and i in view.units]
+    resources: list[dict[str, Any]] = [
+        {"resourceType": "Organization", "id": f"unit-{unit.id}",
+         "identifier": [{"system": UNIT_SYSTEM, "value": str(unit.id)}], "name": unit.name}
+        for unit in units]
+    code = (content or {}).get(definition.identity_code_field or "")
+    patient = None
+    if code:
+        patient = {"resourceType": "Patient", "id": "child",
+                   "identifier": [{"system": IDENTITY_CODE_SYSTEM, "value": code}]}
+        resources.append(patient)
+    response = None
+    if content is not None:
+        response = questionnaire_response(definition, content)
+        response["id"] = f"content-{handover.id}"
+        if patient:
+            response["subject"] = {"reference": "Patient/child"}
+        if handover.sent_at:
+            response["authored"] = _instant(handover.sent_at)
+        response["author"] = {"reference": f"Organization/unit-{handover.sender_unit_id}"}
+        resources.append(response)
+    resources.append(_task(view, response is not None, patient is not None))
+    for reply, body in view.thread:
+        text = (body or {}).get("text")
+        if text is None and body is not None:
+            text = json.dumps(body.get("content"), ensure_ascii=False, sort_keys=True)
+        communication: dict[str, Any] = {
+            "resourceType": "Communication", "id": f"reply-{reply.id}", "status": "completed",
+            "partOf": [{"reference": f"Task/handover-{handover.id}"}],
+            "sent": _instant(reply.created_at),
+            "sender": {"reference": f"Organization/unit-{reply.unit_id}"},
+            "category": [{"text": reply.kind}]}
+        if text is not None:
+            communication["payload"] = [{"contentString": text}]
+        resources.append(communication)
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "identifier": {"system": HANDOVER_SYSTEM, "value": str(handover.id)},
+              "entry": [{"fullUrl": f"urn:handover:{r['resourceType']}/{r['id']}",
+                         "resource": r} for r in resources]}
+    return validated(Bundle, bundle)
+
+
+def _task(view: ReaderView, with_content: bool, with_patient: bool) -> dict[str, Any]:
+    handover = view.handover
+    task: dict[str, Any] = {
+        "resourceType": "Task", "id": f"handover-{handover.id}",
+        "identifier": [{"system": HANDOVER_SYSTEM, "value": str(handover.id)}],
+        "status": TASK_STATUS.get(handover.status, "requested"), "intent": "order",
+        "code": {"text": handover.form_key},
+        "requester": {"reference": f"Organization/unit-{handover.sender_unit_id}"},
+    }
+    if handover.receiver_unit_id is not None:
+        task["owner"] = {"reference": f"Organization/unit-{handover.receiver_unit_id}"}
+    if with_content:
+        task["focus"] = {"reference": f"QuestionnaireResponse/content-{handover.id}"}
+    if with_patient:
+        task["for"] = {"reference": "Patient/child"}
+    if handover.sent_at:
+        task["authoredOn"] = _instant(handover.sent_at)
+    if handover.acknowledged_at:
+        task["businessStatus"] = {"coding": [{"system": BUSINESS_STATUS,
+                                              "code": "acknowledged"}], "text": "acknowledged"}
+        task["lastModified"] = _instant(handover.acknowledged_at)
+    if handover.due_at and view.shows_due:
+        task["restriction"] = {"period": {"end": _instant(handover.due_at)}}
+    return task
+
+
+def questionnaire_response(definition: FormDefinition,
+                           content: dict[str, Any]) -> dict[str, Any]:
+    """``content`` (field key → value) as a completed QuestionnaireResponse to the form."""
+    items = []
+    sensitive = False
+    for section in definition.sections:
+        answered = []
+        for field in section.fields:
+            found = _answer_items(field, field.key, content.get(field.key))
+            answered += found
+            sensitive = sensitive or bool(found) and field.sensitive
+        if answered:
+            items.append({"linkId": section_link(section.key), "item": answered})
+    response: dict[str, Any] = {"resourceType": "QuestionnaireResponse",
+                                "questionnaire": canonical(definition), "status": "completed",
+                                "item": items}
+    if sensitive:
+        response["meta"] = {"security": [RESTRICTED]}
+    return response
+
+
+def _answer_items(field: Field, link_id: str, value: Any) -> list[dict[str, Any]]:
+    """The items answering ``field``: one per row of a repeating group (FHIR repeats the
+    group item), else one with an answer per value; none when it is empty."""
+    if value is None or value == "" or value == []:
+        return []
+    if field.type == "group":
+        rows = []
+        for row in value if isinstance(value, list) else []:
+            inner = [item for sub in field.fields
+                     for item in _answer_items(sub, f"{link_id}.{sub.key}",
+                                               (row or {}).get(sub.key))]
+            if inner:
+                rows.append({"linkId": link_id, "item": inner})
+        return rows
+    values = value if isinstance(value, list) else [value]
+    return [{"linkId": link_id, "answer": [_answer(field, one) for one in values]}]
+
+
+def _answer(field: Field, value: Any) -> dict[str, Any]:
+    if field.type in ("yesno", "choice", "multichoice"):
+        return {"valueCoding": {"code": str(value)}}
+    if field.type == "date" and isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        return {"valueDate": value}
+    if field.type == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+        return {"valueDecimal": value}
+    return {"valueString": str(value)}
+
+
+def _instant(moment: Any) -> str:
+    return moment.isoformat(timespec="seconds")
