@@ -37,6 +37,23 @@ def people(app):
     return ids
 
 
+@pytest.fixture
+def other_worker(app_config):
+    """another_worker(recheck_seconds): a second app on the same database, as another worker
+    or node is; its connections are closed after the test."""
+    made = []
+
+    def make(recheck_seconds):
+        made.append(create_app({**app_config, "FORM_UPLOADS_RECHECK_SECONDS": recheck_seconds}))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def enable(version, replace=()):
     form_uploads.upload("special_diet.zip", package(version, replace))
     form_uploads.enable(KEY, version)
@@ -96,9 +113,8 @@ def test_disabling_stops_new_drafts_and_leaves_handovers_readable(app, people):
     assert sender.get(f"/handovers/{handover_id}").status_code == 200
 
 
-def test_another_worker_follows_an_enable_without_a_restart(app, app_config, people):
-    """A second app on the same database stands for another worker or node."""
-    other = create_app({**app_config, "FORM_UPLOADS_RECHECK_SECONDS": 0})
+def test_another_worker_follows_an_enable_without_a_restart(app, other_worker, people):
+    other = other_worker(0)
     sender = login_as(other.test_client(), other, type("U", (), {"id": people["sender"]}))
     assert choice_label() not in sender.get("/handovers/new").get_data(as_text=True)
     with app.app_context():
@@ -107,12 +123,10 @@ def test_another_worker_follows_an_enable_without_a_restart(app, app_config, peo
     with app.app_context():
         form_uploads.disable(KEY)
     assert choice_label() not in sender.get("/handovers/new").get_data(as_text=True)
-    with other.app_context():
-        db.session.remove()
 
 
-def test_a_worker_reads_the_counter_at_most_every_few_seconds(app, app_config, people):
-    other = create_app({**app_config, "FORM_UPLOADS_RECHECK_SECONDS": 3600})
+def test_a_worker_reads_the_counter_at_most_every_few_seconds(app, other_worker, people):
+    other = other_worker(3600)
     sender = login_as(other.test_client(), other, type("U", (), {"id": people["sender"]}))
     sender.get("/handovers/new")
     with app.app_context():

@@ -17,6 +17,7 @@ plugin's does), so the forms arrive with the first request.
 import json
 import logging
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +111,8 @@ def refresh(app: Flask, force: bool = False) -> bool:
             return False
         rows = released_rows()
     except SQLAlchemyError as error:
-        db.session.rollback()
+        with suppress(SQLAlchemyError):
+            db.session.rollback()
         logger.warning("uploaded forms not reloaded: %s", type(error).__name__)
         return False
     definitions, unchoosable = _definitions(state, rows)
