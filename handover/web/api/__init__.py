@@ -25,6 +25,7 @@ csrf.exempt(bp)
 
 VIEW_MODULES = ("handover.web.api.errors", "handover.web.api.handovers",
                 "handover.web.api.forms", "handover.web.api.fhir_views",
+                "handover.web.api.audit_export",
                 "handover.web.api.reference")
 
 

@@ -190,3 +190,41 @@ class FhirImportQuery(Schema):
     receiver_unit_id = Integer(required=True)
     copy_unit_ids = List(Integer(), load_default=list)
     legal_basis = String(required=True, validate=Length(min=1, max=100))
+
+
+class AuditQuery(Schema):
+    after_id = Integer(load_default=0, validate=Range(min=0))
+    limit = Integer(load_default=500, validate=Range(min=1, max=1000))
+    since = DateTime(load_default=None)
+    until = DateTime(load_default=None)
+    action = String(load_default="", validate=Length(max=64))
+    unit_id = Integer(load_default=None, validate=Range(min=1))
+    child_hash = String(load_default="", validate=Length(max=64), metadata={
+        "description": "The keyed hash of a child's identity code, as on their handovers."})
+
+
+class AuditEventOut(Schema):
+    id = Integer(required=True)
+    occurred_at = String(required=True, metadata={
+        "description": "UTC, ISO 8601 with microseconds: exactly as hashed."})
+    actor_id = Integer(allow_none=True)
+    actor_label = String(required=True)
+    unit_id = Integer(allow_none=True)
+    action = String(required=True)
+    handover_id = Integer(allow_none=True)
+    outcome = String(required=True)
+    client_address = String(required=True)
+    detail = String(required=True)
+    previous_hash = String(required=True)
+    row_hash = String(required=True)
+
+
+class ChainHead(Schema):
+    id = Integer(allow_none=True)
+    row_hash = String(required=True)
+
+
+class AuditPage(Schema):
+    events = List(Nested(AuditEventOut), required=True)
+    next_after_id = Integer(allow_none=True)
+    chain_head = Nested(ChainHead, required=True)
