@@ -80,8 +80,8 @@ LOCATION = {
 }
 REPLY_SENSITIVE = {"ward_discharge": {"medication_changes", "follow_up", "discharge_warning_signs"}}
 
-COMMON_SECTIONS = ("child", "guardians", "placement", "responsible", "protection", "child_view",
-                   "author")
+COMMON_SECTIONS = ("child", "guardians", "placement", "responsible", "protection", "decides",
+                   "child_view", "author")
 
 
 def raw(stem):

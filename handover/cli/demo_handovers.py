@@ -29,6 +29,11 @@ KEY_WORKER = "omaohjaaja@demo.handover.example"
 SOCIAL_WORKER = "sosiaalityontekija@demo.handover.example"
 
 SOCIAL_WORKER_DETAILS = {
+    # Who decides and who consented (the shared "decides" section): every demo child is
+    # placed under a care order, so the municipality decides and the disclosure is statutory.
+    "custody_situation": "municipality_care_order", "treatment_consent_by": "social_worker",
+    "disclosure_consent_by": "statutory", "guardian_told": "to_be_told",
+    "child_told": "told",
     "social_worker_name": "Mikko Nieminen",
     "social_worker_contact": "040 100 2003, mikko.nieminen@demo.example",
     "social_worker_county": "Länsirannikon hyvinvointialue (kuvitteellinen)",

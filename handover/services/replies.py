@@ -16,6 +16,7 @@ from handover.services import (
     commit_with_audit,
     definition_of,
     deliveries,
+    disclosures,
     open_json,
     retention,
     seal_json,
@@ -49,25 +50,28 @@ def reply_form(handover: Handover, key: str) -> FormDefinition | None:
     return None
 
 
-def add_message(access: HandoverAccess, user: User, text: str | None) -> Reply:
-    """A free-text reply from the sending or the receiving unit."""
+def add_message(access: HandoverAccess, user: User, text: str | None,
+                legal_basis: str | None = None) -> Reply:
+    """A free-text reply from the sending or the receiving unit, on its own basis of
+    disclosure (`services.disclosures`)."""
     text = (text or "").strip()
     if not text:
         raise LifecycleError(_l("Write a message."))
     if len(text) > MESSAGE_MAX_LENGTH:
         raise LifecycleError(_l("The message is too long."))
-    return _add(access, user, MESSAGE, {"text": text})
+    return _add(access, user, MESSAGE, {"text": text}, legal_basis)
 
 
 def add_form_reply(access: HandoverAccess, user: User, form_key: str,
-                   content: dict[str, Any]) -> Reply:
+                   content: dict[str, Any], legal_basis: str | None = None) -> Reply:
     """A filled reply form; only the receiving unit answers with the definition's reply forms."""
     if access.relation != RECEIVING or reply_form(access.handover, form_key) is None:
         raise LifecycleError(_l("This reply form is not available here."))
-    return _add(access, user, form_key, {"content": content})
+    return _add(access, user, form_key, {"content": content}, legal_basis)
 
 
-def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody) -> Reply:
+def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody,
+         legal_basis: str | None = None) -> Reply:
     handover = access.handover
     if not access.can("reply"):
         raise LifecycleError(_l("You cannot reply to this handover."))
@@ -75,11 +79,14 @@ def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody) -> Rep
         raise LifecycleError(_l("This handover cannot be replied to."))
     if handover.erased_at is not None or handover.wrapped_key is None:
         raise ContentErased()
-    reply = Reply(handover_id=handover.id, author_id=user.id, unit_id=access.unit_id, kind=kind)
+    reply = Reply(handover_id=handover.id, author_id=user.id, unit_id=access.unit_id, kind=kind,
+                  legal_basis=disclosures.check_reply_basis(handover, access.unit_id,
+                                                            legal_basis))
     db.session.add(reply)
     db.session.flush()
     reply.body = seal_json(handover, value, crypto.Purpose.REPLY, record_id=reply.id)
     retention.record_activity(handover, reply.created_at or utcnow())
+    disclosures.record_reply(handover, reply)
     notices = deliveries.ids_of(webhooks.record("replied", handover, occurrence=str(reply.id)))
     commit_with_audit("handover.replied", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"reply": reply.id, "kind": kind})

@@ -20,8 +20,10 @@ from handover.services import (
     commit_with_audit,
     definition_of,
     deliveries,
+    disclosures,
     log,
     notifications,
+    open_json,
     replies,
     retention,
     rows_changed,
@@ -127,6 +129,10 @@ def reroute(access: HandoverAccess, user: User, receiver: Unit | None, *,
         db.session.rollback()
         raise LifecycleError(_l("Only a returned handover can be routed to another unit."))
     _resolve(handover.id, "rerouted", now, receiver.id)
+    disclosures.record_sent(handover, definition_of(handover),
+                            open_json(handover, handover.content, crypto.Purpose.CONTENT) or {},
+                            user.id, {**units, receiver.id: receiver}, now,
+                            to_unit_ids=[receiver.id])
     commit_with_audit("handover.rerouted", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"to_unit": receiver.id})
     db.session.refresh(handover)

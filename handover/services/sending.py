@@ -22,6 +22,7 @@ from handover.services import (
     commit_keeping_loaded,
     definition_of,
     deliveries,
+    disclosures,
     drafts,
     fire_hook,
     notifications,
@@ -124,6 +125,7 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
         if submission_token and handover.submission_token == submission_token:
             return handover
         raise AlreadySent(_l("This handover has already been sent."))
+    disclosures.record_sent(handover, definition, content, user.id, units, now)
     audit.record("handover.sent", actor=user, unit_id=route.sender.id, handover_id=handover.id)
     notices = deliveries.ids_of(arrival_notices)
     commit_keeping_loaded()

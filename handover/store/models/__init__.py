@@ -6,7 +6,7 @@ from handover.store.models.audit import AuditEvent
 from handover.store.models.deliveries import Delivery, WebhookEndpoint, WorkerHeartbeat
 from handover.store.models.handovers import Attachment, Handover, HandoverCopy, Reply
 from handover.store.models.integration import IdempotencyKey, IntegrationClient
-from handover.store.models.journey import HandoverReturn
+from handover.store.models.journey import Disclosure, HandoverReturn
 from handover.store.models.plugins import PluginSetting
 from handover.store.models.sso import OidcIdentity
 from handover.store.models.uploaded_forms import UploadedForm, UploadedFormsGeneration
@@ -17,7 +17,7 @@ __all__ = [
     "Delivery", "WebhookEndpoint", "WorkerHeartbeat",
     "Handover",
     "HandoverCopy",
-    "HandoverReturn",
+    "HandoverReturn", "Disclosure",
     "IdempotencyKey",
     "IntegrationClient",
     "Reply",

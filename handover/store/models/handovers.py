@@ -125,6 +125,8 @@ class Reply(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     #: "message", or the key of a reply form the handover's plugin defines.
     kind: Mapped[str] = mapped_column(String(100), default="message")
+    #: The reply's own basis of disclosure, from its form's list (`services.disclosures`).
+    legal_basis: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # purpose "reply"
 

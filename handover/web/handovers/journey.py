@@ -14,6 +14,7 @@ from handover.services import (
     LifecycleError,
     closing,
     definition_of,
+    disclosures,
     drafts,
     earlier_handovers,
     policy,
@@ -136,7 +137,17 @@ def _back(handover_id, message, category, anchor=None):
 def journey_helpers():
     """`journey_panel(granted)` for the templates in ``journey/``: what the page shows of the
     journey, computed only when a page includes them."""
-    return {"journey_panel": journey_panel}
+    return {"journey_panel": journey_panel, "reply_basis_choices": reply_basis_choices,
+            "disclosure_record": disclosure_record}
+
+
+def reply_basis_choices(handover, unit_id):
+    return disclosures.reply_bases(handover, unit_id, language())
+
+
+def disclosure_record(handovers):
+    """The disclosure rows of the per-child report's handovers, with the discloser's name."""
+    return disclosures.shown(handovers)
 
 
 def journey_panel(granted):

@@ -77,7 +77,8 @@ def reply(handover_id):
     if not form.validate_on_submit():
         return _back_to_view(handover_id, _("Write a message of at most 5000 characters."), "error")
     try:
-        replies.add_message(granted, current_user, form.message.data)
+        replies.add_message(granted, current_user, form.message.data,
+                            request.form.get("legal_basis"))
     except LifecycleError:
         return _back_to_view(handover_id, _("This handover cannot be replied to."), "error")
     return _back_to_view(handover_id, _("Reply sent."), "success", anchor="thread")
@@ -93,7 +94,8 @@ def reply_form(handover_id, form_key):
     form = forms.build_reply_form(definition)
     if request.method == "POST" and not form.add_row_requested and form.validate():
         try:
-            replies.add_form_reply(granted, current_user, form_key, form.content())
+            replies.add_form_reply(granted, current_user, form_key, form.content(),
+                                   request.form.get("legal_basis"))
         except LifecycleError:
             return _back_to_view(handover_id, _("This handover cannot be replied to."), "error")
         return _back_to_view(handover_id, _("Reply sent."), "success", anchor="thread")

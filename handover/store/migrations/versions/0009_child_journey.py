@@ -8,7 +8,9 @@ the rule of this revision and their form's periods as the app running the migrat
 (the defaults when it does not), so no stored handover is kept for ever or erased early.
 
 ``handover_returns`` records each return to sender (the reason from a fixed list; any free text
-is a sealed reply).
+is a sealed reply). ``disclosures`` is the disclosure record (what, by whom, to whom, on what
+basis, when) that outlives the content; ``replies.legal_basis`` is a reply's own basis. Earlier
+handovers are not backfilled into the record: what they disclosed is in the audit trail.
 
 Revision ID: 0009
 Revises: 0008
@@ -63,9 +65,36 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'))
     op.create_index('ix_handover_returns_handover_id', 'handover_returns', ['handover_id'],
                     unique=False)
+    op.add_column('replies', sa.Column('legal_basis', sa.String(length=100), nullable=False,
+                                       server_default=''))
+    op.create_table(
+        'disclosures',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('handover_id', sa.Integer(), nullable=False),
+        sa.Column('reply_id', sa.Integer(), nullable=True),
+        sa.Column('disclosed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('by_user_id', sa.Integer(), nullable=False),
+        sa.Column('by_unit_id', sa.Integer(), nullable=False),
+        sa.Column('to_unit_id', sa.Integer(), nullable=False),
+        sa.Column('as_copy', sa.Boolean(), nullable=False),
+        sa.Column('form_key', sa.String(length=100), nullable=False),
+        sa.Column('sections', sa.String(length=2000), nullable=False),
+        sa.Column('basis', sa.String(length=100), nullable=False),
+        sa.Column('consent_by', sa.String(length=32), nullable=True),
+        sa.Column('consent_on', sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(['by_unit_id'], ['units.id']),
+        sa.ForeignKeyConstraint(['by_user_id'], ['users.id']),
+        sa.ForeignKeyConstraint(['handover_id'], ['handovers.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['reply_id'], ['replies.id'], ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['to_unit_id'], ['units.id']),
+        sa.PrimaryKeyConstraint('id'))
+    op.create_index('ix_disclosures_handover_id', 'disclosures', ['handover_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_disclosures_handover_id', table_name='disclosures')
+    op.drop_table('disclosures')
+    op.drop_column('replies', 'legal_basis')
     op.drop_index('ix_handover_returns_handover_id', table_name='handover_returns')
     op.drop_table('handover_returns')
     op.drop_index('ix_handovers_erase_after', table_name='handovers')
