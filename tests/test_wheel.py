@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 #: What the wheel is built from: what pyproject.toml names, nothing else of the checkout.
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "handover", "plugins", "forms")
 BUILT_IN_FORMS = {"daycare": "daycare_placed_child",
+                  "pre_placement": "pre_placement_notice",
                   "psychiatric_ward": "psychiatric_ward_preinfo",
                   "school_transfer": "school_transfer"}
 

@@ -12,7 +12,7 @@ import sys
 import pyotp
 from flask import current_app
 
-from handover.cli import demo_handovers
+from handover.cli import demo_extras, demo_handovers
 from handover.security import totp
 from handover.services import accounts
 from handover.store.database import db
@@ -84,18 +84,35 @@ USERS = (
 def seed(echo):
     """Add whatever demo units and users are missing, then print how to log in."""
     echo("DEMO DATA: for trying Handover only. Never use these accounts with real data.")
-    for name, kind, organisation in UNITS:
+    for name, kind, organisation in _units():
         _ensure_unit(echo, name, kind, organisation)
-    for email, name, _duty, system_roles, memberships, secret in USERS:
+    for email, name, _duty, system_roles, memberships, secret in _users():
         _ensure_user(echo, email, name, system_roles, memberships, secret)
     seed_handovers(echo)
     _print_logins(echo)
 
 
 def seed_handovers(echo):
-    """One handover of each built-in form between the demo units (invented children,
-    temporary-range identity codes only), sent through the real lifecycle services."""
+    """One handover of each form between the demo units (invented children, temporary-range
+    identity codes only), and a reply of each reply form, through the real lifecycle
+    services."""
     demo_handovers.seed(echo)
+    demo_extras.seed(echo)
+
+
+def _plugin_kinds_here():
+    return any(kind in accounts.unit_kinds() for kind, _name in demo_extras.PLUGIN_UNITS)
+
+
+def _units():
+    """The core units, and the example plugin's health service when that plugin is here."""
+    extra = tuple((name, kind, COUNTY) for kind, name in demo_extras.PLUGIN_UNITS
+                  if kind in accounts.unit_kinds())
+    return UNITS + extra
+
+
+def _users():
+    return USERS + (demo_extras.PLUGIN_USERS if _plugin_kinds_here() else ())
 
 
 def _ensure_unit(echo, name, kind, organisation):
@@ -126,7 +143,7 @@ def _print_logins(echo):
     echo("")
     echo(f"Demo logins (open {current_app.config['BASE_URL'].rstrip('/')}/login):")
     echo(f"  password for every demo user: {DEMO_PASSWORD}")
-    for email, _name, duty, _roles, _memberships, secret in USERS:
+    for email, _name, duty, _roles, _memberships, secret in _users():
         totp = pyotp.TOTP(secret)
         echo(f"  {email} - {duty}")
         echo(f"      TOTP secret {secret}, current code {totp.now()}")
@@ -140,7 +157,8 @@ def _print_logins(echo):
 def current_code(email):
     """The current TOTP code of a demo user, or None for any other account: the command that
     prints it must never become a way to read a real user's second factor."""
-    for demo_email, _name, _duty, _roles, _memberships, secret in USERS:
+    for demo_email, _name, _duty, _roles, _memberships, secret in USERS + \
+            demo_extras.PLUGIN_USERS:
         if demo_email == (email or "").strip().lower():
             return pyotp.TOTP(secret).now()
     return None

@@ -129,7 +129,7 @@ def daycare_content():
                       {"guardian_name": "Tero Kuvitelma", "guardian_relation": "isä",
                        "guardian_contact": "040 900 2003", "guardian_custody": "joint",
                        "guardian_information_right": "full"}],
-        "placement_basis": "care_order_40", "placement_start_date": "2026-08-15",
+        "placement_basis": "care_order_40", "placement_start_date": _days(-30),
         "placement_type": "family_care", "placement_name": "Perhehoitaja Liisa Järvinen",
         "placement_address": "Pihlajapolku 7, 99990 Kivikylä (kuvitteellinen)",
         **SOCIAL_WORKER_DETAILS,
@@ -259,20 +259,25 @@ HANDOVERS = (
 
 def seed(echo):
     """Send whatever demo handover is missing; leave existing ones alone."""
-    for form_key, email, sender_unit, receiver, copies, basis, content in HANDOVERS:
-        if db.session.execute(select(Handover.id).where(
-                Handover.submission_token == token(form_key))).first() is not None:
-            echo(f"  demo handover exists: {form_key}")
-            continue
-        sender = accounts.find_user(email)
-        draft = drafts.start(sender, accounts.find_unit(sender_unit), form_key,
-                             accounts.find_unit(receiver),
-                             [accounts.find_unit(name) for name in copies], basis)
-        drafts.save(sender, draft, content())
-        try:
-            sent = sending.send(sender, draft, token(form_key))
-        except drafts.ValidationFailed as failure:
-            drafts.discard(sender, draft)
-            raise RuntimeError(f"demo {form_key} does not validate: {sorted(failure.errors)}") \
-                from None
-        echo(f"  demo handover sent: {form_key} #{sent.id} to {receiver}")
+    for entry in HANDOVERS:
+        send_once(echo, *entry)
+
+
+def send_once(echo, form_key, email, sender_unit, receiver, copies, basis, content):
+    """Send one demo handover unless its token shows it was sent already."""
+    if db.session.execute(select(Handover.id).where(
+            Handover.submission_token == token(form_key))).first() is not None:
+        echo(f"  demo handover exists: {form_key}")
+        return
+    sender = accounts.find_user(email)
+    draft = drafts.start(sender, accounts.find_unit(sender_unit), form_key,
+                         accounts.find_unit(receiver),
+                         [accounts.find_unit(name) for name in copies], basis)
+    drafts.save(sender, draft, content())
+    try:
+        sent = sending.send(sender, draft, token(form_key))
+    except drafts.ValidationFailed as failure:
+        drafts.discard(sender, draft)
+        raise RuntimeError(f"demo {form_key} does not validate: {sorted(failure.errors)}") \
+            from None
+    echo(f"  demo handover sent: {form_key} #{sent.id} to {receiver}")

@@ -1,7 +1,9 @@
 """Handover plugin: the health check of a child moving into substitute care.
 
-Social work sends the form to the health service that does the check. The plugin adds that
-kind of unit, ships its form definition as package data and checks two cross-field rules.
+Social work sends the form to the health service that does the check; the health service sends
+the results back to the social worker, the placement getting a copy of what daily care needs.
+The plugin adds that kind of unit, ships its two form definitions as package data and checks
+two cross-field rules.
 """
 
 from importlib.resources import files
@@ -9,6 +11,8 @@ from importlib.resources import files
 from handover import hookimpl
 
 FORM = files(__name__) / "health_check.toml"
+#: The results, from the health service back to the social worker, with the placement's copy.
+RESULTS = files(__name__) / "health_check_results.toml"
 
 
 @hookimpl
@@ -25,7 +29,7 @@ def register_unit_kinds(app):
 
 @hookimpl
 def register_forms(app):
-    return [FORM]
+    return [FORM, RESULTS]
 
 
 MESSAGES = {
