@@ -1,7 +1,8 @@
 """Issue 20 under a real server: gunicorn with two workers serves a sender; the form is uploaded
-and enabled by `handover forms ...` in processes of their own, so neither worker is told. Both
-must offer the form within a minute, with no restart, and the sender can start it; after
-`handover forms disable` neither offers it. The time it took is printed."""
+and enabled by this test's own process on the same database (as another node, or `handover
+forms ...`, would), so neither worker is told. Both must offer the form within a minute, with no
+restart, and the sender can start it; after a disable neither offers it. The times are
+printed."""
 
 import sys
 import time
@@ -10,6 +11,8 @@ from pathlib import Path
 import pyotp
 import pytest
 from form_upload_support import KEY, package
+
+from handover.services import form_uploads
 
 sys.path.insert(0, str(Path(__file__).parent / "fault"))
 
@@ -21,8 +24,10 @@ AGREEING = 10
 
 
 @pytest.fixture
-def server(tmp_path, database_backend):
-    database = harness.PostgresDatabase().create() if database_backend == "postgresql" else None
+def server(tmp_path):
+    """Gunicorn on PostgreSQL when the suite has one (what several nodes share), else SQLite:
+    one run, not one per database, as the reload does not depend on the database."""
+    database = harness.PostgresDatabase().create() if harness.POSTGRES_URL else None
     made = harness.Server(tmp_path / "instance", database_url=database and database.url,
                           workers=2)
     try:
@@ -74,7 +79,7 @@ def wait_until(client, wanted, seconds=60):
 
 
 def test_both_workers_offer_an_enabled_upload_within_a_minute_without_a_restart(
-        server, tmp_path, capsys):
+        server, capsys):
     person = sender_of(server)
     server.start()
     pids = server.worker_pids()
@@ -82,21 +87,19 @@ def test_both_workers_offer_an_enabled_upload_within_a_minute_without_a_restart(
     client = harness.Client(server.url).login(person)
     assert not any(offered(client) for _ in range(AGREEING))
 
-    upload = tmp_path / "special_diet.zip"
-    upload.write_bytes(package())
-    result = server.cli("forms", "upload", str(upload))
-    assert result.returncode == 0, result.stderr
-    result = server.cli("forms", "enable", KEY, "1")
-    assert result.returncode == 0, result.stderr
+    with server.app.app_context():    # this test's process, which serves no request
+        form_uploads.upload("special_diet.zip", package())
+        form_uploads.enable(KEY, 1)
     enabled_after = wait_until(client, True)
 
     answer = client.post("/handovers/new", {"choice": f"{person['unit_id']}:{KEY}"})
     assert answer.status == 302
     assert client.get(answer.location.removeprefix(server.url)).status == 200
 
-    assert server.cli("forms", "disable", KEY).returncode == 0
+    with server.app.app_context():
+        form_uploads.disable(KEY)
     disabled_after = wait_until(client, False)
     assert server.worker_pids() == pids    # no worker was restarted
     with capsys.disabled():
-        print(f"\n[uploaded forms] both workers offered it {enabled_after:.1f} s after "
-              f"`forms enable`, stopped {disabled_after:.1f} s after `forms disable`")
+        print(f"\n[uploaded forms] both workers offered it {enabled_after:.1f} s after the "
+              f"enable, stopped {disabled_after:.1f} s after the disable")

@@ -127,10 +127,11 @@ def _definitions(state: PluginState,
     kinds = known_kinds(state)
     definitions, unchoosable = [], []
     for row in rows:
-        owner = state.registry.owner(row.form_key, row.version)
-        if owner not in (None, PLUGIN_NAME):
-            logger.error("uploaded form %s v%s not loaded: plugin %s registers it",
-                         row.form_key, row.version, owner)
+        owners = {state.registry.owner(row.form_key, version)
+                  for version in state.registry.versions(row.form_key)} - {None, PLUGIN_NAME}
+        if owners:   # a plugin installed since the upload took the key: the plugin wins
+            logger.error("uploaded form %s v%s not loaded: plugin %s registers that key",
+                         row.form_key, row.version, ", ".join(sorted(map(str, owners))))
             continue
         try:
             definition = load_definition(json.loads(row.definition), plugin_name=PLUGIN_NAME,
