@@ -3,6 +3,9 @@
 under one version with different content, and hostile uploads are refused with a clear message
 and nothing stored. Every step, refusals included, is audited."""
 
+import io
+import tarfile
+
 import pytest
 from form_upload_support import (
     DEFINITION,
@@ -136,6 +139,25 @@ def test_a_hostile_upload_is_refused_with_a_clear_message_and_nothing_stored(
     assert problems[0].startswith(message), problems
     assert detail == {"filename": filename, "problems": len(problems)}
     assert not (tmp_path / "diet.toml").exists() and not (tmp_path.parent / "diet.toml").exists()
+
+
+def test_an_archive_may_keep_its_files_in_a_folder(app):
+    with app.app_context():
+        outcome = form_uploads.upload("county.tar", tarred(
+            {"forms/special_diet.toml": DEFINITION, "forms/diet.toml": FRAGMENT}, mode="w"))
+    assert (outcome.key, outcome.created) == (KEY, True)
+
+
+def test_a_link_inside_an_archive_is_refused(app):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as bundle:
+        link = tarfile.TarInfo("diet.toml")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        bundle.addfile(link)
+    with app.app_context():
+        problems = refused("links.tar", buffer.getvalue())
+    assert problems == ["links.tar/diet.toml: Links and special files are not allowed in a "
+                        "form package."]
 
 
 def test_a_zip_bomb_is_refused_after_reading_no_more_than_the_bound(app):

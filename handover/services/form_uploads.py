@@ -134,7 +134,6 @@ def upload(filename: str, data: bytes, actor: User | None = None,
                     "content, and a version number is never reused. Raise the version."),
                 {"version": definition.version, "key": definition.key})])
     except PackageRefused as refusal:
-        db.session.rollback()
         commit_with_audit("forms.upload_refused", actor=actor, outcome="failed",
                           detail={"filename": filename[:200],
                                   "problems": len(refusal.problems)})
