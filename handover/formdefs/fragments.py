@@ -129,6 +129,13 @@ def _parse_file(path: str) -> dict[str, Any]:
         raise FragmentError([f"fragment file {path} is not valid TOML: {error}"]) from None
 
 
+def shipped_section_keys(library: str = "common") -> tuple[str, ...]:
+    """The keys of the sections a shipped library holds (e.g. the shared "child", "guardians"
+    ...): what `services.prefill` may take over from one form into another."""
+    package, resource = LIBRARIES[library]
+    return tuple(_parse_shipped(package, resource))
+
+
 def _sections_by_key(raw: dict[str, Any], label: str) -> dict[str, Any]:
     sections = raw.get("sections")
     if not isinstance(sections, list) or not all(
@@ -139,4 +146,4 @@ def _sections_by_key(raw: dict[str, Any], label: str) -> dict[str, Any]:
     return {section["key"]: section for section in sections}
 
 
-__all__ = ["LIBRARIES", "FragmentError", "resolve_fragments"]
+__all__ = ["LIBRARIES", "FragmentError", "resolve_fragments", "shipped_section_keys"]

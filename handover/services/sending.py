@@ -26,6 +26,7 @@ from handover.services import (
     drafts,
     fire_hook,
     notifications,
+    prefill,
     retention,
     seal_json,
     webhooks,
@@ -84,6 +85,7 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
     receiver_unit = (units.get(handover.receiver_unit_id)
                      if handover.receiver_unit_id is not None else None)
     copy_units = [units.get(unit_id) for unit_id in copy_unit_ids]
+    prefill.require_confirmed(handover)
     route = drafts.check_routing(user, sender_unit, handover.form_key, receiver_unit,
                                  copy_units, handover.legal_basis or "")
     if not handover.legal_basis:

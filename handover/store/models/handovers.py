@@ -68,6 +68,10 @@ class Handover(db.Model):
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     #: When `handover purge` erases the content; set by every action, NULL once erased.
     erase_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: A draft that took answers over from an earlier handover (`services.prefill`): which one,
+    #: and the keys of the sections (comma-separated) the sender has not yet confirmed.
+    prefilled_from_id: Mapped[int | None] = mapped_column(default=None)
+    prefilled_sections: Mapped[str | None] = mapped_column(String(500), default=None)
 
     #: The data key, wrapped by the key-encryption key `kek_id`; destroyed on erasure.
     kek_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)

@@ -18,8 +18,11 @@ from handover.services import (
     drafts,
     earlier_handovers,
     policy,
+    prefill,
     returning,
 )
+from handover.store.database import db
+from handover.store.models import Handover
 from handover.web.form_base import HandoverForm
 from handover.web.handovers import bp
 from handover.web.handovers.forms import EmptyForm, IdentityCodeForm, choices
@@ -115,9 +118,55 @@ def draft_journey(handover_id):
     earlier = (earlier_handovers.look_up(user, identity_hash, language=language(),
                                          current=granted.handover)
                if identity_hash else None)
+    source = earlier_handovers.latest_sent_by(user, identity_hash, granted.handover.id)
     return render_template("journey/draft.html", handover=granted.handover, earlier=earlier,
                            code_form=code_form, status_label=status_label,
-                           language=language())
+                           language=language(), source=source,
+                           source_title=definition_of(source).title_in(language())
+                           if source else "",
+                           scopes=prefill.scopes(granted.handover, source))
+
+
+@bp.post("/<int:handover_id>/prefill")
+@login_required
+def take_over(handover_id):
+    """Take over the answers of the child's latest handover from the user's units."""
+    user = current_user._get_current_object()
+    granted = policy.require(user, handover_id, "edit")
+    if not EmptyForm().validate_on_submit():
+        return _to_edit(handover_id, _("The form expired. Try again."), "error")
+    source = db.session.get(Handover, request.form.get("source", type=int) or 0)
+    latest = earlier_handovers.latest_sent_by(user, source.identity_hash if source else None,
+                                              handover_id)
+    if source is None or latest is None or latest.id != source.id:
+        raise policy.NotFound(handover_id)
+    try:
+        filled = prefill.take_over(granted, user, source, request.form.get("scope", ""))
+    except LifecycleError as error:
+        return _to_edit(handover_id, str(error), "error")
+    if not filled:
+        return _to_edit(handover_id, _("Nothing to take over: the form already has these "
+                                       "answers."), "info")
+    return _to_edit(handover_id, _("Answers were taken over. Check each marked section and "
+                                   "confirm it."), "success")
+
+
+@bp.post("/<int:handover_id>/prefill/confirm")
+@login_required
+def confirm_prefilled(handover_id):
+    granted = policy.require(current_user, handover_id, "edit")
+    if not EmptyForm().validate_on_submit():
+        return _to_edit(handover_id, _("The form expired. Try again."), "error")
+    try:
+        prefill.confirm(granted, current_user, request.form.get("section", ""))
+    except LifecycleError as error:
+        return _to_edit(handover_id, str(error), "error")
+    return _to_edit(handover_id, _("Section confirmed."), "success")
+
+
+def _to_edit(handover_id, message, category):
+    flash(message, category)
+    return redirect(url_for(".edit", handover_id=handover_id))
 
 
 def drafts_identity_hash(granted):
@@ -138,7 +187,7 @@ def journey_helpers():
     """`journey_panel(granted)` for the templates in ``journey/``: what the page shows of the
     journey, computed only when a page includes them."""
     return {"journey_panel": journey_panel, "reply_basis_choices": reply_basis_choices,
-            "disclosure_record": disclosure_record}
+            "disclosure_record": disclosure_record, "prefill_awaiting": prefill.awaiting}
 
 
 def reply_basis_choices(handover, unit_id):

@@ -47,6 +47,9 @@ def upgrade():
         op.add_column('handovers', sa.Column(column, sa.DateTime(timezone=True), nullable=True))
     _backfill(op.get_bind())
     op.create_index('ix_handovers_erase_after', 'handovers', ['erase_after'], unique=False)
+    op.add_column('handovers', sa.Column('prefilled_from_id', sa.Integer(), nullable=True))
+    op.add_column('handovers', sa.Column('prefilled_sections', sa.String(length=500),
+                                         nullable=True))
     op.create_table(
         'handover_returns',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -97,6 +100,8 @@ def downgrade():
     op.drop_column('replies', 'legal_basis')
     op.drop_index('ix_handover_returns_handover_id', table_name='handover_returns')
     op.drop_table('handover_returns')
+    op.drop_column('handovers', 'prefilled_sections')
+    op.drop_column('handovers', 'prefilled_from_id')
     op.drop_index('ix_handovers_erase_after', table_name='handovers')
     for column in reversed(COLUMNS):
         op.drop_column('handovers', column)

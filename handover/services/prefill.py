@@ -1,0 +1,124 @@
+"""Fill once: a draft for a child who already has a handover from the sender's units takes over
+the answers of the latest one — the shared sections (the `common` fragments: child, guardians,
+placement, responsible professionals, protection, author) into any form, or the whole content
+into the same form.
+
+Taken answers fill only what the draft leaves empty, never over what the sender typed. They are
+marked: the draft keeps the keys of the sections it took answers into, and the sender confirms
+each section (having checked it) before the handover can be sent. Who decides and who consented
+(`common:decides`) and the child's own view are never taken over: consent and the child's view
+belong to each disclosure. Taking over is audited on the draft, naming the source handover.
+"""
+
+from typing import Any
+
+from handover.formdefs import FormDefinition
+from handover.formdefs.fragments import shipped_section_keys
+from handover.i18n import lazy_gettext as _l
+from handover.security import crypto
+from handover.services import (
+    ContentErased,
+    LifecycleError,
+    commit_with_audit,
+    definition_of,
+    open_json,
+    retention,
+    seal_json,
+)
+from handover.services.policy import HandoverAccess, draft_unit_ids
+from handover.store.database import db
+from handover.store.models import Handover, User
+from handover.store.models.base import utcnow
+
+#: Shared sections that belong to each disclosure and are never taken over.
+NOT_TAKEN = ("decides", "child_view")
+SHARED, WHOLE = "shared", "whole"
+
+
+def shared_sections() -> tuple[str, ...]:
+    return tuple(key for key in shipped_section_keys() if key not in NOT_TAKEN)
+
+
+def awaiting(handover: Handover) -> list[str]:
+    """Keys of the sections whose taken-over answers the sender has not confirmed yet."""
+    return [key for key in (handover.prefilled_sections or "").split(",") if key]
+
+
+def require_confirmed(handover: Handover) -> None:
+    """Refuse to send while taken-over answers wait for the sender's confirmation."""
+    if awaiting(handover):
+        raise LifecycleError(_l("Check and confirm each section with answers taken over from "
+                                "an earlier handover before sending."))
+
+
+def scopes(draft: Handover, source: Handover | None) -> list[str]:
+    """What the draft may take over from ``source``: the whole content only into the same
+    form, the shared sections into any form."""
+    if source is None:
+        return []
+    return [WHOLE, SHARED] if source.form_key == draft.form_key else [SHARED]
+
+
+def take_over(granted: HandoverAccess, user: User, source: Handover, scope: str) -> list[str]:
+    """Fill ``granted.handover`` (a draft the user may edit) from ``source``; returns the keys
+    of the sections that took answers. ``source`` must be a handover of the user's own sending
+    units that is not erased (`earlier_handovers.latest_sent_by` finds it)."""
+    draft = granted.handover
+    if draft.status != "draft" or not granted.allows("edit"):
+        raise LifecycleError(_l("Answers can be taken over only into a draft."))
+    if source.sender_unit_id not in draft_unit_ids(user) or source.status == "draft" \
+            or scope not in scopes(draft, source):
+        raise LifecycleError(_l("These answers cannot be taken over."))
+    if source.erased_at is not None or source.content is None:
+        raise ContentErased()
+    definition = definition_of(draft)
+    taken_from = open_json(source, source.content, crypto.Purpose.CONTENT) or {}
+    content = open_json(draft, draft.content, crypto.Purpose.DRAFT) or {}
+    wanted = None if scope == WHOLE else set(shared_sections())
+    filled = _fill(definition, content, taken_from, wanted)
+    if not filled:
+        return []
+    draft.content = seal_json(draft, content, crypto.Purpose.DRAFT)
+    draft.prefilled_from_id = source.id
+    draft.prefilled_sections = ",".join(
+        [*awaiting(draft), *(key for key in filled if key not in awaiting(draft))])[:500]
+    draft.updated_at = utcnow()
+    retention.keep_current(draft)
+    commit_with_audit("handover.prefilled", actor=user, unit_id=draft.sender_unit_id,
+                      handover_id=draft.id,
+                      detail={"from": source.id, "scope": scope, "sections": filled})
+    return filled
+
+
+def _fill(definition: FormDefinition, content: dict[str, Any], source: dict[str, Any],
+          wanted: set[str] | None) -> list[str]:
+    """Copy ``source``'s answers into the empty fields of ``content`` that the draft's form
+    has, in the ``wanted`` sections (None: every section). Returns the sections filled."""
+    filled = []
+    for section in definition.sections:
+        if section.key in NOT_TAKEN or wanted is not None and section.key not in wanted:
+            continue
+        took = False
+        for field in section.fields:
+            value = source.get(field.key)
+            if value in (None, "", []) or content.get(field.key) not in (None, "", []):
+                continue
+            content[field.key] = value
+            took = True
+        if took:
+            filled.append(section.key)
+    return filled
+
+
+def confirm(granted: HandoverAccess, user: User, section_key: str) -> list[str]:
+    """The sender checked the taken-over answers of one section; returns what still waits."""
+    draft = granted.handover
+    if draft.status != "draft" or not granted.allows("edit"):
+        raise LifecycleError(_l("Answers can be taken over only into a draft."))
+    left = [key for key in awaiting(draft) if key != section_key]
+    draft.prefilled_sections = ",".join(left) or None
+    draft.updated_at = utcnow()
+    commit_with_audit("handover.prefill_confirmed", actor=user, unit_id=draft.sender_unit_id,
+                      handover_id=draft.id, detail={"section": section_key})
+    db.session.refresh(draft)
+    return left
