@@ -264,3 +264,11 @@ def test_reply_form_is_checked_like_the_page_form(app, client, world, api):
     copy = client.post(path, json={"content": {"primary_nurse": "X"}},
                        headers=bearer(api["copy"]))
     assert copy.status_code == 404   # a copy unit never answers with reply forms
+
+
+def test_request_size_limit_as_for_the_web_answers_json(app, client, world, api):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = client.post("/api/v1/drafts", data=b"{" + b" " * 2000 + b"}",
+                           headers={**bearer(api["sending"]), "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json["status"] == 413

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from handover.i18n import lazy_gettext as _l
 from handover.services import policy
@@ -110,6 +110,12 @@ class ClientActor:
         return None   # never kept in a cookie: a token opens no web session
 
 
+#: The client of a token and its unit, in one round trip (every API request asks).
+_CLIENT_WITH_UNIT = (select(IntegrationClient, Unit)
+                     .outerjoin(Unit, Unit.id == IntegrationClient.unit_id)
+                     .where(IntegrationClient.token_hash == bindparam("token_hash")))
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -174,11 +180,10 @@ def authenticate(token: str | None, language: str | None = None) -> ClientActor 
     cannot fill the log."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    client = db.session.execute(select(IntegrationClient).where(
-        IntegrationClient.token_hash == hash_token(token))).scalar_one_or_none()
-    if client is None:
+    found = db.session.execute(_CLIENT_WITH_UNIT, {"token_hash": hash_token(token)}).first()
+    if found is None:
         return None
-    unit = db.session.get(Unit, client.unit_id) if client.unit_id is not None else None
+    client, unit = found
     reason = ("revoked" if client.revoked_at is not None else
               "expired" if client.expires_at <= utcnow() else
               "unit_inactive" if unit is not None and not unit.is_active else None)
@@ -215,10 +220,15 @@ def remembered(actor: ClientActor, key: str, operation: str) -> int | None:
     return row.handover_id
 
 
-def remember(actor: ClientActor, key: str, operation: str, handover_id: int) -> None:
+def remember(actor: ClientActor, key: str, operation: str, handover_id: int, *,
+             commit: bool = True) -> None:
+    """Keep ``key`` as having made ``handover_id``. With ``commit=False`` the row waits in the
+    session for the caller's next commit: a send commits it with the handover's own change, so
+    the key exists exactly when the send does, and the send costs no commit of its own."""
     db.session.add(IdempotencyKey(client_id=actor.client.id, key=key, operation=operation,
                                   handover_id=handover_id))
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def submission_token(actor: ClientActor, key: str) -> str:

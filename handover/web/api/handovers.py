@@ -242,11 +242,15 @@ def send(handover_id, headers_data):
     if key and clients.remembered(actor, key, operation) is not None:
         return state_json(policy.require(actor, handover_id, "view").handover)
     granted = policy.require(actor, handover_id, "send")
-    sent = sending.send(actor, granted.handover,
-                        clients.submission_token(actor, key) if key else None,
-                        language=language())
-    if key:
-        _remember(actor, key, operation, sent.id)
+    if key:   # written by the send's own commit, or rolled back with it
+        clients.remember(actor, key, operation, handover_id, commit=False)
+    try:
+        sent = sending.send(actor, granted.handover,
+                            clients.submission_token(actor, key) if key else None,
+                            language=language())
+    except IntegrityError:   # a concurrent retry with the same key remembered it first
+        db.session.rollback()
+        return state_json(policy.require(actor, handover_id, "view").handover)
     return state_json(sent)
 
 
