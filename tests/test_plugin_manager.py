@@ -75,7 +75,8 @@ def test_default_plugins_load_first_by_module_name(app_config, tmp_path, monkeyp
 def test_the_built_in_forms_are_default_plugins_inside_the_package(app):
     builtins = {name: r for name, r in app.extensions["handover_plugins"].records.items()
                 if r.source == "built-in"}
-    assert set(builtins) == {"daycare", "pre_placement", "psychiatric_ward", "school_transfer"}
+    assert set(builtins) == {"daycare", "placement_update", "pre_placement", "psychiatric_ward",
+                             "school_transfer"}
     for name, builtin in builtins.items():
         assert builtin.error is None, builtin.error
         assert builtin.module.__name__ == f"handover.builtin_plugins.{name}"

@@ -34,6 +34,7 @@ from handover.plugins.state import PluginRecord, PluginState, call_implementatio
 #: The built-in plugins, one module per built-in form, loaded like any installed plugin.
 DEFAULT_PLUGINS = (
     "handover.builtin_plugins.daycare",
+    "handover.builtin_plugins.placement_update",
     "handover.builtin_plugins.pre_placement",
     "handover.builtin_plugins.psychiatric_ward",
     "handover.builtin_plugins.school_transfer",

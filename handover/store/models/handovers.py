@@ -72,6 +72,8 @@ class Handover(db.Model):
     #: and the keys of the sections (comma-separated) the sender has not yet confirmed.
     prefilled_from_id: Mapped[int | None] = mapped_column(default=None)
     prefilled_sections: Mapped[str | None] = mapped_column(String(500), default=None)
+    #: A placement update (`services.updates`): the handover it was sent from.
+    update_of_id: Mapped[int | None] = mapped_column(default=None, index=True)
 
     #: The data key, wrapped by the key-encryption key `kek_id`; destroyed on erasure.
     kek_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)

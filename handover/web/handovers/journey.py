@@ -20,9 +20,12 @@ from handover.services import (
     policy,
     prefill,
     returning,
+    updates,
 )
+from handover.services.reader_view import open_for_reader
 from handover.store.database import db
 from handover.store.models import Handover
+from handover.web import formbuilder
 from handover.web.form_base import HandoverForm
 from handover.web.handovers import bp
 from handover.web.handovers.forms import EmptyForm, IdentityCodeForm, choices
@@ -164,6 +167,36 @@ def confirm_prefilled(handover_id):
     return _to_edit(handover_id, _("Section confirmed."), "success")
 
 
+@bp.route("/<int:handover_id>/update", methods=["GET", "POST"])
+@login_required
+def send_update(handover_id):
+    """A short update of the placement, to every unit that received a handover of this child
+    from the sending unit recently (`services.updates`)."""
+    user = current_user._get_current_object()
+    granted = policy.require(user, handover_id, "update", with_units=True)
+    definition = definition_of(updates.FORM_KEY)
+    original = open_for_reader(granted, user, language=language())
+    start = {key: (original.content or {}).get(key)
+             for key in ("child_name", "child_identity_code")}
+    formdata = request.form if request.method == "POST" else None
+    form = formbuilder.build_form(definition, language(), formdata=formdata, content=start)
+    if request.method == "POST" and not form.add_row_requested and form.validate():
+        try:
+            sent = updates.send_update(granted, user, form.content(), language=language())
+        except drafts.ValidationFailed:
+            flash(_("Check the highlighted answers."), "error")
+        except LifecycleError as error:
+            flash(str(error), "error")
+        else:
+            return _back(handover_id, _("The update was sent to %(count)s units.",
+                                        count=len(sent)), "success")
+    status = 400 if request.method == "POST" else 200
+    return render_template("journey/update.html", handover=granted.handover, form=form,
+                           definition=definition, language=language(),
+                           recipients=updates.recipients(granted.handover),
+                           window=updates.window_days()), status
+
+
 def _to_edit(handover_id, message, category):
     flash(message, category)
     return redirect(url_for(".edit", handover_id=handover_id))
@@ -214,4 +247,8 @@ def journey_panel(granted):
     }
     if granted.relation == policy.SENDING:
         panel["returns"] = returning.returns_shown(handover)
+    reader_units = set(policy.inbox_unit_ids(user)) | set(policy.outbox_unit_ids(user))
+    panel["updates"] = [u for u in updates.updates_of(handover)
+                        if u.receiver_unit_id in reader_units or u.sender_unit_id in reader_units]
+    panel["can_update"] = granted.allows("update") and handover.form_key != updates.FORM_KEY
     return panel

@@ -50,6 +50,8 @@ def upgrade():
     op.add_column('handovers', sa.Column('prefilled_from_id', sa.Integer(), nullable=True))
     op.add_column('handovers', sa.Column('prefilled_sections', sa.String(length=500),
                                          nullable=True))
+    op.add_column('handovers', sa.Column('update_of_id', sa.Integer(), nullable=True))
+    op.create_index('ix_handovers_update_of_id', 'handovers', ['update_of_id'], unique=False)
     op.create_table(
         'handover_returns',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -100,6 +102,8 @@ def downgrade():
     op.drop_column('replies', 'legal_basis')
     op.drop_index('ix_handover_returns_handover_id', table_name='handover_returns')
     op.drop_table('handover_returns')
+    op.drop_index('ix_handovers_update_of_id', table_name='handovers')
+    op.drop_column('handovers', 'update_of_id')
     op.drop_column('handovers', 'prefilled_sections')
     op.drop_column('handovers', 'prefilled_from_id')
     op.drop_index('ix_handovers_erase_after', table_name='handovers')

@@ -1,0 +1,128 @@
+"""Updates that reach everyone concerned: when the placement changes (it ended, the child moved,
+a contact restriction or a hidden location changed or ended, a new social worker), the sender
+sends a short update (the built-in form ``placement_update``) from a handover, and it goes to
+every unit that received a handover of the same child from the sending unit within the update
+form's ``retention.updates_within_days``, as the routing of the form each of them received still
+permits. Each receiver gets a handover of its own to read and acknowledge, linked to the original
+by ``update_of_id``; the original shows that an update exists.
+
+The update form has no routing of its own (nobody starts one from the list of forms), so it is
+sent here rather than through `services.sending`, with the same parts in one transaction: the
+content validated like a send, sealed under each new handover's own key, its disclosure rows,
+its erasure deadline, and an audit event per receiver; the notices follow the commit.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from handover.i18n import lazy_gettext as _l
+from handover.security import crypto
+from handover.services import (
+    LifecycleError,
+    commit_with_audit,
+    definition_of,
+    disclosures,
+    drafts,
+    retention,
+    routing,
+    seal_json,
+)
+from handover.services.policy import HandoverAccess, units_of
+from handover.services.returning import notify_units
+from handover.services.sending import identity_hash_of, summary_of
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import Handover, Unit, User
+from handover.store.models.base import utcnow
+
+FORM_KEY = "placement_update"
+DEFAULT_WINDOW_DAYS = 365
+
+
+def window_days() -> int:
+    return int(retention.retention_of(FORM_KEY).get("updates_within_days",
+                                                     DEFAULT_WINDOW_DAYS))
+
+
+def recipients(original: Handover, now: datetime | None = None) -> list[Unit]:
+    """The units an update sent from ``original`` reaches: receivers of the child's handovers
+    from the same sending unit within the window, whose form's routing still allows them."""
+    if not original.identity_hash:
+        return []
+    now = now or utcnow()
+    sender = units_of(original).get(original.sender_unit_id)
+    if sender is None:
+        return []
+    earlier = db.session.execute(
+        select(Handover.form_key, Unit)
+        .join(Unit, Unit.id == Handover.receiver_unit_id)
+        .where(Handover.identity_hash == original.identity_hash,
+               Handover.sender_unit_id == original.sender_unit_id,
+               Handover.status.in_(("sent", "opened", "acknowledged")),
+               Handover.form_key != FORM_KEY,
+               Handover.sent_at >= now - timedelta(days=window_days()),
+               Unit.is_active.is_(True))).all()
+    reached: dict[int, Unit] = {}
+    for form_key, unit in earlier:
+        allowed = set(routing.receiver_kinds(form_key, sender.kind)) | set(
+            routing.copy_kinds(form_key, sender.kind))
+        if unit.kind in allowed:
+            reached.setdefault(unit.id, unit)
+    return sorted(reached.values(), key=lambda unit: unit.name)
+
+
+def updates_of(original: Handover) -> list[Handover]:
+    """The updates sent from ``original``, oldest first."""
+    return list(db.session.execute(
+        select(Handover).where(Handover.update_of_id == original.id)
+        .order_by(Handover.id)).scalars())
+
+
+def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
+                language: str = "fi", now: datetime | None = None) -> list[Handover]:
+    """Send the update in ``content`` from ``granted.handover`` to every `recipients` unit."""
+    original = granted.handover
+    if not granted.allows("update"):
+        raise LifecycleError(_l("No update can be sent from this handover."))
+    now = now or utcnow()
+    definition = definition_of(FORM_KEY)
+    sender = units_of(original)[original.sender_unit_id]
+    errors = drafts.validate_content(definition, content, sender.kind, language)
+    if errors:
+        raise drafts.ValidationFailed(errors)
+    if identity_hash_of(definition, content) != original.identity_hash:
+        raise LifecycleError(_l("The update must be about the same child as the handover."))
+    units = recipients(original, now)
+    if not units:
+        raise LifecycleError(_l("No unit has received a handover of this child from your "
+                                "unit recently: there is nobody to update."))
+    bases = [choice.value for choice in definition.legal_bases]
+    basis = original.legal_basis if original.legal_basis in bases else bases[0]
+    hours = definition.acknowledge_within_hours or 24
+    sent = []
+    for unit in units:
+        update = Handover(
+            form_key=definition.key, form_version=definition.version, status="sent",
+            sender_unit_id=original.sender_unit_id, receiver_unit_id=unit.id,
+            created_by_id=user.id, sent_by_id=user.id, legal_basis=basis,
+            update_of_id=original.id, identity_hash=original.identity_hash, sent_at=now,
+            updated_at=now, created_at=now, due_at=now + timedelta(hours=hours))
+        db.session.add(update)
+        db.session.flush()
+        update.content = seal_json(update, content, crypto.Purpose.CONTENT)
+        update.summary = seal_json(update, summary_of(definition, content),
+                                   crypto.Purpose.SUMMARY)
+        for column, value in retention.columns_after(update, now).items():
+            setattr(update, column, value)
+        disclosures.record_sent(update, definition, content, user.id, {unit.id: unit}, now)
+        audit.record("handover.sent", actor=user, unit_id=sender.id, handover_id=update.id,
+                     detail={"update_of": original.id})
+        sent.append(update)
+    retention.record_activity(original, now)
+    commit_with_audit("handover.update_sent", actor=user, unit_id=sender.id,
+                      handover_id=original.id, detail={"updates": [u.id for u in sent]})
+    for update in sent:
+        notify_units("updated", update, [update.receiver_unit_id], ("receiver", "lead"))
+    return sent
