@@ -35,6 +35,15 @@ def app_config(app_config, provider):
 
 
 @pytest.fixture
+def client(app):
+    """A browser that reads English (the tests read the English texts)."""
+    browser = app.test_client()
+    with browser.session_transaction() as cookie:
+        cookie["language"] = "en"
+    return browser
+
+
+@pytest.fixture
 def linked(app, provider):
     """A staff member with memberships-free account linked to the provider's ``nurse``."""
     subject = provider.set_account("nurse", email="nurse@county.test", name="Nina Nurse")
@@ -208,8 +217,6 @@ def test_local_login_still_works_and_an_admin_can_turn_it_off(app, client, provi
         db.session.refresh(admin)
         db.session.refresh(local)
         db.session.expunge_all()
-    with client.session_transaction() as cookie:
-        cookie["language"] = "en"
     answer = client.post("/login", data={"email": "local@handover.test",
                                          "password": "correct horse battery staple"})
     assert answer.headers["Location"].endswith("/login/totp")
