@@ -53,6 +53,7 @@ COMMON_SENSITIVE = {
 }
 COMMON_LOCATION = {
     "guardians", "placement_type", "placement_name", "placement_address", "contact_restrictions",
+    "placement_phone_24h", "close_people",
 }
 #: ★ and ⚠ fields of each form in domain.md, by the keys chosen for them.
 SENSITIVE = {
@@ -84,7 +85,7 @@ LOCATION = {
 REPLY_SENSITIVE = {"ward_discharge": {"medication_changes", "follow_up", "discharge_warning_signs"}}
 
 COMMON_SECTIONS = ("child", "guardians", "placement", "responsible", "protection", "decides",
-                   "child_view", "author")
+                   "close_people", "child_view", "author")
 
 
 def raw(stem):
@@ -303,8 +304,8 @@ def test_school_support_follows_the_model_in_force():
     ("psychiatric_ward", "child_welfare_social_work", True,
      {"young_person", "feedback_scores", "daily_life", "what_helps"}),
     ("psychiatric_ward", "outpatient_psychiatry", True,
-     {"guardians", "young_person", "feedback_scores", "daily_life", "restrictive_measures",
-      "ward_contacts"}),
+     {"guardians", "young_person", "young_person_shared", "feedback_scores", "daily_life",
+      "restrictive_measures", "ward_contacts"}),
     ("psychiatric_ward", "psychiatric_ward", False, set()),
     # a daycare copy to the placement does not need ECEC support details; the social worker's
     # copy is whole

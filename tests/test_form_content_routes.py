@@ -93,6 +93,7 @@ def test_each_copy_of_the_ward_form_shows_what_its_reader_needs(demo):
     page = read_as(demo, demo_handovers.SOCIAL_WORKER, "psychiatric_ward_preinfo")
     assert "Melatoniini" in page and "Masennustila" in page
     assert "Tykkään piirtää" not in page  # the young person's own part stays with the ward
+    assert "Haluan, että Iida saa tietää" in page  # ... but not what they chose to share
 
     page = read_as(demo, "poliklinikka@demo.handover.example", "psychiatric_ward_preinfo")
     assert "Melatoniini" in page and "Vetäytyy, ei tule syömään" in page

@@ -57,6 +57,7 @@ def pre_placement_content():
         **SOCIAL_WORKER_DETAILS,
         "carer_name": "Jari Salminen (ammatillinen perhekoti Kotipesä)",
         "carer_contact": "040 100 6007",
+        "placement_phone_24h": "Kotipesä 040 100 6000 (ympäri vuorokauden)",
         "author_name": "Mikko Nieminen", "author_title": "Sosiaalityöntekijä",
         "author_contact": "040 100 2003", "author_date": _days(0),
     }
@@ -79,6 +80,8 @@ def health_check_content():
         "social_worker_name": "Mikko Nieminen", "social_worker_phone": "040 100 2003",
         "social_worker_email": "mikko.nieminen@demo.example",
         "carer_name": "Liisa Järvinen", "carer_phone": "040 100 4005",
+        "emergency_social_service": SOCIAL_WORKER_DETAILS["emergency_social_service"],
+        "placement_phone_24h": "040 100 4005 (Liisa Järvinen)",
         "guardians": [{"name": "Jenni Kuvitelma", "phone": "040 900 2002"},
                       {"name": "Tero Kuvitelma", "phone": "040 900 2003"}],
         "guardian_information_restricted": "no",

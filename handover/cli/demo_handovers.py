@@ -37,6 +37,8 @@ SOCIAL_WORKER_DETAILS = {
     "social_worker_name": "Mikko Nieminen",
     "social_worker_contact": "040 100 2003, mikko.nieminen@demo.example",
     "social_worker_county": "Länsirannikon hyvinvointialue (kuvitteellinen)",
+    "emergency_social_service": "Länsirannikon sosiaalipäivystys, 0800 900 900 (ympäri "
+                                "vuorokauden)",
 }
 
 
@@ -62,6 +64,15 @@ def ward_content():
         "placement_address": "Majakkatie 4, 99990 Kivikylä (kuvitteellinen)",
         **SOCIAL_WORKER_DETAILS,
         "carer_name": "Kaisa Koskinen (omaohjaaja)", "carer_contact": "040 100 3004",
+        "placement_phone_24h": "Majakan ohjaajat 040 100 3000 (ympäri vuorokauden)",
+        "close_people": [{"close_name": "Iida Esimerkki", "close_relation": "sibling",
+                          "close_lives": "Sijoitettuna toiseen perhekotiin",
+                          "close_contact_planned": "Videopuhelu sunnuntaisin; tapaaminen "
+                                                   "osastolla, kun vointi sallii."}],
+        "form_gone_through_with_child": "yes", "form_gone_through_on": _days(0),
+        "young_person_to_social_worker": "Haluan, että Iida saa tietää, että olen "
+                                         "sairaalassa, mutta en halua, että isä tulee "
+                                         "tänne.",
         "non_disclosure": "no", "location_hidden": "no",
         "contact_restrictions": [{
             "restriction_whom": "Isä, Timo Esimerkki",
@@ -134,6 +145,16 @@ def daycare_content():
         "placement_address": "Pihlajapolku 7, 99990 Kivikylä (kuvitteellinen)",
         **SOCIAL_WORKER_DETAILS,
         "carer_name": "Liisa Järvinen (perhehoitaja)", "carer_contact": "040 100 4005",
+        "placement_phone_24h": "Liisa Järvinen 040 100 4005, Pekka Järvinen 040 100 4006",
+        "close_people": [{"close_name": "Aili Kuvitelma", "close_relation": "grandparent",
+                          "close_lives": "Toisella paikkakunnalla",
+                          "close_contact_planned": "Mummola kerran kuussa perhehoitajan "
+                                                   "kanssa; puhelu viikoittain."}],
+        "form_gone_through_with_child": "yes", "form_gone_through_on": _days(-3),
+        "me_likes": ["outdoors", "drawing", "animals"],
+        "me_when_sad": ["hug", "comfort_object"],
+        "me_own_words": "Sininen pupu tulee mukaan. Tykkään keinua.",
+        "me_filled_with": "Liisa Järvinen Ellan kanssa kuvakorttien avulla",
         "non_disclosure": "no", "location_hidden": "no",
         "contact_restrictions": [{
             "restriction_whom": "Isä, Tero Kuvitelma",
@@ -200,6 +221,11 @@ def school_content():
         "placement_address": "Majakkatie 4, 99990 Kivikylä (kuvitteellinen)",
         **SOCIAL_WORKER_DETAILS,
         "carer_name": "Anna Lehtonen (yksikön johtaja)", "carer_contact": "040 100 5006",
+        "placement_phone_24h": "Majakan ohjaajat 040 100 3000 (ympäri vuorokauden)",
+        "close_people": [{"close_name": "Joona Testinen", "close_relation": "sibling",
+                          "close_lives": "Asuu itsenäisesti (jälkihuolto)",
+                          "close_contact_planned": "Tapaa Onnia viikonloppuisin laitoksella."}],
+        "form_gone_through_with_child": "yes", "form_gone_through_on": _days(-2),
         "non_disclosure": "no", "location_hidden": "yes",
         "contact_restrictions": [{
             "restriction_whom": "Isä, Marko Testinen",
