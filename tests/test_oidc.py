@@ -8,6 +8,7 @@ throttle on the callback."""
 import urllib.parse
 
 import pytest
+from conftest import BACKENDS
 from oidc_support import OTP, OidcProvider
 from sqlalchemy import select
 from support import create_user, totp_code
@@ -19,6 +20,14 @@ from handover.store.models import AuditEvent, Membership, OidcIdentity, User
 
 CALLBACK = "http://localhost/login/organisation/callback"
 LOGIN = "http://localhost/login"
+
+
+@pytest.fixture(params=BACKENDS[-1:])
+def database_backend(request):
+    """One database, PostgreSQL when the suite has one: sign-in is protocol, not storage (the
+    schema is tested on both by tests/test_migrations.py), and each case costs a provider
+    round trip."""
+    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +138,28 @@ def test_an_unknown_subject_is_refused_not_matched_by_email(app, client, provide
     with app.app_context():
         assert '"unknown_account"' in events("auth.sso_refused")[0].detail
         assert events("auth.login") == []
+
+
+@pytest.fixture
+def with_tenants(app_config):
+    """Entra ID's way: the tenant (tid) is part of who the person is."""
+    app_config.update(OIDC_TENANT_CLAIM="tid", OIDC_SCOPES="openid email profile tenant")
+
+
+def test_with_tenants_the_same_subject_in_another_tenant_is_another_person(
+        with_tenants, app, client, provider):
+    subject = provider.set_account("teacher", tid="tenant-a", email="t@school.test")
+    with app.app_context():
+        user = create_user("teacher@handover.test", enrolled=False)
+        sso_accounts.link(user, provider.issuer, subject, tenant="tenant-b")
+        user_id = user.id
+    answer = sign_in(client, provider, login="teacher")
+    assert "not linked" in shown_after(client, answer)
+    with app.app_context():
+        sso_accounts.link(db.session.get(User, user_id), provider.issuer, subject,
+                          tenant="tenant-a")
+    assert sign_in(client, provider, login="teacher").headers["Location"] == "/"
+    assert client.get("/account").status_code == 200
 
 
 def test_provisioning_creates_an_account_without_memberships(app, client, provider,
