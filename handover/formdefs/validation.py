@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from handover.formdefs.checker import KEY_PATTERN, Checker, Raw
-from handover.formdefs.notices import NOTICE_KEYS, check_notices
 from handover.formdefs.field_checks import (
     FIELD_KEYS,
     RESERVED_FIELD_KEYS,
     check_fields,
     check_show_if,
 )
+from handover.formdefs.notices import NOTICE_KEYS, check_notices
 
 __all__ = ["FIELD_KEYS", "KEY_PATTERN", "RESERVED_FIELD_KEYS", "Checker", "check_definition"]
 
