@@ -19,6 +19,8 @@ def worker_command(threads):
     """Deliver notices and webhooks and run the scheduled jobs until stopped (Ctrl+C)."""
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # huey logs every task it runs at INFO; Handover's own lines say what was delivered.
+    logging.getLogger("huey").setLevel(logging.WARNING)
     app = current_app._get_current_object()
     jobs = background.jobs_of(app)
     redis = bool(app.config.get("JOBS_REDIS_URL") or app.config.get("REDIS_URL"))

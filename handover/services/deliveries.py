@@ -225,8 +225,9 @@ def backlog(now: datetime | None = None) -> dict[str, int]:
     """Counts for the operator: waiting (pending and due), held by a worker, failed, and the
     age in seconds of the oldest row still waiting."""
     now = now or utcnow()
-    counts = dict(db.session.execute(
-        select(Delivery.status, func.count()).where(Delivery.status != "delivered")
+    counts = dict(db.session.execute(  # IN, not !=, so that the status index is used
+        select(Delivery.status, func.count())
+        .where(Delivery.status.in_(("pending", "sending", "failed")))
         .group_by(Delivery.status)).all())
     oldest = db.session.execute(
         select(Delivery.occurred_at).where(Delivery.status.in_(("pending", "sending")))
