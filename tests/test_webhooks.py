@@ -186,3 +186,16 @@ def test_a_refusing_receiver_is_retried_and_the_admin_sees_it(app, client, world
         assert failing.received[0][1] == failing.received[1][1]  # the same body, retried
     finally:
         failing.close()
+
+
+def test_a_return_reaches_the_sending_units_endpoint_only(app, world):
+    from handover.services import returning
+
+    _endpoint(app, world, "sending", ["returned"], "https://institution.example.test/h")
+    _endpoint(app, world, "receiving", ["returned"], "https://ward.example.test/h")
+    with app.app_context():
+        hid = send_handover(world, copies=False)
+        returning.give_back(access_for(world, "receiving_receiver", hid, "return"),
+                            world.user("receiving_receiver"), "wrong_unit")
+        told = [(row.event, row.unit_id, row.handover_id) for row in _webhook_rows()]
+    assert told == [("returned", world.units["sending"].id, hid)]

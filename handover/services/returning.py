@@ -28,6 +28,7 @@ from handover.services import (
     retention,
     rows_changed,
     seal_json,
+    webhooks,
 )
 from handover.services import routing as routing_rules
 from handover.services.policy import HandoverAccess, units_of
@@ -82,8 +83,11 @@ def give_back(access: HandoverAccess, user: User, reason: str, text: str | None 
     record = HandoverReturn(handover_id=handover.id, unit_id=returning_unit, reason=reason,
                             reply_id=reply.id if reply else None, returned_at=now)
     db.session.add(record)
+    # The sending unit's integrations hear of it with the return (the returning unit has let go).
+    hooks = deliveries.ids_of(webhooks.record("returned", handover, receiving=[], now=now))
     commit_with_audit("handover.returned", actor=user, unit_id=returning_unit,
                       handover_id=handover.id, detail={"reason": reason})
+    deliveries.dispatch(hooks)
     db.session.refresh(handover)
     notify_units("returned", handover, [handover.sender_unit_id], ("sender", "lead"))
     return record
