@@ -9,7 +9,7 @@ from support import create_unit, create_user
 
 from handover.services import LifecycleError, policy, returning, withdrawal
 from handover.store.database import db
-from handover.store.models import AuditEvent, HandoverReturn
+from handover.store.models import AuditEvent, Delivery, HandoverReturn
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
@@ -66,6 +66,9 @@ def test_return_and_reroute_the_first_receiver_loses_access(app, client, world, 
         assert (record.outcome, record.rerouted_to_unit_id) == ("rerouted", unit.id)
         actions = {e.action for e in db.session.query(AuditEvent).filter_by(handover_id=hid)}
         assert {"handover.returned", "handover.rerouted"} <= actions
+        notices = db.session.query(Delivery).filter_by(handover_id=hid, event="returned").all()
+        assert {n.recipient for n in notices} == {"sending.sender@example.test",
+                                                  "sending.lead@example.test"}
 
 
 def test_reroute_checks_the_routing_again(app, world):

@@ -206,3 +206,18 @@ def returns_shown(handover: Handover) -> list[dict[str, Any]]:
              "text": (explanations.get(record.reply_id or 0) or {}).get("text"),
              "rerouted_to": names.get(record.rerouted_to_unit_id or 0, "")}
             for record in found]
+
+
+# The e-mails' texts: that something waits and where to log in, never what (services/notifications).
+notifications.register_text(
+    "returned",
+    "Luovutus palautettiin / Överlämningen returnerades / A handover was returned",
+    "Vastaanottaja palautti yksikkönne lähettämän luovutuksen. Kirjaudu sisään:\n{link}\n\n"
+    "Mottagaren returnerade en överlämning som er enhet skickade. Logga in:\n{link}\n\n"
+    "The receiver returned a handover your unit sent. Log in:\n{link}\n")
+notifications.register_text(
+    "updated",
+    "Sijoitus on muuttunut / Placeringen har ändrats / A placement has changed",
+    "Yksikköönne on saapunut muutostieto lapsen sijoituksesta. Kirjaudu sisään:\n{link}\n\n"
+    "En uppdatering om barnets placering har kommit till er enhet. Logga in:\n{link}\n\n"
+    "An update to a child's placement is waiting for your unit. Log in:\n{link}\n")
