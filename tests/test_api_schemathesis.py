@@ -7,6 +7,7 @@ per operation are few, so the whole run stays within seconds; raise ``HANDOVER_A
 for a longer search."""
 
 import os
+from tempfile import mkdtemp
 
 import api_support
 import lifecycle_support
@@ -47,7 +48,7 @@ def tokens(app, world):
 def _document():
     """The document every app serves, built from the code (no database needed); each test
     then sends its cases to its own fresh app."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "s" * 40,
+    app = create_app({"TESTING": True, "SECRET_KEY": "s" * 40, "INSTANCE_PATH": mkdtemp(),
                       "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.app_context():
         return app.spec
