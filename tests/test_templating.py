@@ -24,8 +24,9 @@ def test_imports_see_globals_added_later(app):
 
 def _menu(page):
     """The hrefs and texts of the main menu's links."""
-    menu = page.split('<ul class="nav-list">', 1)[1].split("</ul>", 1)[0]
-    return re.findall(r'<a href="([^"]+)">([^<]+)</a>', menu)
+    menu = page.split('id="navigation">', 1)[1].split("</ul>", 1)[0]
+    return re.findall(r'<a class="govuk-service-navigation__link" href="([^"]+)">([^<]+)</a>',
+                      menu)
 
 
 def test_the_menu_rendered_once_still_follows_each_users_roles_and_language(app):
@@ -49,6 +50,8 @@ def test_the_menu_rendered_once_still_follows_each_users_roles_and_language(app)
     assert ("/admin/users", "Users") in menus["admin@example.org", "en"]
     assert ("/admin/users", "Käyttäjät") in menus["admin@example.org", "fi"]
     assert ("/handovers/inbox", "Inbox") in menus["nurse@example.org", "en"]
+    assert not any(href == "/handovers/outbox" for href, _ in menus["nurse@example.org", "en"]), \
+        "a receiver who cannot send sees no Outbox"
     assert not any(href.startswith("/admin") for href, _ in menus["nurse@example.org", "en"])
     assert not any(href.startswith("/handovers") for href, _ in menus["admin@example.org", "en"])
     assert menus["nurse@example.org", "fi"] != menus["nurse@example.org", "en"]

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from handover.formdefs.model import LANGUAGES
+from handover.formdefs.model import EMPHASES, LANGUAGES
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: A table of a parsed TOML definition, before it is checked.
@@ -97,3 +97,25 @@ class Checker:
                 values.append(value)
             self.texts(item, here, "label")
         return values
+
+    def summary(self, entries: Any, fields: dict[str, Raw], where: str) -> None:
+        """The ``summary`` list: field keys, or tables ``{ field = ..., emphasis = ... }``,
+        each naming a top-level field once."""
+        if not isinstance(entries, list):
+            self.add(where, "must be a list of field keys or { field, emphasis } tables")
+            return
+        seen = set()
+        for index, entry in enumerate(entries):
+            here = f"{where}[{index}]"
+            if isinstance(entry, dict):
+                self.unknown_keys(entry, {"field", "emphasis"}, here)
+                key, emphasis = entry.get("field"), entry.get("emphasis", "normal")
+                if emphasis not in EMPHASES:
+                    self.add(here, f"emphasis {emphasis!r} is not one of {', '.join(EMPHASES)}")
+            else:
+                key = entry
+            if not isinstance(key, str) or key not in fields:
+                self.add(here, f"unknown field {key!r}")
+            elif key in seen:
+                self.add(here, f"field '{key}' is listed twice")
+            seen.add(key)

@@ -21,6 +21,7 @@ from handover.formdefs.model import (
     FormDefinition,
     RoutingRule,
     Section,
+    SummaryItem,
 )
 from handover.formdefs.notices import build_timing, build_warnings
 from handover.formdefs.unit_kinds import CORE_UNIT_KINDS
@@ -101,6 +102,7 @@ def build_definition(raw: dict[str, Any], plugin_name: str, source: str = "") ->
         acknowledge_within_hours=raw.get("acknowledge_within_hours", 24),
         legal_bases=tuple(Choice(b["key"], dict(b["label"])) for b in raw.get("legal_bases", [])),
         summary_fields=tuple(raw.get("summary_fields", ())),
+        summary=tuple(_summary_item(item) for item in raw.get("summary", ())),
         identity_code_field=raw.get("identity_code_field"),
         birth_date_field=raw.get("birth_date_field"),
         location_flags=tuple(raw.get("location_flags", ())),
@@ -116,6 +118,13 @@ def build_definition(raw: dict[str, Any], plugin_name: str, source: str = "") ->
         warnings=build_warnings(raw.get("warnings")),
         timing=build_timing(raw.get("timing")),
     )
+
+
+def _summary_item(raw: str | dict[str, Any]) -> SummaryItem:
+    """``"allergies"`` or ``{ field = "allergies", emphasis = "alert" }``."""
+    if isinstance(raw, str):
+        return SummaryItem(raw)
+    return SummaryItem(raw["field"], raw.get("emphasis", "normal"))
 
 
 def _section(raw: dict[str, Any]) -> Section:

@@ -20,6 +20,9 @@ CHOICE_TYPES = ("choice", "multichoice")
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 5000}
 DEFAULT_MAX_ROWS = 20
 YESNO_VALUES = ("yes", "no")
+#: How a field of the ``summary`` is shown: as any value, in bold, or as a warning (allergies,
+#: risks) that a reader cannot take for an ordinary answer.
+EMPHASES = ("normal", "strong", "alert")
 
 
 def text_in(texts: Mapping[str, Any] | None, language: str) -> str:
@@ -115,6 +118,14 @@ class Section:
 
 
 @dataclass(frozen=True)
+class SummaryItem:
+    """One field of the key facts a reader sees first, and how it is emphasised."""
+
+    field: str
+    emphasis: str = "normal"
+
+
+@dataclass(frozen=True)
 class RoutingRule:
     """Which unit kinds may send a form, to which kinds, with copies to which kinds."""
 
@@ -137,6 +148,8 @@ class FormDefinition:
     acknowledge_within_hours: int = 24
     legal_bases: tuple = ()
     summary_fields: tuple = ()
+    #: The key facts shown first on the reading page and the print view (``SummaryItem``s).
+    summary: tuple = ()
     identity_code_field: str | None = None
     #: A date field the core checks against the identity code's date (the wrong child else).
     birth_date_field: str | None = None
@@ -185,6 +198,17 @@ class FormDefinition:
         """Whether any location flag is "yes" in ``content``: then fields revealing where the
         child lives are hidden from copies and every reader sees a warning."""
         return any((content or {}).get(flag) == "yes" for flag in self.location_flags)
+
+    def emphasis(self) -> dict[str, str]:
+        """{field key: emphasis} of the summary's fields that are not shown as usual."""
+        return {item.field: item.emphasis for item in self.summary if item.emphasis != "normal"}
+
+    def location_cases(self, content: Mapping[str, Any] | None) -> tuple[Field, ...]:
+        """The location flags that are "yes" in ``content``: which case hides where the child
+        lives (a non-disclosure order, a placement hidden from the parents...)."""
+        values = content or {}
+        return tuple(self.field(flag) for flag in self.location_flags
+                     if values.get(flag) == "yes")
 
     def reply_form(self, key: str) -> FormDefinition:
         for reply in self.reply_forms:

@@ -21,6 +21,7 @@ __all__ = ["FIELD_KEYS", "KEY_PATTERN", "RESERVED_FIELD_KEYS", "Checker", "check
 TOP_LEVEL_KEYS = {
     "key", "version", "plugin", "title", "description", "acknowledge_within_hours",
     "summary_fields", "identity_code_field", "birth_date_field", "location_flags", "retention",
+    "summary",
     "routing",
     "visibility", "legal_bases", "sections", "reply_forms",
 }
@@ -129,6 +130,8 @@ def _check_field_references(checker: Checker, raw: Raw, fields: dict[str, Raw],
                 checker.add(prefix + name, f"unknown field '{key}'")
             elif name == "location_flags" and fields[key].get("type") != "yesno":
                 checker.add(prefix + name, f"field '{key}' must be of type yesno")
+    if "summary" in raw:
+        checker.summary(raw["summary"], fields, prefix + "summary")
     identity = _check_field_reference(checker, prefix, raw, fields, "identity_code_field", "hetu")
     birth = _check_field_reference(checker, prefix, raw, fields, "birth_date_field", "date")
     if birth is not None and identity is None:

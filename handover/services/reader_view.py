@@ -15,6 +15,7 @@ from sqlalchemy import select
 from handover.formdefs import FormDefinition, Section
 from handover.services import attachments as attachment_service
 from handover.services import definition_of, reading, replies, returning
+from handover.services.key_facts import KeyFact, age_in_years, key_facts
 from handover.services.notifications import is_overdue
 from handover.services.policy import SENDING, HandoverAccess, units_of
 from handover.services.replies import ReplyBody
@@ -50,6 +51,13 @@ class ReaderView:
     withdrawn: bool = False
     #: Whether the page shows the date to acknowledge by: only while it is still awaited.
     shows_due: bool = False
+    #: The definition's summary, first on the page (see `services.key_facts`).
+    facts: list[KeyFact] = field(default_factory=list)
+    #: The child's name and age for the page's heading (None: not shown to this reader).
+    child_name: str | None = None
+    child_age: int | None = None
+    #: The labels of the location flags that hold: which case hides where the child lives.
+    location_cases: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -99,6 +107,12 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
     location = definition.location_hidden(content)
     view.content, view.sections = content, sections
     view.location_warning, view.hide_location = location, location and granted.as_copy
+    view.facts = key_facts(definition, content, sections, view.hide_location, language)
+    view.location_cases = [flag.label_in(language)
+                           for flag in definition.location_cases(content)]
+    if definition.summary_fields and content.get(definition.summary_fields[0]):
+        view.child_name = str(content[definition.summary_fields[0]])
+        view.child_age = age_in_years(definition, content)
     if granted.as_copy:
         return view  # the minimum: no thread, no files, no note between sender and receiver
     view.thread = returning.visible_replies(replies.thread(handover), handover,

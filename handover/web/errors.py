@@ -31,6 +31,27 @@ MESSAGES = {
     503: lambda: _("The service is temporarily unavailable. Try again in a moment."),
 }
 
+#: The heading of each error page: what happened, in words (the code stays in the title).
+HEADINGS = {
+    400: lambda: _("The request could not be handled"),
+    403: lambda: _("You cannot do this"),
+    404: lambda: _("Page not found"),
+    405: lambda: _("This action is not allowed here"),
+    409: lambda: _("This can no longer be done"),
+    410: lambda: _("The content has been erased"),
+    413: lambda: _("The file is too large"),
+    429: lambda: _("Too many attempts"),
+    500: lambda: _("Something went wrong"),
+    503: lambda: _("The service is temporarily unavailable"),
+}
+
+
+@bp.app_template_global()
+def error_heading(code):
+    """The heading of the error page of ``code``, for pages rendered outside this module."""
+    return HEADINGS[code]() if code in HEADINGS else _("Error")
+
+
 INTEGRITY_MESSAGE = ("This record failed its integrity check and is not shown; "
                      "the event was logged.")
 

@@ -25,15 +25,19 @@ from wtforms.fields import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from handover.formdefs import content as rules
 from handover.formdefs import display
+from handover.i18n import gettext as _
 from handover.plugins.manager import FormChecksUnavailable, call_hook
 from handover.services.drafts import FORM_CHECKS_UNAVAILABLE
 from handover.web.form_base import HandoverForm
 
-DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+#: Dates are typed as d.m.yyyy in one text field in every language, never in a browser's date
+#: picker (which follows the browser's locale: mm/dd/yyyy in an English browser); the first
+#: format is the one shown back. ISO dates are still accepted.
+DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -130,7 +134,10 @@ def _unbound_field(definition_field, language, siblings, in_group=False):
         field_class = StringField if f.type == "text" else TextAreaField
         return field_class(validators=validators, filters=[_strip], **options)
     if f.type == "date":
-        return DateField(validators=validators, format=DATE_FORMATS, **options)
+        hint = _("Day, month and year, for example 14.3.2012")
+        options["description"] = " ".join(part for part in (help_text, hint) if part)
+        return DateField(validators=validators, format=DATE_FORMATS, widget=TextInput(),
+                         render_kw={"autocomplete": "off", "spellcheck": "false"}, **options)
     # Choices are checked by FieldRules, in the words the send service uses.
     if f.type == "yesno":
         choices = [SelectChoice(v, display.yes_no_label(v, language)) for v in ("yes", "no")]
@@ -215,9 +222,10 @@ class DefinitionForm(HandoverForm):
     def validate(self, extra_validators=None):
         self.extra_errors = []
         valid = super().validate(extra_validators)
-        if valid:
-            valid = self._birth_date_agrees() and self._plugin_validation()
-        return valid
+        # The cross-field checks run even when a field has an error, so that a page shows
+        # every problem at once rather than one more after each correction.
+        birth_date_agrees = self._birth_date_agrees()
+        return self._plugin_validation() and birth_date_agrees and valid
 
     def _birth_date_agrees(self):
         """Every form with both fields gets this check from the core, not from each plugin."""
@@ -352,4 +360,5 @@ def init_app(app):
     app.jinja_env.globals.update(
         formdef_display_value=display.display_value,
         formdef_sections=display.sections_to_show,
+        formdef_emphasis=lambda definition: definition.emphasis(),
     )

@@ -1,12 +1,17 @@
 """Template helpers shared by every page: navigation, the page's language, labels of unit
 kinds, roles and handover statuses, errors."""
 
-from flask import current_app, request, url_for
+from datetime import date
+
+from flask import before_render_template, current_app, request, url_for
 from flask_login import current_user
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from wtforms import Form
 
 from handover.i18n import current_locale
 from handover.i18n import lazy_gettext as _l
 from handover.plugins.manager import unit_kind_label
+from handover.services import policy
 
 ROLE_LABELS = {
     "sender": _l("Sender"),
@@ -25,8 +30,9 @@ STATUS_LABELS = {
 
 #: (endpoint, label, who sees it). Endpoints not registered (yet) are skipped.
 NAVIGATION = (
-    ("handovers.inbox", _l("Inbox"), lambda user: bool(user.memberships)),
-    ("handovers.outbox", _l("Outbox"), lambda user: bool(user.memberships)),
+    # A receiver sees no Outbox and a sender no Inbox: no entry for what one cannot do.
+    ("handovers.inbox", _l("Inbox"), lambda user: bool(policy.inbox_unit_ids(user))),
+    ("handovers.outbox", _l("Outbox"), lambda user: bool(policy.outbox_unit_ids(user))),
     ("unit_lead.units", _l("My units' members"),
      lambda user: any(m.role == "lead" for m in user.memberships)),
     ("admin.units", _l("Units"), lambda user: user.is_admin),
@@ -117,12 +123,48 @@ def form_errors(form):
     return found
 
 
+def _mark_pages_with_errors(sender, template, context, **extra):
+    """Sets ``page_has_errors`` when a form of the page holds errors, so that base.html can
+    start the page's title with "Error:" (read first by a screen reader) before the form that
+    shows them is rendered."""
+    context["page_has_errors"] = any(
+        isinstance(value, Form) and (value.errors or getattr(value, "extra_errors", None))
+        for value in context.values())
+
+
+def summary_line(summary):
+    """A list's line about the child: the name first, then the birth date as d.m.yyyy (the
+    summary holds the definition's ``summary_fields``, dates in ISO form)."""
+    names, dates = [], []
+    for value in (summary or {}).values():
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            names.append(str(value))
+        else:
+            dates.append(f"{day.day}.{day.month}.{day.year}")
+    return ", ".join(names + dates)
+
+
+def form_extra_errors(form):
+    """The form's problems that belong to no one field, for the error summary."""
+    return [(None, None, message) for message in getattr(form, "extra_errors", ())]
+
+
 def init_app(app):
     app.extensions["handover_chrome"] = {}
+    # GOV.UK Frontend's component macros, as "govuk_frontend_jinja/components/<name>/macro.html".
+    app.jinja_loader = ChoiceLoader([
+        app.jinja_loader,
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    ])
+    before_render_template.connect(_mark_pages_with_errors, app)
     app.jinja_env.globals.update(
         chrome=chrome,
         unit_kind_label=unit_kind_label,
         form_errors=form_errors,
+        form_extra_errors=form_extra_errors,
+        summary_line=summary_line,
         field_attributes=field_attributes,
     )
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)

@@ -141,8 +141,9 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
         sent_row = sender.get_by_role("table", name=fi("Handovers sent by your units")) \
             .get_by_role("row").filter(has_text=handover_number)
         expect(sent_row).to_contain_text(WARD)
-        expect(sent_row.get_by_role("cell").nth(3)).to_contain_text(fi("Received"))
-        expect(sent_row.get_by_role("cell").nth(3)).to_contain_text(fi("replied"))
+        status = sent_row.get_by_role("cell").nth(5)  # child, form, unit, sent, due, status
+        expect(status).to_contain_text(fi("Received"))
+        expect(status).to_contain_text(fi("replied"))
         check(sender)
         sent_row.get_by_role("link", name=f"{title} {handover_number}").click()
         expect(sender.get_by_role("term").filter(has_text=exactly(fi("Opened")))).to_be_visible()

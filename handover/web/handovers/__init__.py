@@ -12,5 +12,12 @@ from flask import Blueprint
 
 bp = Blueprint("handovers", __name__, url_prefix="/handovers")
 
-from handover.web.handovers import filling, lists, reading  # noqa: E402,F401  (add their views)
-from handover.web.handovers import journey  # noqa: E402,F401  (the child's journey, issue 15)
+# The view modules add their views to bp: journey is the child's journey (issue 15), sections
+# the fill pages section by section (issue 14).
+from handover.web.handovers import (  # noqa: E402,F401
+    filling,
+    journey,
+    lists,
+    reading,
+    sections,
+)

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from handover.plugins.manager import registry
 from handover.services import listing
 from handover.services.accounts import units_by_id
+from handover.services.sections import draft_rows
 from handover.web.handovers import bp, forms
 from handover.web.ui import language, status_label
 
@@ -49,8 +50,9 @@ def inbox():
 @bp.get("/outbox")
 @login_required
 def outbox():
-    return _list_page("handovers/outbox.html", listing.outbox,
-                      drafts=listing.drafts_of(current_user))
+    rows = draft_rows(current_user, language())
+    return _list_page("handovers/outbox.html", listing.outbox, draft_rows=rows,
+                      drafts=[row.handover for row in rows])
 
 
 @bp.route("/find", methods=["GET", "POST"])

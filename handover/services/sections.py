@@ -1,0 +1,113 @@
+"""Where a draft stands, section by section: the task list of the fill pages.
+
+A long form is filled a section at a time, between other work. The task list says of each
+section whether it is not started, in progress or completed; "completed" is derived from the
+definition's own required fields (with their ``show_if`` conditions and the sender's kind), so a
+definition needs no extra rules and the task list agrees with the checks made on sending.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from handover.formdefs import FormDefinition, Section, UnknownForm
+from handover.formdefs.model import Field
+from handover.security import crypto
+from handover.services import commit_keeping_loaded, definition_of, drafts
+from handover.services.listing import drafts_of
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import Handover, Unit, User
+
+NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
+
+
+@dataclass(frozen=True)
+class SectionState:
+    section: Section
+    state: str
+    #: How many fields the sender fills in this section, and how many are required and empty.
+    inputs: int
+    missing: int
+
+
+def has_answer(field: Field, value: Any) -> bool:
+    """Whether ``value`` answers ``field``: a group answers with a row holding any value."""
+    if field.type == "group":
+        return any(isinstance(row, Mapping) and any(v not in (None, "", []) for v in row.values())
+                   for row in value or [])
+    return value not in (None, "", [])
+
+
+def section_states(definition: FormDefinition, content: Mapping[str, Any] | None,
+                   sender_kind: str | None) -> list[SectionState]:
+    """The state of every section this sender fills, in the definition's order."""
+    values = content or {}
+    states = []
+    for section in definition.sections:
+        fields = section.fields_for(sender_kind)
+        if not fields:
+            continue
+        answered = [f for f in fields if has_answer(f, values.get(f.key))]
+        missing = [f for f in fields if f.required and f.condition_met(values)
+                   and not has_answer(f, values.get(f.key))]
+        if not answered:
+            state = NOT_STARTED
+        else:
+            state = IN_PROGRESS if missing else COMPLETED
+        states.append(SectionState(section, state, _inputs(fields), len(missing)))
+    return states
+
+
+def _inputs(fields: tuple[Field, ...]) -> int:
+    """Inputs on the page: a group counts the inputs of its one empty row."""
+    return sum(len(f.fields) if f.type == "group" else 1 for f in fields)
+
+
+def next_section(states: list[SectionState], key: str) -> Section | None:
+    """The section after ``key`` in the task list, None after the last."""
+    keys = [state.section.key for state in states]
+    if key not in keys or keys.index(key) + 1 == len(keys):
+        return None
+    return states[keys.index(key) + 1].section
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    """A draft as the home page and the outbox list it: whose it is, which form, how far."""
+
+    handover: Handover
+    title: str
+    child: str | None
+    completed: int
+    sections: int
+    updated_at: datetime | None
+
+
+def draft_rows(user: User, language: str) -> list[DraftRow]:
+    """The drafts ``user`` may continue, newest change first, with the child's name (read
+    from the sealed draft, so the listing is audited) and the sections completed."""
+    rows = []
+    for handover in drafts_of(user):
+        try:
+            definition = definition_of(handover)
+        except UnknownForm:   # its plugin is gone: listed under its key, as the lists do
+            rows.append(DraftRow(handover, handover.form_key, None, 0, 0, handover.updated_at))
+            continue
+        try:
+            content = drafts.content_of(handover)
+        except crypto.TamperedRecord:
+            content = {}   # listed without its name; opening it reports the damage
+        unit = db.session.get(Unit, handover.sender_unit_id)
+        states = section_states(definition, content, unit.kind if unit else None)
+        name_key = definition.summary_fields[0] if definition.summary_fields else None
+        rows.append(DraftRow(
+            handover, definition.title_in(language),
+            str(content[name_key]) if name_key and content.get(name_key) else None,
+            sum(state.state == COMPLETED for state in states), len(states),
+            handover.updated_at))
+    if rows:
+        audit.record_many("handover.listed", [row.handover.id for row in rows])
+        commit_keeping_loaded()
+    return rows

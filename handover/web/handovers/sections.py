@@ -1,0 +1,79 @@
+"""Filling a long form a section at a time: the task list of a draft and one page per section.
+
+Each section page saves the draft on every submit ("Save and continue"), without JavaScript,
+and goes on to the next section; a half-filled section can be left and resumed from the task
+list. What was saved lies under what a section's page posts, so the other sections keep their
+answers. The whole form on one page (``edit``) stays for those who prefer it.
+"""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from handover.i18n import gettext as _
+from handover.services import definition_of, drafts, policy
+from handover.services.sections import next_section, section_states
+from handover.store.database import db
+from handover.store.models import Unit
+from handover.web.handovers import bp, forms
+from handover.web.ui import language
+
+
+def _draft(handover_id, page):
+    granted = policy.require(current_user, handover_id, "edit")
+    handover = granted.handover
+    definition = definition_of(handover)
+    sender_unit = db.session.get(Unit, handover.sender_unit_id)
+    draft = drafts.open_for_editing(granted, current_user, page=page)
+    return handover, definition, sender_unit, draft
+
+
+@bp.get("/<int:handover_id>/tasks")
+@login_required
+def tasks(handover_id):
+    """The draft's sections with their state, the routing, the files, and the way on."""
+    handover, definition, sender_unit, draft = _draft(handover_id, "edit")
+    states = section_states(definition, draft.content, sender_unit.kind)
+    return render_template(
+        "handovers/tasks.html", handover=handover, definition=definition, states=states,
+        sender_unit=sender_unit, units=policy.units_of(handover), attachments=draft.attachments,
+        attachment_form=forms.AttachmentForm(), language=language(),
+        completed=sum(state.state == "completed" for state in states))
+
+
+@bp.route("/<int:handover_id>/sections/<section_key>", methods=["GET", "POST"])
+@login_required
+def section(handover_id, section_key):
+    handover, definition, sender_unit, draft = _draft(handover_id, "edit")
+    states = section_states(definition, draft.content, sender_unit.kind)
+    shown = next((state for state in states if state.section.key == section_key), None)
+    if shown is None:
+        raise policy.NotFound(section_key)
+    form = forms.build_fill_form(definition, sender_unit.kind, draft.content)
+    if request.method == "POST":
+        drafts.save(current_user, handover, form.content())
+        if not form.add_row_requested:
+            following = next_section(states, section_key)
+            flash(_("Saved: %(section)s.", section=shown.section.title_in(language())),
+                  "success")
+            if following is None or "to_tasks" in request.form:
+                return redirect(url_for(".tasks", handover_id=handover.id))
+            return redirect(url_for(".section", handover_id=handover.id,
+                                    section_key=following.key))
+    position = [state.section.key for state in states].index(section_key) + 1
+    return render_template(
+        "handovers/section.html", handover=handover, definition=definition, form=form,
+        section=shown.section, position=position, count=len(states), language=language())
+
+
+@bp.get("/<int:handover_id>/discard")
+@login_required
+def confirm_discard(handover_id):
+    """Deleting a draft asks first, naming what would be lost; the button posts to
+    ``discard``."""
+    granted = policy.require(current_user, handover_id, "discard")
+    handover = granted.handover
+    definition = definition_of(handover)
+    content = drafts.open_for_editing(granted, current_user, page="discard").content
+    child = content.get(definition.summary_fields[0]) if definition.summary_fields else None
+    return render_template("handovers/discard.html", handover=handover, definition=definition,
+                           child=child, discard_form=forms.EmptyForm(), language=language())

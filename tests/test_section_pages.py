@@ -1,0 +1,81 @@
+"""A long form filled a section at a time (issue 14): the task list shows each section's state,
+a section page saves on "Save and continue" without touching the other sections, and deleting
+a draft asks first."""
+
+import lifecycle_support
+from lifecycle_support import CHILD_NAME, FORM_KEY, login_as
+
+from handover.formdefs import load_definition
+from handover.services import drafts
+from handover.services.sections import COMPLETED, IN_PROGRESS, NOT_STARTED, section_states
+from handover.store.database import db
+from handover.store.models import Handover
+
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
+
+def _draft(app, world):
+    with app.app_context():
+        return drafts.start(world.user("sending_sender"), world.unit("sending"), FORM_KEY,
+                            world.unit("receiving"), [], "lsl_disclosure").id
+
+
+def _content(app, draft_id):
+    with app.app_context():
+        return drafts.content_of(db.session.get(Handover, draft_id))
+
+
+def test_a_section_is_completed_when_its_required_answers_are_given():
+    definition = load_definition(lifecycle_support.PLUGINS / "lifecycle_form.toml")
+    states = {s.section.key: s.state for s in section_states(definition, {}, None)}
+    assert set(states.values()) == {NOT_STARTED}
+    half = {"child_identity_code": "010594Y9032"}
+    states = {s.section.key: s for s in section_states(definition, half, None)}
+    assert states["child"].state == IN_PROGRESS and states["child"].missing >= 1
+    full = {"child_name": CHILD_NAME, "child_identity_code": "010594Y9032",
+            "non_disclosure": "no", "location_hidden": "no"}
+    states = {s.section.key: s.state for s in section_states(definition, full, None)}
+    assert states["child"] == COMPLETED and states["health"] == NOT_STARTED
+
+
+def test_save_and_continue_keeps_the_other_sections_and_goes_on(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    tasks = client.get(f"/handovers/{draft_id}/tasks").get_data(as_text=True)
+    assert "govuk-task-list" in tasks and tasks.count("<li class=\"govuk-task-list__item") == 3
+    client.post(f"/handovers/{draft_id}/sections/health",
+                data={"health_notes": "sleeps with the lamp on"})
+    response = client.post(f"/handovers/{draft_id}/sections/child",
+                           data={"child_name": CHILD_NAME, "continue": "1"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/handovers/{draft_id}/sections/placement")
+    saved = _content(app, draft_id)
+    assert saved["child_name"] == CHILD_NAME
+    assert saved["health_notes"] == "sleeps with the lamp on", "another section's answer kept"
+    page = client.get(f"/handovers/{draft_id}/sections/placement").get_data(as_text=True)
+    assert "<h1" in page and "child_name" not in page, "only this section's inputs"
+
+
+def test_a_section_that_does_not_exist_is_404(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    assert client.get(f"/handovers/{draft_id}/sections/nosuch").status_code == 404
+
+
+def test_another_units_user_cannot_open_a_section(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["receiving_receiver"])
+    assert client.get(f"/handovers/{draft_id}/sections/child").status_code == 404
+    assert client.get(f"/handovers/{draft_id}/tasks").status_code == 404
+
+
+def test_deleting_a_draft_asks_first(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    page = client.get(f"/handovers/{draft_id}/discard").get_data(as_text=True)
+    assert f'action="/handovers/{draft_id}/discard"' in page and 'method="post"' in page
+    with app.app_context():
+        assert db.session.get(Handover, draft_id) is not None, "asking deletes nothing"
+    edit = client.get(f"/handovers/{draft_id}/edit").get_data(as_text=True)
+    assert f'action="/handovers/{draft_id}/discard"' not in edit, "no one-click delete"
