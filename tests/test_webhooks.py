@@ -199,3 +199,10 @@ def test_a_return_reaches_the_sending_units_endpoint_only(app, world):
                             world.user("receiving_receiver"), "wrong_unit")
         told = [(row.event, row.unit_id, row.handover_id) for row in _webhook_rows()]
     assert told == [("returned", world.units["sending"].id, hid)]
+
+
+def test_the_admin_menu_leads_to_the_deliveries(app, client, world):
+    login_as(client, app, world.users["admin"])
+    assert 'href="/admin/deliveries"' in client.get("/admin/units").get_data(as_text=True)
+    login_as(client, app, world.users["receiving_lead"])
+    assert 'href="/admin/deliveries"' not in client.get("/").get_data(as_text=True)
