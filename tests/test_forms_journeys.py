@@ -302,7 +302,7 @@ def send_through_the_pages(app, form_key, people, flags):
     preview = client.get(f"/handovers/{handover_id}/preview").get_data(as_text=True)
     token = re.search(r'name="submission_token"[^>]*value="([^"]+)"', preview).group(1)
     response = client.post(f"/handovers/{handover_id}/send", data={"submission_token": token})
-    assert response.headers["Location"].endswith(f"/handovers/{handover_id}")
+    assert response.headers["Location"].endswith(f"/handovers/{handover_id}/sent")
     return handover_id, copies, posted, definition
 
 

@@ -79,3 +79,28 @@ def test_deleting_a_draft_asks_first(app, client, world):
         assert db.session.get(Handover, draft_id) is not None, "asking deletes nothing"
     edit = client.get(f"/handovers/{draft_id}/edit").get_data(as_text=True)
     assert f'action="/handovers/{draft_id}/discard"' not in edit, "no one-click delete"
+
+
+def test_check_answers_shows_what_the_copy_unit_gets_and_sending_confirms(app, client, world):
+    import re
+
+    from lifecycle_support import content
+
+    with app.app_context():
+        draft = drafts.start(world.user("sending_sender"), world.unit("sending"), FORM_KEY,
+                             world.unit("receiving"), [world.unit("copy")], "lsl_disclosure")
+        drafts.save(world.user("sending_sender"), draft, content(location_hidden="yes"))
+        draft_id = draft.id
+    login_as(client, app, world.users["sending_sender"])
+    page = client.get(f"/handovers/{draft_id}/preview").get_data(as_text=True)
+    copy_row = page.split("Copy unit <span", 1)[1].split("</div>", 1)[0]
+    assert "Not shown to this unit:" in copy_row and "Health" in copy_row
+    assert "Hidden from this unit to protect where the child lives:" in copy_row
+    assert f'href="/handovers/{draft_id}/sections/health"' in page, "a change link per section"
+    token = re.search(r'name="submission_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post(f"/handovers/{draft_id}/send", data={"submission_token": token})
+    assert response.headers["Location"].endswith(f"/handovers/{draft_id}/sent")
+    confirmation = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"#{draft_id}" in confirmation and "Acknowledge by" in confirmation
+    assert "withdraw the handover until the receiving unit opens it" in confirmation
+    assert CHILD_NAME not in confirmation, "the confirmation shows no content"

@@ -184,7 +184,7 @@ def send(handover_id):
     except policy.WrongState:
         # Already sent: a repeat of the request that sent it (double click, retry) lands on
         # the handover like the first did.
-        return redirect(url_for(".view", handover_id=handover_id))
+        return redirect(url_for(".sent", handover_id=handover_id))
     try:
         sent = sending.send(user, handover, token, language=language())
     except drafts.ValidationFailed:
@@ -195,7 +195,7 @@ def send(handover_id):
         flash(str(refusal) or _("The handover could not be sent."), "error")
         return redirect(url_for(".preview", handover_id=handover.id))
     flash(_("The handover was sent."), "success")
-    return redirect(url_for(".view", handover_id=sent.id))
+    return redirect(url_for(".sent", handover_id=sent.id))
 
 
 @bp.post("/<int:handover_id>/discard")

@@ -77,3 +77,20 @@ def confirm_discard(handover_id):
     child = content.get(definition.summary_fields[0]) if definition.summary_fields else None
     return render_template("handovers/discard.html", handover=handover, definition=definition,
                            child=child, discard_form=forms.EmptyForm(), language=language())
+
+
+@bp.get("/<int:handover_id>/sent")
+@login_required
+def sent(handover_id):
+    """After sending: the reference, who must acknowledge it by when, until when it can be
+    withdrawn, and what happens next. Shows no content, so it reads none."""
+    granted = policy.require(current_user, handover_id, "view", with_units=True)
+    handover = granted.handover
+    if handover.status == "draft":
+        return redirect(url_for(".tasks", handover_id=handover_id))
+    definition = definition_of(handover)
+    legal_basis = next((basis.label_in(language()) for basis in definition.legal_bases
+                        if basis.value == handover.legal_basis), handover.legal_basis)
+    return render_template("handovers/sent.html", handover=handover, definition=definition,
+                           units=policy.units_of(handover), legal_basis=legal_basis,
+                           granted=granted, language=language())
