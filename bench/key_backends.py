@@ -126,11 +126,43 @@ def measure(server, people, arguments):
             "opens": count, "open_per_s": count / open_seconds}
 
 
+def per_operation(folder, hsm, count=2000):
+    """Microseconds per wrap and per unwrap of a data key, in process, through each backend:
+    the part of a send (wrap) and of a first open (unwrap) that the key backend costs."""
+    from handover import create_app
+    from handover.security import crypto, key_backends, keys
+
+    instance = folder / "micro"
+    instance.mkdir()
+    keys.create_key_file(str(instance / "keys.json"))
+    results = {}
+    for name, settings in (("file", {}), ("pkcs11", hsm)):
+        app = create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "bench",
+                          "SQLALCHEMY_DATABASE_URI": "sqlite://", **settings})
+        with app.app_context():
+            backend = key_backends.active_backend()
+            if backend.active_kek_id() is None:
+                backend.add_kek()
+            data_key = crypto.new_data_key()
+            started = time.perf_counter()
+            wrapped = [crypto.wrap_data_key(data_key, number + 1) for number in range(count)]
+            wrap = (time.perf_counter() - started) / count * 1e6
+            started = time.perf_counter()
+            for number, (kek_id, blob) in enumerate(wrapped):
+                crypto.unwrap_data_key(kek_id, blob, number + 1)
+            unwrap = (time.perf_counter() - started) / count * 1e6
+        results[name] = (wrap, unwrap)
+        print(f"{name:14} wrap {wrap:8.1f} µs   unwrap {unwrap:8.1f} µs   (in process, "
+              f"{count} each)", flush=True)
+    return results
+
+
 def main():
     arguments = parse()
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         hsm = softhsm_environment(folder)
+        per_operation(folder, hsm)
         rows = {}
         for name, settings in (("file", {}), ("pkcs11", hsm), ("file (again)", {})):
             rows[name] = run_backend(name.split()[0] + str(len(rows)), settings, arguments,

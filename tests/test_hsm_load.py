@@ -56,7 +56,8 @@ def test_rotation_from_the_file_into_the_hsm_under_load_loses_nothing(server):
     result, sent_before = rotations[0]
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Added p11-" in result.stdout
-    assert 0 < sent_before < target
+    assert 0 < sent_before < target, (sent_before, load.failures[:5], load.errors[:5],
+                                      sorted(set(map(str, load.statuses))))
     assert load.errors == [] and load.server_errors() == [] and load.failures == []
     assert len(load.sent) == target
     opened = harness.verify_sent(server, load.sent)

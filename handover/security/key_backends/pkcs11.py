@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from datetime import UTC, datetime
 
 import pkcs11
@@ -39,6 +40,8 @@ from handover.security.key_backends import (
 
 log = logging.getLogger(__name__)
 PREFIX = "p11-"
+#: Seconds a worker keeps the answer to "which KEK is active".
+ACTIVE_TTL = 2.0
 #: Errors that say the blob or its binding is wrong, not the device: SoftHSM answers a failed
 #: GCM tag with CKR_GENERAL_ERROR, so that one is told apart by asking the device afterwards.
 _DATA_ERRORS = ("EncryptedDataInvalid", "EncryptedDataLenRange", "DataInvalid", "DataLenRange")
@@ -97,6 +100,7 @@ class Pkcs11Backend(KeyBackend):
         self._session = None
         self._pid = None
         self._handles = {}
+        self._active = None
 
     def describe(self):
         return f"pkcs11 (token {self.token_label})"
@@ -173,10 +177,19 @@ class Pkcs11Backend(KeyBackend):
         return self._run(self._labels)
 
     def active_kek_id(self):
+        """The newest KEK on the token. Listing the token's objects costs more than the wrap
+        itself, so the answer is kept for `ACTIVE_TTL` seconds: a worker moves to a KEK that
+        `keys rotate` just made within that time, and the rotation sweeps again for rows
+        wrapped by the previous one meanwhile."""
         if self.pinned_kek:
             return self.pinned_kek
+        now = time.monotonic()
+        if self._active is not None and now - self._active[0] < ACTIVE_TTL:
+            return self._active[1]
         held = self.kek_ids()
-        return held[-1] if held else None
+        found = held[-1] if held else None
+        self._active = (now, found) if found else None
+        return found
 
     def encrypt(self, kek_id, plaintext, associated):
         nonce = os.urandom(NONCE_BYTES)
@@ -213,6 +226,7 @@ class Pkcs11Backend(KeyBackend):
                 template={attribute.SENSITIVE: True, attribute.EXTRACTABLE: False,
                           attribute.TOKEN: True, attribute.PRIVATE: True})
         self._run(generate)
+        self._active = None
         if self.pinned_kek:
             raise ConfigurationError(
                 f"Created {kek_id} in the HSM, but HANDOVER_PKCS11_KEK pins {self.pinned_kek}: "
