@@ -2,6 +2,8 @@
 a section page saves on "Save and continue" without touching the other sections, and deleting
 a draft asks first."""
 
+import re
+
 import lifecycle_support
 from lifecycle_support import CHILD_NAME, FORM_KEY, login_as
 
@@ -104,3 +106,18 @@ def test_check_answers_shows_what_the_copy_unit_gets_and_sending_confirms(app, c
     assert f"#{draft_id}" in confirmation and "Acknowledge by" in confirmation
     assert "withdraw the handover until the receiving unit opens it" in confirmation
     assert CHILD_NAME not in confirmation, "the confirmation shows no content"
+
+
+def test_adding_a_row_keeps_the_typing_and_returns_to_the_new_row(app, client, world):
+    with app.app_context():
+        draft_id = drafts.start(world.user("sending_sender"), world.unit("sending"),
+                                "psychiatric_ward_preinfo", world.unit("receiving"), [],
+                                "child_welfare_necessary").id
+    login_as(client, app, world.users["sending_sender"])
+    page = client.post(f"/handovers/{draft_id}/sections/health", data={
+        "allergies": "pähkinä", "medications-0-medication_name": "Melatoniini",
+        "add_row": "medications"}).get_data(as_text=True)
+    assert "pähkinä" in page and 'value="Melatoniini"' in page, "nothing typed is lost"
+    new_input = re.search(r'<input[^>]*id="medications-1-medication_name"[^>]*>', page)
+    assert new_input and "autofocus" in new_input.group(0)
+    assert page.count("autofocus") == 1

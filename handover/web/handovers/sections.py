@@ -88,6 +88,8 @@ def sent(handover_id):
     handover = granted.handover
     if handover.status == "draft":
         return redirect(url_for(".tasks", handover_id=handover_id))
+    if granted.relation != policy.SENDING:   # a receiver given this address reads the handover
+        return redirect(url_for(".view", handover_id=handover_id))
     definition = definition_of(handover)
     legal_basis = next((basis.label_in(language()) for basis in definition.legal_bases
                         if basis.value == handover.legal_basis), handover.legal_basis)
