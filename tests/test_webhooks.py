@@ -22,6 +22,8 @@ from lifecycle_support import (
 )
 from sqlalchemy import select, text
 
+from handover.cli import cli
+from handover.security import crypto, keys
 from handover.services import deliveries, reading, replies, webhooks
 from handover.store.database import db
 from handover.store.models import AuditEvent, Delivery, WebhookEndpoint
@@ -206,3 +208,33 @@ def test_the_admin_menu_leads_to_the_deliveries(app, client, world):
     assert 'href="/admin/deliveries"' in client.get("/admin/units").get_data(as_text=True)
     login_as(client, app, world.users["receiving_lead"])
     assert 'href="/admin/deliveries"' not in client.get("/").get_data(as_text=True)
+
+
+def test_key_rotation_reseals_the_signing_secret_and_the_old_kek_can_go(app, world, receiver):
+    endpoint_id, secret = _endpoint(app, world, "receiving", ["arrived"], receiver.url)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        old_kek = keys.load_keyring()["active_kek"]
+        keys.add_kek()  # a half-done rotation: the signing secret is still on the old KEK
+    refused = runner.invoke(cli, ["keys", "retire", old_kek])
+    assert refused.exit_code != 0 and " and 1 webhook signing secrets;" in refused.output
+    assert runner.invoke(cli, ["keys", "rotate"]).exit_code == 0
+    assert runner.invoke(cli, ["keys", "retire", old_kek]).exit_code == 0
+    with app.app_context():
+        endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+        assert crypto.account_secret_kek(endpoint.secret) != old_kek
+        assert webhooks.secret_of(endpoint) == secret  # deliveries still sign with it
+    assert runner.invoke(cli, ["keys", "check"]).exit_code == 0
+
+
+def test_keys_check_names_an_endpoint_whose_secret_does_not_open(app, world):
+    first, _ = _endpoint(app, world, "receiving", ["arrived"], "https://a.example/hook")
+    second, _ = _endpoint(app, world, "receiving", ["arrived"], "https://b.example/hook")
+    with app.app_context():
+        moved = db.session.get(WebhookEndpoint, second).secret
+        db.session.get(WebhookEndpoint, first).secret = moved  # bound to the second endpoint
+        db.session.commit()
+    result = app.test_cli_runner().invoke(cli, ["keys", "check"])
+    assert result.exit_code == 1
+    assert f"Webhook endpoint {first}: cannot open the signing secret" in result.output
+    assert f"Webhook endpoint {second}:" not in result.output

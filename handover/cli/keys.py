@@ -37,7 +37,11 @@ def rotate_command(batch_size, resume):
     if result.failed_secrets:
         click.echo("Could not open the two-factor secret of users: "
                    + ", ".join(str(user_id) for user_id in result.failed_secrets), err=True)
-    if result.failed or result.failed_secrets:
+    if result.failed_endpoints:
+        click.echo("Could not open the signing secret of webhook endpoints: "
+                   + ", ".join(str(endpoint_id) for endpoint_id in result.failed_endpoints),
+                   err=True)
+    if result.failed or result.failed_secrets or result.failed_endpoints:
         raise SystemExit(1)
     click.echo("Old KEKs can now be retired with `handover keys retire OLD_ID`.")
 
@@ -58,13 +62,15 @@ def retire_command(kek_id):
 def check_command():
     """Open every sealed value; list the handovers and two-factor secrets that fail and exit 1
     if any do."""
-    checked, failures, failed_secrets = key_maintenance.check()
+    checked, failures, failed_secrets, failed_endpoints = key_maintenance.check()
     for handover_id, parts in failures.items():
         click.echo(f"Handover {handover_id}: cannot open {', '.join(parts)}")
     for user_id in failed_secrets:
         click.echo(f"User {user_id}: cannot open the two-factor secret")
+    for endpoint_id in failed_endpoints:
+        click.echo(f"Webhook endpoint {endpoint_id}: cannot open the signing secret")
     click.echo(f"Checked {checked} handovers; {len(failures)} failed.")
-    if failures or failed_secrets:
+    if failures or failed_secrets or failed_endpoints:
         raise SystemExit(1)
 
 

@@ -7,7 +7,8 @@ active KEK instead of adding yet another KEK, and re-running after a crash simpl
 Each batch commits on its own, so a crash loses at most one batch of work and never a key: the
 old KEK stays in the keyring until `retire` proves no row needs it.
 
-Users' TOTP secrets are sealed straight under a KEK (`crypto.seal_account_secret`), so a
+Users' TOTP secrets and webhook endpoints' signing secrets are sealed straight under a KEK
+(`crypto.seal_account_secret`; the kinds are listed in `services.sealed_secrets`), so a
 rotation re-seals them too, `retire` counts them, and `check` opens them.
 
 The KEKs live in a key backend (`security.key_backends`): the key file or an HSM. A rotation
@@ -23,10 +24,10 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import ColumnElement, Row, func, or_, select, update
 
 from handover.security import crypto, key_backends, keys
-from handover.services import rows_changed
+from handover.services import rows_changed, sealed_secrets
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Attachment, Handover, Reply, User
+from handover.store.models import Attachment, Handover, Reply
 
 
 class KeyOperationRefused(RuntimeError):
@@ -43,15 +44,23 @@ class RotationResult:
     resealed_secrets: int = 0
     #: Users whose TOTP secret did not open: they need a two-factor reset by an admin.
     failed_secrets: list[int] = field(default_factory=list)
+    #: Webhook endpoints whose signing secret did not open: register them again.
+    failed_endpoints: list[int] = field(default_factory=list)
+
+    def failed_of(self, kind: sealed_secrets.SealedColumn) -> list[int]:
+        return self.failed_secrets if kind is sealed_secrets.TOTP else self.failed_endpoints
 
 
 class CheckResult(NamedTuple):
     """What `check` found: how many handovers it opened, the parts that failed by handover
-    id, and the users whose two-factor secret does not open."""
+    id, the users whose two-factor secret and the webhook endpoints whose signing secret do
+    not open."""
 
     checked: int
     failures: dict[int, list[str]]
     failed_secrets: list[int]
+    #: Webhook endpoints whose signing secret does not open.
+    failed_endpoints: list[int]
 
 
 #: Told each step of a long operation (``click.echo`` on the command line).
@@ -70,27 +79,15 @@ def _not_on(kek_id: str | None) -> tuple[ColumnElement[bool], ColumnElement[bool
     )
 
 
-def _secrets_sealed_by(kek_id: str) -> ColumnElement[bool]:
-    return User.totp_secret.startswith(f"{crypto.ACCOUNT_SEAL_PREFIX}{kek_id}:",
-                                       autoescape=True)
-
-
-def _secrets_not_on(kek_id: str | None) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    if kek_id is None:
-        return User.totp_secret.is_not(None), User.totp_secret.is_not(None)
-    return User.totp_secret.is_not(None), ~_secrets_sealed_by(kek_id)
-
-
 #: How often a rotation sweeps again for rows that workers wrapped with the previous KEK
 #: while it ran (a worker learns of the new KEK on its next use of the backend).
 SWEEPS = 5
 
 
 def unfinished_count(kek_id: str | None) -> int:
-    """Data keys and TOTP secrets still on a KEK other than ``kek_id``."""
+    """Data keys and sealed secrets still on a KEK other than ``kek_id``."""
     return ((db.session.scalar(select(func.count(Handover.id)).where(*_not_on(kek_id))) or 0)
-            + (db.session.scalar(select(func.count(User.id)).where(*_secrets_not_on(kek_id)))
-               or 0))
+            + sealed_secrets.count_not_on(kek_id))
 
 
 def rotate(*, batch_size: int = 100, resume_only: bool = False,
@@ -125,14 +122,16 @@ def rotate(*, batch_size: int = 100, resume_only: bool = False,
     for _sweep in range(SWEEPS):
         _rewrap_all(result, batch_size, echo)
         _reseal_secrets(result, batch_size, echo)
-        if unfinished_count(active_id) <= len(result.failed) + len(result.failed_secrets):
+        if unfinished_count(active_id) <= (len(result.failed) + len(result.failed_secrets)
+                                           + len(result.failed_endpoints)):
             break
-    complete = not result.failed and not result.failed_secrets
+    complete = not result.failed and not result.failed_secrets and not result.failed_endpoints
     audit.record("keys.rotated", outcome="ok" if complete else "incomplete",
                  detail={"kek": active_id, "rewrapped": result.rewrapped,
                          "failed": len(result.failed), "resumed": resumed,
                          "resealed_secrets": result.resealed_secrets,
-                         "failed_secrets": len(result.failed_secrets)})
+                         "failed_secrets": len(result.failed_secrets),
+                         "failed_endpoints": len(result.failed_endpoints)})
     db.session.commit()
     return result
 
@@ -180,35 +179,20 @@ def _rewrap_all(result: RotationResult, batch_size: int, echo: Echo) -> None:
 
 
 def _reseal_secrets(result: RotationResult, batch_size: int, echo: Echo) -> None:
-    """Re-seal every TOTP secret onto the new KEK, in committed batches like the data keys."""
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            select(User.id, User.totp_secret)
-            .where(*_secrets_not_on(result.kek_id), User.id > last_id)
-            .order_by(User.id).limit(batch_size)
-        ).all()
-        if not rows:
-            return
-        keyring = keys.load_keyring()
-        for row in rows:
-            if row.id in result.failed_secrets:
-                continue
-            try:
-                secret = crypto.open_account_secret(row.totp_secret, user_id=row.id,
-                                                    keyring=keyring)
-            except crypto.TamperedRecord:
-                result.failed_secrets.append(row.id)
-                continue
-            resealed = crypto.seal_account_secret(secret, user_id=row.id)
-            # Compare-and-set: a secret reset or re-enrolled meanwhile is left as it is now.
-            result.resealed_secrets += rows_changed(db.session.execute(
-                update(User).where(User.id == row.id, User.totp_secret == row.totp_secret)
-                .values(totp_secret=resealed).execution_options(synchronize_session=False)
-            ))
-        db.session.commit()
-        last_id = rows[-1].id
-        echo(f"Re-sealed {result.resealed_secrets} two-factor secrets so far.")
+    """Re-seal every sealed secret onto the new KEK, in committed batches like the data keys."""
+    for kind in sealed_secrets.KINDS:
+        last_id: int | None = 0
+        while last_id is not None:
+            failed = result.failed_of(kind)
+            last_id, resealed, newly_failed = sealed_secrets.reseal_batch(
+                kind, result.kek_id, last_id, batch_size, keys.load_keyring(), set(failed))
+            failed.extend(newly_failed)
+            if kind is sealed_secrets.TOTP:
+                result.resealed_secrets += resealed
+            if last_id is not None:
+                echo(f"Re-sealed {result.resealed_secrets} two-factor secrets so far."
+                     if kind is sealed_secrets.TOTP else f"Re-sealed {kind.label}s up to "
+                     f"endpoint {last_id}.")
 
 
 def _active_id(backend: key_backends.KeyBackend) -> str | None:
@@ -239,12 +223,12 @@ def retire(kek_id: str, *, echo: Echo = lambda message: None) -> None:
             f"{kek_id} still wraps {in_use} data keys; run `handover keys rotate` to finish "
             "re-wrapping them first."
         )
-    secrets_in_use = db.session.scalar(
-        select(func.count(User.id)).where(_secrets_sealed_by(kek_id)))
-    if secrets_in_use:
+    still_sealed = sealed_secrets.count_sealed_by(kek_id)
+    if still_sealed:
+        counted = " and ".join(f"{count} {label}s" for label, count in still_sealed.items())
         raise KeyOperationRefused(
-            f"{kek_id} still seals {secrets_in_use} two-factor secrets; run `handover keys "
-            "rotate` to finish re-sealing them first."
+            f"{kek_id} still seals {counted}; run `handover keys rotate` to finish "
+            "re-sealing them first."
         )
     if backend.name == "file" and keys.keys_from_environment():
         raise KeyOperationRefused(
@@ -286,27 +270,20 @@ def check(*, batch_size: int = 100) -> CheckResult:
         last_id = handovers[-1].id
     # Two-factor secrets are sealed under the KEKs too: a key problem locks people out.
     failed_secrets = check_secrets()
+    failed_endpoints = sealed_secrets.failing(sealed_secrets.WEBHOOK, keyring)
     audit.record("keys.checked",
-                 outcome="ok" if not failures and not failed_secrets else "failed",
+                 outcome="ok" if not (failures or failed_secrets or failed_endpoints)
+                 else "failed",
                  detail={"checked": checked, "failed": len(failures),
-                         "failed_secrets": len(failed_secrets)})
+                         "failed_secrets": len(failed_secrets),
+                         "failed_endpoints": len(failed_endpoints)})
     db.session.commit()
-    return CheckResult(checked, failures, failed_secrets)
+    return CheckResult(checked, failures, failed_secrets, failed_endpoints)
 
 
 def check_secrets() -> list[int]:
     """Open every user's TOTP secret; the ids of users whose secret does not open."""
-    keyring = keys.load_keyring()
-    failed: list[int] = []
-    for user_id, stored in db.session.execute(
-        select(User.id, User.totp_secret).where(User.totp_secret.is_not(None)).order_by(User.id)
-    ):
-        try:
-            # The WHERE leaves out users without a secret.
-            crypto.open_account_secret(cast(str, stored), user_id=user_id, keyring=keyring)
-        except crypto.TamperedRecord:
-            failed.append(user_id)
-    return failed
+    return sealed_secrets.failing(sealed_secrets.TOTP, keys.load_keyring())
 
 
 def _check_handover(handover: Row[*tuple[Any, ...]], keyring: dict[str, Any]) -> list[str]:
