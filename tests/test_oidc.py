@@ -5,10 +5,10 @@ audit event, unknown and deactivated accounts refused, provisioning without memb
 enabled, MFA required, sign-out at the provider too, the password-login switch, and the login
 throttle on the callback."""
 
+import os
 import urllib.parse
 
 import pytest
-from conftest import BACKENDS
 from oidc_support import OTP, OidcProvider
 from sqlalchemy import select
 from support import create_user, totp_code
@@ -22,7 +22,8 @@ CALLBACK = "http://localhost/login/organisation/callback"
 LOGIN = "http://localhost/login"
 
 
-@pytest.fixture(params=BACKENDS[-1:])
+@pytest.fixture(params=["postgresql" if os.environ.get("HANDOVER_TEST_DATABASE_URL")
+                        else "sqlite"])
 def database_backend(request):
     """One database, PostgreSQL when the suite has one: sign-in is protocol, not storage (the
     schema is tested on both by tests/test_migrations.py), and each case costs a provider
