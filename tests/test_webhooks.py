@@ -238,3 +238,34 @@ def test_keys_check_names_an_endpoint_whose_secret_does_not_open(app, world):
     assert result.exit_code == 1
     assert f"Webhook endpoint {first}: cannot open the signing secret" in result.output
     assert f"Webhook endpoint {second}:" not in result.output
+
+
+def test_a_withdrawal_reaches_the_endpoints_of_the_handovers_units(app, world):
+    from handover.services import withdrawal
+
+    _endpoint(app, world, "receiving", ["withdrawn"], "https://ward.example.test/h")
+    _endpoint(app, world, "other", ["withdrawn"], "https://other.example.test/h")
+    with app.app_context():
+        hid = send_handover(world, copies=False)
+        withdrawal.withdraw(access_for(world, "sending_sender", hid, "withdraw"),
+                            world.user("sending_sender"))
+        told = [(row.event, row.unit_id, row.handover_id) for row in _webhook_rows()]
+    assert told == [("withdrawn", world.units["receiving"].id, hid)]
+
+
+def test_a_placement_update_reaches_the_receiving_units_endpoint(app, world):
+    from handover.services import updates
+
+    _endpoint(app, world, "receiving", ["updated", "arrived"], "https://ward.example.test/h")
+    with app.app_context():
+        original = send_handover(world, copies=False)
+        before = len(_webhook_rows())  # the original's arrival
+        sent = updates.send_update(
+            access_for(world, "sending_sender", original, "update"),
+            world.user("sending_sender"),
+            {"child_name": CHILD_NAME, "child_identity_code": CHILD_CODE,
+             "change_kind": "moved", "effective_date": "2026-12-01", "details": "Uusi osoite"},
+            language="en")
+        told = [(row.event, row.unit_id, row.handover_id) for row in _webhook_rows()[before:]]
+        update_id = sent[0].id
+    assert told == [("updated", world.units["receiving"].id, update_id)]

@@ -23,11 +23,13 @@ from handover.services import (
     LifecycleError,
     commit_with_audit,
     definition_of,
+    deliveries,
     disclosures,
     drafts,
     retention,
     routing,
     seal_json,
+    webhooks,
 )
 from handover.services.policy import HandoverAccess, units_of
 from handover.services.returning import notify_units
@@ -120,9 +122,15 @@ def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
         audit.record("handover.sent", actor=user, unit_id=sender.id, handover_id=update.id,
                      detail={"update_of": original.id})
         sent.append(update)
+    # Each receiving unit's integrations hear of its update in the same transaction.
+    hooks = deliveries.ids_of(
+        row for update in sent
+        for row in webhooks.record("updated", update, receiving=[update.receiver_unit_id],
+                                   now=now))
     retention.record_activity(original, now)
     commit_with_audit("handover.update_sent", actor=user, unit_id=sender.id,
                       handover_id=original.id, detail={"updates": [u.id for u in sent]})
+    deliveries.dispatch(hooks)
     for update in sent:
         notify_units("updated", update, [update.receiver_unit_id], ("receiver", "lead"))
     return sent

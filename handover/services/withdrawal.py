@@ -15,11 +15,13 @@ from handover.services import (
     LifecycleError,
     NotWithdrawable,
     commit_with_audit,
+    deliveries,
     open_json,
     retention,
     returning,
     rows_changed,
     seal_json,
+    webhooks,
 )
 from handover.services.policy import HandoverAccess, may_start
 from handover.store.database import db
@@ -49,8 +51,11 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
             "This handover can no longer be withdrawn: it has been opened or is not sent."
         )
     returning.resolve_withdrawn(handover.id, now)
+    # The integrations of its units hear of it in the same transaction (services/webhooks).
+    hooks = deliveries.ids_of(webhooks.record("withdrawn", handover, now=now))
     commit_with_audit("handover.withdrawn", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id)
+    deliveries.dispatch(hooks)
     db.session.refresh(handover)
     return handover
 
