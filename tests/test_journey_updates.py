@@ -10,6 +10,7 @@ from lifecycle_support import CHILD_CODE, CHILD_NAME, access_for, login_as, send
 from support import create_unit
 
 from handover.services import LifecycleError, drafts, reading, updates
+from handover.services.policy import WrongState
 from handover.store.database import db
 from handover.store.models import Handover
 from handover.store.models.base import utcnow
@@ -74,12 +75,32 @@ def test_the_update_page_sends_and_refuses_another_child(app, client, world):
                                 {**UPDATE, "child_identity_code": "020594X903P"}, language="en")
     login_as(client, app, world.users["sending_sender"])
     page = client.get(f"/handovers/{original}/update").get_data(as_text=True)
-    assert "Receiving unit" in page and CHILD_NAME in page  # recipients, and the child prefilled
+    # The recipients (the receiver and the copy unit), and the child prefilled.
+    assert "Receiving unit" in page and "Copy unit" in page and CHILD_NAME in page
     response = client.post(f"/handovers/{original}/update", data={
         "child_name": CHILD_NAME, "child_identity_code": CHILD_CODE, "change_kind": "other",
         "effective_date": "2026-12-01", "details": "Sosiaalityöntekijä vaihtui"},
         follow_redirects=True)
-    assert "The update was sent to 1 units" in response.get_data(as_text=True)
+    assert "The update was sent to 2 units" in response.get_data(as_text=True)
     receiver = app.test_client()
     login_as(receiver, app, world.users["receiving_receiver"])
     assert receiver.get(f"/handovers/{original}/update").status_code == 404
+
+
+def test_an_update_reaches_the_units_that_got_a_copy_too(app, world):
+    with app.app_context():
+        original = send_handover(world, copies=True)
+        granted = access_for(world, "sending_sender", original, "update")
+        assert [u.name for u in updates.recipients(granted.handover)] == [
+            "Copy unit", "Receiving unit"]
+        sent = updates.send_update(granted, world.user("sending_sender"), dict(UPDATE),
+                                   language="en")
+        reached = sorted(h.receiver_unit_id for h in sent)
+        copy_update = next(h.id for h in sent if h.receiver_unit_id == world.units["copy"].id)
+    assert reached == sorted([world.units["copy"].id, world.units["receiving"].id])
+    with app.app_context():
+        reading.acknowledge(access_for(world, "copy_receiver", copy_update, "acknowledge"),
+                            world.user("copy_receiver"), "")
+        assert db.session.get(Handover, copy_update).status == "acknowledged"
+        with pytest.raises(WrongState):  # no update of an update, even by its sender
+            access_for(world, "sending_sender", copy_update, "update")

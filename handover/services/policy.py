@@ -187,7 +187,8 @@ def actions_now(handover: Handover, relation: str | None,
         open_now.add("close")
     if can("return") and handover.status in ("sent", "opened"):
         open_now.add("return")
-    if can("update") and not withdrawn and handover.identity_hash:
+    # An update is sent from a handover, never from another update.
+    if can("update") and not withdrawn and handover.identity_hash and not handover.update_of_id:
         open_now.add("update")
     if can("withdraw") and handover.status == "sent" and handover.opened_at is None:
         open_now.add("withdraw")

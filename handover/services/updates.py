@@ -36,7 +36,7 @@ from handover.services.returning import notify_units
 from handover.services.sending import identity_hash_of, summary_of
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover, Unit, User
+from handover.store.models import Handover, HandoverCopy, Unit, User
 from handover.store.models.base import utcnow
 
 FORM_KEY = "placement_update"
@@ -49,23 +49,27 @@ def window_days() -> int:
 
 
 def recipients(original: Handover, now: datetime | None = None) -> list[Unit]:
-    """The units an update sent from ``original`` reaches: receivers of the child's handovers
-    from the same sending unit within the window, whose form's routing still allows them."""
+    """The units an update sent from ``original`` reaches: the receivers and the copy units of
+    the child's handovers from the same sending unit within the window, whose form's routing
+    still allows them."""
     if not original.identity_hash:
         return []
     now = now or utcnow()
     sender = units_of(original).get(original.sender_unit_id)
     if sender is None:
         return []
-    earlier = db.session.execute(
-        select(Handover.form_key, Unit)
-        .join(Unit, Unit.id == Handover.receiver_unit_id)
-        .where(Handover.identity_hash == original.identity_hash,
-               Handover.sender_unit_id == original.sender_unit_id,
-               Handover.status.in_(("sent", "opened", "acknowledged")),
-               Handover.form_key != FORM_KEY,
-               Handover.sent_at >= now - timedelta(days=window_days()),
-               Unit.is_active.is_(True))).all()
+    conditions = (Handover.identity_hash == original.identity_hash,
+                  Handover.sender_unit_id == original.sender_unit_id,
+                  Handover.status.in_(("sent", "opened", "acknowledged")),
+                  Handover.form_key != FORM_KEY,
+                  Handover.sent_at >= now - timedelta(days=window_days()),
+                  Unit.is_active.is_(True))
+    receivers = (select(Handover.form_key, Unit)
+                 .join(Unit, Unit.id == Handover.receiver_unit_id).where(*conditions))
+    copies = (select(Handover.form_key, Unit)
+              .join(HandoverCopy, HandoverCopy.handover_id == Handover.id)
+              .join(Unit, Unit.id == HandoverCopy.unit_id).where(*conditions))
+    earlier = [*db.session.execute(receivers).all(), *db.session.execute(copies).all()]
     reached: dict[int, Unit] = {}
     for form_key, unit in earlier:
         allowed = set(routing.receiver_kinds(form_key, sender.kind)) | set(
