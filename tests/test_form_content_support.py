@@ -93,7 +93,7 @@ def test_the_sender_sees_the_warning_and_the_timing_on_the_preview_and_may_still
     assert "cannot be sent yet" not in page
     token = re.search(r'name="submission_token"[^>]*value="([^"]+)"', page).group(1)
     sent = client.post(f"/handovers/{draft_id}/send", data={"submission_token": token})
-    assert sent.headers["Location"].endswith(f"/handovers/{draft_id}")
+    assert sent.headers["Location"].endswith(f"/handovers/{draft_id}/sent")
 
 
 @pytest.mark.parametrize(("stem", "content", "due"), [

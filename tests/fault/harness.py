@@ -332,7 +332,9 @@ class Client:
             return None, False
         token = found.group(1)
         response = self.post(f"/handovers/{draft_id}/send", {"submission_token": token})
-        ok = response.status == 302 and response.location.endswith(f"/handovers/{draft_id}")
+        # A sent handover lands on its confirmation page.
+        ok = (response.status == 302
+              and response.location.endswith(f"/handovers/{draft_id}/sent"))
         return token, ok
 
     def write_and_send(self, sending_unit_id, receiver_unit_id, marker):
