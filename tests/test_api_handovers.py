@@ -94,6 +94,18 @@ def test_token_of_another_unit_gets_404_like_a_missing_handover(app, client, wor
     assert client.get("/api/v1/inbox", headers=bearer(api["other"])).json["items"] == []
 
 
+def test_an_id_larger_than_the_database_holds_is_not_found(app, client, world, api):
+    """Found by Schemathesis: a URL's integer can exceed BIGINT, which once answered 500."""
+    too_large = 2**63
+    answer = client.post(f"/api/v1/handovers/{too_large}/replies", json={"message": "0"},
+                         headers=bearer(api["receiving"]))
+    assert answer.status_code == 404 and answer.json["status"] == 404
+    assert client.get(f"/api/v1/handovers/{too_large}",
+                      headers=bearer(api["receiving"])).status_code == 404
+    login_as(client, app, world.users["receiving_receiver"])
+    assert client.get(f"/handovers/{too_large}").status_code == 404
+
+
 def test_copy_unit_gets_the_minimum_and_hidden_location_is_redacted(app, client, world, api):
     handover_id = _sent(app, world, location_hidden="yes")
     read = client.get(f"/api/v1/handovers/{handover_id}", headers=bearer(api["copy"]))

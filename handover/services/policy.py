@@ -222,6 +222,16 @@ def _why_not(handover: Handover, action: str) -> Any:
     return _l("This is no longer possible for this handover.")
 
 
+#: The largest id a BIGINT column holds; a URL can carry a larger integer than the database can.
+_LARGEST_ID = 2**63 - 1
+
+
+def is_handover_id(handover_id: object) -> bool:
+    """Whether ``handover_id`` can name a stored handover at all: a URL's integer can be larger
+    than the database holds, and such an id is simply not found."""
+    return isinstance(handover_id, int) and 0 < handover_id <= _LARGEST_ID
+
+
 def require(user: Any, handover_id: object, action: str = "view", *, with_units: bool = False,
             with_counts: bool = False) -> HandoverAccess:
     """The handover and the user's access to it, if they may ``action`` it now.
@@ -238,7 +248,7 @@ def require(user: Any, handover_id: object, action: str = "view", *, with_units:
     action = ALIASES.get(action, action)
     handover = db.session.execute(
         _HANDOVER_BY_ID[with_units, with_counts], {"handover_id": handover_id}
-    ).unique().scalar_one_or_none() if isinstance(handover_id, int) else None
+    ).unique().scalar_one_or_none() if is_handover_id(handover_id) else None
     # Flask-Login's `current_user` is a proxy that looks the user up again at each touch, and
     # the checks below touch it a dozen times: they get the object behind it.
     user = getattr(user, "_get_current_object", lambda: user)()
@@ -269,7 +279,7 @@ def deny(user: Any, handover_id: object, action: str) -> NoReturn:
     audit.record(
         "handover.access_denied",
         actor=user if getattr(user, "is_authenticated", False) else None,
-        handover_id=handover_id if isinstance(handover_id, int) else None,
+        handover_id=handover_id if is_handover_id(handover_id) else None,
         outcome="denied",
         detail={"wanted": action},
     )

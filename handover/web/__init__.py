@@ -3,7 +3,18 @@ security headers apply to every request: `handover.security.hardening`, set up i
 
 from importlib import import_module
 
+from werkzeug.routing import IntegerConverter
+
 from handover.web import formbuilder
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: no larger than a BIGINT column holds, so that an id too
+    large for the database is a route that does not match (404) rather than a query that fails."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 BLUEPRINT_MODULES = (
     "handover.web.health",
@@ -28,6 +39,7 @@ BLUEPRINT_MODULES = (
 
 
 def register_blueprints(app):
+    app.url_map.converters["int"] = DatabaseIdConverter   # before any route is added
     formbuilder.init_app(app)   # the Jinja globals with which form macros show stored values
     for name in BLUEPRINT_MODULES:
         blueprint = import_module(name).bp
