@@ -25,7 +25,7 @@ def test_list_shows_each_plugin_with_source_version_state_and_forms(runner):
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if line.startswith("health_check"))
     assert line.split("\t") == ["health_check", "1.0.0", "entry point", "enabled",
-                                "placement_health_check v1"]
+                                "placement_health_check v1; placement_health_check_results v1"]
 
 
 def test_list_shows_a_failed_plugins_reason(instance_path, database_backend, request):
