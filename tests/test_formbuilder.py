@@ -186,7 +186,8 @@ def test_failed_validation_keeps_every_typed_value(submit, definition):
     assert 'value="' + "x" * 30 + '"' in html
     assert 'value="010594Y9033"' in html
     assert "Long &lt;story&gt;" in html
-    assert '<input checked id="needs-1" name="needs" type="checkbox" value="food">' in html
+    assert ('<input checked class="govuk-checkboxes__input" id="needs-1" name="needs" '
+            'type="checkbox" value="food">') in html
     assert "There is a problem" in html
     assert 'href="#identity_code"' in html
 
