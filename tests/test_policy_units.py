@@ -20,7 +20,7 @@ from handover.store.models import AuditEvent, Handover, Membership, User
 world = lifecycle_support.world
 app_config = lifecycle_support.app_config
 
-NEW_HANDOVER_BUTTON = 'class="button" href="/handovers/new"'
+NEW_HANDOVER_BUTTON = 'class="govuk-button" href="/handovers/new"'
 
 
 def _stale_memberships(world, name):
@@ -139,7 +139,8 @@ def _handover_urls(app, handover_id):
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("handovers.") or "handover_id" not in rule.arguments:
             continue
-        values = {"handover_id": handover_id, "attachment_id": 1, "form_key": FORM_KEY}
+        values = {"handover_id": handover_id, "attachment_id": 1, "form_key": FORM_KEY,
+                  "section_key": "child"}
         url = rule.build({key: values[key] for key in rule.arguments})[1]
         found.append(("GET" if "GET" in rule.methods else "POST", url))
     return found
@@ -198,7 +199,7 @@ def test_members_still_see_what_is_theirs(app, client, world, handovers):
     login_as(client, app, world.users["sending_sender"])
     outbox = client.get("/handovers/outbox").get_data(as_text=True)
     assert f"/handovers/{handovers['sent']}\"" in outbox
-    assert f"/handovers/{handovers['draft']}/edit" in outbox
+    assert f"/handovers/{handovers['draft']}/tasks" in outbox
     home = client.get("/").get_data(as_text=True)
     assert "Your units" in home and world.units["sending"].name in home
 
