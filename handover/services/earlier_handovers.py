@@ -53,12 +53,26 @@ def look_up(user: Any, identity_hash: str | None, *, language: str = "fi",
             current: Handover | None = None) -> list[EarlierHandover]:
     """The child's earlier handovers that ``user``'s units sent or received, newest first,
     without ``current``; audited (with ``current``'s id) whether or not anything is found."""
-    found = _query(user, identity_hash, current.id if current is not None else None)
-    audit.record("handover.earlier_looked_up", actor=user,
-                 handover_id=current.id if current is not None else None,
-                 detail={"found": len(found)})
+    shown = find(user, identity_hash, language=language, current=current)
+    audit.record_all([audit_event(shown, current)], actor=user)
     db.session.commit()
+    return shown
+
+
+def find(user: Any, identity_hash: str | None, *, language: str = "fi",
+         current: Handover | None = None) -> list[EarlierHandover]:
+    """`look_up` without its audit event: for a caller that logs `audit_event` in the
+    transaction it commits anyway (the reading view logs it with the view itself)."""
+    found = _query(user, identity_hash, current.id if current is not None else None)
     return _shown(user, found, language)
+
+
+def audit_event(shown: list[EarlierHandover],
+                current: Handover | None) -> tuple[str, int | None, dict[str, int]]:
+    """The audit event of one look-up as ``(action, handover_id, detail)``: how many were
+    found, never the code."""
+    return ("handover.earlier_looked_up", current.id if current is not None else None,
+            {"found": len(shown)})
 
 
 def _query(user: Any, identity_hash: str | None, exclude_id: int | None) -> list[Handover]:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from handover.formdefs import FormDefinition, Section
 from handover.services import attachments as attachment_service
-from handover.services import definition_of, reading, replies, returning
+from handover.services import definition_of, earlier_handovers, reading, replies, returning
+from handover.services.earlier_handovers import EarlierHandover
 from handover.services.key_facts import KeyFact, age_in_years, key_facts
 from handover.services.notifications import is_overdue
 from handover.services.policy import SENDING, HandoverAccess, units_of
@@ -58,6 +59,9 @@ class ReaderView:
     child_age: int | None = None
     #: The labels of the location flags that hold: which case hides where the child lives.
     location_cases: list[str] = field(default_factory=list)
+    #: The child's earlier handovers from the reader's units (None: no identity code, or a
+    #: page that does not show them).
+    earlier: list[EarlierHandover] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -72,7 +76,12 @@ def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
     at the end. ``action`` is ``handover.viewed`` or ``handover.printed``.
     """
     view = _read(granted, language)
-    reading.record_view(granted, user, action=action)
+    also = []
+    if action == "handover.viewed" and granted.handover.identity_hash:
+        view.earlier = earlier_handovers.find(user, granted.handover.identity_hash,
+                                              language=language, current=granted.handover)
+        also.append(earlier_handovers.audit_event(view.earlier, granted.handover))
+    reading.record_view(granted, user, action=action, also=also)
     return view
 
 

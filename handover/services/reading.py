@@ -5,6 +5,7 @@ Acknowledgement is one conditional UPDATE (``WHERE status IN ('sent', 'opened')`
 concurrent acknowledgements exactly one changes the row, the other is told it was already done.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,8 +50,11 @@ _OPEN_SENT_AND_LOCK_CHAIN = audit.returning_chain_head(_OPEN_SENT)
 
 
 def record_view(access: HandoverAccess, user: User, *, action: str = "handover.viewed",
-                now: datetime | None = None) -> bool:
+                now: datetime | None = None,
+                also: Sequence[tuple[str, int | None, Any]] = ()) -> bool:
     """Log a view (or print) and, on the receiving unit's first view, mark the handover opened.
+    ``also`` are further events of the same page, ``(action, handover_id, detail)``, logged
+    in the same transaction (the look-up of the child's earlier handovers).
 
     Returns True when this view was the unit's first (the receiving unit's opens the handover).
     """
@@ -84,7 +88,8 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
     # copies) stays as it was read a moment ago, with the columns the UPDATE above changed set
     # to what it wrote. Expiring all of it made the page that follows reload each piece with a
     # query of its own.
-    audit.record_all([*events, (action, handover.id)], actor=user, unit_id=access.unit_id)
+    audit.record_all([*events, (action, handover.id), *also], actor=user,
+                     unit_id=access.unit_id)
     notices = deliveries.ids_of(webhooks.record("opened", handover, now=now)
                                 if first_view == "handover.opened" else [])
     commit_keeping_loaded()

@@ -102,13 +102,16 @@ def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail=""):
     """One event per ``(action, handover_id)`` in ``events``, chained in that order and
     written with one statement: a receiver's first view logs "opened" and "viewed", and a list
     page that shows twenty children's names logs twenty reads, so that the per-child report
-    finds each of them, without a round trip per event. The caller commits."""
+    finds each of them, without a round trip per event. An event given as ``(action,
+    handover_id, detail)`` carries its own detail instead of the common one. The caller
+    commits."""
     if not events:
         return
     actor = _default_actor(actor)
     occurred_at = utcnow()
-    _append([{**_event_fields(action, actor, unit_id, handover_id, outcome, detail),
-              "occurred_at": occurred_at} for action, handover_id in events])
+    _append([{**_event_fields(action, actor, unit_id, handover_id, outcome,
+                              own[0] if own else detail),
+              "occurred_at": occurred_at} for action, handover_id, *own in events])
 
 
 def record_many(action, handover_ids, **common):

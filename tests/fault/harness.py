@@ -6,6 +6,7 @@ TOTP, CSRF token read from the page) and writes, sends, opens and acknowledges h
 Everything talks only to 127.0.0.1, and every loop has a count and a deadline.
 """
 
+import hashlib
 import http.client
 import http.cookiejar
 import os
@@ -31,6 +32,17 @@ PLUGINS = ROOT / "tests" / "plugins"
 FORM_KEY = "lifecycle_test"
 PASSWORD = "correct horse battery staple"
 CHILD_CODE = "010594Y9032"
+_CHECK_CHARACTERS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def child_code(marker):
+    """A valid identity code in the temporary range (individual number 900-999) of its own
+    for each ``marker``: each handover the load tests send is about a different child, as in
+    real use, where a child has a handful of handovers, not thousands."""
+    n = int.from_bytes(hashlib.sha256(str(marker).encode()).digest()[:8], "big")
+    birth = f"{1 + n % 28:02d}{1 + n // 28 % 12:02d}{n // 336 % 100:02d}"
+    individual = 900 + n // 33600 % 100
+    return f"{birth}-{individual}{_CHECK_CHARACTERS[int(f'{birth}{individual}') % 31]}"
 POSTGRES_URL = os.environ.get("HANDOVER_TEST_DATABASE_URL")
 
 
@@ -319,7 +331,7 @@ class Client:
         return int(found.group(1)) if response.status == 302 and found else None
 
     def fill(self, draft_id, marker, **fields):
-        values = {"child_name": f"Child {marker}", "child_identity_code": CHILD_CODE,
+        values = {"child_name": f"Child {marker}", "child_identity_code": child_code(marker),
                   "non_disclosure": "no", "location_hidden": "no",
                   "placement_address": "Testikatu 1", "health_notes": marker, **fields}
         return self.post(f"/handovers/{draft_id}/edit", {**values, "preview": "1"})

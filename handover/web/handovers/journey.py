@@ -232,14 +232,13 @@ def disclosure_record(handovers):
     return disclosures.shown(handovers)
 
 
-def journey_panel(granted):
-    """What the journey templates show on one handover's page, for this reader."""
+def journey_panel(granted, earlier):
+    """What the journey templates show on one handover's page, for this reader; ``earlier``
+    is the child's earlier handovers, read and logged with the page (`open_for_reader`)."""
     handover = granted.handover
     user = current_user._get_current_object()
     panel = {
-        "earlier": earlier_handovers.look_up(user, handover.identity_hash, language=language(),
-                                             current=handover)
-        if handover.identity_hash else None,
+        "earlier": earlier,
         "close_form": EmptyForm() if granted.allows("close") else None,
         "return_form": return_form() if granted.allows("return") else None,
         "reroute_form": reroute_form(granted) if granted.allows("reroute") else None,
