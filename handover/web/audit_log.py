@@ -14,9 +14,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
-from handover.services import audit_search, policy
+from handover.services import access_report, audit_labels, audit_search, policy
 from handover.services.listing import InvalidIdentityCode
 from handover.web.form_base import HandoverForm
+from handover.web.ui import language
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -51,7 +52,8 @@ def _filter_form(names):
     form.unit.choices = [SelectChoice("", _("All"))] + [
         SelectChoice(str(unit_id), name) for unit_id, name in names.items()]
     form.action.choices = [SelectChoice("", _("All"))] + [
-        SelectChoice(a, a) for a in audit_search.actions_in_log()]
+        SelectChoice(action, words)
+        for action, words in audit_labels.choices(audit_search.actions_in_log())]
     return form
 
 
@@ -69,13 +71,15 @@ def index():
     page = audit_search.search(chosen, request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("audit/index.html", form=form, page=page, args=args,
+                           rows=access_report.event_rows(page.items),
                            units=names, report_form=ChildReportForm())
 
 
 @bp.post("/child-report")
 @login_required
 def child_report():
-    """Every event on the handovers of one child, oldest first."""
+    """Every event on the handovers of one child, oldest first, in words: people and units by
+    name, events by label, repeats folded; and the disclosure record of those handovers."""
     form = ChildReportForm()
     events, handovers = None, []
     if form.validate_on_submit():
@@ -85,5 +89,10 @@ def child_report():
         except InvalidIdentityCode as refusal:
             form.identity_code.errors.append(str(refusal))
     status = 400 if form.errors or events is None else 200
-    return render_template("audit/report.html", form=form, events=events, handovers=handovers,
-                           units=audit_search.unit_names()), status
+    shown = {}
+    if events is not None:
+        shown = {"rows": access_report.event_rows(events, fold=True),
+                 "handovers": access_report.handover_rows(handovers, language()),
+                 "disclosures": access_report.disclosure_rows(handovers, language())}
+    return render_template("audit/report.html", form=form, found=events is not None,
+                           units=audit_search.unit_names(), **shown), status

@@ -1,0 +1,160 @@
+"""The audit pages' rows in words a person reads: who (by name, not e-mail address), in which
+unit (by name), did what (the event's label), on which handover of which form (its title).
+
+The per-child access report answers a child's or guardian's question "who used my data, when
+and why"; a list of e-mail addresses, action keys and seven identical "draft saved" rows does
+not. So the report folds repeats: consecutive identical events by the same person on the same
+handover become one row with a count and the first and last time. The audit log itself keeps
+every event, unfolded, with its keys; only the page is in words.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from handover.formdefs import FormDefinition
+from handover.formdefs.registry import UnknownForm
+from handover.i18n import lazy_gettext as _l
+from handover.services import definition_of, disclosures
+from handover.services.audit_labels import label, outcome_label, readable
+from handover.store.database import db
+from handover.store.models import AuditEvent, Handover, User
+
+#: Who acted when nobody did: a job of the service itself (a delivery, the retention rule).
+SYSTEM = _l("The service itself")
+#: A reply's free-text message (``Reply.kind``), as the disclosure record names what it was.
+MESSAGE = _l("Message")
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One line of an audit table: one event, or ``count`` consecutive identical ones."""
+
+    first_at: datetime
+    last_at: datetime
+    action: str
+    label: str
+    count: int
+    person: str
+    #: The e-mail address, only when two people on the page share a name.
+    person_detail: str
+    unit_id: int | None
+    handover_id: int | None
+    outcome: str
+    client_address: str
+
+
+def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[EventRow]:
+    """``events`` as table rows in the same order; with ``fold``, each run of identical events
+    (same action, person, unit, handover and outcome, one after another) as one row."""
+    events = list(events)
+    people = _people({event.actor_id for event in events if event.actor_id is not None})
+    shared = {name for name, times in Counter(name for name, _ in people.values()).items()
+              if times > 1}
+    rows: list[EventRow] = []
+    previous: tuple[Any, ...] | None = None
+    for event in events:
+        key = (event.action, event.actor_id, event.actor_label, event.unit_id,
+               event.handover_id, event.outcome)
+        if fold and rows and key == previous:
+            last = rows[-1]
+            rows[-1] = EventRow(**{**last.__dict__, "count": last.count + 1,
+                                   "last_at": event.occurred_at})
+            continue
+        previous = key
+        person, detail = _person(event, people, shared)
+        rows.append(EventRow(
+            first_at=event.occurred_at, last_at=event.occurred_at, action=event.action,
+            label=label(event.action), count=1, person=person, person_detail=detail,
+            unit_id=event.unit_id, handover_id=event.handover_id,
+            outcome=outcome_label(event.outcome), client_address=event.client_address))
+    return rows
+
+
+def _people(ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    return {user_id: (name, email) for user_id, name, email in db.session.execute(
+        select(User.id, User.name, User.email).where(User.id.in_(ids))).all()}
+
+
+def _person(event: AuditEvent, people: dict[int, tuple[str, str]],
+            shared: set[str]) -> tuple[str, str]:
+    """(name, e-mail if needed to tell people apart) of who acted. A removed account, or a
+    failed sign-in that named nobody real, shows what the event recorded."""
+    if event.actor_id in people:
+        name, email = people[event.actor_id]
+        return name, email if name in shared else ""
+    return (event.actor_label or str(SYSTEM)), ""
+
+
+def form_title(key: str, version: int | str | None, language: str) -> str:
+    """A form's title in ``language``; a form whose plugin is gone reads as words."""
+    definition = _definition(key, version)
+    return definition.title_in(language) if definition else readable(key)
+
+
+def _definition(key: str, version: int | str | None) -> FormDefinition | None:
+    try:
+        return definition_of(key, int(version) if version not in (None, "") else None)
+    except (UnknownForm, ValueError):
+        return None
+
+
+def handover_rows(handovers: Sequence[Handover], language: str) -> list[dict[str, Any]]:
+    """The report's handovers: number, form title, from and to which unit, when sent."""
+    return [{"id": h.id, "form": form_title(h.form_key, h.form_version, language),
+             "sender_unit_id": h.sender_unit_id, "receiver_unit_id": h.receiver_unit_id,
+             "sent_at": h.sent_at} for h in handovers]
+
+
+def disclosure_rows(handovers: Sequence[Handover], language: str) -> list[dict[str, Any]]:
+    """The disclosure record of the report's handovers (`disclosures.shown`) in words: the
+    form's title instead of ``key:version``, section titles instead of keys, the basis of
+    disclosure and whose consent it rests on as the form labels them."""
+    rows = []
+    for row in disclosures.shown(list(handovers)):
+        key, _sep, rest = str(row["form_key"]).partition(":")
+        version, _sep, reply_kind = rest.partition(":")
+        definition = _definition(key, version)
+        rows.append({**row, "form": form_title(key, version, language),
+                     "what": _what(definition, row["sections"], reply_kind, language),
+                     "basis": _basis(definition, row["basis"], language),
+                     "consent_by": _consent_by(definition, row["consent_by"], language)})
+    return rows
+
+
+def _what(definition: FormDefinition | None, sections: str, reply_kind: str,
+          language: str) -> str:
+    if reply_kind:
+        if reply_kind == "message":
+            return str(MESSAGE)
+        reply = next((r for r in (definition.reply_forms if definition else ())
+                      if r.key == reply_kind), None)
+        return reply.title_in(language) if reply else readable(reply_kind)
+    titles = {s.key: s.title_in(language) for s in (definition.sections if definition else ())}
+    return ", ".join(titles.get(key, readable(key)) for key in sections.split(",") if key)
+
+
+def _basis(definition: FormDefinition | None, basis: str, language: str) -> str:
+    if not basis:
+        return ""
+    choices = [*definition.legal_bases, *(c for reply in definition.reply_forms
+                                          for c in reply.legal_bases)] if definition else []
+    found = next((c for c in choices if c.value == basis), None)
+    return found.label_in(language) if found else readable(basis)
+
+
+def _consent_by(definition: FormDefinition | None, value: str | None, language: str) -> str:
+    if not value:
+        return ""
+    try:
+        field = definition.field(disclosures.CONSENT_BY_FIELD) if definition else None
+    except KeyError:
+        field = None
+    shown = field.choice_label(value, language) if field else value
+    return str(shown) if shown != value else readable(value)
