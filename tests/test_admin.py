@@ -243,13 +243,25 @@ def test_statistics_show_counts_and_no_content(app, admin_client):
         unit = db.session.get(Unit, 1)
         for status in ("sent", "sent", "acknowledged"):
             db.session.add(Handover(
-                form_key="psychiatric_ward_preinformation", form_version=1, status=status,
+                form_key="psychiatric_ward_preinfo", form_version=1, status=status,
                 sender_unit_id=unit.id, receiver_unit_id=unit.id, created_by_id=1,
                 legal_basis="child_welfare_act_necessary", content=b"SECRET-CONTENT",
                 summary=b"SECRET-SUMMARY", sent_at=datetime.now(UTC)))
         db.session.commit()
     page = admin_client.get("/admin/statistics").get_data(as_text=True)
-    row = re.search(r"<th scope=\"row\">psychiatric_ward_preinformation</th>(.*?)</tr>", page,
-                    re.S)[1]
+    row = re.search(r"<th scope=\"row\">Esitietolomake lasten- tai nuorisopsykiatrian "
+                    r"osastolle</th>(.*?)</tr>", page, re.S)[1]
     assert re.findall(r"<td>(\d+)</td>", row) == ["1", "2"]  # acknowledged, sent
     assert "SECRET" not in page and "child_welfare_act_necessary" not in page
+    assert "psychiatric_ward_preinfo" not in page, "the form by its title, not its key"
+
+
+def test_statistics_name_a_form_whose_plugin_is_gone_in_words(app, admin_client):
+    with app.app_context():
+        db.session.add(Handover(
+            form_key="old_hospital_form", form_version=3, status="sent", sender_unit_id=1,
+            receiver_unit_id=1, created_by_id=1, legal_basis="x", content=b"SECRET",
+            summary=b"SECRET", sent_at=datetime.now(UTC)))
+        db.session.commit()
+    page = admin_client.get("/admin/statistics").get_data(as_text=True)
+    assert '<th scope="row">Old hospital form</th>' in page and "old_hospital_form" not in page

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from handover.formdefs import FormDefinition
 from handover.formdefs.registry import UnknownForm
 from handover.i18n import lazy_gettext as _l
+from handover.plugins import manager as plugin_manager
 from handover.services import definition_of, disclosures
 from handover.services.audit_labels import label, outcome_label, readable
 from handover.store.database import db
@@ -99,8 +100,12 @@ def form_title(key: str, version: int | str | None, language: str) -> str:
 
 
 def _definition(key: str, version: int | str | None) -> FormDefinition | None:
+    """That version of the form, or without one its newest, even of a plugin switched off."""
     try:
-        return definition_of(key, int(version) if version not in (None, "") else None)
+        if version in (None, ""):
+            versions = plugin_manager.registry().versions(key)
+            return definition_of(key, versions[-1]) if versions else None
+        return definition_of(key, int(version))
     except (UnknownForm, ValueError):
         return None
 

@@ -22,7 +22,7 @@ from handover.web.admin_forms import (
     UserForm,
     apply_error,
 )
-from handover.web.ui import STATUS_LABELS
+from handover.web.ui import STATUS_LABELS, language
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -207,9 +207,10 @@ def _user_page(user, membership_form=None, roles_form=None):
 @bp.get("/statistics")
 def statistics():
     """How many handovers there are per form and state: numbers only, never content."""
-    counts = handover_counts()
+    counts = handover_counts(language())
     return render_template(
-        "admin/statistics.html", table=counts.table, statuses=counts.statuses,
+        "admin/statistics.html", table=counts.table, titles=counts.titles,
+        statuses=counts.statuses,
         status_labels=STATUS_LABELS, total=counts.total, unit_count=counts.unit_count,
         user_count=counts.user_count,
     )
