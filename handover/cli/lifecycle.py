@@ -6,7 +6,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from handover.services import notifications, retention
+from handover.services import late_drafts, notifications, retention
 
 
 @click.command("purge")
@@ -29,9 +29,12 @@ def purge_command(dry_run):
 @click.command("notify-overdue")
 @with_appcontext
 def notify_overdue_command():
-    """E-mail unit leads once about handovers not acknowledged in time."""
+    """E-mail unit leads once about handovers not acknowledged in time, and the sending unit's
+    leads once about drafts not sent by their form's send-by date."""
     ids = notifications.notify_overdue()
     click.echo(f"{len(ids)} overdue handover(s) notified.")
+    late = late_drafts.notify_late()
+    click.echo(f"{len(late)} late draft(s) notified.")
 
 
 COMMANDS = (purge_command, notify_overdue_command)

@@ -96,14 +96,29 @@ class Timing:
         return text_in(self.text, language)
 
     def due_date(self, content: Mapping[str, Any]) -> date | None:
-        """The date by which the form should be sent, or None when the form names no date to
-        count from or it is not filled in."""
+        """The date by which the form should be sent (that whole day counts), or None when the
+        form names no date to count from or it is not filled in."""
         start = _as_date(content.get(self.date_field)) if self.date_field else None
         if start is None:
             return None
-        offset = next((days for when, days in self.cases if condition_holds(when, content)),
-                      self.offset_days)
-        return start + timedelta(days=offset)
+        return start + timedelta(days=self.offset_for(content))
+
+    def offset_for(self, content: Mapping[str, Any]) -> int:
+        """The days added to the start date: the first case whose condition holds, else the
+        form's own offset. While a case's field is still unanswered (a ward draft that does not
+        yet say whether the admission was an emergency), which case applies is unknown, and the
+        latest offset the form allows counts: a draft is never called late for an answer it
+        does not have yet, and it becomes due earlier as soon as the answer says so."""
+        for when, days in self.cases:
+            if _unanswered(when, content):
+                return max([self.offset_days, *(offset for _, offset in self.cases)])
+            if condition_holds(when, content):
+                return days
+        return self.offset_days
+
+
+def _unanswered(when: Mapping[str, Any], content: Mapping[str, Any]) -> bool:
+    return content.get(when["field"]) in (None, "", [], ())
 
 
 def warnings_of(definition: Any, content: Mapping[str, Any] | None, language: str,

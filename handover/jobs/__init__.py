@@ -22,7 +22,7 @@ from flask import Flask
 from huey import RedisHuey, SqliteHuey, crontab
 from sqlalchemy import delete
 
-from handover.services import deliveries, notifications, retention, webhooks
+from handover.services import deliveries, late_drafts, notifications, retention, webhooks
 from handover.store.database import db
 from handover.store.models import WorkerHeartbeat
 from handover.store.models.base import utcnow
@@ -94,6 +94,9 @@ class Jobs:
                 told = notifications.notify_overdue()
                 if told:
                     log.info("%d overdue handover(s) notified", len(told))
+                late = late_drafts.notify_late()
+                if late:
+                    log.info("%d late draft(s) notified", len(late))
                 db.session.remove()
 
         @huey.periodic_task(crontab(minute=str(app.config.get("PURGE_CRON_MINUTE", "7"))),

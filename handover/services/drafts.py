@@ -20,6 +20,7 @@ from handover.services import (
     commit_keeping_loaded,
     commit_with_audit,
     definition_of,
+    late_drafts,
     open_json,
     retention,
     routing,
@@ -120,9 +121,11 @@ def change_routing(user: User, handover: Handover, receiver_unit: Unit | None,
 
 
 def save(user: User, handover: Handover, content: Mapping[str, Any]) -> Handover:
-    """Keep whatever was typed, valid or not: a draft is allowed to be incomplete."""
+    """Keep whatever was typed, valid or not: a draft is allowed to be incomplete. The send-by
+    time follows the content (an arrival date, whether it was an emergency) on every save."""
     _require_draft(handover)
     handover.content = seal_json(handover, content, crypto.Purpose.DRAFT)
+    handover.send_by_at = late_drafts.send_by_for(handover, content)
     handover.updated_at = utcnow()
     retention.keep_current(handover)
     commit_with_audit("handover.draft_saved", actor=user, unit_id=handover.sender_unit_id,

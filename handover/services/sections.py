@@ -14,7 +14,7 @@ from typing import Any
 from handover.formdefs import FormDefinition, Section, UnknownForm
 from handover.formdefs.model import Field
 from handover.security import crypto
-from handover.services import commit_keeping_loaded, definition_of, drafts
+from handover.services import commit_keeping_loaded, definition_of, drafts, late_drafts
 from handover.services.listing import drafts_of
 from handover.store import audit
 from handover.store.database import db
@@ -83,6 +83,8 @@ class DraftRow:
     completed: int
     sections: int
     updated_at: datetime | None
+    #: The form's send-by date and whether it has passed (`late_drafts`); None without one.
+    send_by: late_drafts.SendBy | None = None
 
 
 def draft_rows(user: User, language: str) -> list[DraftRow]:
@@ -106,7 +108,7 @@ def draft_rows(user: User, language: str) -> list[DraftRow]:
             handover, definition.title_in(language),
             str(content[name_key]) if name_key and content.get(name_key) else None,
             sum(state.state == COMPLETED for state in states), len(states),
-            handover.updated_at))
+            handover.updated_at, late_drafts.send_by(handover)))
     if rows:
         audit.record_many("handover.listed", [row.handover.id for row in rows])
         commit_keeping_loaded()

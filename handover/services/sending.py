@@ -113,6 +113,7 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
         "sent_at": now,
         "updated_at": now,
         "due_at": now + timedelta(hours=hours),
+        "send_by_at": None,   # a sent handover is not late: its deadline was the draft's
     }
     sent.update(retention.columns_after(handover, now, sent))
     # The arrival notices join the send's transaction (looked up before the chain's lock).

@@ -59,6 +59,13 @@ class Handover(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: A draft's deadline from its form's timing (`services.late_drafts`): the moment after
+    #: which it is late, recomputed on every save, NULL once sent or when the form sets none.
+    #: A time like ``due_at``: neither the date it counts from nor which case applied.
+    send_by_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None,
+                                                        index=True)
+    #: When the sending unit's leads were told that the draft is late (once per draft).
+    late_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     #: The receiving unit marked the thread closed (for a ward: after discharge); the content
     #: then stays only the form's period after closing (`services.retention`). Who closed it

@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from handover.i18n import gettext as _
-from handover.services import definition_of, drafts, policy
+from handover.services import definition_of, drafts, late_drafts, policy
 from handover.services.sections import next_section, section_states
 from handover.store.database import db
 from handover.store.models import Unit
@@ -37,7 +37,8 @@ def tasks(handover_id):
         "handovers/tasks.html", handover=handover, definition=definition, states=states,
         sender_unit=sender_unit, units=policy.units_of(handover), attachments=draft.attachments,
         attachment_form=forms.AttachmentForm(), language=language(),
-        completed=sum(state.state == "completed" for state in states))
+        completed=sum(state.state == "completed" for state in states),
+        send_by=late_drafts.send_by(handover))
 
 
 @bp.route("/<int:handover_id>/sections/<section_key>", methods=["GET", "POST"])
