@@ -34,6 +34,7 @@ EVENT_LABELS = {
     "withdrawn": _l("A handover was withdrawn"),
     "updated": _l("A handover was updated"),
     "overdue": _l("A handover is overdue"),
+    "draft_late": _l("A draft was not sent in time"),
 }
 STATUS_LABELS = {
     "pending": _l("Waiting"),
