@@ -1,6 +1,8 @@
 """The Plugins page: an admin sees every plugin with its source, forms, routing table and load
 error, and can switch a plugin off and on (audited); nobody else learns the page exists."""
 
+import re
+
 import pytest
 from formdef_samples import install_plugins
 from support import create_unit, create_user, login
@@ -25,10 +27,41 @@ def test_admin_sees_the_example_plugin_with_its_routing_table(admin_client):
     html = page.get_data(as_text=True)
     assert "health_check" in html
     assert "1.0.0" in html
-    assert "placement_health_check" in html and "v1" in html
+    with admin_client.application.app_context():
+        title = registry().get("placement_health_check", 1).title_in("fi")
+    assert f"<li>{title}: versiot 1</li>" in html
+    assert "placement_health_check" not in html, "forms by their titles, never their keys"
     # sender kind -> receiver kind, the plugin's kind with its own label in the page language
-    assert "<td>→ Terveyspalvelu (terveystarkastukset)</td>" in html
-    assert '<th scope="col">' in html
+    assert '<td class="govuk-table__cell">Terveyspalvelu (terveystarkastukset)</td>' in html
+    assert '<th scope="col"' in html
+
+
+def _routing_rows(html):
+    """(form, senders, receivers, copies, plugin) of each row of the one routing table."""
+    table = html.split('id="routing-title"', 1)[1].split("</table>", 1)[0]
+    return [tuple(re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(
+        r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S))
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody", 1)[1], re.S)]
+
+
+def test_one_routing_table_names_every_form_and_which_kinds_send_it_to_which(app, admin_client):
+    """Every plugin's routing on one table, by form title and unit-kind labels; a plugin
+    switched off keeps its rows, marked."""
+    admin_client.post("/admin/plugins/health_check/disable")
+    html = admin_client.get("/admin/plugins/").get_data(as_text=True)
+    assert html.count('<table') == 1
+    rows = _routing_rows(html)
+    with app.app_context():
+        forms = {d.key: d.title_in("fi") for d in registry().all_definitions()}
+    ward = forms["psychiatric_ward_preinfo"]
+    assert (ward, "Lastensuojelulaitos, Ammatillinen perhekoti, Perhehoito",
+            "Psykiatrinen osasto",
+            "Lastensuojelun sosiaalityö, Lasten- tai nuorisopsykiatrian poliklinikka",
+            "psychiatric_ward") in rows
+    assert any(row[0] == forms["placement_health_check"]
+               and row[4] == "health_check (pois käytöstä)" for row in rows)
+    shown = " ".join(" ".join(row[:4]) for row in rows)   # all but the plugin's name
+    assert not any(key in shown for key in forms) and "_" not in shown
 
 
 def test_a_failed_plugin_shows_its_load_error(instance_path, database_backend, request):

@@ -1,6 +1,7 @@
 """Issue 3 in a real browser: the admin's Plugins page shows the example plugin (installed as a
-package, found through its entry point) with its routing table, and switching it off takes its
-form away from what a social-work sender may choose; switching it on brings it back."""
+package, found through its entry point) and its rows of the one routing table, and switching it
+off takes its form away from what a social-work sender may choose; switching it on brings it
+back."""
 
 import handover_health_check
 from helpers import at_phone_width_too, fi, log_in_user
@@ -42,15 +43,18 @@ def test_disabling_the_example_plugin_removes_its_form_from_the_senders_choices(
     check(page)
     plugin = page.get_by_role("region", name=PLUGIN, exact=True)
     expect(plugin).to_contain_text(fi("Installed package (entry point)"))
-    expect(plugin).to_contain_text(f"{title} ({FORM_KEY}): v1")
+    expect(plugin).to_contain_text(f"{title}: " + fi("versions %(list)s", list="1"))
+    expect(plugin).not_to_contain_text(FORM_KEY)
     expect(plugin).to_contain_text(health_service_label())
-    rules = plugin.get_by_role("table", name=fi("Routing rules of %(name)s", name=PLUGIN))
+    # One routing table for every plugin: the form by its title, unit kinds by their labels.
+    rules = page.get_by_role("table", name=fi("Who may send which form to whom"))
     rule = rules.get_by_role("row").filter(has=page.get_by_role("rowheader", name=title))
     cells = rule.get_by_role("cell")
-    expect(cells).to_have_count(3)
+    expect(cells).to_have_count(4)
     expect(cells.nth(0)).to_have_text(fi("Child-welfare social work"))
     expect(cells.nth(1)).to_contain_text(health_service_label())
     expect(cells.nth(2)).to_have_text("—")
+    expect(cells.nth(3)).to_have_text(PLUGIN)
 
     # A sender in social work may choose the health check form.
     sender_context = browser.new_context()
