@@ -210,6 +210,7 @@ def seed(echo):
         if reply_problems(definition, filled):
             raise RuntimeError(f"demo reply {reply_key} does not validate: "
                                f"{sorted(reply_problems(definition, filled))}")
+        # Without acknowledging: each demo receiver still finds its handover to acknowledge.
         replies.add_form_reply(policy.require(user, handover.id, "reply_form"), user,
-                               reply_key, filled)
+                               reply_key, filled, acknowledge=False)
         echo(f"  demo reply added: {reply_key} on #{handover.id}")

@@ -3,11 +3,12 @@
 from typing import Any
 
 from handover.formdefs.checker import Checker, Raw
-from handover.formdefs.model import CHOICE_TYPES, FIELD_TYPES, YESNO_VALUES
+from handover.formdefs.model import CHOICE_TYPES, FIELD_TYPES, PREFILLS, YESNO_VALUES
 
 FIELD_KEYS = {
     "key", "type", "label", "help", "required", "sensitive", "reveals_location", "choices",
     "show_if", "max_length", "fields", "sender_kinds", "min", "max", "min_rows", "max_rows",
+    "prefill",
 }
 #: Names a built form class already uses; a field with one of these keys would hide it.
 RESERVED_FIELD_KEYS = {
@@ -80,6 +81,10 @@ def check_field(checker: Checker, raw: Raw, here: str, base: str, in_group: bool
         elif "in" in show_if and (not isinstance(show_if["in"], list) or not show_if["in"]):
             checker.add(here, "show_if.in must be a non-empty list of values")
             raw["show_if"] = None
+    if "prefill" in raw and PREFILLS.get(raw["prefill"]) != kind:
+        checker.add(here, f"prefill {raw['prefill']!r} must be one of "
+                          + ", ".join(f"'{name}' (a {wanted} field)"
+                                      for name, wanted in PREFILLS.items()))
     if kind == "group":
         check_group(checker, raw, here, base, in_group)
     elif "fields" in raw:

@@ -117,6 +117,9 @@ def build_definition(raw: dict[str, Any], plugin_name: str, source: str = "") ->
         source=source,
         warnings=build_warnings(raw.get("warnings")),
         timing=build_timing(raw.get("timing")),
+        urgency_field=(raw.get("urgency") or {}).get("field"),
+        urgent_values=tuple((raw.get("urgency") or {}).get("urgent", ())),
+        acknowledges=raw.get("acknowledges", False),
     )
 
 
@@ -156,6 +159,7 @@ def _field(raw: dict[str, Any]) -> Field:
         max=raw.get("max"),
         min_rows=max(raw.get("min_rows", 0), 1 if kind == "group" and raw.get("required") else 0),
         max_rows=raw.get("max_rows", DEFAULT_MAX_ROWS),
+        prefill=raw.get("prefill"),
     )
 
 

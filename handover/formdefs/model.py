@@ -23,6 +23,9 @@ YESNO_VALUES = ("yes", "no")
 #: How a field of the ``summary`` is shown: as any value, in bold, or as a warning (allergies,
 #: risks) that a reader cannot take for an ordinary answer.
 EMPHASES = ("normal", "strong", "alert")
+#: What the server fills in a reply form's field before the receiver sees it: the name of the
+#: person replying, today's date. The field's type each needs.
+PREFILLS = {"user_name": "text", "today": "date"}
 
 
 def text_in(texts: Mapping[str, Any] | None, language: str) -> str:
@@ -64,6 +67,8 @@ class Field:
     max: float | None = None
     min_rows: int = 0
     max_rows: int = DEFAULT_MAX_ROWS
+    #: One of `PREFILLS`: a reply form's field the server fills in (still editable).
+    prefill: str | None = None
 
     def __repr__(self) -> str:
         return f"<Field {self.key} {self.type}>"
@@ -162,6 +167,12 @@ class FormDefinition:
     warnings: tuple = ()
     #: ``notices.Timing``: when the form should be sent, or None.
     timing: Any = None
+    #: The choice field that says how urgent a handover is, and its values that are urgent
+    #: (the inbox shows "urgent" or "planned"); None: the form declares no urgency.
+    urgency_field: str | None = None
+    urgent_values: tuple = ()
+    #: A reply form only: sending it acknowledges the handover it answers.
+    acknowledges: bool = False
 
     def __repr__(self) -> str:
         return f"<FormDefinition {self.key} v{self.version} ({self.plugin_name})>"
@@ -209,6 +220,13 @@ class FormDefinition:
         values = content or {}
         return tuple(self.field(flag) for flag in self.location_flags
                      if values.get(flag) == "yes")
+
+    def is_urgent(self, content: Mapping[str, Any] | None) -> bool | None:
+        """Whether ``content`` marks the handover urgent; None when the form (or the content)
+        does not say."""
+        if self.urgency_field is None or not (content or {}).get(self.urgency_field):
+            return None
+        return (content or {})[self.urgency_field] in self.urgent_values
 
     def reply_form(self, key: str) -> FormDefinition:
         for reply in self.reply_forms:

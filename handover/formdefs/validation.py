@@ -21,7 +21,7 @@ __all__ = ["FIELD_KEYS", "KEY_PATTERN", "RESERVED_FIELD_KEYS", "Checker", "check
 TOP_LEVEL_KEYS = {
     "key", "version", "plugin", "title", "description", "acknowledge_within_hours",
     "summary_fields", "identity_code_field", "birth_date_field", "location_flags", "retention",
-    "summary",
+    "summary", "urgency", "acknowledges",
     "routing",
     "visibility", "legal_bases", "sections", "reply_forms",
 }
@@ -67,6 +67,10 @@ def _check_definition(checker: Checker, raw: Any, where: str) -> None:
         _check_visibility(checker, raw["visibility"], section_keys, prefix + "visibility")
     if "legal_bases" in raw:
         checker.choices(raw, where, "legal_bases", key_name="key")
+    if "acknowledges" in raw:
+        checker.boolean(raw, "acknowledges", where)
+        if ".reply_forms[" not in f".{where}":
+            checker.add(prefix + "acknowledges", "only a reply form can acknowledge")
     for index, reply in enumerate(raw.get("reply_forms") or []):
         _check_definition(checker, reply, f"{prefix}reply_forms[{index}]")
     if "reply_forms" in raw and not isinstance(raw["reply_forms"], list):
@@ -132,10 +136,29 @@ def _check_field_references(checker: Checker, raw: Raw, fields: dict[str, Raw],
                 checker.add(prefix + name, f"field '{key}' must be of type yesno")
     if "summary" in raw:
         checker.summary(raw["summary"], fields, prefix + "summary")
+    if "urgency" in raw:
+        _check_urgency(checker, raw["urgency"], fields, prefix + "urgency")
     identity = _check_field_reference(checker, prefix, raw, fields, "identity_code_field", "hetu")
     birth = _check_field_reference(checker, prefix, raw, fields, "birth_date_field", "date")
     if birth is not None and identity is None:
         checker.add(prefix + "birth_date_field", "needs identity_code_field to check against")
+
+
+def _check_urgency(checker: Checker, urgency: Any, fields: dict[str, Raw], where: str) -> None:
+    """``{ field = KEY, urgent = [VALUES] }``: a choice field and those of its values that
+    are urgent."""
+    if not isinstance(urgency, dict) or set(urgency) != {"field", "urgent"}:
+        checker.add(where, "must be { field = KEY, urgent = [VALUES] }")
+        return
+    target = fields.get(urgency["field"])
+    if target is None or target.get("type") != "choice":
+        checker.add(where, f"field {urgency['field']!r} must be a choice field of the form")
+        return
+    values = [c.get("value") for c in target.get("choices") or [] if isinstance(c, dict)]
+    urgent = urgency["urgent"]
+    if not isinstance(urgent, list) or not urgent or any(v not in values for v in urgent):
+        checker.add(where, f"urgent must list values of field {urgency['field']!r} "
+                           f"(one of: {', '.join(map(str, values))})")
 
 
 def _check_field_reference(checker: Checker, prefix: str, raw: Raw, fields: dict[str, Raw],

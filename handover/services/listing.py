@@ -3,7 +3,9 @@ and a child's handovers found by identity code.
 
 Shared by the web pages, the CLI and the JSON API. A list row may show a summary that names the
 child: that is a read of client data, so every row whose summary is shown gets its own audit
-event, written here and committed before the caller renders anything.
+event, written here and committed before the caller renders anything. The same read gives
+what the row marks: whether the handover is urgent (the form's ``urgency`` field, in a section
+this reader may see) and which location flags hold (the case, never the location).
 
 Which units' handovers a person sees comes from the access policy (`policy.inbox_unit_ids` and
 the like), never from their memberships read here: administrators and auditors see none, even
@@ -19,9 +21,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from handover.formdefs import FormDefinition
 from handover.formdefs.content import identity_code_problem, normalised_identity_code
 from handover.security import crypto
 from handover.services import commit_keeping_loaded, definition_of, policy
+from handover.services.list_marks import mark_urgency_and_location
 from handover.services.notifications import is_overdue
 from handover.services.policy import evaluate
 from handover.services.reading import summary_for_reader
@@ -52,6 +56,11 @@ class Row:
     replied: bool
     summary: dict | None = None
     tampered: bool = False
+    #: True urgent, False planned; None when the form does not say or this reader may not see.
+    urgent: bool | None = None
+    #: (flag key, label) of each location flag that holds: which case hides where the child
+    #: lives (a non-disclosure marking, a placement hidden from the parents), never where.
+    location_cases: list = field(default_factory=list)
 
     def __getitem__(self, key: str) -> Any:   # templates written for dict rows keep working
         return getattr(self, key)
@@ -209,12 +218,17 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
     handovers = list(handovers)
     _load_copies_and_replies(handovers)
     rows = []
+    kinds: dict[int, str] = {}
     for handover in handovers:
-        row = Row(handover, _title(handover, language), is_overdue(handover),
-                  replied_by_receiver(handover))
-        if handover.status != "withdrawn" and evaluate(user, handover).allows("view"):
+        definition = _definition(handover)
+        title = definition.title_in(language) if definition else handover.form_key
+        row = Row(handover, title, is_overdue(handover), replied_by_receiver(handover))
+        access = evaluate(user, handover) if handover.status != "withdrawn" else None
+        if access is not None and access.allows("view"):
             try:
                 row.summary = summary_for_reader(handover)
+                if row.summary is not None and definition is not None:
+                    mark_urgency_and_location(row, definition, access, language, kinds)
             except crypto.TamperedRecord:
                 row.tampered = True
                 audit.record("handover.integrity_failed", handover_id=handover.id,
@@ -228,11 +242,11 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
     return rows
 
 
-def _title(handover: Handover, language: str) -> str:
+def _definition(handover: Handover) -> FormDefinition | None:
     try:
-        return definition_of(handover).title_in(language)
+        return definition_of(handover)
     except Exception:  # a form whose plugin is gone still lists, under its key
-        return handover.form_key
+        return None
 
 
 def _load_copies_and_replies(handovers: list[Handover]) -> None:

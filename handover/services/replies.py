@@ -3,14 +3,22 @@ definition offers the receiver (e.g. the ward's "received, primary nurse, care m
 
 Each reply is sealed on its own with its row id in the associated data, so that two replies'
 blobs cannot be swapped without the swap being detected.
+
+A reply form may declare that it ``acknowledges``: sending it is the receiving unit's
+acknowledgement too (the ward's receipt), through the same `reading.acknowledge` as the button,
+with the same capability and the same audit event. Fields with a ``prefill`` start with what the
+server knows (the replier's name, today's date).
 """
 
+from datetime import date
 from typing import Any, TypedDict
 
 from handover.formdefs import FormDefinition
+from handover.formdefs.content import today
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
 from handover.services import (
+    AlreadyAcknowledged,
     ContentErased,
     LifecycleError,
     commit_with_audit,
@@ -18,6 +26,7 @@ from handover.services import (
     deliveries,
     disclosures,
     open_json,
+    reading,
     retention,
     seal_json,
     webhooks,
@@ -62,12 +71,39 @@ def add_message(access: HandoverAccess, user: User, text: str | None,
     return _add(access, user, MESSAGE, {"text": text}, legal_basis)
 
 
+def prefilled(definition: FormDefinition, user: User,
+              on: date | None = None) -> dict[str, Any]:
+    """{field key: value} of the reply form's fields the server fills in: the replier's name
+    (``prefill = "user_name"``) and today's date in Finland (``"today"``), as content."""
+    known = {"user_name": user.name, "today": (on or today()).isoformat()}
+    return {f.key: known[f.prefill] for f in definition.fields()
+            if f.prefill in known and known[f.prefill]}
+
+
 def add_form_reply(access: HandoverAccess, user: User, form_key: str,
-                   content: dict[str, Any], legal_basis: str | None = None) -> Reply:
-    """A filled reply form; only the receiving unit answers with the definition's reply forms."""
-    if access.relation != RECEIVING or reply_form(access.handover, form_key) is None:
+                   content: dict[str, Any], legal_basis: str | None = None, *,
+                   acknowledge: bool = True) -> Reply:
+    """A filled reply form; only the receiving unit answers with the definition's reply forms.
+
+    A form that ``acknowledges`` also acknowledges the handover while it awaits that: refused
+    as a whole to someone who may not acknowledge, so that nobody acknowledges by the back door.
+    ``acknowledge=False`` stores the reply alone (the demo's receipts, which leave its
+    handovers awaiting acknowledgement for each receiver to try).
+    """
+    definition = reply_form(access.handover, form_key)
+    if access.relation != RECEIVING or definition is None:
         raise LifecycleError(_l("This reply form is not available here."))
-    return _add(access, user, form_key, {"content": content}, legal_basis)
+    acknowledging = (acknowledge and definition.acknowledges
+                     and access.handover.status in ("sent", "opened"))
+    if acknowledging and not access.can("acknowledge"):
+        raise LifecycleError(_l("Only the receiving unit can acknowledge this handover."))
+    reply = _add(access, user, form_key, {"content": content}, legal_basis)
+    if acknowledging:
+        try:
+            reading.acknowledge(access, user)
+        except AlreadyAcknowledged:
+            pass  # someone acknowledged it meanwhile: the receipt stands as a reply
+    return reply
 
 
 def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody,

@@ -30,9 +30,10 @@ def build_fill_form(definition, sender_kind, saved_content):
                                   formdata=formdata, content=saved_content)
 
 
-def build_reply_form(definition):
+def build_reply_form(definition, prefilled=None):
+    """A reply form: typed values on POST, else what the server fills in (``prefilled``)."""
     formdata = request.form if request.method == "POST" else None
-    return formbuilder.build_form(definition, language(), formdata=formdata)
+    return formbuilder.build_form(definition, language(), formdata=formdata, content=prefilled)
 
 
 def choices(pairs):

@@ -91,17 +91,20 @@ def reply_form(handover_id, form_key):
     definition = replies.reply_form(granted.handover, form_key)
     if definition is None:
         raise policy.NotFound(form_key)
-    form = forms.build_reply_form(definition)
+    form = forms.build_reply_form(definition, replies.prefilled(definition, current_user))
+    acknowledges = definition.acknowledges and granted.allows("acknowledge")
     if request.method == "POST" and not form.add_row_requested and form.validate():
         try:
             replies.add_form_reply(granted, current_user, form_key, form.content(),
                                    request.form.get("legal_basis"))
         except LifecycleError:
             return _back_to_view(handover_id, _("This handover cannot be replied to."), "error")
-        return _back_to_view(handover_id, _("Reply sent."), "success", anchor="thread")
+        sent = _("Reply sent and receipt acknowledged.") if acknowledges else _("Reply sent.")
+        return _back_to_view(handover_id, sent, "success", anchor="thread")
     status = 400 if request.method == "POST" else 200
     return render_template("handovers/reply_form.html", handover=granted.handover,
-                           definition=definition, form=form, language=language()), status
+                           definition=definition, form=form, language=language(),
+                           acknowledges=acknowledges), status
 
 
 @bp.post("/<int:handover_id>/withdraw")
