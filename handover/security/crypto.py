@@ -59,12 +59,15 @@ class Purpose:
     ACKNOWLEDGEMENT = "acknowledgement"
     ATTACHMENT = "attachment"
     ATTACHMENT_NAME = "attachment-name"
+    #: Typing kept across an expired session; its record is the id of the user who typed it.
+    KEPT_TYPING = "kept-typing"
 
     ALL = frozenset(
-        {CONTENT, DRAFT, SUMMARY, REPLY, ACKNOWLEDGEMENT, ATTACHMENT, ATTACHMENT_NAME}
+        {CONTENT, DRAFT, SUMMARY, REPLY, ACKNOWLEDGEMENT, ATTACHMENT, ATTACHMENT_NAME,
+         KEPT_TYPING}
     )
-    #: Purposes whose values belong to a row of their own (Reply.id / Attachment.id).
-    PER_RECORD = frozenset({REPLY, ATTACHMENT, ATTACHMENT_NAME})
+    #: Purposes whose values belong to a row of their own (Reply.id / Attachment.id / User.id).
+    PER_RECORD = frozenset({REPLY, ATTACHMENT, ATTACHMENT_NAME, KEPT_TYPING})
 
 
 def new_data_key():

@@ -52,6 +52,7 @@ def init_app(app):
     login_manager.localize_callback = str  # the flash is stored in the session: no lazy strings
     login_manager.session_protection = None  # the server-side row is the protection
     login_manager.user_loader(load_user_for_session)
+    app.jinja_env.globals["session_seconds_left"] = seconds_left
 
 
 def look_up_nobody():
@@ -119,6 +120,28 @@ def end(user):
     _reset_cookie_session()
 
 
+def seconds_left(user):
+    """Seconds until the session of ``user`` (the logged-in one) ends unless used again: the
+    idle or the absolute timeout, whichever comes first. None without a session row. The page
+    warns before this (`static/js/session-timeout.js`)."""
+    row = getattr(user, "current_session", None)
+    if row is None:
+        return None
+    config = current_app.config
+    ends = min(row.last_seen_at + config["IDLE_TIMEOUT"],
+               row.created_at + config["ABSOLUTE_TIMEOUT"])
+    return max(int((ends - utcnow()).total_seconds()), 0)
+
+
+def refresh(user):
+    """"Stay signed in": the session counts as used now, whatever `TOUCH_INTERVAL` says.
+    Commits. Returns the seconds left afterwards."""
+    row = user.current_session
+    row.last_seen_at = utcnow()
+    db.session.commit()
+    return seconds_left(user)
+
+
 def revoke_all(user_id, *, except_session_id=None):
     """End every open session of a user (deactivation, password reset or change), except
     ``except_session_id`` (the browser that changed its own password). Caller commits."""
@@ -131,4 +154,4 @@ def revoke_all(user_id, *, except_session_id=None):
 
 
 __all__ = ["User", "end", "init_app", "load_user_for_session", "look_up_nobody",
-           "revoke_all", "start"]
+           "refresh", "revoke_all", "seconds_left", "start"]

@@ -3,7 +3,7 @@
 The views only move between pages; what each step means lives in `handover.security.login`.
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from limits.errors import StorageError
 from wtforms import PasswordField, StringField
@@ -12,9 +12,10 @@ from wtforms.validators import DataRequired, Length
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.security import login as login_steps
-from handover.security import totp
+from handover.security import sessions, totp
 from handover.security.passwords import MAX_LENGTH
 from handover.security.throttle import login_attempt
+from handover.services import kept_typing
 from handover.web.form_base import HandoverForm
 
 bp = Blueprint("auth", __name__)
@@ -61,7 +62,33 @@ def _after_login(next_url):
     if current_user.must_change_password:
         flash(_("Choose a new password before you continue."), "info")
         return redirect(url_for("account.change_password"))
-    return redirect(next_url or url_for("home.index"))
+    return redirect(next_url or _kept_typing_page() or url_for("home.index"))
+
+
+def _kept_typing_page():
+    """The section page where typing kept from an expired session waits, if any: a user who
+    logs in afresh (not through the link the section page led to) lands there too."""
+    waiting = kept_typing.newest_for(current_user)
+    if waiting is None:
+        return None
+    handover_id, section_key = waiting
+    return url_for("handovers.section", handover_id=handover_id, section_key=section_key)
+
+
+@bp.post("/session/refresh")
+def stay_signed_in():
+    """"Stay signed in" in the warning before the idle timeout: the session counts as used
+    now. The page's script asks for JSON (and learns how long the session now lasts); a plain
+    form post goes back to the page it came from."""
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if not current_user.is_authenticated:
+        if wants_json:
+            return jsonify(signed_out=True), 401
+        return redirect(url_for("auth.login"))
+    expires_in = sessions.refresh(current_user)
+    if wants_json:
+        return jsonify(expires_in=expires_in)
+    return redirect(login_steps.safe_next(request.form.get("next")) or url_for("home.index"))
 
 
 @bp.route("/login/totp", methods=["GET", "POST"], endpoint="totp")

@@ -7,6 +7,7 @@ from handover.store.models.deliveries import Delivery, WebhookEndpoint, WorkerHe
 from handover.store.models.handovers import Attachment, Handover, HandoverCopy, Reply
 from handover.store.models.integration import IdempotencyKey, IntegrationClient
 from handover.store.models.journey import Disclosure, HandoverReturn
+from handover.store.models.kept_typing import KeptTyping
 from handover.store.models.plugins import PluginSetting
 from handover.store.models.sso import OidcIdentity
 from handover.store.models.uploaded_forms import UploadedForm, UploadedFormsGeneration
@@ -20,6 +21,7 @@ __all__ = [
     "HandoverReturn", "Disclosure",
     "IdempotencyKey",
     "IntegrationClient",
+    "KeptTyping",
     "Reply",
     "UploadedForm", "UploadedFormsGeneration",
     "Membership", "OidcIdentity", "PluginSetting", "Unit", "User", "UserSession"]
