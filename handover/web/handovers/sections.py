@@ -4,9 +4,14 @@ Each section page saves the draft on every submit ("Save and continue"), without
 and goes on to the next section; a half-filled section can be left and resumed from the task
 list. What was saved lies under what a section's page posts, so the other sections keep their
 answers. The whole form on one page (``edit``) stays for those who prefer it.
+
+Nothing typed on a section page is lost (see `keeping`): its script also saves in the
+background while the user types, a file is attached from inside the section's form (the typing
+is saved first), and a post that arrives after the session expired is kept for its writer and
+given back on this page after they log in again.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from handover.i18n import gettext as _
@@ -14,7 +19,8 @@ from handover.services import definition_of, drafts, late_drafts, policy
 from handover.services.sections import next_section, section_states
 from handover.store.database import db
 from handover.store.models import Unit
-from handover.web.handovers import bp, forms
+from handover.web.csrf import csrf
+from handover.web.handovers import bp, forms, keeping
 from handover.web.ui import language
 
 
@@ -42,16 +48,32 @@ def tasks(handover_id):
 
 
 @bp.route("/<int:handover_id>/sections/<section_key>", methods=["GET", "POST"])
-@login_required
+@csrf.exempt   # checked by `keeping.check_post`, after an expired session's text is kept
 def section(handover_id, section_key):
+    if request.method == "POST":
+        answer = keeping.check_post(handover_id, section_key)
+        if answer is not None:
+            return answer
+    elif not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
     handover, definition, sender_unit, draft = _draft(handover_id, "edit")
     states = section_states(definition, draft.content, sender_unit.kind)
     shown = next((state for state in states if state.section.key == section_key), None)
     if shown is None:
         raise policy.NotFound(section_key)
-    form = forms.build_fill_form(definition, sender_unit.kind, draft.content)
+    restored = None if request.method == "POST" else keeping.restored_form(
+        handover, definition, sender_unit.kind, draft.content, section_key)
+    form = restored or forms.build_fill_form(definition, sender_unit.kind, draft.content)
+    if restored is not None:
+        drafts.save(current_user, handover, form.content())
     if request.method == "POST":
         drafts.save(current_user, handover, form.content())
+        if keeping.is_background():
+            return keeping.background_saved()
+        if "attach" in request.form:
+            return keeping.attach_file(handover.id, url_for(
+                ".section", handover_id=handover.id, section_key=section_key,
+                _anchor="attachments"))
         if not form.add_row_requested:
             following = next_section(states, section_key)
             flash(_("Saved: %(section)s.", section=shown.section.title_in(language())),
@@ -63,7 +85,9 @@ def section(handover_id, section_key):
     position = [state.section.key for state in states].index(section_key) + 1
     return render_template(
         "handovers/section.html", handover=handover, definition=definition, form=form,
-        section=shown.section, position=position, count=len(states), language=language())
+        section=shown.section, position=position, count=len(states), language=language(),
+        attachments=draft.attachments, attachment_form=forms.AttachmentForm(),
+        keep_token=keeping.token_for(handover.id, section_key))
 
 
 @bp.get("/<int:handover_id>/discard")

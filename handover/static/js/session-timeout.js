@@ -1,0 +1,93 @@
+// The warning before the idle timeout (issue 14). A couple of minutes before the session would
+// end, the dialog of templates/_session_warning.html opens (modal: focus moves into it, the
+// rest of the page waits); "Stay signed in" or Escape posts to the refresh address and the
+// countdown starts again. When the time has run out it says so and offers to log in again.
+// A background save on a section page also counts as use: keep-typing.js tells this script
+// (event "handover:session-extended"), and tells it when the server answered "logged out".
+// A static file, configured by data- attributes: the CSP has no 'unsafe-inline'. Without
+// JavaScript nothing here is needed: the page simply goes to the login when it is used.
+
+const dialog = document.querySelector('dialog[data-session-timeout]')
+
+if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
+  const form = dialog.querySelector('form')
+  const stay = dialog.querySelector('[data-session-stay]')
+  const login = dialog.querySelector('[data-session-login]')
+  const title = dialog.querySelector('#session-warning-title')
+  const text = dialog.querySelector('#session-warning-text')
+  const warnBefore = Number(dialog.dataset.warnBefore || 120) * 1000
+  let warnTimer = null
+  let endTimer = null
+  let returnFocus = null
+  let ended = false
+
+  const open = (focusOn) => {
+    if (!dialog.open) {
+      returnFocus = document.activeElement
+      dialog.showModal()
+    }
+    focusOn.focus()
+  }
+
+  const close = () => {
+    if (dialog.open) dialog.close()
+    if (returnFocus && typeof returnFocus.focus === 'function') returnFocus.focus()
+    returnFocus = null
+  }
+
+  const warn = () => {
+    if (!ended) open(stay.querySelector('button'))
+  }
+
+  const end = () => {
+    if (ended) return
+    ended = true
+    clearTimeout(warnTimer)
+    clearTimeout(endTimer)
+    title.textContent = dialog.dataset.endedTitle
+    text.textContent = dialog.dataset.endedText
+    stay.hidden = true
+    login.hidden = false
+    open(login.querySelector('a'))
+  }
+
+  const schedule = (seconds) => {
+    if (ended || !Number.isFinite(seconds)) return
+    clearTimeout(warnTimer)
+    clearTimeout(endTimer)
+    warnTimer = setTimeout(warn, Math.max(seconds * 1000 - warnBefore, 0))
+    endTimer = setTimeout(end, seconds * 1000)
+  }
+
+  const refresh = async () => {
+    const response = await fetch(form.action, {
+      method: 'POST',
+      body: new FormData(form),
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' }
+    })
+    if (response.status === 401) return end()
+    if (!response.ok) throw new Error('refresh failed: ' + response.status)
+    const answer = await response.json()
+    close()
+    schedule(Number(answer.expires_in))
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault()
+    refresh().catch(() => form.submit()) // the plain post works too: back to this page
+  })
+
+  dialog.addEventListener('cancel', (event) => {
+    if (ended) return // Escape closes the "logged out" notice
+    event.preventDefault()
+    refresh().catch(() => form.submit())
+  })
+
+  document.addEventListener('handover:session-extended', (event) => {
+    schedule(Number(event.detail && event.detail.expiresIn))
+  })
+  document.addEventListener('handover:signed-out', end)
+
+  schedule(Number(dialog.dataset.expiresIn))
+}

@@ -1,0 +1,389 @@
+"""Nothing typed on a section page is lost (issue 14): a post that arrives after the session
+ended is kept, sealed, for the person who typed it and given back on that section after they log
+in again; nobody else ever gets it; a forged post keeps nothing; a background save answers the
+page's script and counts as use; "Stay signed in" renews the session; a file attached from a
+section page saves the typing around it.
+
+CSRF protection is on here, as in production: the keep token must work with it, not around it.
+"""
+
+import io
+import re
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import lifecycle_support
+import pyotp
+import pytest
+from lifecycle_support import FORM_KEY, login_as
+from sqlalchemy import select, text, update
+
+from handover.security import passwords, totp
+from handover.services import drafts, kept_typing
+from handover.store.database import db
+from handover.store.models import (
+    Attachment,
+    AuditEvent,
+    Handover,
+    KeptTyping,
+    Membership,
+    UserSession,
+)
+from handover.store.models.base import utcnow
+from tests.support import PASSWORD, create_user
+
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
+TYPED = "KEPT-MARKER-7f3 sleeps only with the lamp on"
+SECTION = "health"
+
+
+@pytest.fixture
+def app(app_config, request):
+    """The lifecycle app with CSRF protection switched back on."""
+    app_config["WTF_CSRF_ENABLED"] = True
+    return request.getfixturevalue("app")
+
+
+def _draft(app, world):
+    with app.app_context():
+        return drafts.start(world.user("sending_sender"), world.unit("sending"), FORM_KEY,
+                            world.unit("receiving"), [], "lsl_disclosure").id
+
+
+def _tokens(client, path):
+    """The CSRF and keep tokens the section page hands this browser."""
+    page = client.get(path).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    keep = re.search(r'name="keep_token" value="([^"]+)"', page).group(1)
+    return csrf, keep
+
+
+def _expire_sessions(app):
+    """Everyone's session has been idle longer than the timeout."""
+    with app.app_context():
+        db.session.execute(update(UserSession).values(
+            last_seen_at=utcnow() - app.config["IDLE_TIMEOUT"] - timedelta(minutes=1)))
+        db.session.commit()
+
+
+def _content(app, draft_id):
+    with app.app_context():
+        return drafts.content_of(db.session.get(Handover, draft_id))
+
+
+def _kept_rows(app):
+    with app.app_context():
+        return db.session.execute(select(KeptTyping)).scalars().all()
+
+
+def _events(app, action):
+    with app.app_context():
+        return db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == action)).scalars().all()
+
+
+def _colleague(app, world):
+    """A second sender of the sending unit: they may edit the same draft."""
+    with app.app_context():
+        user = create_user("sending.colleague@example.test",
+                           memberships=[(world.unit("sending"), "sender")])
+        return SimpleNamespace(id=user.id)
+
+
+def _typed_after_expiry(app, client, world):
+    """Sender opens the health section, their session expires, then they press Save."""
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    _expire_sessions(app)
+    response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
+                                       "health_notes": TYPED, "continue": "1"})
+    return draft_id, path, response
+
+
+def test_text_posted_after_the_session_expired_comes_back_after_login(app, client, world):
+    draft_id, path, response = _typed_after_expiry(app, client, world)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    assert path in response.headers["Location"].replace("%2F", "/")
+    assert "health_notes" not in _content(app, draft_id), "nothing saved without a session"
+    assert len(_kept_rows(app)) == 1
+
+    login_as(client, app, world.users["sending_sender"])
+    page = client.get(path).get_data(as_text=True)
+    assert TYPED in page, "the kept text is back in the field"
+    assert "What you typed was kept" in page, "and the page says so"
+    assert _content(app, draft_id)["health_notes"] == TYPED, "and it is in the draft"
+    assert _kept_rows(app) == [], "the kept copy is gone once given back"
+    again = client.get(path).get_data(as_text=True)
+    assert "What you typed was kept" not in again, "given back once"
+
+
+def test_the_keep_and_the_restore_are_audited_without_the_text(app, client, world):
+    draft_id, path, _ = _typed_after_expiry(app, client, world)
+    login_as(client, app, world.users["sending_sender"])
+    client.get(path)
+    kept, restored = _events(app, "handover.typing_kept"), _events(app, "handover.typing_restored")
+    assert len(kept) == 1 and len(restored) == 1
+    for event in kept + restored:
+        assert event.handover_id == draft_id
+        assert event.actor_id == world.users["sending_sender"].id
+        assert SECTION in event.detail and "KEPT-MARKER" not in event.detail
+
+
+def test_a_colleague_who_may_edit_the_same_draft_gets_nothing(app, client, world):
+    draft_id, path, _ = _typed_after_expiry(app, client, world)
+    colleague = _colleague(app, world)
+    login_as(client, app, colleague)
+    page = client.get(path).get_data(as_text=True)
+    assert client.get(path).status_code == 200, "the colleague may edit the draft"
+    assert TYPED not in page and "What you typed was kept" not in page
+    assert len(_kept_rows(app)) == 1, "still waiting for the person who typed it"
+    assert _events(app, "handover.typing_restored") == []
+
+
+def test_another_unit_gets_404_and_nothing(app, client, world):
+    draft_id, path, _ = _typed_after_expiry(app, client, world)
+    login_as(client, app, world.users["receiving_receiver"])
+    assert client.get(path).status_code == 404
+    assert len(_kept_rows(app)) == 1
+
+
+@pytest.mark.parametrize("keep", [None, "", "forged.token.value", "TAMPER"])
+def test_a_forged_post_without_a_valid_keep_token_stores_nothing(app, client, world, keep):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, real = _tokens(client, path)
+    if keep == "TAMPER":
+        keep = real[:-2] + ("AA" if not real.endswith("AA") else "BB")
+    _expire_sessions(app)
+    data = {"csrf_token": csrf, "health_notes": TYPED}
+    if keep is not None:
+        data["keep_token"] = keep
+    response = client.post(path, data=data)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert _kept_rows(app) == []
+    assert _events(app, "handover.typing_kept") == []
+
+
+def test_a_keep_token_for_another_section_or_draft_stores_nothing(app, client, world):
+    draft_id = _draft(app, world)
+    other_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    csrf, keep = _tokens(client, f"/handovers/{draft_id}/sections/{SECTION}")
+    _expire_sessions(app)
+    for path in (f"/handovers/{draft_id}/sections/child",
+                 f"/handovers/{other_id}/sections/{SECTION}"):
+        client.post(path, data={"csrf_token": csrf, "keep_token": keep, "child_name": TYPED,
+                                "health_notes": TYPED})
+    assert _kept_rows(app) == []
+
+
+def test_a_cookieless_post_from_elsewhere_stores_nothing(app, world):
+    """A browser that never had the page (no cookie, no token) posts: refused."""
+    draft_id = _draft(app, world)
+    response = app.test_client().post(f"/handovers/{draft_id}/sections/{SECTION}",
+                                      data={"health_notes": TYPED})
+    assert response.status_code == 302 and _kept_rows(app) == []
+
+
+def test_a_user_who_lost_access_keeps_nothing(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    _expire_sessions(app)
+    with app.app_context():
+        db.session.execute(Membership.__table__.delete().where(
+            Membership.user_id == world.users["sending_sender"].id))
+        db.session.commit()
+    client.post(path, data={"csrf_token": csrf, "keep_token": keep, "health_notes": TYPED})
+    assert _kept_rows(app) == []
+
+
+def test_the_kept_text_is_not_in_the_raw_database(app, client, world, database_backend):
+    _typed_after_expiry(app, client, world)
+    assert len(_kept_rows(app)) == 1
+    with app.app_context():
+        if database_backend == "sqlite":
+            db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
+            db.session.commit()
+            path = Path(db.engine.url.database)
+            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+        else:
+            raw = "\n".join(db.session.execute(
+                text("SELECT t::text FROM kept_typing t")).scalars()).encode()
+    assert len(raw) > 100
+    assert b"KEPT-MARKER-7f3" not in raw and b"lamp on" not in raw
+
+
+def test_a_kept_copy_past_its_time_is_not_given_back_and_is_purged(app, client, world):
+    draft_id, path, _ = _typed_after_expiry(app, client, world)
+    with app.app_context():
+        db.session.execute(update(KeptTyping).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    login_as(client, app, world.users["sending_sender"])
+    assert TYPED not in client.get(path).get_data(as_text=True)
+    with app.app_context():
+        assert kept_typing.purge() == 1
+    assert _kept_rows(app) == []
+
+
+def test_a_new_login_without_a_next_page_lands_on_the_kept_section(app, client, world):
+    draft_id, path, _ = _typed_after_expiry(app, client, world)
+    with app.app_context():
+        user = world.user("sending_sender")
+        user.password_hash = passwords.hash_password(PASSWORD)
+        db.session.commit()
+        secret = totp.secret_of(user)
+    fresh = app.test_client()
+    page = fresh.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    fresh.post("/login", data={"email": "sending.sender@example.test", "password": PASSWORD,
+                               "csrf_token": csrf})
+    page = fresh.get("/login/totp").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = fresh.post("/login/totp", data={"code": pyotp.TOTP(secret).now(),
+                                               "csrf_token": csrf})
+    assert response.status_code == 302 and response.headers["Location"] == path
+    assert TYPED in fresh.get(path).get_data(as_text=True)
+
+
+def test_logged_in_again_in_another_tab_the_old_page_still_saves(app, client, world):
+    """Logging in again changes the CSRF token; the old tab's keep token vouches for it."""
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    _expire_sessions(app)
+    with client.session_transaction() as session:
+        session.pop("csrf_token", None)   # what a new login leaves: a fresh token
+    login_as(client, app, world.users["sending_sender"])
+    response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
+                                       "health_notes": TYPED, "continue": "1"})
+    assert response.status_code == 302 and "/login" not in response.headers["Location"]
+    assert _content(app, draft_id)["health_notes"] == TYPED
+    refused = client.post(path, data={"csrf_token": csrf, "health_notes": "x"})
+    assert refused.status_code == 400, "without the keep token a stale CSRF token is refused"
+
+
+def test_someone_else_logged_in_meanwhile_gets_nothing_and_the_typist_keeps_it(app, client,
+                                                                                 world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    colleague = _colleague(app, world)
+    with client.session_transaction() as session:
+        session.pop("csrf_token", None)
+    login_as(client, app, colleague)
+    response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
+                                       "health_notes": TYPED})
+    assert response.status_code == 302
+    assert "health_notes" not in _content(app, draft_id), "not saved as the colleague"
+    rows = _kept_rows(app)
+    assert [row.user_id for row in rows] == [world.users["sending_sender"].id]
+
+
+def test_a_background_save_answers_json_and_counts_as_use(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    with app.app_context():   # idle for 29 of the 30 minutes
+        db.session.execute(update(UserSession).values(
+            last_seen_at=utcnow() - timedelta(minutes=29)))
+        db.session.commit()
+    response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
+                                       "health_notes": TYPED, "background_save": "1"})
+    assert response.status_code == 200 and response.json["saved"] is True
+    assert response.json["expires_in"] > 25 * 60, "the session starts its 30 minutes again"
+    assert _content(app, draft_id)["health_notes"] == TYPED
+    page = client.get(path).get_data(as_text=True)
+    assert "Saved:" not in page, "a background save leaves no message for the next page"
+
+
+def test_a_background_save_without_csrf_token_saves_nothing(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    client.get(f"/handovers/{draft_id}/sections/{SECTION}")
+    response = client.post(f"/handovers/{draft_id}/sections/{SECTION}",
+                           data={"health_notes": TYPED, "background_save": "1"})
+    assert response.status_code == 400
+    assert "health_notes" not in _content(app, draft_id)
+
+
+def test_a_background_save_after_expiry_keeps_the_text_and_says_logged_out(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    _expire_sessions(app)
+    response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
+                                       "health_notes": TYPED, "background_save": "1"})
+    assert response.status_code == 401
+    assert response.json == {"signed_out": True, "kept": True}
+    assert len(_kept_rows(app)) == 1
+
+
+def test_stay_signed_in_renews_the_session(app, client, world):
+    login_as(client, app, world.users["sending_sender"])
+    page = client.get("/").get_data(as_text=True)
+    assert 'role="alertdialog"' in page and "Stay signed in" in page
+    assert "/static/js/session-timeout.js" in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    with app.app_context():
+        db.session.execute(update(UserSession).values(
+            last_seen_at=utcnow() - timedelta(minutes=29)))
+        db.session.commit()
+    assert client.post("/session/refresh", headers={"Accept": "application/json"}
+                       ).status_code == 400, "CSRF-protected"
+    response = client.post("/session/refresh", data={"csrf_token": csrf},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json["expires_in"] > 29 * 60
+    plain = client.post("/session/refresh", data={"csrf_token": csrf, "next": "/handovers/"})
+    assert plain.status_code == 302 and plain.headers["Location"] == "/handovers/"
+    _expire_sessions(app)
+    response = client.post("/session/refresh", data={"csrf_token": csrf},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 401, "an ended session is not brought back"
+
+
+def test_the_warning_is_only_on_logged_in_pages(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "session-warning" not in page and "session-timeout.js" not in page
+
+
+def test_attaching_a_file_on_a_section_page_saves_the_typing(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    response = client.post(path, data={
+        "csrf_token": csrf, "keep_token": keep, "health_notes": TYPED, "attach": "1",
+        "file": (io.BytesIO(b"%PDF-1.4 test"), "report.pdf")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{path}#attachments"
+    assert _content(app, draft_id)["health_notes"] == TYPED
+    with app.app_context():
+        assert db.session.execute(select(Attachment)).scalars().all()
+    page = client.get(path).get_data(as_text=True)
+    assert TYPED in page and "report.pdf" in page
+
+
+def test_attach_without_a_file_still_saves_the_typing(app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
+                                       "health_notes": TYPED, "attach": "1"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and response.headers["Location"].endswith("#attachments")
+    assert _content(app, draft_id)["health_notes"] == TYPED
