@@ -35,7 +35,9 @@ def test_return_and_reroute_the_first_receiver_loses_access(app, client, world, 
     first = login_as(client, app, world.users["receiving_receiver"])
     assert CHILD_NAME in first.get("/handovers/inbox").get_data(as_text=True)
     page = first.get(f"/handovers/{hid}").get_data(as_text=True)
-    assert "Return to sender" in page
+    assert f'href="/handovers/{hid}/return"' in page
+    assert "Why do you return it?" in first.get(f"/handovers/{hid}/return").get_data(
+        as_text=True)
     response = first.post(f"/handovers/{hid}/return",
                           data={"reason": "wrong_unit", "text": "Lapsi tulee osastolle 5"},
                           follow_redirects=True)
@@ -48,7 +50,8 @@ def test_return_and_reroute_the_first_receiver_loses_access(app, client, world, 
     page = sender.get(f"/handovers/{hid}").get_data(as_text=True)
     assert "Returned by Receiving unit" in page and "Wrong unit" in page
     assert "Lapsi tulee osastolle 5" in page
-    assert "Second ward" in page  # offered as the new receiver
+    assert f'href="/handovers/{hid}/reroute"' in page
+    assert "Second ward" in sender.get(f"/handovers/{hid}/reroute").get_data(as_text=True)
     response = sender.post(f"/handovers/{hid}/reroute", data={"receiver": str(unit.id)},
                            follow_redirects=True)
     assert "The handover was sent to Second ward" in response.get_data(as_text=True)
@@ -122,3 +125,31 @@ def test_returned_handover_actions(app, world):
         assert not policy.evaluate(world.user("receiving_receiver"), row).actions
         assert not policy.evaluate(world.user("receiving_lead"), row).actions
         assert row.erase_after is not None
+
+
+def test_a_return_left_incomplete_shows_its_page_again_with_what_was_typed(app, client, world):
+    """The return page keeps the explanation when the reason is missing, or when "other"
+    comes without an explanation; nothing is returned until it is complete."""
+    with app.app_context():
+        hid = send_handover(world)
+    nurse = login_as(client, app, world.users["receiving_receiver"])
+    response = nurse.post(f"/handovers/{hid}/return", data={"text": "Osasto 5 on oikea"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Choose why you return the handover." in page
+    assert "Osasto 5 on oikea" in page and "<title>Error:" in page
+    response = nurse.post(f"/handovers/{hid}/return", data={"reason": "other", "text": " "})
+    assert response.status_code == 200 and 'class="error-summary"' in response.get_data(
+        as_text=True)
+    with app.app_context():
+        assert handover(hid).status == "sent"
+        assert not db.session.query(HandoverReturn).count()
+
+
+def test_the_return_and_reroute_pages_answer_404_to_everyone_else(app, client, world):
+    with app.app_context():
+        hid = send_handover(world)
+    for name in ("sending_sender", "copy_receiver", "other_receiver", "admin"):
+        login_as(client, app, world.users[name])
+        assert client.get(f"/handovers/{hid}/return").status_code == 404, name
+    login_as(client, app, world.users["receiving_receiver"])
+    assert client.get(f"/handovers/{hid}/reroute").status_code == 404

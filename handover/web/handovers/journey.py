@@ -71,37 +71,47 @@ def close(handover_id):
                                 "the period the form sets."), "success")
 
 
-@bp.post("/<int:handover_id>/return")
+@bp.route("/<int:handover_id>/return", methods=["GET", "POST"])
 @login_required
 def give_back(handover_id):
+    """Return to sender, on a page of its own: a reason, and what the sender should know. A
+    choice left out shows the page again with what was typed."""
     granted = policy.require(current_user, handover_id, "return")
     form = return_form()
-    if not form.validate_on_submit():
-        return _back(handover_id, _("Choose why you return the handover."), "error", "return")
-    try:
-        returning.give_back(granted, current_user, form.reason.data, form.text.data)
-    except LifecycleError as error:
-        return _back(handover_id, str(error), "error", "return")
-    flash(_("The handover was returned to its sender. Your unit no longer has access to it."),
-          "success")
-    return redirect(url_for("handovers.inbox"))
+    if form.validate_on_submit():
+        try:
+            returning.give_back(granted, current_user, form.reason.data, form.text.data)
+        except LifecycleError as error:
+            form.text.errors = [str(error)]   # e.g. "other" without an explanation
+        else:
+            flash(_("The handover was returned to its sender. Your unit no longer has access "
+                    "to it."), "success")
+            return redirect(url_for("handovers.inbox"))
+    if form.reason.errors:
+        form.reason.errors = [_("Choose why you return the handover.")]
+    return render_template("journey/return.html", handover=granted.handover, form=form)
 
 
-@bp.post("/<int:handover_id>/reroute")
+@bp.route("/<int:handover_id>/reroute", methods=["GET", "POST"])
 @login_required
 def reroute(handover_id):
+    """Route a returned handover to another unit the routing rules allow, on a page of its
+    own (the choice lists every such unit, which the reading page need not carry)."""
     granted = policy.require(current_user, handover_id, "reroute")
     form = reroute_form(granted)
-    if not form.validate_on_submit():
-        return _back(handover_id, _("Choose a unit this form may be sent to."), "error",
-                     "reroute")
-    receiver = {str(u.id): u for u in returning.reroute_choices(granted)}.get(form.receiver.data)
-    try:
-        returning.reroute(granted, current_user, receiver)
-    except LifecycleError as error:
-        return _back(handover_id, str(error), "error", "reroute")
-    return _back(handover_id, _("The handover was sent to %(unit)s.", unit=receiver.name),
-                 "success")
+    if form.validate_on_submit():
+        receiver = {str(u.id): u
+                    for u in returning.reroute_choices(granted)}.get(form.receiver.data)
+        try:
+            returning.reroute(granted, current_user, receiver)
+        except LifecycleError as error:
+            form.receiver.errors = [str(error)]
+        else:
+            return _back(handover_id, _("The handover was sent to %(unit)s.",
+                                        unit=receiver.name), "success")
+    elif form.receiver.errors:
+        form.receiver.errors = [_("Choose a unit this form may be sent to.")]
+    return render_template("journey/reroute.html", handover=granted.handover, form=form)
 
 
 @bp.route("/<int:handover_id>/journey", methods=["GET", "POST"])
@@ -240,8 +250,8 @@ def journey_panel(granted, earlier):
     panel = {
         "earlier": earlier,
         "close_form": EmptyForm() if granted.allows("close") else None,
-        "return_form": return_form() if granted.allows("return") else None,
-        "reroute_form": reroute_form(granted) if granted.allows("reroute") else None,
+        "can_return": granted.allows("return"),
+        "can_reroute": granted.allows("reroute"),
         "returns": [], "reasons": returning.REASONS,
     }
     if granted.relation == policy.SENDING:
