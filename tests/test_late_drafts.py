@@ -265,9 +265,40 @@ def test_the_leads_are_told_once_per_late_draft(app, world, caplog):
         with caplog.at_level("WARNING"):
             deliveries.deliver_due()
         logged = " ".join(record.getMessage() for record in caplog.records)
-        assert f"http://localhost/handovers/{late_id}" in logged
+        assert f"http://localhost/lead/units/{world.units['institution'].id}" in logged
         assert "A draft has not been sent in time" in logged
         assert CHILD not in logged and "psykiatri" not in logged.lower()
+
+
+def test_the_notice_leads_to_the_leads_page_listing_the_late_draft(app, world):
+    """A lead who is not a sender may not open a draft: their unit's page names the late
+    drafts (form, who started it, the date), never the child."""
+    with app.app_context():
+        late_id = late_ward_draft(world)
+        ward_draft(world, {"arrival_type": "planned", "arrival_date": day(5)})   # in time
+        starter = world.user("institution_sender").name
+    unit_page = f"/lead/units/{world.units['institution'].id}"
+    lead = login_as(app.test_client(), app, world.users["institution_lead"])
+    page = lead.get(unit_page).get_data(as_text=True)
+    listed = page[page.index("Drafts not sent in time"):page.index("members-title")]
+    assert "psychiatric ward" in listed and starter in listed
+    assert "Late" in listed and shown(today() - timedelta(days=3)) in listed
+    assert shown(today() + timedelta(days=5)) not in listed, "a draft in time is not listed"
+    assert CHILD not in page
+    assert f"/handovers/{late_id}/tasks" not in page, "no link the lead could not open"
+    assert lead.get(f"/handovers/{late_id}/tasks").status_code == 404
+
+    with app.app_context():
+        import support
+        db.session.add(support.Membership(user_id=world.users["institution_lead"].id,
+                                          unit_id=world.units["institution"].id,
+                                          role="sender"))
+        db.session.commit()
+    assert f"/handovers/{late_id}/tasks" in lead.get(unit_page).get_data(as_text=True), \
+        "a lead who is also a sender gets the link"
+
+    other = login_as(app.test_client(), app, world.users["other_institution_lead"])
+    assert other.get(unit_page).status_code == 404
 
 
 def test_the_notice_is_sent_to_no_one_else(app, world):

@@ -34,7 +34,7 @@ from handover.services import (
     rows_changed,
 )
 from handover.store.database import db
-from handover.store.models import Handover
+from handover.store.models import Handover, User
 from handover.store.models.base import utcnow
 
 #: The e-mail event of the notice to the sending unit's leads (`notifications.TEXTS`).
@@ -51,7 +51,14 @@ Ett utkast i er enhet har inte skickats inom den tid blanketten anger. Logga in:
 A draft of your unit has not been sent within the time its form sets. Log in:
 {link}
 """
-notifications.register_text(EVENT, LATE_SUBJECT, LATE_TEXT)
+
+def _lead_page(row: Any) -> str:
+    """The notice leads to the sending unit's page for its leads, which lists the late drafts
+    (`late_of_unit`): a lead who is not also a sender may not open a draft."""
+    return f"/lead/units/{row.unit_id}"
+
+
+notifications.register_text(EVENT, LATE_SUBJECT, LATE_TEXT, path=_lead_page)
 
 
 def send_by_of(definition: Any, content: Mapping[str, Any]) -> datetime | None:
@@ -104,6 +111,41 @@ def send_by(handover: Handover, now: datetime | None = None) -> SendBy | None:
     if handover.status != "draft" or handover.send_by_at is None:
         return None
     return SendBy(due_day(handover.send_by_at), is_late(handover, now))
+
+
+@dataclass(frozen=True)
+class LateDraft:
+    """What a unit's leads see of a late draft: never its content, not even the child's name."""
+
+    handover_id: int
+    form_title: str
+    started_by: str
+    send_by: SendBy
+
+
+def late_of_unit(unit_id: int, language: str, now: datetime | None = None) -> list[LateDraft]:
+    """The unit's late drafts, the longest late first, for its leads' page (the caller has
+    checked that the user leads the unit)."""
+    now = now or utcnow()
+    found = db.session.execute(
+        select(Handover, User.name).join(User, User.id == Handover.created_by_id).where(
+            Handover.sender_unit_id == unit_id,
+            Handover.status == "draft",
+            Handover.erased_at.is_(None),
+            Handover.send_by_at.is_not(None),
+            Handover.send_by_at <= now,
+        ).order_by(Handover.send_by_at, Handover.id)
+    ).all()
+    rows = []
+    for draft, name in found:
+        try:
+            title = definition_of(draft).title_in(language)
+        except UnknownForm:
+            title = draft.form_key
+        deadline = send_by(draft, now)
+        if deadline is not None:
+            rows.append(LateDraft(draft.id, title, name, deadline))
+    return rows
 
 
 def late(now: datetime | None = None) -> list[Handover]:

@@ -14,7 +14,7 @@ notice and nothing else.
 """
 
 import smtplib
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -73,8 +73,15 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-def register_text(event: str, subject: str, text: str) -> None:
+#: The page an event's e-mail links to, when it is not the handover's own: ``path(row)``.
+PATHS: dict[str, Callable[[Delivery], str]] = {}
+
+
+def register_text(event: str, subject: str, text: str,
+                  path: Callable[[Delivery], str] | None = None) -> None:
     TEXTS[event] = (subject, text)
+    if path is not None:
+        PATHS[event] = path
 
 
 def handover_link(handover: Handover) -> str:
@@ -82,7 +89,8 @@ def handover_link(handover: Handover) -> str:
 
 
 def _link_of(row: Delivery) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + f"/handovers/{row.handover_id}"
+    path = PATHS[row.event](row) if row.event in PATHS else f"/handovers/{row.handover_id}"
+    return current_app.config["BASE_URL"].rstrip("/") + path
 
 
 def _text_of(row: Delivery) -> tuple[str, str]:

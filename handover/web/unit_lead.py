@@ -8,8 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from handover.i18n import gettext as _
-from handover.services import accounts, policy
+from handover.services import accounts, late_drafts, policy
 from handover.web.admin_forms import ActionForm, LeadMemberForm, apply_error
+from handover.web.ui import language
 
 bp = Blueprint("unit_lead", __name__, url_prefix="/lead")
 
@@ -70,4 +71,7 @@ def remove_member(unit_id, membership_id):
 def _unit_page(unit, form=None):
     members = sorted(unit.memberships, key=lambda m: (m.user.name.lower(), m.role))
     return {"unit": unit, "members": members, "form": form or LeadMemberForm(),
-            "action_form": ActionForm()}
+            "action_form": ActionForm(),
+            # the late-draft notice leads here; a lead who is also a sender may open them
+            "late_drafts": late_drafts.late_of_unit(unit.id, language()),
+            "opens_drafts": unit.id in policy.draft_unit_ids(current_user)}
