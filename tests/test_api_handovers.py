@@ -197,7 +197,7 @@ def test_sending_system_drafts_and_sends_once_per_idempotency_key(app, client, w
 
 
 @pytest.mark.parametrize("overrides, expected", [
-    ({"child_name": ""}, {"content.child_name": "This field is required."}),
+    ({"child_name": ""}, {"content.child_name": "Enter child's name"}),
     ({"child_identity_code": "010594Y9033"},
      {"content.child_identity_code": "The check character of the identity code is wrong."}),
     ({"non_disclosure": "perhaps"}, {"content.non_disclosure": "Choose one of the options."}),
@@ -266,7 +266,7 @@ def test_reply_form_is_checked_like_the_page_form(app, client, world, api):
     empty = client.post(path, json={"content": {}}, headers=headers)
     assert empty.status_code == 422
     assert empty.json["errors"] == [{"path": "content.primary_nurse",
-                                     "message": "This field is required."}]
+                                     "message": "Enter primary nurse"}]
     made = client.post(path, json={"content": {"primary_nurse": "Hoitaja Helmi"}},
                        headers=headers)
     assert made.status_code == 201 and made.json["kind"] == "ward_reply"

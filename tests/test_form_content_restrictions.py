@@ -74,14 +74,17 @@ def test_restricting_a_guardians_information_needs_a_decision_covering_it(app, f
     assert problems(app, form_key, content) == {}
 
 
-@pytest.mark.parametrize("missing", ["restriction_scope", "restriction_decision_date",
-                                     "restriction_until"])
-def test_a_restriction_without_its_date_scope_or_end_is_refused(app, missing):
+@pytest.mark.parametrize(("missing", "message"), [
+    ("restriction_scope", "Select at least one: What the decision covers"),
+    ("restriction_decision_date",
+     "Enter date of the decision as day.month.year, for example 14.3.2012"),
+    ("restriction_until", "Enter valid until as day.month.year, for example 14.3.2012"),
+])
+def test_a_restriction_without_its_date_scope_or_end_is_refused(app, missing, message):
     content = demo_handovers.daycare_content()
     content["contact_restrictions"] = [decision(**{missing: [] if missing.endswith("scope")
                                                    else None})]
-    assert problems(app, DAYCARE, content) == {
-        f"contact_restrictions.0.{missing}": ["This field is required."]}
+    assert problems(app, DAYCARE, content) == {f"contact_restrictions.0.{missing}": [message]}
 
 
 def test_a_restriction_cannot_end_before_it_was_decided_nor_be_decided_later_than_today(app):

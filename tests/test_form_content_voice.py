@@ -49,7 +49,8 @@ def test_going_through_the_form_with_the_child_needs_its_date(stem):
     definition = form(stem)
     problems = content_rules.problems(definition, {"form_gone_through_with_child": "yes"},
                                       language="en")
-    assert problems["form_gone_through_on"] == ["This field is required."]
+    assert problems["form_gone_through_on"] == [
+        "Enter the date the form was gone through with the child, for example 14.3.2026"]
     problems = content_rules.problems(definition, {"form_gone_through_with_child": "no"},
                                       language="en")
     assert "form_gone_through_on" not in problems

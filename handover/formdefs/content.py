@@ -10,7 +10,9 @@ The rules: a field whose ``show_if`` is false is skipped; an empty field is an e
 required (in a repeating group, only in a row that is used at all); a filled field must fit its
 type (length, choices, dates, numbers in range, phone and e-mail shapes, identity codes that
 are valid and not born in the future); a group needs ``min_rows`` used rows and at most
-``max_rows``. Only when every field is right, a date of birth must match the identity code.
+``max_rows``. A date of birth must match the identity code (checked beside the others, so a
+page shows every problem at once). An empty required field's message says what to do
+(``formdefs.required``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from stdnum.fi import hetu
 
 from handover.formdefs.identity_codes import birth_date_of, contradicts_birth_date
 from handover.formdefs.model import YESNO_VALUES, Field, FormDefinition
+from handover.formdefs.required import required_message, unreadable_date
 from handover.i18n import lazy_gettext as _l
 
 Errors = dict[str, list[str]]
@@ -126,7 +129,7 @@ def value_problems(field: Field, value: Any) -> list[Any]:
             return [NOT_AN_EMAIL]
         return [too_long(EMAIL_MAX_LENGTH)] if len(value) > EMAIL_MAX_LENGTH else []
     if kind == "date":
-        return [] if _as_date(value) is not None else [NOT_A_DATE]
+        return [] if _as_date(value) is not None else [unreadable_date(field)]
     if kind == "number":
         return _number_problems(field, value)
     if kind == "yesno":
@@ -176,7 +179,9 @@ def field_problems(field: Field, value: Any, siblings: Mapping[str, Any],
     if not field.condition_met(siblings):
         return []
     if is_empty(value):
-        return [REQUIRED] if field.required and (row_used or not in_group) else []
+        if field.required and (row_used or not in_group):
+            return [required_message(field)]
+        return []
     return value_problems(field, value)
 
 
@@ -231,10 +236,12 @@ def problems(definition: FormDefinition, content: Mapping[str, Any] | None,
         messages = field_problems(field, content.get(field.key), siblings)
         if messages:
             found[field.key] = messages
-    if not found:
-        birth = birth_date_problem(definition, content, fields)
-        if birth:
-            found.update(birth)
+    # The cross-field check runs beside the others, so that every problem shows at once;
+    # only a code or date that is itself wrong (or missing) is not compared.
+    identity, birth = definition.identity_code_field, definition.birth_date_field
+    if identity not in found and birth not in found:
+        for path, messages in birth_date_problem(definition, content, fields).items():
+            found.setdefault(path, []).extend(messages)
     return rendered(found, language)
 
 

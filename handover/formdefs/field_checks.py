@@ -8,7 +8,7 @@ from handover.formdefs.model import CHOICE_TYPES, FIELD_TYPES, PREFILLS, YESNO_V
 FIELD_KEYS = {
     "key", "type", "label", "help", "required", "sensitive", "reveals_location", "choices",
     "show_if", "max_length", "fields", "sender_kinds", "min", "max", "min_rows", "max_rows",
-    "prefill",
+    "prefill", "required_message",
 }
 #: Names a built form class already uses; a field with one of these keys would hide it.
 RESERVED_FIELD_KEYS = {
@@ -49,6 +49,9 @@ def check_field(checker: Checker, raw: Raw, here: str, base: str, in_group: bool
     checker.texts(raw, here, "help", required=False)
     for flag in ("required", "sensitive", "reveals_location"):
         checker.boolean(raw, flag, here)
+    checker.texts(raw, here, "required_message", required=False)
+    if "required_message" in raw and raw.get("required") is not True:
+        checker.add(here, "'required_message' only belongs to a field with required = true")
     if "sender_kinds" in raw:
         checker.kinds(raw["sender_kinds"], f"{here}.sender_kinds", allow_empty=False)
     if kind not in FIELD_TYPES:

@@ -21,6 +21,7 @@ from handover.formdefs.model import (
     FormDefinition,
     RoutingRule,
     Section,
+    SectionGroup,
     SummaryItem,
 )
 from handover.formdefs.notices import build_timing, build_warnings
@@ -117,6 +118,8 @@ def build_definition(raw: dict[str, Any], plugin_name: str, source: str = "") ->
         source=source,
         warnings=build_warnings(raw.get("warnings")),
         timing=build_timing(raw.get("timing")),
+        groups=tuple(SectionGroup(g["key"], dict(g["title"]), tuple(g["sections"]))
+                     for g in raw.get("groups", ())),
         urgency_field=(raw.get("urgency") or {}).get("field"),
         urgent_values=tuple((raw.get("urgency") or {}).get("urgent", ())),
         acknowledges=raw.get("acknowledges", False),
@@ -136,6 +139,7 @@ def _section(raw: dict[str, Any]) -> Section:
         title=dict(raw["title"]),
         description=dict(raw.get("description") or {}),
         fields=tuple(_field(f) for f in raw["fields"]),
+        requires=tuple(raw.get("requires", ())),
     )
 
 
@@ -159,6 +163,7 @@ def _field(raw: dict[str, Any]) -> Field:
         max=raw.get("max"),
         min_rows=max(raw.get("min_rows", 0), 1 if kind == "group" and raw.get("required") else 0),
         max_rows=raw.get("max_rows", DEFAULT_MAX_ROWS),
+        required_message=dict(raw.get("required_message") or {}),
         prefill=raw.get("prefill"),
     )
 

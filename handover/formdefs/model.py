@@ -69,6 +69,9 @@ class Field:
     max_rows: int = DEFAULT_MAX_ROWS
     #: One of `PREFILLS`: a reply form's field the server fills in (still editable).
     prefill: str | None = None
+    #: What an empty required field's error says, per language; empty: derived from the
+    #: field's type and label (``formdefs.required``).
+    required_message: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"<Field {self.key} {self.type}>"
@@ -108,6 +111,8 @@ class Section:
     title: dict
     description: dict = field(default_factory=dict)
     fields: tuple = ()
+    #: Keys of the sections that must be completed before this one can be started.
+    requires: tuple = ()
 
     def __repr__(self) -> str:
         return f"<Section {self.key}>"
@@ -120,6 +125,18 @@ class Section:
 
     def fields_for(self, sender_kind: str | None = None) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.shown_for(sender_kind))
+
+
+@dataclass(frozen=True)
+class SectionGroup:
+    """A heading of the task list over consecutive sections (``[[groups]]``)."""
+
+    key: str
+    title: dict
+    sections: tuple = ()
+
+    def title_in(self, language: str) -> str:
+        return text_in(self.title, language)
 
 
 @dataclass(frozen=True)
@@ -167,6 +184,8 @@ class FormDefinition:
     warnings: tuple = ()
     #: ``notices.Timing``: when the form should be sent, or None.
     timing: Any = None
+    #: ``SectionGroup``s: the task list's headings, in order (empty: no headings).
+    groups: tuple = ()
     #: The choice field that says how urgent a handover is, and its values that are urgent
     #: (the inbox shows "urgent" or "planned"); None: the form declares no urgency.
     urgency_field: str | None = None

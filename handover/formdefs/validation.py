@@ -15,6 +15,7 @@ from handover.formdefs.field_checks import (
     check_show_if,
 )
 from handover.formdefs.notices import NOTICE_KEYS, check_notices
+from handover.formdefs.task_list_checks import check_task_list
 
 __all__ = ["FIELD_KEYS", "KEY_PATTERN", "RESERVED_FIELD_KEYS", "Checker", "check_definition"]
 
@@ -23,10 +24,10 @@ TOP_LEVEL_KEYS = {
     "summary_fields", "identity_code_field", "birth_date_field", "location_flags", "retention",
     "summary", "urgency", "acknowledges",
     "routing",
-    "visibility", "legal_bases", "sections", "reply_forms",
+    "visibility", "legal_bases", "sections", "reply_forms", "groups",
 }
 TOP_LEVEL_KEYS |= set(NOTICE_KEYS)  # warnings and timing: see notices
-SECTION_KEYS = {"key", "title", "description", "fields"}
+SECTION_KEYS = {"key", "title", "description", "fields", "requires"}
 RETENTION_KEYS = ("after_acknowledged_days", "after_last_activity_days", "after_closing_days",
                   "max_days", "unopened_days", "updates_within_days")
 ROUTING_KEYS = ("senders", "receivers", "copies")
@@ -61,6 +62,7 @@ def _check_definition(checker: Checker, raw: Any, where: str) -> None:
     section_keys = [s.get("key") for s in raw.get("sections") or [] if isinstance(s, dict)]
     _check_field_references(checker, raw, fields, prefix)
     check_notices(checker, raw, fields, prefix)
+    check_task_list(checker, raw, prefix)
     if "routing" in raw:
         _check_routing(checker, raw["routing"], prefix + "routing")
     if "visibility" in raw:

@@ -185,19 +185,25 @@ FORM_CHECKS_UNAVAILABLE = _l("This form's own checks cannot run right now, so it
 
 def validate_content(definition: FormDefinition, content: Mapping[str, Any],
                      sender_kind: str | None, language: str) -> dict[str, list[str]]:
-    """{path: [messages]} for stored ``content``: the definition's field rules, then (only when
-    those pass, as on the fill page) the plugins' cross-field rules. The send path runs this on
-    the server, so a forged or stale draft cannot be sent with what the form forbids."""
+    """{path: [messages]} for stored ``content``: the definition's field rules and the plugins'
+    cross-field rules, all at once (as on the fill page), so that the check-answers page lists
+    every problem rather than one more after each correction. The plugins see the content
+    without the answers the field rules refused, as the fill page's do. The send path runs
+    this on the server, so a forged or stale draft cannot be sent with what the form forbids."""
     errors = content_rules.problems(definition, content, sender_kind, language)
-    if errors:
-        return errors
-    cleaned = content_rules.cleaned(definition, content, sender_kind)
+    refused = {path.split(".", 1)[0] for path in errors}
+    checked = {key: value for key, value in (content or {}).items() if key not in refused}
+    cleaned = content_rules.cleaned(definition, checked, sender_kind)
     try:
         answers = call_hook("validate_form", definition=definition, content=cleaned,
                             language=language)
     except FormChecksUnavailable:
         raise LifecycleError(FORM_CHECKS_UNAVAILABLE) from None
-    return content_rules.place_answers(definition, answers, sender_kind, cleaned)
+    for path, messages in content_rules.place_answers(definition, answers, sender_kind,
+                                                      cleaned).items():
+        if path not in errors:
+            errors[path] = messages
+    return errors
 
 
 def _require_draft(handover: Handover) -> None:

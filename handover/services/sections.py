@@ -4,15 +4,18 @@ A long form is filled a section at a time, between other work. The task list say
 section whether it is not started, in progress or completed; "completed" is derived from the
 definition's own required fields (with their ``show_if`` conditions and the sender's kind), so a
 definition needs no extra rules and the task list agrees with the checks made on sending.
+A section whose ``requires`` are not completed yet "cannot start yet" (until someone starts it
+anyway, on the whole-form page), and checking the answers cannot start while a required answer
+is missing. The definition's ``[[groups]]`` put headings over the list.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from handover.formdefs import FormDefinition, Section, UnknownForm
-from handover.formdefs.model import Field
+from handover.formdefs.model import Field, SectionGroup
 from handover.security import crypto
 from handover.services import commit_keeping_loaded, definition_of, drafts, late_drafts
 from handover.services.listing import drafts_of
@@ -21,6 +24,7 @@ from handover.store.database import db
 from handover.store.models import Handover, Unit, User
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
+CANNOT_START = "cannot_start"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,17 @@ class SectionState:
     #: How many fields the sender fills in this section, and how many are required and empty.
     inputs: int
     missing: int
+    #: The required sections not completed yet, while this one cannot start.
+    waiting_for: tuple[Section, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskGroup:
+    """A run of the task list under one heading (``group`` None: the form has no heading
+    for these sections)."""
+
+    group: SectionGroup | None
+    states: tuple[SectionState, ...]
 
 
 def has_answer(field: Field, value: Any) -> bool:
@@ -57,7 +72,39 @@ def section_states(definition: FormDefinition, content: Mapping[str, Any] | None
         else:
             state = IN_PROGRESS if missing else COMPLETED
         states.append(SectionState(section, state, _inputs(fields), len(missing)))
-    return states
+    return _waiting(states)
+
+
+def _waiting(states: list[SectionState]) -> list[SectionState]:
+    """Marks "cannot start yet" the untouched sections whose ``requires`` are not completed.
+    A required section this sender does not fill holds nothing up."""
+    by_key = {state.section.key: state for state in states}
+    marked = []
+    for state in states:
+        waiting = tuple(by_key[key].section for key in state.section.requires
+                        if key in by_key and by_key[key].state != COMPLETED)
+        if waiting and state.state == NOT_STARTED:
+            state = replace(state, state=CANNOT_START, waiting_for=waiting)
+        marked.append(state)
+    return marked
+
+
+def ready_to_check(states: list[SectionState]) -> bool:
+    """Whether checking the answers can start: no required answer is missing anywhere."""
+    return all(state.missing == 0 for state in states)
+
+
+def task_groups(definition: FormDefinition, states: list[SectionState]) -> list[TaskGroup]:
+    """The task list in runs under the definition's group headings, in section order."""
+    group_of = {key: group for group in definition.groups for key in group.sections}
+    runs: list[TaskGroup] = []
+    for state in states:
+        group = group_of.get(state.section.key)
+        if runs and runs[-1].group is group:
+            runs[-1] = TaskGroup(group, (*runs[-1].states, state))
+        else:
+            runs.append(TaskGroup(group, (state,)))
+    return runs
 
 
 def _inputs(fields: tuple[Field, ...]) -> int:
@@ -66,11 +113,12 @@ def _inputs(fields: tuple[Field, ...]) -> int:
 
 
 def next_section(states: list[SectionState], key: str) -> Section | None:
-    """The section after ``key`` in the task list, None after the last."""
+    """The section after ``key`` in the task list that can be started, None after the last."""
     keys = [state.section.key for state in states]
-    if key not in keys or keys.index(key) + 1 == len(keys):
+    if key not in keys:
         return None
-    return states[keys.index(key) + 1].section
+    return next((state.section for state in states[keys.index(key) + 1:]
+                 if state.state != CANNOT_START), None)
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ class Presence:
         field.errors[:] = []
         row_unused = self.in_group and all(_is_empty(f) for f in form._fields.values())
         if self.definition_field.required and not row_unused:
-            raise StopValidation(rules.REQUIRED)
+            raise StopValidation(rules.required_message(self.definition_field))
         raise StopValidation()
 
 
@@ -91,7 +91,12 @@ class FieldRules:
 
     def __call__(self, form, field):
         if field.process_errors:
-            return  # WTForms could not read the input (a date, a number); it said so
+            # WTForms could not read the input; say what to do in the service's words.
+            if self.definition_field.type == "date":
+                field.errors[:] = [rules.unreadable_date(self.definition_field)]
+            elif self.definition_field.type == "number":
+                field.errors[:] = [rules.NOT_A_NUMBER]
+            return
         value = _json_value(self.definition_field, field.data)
         for problem in rules.value_problems(self.definition_field, value):
             raise ValidationError(problem)

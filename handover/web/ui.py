@@ -128,7 +128,7 @@ def _mark_pages_with_errors(sender, template, context, **extra):
     """Sets ``page_has_errors`` when a form of the page holds errors, so that base.html can
     start the page's title with "Error:" (read first by a screen reader) before the form that
     shows them is rendered."""
-    context["page_has_errors"] = any(
+    context["page_has_errors"] = context.get("page_has_errors") or any(
         isinstance(value, Form) and (value.errors or getattr(value, "extra_errors", None))
         for value in context.values())
 

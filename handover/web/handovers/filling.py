@@ -155,21 +155,30 @@ def preview(handover_id):
     return render_template(
         "handovers/preview.html", handover=handover, definition=definition, content=content,
         units=units, send_form=forms.SendForm(submission_token=secrets.token_urlsafe(24)),
-        problems=_labelled(definition, problems), language=language(),
+        problems=_labelled(handover, definition, problems), page_has_errors=bool(problems),
+        language=language(),
         warnings=warnings_of(definition, content, language()),
     )
 
 
-def _labelled(definition, problems):
-    """["Label: message", ...] for the preview: a path names its field by the first key
-    ("group.0.sub" by the group); a path that names no field shows its message alone."""
+def _labelled(handover, definition, problems):
+    """(link, label, message) triples for the check-answers page's error summary: a path names
+    its field by the first key ("group.0.sub" by the group), and the link opens the field's
+    section page with the same messages beside the inputs. A path that names no field shows
+    its message alone."""
+    section_of = {f.key: section.key for section in definition.sections for f in section.fields}
     shown = []
     for path, messages in problems.items():
+        key = path.split(".", 1)[0]
         try:
-            label = definition.field(path.split(".", 1)[0]).label_in(language())
+            label = definition.field(key).label_in(language())
         except KeyError:
             label = None
-        shown += [f"{label}: {message}" if label else str(message) for message in messages]
+        link = None
+        if key in section_of:
+            link = url_for(".section", handover_id=handover.id, section_key=section_of[key],
+                           check=1, _anchor=path.replace(".", "-"))
+        shown += [(link, label, str(message)) for message in messages]
     return shown
 
 

@@ -16,11 +16,17 @@ from flask_login import current_user, login_required
 
 from handover.i18n import gettext as _
 from handover.services import definition_of, drafts, late_drafts, policy
-from handover.services.sections import next_section, section_states
+from handover.services.sections import (
+    next_section,
+    ready_to_check,
+    section_states,
+    task_groups,
+)
 from handover.store.database import db
 from handover.store.models import Unit
 from handover.web.csrf import csrf
 from handover.web.handovers import bp, forms, keeping
+from handover.web.handovers.section_checks import section_errors
 from handover.web.ui import language
 
 
@@ -44,6 +50,7 @@ def tasks(handover_id):
         sender_unit=sender_unit, units=policy.units_of(handover), attachments=draft.attachments,
         attachment_form=forms.AttachmentForm(), language=language(),
         completed=sum(state.state == "completed" for state in states),
+        groups=task_groups(definition, states), ready=ready_to_check(states),
         send_by=late_drafts.send_by(handover))
 
 
@@ -74,14 +81,17 @@ def section(handover_id, section_key):
             return keeping.attach_file(handover.id, url_for(
                 ".section", handover_id=handover.id, section_key=section_key,
                 _anchor="attachments"))
-        if not form.add_row_requested:
-            following = next_section(states, section_key)
+        if not form.add_row_requested and not section_errors(form, shown.section):
+            following = next_section(
+                section_states(definition, form.content(), sender_unit.kind), section_key)
             flash(_("Saved: %(section)s.", section=shown.section.title_in(language())),
                   "success")
             if following is None or "to_tasks" in request.form:
                 return redirect(url_for(".tasks", handover_id=handover.id))
             return redirect(url_for(".section", handover_id=handover.id,
                                     section_key=following.key))
+    elif "check" in request.args:
+        section_errors(form, shown.section, with_required=True)
     position = [state.section.key for state in states].index(section_key) + 1
     return render_template(
         "handovers/section.html", handover=handover, definition=definition, form=form,

@@ -1,0 +1,83 @@
+"""What an empty required field's error says: what to do, in the field's own words.
+
+"This field is required" twelve times on one page tells a person nothing; "Select the type
+of arrival" does. A definition may give a field its own ``required_message`` (fi, sv, en);
+otherwise the message is built from the field's type and label: "Enter …" for what is typed,
+"Select …" for a choice, "Enter … as day.month.year" for a date. The message is lazy, so the
+same object reads in the language of the page (or of ``force_locale``) when shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handover.formdefs.model import Field, text_in
+from handover.i18n import current_locale, gettext
+
+#: What to do with an empty field, by its type; the label fills ``%(label)s``. The verbs take
+#: the label as an object ("Enter child's name"), except where a label is a question or a
+#: statement to answer (yes/no, several choices): those follow a colon.
+_TEMPLATES = {
+    "date": "Enter %(label)s as day.month.year, for example 14.3.2012",
+    "choice": "Select %(label)s",
+    "yesno": "Answer yes or no: %(label)s",
+    "multichoice": "Select at least one: %(label)s",
+}
+_TYPED = "Enter %(label)s"
+#: Templates that take the label as an object: its first letter goes lower case.
+_AS_OBJECT = {_TYPED, _TEMPLATES["date"], _TEMPLATES["choice"]}
+
+
+class RequiredMessage:
+    """The lazy message of one empty required field; ``str()`` gives it in the current
+    language. Compares equal to its text, as the messages it replaces did. ``missing`` is
+    False for the same words said of a date that could not be read ("Enter the date of
+    arrival as day.month.year"): that answer is wrong, not missing."""
+
+    def __init__(self, field: Field, missing: bool = True):
+        self.field = field
+        self.missing = missing
+
+    def __str__(self) -> str:
+        locale = current_locale()
+        # Outside an app there is no catalogue: the templates stay English, so the label does.
+        language = str(locale)[:2] if locale is not None else "en"
+        own = text_in(self.field.required_message, language)
+        if own:
+            return own
+        template = _TEMPLATES.get(self.field.type, _TYPED)
+        label = self.field.label_in(language).strip().rstrip("?:.").strip()
+        if template in _AS_OBJECT:
+            label = _as_object(label)
+        return gettext(template, label=label)
+
+    def __eq__(self, other: Any) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __repr__(self) -> str:
+        return repr(str(self))   # a list of errors prints its messages, as of plain texts
+
+
+def _as_object(label: str) -> str:
+    """"Lapsen nimi" -> "lapsen nimi"; an acronym or a name ("ORS-pisteet") stays."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def required_message(field: Field) -> RequiredMessage:
+    return RequiredMessage(field)
+
+
+def unreadable_date(field: Field) -> RequiredMessage:
+    """What to do about a date that is no date (31.2.2012, 3/14/2012): the field's own words."""
+    return RequiredMessage(field, missing=False)
+
+
+def is_required_message(message: Any) -> bool:
+    """Whether ``message`` says a required answer is missing (not that one is wrong): a section
+    page keeps such a section "in progress" instead of refusing to save it."""
+    return isinstance(message, RequiredMessage) and message.missing
