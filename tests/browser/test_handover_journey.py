@@ -141,7 +141,7 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
         sent_row = sender.get_by_role("table", name=fi("Handovers sent by your units")) \
             .get_by_role("row").filter(has_text=handover_number)
         expect(sent_row).to_contain_text(WARD)
-        status = sent_row.get_by_role("cell").nth(5)  # child, form, unit, sent, due, status
+        status = sent_row.get_by_role("cell").nth(5)  # child, form, sent, urgency, due, status
         expect(status).to_contain_text(fi("Received"))
         expect(status).to_contain_text(fi("replied"))
         check(sender)
