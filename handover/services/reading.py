@@ -90,8 +90,10 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
     # query of its own.
     audit.record_all([*events, (action, handover.id), *also], actor=user,
                      unit_id=access.unit_id)
-    notices = deliveries.ids_of(webhooks.record("opened", handover, now=now)
-                                if first_view == "handover.opened" else [])
+    notices = deliveries.ids_of(webhooks.record(
+        "opened", handover, now=now,
+        receiving=[handover.receiver_unit_id, *(copy.unit_id for copy in handover.copies)])
+        if first_view == "handover.opened" else [])
     commit_keeping_loaded()
     deliveries.dispatch(notices)
     if opened and access.relation == RECEIVING:

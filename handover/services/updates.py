@@ -80,7 +80,10 @@ def recipients(original: Handover, now: datetime | None = None) -> list[Unit]:
 
 
 def updates_of(original: Handover) -> list[Handover]:
-    """The updates sent from ``original``, oldest first."""
+    """The updates sent from ``original``, oldest first: none without a query when the count
+    read with it (`policy.require` ``with_counts``) says there are none."""
+    if original.__dict__.get("update_count") == 0:
+        return []
     return list(db.session.execute(
         select(Handover).where(Handover.update_of_id == original.id)
         .order_by(Handover.id)).scalars())

@@ -166,16 +166,20 @@ class Attachment(db.Model):
     handover: Mapped[Handover] = relationship(back_populates="attachments")
 
 
-# How many replies, attachments and sent corrections hang on a handover, read with the handover
-# itself when a page asks for them (``undefer_group("related_counts")``, see `access.require`):
+# How many replies, attachments, sent corrections and placement updates hang on a handover,
+# read with the handover itself when a page asks for them (``undefer_group("related_counts")``,
+# see `policy.require`):
 # most handovers have none of some, and an empty list should not cost a query of its own.
 _corrections = Handover.__table__.alias("corrections")
+_updates = Handover.__table__.alias("updates")
 _RELATED_COUNTS = {
     "reply_count": select(func.count(Reply.id)).where(Reply.handover_id == Handover.id),
     "attachment_count": select(func.count(Attachment.id))
     .where(Attachment.handover_id == Handover.id),
     "correction_count": select(func.count(_corrections.c.id))
     .where(_corrections.c.replaces_id == Handover.id, _corrections.c.status != "draft"),
+    "update_count": select(func.count(_updates.c.id))
+    .where(_updates.c.update_of_id == Handover.id),
 }
 for _name, _count in _RELATED_COUNTS.items():
     setattr(Handover, _name, column_property(_count.scalar_subquery(), deferred=True,
