@@ -12,6 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import TextInput
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
@@ -22,17 +23,22 @@ from handover.store.database import db
 from handover.store.models import IntegrationClient, Unit
 from handover.web.admin_forms import ActionForm, apply_error
 from handover.web.form_base import HandoverForm
-from handover.web.formbuilder import MultiCheckboxField
+from handover.web.formbuilder import DATE_FORMATS, MultiCheckboxField
 
 bp = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
 
+
+#: Under a date typed as d.m.yyyy (the forms' dates say the same).
+DATE_HINT = _l("Day, month and year, for example 14.3.2012")
 
 class ClientForm(HandoverForm):
     name = StringField(_l("Name of the system"), validators=[DataRequired(), Length(max=200)],
                        description=_l("For example the ward's patient-record system."))
     unit = SelectField(_l("Unit it acts for"), coerce=int)
     scopes = MultiCheckboxField(_l("What it may do"), validators=[DataRequired()])
-    expires_on = DateField(_l("Valid until"), validators=[DataRequired()])
+    # Typed as d.m.yyyy in every language, never in the browser's locale's date picker.
+    expires_on = DateField(_l("Valid until"), validators=[DataRequired()], format=DATE_FORMATS,
+                           widget=TextInput(), description=DATE_HINT)
     code = StringField(_l("Your authentication code"), validators=[DataRequired()],
                        description=_l("The six-digit code from your authenticator app."))
 

@@ -11,16 +11,21 @@ from flask_login import current_user, login_required
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import TextInput
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.services import access_report, audit_labels, audit_search, policy
 from handover.services.listing import InvalidIdentityCode
 from handover.web.form_base import HandoverForm
+from handover.web.formbuilder import DATE_FORMATS
 from handover.web.ui import language
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
+
+#: Under a date typed as d.m.yyyy (the forms' dates say the same).
+DATE_HINT = _l("Day, month and year, for example 14.3.2012")
 
 class FilterForm(HandoverForm):
     """GET filters: nothing secret, so no CSRF token in the URL."""
@@ -32,8 +37,11 @@ class FilterForm(HandoverForm):
     unit = SelectField(_l("Unit"), validators=[Optional()], choices=[])
     handover = IntegerField(_l("Handover number"), validators=[Optional()])
     action = SelectField(_l("Action"), validators=[Optional()], choices=[])
-    since = DateField(_l("From (date)"), validators=[Optional()])
-    until = DateField(_l("To (date)"), validators=[Optional()])
+    # Typed as d.m.yyyy in every language, never in the browser's locale's date picker.
+    since = DateField(_l("From (date)"), validators=[Optional()], format=DATE_FORMATS,
+                      widget=TextInput(), description=DATE_HINT)
+    until = DateField(_l("To (date)"), validators=[Optional()], format=DATE_FORMATS,
+                      widget=TextInput(), description=DATE_HINT)
 
 
 class ChildReportForm(HandoverForm):
