@@ -51,7 +51,8 @@ class EventRow:
 
 def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[EventRow]:
     """``events`` as table rows in the same order; with ``fold``, each run of identical events
-    (same action, person, unit, handover and outcome, one after another) as one row."""
+    (same action, person, unit, handover, outcome and client address, one after another) as
+    one row."""
     events = list(events)
     people = _people({event.actor_id for event in events if event.actor_id is not None})
     shared = {name for name, times in Counter(name for name, _ in people.values()).items()
@@ -60,7 +61,7 @@ def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[Even
     previous: tuple[Any, ...] | None = None
     for event in events:
         key = (event.action, event.actor_id, event.actor_label, event.unit_id,
-               event.handover_id, event.outcome)
+               event.handover_id, event.outcome, event.client_address)
         if fold and rows and key == previous:
             last = rows[-1]
             rows[-1] = EventRow(**{**last.__dict__, "count": last.count + 1,
