@@ -230,16 +230,11 @@ def journey_helpers():
     """`journey_panel(granted)` for the templates in ``journey/``: what the page shows of the
     journey, computed only when a page includes them."""
     return {"journey_panel": journey_panel, "reply_basis_choices": reply_basis_choices,
-            "disclosure_record": disclosure_record, "prefill_awaiting": prefill.awaiting}
+            "prefill_awaiting": prefill.awaiting}
 
 
 def reply_basis_choices(handover, unit_id):
     return disclosures.reply_bases(handover, unit_id, language())
-
-
-def disclosure_record(handovers):
-    """The disclosure rows of the per-child report's handovers, with the discloser's name."""
-    return disclosures.shown(handovers)
 
 
 def journey_panel(granted, earlier):
