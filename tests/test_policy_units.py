@@ -104,6 +104,7 @@ def test_a_sender_is_offered_the_button_and_starts(app, client, world):
     """The other side of the refusals above: the sender of an active unit gets through."""
     login_as(client, app, world.users["sending_sender"])
     assert NEW_HANDOVER_BUTTON in client.get("/").get_data(as_text=True)
+    assert NEW_HANDOVER_BUTTON in client.get("/handovers/outbox").get_data(as_text=True)
     sending = world.units["sending"].id
     assert f'value="{sending}:{FORM_KEY}"' in client.get("/handovers/new").get_data(as_text=True)
     response = client.post(f"/handovers/new/{sending}/{FORM_KEY}", data={
@@ -115,6 +116,7 @@ def test_a_sender_is_offered_the_button_and_starts(app, client, world):
 def test_a_member_without_the_sender_role_cannot_start(app, client, world, name):
     login_as(client, app, world.users[name])
     assert NEW_HANDOVER_BUTTON not in client.get("/").get_data(as_text=True)
+    assert NEW_HANDOVER_BUTTON not in client.get("/handovers/outbox").get_data(as_text=True)
     assert client.get(f"/handovers/new/{world.units['sending'].id}/{FORM_KEY}"
                       ).status_code == 404
 

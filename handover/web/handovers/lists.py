@@ -5,7 +5,7 @@ from flask import render_template, request
 from flask_login import current_user, login_required
 
 from handover.plugins.manager import registry
-from handover.services import listing
+from handover.services import listing, policy
 from handover.services.accounts import units_by_id
 from handover.services.sections import draft_rows
 from handover.web.handovers import bp, forms
@@ -52,7 +52,8 @@ def inbox():
 def outbox():
     rows = draft_rows(current_user, language())
     return _list_page("handovers/outbox.html", listing.outbox, draft_rows=rows,
-                      drafts=[row.handover for row in rows])
+                      drafts=[row.handover for row in rows],
+                      can_send=bool(policy.sending_units(current_user)))
 
 
 @bp.route("/find", methods=["GET", "POST"])
