@@ -77,7 +77,7 @@ def test_key_worker_fills_the_ward_form_a_section_at_a_time(
 
     expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
     tasks = page.locator(".govuk-task-list__item")
-    expect(tasks).to_have_count(len(definition.sections))
+    expect(tasks).to_have_count(len(definition.sections) + 1)   # and the check step
     expect(tasks.first).to_contain_text(fi("Not started"))
     _shots(page, folder, "ward-tasks", check_accessibility)
 
