@@ -6,6 +6,7 @@ in; nobody acknowledges through a reply who could not press the button."""
 
 import re
 import secrets
+from types import SimpleNamespace
 
 import lifecycle_support
 import pytest
@@ -18,7 +19,7 @@ from handover.formdefs.content import today
 from handover.formdefs.validation import check_definition
 from handover.plugins.manager import registry
 from handover.services import LifecycleError, drafts, replies, sending
-from handover.services.policy import RECEIVING, HandoverAccess
+from handover.services.policy import COPY, RECEIVING, HandoverAccess
 from handover.store.database import db
 from handover.store.models import AuditEvent, Reply
 
@@ -301,3 +302,26 @@ def test_a_right_urgency_prefill_and_acknowledges_are_accepted():
          "fields": [field("who", prefill="user_name"), field("when", "date", prefill="today")]}])
     definition["urgency"] = {"field": "arrival", "urgent": ["emergency"]}
     assert check_definition(definition, KINDS) == []
+
+
+@pytest.mark.parametrize(("relation", "kind", "urgent"), [
+    (RECEIVING, "psychiatric_ward", True),
+    (COPY, "child_welfare_social_work", None),   # its copy leaves out the arrival section
+])
+def test_urgency_is_shown_only_to_a_unit_that_sees_its_section(monkeypatch, relation, kind,
+                                                               urgent):
+    from handover.formdefs.loader import load_definition
+    from handover.services import list_marks
+
+    definition = load_definition(every_type(
+        urgency={"field": "arrival", "urgent": ["emergency"]},
+        visibility={"copies": {"child_welfare_social_work": ["contacts"]}}), "test")
+    monkeypatch.setattr(list_marks, "open_json", lambda *args: {
+        "arrival": "emergency", "location_hidden": "yes", "address": "Secret Street 1"})
+    row = SimpleNamespace(handover=SimpleNamespace(content=b"sealed"), urgent=None,
+                          location_cases=[])
+    access = HandoverAccess(row.handover, relation, 7)
+    list_marks.mark_urgency_and_location(row, definition, access, "en", {7: kind})
+    assert row.urgent is urgent
+    assert [key for key, _label in row.location_cases] == ["location_hidden"]
+    assert "Secret Street" not in repr(row.location_cases)
