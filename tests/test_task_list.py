@@ -232,3 +232,18 @@ def test_a_section_page_gives_back_what_it_cannot_keep_with_its_error(app, clien
                            data={"child_name": "", "continue": "1"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/handovers/{draft_id}/sections/guardians")
+
+
+def test_a_check_across_sections_does_not_hold_up_a_section_but_shows_when_checking(
+        app, client, world):
+    draft_id = _ward_draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    row = {"guardians-0-guardian_name": "Sanna Esimerkki",
+           "guardians-0-guardian_information_right": "limited"}
+    response = client.post(f"/handovers/{draft_id}/sections/guardians",
+                           data={**row, "continue": "1"})
+    assert response.status_code == 302, "the decision is recorded in a later section"
+    page = client.get(f"/handovers/{draft_id}/preview").get_data(as_text=True)
+    assert "sections/guardians?check=1#guardians-0-guardian_information_right" in page
+    section = client.get(f"/handovers/{draft_id}/sections/guardians?check=1")
+    assert 'id="guardians-0-guardian_information_right-error"' in section.get_data(as_text=True)

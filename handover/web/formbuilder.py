@@ -232,6 +232,15 @@ class DefinitionForm(HandoverForm):
         birth_date_agrees = self._birth_date_agrees()
         return self._plugin_validation() and birth_date_agrees and valid
 
+    def validate_fields(self):
+        """Each field's own rules and the birth date against the identity code, without the
+        plugins' cross-field checks: what a section page must not save silently wrong, while an
+        answer that depends on another section (a guardian's right to information on a decision
+        recorded later) waits for the check-answers page."""
+        self.extra_errors = []
+        valid = super().validate()
+        return self._birth_date_agrees() and valid
+
     def _birth_date_agrees(self):
         """Every form with both fields gets this check from the core, not from each plugin."""
         found = rules.birth_date_problem(self.definition, self.content(),

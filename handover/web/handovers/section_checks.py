@@ -12,10 +12,14 @@ from handover.formdefs.required import is_required_message
 
 
 def section_errors(form, section, with_required=False):
-    """Validates ``form`` and keeps only the errors of ``section``'s inputs (and, unless
-    ``with_required``, not those that say a required answer is missing); whether any are
-    left."""
-    form.validate()
+    """Validates ``form`` and keeps only the errors of ``section``'s inputs; whether any are
+    left. Without ``with_required`` (a save), neither an empty required answer nor a plugin's
+    check across sections stops the user; with it (coming from check answers), every message
+    of the section shows, as there."""
+    if with_required:
+        form.validate()
+    else:
+        form.validate_fields()
     form.extra_errors = []
     own = {f.key for f in section.fields}
     found = False
