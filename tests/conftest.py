@@ -12,7 +12,65 @@ from handover import create_app
 from handover.security import keys
 from handover.store.database import db
 
+
+def _database_of_this_worker():
+    """Under pytest-xdist (`scripts/test` runs two workers), each worker gets a PostgreSQL
+    database and a Redis database of its own, named after the ones given: the tests empty
+    and fill them freely, which two workers must not do to each other. The worker's database is
+    created here and dropped when the worker ends (`pytest_unconfigure`)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("HANDOVER_TEST_DATABASE_URL")
+    redis_url = os.environ.get("HANDOVER_TEST_REDIS_URL")
+    if not worker:
+        return None
+    number = int(worker.removeprefix("gw"))
+    if redis_url:
+        base, _, index = redis_url.rpartition("/")
+        os.environ["HANDOVER_TEST_REDIS_URL"] = f"{base}/{(int(index or 0) - number) % 16}"
+    if not url:
+        return None
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    own = given.set(database=f"{given.database}_{worker}")
+    _run_on_server(given, f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)',
+                   f'CREATE DATABASE "{own.database}"')
+    os.environ["HANDOVER_TEST_DATABASE_URL"] = own.render_as_string(hide_password=False)
+    return given, own.database
+
+
+def _run_on_server(url, *statements):
+    import psycopg
+
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(
+            hide_password=False), autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+_WORKER_DATABASE = _database_of_this_worker()
 POSTGRES_URL = os.environ.get("HANDOVER_TEST_DATABASE_URL")
+
+
+def pytest_unconfigure(config):
+    if _WORKER_DATABASE:
+        given, name = _WORKER_DATABASE
+        _run_on_server(given, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+#: Tests that start servers, browsers or both: under pytest-xdist they all run on one worker,
+#: one after another (``--dist loadgroup``), while the other worker takes the quick tests.
+_HEAVY = ("tests/fault/", "tests/scale/", "tests/browser/", "tests/test_oidc.py",
+          "tests/test_oidc_browser.py", "tests/test_form_uploads_workers.py",
+          "tests/test_deliveries_start.py", "tests/test_start_script.py",
+          "tests/test_hsm_load.py")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(part in str(item.fspath) for part in _HEAVY):
+            item.add_marker(pytest.mark.xdist_group("servers"))
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 _postgres_schema_ready = False
