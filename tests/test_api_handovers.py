@@ -284,3 +284,31 @@ def test_request_size_limit_as_for_the_web_answers_json(app, client, world, api)
                            headers={**bearer(api["sending"]), "Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.json["status"] == 413
+
+
+def test_a_receipt_that_acknowledges_needs_the_acknowledge_scope(app, client, world, api,
+                                                                 monkeypatch):
+    """A reply form that acknowledges (the receipts) acknowledges through the API only with a
+    token that may acknowledge: reply:send alone is no back door."""
+    from dataclasses import replace
+
+    from handover.services import replies
+
+    plain = replies.reply_form
+    monkeypatch.setattr(replies, "reply_form", lambda handover, key: replace(
+        plain(handover, key), acknowledges=True) if plain(handover, key) else None)
+    handover_id = _sent(app, world)
+    path = f"/api/v1/handovers/{handover_id}/reply-forms/ward_reply"
+    body = {"content": {"primary_nurse": "Hoitaja Helmi"}}
+    with app.app_context():
+        replying_only = make_token(world, "receiving", {"handover:read", "reply:send"})
+    refused = client.post(path, json=body, headers=bearer(replying_only))
+    assert refused.status_code == 403 and "handover:acknowledge" in refused.json["message"]
+    with app.app_context():
+        row = handover(handover_id)
+        assert row.status == "sent" and not row.replies
+    made = client.post(path, json=body, headers=bearer(api["receiving"]))
+    assert made.status_code == 201
+    with app.app_context():
+        row = handover(handover_id)
+        assert row.status == "acknowledged" and len(row.replies) == 1

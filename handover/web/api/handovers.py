@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import current_locale
+from handover.i18n import gettext as _
 from handover.services import (
     LifecycleError,
     drafts,
@@ -174,6 +175,10 @@ def reply_form(handover_id, form_key, json_data):
     definition = reply_service.reply_form(granted.handover, form_key)
     if definition is None:
         raise policy.NotFound(form_key)
+    if definition.acknowledges and not client().has_scope("handover:acknowledge"):
+        # A receipt acknowledges the handover too: not through a token that may not.
+        return problem(403, _("This reply form also acknowledges the handover: the token "
+                              "needs the handover:acknowledge scope."))
     content = json_data["content"]
     errors = drafts.validate_content(definition, content, None, language())
     if errors:
