@@ -3,8 +3,9 @@ and sections that cannot start yet, error messages that say what to do (all at o
 birth-date check included, the title starting "Virhe:", the focus on the summary), dates typed
 as d.m.yyyy in an English browser, the check-answers page showing what the receiver and each
 copy unit will get, and the confirmation after sending, for each of the three built-in forms.
-axe-core checks every page in fi, sv and en; screenshots at 1280 and 390 px go to
-test-artifacts/check-and-confirm/.
+axe-core checks every page in fi, sv and en (every further section page, the same template as
+the first, in Finnish); screenshots of every page, each section page included, at 1280 and
+390 px go to test-artifacts/check-and-confirm/.
 
 One browser context per user, logged in once (a login code is single use), switching the
 interface language in place; the drafts are made through the services, the pages are used as
@@ -255,6 +256,13 @@ def test_check_answers_shows_what_each_unit_gets_and_the_confirmation_what_comes
     page.get_by_role("link", name=first.title_in("fi"), exact=True).click()
     expect(page.get_by_role("heading", level=1, name=first.title_in("fi"))).to_be_visible()
     _checked(page, check_accessibility, folder, f"{stem}-section")
+    for number, section in enumerate(definition.sections[1:], start=2):
+        # Every other section page, filled as the demo fills it: axe in Finnish (the same
+        # template as the first, checked in all three) and screenshots at both widths.
+        page.goto(f"{demo_server.url}/handovers/{draft_id}/sections/{section.key}")
+        expect(page.get_by_role("heading", level=1, name=section.title_in("fi"))).to_be_visible()
+        _checked(page, check_accessibility, folder, f"{stem}-section-{number:02d}-{section.key}",
+                 languages=())
 
     page.goto(f"{demo_server.url}/handovers/{draft_id}/tasks")
     check_step.get_by_role("link").click()
