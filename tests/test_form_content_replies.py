@@ -22,8 +22,9 @@ def page_of(app, email, form_key):
     with app.app_context():
         user = accounts.find_user(email)
         db.session.expunge(user)
+        # the form's first demo handover, the one with the exchange
         handover_id = db.session.execute(select(Handover.id).where(
-            Handover.form_key == form_key)).scalar_one()
+            Handover.submission_token == demo_handovers.token(form_key))).scalar_one()
     client = app.test_client()
     login_as(client, app, user)
     response = client.get(f"/handovers/{handover_id}")

@@ -12,7 +12,7 @@ import sys
 import pyotp
 from flask import current_app
 
-from handover.cli import demo_extras, demo_handovers
+from handover.cli import demo_awaiting, demo_extras, demo_handovers
 from handover.security import totp
 from handover.services import accounts
 from handover.store.database import db
@@ -95,9 +95,11 @@ def seed(echo):
 def seed_handovers(echo):
     """One handover of each form between the demo units (invented children, temporary-range
     identity codes only), and a reply of each reply form, through the real lifecycle
-    services."""
+    services; a receipt acknowledges its handover, so each receiver also gets a second one,
+    about another child, still to acknowledge."""
     demo_handovers.seed(echo)
     demo_extras.seed(echo)
+    demo_awaiting.seed(echo)
 
 
 def _plugin_kinds_here():

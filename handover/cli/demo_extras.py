@@ -4,7 +4,8 @@ the demo's receivers, so that a newcomer sees a whole exchange and not only a fi
 
 The people are invented and identity codes are in the temporary range, as in
 ``demo_handovers``; every reply is checked with the reply form's own field rules before it is
-stored, as the reply page checks it.
+stored, as the reply page checks it. A receipt acknowledges its handover, as it does for anyone
+sending it.
 """
 
 from datetime import date, timedelta
@@ -24,7 +25,7 @@ from handover.cli.demo_handovers import (
 )
 from handover.formdefs import content as content_rules
 from handover.plugins.manager import registry
-from handover.services import accounts, policy, replies
+from handover.services import accounts, policy, reading, replies
 from handover.store.database import db
 from handover.store.models import Handover
 
@@ -201,16 +202,26 @@ def seed(echo):
             Handover.submission_token == token(form_key))).scalar_one_or_none()
         if handover is None:
             continue
-        if any(reply.kind == reply_key for reply in handover.replies):
-            echo(f"  demo reply exists: {reply_key}")
-            continue
         user = accounts.find_user(email)
         definition = replies.reply_form(handover, reply_key)
+        if any(reply.kind == reply_key for reply in handover.replies):
+            echo(f"  demo reply exists: {reply_key}")
+            _acknowledge_if_receipt(echo, user, handover, definition)
+            continue
         filled = content()
         if reply_problems(definition, filled):
             raise RuntimeError(f"demo reply {reply_key} does not validate: "
                                f"{sorted(reply_problems(definition, filled))}")
-        # Without acknowledging: each demo receiver still finds its handover to acknowledge.
+        # A receipt acknowledges the handover, as it does for anyone sending it; each receiver
+        # still finds one to acknowledge (demo_awaiting).
         replies.add_form_reply(policy.require(user, handover.id, "reply_form"), user,
-                               reply_key, filled, acknowledge=False)
+                               reply_key, filled)
         echo(f"  demo reply added: {reply_key} on #{handover.id}")
+
+
+def _acknowledge_if_receipt(echo, user, handover, definition):
+    """A receipt an earlier demo stored without acknowledging (before receipts acknowledged)
+    acknowledges its handover now: the thread and the status then tell the same story."""
+    if definition.acknowledges and handover.status in ("sent", "opened"):
+        reading.acknowledge(policy.require(user, handover.id, "acknowledge"), user)
+        echo(f"  demo receipt now acknowledges #{handover.id}")

@@ -1,6 +1,8 @@
-"""Demo handovers: one realistic handover of each built-in form between the demo units, so that a
+"""Demo handovers: a realistic handover of each built-in form between the demo units, so that a
 newcomer logging in as the ward nurse, the daycare director or the school principal finds
-something in the inbox.
+something in the inbox. These first ones carry the demo's exchange (``demo_extras`` answers them
+with the receipt, which acknowledges them); ``demo_awaiting`` sends each receiver a second one,
+still to acknowledge.
 
 The children are invented and their identity codes are in the temporary range (individual
 number 900-999), which never belongs to a real person. Each handover goes through the real
@@ -289,11 +291,14 @@ def seed(echo):
         send_once(echo, *entry)
 
 
-def send_once(echo, form_key, email, sender_unit, receiver, copies, basis, content):
-    """Send one demo handover unless its token shows it was sent already."""
+def send_once(echo, form_key, email, sender_unit, receiver, copies, basis, content, *,
+              submission_token=None):
+    """Send one demo handover unless its token (the form's own unless told) shows it was sent
+    already."""
+    marker = submission_token or token(form_key)
     if db.session.execute(select(Handover.id).where(
-            Handover.submission_token == token(form_key))).first() is not None:
-        echo(f"  demo handover exists: {form_key}")
+            Handover.submission_token == marker)).first() is not None:
+        echo(f"  demo handover exists: {marker}")
         return
     sender = accounts.find_user(email)
     draft = drafts.start(sender, accounts.find_unit(sender_unit), form_key,
@@ -301,9 +306,9 @@ def send_once(echo, form_key, email, sender_unit, receiver, copies, basis, conte
                          [accounts.find_unit(name) for name in copies], basis)
     drafts.save(sender, draft, content())
     try:
-        sent = sending.send(sender, draft, token(form_key))
+        sent = sending.send(sender, draft, marker)
     except drafts.ValidationFailed as failure:
         drafts.discard(sender, draft)
         raise RuntimeError(f"demo {form_key} does not validate: {sorted(failure.errors)}") \
             from None
-    echo(f"  demo handover sent: {form_key} #{sent.id} to {receiver}")
+    echo(f"  demo handover sent: {marker} #{sent.id} to {receiver}")
