@@ -115,8 +115,11 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
                                                                when="")[:-1])))
         expect(printed_by).to_be_visible()
         expect(nurse.get_by_role("navigation", name=fi("Main"))).to_be_hidden()
-        nurse.pdf(path=str(artifacts_dir / "handover-journey-print.pdf"), format="A4",
-                  print_background=True)
+        printed = nurse.pdf(path=str(artifacts_dir / "handover-journey-print.pdf"),
+                            format="A4", print_background=True)
+        # The whole ward form, summary first, in at most four A4 pages (seven before the
+        # record was printed compactly, eight once the summary came first).
+        assert len(re.findall(rb"/Type\s*/Page[^s]", printed)) <= 4
         nurse.screenshot(path=str(artifacts_dir / "handover-journey-print.png"), full_page=True)
         nurse.emulate_media(media="screen")
         nurse.get_by_role("link", name=fi("Back"), exact=True).click()
