@@ -31,21 +31,25 @@ SECRETS = {user[0]: user[5] for user in USERS}
 NAMES = {user[0]: user[1] for user in USERS}
 NURSE = "omahoitaja@demo.handover.example"
 WARD_FORM = "psychiatric_ward_preinfo"
-#: (demo receiver, form key, the demo child's name, urgency shown, location case shown or None)
+#: (demo receiver, form key, the demo child whose handover awaits acknowledgement, urgency
+#: shown, location case shown or None)
 READERS = (
-    (NURSE, WARD_FORM, "Veeti Esimerkki", "Urgent", None),
-    ("paivakoti@demo.handover.example", "daycare_placed_child", "Ella Kuvitelma", None, None),
-    ("rehtori@demo.handover.example", "school_transfer", "Onni Testinen", None,
+    (NURSE, WARD_FORM, "Sofia Harjoitus", "Urgent", None),
+    ("paivakoti@demo.handover.example", "daycare_placed_child", "Leo Kokeilu", None, None),
+    ("rehtori@demo.handover.example", "school_transfer", "Aino Näyte", None,
      "Placement hidden from parents (CWA 62 §)"),
 )
-#: Where the school's demo child lives: never on the list.
-ONNI_LIVES_AT = "Majakkatie 4"
+#: form key -> the demo child whose handover carries the receipt, which acknowledged it.
+ANSWERED = {WARD_FORM: "Veeti Esimerkki", "daycare_placed_child": "Ella Kuvitelma",
+            "school_transfer": "Onni Testinen"}
+#: Where the school's demo children live: never on the list.
+AINO_LIVES_AT = "Majakkatie 4"
 RECEIPT_CHILD = "Aada Kuittaus"
 
 
 @pytest.fixture(scope="module")
 def demo_server(live_server):
-    """The live server with the demo's units, users and one handover of each form."""
+    """The live server with the demo's units, users and handovers of each form."""
     subprocess.run([str(Path(sys.executable).parent / "handover"), "demo"],
                    env=live_server.environment, check=True, capture_output=True)
     return live_server
@@ -133,12 +137,15 @@ def test_the_inbox_row_tells_arrival_urgency_deadline_and_the_hidden_location_ca
     assert 0 <= name_at < born_at, child_cell.inner_text()  # the name before the birth date
     if case:
         expect(child_cell.locator(".govuk-tag").filter(has_text=fi(case))).to_be_visible()
-        expect(page.get_by_text(ONNI_LIVES_AT)).to_have_count(0)
+        expect(page.get_by_text(AINO_LIVES_AT)).to_have_count(0)
     else:
         expect(child_cell).not_to_contain_text(fi("Placement hidden from parents (CWA 62 §)"))
         expect(child_cell).not_to_contain_text(fi("Non-disclosure marking"))
-    # Nobody has opened the demo's handovers: the row is unread, in bold.
+    # Nobody has opened the handover awaiting acknowledgement: the row is unread, in bold.
     assert int(child_cell.evaluate("cell => getComputedStyle(cell).fontWeight")) >= 700
+    # The form's other demo handover was acknowledged by its receipt: the list says so.
+    answered = table.get_by_role("row").filter(has_text=ANSWERED[form_key])
+    expect(_cell(answered, fi("Status"))).to_contain_text(fi("Received"))
     # The filters fold away above the list, until asked for.
     expect(page.get_by_label(fi("Status"), exact=True)).to_be_hidden()
     page.get_by_text(fi("Filter the list")).click()
