@@ -81,19 +81,16 @@ def prefilled(definition: FormDefinition, user: User,
 
 
 def add_form_reply(access: HandoverAccess, user: User, form_key: str,
-                   content: dict[str, Any], legal_basis: str | None = None, *,
-                   acknowledge: bool = True) -> Reply:
+                   content: dict[str, Any], legal_basis: str | None = None) -> Reply:
     """A filled reply form; only the receiving unit answers with the definition's reply forms.
 
     A form that ``acknowledges`` also acknowledges the handover while it awaits that: refused
     as a whole to someone who may not acknowledge, so that nobody acknowledges by the back door.
-    ``acknowledge=False`` stores the reply alone (the demo's receipts, which leave its
-    handovers awaiting acknowledgement for each receiver to try).
     """
     definition = reply_form(access.handover, form_key)
     if access.relation != RECEIVING or definition is None:
         raise LifecycleError(_l("This reply form is not available here."))
-    acknowledging = (acknowledge and definition.acknowledges
+    acknowledging = (definition.acknowledges
                      and access.handover.status in ("sent", "opened"))
     if acknowledging and not access.can("acknowledge"):
         raise LifecycleError(_l("Only the receiving unit can acknowledge this handover."))
