@@ -105,6 +105,10 @@ def test_a_passing_package_is_previewed_for_sender_receiver_and_copy(app, admins
     assert f'<div class="upload-preview" lang="{language}" id="preview">' in sender
     assert title in sender and diet_label in sender and child_label in sender
     assert re.search(r'<input[^>]*name="child_name"', sender)       # the fill page's fields
+    # The task list a new draft opens with, each section linked to its page below.
+    assert 'class="govuk-task-list"' in sender
+    for section in ("child", "diet"):
+        assert f'href="#section-{section}"' in sender and f'id="section-{section}"' in sender
     assert "Routing rules of special_diet" in sender                 # and the routing table
     assert "Child-welfare social work" in sender and "→ School" in sender
 

@@ -22,6 +22,7 @@ from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.services import form_uploads, policy
 from handover.services.form_packages import PackageRefused
+from handover.services.sections import section_states, task_groups
 from handover.web.form_base import HandoverForm
 from handover.web.formbuilder import build_form
 
@@ -127,7 +128,10 @@ def _preview_parts(definition, view, language):
     routing = definition.routing
     senders = routing.senders if routing else ()
     if view == "sender":
-        return {"form": build_form(definition, language, senders[0] if senders else None)}
+        kind = senders[0] if senders else None
+        # The task list of a new draft, then each section as its page shows it.
+        return {"form": build_form(definition, language, kind),
+                "groups": task_groups(definition, section_states(definition, {}, kind))}
     content = sample_content(definition, language)
     kinds = (routing.copies if view == "copy" else routing.receivers) if routing else ()
     kind = kinds[0] if kinds else None
