@@ -112,3 +112,12 @@ def check_accessibility():
         assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
     return check
+
+
+@pytest.fixture(scope="module")
+def demo_server(live_server):
+    """The live server with the demo's units, users and handovers of each form
+    (`handover demo`, as a new instance's administrator would run it)."""
+    subprocess.run([str(VENV_BIN / "handover"), "demo"], env=live_server.environment,
+                   check=True, capture_output=True)
+    return live_server

@@ -13,9 +13,6 @@ a person uses them.
 """
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -36,13 +33,6 @@ FAMILY_HOME_CARER = "perhekoti@demo.handover.example"
 #: form key -> (sender, sending unit, receiver, copies, legal basis, content), as in the demo.
 FORMS = {entry[0]: entry[1:] for entry in demo_handovers.HANDOVERS}
 WARD = "psychiatric_ward_preinfo"
-
-
-@pytest.fixture(scope="module")
-def demo_server(live_server):
-    subprocess.run([str(Path(sys.executable).parent / "handover"), "demo"],
-                   env=live_server.environment, check=True, capture_output=True)
-    return live_server
 
 
 @pytest.fixture(scope="module")

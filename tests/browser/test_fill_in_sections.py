@@ -5,12 +5,8 @@ child's name without horizontal scrolling. axe-core checks each page in fi, sv a
 screenshots at 1280 and 390 px go to test-artifacts/filling/."""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pyotp
-import pytest
 from helpers import fi, text
 from playwright.sync_api import expect
 
@@ -21,13 +17,6 @@ SECRETS = {user[0]: user[5] for user in USERS}
 INSTITUTION = "Demo: Lastensuojelulaitos Majakka"
 WARD = "Demo: Nuorisopsykiatrian osasto 3"
 FORM_KEY = "psychiatric_ward_preinfo"
-
-
-@pytest.fixture(scope="module")
-def demo_server(live_server):
-    subprocess.run([str(Path(sys.executable).parent / "handover"), "demo"],
-                   env=live_server.environment, check=True, capture_output=True)
-    return live_server
 
 
 def _log_in(page, server, email):

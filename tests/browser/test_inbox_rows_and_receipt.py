@@ -10,11 +10,8 @@ test_reading_first_screen.py)."""
 
 import re
 import secrets
-import subprocess
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -45,14 +42,6 @@ ANSWERED = {WARD_FORM: "Veeti Esimerkki", "daycare_placed_child": "Ella Kuvitelm
 #: Where the school's demo children live: never on the list.
 AINO_LIVES_AT = "Majakkatie 4"
 RECEIPT_CHILD = "Aada Kuittaus"
-
-
-@pytest.fixture(scope="module")
-def demo_server(live_server):
-    """The live server with the demo's units, users and handovers of each form."""
-    subprocess.run([str(Path(sys.executable).parent / "handover"), "demo"],
-                   env=live_server.environment, check=True, capture_output=True)
-    return live_server
 
 
 #: The last login code used per demo user: a code is single use, so the next login waits.

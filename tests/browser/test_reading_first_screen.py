@@ -6,9 +6,6 @@ facts. axe-core checks the page in Finnish, Swedish and English; screenshots at 
 go to test-artifacts/reading/."""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -27,14 +24,6 @@ READERS = (
     ("rehtori@demo.handover.example", "school_transfer", "Aino Näyte"),
 )
 SECRETS = {user[0]: user[5] for user in USERS}
-
-
-@pytest.fixture(scope="module")
-def demo_server(live_server):
-    """The live server with the demo's units, users and handovers of each form."""
-    subprocess.run([str(Path(sys.executable).parent / "handover"), "demo"],
-                   env=live_server.environment, check=True, capture_output=True)
-    return live_server
 
 
 def _log_in(page, server, email):
