@@ -22,7 +22,14 @@ from flask import Flask
 from huey import RedisHuey, SqliteHuey, crontab
 from sqlalchemy import delete
 
-from handover.services import deliveries, late_drafts, notifications, retention, webhooks
+from handover.services import (
+    deliveries,
+    kept_typing,
+    late_drafts,
+    notifications,
+    retention,
+    webhooks,
+)
 from handover.store.database import db
 from handover.store.models import WorkerHeartbeat
 from handover.store.models.base import utcnow
@@ -104,6 +111,7 @@ class Jobs:
         def purge():
             with app.app_context():
                 erased = retention.purge()
+                kept_typing.purge()   # typing kept from expired sessions, past its day
                 if erased:
                     log.info("%d handover(s) erased", len(erased))
                 db.session.remove()

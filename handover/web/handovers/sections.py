@@ -96,8 +96,7 @@ def section(handover_id, section_key):
     return render_template(
         "handovers/section.html", handover=handover, definition=definition, form=form,
         section=shown.section, position=position, count=len(states), language=language(),
-        attachments=draft.attachments, attachment_form=forms.AttachmentForm(),
-        keep_token=keeping.token_for(handover.id, section_key))
+        attachments=draft.attachments, keep_token=keeping.token_for(handover.id, section_key))
 
 
 @bp.get("/<int:handover_id>/discard")
