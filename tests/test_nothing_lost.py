@@ -278,6 +278,7 @@ def test_someone_else_logged_in_meanwhile_gets_nothing_and_the_typist_keeps_it(a
     login_as(client, app, world.users["sending_sender"])
     path = f"/handovers/{draft_id}/sections/{SECTION}"
     csrf, keep = _tokens(client, path)
+    _expire_sessions(app)   # the typist's session timed out; a colleague logs in
     colleague = _colleague(app, world)
     with client.session_transaction() as session:
         session.pop("csrf_token", None)
@@ -288,6 +289,33 @@ def test_someone_else_logged_in_meanwhile_gets_nothing_and_the_typist_keeps_it(a
     assert "health_notes" not in _content(app, draft_id), "not saved as the colleague"
     rows = _kept_rows(app)
     assert [row.user_id for row in rows] == [world.users["sending_sender"].id]
+
+
+def test_after_logging_out_the_page_left_open_keeps_nothing(app, client, world):
+    """A shared computer: whoever uses the page after its user logged out cannot leave text
+    for them."""
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
+    response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
+                                       "health_notes": TYPED})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert _kept_rows(app) == [] and "health_notes" not in _content(app, draft_id)
+
+
+def test_a_colleague_logging_in_over_a_live_session_gets_no_text_kept_for_the_other(
+        app, client, world):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    csrf, keep = _tokens(client, path)
+    with client.session_transaction() as session:
+        session.pop("csrf_token", None)
+    login_as(client, app, _colleague(app, world))
+    client.post(path, data={"csrf_token": csrf, "keep_token": keep, "health_notes": TYPED})
+    assert _kept_rows(app) == [] and "health_notes" not in _content(app, draft_id)
 
 
 def test_a_background_save_answers_json_and_counts_as_use(app, client, world):

@@ -5,7 +5,10 @@ Without a session the server must still know, safely, whose typing it is and whi
 belongs to. The section page carries a *keep token* for that: signed with the app's secret,
 naming the user, the draft and the section, issued only into the page that user was shown. A
 forged post cannot name anybody (it has no valid token), and a post whose token names a user
-who may no longer edit the draft keeps nothing. The token also proves the post came from our own
+who may no longer edit the draft keeps nothing. The token also names (by a hash) the session the
+page was shown in, and only a session that ended by a timeout keeps anything: after logging out
+on a shared computer, whoever uses the page left open there cannot leave text for the person
+who logged out. The token also proves the post came from our own
 page when the session's CSRF token has changed under it (the user logged in again in another
 tab), so it is accepted in place of the CSRF token for that user, draft and section only.
 
@@ -15,7 +18,9 @@ moved to another person's row fails to open), lives at most `keep_for()` (a day 
 restore are audited, naming the section only, never what was typed.
 """
 
+import hashlib
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -31,7 +36,7 @@ from handover.services import (
     seal_json,
 )
 from handover.store.database import db
-from handover.store.models import Handover, KeptTyping, User
+from handover.store.models import Handover, KeptTyping, User, UserSession
 from handover.store.models.base import utcnow
 
 #: Default lifetime of a kept copy and of a section page's keep token (`KEPT_TYPING_FOR`).
@@ -50,31 +55,62 @@ def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
+class KeepClaim(NamedTuple):
+    """Whom a valid keep token names: the user, and a fingerprint of the session the page was
+    shown in (a hash: the token is readable in the page, the session id must never be)."""
+
+    user_id: int
+    session: str
+
+
+def _fingerprint(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()[:32]
+
+
 def token_for(user: User, handover_id: int, section_key: str) -> str:
-    """The keep token a section page carries for ``user``."""
-    return _signer().dumps([user.id, handover_id, section_key])
+    """The keep token a section page carries for ``user`` in their current session."""
+    session = user.current_session
+    if session is None:
+        raise ValueError("a keep token is issued only inside a logged-in session")
+    return _signer().dumps([user.id, handover_id, section_key, _fingerprint(session.id)])
 
 
-def token_owner(token: str | None, handover_id: int, section_key: str) -> int | None:
-    """The id of the user a valid, unexpired token for this draft and section names, or None
-    (no token, a forged or altered one, one for another draft or section, or too old)."""
+def token_owner(token: str | None, handover_id: int, section_key: str) -> KeepClaim | None:
+    """Whom a valid, unexpired token for this draft and section names, or None (no token, a
+    forged or altered one, one for another draft or section, or too old)."""
     if not token:
         return None
     try:
-        user_id, for_handover, for_section = _signer().loads(
+        user_id, for_handover, for_section, session = _signer().loads(
             token, max_age=int(keep_for().total_seconds()))
     except (BadSignature, TypeError, ValueError):
         return None
-    if for_handover != handover_id or for_section != section_key or not isinstance(user_id, int):
+    if (for_handover != handover_id or for_section != section_key
+            or not isinstance(user_id, int) or not isinstance(session, str)):
         return None
-    return user_id
+    return KeepClaim(user_id, session)
 
 
-def keep(user_id: int, handover_id: int, section_key: str, fields: list[Pair]) -> bool:
-    """Keep ``fields`` for the user, if they still may edit the draft; replaces an earlier
-    copy of the same section. Returns whether anything was kept. Commits."""
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
+def _ended_by_the_clock(claim: KeepClaim, now: datetime) -> bool:
+    """Whether the session the page was shown in ended because of a timeout. A session ended
+    by logging out (or by a password change or deactivation) keeps nothing: whoever uses the
+    page after that is not the person it was shown to."""
+    config = current_app.config
+    for row in db.session.execute(select(UserSession).where(
+            UserSession.user_id == claim.user_id)).scalars():
+        if _fingerprint(row.id) == claim.session:
+            ends = min(row.last_seen_at + config["IDLE_TIMEOUT"],
+                       row.created_at + config["ABSOLUTE_TIMEOUT"])
+            return (row.revoked_at or now) >= ends
+    return False
+
+
+def keep(claim: KeepClaim, handover_id: int, section_key: str, fields: list[Pair]) -> bool:
+    """Keep ``fields`` for the user the claim names, if their session ended by a timeout and
+    they still may edit the draft; replaces an earlier copy of the same section. Returns
+    whether anything was kept. Commits."""
+    user = db.session.get(User, claim.user_id)
+    if user is None or not user.active or not _ended_by_the_clock(claim, utcnow()):
         return False
     try:
         handover = policy.require(user, handover_id, "edit").handover

@@ -10,7 +10,8 @@ expired session's post must be able to keep its text before anything refuses it:
   it), but the page's keep token names this user, draft and section: also the ordinary save,
   the keep token standing in for the CSRF token (only our own page holds it);
 - not logged in (or logged in as someone else) and the keep token is valid: the typing is kept,
-  sealed, for the person the token names, and the browser is sent to log in;
+  sealed, for the person the token names if their session ended by a timeout (not by logging
+  out), and the browser is sent to log in;
 - anything else keeps nothing: a forged post has no valid token. (A cross-site post is refused
   even earlier, by `security.hardening`.)
 """
@@ -59,7 +60,7 @@ def check_post(handover_id, section_key):
         except CSRFError:
             if owner is None:
                 raise
-            if owner == current_user.id:
+            if owner.user_id == current_user.id:
                 return None
     kept = owner is not None and kept_typing.keep(owner, handover_id, section_key,
                                                   typed_fields())
