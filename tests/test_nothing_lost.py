@@ -415,3 +415,23 @@ def test_attach_without_a_file_still_saves_the_typing(app, client, world):
                            content_type="multipart/form-data")
     assert response.status_code == 302 and response.headers["Location"].endswith("#attachments")
     assert _content(app, draft_id)["health_notes"] == TYPED
+
+
+def test_attaching_a_file_on_the_one_page_form_saves_the_typing(app, client, world):
+    """The one-page form posts its file with the typed fields (the file input belongs to the
+    fill form), so attaching there drops nothing either."""
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert 'form="fill-form"' in page and 'enctype="multipart/form-data" id="fill-form"' in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(path, data={
+        "csrf_token": csrf, "health_notes": TYPED, "attach": "1",
+        "file": (io.BytesIO(b"%PDF-1.4 test"), "report.pdf")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{path}#attachments-title"
+    assert _content(app, draft_id)["health_notes"] == TYPED
+    page = client.get(path).get_data(as_text=True)
+    assert TYPED in page and "report.pdf" in page

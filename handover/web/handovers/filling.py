@@ -14,7 +14,7 @@ from handover.services import attachments as attachment_service
 from handover.services.routing import RouteRefused
 from handover.store.database import db
 from handover.store.models import Unit
-from handover.web.handovers import bp, forms
+from handover.web.handovers import attaching, bp, forms
 from handover.web.ui import language
 
 
@@ -121,6 +121,9 @@ def edit(handover_id):
         return _edit_page(handover, definition, form, sender_unit, draft)
     if request.method == "POST":
         drafts.save(current_user, handover, form.content())
+        if "attach" in request.form:
+            return attaching.attach_file(handover.id, url_for(
+                ".edit", handover_id=handover.id, _anchor="attachments-title"))
         if "preview" in request.form:
             if form.validate():
                 return redirect(url_for(".preview", handover_id=handover.id))
@@ -219,29 +222,9 @@ def discard(handover_id):
 @bp.post("/<int:handover_id>/attachments")
 @login_required
 def upload(handover_id):
-    granted = policy.require(current_user, handover_id, "attach")
-    form = forms.AttachmentForm()
-    if not form.validate_on_submit():
-        flash(_("Choose a file to attach."), "error")
-        return redirect(url_for(".edit", handover_id=handover_id))
-    upload = form.file.data
-    limit = attachment_service.max_bytes()
-    data = upload.stream.read(limit + 1)
-    try:
-        attachment_service.add(granted, current_user, upload.filename, data)
-    except attachment_service.AttachmentRejected:
-        db.session.rollback()
-        if len(data) > limit:
-            message = _("The file is too large: at most %(mb)s MB is allowed.",
-                        mb=max(limit // (1024 * 1024), 1))
-        elif not data:
-            message = _("The file is empty.")
-        else:
-            message = _("Only PDF, JPEG and PNG files can be attached.")
-        flash(message, "error")
-        return redirect(url_for(".edit", handover_id=handover_id))
-    flash(_("File attached."), "success")
-    return redirect(url_for(".edit", handover_id=handover_id))
+    """A file posted on its own (a client without the fill page's form)."""
+    return attaching.attach_file(handover_id, url_for(".edit", handover_id=handover_id,
+                                                      _anchor="attachments-title"))
 
 
 @bp.post("/<int:handover_id>/attachments/<int:attachment_id>/delete")

@@ -23,9 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from handover.i18n import gettext as _
 from handover.security import sessions
-from handover.services import attachments as attachment_service
-from handover.services import kept_typing, policy
-from handover.store.database import db
+from handover.services import kept_typing
 from handover.web import formbuilder
 from handover.web.csrf import csrf
 from handover.web.ui import language
@@ -93,30 +91,3 @@ def restored_form(handover, definition, sender_kind, content, section_key):
 def background_saved():
     """The script's answer: saved, and how long the session now lasts."""
     return jsonify(saved=True, expires_in=sessions.seconds_left(current_user))
-
-
-def attach_file(handover_id, back_to):
-    """Attach the file posted with the section's form (its typing was saved just before) and
-    return to the attachments on the same page."""
-    granted = policy.require(current_user, handover_id, "attach")
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        flash(_("Choose a file to attach."), "error")
-        return redirect(back_to)
-    limit = attachment_service.max_bytes()
-    data = upload.stream.read(limit + 1)
-    try:
-        attachment_service.add(granted, current_user, upload.filename, data)
-    except attachment_service.AttachmentRejected:
-        db.session.rollback()
-        if len(data) > limit:
-            message = _("The file is too large: at most %(mb)s MB is allowed.",
-                        mb=max(limit // (1024 * 1024), 1))
-        elif not data:
-            message = _("The file is empty.")
-        else:
-            message = _("Only PDF, JPEG and PNG files can be attached.")
-        flash(message, "error")
-        return redirect(back_to)
-    flash(_("File attached."), "success")
-    return redirect(back_to)

@@ -25,7 +25,7 @@ from handover.services.sections import (
 from handover.store.database import db
 from handover.store.models import Unit
 from handover.web.csrf import csrf
-from handover.web.handovers import bp, forms, keeping
+from handover.web.handovers import attaching, bp, forms, keeping
 from handover.web.handovers.section_checks import section_errors
 from handover.web.ui import language
 
@@ -78,7 +78,7 @@ def section(handover_id, section_key):
         if keeping.is_background():
             return keeping.background_saved()
         if "attach" in request.form:
-            return keeping.attach_file(handover.id, url_for(
+            return attaching.attach_file(handover.id, url_for(
                 ".section", handover_id=handover.id, section_key=section_key,
                 _anchor="attachments"))
         if not form.add_row_requested and not section_errors(form, shown.section):
