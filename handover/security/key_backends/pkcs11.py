@@ -216,7 +216,11 @@ class Pkcs11Backend(KeyBackend):
         return self._run(decrypt)
 
     def add_kek(self):
-        kek_id = PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        # The newest label sorts last (`active_kek_id` takes the last): microseconds, so that
+        # two rotations within one second still sort in the order they were made; an older
+        # label without them sorts before any newer one of the same second ("-" < digits).
+        kek_id = (PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-"
+                  + secrets.token_hex(3))
 
         def generate(session):
             attribute = pkcs11.Attribute
