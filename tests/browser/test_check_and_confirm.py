@@ -73,6 +73,9 @@ def social_worker(browser, demo_server):
 def _switch_language(page, code):
     page.locator("#language-select").select_option(code)
     page.locator("form.language-form").get_by_role("button").click()
+    # The page in the new language has loaded before anything (axe above all) reads it.
+    expect(page.locator("html")).to_have_attribute("lang", code)
+    page.wait_for_load_state()
 
 
 def _checked(page, check_accessibility, folder=None, name=None, languages=("sv", "en", "fi")):
