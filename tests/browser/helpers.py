@@ -8,6 +8,7 @@ label is a field a screen-reader user cannot find either.
 
 import gettext
 import re
+import time
 from pathlib import Path
 
 import pyotp
@@ -88,6 +89,40 @@ def _email_of(server, user_id):
 
 def current_code(secret):
     return pyotp.TOTP(secret).now()
+
+
+#: The last login code used per demo user in this test process (a code is single use).
+_USED_DEMO_CODES = {}
+
+
+def _fresh_demo_code(email):
+    """The demo user's current code, once the one used last has expired."""
+    from handover.cli.demo import USERS
+
+    totp = pyotp.TOTP({user[0]: user[5] for user in USERS}[email])
+    while totp.now() == _USED_DEMO_CODES.get(email):
+        time.sleep(1)
+    _USED_DEMO_CODES[email] = totp.now()
+    return _USED_DEMO_CODES[email]
+
+
+def log_in_demo_user(page, server, email):
+    """Log in one of `handover demo`'s users (their TOTP secrets are fixed) through the real
+    pages, with a code this process has not used yet."""
+    from handover.cli.demo import DEMO_PASSWORD
+
+    log_in(page, server, email, DEMO_PASSWORD, lambda: _fresh_demo_code(email))
+    expect(page.get_by_role("button", name=fi("Log out"))).to_be_visible()
+
+
+def switch_language_to(page, code):
+    """The header's language switch by language code (fi, sv, en), whatever language the page
+    is in; returns once the page in that language has loaded, so that nothing (axe above all)
+    reads a page still navigating."""
+    page.locator("#language-select").select_option(code)
+    page.locator("form.language-form").get_by_role("button").click()
+    expect(page.locator("html")).to_have_attribute("lang", code)
+    page.wait_for_load_state()
 
 
 def switch_language(page, language_name):

@@ -14,19 +14,16 @@ a person uses them.
 
 import re
 
-import pyotp
 import pytest
-from helpers import fi, text
+from helpers import fi, log_in_demo_user, switch_language_to, text
 from playwright.sync_api import expect
 
 from handover.cli import demo_handovers
-from handover.cli.demo import DEMO_PASSWORD, USERS
 from handover.plugins import manager as plugin_manager
 from handover.services import accounts, drafts
 from handover.store.database import db
 from handover.store.models import Handover
 
-SECRETS = {user[0]: user[5] for user in USERS}
 KEY_WORKER = "omaohjaaja@demo.handover.example"
 SOCIAL_WORKER = "sosiaalityontekija@demo.handover.example"
 FAMILY_HOME_CARER = "perhekoti@demo.handover.example"
@@ -46,13 +43,7 @@ def _page_of(browser, server, email, **context):
     """A browser context of its own for ``email``, logged in through the real pages."""
     opened = browser.new_context(viewport={"width": 1280, "height": 900}, **context)
     page = opened.new_page()
-    page.goto(server.url + "/login")
-    page.get_by_label(fi("E-mail address")).fill(email)
-    page.get_by_label(fi("Password"), exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=fi("Continue")).click()
-    page.get_by_label(fi("Code"), exact=True).fill(pyotp.TOTP(SECRETS[email]).now())
-    page.get_by_role("button", name=fi("Log in"), exact=True).click()
-    expect(page.get_by_role("button", name=fi("Log out"))).to_be_visible()
+    log_in_demo_user(page, server, email)
     return opened, page
 
 
@@ -70,12 +61,6 @@ def social_worker(browser, demo_server):
     opened.close()
 
 
-def _switch_language(page, code):
-    page.locator("#language-select").select_option(code)
-    page.locator("form.language-form").get_by_role("button").click()
-    # The page in the new language has loaded before anything (axe above all) reads it.
-    expect(page.locator("html")).to_have_attribute("lang", code)
-    page.wait_for_load_state()
 
 
 def _checked(page, check_accessibility, folder=None, name=None, languages=("sv", "en", "fi")):
@@ -83,7 +68,7 @@ def _checked(page, check_accessibility, folder=None, name=None, languages=("sv",
     back in Finnish at 1280 px. The answer to a post cannot be asked for again in another
     language (the switch leads home): it is checked in the language it came in."""
     for language in languages:
-        _switch_language(page, language)
+        switch_language_to(page, language)
         check_accessibility(page)
     if not languages:
         check_accessibility(page)
@@ -195,7 +180,7 @@ def test_an_english_browser_types_dates_as_day_month_year(
         definition = _definition(demo_server, WARD)
         draft_id = _draft(demo_server, WARD, content={}, sender=FAMILY_HOME_CARER,
                           sender_unit=demo_handovers.FAMILY_HOME, copies=())
-        _switch_language(page, "en")
+        switch_language_to(page, "en")
         page.goto(f"{demo_server.url}/handovers/{draft_id}/sections/child")
         birth = page.get_by_label(re.compile("^" + re.escape(
             definition.field("child_birth_date").label_in("en"))))

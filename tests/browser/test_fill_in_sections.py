@@ -6,38 +6,24 @@ screenshots at 1280 and 390 px go to test-artifacts/filling/."""
 
 import re
 
-import pyotp
-from helpers import fi, text
+from helpers import fi, log_in_demo_user, switch_language_to, text
 from playwright.sync_api import expect
 
-from handover.cli.demo import DEMO_PASSWORD, USERS
 from handover.plugins import manager as plugin_manager
 
-SECRETS = {user[0]: user[5] for user in USERS}
 INSTITUTION = "Demo: Lastensuojelulaitos Majakka"
 WARD = "Demo: Nuorisopsykiatrian osasto 3"
 FORM_KEY = "psychiatric_ward_preinfo"
 
 
-def _log_in(page, server, email):
-    page.goto(server.url + "/login")
-    page.get_by_label(fi("E-mail address")).fill(email)
-    page.get_by_label(fi("Password"), exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=fi("Continue")).click()
-    page.get_by_label(fi("Code"), exact=True).fill(pyotp.TOTP(SECRETS[email]).now())
-    page.get_by_role("button", name=fi("Log in"), exact=True).click()
-    expect(page.get_by_role("button", name=fi("Log out"))).to_be_visible()
 
 
-def _switch_language(page, code):
-    page.locator("#language-select").select_option(code)
-    page.locator("form.language-form").get_by_role("button").click()
 
 
 def _shots(page, folder, name, check_accessibility):
     """axe in fi, sv and en; screenshots at 1280 and 390 px; back in Finnish at 1280 px."""
     for language in ("sv", "en", "fi"):
-        _switch_language(page, language)
+        switch_language_to(page, language)
         check_accessibility(page)
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
@@ -54,7 +40,7 @@ def test_key_worker_fills_the_ward_form_a_section_at_a_time(
         definition = plugin_manager.registry().get(FORM_KEY)
     title = definition.title_in("fi")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    _log_in(page, demo_server, "omaohjaaja@demo.handover.example")
+    log_in_demo_user(page, demo_server, "omaohjaaja@demo.handover.example")
     page.goto(demo_server.url + "/handovers/new")
     page.get_by_role("radio", name=f"{title} — {INSTITUTION}").check()
     page.get_by_role("button", name=fi("Continue")).click()
@@ -74,7 +60,7 @@ def test_key_worker_fills_the_ward_form_a_section_at_a_time(
     page.get_by_role("link", name=first.title_in("fi"), exact=True).click()
     expect(page.get_by_role("heading", level=1, name=first.title_in("fi"))).to_be_visible()
     _shots(page, folder, "ward-section-1", check_accessibility)
-    _switch_language(page, "en")   # an English browser: the date is still d.m.yyyy
+    switch_language_to(page, "en")   # an English browser: the date is still d.m.yyyy
     page.get_by_label(definition.field("child_name").label_in("en"), exact=True).fill(
         "Ilmari Testilapsi")
     page.get_by_label(re.compile("^" + re.escape(definition.field("child_birth_date")
@@ -88,7 +74,7 @@ def test_key_worker_fills_the_ward_form_a_section_at_a_time(
     page.get_by_role("link", name=first.title_in("en"), exact=True).click()
     expect(page.get_by_label(re.compile("^" + re.escape(
         definition.field("child_birth_date").label_in("en"))))).to_have_value("14.03.2012")
-    _switch_language(page, "fi")
+    switch_language_to(page, "fi")
 
     page.goto(page.url.rsplit("/sections/", 1)[0] + "/preview")
     expect(page.get_by_role("heading", level=1)).to_contain_text(title)
@@ -112,7 +98,7 @@ def test_the_inbox_on_a_phone_shows_the_child_without_scrolling_sideways(
     folder = artifacts_dir / "filling"
     folder.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 390, "height": 900})
-    _log_in(page, demo_server, "omahoitaja@demo.handover.example")
+    log_in_demo_user(page, demo_server, "omahoitaja@demo.handover.example")
     page.goto(demo_server.url + "/handovers/inbox")
     child = page.get_by_text("Veeti Esimerkki").first
     expect(child).to_be_visible()

@@ -10,21 +10,18 @@ test_reading_first_screen.py)."""
 
 import re
 import secrets
-import time
 from datetime import date
 
-import pyotp
 import pytest
-from helpers import fi, text
+from helpers import fi, log_in_demo_user, switch_language_to, text
 from playwright.sync_api import expect
 
-from handover.cli.demo import DEMO_PASSWORD, USERS
+from handover.cli.demo import USERS
 from handover.cli.demo_handovers import INSTITUTION, KEY_WORKER, SOCIAL_WORK, WARD, ward_content
 from handover.plugins import manager as plugin_manager
 from handover.services import accounts, drafts, sending
 from handover.store.database import db
 
-SECRETS = {user[0]: user[5] for user in USERS}
 NAMES = {user[0]: user[1] for user in USERS}
 NURSE = "omahoitaja@demo.handover.example"
 WARD_FORM = "psychiatric_ward_preinfo"
@@ -44,37 +41,18 @@ AINO_LIVES_AT = "Majakkatie 4"
 RECEIPT_CHILD = "Aada Kuittaus"
 
 
-#: The last login code used per demo user: a code is single use, so the next login waits.
-_USED_CODES = {}
 
 
-def _fresh_code(email):
-    totp = pyotp.TOTP(SECRETS[email])
-    while totp.now() == _USED_CODES.get(email):
-        time.sleep(1)
-    _USED_CODES[email] = totp.now()
-    return _USED_CODES[email]
 
 
-def _log_in(page, server, email):
-    page.goto(server.url + "/login")
-    page.get_by_label(fi("E-mail address")).fill(email)
-    page.get_by_label(fi("Password"), exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=fi("Continue")).click()
-    page.get_by_label(fi("Code"), exact=True).fill(_fresh_code(email))
-    page.get_by_role("button", name=fi("Log in"), exact=True).click()
-    expect(page.get_by_role("button", name=fi("Log out"))).to_be_visible()
 
 
-def _switch_language(page, code):
-    page.locator("#language-select").select_option(code)
-    page.locator("form.language-form").get_by_role("button").click()
 
 
 def _in_every_language(page, check_accessibility, ready):
     """axe in sv, en and fi (back in Finnish); ``ready(language)`` waits for the page."""
     for language in ("sv", "en", "fi"):
-        _switch_language(page, language)
+        switch_language_to(page, language)
         ready(language)
         check_accessibility(page)
 
@@ -104,7 +82,7 @@ def test_the_inbox_row_tells_arrival_urgency_deadline_and_the_hidden_location_ca
     with demo_server.app.app_context():
         title = plugin_manager.registry().get(form_key).title_in("fi")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    _log_in(page, demo_server, email)
+    log_in_demo_user(page, demo_server, email)
     page.goto(demo_server.url + "/handovers/inbox")
     table = page.get_by_role("table", name=fi("Handovers received"))
     for header in ("Child", "Form", "Arrived", "Urgency", "Acknowledge by", "Status"):
@@ -187,7 +165,7 @@ def test_the_ward_receipt_comes_filled_in_and_acknowledges_in_one_step(
     nurse_context, sender_context = browser.new_context(), browser.new_context()
     try:
         nurse = nurse_context.new_page()
-        _log_in(nurse, demo_server, NURSE)
+        log_in_demo_user(nurse, demo_server, NURSE)
         nurse.goto(demo_server.url + "/handovers/inbox")
         row = nurse.get_by_role("table", name=fi("Handovers received")).get_by_role("row") \
             .filter(has_text=RECEIPT_CHILD)
@@ -218,7 +196,7 @@ def test_the_ward_receipt_comes_filled_in_and_acknowledges_in_one_step(
 
         # The key worker who sent it sees it received, and the receipt in the thread.
         sender = sender_context.new_page()
-        _log_in(sender, demo_server, KEY_WORKER)
+        log_in_demo_user(sender, demo_server, KEY_WORKER)
         sender.goto(demo_server.url + "/handovers/outbox")
         sent_row = sender.get_by_role("table", name=fi("Handovers sent by your units")) \
             .get_by_role("row").filter(has_text=RECEIPT_CHILD)

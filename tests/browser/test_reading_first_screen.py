@@ -7,12 +7,10 @@ go to test-artifacts/reading/."""
 
 import re
 
-import pyotp
 import pytest
-from helpers import fi, text
+from helpers import fi, log_in_demo_user, switch_language_to, text
 from playwright.sync_api import expect
 
-from handover.cli.demo import DEMO_PASSWORD, USERS
 from handover.plugins import manager as plugin_manager
 
 FIRST_SCREEN = 900
@@ -23,23 +21,10 @@ READERS = (
     ("paivakoti@demo.handover.example", "daycare_placed_child", "Leo Kokeilu"),
     ("rehtori@demo.handover.example", "school_transfer", "Aino Näyte"),
 )
-SECRETS = {user[0]: user[5] for user in USERS}
 
 
-def _log_in(page, server, email):
-    page.goto(server.url + "/login")
-    page.get_by_label(fi("E-mail address")).fill(email)
-    page.get_by_label(fi("Password"), exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=fi("Continue")).click()
-    page.get_by_label(fi("Code"), exact=True).fill(pyotp.TOTP(SECRETS[email]).now())
-    page.get_by_role("button", name=fi("Log in"), exact=True).click()
-    expect(page.get_by_role("button", name=fi("Log out"))).to_be_visible()
 
 
-def _switch_language(page, code):
-    """The header's language switch, whatever language the page is in now."""
-    page.locator("#language-select").select_option(code)
-    page.locator("form.language-form").get_by_role("button").click()
 
 
 @pytest.mark.parametrize(("email", "form_key", "child"), READERS,
@@ -51,7 +36,7 @@ def test_key_facts_and_the_acknowledge_button_are_on_the_first_screen(
     with demo_server.app.app_context():
         definition = plugin_manager.registry().get(form_key)
     page = browser.new_page(viewport={"width": 1280, "height": FIRST_SCREEN})
-    _log_in(page, demo_server, email)
+    log_in_demo_user(page, demo_server, email)
     page.goto(demo_server.url + "/handovers/inbox")
     page.get_by_role("row").filter(has_text=child).get_by_role(
         "link", name=re.compile(re.escape(definition.title_in("fi")))).click()
@@ -82,7 +67,7 @@ def test_key_facts_and_the_acknowledge_button_are_on_the_first_screen(
         page.screenshot(path=str(folder / f"{form_key}-first-screen-fi-{width}.png"))
     page.set_viewport_size({"width": 1280, "height": FIRST_SCREEN})
     for language in ("sv", "en", "fi"):
-        _switch_language(page, language)
+        switch_language_to(page, language)
         expect(page.get_by_role("region", name=text("Key facts", language))).to_be_visible()
         check_accessibility(page)
 
