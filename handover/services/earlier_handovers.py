@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, bindparam, or_, select
+from sqlalchemy.orm import aliased
 
 from handover.security import crypto
 from handover.services import definition_of, policy
@@ -75,23 +76,37 @@ def audit_event(shown: list[EarlierHandover],
             {"found": len(shown)})
 
 
-def _query(user: Any, identity_hash: str | None, exclude_id: int | None) -> list[Handover]:
+#: The look-up, built once (a request compiles nothing new): only the columns the list shows,
+#: with the two units' names joined in, never the sealed content. ``exclude_id`` 0 excludes
+#: nothing (ids start at 1).
+_SENDERS, _RECEIVERS = aliased(Unit), aliased(Unit)
+_EARLIER = (
+    select(Handover.id, Handover.form_key, Handover.form_version, Handover.status,
+           Handover.sender_unit_id, Handover.receiver_unit_id, Handover.sent_at,
+           Handover.acknowledged_at, Handover.closed_at, Handover.erased_at,
+           _SENDERS.name.label("sender_name"), _RECEIVERS.name.label("receiver_name"))
+    .outerjoin(_SENDERS, _SENDERS.id == Handover.sender_unit_id)
+    .outerjoin(_RECEIVERS, _RECEIVERS.id == Handover.receiver_unit_id)
+    .where(Handover.identity_hash == bindparam("identity_hash"),
+           Handover.status != "draft",
+           Handover.id != bindparam("exclude_id"),
+           or_(Handover.sender_unit_id.in_(bindparam("sent_by", expanding=True)),
+               Handover.receiver_unit_id.in_(bindparam("received_by", expanding=True)),
+               Handover.id.in_(select(HandoverCopy.handover_id).where(
+                   HandoverCopy.unit_id.in_(bindparam("copied_to", expanding=True))))))
+    .order_by(Handover.sent_at.desc(), Handover.id.desc())
+    .limit(LIMIT))
+
+
+def _query(user: Any, identity_hash: str | None, exclude_id: int | None) -> list[Row[Any]]:
     sent_by = policy.outbox_unit_ids(user)
     received_by = policy.inbox_unit_ids(user)
     if not identity_hash or not (sent_by or received_by):
         return []
-    copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(received_by))
-    statement = (
-        select(Handover)
-        .where(Handover.identity_hash == identity_hash, Handover.status != "draft",
-               or_(Handover.sender_unit_id.in_(sent_by),
-                   Handover.receiver_unit_id.in_(received_by),
-                   Handover.id.in_(copied)))
-        .order_by(Handover.sent_at.desc(), Handover.id.desc())
-        .limit(LIMIT))
-    if exclude_id is not None:
-        statement = statement.where(Handover.id != exclude_id)
-    return list(db.session.execute(statement).scalars())
+    return list(db.session.execute(_EARLIER, {
+        "identity_hash": identity_hash, "exclude_id": exclude_id or 0,
+        "sent_by": list(sent_by), "received_by": list(received_by),
+        "copied_to": list(received_by)}).all())
 
 
 def latest_sent_by(user: Any, identity_hash: str | None,
@@ -112,32 +127,27 @@ def latest_sent_by(user: Any, identity_hash: str | None,
     return db.session.execute(statement).scalars().first()
 
 
-def _shown(user: Any, handovers: list[Handover], language: str) -> list[EarlierHandover]:
-    if not handovers:
+def _shown(user: Any, found: list[Row[Any]], language: str) -> list[EarlierHandover]:
+    if not found:
         return []
     sent_by = set(policy.outbox_unit_ids(user))
     received_by = set(policy.inbox_unit_ids(user))
-    unit_ids = {h.sender_unit_id for h in handovers} | {h.receiver_unit_id or 0
-                                                        for h in handovers}
-    names: dict[int, str] = {unit_id: name for unit_id, name in db.session.execute(
-        select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()}
     shown = []
-    for handover in handovers:
-        if handover.sender_unit_id in sent_by:
+    for row in found:
+        if row.sender_unit_id in sent_by:
             part = "sent"
-        elif handover.receiver_unit_id in received_by:
+        elif row.receiver_unit_id in received_by:
             part = "received"
         else:
             part = "copy"
         try:
-            title = definition_of(handover).title_in(language)
+            title = definition_of(row.form_key, row.form_version).title_in(language)
         except Exception:  # a form no longer installed: its key says what it was
-            title = handover.form_key
+            title = row.form_key
         shown.append(EarlierHandover(
-            id=handover.id, form_key=handover.form_key, form_title=title,
-            sender_unit=names.get(handover.sender_unit_id, ""),
-            receiver_unit=names.get(handover.receiver_unit_id or 0, ""), part=part,
-            status=handover.status, sent_at=handover.sent_at,
-            acknowledged_at=handover.acknowledged_at, closed_at=handover.closed_at,
-            erased=handover.erased_at is not None))
+            id=row.id, form_key=row.form_key, form_title=title,
+            sender_unit=row.sender_name or "", receiver_unit=row.receiver_name or "",
+            part=part, status=row.status, sent_at=row.sent_at,
+            acknowledged_at=row.acknowledged_at, closed_at=row.closed_at,
+            erased=row.erased_at is not None))
     return shown

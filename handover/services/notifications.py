@@ -19,7 +19,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from handover.services import commit_with_audit, deliveries, rows_changed
 from handover.store.database import db
@@ -54,15 +54,19 @@ Your unit has not acknowledged a handover within the time its form sets. Log in:
 
 def unit_addresses(unit_id: int | None, roles: Collection[str]) -> list[str]:
     """E-mail addresses of the unit's active members with ``roles`` (and the unit's own)."""
-    rows = db.session.execute(
-        select(User.email).join(Membership, Membership.user_id == User.id)
-        .where(Membership.unit_id == unit_id, Membership.role.in_(roles), User.active)
-    ).scalars()
-    addresses = set(rows)
+    addresses = set(db.session.execute(
+        _MEMBER_ADDRESSES, {"unit_id": unit_id, "roles": list(roles)}).scalars())
     unit = db.session.get(Unit, unit_id)
     if unit is not None and unit.email:
         addresses.add(unit.email)
     return sorted(addresses)
+
+
+#: Built once: every send asks it for each receiving unit.
+_MEMBER_ADDRESSES = (
+    select(User.email).join(Membership, Membership.user_id == User.id)
+    .where(Membership.unit_id == bindparam("unit_id"),
+           Membership.role.in_(bindparam("roles", expanding=True)), User.active))
 
 
 #: Subject and text (with ``{link}``) of each e-mail event; another service adds its own with
