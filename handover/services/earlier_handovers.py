@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import aliased
 
 from handover.security import crypto
@@ -98,7 +98,7 @@ _EARLIER = (
     .limit(LIMIT))
 
 
-def _query(user: Any, identity_hash: str | None, exclude_id: int | None) -> list[Row[Any]]:
+def _query(user: Any, identity_hash: str | None, exclude_id: int | None) -> list[Any]:
     sent_by = policy.outbox_unit_ids(user)
     received_by = policy.inbox_unit_ids(user)
     if not identity_hash or not (sent_by or received_by):
@@ -127,7 +127,7 @@ def latest_sent_by(user: Any, identity_hash: str | None,
     return db.session.execute(statement).scalars().first()
 
 
-def _shown(user: Any, found: list[Row[Any]], language: str) -> list[EarlierHandover]:
+def _shown(user: Any, found: list[Any], language: str) -> list[EarlierHandover]:
     if not found:
         return []
     sent_by = set(policy.outbox_unit_ids(user))
