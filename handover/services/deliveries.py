@@ -17,12 +17,12 @@ or delivery id header (webhooks), so the receiver can recognise the repeat.
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from handover.services import rows_changed
 from handover.store import audit
@@ -70,23 +70,20 @@ def dedupe_key(channel: str, event: str, handover_id: int | None, recipient: str
 
 def add(channel: str, event: str, handover_id: int | None, recipient: str, *,
         unit_id: int | None = None, endpoint_id: int | None = None, occurrence: str = "",
-        now: datetime | None = None) -> Delivery:
-    """Add one row to the caller's transaction (the caller commits, with its action)."""
+        now: datetime | None = None) -> int:
+    """Add one row to the caller's transaction (the caller commits, with its action) and
+    return its id, for `dispatch` after the commit."""
     now = now or utcnow()
-    row = Delivery(channel=channel, event=event, handover_id=handover_id, unit_id=unit_id,
-                   recipient=recipient, endpoint_id=endpoint_id, status="pending", attempts=0,
-                   dedupe_key=dedupe_key(channel, event, handover_id, recipient, occurrence),
-                   occurred_at=now, next_attempt_at=now)
-    db.session.add(row)
-    return row
+    return db.session.execute(_INSERT, {
+        "channel": channel, "event": event, "handover_id": handover_id, "unit_id": unit_id,
+        "recipient": recipient, "endpoint_id": endpoint_id, "status": "pending", "attempts": 0,
+        "dedupe_key": dedupe_key(channel, event, handover_id, recipient, occurrence),
+        "occurred_at": now, "next_attempt_at": now}).scalar_one()
 
 
-def ids_of(rows: Iterable[Delivery]) -> list[int]:
-    """The ids of rows just added: flushed with the action's own statements, before its commit."""
-    rows = list(rows)
-    if rows and any(row.id is None for row in rows):
-        db.session.flush()
-    return [row.id for row in rows]
+#: One statement, built once, that writes a row and answers its id: a send adds a row per
+#: recipient, which through the session's unit of work cost a flush of its own.
+_INSERT = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
 
 
 def dispatch(ids: Sequence[int]) -> None:

@@ -179,8 +179,8 @@ def notify_late(now: datetime | None = None) -> list[int]:
         if rows_changed(claimed) != 1:
             db.session.rollback()
             continue
-        ids = deliveries.ids_of(notifications.record_email(
-            EVENT, draft.id, [draft.sender_unit_id], ("lead",), now))
+        ids = notifications.record_email(
+            EVENT, draft.id, [draft.sender_unit_id], ("lead",), now)
         commit_with_audit("handover.late_notified", handover_id=draft.id,
                           unit_id=draft.sender_unit_id)
         deliveries.dispatch(ids)

@@ -164,21 +164,21 @@ def deliver(unit_id: int | None, recipients: Iterable[str], subject: str, text: 
 
 
 def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],
-                 roles: Collection[str], now: datetime | None = None) -> list[Delivery]:
+                 roles: Collection[str], now: datetime | None = None) -> list[int]:
     """Add one outbox row per address of each unit (the caller commits them with its action)."""
-    rows = []
+    ids = []
     seen: set[str] = set()
     for unit_id in unit_ids:
         for address in unit_addresses(unit_id, roles):
             if address not in seen:
                 seen.add(address)
-                rows.append(deliveries.add(deliveries.EMAIL, event, handover_id, address,
+                ids.append(deliveries.add(deliveries.EMAIL, event, handover_id, address,
                                            unit_id=unit_id, now=now))
-    return rows
+    return ids
 
 
 def record_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = None,
-                   now: datetime | None = None) -> list[Delivery]:
+                   now: datetime | None = None) -> list[int]:
     """The arrival notices of a handover being sent, added to the send's transaction: the
     receiving unit's receivers and leads and every copy unit's. ``unit_ids`` (receiver first,
     then copies) saves asking again when the caller has just read them."""
@@ -194,7 +194,7 @@ def record_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = N
 def notify_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = None) -> None:
     """Record and dispatch the arrival notices in a transaction of their own (a handover sent
     before its notices were recorded, or a manual re-notice); a send records them itself."""
-    ids = deliveries.ids_of(record_arrival(handover, unit_ids))
+    ids = record_arrival(handover, unit_ids)
     db.session.commit()
     deliveries.dispatch(ids)
 
@@ -227,8 +227,7 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
         if rows_changed(claimed) != 1:
             db.session.rollback()
             continue
-        ids = deliveries.ids_of(record_email("overdue", handover.id,
-                                             [handover.receiver_unit_id], ("lead",), now))
+        ids = record_email("overdue", handover.id, [handover.receiver_unit_id], ("lead",), now)
         commit_with_audit("handover.overdue_notified", handover_id=handover.id,
                           unit_id=handover.receiver_unit_id)
         deliveries.dispatch(ids)

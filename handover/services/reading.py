@@ -90,10 +90,10 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
     # query of its own.
     audit.record_all([*events, (action, handover.id), *also], actor=user,
                      unit_id=access.unit_id)
-    notices = deliveries.ids_of(webhooks.record(
+    notices = webhooks.record(
         "opened", handover, now=now,
-        receiving=[handover.receiver_unit_id, *(copy.unit_id for copy in handover.copies)])
-        if first_view == "handover.opened" else [])
+        receiving=[handover.receiver_unit_id, *(copy.unit_id for copy in handover.copies)]
+    ) if first_view == "handover.opened" else []
     commit_keeping_loaded()
     deliveries.dispatch(notices)
     if opened and access.relation == RECEIVING:
@@ -174,7 +174,7 @@ def acknowledge(access: HandoverAccess, user: User, note: str | None = "", *,
             update(Handover).where(Handover.id == handover.id, Handover.opened_at.is_(None))
             .values(opened_at=now).execution_options(synchronize_session=False)
         )
-    notices = deliveries.ids_of(webhooks.record("acknowledged", handover, now=now))
+    notices = webhooks.record("acknowledged", handover, now=now)
     commit_with_audit("handover.acknowledged", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id)
     deliveries.dispatch(notices)

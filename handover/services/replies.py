@@ -120,7 +120,7 @@ def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody,
     reply.body = seal_json(handover, value, crypto.Purpose.REPLY, record_id=reply.id)
     retention.record_activity(handover, reply.created_at or utcnow())
     disclosures.record_reply(handover, reply)
-    notices = deliveries.ids_of(webhooks.record("replied", handover, occurrence=str(reply.id)))
+    notices = webhooks.record("replied", handover, occurrence=str(reply.id))
     commit_with_audit("handover.replied", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"reply": reply.id, "kind": kind})
     deliveries.dispatch(notices)

@@ -84,7 +84,7 @@ def give_back(access: HandoverAccess, user: User, reason: str, text: str | None 
                             reply_id=reply.id if reply else None, returned_at=now)
     db.session.add(record)
     # The sending unit's integrations hear of it with the return (the returning unit has let go).
-    hooks = deliveries.ids_of(webhooks.record("returned", handover, receiving=[], now=now))
+    hooks = webhooks.record("returned", handover, receiving=[], now=now)
     commit_with_audit("handover.returned", actor=user, unit_id=returning_unit,
                       handover_id=handover.id, detail={"reason": reason})
     deliveries.dispatch(hooks)
@@ -181,8 +181,7 @@ def notify_units(event: str, handover: Handover, unit_ids: Iterable[int | None],
     """E-mail the units' members that something waits (never what), through the notifications
     outbox, in a transaction of its own after the action's: a failed notice never undoes it."""
     try:
-        ids = deliveries.ids_of(notifications.record_email(event, handover.id, list(unit_ids),
-                                                           roles))
+        ids = notifications.record_email(event, handover.id, list(unit_ids), roles)
         db.session.commit()
         deliveries.dispatch(ids)
     except Exception:  # the action is committed; the page still shows what happened

@@ -130,10 +130,11 @@ def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
                      detail={"update_of": original.id})
         sent.append(update)
     # Each receiving unit's integrations hear of its update in the same transaction.
-    hooks = deliveries.ids_of(
-        row for update in sent
-        for row in webhooks.record("updated", update, receiving=[update.receiver_unit_id],
-                                   now=now))
+    hooks = [
+        delivery_id for update in sent
+        for delivery_id in webhooks.record("updated", update,
+                                           receiving=[update.receiver_unit_id],
+                                           now=now)]
     retention.record_activity(original, now)
     commit_with_audit("handover.update_sent", actor=user, unit_id=sender.id,
                       handover_id=original.id, detail={"updates": [u.id for u in sent]})

@@ -125,7 +125,7 @@ def _units_told(event: str, handover: Handover,
 
 def record(event: str, handover: Handover, *, occurrence: str = "",
            receiving: Iterable[int | None] | None = None,
-           now: datetime | None = None) -> list[Delivery]:
+           now: datetime | None = None) -> list[int]:
     """Add the event's rows for every subscribed endpoint to the caller's transaction.
     ``occurrence`` tells apart events that may happen more than once (each reply)."""
     unit_ids = _units_told(event, handover, receiving)

@@ -52,7 +52,7 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
         )
     returning.resolve_withdrawn(handover.id, now)
     # The integrations of its units hear of it in the same transaction (services/webhooks).
-    hooks = deliveries.ids_of(webhooks.record("withdrawn", handover, now=now))
+    hooks = webhooks.record("withdrawn", handover, now=now)
     commit_with_audit("handover.withdrawn", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id)
     deliveries.dispatch(hooks)
