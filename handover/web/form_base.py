@@ -9,9 +9,11 @@ import functools
 
 from babel import support
 from flask_wtf import FlaskForm
+from wtforms import Form
 from wtforms.i18n import messages_path
 
 from handover.i18n import current_locale
+from handover.web.widgets import WidgetsMeta
 
 
 @functools.cache
@@ -33,6 +35,14 @@ wtforms_translations = WTFormsTranslations()
 
 
 class HandoverForm(FlaskForm):
-    class Meta(FlaskForm.Meta):
+    class Meta(WidgetsMeta, FlaskForm.Meta):
         def get_translations(self, form):
             return wtforms_translations
+
+
+class RowForm(Form):
+    """The base of one row of a repeating group (a `FormField` in a `FieldList`): no token of
+    its own (the page's form has it), the same widgets."""
+
+    class Meta(WidgetsMeta):
+        pass

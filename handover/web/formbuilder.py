@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 from flask import current_app, has_request_context, request
 from flask_babel import force_locale
-from wtforms import Form
 from wtforms.fields import (
     DateField,
     DecimalField,
@@ -32,7 +31,7 @@ from handover.formdefs import display
 from handover.i18n import gettext as _
 from handover.plugins.manager import FormChecksUnavailable, call_hook
 from handover.services.drafts import FORM_CHECKS_UNAVAILABLE
-from handover.web.form_base import HandoverForm
+from handover.web.form_base import HandoverForm, RowForm
 
 #: Dates are typed as d.m.yyyy in one text field in every language, never in a browser's date
 #: picker (which follows the browser's locale: mm/dd/yyyy in an English browser); the first
@@ -166,7 +165,7 @@ def _unbound_field(definition_field, language, siblings, in_group=False):
         return DecimalField(validators=validators, render_kw={"inputmode": "decimal"},
                             **options)
     if f.type == "group":
-        row_class = type(f"{f.key}_row", (Form,), {
+        row_class = type(f"{f.key}_row", (RowForm,), {
             sub.key: _unbound_field(sub, language, f.fields, in_group=True) for sub in f.fields
         })
         return FieldList(FormField(row_class, label=f.label_in(language)), min_entries=1,
