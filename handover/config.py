@@ -19,6 +19,8 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "Europe/Helsinki",
     "LANGUAGES": ["fi", "sv", "en"],
     "IDLE_TIMEOUT": timedelta(minutes=30),
+    # How long before the idle timeout every logged-in page warns (and says so in minutes).
+    "SESSION_WARNING_SECONDS": 120,
     "ABSOLUTE_TIMEOUT": timedelta(hours=12),
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute",
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute",

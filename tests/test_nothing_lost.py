@@ -28,6 +28,7 @@ from handover.store.models import (
     Handover,
     KeptTyping,
     Membership,
+    User,
     UserSession,
 )
 from handover.store.models.base import utcnow
@@ -380,6 +381,25 @@ def test_stay_signed_in_renews_the_session(app, client, world):
     response = client.post("/session/refresh", data={"csrf_token": csrf},
                            headers={"Accept": "application/json"})
     assert response.status_code == 401, "an ended session is not brought back"
+
+
+@pytest.mark.parametrize("seconds, english, finnish", [
+    (120, "logged out in about 2 minutes", "noin 2 minuutin kuluttua"),
+    (300, "logged out in about 5 minutes", "noin 5 minuutin kuluttua"),
+    (60, "logged out in about 1 minute.", "noin minuutin kuluttua"),
+])
+def test_the_warning_says_the_time_it_was_set_to(app, client, world, seconds, english, finnish):
+    app.config["SESSION_WARNING_SECONDS"] = seconds
+    login_as(client, app, world.users["sending_sender"])
+    page = client.get("/").get_data(as_text=True)
+    assert f'data-warn-before="{seconds}"' in page
+    assert english in page
+    with client.session_transaction() as session:
+        session["language"] = "fi"
+    with app.app_context():
+        db.session.execute(update(User).values(language=None))
+        db.session.commit()
+    assert finnish in client.get("/").get_data(as_text=True)
 
 
 def test_the_warning_is_only_on_logged_in_pages(client):
