@@ -6,6 +6,7 @@ from datetime import date
 from flask import before_render_template, current_app, request, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.exceptions import HTTPException
 from wtforms import Form
 
 from handover.i18n import current_locale
@@ -152,6 +153,19 @@ def form_extra_errors(form):
     return [(None, None, message) for message in getattr(form, "extra_errors", ())]
 
 
+def page_to_return_to():
+    """Where the language switch and "Stay signed in" bring the user back to: this page. A
+    page that answers a POST (a form shown again with its errors) is the same address's GET
+    page when it has one (the section the user was on), else the front page."""
+    if request.method == "GET":
+        return request.full_path
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(request.path, method="GET")
+    except HTTPException:   # no GET page here (405), or one elsewhere (a redirect)
+        return url_for("home.index")
+    return request.path
+
+
 def init_app(app):
     app.extensions["handover_chrome"] = {}
     # GOV.UK Frontend's component macros, as "govuk_frontend_jinja/components/<name>/macro.html".
@@ -167,5 +181,6 @@ def init_app(app):
         form_extra_errors=form_extra_errors,
         summary_line=summary_line,
         field_attributes=field_attributes,
+        page_to_return_to=page_to_return_to,
     )
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
