@@ -16,8 +16,10 @@ def test_a_form_shown_again_after_a_post_switches_language_in_place(app, client)
     with app.app_context():
         login(client, create_user("anna@example.fi"))
     client.post("/language", data={"language": "en", "next": "/account"})
+    new = "lumi sataa hiljaa järven rannalla"
     refused = client.post("/account/password", data={
-        "current_password": "not my password at all", "new_password": "x", "repeat_password": "y"})
+        "current_password": "not my password at all", "new_password": new,
+        "repeat_password": new})
     assert refused.status_code == 200
     page = refused.get_data(as_text=True)
     assert "The current password is wrong." in page
