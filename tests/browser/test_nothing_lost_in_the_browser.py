@@ -260,3 +260,24 @@ def test_the_warning_before_the_timeout_offers_to_stay_signed_in(
     expect(dialog).to_be_hidden()
     assert _last_use(server) > before
     page.close()
+
+
+def test_a_tab_left_open_follows_the_session_used_in_another(server, browser):
+    """Two tabs of one session: the tab left open neither warns nor ends while the user works
+    in the other. The browser's clock is the test's; the server's session stays fresh."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.clock.install()
+    left_open = context.new_page()
+    log_in_user(left_open, server, _key_worker(server), DEMO_PASSWORD)
+    left_open.goto(server.url + "/")
+    warning = left_open.get_by_role("alertdialog", name=fi("You will be logged out soon"))
+    context.clock.fast_forward(20_000)
+    working = context.new_page()
+    working.goto(server.url + "/")   # the other tab uses the session: it runs on from here
+    context.clock.fast_forward(15_000)
+    # 35 s after the first tab's page: on its own count it would warn after 60 - 35 = 25 s.
+    expect(warning).to_be_hidden()
+    context.clock.fast_forward(12_000)
+    # 27 s after the other tab's page: the warning, 35 s before the session ends.
+    expect(warning).to_be_visible()
+    context.close()

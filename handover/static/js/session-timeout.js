@@ -4,10 +4,14 @@
 // countdown starts again. When the time has run out it says so and offers to log in again.
 // A background save on a section page also counts as use: keep-typing.js tells this script
 // (event "handover:session-extended"), and tells it when the server answered "logged out".
+// Several tabs share one session: each tab tells the others (localStorage, key SHARED_KEY)
+// when the session now ends, so that a tab left open does not warn, or say "logged out",
+// while the user works in another. Only that time is stored, nothing about anyone.
 // A static file, configured by data- attributes: the CSP has no 'unsafe-inline'. Without
 // JavaScript nothing here is needed: the page simply goes to the login when it is used.
 
 const dialog = document.querySelector('dialog[data-session-timeout]')
+const SHARED_KEY = 'handover.session-ends-at'
 
 if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
   const form = dialog.querySelector('form')
@@ -20,6 +24,7 @@ if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
   let endTimer = null
   let returnFocus = null
   let ended = false
+  let endsAt = 0
 
   const open = (focusOn) => {
     if (!dialog.open) {
@@ -51,13 +56,32 @@ if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
     open(login.querySelector('a'))
   }
 
-  const schedule = (seconds) => {
-    if (ended || !Number.isFinite(seconds)) return
+  const scheduleUntil = (time) => {
+    endsAt = time
+    const left = time - Date.now()
     clearTimeout(warnTimer)
     clearTimeout(endTimer)
-    warnTimer = setTimeout(warn, Math.max(seconds * 1000 - warnBefore, 0))
-    endTimer = setTimeout(end, seconds * 1000)
+    warnTimer = setTimeout(warn, Math.max(left - warnBefore, 0))
+    endTimer = setTimeout(end, Math.max(left, 0))
   }
+
+  // What this tab learnt from the server (a page, a refresh, a background save), told to the
+  // other tabs too.
+  const schedule = (seconds) => {
+    if (ended || !Number.isFinite(seconds)) return
+    scheduleUntil(Date.now() + seconds * 1000)
+    try {
+      window.localStorage.setItem(SHARED_KEY, String(endsAt))
+    } catch (error) {} // storage switched off: each tab keeps its own count
+  }
+
+  // Another tab used the session: it ends later than this tab counted.
+  window.addEventListener('storage', (event) => {
+    const time = Number(event.key === SHARED_KEY && event.newValue)
+    if (ended || !time || time <= endsAt) return
+    scheduleUntil(time)
+    if (time - Date.now() > warnBefore) close()
+  })
 
   const refresh = async () => {
     const response = await fetch(form.action, {
