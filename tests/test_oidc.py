@@ -14,7 +14,7 @@ from sqlalchemy import select
 from support import create_user, totp_code
 
 from handover.security import oidc
-from handover.services import sso_accounts
+from handover.services import kept_typing, sso_accounts
 from handover.store.database import db
 from handover.store.models import AuditEvent, Membership, OidcIdentity, User
 
@@ -103,6 +103,26 @@ def test_a_linked_account_signs_in_and_lands_where_it_was_going(app, client, pro
         assert event.actor_id == linked and '"via":"sso"' in event.detail.replace(" ", "")
         identity = db.session.scalar(select(OidcIdentity))
         assert identity.last_sign_in_at is not None
+
+
+def test_signing_in_lands_where_typing_kept_from_an_expired_session_waits(
+        app, client, provider, linked, monkeypatch):
+    """As after a password login: the section page that holds the kept text, unless the user
+    was going somewhere. (Keeping the text is tested in tests/test_nothing_lost.py.)"""
+    asked = []
+
+    def waiting_for(user):
+        asked.append(user.id)
+        return 42, "child"
+
+    monkeypatch.setattr(kept_typing, "newest_for", waiting_for)
+    answer = sign_in(client, provider)
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/handovers/42/sections/child"
+    assert asked == [linked]
+    client.post("/logout")
+    going = sign_in(client, provider, next_url="/account")
+    assert going.headers["Location"] == "/account"
 
 
 @pytest.mark.parametrize(("mode", "reason"), [

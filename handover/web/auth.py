@@ -58,7 +58,10 @@ def _expired():
     return redirect(url_for("auth.login"))
 
 
-def _after_login(next_url):
+def after_login(next_url):
+    """Where a user goes once logged in (with a password, a code or the organisation's
+    account): a new password first if one is due, else where they were going, else the section
+    where typing kept from an expired session waits, else the front page."""
     if current_user.must_change_password:
         flash(_("Choose a new password before you continue."), "info")
         return redirect(url_for("account.change_password"))
@@ -103,7 +106,7 @@ def totp_step():
     if form.validate_on_submit():
         next_url = login_steps.pending_next()
         if login_steps.check_code(user, form.code.data):
-            return _after_login(next_url)
+            return after_login(next_url)
         form.code.errors.append(_("The code is wrong or has already been used. Wait for the "
                                   "next code and try again."))
     return render_template("auth/totp.html", form=form)
@@ -122,7 +125,7 @@ def enrol():
         next_url = login_steps.pending_next()
         if login_steps.confirm_enrolment(user, form.code.data):
             flash(_("Two-step login is now set up for your account."), "success")
-            return _after_login(next_url)
+            return after_login(next_url)
         form.code.errors.append(_("The code did not match. Check that the app shows a code for "
                                   "Handover and try the newest code."))
     secret = login_steps.enrolment_secret(user)

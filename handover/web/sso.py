@@ -34,6 +34,7 @@ from handover.store import audit
 from handover.store.database import db
 from handover.store.models import User
 from handover.web.admin_forms import ActionForm, apply_error
+from handover.web.auth import after_login
 from handover.web.form_base import HandoverForm
 
 bp = Blueprint("sso", __name__)
@@ -114,7 +115,7 @@ def callback():
     audit.record("auth.login", actor=user, detail={"via": "sso", "mfa": mfa})
     sessions.start(user)  # commits, with the audit event, under a brand-new session id
     session[oidc.SIGNED_IN_KEY] = True
-    return redirect(next_url or url_for("home.index"))
+    return after_login(next_url)
 
 
 def _public_url(endpoint):
