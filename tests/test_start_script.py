@@ -14,6 +14,7 @@ import pytest
 
 from handover.cli import cli, demo
 from handover.services import notifications
+from handover.store.models import Delivery
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -90,13 +91,16 @@ def test_demo_code_refuses_any_other_account(runner):
 def test_without_smtp_an_operator_sees_the_notification_on_the_console(app_config, tmp_path):
     """Python's default logging drops INFO; the notice must reach a console nobody set up."""
     app_config.pop("TESTING")
+    app_config["BASE_URL"] = "http://127.0.0.1:5000"
     program = (
         "import json, sys\n"
         "from handover import create_app\n"
         "from handover.services import notifications as n\n"
+        "from handover.store.models import Delivery\n"
         "app = create_app(json.loads(sys.argv[1]))\n"
         "with app.app_context():\n"
-        "    n.deliver(7, [], n.ARRIVAL_SUBJECT, 'text', 'http://127.0.0.1:5000/handovers/3')\n"
+        "    n.send_email(Delivery(channel='email', event='arrived', handover_id=3, unit_id=7,\n"
+        "                          recipient='ward@example.fi'))\n"
     )
     done = subprocess.run([sys.executable, "-c", program, json.dumps(app_config)],
                           capture_output=True, text=True, timeout=60, check=False,
@@ -108,6 +112,7 @@ def test_without_smtp_an_operator_sees_the_notification_on_the_console(app_confi
 
 def test_the_console_notice_is_a_warning(app, caplog):
     with app.app_context():
-        notifications.deliver(7, [], notifications.OVERDUE_SUBJECT, "text")
+        notifications.send_email(Delivery(channel="email", event="overdue", handover_id=3,
+                                          unit_id=7, recipient="ward@example.fi"))
     [record] = [r for r in caplog.records if "notification to 7" in r.getMessage()]
     assert record.levelname == "WARNING"

@@ -144,25 +144,6 @@ def send_email(row: Delivery) -> None:
         raise deliveries.DeliveryFailed(type(error).__name__) from error
 
 
-def deliver(unit_id: int | None, recipients: Iterable[str], subject: str, text: str,
-            link: str | None = None) -> bool:
-    """Send now, in this process: the pre-outbox interface, kept so that a caller not yet moved
-    to `record_email` keeps working. It waits for SMTP and is not retried: use `record_email`
-    (and `register_text`) in the action's transaction instead."""
-    if not current_app.config.get("SMTP_HOST"):
-        current_app.logger.warning(
-            "notification to %s not e-mailed (HANDOVER_SMTP_HOST is not set): %s %s",
-            unit_id, subject.rsplit(" / ", 1)[-1], link or "")
-        return True
-    try:
-        _smtp_send(_message(address, subject, text) for address in recipients)
-    except (OSError, smtplib.SMTPException) as error:
-        current_app.logger.error("notification to %s failed: %s", unit_id,
-                                 type(error).__name__)
-        return False
-    return True
-
-
 def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],
                  roles: Collection[str], now: datetime | None = None) -> list[int]:
     """Add one outbox row per address of each unit (the caller commits them with its action)."""
