@@ -13,7 +13,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 import harness  # noqa: E402
 
 BACKENDS = ["sqlite"] + (["postgresql"] if harness.POSTGRES_URL else [])
-FIGURES = []
 
 
 def pytest_collection_modifyitems(items):
@@ -23,9 +22,15 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if FIGURES:
+    """The figures travel with each test's report (its user properties), so that they reach
+    this summary also from the worker processes of pytest-xdist."""
+    lines = [f"[{report.nodeid.rsplit('::', 1)[-1]}] {value}"
+             for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "call"
+             for name, value in getattr(report, "user_properties", ()) if name == "figure"]
+    if lines:
         terminalreporter.section("fault-test figures")
-        for line in FIGURES:
+        for line in lines:
             terminalreporter.write_line(line)
 
 
@@ -34,9 +39,7 @@ def report(request):
     """report("text") prints a figure now and lists it in the summary."""
 
     def write(text):
-        line = f"[{request.node.name}] {text}"
-        print(line)
-        FIGURES.append(line)
+        print(f"[{request.node.name}] {text}")
         request.node.user_properties.append(("figure", text))
 
     return write
