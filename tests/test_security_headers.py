@@ -56,7 +56,7 @@ def test_throttled_and_failed_login_pages_carry_the_headers(app, client):
 
 
 def test_static_files_may_be_cached(client):
-    response = client.get("/static/handover.css")
+    response = client.get("/static/govuk/handover.css")
     assert response.status_code == 200
     assert response.headers.get("Cache-Control") != "no-store"
     assert_hardened(response)
