@@ -46,6 +46,31 @@ def test_a_send_writes_one_pending_notice_per_recipient_and_the_request_sends_no
             ("email", "arrived", hid, "pending")}
 
 
+def test_a_notice_already_queued_by_a_send_posted_at_the_same_moment_is_not_written_again(
+        app, world):
+    """Two posts of one send at once both reach the outbox before either has changed the
+    handover: the second finds the first's rows (their dedupe keys) and writes none of its
+    own, instead of failing on the key, and then finds the handover sent (tested in
+    test_lifecycle_send). Here the first post's row is in place before the send."""
+    from handover.services import drafts, sending
+
+    with app.app_context():
+        sender = world.user("sending_sender")
+        draft = drafts.start(sender, world.unit("sending"), lifecycle_support.FORM_KEY,
+                             world.unit("receiving"), [world.unit("copy")], "lsl_disclosure")
+        drafts.save(sender, draft, lifecycle_support.content())
+        queued = deliveries.add(deliveries.EMAIL, "arrived", draft.id,
+                                "receiving.lead@example.test")
+        db.session.commit()
+        sending.send(sender, draft, "token")
+        rows = _rows()
+        assert sorted(row.recipient for row in rows) == [
+            "copy.lead@example.test", "copy.receiver@example.test",
+            "receiving.lead@example.test", "receiving.receiver@example.test"]
+        assert [row.id for row in rows if row.recipient == "receiving.lead@example.test"] == [
+            queued]
+
+
 def test_a_failed_send_leaves_no_notice(app, world):
     from handover.services import drafts, sending
 

@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from handover.services import rows_changed
 from handover.store import audit
@@ -70,20 +71,30 @@ def dedupe_key(channel: str, event: str, handover_id: int | None, recipient: str
 
 def add(channel: str, event: str, handover_id: int | None, recipient: str, *,
         unit_id: int | None = None, endpoint_id: int | None = None, occurrence: str = "",
-        now: datetime | None = None) -> int:
+        now: datetime | None = None) -> int | None:
     """Add one row to the caller's transaction (the caller commits, with its action) and
-    return its id, for `dispatch` after the commit."""
+    return its id, for `dispatch` after the commit; None when the same notice is already
+    there (its dedupe key), written by a request that did the same at the same moment (a send
+    posted twice at once), which then finds the handover sent and writes nothing itself."""
     now = now or utcnow()
-    return db.session.execute(_INSERT, {
+    statement = _INSERT[db.session.get_bind().dialect.name]
+    return db.session.execute(statement, {
         "channel": channel, "event": event, "handover_id": handover_id, "unit_id": unit_id,
         "recipient": recipient, "endpoint_id": endpoint_id, "status": "pending", "attempts": 0,
         "dedupe_key": dedupe_key(channel, event, handover_id, recipient, occurrence),
-        "occurred_at": now, "next_attempt_at": now}).scalar_one()
+        "occurred_at": now, "next_attempt_at": now}).scalar_one_or_none()
 
 
-#: One statement, built once, that writes a row and answers its id: a send adds a row per
-#: recipient, which through the session's unit of work cost a flush of its own.
-_INSERT = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
+def _insert_unless_queued(insert: Any) -> Any:
+    table = Delivery.__table__
+    return (insert(table).on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+            .returning(table.c.id))
+
+
+#: One statement per dialect, built once, that writes a row and answers its id: a send adds a
+#: row per recipient, which through the session's unit of work cost a flush of its own.
+_INSERT = {"postgresql": _insert_unless_queued(postgresql.insert),
+           "sqlite": _insert_unless_queued(sqlite.insert)}
 
 
 def dispatch(ids: Sequence[int]) -> None:

@@ -76,9 +76,9 @@ def audit_event(shown: list[EarlierHandover],
             {"found": len(shown)})
 
 
-#: The look-up, built once (a request compiles nothing new): only the columns the list shows,
-#: with the two units' names joined in, never the sealed content. ``exclude_id`` 0 excludes
-#: nothing (ids start at 1).
+#: The look-up, built once (a request builds no statement, and finds it compiled for each
+#: number of units it asks about): only the columns the list shows, with the two units' names
+#: joined in, never the sealed content. ``exclude_id`` 0 excludes nothing (ids start at 1).
 _SENDERS, _RECEIVERS = aliased(Unit), aliased(Unit)
 _EARLIER = (
     select(Handover.id, Handover.form_key, Handover.form_version, Handover.status,

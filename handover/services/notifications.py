@@ -147,15 +147,15 @@ def send_email(row: Delivery) -> None:
 def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],
                  roles: Collection[str], now: datetime | None = None) -> list[int]:
     """Add one outbox row per address of each unit (the caller commits them with its action)."""
-    ids = []
+    added = []
     seen: set[str] = set()
     for unit_id in unit_ids:
         for address in unit_addresses(unit_id, roles):
             if address not in seen:
                 seen.add(address)
-                ids.append(deliveries.add(deliveries.EMAIL, event, handover_id, address,
-                                           unit_id=unit_id, now=now))
-    return ids
+                added.append(deliveries.add(deliveries.EMAIL, event, handover_id, address,
+                                            unit_id=unit_id, now=now))
+    return [delivery_id for delivery_id in added if delivery_id is not None]
 
 
 def record_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = None,

@@ -130,11 +130,10 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
         raise AlreadySent(_l("This handover has already been sent."))
     disclosures.record_sent(handover, definition, content, user.id, units, now)
     audit.record("handover.sent", actor=user, unit_id=route.sender.id, handover_id=handover.id)
-    notices = arrival_notices
     commit_keeping_loaded()
     for column, value in sent.items():   # what the UPDATE wrote, without reading it back
         set_committed_value(handover, column, value)
 
-    deliveries.dispatch(notices)
+    deliveries.dispatch(arrival_notices)
     fire_hook("handover_sent", handover=handover)
     return handover

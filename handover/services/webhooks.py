@@ -132,10 +132,11 @@ def record(event: str, handover: Handover, *, occurrence: str = "",
     if not unit_ids:
         return []
     subscribed = db.session.execute(_SUBSCRIBED, {"unit_ids": unit_ids}).all()
-    return [deliveries.add(deliveries.WEBHOOK, event, handover.id, f"endpoint:{endpoint.id}",
-                           unit_id=endpoint.unit_id, endpoint_id=endpoint.id,
-                           occurrence=occurrence, now=now)
-            for endpoint in subscribed if event in endpoint.events.split()]
+    added = [deliveries.add(deliveries.WEBHOOK, event, handover.id, f"endpoint:{endpoint.id}",
+                            unit_id=endpoint.unit_id, endpoint_id=endpoint.id,
+                            occurrence=occurrence, now=now)
+             for endpoint in subscribed if event in endpoint.events.split()]
+    return [delivery_id for delivery_id in added if delivery_id is not None]
 
 
 #: The active endpoints of some units, built once: every send and first view asks it, and
