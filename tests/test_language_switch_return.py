@@ -40,3 +40,11 @@ def test_a_post_only_address_returns_to_the_front_page(app):
         assert page_to_return_to() == "/"
     with app.test_request_context("/no/such/page", method="POST"):
         assert page_to_return_to() == "/"
+
+
+def test_under_a_path_prefix_the_return_address_keeps_it(app):
+    with app.test_request_context("/handovers/inbox", base_url="http://localhost/handover"):
+        assert page_to_return_to() == "/handover/handovers/inbox?"
+    with app.test_request_context("/account/password", method="POST",
+                                  base_url="http://localhost/handover"):
+        assert page_to_return_to() == "/handover/account/password"

@@ -387,6 +387,8 @@ def test_stay_signed_in_renews_the_session(app, client, world):
     (120, "logged out in about 2 minutes", "noin 2 minuutin kuluttua"),
     (300, "logged out in about 5 minutes", "noin 5 minuutin kuluttua"),
     (60, "logged out in about 1 minute.", "noin minuutin kuluttua"),
+    (90, "logged out in about 2 minutes", "noin 2 minuutin kuluttua"),
+    (30, "logged out in about 1 minute.", "noin minuutin kuluttua"),
 ])
 def test_the_warning_says_the_time_it_was_set_to(app, client, world, seconds, english, finnish):
     app.config["SESSION_WARNING_SECONDS"] = seconds
@@ -400,6 +402,23 @@ def test_the_warning_says_the_time_it_was_set_to(app, client, world, seconds, en
         db.session.execute(update(User).values(language=None))
         db.session.commit()
     assert finnish in client.get("/").get_data(as_text=True)
+
+
+def test_the_tabs_of_a_session_share_a_key_that_is_not_its_id(app, client, world):
+    """The key the tabs of one session tell each other their times under: the same on every
+    page of the session, another for the next session, and never the session id itself."""
+    def key_on_a_page():
+        page = client.get("/").get_data(as_text=True)
+        return re.search(r'data-session-key="([0-9a-f]{24})"', page).group(1)
+
+    login_as(client, app, world.users["sending_sender"])
+    first = key_on_a_page()
+    assert key_on_a_page() == first
+    with client.session_transaction() as session:
+        session_id = session["_user_id"]
+    assert session_id not in client.get("/").get_data(as_text=True)
+    login_as(client, app, world.users["sending_sender"])
+    assert key_on_a_page() != first
 
 
 def test_the_warning_is_only_on_logged_in_pages(client):

@@ -11,6 +11,8 @@ and cost a commit per page for nothing. The idle timeout can then fall up to tha
 early, never late, which is harmless against a half-hour timeout.
 """
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -53,6 +55,7 @@ def init_app(app):
     login_manager.session_protection = None  # the server-side row is the protection
     login_manager.user_loader(load_user_for_session)
     app.jinja_env.globals["session_seconds_left"] = seconds_left
+    app.jinja_env.globals["session_tab_key"] = tab_key
 
 
 def look_up_nobody():
@@ -131,6 +134,18 @@ def seconds_left(user):
     ends = min(row.last_seen_at + config["IDLE_TIMEOUT"],
                row.created_at + config["ABSOLUTE_TIMEOUT"])
     return max(int((ends - utcnow()).total_seconds()), 0)
+
+
+def tab_key(user):
+    """What the tabs of one session call it when they tell each other when it ends
+    (`static/js/session-timeout.js`): a keyed hash of the session id, which itself never
+    reaches a page. Another session in the same browser (after logging out and in again) has
+    another key, so its tabs do not take each other's times. None without a session row."""
+    row = getattr(user, "current_session", None)
+    if row is None:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"session-tabs:" + row.id.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def refresh(user):

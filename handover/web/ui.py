@@ -156,14 +156,15 @@ def form_extra_errors(form):
 def page_to_return_to():
     """Where the language switch and "Stay signed in" bring the user back to: this page. A
     page that answers a POST (a form shown again with its errors) is the same address's GET
-    page when it has one (the section the user was on), else the front page."""
+    page when it has one (the section the user was on), else the front page. Under the path
+    prefix the server is mounted at, if any."""
     if request.method == "GET":
-        return request.full_path
+        return request.script_root + request.full_path
     try:
         current_app.url_map.bind_to_environ(request.environ).match(request.path, method="GET")
     except HTTPException:   # no GET page here (405), or one elsewhere (a redirect)
         return url_for("home.index")
-    return request.path
+    return request.script_root + request.path
 
 
 def init_app(app):

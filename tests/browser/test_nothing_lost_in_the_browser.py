@@ -266,18 +266,44 @@ def test_a_tab_left_open_follows_the_session_used_in_another(server, browser):
     """Two tabs of one session: the tab left open neither warns nor ends while the user works
     in the other. The browser's clock is the test's; the server's session stays fresh."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.clock.install()
-    left_open = context.new_page()
-    log_in_user(left_open, server, _key_worker(server), DEMO_PASSWORD)
-    left_open.goto(server.url + "/")
-    warning = left_open.get_by_role("alertdialog", name=fi("You will be logged out soon"))
-    context.clock.fast_forward(20_000)
-    working = context.new_page()
-    working.goto(server.url + "/")   # the other tab uses the session: it runs on from here
-    context.clock.fast_forward(15_000)
-    # 35 s after the first tab's page: on its own count it would warn after 60 - 35 = 25 s.
-    expect(warning).to_be_hidden()
-    context.clock.fast_forward(12_000)
-    # 27 s after the other tab's page: the warning, 35 s before the session ends.
-    expect(warning).to_be_visible()
-    context.close()
+    try:
+        context.clock.install()
+        left_open = context.new_page()
+        log_in_user(left_open, server, _key_worker(server), DEMO_PASSWORD)
+        left_open.goto(server.url + "/")
+        warning = left_open.get_by_role("alertdialog", name=fi("You will be logged out soon"))
+        context.clock.fast_forward(20_000)
+        working = context.new_page()
+        working.goto(server.url + "/")   # the other tab uses the session: it runs on from here
+        context.clock.fast_forward(15_000)
+        # 35 s after the first tab's page: on its own count it would warn after 60 - 35 = 25 s.
+        expect(warning).to_be_hidden()
+        context.clock.fast_forward(12_000)
+        # 27 s after the other tab's page: the warning, 35 s before the session ends.
+        expect(warning).to_be_visible()
+        context.clock.fast_forward(16_000)
+        # 63 s after the first tab's page, past its own count's end: still only the warning.
+        expect(warning).to_be_visible()
+        expect(left_open.get_by_role("alertdialog", name=fi("You have been logged out"))
+               ).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_logging_out_in_one_tab_ends_the_others(server, browser, check_accessibility):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        left_open = context.new_page()
+        log_in_user(left_open, server, _key_worker(server), DEMO_PASSWORD)
+        left_open.goto(server.url + "/")
+        working = context.new_page()
+        working.goto(server.url + "/")
+        working.get_by_role("button", name=fi("Log out")).click()
+        ended = left_open.get_by_role("alertdialog", name=fi("You have been logged out"))
+        expect(ended).to_be_visible()
+        expect(ended).to_contain_text(
+            fi("Your session ended in another tab or window. Log in again to continue."))
+        expect(ended.get_by_role("link", name=fi("Log in again"))).to_be_focused()
+        check_accessibility(left_open)
+    finally:
+        context.close()

@@ -5,13 +5,17 @@
 // A background save on a section page also counts as use: keep-typing.js tells this script
 // (event "handover:session-extended"), and tells it when the server answered "logged out".
 // Several tabs share one session: each tab tells the others (localStorage, key SHARED_KEY)
-// when the session now ends, so that a tab left open does not warn, or say "logged out",
-// while the user works in another. Only that time is stored, nothing about anyone.
+// when the session now ends, or that it has ended (logged out, or the server said so), so that
+// a tab left open neither warns nor says "logged out" while the user works in another, and
+// does not go on looking signed in after a logout elsewhere. What is stored is that time and
+// the session's key (data-session-key, a keyed hash that names no one): another session in
+// the same browser has another key, and its tabs ignore this one's times.
 // A static file, configured by data- attributes: the CSP has no 'unsafe-inline'. Without
 // JavaScript nothing here is needed: the page simply goes to the login when it is used.
 
 const dialog = document.querySelector('dialog[data-session-timeout]')
 const SHARED_KEY = 'handover.session-ends-at'
+const ENDED = 0
 
 if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
   const form = dialog.querySelector('form')
@@ -20,6 +24,7 @@ if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
   const title = dialog.querySelector('#session-warning-title')
   const text = dialog.querySelector('#session-warning-text')
   const warnBefore = Number(dialog.dataset.warnBefore || 120) * 1000
+  const session = dialog.dataset.sessionKey
   let warnTimer = null
   let endTimer = null
   let returnFocus = null
@@ -40,20 +45,33 @@ if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
     returnFocus = null
   }
 
+  // Tell the other tabs of this session when it ends (ENDED: it has).
+  const share = (time) => {
+    try {
+      window.localStorage.setItem(SHARED_KEY, JSON.stringify({ session, endsAt: time }))
+    } catch (error) {} // storage switched off: each tab keeps its own count
+  }
+
   const warn = () => {
     if (!ended) open(stay.querySelector('button'))
   }
 
-  const end = () => {
+  const end = (why) => {
     if (ended) return
     ended = true
     clearTimeout(warnTimer)
     clearTimeout(endTimer)
     title.textContent = dialog.dataset.endedTitle
-    text.textContent = dialog.dataset.endedText
+    text.textContent = why || dialog.dataset.endedText
     stay.hidden = true
     login.hidden = false
     open(login.querySelector('a'))
+  }
+
+  // The server says the session is over: this tab and every other one.
+  const signedOut = () => {
+    share(ENDED)
+    end()
   }
 
   const scheduleUntil = (time) => {
@@ -62,7 +80,7 @@ if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
     clearTimeout(warnTimer)
     clearTimeout(endTimer)
     warnTimer = setTimeout(warn, Math.max(left - warnBefore, 0))
-    endTimer = setTimeout(end, Math.max(left, 0))
+    endTimer = setTimeout(() => end(), Math.max(left, 0))
   }
 
   // What this tab learnt from the server (a page, a refresh, a background save), told to the
@@ -70,17 +88,23 @@ if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
   const schedule = (seconds) => {
     if (ended || !Number.isFinite(seconds)) return
     scheduleUntil(Date.now() + seconds * 1000)
-    try {
-      window.localStorage.setItem(SHARED_KEY, String(endsAt))
-    } catch (error) {} // storage switched off: each tab keeps its own count
+    share(endsAt)
   }
 
-  // Another tab used the session: it ends later than this tab counted.
   window.addEventListener('storage', (event) => {
-    const time = Number(event.key === SHARED_KEY && event.newValue)
-    if (ended || !time || time <= endsAt) return
-    scheduleUntil(time)
-    if (time - Date.now() > warnBefore) close()
+    if (event.key !== SHARED_KEY || !event.newValue || ended) return
+    let told = null
+    try {
+      told = JSON.parse(event.newValue)
+    } catch (error) {
+      return
+    }
+    if (!told || told.session !== session) return
+    if (told.endsAt === ENDED) return end(dialog.dataset.endedElsewhereText)
+    if (!(told.endsAt > endsAt)) return
+    // Another tab used the session: it ends later than this tab counted.
+    scheduleUntil(told.endsAt)
+    if (told.endsAt - Date.now() > warnBefore) close()
   })
 
   const refresh = async () => {
@@ -90,7 +114,7 @@ if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
       credentials: 'same-origin',
       headers: { Accept: 'application/json' }
     })
-    if (response.status === 401) return end()
+    if (response.status === 401) return signedOut()
     if (!response.ok) throw new Error('refresh failed: ' + response.status)
     const answer = await response.json()
     close()
@@ -111,7 +135,9 @@ if (dialog && typeof dialog.showModal === 'function' && window.fetch) {
   document.addEventListener('handover:session-extended', (event) => {
     schedule(Number(event.detail && event.detail.expiresIn))
   })
-  document.addEventListener('handover:signed-out', end)
+  document.addEventListener('handover:signed-out', signedOut)
+  const logout = document.querySelector('form.logout-form')
+  if (logout) logout.addEventListener('submit', () => share(ENDED))
 
   schedule(Number(dialog.dataset.expiresIn))
 }
