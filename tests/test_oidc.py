@@ -125,6 +125,15 @@ def test_signing_in_lands_where_typing_kept_from_an_expired_session_waits(
     assert going.headers["Location"] == "/account"
 
 
+def test_an_account_that_must_choose_a_new_password_is_asked_first(app, client, provider,
+                                                                   linked):
+    with app.app_context():
+        db.session.get(User, linked).must_change_password = True
+        db.session.commit()
+    answer = sign_in(client, provider, next_url="/account")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/account/password"
+
+
 @pytest.mark.parametrize(("mode", "reason"), [
     ("tamper", "signature"), ("nonce", "nonce"), ("issuer", "issuer"),
     ("audience", "audience"), ("expired", "expired")])
