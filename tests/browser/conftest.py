@@ -73,6 +73,10 @@ class LiveServer:
     def start(self):
         subprocess.run([VENV_BIN / "handover", "init"], env=self.environment, check=True,
                        capture_output=True)
+        return self.serve()
+
+    def serve(self):
+        """Start gunicorn on the instance (again, after `stop`: its config is read anew)."""
         self.app = create_app({"INSTANCE_PATH": str(self.instance_path)})
         self.process = subprocess.Popen(
             [VENV_BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}",

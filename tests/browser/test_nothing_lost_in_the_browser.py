@@ -10,8 +10,6 @@ session's last use back in the database, as the passing of time would.
 
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +18,6 @@ from helpers import fi, labelled, log_in_user
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from handover import create_app
 from handover.cli.demo import DEMO_PASSWORD
 from handover.plugins import manager as plugin_manager
 from handover.services import drafts
@@ -50,18 +47,7 @@ def server(live_server):
     live_server.stop()
     with (Path(live_server.instance_path) / "config.py").open("a") as config:
         config.write(SHORT_SESSIONS)
-    live_server.app = create_app({"INSTANCE_PATH": str(live_server.instance_path)})
-    live_server.process = subprocess.Popen(
-        [VENV_BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{live_server.port}",
-         "--log-level", "warning", "handover:create_app()"], env=live_server.environment)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(live_server.url + "/healthz", timeout=1):  # noqa: S310
-                return live_server
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the test server did not restart")
+    return live_server.serve()
 
 
 @pytest.fixture
@@ -129,15 +115,23 @@ def _last_use(server):
         ).scalars().first()
 
 
-def test_an_expired_session_in_the_middle_of_a_section_loses_nothing(
-        server, browser, check_accessibility, folder):
-    """Without JavaScript: the plain form post after the session ended."""
+def _section_page_without_javascript(server, browser):
+    """A new draft's section page, the key worker logged in, in a browser without JavaScript:
+    (context, page, draft id, section key, the field's label, the field's key)."""
     draft_id, section_key, label, field_key = _new_draft(server)
     context = browser.new_context(java_script_enabled=False,
                                   viewport={"width": 1280, "height": 900})
     page = context.new_page()
     log_in_user(page, server, _key_worker(server), DEMO_PASSWORD)
     page.goto(f"{server.url}/handovers/{draft_id}/sections/{section_key}")
+    return context, page, draft_id, section_key, label, field_key
+
+
+def test_an_expired_session_in_the_middle_of_a_section_loses_nothing(
+        server, browser, check_accessibility, folder):
+    """Without JavaScript: the plain form post after the session ended."""
+    context, page, draft_id, section_key, label, field_key = _section_page_without_javascript(
+        server, browser)
     typed = "Nukkuu vain valo päällä. Ei koskaan yksin suihkuun. KEPT-1"
     page.get_by_label(labelled(label)).fill(typed)
     _expire_session(server)
@@ -214,12 +208,8 @@ def test_an_expired_session_with_javascript_keeps_the_typing_and_says_so(
 
 def test_an_upload_keeps_the_typed_text(server, browser, check_accessibility, folder, tmp_path):
     """Without JavaScript, so that only the upload's own post can have saved the typing."""
-    draft_id, section_key, label, field_key = _new_draft(server)
-    context = browser.new_context(java_script_enabled=False,
-                                  viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    log_in_user(page, server, _key_worker(server), DEMO_PASSWORD)
-    page.goto(f"{server.url}/handovers/{draft_id}/sections/{section_key}")
+    context, page, draft_id, section_key, label, field_key = _section_page_without_javascript(
+        server, browser)
     typed = "Lääkärin lausunto liitteenä. UPLOAD-4"
     page.get_by_label(labelled(label)).fill(typed)
     report = tmp_path / "lausunto.pdf"
