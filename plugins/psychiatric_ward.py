@@ -13,6 +13,7 @@ from importlib.resources import files
 from handover.builtin_plugins import restrictions
 
 from handover import hookimpl
+from handover.formdefs import content as content_rules
 
 FORMS = files("handover.builtin_forms")
 
@@ -48,7 +49,7 @@ def validate_form(content, language):
         problems["restrictive_measure_list"] = [say("measures_missing")]
     for index, row in enumerate(rows):
         last = (row or {}).get("measure_last_date")
-        if last and date.fromisoformat(last) > date.today():
+        if last and date.fromisoformat(last) > content_rules.today():
             problems[f"restrictive_measure_list.{index}.measure_last_date"] = [say("future_date")]
     return problems
 

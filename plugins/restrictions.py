@@ -10,6 +10,8 @@ with its date and end.
 
 from datetime import date
 
+from handover.formdefs import content as content_rules
+
 RESTRICTED_INFORMATION = ("limited", "none")
 
 MESSAGES = {
@@ -63,7 +65,7 @@ def covers_information(content):
 
 def problems(content, language, today=None):
     """{path: [message]} for the shared rules, on content that passed the field checks."""
-    today = today or date.today()
+    today = today or content_rules.today()
     found = {}
     for index, row in enumerate(content.get("contact_restrictions") or []):
         decided, until = (row or {}).get("restriction_decision_date"), (row or {}).get(

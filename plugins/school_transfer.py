@@ -11,6 +11,7 @@ from importlib.resources import files
 from handover.builtin_plugins import restrictions
 
 from handover import hookimpl
+from handover.formdefs import content as content_rules
 
 FORMS = files("handover.builtin_forms")
 SUPPORT_REFORM = date(2025, 8, 1)
@@ -53,7 +54,7 @@ def validate_form(content, language):
     if decided:
         decided = date.fromisoformat(decided)
         model = content.get("support_model")
-        if decided > date.today():
+        if decided > content_rules.today():
             problems["support_decision_date"] = [say("future_date")]
         elif model == "pre_2025" and decided >= SUPPORT_REFORM:
             problems["support_decision_date"] = [say("decision_after_reform")]

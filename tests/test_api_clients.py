@@ -1,7 +1,7 @@
 """Integration clients: an administrator creates one after re-entering their code, sees its
 token once, and revokes it; only a hash of the token is stored."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import lifecycle_support
 import pytest
@@ -9,6 +9,7 @@ from api_support import bearer
 from lifecycle_support import login_as
 from support import totp_code
 
+from handover.formdefs.content import today
 from handover.services import integration_clients
 from handover.services.accounts import AccountError
 from handover.store.database import db
@@ -23,7 +24,7 @@ world = lifecycle_support.world
 def _form(world, code, **overrides):
     data = {"name": "Ward EHR", "unit": str(world.units["receiving"].id),
             "scopes": ["inbox:read", "handover:read"],
-            "expires_on": (date.today() + timedelta(days=90)).isoformat(), "code": code}
+            "expires_on": (today() + timedelta(days=90)).isoformat(), "code": code}
     data.update(overrides)
     return data
 

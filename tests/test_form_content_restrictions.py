@@ -5,11 +5,13 @@ less information only with a contact-restriction decision (date, what it covers,
 Each case starts from the demo handover a domain expert reviewed and changes one thing; the
 checks are the ones the preview and the send run (`drafts.validate_content`)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from handover.cli import demo_handovers
+from handover.formdefs import content as content_rules
+from handover.formdefs.content import today as today_in_finland
 from handover.services import definition_of, drafts
 
 WARD, DAYCARE, SCHOOL = "psychiatric_ward_preinfo", "daycare_placed_child", "school_transfer"
@@ -28,8 +30,8 @@ def problems(app, form_key, content, language="en"):
 def decision(**changes):
     row = {"restriction_whom": "Isä", "restriction_scope": ["information"],
            "restriction_what": "Tietoja lapsesta ei anneta isälle.",
-           "restriction_decision_date": (date.today() - timedelta(days=10)).isoformat(),
-           "restriction_until": (date.today() + timedelta(days=100)).isoformat()}
+           "restriction_decision_date": (today_in_finland() - timedelta(days=10)).isoformat(),
+           "restriction_until": (today_in_finland() + timedelta(days=100)).isoformat()}
     return {**row, **changes}
 
 
@@ -89,7 +91,7 @@ def test_a_restriction_without_its_date_scope_or_end_is_refused(app, missing, me
 
 def test_a_restriction_cannot_end_before_it_was_decided_nor_be_decided_later_than_today(app):
     content = demo_handovers.daycare_content()
-    today = date.today()
+    today = today_in_finland()
     content["contact_restrictions"] = [
         decision(restriction_decision_date=(today - timedelta(days=5)).isoformat(),
                  restriction_until=(today - timedelta(days=6)).isoformat()),
@@ -99,6 +101,41 @@ def test_a_restriction_cannot_end_before_it_was_decided_nor_be_decided_later_tha
             "The restriction cannot end before the date of the decision."],
         "contact_restrictions.1.restriction_decision_date": [
             "The date of the decision cannot be in the future."]}
+
+
+class _HalfPastMidnightInHelsinki(datetime):
+    """6 December 2026 00:30 in Finland, while a server clock on UTC still says 5 December."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2026, 12, 5, 22, 30, tzinfo=UTC).astimezone(tz)
+
+
+def test_a_date_is_in_the_future_by_the_day_in_finland_not_by_the_servers_clock(app,
+                                                                                 monkeypatch):
+    monkeypatch.setattr(content_rules, "datetime", _HalfPastMidnightInHelsinki)
+    finnish_today, finnish_tomorrow = date(2026, 12, 6), date(2026, 12, 7)
+
+    def decided_on(day, form_key=DAYCARE):
+        content = CONTENT[form_key]()
+        content["contact_restrictions"] = [decision(
+            restriction_decision_date=day.isoformat(),
+            restriction_until=(day + timedelta(days=100)).isoformat())]
+        return problems(app, form_key, content)
+
+    for form_key in (WARD, DAYCARE, SCHOOL):
+        assert decided_on(finnish_today, form_key) == {}
+        assert decided_on(finnish_tomorrow, form_key) == {
+            "contact_restrictions.0.restriction_decision_date": [
+                "The date of the decision cannot be in the future."]}
+    school = CONTENT[SCHOOL]()
+    school.update(support_model="reform_2025", support_decision_date=finnish_today.isoformat())
+    assert problems(app, SCHOOL, school) == {}
+    ward = CONTENT[WARD]()
+    ward.update(restrictive_measures_used="yes", restrictive_measure_list=[
+        {**(ward.get("restrictive_measure_list") or [{}])[0],
+         "measure_last_date": finnish_today.isoformat()}])
+    assert problems(app, WARD, ward) == {}
 
 
 def test_a_ward_visitor_gets_no_information_only_under_a_decision(app):

@@ -11,11 +11,12 @@ a second run adds nothing.
 """
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from handover.cli import demo_extras, demo_handovers
 from handover.cli.demo_handovers import send_once
+from handover.formdefs import content as content_rules
 
 
 def second_token(form_key):
@@ -23,7 +24,7 @@ def second_token(form_key):
 
 
 def _days(offset):
-    return (date.today() + timedelta(days=offset)).isoformat()
+    return (content_rules.today() + timedelta(days=offset)).isoformat()
 
 
 def renamed(value: Any, names: dict[str, str]) -> Any:

@@ -8,7 +8,7 @@ stored, as the reply page checks it. A receipt acknowledges its handover, as it 
 sending it.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -38,7 +38,7 @@ EDUCATION_OFFICER = "sivistystoimi@demo.handover.example"
 
 
 def _days(offset):
-    return (date.today() + timedelta(days=offset)).isoformat()
+    return (content_rules.today() + timedelta(days=offset)).isoformat()
 
 
 def pre_placement_content():

@@ -10,10 +10,11 @@ lifecycle services (draft, save, send), so it is encrypted, routed, validated an
 any other. Its submission token ``demo-<form key>`` marks it, so a second run adds nothing.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from handover.formdefs import content as content_rules
 from handover.services import accounts, drafts, sending
 from handover.store.database import db
 from handover.store.models import Handover
@@ -49,7 +50,7 @@ def token(form_key):
 
 
 def _days(offset):
-    return (date.today() + timedelta(days=offset)).isoformat()
+    return (content_rules.today() + timedelta(days=offset)).isoformat()
 
 
 def ward_content():

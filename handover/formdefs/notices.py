@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from handover.formdefs import content as content_rules
 from handover.formdefs.checker import Checker, Raw
 from handover.formdefs.model import text_in
 
@@ -125,7 +126,7 @@ def warnings_of(definition: Any, content: Mapping[str, Any] | None, language: st
                 today: date | None = None) -> list[str]:
     """The messages of the definition's warnings that apply to ``content``, in ``language``."""
     values = content or {}
-    day = today or date.today()
+    day = today or content_rules.today()
     return [warning.message_in(language) for warning in getattr(definition, "warnings", ())
             if warning.applies(values, day)]
 

@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from handover.formdefs import FormDefinition, Section
+from handover.formdefs import content as content_rules
 from handover.formdefs.display import display_value
 from handover.formdefs.model import Field
 
@@ -82,5 +83,5 @@ def age_in_years(definition: FormDefinition, content: dict[str, Any] | None,
         born = date.fromisoformat(content[key])
     except (TypeError, ValueError):
         return None
-    today = today or date.today()
+    today = today or content_rules.today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

@@ -6,7 +6,7 @@ that response only. Revoking takes effect on the client's next request. Anyone b
 administrator gets 404 here, as on every admin page.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -14,6 +14,7 @@ from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import TextInput
 
+from handover.formdefs import content as content_rules
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.security import totp
@@ -49,7 +50,7 @@ class ClientForm(HandoverForm):
         self.scopes.choices = [SelectChoice(scope, f"{scope}: {label}")
                                for scope, label in clients.SCOPES.items()]
         if self.expires_on.data is None and not self.is_submitted():
-            self.expires_on.data = date.today() + timedelta(days=365)
+            self.expires_on.data = content_rules.today() + timedelta(days=365)
 
 
 @bp.before_request

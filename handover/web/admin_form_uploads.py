@@ -8,7 +8,6 @@ staff will get. The work is `services.form_uploads`'.
 """
 
 import os
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
@@ -17,6 +16,7 @@ from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
 
 from handover.formdefs import DefinitionError
+from handover.formdefs import content as content_rules
 from handover.i18n import LANGUAGE_NAMES
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
@@ -150,7 +150,7 @@ def sample_content(definition, language):
 
     def value(field):
         samples = {
-            "text": example, "textarea": example, "date": date.today().isoformat(),
+            "text": example, "textarea": example, "date": content_rules.today().isoformat(),
             "yesno": "no", "hetu": "010594Y9032", "phone": "+358 40 123 4567",
             "email": "example@example.invalid", "number": field.min if field.min is not None
             else 1,

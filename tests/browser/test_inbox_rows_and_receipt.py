@@ -10,7 +10,6 @@ test_reading_first_screen.py)."""
 
 import re
 import secrets
-from datetime import date
 
 import pytest
 from helpers import fi, log_in_demo_user, switch_language_to, text
@@ -18,6 +17,7 @@ from playwright.sync_api import expect
 
 from handover.cli.demo import USERS
 from handover.cli.demo_handovers import INSTITUTION, KEY_WORKER, SOCIAL_WORK, WARD, ward_content
+from handover.formdefs.content import today
 from handover.plugins import manager as plugin_manager
 from handover.services import accounts, drafts, sending
 from handover.store.database import db
@@ -62,7 +62,7 @@ def _cell(row, label):
 
 
 def _today_pattern():
-    day = date.today()
+    day = today()
     return re.compile(rf"^({day.isoformat()}|0?{day.day}\.0?{day.month}\.{day.year})$")
 
 
@@ -183,7 +183,7 @@ def test_the_ward_receipt_comes_filled_in_and_acknowledges_in_one_step(
         expect(nurse.get_by_label(label["acknowledged_by"])).to_have_value(NAMES[NURSE])
         expect(nurse.get_by_label(label["received_on"])).to_have_value(_today_pattern())
         nurse.get_by_label(label["primary_nurse_name"]).fill("Tiina Mäkelä")
-        _fill_date(nurse.get_by_label(label["care_meeting_date"]), date.today())
+        _fill_date(nurse.get_by_label(label["care_meeting_date"]), today())
         nurse.get_by_role("button", name=fi("Send reply and acknowledge receipt")).click()
 
         expect(nurse.get_by_role("status")).to_contain_text(
