@@ -9,7 +9,7 @@ from api_support import bearer
 from lifecycle_support import login_as
 from support import totp_code
 
-from handover.formdefs.content import today
+from handover.formdefs.content import TIMEZONE, today
 from handover.services import integration_clients
 from handover.services.accounts import AccountError
 from handover.store.database import db
@@ -58,6 +58,21 @@ def test_admin_creates_client_with_code_and_sees_token_once(app, client, world):
     revoked = client.post(f"/admin/clients/{stored.id}/revoke")
     assert revoked.status_code == 302
     assert client.get("/api/v1/inbox", headers=bearer(token)).status_code == 401
+
+
+def test_a_client_is_valid_until_the_end_of_the_chosen_day_in_finland(app, client, world):
+    admin = _admin(app, world, client)
+    with app.app_context():
+        code = totp_code(db.session.get(User, admin.id))
+    chosen = today() + timedelta(days=30)
+    client.post("/admin/clients", data=_form(world, code, expires_on=chosen.isoformat()))
+    with app.app_context():
+        expires_at = db.session.query(IntegrationClient).one().expires_at
+    in_finland = expires_at.astimezone(TIMEZONE)
+    assert (in_finland.date(), in_finland.hour, in_finland.minute) == (chosen, 23, 59)
+    listing = client.get("/admin/clients").get_data(as_text=True)
+    assert f"<td>{chosen:%b} {chosen.day}, {chosen.year}, 11:59:59\u202fPM</td>" in listing or \
+        f"<td>{chosen:%b} {chosen.day}, {chosen.year}, 11:59:59 PM</td>" in listing
 
 
 def test_a_wrong_code_creates_nothing(app, client, world):

@@ -2,6 +2,7 @@
 keyed identity-code hash (the code is posted and never stored or logged)."""
 
 import re
+from datetime import UTC, datetime
 
 import lifecycle_support
 import pytest
@@ -63,6 +64,21 @@ def test_auditor_filters_by_action_handover_unit_and_user(app, client, world):
     assert OPENED in page and ">Draft created<" not in page
     page = client.get("/audit/?since=2000-01-01&until=2000-01-02").get_data(as_text=True)
     assert "No events match" in page
+
+
+def test_a_day_searched_for_is_that_day_in_finland(app, client, world, monkeypatch):
+    """01:30 on 6 December in Helsinki is still 5 December in UTC: the page shows the event
+    on the 6th, so searching the 6th finds it and searching the 5th does not."""
+    half_past_one = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
+    monkeypatch.setattr(audit, "utcnow", lambda: half_past_one)
+    with app.app_context():
+        sent = send_handover(world)
+    login_as(client, app, world.users["auditor"])
+    on_the_sixth = client.get(f"/audit/?handover={sent}&since=2026-12-06&until=2026-12-06")
+    assert SENT in _rows(on_the_sixth)
+    assert SENT not in _rows(client.get(f"/audit/?handover={sent}&since=2026-12-05"
+                                        "&until=2026-12-05"))
+    assert SENT not in _rows(client.get(f"/audit/?handover={sent}&since=2026-12-07"))
 
 
 def test_child_report_lists_every_event_on_that_childs_handovers_only(app, client, world):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, text
 from stdnum.fi import hetu
 
+from handover.formdefs.content import TIMEZONE
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
 from handover.services.listing import InvalidIdentityCode
@@ -92,4 +93,6 @@ def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[A
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """Midnight starting ``day`` in Finland: the page shows each event's time in Finnish
+    time, so a day searched for is that day as the page shows it, not a UTC day."""
+    return datetime.combine(day, time.min, tzinfo=TIMEZONE).astimezone(UTC)

@@ -69,7 +69,9 @@ def index():
                                                      "current code from your app.")]
         else:
             db.session.commit()   # the code is used up even if the client is refused
-            expires = datetime.combine(form.expires_on.data, time.max, tzinfo=UTC)
+            # Valid through the whole day chosen, as the day ends in Finland.
+            expires = datetime.combine(form.expires_on.data, time.max,
+                                       tzinfo=content_rules.TIMEZONE).astimezone(UTC)
             unit = db.session.get(Unit, form.unit.data) if form.unit.data else None
             try:
                 client, token = clients.create(current_user, form.name.data, unit,
