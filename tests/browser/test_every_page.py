@@ -6,7 +6,8 @@ webhooks, a unit lead's unit, printing, an earlier handover, the audit report...
 Each demo user logs in through the real pages and follows every link of the site from the home
 page, breadth first, until no new page is left (or ``HANDOVER_TEST_CRAWL_PAGES`` pages per
 user). Pages that are not HTML (files, JSON) are not checked; links that log out, download or
-leave for an identity provider are not followed. Every violation of every page is listed at
+leave for an identity provider are not followed. No page asks the browser for anything from
+another server (a CDN, a font service). Every violation of every page is listed at
 the end, so that one run shows them all."""
 
 import os
@@ -47,8 +48,12 @@ def _key(url):
 
 
 @pytest.mark.parametrize("email", USERS)
-def test_every_page_a_user_can_reach_has_no_axe_violations(demo_server, browser, email):
+def test_every_page_a_user_can_reach_passes_axe_and_loads_nothing_from_elsewhere(
+        demo_server, browser, email):
     context = browser.new_context()
+    elsewhere = []   # every asset is served by Handover itself: no CDN, no outside font
+    context.on("request", lambda request: None if request.url.startswith(
+        (demo_server.url + "/", "data:", "blob:")) else elsewhere.append(request.url))
     page = context.new_page()
     log_in_demo_user(page, demo_server, email)
     axe = Axe()
@@ -72,3 +77,4 @@ def test_every_page_a_user_can_reach_has_no_axe_violations(demo_server, browser,
     context.close()
     assert len(checked) >= 5, checked   # the walk got past the home page
     assert problems == [], "\n\n".join(problems)
+    assert elsewhere == []
