@@ -135,7 +135,7 @@ def identity_hash(code):
     """Keyed hash of a personal identity code, for finding a child's handovers without storing
     the code. Keyed (HMAC) because the code space is small enough to hash exhaustively."""
     normalised = code.strip().upper().encode("utf-8")
-    key = keys.identity_hash_key(keys.load_keyring())
+    key = keys.current_identity_hash_key()
     return hmac.new(key, normalised, hashlib.sha256).hexdigest()
 
 

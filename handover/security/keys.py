@@ -91,8 +91,35 @@ def keys_from_environment(app=None):
 
 
 def load_keyring(app=None):
-    """The keyring from ``HANDOVER_KEYS`` or the key file; a clear error when neither exists."""
-    app = app or current_app
+    """The keyring from ``HANDOVER_KEYS`` or the key file; a clear error when neither exists.
+    A copy the caller may change (to write a new key file, or a backup)."""
+    return copy.deepcopy(_current_keyring(app or current_app))
+
+
+def kek_ids(app=None):
+    """The ids of the KEKs the keyring holds."""
+    return list(_current_keyring(app or current_app)["keks"])
+
+
+def active_kek_id(app=None):
+    """The keyring's active KEK id (None when another key backend holds the active KEK)."""
+    return _current_keyring(app or current_app).get("active_kek")
+
+
+def material_of(kek_id, app=None):
+    """The key bytes of ``kek_id``, or None when the keyring does not hold it."""
+    return kek_material(_current_keyring(app or current_app), kek_id)
+
+
+def current_identity_hash_key(app=None):
+    return identity_hash_key(_current_keyring(app or current_app))
+
+
+def _current_keyring(app):
+    """The parsed and checked keyring of the key file's current version (or of
+    ``HANDOVER_KEYS``), shared by every caller in the process: read it, never change it. The
+    functions above read single keys from it without copying the whole keyring, which each
+    encryption and decryption asks for."""
     if keys_from_environment(app):
         text = app.config["KEYS_JSON"]
         return _cached(app, ("environment",), text, lambda: _parse_environment(text))
@@ -116,7 +143,7 @@ def _cached(app, source, identity, read):
         _check_keyring(keyring)
         found = (identity, keyring)
         cache[source] = found
-    return copy.deepcopy(found[1])
+    return found[1]
 
 
 def checked_keyring(text):

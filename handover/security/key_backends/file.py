@@ -28,13 +28,13 @@ class FileBackend(KeyBackend):
         return kek_id in self.kek_ids()
 
     def active_kek_id(self):
-        return keys.load_keyring(self.app).get("active_kek")
+        return keys.active_kek_id(self.app)
 
     def kek_ids(self):
-        return list(keys.load_keyring(self.app)["keks"])
+        return keys.kek_ids(self.app)
 
     def _material(self, kek_id):
-        material = keys.kek_material(keys.load_keyring(self.app), kek_id)
+        material = keys.material_of(kek_id, self.app)
         if material is None:
             raise KekNotHeld(kek_id)
         return material
