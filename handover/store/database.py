@@ -6,7 +6,7 @@ import sqlite3
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -54,3 +54,33 @@ def _make_private(cursor):
                 os.chmod(path + suffix, 0o600)
     except OSError:
         pass  # not ours to change (a read-only copy); `handover check` reports the mode
+
+
+#: True when the PostgreSQL transaction has written nothing: a transaction is given an id at
+#: its first change, not before.
+_NOTHING_WRITTEN = text("SELECT txid_current_if_assigned() IS NULL")
+
+
+def end_read_only_transaction(session):
+    """Commit the session's open PostgreSQL transaction when it has changed nothing (nothing
+    pending in the session, no row written), for the end of a request, whose teardown would
+    otherwise roll it back. Returns whether it committed.
+
+    A commit and a rollback of a transaction that changed nothing leave the same database.
+    They differ in the driver: psycopg forgets every statement it has prepared on the
+    connection at a ROLLBACK (the server may have lost objects they name), so a page that
+    read after its last commit (the inbox, a preview) made the next requests on that
+    connection parse and plan each of their statements again. The question costs the round
+    trip that the rollback took. What the request loaded is not expired (the caller may keep
+    it). SQLite keeps its statements through a rollback, and is left to it."""
+    if (session.get_bind().dialect.name != "postgresql" or not session.in_transaction()
+            or session.new or session.dirty or session.deleted):
+        return False
+    if not session.connection().scalar(_NOTHING_WRITTEN):
+        return False
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+    return True

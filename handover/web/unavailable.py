@@ -20,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from handover.i18n import gettext as _
 from handover.security import sessions
-from handover.store.database import db
+from handover.store.database import db, end_read_only_transaction
 
 bp = Blueprint("unavailable", __name__)
 log = logging.getLogger(__name__)
@@ -65,15 +65,19 @@ def _end_transactions_quietly(state):
     state.app.teardown_appcontext(end_transaction_quietly)
 
 
-def end_transaction_quietly(_error):
+def end_transaction_quietly(error):
     """The connection can die after a page's last query (the database restarting just then):
     the page is made, only the closing ROLLBACK fails. Flask-SQLAlchemy's own teardown would
     raise that past every error handler, and gunicorn would answer a bare 500 with a traceback
     in the log. Ending the transaction here first, tolerating the failure, leaves it nothing
     to do; the dead connection is invalidated and the pool replaces it.
 
-    No rollback of its own: that would expire the objects a caller keeps after its context."""
+    No rollback of its own: that would expire the objects a caller keeps after its context.
+    A transaction that only read is committed instead (`end_read_only_transaction`), unless
+    the request failed."""
     try:
+        if error is None:
+            end_read_only_transaction(db.session())
         db.session.remove()
     except (OperationalError, InterfaceError):
         log.warning("database connection lost at the end of a request")
