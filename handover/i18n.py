@@ -93,28 +93,51 @@ def _as_markup(eval_context, translated):
     return translated
 
 
-@pass_eval_context
-def _template_gettext(eval_context, string, **variables):
-    """``_()`` and ``gettext()`` in templates, as Jinja's "newstyle" gettext behaves."""
-    translated = _as_markup(eval_context, _translations().ugettext(string))
-    return translated % variables if variables or "%" in translated else translated
+def _template_functions(catalogue):
+    """``_()``/``gettext()`` and ``ngettext()`` for templates, as Jinja's "newstyle" gettext
+    behaves, translating with ``catalogue``."""
+
+    @pass_eval_context
+    def template_gettext(eval_context, string, **variables):
+        translated = _as_markup(eval_context, catalogue.ugettext(string))
+        return translated % variables if variables or "%" in translated else translated
+
+    @pass_eval_context
+    def template_ngettext(eval_context, singular, plural, num, **variables):
+        translated = _as_markup(eval_context, catalogue.ungettext(singular, plural, num))
+        return translated % {"num": num, **variables}
+
+    return {"_": template_gettext, "gettext": template_gettext, "ngettext": template_ngettext}
 
 
-@pass_eval_context
-def _template_ngettext(eval_context, singular, plural, num, **variables):
-    translated = _as_markup(eval_context, _translations().ungettext(singular, plural, num))
-    return translated % {"num": num, **variables}
+class _CatalogueInForce:
+    """Stands for the catalogue of the locale in force at each look-up (`_translations`):
+    for macros, which see the environment's globals, not the page's context."""
+
+    def ugettext(self, string):
+        return _translations().ugettext(string)
+
+    def ungettext(self, singular, plural, num):
+        return _translations().ungettext(singular, plural, num)
 
 
 def init_app(app):
     app.jinja_env.filters["datetimeformat"] = format_datetime
     # Installed by Flask-Babel; replaced by the same behaviour without its per-text look-ups.
-    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext,
-                                 ngettext=_template_ngettext)
+    app.jinja_env.globals.update(_template_functions(_CatalogueInForce()))
 
     @app.context_processor
     def language_choices():
         return {"languages": LANGUAGE_NAMES, "current_language": str(current_locale())}
+
+    @app.context_processor
+    def translations_of_the_page():
+        """The page's own ``_()``, ``gettext()`` and ``ngettext()``, bound once per rendering
+        to the catalogue of the locale in force (a page renders inside any ``force_locale``
+        its view set): a page translates dozens of texts, and finding the locale in force
+        again for each cost more than translating it. Macros, which see only the
+        globals, translate through the global ones above."""
+        return _template_functions(_translations())
 
 
 def localised(texts, language):
