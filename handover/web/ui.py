@@ -7,7 +7,7 @@ from flask import before_render_template, current_app, request, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
-from wtforms import Form
+from wtforms import FieldList, Form, FormField
 
 from handover.i18n import current_locale
 from handover.i18n import lazy_gettext as _l
@@ -130,8 +130,24 @@ def _mark_pages_with_errors(sender, template, context, **extra):
     start the page's title with "Error:" (read first by a screen reader) before the form that
     shows them is rendered."""
     context["page_has_errors"] = context.get("page_has_errors") or any(
-        isinstance(value, Form) and (value.errors or getattr(value, "extra_errors", None))
-        for value in context.values())
+        isinstance(value, Form) and _form_holds_errors(value) for value in context.values())
+
+
+def _form_holds_errors(form):
+    """Whether the form, or any input in it, rows of repeating groups included, holds an error.
+    ``form.errors`` is not enough: a section page (section_checks) and a plugin's check leave
+    a row's messages on the row's inputs only, not in the group's list of row errors."""
+    return bool(form.form_errors or getattr(form, "extra_errors", None)
+                or any(_field_holds_errors(field) for field in form))
+
+
+def _field_holds_errors(field):
+    if isinstance(field, FieldList):
+        own = any(isinstance(message, str) for message in field.errors)
+        return own or any(_field_holds_errors(row) for row in field)
+    if isinstance(field, FormField):
+        return any(_field_holds_errors(sub) for sub in field.form)
+    return bool(field.errors)
 
 
 def summary_line(summary):

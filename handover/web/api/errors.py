@@ -87,7 +87,7 @@ def _tampered(error):
 
     record_integrity_failure((request.view_args or {}).get("handover_id"),
                              actor=client_of_request())
-    return problem(409, _(INTEGRITY_MESSAGE))
+    return problem(409, str(INTEGRITY_MESSAGE))
 
 
 @bp.errorhandler(HTTPError)

@@ -1,0 +1,44 @@
+"""The page of a record that failed its integrity check speaks the user's language: its text
+used to reach ``_()`` through a variable, so the extraction never put it in the catalogues."""
+
+import lifecycle_support
+import pytest
+from lifecycle_support import handover, login_as, send_handover
+
+from handover.store.database import db
+
+app_config = lifecycle_support.app_config
+world = lifecycle_support.world
+
+ENGLISH = "failed its integrity check"
+
+
+def tampered_handover(app, world):
+    """A sent handover whose sealed content has one bit flipped."""
+    with app.app_context():
+        handover_id = send_handover(world)
+        stored = handover(handover_id)
+        sealed = bytearray(stored.content)
+        sealed[-5] ^= 0x01
+        stored.content = bytes(sealed)
+        db.session.commit()
+    return handover_id
+
+
+@pytest.mark.parametrize("language, message", [
+    ("fi", "Tämän tietueen eheystarkistus epäonnistui, eikä sitä näytetä. "
+           "Tapahtuma on kirjattu."),
+    ("sv", "Den här posten klarade inte integritetskontrollen och visas inte. "
+           "Händelsen har loggats."),
+])
+def test_the_integrity_error_page_is_in_the_users_language(app, client, world, language,
+                                                           message):
+    handover_id = tampered_handover(app, world)
+    login_as(client, app, world.users["receiving_receiver"])
+    with client.session_transaction() as session:
+        session["language"] = language
+    response = client.get(f"/handovers/{handover_id}")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert f'<html lang="{language}">' in page
+    assert message in page and ENGLISH not in page
