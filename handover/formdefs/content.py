@@ -262,9 +262,10 @@ def birth_date_problem(definition: FormDefinition, content: Mapping[str, Any],
 
 def cleaned(definition: FormDefinition, content: Mapping[str, Any] | None,
             sender_kind: str | None = None) -> dict[str, Any]:
-    """The content as the fill page stores it, for plugins' ``validate_form`` hooks: only the
-    fields this sender fills, text stripped, identity codes in capitals, empty group rows and
-    fields whose condition is false left out."""
+    """The content as the fill page stores it, for plugins' ``validate_form`` hooks and for
+    storing content that came as JSON: only the fields this sender fills, text stripped, blank
+    answers as None, identity codes in capitals, dates as ISO text, whole numbers as integers,
+    empty group rows and fields whose condition is false left out."""
     content = content if isinstance(content, Mapping) else {}
     values: dict[str, Any] = {}
     fields = fields_for(definition, sender_kind)
@@ -287,6 +288,11 @@ def _clean(field: Field, value: Any) -> Any:
         return None
     if field.type == "hetu" and isinstance(value, str):
         return normalised_identity_code(value)
+    day = _as_date(value) if field.type == "date" else None
+    if day is not None:
+        return day.isoformat()   # "20150131" passes the rules too; the page stores ISO text
+    if field.type == "number" and isinstance(value, float) and value.is_integer():
+        return int(value)
     return value.strip() if isinstance(value, str) else value
 
 

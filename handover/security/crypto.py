@@ -139,6 +139,18 @@ def identity_hash(code):
     return hmac.new(key, normalised, hashlib.sha256).hexdigest()
 
 
+def request_fingerprint(value):
+    """A keyed digest (base64url, 43 characters) of a request's canonical JSON ``value``, for
+    telling whether a retried request is the same one without storing what it carried. Keyed
+    for the same reason as `identity_hash`: a plain hash of a request holding a child's name
+    and identity code could be matched against guesses of them."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=str).encode("utf-8")
+    key = keys.current_identity_hash_key()
+    digest = hmac.new(key, b"request-fingerprint\0" + canonical, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
 def handover_data_key(handover):
     """The handover's data key, unwrapped once per request (or CLI command)."""
     cache_key = (handover.id, handover.kek_id, handover.wrapped_key)

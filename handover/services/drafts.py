@@ -206,6 +206,19 @@ def validate_content(definition: FormDefinition, content: Mapping[str, Any],
     return errors
 
 
+def checked_content(definition: FormDefinition, content: Mapping[str, Any],
+                    sender_kind: str | None, language: str) -> dict[str, Any]:
+    """``content`` as the fill page would have stored it, once it passes the form's rules
+    (raises `ValidationFailed` with every problem). Content that comes as JSON (the API, a
+    FHIR import, a reply form) is stored this way, so that a receiver never gets what the page
+    could not have produced: the rules skip a field whose condition is false and take a blank
+    answer as none, so such values are left out or stored as None, never passed on unchecked."""
+    errors = validate_content(definition, content, sender_kind, language)
+    if errors:
+        raise ValidationFailed(errors)
+    return content_rules.cleaned(definition, content, sender_kind)
+
+
 def _require_draft(handover: Handover) -> None:
     if handover.status != "draft":
         raise LifecycleError(_l("This handover has already been sent."))

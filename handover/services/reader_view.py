@@ -4,7 +4,8 @@
 this reader gets (a copy gets the minimum — the sections meant for its kind of unit, no thread,
 no attachments, no acknowledgement note, no hidden location), decrypts it, and writes the view's
 audit event (opening the handover on the receiving unit's first view) before returning. The
-web page, the print page and a later JSON API all call it.
+web page, the print page, the JSON API and the FHIR export all call it. A draft, which only its
+sending unit's senders may see, is read as the draft it is (`drafts.open_for_editing`).
 """
 
 from dataclasses import dataclass, field
@@ -14,7 +15,14 @@ from sqlalchemy import select
 
 from handover.formdefs import FormDefinition, Section
 from handover.services import attachments as attachment_service
-from handover.services import definition_of, earlier_handovers, reading, replies, returning
+from handover.services import (
+    definition_of,
+    drafts,
+    earlier_handovers,
+    reading,
+    replies,
+    returning,
+)
 from handover.services.earlier_handovers import EarlierHandover
 from handover.services.key_facts import KeyFact, age_in_years, key_facts
 from handover.services.notifications import is_overdue
@@ -68,13 +76,20 @@ class ReaderView:
 
 
 def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
-                    action: str = "handover.viewed") -> ReaderView:
+                    action: str = "handover.viewed", draft_page: str = "api") -> ReaderView:
     """Read what ``user`` may see of ``granted.handover`` and log that they saw it.
 
     Everything is read (and its integrity checked: `crypto.TamperedRecord` propagates) first,
     then the view is logged and committed, so the audit chain's lock is held only for the write
     at the end. ``action`` is ``handover.viewed`` or ``handover.printed``.
+
+    A draft is sealed as a draft, not as sent content, and its read is the sender's look at
+    their own work: it is opened and logged as the editor's is (``handover.draft_viewed``
+    naming ``draft_page``), so that reading it through the API is neither a false integrity
+    failure nor a "viewed" event of a handover that was never sent.
     """
+    if granted.handover.status == "draft":
+        return _open_draft(granted, user, language, draft_page)
     view = _read(granted, language)
     also = []
     if action == "handover.viewed" and granted.handover.identity_hash:
@@ -85,12 +100,23 @@ def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
     return view
 
 
-def _read(granted: HandoverAccess, language: str) -> ReaderView:
+def _open_draft(granted: HandoverAccess, user: Any, language: str, page: str) -> ReaderView:
+    """The sender's own draft as last saved: every section, its files, no thread."""
+    view = _frame(granted, language)
+    reading.skip_empty_lists(granted.handover)
+    view.attachments = [(a, attachment_service.name_of(granted.handover, a))
+                        for a in granted.handover.attachments]
+    draft = drafts.open_for_editing(granted, user, page=page)
+    _show_content(view, draft.content, view.definition.sections, language)
+    return view
+
+
+def _frame(granted: HandoverAccess, language: str) -> ReaderView:
+    """What every reader is shown of the handover itself, before its content."""
     handover = granted.handover
     definition = definition_of(handover)
-    units = units_of(handover)
-    view = ReaderView(
-        handover=handover, granted=granted, definition=definition, units=units,
+    return ReaderView(
+        handover=handover, granted=granted, definition=definition, units=units_of(handover),
         shows_thread=not granted.as_copy,
         withdrawn=handover.status == "withdrawn",
         shows_due=handover.due_at is not None and handover.status in ("sent", "opened"),
@@ -101,6 +127,12 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
                                       Handover.status != "draft")).scalars())
         if handover.correction_count else [],
     )
+
+
+def _read(granted: HandoverAccess, language: str) -> ReaderView:
+    handover = granted.handover
+    view = _frame(granted, language)
+    definition, units = view.definition, view.units
     reading.skip_empty_lists(handover)
     sender = granted.relation == SENDING
     if handover.erased_at is not None or view.withdrawn and not sender:
@@ -113,15 +145,7 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
         # [visibility] table lists, as before.
         reader_kind = units[granted.unit_id].kind if granted.unit_id is not None else ""
         sections = definition.visible_sections(reader_kind, granted.as_copy)
-    location = definition.location_hidden(content)
-    view.content, view.sections = content, sections
-    view.location_warning, view.hide_location = location, location and granted.as_copy
-    view.facts = key_facts(definition, content, sections, view.hide_location, language)
-    view.location_cases = [flag.label_in(language)
-                           for flag in definition.location_cases(content)]
-    if definition.summary_fields and content.get(definition.summary_fields[0]):
-        view.child_name = str(content[definition.summary_fields[0]])
-        view.child_age = age_in_years(definition, content)
+    _show_content(view, content, sections, language)
     if granted.as_copy:
         return view  # the minimum: no thread, no files, no note between sender and receiver
     view.thread = returning.visible_replies(replies.thread(handover), handover,
@@ -134,6 +158,21 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
             select(User).where(User.id.in_([r.author_id for r in handover.replies]))
         ).scalars()}
     return view
+
+
+def _show_content(view: ReaderView, content: dict[str, Any], sections: tuple[Section, ...],
+                  language: str) -> None:
+    """Put ``content`` on ``view`` with what the page derives from it (summary, heading)."""
+    definition = view.definition
+    location = definition.location_hidden(content)
+    view.content, view.sections = content, sections
+    view.location_warning, view.hide_location = location, location and view.granted.as_copy
+    view.facts = key_facts(definition, content, sections, view.hide_location, language)
+    view.location_cases = [flag.label_in(language)
+                           for flag in definition.location_cases(content)]
+    if definition.summary_fields and content.get(definition.summary_fields[0]):
+        view.child_name = str(content[definition.summary_fields[0]])
+        view.child_age = age_in_years(definition, content)
 
 
 def _legal_basis_label(definition: FormDefinition, key: str | None,

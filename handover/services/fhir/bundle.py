@@ -9,9 +9,16 @@
 - ``Patient``: the child, by the identity code (``urn:oid:1.2.246.21``) when this reader sees it;
 - ``Organization``: the sending, receiving and (unless the location is hidden) copy units;
 - ``Communication``: each reply in the thread.
+
+Stored content is what the form's rules allowed, but the export never trusts that: a value the
+form could not have produced (an older draft, a row that is not a row) is shown as text or left
+out, so that a reader gets a valid Bundle rather than an error.
 """
 
 import json
+import math
+import re
+from datetime import date
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -25,6 +32,8 @@ IDENTITY_CODE_SYSTEM = "urn:oid:1.2.246.21"
 UNIT_SYSTEM = "urn:handover:unit"
 HANDOVER_SYSTEM = "urn:handover:handover"
 BUSINESS_STATUS = "urn:handover:fhir:CodeSystem/handover-status"
+#: FHIR's ``code`` type: no leading, trailing or double whitespace.
+FHIR_CODE = re.compile(r"^[^\s]+(\s[^\s]+)*$")
 TASK_STATUS = {"draft": "draft", "sent": "requested", "opened": "received",
                "acknowledged": "completed", "withdrawn": "cancelled", "returned": "rejected"}
 
@@ -43,13 +52,15 @@ def handover_bundle(view: ReaderView) -> dict[str, Any]:
         for unit in units]
     code = (content or {}).get(definition.identity_code_field or "")
     patient = None
-    if code:
+    if isinstance(code, str) and code.strip():
         patient = {"resourceType": "Patient", "id": "child",
                    "identifier": [{"system": IDENTITY_CODE_SYSTEM, "value": code}]}
         resources.append(patient)
     response = None
     if content is not None:
         response = questionnaire_response(definition, content)
+        if handover.status == "draft":
+            response["status"] = "in-progress"   # the sender's own draft, read back
         response["id"] = f"content-{handover.id}"
         if patient:
             response["subject"] = {"reference": "Patient/child"}
@@ -127,30 +138,64 @@ def questionnaire_response(definition: FormDefinition,
 
 def _answer_items(field: Field, link_id: str, value: Any) -> list[dict[str, Any]]:
     """The items answering ``field``: one per row of a repeating group (FHIR repeats the
-    group item), else one with an answer per value; none when it is empty."""
-    if value is None or value == "" or value == []:
+    group item), else one with an answer per value; none when it is empty. A group's value
+    that is not rows, and a row that is not a mapping, are left out."""
+    if _is_blank(value):
         return []
     if field.type == "group":
         rows = []
         for row in value if isinstance(value, list) else []:
+            if not isinstance(row, dict):
+                continue
             inner = [item for sub in field.fields
-                     for item in _answer_items(sub, f"{link_id}.{sub.key}",
-                                               (row or {}).get(sub.key))]
+                     for item in _answer_items(sub, f"{link_id}.{sub.key}", row.get(sub.key))]
             if inner:
                 rows.append({"linkId": link_id, "item": inner})
         return rows
     values = value if isinstance(value, list) else [value]
-    return [{"linkId": link_id, "answer": [_answer(field, one) for one in values]}]
+    answers = [_answer(field, one) for one in values if not _is_blank(one)]
+    return [{"linkId": link_id, "answer": answers}] if answers else []
 
 
 def _answer(field: Field, value: Any) -> dict[str, Any]:
-    if field.type in ("yesno", "choice", "multichoice"):
-        return {"valueCoding": {"code": str(value)}}
-    if field.type == "date" and isinstance(value, str) and len(value) == 10 and value[4] == "-":
+    """The answer of one value, typed as the field is when the value fits the type, else
+    as text: a value the form could not have produced never makes the Bundle invalid."""
+    if field.type in ("yesno", "choice", "multichoice") and _is_code(value):
+        return {"valueCoding": {"code": value}}
+    if field.type == "date" and _is_iso_date(value):
         return {"valueDate": value}
-    if field.type == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+    if field.type == "number" and _is_finite_number(value):
         return {"valueDecimal": value}
-    return {"valueString": str(value)}
+    return {"valueString": _as_text(value)}
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == [] or value == {} or (
+        isinstance(value, str) and not value.strip())
+
+
+def _is_code(value: Any) -> bool:
+    return isinstance(value, str) and FHIR_CODE.match(value) is not None
+
+
+def _is_iso_date(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) != 10:
+        return False
+    try:
+        return date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
+
+def _is_finite_number(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _instant(moment: Any) -> str:

@@ -58,7 +58,7 @@ def form_questionnaire(form_key):
 def handover_bundle(handover_id):
     actor = current_user._get_current_object()
     granted = policy.require(actor, handover_id, "view", with_units=True, with_counts=True)
-    view = reader_view.open_for_reader(granted, actor, language=language())
+    view = reader_view.open_for_reader(granted, actor, language=language(), draft_page="fhir")
     return fhir_response(fhir_bundle.handover_bundle(view))
 
 

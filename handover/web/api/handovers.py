@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import current_locale
 from handover.i18n import gettext as _
+from handover.security import crypto
 from handover.services import (
     LifecycleError,
     drafts,
@@ -20,7 +21,6 @@ from handover.services import (
 from handover.services import integration_clients as clients
 from handover.services import replies as reply_service
 from handover.services.accounts import units_by_id
-from handover.services.drafts import ValidationFailed
 from handover.services.fhir.shown import shown_content
 from handover.store.database import db
 from handover.web.api import bp
@@ -95,7 +95,8 @@ def inbox(query_data):
 def handover(handover_id):
     """What a member of the client's unit may see: the sections meant for its kind of unit,
     fields revealing a hidden location left out (listed in ``redacted``). The read is audited;
-    the receiving unit's first read opens the handover."""
+    the receiving unit's first read opens the handover. A sending client reading its own draft
+    gets the draft as last saved (status ``draft``), audited as a draft read."""
     granted = policy.require(client(), handover_id, "view", with_units=True, with_counts=True)
     view = reader_view.open_for_reader(granted, client(), language=language())
     return handover_json(view)
@@ -179,10 +180,7 @@ def reply_form(handover_id, form_key, json_data):
         # A receipt acknowledges the handover too: not through a token that may not.
         return problem(403, _("This reply form also acknowledges the handover: the token "
                               "needs the handover:acknowledge scope."))
-    content = json_data["content"]
-    errors = drafts.validate_content(definition, content, None, language())
-    if errors:
-        raise ValidationFailed(errors)
+    content = drafts.checked_content(definition, json_data["content"], None, language())
     made = reply_service.add_form_reply(granted, client(), definition.key, content)
     return {"id": made.id, "kind": made.kind, "handover_id": handover_id}
 
@@ -198,8 +196,9 @@ def reply_form(handover_id, form_key, json_data):
 def create_draft(json_data, headers_data):
     """Route and fill a draft in one call. The content is checked with the form's own rules
     (the web form's messages; every error with its path, e.g. ``content.child_name``) and
-    nothing is stored unless it passes. With ``Idempotency-Key``, a retry answers with the
-    draft the first request made."""
+    nothing is stored unless it passes; what is stored is what the web form would store. With
+    ``Idempotency-Key``, a retry answers with the draft the first request made; the key
+    reused for a different request is refused (422)."""
     return make_draft(json_data["form_key"], json_data["receiver_unit_id"],
                       json_data["copy_unit_ids"], json_data["legal_basis"],
                       json_data["content"], headers_data.get("idempotency_key"))
@@ -208,8 +207,10 @@ def create_draft(json_data, headers_data):
 def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, key):
     """A checked draft made for the client (also from a FHIR QuestionnaireResponse)."""
     actor = client()
+    operation = (draft_operation(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content)
+                 if key else None)
     if key:
-        earlier = clients.remembered(actor, key, "draft")
+        earlier = clients.remembered(actor, key, operation)
         if earlier is not None:
             return state_json(policy.require(actor, earlier, "view").handover), 201
     unit = policy.require_start(actor, actor.unit.id if actor.unit else None)
@@ -221,15 +222,21 @@ def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, 
     except (LifecycleError, routing.RouteRefused) as error:
         return problem(422, str(error), [{"path": "routing", "message": str(error)}])
     definition = drafts.definition_of(form_key)
-    errors = drafts.validate_content(definition, content, unit.kind, language())
-    if errors:
-        raise ValidationFailed(errors)
+    stored = drafts.checked_content(definition, content, unit.kind, language())
     draft = drafts.start(actor, unit, definition.key, receiver, [c for c in copies if c],
                          legal_basis)
-    drafts.save(actor, draft, content)
+    drafts.save(actor, draft, stored)
     if key:
-        _remember(actor, key, "draft", draft.id)
+        _remember(actor, key, operation, draft.id)
     return state_json(draft), 201
+
+
+def draft_operation(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content):
+    """What an Idempotency-Key remembers a draft request as: ``draft:`` and the request's
+    keyed fingerprint, so that the key reused for another draft (another child) is refused
+    rather than answered with the first one. It fits the key's 64-character column."""
+    return "draft:" + crypto.request_fingerprint(
+        [form_key, receiver_unit_id, list(copy_unit_ids), legal_basis, content])
 
 
 @bp.post("/handovers/<int:handover_id>/send")
