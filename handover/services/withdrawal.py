@@ -6,7 +6,7 @@ draft carrying the old content and routing, linked by ``replaces_id``.
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
@@ -61,7 +61,9 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
 
 
 def correct(access: HandoverAccess, user: User) -> Handover:
-    """A new draft with the old handover's content and routing, linked to it."""
+    """A new draft with the old handover's content and routing, linked to it; or the draft
+    that already corrects it, so that "Correct" pressed twice (a double click, a re-post) leads
+    to one correction, not two that both replace the same handover."""
     old = access.handover
     if not access.can("correct") or not may_start(user, old.sender_unit_id):
         raise LifecycleError(_l("Only a sender of the sending unit can correct this handover."))
@@ -69,6 +71,9 @@ def correct(access: HandoverAccess, user: User) -> Handover:
         raise LifecycleError(_l("A draft is corrected by editing it."))
     if old.erased_at is not None or old.wrapped_key is None:
         raise ContentErased()
+    started = _correction_started(old)
+    if started is not None:
+        return started
     content = open_json(old, old.content, crypto.Purpose.CONTENT) or {}
     new = Handover(
         form_key=old.form_key,
@@ -90,3 +95,23 @@ def correct(access: HandoverAccess, user: User) -> Handover:
     commit_with_audit("handover.correction_started", actor=user, unit_id=old.sender_unit_id,
                       handover_id=new.id, detail={"replaces": old.id})
     return new
+
+
+#: Writes nothing new, but takes the old handover's row (PostgreSQL) or the database's write
+#: lock (SQLite) until the commit: a second press waits for the first to finish, then finds
+#: its draft, instead of both finding none.
+_HOLD_HANDOVER = (update(Handover).where(Handover.id == bindparam("handover_id"))
+                  .values(updated_at=Handover.updated_at)
+                  .execution_options(synchronize_session=False))
+_CORRECTION_DRAFT = (select(Handover).where(Handover.replaces_id == bindparam("handover_id"),
+                                            Handover.status == "draft")
+                     .order_by(Handover.id).limit(1))
+
+
+def _correction_started(old: Handover) -> Handover | None:
+    """The draft already correcting ``old``, if a sender of its unit has started one."""
+    db.session.execute(_HOLD_HANDOVER, {"handover_id": old.id})
+    started = db.session.execute(_CORRECTION_DRAFT, {"handover_id": old.id}).scalar()
+    if started is not None:
+        db.session.commit()
+    return started

@@ -58,6 +58,29 @@ def _chosen_units(form):
     return unit(form.receiver.data), [u for u in map(unit, form.copies.data or []) if u]
 
 
+def _show_refusal(form, refusal):
+    """A route the services refuse is shown like any other form error: in the error summary
+    and beside the choice it is about, every choice kept as it was posted."""
+    choice = _refused_choice(form)
+    choice.errors = [*choice.errors, str(refusal)]
+
+
+def _refused_choice(form):
+    """The services say why a route is refused, not which choice it is about; the choices
+    offered tell. No receiving unit (or one not offered) is the receiver's problem, a legal
+    basis not offered the legal basis's; else chosen copies are at fault (one chosen twice, or
+    the receiver also as a copy), and with none chosen, the route to the receiver."""
+    if form.receiver.data not in _offered(form.receiver):
+        return form.receiver
+    if form.legal_basis.data and form.legal_basis.data not in _offered(form.legal_basis):
+        return form.legal_basis
+    return form.copies if form.copies.data and form.copies.choices else form.receiver
+
+
+def _offered(field):
+    return {choice.value for choice in field.choices if choice.value}
+
+
 def _routing_page(form, definition, sender_unit, handover, status=200):
     return render_template("handovers/routing.html", form=form, definition=definition,
                            sender_unit=sender_unit, handover=handover), status
@@ -79,7 +102,7 @@ def start(unit_id, form_key):
             handover = drafts.start(current_user, sender_unit, form_key, receiver, copy_units,
                                     form.legal_basis.data or "")
         except (RouteRefused, LifecycleError) as refusal:
-            flash(str(refusal), "error")
+            _show_refusal(form, refusal)
             return _routing_page(form, definition, sender_unit, None, 400)
         return redirect(url_for(".edit", handover_id=handover.id))
     return _routing_page(form, definition, sender_unit, None)
@@ -99,7 +122,7 @@ def change_routing(handover_id):
                                   form.legal_basis.data or "")
         except (RouteRefused, LifecycleError) as refusal:
             db.session.rollback()
-            flash(str(refusal), "error")
+            _show_refusal(form, refusal)
             return _routing_page(form, definition, sender_unit, handover, 400)
         return redirect(url_for(".edit", handover_id=handover.id))
     return _routing_page(form, definition, sender_unit, handover)

@@ -58,15 +58,27 @@ class SendForm(HandoverForm):
     submission_token = HiddenField(validators=[DataRequired()])
 
 
+def one_character_line_breaks(text):
+    """A browser counts a line break as one character against a textarea's ``maxlength`` but
+    sends it as CR LF: stored as LF, a text the textarea allowed is as long as it was there."""
+    return text.replace("\r\n", "\n") if isinstance(text, str) else text
+
+
 class AcknowledgeForm(HandoverForm):
-    note = TextAreaField(_l("Note (optional)"), validators=[Length(max=NOTE_MAX_LENGTH)],
+    note = TextAreaField(_l("Note (optional)"),
+                         filters=[one_character_line_breaks],
+                         validators=[Length(max=NOTE_MAX_LENGTH,
+                                            message=_l("The note is too long."))],
                          description=_l("A short note to the sender, e.g. who will look after "
                                         "the child."))
 
 
 class MessageForm(HandoverForm):
-    message = TextAreaField(_l("Message"),
-                            validators=[DataRequired(), Length(max=MESSAGE_MAX_LENGTH)])
+    message = TextAreaField(
+        _l("Message"), filters=[one_character_line_breaks],
+        validators=[DataRequired(message=_l("Write a message.")),
+                    Length(max=MESSAGE_MAX_LENGTH,
+                           message=_l("Write a message of at most 5000 characters."))])
 
 
 class AttachmentForm(HandoverForm):

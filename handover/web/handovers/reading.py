@@ -27,19 +27,30 @@ from handover.web.ui import language, status_label
 @bp.get("/<int:handover_id>")
 @login_required
 def view(handover_id):
+    return _handover_page(handover_id)
+
+
+def _handover_page(handover_id, *, acknowledge_form=None, message_form=None):
+    """The handover's page as GET shows it. A post whose form was refused passes that form, to
+    show the page again (400) with what was typed and its errors instead of losing the text
+    behind a redirect. Either way the page is one audited read of the client's data: a page
+    shown again after a refused post shows that data again, so it is logged like any view
+    (and in place of the view that the redirect's GET logged before)."""
     user = current_user._get_current_object()  # one look-up instead of one per touch
     granted = policy.require(user, handover_id, "view", with_units=True, with_counts=True)
     if granted.handover.status == "draft":
         return redirect(url_for(".edit", handover_id=handover_id))
     shown = open_for_reader(granted, user, language=language())
+    refused = acknowledge_form is not None or message_form is not None
     return render_template(
         "handovers/view.html", **shown.as_dict(), language=language(),
         status_label=status_label,
-        acknowledge_form=forms.AcknowledgeForm(),
-        message_form=forms.MessageForm(),
+        # formdata=None: the form the post did not come from starts empty, not from the post.
+        acknowledge_form=acknowledge_form or forms.AcknowledgeForm(formdata=None),
+        message_form=message_form or forms.MessageForm(formdata=None),
         reply_forms=replies.reply_forms(granted.handover)
         if granted.allows("reply_form") else [],
-    )
+    ), 400 if refused else 200
 
 
 @bp.get("/<int:handover_id>/print")
@@ -58,7 +69,7 @@ def acknowledge(handover_id):
     granted = policy.require(current_user, handover_id, "acknowledge")
     form = forms.AcknowledgeForm()
     if not form.validate_on_submit():
-        return _back_to_view(handover_id, _("The note is too long."), "error")
+        return _handover_page(handover_id, acknowledge_form=form)
     try:
         reading.acknowledge(granted, current_user, form.note.data)
     except AlreadyAcknowledged:
@@ -75,7 +86,7 @@ def reply(handover_id):
     granted = policy.require(current_user, handover_id, "reply")
     form = forms.MessageForm()
     if not form.validate_on_submit():
-        return _back_to_view(handover_id, _("Write a message of at most 5000 characters."), "error")
+        return _handover_page(handover_id, message_form=form)
     try:
         replies.add_message(granted, current_user, form.message.data,
                             request.form.get("legal_basis"))
