@@ -2,7 +2,7 @@
 
 import functools
 
-from flask import current_app, g, has_app_context, has_request_context, session
+from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -14,20 +14,40 @@ babel = Babel()
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 
 
-def select_locale():
-    """A logged-in user's saved choice, else the choice made in this browser, else Finnish.
+#: Where `answer_in_accept_language` keeps, per app, which requests ask by their header.
+_ASKS_BY_HEADER = "handover.i18n.asks_by_header"
 
-    The browser's Accept-Language is deliberately not used: a shared ward computer set to
-    English must not switch a Finnish user's forms.
+
+def select_locale():
+    """A logged-in user's saved choice, else the choice made in this browser, else the
+    Accept-Language of a request that asks by its header (`answer_in_accept_language`), else
+    Finnish.
+
+    The pages deliberately ignore Accept-Language: a shared ward computer set to English must
+    not switch a Finnish user's forms.
     """
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands: no browser, no user
         return current_app.config.get("CLI_LANGUAGE") or current_app.config["BABEL_DEFAULT_LOCALE"]
     user_language = getattr(current_user, "language", None) if current_user else None
-    for candidate in (user_language, session.get("language")):
+    for candidate in (user_language, session.get("language"), _language_asked_by_header()):
         if candidate in languages:
             return candidate
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def answer_in_accept_language(app, asks_by_header):
+    """Answer the requests for which ``asks_by_header()`` is true in their Accept-Language
+    where no one has chosen a language: a system's requests (the JSON API's) share no screen
+    with anyone, and are refused before any client is known to choose for them."""
+    app.extensions[_ASKS_BY_HEADER] = asks_by_header
+
+
+def _language_asked_by_header():
+    asks_by_header = current_app.extensions.get(_ASKS_BY_HEADER)
+    if asks_by_header is None or not asks_by_header():
+        return None
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
 @functools.lru_cache(maxsize=32)
@@ -147,5 +167,5 @@ def localised(texts, language):
     return texts.get(language) or texts.get("fi") or texts.get("en") or ""
 
 
-__all__ = ["LANGUAGE_NAMES", "current_locale", "format_datetime", "gettext", "init_app",
-           "lazy_gettext", "localised", "select_locale"]
+__all__ = ["LANGUAGE_NAMES", "answer_in_accept_language", "current_locale", "format_datetime",
+           "gettext", "init_app", "lazy_gettext", "localised", "select_locale"]

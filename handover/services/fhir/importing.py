@@ -21,13 +21,19 @@ class NotImportable(ValueError):
 
 
 def form_of(resource: dict[str, Any]) -> tuple[str, int | None]:
-    """(form key, version or None) of the Questionnaire ``resource`` answers."""
+    """(form key, version or None) of the Questionnaire ``resource`` answers; a version that is
+    not a number makes the reference malformed, not a reference to the newest version."""
     reference = str(resource.get("questionnaire") or "")
     if not reference.startswith(URL_PREFIX):
         raise NotImportable({"questionnaire": [
             f"Expected a Questionnaire of this server ({URL_PREFIX}<form>|<version>)."]})
     key, _bar, version = reference[len(URL_PREFIX):].partition("|")
-    return key, int(version) if version.isdigit() else None
+    if not version:
+        return key, None
+    if not (version.isascii() and version.isdigit()):  # "²" is a digit to isdigit(), not to int()
+        raise NotImportable({"questionnaire": [
+            f"Expected a whole number as the version ({URL_PREFIX}<form>|<version>)."]})
+    return key, int(version)
 
 
 def content_from(definition: FormDefinition, resource: dict[str, Any]) -> dict[str, Any]:

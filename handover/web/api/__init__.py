@@ -16,6 +16,7 @@ from importlib import import_module
 from apiflask import APIBlueprint
 from flask import current_app, g, request
 
+from handover import i18n
 from handover.security.sessions import login_manager, look_up_nobody
 from handover.web.api import auth
 from handover.web.csrf import csrf
@@ -41,6 +42,9 @@ def _load_client_for_api_requests(state):
 
     state.app.config["HTTP_ERROR_SCHEMA"] = PROBLEM_SCHEMA
     state.app.config["VALIDATION_ERROR_SCHEMA"] = PROBLEM_SCHEMA
+    # A 401 comes before any client, and routing's 404 and 405 from no blueprint: these too
+    # are in the language the request asks for, as an authenticated client's answers are.
+    i18n.answer_in_accept_language(state.app, is_api_request)
 
 
 def _client_of_request(req):

@@ -1,9 +1,14 @@
 """The shapes of the JSON API's requests and answers (marshmallow, through APIFlask), which the
 OpenAPI document is generated from. Content is a form's own JSON (keys are the form's field
-keys), so it is an object of any values here; the form's rules check it (422 with paths)."""
+keys), so it is an object of any values here; the form's rules check it (422 with paths).
+
+Every input is checked here, before a service or the database sees it: an id the database
+could not hold or a time without its offset is bad input (422 with its path), not a failure of
+the server."""
 
 from apiflask import Schema
 from apiflask.fields import (
+    AwareDateTime,
     Boolean,
     DateTime,
     Dict,
@@ -14,9 +19,34 @@ from apiflask.fields import (
     String,
 )
 from apiflask.validators import Length, OneOf, Range
-from marshmallow import INCLUDE
+from marshmallow import INCLUDE, ValidationError
 
+from handover.i18n import gettext as _
 from handover.services.listing import LIST_STATUSES
+
+#: The largest id there can be: every id column is an INTEGER (32 bits, signed). A larger one
+#: is the client's mistake (422 with its path), not a database error (500) further on.
+LARGEST_ID = 2**31 - 1
+
+
+def id_range(smallest=1):
+    """What an id may be: a number the database can hold, from ``smallest``."""
+    return Range(min=smallest, max=LARGEST_ID)
+
+
+def time_with_offset(description):
+    """A time filter. A time without an offset could be any of some 26 hours; guessing which
+    would silently move the filter's edge, so the client is asked to say. (In English, as
+    marshmallow's own messages for the fields are.)"""
+    return AwareDateTime(load_default=None, metadata={"description": description},
+                         error_messages={"invalid_awareness": "Give the time with its offset "
+                                         "from UTC, for example 2026-12-01T00:00:00+02:00."})
+
+
+def not_blank(text):
+    """Only spaces is no message: refused here with its path, as the service would refuse it."""
+    if not text.strip():
+        raise ValidationError(_("Write a message."))
 
 
 class Problem(Schema):
@@ -45,10 +75,9 @@ class InboxQuery(Schema):
     page = Integer(load_default=1, validate=Range(min=1, max=1000))
     status = String(load_default="", validate=OneOf(["", *LIST_STATUSES]))
     form = String(load_default="", validate=Length(max=100))
-    sent_from = DateTime(load_default=None, metadata={
-        "description": "Only handovers sent at or after this time (ISO 8601 with offset)."})
-    sent_until = DateTime(load_default=None, metadata={
-        "description": "Only handovers sent before this time."})
+    sent_from = time_with_offset("Only handovers sent at or after this time (ISO 8601 with "
+                                 "offset).")
+    sent_until = time_with_offset("Only handovers sent before this time (ISO 8601 with offset).")
 
 
 class UnitOut(Schema):
@@ -139,7 +168,7 @@ class AcknowledgeIn(Schema):
 
 
 class ReplyIn(Schema):
-    message = String(required=True, validate=Length(min=1, max=5000))
+    message = String(required=True, validate=[not_blank, Length(max=5000)])
 
 
 class ReplyFormIn(Schema):
@@ -154,8 +183,8 @@ class ReplyCreated(Schema):
 
 class DraftIn(Schema):
     form_key = String(required=True, validate=Length(min=1, max=100))
-    receiver_unit_id = Integer(required=True)
-    copy_unit_ids = List(Integer(), load_default=list)
+    receiver_unit_id = Integer(required=True, validate=id_range())
+    copy_unit_ids = List(Integer(validate=id_range()), load_default=list)
     legal_basis = String(required=True, validate=Length(min=1, max=100))
     content = Dict(keys=String(), values=Raw(allow_none=True), required=True)
 
@@ -187,18 +216,18 @@ class FhirResource(Schema):
 
 
 class FhirImportQuery(Schema):
-    receiver_unit_id = Integer(required=True)
-    copy_unit_ids = List(Integer(), load_default=list)
+    receiver_unit_id = Integer(required=True, validate=id_range())
+    copy_unit_ids = List(Integer(validate=id_range()), load_default=list)
     legal_basis = String(required=True, validate=Length(min=1, max=100))
 
 
 class AuditQuery(Schema):
-    after_id = Integer(load_default=0, validate=Range(min=0))
+    after_id = Integer(load_default=0, validate=id_range(smallest=0))
     limit = Integer(load_default=500, validate=Range(min=1, max=1000))
-    since = DateTime(load_default=None)
-    until = DateTime(load_default=None)
+    since = time_with_offset("Only events at or after this time (ISO 8601 with offset).")
+    until = time_with_offset("Only events before this time (ISO 8601 with offset).")
     action = String(load_default="", validate=Length(max=64))
-    unit_id = Integer(load_default=None, validate=Range(min=1))
+    unit_id = Integer(load_default=None, validate=id_range())
     child_hash = String(load_default="", validate=Length(max=64), metadata={
         "description": "The keyed hash of a child's identity code, as on their handovers."})
 
