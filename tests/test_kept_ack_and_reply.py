@@ -3,6 +3,8 @@ page comes back (400) with the text still in its field, the error summary linkin
 the message beside it and "Error:" first in the title. Line breaks count as one character, as
 the textarea's ``maxlength`` counts them, although browsers send them as CR LF."""
 
+import re
+
 import lifecycle_support
 import pytest
 from lifecycle_support import FREE_TEXT_MARKER, handover, login_as, send_handover
@@ -122,3 +124,13 @@ def test_the_other_form_on_the_page_starts_empty(app, client, receiver):
                        data={"message": "", "note": "not posted here"}).get_data(as_text=True)
     assert "not posted here" not in page
     assert 'id="note-error"' not in page
+
+
+def test_a_refused_reply_keeps_the_basis_of_disclosure_chosen(app, client, receiver):
+    page = client.get(f"/handovers/{receiver}").get_data(as_text=True)
+    bases = re.findall(r'name="legal_basis" value="([^"]+)"', page)
+    assert len(bases) > 1, "the test needs a form with a choice of bases"
+    page = client.post(f"/handovers/{receiver}/reply",
+                       data={"message": "", "legal_basis": bases[-1]}).get_data(as_text=True)
+    checked = re.findall(r'name="legal_basis" value="([^"]+)" checked', page)
+    assert checked == [bases[-1]]

@@ -222,8 +222,9 @@ def _why_not(handover: Handover, action: str) -> Any:
     return _l("This is no longer possible for this handover.")
 
 
-#: The largest id a BIGINT column holds; a URL can carry a larger integer than the database can.
-_LARGEST_ID = 2**63 - 1
+#: The largest id an id column (INTEGER, 32 bits) holds; a caller can give a larger integer than
+#: the database can compare with one (PostgreSQL answers "integer out of range").
+_LARGEST_ID = 2**31 - 1
 
 
 def is_handover_id(handover_id: object) -> bool:

@@ -7,14 +7,19 @@ from werkzeug.routing import IntegerConverter
 
 from handover.web import formbuilder
 
+#: The largest id there can be: every id column is an INTEGER (32 bits, signed).
+LARGEST_ID = 2**31 - 1
+
 
 class DatabaseIdConverter(IntegerConverter):
-    """``<int:...>`` in every route: no larger than a BIGINT column holds, so that an id too
-    large for the database is a route that does not match (404) rather than a query that fails."""
+    """``<int:...>`` in every route: no larger than an id column (INTEGER, 32 bits) holds, so
+    that an id too large for the database is a route that does not match (404) rather than a
+    query that fails (PostgreSQL: "integer out of range", a 500)."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", LARGEST_ID)
         super().__init__(url_map, *args, **kwargs)
+
 
 BLUEPRINT_MODULES = (
     "handover.web.health",

@@ -23,14 +23,12 @@ from marshmallow import INCLUDE, ValidationError
 
 from handover.i18n import gettext as _
 from handover.services.listing import LIST_STATUSES
-
-#: The largest id there can be: every id column is an INTEGER (32 bits, signed). A larger one
-#: is the client's mistake (422 with its path), not a database error (500) further on.
-LARGEST_ID = 2**31 - 1
+from handover.web import LARGEST_ID
 
 
 def id_range(smallest=1):
-    """What an id may be: a number the database can hold, from ``smallest``."""
+    """What an id may be: a number the database can hold, from ``smallest``. A larger one is
+    the client's mistake (422 with its path), not a database error (500) further on."""
     return Range(min=smallest, max=LARGEST_ID)
 
 
