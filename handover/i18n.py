@@ -1,7 +1,9 @@
 """The interface language: Finnish by default, Swedish and English complete."""
 
 import functools
+from datetime import UTC, datetime
 
+from babel import Locale, dates
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
@@ -50,30 +52,57 @@ def _language_asked_by_header():
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
-@functools.lru_cache(maxsize=32)
-def _datetime_patterns(language, format):
-    """(skeleton, time pattern, date pattern) of a named format, parsed once per language."""
-    from babel import Locale, dates
+#: The locale each language's dates and times are written in: as that language is written in
+#: Finland. Finland-Swedish writes 16.6.2025 0.30 where Sweden writes 2025-06-16 00:30, and
+#: English in Finland puts the day first (6/7/26 is the 7th of June to an American reader and
+#: the 6th of July to a Finnish one); so a page's times agree with its form dates (d.m.yyyy).
+FORMAT_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_FI"}
 
-    locale = Locale.parse(language)
+
+def format_locale():
+    """The locale of the page's dates and times (`FORMAT_LOCALES`)."""
+    language = str(get_locale())
+    return FORMAT_LOCALES.get(language, language)
+
+
+@functools.lru_cache(maxsize=32)
+def _datetime_patterns(locale_name, format):
+    """(skeleton, time pattern, date pattern) of a named format, parsed once per locale."""
+    locale = Locale.parse(locale_name)
     skeleton = str(dates.get_datetime_format(format, locale=locale)).replace("'", "")
     return (locale, skeleton, dates.get_time_format(format, locale=locale),
             dates.get_date_format(format, locale=locale))
 
 
-def format_datetime(value, format="medium"):
-    """The ``datetimeformat`` filter: Flask-Babel's result, in the user's time zone, for the
-    "short" and "medium" formats the pages use, without parsing the locale's patterns again
-    for each value (a list formats one date per handover). Other formats, and
-    values without a time zone, go to Flask-Babel."""
-    from flask_babel import format_datetime as babel_format_datetime
+def _local(value):
+    """``value`` in the user's time zone (a time without one is UTC, as stored)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(get_timezone())
 
-    if format not in ("short", "medium") or value is None or value.tzinfo is None:
-        return babel_format_datetime(value, format)
-    locale, skeleton, time_pattern, date_pattern = _datetime_patterns(str(get_locale()), format)
-    local = value.astimezone(get_timezone())
+
+def format_datetime(value, format="medium"):
+    """The ``datetimeformat`` filter: in the user's time zone and the page's `format_locale`,
+    the "short" and "medium" formats the pages use without parsing the locale's patterns
+    again for each value (a list formats one date per handover)."""
+    if value is None:
+        return ""
+    local = _local(value)
+    if format not in ("short", "medium"):
+        return dates.format_datetime(local, format, locale=format_locale())
+    locale, skeleton, time_pattern, date_pattern = _datetime_patterns(format_locale(), format)
     return (skeleton.replace("{0}", time_pattern.apply(local, locale))
             .replace("{1}", date_pattern.apply(local.date(), locale)))
+
+
+def format_date(value, format="medium"):
+    """The ``dateformat`` filter: the day of a date, or of a time in the user's time zone, in
+    the page's `format_locale`."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _local(value).date()
+    return dates.format_date(value, format, locale=format_locale())
 
 
 def current_locale():
@@ -143,6 +172,7 @@ class _CatalogueInForce:
 
 def init_app(app):
     app.jinja_env.filters["datetimeformat"] = format_datetime
+    app.jinja_env.filters["dateformat"] = format_date
     # Installed by Flask-Babel; replaced by the same behaviour without its per-text look-ups.
     app.jinja_env.globals.update(_template_functions(_CatalogueInForce()))
 
@@ -167,5 +197,6 @@ def localised(texts, language):
     return texts.get(language) or texts.get("fi") or texts.get("en") or ""
 
 
-__all__ = ["LANGUAGE_NAMES", "answer_in_accept_language", "current_locale", "format_datetime",
-           "gettext", "init_app", "lazy_gettext", "localised", "select_locale"]
+__all__ = ["FORMAT_LOCALES", "LANGUAGE_NAMES", "answer_in_accept_language", "current_locale",
+           "format_date", "format_datetime", "format_locale", "gettext", "init_app",
+           "lazy_gettext", "localised", "select_locale"]

@@ -312,7 +312,9 @@ def _problems(response):
 
 
 def _printed_at_candidates(app, start):
-    from flask_babel import force_locale, format_datetime
+    from flask_babel import force_locale
+
+    from handover.i18n import format_datetime
 
     with app.test_request_context(), force_locale("en"):
         moments = {start + timedelta(minutes=m) for m in range(0, 3)}

@@ -46,24 +46,49 @@ def test_finnish_is_the_default_language(client):
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
 @pytest.mark.parametrize("format", ["short", "medium", "long"])
-def test_datetime_filter_gives_what_flask_babel_gives(app, language, format):
-    """The pages' faster date filter must not change a single character: same pattern, same
-    time zone (Helsinki, summer and winter), same language."""
+def test_datetime_filter_gives_what_babel_gives_in_finland(app, language, format):
+    """The pages' faster date filter must not change a single character of what Babel writes
+    for the language as written in Finland: same pattern, same time zone (Helsinki, summer and
+    winter)."""
     from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
+    from babel.dates import format_datetime as babel_format_datetime
     from flask import session
-    from flask_babel import format_datetime as babel_format_datetime
 
-    from handover.i18n import format_datetime
+    from handover.i18n import FORMAT_LOCALES, format_datetime
 
     values = [datetime(2026, 1, 5, 22, 7, 9, tzinfo=UTC), datetime(2026, 7, 31, 6, 0, tzinfo=UTC),
               datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    helsinki = ZoneInfo("Europe/Helsinki")
     with app.test_request_context("/"):
         session["language"] = language
         for value in values:
-            assert format_datetime(value, format) == babel_format_datetime(value, format)
+            assert format_datetime(value, format) == babel_format_datetime(
+                value.astimezone(helsinki), format, locale=FORMAT_LOCALES[language])
         rendered = app.jinja_env.from_string("{{ v|datetimeformat('short') }}").render(v=values[0])
-        assert rendered == babel_format_datetime(values[0], "short")
+        assert rendered == format_datetime(values[0], "short")
+
+
+@pytest.mark.parametrize("language, written", [
+    ("fi", "6.1.2026 0.07 | 6.1.2026"),
+    ("sv", "6.1.2026 0.07 | 6.1.2026"),
+    ("en", "06/01/2026, 0.07 | 06/01/2026"),
+])
+def test_dates_and_times_put_the_day_first_in_every_language(app, language, written):
+    """Every language writes dates as it is written in Finland, so that a page's times agree
+    with its form dates (d.m.yyyy) and no one reads 6/1 as the first of June: Sweden's Swedish
+    writes 2026-01-06 00:07, American English 1/6/26, 12:07 AM."""
+    from datetime import UTC, datetime
+
+    from flask import session
+
+    moment = datetime(2026, 1, 5, 22, 7, 9, tzinfo=UTC)   # 00:07 on 6 January in Helsinki
+    with app.test_request_context("/"):
+        session["language"] = language
+        assert app.jinja_env.from_string(
+            "{{ v|datetimeformat('short') }} | {{ v|dateformat('short') }}").render(
+            v=moment) == written
 
 
 @pytest.mark.parametrize("language,one,many,members", [
