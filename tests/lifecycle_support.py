@@ -136,3 +136,15 @@ def access_for(world, user_name, handover_id, capability="read"):
 
 def handover(handover_id):
     return db.session.get(Handover, handover_id)
+
+
+def tampered_handover(app, world):
+    """A sent handover whose sealed content has one bit flipped."""
+    with app.app_context():
+        handover_id = send_handover(world)
+        stored = handover(handover_id)
+        sealed = bytearray(stored.content)
+        sealed[-5] ^= 0x01
+        stored.content = bytes(sealed)
+        db.session.commit()
+    return handover_id

@@ -3,26 +3,12 @@ used to reach ``_()`` through a variable, so the extraction never put it in the 
 
 import lifecycle_support
 import pytest
-from lifecycle_support import handover, login_as, send_handover
-
-from handover.store.database import db
+from lifecycle_support import login_as, tampered_handover
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
 
 ENGLISH = "failed its integrity check"
-
-
-def tampered_handover(app, world):
-    """A sent handover whose sealed content has one bit flipped."""
-    with app.app_context():
-        handover_id = send_handover(world)
-        stored = handover(handover_id)
-        sealed = bytearray(stored.content)
-        sealed[-5] ^= 0x01
-        stored.content = bytes(sealed)
-        db.session.commit()
-    return handover_id
 
 
 @pytest.mark.parametrize("language, message", [

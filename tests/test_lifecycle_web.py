@@ -13,6 +13,7 @@ from lifecycle_support import (
     handover,
     login_as,
     send_handover,
+    tampered_handover,
 )
 from sqlalchemy import func, select
 
@@ -181,13 +182,7 @@ def test_print_view_names_reader_and_is_audited(app, client, world):
 
 
 def test_tampered_content_shows_integrity_error_and_is_audited(app, client, world):
-    with app.app_context():
-        hid = send_handover(world)
-        stored = handover(hid)
-        blob = bytearray(stored.content)
-        blob[-5] ^= 0x01
-        stored.content = bytes(blob)
-        db.session.commit()
+    hid = tampered_handover(app, world)
     login_as(client, app, world.users["receiving_receiver"])
     response = client.get(f"/handovers/{hid}")
     assert response.status_code == 409

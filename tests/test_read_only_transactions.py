@@ -78,17 +78,10 @@ def test_a_page_that_read_after_committing_ends_with_a_commit_on_postgresql(
         assert transactions == ["commit", "rollback"]
 
 
-def test_a_write_left_uncommitted_is_still_rolled_back(app, client, pages_for_the_test):
+@pytest.mark.parametrize("page", ["writes-without-commit", "changes-without-commit"])
+def test_work_left_uncommitted_is_still_rolled_back(app, client, pages_for_the_test, page):
     with app.app_context():
         _reader()
-    assert client.get("/_test/writes-without-commit").status_code == 200
-    with app.app_context():
-        assert db.session.scalar(db.select(Unit.name).where(Unit.id == 1)) == "Ward"
-
-
-def test_a_change_left_in_the_session_is_still_rolled_back(app, client, pages_for_the_test):
-    with app.app_context():
-        _reader()
-    assert client.get("/_test/changes-without-commit").status_code == 200
+    assert client.get(f"/_test/{page}").status_code == 200
     with app.app_context():
         assert db.session.scalar(db.select(Unit.name).where(Unit.id == 1)) == "Ward"
