@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from support import create_unit, create_user
 
 from handover.store.database import db
-from handover.store.models import Handover, UserSession
+from handover.store.models import Handover, KeptTyping, UserSession
+from handover.store.models.base import utcnow
+from handover.web.handovers import keeping
 
 PLUGINS = Path(__file__).parent / "plugins"
 FORM_KEY = "lifecycle_test"
@@ -86,16 +89,21 @@ def world(app, monkeypatch):
 
 def login_as(client, app, user):
     """Log in without the two-step form (that has its own tests): a server-side session row and
-    the cookie pointing at it, exactly what a finished login leaves behind."""
+    the cookie pointing at it, exactly what a finished login leaves behind (with the mark that
+    typing kept from an expired session waits, when it does)."""
     with app.app_context():
         row = UserSession(id=secrets.token_urlsafe(32), user_id=user.id)
         db.session.add(row)
         db.session.commit()
         session_id = row.id
+        typing_waits = db.session.execute(select(KeptTyping.id).where(
+            KeptTyping.user_id == user.id, KeptTyping.expires_at > utcnow())).first() is not None
     with client.session_transaction() as session:
         session["_user_id"] = session_id
         session["_fresh"] = True
         session["language"] = "en"  # the tests read the English texts
+        if typing_waits:
+            session[keeping.TYPING_WAITS] = True
     return client
 
 

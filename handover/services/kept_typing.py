@@ -1,21 +1,31 @@
-"""Nothing typed is lost when a session ends (issue 14): what a section page posts after its
-session expired is kept, sealed, for the person who typed it, and given back once they log in.
+"""Nothing typed is lost when a session ends (issue 14): what a page where staff type posts
+after its session expired is kept, sealed, for the person who typed it, and given back once they
+log in.
 
-Without a session the server must still know, safely, whose typing it is and which draft it
-belongs to. The section page carries a *keep token* for that: signed with the app's secret,
-naming the user, the draft and the section, issued only into the page that user was shown. A
-forged post cannot name anybody (it has no valid token), and a post whose token names a user
-who may no longer edit the draft keeps nothing. The token also names (by a hash) the session the
-page was shown in, and only a session that ended by a timeout keeps anything: after logging out
-on a shared computer, whoever uses the page left open there cannot leave text for the person
-who logged out. The token also proves the post came from our own
-page when the session's CSRF token has changed under it (the user logged in again in another
-tab), so it is accepted in place of the CSRF token for that user, draft and section only.
+The places that keep typing: each section page of a draft (its section key), the whole form of
+a draft on one page (`WHOLE_FORM`), a reply form (`reply_form_place`), the free-text reply on
+a handover's page (`REPLY_MESSAGE`) and the note on acknowledging receipt (`ACKNOWLEDGE_NOTE`).
+A form's section and reply-form keys are lower-case letters, digits and "_" (at most 63,
+`formdefs.checker.KEY_PATTERN`), so the other places, with "-" or ":", never meet a section's
+key, and "reply:" and a form key fit the table's 100 characters.
+
+Without a session the server must still know, safely, whose typing it is and which handover it
+belongs to. The page carries a *keep token* for that: signed with the app's secret, naming the
+user, the handover and the place, issued only into the page that user was shown. A forged post
+cannot name anybody (it has no valid token), and a post whose token names a user who may no
+longer do what the place is for (`action_for`: edit the draft, reply, acknowledge; the policy
+decides) keeps nothing. The token also names (by a hash) the session the page was shown in, and
+only a session that ended by a timeout keeps anything: after logging out on a shared computer,
+whoever uses the page left open there cannot leave text for the person who logged out. The
+token also proves the post came from our own page when the session's CSRF token has changed
+under it (the user logged in again in another tab), so it is accepted in place of the CSRF token
+for that user, handover and place only.
 
 The kept copy is sealed under the handover's data key with the user's id as its record (a blob
 moved to another person's row fails to open), lives at most `keep_for()` (a day by default;
-`purge` deletes what nobody came back for), and is deleted when given back. The keep and the
-restore are audited, naming the section only, never what was typed.
+`purge` deletes what nobody came back for), and is deleted when given back. Nothing is sent or
+acknowledged with it: it only fills the page again. The keep and the restore are audited,
+naming the place only, never what was typed.
 """
 
 import hashlib
@@ -46,6 +56,38 @@ _SALT = "handover.kept-typing"
 #: One posted field: its name and the value as typed.
 Pair = tuple[str, str]
 
+#: The places other than a draft's sections (whose keys are the section keys).
+WHOLE_FORM = "whole-form"
+REPLY_MESSAGE = "reply-message"
+ACKNOWLEDGE_NOTE = "acknowledge-note"
+_REPLY_FORM = "reply:"
+#: The handover's page holds two places (the note on receipt and the reply) and carries one
+#: keep token for both: signing a token costs a noticeable part of showing the page.
+HANDOVER_PAGE = "handover-page"
+_PLACES_OF_PAGE = {HANDOVER_PAGE: frozenset({ACKNOWLEDGE_NOTE, REPLY_MESSAGE})}
+
+
+def reply_form_place(form_key: str) -> str:
+    """The place of the reply form ``form_key`` of a handover."""
+    return _REPLY_FORM + form_key
+
+
+def reply_form_key(place: str) -> str | None:
+    """The key of the reply form whose place ``place`` is, or None for any other place."""
+    return place.removeprefix(_REPLY_FORM) if place.startswith(_REPLY_FORM) else None
+
+
+def action_for(place: str) -> str:
+    """What the policy must still let the typist do for a post at ``place`` to be kept: a
+    sent handover's typing is kept only for someone who may still reply or acknowledge it."""
+    if place == REPLY_MESSAGE:
+        return "reply"
+    if place == ACKNOWLEDGE_NOTE:
+        return "acknowledge"
+    if reply_form_key(place) is not None:
+        return "reply_form"
+    return "edit"   # the whole form or a section of a draft
+
 
 def keep_for() -> timedelta:
     return current_app.config.get("KEPT_TYPING_FOR", KEEP_FOR)
@@ -68,7 +110,7 @@ def _fingerprint(session_id: str) -> str:
 
 
 def token_for(user: User, handover_id: int, section_key: str) -> str:
-    """The keep token a section page carries for ``user`` in their current session."""
+    """The keep token a page carries for ``user`` in their current session, for one place."""
     session = user.current_session
     if session is None:
         raise ValueError("a keep token is issued only inside a logged-in session")
@@ -76,8 +118,8 @@ def token_for(user: User, handover_id: int, section_key: str) -> str:
 
 
 def token_owner(token: str | None, handover_id: int, section_key: str) -> KeepClaim | None:
-    """Whom a valid, unexpired token for this draft and section names, or None (no token, a
-    forged or altered one, one for another draft or section, or too old)."""
+    """Whom a valid, unexpired token for this handover and place names, or None (no token, a
+    forged or altered one, one for another handover or place, or too old)."""
     if not token:
         return None
     try:
@@ -85,10 +127,16 @@ def token_owner(token: str | None, handover_id: int, section_key: str) -> KeepCl
             token, max_age=int(keep_for().total_seconds()))
     except (BadSignature, TypeError, ValueError):
         return None
-    if (for_handover != handover_id or for_section != section_key
+    if (for_handover != handover_id or not _token_covers(for_section, section_key)
             or not isinstance(user_id, int) or not isinstance(session, str)):
         return None
     return KeepClaim(user_id, session)
+
+
+def _token_covers(token_place: object, place: str) -> bool:
+    """Whether a token issued for ``token_place`` stands for a post to ``place``."""
+    return token_place == place or (isinstance(token_place, str)
+                                    and place in _PLACES_OF_PAGE.get(token_place, ()))
 
 
 def _ended_by_the_clock(claim: KeepClaim, now: datetime) -> bool:
@@ -107,16 +155,17 @@ def _ended_by_the_clock(claim: KeepClaim, now: datetime) -> bool:
 
 def keep(claim: KeepClaim, handover_id: int, section_key: str, fields: list[Pair]) -> bool:
     """Keep ``fields`` for the user the claim names, if their session ended by a timeout and
-    they still may edit the draft; replaces an earlier copy of the same section. Returns
-    whether anything was kept. Commits."""
+    the policy still lets them do what the place is for (`action_for`); replaces an earlier
+    copy of the same place. Returns whether anything was kept. Commits."""
     user = db.session.get(User, claim.user_id)
     if user is None or not user.active or not _ended_by_the_clock(claim, utcnow()):
         return False
     try:
-        handover = policy.require(user, handover_id, "edit").handover
+        granted = policy.require(user, handover_id, action_for(section_key))
     except (policy.NotFound, policy.WrongState):
         db.session.commit()   # the refusal's audit event
         return False
+    handover = granted.handover
     now = utcnow()
     _purge_expired(now)
     db.session.execute(delete(KeptTyping).where(
@@ -126,14 +175,25 @@ def keep(claim: KeepClaim, handover_id: int, section_key: str, fields: list[Pair
                      fields=_seal(handover, user, fields), kept_at=now,
                      expires_at=now + keep_for())
     db.session.add(row)
-    commit_with_audit("handover.typing_kept", actor=user, unit_id=handover.sender_unit_id,
+    commit_with_audit("handover.typing_kept", actor=user, unit_id=granted.unit_id,
                       handover_id=handover.id, detail={"section": section_key})
     return True
 
 
-def take(user: User, handover: Handover, section_key: str) -> list[Pair] | None:
-    """The user's kept copy of this section, deleted as it is given back (audited), or None.
-    The caller has asked the policy that ``user`` may edit ``handover``. Commits."""
+def waiting(user: User, handover_id: int) -> set[str]:
+    """The places of this handover where a kept copy of the user's waits: one query, so that
+    a page with several places (a handover's page) asks once and takes only what is there."""
+    return set(db.session.execute(select(KeptTyping.section_key).where(
+        KeptTyping.user_id == user.id, KeptTyping.handover_id == handover_id,
+        KeptTyping.expires_at > utcnow())).scalars())
+
+
+def take(user: User, handover: Handover, section_key: str,
+         unit_id: int | None = None) -> list[Pair] | None:
+    """The user's kept copy of this place, deleted as it is given back (audited), or None.
+    The caller has asked the policy that ``user`` may still do what the place is for
+    (`action_for`); ``unit_id`` is the unit the policy says they act for (by default the
+    sending unit, a draft's). Commits."""
     row = db.session.execute(select(KeptTyping).where(
         KeptTyping.user_id == user.id, KeptTyping.handover_id == handover.id,
         KeptTyping.section_key == section_key, KeptTyping.expires_at > utcnow())
@@ -149,13 +209,14 @@ def take(user: User, handover: Handover, section_key: str) -> list[Pair] | None:
         db.session.commit()
         return None
     db.session.delete(row)
-    commit_with_audit("handover.typing_restored", actor=user, unit_id=handover.sender_unit_id,
+    commit_with_audit("handover.typing_restored", actor=user,
+                      unit_id=unit_id or handover.sender_unit_id,
                       handover_id=handover.id, detail={"section": section_key})
     return fields
 
 
 def newest_for(user: User) -> tuple[int, str] | None:
-    """Where the user's newest kept copy waits (draft id, section key): the page to land on
+    """Where the user's newest kept copy waits (handover id, place): the page to land on
     after logging in when nothing else was asked for. Every login also deletes what is past its
     time (as every keep does), so a copy nobody comes back for does not outlive the next
     login of anyone. Commits."""

@@ -13,6 +13,9 @@ server knows (the replier's name, today's date).
 from datetime import date
 from typing import Any, TypedDict
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from handover.formdefs import FormDefinition
 from handover.formdefs.content import today
 from handover.i18n import lazy_gettext as _l
@@ -60,15 +63,17 @@ def reply_form(handover: Handover, key: str) -> FormDefinition | None:
 
 
 def add_message(access: HandoverAccess, user: User, text: str | None,
-                legal_basis: str | None = None) -> Reply:
+                legal_basis: str | None = None, *,
+                submission_token: str | None = None) -> Reply:
     """A free-text reply from the sending or the receiving unit, on its own basis of
-    disclosure (`services.disclosures`)."""
+    disclosure (`services.disclosures`). A ``submission_token`` makes a repeat of the same
+    post (a double click, a retry after a timeout) return the reply it made the first time."""
     text = (text or "").strip()
     if not text:
         raise LifecycleError(_l("Write a message."))
     if len(text) > MESSAGE_MAX_LENGTH:
         raise LifecycleError(_l("The message is too long."))
-    return _add(access, user, MESSAGE, {"text": text}, legal_basis)
+    return _add(access, user, MESSAGE, {"text": text}, legal_basis, submission_token)[0]
 
 
 def prefilled(definition: FormDefinition, user: User,
@@ -81,11 +86,13 @@ def prefilled(definition: FormDefinition, user: User,
 
 
 def add_form_reply(access: HandoverAccess, user: User, form_key: str,
-                   content: dict[str, Any], legal_basis: str | None = None) -> Reply:
+                   content: dict[str, Any], legal_basis: str | None = None, *,
+                   submission_token: str | None = None) -> Reply:
     """A filled reply form; only the receiving unit answers with the definition's reply forms.
 
     A form that ``acknowledges`` also acknowledges the handover while it awaits that: refused
     as a whole to someone who may not acknowledge, so that nobody acknowledges by the back door.
+    A ``submission_token`` works as in `add_message`.
     """
     definition = reply_form(access.handover, form_key)
     if access.relation != RECEIVING or definition is None:
@@ -94,8 +101,9 @@ def add_form_reply(access: HandoverAccess, user: User, form_key: str,
                      and access.handover.status in ("sent", "opened"))
     if acknowledging and not access.can("acknowledge"):
         raise LifecycleError(_l("Only the receiving unit can acknowledge this handover."))
-    reply = _add(access, user, form_key, {"content": content}, legal_basis)
-    if acknowledging:
+    reply, made_now = _add(access, user, form_key, {"content": content}, legal_basis,
+                           submission_token)
+    if acknowledging and made_now:
         try:
             reading.acknowledge(access, user)
         except AlreadyAcknowledged:
@@ -104,19 +112,34 @@ def add_form_reply(access: HandoverAccess, user: User, form_key: str,
 
 
 def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody,
-         legal_basis: str | None = None) -> Reply:
+         legal_basis: str | None = None,
+         submission_token: str | None = None) -> tuple[Reply, bool]:
+    """(the reply, whether this call made it): a repeated ``submission_token`` answers with
+    the reply the first post made, and writes nothing."""
     handover = access.handover
     if not access.can("reply"):
         raise LifecycleError(_l("You cannot reply to this handover."))
+    earlier = _reply_made_with(handover, user, submission_token)
+    if earlier is not None:
+        return earlier, False
     if handover.status in ("draft", "withdrawn"):
         raise LifecycleError(_l("This handover cannot be replied to."))
     if handover.erased_at is not None or handover.wrapped_key is None:
         raise ContentErased()
     reply = Reply(handover_id=handover.id, author_id=user.id, unit_id=access.unit_id, kind=kind,
                   legal_basis=disclosures.check_reply_basis(handover, access.unit_id,
-                                                            legal_basis))
+                                                            legal_basis),
+                  submission_token=submission_token or None)
     db.session.add(reply)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same post, arriving at the same moment, inserted its reply first.
+        db.session.rollback()
+        earlier = _reply_made_with(handover, user, submission_token)
+        if earlier is None:   # a token that was never this user's page's
+            raise LifecycleError(_l("This reply could not be saved. Send it again.")) from None
+        return earlier, False
     reply.body = seal_json(handover, value, crypto.Purpose.REPLY, record_id=reply.id)
     retention.record_activity(handover, reply.created_at or utcnow())
     disclosures.record_reply(handover, reply)
@@ -124,7 +147,18 @@ def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody,
     commit_with_audit("handover.replied", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"reply": reply.id, "kind": kind})
     deliveries.dispatch(notices)
-    return reply
+    return reply, True
+
+
+def _reply_made_with(handover: Handover, user: User, token: str | None) -> Reply | None:
+    """The reply this user already made on this handover with ``token``, if any. A token is
+    only ever shown in one page to one user, so another user's or handover's reply is never
+    answered with."""
+    if not token:
+        return None
+    return db.session.execute(select(Reply).where(
+        Reply.submission_token == token, Reply.handover_id == handover.id,
+        Reply.author_id == user.id)).scalar_one_or_none()
 
 
 def thread(handover: Handover) -> list[tuple[Reply, ReplyBody | None]]:

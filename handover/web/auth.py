@@ -15,8 +15,8 @@ from handover.security import login as login_steps
 from handover.security import sessions, totp
 from handover.security.passwords import MAX_LENGTH
 from handover.security.throttle import login_attempt
-from handover.services import kept_typing
 from handover.web.form_base import HandoverForm
+from handover.web.handovers import keeping
 
 bp = Blueprint("auth", __name__)
 
@@ -60,22 +60,23 @@ def _expired():
 
 def after_login(next_url):
     """Where a user goes once logged in (with a password, a code or the organisation's
-    account): a new password first if one is due, else where they were going, else the section
+    account): a new password first if one is due, else where they were going, else the page
     where typing kept from an expired session waits, else the front page."""
+    kept_page = _kept_typing_page()   # asked in any case: the session remembers the answer
     if current_user.must_change_password:
         flash(_("Choose a new password before you continue."), "info")
         return redirect(url_for("account.change_password"))
-    return redirect(next_url or _kept_typing_page() or url_for("home.index"))
+    return redirect(next_url or kept_page or url_for("home.index"))
 
 
 def _kept_typing_page():
-    """The section page where typing kept from an expired session waits, if any: a user who
-    logs in afresh (not through the link the section page led to) lands there too."""
-    waiting = kept_typing.newest_for(current_user)
+    """The page where typing kept from an expired session waits, if any: a user who logs in
+    afresh (not through the link the page led to) lands there too."""
+    waiting = keeping.typing_waiting_at_login()
     if waiting is None:
         return None
-    handover_id, section_key = waiting
-    return url_for("handovers.section", handover_id=handover_id, section_key=section_key)
+    handover_id, place = waiting
+    return keeping.page_for(handover_id, place)
 
 
 @bp.post("/session/refresh")

@@ -142,6 +142,10 @@ class Reply(db.Model):
     legal_basis: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # purpose "reply"
+    #: The one-time token of the page the reply was posted from: a repeat of the same post (a
+    #: double click, a retry) finds the reply instead of making a second one.
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True,
+                                                         default=None)
 
     handover: Mapped[Handover] = relationship(back_populates="replies")
 

@@ -2,19 +2,27 @@
 discard the draft. Each page asks `policy.require` for its action, so a handover that has been
 sent in the meantime leads to its own (audited) page instead of an editor."""
 
-import secrets
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from handover.formdefs.notices import warnings_of
 from handover.i18n import gettext as _
-from handover.services import LifecycleError, definition_of, drafts, policy, routing, sending
+from handover.services import (
+    LifecycleError,
+    definition_of,
+    drafts,
+    kept_typing,
+    policy,
+    routing,
+    sending,
+)
 from handover.services import attachments as attachment_service
 from handover.services.routing import RouteRefused
 from handover.store.database import db
 from handover.store.models import Unit
-from handover.web.handovers import attaching, bp, forms
+from handover.web import formbuilder
+from handover.web.csrf import csrf
+from handover.web.handovers import attaching, bp, forms, keeping
 from handover.web.ui import language
 
 
@@ -129,16 +137,20 @@ def change_routing(handover_id):
 
 
 @bp.route("/<int:handover_id>/edit", methods=["GET", "POST"])
-@login_required
+@csrf.exempt   # checked by `keeping.guard`, after an expired session's text is kept
 def edit(handover_id):
-    """Fill the form. "Save draft" keeps anything typed; "Preview" validates first."""
+    """Fill the form. "Save draft" keeps anything typed; "Preview" validates first. A post
+    that arrives after the session expired is kept for its writer and given back here."""
+    answer = keeping.guard(handover_id, kept_typing.WHOLE_FORM)
+    if answer is not None:
+        return answer
     granted = policy.require(current_user, handover_id, "edit")
     handover = granted.handover
     definition = definition_of(handover)
     sender_unit = db.session.get(Unit, handover.sender_unit_id)
     # Also on POST: what was saved lies under what was typed (the fields a post leaves out).
     draft = drafts.open_for_editing(granted, current_user, page="edit")
-    form = forms.build_fill_form(definition, sender_unit.kind, draft.content)
+    form = _fill_form(handover, definition, sender_unit.kind, draft.content)
     if request.method == "POST" and form.add_row_requested:
         drafts.save(current_user, handover, form.content())
         return _edit_page(handover, definition, form, sender_unit, draft)
@@ -157,12 +169,26 @@ def edit(handover_id):
     return _edit_page(handover, definition, form, sender_unit, draft)
 
 
+def _fill_form(handover, definition, sender_kind, content):
+    """The whole form: as posted; else holding what was kept when the session expired under
+    it (saved in the draft at once, as on a section page); else the saved draft."""
+    if request.method == "POST":
+        return formbuilder.build_form(definition, language(), sender_kind=sender_kind,
+                                      formdata=keeping.posted(), content=content)
+    restored = keeping.restored_form(handover, definition, sender_kind, content,
+                                     kept_typing.WHOLE_FORM)
+    if restored is None:
+        return forms.build_fill_form(definition, sender_kind, content)
+    drafts.save(current_user, handover, restored.content())
+    return restored
+
+
 def _edit_page(handover, definition, form, sender_unit, draft):
     return render_template(
         "handovers/edit.html", handover=handover, definition=definition, form=form,
         sender_unit=sender_unit, units=policy.units_of(handover), attachments=draft.attachments,
         attachment_form=forms.AttachmentForm(), discard_form=forms.EmptyForm(),
-        language=language(),
+        language=language(), keep_token=keeping.token_for(handover.id, kept_typing.WHOLE_FORM),
     )
 
 
@@ -180,7 +206,7 @@ def preview(handover_id):
                                        language())
     return render_template(
         "handovers/preview.html", handover=handover, definition=definition, content=content,
-        units=units, send_form=forms.SendForm(submission_token=secrets.token_urlsafe(24)),
+        units=units, send_form=forms.SendForm(submission_token=forms.fresh_submission_token()),
         problems=_labelled(handover, definition, problems), page_has_errors=bool(problems),
         language=language(),
         warnings=warnings_of(definition, content, language()),

@@ -2,6 +2,8 @@
 form builder from their definitions, and the small fixed ones: choosing a form, routing,
 sending, acknowledging, replying, attaching, finding."""
 
+import secrets
+
 from flask import request
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -53,6 +55,23 @@ class RoutingForm(HandoverForm):
                              validators=[InputRequired()], choices=[])
 
 
+#: Tokens are stored in a column of this width (handovers and replies).
+SUBMISSION_TOKEN_MAX_LENGTH = 64
+
+
+def fresh_submission_token():
+    """A one-time token for a page whose post must take effect once however often it arrives:
+    the service finds what the first post made by it."""
+    return secrets.token_urlsafe(24)
+
+
+def posted_submission_token():
+    """The token a post carries, when it could have been one of ours (else a fresh one, which
+    finds nothing)."""
+    token = request.form.get("submission_token", "")
+    return token if 0 < len(token) <= SUBMISSION_TOKEN_MAX_LENGTH else fresh_submission_token()
+
+
 class SendForm(HandoverForm):
     #: A fresh token per preview page: a send posted twice finds the first handover.
     submission_token = HiddenField(validators=[DataRequired()])
@@ -79,6 +98,9 @@ class MessageForm(HandoverForm):
         validators=[DataRequired(message=_l("Write a message.")),
                     Length(max=MESSAGE_MAX_LENGTH,
                            message=_l("Write a message of at most 5000 characters."))])
+    #: The page's one-time token: a reply posted twice (a double click, a retry) is made once.
+    submission_token = HiddenField(default=fresh_submission_token,
+                                   validators=[Length(max=SUBMISSION_TOKEN_MAX_LENGTH)])
 
 
 class AttachmentForm(HandoverForm):

@@ -1,7 +1,11 @@
 """Views on one sent handover: read, print, acknowledge, reply, withdraw, correct, download an
 attachment. What the reader sees, and the audit of it, come from
 `handover.services.reader_view`; what they may do now from `handover.services.policy`. A record
-that fails its integrity check is never shown (`handover.web.errors` answers 409)."""
+that fails its integrity check is never shown (`handover.web.errors` answers 409).
+
+What a receiver or sender types here (the note on receipt, a reply, a reply form) and posts after
+their session expired is kept for them and given back on the page after they log in again
+(`keeping`), only while they may still acknowledge or reply; nothing is sent with it."""
 
 from urllib.parse import quote
 
@@ -12,6 +16,7 @@ from handover.i18n import gettext as _
 from handover.services import (
     AlreadyAcknowledged,
     LifecycleError,
+    kept_typing,
     policy,
     reading,
     replies,
@@ -20,7 +25,9 @@ from handover.services import (
 from handover.services import attachments as attachment_service
 from handover.services.reader_view import open_for_reader
 from handover.store.models.base import utcnow
-from handover.web.handovers import bp, forms
+from handover.web import formbuilder
+from handover.web.csrf import csrf
+from handover.web.handovers import bp, forms, keeping
 from handover.web.ui import language, status_label
 
 
@@ -40,17 +47,55 @@ def _handover_page(handover_id, *, acknowledge_form=None, message_form=None):
     granted = policy.require(user, handover_id, "view", with_units=True, with_counts=True)
     if granted.handover.status == "draft":
         return redirect(url_for(".edit", handover_id=handover_id))
-    shown = open_for_reader(granted, user, language=language())
     refused = acknowledge_form is not None or message_form is not None
+    kept_note, kept_message, kept_basis = (None, None, None) if refused else _given_back(
+        granted, user)
+    shown = open_for_reader(granted, user, language=language())
     return render_template(
         "handovers/view.html", **shown.as_dict(), language=language(),
         status_label=status_label,
         # formdata=None: the form the post did not come from starts empty, not from the post.
-        acknowledge_form=acknowledge_form or forms.AcknowledgeForm(formdata=None),
-        message_form=message_form or forms.MessageForm(formdata=None),
+        acknowledge_form=acknowledge_form or kept_note or forms.AcknowledgeForm(formdata=None),
+        message_form=message_form or kept_message or forms.MessageForm(formdata=None),
+        kept_basis=kept_basis,
+        keep_token=_keep_token(granted),
         reply_forms=replies.reply_forms(granted.handover)
         if granted.allows("reply_form") else [],
     ), 400 if refused else 200
+
+
+def _given_back(granted, user):
+    """(note form, reply form, reply's basis of disclosure): what the user typed on this page
+    before their session ended, back in its form (or None), and only while they may still
+    acknowledge or reply. No query unless typing was waiting when they logged in."""
+    handover, note, message, basis = granted.handover, None, None, None
+    if not keeping.typing_may_wait() or not (granted.allows("acknowledge")
+                                             or granted.allows("reply")):
+        return note, message, basis
+    waiting = kept_typing.waiting(user, handover.id)
+    if kept_typing.ACKNOWLEDGE_NOTE in waiting and granted.allows("acknowledge"):
+        kept = keeping.given_back(handover, kept_typing.ACKNOWLEDGE_NOTE, _(
+            "Your session had ended before receipt was acknowledged. The note you typed was "
+            "kept and is back in its field. Receipt has not been acknowledged: press "
+            "“Acknowledge receipt” when you are ready."), granted.unit_id)
+        if kept is not None:
+            note = forms.AcknowledgeForm(formdata=kept)
+    if kept_typing.REPLY_MESSAGE in waiting and granted.allows("reply"):
+        kept = keeping.given_back(handover, kept_typing.REPLY_MESSAGE, _(
+            "Your session had ended before your reply was sent. What you typed was kept and is "
+            "back in the reply box under “Replies”. It has not been sent: check it and press "
+            "“Send reply”."), granted.unit_id)
+        if kept is not None:
+            message, basis = forms.MessageForm(formdata=kept), kept.get("legal_basis")
+    return note, message, basis
+
+
+def _keep_token(granted):
+    """The page's keep token, for both forms where the user types (the note on receipt, the
+    reply), when they may use either now."""
+    if granted.allows("acknowledge") or granted.allows("reply"):
+        return keeping.token_for(granted.handover.id, kept_typing.HANDOVER_PAGE)
+    return None
 
 
 @bp.get("/<int:handover_id>/print")
@@ -64,10 +109,14 @@ def print_view(handover_id):
 
 
 @bp.post("/<int:handover_id>/acknowledge")
-@login_required
+@csrf.exempt   # checked by `keeping.check_post`, after an expired session's note is kept
 def acknowledge(handover_id):
+    answer = keeping.check_post(handover_id, kept_typing.ACKNOWLEDGE_NOTE,
+                                url_for(".view", handover_id=handover_id))
+    if answer is not None:
+        return answer
     granted = policy.require(current_user, handover_id, "acknowledge")
-    form = forms.AcknowledgeForm()
+    form = forms.AcknowledgeForm(formdata=keeping.posted())
     if not form.validate_on_submit():
         return _handover_page(handover_id, acknowledge_form=form)
     try:
@@ -81,33 +130,44 @@ def acknowledge(handover_id):
 
 
 @bp.post("/<int:handover_id>/reply")
-@login_required
+@csrf.exempt   # checked by `keeping.check_post`, after an expired session's reply is kept
 def reply(handover_id):
+    answer = keeping.check_post(handover_id, kept_typing.REPLY_MESSAGE,
+                                url_for(".view", handover_id=handover_id))
+    if answer is not None:
+        return answer
     granted = policy.require(current_user, handover_id, "reply")
-    form = forms.MessageForm()
+    form = forms.MessageForm(formdata=keeping.posted())
     if not form.validate_on_submit():
         return _handover_page(handover_id, message_form=form)
     try:
         replies.add_message(granted, current_user, form.message.data,
-                            request.form.get("legal_basis"))
+                            request.form.get("legal_basis"),
+                            submission_token=form.submission_token.data)
     except LifecycleError:
         return _back_to_view(handover_id, _("This handover cannot be replied to."), "error")
     return _back_to_view(handover_id, _("Reply sent."), "success", anchor="thread")
 
 
 @bp.route("/<int:handover_id>/reply/<form_key>", methods=["GET", "POST"])
-@login_required
+@csrf.exempt   # checked by `keeping.guard`, after an expired session's text is kept
 def reply_form(handover_id, form_key):
+    place = kept_typing.reply_form_place(form_key)
+    answer = keeping.guard(handover_id, place)
+    if answer is not None:
+        return answer
     granted = policy.require(current_user, handover_id, "reply_form")
     definition = replies.reply_form(granted.handover, form_key)
     if definition is None:
         raise policy.NotFound(form_key)
-    form = forms.build_reply_form(definition, replies.prefilled(definition, current_user))
+    form, kept_basis = _reply_form(granted, definition, place)
     acknowledges = definition.acknowledges and granted.allows("acknowledge")
+    token = (forms.posted_submission_token() if request.method == "POST"
+             else forms.fresh_submission_token())
     if request.method == "POST" and not form.add_row_requested and form.validate():
         try:
             replies.add_form_reply(granted, current_user, form_key, form.content(),
-                                   request.form.get("legal_basis"))
+                                   request.form.get("legal_basis"), submission_token=token)
         except LifecycleError:
             return _back_to_view(handover_id, _("This handover cannot be replied to."), "error")
         sent = _("Reply sent and receipt acknowledged.") if acknowledges else _("Reply sent.")
@@ -115,7 +175,27 @@ def reply_form(handover_id, form_key):
     status = 400 if request.method == "POST" else 200
     return render_template("handovers/reply_form.html", handover=granted.handover,
                            definition=definition, form=form, language=language(),
-                           acknowledges=acknowledges), status
+                           acknowledges=acknowledges, kept_basis=kept_basis,
+                           submission_token=token,
+                           keep_token=keeping.token_for(granted.handover.id, place)), status
+
+
+def _reply_form(granted, definition, place):
+    """(form, kept basis of disclosure): the reply form as posted; else holding what was kept
+    when the session expired under it, with the basis then chosen; else only what the server
+    fills in."""
+    prefilled = replies.prefilled(definition, current_user)
+    if request.method == "POST":
+        return formbuilder.build_form(definition, language(), formdata=keeping.posted(),
+                                      content=prefilled), None
+    kept = keeping.given_back(granted.handover, place, _(
+        "Your session had ended before your reply was sent. What you typed was kept and is "
+        "back in the form below. It has not been sent: check it and send it with the button "
+        "at the end of the form."), granted.unit_id)
+    if kept is None:
+        return forms.build_reply_form(definition, prefilled), None
+    return formbuilder.build_form(definition, language(), formdata=kept,
+                                  content=prefilled), kept.get("legal_basis")
 
 
 @bp.post("/<int:handover_id>/withdraw")
