@@ -3,7 +3,8 @@
 An administrator creates a client (`create`), and its bearer token is returned once; only the
 token's SHA-256 is stored. A token carries 256 random bits, so a fast hash is enough: there is
 nothing to guess that a slow hash would protect (unlike a password). `authenticate` turns a
-presented token into a `ClientActor`, or None when it is unknown, revoked or expired.
+presented token into a `ClientActor`, None when it is unknown, or `TokenRefused` when it is
+revoked or expired; the API counts refusals and audits them with `record_refusal`.
 
 A `ClientActor` is what the services and the one access policy see as "the user": its
 memberships are the client's unit with the roles its scopes imply (`roles_for`), so the policy
@@ -26,7 +27,7 @@ from handover.services import policy
 from handover.services.accounts import N_, AccountError
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import IdempotencyKey, IntegrationClient, Unit, User
+from handover.store.models import IntegrationClient, Unit, User
 from handover.store.models.base import utcnow
 
 #: Every scope, and what it lets a client do.
@@ -174,10 +175,21 @@ def revoke(admin: User, client: IntegrationClient) -> None:
         db.session.commit()
 
 
+class TokenRefused(Exception):
+    """A known token that may not be used now: its client is revoked or expired, or its unit
+    is no longer active. Whoever answers the request decides whether to audit it
+    (`record_refusal`): a client left running with a revoked token would otherwise write an
+    event per request."""
+
+    def __init__(self, client_id: int, unit_id: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.client_id, self.unit_id, self.reason = client_id, unit_id, reason
+
+
 def authenticate(token: str | None, language: str | None = None) -> ClientActor | None:
-    """The client a bearer token belongs to, if it is valid now. A known token that is revoked
-    or expired is audited (``api.token_refused``); an unknown one is not, so that guessing
-    cannot fill the log."""
+    """The client a bearer token belongs to, if it is valid now; None for a missing or unknown
+    token. Raises `TokenRefused` for a known token that is revoked or expired, or whose unit
+    is inactive."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     found = db.session.execute(_CLIENT_WITH_UNIT, {"token_hash": hash_token(token)}).first()
@@ -188,10 +200,7 @@ def authenticate(token: str | None, language: str | None = None) -> ClientActor 
               "expired" if client.expires_at <= utcnow() else
               "unit_inactive" if unit is not None and not unit.is_active else None)
     if reason:
-        audit.record("api.token_refused", actor=None, unit_id=client.unit_id,
-                     outcome="denied", detail={"client": client.id, "reason": reason})
-        db.session.commit()
-        return None
+        raise TokenRefused(client.id, client.unit_id, reason)
     actor = ClientActor(client=client, account_id=client.account_id, unit=unit,
                         language=language)
     if unit is not None:
@@ -200,41 +209,19 @@ def authenticate(token: str | None, language: str | None = None) -> ClientActor 
     return actor
 
 
-# --- idempotency ----------------------------------------------------------------------------
-
-
-class IdempotencyConflict(Exception):
-    """The key was already used by this client for a different request."""
-
-
-def remembered(actor: ClientActor, key: str, operation: str) -> int | None:
-    """The handover id an earlier request with ``key`` made, or None when the key is new.
-    Raises `IdempotencyConflict` when the key was used for another operation."""
-    row = db.session.execute(select(IdempotencyKey).where(
-        IdempotencyKey.client_id == actor.client.id, IdempotencyKey.key == key)
-    ).scalar_one_or_none()
-    if row is None:
-        return None
-    if row.operation != operation:
-        raise IdempotencyConflict(key)
-    return row.handover_id
-
-
-def remember(actor: ClientActor, key: str, operation: str, handover_id: int, *,
-             commit: bool = True) -> None:
-    """Keep ``key`` as having made ``handover_id``. With ``commit=False`` the row waits in the
-    session for the caller's next commit: a send commits it with the handover's own change, so
-    the key exists exactly when the send does, and the send costs no commit of its own."""
-    db.session.add(IdempotencyKey(client_id=actor.client.id, key=key, operation=operation,
-                                  handover_id=handover_id))
-    if commit:
-        db.session.commit()
-
-
-def submission_token(actor: ClientActor, key: str) -> str:
-    """The send's submission token for a client's idempotency key: a second send of the same
-    draft with the same key finds the first (`sending.send`), whoever retried it."""
-    return hashlib.sha256(f"api:{actor.client.id}:{key}".encode()).hexdigest()
+def record_refusal(refused: TokenRefused | None, detail: dict[str, Any]) -> None:
+    """Audit refused requests (``api.token_refused``, in a transaction of its own): of a known
+    client (``refused``), or of tokens no client has (None). ``detail`` says how many such
+    refusals there were in the window they were counted in, never the token."""
+    db.session.rollback()
+    if refused is None:
+        audit.record("api.token_refused", actor=None, outcome="denied",
+                     detail={"reason": "unknown_token", **detail})
+    else:
+        audit.record("api.token_refused", actor=None, unit_id=refused.unit_id,
+                     outcome="denied",
+                     detail={"client": refused.client_id, "reason": refused.reason, **detail})
+    db.session.commit()
 
 
 def may_manage(user: Any) -> bool:

@@ -82,6 +82,9 @@ class Page:
     more: bool
     has_next: bool
     rows: list = field(default_factory=list)
+    #: (sent_at, id) of the last item when another page follows: where a keyset walk goes on
+    #: (`listing_keyset`), which reading a listed handover cannot shift as it shifts an offset.
+    next_key: tuple[datetime, int] | None = None
 
     @property
     def pages(self) -> int:
@@ -173,7 +176,7 @@ def newest(user: User, branches: list[ColumnElement[bool]], count: int,
            language: str = "fi") -> list[Row]:
     """Rows of the ``count`` newest handovers of ``branches`` (`inbox_branches` and the like),
     at the same cost however many are stored."""
-    return rows_for(user, _handovers_in_order(_newest_ids(branches, count)), language)
+    return rows_for(user, handovers_in_order(newest_ids(branches, count)), language)
 
 
 def find_by_identity_code(user: User, code: str, language: str = "fi") -> list[Row]:
@@ -199,6 +202,15 @@ def find_by_identity_code(user: User, code: str, language: str = "fi") -> list[R
 def _list(user: User, branches: list[ColumnElement[bool]], number: int, status: str,
           form_key: str, language: str, sent_from: datetime | None = None,
           sent_until: datetime | None = None) -> Page:
+    chosen = filters(status, form_key, sent_from, sent_until)
+    page = _page_of([[where, *chosen] for where in branches], max(int(number or 1), 1))
+    page.rows = rows_for(user, page.items, language)
+    return page
+
+
+def filters(status: str = "", form_key: str = "", sent_from: datetime | None = None,
+            sent_until: datetime | None = None) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a list's filters, the same for offset and keyset pages."""
     chosen = []
     if status in LIST_STATUSES:
         chosen.append(Handover.status == status)
@@ -208,9 +220,7 @@ def _list(user: User, branches: list[ColumnElement[bool]], number: int, status: 
         chosen.append(Handover.sent_at >= sent_from)
     if sent_until is not None:
         chosen.append(Handover.sent_at < sent_until)
-    page = _page_of([[where, *chosen] for where in branches], max(int(number or 1), 1))
-    page.rows = rows_for(user, page.items, language)
-    return page
+    return chosen
 
 
 def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") -> list[Row]:
@@ -273,16 +283,30 @@ def _page_of(branches: list[list[ColumnElement[bool]]], number: int) -> Page:
     with the number of stored handovers. Counts stop at `COUNT_LIMIT` for the same reason.
     """
     end = number * PER_PAGE
-    candidates = _newest_ids(branches, end + 1)
-    items = _handovers_in_order(candidates[end - PER_PAGE:end])
-    counted = sum((db.session.execute(select(func.count()).select_from(
+    candidates = newest_ids(branches, end + 1)
+    items = handovers_in_order(candidates[end - PER_PAGE:end])
+    counted = count_of(branches)
+    has_next = len(candidates) > end
+    return Page(items, min(counted, COUNT_LIMIT), number, PER_PAGE,
+                more=counted > COUNT_LIMIT, has_next=has_next,
+                next_key=sort_key(items[-1]) if has_next and items else None)
+
+
+def count_of(branches: list[list[ColumnElement[bool]]]) -> int:
+    """How many handovers match the disjoint ``branches``, counting each only up to
+    `COUNT_LIMIT` (past it the caller says "more")."""
+    return sum((db.session.execute(select(func.count()).select_from(
         select(Handover.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery())).scalar() or 0)
         for conditions in branches)
-    return Page(items, min(counted, COUNT_LIMIT), number, PER_PAGE,
-                more=counted > COUNT_LIMIT, has_next=len(candidates) > end)
 
 
-def _newest_ids(branches: Sequence[Any], count: int) -> list[int]:
+def sort_key(handover: Handover) -> tuple[datetime, int] | None:
+    """Where ``handover`` stands in a newest-first list (sending time, then id); None for
+    one never sent, which no paged list holds (the lists leave drafts out)."""
+    return (handover.sent_at, handover.id) if handover.sent_at is not None else None
+
+
+def newest_ids(branches: Sequence[Any], count: int) -> list[int]:
     """Ids of the newest ``count`` handovers matching any of the disjoint ``branches``."""
     candidates: list[Any] = []
     for conditions in branches:
@@ -296,7 +320,7 @@ def _newest_ids(branches: Sequence[Any], count: int) -> list[int]:
     return [row.id for row in candidates[:count]]
 
 
-def _handovers_in_order(ids: list[int]) -> list[Handover]:
+def handovers_in_order(ids: list[int]) -> list[Handover]:
     """The handovers ``ids`` in that order, with the copies and replies the list shows."""
     found = {handover.id: handover for handover in db.session.execute(
         select(Handover).where(Handover.id.in_(ids))

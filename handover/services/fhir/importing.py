@@ -8,14 +8,18 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 
 from handover.formdefs import Field, FormDefinition
+from handover.i18n import lazy_gettext as _l
 from handover.services.fhir.questionnaire import SECTION_PREFIX, URL_PREFIX
+
+#: How a reference to one of this server's Questionnaires is written, for the messages.
+REFERENCE_FORM = f"{URL_PREFIX}<form>|<version>"
 
 
 class NotImportable(ValueError):
     """The resource is not a valid QuestionnaireResponse to a form of this server; ``errors``
-    maps paths to messages."""
+    maps paths to messages (lazy texts, in the language of the request that reads them)."""
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    def __init__(self, errors: dict[str, list[Any]]) -> None:
         super().__init__("not importable")
         self.errors = errors
 
@@ -25,26 +29,30 @@ def form_of(resource: dict[str, Any]) -> tuple[str, int | None]:
     not a number makes the reference malformed, not a reference to the newest version."""
     reference = str(resource.get("questionnaire") or "")
     if not reference.startswith(URL_PREFIX):
-        raise NotImportable({"questionnaire": [
-            f"Expected a Questionnaire of this server ({URL_PREFIX}<form>|<version>)."]})
+        raise NotImportable({"questionnaire": [_l(
+            "Expected a Questionnaire of this server (%(reference)s).",
+            reference=REFERENCE_FORM)]})
     key, _bar, version = reference[len(URL_PREFIX):].partition("|")
     if not version:
         return key, None
     if not (version.isascii() and version.isdigit()):  # "²" is a digit to isdigit(), not to int()
-        raise NotImportable({"questionnaire": [
-            f"Expected a whole number as the version ({URL_PREFIX}<form>|<version>)."]})
+        raise NotImportable({"questionnaire": [_l(
+            "Expected a whole number as the version (%(reference)s).",
+            reference=REFERENCE_FORM)]})
     return key, int(version)
 
 
 def content_from(definition: FormDefinition, resource: dict[str, Any]) -> dict[str, Any]:
     """The content ``resource`` (validated by fhir.resources first) gives ``definition``."""
     if resource.get("resourceType") != "QuestionnaireResponse":
-        raise NotImportable({"resourceType": ["Expected a QuestionnaireResponse."]})
+        raise NotImportable({"resourceType": [_l("Expected a QuestionnaireResponse.")]})
     try:
         QuestionnaireResponse.model_validate(resource)
     except ValidationError as error:
-        raise NotImportable({".".join(str(p) for p in problem["loc"]) or "resource":
-                             [problem["msg"]] for problem in error.errors()}) from None
+        # The validator's own words are English only; they follow ours as the detail.
+        raise NotImportable({".".join(str(p) for p in problem["loc"]) or "resource": [_l(
+            "Not valid in FHIR R4: %(problem)s", problem=problem["msg"])]
+            for problem in error.errors()}) from None
     fields = {field.key: field for field in definition.fields()}
     content: dict[str, Any] = {}
     for item in _flatten(resource.get("item") or []):

@@ -5,7 +5,8 @@ is not even read here, so it alone gets 401, and CSRF protection (which guards c
 form posts) is off for this blueprint only. A token is looked up by Flask-Login's request
 loader, which answers only for requests to this blueprint, so a token never opens a web page,
 and `current_user` is the client (`integration_clients.ClientActor`) wherever a service or the
-audit log asks for it. Each client's requests are counted by the app's one limiter.
+audit log asks for it. Each client's requests are counted by the app's one limiter, and
+so are refused tokens (`token_refusals`), per client or per address.
 
 The OpenAPI 3.1 document is served by APIFlask at /api/v1/openapi.json; /api/v1/reference
 renders it as a page (no script, no CDN).

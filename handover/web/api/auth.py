@@ -1,8 +1,8 @@
 """Bearer tokens of integration clients, scopes, and the per-client request limit.
 
 A scope the client lacks is 403; a missing, unknown, expired or revoked token is 401, with
-``WWW-Authenticate: Bearer``. The scopes are APIFlask "roles", so the OpenAPI document names
-the one each operation needs.
+``WWW-Authenticate: Bearer`` (429 when such refusals go on: `token_refusals`). The scopes are
+APIFlask "roles", so the OpenAPI document names the one each operation needs.
 """
 
 import time
@@ -14,6 +14,7 @@ from limits import parse
 from handover.i18n import gettext as _
 from handover.security.throttle import limiter
 from handover.services import integration_clients
+from handover.web.api import token_refusals
 
 auth = HTTPTokenAuth(scheme="Bearer", description=(
     "The integration client's token, created by an administrator and shown once."))
@@ -23,14 +24,18 @@ DEFAULT_LIMIT = "600/minute"
 
 
 def client_of_request():
-    """The `ClientActor` of this request's bearer token (looked up once per request)."""
+    """The `ClientActor` of this request's bearer token (looked up once per request). A known
+    token refused is kept on `g` for the answer (`token_refusals`)."""
     if "api_client" not in g:
         header = request.headers.get("Authorization", "")
         scheme, _sep, token = header.partition(" ")
-        g.api_client = None
+        g.api_client = g.api_token_refused = None
         if scheme.lower() == "bearer":
-            g.api_client = integration_clients.authenticate(
-                token.strip(), language=_language())
+            try:
+                g.api_client = integration_clients.authenticate(
+                    token.strip(), language=_language())
+            except integration_clients.TokenRefused as refused:
+                g.api_token_refused = refused
     return g.api_client
 
 
@@ -56,8 +61,7 @@ def _refused(error):
 
     if error.status_code == 403:
         return problem(403, _("This client's token does not have the scope for this."))
-    return problem(401, _("A valid bearer token is required."),
-                   headers={"WWW-Authenticate": 'Bearer realm="handover"'})
+    return token_refusals.answer()
 
 
 def count_request(app):

@@ -15,7 +15,7 @@ from handover.security import crypto
 from handover.services import ContentErased, LifecycleError, policy, record_integrity_failure
 from handover.services.accounts import AccountError
 from handover.services.drafts import ValidationFailed
-from handover.services.integration_clients import IdempotencyConflict
+from handover.services.idempotency_keys import IdempotencyConflict, IdempotencyPending
 from handover.services.listing import InvalidIdentityCode
 from handover.services.routing import RouteRefused
 from handover.web.api import bp
@@ -52,6 +52,14 @@ def _invalid(error):
 def _key_reused(error):
     return problem(422, _("This Idempotency-Key was already used for a different request."),
                    [{"path": "Idempotency-Key", "message": _("Use a new key.")}])
+
+
+@bp.errorhandler(IdempotencyPending)
+def _key_in_use(error):
+    return problem(409, _("A request with this Idempotency-Key is still being answered. "
+                          "Try again in a moment."),
+                   [{"path": "Idempotency-Key", "message": _("Try again in a moment.")}],
+                   headers={"Retry-After": "1"})
 
 
 @bp.errorhandler(InvalidIdentityCode)

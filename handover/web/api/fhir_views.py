@@ -6,6 +6,7 @@ from flask import current_app, jsonify
 from flask_login import current_user
 
 from handover.formdefs.registry import UnknownForm
+from handover.i18n import gettext as _
 from handover.plugins import manager as plugin_manager
 from handover.services import policy, reader_view
 from handover.services.fhir import bundle as fhir_bundle
@@ -53,8 +54,9 @@ def form_questionnaire(form_key):
 @bp.get("/handovers/<int:handover_id>/fhir")
 @bp.auth_required(auth, roles=["handover:read"])
 @bp.doc(summary="A handover as a FHIR R4 Bundle", responses={
-    200: _resource_doc("QuestionnaireResponse, Task, Patient, Organizations, Communications"),
-    **refusals(403, 404, 410, _409="Failed its integrity check")})
+    200: _resource_doc("QuestionnaireResponse, Task, Patient, Organizations, Communications "
+                       "(after the retention rule erased the content, without its answers)"),
+    **refusals(403, 404, _409="Failed its integrity check")})
 def handover_bundle(handover_id):
     actor = current_user._get_current_object()
     granted = policy.require(actor, handover_id, "view", with_units=True, with_counts=True)
@@ -79,9 +81,10 @@ def import_response(json_data, query_data, headers_data):
         definition = plugin_manager.registry(current_app).get(form_key)
         content = importing.content_from(definition, json_data)
     except importing.NotImportable as error:
-        return problem(422, "Not importable", field_errors(error.errors))
+        return problem(422, _("The resource cannot be made into a draft."),
+                       field_errors(error.errors))
     except UnknownForm:
-        return problem(422, "Unknown form", [{"path": "questionnaire",
-                                             "message": "Unknown form"}])
+        return problem(422, _("The resource cannot be made into a draft."), [{
+            "path": "questionnaire", "message": _("This server has no such form.")}])
     return make_draft(form_key, query_data["receiver_unit_id"], query_data["copy_unit_ids"],
                       query_data["legal_basis"], content, headers_data.get("idempotency_key"))

@@ -12,18 +12,19 @@ from handover.services import (
     LifecycleError,
     drafts,
     listing,
+    listing_keyset,
     policy,
     reader_view,
     reading,
     routing,
     sending,
 )
-from handover.services import integration_clients as clients
+from handover.services import idempotency_keys as keys
 from handover.services import replies as reply_service
 from handover.services.accounts import units_by_id
 from handover.services.fhir.shown import shown_content
 from handover.store.database import db
-from handover.web.api import bp
+from handover.web.api import bp, cursors
 from handover.web.api.auth import auth
 from handover.web.api.errors import problem
 from handover.web.api.schemas import (
@@ -43,9 +44,11 @@ from handover.web.api.schemas import (
 #: not JSON), 401 and 429 too.
 REFUSALS = {400: "The body is not JSON", 401: "No valid token", 403: "The token lacks the "
             "scope", 404: "Not found, or not this client's unit's", 409: "Not possible in the "
-            "handover's present state", 410: "The content was erased under the retention rule",
-            422: "Bad input; every error with its field path",
-            429: "Too many requests from this client (Retry-After)"}
+            "handover's present state (also when its content was erased)",
+            410: "The content was erased under the retention rule while this request was "
+            "being answered", 422: "Bad input; every error with its field path",
+            429: "Too many requests from this client, or too many refused tokens from it "
+            "(Retry-After)"}
 
 
 def refusals(*codes, **described):
@@ -70,10 +73,16 @@ def client():
 @bp.doc(summary="The unit's inbox", responses=refusals(403, 422))
 def inbox(query_data):
     """Handovers that came to the client's unit (received or copied), newest first, 20 a
-    page. Each summary shown is audited as a read under the client's name."""
-    page = listing.inbox(client(), page=query_data["page"], status=query_data["status"],
-                         form_key=query_data["form"], language=language(),
-                         sent_from=query_data["sent_from"], sent_until=query_data["sent_until"])
+    page. Each summary shown is audited as a read under the client's name. Follow ``next``
+    (as ``cursor``) to walk the list: a page number shifts when reading takes handovers out
+    of the filter, a cursor does not."""
+    filters = {"status": query_data["status"], "form_key": query_data["form"],
+               "language": language(), "sent_from": query_data["sent_from"],
+               "sent_until": query_data["sent_until"]}
+    if query_data["cursor"] is not None:
+        page = listing_keyset.inbox_after(client(), query_data["cursor"], **filters)
+    else:
+        page = listing.inbox(client(), page=query_data["page"] or 1, **filters)
     return {
         "items": [{
             "id": row.handover.id, "form_key": row.handover.form_key, "form_title": row.title,
@@ -82,8 +91,8 @@ def inbox(query_data):
             "sent_at": row.handover.sent_at, "due_at": row.handover.due_at,
             "overdue": row.overdue, "replied": row.replied, "summary": row.summary,
         } for row in page.rows],
-        "page": page.page, "per_page": page.per_page, "total": page.total, "more": page.more,
-        "has_next": page.has_next,
+        "page": page.page or None, "per_page": page.per_page, "total": page.total,
+        "more": page.more, "has_next": page.has_next, "next": cursors.cursor_for(page.next_key),
     }
 
 
@@ -91,12 +100,15 @@ def inbox(query_data):
 @bp.auth_required(auth, roles=["handover:read"])
 @bp.output(HandoverOut)
 @bp.doc(summary="One handover as its reader sees it", responses=refusals(
-    403, 404, 410, _409="Failed its integrity check"))
+    403, 404, _409="Failed its integrity check"))
 def handover(handover_id):
     """What a member of the client's unit may see: the sections meant for its kind of unit,
     fields revealing a hidden location left out (listed in ``redacted``). The read is audited;
     the receiving unit's first read opens the handover. A sending client reading its own draft
-    gets the draft as last saved (status ``draft``), audited as a draft read."""
+    gets the draft as last saved (status ``draft``), audited as a draft read. A handover whose
+    content the retention rule erased is still answered (200): ``erased`` true, ``erased_at``
+    when, no content, thread, files or note; its record (units, times, status) stays, as on
+    the page."""
     granted = policy.require(client(), handover_id, "view", with_units=True, with_counts=True)
     view = reader_view.open_for_reader(granted, client(), language=language())
     return handover_json(view)
@@ -120,6 +132,7 @@ def handover_json(view):
         "opened_at": handover.opened_at, "acknowledged_at": handover.acknowledged_at,
         "due_at": handover.due_at if view.shows_due else None, "overdue": view.overdue,
         "withdrawn": view.withdrawn, "erased": handover.erased_at is not None,
+        "erased_at": handover.erased_at,
         "replaced_by": view.replaced_by, "content": content, "redacted": redacted,
         "thread": [{
             "id": reply.id, "kind": reply.kind, "unit_id": reply.unit_id,
@@ -205,14 +218,16 @@ def create_draft(json_data, headers_data):
 
 
 def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, key):
-    """A checked draft made for the client (also from a FHIR QuestionnaireResponse)."""
+    """A checked draft made for the client (also from a FHIR QuestionnaireResponse). With an
+    Idempotency-Key, only the request that claims the key makes a draft (checked first, so a
+    refused request claims nothing); a concurrent one with the key answers as its repeat."""
     actor = client()
     operation = (draft_operation(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content)
                  if key else None)
     if key:
-        earlier = clients.remembered(actor, key, operation)
+        earlier = keys.remembered(actor, key, operation)
         if earlier is not None:
-            return state_json(policy.require(actor, earlier, "view").handover), 201
+            return _made_before(actor, earlier)
     unit = policy.require_start(actor, actor.unit.id if actor.unit else None)
     found = units_by_id([receiver_unit_id, *copy_unit_ids])
     receiver = found.get(receiver_unit_id)
@@ -223,12 +238,27 @@ def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, 
         return problem(422, str(error), [{"path": "routing", "message": str(error)}])
     definition = drafts.definition_of(form_key)
     stored = drafts.checked_content(definition, content, unit.kind, language())
-    draft = drafts.start(actor, unit, definition.key, receiver, [c for c in copies if c],
-                         legal_basis)
-    drafts.save(actor, draft, stored)
     if key:
-        _remember(actor, key, operation, draft.id)
+        earlier = keys.claim_or_wait(actor, key, operation)
+        if earlier is not None:
+            return _made_before(actor, earlier)
+    try:
+        draft = drafts.start(actor, unit, definition.key, receiver, [c for c in copies if c],
+                             legal_basis)
+        drafts.save(actor, draft, stored)
+    except BaseException:   # a worker stopped midway too: its retry must not wait on it
+        if key:
+            keys.release(actor, key)
+        raise
+    if key and (named := keys.fulfil(actor, key, draft.id)) != draft.id:
+        drafts.discard(actor, draft)   # a request that took over the key made its draft first
+        return _made_before(actor, named)
     return state_json(draft), 201
+
+
+def _made_before(actor, handover_id):
+    """The answer to a repeat: the draft the key's first request made, as it is now."""
+    return state_json(policy.require(actor, handover_id, "view").handover), 201
 
 
 def draft_operation(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content):
@@ -251,24 +281,16 @@ def send(handover_id, headers_data):
     actor = client()
     key = headers_data.get("idempotency_key")
     operation = f"send:{handover_id}"
-    if key and clients.remembered(actor, key, operation) is not None:
+    if key and keys.remembered(actor, key, operation) is not None:
         return state_json(policy.require(actor, handover_id, "view").handover)
     granted = policy.require(actor, handover_id, "send")
     if key:   # written by the send's own commit, or rolled back with it
-        clients.remember(actor, key, operation, handover_id, commit=False)
+        keys.remember(actor, key, operation, handover_id, commit=False)
     try:
         sent = sending.send(actor, granted.handover,
-                            clients.submission_token(actor, key) if key else None,
+                            keys.submission_token(actor, key) if key else None,
                             language=language())
     except IntegrityError:   # a concurrent retry with the same key remembered it first
         db.session.rollback()
         return state_json(policy.require(actor, handover_id, "view").handover)
     return state_json(sent)
-
-
-def _remember(actor, key, operation, handover_id):
-    try:
-        clients.remember(actor, key, operation, handover_id)
-    except IntegrityError:   # a concurrent retry with the same key remembered it first
-        db.session.rollback()
-

@@ -19,26 +19,37 @@ from apiflask.fields import (
     String,
 )
 from apiflask.validators import Length, OneOf, Range
-from marshmallow import INCLUDE, ValidationError
+from marshmallow import INCLUDE, ValidationError, validates_schema
 
 from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 from handover.services.listing import LIST_STATUSES
 from handover.web import LARGEST_ID
+from handover.web.api.cursors import Cursor
+
+
+def within(smallest, largest):
+    """A whole number from ``smallest`` to ``largest``, refused in the language the request
+    asks for (marshmallow's own message is English only)."""
+    return Range(min=smallest, max=largest,
+                 error=_l("Give a number from {min} to {max}."))
 
 
 def id_range(smallest=1):
     """What an id may be: a number the database can hold, from ``smallest``. A larger one is
     the client's mistake (422 with its path), not a database error (500) further on."""
-    return Range(min=smallest, max=LARGEST_ID)
+    return within(smallest, LARGEST_ID)
 
 
 def time_with_offset(description):
     """A time filter. A time without an offset could be any of some 26 hours; guessing which
-    would silently move the filter's edge, so the client is asked to say. (In English, as
-    marshmallow's own messages for the fields are.)"""
+    would silently move the filter's edge, so the client is asked to say. The message is a
+    list of one lazy text, which marshmallow passes on as it is (a lazy text alone it would
+    read as a list of letters), and the error handler translates it for the request."""
     return AwareDateTime(load_default=None, metadata={"description": description},
-                         error_messages={"invalid_awareness": "Give the time with its offset "
-                                         "from UTC, for example 2026-12-01T00:00:00+02:00."})
+                         error_messages={"invalid_awareness": [_l(
+                             "Give the time with its offset from UTC, for example "
+                             "2026-12-01T00:00:00+02:00.")]})
 
 
 def not_blank(text):
@@ -70,12 +81,26 @@ PROBLEM_SCHEMA = {
 
 
 class InboxQuery(Schema):
-    page = Integer(load_default=1, validate=Range(min=1, max=1000))
+    page = Integer(load_default=None, validate=within(1, 1000), metadata={
+        "description": "Page number (offset paging; 1 when neither this nor `cursor` is "
+                       "given). Reading a handover can move it out of a filter and the "
+                       "following ones up a page: to walk a list that changes, use `cursor`."})
+    cursor = Cursor(load_default=None, metadata={
+        "description": "The `next` of the previous answer, with the same filters: the page "
+                       "after it. Every handover that matches is listed once, even when "
+                       "reading takes earlier ones out of the filter."})
     status = String(load_default="", validate=OneOf(["", *LIST_STATUSES]))
     form = String(load_default="", validate=Length(max=100))
     sent_from = time_with_offset("Only handovers sent at or after this time (ISO 8601 with "
                                  "offset).")
     sent_until = time_with_offset("Only handovers sent before this time (ISO 8601 with offset).")
+
+    @validates_schema
+    def _one_way_of_paging(self, data, **kwargs):
+        """A page number counts from the first match, a cursor from its place: both at once
+        name two different pages."""
+        if data.get("cursor") is not None and data.get("page") is not None:
+            raise ValidationError(_("Give either page or cursor, not both."), "cursor")
 
 
 class UnitOut(Schema):
@@ -100,11 +125,15 @@ class InboxItem(Schema):
 
 class InboxPage(Schema):
     items = List(Nested(InboxItem), required=True)
-    page = Integer(required=True)
+    page = Integer(required=True, allow_none=True, metadata={
+        "description": "The page number; null on a page asked for by `cursor`."})
     per_page = Integer(required=True)
-    total = Integer(required=True)
+    total = Integer(required=True, metadata={"description": "Matches now, on every page."})
     more = Boolean(required=True, metadata={"description": "More matches than `total` counts."})
     has_next = Boolean(required=True)
+    next = String(required=True, allow_none=True, metadata={
+        "description": "Opaque: pass it back as `cursor` (with the same filters) for the "
+                       "following page; null on the last page."})
 
 
 class ReplyOut(Schema):
@@ -140,7 +169,10 @@ class HandoverOut(Schema):
     due_at = DateTime(allow_none=True)
     overdue = Boolean(required=True)
     withdrawn = Boolean(required=True)
-    erased = Boolean(required=True)
+    erased = Boolean(required=True, metadata={
+        "description": "The retention rule erased the content: `content` is null and the "
+                       "thread, attachments and note are empty; the record stays."})
+    erased_at = DateTime(allow_none=True)
     replaced_by = List(Integer(), required=True)
     content = Dict(keys=String(), values=Raw(allow_none=True), allow_none=True)
     redacted = List(String(), required=True, metadata={
@@ -221,7 +253,7 @@ class FhirImportQuery(Schema):
 
 class AuditQuery(Schema):
     after_id = Integer(load_default=0, validate=id_range(smallest=0))
-    limit = Integer(load_default=500, validate=Range(min=1, max=1000))
+    limit = Integer(load_default=500, validate=within(1, 1000))
     since = time_with_offset("Only events at or after this time (ISO 8601 with offset).")
     until = time_with_offset("Only events before this time (ISO 8601 with offset).")
     action = String(load_default="", validate=Length(max=64))
