@@ -66,7 +66,10 @@ def deactivate_command(email):
     user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"No user with the e-mail address {email!r}.")
-    accounts.set_user_active(user, False)
+    try:
+        accounts.set_user_active(user, False)
+    except accounts.AccountError as error:
+        raise click.ClickException(error.translated()) from None
     click.echo(f"Deactivated {user.email}; their sessions have ended.")
 
 
@@ -77,7 +80,8 @@ def deactivate_command(email):
 @with_appcontext
 def set_roles_command(email, admin, auditor):
     """Give the user with EMAIL exactly these system roles. Refused while they are a member
-    of a unit: administrators and auditors never hold memberships."""
+    of a unit (administrators and auditors never hold memberships), for both roles at once
+    (one person is never both), and for the last active administrator without --admin."""
     user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"No user with the e-mail address {email!r}.")

@@ -6,8 +6,13 @@ and why"; a list of e-mail addresses, action keys and seven identical "draft sav
 not. So the report folds repeats: consecutive identical events by the same person on the same
 handover become one row with a count and the first and last time. The audit log itself keeps
 every event, unfolded, with its keys; only the page is in words.
+
+An administrator's or unit lead's event also says whom or what it was about (`Target`): the
+account, the role, the plugin, read from the event's detail. The detail never holds client
+data, and only the fields named here are ever read from it.
 """
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,12 +28,42 @@ from handover.plugins import manager as plugin_manager
 from handover.services import definition_of, disclosures
 from handover.services.audit_labels import label, outcome_label, readable
 from handover.store.database import db
-from handover.store.models import AuditEvent, Handover, User
+from handover.store.models import AuditEvent, Handover, IntegrationClient, User
 
 #: Who acted when nobody did: a job of the service itself (a delivery, the retention rule).
 SYSTEM = _l("The service itself")
 #: A reply's free-text message (``Reply.kind``), as the disclosure record names what it was.
 MESSAGE = _l("Message")
+
+
+#: The areas of the events that act on accounts, units, plugins, forms and integration
+#: clients, whose detail names what they acted on. The detail of a handover's events is
+#: never read here (a reply's ``kind`` is no unit kind).
+TARGETED_AREAS = ("admin", "unit_lead", "account", "plugins", "forms", "integration_client",
+                  "api")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Whom or what an event acted on. ``user`` is the account's name and e-mail address;
+    ``role`` a membership role and ``unit_kind`` a unit kind (keys, the page labels them);
+    ``system_roles`` the ones an account was given (``()`` for none; None when the event did
+    not set them); ``form`` an uploaded form's key and version; ``client`` an integration
+    client's name."""
+
+    user: str = ""
+    role: str = ""
+    system_roles: tuple[str, ...] | None = None
+    unit_kind: str = ""
+    plugin: str = ""
+    form: str = ""
+    client: str = ""
+
+    def __bool__(self) -> bool:
+        return self != NO_TARGET
+
+
+NO_TARGET = Target()
 
 
 @dataclass(frozen=True)
@@ -47,34 +82,86 @@ class EventRow:
     handover_id: int | None
     outcome: str
     client_address: str
+    #: Whom or what it acted on; false when the event names nothing (a handover's events).
+    target: Target = NO_TARGET
 
 
 def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[EventRow]:
     """``events`` as table rows in the same order; with ``fold``, each run of identical events
-    (same action, person, unit, handover, outcome and client address, one after another) as
-    one row."""
+    (same action, person, unit, handover, target, outcome and client address, one after
+    another) as one row."""
     events = list(events)
-    people = _people({event.actor_id for event in events if event.actor_id is not None})
-    shared = {name for name, times in Counter(name for name, _ in people.values()).items()
-              if times > 1}
+    details = [_targeted_detail(event) for event in events]
+    actors = {event.actor_id for event in events if event.actor_id is not None}
+    people = _people(actors | {detail["user_id"] for detail in details
+                               if isinstance(detail.get("user_id"), int)})
+    clients = _client_names({detail["client"] for detail in details
+                             if isinstance(detail.get("client"), int)})
+    shared = {name for name, times in Counter(people[actor][0] for actor in actors
+                                              if actor in people).items() if times > 1}
     rows: list[EventRow] = []
     previous: tuple[Any, ...] | None = None
-    for event in events:
+    for event, detail in zip(events, details, strict=True):
+        target = _target(detail, people, clients)
         key = (event.action, event.actor_id, event.actor_label, event.unit_id,
-               event.handover_id, event.outcome, event.client_address)
+               event.handover_id, event.outcome, event.client_address, target)
         if fold and rows and key == previous:
             last = rows[-1]
             rows[-1] = EventRow(**{**last.__dict__, "count": last.count + 1,
                                    "last_at": event.occurred_at})
             continue
         previous = key
-        person, detail = _person(event, people, shared)
+        person, person_detail = _person(event, people, shared)
         rows.append(EventRow(
             first_at=event.occurred_at, last_at=event.occurred_at, action=event.action,
-            label=label(event.action), count=1, person=person, person_detail=detail,
+            label=label(event.action), count=1, person=person, person_detail=person_detail,
             unit_id=event.unit_id, handover_id=event.handover_id,
-            outcome=outcome_label(event.outcome), client_address=event.client_address))
+            outcome=outcome_label(event.outcome), client_address=event.client_address,
+            target=target))
     return rows
+
+
+def _targeted_detail(event: AuditEvent) -> dict[str, Any]:
+    """The detail of an event of `TARGETED_AREAS`, parsed; {} for any other event."""
+    if event.action.partition(".")[0] not in TARGETED_AREAS or not event.detail:
+        return {}
+    try:
+        detail = json.loads(event.detail)
+    except ValueError:
+        return {}
+    return detail if isinstance(detail, dict) else {}
+
+
+def _target(detail: dict[str, Any], people: dict[int, tuple[str, str]],
+            clients: dict[int, str]) -> Target:
+    if not detail:
+        return NO_TARGET
+    user_id = detail.get("user_id")
+    user = ""
+    if isinstance(user_id, int):
+        name, email = people.get(user_id, ("", ""))
+        user = f"{name} ({email})" if name else f"#{user_id}"
+    system_roles = None
+    if "admin" in detail and "auditor" in detail:
+        system_roles = tuple(role for role in ("admin", "auditor") if detail[role] is True)
+    client_id = detail.get("client")
+    form = detail.get("form")
+    return Target(
+        user=user, role=_text(detail.get("role")), system_roles=system_roles,
+        unit_kind=_text(detail.get("kind")), plugin=_text(detail.get("plugin")),
+        form=f"{form} v{detail.get('version')}" if isinstance(form, str) and form else "",
+        client=clients.get(client_id, f"#{client_id}") if isinstance(client_id, int) else "")
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _client_names(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(IntegrationClient.id, IntegrationClient.name)
+                                   .where(IntegrationClient.id.in_(ids))).all())
 
 
 def _people(ids: set[int]) -> dict[int, tuple[str, str]]:

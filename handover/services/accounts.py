@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import gettext
@@ -21,7 +21,7 @@ from handover.security import sessions
 from handover.security.passwords import hash_password, password_problems
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Membership, Unit, User
+from handover.store.models import IntegrationClient, Membership, Unit, User
 from handover.store.models.accounts import MEMBERSHIP_ROLES
 
 #: Loose on purpose: the address is a login name and a notification target, and the only way
@@ -38,6 +38,13 @@ T = TypeVar("T")
 #: audits. Refused wherever a membership is made (admin pages, unit lead page, CLI).
 SYSTEM_ROLE_HAS_NO_UNITS = ("Administrators and auditors cannot be members of a unit. "
                             "Use a separate personal account for work in a unit.")
+#: Nor do administration and auditing: an account holding both would change things and audit
+#: its own changes, and read in the per-child report which child went where.
+ADMIN_OR_AUDITOR = ("One person cannot be both an administrator and an auditor: the auditor "
+                    "checks what administrators do. Choose one of the two roles.")
+#: The account row an integration client acts under (`IntegrationClient.account_id`) is no
+#: person's: no page or command lists it, and nobody can make it a login.
+IS_CLIENT_ACCOUNT = exists().where(IntegrationClient.account_id == User.id)
 
 #: Built once: the ids are one expanding parameter, so a request compiles nothing new.
 _UNITS_BY_ID = select(Unit).where(Unit.id.in_(bindparam("ids", expanding=True)))
@@ -102,9 +109,26 @@ def normalise_email(email: str | None) -> str:
 
 
 def find_user(email: str | None) -> User | None:
+    """The person with this e-mail address; never an integration client's account."""
     return db.session.execute(
-        select(User).where(User.email == normalise_email(email))
+        select(User).where(User.email == normalise_email(email), ~IS_CLIENT_ACCOUNT)
     ).scalar_one_or_none()
+
+
+def find_person(user_id: object) -> User | None:
+    """The person with id ``user_id``; None for an unknown id and for an integration client's
+    account (`IS_CLIENT_ACCOUNT`)."""
+    if not isinstance(user_id, int):
+        return None
+    return db.session.execute(
+        select(User).where(User.id == user_id, ~IS_CLIENT_ACCOUNT)
+    ).scalar_one_or_none()
+
+
+def is_client_account(user: User) -> bool:
+    return bool(db.session.execute(
+        select(IntegrationClient.id).where(IntegrationClient.account_id == user.id).limit(1)
+    ).first())
 
 
 def find_unit(name: str | None) -> Unit | None:
@@ -114,8 +138,9 @@ def find_unit(name: str | None) -> Unit | None:
 
 
 def search_users(query: str = "") -> list[User]:
-    """Users whose name or e-mail contains ``query`` (case-insensitive), by name."""
-    statement = select(User).order_by(func.lower(User.name), User.id)
+    """People whose name or e-mail contains ``query`` (case-insensitive), by name; never an
+    integration client's account."""
+    statement = select(User).where(~IS_CLIENT_ACCOUNT).order_by(func.lower(User.name), User.id)
     query = (query or "").strip().lower()
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -140,7 +165,7 @@ def create_unit(name: str, kind: str, organisation: str = "", email: str = "",
     name = _unit_name(name)
     _check_kind(kind)
     unit = Unit(name=name, kind=kind, organisation=(organisation or "").strip(),
-                email=normalise_email(email))
+                email=_unit_email(email))
     db.session.add(unit)
     db.session.flush()
     audit.record("admin.unit_created", actor=actor, unit_id=unit.id, detail={"kind": kind})
@@ -153,8 +178,9 @@ def update_unit(unit: Unit, name: str, kind: str, organisation: str = "", email:
                 actor: User | None = None) -> Unit:
     name = _unit_name(name, unit)
     _check_kind(kind)
+    email = _unit_email(email)
     unit.name, unit.kind = name, kind
-    unit.organisation, unit.email = (organisation or "").strip(), normalise_email(email)
+    unit.organisation, unit.email = (organisation or "").strip(), email
     audit.record("admin.unit_updated", actor=actor, unit_id=unit.id, detail={"kind": kind})
     db.session.commit()
     return unit
@@ -179,7 +205,21 @@ def _unit_name(name: str | None, unit: Unit | None = None) -> str:
     existing = find_unit(name)
     if existing is not None and existing is not unit:
         raise AccountError(N_("A unit with this name already exists."), field="name")
+    # Compared in Python: SQLite's lower() folds ASCII letters only, and units are few.
+    for other_id, other_name in db.session.execute(select(Unit.id, Unit.name)).all():
+        if other_name.casefold() == name.casefold() and (unit is None or other_id != unit.id):
+            raise AccountError(N_("There is already a unit named %(name)s: names that differ "
+                                  "only in capital letters are too easily mixed up."),
+                               field="name", name=other_name)
     return name
+
+
+def _unit_email(email: str | None) -> str:
+    """The unit's shared address (optional): notifications are sent to it."""
+    email = normalise_email(email)
+    if email and (len(email) > 254 or not EMAIL_PATTERN.match(email)):
+        raise AccountError(N_("Enter a valid e-mail address."), field="email")
+    return email
 
 
 def _check_kind(kind: str) -> None:
@@ -208,6 +248,8 @@ def create_user(email: str, name: str, password: str | None = None, admin: bool 
         password = temporary = temporary_password()
     else:
         _check_password(password, email, name)
+    if admin and auditor:
+        raise AccountError(ADMIN_OR_AUDITOR, field="auditor")
     if memberships and (admin or auditor):
         raise AccountError(SYSTEM_ROLE_HAS_NO_UNITS, field="admin" if admin else "auditor")
     for unit, role in memberships:
@@ -228,8 +270,11 @@ def create_user(email: str, name: str, password: str | None = None, admin: bool 
 @_one_transaction
 def set_user_active(user: User, active: bool, actor: User | None = None) -> User:
     """Deactivating ends every session of the user at once; reactivating does not log in."""
+    _refuse_client_account(user)
     if not active and actor is not None and actor.id == user.id:
         raise AccountError(N_("You cannot deactivate your own account."))
+    if not active:
+        _keep_an_administrator(user)
     user.active = bool(active)
     if not active:
         sessions.revoke_all(user.id)
@@ -245,6 +290,7 @@ def reset_password(user: User, reset_two_factor: bool = False,
     """Give the user a temporary password (returned, to be shown once) that they must replace
     at next login, and end their sessions. The TOTP enrolment stays unless ``reset_two_factor``
     (a lost phone), in which case the user enrols again at next login."""
+    _refuse_client_account(user)
     temporary = temporary_password()
     user.password_hash = _hash(temporary)
     user.must_change_password = True
@@ -284,6 +330,26 @@ def _hash(password: str) -> str:
     return hash_password(password)
 
 
+def _refuse_client_account(user: User) -> None:
+    """An integration client's account is changed only with its client (the pages and
+    commands never show it: `find_person`, `find_user`); refused here for any other caller."""
+    if is_client_account(user):
+        raise AccountError(N_("This account belongs to an integration client: manage it on "
+                              "the integration clients page."))
+
+
+def _keep_an_administrator(user: User) -> None:
+    """Refuse taking away the last active administrator (their role, or the account): nobody
+    could then manage units and users but from the server's command line."""
+    if not (user.is_admin and user.active):
+        return
+    others = db.session.execute(select(User.id).where(
+        User.is_admin, User.active, User.id != user.id).limit(1)).first()
+    if others is None:
+        raise AccountError(N_("%(name)s is the only active administrator: make someone else "
+                              "an administrator first."), field="admin", name=user.name)
+
+
 @_one_transaction
 def set_system_roles(user: User, admin: bool, auditor: bool,
                      actor: User | None = None) -> User:
@@ -294,8 +360,13 @@ def set_system_roles(user: User, admin: bool, auditor: bool,
     away someone's daily work without anyone deciding it. The admin removes them first (and
     so sees what the person loses), then gives the system role.
     """
+    _refuse_client_account(user)
+    if admin and auditor:
+        raise AccountError(ADMIN_OR_AUDITOR, field="auditor")
     if actor is not None and actor.id == user.id and user.is_admin and not admin:
         raise AccountError(N_("You cannot remove your own administrator role."), field="admin")
+    if not admin:
+        _keep_an_administrator(user)
     if (admin or auditor) and user.memberships:
         raise AccountError(N_("Remove the person's unit memberships first: administrators "
                               "and auditors cannot be members of a unit."),
@@ -336,6 +407,7 @@ def remove_membership(membership: Membership, actor: User | None = None,
 
 def _add_membership(user: User, unit: Unit, role: str, actor: User | None,
                     action: str) -> Membership:
+    _refuse_client_account(user)
     if not may_hold_memberships(user):
         raise AccountError(SYSTEM_ROLE_HAS_NO_UNITS, field="user")
     _check_membership(unit, role)

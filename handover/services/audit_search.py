@@ -1,12 +1,16 @@
 """Searching the audit log, for auditors: filtered pages of events, the actions in the log, and
 the per-child report the client-data act asks for ("who used my child's data, when and why"),
-found through the keyed identity-code hash. The report is itself audited, without the code."""
+found through the keyed identity-code hash. The report is itself audited, without the code.
+
+A person searched for is found as whoever acted and as whom an administrator's or unit lead's
+event was about (the ``user_id`` of its detail): "who changed Kaisa's account?" has an answer.
+"""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import String, cast, exists, func, literal, or_, select, text
 from stdnum.fi import hetu
 
 from handover.formdefs.content import TIMEZONE
@@ -15,9 +19,15 @@ from handover.security import crypto
 from handover.services.listing import InvalidIdentityCode
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import AuditEvent, Handover, Unit
+from handover.store.models import AuditEvent, Handover, Unit, User
 
 PER_PAGE = 50
+#: The last page asked for that is still a page (a larger number reads as this one): its
+#: offset must fit the database's integer, and nobody pages through 100 billion events.
+LAST_PAGE = 2**31 - 1
+#: The days a search may start or end on. Earlier days are no dates of this service's events,
+#: and day one of year one has no midnight in Finland that is still a date in UTC.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
 
 #: The actions in the log, for the filter, by hopping through the index on ``action`` from one
 #: value to the next (a few dozen look-ups): SELECT DISTINCT would read every event, and the
@@ -57,8 +67,8 @@ def search(chosen: EventFilter, page: int = 1) -> Any:
     """Page ``page`` of the events matching ``chosen``, newest first (a Flask-SQLAlchemy
     pagination: ``items``, ``pages``, ``has_next`` …)."""
     query = select(AuditEvent)
-    if chosen.user:
-        query = query.where(AuditEvent.actor_label.ilike(f"%{chosen.user.strip()}%"))
+    if chosen.user.strip():
+        query = query.where(_about_person(chosen.user))
     if chosen.unit_id:
         query = query.where(AuditEvent.unit_id == chosen.unit_id)
     if chosen.handover_id:
@@ -69,8 +79,24 @@ def search(chosen: EventFilter, page: int = 1) -> Any:
         query = query.where(AuditEvent.occurred_at >= _start_of(chosen.since))
     if chosen.until:
         query = query.where(AuditEvent.occurred_at < _start_of(chosen.until) + timedelta(days=1))
-    return db.paginate(query.order_by(AuditEvent.id.desc()), page=max(page or 1, 1),
+    return db.paginate(query.order_by(AuditEvent.id.desc()),
+                       page=min(max(page or 1, 1), LAST_PAGE),
                        per_page=PER_PAGE, error_out=False)
+
+
+def _about_person(words: str) -> Any:
+    """Events by, or about, a person whose e-mail address or name contains ``words``."""
+    escaped = words.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    named = (func.lower(User.email).like(pattern, escape="\\")
+             | func.lower(User.name).like(pattern, escape="\\"))
+    # The detail is JSON written with sort_keys: the id is followed by "," or "}".
+    key = literal('%"user_id": ') + cast(User.id, String)
+    about = exists().where(named, or_(AuditEvent.detail.like(key + literal(",%")),
+                                      AuditEvent.detail.like(key + literal("}%"))))
+    return or_(func.lower(AuditEvent.actor_label).like(pattern, escape="\\"),
+               AuditEvent.actor_id.in_(select(User.id).where(named)),
+               AuditEvent.detail.like('%"user_id": %') & about)
 
 
 def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[AuditEvent]]:
@@ -94,5 +120,7 @@ def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[A
 
 def _start_of(day: date) -> datetime:
     """Midnight starting ``day`` in Finland: the page shows each event's time in Finnish
-    time, so a day searched for is that day as the page shows it, not a UTC day."""
+    time, so a day searched for is that day as the page shows it, not a UTC day. A day
+    outside `FIRST_DAY`..`LAST_DAY` counts as the nearest of them."""
+    day = min(max(day, FIRST_DAY), LAST_DAY)
     return datetime.combine(day, time.min, tzinfo=TIMEZONE).astimezone(UTC)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload, undefer_group
 
 from handover.i18n import lazy_gettext as _l
 from handover.services import LifecycleError
-from handover.services.accounts import units_by_id
+from handover.services.accounts import find_person, units_by_id
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, Membership, Unit, User
@@ -304,7 +304,19 @@ def require_admin(user: Any) -> None:
 
 
 def is_auditor(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_auditor)
+    """An active auditor who is no administrator: an account left holding both roles from
+    before they were exclusive (`accounts.ADMIN_OR_AUDITOR`) audits nothing."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_auditor
+                and not user.is_admin)
+
+
+def require_person(user_id: object) -> User:
+    """The account with ``user_id`` for the user pages, else `NotFound`: an integration
+    client's account is no person's and is managed only with its client."""
+    user = find_person(user_id)
+    if user is None:
+        raise NotFound(user_id)
+    return user
 
 
 def led_units(user: Any) -> list[Unit]:

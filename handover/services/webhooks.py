@@ -14,7 +14,9 @@ endpoint, like the users' TOTP secrets.
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import re
 import secrets
 import time
 import urllib.error
@@ -40,6 +42,8 @@ SEAL_PURPOSE = "webhook"
 TIMEOUT_SECONDS = 10
 #: Hosts a plain-http endpoint may use (a receiver on the same machine, and the tests).
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: One label of a host name: letters (any script: an IDN), digits and inner hyphens.
+_HOST_LABEL = re.compile(r"^(?!-)[^\W_](?:[\w-]{0,61}[^\W_])?$")
 
 
 class WebhookError(LifecycleError):
@@ -52,15 +56,48 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def check_url(url: str) -> str:
+    """``url`` without surrounding spaces, if it is an address a webhook can be POSTed to;
+    else `WebhookError` saying what is wrong with it."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if not parts.hostname or parts.scheme not in ("https", "http"):
-        raise WebhookError(_l("Give the full address, starting with https://."))
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK:
-        raise WebhookError(_l("The address must start with https://."))
     if len(url) > 500:
         raise WebhookError(_l("The address is too long."))
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise WebhookError(_l("The address cannot contain spaces."))
+    bad_host = WebhookError(_l("Check the address: the server's name is not valid."))
+    bad_port = WebhookError(_l("Check the address: the port must be a number from 1 to "
+                               "65535."))
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:   # an IPv6 address without its closing "]"
+        raise bad_host from None
+    try:
+        port = parts.port
+    except ValueError:   # out of range, or not a number
+        raise bad_port from None
+    if not hostname or parts.scheme not in ("https", "http"):
+        raise WebhookError(_l("Give the full address, starting with https://."))
+    if not _is_host(hostname, ip_literal=parts.netloc.rpartition("@")[2].startswith("[")):
+        raise bad_host
+    if port == 0:
+        raise bad_port
+    if parts.scheme == "http" and hostname not in LOOPBACK:
+        raise WebhookError(_l("The address must start with https://."))
     return url
+
+
+def _is_host(hostname: str, ip_literal: bool) -> bool:
+    """A DNS name or an IP address; within brackets only an IPv6 address."""
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        address = None
+    if ip_literal:
+        return address is not None and address.version == 6
+    if address is not None:
+        return True
+    labels = hostname.removesuffix(".").split(".")
+    return len(hostname) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
 
 
 def create_endpoint(actor: User | None, unit_id: int, url: str,

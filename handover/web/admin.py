@@ -12,7 +12,7 @@ from handover.i18n import gettext as _
 from handover.services import accounts, policy
 from handover.services.statistics import handover_counts
 from handover.store.database import db
-from handover.store.models import Membership, Unit, User
+from handover.store.models import Membership, Unit
 from handover.web.admin_forms import (
     ActionForm,
     MembershipForm,
@@ -107,13 +107,13 @@ def new_user():
 
 @bp.get("/users/<int:user_id>")
 def user(user_id):
-    user = db.get_or_404(User, user_id)
+    user = policy.require_person(user_id)
     return render_template("admin/user.html", **_user_page(user))
 
 
 @bp.post("/users/<int:user_id>/memberships")
 def add_membership(user_id):
-    user = db.get_or_404(User, user_id)
+    user = policy.require_person(user_id)
     form = _membership_form()
     if form.validate_on_submit():
         try:
@@ -130,7 +130,7 @@ def add_membership(user_id):
 def system_roles(user_id):
     """Make someone an administrator or auditor, or no longer one. Refused while they hold
     memberships: the admin removes those first, seeing what the person loses."""
-    user = db.get_or_404(User, user_id)
+    user = policy.require_person(user_id)
     form = SystemRolesForm()
     if form.validate_on_submit():
         try:
@@ -156,7 +156,7 @@ def remove_membership(user_id, membership_id):
 
 @bp.post("/users/<int:user_id>/active")
 def user_active(user_id):
-    user = db.get_or_404(User, user_id)
+    user = policy.require_person(user_id)
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
         try:
@@ -171,7 +171,7 @@ def user_active(user_id):
 
 @bp.post("/users/<int:user_id>/reset-password")
 def reset_password(user_id):
-    user = db.get_or_404(User, user_id)
+    user = policy.require_person(user_id)
     form = ResetPasswordForm()
     if not form.validate_on_submit():
         return redirect(url_for(".user", user_id=user.id))

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from wtforms import DateField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import TextInput
 
 from handover.formdefs import content as content_rules
@@ -32,14 +32,29 @@ bp = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
 #: Under a date typed as d.m.yyyy (the forms' dates say the same).
 DATE_HINT = _l("Day, month and year, for example 14.3.2012")
 
+#: The field each refusal of `integration_clients.create` is about, by its message: the
+#: service names no field, and the error summary should lead to the one to correct.
+REFUSAL_FIELDS = {
+    "Give the client a name of at most 200 characters.": "name",
+    "A client with this name already exists.": "name",
+    "Choose the unit the client acts for.": "unit",
+    "Choose at least one scope.": "scopes",
+    "An auditor's client has only the audit:read scope and no unit.": "scopes",
+    "Choose an expiry date within two years.": "expires_on",
+}
+
+
 class ClientForm(HandoverForm):
     name = StringField(_l("Name of the system"), validators=[DataRequired(), Length(max=200)],
                        description=_l("For example the ward's patient-record system."))
     unit = SelectField(_l("Unit it acts for"), coerce=int)
-    scopes = MultiCheckboxField(_l("What it may do"), validators=[DataRequired()])
+    scopes = MultiCheckboxField(_l("What it may do"), validators=[DataRequired()],
+                                invalid_choice_message=_l("Choose from the scopes listed."))
     # Typed as d.m.yyyy in every language, never in the browser's locale's date picker.
-    expires_on = DateField(_l("Valid until"), validators=[DataRequired()], format=DATE_FORMATS,
-                           widget=TextInput(), description=DATE_HINT)
+    # InputRequired: a date typed but not real (32.1.2027) is told so, not "required".
+    expires_on = DateField(_l("Valid until"), validators=[InputRequired()],
+                           format=DATE_FORMATS, widget=TextInput(), description=DATE_HINT,
+                           invalid_value_message=content_rules.NOT_A_DATE)
     code = StringField(_l("Your authentication code"), validators=[DataRequired()],
                        description=_l("The six-digit code from your authenticator app."))
 
@@ -77,7 +92,9 @@ def index():
                 client, token = clients.create(current_user, form.name.data, unit,
                                                set(form.scopes.data), expires)
             except accounts.AccountError as error:
-                apply_error(form, error)
+                apply_error(form, accounts.AccountError(
+                    error.message, error.field or REFUSAL_FIELDS.get(error.message),
+                    **error.params))
             else:
                 # Rendered into this response only, never stored: the token is shown once.
                 return render_template("admin_clients/token.html", client=client,

@@ -5,6 +5,9 @@ fi, sv and en, then approve (four-eyes), enable or disable it. Admins only; anyo
 The preview renders with the same macros and form builder as the fill page and the reading
 view (``macros/formdef.html``, `formbuilder.build_form`), so what the admin approves is what
 staff will get. The work is `services.form_uploads`'.
+
+The uploaded forms reach staff through the internal plugin ``uploaded``: while an admin has
+switched it off on the Plugins page, these pages say so, not that a form is in use.
 """
 
 import os
@@ -20,6 +23,8 @@ from handover.formdefs import content as content_rules
 from handover.i18n import LANGUAGE_NAMES
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
+from handover.plugins import manager as plugin_manager
+from handover.plugins import uploaded
 from handover.services import form_uploads, policy
 from handover.services.form_packages import PackageRefused
 from handover.services.sections import section_states, task_groups
@@ -55,11 +60,21 @@ def _language():
     return locale.language if locale else "fi"
 
 
+def _plugin_off():
+    """True while the internal plugin that serves the uploaded forms is off: switched off by
+    an admin or after a failure. Enabled versions are then chosen by nobody."""
+    try:
+        return not plugin_manager.plugin(uploaded.PLUGIN_NAME).active
+    except plugin_manager.UnknownPlugin:   # not loaded at all: nothing serves them either
+        return True
+
+
 def _index(form, problems=None, status=200):
     return render_template("admin_form_uploads/index.html", form=form, step_form=StepForm(),
                            uploads=form_uploads.uploads(), problems=problems or [],
                            four_eyes=form_uploads.four_eyes(), language=_language(),
-                           max_kb=form_uploads.max_bytes() // 1024), status
+                           max_kb=form_uploads.max_bytes() // 1024,
+                           plugin_off=_plugin_off()), status
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -121,7 +136,7 @@ def preview(key, version):
         views=VIEWS, view=view, preview_languages=LANGUAGE_NAMES, language=language,
         routing=routing,
         step_form=StepForm(), four_eyes=form_uploads.four_eyes(),
-        page_language=_language())
+        page_language=_language(), plugin_off=_plugin_off())
 
 
 def _preview_parts(definition, view, language):

@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextInput
 
 from handover.i18n import gettext as _
@@ -27,21 +27,43 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 #: Under a date typed as d.m.yyyy (the forms' dates say the same).
 DATE_HINT = _l("Day, month and year, for example 14.3.2012")
 
+
+def _a_handover_number(form, field):
+    """A number no handover can have (0, negative, or larger than the database holds) is
+    refused like one that is no number at all, rather than asked of the database."""
+    if field.data is not None and not policy.is_handover_id(field.data):
+        raise ValidationError(_("Enter the number of a handover, for example 1234."))
+
+
+def _a_searchable_day(form, field):
+    if field.data is not None and not (
+            audit_search.FIRST_DAY <= field.data <= audit_search.LAST_DAY):
+        raise ValidationError(_("Enter a date from %(first)s to %(last)s.",
+                                first=_day(audit_search.FIRST_DAY),
+                                last=_day(audit_search.LAST_DAY)))
+
+
+def _day(day):
+    return f"{day.day}.{day.month}.{day.year}"
+
+
 class FilterForm(HandoverForm):
     """GET filters: nothing secret, so no CSRF token in the URL."""
 
     class Meta:
         csrf = False
 
-    user = StringField(_l("User (e-mail)"), validators=[Optional(), Length(max=254)])
+    user = StringField(_l("User (name or e-mail)"), validators=[Optional(), Length(max=254)],
+                       description=_l("Finds what the person did, and what administrators and "
+                                      "unit leads did to their account."))
     unit = SelectField(_l("Unit"), validators=[Optional()], choices=[])
-    handover = IntegerField(_l("Handover number"), validators=[Optional()])
+    handover = IntegerField(_l("Handover number"), validators=[Optional(), _a_handover_number])
     action = SelectField(_l("Action"), validators=[Optional()], choices=[])
     # Typed as d.m.yyyy in every language, never in the browser's locale's date picker.
-    since = DateField(_l("From (date)"), validators=[Optional()], format=DATE_FORMATS,
-                      widget=TextInput(), description=DATE_HINT)
-    until = DateField(_l("To (date)"), validators=[Optional()], format=DATE_FORMATS,
-                      widget=TextInput(), description=DATE_HINT)
+    since = DateField(_l("From (date)"), validators=[Optional(), _a_searchable_day],
+                      format=DATE_FORMATS, widget=TextInput(), description=DATE_HINT)
+    until = DateField(_l("To (date)"), validators=[Optional(), _a_searchable_day],
+                      format=DATE_FORMATS, widget=TextInput(), description=DATE_HINT)
 
 
 class ChildReportForm(HandoverForm):

@@ -29,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 from handover.formdefs import content as rules
 from handover.formdefs import display
 from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 from handover.plugins.manager import FormChecksUnavailable, call_hook
 from handover.services.drafts import FORM_CHECKS_UNAVAILABLE
 from handover.web.form_base import HandoverForm, RowForm
@@ -40,10 +41,16 @@ DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
 
 
 class MultiCheckboxField(SelectMultipleField):
-    """Multiple choice as checkboxes (the forms macro renders it as a fieldset)."""
+    """Multiple choice as checkboxes (the forms macro renders it as a fieldset). A value that
+    is none of the choices (only a tampered post sends one) is refused in the page's language:
+    WTForms' own Finnish text for it is unfinished in its catalogue, so it came out in English."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def __init__(self, *args, invalid_choice_message=None, **kwargs):
+        super().__init__(*args, invalid_choice_message=invalid_choice_message
+                         or _l("Choose from the options listed."), **kwargs)
 
 
 def _is_empty(field):

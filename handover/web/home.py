@@ -62,5 +62,5 @@ def index():
                            all_units={unit.id: unit for unit in all_units()},
                            status_label=status_label,
                            admin_tasks=tasks(ADMIN_TASKS) if user.is_admin else [],
-                           auditor_tasks=tasks(AUDITOR_TASKS) if user.is_auditor else [],
+                           auditor_tasks=tasks(AUDITOR_TASKS) if policy.is_auditor(user) else [],
                            can_send=bool(policy.sending_units(user)))

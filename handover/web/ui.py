@@ -42,7 +42,7 @@ NAVIGATION = (
     ("admin.statistics", _l("Statistics"), lambda user: user.is_admin),
     ("admin_clients.index", _l("Integration clients"), lambda user: user.is_admin),
     ("admin_deliveries.deliveries_page", _l("Deliveries"), lambda user: user.is_admin),
-    ("audit.index", _l("Audit log"), lambda user: user.is_auditor),
+    ("audit.index", _l("Audit log"), policy.is_auditor),
 )
 
 
