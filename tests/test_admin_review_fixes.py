@@ -228,6 +228,19 @@ def test_a_broken_webhook_address_is_refused_and_the_typed_values_stay(
         assert db.session.query(WebhookEndpoint).count() == 0
 
 
+def test_a_tampered_webhook_event_is_refused_in_finnish(app, admin_client):
+    """A value that is none of the checkboxes (only a tampered post sends one) is refused in
+    the page's language, not in WTForms' English."""
+    response = in_finnish(admin_client).post("/admin/webhooks", data={
+        "endpoint-unit": "1", "endpoint-url": "https://example.org/h",
+        "endpoint-events": ["arrived", "bogus"]})
+    assert response.status_code == 200
+    assert "Valitse luettelossa olevista vaihtoehdoista." in error_summary(response)
+    assert "not a valid choice" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(WebhookEndpoint).count() == 0
+
+
 # --- 6. unit e-mail addresses and names -----------------------------------------------------
 
 
