@@ -208,13 +208,20 @@ def test_keys_stored_elsewhere_restore_with_keys_option(app, sealed_handovers, e
     assert read_every_handover(empty_instance) == sealed_handovers
 
 
-def test_restore_without_keys_leaves_records_unreadable_not_wrong(app, sealed_handovers,
-                                                                 empty_instance, tmp_path):
+def test_restore_without_the_backups_keys_is_refused_before_anything_changes(
+        app, sealed_handovers, empty_instance, tmp_path):
+    """A restore onto keys that do not hold the backup's would leave every record unreadable
+    (and nobody able to log in): it is refused, and nothing changes."""
     destination = tmp_path / "backup"
     assert invoke(app, "backup", str(destination)).exit_code == 0
-    assert invoke(empty_instance, "restore", str(destination)).exit_code == 0
-    with pytest.raises(crypto.KeyMissing):
-        read_every_handover(empty_instance)
+    key_file = Path(empty_instance.config["KEYS_FILE"])
+    keys_before = key_file.read_text()
+    result = invoke(empty_instance, "restore", str(destination))
+    assert result.exit_code == 1
+    assert "does not hold" in result.output and "Nothing was changed" in result.output
+    assert key_file.read_text() == keys_before
+    with empty_instance.app_context():
+        assert "handovers" not in db.inspect(db.engine).get_table_names()
 
 
 def test_damaged_backup_is_refused_before_anything_changes(app, sealed_handovers,

@@ -1,10 +1,11 @@
 """The ``handover`` command: Flask's CLI for this app plus Handover's own command groups."""
 
+import os
 import sys
 from importlib import import_module
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from handover import create_app
 from handover.config import ConfigurationError
@@ -24,10 +25,42 @@ COMMAND_MODULES = (
 
 
 def _create_app():
-    return create_app()
+    """The configured app, or a refusal saying what to do. Start-up refuses without a secret
+    key; a secret from the environment and no instance folder is as uninitialised, and every
+    command would fail deep in the database or the job queue."""
+    app = create_app()
+    if not os.path.isdir(app.instance_path):
+        raise ConfigurationError(
+            f"The instance folder {app.instance_path} does not exist. Run `handover init` to "
+            "create it, or set HANDOVER_INSTANCE_PATH to the instance's folder.")
+    return app
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def _uninitialised_app():
+    """An app for listing commands only, where start-up would refuse (no secret key yet)."""
+    return create_app({"INITIALISING_INSTANCE": True})
+
+
+class HandoverGroup(FlaskGroup):
+    """Flask's command group, whose help also works before `handover init`.
+
+    Listing the commands loads the app (Flask-Migrate adds `db` to it), and Flask prints a
+    traceback when that fails. Before `handover init` it fails by design, so the help is
+    listed from an app that skips the refusal, after one line saying what to do. Running a
+    command still loads the configured app and refuses in one line (see `main`).
+    """
+
+    def list_commands(self, ctx):
+        info = ctx.ensure_object(ScriptInfo)
+        try:
+            info.load_app()
+        except ConfigurationError as error:
+            click.echo(f"Note: {error}\n", err=True)
+            info.create_app = _uninitialised_app
+        return super().list_commands(ctx)
+
+
+@click.group(cls=HandoverGroup, create_app=_create_app, add_version_option=False)
 def cli():
     """Handover: secure hand-over of child-welfare pre-information."""
 

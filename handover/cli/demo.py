@@ -3,7 +3,8 @@ county, and one demo user per role with a known password and a fixed TOTP secret
 can log in as anyone without a phone.
 
 `seed` is idempotent: what exists is left alone (passwords included), what is missing is added.
-Demo data is for trying the system only; never run this on an instance holding real data.
+Demo data is for trying the system only: `refusal` keeps `handover demo` off an instance that
+looks like production, and `handover check` reports demo accounts that are still active.
 """
 
 import os
@@ -11,11 +12,13 @@ import sys
 
 import pyotp
 from flask import current_app
+from sqlalchemy import select
 
 from handover.cli import demo_awaiting, demo_extras, demo_handovers
 from handover.security import totp
 from handover.services import accounts
 from handover.store.database import db
+from handover.store.models import Unit, User
 
 COUNTY = "Demo: Länsirannikon hyvinvointialue (kuvitteellinen)"
 HOSPITAL = "Demo: Länsirannikon keskussairaala (kuvitteellinen)"
@@ -79,6 +82,76 @@ USERS = (
      (("Demo: Lastensuojelulaitos Majakka", "lead"),
       ("Demo: Lastensuojelulaitos Majakka", "receiver")), "HANDOVERDEMOUNITLEADAAAAAAAAAAAA"),
 )
+
+
+#: Every demo account's address ends so.
+DEMO_DOMAIN = "@demo.handover.example"
+
+#: How many names a refusal or a finding spells out before it only counts the rest.
+NAMES_SHOWN = 3
+
+_PUBLISHED = ("the demo's accounts have passwords and two-factor secrets published in the "
+              "README: anyone could sign in as its administrator. Try Handover on an instance "
+              "of its own (HANDOVER_INSTANCE_PATH).")
+
+
+def refusal(app):
+    """Why seeding the demo into ``app``'s instance would be dangerous, or None when it is not.
+
+    The demo's passwords and two-factor secrets are published in the README, so on an instance
+    people really use its administrator would let anyone in. HTTPS on means production. Units
+    or users the demo does not make mean real data, unless the demo is seeded here already
+    (its administrator is active): what a tester added while trying it must not stop
+    `scripts/start` from running `handover demo` again.
+    """
+    if app.config.get("HTTPS"):
+        return ("HTTPS is on (HANDOVER_HTTPS), so this looks like a production instance, and "
+                + _PUBLISHED)
+    if _seeded_here():
+        return None
+    units, users = _not_the_demos()
+    if not units and not users:
+        return None
+    held = " and ".join(part for part in (_count(units, "unit"), _count(users, "user")) if part)
+    return (f"this instance already holds {held} that the demo did not make "
+            f"({names_in_short(units + users)}), and " + _PUBLISHED)
+
+
+def active_accounts():
+    """The addresses of the demo accounts that can still sign in, in order."""
+    return list(db.session.scalars(
+        select(User.email)
+        .where(User.email.endswith(DEMO_DOMAIN, autoescape=True), User.active)
+        .order_by(User.email)))
+
+
+def names_in_short(names):
+    """'a, b, c and 4 more': enough to recognise the data without a screenful of it."""
+    shown = ", ".join(names[:NAMES_SHOWN])
+    return shown + (f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else "")
+
+
+def _seeded_here():
+    """The demo's administrator (the first of USERS) exists and can sign in."""
+    admin = accounts.find_user(USERS[0][0])
+    return admin is not None and admin.active
+
+
+def _not_the_demos():
+    """Names of units and addresses of users that are not the demo's own (plugin ones too,
+    whether or not the plugin is still installed)."""
+    unit_names = {name for name, _kind, _organisation in UNITS}
+    unit_names |= {name for _kind, name in demo_extras.PLUGIN_UNITS}
+    emails = {user[0] for user in USERS + demo_extras.PLUGIN_USERS}
+    units = db.session.scalars(select(Unit.name).where(Unit.name.not_in(unit_names))
+                               .order_by(Unit.name)).all()
+    users = db.session.scalars(select(User.email).where(User.email.not_in(emails))
+                               .order_by(User.email)).all()
+    return list(units), list(users)
+
+
+def _count(names, noun):
+    return f"{len(names)} {noun}{'s' if len(names) != 1 else ''}" if names else ""
 
 
 def seed(echo):

@@ -18,6 +18,7 @@ from flask.helpers import get_debug_flag
 from flask_migrate import Config
 
 from handover import create_app
+from handover.cli import demo
 from handover.config import ConfigurationError
 from handover.security import keys
 from handover.services import deliveries, policy
@@ -53,6 +54,7 @@ def find_problems(app, workers=1):
     findings += _database_problems(app, workers)
     findings += _instance_problems(app)
     findings += _account_problems(app)
+    findings += _demo_problems(app)
     findings += _worker_problems(app)
     return findings
 
@@ -120,8 +122,8 @@ def _key_problems(app):
                          f"Run `chmod 600 {path}`.")
     try:
         keys.load_keyring(app)
-    except ValueError:
-        yield _error("The key file is not valid JSON. Restore it from the key backup.")
+    except keys.KeyFileUnreadable as error:
+        yield _error(str(error))  # not JSON, or not readable: the message says what to do
     except ConfigurationError as error:
         # The key module's own validation names what is wrong (missing or short keys).
         yield _error(f"The keyring is not usable: {error} Restore it from the key backup.")
@@ -168,6 +170,23 @@ def _account_problems(app):
                            f"{user.email}`.")
 
 
+def _demo_problems(app):
+    """Demo accounts sign in with a password and a two-factor secret printed in the README:
+    on a production instance (HTTPS on) that lets anyone in, elsewhere it is worth a word."""
+    with app.app_context():
+        try:
+            emails = demo.active_accounts()
+        except Exception:  # no database or no schema: the database findings say so already
+            return
+    if not emails:
+        return
+    finding = _error if app.config.get("HTTPS") else _warning
+    yield finding(f"{len(emails)} demo account(s) can sign in "
+                  f"({demo.names_in_short(emails)}): their passwords and two-factor secrets "
+                  "are published in the README, so anyone can sign in as them. On an instance "
+                  "for real use, run `handover users deactivate EMAIL` for each of them.")
+
+
 def _worker_problems(app):
     """A `handover worker` that stopped reporting, and deliveries that wait too long: notices
     and webhooks are then only on record, and overdue notices and the purge do not run."""
@@ -184,7 +203,7 @@ def _worker_problems(app):
     if never or (beat is not None and now - beat > timedelta(minutes=minutes)):
         since = "has never reported" if beat is None else (
             f"has not reported for {int((now - beat).total_seconds() // 60)} minutes")
-        yield _warning(f"No `handover worker` {since}: e-mail notices and webhooks wait, and "
+        yield _warning(f"The `handover worker` {since}: e-mail notices and webhooks wait, and "
                        "overdue notices and the retention purge do not run. Start it (see "
                        "docs/deploy/).")
     waited = int(app.config.get("DELIVERY_BACKLOG_MINUTES", 15))
@@ -249,8 +268,10 @@ def _load_app(ctx):
         return info.load_app(), []
     except ConfigurationError as error:
         app = create_app({"INITIALISING_INSTANCE": True})
-        # A missing secret is reported with the other secret problems; anything else here.
-        return app, ([_error(str(error))] if app.config.get("SECRET_KEY") else [])
+        # A missing secret or instance folder is reported with the other problems of its kind;
+        # anything else here.
+        reported = not app.config.get("SECRET_KEY") or not os.path.isdir(app.instance_path)
+        return app, ([] if reported else [_error(str(error))])
 
 
 @click.command("check")

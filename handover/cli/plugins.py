@@ -1,6 +1,7 @@
 """`handover plugins list|enable|disable|check`: the Plugins page on the command line, and a
 linter for plugin authors that names every problem of a form definition or plugin module."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from handover.plugins.loading import (
     module_stem,
 )
 from handover.plugins.state import PluginState
+from handover.plugins.state import logger as loader_log
 
 
 @click.group("plugins")
@@ -128,13 +130,28 @@ def check_path(path, app=None):
     candidate = Candidate(name, "checked",
                           lambda: load_module_from_path(path, "handover_checked_plugins"),
                           lambda module: "")
-    load_plugins(state, [candidate])
+    with _loader_log_silenced():
+        load_plugins(state, [candidate])
     record = state.records[name]
     if record.error:
         return [f"{path}: {line}" for line in record.error.splitlines()]
     if not state.pm.get_hookcallers(record.module):
         return [f"{path}: implements no Handover hook (are the functions marked @hookimpl?)"]
     return []
+
+
+@contextmanager
+def _loader_log_silenced():
+    """The loader logs a failed plugin, traceback and all, for a server's log; here the check
+    prints the same problem itself, as one line with the file's path."""
+    def silence(_record):
+        return False
+
+    loader_log.addFilter(silence)
+    try:
+        yield
+    finally:
+        loader_log.removeFilter(silence)
 
 
 def _installed_plugins():

@@ -4,11 +4,12 @@ import os
 import secrets
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from handover import create_app
-from handover.cli.demo import current_code, seed
+from handover.cli.demo import current_code, refusal, seed
 from handover.security import keys
 
 CONFIG_TEMPLATE = """# Handover instance configuration, written by `handover init`.
@@ -47,9 +48,16 @@ def init_command(instance_path):
 
 
 @click.command("demo")
+@click.option("--force", is_flag=True,
+              help="Seed even with HTTPS on or beside units and users of the instance's own. "
+                   "Never on an instance people use: the demo logins are public.")
 @with_appcontext
-def demo_command():
+def demo_command(force):
     """Seed demo units and users (for trying the system only)."""
+    refused = None if force else refusal(current_app)
+    if refused:
+        raise click.ClickException(f"Not seeding demo data: {refused} To seed it here all "
+                                   "the same, run `handover demo --force`.")
     seed(click.echo)
 
 

@@ -12,7 +12,8 @@ from handover import jobs as background
 
 
 @click.command("worker")
-@click.option("--threads", default=4, show_default=True,
+# At least one: with none the worker would report its heartbeat and deliver nothing.
+@click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True,
               help="Deliveries tried at the same time (each waits on SMTP or HTTP).")
 @with_appcontext
 def worker_command(threads):

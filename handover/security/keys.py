@@ -44,6 +44,10 @@ class KekInUse(RuntimeError):
     """A KEK cannot be removed while it is active or still wraps a data key."""
 
 
+class KeyFileUnreadable(ConfigurationError):
+    """The key file is there but cannot be read as a keyring; the message says what to do."""
+
+
 def new_kek_id():
     return "k-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
@@ -165,8 +169,20 @@ def _parse_environment(text):
 
 
 def _read_file(path):
-    with open(path) as handle:
-        return json.load(handle)
+    """The key file's JSON, or an error saying what to do: every command that needs the keys
+    (`keys check`, `keys rotate`, `backup`, a request) then stops with one clear line."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except ValueError:  # not JSON, or not even UTF-8 text: a damaged or truncated file
+        raise KeyFileUnreadable(
+            f"The key file is not valid JSON. Restore {path} from the key backup."
+        ) from None
+    except OSError as error:
+        raise KeyFileUnreadable(
+            f"The key file {path} cannot be read ({error.strerror}). Give the service user "
+            "read access to it (mode 0600, owned by that user)."
+        ) from None
 
 
 def active_kek(keyring):

@@ -25,13 +25,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from handover.config import ConfigurationError
-from handover.security import keys
+from handover.security import crypto, key_backends, keys
 from handover.store.database import db
 
 MANIFEST = "handover-backup-manifest.json"
 KEYS_BACKUP = "handover-KEYS-store-separately.json"
 DATABASE_FILES = {"sqlite": "handover-database.sqlite3", "postgresql": "handover-database.pgdump"}
 FORMAT = 1
+#: Secrets sealed straight under a KEK, outside any handover (users' two-factor secrets,
+#: webhook signing secrets): their KEKs are in use too, and the manifest names them.
+SEALED_SECRETS = (
+    ("users", "SELECT totp_secret FROM users WHERE totp_secret IS NOT NULL"),
+    ("webhook_endpoints", "SELECT secret FROM webhook_endpoints WHERE secret IS NOT NULL"),
+)
 
 
 class BackupError(RuntimeError):
@@ -87,9 +93,10 @@ def create_backup(app: Flask, destination: str) -> Manifest:
     names = (MANIFEST, KEYS_BACKUP, DATABASE_FILES[kind])
     if any(os.path.exists(os.path.join(destination, name)) for name in names):
         raise BackupError(f"{destination} already holds a backup; choose a new folder.")
-    os.makedirs(destination, mode=0o700, exist_ok=True)
     with app.app_context():
-        keyring = keys.load_keyring(app)  # first: a backup without its keys is worthless
+        # First, before the folder is made: a backup without its keys is worthless.
+        keyring = keys.load_keyring(app)
+        os.makedirs(destination, mode=0o700, exist_ok=True)
         if kind == "sqlite":
             facts = _backup_sqlite(database_path)
         else:
@@ -135,21 +142,26 @@ def _backup_postgresql(app: Flask, target_path: str) -> DatabaseFacts:
 
 
 def _facts(connection: AnyConnection) -> DatabaseFacts:
-    """Schema revision, handover counts and KEK ids in use, read from ``connection``."""
+    """Schema revision, handover counts and KEK ids in use (by handovers' data keys and by
+    sealed secrets), read from ``connection``."""
     execute = _executor(connection)
     tables = set(_table_names(connection))
     revision = (execute("SELECT version_num FROM alembic_version")[0][0]
                 if "alembic_version" in tables else None)
     by_status: dict[str, int] = {}
-    kek_ids: list[str] = []
+    kek_ids: set[str] = set()
     if "handovers" in tables:
         by_status = dict(execute("SELECT status, COUNT(*) FROM handovers GROUP BY status"))
-        kek_ids = sorted(row[0] for row in execute(
+        kek_ids.update(row[0] for row in execute(
             "SELECT DISTINCT kek_id FROM handovers WHERE kek_id IS NOT NULL"))
+    for table_name, query in SEALED_SECRETS:
+        if table_name in tables:
+            kek_ids.update(kek_id for (stored,) in execute(query)
+                           if (kek_id := crypto.account_secret_kek(stored)))
     return {
         "schema_revision": revision,
         "handovers": {"total": sum(by_status.values()), "by_status": by_status},
-        "kek_ids": kek_ids,
+        "kek_ids": sorted(kek_ids),
     }
 
 
@@ -182,7 +194,8 @@ def restore_backup(app: Flask, source: str, *, force: bool = False,
     """Bring the backup in ``source`` back into ``app``'s database (and keys from ``keys_path``).
 
     Refuses a database that holds rows unless ``force``: a restore replaces everything in it.
-    Returns the manifest and the facts read back from the restored database.
+    Refuses, before anything changes, when the keys in use afterwards lack a KEK the backup
+    needs. Returns the manifest and the facts read back from the restored database.
     """
     manifest = read_manifest(source)
     kind = database_kind(app)
@@ -196,6 +209,7 @@ def restore_backup(app: Flask, source: str, *, force: bool = False,
     if keyring is not None and keys.keys_from_environment(app):
         raise BackupError("This instance takes its keys from HANDOVER_KEYS: put the key backup "
                           "into your secret store instead, and restore without keys.")
+    _refuse_missing_keys(app, manifest, keyring, keys_path)
     with app.app_context():
         if not force and _holds_rows():
             raise BackupError("The database is not empty; a restore would replace it. "
@@ -213,6 +227,54 @@ def restore_backup(app: Flask, source: str, *, force: bool = False,
     if keyring is not None:
         _install_keyring(app, keyring)
     return manifest, restored
+
+
+def _refuse_missing_keys(app: Flask, manifest: Manifest, keyring: dict[str, Any] | None,
+                         keys_path: str | None) -> None:
+    """Refuse when the keys in use after the restore (the key backup given, else the
+    instance's own) lack a KEK the backup's records are sealed with: the restore would go
+    through, and then no handover and no two-factor secret would open."""
+    needed = set(manifest.get("kek_ids") or ())
+    if not needed:
+        return
+    if keyring is None:
+        try:
+            keyring = keys.load_keyring(app)
+        except ConfigurationError as error:
+            raise BackupError(f"This instance's keys cannot be read: {error} Restore with the "
+                              "backup's keys: --with-keys, or --keys FILE.") from None
+    missing = [kek_id for kek_id in sorted(needed - set(keyring["keks"]))
+               if not _held_by_another_backend(app, kek_id)]
+    if not missing:
+        return
+    if keys_path:
+        holder = f"The key backup {keys_path} does not hold"
+        advice = "Give the key backup made together with this database backup."
+    elif keys.keys_from_environment(app):
+        holder = "HANDOVER_KEYS does not hold"
+        advice = "Put the key backup made with it into your secret store first."
+    else:
+        holder = f"This instance's key file {app.config['KEYS_FILE']} does not hold"
+        advice = "Restore with the backup's keys: --with-keys, or --keys FILE if kept apart."
+    raise BackupError(f"{holder} {', '.join(missing)}, which the backup's handovers and "
+                      "two-factor secrets are sealed with: after this restore none of them "
+                      "would open, and nobody could sign in with two-factor authentication. "
+                      f"Nothing was changed. {advice}")
+
+
+def _held_by_another_backend(app: Flask, kek_id: str) -> bool:
+    """Whether a KEK the key file does not hold is in another key backend (an HSM), which a
+    restore neither brings nor changes."""
+    with app.app_context():
+        try:
+            _active, readers = key_backends.backends(app)
+            for backend in readers:
+                if backend.prefix and backend.owns(kek_id):
+                    return kek_id in backend.kek_ids()
+        except (key_backends.KeyBackendUnavailable, ConfigurationError) as error:
+            raise BackupError(f"The key backend that holds {kek_id} cannot be asked: {error}"
+                              ) from None
+    return False
 
 
 def _holds_rows() -> bool:
