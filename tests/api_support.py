@@ -5,6 +5,7 @@ Import the fixtures beside the lifecycle ones (``from api_support import api_cli
 from datetime import timedelta
 
 import pytest
+from lifecycle_support import FORM_KEY, content
 
 from handover.services import integration_clients
 from handover.store.database import db
@@ -48,3 +49,14 @@ def api(app, world):
             "other": make_token(world, "other", RECEIVING_SCOPES),
             "copy": make_token(world, "copy", RECEIVING_SCOPES),
         }
+
+
+#: A second child, for a request that differs from another only in whom it is about.
+OTHER_CHILD = {"child_name": "Toinen Lapsi", "child_identity_code": "010594Y9021"}
+
+
+def draft_body(world, **content_overrides):
+    """The JSON body of a new draft to the receiving unit, its content as `content` gives it."""
+    return {"form_key": FORM_KEY, "receiver_unit_id": world.units["receiving"].id,
+            "copy_unit_ids": [], "legal_basis": "lsl_disclosure",
+            "content": content(**content_overrides)}

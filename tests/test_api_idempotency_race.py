@@ -9,8 +9,7 @@ from datetime import timedelta
 import api_support
 import lifecycle_support
 import pytest
-from api_support import bearer
-from lifecycle_support import FORM_KEY, content
+from api_support import OTHER_CHILD, bearer, draft_body
 
 from handover.services import drafts
 from handover.services import idempotency_keys as keys
@@ -21,15 +20,6 @@ from handover.store.models.base import utcnow
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
 api = api_support.api
-
-OTHER_CHILD = {"child_name": "Toinen Lapsi", "child_identity_code": "010594Y9021"}
-
-
-def _body(world, **content_overrides):
-    return {"form_key": FORM_KEY, "receiver_unit_id": world.units["receiving"].id,
-            "copy_unit_ids": [], "legal_basis": "lsl_disclosure",
-            "content": content(**content_overrides)}
-
 
 def _drafts(app):
     with app.app_context():
@@ -72,7 +62,7 @@ def side_by_side(app, monkeypatch):
 
 def test_the_same_request_twice_at_once_makes_one_draft(app, world, api, side_by_side):
     headers = {**bearer(api["sending"]), "Idempotency-Key": "admission-race-1"}
-    answers = side_by_side((_body(world), headers), (_body(world), headers))
+    answers = side_by_side((draft_body(world), headers), (draft_body(world), headers))
     assert [status for status, _json in answers] == [201, 201], answers
     assert answers[0][1]["id"] == answers[1][1]["id"]
     assert _drafts(app) == 1
@@ -81,7 +71,8 @@ def test_the_same_request_twice_at_once_makes_one_draft(app, world, api, side_by
 def test_two_different_requests_with_one_key_at_once_make_one_draft(app, world, api,
                                                                      side_by_side):
     headers = {**bearer(api["sending"]), "Idempotency-Key": "admission-race-2"}
-    answers = side_by_side((_body(world), headers), (_body(world, **OTHER_CHILD), headers))
+    answers = side_by_side((draft_body(world), headers),
+                           (draft_body(world, **OTHER_CHILD), headers))
     assert sorted(status for status, _json in answers) == [201, 422], answers
     refused = next(json for status, json in answers if status == 422)
     assert refused["errors"][0]["path"] == "Idempotency-Key"
@@ -108,7 +99,7 @@ def _claim_left_behind(app, world, token, key, age):
     from handover.services import integration_clients
     from handover.web.api.handovers import draft_operation
 
-    body = _body(world)
+    body = draft_body(world)
     with app.test_request_context():
         client_id = db.session.query(IntegrationClient.id).filter_by(
             token_hash=integration_clients.hash_token(token)).scalar()
@@ -125,7 +116,7 @@ def test_a_request_still_holding_the_key_is_waited_for_then_409(app, client, wor
     monkeypatch.setattr(keys, "WAIT_SECONDS", 0.2)
     _claim_left_behind(app, world, api["sending"], "admission-race-3", timedelta(0))
     headers = {**bearer(api["sending"]), "Idempotency-Key": "admission-race-3"}
-    answer = client.post("/api/v1/drafts", json=_body(world), headers=headers)
+    answer = client.post("/api/v1/drafts", json=draft_body(world), headers=headers)
     assert answer.status_code == 409, answer.json
     assert answer.headers["Retry-After"] == "1"
     assert answer.json["errors"][0]["path"] == "Idempotency-Key"
@@ -136,9 +127,9 @@ def test_a_claim_left_by_a_dead_request_is_taken_over(app, client, world, api):
     _claim_left_behind(app, world, api["sending"], "admission-race-4",
                        keys.ABANDONED_AFTER * 2)
     headers = {**bearer(api["sending"]), "Idempotency-Key": "admission-race-4"}
-    made = client.post("/api/v1/drafts", json=_body(world), headers=headers)
+    made = client.post("/api/v1/drafts", json=draft_body(world), headers=headers)
     assert made.status_code == 201, made.json
-    again = client.post("/api/v1/drafts", json=_body(world), headers=headers)
+    again = client.post("/api/v1/drafts", json=draft_body(world), headers=headers)
     assert (again.status_code, again.json["id"]) == (201, made.json["id"])
     assert _drafts(app) == 1
 
@@ -153,9 +144,9 @@ def test_a_request_failing_midway_leaves_the_key_to_its_retry(app, client, world
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(drafts, "start", failing_start)
-    assert client.post("/api/v1/drafts", json=_body(world), headers=headers).status_code == 500
+    assert client.post("/api/v1/drafts", json=draft_body(world), headers=headers).status_code == 500
     monkeypatch.setattr(drafts, "start", start)
-    retried = client.post("/api/v1/drafts", json=_body(world), headers=headers)
+    retried = client.post("/api/v1/drafts", json=draft_body(world), headers=headers)
     assert retried.status_code == 201, retried.json
     assert _drafts(app) == 1
 
@@ -175,12 +166,12 @@ def test_a_request_so_slow_that_its_key_was_taken_over_answers_with_the_other_dr
             db.session.query(IdempotencyKey).update(
                 {"created_at": utcnow() - keys.ABANDONED_AFTER * 2})
             db.session.commit()
-        overtaking.append(app.test_client().post("/api/v1/drafts", json=_body(world),
+        overtaking.append(app.test_client().post("/api/v1/drafts", json=draft_body(world),
                                                  headers=headers))
         return save(*args, **kwargs)
 
     monkeypatch.setattr(drafts, "save", slow_save)
-    slow = client.post("/api/v1/drafts", json=_body(world), headers=headers)
+    slow = client.post("/api/v1/drafts", json=draft_body(world), headers=headers)
     assert [slow.status_code, overtaking[0].status_code] == [201, 201], slow.json
     assert slow.json["id"] == overtaking[0].json["id"]
     assert _drafts(app) == 1
