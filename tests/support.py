@@ -2,8 +2,10 @@
 real two-step login (password, then TOTP) like a browser would."""
 
 import time
+from pathlib import Path
 
 import pyotp
+from sqlalchemy import text
 
 from handover.security import totp
 from handover.security.passwords import hash_password
@@ -65,3 +67,18 @@ def login(client, user, password=PASSWORD):
     response = client.post("/login/totp", data={"code": totp_code(user)})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def raw_database(database_backend):
+    """What a thief copying the database gets, as bytes to search: the SQLite file and its
+    write-ahead log after a checkpoint, or every row of every table as PostgreSQL prints it.
+    Call inside an app context."""
+    if database_backend == "sqlite":
+        db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
+        db.session.commit()
+        path = Path(db.engine.url.database)
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    rows = []
+    for table in db.metadata.sorted_tables:
+        rows += db.session.execute(text(f'SELECT t::text FROM "{table.name}" t')).scalars()
+    return "\n".join(rows).encode()

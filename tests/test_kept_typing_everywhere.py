@@ -12,7 +12,6 @@ production.
 import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote
 
@@ -20,14 +19,14 @@ import lifecycle_support
 import pyotp
 import pytest
 from lifecycle_support import FORM_KEY, handover, login_as, send_handover
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 
 from handover.security import passwords, totp
 from handover.services import closing, drafts, policy, reading, sending, withdrawal
 from handover.store.database import db
 from handover.store.models import AuditEvent, KeptTyping, Membership, Reply, UserSession
 from handover.store.models.base import utcnow
-from tests.support import PASSWORD, create_user
+from tests.support import PASSWORD, create_user, raw_database
 
 world = lifecycle_support.world
 
@@ -282,16 +281,7 @@ def test_the_typed_text_is_never_stored_in_plaintext(app, client, world, databas
         typed_after_expiry(app, client, world, place)
     assert len(kept_rows(app)) == 4
     with app.app_context():
-        if database_backend == "sqlite":
-            db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
-            db.session.commit()
-            path = Path(db.engine.url.database)
-            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
-        else:
-            raw = "\n".join(
-                row for table in db.metadata.sorted_tables
-                for row in db.session.execute(
-                    text(f'SELECT t::text FROM "{table.name}" t')).scalars()).encode()
+        raw = raw_database(database_backend)
     assert len(raw) > 1000
     for words in SECRET_WORDS:
         assert words not in raw

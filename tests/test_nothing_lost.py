@@ -10,14 +10,13 @@ CSRF protection is on here, as in production: the keep token must work with it, 
 import io
 import re
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import lifecycle_support
 import pyotp
 import pytest
 from lifecycle_support import FORM_KEY, login_as
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from handover.security import passwords, totp
 from handover.services import drafts, kept_typing
@@ -32,7 +31,7 @@ from handover.store.models import (
     UserSession,
 )
 from handover.store.models.base import utcnow
-from tests.support import PASSWORD, create_user
+from tests.support import PASSWORD, create_user, raw_database
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
@@ -211,14 +210,7 @@ def test_the_kept_text_is_not_in_the_raw_database(app, client, world, database_b
     _typed_after_expiry(app, client, world)
     assert len(_kept_rows(app)) == 1
     with app.app_context():
-        if database_backend == "sqlite":
-            db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
-            db.session.commit()
-            path = Path(db.engine.url.database)
-            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
-        else:
-            raw = "\n".join(db.session.execute(
-                text("SELECT t::text FROM kept_typing t")).scalars()).encode()
+        raw = raw_database(database_backend)
     assert len(raw) > 100
     assert b"KEPT-MARKER-7f3" not in raw and b"lamp on" not in raw
 

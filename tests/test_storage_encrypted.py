@@ -3,7 +3,6 @@ write-ahead log as bytes; on PostgreSQL every row of every table cast to text, a
 show it) is searched for a known child's name, identity code and a free-text marker."""
 
 import io
-from pathlib import Path
 
 import lifecycle_support
 from lifecycle_support import (
@@ -21,6 +20,7 @@ from sqlalchemy import text
 
 from handover.services import drafts, reading, replies
 from handover.store.database import db
+from tests.support import raw_database
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config
@@ -61,18 +61,7 @@ def _assert_absent(raw):
 def test_raw_database_holds_no_child_data(app, client, world, database_backend):
     _fill_every_sealed_column(app, client, world)
     with app.app_context():
-        if database_backend == "sqlite":
-            db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
-            db.session.commit()
-            path = Path(db.engine.url.database)
-            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
-        else:
-            dump = []
-            for table in db.metadata.sorted_tables:
-                rows = db.session.execute(
-                    text(f'SELECT t::text FROM "{table.name}" t')).scalars().all()
-                dump.extend(rows)
-            raw = "\n".join(dump).encode("utf-8")
+        raw = raw_database(database_backend)
         assert len(raw) > 1000
         _assert_absent(raw)
 
@@ -82,11 +71,5 @@ def test_the_search_itself_really_looks(app, client, world, database_backend):
     with app.app_context():
         db.session.execute(text("UPDATE units SET organisation = :name"), {"name": CHILD_NAME})
         db.session.commit()
-        if database_backend == "sqlite":
-            db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
-            path = Path(db.engine.url.database)
-            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
-        else:
-            raw = "\n".join(db.session.execute(
-                text("SELECT t::text FROM units t")).scalars()).encode()
+        raw = raw_database(database_backend)
     assert CHILD_NAME.encode() in raw

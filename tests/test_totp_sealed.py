@@ -3,7 +3,6 @@ database or of a backup, without the key file, finds no second factor in it; a s
 into another user's row does not open; logins (demo users included) and key rotation work."""
 
 import subprocess
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -15,7 +14,7 @@ from handover.security import crypto, keys, totp
 from handover.services import key_maintenance
 from handover.store.database import db
 from handover.store.models import AuditEvent, User
-from tests.support import PASSWORD, create_user, login, totp_code
+from tests.support import PASSWORD, create_user, login, raw_database, totp_code
 
 NAME = "Plain Visible Name"
 
@@ -26,19 +25,6 @@ def enrolled(app):
     with app.app_context():
         users = [create_user(f"user{n}@example.fi", name=f"{NAME} {n}") for n in range(3)]
         return [totp.secret_of(user) for user in users]
-
-
-def raw_database(database_backend):
-    """What a thief copying the database gets: the SQLite file and its WAL, or a table dump."""
-    if database_backend == "sqlite":
-        db.session.execute(text("PRAGMA wal_checkpoint(FULL)"))
-        db.session.commit()
-        path = Path(db.engine.url.database)
-        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
-    rows = []
-    for table in db.metadata.sorted_tables:
-        rows += db.session.execute(text(f'SELECT t::text FROM "{table.name}" t')).scalars()
-    return "\n".join(rows).encode()
 
 
 def assert_no_secret(raw, secrets):
