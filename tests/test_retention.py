@@ -73,6 +73,29 @@ def test_erased_handover_shows_the_retention_notice(app, client, world):
     assert "Content erased on" in response.get_data(as_text=True)
 
 
+def test_reading_erased_content_does_not_open_the_handover(app, client, world):
+    """A handover nobody opened before its content was erased stays unopened when the receiver
+    (or a copy unit) then looks at it: they saw only that it was erased, and the sender must
+    not be told it was read. The look is still logged."""
+    with app.app_context():
+        hid = send_handover(world, now=utcnow() - timedelta(days=100))
+        assert retention.purge() == [hid]
+    for reader in ("receiving_receiver", "copy_receiver"):
+        login_as(client, app, world.users[reader])
+        assert "Content erased on" in client.get(f"/handovers/{hid}").get_data(as_text=True)
+    with app.app_context():
+        erased = handover(hid)
+        assert (erased.status, erased.opened_at) == ("sent", None)
+        assert all(copy.opened_at is None for copy in erased.copies)
+        actions = db.session.execute(select(AuditEvent.action).where(
+            AuditEvent.handover_id == hid)).scalars().all()
+    assert actions.count("handover.viewed") == 2
+    assert "handover.opened" not in actions and "handover.copy_opened" not in actions
+    login_as(client, app, world.users["sending_sender"])
+    page = client.get(f"/handovers/{hid}").get_data(as_text=True)
+    assert "Opened" not in page
+
+
 def test_purge_command_dry_run_lists_ids_only(app, runner, world):
     with app.app_context():
         hid = send_handover(world, now=utcnow() - timedelta(days=100))

@@ -57,17 +57,20 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
     in the same transaction (the look-up of the child's earlier handovers).
 
     Returns True when this view was the unit's first (the receiving unit's opens the handover).
+    A view of erased content opens nothing: the reader saw only that it was erased, and the
+    sender must not be told that the handover was read.
     """
     handover = access.handover
     now = now or utcnow()
     first_view = None
-    if access.relation == RECEIVING and handover.status == "sent":
+    unread_until_now = handover.erased_at is None and handover.status == "sent"
+    if access.relation == RECEIVING and unread_until_now:
         # Whether the status change changed the row decides which events follow.
         statement = _OPEN_SENT_AND_LOCK_CHAIN if audit.returns_chain_head() else _OPEN_SENT
         changed = audit.changed_rows(db.session.execute(
             statement, {"handover_id": handover.id, "opened_at": now}))
         first_view = "handover.opened" if changed == 1 else None
-    elif access.relation == COPY and handover.status != "withdrawn":
+    elif access.relation == COPY and handover.status != "withdrawn" and handover.erased_at is None:
         result = db.session.execute(
             update(HandoverCopy)
             .where(HandoverCopy.handover_id == handover.id,
@@ -103,7 +106,7 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
         for copy in handover.copies:
             if copy.unit_id == access.unit_id:
                 set_committed_value(copy, "opened_at", now)
-    elif access.relation == RECEIVING and handover.status == "sent":
+    elif access.relation == RECEIVING and unread_until_now:
         db.session.refresh(handover)   # another request opened it between our read and UPDATE
     if notify:
         fire_hook("handover_opened", handover=handover,
