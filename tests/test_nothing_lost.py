@@ -311,10 +311,12 @@ def test_a_colleague_logging_in_over_a_live_session_gets_no_text_kept_for_the_ot
     assert _kept_rows(app) == [] and "health_notes" not in _content(app, draft_id)
 
 
-def test_a_background_save_answers_json_and_counts_as_use(app, client, world):
+@pytest.mark.parametrize("page", ["sections/" + SECTION, "edit"])
+def test_a_background_save_answers_json_and_counts_as_use(app, client, world, page):
+    """On a section page and on the whole-form page alike."""
     draft_id = _draft(app, world)
     login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    path = f"/handovers/{draft_id}/{page}"
     csrf, keep = _tokens(client, path)
     with app.app_context():   # idle for 29 of the 30 minutes
         db.session.execute(update(UserSession).values(
@@ -325,8 +327,9 @@ def test_a_background_save_answers_json_and_counts_as_use(app, client, world):
     assert response.status_code == 200 and response.json["saved"] is True
     assert response.json["expires_in"] > 25 * 60, "the session starts its 30 minutes again"
     assert _content(app, draft_id)["health_notes"] == TYPED
-    page = client.get(path).get_data(as_text=True)
-    assert "Saved:" not in page, "a background save leaves no message for the next page"
+    shown = client.get(path).get_data(as_text=True)
+    assert "Saved:" not in shown and "Draft saved." not in shown, (
+        "a background save leaves no message for the next page")
 
 
 def test_a_background_save_without_csrf_token_saves_nothing(app, client, world):
@@ -339,10 +342,12 @@ def test_a_background_save_without_csrf_token_saves_nothing(app, client, world):
     assert "health_notes" not in _content(app, draft_id)
 
 
-def test_a_background_save_after_expiry_keeps_the_text_and_says_logged_out(app, client, world):
+@pytest.mark.parametrize("page", ["sections/" + SECTION, "edit"])
+def test_a_background_save_after_expiry_keeps_the_text_and_says_logged_out(
+        app, client, world, page):
     draft_id = _draft(app, world)
     login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
+    path = f"/handovers/{draft_id}/{page}"
     csrf, keep = _tokens(client, path)
     _expire_sessions(app)
     response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,

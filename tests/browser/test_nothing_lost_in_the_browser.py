@@ -159,17 +159,20 @@ def test_an_expired_session_in_the_middle_of_a_section_loses_nothing(
     context.close()
 
 
-def test_typing_is_saved_in_the_background(server, browser, check_accessibility, folder):
+@pytest.mark.parametrize("whole_form", [False, True], ids=["section", "whole-form"])
+def test_typing_is_saved_in_the_background(server, browser, check_accessibility, folder,
+                                           whole_form):
     draft_id, section_key, label, field_key = _new_draft(server)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     log_in_user(page, server, _key_worker(server), DEMO_PASSWORD)
-    page.goto(f"{server.url}/handovers/{draft_id}/sections/{section_key}")
-    typed = "Kirjoitettu taustatallennusta varten. AUTO-2"
+    page.goto(f"{server.url}/handovers/{draft_id}/" + (
+        "edit" if whole_form else f"sections/{section_key}"))
+    typed = f"Kirjoitettu taustatallennusta varten. AUTO-2 {whole_form}"
     page.get_by_label(labelled(label)).press_sequentially(typed, delay=5)
     expect(page.get_by_role("status").filter(
         has_text=fi("Draft saved automatically."))).to_be_visible(timeout=15000)
     check_accessibility(page)
-    page.screenshot(path=str(folder / "background-saved.png"), full_page=True)
+    page.screenshot(path=str(folder / f"background-saved-{whole_form}.png"), full_page=True)
     assert _saved(server, draft_id)[field_key] == typed
     page.reload()
     expect(page.get_by_label(labelled(label))).to_have_value(typed)

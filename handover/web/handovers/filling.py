@@ -139,8 +139,9 @@ def change_routing(handover_id):
 @bp.route("/<int:handover_id>/edit", methods=["GET", "POST"])
 @csrf.exempt   # checked by `keeping.guard`, after an expired session's text is kept
 def edit(handover_id):
-    """Fill the form. "Save draft" keeps anything typed; "Preview" validates first. A post
-    that arrives after the session expired is kept for its writer and given back here."""
+    """Fill the form. "Save draft" keeps anything typed; "Preview" validates first; the page's
+    script saves in the background while the user types, as on a section page. A post that
+    arrives after the session expired is kept for its writer and given back here."""
     answer = keeping.guard(handover_id, kept_typing.WHOLE_FORM)
     if answer is not None:
         return answer
@@ -156,6 +157,8 @@ def edit(handover_id):
         return _edit_page(handover, definition, form, sender_unit, draft)
     if request.method == "POST":
         drafts.save(current_user, handover, form.content())
+        if keeping.is_background():
+            return keeping.background_saved()
         if "attach" in request.form:
             return attaching.attach_file(handover.id, url_for(
                 ".edit", handover_id=handover.id, _anchor="attachments-title"))
