@@ -471,3 +471,38 @@ def test_attaching_a_file_on_the_one_page_form_saves_the_typing(app, client, wor
     assert _content(app, draft_id)["health_notes"] == TYPED
     page = client.get(path).get_data(as_text=True)
     assert TYPED in page and "report.pdf" in page
+
+
+@pytest.mark.parametrize("page", ["sections/" + SECTION, "edit"])
+def test_a_file_chosen_when_the_session_had_ended_is_said_to_be_not_kept(
+        app, client, world, page):
+    """Only typing is kept past an expired session: the typed text comes back, and the person
+    is told at once that the file they chose was not, so they do not trust it to be attached."""
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/{page}"
+    csrf, keep = _tokens(client, path)
+    _expire_sessions(app)
+    response = client.post(path, data={
+        "csrf_token": csrf, "keep_token": keep, "health_notes": TYPED, "attach": "1",
+        "file": (io.BytesIO(b"%PDF-1.4 test"), "report.pdf")},
+        content_type="multipart/form-data", follow_redirects=True)
+    shown = response.get_data(as_text=True)
+    assert "What you typed is kept safe" in shown
+    assert "The file you chose was not attached and not kept" in shown
+    assert len(_kept_rows(app)) == 1
+    with app.app_context():
+        assert db.session.execute(select(Attachment)).first() is None
+
+
+@pytest.mark.parametrize("page", ["sections/" + SECTION, "edit"])
+def test_typing_kept_without_a_file_says_nothing_about_files(app, client, world, page):
+    draft_id = _draft(app, world)
+    login_as(client, app, world.users["sending_sender"])
+    path = f"/handovers/{draft_id}/{page}"
+    csrf, keep = _tokens(client, path)
+    _expire_sessions(app)
+    shown = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
+                                    "health_notes": TYPED, "save": "1"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "What you typed is kept safe" in shown and "The file you chose" not in shown

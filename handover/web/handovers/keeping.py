@@ -81,9 +81,17 @@ def check_post(handover_id, section_key, back_to=None):
     if kept:
         flash(_("Your session had ended, so you were logged out. What you typed is kept "
                 "safe: log in again and it will be back on the page."), "info")
+        if _chose_a_file():
+            flash(_("The file you chose was not attached and not kept: after logging in, "
+                    "choose it again and press “Attach”."), "error")
     else:
         flash(_("Log in to continue."), "info")
     return redirect(url_for("auth.login", next=back_to or request.path))
+
+
+def _chose_a_file():
+    """Whether the expired post carried a file: only typing is kept, never a file's bytes."""
+    return any(upload.filename for upload in request.files.values())
 
 
 def guard(handover_id, place, back_to=None):
