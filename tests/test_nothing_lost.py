@@ -93,12 +93,18 @@ def _colleague(app, world):
         return SimpleNamespace(id=user.id)
 
 
-def _typed_after_expiry(app, client, world):
-    """Sender opens the health section, their session expires, then they press Save."""
+def _on_page(app, client, world, page=f"sections/{SECTION}"):
+    """A new draft, its sender logged in on one of its pages: (draft id, the page's path, its
+    CSRF token, its keep token)."""
     draft_id = _draft(app, world)
     login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
-    csrf, keep = _tokens(client, path)
+    path = f"/handovers/{draft_id}/{page}"
+    return (draft_id, path, *_tokens(client, path))
+
+
+def _typed_after_expiry(app, client, world):
+    """Sender opens the health section, their session expires, then they press Save."""
+    draft_id, path, csrf, keep = _on_page(app, client, world)
     _expire_sessions(app)
     response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
                                        "health_notes": TYPED, "continue": "1"})
@@ -193,10 +199,7 @@ def test_a_cookieless_post_from_elsewhere_stores_nothing(app, world):
 
 
 def test_a_user_who_lost_access_keeps_nothing(app, client, world):
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world)
     _expire_sessions(app)
     with app.app_context():
         db.session.execute(Membership.__table__.delete().where(
@@ -249,10 +252,7 @@ def test_a_new_login_without_a_next_page_lands_on_the_kept_section(app, client, 
 
 def test_logged_in_again_in_another_tab_the_old_page_still_saves(app, client, world):
     """Logging in again changes the CSRF token; the old tab's keep token vouches for it."""
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world)
     _expire_sessions(app)
     with client.session_transaction() as session:
         session.pop("csrf_token", None)   # what a new login leaves: a fresh token
@@ -267,10 +267,7 @@ def test_logged_in_again_in_another_tab_the_old_page_still_saves(app, client, wo
 
 def test_someone_else_logged_in_meanwhile_gets_nothing_and_the_typist_keeps_it(app, client,
                                                                                  world):
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world)
     _expire_sessions(app)   # the typist's session timed out; a colleague logs in
     colleague = _colleague(app, world)
     with client.session_transaction() as session:
@@ -287,10 +284,7 @@ def test_someone_else_logged_in_meanwhile_gets_nothing_and_the_typist_keeps_it(a
 def test_after_logging_out_the_page_left_open_keeps_nothing(app, client, world):
     """A shared computer: whoever uses the page after its user logged out cannot leave text
     for them."""
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world)
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
     response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
                                        "health_notes": TYPED})
@@ -300,10 +294,7 @@ def test_after_logging_out_the_page_left_open_keeps_nothing(app, client, world):
 
 def test_a_colleague_logging_in_over_a_live_session_gets_no_text_kept_for_the_other(
         app, client, world):
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world)
     with client.session_transaction() as session:
         session.pop("csrf_token", None)
     login_as(client, app, _colleague(app, world))
@@ -314,10 +305,7 @@ def test_a_colleague_logging_in_over_a_live_session_gets_no_text_kept_for_the_ot
 @pytest.mark.parametrize("page", ["sections/" + SECTION, "edit"])
 def test_a_background_save_answers_json_and_counts_as_use(app, client, world, page):
     """On a section page and on the whole-form page alike."""
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/{page}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world, page)
     with app.app_context():   # idle for 29 of the 30 minutes
         db.session.execute(update(UserSession).values(
             last_seen_at=utcnow() - timedelta(minutes=29)))
@@ -345,10 +333,7 @@ def test_a_background_save_without_csrf_token_saves_nothing(app, client, world):
 @pytest.mark.parametrize("page", ["sections/" + SECTION, "edit"])
 def test_a_background_save_after_expiry_keeps_the_text_and_says_logged_out(
         app, client, world, page):
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/{page}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world, page)
     _expire_sessions(app)
     response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
                                        "health_notes": TYPED, "background_save": "1"})
@@ -424,10 +409,7 @@ def test_the_warning_is_only_on_logged_in_pages(client):
 
 
 def test_attaching_a_file_on_a_section_page_saves_the_typing(app, client, world):
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world)
     response = client.post(path, data={
         "csrf_token": csrf, "keep_token": keep, "health_notes": TYPED, "attach": "1",
         "file": (io.BytesIO(b"%PDF-1.4 test"), "report.pdf")},
@@ -442,10 +424,7 @@ def test_attaching_a_file_on_a_section_page_saves_the_typing(app, client, world)
 
 
 def test_attach_without_a_file_still_saves_the_typing(app, client, world):
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/sections/{SECTION}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world)
     response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
                                        "health_notes": TYPED, "attach": "1"},
                            content_type="multipart/form-data")
@@ -478,10 +457,7 @@ def test_a_file_chosen_when_the_session_had_ended_is_said_to_be_not_kept(
         app, client, world, page):
     """Only typing is kept past an expired session: the typed text comes back, and the person
     is told at once that the file they chose was not, so they do not trust it to be attached."""
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/{page}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world, page)
     _expire_sessions(app)
     response = client.post(path, data={
         "csrf_token": csrf, "keep_token": keep, "health_notes": TYPED, "attach": "1",
@@ -497,10 +473,7 @@ def test_a_file_chosen_when_the_session_had_ended_is_said_to_be_not_kept(
 
 @pytest.mark.parametrize("page", ["sections/" + SECTION, "edit"])
 def test_typing_kept_without_a_file_says_nothing_about_files(app, client, world, page):
-    draft_id = _draft(app, world)
-    login_as(client, app, world.users["sending_sender"])
-    path = f"/handovers/{draft_id}/{page}"
-    csrf, keep = _tokens(client, path)
+    draft_id, path, csrf, keep = _on_page(app, client, world, page)
     _expire_sessions(app)
     shown = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
                                     "health_notes": TYPED, "save": "1"},
