@@ -23,8 +23,8 @@ from handover.services import integration_clients as clients
 from handover.store.database import db
 from handover.store.models import IntegrationClient, Unit
 from handover.web.admin_forms import ActionForm, apply_error
+from handover.web.definition_fields import DATE_FORMATS, MultiCheckboxField
 from handover.web.form_base import HandoverForm
-from handover.web.formbuilder import DATE_FORMATS, MultiCheckboxField
 
 bp = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
 

@@ -17,8 +17,8 @@ from handover.services import accounts, deliveries, policy, webhooks
 from handover.store.database import db
 from handover.store.models import Delivery, Unit
 from handover.web.admin_forms import ActionForm
+from handover.web.definition_fields import MultiCheckboxField
 from handover.web.form_base import HandoverForm
-from handover.web.formbuilder import MultiCheckboxField
 
 bp = Blueprint("admin_deliveries", __name__, url_prefix="/admin")
 

@@ -17,8 +17,8 @@ from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.services import access_report, audit_labels, audit_search, policy
 from handover.services.listing import InvalidIdentityCode
+from handover.web.definition_fields import DATE_FORMATS
 from handover.web.form_base import HandoverForm
-from handover.web.formbuilder import DATE_FORMATS
 from handover.web.ui import language
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

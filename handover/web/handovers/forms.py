@@ -20,8 +20,8 @@ from handover.i18n import lazy_gettext as _l
 from handover.services.reading import NOTE_MAX_LENGTH
 from handover.services.replies import MESSAGE_MAX_LENGTH
 from handover.web import formbuilder
+from handover.web.definition_fields import MultiCheckboxField
 from handover.web.form_base import HandoverForm
-from handover.web.formbuilder import MultiCheckboxField
 from handover.web.ui import language
 
 

@@ -1,0 +1,196 @@
+"""One WTForms field for each field of a form definition, with the definition's rules as its
+validators (`handover.formdefs.content`: the page and the send service check the same things
+and say them in the same words), and each field's value as the stored content holds it.
+`handover.web.formbuilder` puts them together into one form class per definition; the
+multiple-choice field and the date formats serve the other pages' forms too.
+"""
+
+from wtforms.fields import (
+    DateField,
+    DecimalField,
+    FieldList,
+    FormField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+
+from handover.formdefs import content as rules
+from handover.formdefs import display
+from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
+from handover.web.form_base import RowForm
+
+#: Dates are typed as d.m.yyyy in one text field in every language, never in a browser's date
+#: picker (which follows the browser's locale: mm/dd/yyyy in an English browser); the first
+#: format is the one shown back. ISO dates are still accepted.
+DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Multiple choice as checkboxes (the forms macro renders it as a fieldset). A value that
+    is none of the choices (only a tampered post sends one) is refused in the page's language:
+    WTForms' own Finnish text for it is unfinished in its catalogue, so it came out in English."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args, invalid_choice_message=None, **kwargs):
+        super().__init__(*args, invalid_choice_message=invalid_choice_message
+                         or _l("Choose from the options listed."), **kwargs)
+
+
+def _is_empty(field):
+    raw = [value for value in (field.raw_data or []) if str(value).strip()]
+    return not raw and field.data in (None, "", [])
+
+
+def _values(form):
+    return {name: subfield.data for name, subfield in form._fields.items()}
+
+
+class Presence:
+    """Required-or-optional, aware of ``show_if`` and of repeating-group rows.
+
+    A field whose condition is false is skipped entirely. In a group row, "required" means
+    required when the row is used at all, so an empty row added by "add row" is no error.
+    """
+
+    def __init__(self, definition_field, in_group=False):
+        self.definition_field = definition_field
+        self.in_group = in_group
+        always = definition_field.required and not definition_field.show_if and not in_group
+        self.field_flags = {"required": True} if always else {}
+
+    def __call__(self, form, field):
+        if not self.definition_field.condition_met(_values(form)):
+            field.errors[:] = []
+            raise StopValidation()
+        if not _is_empty(field):
+            return
+        field.errors[:] = []
+        row_unused = self.in_group and all(_is_empty(f) for f in form._fields.values())
+        if self.definition_field.required and not row_unused:
+            raise StopValidation(rules.required_message(self.definition_field))
+        raise StopValidation()
+
+
+class FieldRules:
+    """The definition's rules for a filled-in value, from `handover.formdefs.content`: the
+    page and the send service check the same things and say them in the same words."""
+
+    def __init__(self, definition_field):
+        self.definition_field = definition_field
+
+    def __call__(self, form, field):
+        if field.process_errors:
+            # WTForms could not read the input; say what to do in the service's words.
+            if self.definition_field.type == "date":
+                field.errors[:] = [rules.unreadable_date(self.definition_field)]
+            elif self.definition_field.type == "number":
+                field.errors[:] = [rules.NOT_A_NUMBER]
+            return
+        value = json_value(self.definition_field, field.data)
+        for problem in rules.value_problems(self.definition_field, value):
+            raise ValidationError(problem)
+        if self.definition_field.type == "hetu":
+            field.data = rules.normalised_identity_code(field.data)
+
+
+class RowCount:
+    """``min_rows`` and ``max_rows`` of a repeating group (skipped while its condition is
+    false, like any field)."""
+
+    def __init__(self, definition_field):
+        self.definition_field = definition_field
+
+    def __call__(self, form, field):
+        if not self.definition_field.condition_met(_values(form)):
+            field.errors[:] = []
+            raise StopValidation()
+        used = [e for e in field.entries if not all(_is_empty(f) for f in e.form._fields.values())]
+        for problem in rules.row_count_problems(self.definition_field, len(used),
+                                                len(field.entries)):
+            raise ValidationError(problem)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def unbound_field(definition_field, language, siblings, in_group=False):
+    """The unbound WTForms field for ``definition_field`` (a group: a list of row forms)."""
+    f = definition_field
+    help_text = " ".join(
+        part for part in (f.help_in(language), display.condition_hint(f, siblings, language))
+        if part
+    )
+    options = {"label": f.label_in(language), "description": help_text}
+    validators = [Presence(f, in_group)]
+    if f.type != "group":
+        validators.append(FieldRules(f))
+    if f.type in ("text", "textarea"):
+        field_class = StringField if f.type == "text" else TextAreaField
+        return field_class(validators=validators, filters=[_strip], **options)
+    if f.type == "date":
+        hint = _("Day, month and year, for example 14.3.2012")
+        options["description"] = " ".join(part for part in (help_text, hint) if part)
+        return DateField(validators=validators, format=DATE_FORMATS, widget=TextInput(),
+                         render_kw={"autocomplete": "off", "spellcheck": "false"}, **options)
+    # Choices are checked by FieldRules, in the words the send service uses.
+    if f.type == "yesno":
+        choices = [SelectChoice(v, display.yes_no_label(v, language)) for v in ("yes", "no")]
+        return RadioField(validators=validators, choices=choices, validate_choice=False,
+                          **options)
+    if f.type in ("choice", "multichoice"):
+        choices = [SelectChoice(c.value, c.label_in(language)) for c in f.choices]
+        field_class = RadioField if f.type == "choice" else MultiCheckboxField
+        return field_class(validators=validators, choices=choices, validate_choice=False,
+                           **options)
+    if f.type == "hetu":
+        return StringField(validators=validators, filters=[_strip],
+                           render_kw={"autocomplete": "off", "spellcheck": "false"}, **options)
+    if f.type == "phone":
+        return StringField(validators=validators, filters=[_strip],
+                           render_kw={"type": "tel", "autocomplete": "off"}, **options)
+    if f.type == "email":
+        return StringField(validators=validators, filters=[_strip],
+                           render_kw={"type": "email", "autocomplete": "off"}, **options)
+    if f.type == "number":
+        return DecimalField(validators=validators, render_kw={"inputmode": "decimal"},
+                            **options)
+    if f.type == "group":
+        row_class = type(f"{f.key}_row", (RowForm,), {
+            sub.key: unbound_field(sub, language, f.fields, in_group=True) for sub in f.fields
+        })
+        return FieldList(FormField(row_class, label=f.label_in(language)), min_entries=1,
+                         max_entries=f.max_rows, validators=[RowCount(f)], **options)
+    raise ValueError(f"unknown field type {f.type!r}")
+
+
+def json_value(definition_field, data):
+    """A field's data as the stored content holds it (dates as ISO text, whole numbers as int)."""
+    kind = definition_field.type
+    if kind == "multichoice":
+        return list(data or [])
+    if data in (None, ""):
+        return None
+    if kind == "date":
+        return data.isoformat()
+    if kind == "number":
+        return int(data) if data == data.to_integral_value() else float(data)
+    if kind == "hetu":
+        return str(data).strip().upper()
+    return data
+
+
+def row_content(subfields, row_form):
+    """One row of a repeating group as stored; None for a row left empty."""
+    row = {sub.key: json_value(sub, row_form[sub.key].data) for sub in subfields}
+    if all(value in (None, []) for value in row.values()):
+        return None
+    return rules.without_unmet_conditions(subfields, row)
