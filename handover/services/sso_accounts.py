@@ -15,7 +15,14 @@ import secrets
 
 from sqlalchemy import func, select
 
-from handover.services.accounts import N_, AccountError, _one_transaction
+from handover.services.accounts import (
+    N_,
+    AccountError,
+    is_client_account,
+    normalise_email,
+    one_transaction,
+    refuse_client_account,
+)
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import OidcIdentity, User
@@ -26,7 +33,8 @@ NO_HASH = "!sso-only"
 
 
 class SsoAccountRefused(Exception):
-    """The identity signs in as nobody: unknown, deactivated, or its e-mail taken."""
+    """The identity signs in as nobody: unknown, deactivated, its e-mail taken, or linked to
+    an integration client's account."""
 
     def __init__(self, reason: str, user: User | None = None) -> None:
         super().__init__(reason)
@@ -47,6 +55,10 @@ def account_for(issuer: str, tenant: str, subject: str, *, email: str = "", name
     identity = find_identity(issuer, tenant, subject)
     if identity is not None:
         user = identity.user
+        if is_client_account(user):
+            # No longer linkable (`link`), but a link made before that was refused must not
+            # sign anyone in as the account an API client acts under.
+            raise SsoAccountRefused("client_account")
         if not user.active:
             raise SsoAccountRefused("inactive_account", user)
         identity.last_sign_in_at = utcnow()
@@ -58,10 +70,12 @@ def account_for(issuer: str, tenant: str, subject: str, *, email: str = "", name
 
 def _provision(issuer: str, tenant: str, subject: str, email: str, name: str) -> User:
     """A new account with no memberships and no password, linked to the identity."""
-    if not email or "@" not in email:
+    email = normalise_email(email)
+    if "@" not in email:
         email = f"sso-{secrets.token_hex(6)}@sso.invalid"
-    taken = db.session.scalar(select(func.count(User.id))
-                              .where(func.lower(User.email) == email.lower()))
+    # Stored addresses are lower-cased by Python (`normalise_email`), so equality is the same
+    # test on SQLite and PostgreSQL, where SQL lower() would differ for ä, ö and å.
+    taken = db.session.scalar(select(func.count(User.id)).where(User.email == email))
     if taken:
         # Never join an existing account by its address: an admin links it explicitly.
         raise SsoAccountRefused("email_taken")
@@ -81,10 +95,12 @@ def identities_of(user: User) -> list[OidcIdentity]:
                                    .order_by(OidcIdentity.id)))
 
 
-@_one_transaction
+@one_transaction
 def link(user: User, issuer: str, subject: str, tenant: str = "",
          actor: User | None = None) -> OidcIdentity:
-    """Link an organisation account to ``user``: it signs in as them from now on."""
+    """Link an organisation account to ``user``: it signs in as them from now on. Never to an
+    integration client's account, which is no person's and no login."""
+    refuse_client_account(user)
     issuer, subject, tenant = (issuer or "").strip(), (subject or "").strip(), \
         (tenant or "").strip()
     if not issuer:
@@ -106,8 +122,9 @@ def link(user: User, issuer: str, subject: str, tenant: str = "",
     return identity
 
 
-@_one_transaction
+@one_transaction
 def unlink(user: User, identity_id: int, actor: User | None = None) -> None:
+    refuse_client_account(user)
     identity = db.session.get(OidcIdentity, identity_id)
     if identity is None or identity.user_id != user.id:
         raise AccountError(N_("That organisation account is not linked to this account."))
@@ -120,9 +137,10 @@ def unlink(user: User, identity_id: int, actor: User | None = None) -> None:
     db.session.commit()
 
 
-@_one_transaction
+@one_transaction
 def set_password_login(user: User, allowed: bool, actor: User | None = None) -> User:
     """Turn password (and TOTP) login on or off for ``user``; off needs a linked identity."""
+    refuse_client_account(user)
     if not allowed and not identities_of(user):
         raise AccountError(N_("Link an organisation account first: otherwise nobody can sign "
                               "in as this account."))

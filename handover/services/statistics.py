@@ -1,12 +1,14 @@
 """Numbers for administrators: how many handovers there are per form and status, units and
-active users. Counts only — never content — so an administrator, who may not read handovers,
-may see them. Forms are named by their titles in the reader's language, never by their keys."""
+active people (never the accounts integration clients act under). Counts only — never
+content — so an administrator, who may not read handovers, may see them. Forms are named by
+their titles in the reader's language, never by their keys."""
 
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from handover.services.access_report import form_title
+from handover.services.accounts import IS_CLIENT_ACCOUNT
 from handover.store.database import db
 from handover.store.models import Handover, Unit, User
 
@@ -39,5 +41,6 @@ def handover_counts(language: str = "fi") -> HandoverCounts:
         table=table, titles=titles, statuses=sorted({status for _form, status, _count in rows}),
         total=sum(count for _form, _status, count in rows),
         unit_count=db.session.scalar(select(func.count(Unit.id))) or 0,
-        user_count=db.session.scalar(select(func.count(User.id)).where(User.active)) or 0,
+        user_count=db.session.scalar(
+            select(func.count(User.id)).where(User.active, ~IS_CLIENT_ACCOUNT)) or 0,
     )

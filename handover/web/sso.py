@@ -32,7 +32,6 @@ from handover.services import policy, sso_accounts
 from handover.services.accounts import AccountError
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import User
 from handover.web.admin_forms import ActionForm, apply_error
 from handover.web.auth import after_login
 from handover.web.form_base import HandoverForm
@@ -56,6 +55,8 @@ MESSAGES = {
                           "Ask your Handover administrator to link it."),
     "email_taken": _l("Your organisation account is not linked to a Handover account. "
                       "Ask your Handover administrator to link it."),
+    "client_account": _l("Your organisation account is not linked to a Handover account. "
+                         "Ask your Handover administrator to link it."),
     "inactive_account": _l("Your Handover account is not in use. Ask your Handover "
                            "administrator."),
     "mfa_missing": _l("Handover requires two-step verification at your organisation's sign-in, "
@@ -171,8 +172,10 @@ class LinkForm(HandoverForm):
 
 
 def _admin_user(user_id):
+    """The person whose organisation accounts an admin manages: 404 for an integration
+    client's account as for an unknown id, as on the other user pages (`policy.require_person`)."""
     policy.require_admin(current_user)
-    return db.get_or_404(User, user_id)
+    return policy.require_person(user_id)
 
 
 @bp.route("/admin/users/<int:user_id>/sso", methods=["GET", "POST"])

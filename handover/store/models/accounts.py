@@ -1,10 +1,11 @@
 """People, the units they work in, and their live sessions."""
 
+import unicodedata
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from handover.store.database import db
 from handover.store.models.base import UTCDateTime, utcnow
@@ -14,11 +15,23 @@ from handover.store.models.base import UTCDateTime, utcnow
 MEMBERSHIP_ROLES = ("sender", "receiver", "lead")
 
 
+def unit_name_key(name: str) -> str:
+    """What two unit names that differ only in capital letters (or in how an ä is encoded)
+    have in common: Python folds every letter, where SQLite's lower() and NOCASE fold ASCII
+    only. Migration 0012 computes the same for the units that existed before it."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
 class Unit(db.Model):
     __tablename__ = "units"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: `unit_name_key` of the name, kept by `_keep_name_key`; unique, so that the database
+    #: refuses "ÄÄNEKOSKEN PÄIVÄKOTI" beside "Äänekosken päiväkoti" on SQLite and PostgreSQL
+    #: alike, even when two admins create them at once. None only for a unit that already had
+    #: such a twin before migration 0012; renaming it gives it its key.
+    name_key: Mapped[str | None] = mapped_column(Text, unique=True, index=True, default=None)
     kind: Mapped[str] = mapped_column(String(64), index=True)
     organisation: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
@@ -28,6 +41,12 @@ class Unit(db.Model):
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="unit", cascade="all, delete-orphan"
     )
+
+    @validates("name")
+    def _keep_name_key(self, _attribute, name):
+        """Every way a name is set (the services, the demo, tests) keeps its key with it."""
+        self.name_key = unit_name_key(name) if name is not None else None
+        return name
 
     def __repr__(self):
         return f"<Unit {self.id} {self.kind}>"

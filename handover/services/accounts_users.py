@@ -1,0 +1,177 @@
+"""Creating people's accounts, their passwords and their system roles: the admin's user pages
+and `handover users`.
+
+Two rules hold wherever an account changes: one person is never both administrator and auditor
+(`ADMIN_OR_AUDITOR`), and the last active administrator stays one (`_keep_an_administrator`).
+An integration client's account is refused for every action (`refuse_client_account`).
+"""
+
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from handover.security import sessions
+from handover.security.passwords import hash_password, password_problems
+from handover.services.accounts_base import N_, AccountError, one_transaction
+from handover.services.accounts_lookup import (
+    EMAIL_PATTERN,
+    find_user,
+    normalise_email,
+    refuse_client_account,
+)
+from handover.services.accounts_memberships import (
+    SYSTEM_ROLE_HAS_NO_UNITS,
+    check_membership,
+    record_membership,
+)
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import Unit, User
+
+#: Unambiguous characters for temporary passwords that are read aloud or copied by hand.
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+#: Nor do administration and auditing: an account holding both would change things and audit
+#: its own changes, and read in the per-child report which child went where.
+ADMIN_OR_AUDITOR = ("One person cannot be both an administrator and an auditor: the auditor "
+                    "checks what administrators do. Choose one of the two roles.")
+
+
+@one_transaction
+def create_user(email: str, name: str, password: str | None = None, admin: bool = False,
+                auditor: bool = False, memberships: Sequence[tuple[Unit, str]] = (),
+                actor: User | None = None) -> tuple[User, str | None]:
+    """Create a user; returns ``(user, temporary_password)``.
+
+    Without ``password`` a temporary one is generated, to be shown once to whoever created the
+    account; the user must choose their own at first login. ``memberships`` is (unit, role).
+    """
+    email = _new_email(email)
+    name = (name or "").strip()
+    if not name:
+        raise AccountError(N_("Give the person's name."), field="name")
+    temporary = None
+    if password is None:
+        password = temporary = temporary_password()
+    else:
+        _check_password(password, email, name)
+    if admin and auditor:
+        raise AccountError(ADMIN_OR_AUDITOR, field="auditor")
+    if memberships and (admin or auditor):
+        raise AccountError(SYSTEM_ROLE_HAS_NO_UNITS, field="admin" if admin else "auditor")
+    for unit, role in memberships:
+        check_membership(unit, role)
+    user = User(email=email, name=name[:200], password_hash=_hash(password),
+                is_admin=bool(admin), is_auditor=bool(auditor),
+                must_change_password=temporary is not None)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("admin.user_created", actor=actor,
+                 detail={"user_id": user.id, "admin": user.is_admin, "auditor": user.is_auditor})
+    for unit, role in memberships:
+        record_membership(user, unit, role, actor, "admin.membership_added")
+    db.session.commit()
+    return user, temporary
+
+
+@one_transaction
+def set_user_active(user: User, active: bool, actor: User | None = None) -> User:
+    """Deactivating ends every session of the user at once; reactivating does not log in."""
+    refuse_client_account(user)
+    if not active and actor is not None and actor.id == user.id:
+        raise AccountError(N_("You cannot deactivate your own account."))
+    if not active:
+        _keep_an_administrator(user)
+    user.active = bool(active)
+    if not active:
+        sessions.revoke_all(user.id)
+    action = "admin.user_reactivated" if active else "admin.user_deactivated"
+    audit.record(action, actor=actor, detail={"user_id": user.id})
+    db.session.commit()
+    return user
+
+
+@one_transaction
+def reset_password(user: User, reset_two_factor: bool = False,
+                   actor: User | None = None) -> str:
+    """Give the user a temporary password (returned, to be shown once) that they must replace
+    at next login, and end their sessions. The TOTP enrolment stays unless ``reset_two_factor``
+    (a lost phone), in which case the user enrols again at next login."""
+    refuse_client_account(user)
+    temporary = temporary_password()
+    user.password_hash = _hash(temporary)
+    user.must_change_password = True
+    if reset_two_factor:
+        user.totp_secret = None
+        user.totp_last_step = 0
+    sessions.revoke_all(user.id)
+    audit.record("admin.password_reset", actor=actor,
+                 detail={"user_id": user.id, "two_factor_reset": bool(reset_two_factor)})
+    db.session.commit()
+    return temporary
+
+
+def temporary_password() -> str:
+    """Twenty characters in groups of five: long enough for the password policy, easy to copy."""
+    characters = "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(20))
+    return "-".join(characters[i:i + 5] for i in range(0, 20, 5))
+
+
+def _new_email(email: str) -> str:
+    email = normalise_email(email)
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise AccountError(N_("Enter a valid e-mail address."), field="email")
+    if find_user(email) is not None:
+        raise AccountError(N_("A user with this e-mail address already exists."), field="email")
+    return email
+
+
+def _check_password(password: str, email: str, name: str) -> None:
+    problems = password_problems(password, email=email, name=name)
+    if problems:
+        raise AccountError(N_("The password is not acceptable: %(problems)s"), field="password",
+                           problems=" ".join(str(problem) for problem in problems))
+
+
+def _hash(password: str) -> str:
+    return hash_password(password)
+
+
+def _keep_an_administrator(user: User) -> None:
+    """Refuse taking away the last active administrator (their role, or the account): nobody
+    could then manage units and users but from the server's command line."""
+    if not (user.is_admin and user.active):
+        return
+    others = db.session.execute(select(User.id).where(
+        User.is_admin, User.active, User.id != user.id).limit(1)).first()
+    if others is None:
+        raise AccountError(N_("%(name)s is the only active administrator: make someone else "
+                              "an administrator first."), field="admin", name=user.name)
+
+
+@one_transaction
+def set_system_roles(user: User, admin: bool, auditor: bool,
+                     actor: User | None = None) -> User:
+    """Make ``user`` an administrator or auditor (or no longer one).
+
+    Refused while the person is a member of any unit: an administrator who also held a
+    membership would read handover content, and silently dropping the memberships would take
+    away someone's daily work without anyone deciding it. The admin removes them first (and
+    so sees what the person loses), then gives the system role.
+    """
+    refuse_client_account(user)
+    if admin and auditor:
+        raise AccountError(ADMIN_OR_AUDITOR, field="auditor")
+    if actor is not None and actor.id == user.id and user.is_admin and not admin:
+        raise AccountError(N_("You cannot remove your own administrator role."), field="admin")
+    if not admin:
+        _keep_an_administrator(user)
+    if (admin or auditor) and user.memberships:
+        raise AccountError(N_("Remove the person's unit memberships first: administrators "
+                              "and auditors cannot be members of a unit."),
+                           field="admin" if admin else "auditor")
+    user.is_admin, user.is_auditor = bool(admin), bool(auditor)
+    audit.record("admin.user_roles_changed", actor=actor,
+                 detail={"user_id": user.id, "admin": user.is_admin, "auditor": user.is_auditor})
+    db.session.commit()
+    return user
