@@ -4,7 +4,10 @@ keys), so it is an object of any values here; the form's rules check it (422 wit
 
 Every input is checked here, before a service or the database sees it: an id the database
 could not hold or a time without its offset is bad input (422 with its path), not a failure of
-the server."""
+the server.
+
+Every input schema is an `InputSchema` and every Length, OneOf and Range check is made with
+`schema_messages`, so that each refusal is in the language the request asks for."""
 
 from apiflask import Schema
 from apiflask.fields import (
@@ -18,21 +21,13 @@ from apiflask.fields import (
     Raw,
     String,
 )
-from apiflask.validators import Length, OneOf, Range
 from marshmallow import INCLUDE, ValidationError, validates_schema
 
 from handover.i18n import gettext as _
-from handover.i18n import lazy_gettext as _l
 from handover.services.listing import LIST_STATUSES
 from handover.web import LARGEST_ID
 from handover.web.api.cursors import Cursor
-
-
-def within(smallest, largest):
-    """A whole number from ``smallest`` to ``largest``, refused in the language the request
-    asks for (marshmallow's own message is English only)."""
-    return Range(min=smallest, max=largest,
-                 error=_l("Give a number from {min} to {max}."))
+from handover.web.api.schema_messages import InputSchema, length, one_of, within
 
 
 def id_range(smallest=1):
@@ -43,13 +38,9 @@ def id_range(smallest=1):
 
 def time_with_offset(description):
     """A time filter. A time without an offset could be any of some 26 hours; guessing which
-    would silently move the filter's edge, so the client is asked to say. The message is a
-    list of one lazy text, which marshmallow passes on as it is (a lazy text alone it would
-    read as a list of letters), and the error handler translates it for the request."""
-    return AwareDateTime(load_default=None, metadata={"description": description},
-                         error_messages={"invalid_awareness": [_l(
-                             "Give the time with its offset from UTC, for example "
-                             "2026-12-01T00:00:00+02:00.")]})
+    would silently move the filter's edge, so the client is asked to say (`InputSchema`
+    gives the message)."""
+    return AwareDateTime(load_default=None, metadata={"description": description})
 
 
 def not_blank(text):
@@ -80,7 +71,7 @@ PROBLEM_SCHEMA = {
 }
 
 
-class InboxQuery(Schema):
+class InboxQuery(InputSchema):
     page = Integer(load_default=None, validate=within(1, 1000), metadata={
         "description": "Page number (offset paging; 1 when neither this nor `cursor` is "
                        "given). Reading a handover can move it out of a filter and the "
@@ -89,8 +80,8 @@ class InboxQuery(Schema):
         "description": "The `next` of the previous answer, with the same filters: the page "
                        "after it. Every handover that matches is listed once, even when "
                        "reading takes earlier ones out of the filter."})
-    status = String(load_default="", validate=OneOf(["", *LIST_STATUSES]))
-    form = String(load_default="", validate=Length(max=100))
+    status = String(load_default="", validate=one_of(["", *LIST_STATUSES]))
+    form = String(load_default="", validate=length(100))
     sent_from = time_with_offset("Only handovers sent at or after this time (ISO 8601 with "
                                  "offset).")
     sent_until = time_with_offset("Only handovers sent before this time (ISO 8601 with offset).")
@@ -193,15 +184,15 @@ class HandoverState(Schema):
     acknowledged_at = DateTime(allow_none=True)
 
 
-class AcknowledgeIn(Schema):
-    note = String(load_default="", validate=Length(max=2000))
+class AcknowledgeIn(InputSchema):
+    note = String(load_default="", validate=length(2000))
 
 
-class ReplyIn(Schema):
-    message = String(required=True, validate=[not_blank, Length(max=5000)])
+class ReplyIn(InputSchema):
+    message = String(required=True, validate=[not_blank, length(5000)])
 
 
-class ReplyFormIn(Schema):
+class ReplyFormIn(InputSchema):
     content = Dict(keys=String(), values=Raw(allow_none=True), required=True)
 
 
@@ -211,16 +202,16 @@ class ReplyCreated(Schema):
     handover_id = Integer(required=True)
 
 
-class DraftIn(Schema):
-    form_key = String(required=True, validate=Length(min=1, max=100))
+class DraftIn(InputSchema):
+    form_key = String(required=True, validate=length(100, smallest=1))
     receiver_unit_id = Integer(required=True, validate=id_range())
     copy_unit_ids = List(Integer(validate=id_range()), load_default=list)
-    legal_basis = String(required=True, validate=Length(min=1, max=100))
+    legal_basis = String(required=True, validate=length(100, smallest=1))
     content = Dict(keys=String(), values=Raw(allow_none=True), required=True)
 
 
-class IdempotencyHeader(Schema):
-    idempotency_key = String(data_key="Idempotency-Key", validate=Length(min=1, max=200),
+class IdempotencyHeader(InputSchema):
+    idempotency_key = String(data_key="Idempotency-Key", validate=length(200, smallest=1),
                              metadata={"description": "The same key again makes nothing new."})
 
 
@@ -236,7 +227,7 @@ class FormList(Schema):
     forms = List(Nested(FormOut), required=True)
 
 
-class FhirResource(Schema):
+class FhirResource(InputSchema):
     """Any FHIR resource: fhir.resources checks it; only its type is required here."""
 
     class Meta:
@@ -245,20 +236,20 @@ class FhirResource(Schema):
     resourceType = String(required=True)  # noqa: N815 (FHIR's own name)
 
 
-class FhirImportQuery(Schema):
+class FhirImportQuery(InputSchema):
     receiver_unit_id = Integer(required=True, validate=id_range())
     copy_unit_ids = List(Integer(validate=id_range()), load_default=list)
-    legal_basis = String(required=True, validate=Length(min=1, max=100))
+    legal_basis = String(required=True, validate=length(100, smallest=1))
 
 
-class AuditQuery(Schema):
+class AuditQuery(InputSchema):
     after_id = Integer(load_default=0, validate=id_range(smallest=0))
     limit = Integer(load_default=500, validate=within(1, 1000))
     since = time_with_offset("Only events at or after this time (ISO 8601 with offset).")
     until = time_with_offset("Only events before this time (ISO 8601 with offset).")
-    action = String(load_default="", validate=Length(max=64))
+    action = String(load_default="", validate=length(64))
     unit_id = Integer(load_default=None, validate=id_range())
-    child_hash = String(load_default="", validate=Length(max=64), metadata={
+    child_hash = String(load_default="", validate=length(64), metadata={
         "description": "The keyed hash of a child's identity code, as on their handovers."})
 
 
