@@ -7,6 +7,13 @@ sign sessions and CSRF tokens anyone could forge. ``handover init`` writes one i
 import os
 from datetime import timedelta
 
+#: Handover is a Finnish service, and its rules count days in Finland: send-by dates of late
+#: drafts, the days of the audit log's filter, integration clients' token expiry, "today" for
+#: identity codes (`formdefs.content.TIMEZONE`). Pages show times in the same zone
+#: (``BABEL_DEFAULT_TIMEZONE``), so it is fixed: another one is refused at start-up, or a page
+#: would say one day while the rule behind it counts another.
+SERVICE_TIMEZONE = "Europe/Helsinki"
+
 DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -16,7 +23,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
     "BABEL_DEFAULT_LOCALE": "fi",
-    "BABEL_DEFAULT_TIMEZONE": "Europe/Helsinki",
+    "BABEL_DEFAULT_TIMEZONE": SERVICE_TIMEZONE,
     "LANGUAGES": ["fi", "sv", "en"],
     "IDLE_TIMEOUT": timedelta(minutes=30),
     # How long before the idle timeout every logged-in page warns (and says so in minutes).
@@ -91,6 +98,23 @@ def load(app, overrides=None):
     app.config.setdefault("KEYS_FILE", os.path.join(app.instance_path, "keys.json"))
     if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True
+    # Refused like a missing secret key; `handover init`, and `handover check` (which reports
+    # it with everything else), build their app without the refusal.
+    problem = timezone_problem(app)
+    if problem and not app.config.get("INITIALISING_INSTANCE"):
+        raise ConfigurationError(problem)
+
+
+def timezone_problem(app):
+    """What to do when pages would show times in another zone than the rules count days in
+    (`SERVICE_TIMEZONE`); None when they agree."""
+    zone = app.config.get("BABEL_DEFAULT_TIMEZONE")
+    if zone == SERVICE_TIMEZONE:
+        return None
+    return (f"BABEL_DEFAULT_TIMEZONE is {zone!r}, but Handover counts days (send-by dates, "
+            f"audit filter days, token expiry) in {SERVICE_TIMEZONE}: pages would show times in "
+            "one zone and the rules count days in another. Remove BABEL_DEFAULT_TIMEZONE from "
+            f"{os.path.join(app.instance_path, 'config.py')}.")
 
 
 def _without_prepared_statements(app):

@@ -1,13 +1,21 @@
-"""The ``handover`` command: Flask's CLI for this app plus Handover's own command groups."""
+"""The ``handover`` command: Flask's CLI for this app plus Handover's own command groups.
 
+What every command shares lives here, once: help before `handover init`, and one line instead
+of a traceback when the instance is not ready (not initialised, or its database unreachable or
+not migrated).
+"""
+
+import copy
 import os
 import sys
 from importlib import import_module
 
 import click
 from flask.cli import FlaskGroup, ScriptInfo
+from sqlalchemy.exc import DBAPIError
 
 from handover import create_app
+from handover.cli.schema import schema_problem
 from handover.config import ConfigurationError
 
 COMMAND_MODULES = (
@@ -41,6 +49,23 @@ def _uninitialised_app():
     return create_app({"INITIALISING_INSTANCE": True})
 
 
+def _help_only(command, refusal):
+    """A copy of ``command`` (and of its subcommands) that shows its help but raises
+    ``refusal`` when run. A group's own callback is left out: click runs it before a
+    subcommand reads its --help, and Flask-Migrate's `db` loads the app there."""
+    stand_in = copy.copy(command)
+    if isinstance(command, click.Group):
+        stand_in.callback = None
+        stand_in.commands = {name: _help_only(subcommand, refusal)
+                             for name, subcommand in command.commands.items()}
+    else:
+        def refuse(*_arguments, **_options):
+            raise refusal
+
+        stand_in.callback = refuse
+    return stand_in
+
+
 class HandoverGroup(FlaskGroup):
     """Flask's command group, whose help also works before `handover init`.
 
@@ -49,6 +74,18 @@ class HandoverGroup(FlaskGroup):
     listed from an app that skips the refusal, after one line saying what to do. Running a
     command still loads the configured app and refuses in one line (see `main`).
     """
+
+    def get_command(self, ctx, name):
+        """The command ``name``. One the app adds (`db`) is found by loading the app; where
+        that refuses (before `handover init`), it is found on an app that skips the refusal,
+        for its help only: run, it refuses with the configured app's one line."""
+        try:
+            return super().get_command(ctx, name)
+        except ConfigurationError as refusal:
+            command = _uninitialised_app().cli.get_command(ctx, name)
+            if command is None:
+                raise
+            return _help_only(command, refusal)
 
     def list_commands(self, ctx):
         info = ctx.ensure_object(ScriptInfo)
@@ -82,5 +119,22 @@ def main():
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
+    except DBAPIError:
+        problem = _database_problem()
+        if problem is None:
+            raise  # the database is fine: the traceback is what helps find the fault
+        click.echo(f"Error: {problem}", err=True)
+        sys.exit(2)
     if isinstance(result, int):
         sys.exit(result)
+
+
+def _database_problem():
+    """After a command failed on the database: one line on why, when the database is not
+    reachable or not at the latest migration (an instance where `handover db upgrade` has not
+    run yet meets this in whichever command it runs first); None for any other failure."""
+    try:
+        app = _create_app()
+    except ConfigurationError:
+        return None
+    return schema_problem(app)

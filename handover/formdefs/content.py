@@ -27,6 +27,7 @@ from flask_babel import force_locale, lazy_ngettext
 from stdnum import exceptions as stdnum_errors
 from stdnum.fi import hetu
 
+from handover.config import SERVICE_TIMEZONE
 from handover.formdefs.identity_codes import birth_date_of, contradicts_birth_date
 from handover.formdefs.model import YESNO_VALUES, Field, FormDefinition
 from handover.formdefs.required import required_message, unreadable_date
@@ -37,8 +38,9 @@ Errors = dict[str, list[str]]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 PHONE = re.compile(r"^\+?[0-9 ()\-]{5,25}$")
 EMAIL_MAX_LENGTH = 254
-#: Identity codes are Finnish: "today" is today in Finland, also on a server set to UTC.
-TIMEZONE = ZoneInfo("Europe/Helsinki")
+#: Identity codes are Finnish: "today" is today in Finland, also on a server set to UTC. The
+#: same zone as the pages' times: `config.SERVICE_TIMEZONE` is the one both are made from.
+TIMEZONE = ZoneInfo(SERVICE_TIMEZONE)
 #: Where messages of ``validate_form`` hooks go when their path names no field of the form.
 FORM_PATH = "_form"
 

@@ -1,0 +1,110 @@
+"""`handover check` on what the database holds: its schema, accounts left in a state the
+rules now refuse, demo logins, and the worker's heartbeat and deliveries.
+
+Each part but the schema gives up quietly when the database cannot be read: the schema
+finding has said so already, in one line.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from handover.cli import demo
+from handover.cli.findings import error, warning
+from handover.cli.schema import schema_problem
+from handover.services import deliveries, policy
+from handover.services.backup import database_kind
+from handover.store.database import db
+from handover.store.models import User
+from handover.store.models.base import utcnow
+
+
+def database_problems(app, workers):
+    if database_kind(app) == "sqlite" and workers > 1:
+        yield error(f"SQLite with {workers} workers: writers will queue and wait. "
+                    "Use PostgreSQL (HANDOVER_DATABASE_URL) or one worker.")
+    problem = schema_problem(app)
+    if problem:
+        yield error(problem)
+
+
+def account_problems(app):
+    """Administrators and auditors are refused memberships, but data from before the rule can
+    still hold some. They give no access (the policy ignores them), yet they confuse whoever
+    reads the member lists, and the account should say what the person is."""
+    with app.app_context():
+        try:
+            accounts = policy.system_accounts_with_memberships()
+        except Exception:  # no database or no schema: the database findings say so already
+            return
+        for user in accounts:
+            role = "administrator" if user.is_admin else "auditor"
+            units = ", ".join(sorted(f"{m.unit.name} ({m.role})" for m in user.memberships))
+            yield warning(f"{user.email} is an {role} and still a member of {units}: "
+                          "administrators and auditors may not hold unit memberships (they "
+                          "get nothing through them). Run `handover users remove-memberships "
+                          f"{user.email}`.")
+
+
+def double_role_problems(app):
+    """Accounts that are both administrator and auditor, made before one person could not be
+    both: the policy lets them administer but not audit (`policy.is_auditor`), so the audit
+    someone was meant to do silently stopped, and nobody is told but by this."""
+    with app.app_context():
+        try:
+            emails = list(db.session.scalars(
+                select(User.email).where(User.is_admin, User.is_auditor).order_by(User.email)))
+        except Exception:  # no database or no schema: the database findings say so already
+            return
+    for email in emails:
+        yield warning(f"{email} is both an administrator and an auditor, from before one "
+                      "person could not be both: the account administers but sees no audit "
+                      f"log. Keep one role: `handover users set-roles {email} --admin` (and "
+                      "give the audit to another person's account), or "
+                      f"`handover users set-roles {email} --auditor`.")
+
+
+def demo_problems(app):
+    """Demo accounts sign in with a password and a two-factor secret printed in the README:
+    on a production instance (HTTPS on) that lets anyone in, elsewhere it is worth a word."""
+    with app.app_context():
+        try:
+            emails = demo.active_accounts()
+        except Exception:  # no database or no schema: the database findings say so already
+            return
+    if not emails:
+        return
+    finding = error if app.config.get("HTTPS") else warning
+    yield finding(f"{len(emails)} demo account(s) can sign in "
+                  f"({demo.names_in_short(emails)}): their passwords and two-factor secrets "
+                  "are published in the README, so anyone can sign in as them. On an instance "
+                  "for real use, run `handover users deactivate EMAIL` for each of them.")
+
+
+def worker_problems(app):
+    """A `handover worker` that stopped reporting, and deliveries that wait too long: notices
+    and webhooks are then only on record, and overdue notices and the purge do not run."""
+    minutes = int(app.config.get("WORKER_HEARTBEAT_MINUTES", 5))
+    with app.app_context():
+        try:
+            beat = deliveries.last_heartbeat()
+            backlog = deliveries.backlog()
+        except Exception:  # no database or no schema: the database findings say so already
+            return
+    now = utcnow()
+    # A new instance without a worker yet, and with nothing to deliver, is not warned about.
+    never = beat is None and backlog["oldest_seconds"] > minutes * 60
+    if never or (beat is not None and now - beat > timedelta(minutes=minutes)):
+        since = "has never reported" if beat is None else (
+            f"has not reported for {int((now - beat).total_seconds() // 60)} minutes")
+        yield warning(f"The `handover worker` {since}: e-mail notices and webhooks wait, and "
+                      "overdue notices and the retention purge do not run. Start it (see "
+                      "docs/deploy/).")
+    waited = int(app.config.get("DELIVERY_BACKLOG_MINUTES", 15))
+    if backlog["oldest_seconds"] > waited * 60:
+        yield warning(f"{backlog['pending'] + backlog['sending']} deliveries are waiting, the "
+                      f"oldest for {backlog['oldest_seconds'] // 60} minutes: check the mail "
+                      "server and webhook endpoints (Administration, Deliveries).")
+    if backlog["failed"]:
+        yield warning(f"{backlog['failed']} deliveries failed for good: see Administration, "
+                      "Deliveries, and try them again once the recipient works.")
