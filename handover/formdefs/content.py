@@ -12,7 +12,8 @@ type (length, choices, dates, numbers in range, phone and e-mail shapes, identit
 are valid and not born in the future); a group needs ``min_rows`` used rows and at most
 ``max_rows``. A date of birth must match the identity code (checked beside the others, so a
 page shows every problem at once). An empty required field's message says what to do
-(``formdefs.required``).
+(``formdefs.required``). A draft keeps a date or number that could not be read as typed
+(`unreadable`), which these rules always refuse.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ EMAIL_MAX_LENGTH = 254
 TIMEZONE = ZoneInfo(SERVICE_TIMEZONE)
 #: Where messages of ``validate_form`` hooks go when their path names no field of the form.
 FORM_PATH = "_form"
+#: The key under which a draft keeps a value typed that could not be read (`unreadable`).
+UNREADABLE = "unreadable"
 
 REQUIRED = _l("This field is required.")
 NOT_VALID = _l("The value is not valid.")
@@ -109,10 +112,48 @@ def identity_code_problem(code: str, on: date | None = None) -> Any:
     return None
 
 
+def unreadable(text: str) -> dict[str, str]:
+    """What a draft keeps of a typed value that cannot be read as its field's type (31.2.2011
+    in a date, "seven" in a number): the text as typed, under `UNREADABLE`. Never a string nor
+    a number, so nothing that reads a date from ISO text takes it for one, and `value_problems`
+    refuses it: a draft keeps it, a send never carries it."""
+    return {UNREADABLE: text}
+
+
+def unreadable_text(value: Any) -> str | None:
+    """The text of a value kept by `unreadable`; None for any other value."""
+    if isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get(UNREADABLE), str):
+        return str(value[UNREADABLE])
+    return None
+
+
+def holds_unreadable(value: Any) -> bool:
+    """Whether a stored answer (a group's rows too) holds a value kept by `unreadable`."""
+    if isinstance(value, list):
+        return any(isinstance(row, Mapping) and any(map(holds_unreadable, row.values()))
+                   for row in value)
+    return unreadable_text(value) is not None
+
+
+def without_unreadable(content: Mapping[str, Any]) -> dict[str, Any]:
+    """``content`` with each value kept by `unreadable` as None (in group rows too): what the
+    cross-field checks read on the fill page, as they would have read nothing typed."""
+    def readable(value: Any) -> Any:
+        if isinstance(value, list):
+            return [{key: readable(item) for key, item in row.items()}
+                    if isinstance(row, Mapping) else row for row in value]
+        return None if unreadable_text(value) is not None else value
+
+    return {key: readable(value) for key, value in content.items()}
+
+
 def value_problems(field: Field, value: Any) -> list[Any]:
     """Problems of one filled-in value (not empty; see `is_empty`) with the field's type rules,
-    as stored: dates as ISO text, numbers as numbers, multiple choices as a list."""
+    as stored: dates as ISO text, numbers as numbers, multiple choices as a list. A value kept
+    as typed because it could not be read (`unreadable`) is always refused."""
     kind = field.type
+    if kind in ("date", "number") and unreadable_text(value) is not None:
+        return [unreadable_date(field) if kind == "date" else NOT_A_NUMBER]
     if kind in ("text", "textarea", "hetu", "phone", "email"):
         if not isinstance(value, str):
             return [NOT_VALID]
@@ -257,7 +298,8 @@ def birth_date_problem(definition: FormDefinition, content: Mapping[str, Any],
         return {}
     code = content.get(identity)
     code = code.strip() if isinstance(code, str) else code
-    if contradicts_birth_date(code, content.get(birth)):
+    if unreadable_text(content.get(birth)) is None and contradicts_birth_date(
+            code, content.get(birth)):
         return {birth: [BIRTH_DATE_DIFFERS]}
     return {}
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import force_locale
 from markupsafe import Markup, escape
 
+from handover.formdefs import content as content_rules
 from handover.formdefs.model import Field, FormDefinition, Section
 from handover.i18n import current_locale
 from handover.i18n import gettext as _
@@ -49,6 +50,9 @@ def display_value(field: Field, value: Any, language: str) -> str:
     multi-line text)."""
     if value is None or value == "" or value == []:
         return EMPTY
+    typed = content_rules.unreadable_text(value)
+    if typed is not None:   # a draft's answer kept as typed: its check-answers page says why
+        return typed
     if field.type == "yesno":
         return yes_no_label(value, language)
     if field.type == "choice":
@@ -60,10 +64,36 @@ def display_value(field: Field, value: Any, language: str) -> str:
             day = date.fromisoformat(value)
         except (TypeError, ValueError):
             return str(value)
-        return f"{day.day}.{day.month}.{day.year}"
+        return date_text(day)
     if field.type == "textarea":
         return Markup("<br>").join(escape(line) for line in str(value).splitlines())
     return str(value)
+
+
+def date_text(day: date) -> str:
+    """A date as every page shows it, typed or read: d.m.yyyy without leading zeros."""
+    return f"{day.day}.{day.month}.{day.year}"
+
+
+#: The message each type gives any value it cannot read: a label it already says ("Date" in
+#: "Enter a date, for example 31.12.2015.") names the type, not the field.
+_GENERIC_MESSAGES = {"date": content_rules.NOT_A_DATE, "number": content_rules.NOT_A_NUMBER,
+                     "phone": content_rules.NOT_A_PHONE, "email": content_rules.NOT_AN_EMAIL}
+
+
+def field_name(field: Field, section: Section | None, language: str) -> str:
+    """What an error summary calls ``field``: its label, and where the label only names its
+    type (the author's "Päivämäärä" in "Anna päivämäärä muodossa p.k.vvvv"), its section's
+    title too, "Päivämäärä (Laatija)": every line of a summary must say which field it means."""
+    label = field.label_in(language)
+    generic = _GENERIC_MESSAGES.get(field.type)
+    if generic is None or section is None:
+        return label
+    with force_locale(language):
+        generic_text = str(generic).lower()
+    if label.strip().rstrip("?:.").strip().lower() in generic_text:
+        return f"{label} ({section.title_in(language)})"
+    return label
 
 
 def sections_to_show(definition: FormDefinition,

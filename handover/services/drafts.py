@@ -49,6 +49,19 @@ class CheckedRoute(NamedTuple):
     receiver: Unit
 
 
+#: What the routing page and the send say of a choice not made.
+CHOOSE_RECEIVER = _l("Choose the receiving unit.")
+CHOOSE_LEGAL_BASIS = _l("Choose the legal basis of the disclosure.")
+
+
+class RoutingProblem(NamedTuple):
+    """What the send would refuse in a draft's routing, and the routing page's choice it is
+    about (``receiver`` for the route itself, ``legal_basis``)."""
+
+    choice: str
+    message: str
+
+
 def legal_basis_keys(definition: FormDefinition) -> list[str]:
     return [getattr(choice, "value", None) or choice.key for choice in definition.legal_bases]
 
@@ -64,11 +77,28 @@ def check_routing(user: User, sender_unit: Unit | None, form_key: str,
     if form_key not in {definition.key for definition in routing.sendable_forms(sender_unit)}:
         raise LifecycleError(_l("Your unit cannot send this form."))
     if receiver_unit is None:
-        raise LifecycleError(_l("Choose the receiving unit."))
+        raise LifecycleError(CHOOSE_RECEIVER)
     routing.check_route(form_key, sender_unit, receiver_unit, list(copy_units))
     if legal_basis is not None and legal_basis not in legal_basis_keys(definition_of(form_key)):
-        raise LifecycleError(_l("Choose the legal basis of the disclosure."))
+        raise LifecycleError(CHOOSE_LEGAL_BASIS)
     return CheckedRoute(sender_unit, receiver_unit)
+
+
+def routing_problem(user: User, handover: Handover,
+                    units: Mapping[int, Unit]) -> RoutingProblem | None:
+    """What the send's routing checks would refuse in ``handover``'s routing, or None: the
+    check-answers page says it before Send is pressed, with a link to the routing page.
+    ``units`` holds the handover's units by id (`policy.units_of`)."""
+    receiver = units.get(handover.receiver_unit_id) if handover.receiver_unit_id else None
+    copies = [units.get(copy.unit_id) for copy in handover.copies]
+    try:
+        check_routing(user, units.get(handover.sender_unit_id), handover.form_key, receiver,
+                      copies)
+    except (routing.RouteRefused, LifecycleError) as refusal:
+        return RoutingProblem("receiver", str(refusal))
+    if handover.legal_basis not in legal_basis_keys(definition_of(handover.form_key)):
+        return RoutingProblem("legal_basis", str(CHOOSE_LEGAL_BASIS))
+    return None
 
 
 def start(user: User, sender_unit: Unit | None, form_key: str, receiver_unit: Unit | None,
@@ -121,8 +151,10 @@ def change_routing(user: User, handover: Handover, receiver_unit: Unit | None,
 
 
 def save(user: User, handover: Handover, content: Mapping[str, Any]) -> Handover:
-    """Keep whatever was typed, valid or not: a draft is allowed to be incomplete. The send-by
-    time follows the content (an arrival date, whether it was an emergency) on every save."""
+    """Keep whatever was typed, valid or not: a draft is allowed to be incomplete. A date or
+    number that could not be read is in ``content`` as typed (`content_rules.unreadable`),
+    which the send's checks refuse. The send-by time follows the content (an arrival date,
+    whether it was an emergency) on every save."""
     _require_draft(handover)
     handover.content = seal_json(handover, content, crypto.Purpose.DRAFT)
     handover.send_by_at = late_drafts.send_by_for(handover, content)

@@ -26,7 +26,7 @@ from handover.services import LifecycleError
 from handover.services.accounts import find_person, units_by_id
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy, Membership, Unit, User
+from handover.store.models import AuditEvent, Handover, HandoverCopy, Membership, Unit, User
 
 #: The relations a unit can have to a handover.
 SENDING, RECEIVING, COPY = "sending", "receiving", "copy"
@@ -72,11 +72,20 @@ class NotFound(LookupError):
 
 class WrongState(LifecycleError):
     """The user may do this to the handover, but not in its present status. The message is for
-    the user; ``handover_id`` lets the web layer lead them back to the handover's own page."""
+    the user; ``handover_id`` lets the web layer lead them back to the handover's own page.
+    ``done`` says the action had already been done (a repeated post), so the answer is news,
+    not a refusal; ``newer_id`` names the sent correction that replaced the handover."""
 
-    def __init__(self, message: object, handover_id: int, action: str) -> None:
+    def __init__(self, message: object, handover_id: int, action: str, *, done: bool = False,
+                 newer_id: int | None = None) -> None:
         super().__init__(message)
         self.handover_id, self.action = handover_id, action
+        self.done, self.newer_id = done, newer_id
+
+
+class DraftDiscarded(NotFound):
+    """The draft is gone because a sender of the user's own unit deleted it (a repeated
+    "delete" post): nothing the user may not know, so the web layer can say so."""
 
 
 @dataclass(frozen=True)
@@ -187,14 +196,74 @@ def actions_now(handover: Handover, relation: str | None,
         open_now.add("close")
     if can("return") and handover.status in ("sent", "opened"):
         open_now.add("return")
-    # An update is sent from a handover, never from another update.
-    if can("update") and not withdrawn and handover.identity_hash and not handover.update_of_id:
+    if _update_possible(handover, can) and handover.identity_hash:
         open_now.add("update")
     if can("withdraw") and handover.status == "sent" and handover.opened_at is None:
         open_now.add("withdraw")
-    if can("correct"):
+    if can("correct") and not _replaced(handover):
         open_now.add("correct")
     return open_now
+
+
+def _update_possible(handover: Handover, can: Any) -> bool:
+    """An update is sent from a handover (never from another update or a withdrawn one) and
+    finds the units to tell by the child's identity code (`update_needs_identity_code`)."""
+    return bool(can("update") and handover.status not in ("draft", "withdrawn", "returned")
+                and handover.erased_at is None and not handover.update_of_id)
+
+
+def update_needs_identity_code(access: HandoverAccess) -> bool:
+    """Whether the sender could send a placement update from this handover but for the child's
+    identity code, which it was sent without: an update reaches the units that received the
+    child's handovers by that code, and the update form asks for it."""
+    handover = access.handover
+    return (access.relation == SENDING and not handover.identity_hash
+            and _update_possible(handover, access.can))
+
+
+#: The sent correction (not a draft, not withdrawn) that replaces a handover, newest first.
+_NEWER_VERSION = (select(Handover.id)
+                  .where(Handover.replaces_id == bindparam("handover_id"),
+                         Handover.status.not_in(("draft", "withdrawn")))
+                  .order_by(Handover.id.desc()).limit(1))
+
+
+def _replaced(handover: Handover) -> bool:
+    """Whether a sent correction replaces ``handover``: correcting it again would start from
+    outdated content. Known only when its correction count was read with it (`require` reads
+    it for "correct"); a count of none costs no query. Unknown counts as not replaced: the
+    correction itself checks again (`services.withdrawal.correct`)."""
+    count = handover.__dict__.get("correction_count")
+    return bool(count) and newer_version(handover.id) is not None
+
+
+def newer_version(handover_id: int) -> int | None:
+    """The id of the newest sent correction of the handover ``handover_id``, following the
+    corrections of corrections to the latest version; None when nothing replaces it."""
+    newest = None
+    for _ in range(100):   # a chain of corrections, never a cycle: bounded all the same
+        found = db.session.execute(_NEWER_VERSION, {"handover_id": handover_id}).scalar()
+        if found is None:
+            return newest
+        newest = handover_id = found
+    return newest
+
+
+def _refusal(handover: Handover, action: str) -> WrongState:
+    """The `WrongState` for ``action`` on ``handover``: what to tell the user, whether the
+    action had already been done, and the newer version of a corrected handover."""
+    if action == "withdraw" and handover.status == "withdrawn":
+        return WrongState(_l("This handover has already been withdrawn."), handover.id, action,
+                          done=True)
+    if action == "acknowledge" and handover.status == "acknowledged":
+        return WrongState(_why_not(handover, action), handover.id, action, done=True)
+    if action == "correct" and handover.status not in ("draft", "returned"):
+        newer = newer_version(handover.id)
+        if newer is not None:
+            return WrongState(_l("This handover has already been corrected: its newer version "
+                                 "is #%(id)s. Correct that one if something still needs "
+                                 "changing.", id=newer), handover.id, action, newer_id=newer)
+    return WrongState(_why_not(handover, action), handover.id, action)
 
 
 def _why_not(handover: Handover, action: str) -> Any:
@@ -219,7 +288,23 @@ def _why_not(handover: Handover, action: str) -> Any:
         return _l("Only a handover not yet acknowledged can be returned.")
     if action == "reroute":
         return _l("Only a returned handover can be routed to another unit.")
+    if action == "update" and handover.update_of_id:
+        return _l("An update is sent from the original handover, not from another update.")
+    if action == "update" and handover.status in ("sent", "opened", "acknowledged") \
+            and handover.erased_at is None and not handover.identity_hash:
+        return IDENTITY_CODE_NEEDED
+    if action == "update":
+        return _l("No update can be sent from this handover: it was withdrawn, returned or "
+                  "its content was erased.")
     return _l("This is no longer possible for this handover.")
+
+
+#: Why a handover sent without the child's identity code has no placement update.
+IDENTITY_CODE_NEEDED = _l(
+    "A placement update cannot be sent from this handover, because it was sent without the "
+    "child's personal identity code. The update finds every unit that received a handover of "
+    "this child by that code, and the update form asks for it. Write about the change under "
+    "Replies instead, or correct the handover and add the code.")
 
 
 #: The largest id an id column (INTEGER, 32 bits) holds; a caller can give a larger integer than
@@ -247,6 +332,7 @@ def require(user: Any, handover_id: object, action: str = "view", *, with_units:
     that show them: one round trip instead of one per kind.
     """
     action = ALIASES.get(action, action)
+    with_counts = with_counts or action == "correct"   # whether a correction replaced it
     handover = db.session.execute(
         _HANDOVER_BY_ID[with_units, with_counts], {"handover_id": handover_id}
     ).unique().scalar_one_or_none() if is_handover_id(handover_id) else None
@@ -254,13 +340,32 @@ def require(user: Any, handover_id: object, action: str = "view", *, with_units:
     # the checks below touch it a dozen times: they get the object behind it.
     user = getattr(user, "_get_current_object", lambda: user)()
     if handover is None:
+        if action in _DRAFT_ACTIONS and discarded_by_own_unit(user, handover_id):
+            raise DraftDiscarded(handover_id)
         deny(user, handover_id, action)
     access = evaluate(user, handover)
     if not access.can(ACTIONS[action]) or (action == "download" and access.as_copy):
         deny(user, handover_id, action)
     if not access.allows(action):
-        raise WrongState(_why_not(handover, action), handover.id, action)
+        raise _refusal(handover, action)
     return access
+
+
+#: The actions on a draft: asked of a draft that is gone, they may meet a repeated "delete".
+_DRAFT_ACTIONS = ("edit", "preview", "discard", "routing", "send", "attach")
+_DISCARDED = (select(AuditEvent.id)
+              .where(AuditEvent.handover_id == bindparam("handover_id"),
+                     AuditEvent.action == "handover.draft_discarded",
+                     AuditEvent.unit_id.in_(bindparam("unit_ids", expanding=True)))
+              .limit(1))
+
+
+def discarded_by_own_unit(user: Any, handover_id: object) -> bool:
+    """Whether the draft ``handover_id`` was deleted by a sender of a unit whose drafts
+    ``user`` may write: the deletion's audit event says so, and says nothing new to them."""
+    unit_ids = draft_unit_ids(user)
+    return bool(unit_ids) and is_handover_id(handover_id) and db.session.execute(
+        _DISCARDED, {"handover_id": handover_id, "unit_ids": unit_ids}).first() is not None
 
 
 def units_of(handover: Handover) -> dict[int, Unit]:

@@ -94,33 +94,50 @@ def give_back(access: HandoverAccess, user: User, reason: str, text: str | None 
 
 
 def reroute_choices(access: HandoverAccess) -> list[Unit]:
-    """The units the routing rules let the sender route a returned handover to now, without
-    the units that already returned it."""
+    """The units the sender may route a returned handover to now: exactly those the form's
+    routing rules allow as its receiver together with its copies, without the units that
+    already returned it. A unit that gets a copy is among them when the rules let it receive
+    the form: routed to it, it becomes the receiver and gets no copy besides (`reroute`)."""
     handover = access.handover
-    sender = units_of(handover).get(handover.sender_unit_id)
+    units = units_of(handover)
+    sender = units.get(handover.sender_unit_id)
     if sender is None:
         return []
     returned_by = set(db.session.execute(select(HandoverReturn.unit_id).where(
         HandoverReturn.handover_id == handover.id)).scalars())
     return [unit for unit in routing_rules.allowed_receivers(handover.form_key, sender)
-            if unit.id not in returned_by]
+            if unit.id not in returned_by and _refusal(handover, units, unit) is None]
 
 
-def reroute(access: HandoverAccess, user: User, receiver: Unit | None, *,
-            now: datetime | None = None) -> Handover:
-    """Route a returned handover to another unit; the routing is checked again."""
-    handover = access.handover
-    if not access.allows("reroute"):
-        raise LifecycleError(_l("Only a returned handover can be routed to another unit."))
-    if receiver is None or receiver.id not in {u.id for u in reroute_choices(access)}:
-        raise LifecycleError(_l("Choose a unit this form may be sent to."))
-    units = units_of(handover)
-    copies = [units[copy.unit_id] for copy in handover.copies if copy.unit_id in units]
+def copy_unit_ids(handover: Handover) -> set[int]:
+    """The ids of the units that get a copy of ``handover``."""
+    return {copy.unit_id for copy in handover.copies}
+
+
+def _refusal(handover: Handover, units: dict[int, Unit], receiver: Unit) -> str | None:
+    """Why the routing rules refuse ``receiver`` as the new receiver, with the handover's
+    other copy units; None when they allow it."""
+    copies = [units[copy.unit_id] for copy in handover.copies
+              if copy.unit_id in units and copy.unit_id != receiver.id]
     try:
         routing_rules.check_route(handover.form_key, units.get(handover.sender_unit_id),
                                   receiver, copies)
     except routing_rules.RouteRefused as refused:
-        raise LifecycleError(refused.message) from None
+        return refused.message
+    return None
+
+
+def reroute(access: HandoverAccess, user: User, receiver: Unit | None, *,
+            now: datetime | None = None) -> Handover:
+    """Route a returned handover to another unit; the routing is checked again. A copy unit
+    chosen as the receiver stops being a copy unit: it reads the handover as its receiver."""
+    handover = access.handover
+    if not access.allows("reroute"):
+        raise LifecycleError(_l("Only a returned handover can be routed to another unit."))
+    # The choices are the units the routing rules allow (`check_route`, as on a send).
+    if receiver is None or receiver.id not in {u.id for u in reroute_choices(access)}:
+        raise LifecycleError(_l("Choose a unit this form may be sent to."))
+    units = units_of(handover)
     now = now or utcnow()
     hours = getattr(definition_of(handover), "acknowledge_within_hours", None) or 24
     values = retention.columns_after(handover, now, status="sent", receiver_unit_id=receiver.id,
@@ -132,13 +149,19 @@ def reroute(access: HandoverAccess, user: User, receiver: Unit | None, *,
     if rows_changed(result) != 1:
         db.session.rollback()
         raise LifecycleError(_l("Only a returned handover can be routed to another unit."))
+    # The receiver's disclosure below is then recorded as a receiver's, not a copy's.
+    promoted = [copy for copy in handover.copies if copy.unit_id == receiver.id]
+    for copy in promoted:
+        handover.copies.remove(copy)   # deleted with the commit (delete-orphan)
+    was_copy = bool(promoted)
     _resolve(handover.id, "rerouted", now, receiver.id)
     disclosures.record_sent(handover, definition_of(handover),
                             open_json(handover, handover.content, crypto.Purpose.CONTENT) or {},
                             user.id, {**units, receiver.id: receiver}, now,
                             to_unit_ids=[receiver.id])
     commit_with_audit("handover.rerouted", actor=user, unit_id=access.unit_id,
-                      handover_id=handover.id, detail={"to_unit": receiver.id})
+                      handover_id=handover.id,
+                      detail={"to_unit": receiver.id, **({"was_copy": True} if was_copy else {})})
     db.session.refresh(handover)
     notify_units("arrived", handover, [receiver.id], ("receiver", "lead"))
     return handover

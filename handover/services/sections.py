@@ -2,7 +2,8 @@
 
 A long form is filled a section at a time, between other work. The task list says of each
 section whether it is not started, in progress or completed; "completed" is derived from the
-definition's own required fields (with their ``show_if`` conditions and the sender's kind), so a
+definition's own required fields (with their ``show_if`` conditions and the sender's kind; a
+date or number kept as typed because it could not be read leaves a section in progress), so a
 definition needs no extra rules and the task list agrees with the checks made on sending.
 A section whose ``requires`` are not completed yet "cannot start yet" (until someone starts it
 anyway, on the whole-form page), and checking the answers cannot start while a required answer
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from handover.formdefs import FormDefinition, Section, UnknownForm
+from handover.formdefs import content as content_rules
 from handover.formdefs.model import Field, SectionGroup
 from handover.security import crypto
 from handover.services import commit_keeping_loaded, definition_of, drafts, late_drafts
@@ -67,10 +69,13 @@ def section_states(definition: FormDefinition, content: Mapping[str, Any] | None
         answered = [f for f in fields if has_answer(f, values.get(f.key))]
         missing = [f for f in fields if f.required and f.condition_met(values)
                    and not has_answer(f, values.get(f.key))]
+        # A date or number kept as typed because it could not be read is an answer still
+        # to correct: the section is not completed.
+        unreadable = any(content_rules.holds_unreadable(values.get(f.key)) for f in fields)
         if not answered:
             state = NOT_STARTED
         else:
-            state = IN_PROGRESS if missing else COMPLETED
+            state = IN_PROGRESS if missing or unreadable else COMPLETED
         states.append(SectionState(section, state, _inputs(fields), len(missing)))
     return _waiting(states)
 

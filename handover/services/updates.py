@@ -12,10 +12,12 @@ content validated like a send, sealed under each new handover's own key, its dis
 its erasure deadline, and an audit event per receiver; the notices follow the commit.
 """
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
@@ -90,11 +92,21 @@ def updates_of(original: Handover) -> list[Handover]:
 
 
 def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
-                language: str = "fi", now: datetime | None = None) -> list[Handover]:
-    """Send the update in ``content`` from ``granted.handover`` to every `recipients` unit."""
+                language: str = "fi", now: datetime | None = None,
+                submission_token: str | None = None) -> list[Handover]:
+    """Send the update in ``content`` from ``granted.handover`` to every `recipients` unit.
+
+    A ``submission_token`` (the page's one-time token) makes a repeat of the same post (a
+    double click, a retry after a timeout, even one arriving at the same moment) return the
+    updates the first post sent, and send nothing: each update carries the token bound to its
+    receiving unit (`_unit_token`) under the unique index of ``submission_token``.
+    """
     original = granted.handover
     if not granted.allows("update"):
         raise LifecycleError(_l("No update can be sent from this handover."))
+    earlier = sent_with(original, user, submission_token)
+    if earlier:
+        return earlier
     now = now or utcnow()
     definition = definition_of(FORM_KEY)
     sender = units_of(original)[original.sender_unit_id]
@@ -117,9 +129,18 @@ def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
             sender_unit_id=original.sender_unit_id, receiver_unit_id=unit.id,
             created_by_id=user.id, sent_by_id=user.id, legal_basis=basis,
             update_of_id=original.id, identity_hash=original.identity_hash, sent_at=now,
-            updated_at=now, created_at=now, due_at=now + timedelta(hours=hours))
+            updated_at=now, created_at=now, due_at=now + timedelta(hours=hours),
+            submission_token=_unit_token(submission_token, unit.id))
         db.session.add(update)
-        db.session.flush()
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # The same post, arriving at the same moment, sent its updates first.
+            db.session.rollback()
+            earlier = sent_with(original, user, submission_token)
+            if not earlier:   # a token that was never this user's page's
+                raise LifecycleError(_l("The update could not be sent. Send it again.")) from None
+            return earlier
         update.content = seal_json(update, content, crypto.Purpose.CONTENT)
         update.summary = seal_json(update, summary_of(definition, content),
                                    crypto.Purpose.SUMMARY)
@@ -142,3 +163,25 @@ def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
     for update in sent:
         notify_units("updated", update, [update.receiver_unit_id], ("receiver", "lead"))
     return sent
+
+
+def _unit_token(submission_token: str | None, unit_id: int | None) -> str | None:
+    """The token one update of a post carries: the page's token bound to the update's
+    receiving unit (a post sends one update per unit, and each token is unique)."""
+    if not submission_token:
+        return None
+    return hashlib.sha256(f"update:{submission_token}:{unit_id}".encode()).hexdigest()
+
+
+def sent_with(original: Handover, user: User,
+              submission_token: str | None) -> list[Handover]:
+    """The updates ``user`` sent from ``original`` by the post that carried
+    ``submission_token``, oldest first; none without a token."""
+    if not submission_token:
+        return []
+    return [update for update in db.session.execute(
+        select(Handover).where(Handover.update_of_id == original.id,
+                               Handover.sent_by_id == user.id,
+                               Handover.submission_token.is_not(None))
+        .order_by(Handover.id)).scalars()
+        if update.submission_token == _unit_token(submission_token, update.receiver_unit_id)]

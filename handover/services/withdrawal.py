@@ -23,10 +23,25 @@ from handover.services import (
     seal_json,
     webhooks,
 )
-from handover.services.policy import HandoverAccess, may_start
+from handover.services.policy import HandoverAccess, may_start, newer_version
 from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, User
 from handover.store.models.base import utcnow
+
+
+class AlreadyWithdrawn(NotWithdrawable):
+    """A repeated withdrawal (a double click): the handover is withdrawn, as asked."""
+
+
+class AlreadyCorrected(LifecycleError):
+    """A sent correction replaces the handover: a correction must start from the newest
+    version (``newer_id``), or outdated content would be sent again."""
+
+    def __init__(self, newer_id: int) -> None:
+        super().__init__(_l("This handover has already been corrected: its newer version is "
+                            "#%(id)s. Correct that one if something still needs changing.",
+                            id=newer_id))
+        self.newer_id = newer_id
 
 
 def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None) -> Handover:
@@ -47,6 +62,9 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
     )
     if rows_changed(result) != 1:
         db.session.rollback()
+        db.session.refresh(handover)
+        if handover.status == "withdrawn":   # the same post, at the same moment, did it
+            raise AlreadyWithdrawn(_l("This handover has already been withdrawn."))
         raise NotWithdrawable(
             "This handover can no longer be withdrawn: it has been opened or is not sent."
         )
@@ -63,7 +81,8 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
 def correct(access: HandoverAccess, user: User) -> Handover:
     """A new draft with the old handover's content and routing, linked to it; or the draft
     that already corrects it, so that "Correct" pressed twice (a double click, a re-post) leads
-    to one correction, not two that both replace the same handover."""
+    to one correction, not two that both replace the same handover. A handover that a sent
+    correction already replaces is refused (`AlreadyCorrected`): its content is outdated."""
     old = access.handover
     if not access.can("correct") or not may_start(user, old.sender_unit_id):
         raise LifecycleError(_l("Only a sender of the sending unit can correct this handover."))
@@ -109,8 +128,13 @@ _CORRECTION_DRAFT = (select(Handover).where(Handover.replaces_id == bindparam("h
 
 
 def _correction_started(old: Handover) -> Handover | None:
-    """The draft already correcting ``old``, if a sender of its unit has started one."""
+    """The draft already correcting ``old``, if a sender of its unit has started one; refused
+    when a sent correction replaces ``old`` (read under the same hold as the draft)."""
     db.session.execute(_HOLD_HANDOVER, {"handover_id": old.id})
+    newer = newer_version(old.id)
+    if newer is not None:
+        db.session.rollback()
+        raise AlreadyCorrected(newer)
     started = db.session.execute(_CORRECTION_DRAFT, {"handover_id": old.id}).scalar()
     if started is not None:
         db.session.commit()

@@ -5,6 +5,9 @@ and say them in the same words), and each field's value as the stored content ho
 multiple-choice field and the date formats serve the other pages' forms too.
 """
 
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
 from wtforms.fields import (
     DateField,
     DecimalField,
@@ -26,8 +29,9 @@ from handover.i18n import lazy_gettext as _l
 from handover.web.form_base import RowForm
 
 #: Dates are typed as d.m.yyyy in one text field in every language, never in a browser's date
-#: picker (which follows the browser's locale: mm/dd/yyyy in an English browser); the first
-#: format is the one shown back. ISO dates are still accepted.
+#: picker (which follows the browser's locale: mm/dd/yyyy in an English browser). ISO dates are
+#: still accepted. WTForms' own DateField (the audit and client pages) shows the first format
+#: back; a form definition's date (`KeptDateField`) shows d.m.yyyy without leading zeros.
 DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
 
 
@@ -44,9 +48,89 @@ class MultiCheckboxField(SelectMultipleField):
                          or _l("Choose from the options listed."), **kwargs)
 
 
+class KeepsTyping:
+    """A date or number field that keeps what it cannot read. What was typed is read with the
+    spaces around it stripped, as text is; what still cannot be read (31.2.2011, 14.3.12,
+    "seven") is kept as typed in ``unreadable_text``: shown back in the input, stored in the
+    draft as `content.unreadable` and refused by `FieldRules` in the service's words, where
+    WTForms would have emptied the value. A stored value is read the same way (ISO text, a
+    number, or a value kept as typed), so a page that does not post the field keeps it."""
+
+    unreadable_text = None
+
+    def process_data(self, value):
+        typed = rules.unreadable_text(value)
+        read = None if typed is not None or value in (None, "") else self.read_stored(value)
+        if typed is None and value not in (None, "") and read is None:
+            typed = str(value)   # stored text no page could have stored: kept, not read
+        self.data, self.unreadable_text = read, typed
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return   # not on the posted page: what was stored stands
+        text = " ".join(valuelist).strip()
+        self.data = self.read_typed(text) if text else None
+        self.unreadable_text = text if text and self.data is None else None
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if self.unreadable_text is not None:
+            return self.unreadable_text
+        return "" if self.data is None else self.shown(self.data)
+
+
+class KeptDateField(KeepsTyping, DateField):
+    """A date typed as d.m.yyyy (or ISO), shown back as d.m.yyyy without leading zeros, as the
+    hint and the reading view write it."""
+
+    def read_typed(self, text):
+        for pattern in DATE_FORMATS:
+            try:
+                return datetime.strptime(text, pattern).date()
+            except ValueError:
+                continue
+        return None
+
+    def read_stored(self, value):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return None
+
+    def shown(self, day):
+        return display.date_text(day)
+
+
+class KeptNumberField(KeepsTyping, DecimalField):
+    """A number, typed in a text input (a browser's number input posts nothing for what it
+    cannot read, so nothing could be kept); infinity and NaN are no numbers."""
+
+    def read_typed(self, text):
+        """A decimal comma, as Finnish and Swedish write a number ("7,5"), reads as a point."""
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")
+        return self.read_stored(text)
+
+    def read_stored(self, value):
+        if isinstance(value, bool):
+            return None
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+
+    def shown(self, number):
+        return str(int(number) if number == number.to_integral_value() else float(number))
+
+
 def _is_empty(field):
     raw = [value for value in (field.raw_data or []) if str(value).strip()]
-    return not raw and field.data in (None, "", [])
+    return (not raw and field.data in (None, "", [])
+            and getattr(field, "unreadable_text", None) is None)
 
 
 def _values(form):
@@ -88,13 +172,13 @@ class FieldRules:
 
     def __call__(self, form, field):
         if field.process_errors:
-            # WTForms could not read the input; say what to do in the service's words.
-            if self.definition_field.type == "date":
-                field.errors[:] = [rules.unreadable_date(self.definition_field)]
-            elif self.definition_field.type == "number":
-                field.errors[:] = [rules.NOT_A_NUMBER]
+            return   # WTForms could not read a choice; its message stands
+        if field.raw_data == [] and getattr(field, "unreadable_text", None) is not None:
+            # Kept as typed by an earlier save and not posted now: a page checks what it is
+            # sent; the check-answers page (and ``?check``) says what the draft holds.
             return
-        value = json_value(self.definition_field, field.data)
+        # A date or number that cannot be read is kept as typed, which the rules refuse.
+        value = stored_value(self.definition_field, field)
         for problem in rules.value_problems(self.definition_field, value):
             raise ValidationError(problem)
         if self.definition_field.type == "hetu":
@@ -139,8 +223,9 @@ def unbound_field(definition_field, language, siblings, in_group=False):
     if f.type == "date":
         hint = _("Day, month and year, for example 14.3.2012")
         options["description"] = " ".join(part for part in (help_text, hint) if part)
-        return DateField(validators=validators, format=DATE_FORMATS, widget=TextInput(),
-                         render_kw={"autocomplete": "off", "spellcheck": "false"}, **options)
+        return KeptDateField(validators=validators, format=DATE_FORMATS, widget=TextInput(),
+                             render_kw={"autocomplete": "off", "spellcheck": "false"},
+                             **options)
     # Choices are checked by FieldRules, in the words the send service uses.
     if f.type == "yesno":
         choices = [SelectChoice(v, display.yes_no_label(v, language)) for v in ("yes", "no")]
@@ -161,8 +246,9 @@ def unbound_field(definition_field, language, siblings, in_group=False):
         return StringField(validators=validators, filters=[_strip],
                            render_kw={"type": "email", "autocomplete": "off"}, **options)
     if f.type == "number":
-        return DecimalField(validators=validators, render_kw={"inputmode": "decimal"},
-                            **options)
+        return KeptNumberField(validators=validators, widget=TextInput(),
+                               render_kw={"inputmode": "decimal", "autocomplete": "off"},
+                               **options)
     if f.type == "group":
         row_class = type(f"{f.key}_row", (RowForm,), {
             sub.key: unbound_field(sub, language, f.fields, in_group=True) for sub in f.fields
@@ -188,9 +274,18 @@ def json_value(definition_field, data):
     return data
 
 
+def stored_value(definition_field, field):
+    """What the draft stores of a bound ``field``: `json_value` of its data, or what was typed
+    as `content.unreadable` when a date or number could not be read."""
+    typed = getattr(field, "unreadable_text", None)
+    if typed is not None:
+        return rules.unreadable(typed)
+    return json_value(definition_field, field.data)
+
+
 def row_content(subfields, row_form):
     """One row of a repeating group as stored; None for a row left empty."""
-    row = {sub.key: json_value(sub, row_form[sub.key].data) for sub in subfields}
+    row = {sub.key: stored_value(sub, row_form[sub.key]) for sub in subfields}
     if all(value in (None, []) for value in row.values()):
         return None
     return rules.without_unmet_conditions(subfields, row)

@@ -7,8 +7,6 @@ whose condition is false is not required and its value is left out of ``content(
 field, its validators and its stored value come from `handover.web.definition_fields`.
 """
 
-from datetime import date
-from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import current_app, has_request_context, request
@@ -19,7 +17,7 @@ from handover.formdefs import content as rules
 from handover.formdefs import display
 from handover.plugins.manager import FormChecksUnavailable, call_hook
 from handover.services.drafts import FORM_CHECKS_UNAVAILABLE
-from handover.web.definition_fields import json_value, row_content, unbound_field
+from handover.web.definition_fields import row_content, stored_value, unbound_field
 from handover.web.form_base import HandoverForm
 
 
@@ -41,14 +39,16 @@ class DefinitionForm(HandoverForm):
         return [(f, self[f.key]) for f in section.fields if f.key in self._fields]
 
     def content(self):
-        """The JSON-able dict to store: {field_key: value, group_key: [{sub: value}, ...]}."""
+        """The JSON-able dict to store: {field_key: value, group_key: [{sub: value}, ...]}. A
+        date or number that could not be read is kept as typed (`content.unreadable`): a draft
+        loses nothing, and the rules refuse it wherever the content is checked."""
         values = {}
         for f in self.definition_fields():
             if f.type == "group":
                 rows = [row_content(f.fields, entry.form) for entry in self[f.key].entries]
                 values[f.key] = [row for row in rows if row is not None]
             else:
-                values[f.key] = json_value(f, self[f.key].data)
+                values[f.key] = stored_value(f, self[f.key])
         return rules.without_unmet_conditions(self.definition_fields(), values)
 
     def validate(self, extra_validators=None):
@@ -78,8 +78,10 @@ class DefinitionForm(HandoverForm):
 
     def _plugin_validation(self):
         try:
+            # Plugins read what could not be read as nothing typed, as the send service's do.
             answers = call_hook("validate_form", definition=self.definition,
-                                content=self.content(), language=self.language)
+                                content=rules.without_unreadable(self.content()),
+                                language=self.language)
         except FormChecksUnavailable:
             self.extra_errors.append(str(FORM_CHECKS_UNAVAILABLE))
             return False
@@ -108,12 +110,18 @@ class DefinitionForm(HandoverForm):
         return field.errors
 
     def leaf_fields(self):
-        """Every field with its own errors, rows of groups included, for the error summary."""
+        """Every field with its own errors, rows of groups included, for the error summary,
+        each under a name that says which field it is (`display.field_name`)."""
         leaves = []
+        section_of = {f.key: section for section in self.definition.sections
+                      for f in section.fields}
         for f in self.definition_fields():
             field = self[f.key]
             if f.type != "group":
-                leaves.append(field)
+                name = (display.field_name(f, section_of.get(f.key), self.language)
+                        if field.errors else field.label.text)
+                leaves.append(field if name == field.label.text else SimpleNamespace(
+                    id=field.id, errors=field.errors, label=SimpleNamespace(text=name)))
                 continue
             own = [e for e in field.errors if isinstance(e, str)]
             leaves.append(SimpleNamespace(id=field.id, label=SimpleNamespace(
@@ -155,7 +163,8 @@ def build_form(definition, language, sender_kind=None, formdata=None, content=No
     """A form for ``definition`` in ``language`` with the fields a ``sender_kind`` fills.
 
     ``formdata`` defaults to the request's form on POST (Flask-WTF); ``content`` is stored
-    content to start from (a draft). When the user pressed an "add row" button,
+    content to start from (a draft): what the post leaves out (another section's fields) keeps
+    its stored value. When the user pressed an "add row" button,
     ``form.add_row_requested`` is the group key: re-render instead of validating.
     """
     form_class = form_class_for(definition, language, sender_kind)
@@ -163,6 +172,8 @@ def build_form(definition, language, sender_kind=None, formdata=None, content=No
     form = form_class(data=data) if formdata is None else form_class(formdata=formdata, data=data)
     if formdata is None and has_request_context() and form.is_submitted():
         formdata = request.form
+    if formdata is not None and data:
+        _keep_groups_not_posted(form, formdata, data)
     requested = formdata.get("add_row") if formdata is not None else None
     if requested in form._fields and isinstance(form[requested], FieldList):
         group = form[requested]
@@ -172,28 +183,27 @@ def build_form(definition, language, sender_kind=None, formdata=None, content=No
     return form
 
 
-def _form_data(definition, content):
-    """Stored content back into what the WTForms fields take (dates, decimals)."""
-    def convert(f, value):
-        if value is None:
-            return None
-        if f.type == "date":
-            return date.fromisoformat(value)
-        if f.type == "number":
-            return Decimal(str(value))
-        return value
+def _keep_groups_not_posted(form, formdata, data):
+    """A repeating group whose inputs the post does not hold (it is on another section's
+    page) keeps its stored rows: WTForms would rebuild it from the post, with no rows."""
+    for name, field in form._fields.items():
+        if isinstance(field, FieldList) and name in data and not any(
+                key.startswith(f"{name}-") for key in formdata):
+            field.process(None, data[name])
 
+
+def _form_data(definition, content):
+    """Stored content as the fields take it: each date and number field reads its stored
+    value itself (ISO text, a number, or what was kept as typed)."""
     data = {}
     for f in definition.fields():
         if f.key not in content:
             continue
         if f.type == "group":
-            data[f.key] = [
-                {sub.key: convert(sub, row.get(sub.key)) for sub in f.fields}
-                for row in content[f.key] or []
-            ]
+            data[f.key] = [{sub.key: row.get(sub.key) for sub in f.fields}
+                           for row in content[f.key] or [] if isinstance(row, dict)]
         else:
-            data[f.key] = convert(f, content[f.key])
+            data[f.key] = content[f.key]
     return data
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 
 from handover.formdefs import Field, FormDefinition
+from handover.formdefs.content import unreadable_text
 from handover.services.fhir.questionnaire import RESTRICTED, canonical, section_link, validated
 from handover.services.fhir.shown import shown_content
 from handover.services.reader_view import ReaderView
@@ -159,7 +160,11 @@ def _answer_items(field: Field, link_id: str, value: Any) -> list[dict[str, Any]
 
 def _answer(field: Field, value: Any) -> dict[str, Any]:
     """The answer of one value, typed as the field is when the value fits the type, else
-    as text: a value the form could not have produced never makes the Bundle invalid."""
+    as text: a value the form could not have produced never makes the Bundle invalid. A
+    draft's date or number kept as typed because it could not be read is that text."""
+    typed = unreadable_text(value)
+    if typed is not None:
+        return {"valueString": typed}
     if field.type in ("yesno", "choice", "multichoice") and _is_code(value):
         return {"valueCoding": {"code": value}}
     if field.type == "date" and _is_iso_date(value):

@@ -23,6 +23,7 @@ from handover.store.models import Unit
 from handover.web import formbuilder
 from handover.web.csrf import csrf
 from handover.web.handovers import attaching, bp, forms, keeping
+from handover.web.handovers.section_checks import check_answers_problems
 from handover.web.ui import language
 
 
@@ -66,6 +67,21 @@ def _chosen_units(form):
     return unit(form.receiver.data), [u for u in map(unit, form.copies.data or []) if u]
 
 
+def _choices_made(form, definition):
+    """The routing page's required choices, checked as any page's are: each one not made gets
+    its message beside it (and in the error summary), all at once, every choice kept. Whether
+    a choice made is allowed is the services' answer (`drafts.check_routing`)."""
+    required = [(form.receiver, drafts.CHOOSE_RECEIVER)]
+    if definition.legal_bases:
+        required.append((form.legal_basis, drafts.CHOOSE_LEGAL_BASIS))
+    made = True
+    for choice, message in required:
+        if not choice.data:
+            choice.errors = [*choice.errors, str(message)]
+            made = False
+    return made
+
+
 def _show_refusal(form, refusal):
     """A route the services refuse is shown like any other form error: in the error summary
     and beside the choice it is about, every choice kept as it was posted."""
@@ -104,6 +120,8 @@ def start(unit_id, form_key):
     definition = definition_of(form_key)
     form = _routing_form(sender_unit, form_key, definition)
     if request.method == "POST":
+        if not _choices_made(form, definition):
+            return _routing_page(form, definition, sender_unit, None, 400)
         # Validated by the services (routing re-checked), not only by the offered choices.
         receiver, copy_units = _chosen_units(form)
         try:
@@ -124,6 +142,8 @@ def change_routing(handover_id):
     definition = definition_of(handover)
     form = _routing_form(sender_unit, handover.form_key, definition, handover)
     if request.method == "POST":
+        if not _choices_made(form, definition):
+            return _routing_page(form, definition, sender_unit, handover, 400)
         receiver, copy_units = _chosen_units(form)
         try:
             drafts.change_routing(current_user, handover, receiver, copy_units,
@@ -207,34 +227,14 @@ def preview(handover_id):
     content = drafts.open_for_editing(granted, current_user, page="preview").content
     problems = drafts.validate_content(definition, content, units[handover.sender_unit_id].kind,
                                        language())
+    shown = check_answers_problems(handover, definition, problems, units)
     return render_template(
         "handovers/preview.html", handover=handover, definition=definition, content=content,
         units=units, send_form=forms.SendForm(submission_token=forms.fresh_submission_token()),
-        problems=_labelled(handover, definition, problems), page_has_errors=bool(problems),
+        problems=shown, page_has_errors=bool(shown),
         language=language(),
         warnings=warnings_of(definition, content, language()),
     )
-
-
-def _labelled(handover, definition, problems):
-    """(link, label, message) triples for the check-answers page's error summary: a path names
-    its field by the first key ("group.0.sub" by the group), and the link opens the field's
-    section page with the same messages beside the inputs. A path that names no field shows
-    its message alone."""
-    section_of = {f.key: section.key for section in definition.sections for f in section.fields}
-    shown = []
-    for path, messages in problems.items():
-        key = path.split(".", 1)[0]
-        try:
-            label = definition.field(key).label_in(language())
-        except KeyError:
-            label = None
-        link = None
-        if key in section_of:
-            link = url_for(".section", handover_id=handover.id, section_key=section_of[key],
-                           check=1, _anchor=path.replace(".", "-"))
-        shown += [(link, label, str(message)) for message in messages]
-    return shown
 
 
 @bp.post("/<int:handover_id>/send")
@@ -265,7 +265,12 @@ def send(handover_id):
 @bp.post("/<int:handover_id>/discard")
 @login_required
 def discard(handover_id):
-    granted = policy.require(current_user, handover_id, "discard")
+    """A repeat of the deletion (a double click, Back and post again) says it is done."""
+    try:
+        granted = policy.require(current_user, handover_id, "discard")
+    except policy.DraftDiscarded:
+        flash(_("This draft has already been deleted."), "info")
+        return redirect(url_for(".outbox"), 303)
     drafts.discard(current_user, granted.handover)
     flash(_("The draft was deleted."), "success")
     return redirect(url_for(".outbox"))

@@ -28,7 +28,13 @@ from handover.store.models import Handover
 from handover.web import formbuilder
 from handover.web.form_base import HandoverForm
 from handover.web.handovers import bp
-from handover.web.handovers.forms import EmptyForm, IdentityCodeForm, choices
+from handover.web.handovers.forms import (
+    EmptyForm,
+    IdentityCodeForm,
+    choices,
+    fresh_submission_token,
+    posted_submission_token,
+)
 from handover.web.ui import language, status_label
 
 
@@ -50,10 +56,14 @@ def return_form():
     return form
 
 
-def reroute_form(granted):
+def reroute_form(granted, units):
+    """The choice of the new receiver among ``units``; a unit that gets a copy now says that
+    it would become the receiver."""
+    copies = returning.copy_unit_ids(granted.handover)
     form = RerouteForm()
     form.receiver.choices = choices(
-        (str(unit.id), unit.name) for unit in returning.reroute_choices(granted))
+        (str(unit.id), _("%(unit)s (gets a copy now: becomes the receiver)", unit=unit.name)
+         if unit.id in copies else unit.name) for unit in units)
     return form
 
 
@@ -98,10 +108,10 @@ def reroute(handover_id):
     """Route a returned handover to another unit the routing rules allow, on a page of its
     own (the choice lists every such unit, which the reading page need not carry)."""
     granted = policy.require(current_user, handover_id, "reroute")
-    form = reroute_form(granted)
+    units = returning.reroute_choices(granted)
+    form = reroute_form(granted, units)
     if form.validate_on_submit():
-        receiver = {str(u.id): u
-                    for u in returning.reroute_choices(granted)}.get(form.receiver.data)
+        receiver = {str(u.id): u for u in units}.get(form.receiver.data)
         try:
             returning.reroute(granted, current_user, receiver)
         except LifecycleError as error:
@@ -111,7 +121,10 @@ def reroute(handover_id):
                                         unit=receiver.name), "success")
     elif form.receiver.errors:
         form.receiver.errors = [_("Choose a unit this form may be sent to.")]
-    return render_template("journey/reroute.html", handover=granted.handover, form=form)
+    copies = returning.copy_unit_ids(granted.handover)
+    return render_template("journey/reroute.html", handover=granted.handover, form=form,
+                           copy_choices=any(u.id in copies for u in units),
+                           can_withdraw=granted.allows("withdraw"))
 
 
 @bp.route("/<int:handover_id>/journey", methods=["GET", "POST"])
@@ -190,9 +203,13 @@ def send_update(handover_id):
              for key in ("child_name", "child_identity_code")}
     formdata = request.form if request.method == "POST" else None
     form = formbuilder.build_form(definition, language(), formdata=formdata, content=start)
+    # One token per page: the same post arriving twice (a double click, a retry) sends once.
+    token = (posted_submission_token() if request.method == "POST"
+             else fresh_submission_token())
     if request.method == "POST" and not form.add_row_requested and form.validate():
         try:
-            sent = updates.send_update(granted, user, form.content(), language=language())
+            sent = updates.send_update(granted, user, form.content(), language=language(),
+                                       submission_token=token)
         except drafts.ValidationFailed:
             flash(_("Check the highlighted answers."), "error")
         except LifecycleError as error:
@@ -204,7 +221,8 @@ def send_update(handover_id):
     return render_template("journey/update.html", handover=granted.handover, form=form,
                            definition=definition, language=language(),
                            recipients=updates.recipients(granted.handover),
-                           window=updates.window_days()), status
+                           window=updates.window_days(), submission_token=token,
+                           location_cases=original.location_cases), status
 
 
 def _to_edit(handover_id, message, category):
@@ -255,4 +273,7 @@ def journey_panel(granted, earlier):
     panel["updates"] = [u for u in updates.updates_of(handover)
                         if u.receiver_unit_id in reader_units or u.sender_unit_id in reader_units]
     panel["can_update"] = granted.allows("update") and handover.form_key != updates.FORM_KEY
+    panel["update_refused"] = (policy.IDENTITY_CODE_NEEDED
+                               if handover.form_key != updates.FORM_KEY
+                               and policy.update_needs_identity_code(granted) else None)
     return panel

@@ -201,9 +201,17 @@ def _reply_form(granted, definition, place):
 @bp.post("/<int:handover_id>/withdraw")
 @login_required
 def withdraw(handover_id):
-    granted = policy.require(current_user, handover_id, "withdraw")
+    """A repeat of a withdrawal that took effect (a double click, a retry) says so as news."""
     try:
+        granted = policy.require(current_user, handover_id, "withdraw")
         withdrawal.withdraw(granted, current_user)
+    except policy.WrongState as refused:
+        if not refused.done:
+            raise
+        return _back_to_view(handover_id, str(refused), "info", code=303)
+    except withdrawal.AlreadyWithdrawn:
+        return _back_to_view(handover_id, _("This handover has already been withdrawn."),
+                             "info", code=303)
     except LifecycleError:
         return _back_to_view(
             handover_id, _("This handover can no longer be withdrawn: it has been opened."),
@@ -214,9 +222,19 @@ def withdraw(handover_id):
 @bp.post("/<int:handover_id>/correct")
 @login_required
 def correct(handover_id):
-    granted = policy.require(current_user, handover_id, "correct")
+    """A handover that a sent correction replaced leads to its newest version, which is the
+    one to correct."""
     try:
+        granted = policy.require(current_user, handover_id, "correct")
         new = withdrawal.correct(granted, current_user)
+    except (policy.WrongState, withdrawal.AlreadyCorrected) as refused:
+        newer = getattr(refused, "newer_id", None)
+        if newer is None:
+            raise
+        return _back_to_view(newer, _("Handover #%(old)s has already been corrected. This is "
+                                      "its newest version, #%(new)s: correct this one if "
+                                      "something still needs changing.",
+                                      old=handover_id, new=newer), "info", code=303)
     except LifecycleError:
         return _back_to_view(handover_id, _("This handover cannot be corrected."), "error")
     flash(_("A correction was started. Change what is needed and send it."), "success")
@@ -241,7 +259,7 @@ def download(handover_id, attachment_id):
     return response
 
 
-def _back_to_view(handover_id, message, category, anchor=None):
+def _back_to_view(handover_id, message, category, anchor=None, code=302):
     """Every action on a handover ends on its page with one message saying what happened."""
     flash(message, category)
-    return redirect(url_for(".view", handover_id=handover_id, _anchor=anchor))
+    return redirect(url_for(".view", handover_id=handover_id, _anchor=anchor), code)

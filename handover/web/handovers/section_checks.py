@@ -1,14 +1,21 @@
 """Which errors a section page shows: only its own inputs', and an empty required answer
-only when the user came to fix it.
+only when the user came to fix it; and how the check-answers page lists every problem, each
+linked to the page where it is corrected.
 
 A section page saves whatever was typed and goes on, so that a half-filled section can be left
-and resumed ("in progress" on the task list). What cannot be kept as typed (31.2.2026, an
-identity code with a wrong check character) comes back at once with its error, or it would be
-lost unseen. Coming from a problem on the check-answers page (``?check``), the page shows
-every error of the section, missing answers included, in the same words.
+and resumed ("in progress" on the task list). What is wrong as typed (31.2.2026, an identity
+code with a wrong check character) is saved as typed and comes back at once with its error, so
+that it is not left unseen. Coming from a problem on the check-answers page (``?check``), the
+page shows every error of the section, missing answers included, in the same words.
 """
 
+from flask import url_for
+from flask_login import current_user
+
+from handover.formdefs import display
 from handover.formdefs.required import is_required_message
+from handover.services import drafts
+from handover.web.ui import language
 
 
 def section_errors(form, section, with_required=False):
@@ -35,3 +42,38 @@ def section_errors(form, section, with_required=False):
             each.errors = kept
             found = found or bool(kept)
     return found
+
+
+def check_answers_problems(handover, definition, problems, units):
+    """(link, label, message) triples for the check-answers page's error summary: what the
+    send would refuse in the routing first (linked to its choice on the routing page), then
+    each content problem of ``problems`` (`drafts.validate_content`). ``units`` holds the
+    handover's units by id."""
+    problem = drafts.routing_problem(current_user, handover, units)
+    routed = [] if problem is None else [(url_for(
+        ".change_routing", handover_id=handover.id, _anchor=problem.choice), None,
+        problem.message)]
+    return routed + _labelled(handover, definition, problems)
+
+
+def _labelled(handover, definition, problems):
+    """A path names its field by the first key ("group.0.sub" by the group; a label that only
+    names its type, with its section: `display.field_name`), and the link opens the field's
+    section page with the same messages beside the inputs. A path that names no field shows
+    its message alone."""
+    section_of = {f.key: section for section in definition.sections for f in section.fields}
+    shown = []
+    for path, messages in problems.items():
+        key = path.split(".", 1)[0]
+        try:
+            field = definition.field(key)
+        except KeyError:
+            label = None
+        else:
+            label = display.field_name(field, section_of.get(key), language())
+        link = None
+        if key in section_of:
+            link = url_for(".section", handover_id=handover.id, section_key=section_of[key].key,
+                           check=1, _anchor=path.replace(".", "-"))
+        shown += [(link, label, str(message)) for message in messages]
+    return shown

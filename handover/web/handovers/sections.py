@@ -103,8 +103,12 @@ def section(handover_id, section_key):
 @login_required
 def confirm_discard(handover_id):
     """Deleting a draft asks first, naming what would be lost; the button posts to
-    ``discard``."""
-    granted = policy.require(current_user, handover_id, "discard")
+    ``discard``. A draft already deleted (the page reached again with Back) says so."""
+    try:
+        granted = policy.require(current_user, handover_id, "discard")
+    except policy.DraftDiscarded:
+        flash(_("This draft has already been deleted."), "info")
+        return redirect(url_for(".outbox"), 303)
     handover = granted.handover
     definition = definition_of(handover)
     content = drafts.open_for_editing(granted, current_user, page="discard").content
