@@ -8,8 +8,11 @@ handover become one row with a count and the first and last time. The audit log 
 every event, unfolded, with its keys; only the page is in words.
 
 An administrator's or unit lead's event also says whom or what it was about (`Target`): the
-account, the role, the plugin, read from the event's detail. The detail never holds client
-data, and only the fields named here are ever read from it.
+account, the role, the plugin, read from the event's detail; a delivery's event says by which
+channel the notice went (an e-mail to a unit, a webhook to an integration), read from its detail
+too. The detail never holds client data, and only the fields named here are ever read from it.
+An event written outside any request (by the worker, or a command on the server) has no client
+address, and the page says so in words.
 """
 
 import json
@@ -26,7 +29,13 @@ from handover.formdefs.registry import UnknownForm
 from handover.i18n import lazy_gettext as _l
 from handover.plugins import manager as plugin_manager
 from handover.services import definition_of, disclosures
-from handover.services.audit_labels import label, outcome_label, readable
+from handover.services.audit_labels import (
+    address_label,
+    delivery_label,
+    label,
+    outcome_label,
+    readable,
+)
 from handover.store.database import db
 from handover.store.models import AuditEvent, Handover, IntegrationClient, User
 
@@ -103,7 +112,8 @@ def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[Even
     previous: tuple[Any, ...] | None = None
     for event, detail in zip(events, details, strict=True):
         target = _target(detail, people, clients)
-        key = (event.action, event.actor_id, event.actor_label, event.unit_id,
+        words = _label(event)
+        key = (event.action, words, event.actor_id, event.actor_label, event.unit_id,
                event.handover_id, event.outcome, event.client_address, target)
         if fold and rows and key == previous:
             last = rows[-1]
@@ -114,22 +124,35 @@ def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[Even
         person, person_detail = _person(event, people, shared)
         rows.append(EventRow(
             first_at=event.occurred_at, last_at=event.occurred_at, action=event.action,
-            label=label(event.action), count=1, person=person, person_detail=person_detail,
+            label=words, count=1, person=person, person_detail=person_detail,
             unit_id=event.unit_id, handover_id=event.handover_id,
-            outcome=outcome_label(event.outcome), client_address=event.client_address,
-            target=target))
+            outcome=outcome_label(event.outcome),
+            client_address=address_label(event.client_address), target=target))
     return rows
+
+
+def _label(event: AuditEvent) -> str:
+    """The event's label; a delivery's by the channel its detail names."""
+    if event.action.partition(".")[0] == "delivery":
+        return delivery_label(event.action, _parsed(event.detail).get("channel"))
+    return label(event.action)
 
 
 def _targeted_detail(event: AuditEvent) -> dict[str, Any]:
     """The detail of an event of `TARGETED_AREAS`, parsed; {} for any other event."""
-    if event.action.partition(".")[0] not in TARGETED_AREAS or not event.detail:
+    if event.action.partition(".")[0] not in TARGETED_AREAS:
+        return {}
+    return _parsed(event.detail)
+
+
+def _parsed(detail: str | None) -> dict[str, Any]:
+    if not detail:
         return {}
     try:
-        detail = json.loads(event.detail)
+        parsed = json.loads(detail)
     except ValueError:
         return {}
-    return detail if isinstance(detail, dict) else {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def _target(detail: dict[str, Any], people: dict[int, tuple[str, str]],

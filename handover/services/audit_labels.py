@@ -34,6 +34,7 @@ LABELS: dict[str, Any] = {
     "handover.listed": _l("Shown in a list"),
     "handover.searched": _l("Handovers searched by identity code"),
     "handover.earlier_looked_up": _l("Earlier handovers looked up"),
+    "handover.earlier_shown": _l("Shown in the list of the child's earlier handovers"),
     "handover.opened": _l("Opened by the receiving unit"),
     "handover.copy_opened": _l("Opened by a copy unit"),
     "handover.viewed": _l("Handover read"),
@@ -78,8 +79,9 @@ LABELS: dict[str, Any] = {
     "integration_client.created": _l("Integration client created"),
     "integration_client.revoked": _l("Integration client revoked"),
     "api.token_refused": _l("Integration client's token refused"),
-    "delivery.delivered": _l("Delivered to an integration"),
-    "delivery.failed": _l("Delivery to an integration failed"),
+    # a notice of either channel; a row whose detail names its channel reads `DELIVERIES`
+    "delivery.delivered": _l("Notice delivered (e-mail or webhook)"),
+    "delivery.failed": _l("Notice could not be delivered (e-mail or webhook)"),
     "delivery.retried": _l("Delivery tried again"),
     "plugins.enabled": _l("Plugin switched on"),
     "plugins.disabled": _l("Plugin switched off"),
@@ -98,6 +100,23 @@ LABELS: dict[str, Any] = {
     "audit.exported": _l("Audit log exported"),
 }
 
+#: A delivery's event by the channel its detail names (``services.deliveries``): an e-mail
+#: to the members of a unit, which says only that something waits and where to log in
+#: (``services.notifications``), or a webhook to an integration's endpoint, which carries the
+#: event, the handover's number and times, never content (``services.webhooks``).
+DELIVERIES: dict[tuple[str, str], Any] = {
+    ("delivery.delivered", "email"): _l("E-mail notice sent to the unit (it names no child)"),
+    ("delivery.failed", "email"): _l("E-mail notice to the unit could not be sent"),
+    ("delivery.delivered", "webhook"): _l(
+        "Notice delivered to an integration's webhook (no content)"),
+    ("delivery.failed", "webhook"): _l("Notice to an integration's webhook failed"),
+}
+
+#: The client address of an event written outside any request (`store.audit`): by the
+#: worker or a command on the server.
+NO_REQUEST_ADDRESS = "cli"
+NO_REQUEST = _l("None: done on the server")
+
 #: How an event turned out (``AuditEvent.outcome``), in words.
 OUTCOMES: dict[str, Any] = {
     "ok": _l("Done"),
@@ -112,6 +131,18 @@ def label(action: str) -> str:
     as its words: ``foo.bar_baz`` reads "Bar baz (foo)"."""
     known = LABELS.get(action)
     return str(known) if known is not None else readable(action)
+
+
+def delivery_label(action: str, channel: Any) -> str:
+    """A delivery's event in words by its channel; `label` for a channel not named here."""
+    known = DELIVERIES.get((action, channel)) if isinstance(channel, str) else None
+    return str(known) if known is not None else label(action)
+
+
+def address_label(client_address: str) -> str:
+    """An event's client address as the page shows it: an address, or in words that there
+    was none (an event of the server itself); empty for none recorded."""
+    return str(NO_REQUEST) if client_address == NO_REQUEST_ADDRESS else client_address
 
 
 def outcome_label(outcome: str) -> str:

@@ -1,6 +1,8 @@
 """Searching the audit log, for auditors: filtered pages of events, the actions in the log, and
 the per-child report the client-data act asks for ("who used my child's data, when and why"),
-found through the keyed identity-code hash. The report is itself audited, without the code.
+found through the keyed identity-code hash: the events on the child's handovers, and those that
+name the child by that hash (searches, look-ups, earlier views of the report). The report is
+itself audited, naming the child by the hash, never by the code.
 
 A person searched for is found as whoever acted and as whom an administrator's or unit lead's
 event was about (the ``user_id`` of its detail): "who changed Kaisa's account?" has an answer.
@@ -10,12 +12,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, exists, func, literal, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from stdnum.fi import hetu
 
 from handover.formdefs.content import TIMEZONE
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
+from handover.services import earlier_handovers
 from handover.services.listing import InvalidIdentityCode
 from handover.store import audit
 from handover.store.database import db
@@ -99,21 +112,37 @@ def _about_person(words: str) -> Any:
                AuditEvent.detail.like('%"user_id": %') & about)
 
 
+#: The events that name a child by the keyed hash in their detail (`naming_child`) rather
+#: than through a handover: searches by identity code, look-ups of the child's earlier
+#: handovers from a draft, and views of this report.
+NAMING_ACTIONS = ("handover.searched", "handover.earlier_looked_up", "audit.child_report")
+
+
 def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[AuditEvent]]:
-    """Every handover of one child and every event on them, oldest first; audited."""
+    """Every handover of one child and every event that concerned the child, oldest first:
+    the events on those handovers, and the searches, look-ups and views of this report that
+    named the child by the keyed hash, whatever they found (also for a child with no
+    handovers). Audited, naming the child the same way."""
     code = (identity_code or "").strip().upper()
     if not hetu.is_valid(code, allow_temporary=True):
         raise InvalidIdentityCode(_l("Check the personal identity code."))
+    child = crypto.identity_hash(code)
     handovers = list(db.session.execute(
-        select(Handover).where(Handover.identity_hash == crypto.identity_hash(code))
-        .order_by(Handover.id)
+        select(Handover).where(Handover.identity_hash == child).order_by(Handover.id)
     ).scalars())
     ids = [h.id for h in handovers]
+    # The action narrows the detail's LIKE to the few kinds of event that name a child.
+    concerning: list[ColumnElement[bool]] = [
+        AuditEvent.action.in_(NAMING_ACTIONS)
+        & AuditEvent.detail.like(earlier_handovers.naming_pattern(child))]
+    if ids:
+        concerning.append(AuditEvent.handover_id.in_(ids))
     events = list(db.session.execute(
-        select(AuditEvent).where(AuditEvent.handover_id.in_(ids))
+        select(AuditEvent).where(or_(*concerning))
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
-    ).scalars()) if ids else []
-    audit.record("audit.child_report", actor=actor, detail={"handovers": len(ids)})
+    ).scalars())
+    audit.record("audit.child_report", actor=actor,
+                 detail={"handovers": len(ids), **earlier_handovers.naming_child(child)})
     db.session.commit()
     return handovers, events
 

@@ -6,9 +6,13 @@ query asks only for the child's handovers in which one of the user's units is th
 receiver or a copy unit, and the answer carries metadata only (form, units, dates, status),
 never content. A unit that returned a handover is no longer its receiver, so it is not shown
 it either. Every look-up is audited (``handover.earlier_looked_up``, with how many were found,
-never the code), also when it finds nothing.
+never the code), also when it finds nothing, and so is each handover it shows
+(``handover.earlier_shown``), so that the child's access report names every one of them.
+An event about a child that is on none of the child's handovers (a look-up from a draft, a
+search by identity code) names the child by the keyed hash (`naming_child`), never by the code.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,8 +20,9 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import aliased
 
+from handover.formdefs import FormDefinition, UnknownForm
 from handover.security import crypto
-from handover.services import definition_of, policy
+from handover.services import definition_of, policy, prefill
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, Unit
@@ -50,12 +55,34 @@ def hash_of_code(code: str | None) -> str | None:
     return crypto.identity_hash(code) if code else None
 
 
+#: The key of an audit event's detail that names the child the event was about: the keyed
+#: hash of the identity code (`crypto.identity_hash`), as the child's handovers carry it.
+CHILD = "child"
+
+
+def naming_child(identity_hash: str) -> dict[str, str]:
+    """The part of an audit event's detail that names a child by the keyed hash, for an event
+    that no handover of the child ties to them (a search, a look-up from a draft)."""
+    return {CHILD: identity_hash}
+
+
+def naming_pattern(identity_hash: str) -> str:
+    """A LIKE pattern matching the detail (JSON, as `store.audit` writes it) of an event that
+    `naming_child` the child of ``identity_hash``."""
+    return f"%{json.dumps(naming_child(identity_hash))[1:-1]}%"
+
+
 def look_up(user: Any, identity_hash: str | None, *, language: str = "fi",
             current: Handover | None = None) -> list[EarlierHandover]:
     """The child's earlier handovers that ``user``'s units sent or received, newest first,
-    without ``current``; audited (with ``current``'s id) whether or not anything is found."""
+    without ``current`` (the draft being started); audited whether or not anything is found:
+    the look-up on ``current`` and each handover shown, for the draft's sending unit, in one
+    statement."""
     shown = find(user, identity_hash, language=language, current=current)
-    audit.record_all([audit_event(shown, current)], actor=user)
+    acting_for = current.sender_unit_id if current is not None \
+        and current.status == "draft" else None
+    audit.record_all(audit_events(shown, current, identity_hash), actor=user,
+                     unit_id=acting_for)
     db.session.commit()
     return shown
 
@@ -68,12 +95,26 @@ def find(user: Any, identity_hash: str | None, *, language: str = "fi",
     return _shown(user, found, language)
 
 
-def audit_event(shown: list[EarlierHandover],
-                current: Handover | None) -> tuple[str, int | None, dict[str, int]]:
+def audit_event(shown: list[EarlierHandover], current: Handover | None,
+                identity_hash: str | None = None) -> tuple[str, int | None, dict[str, Any]]:
     """The audit event of one look-up as ``(action, handover_id, detail)``: how many were
-    found, never the code."""
-    return ("handover.earlier_looked_up", current.id if current is not None else None,
-            {"found": len(shown)})
+    found, never the code. When ``current`` is not a handover of the child looked up (a
+    draft, or none), the detail names the child by ``identity_hash``, so that the look-up is
+    in that child's access report even when it found nothing."""
+    detail: dict[str, Any] = {"found": len(shown)}
+    if identity_hash and (current is None or current.identity_hash != identity_hash):
+        detail.update(naming_child(identity_hash))
+    return ("handover.earlier_looked_up", current.id if current is not None else None, detail)
+
+
+def audit_events(shown: list[EarlierHandover], current: Handover | None,
+                 identity_hash: str | None = None) -> list[tuple[str, int | None, Any]]:
+    """`audit_event` and one ``handover.earlier_shown`` event on each handover ``shown`` (its
+    form, units and status were on the page), for `store.audit.record_all`: the child's access
+    report finds each of them by its handover, as it finds a list's ``handover.listed``."""
+    on = {"looked_up_on": current.id} if current is not None else {}
+    return [audit_event(shown, current, identity_hash),
+            *[("handover.earlier_shown", earlier.id, on) for earlier in shown]]
 
 
 #: The look-up, built once (a request builds no statement, and finds it compiled for each
@@ -111,20 +152,47 @@ def _query(user: Any, identity_hash: str | None, exclude_id: int | None) -> list
 
 def latest_sent_by(user: Any, identity_hash: str | None,
                    exclude_id: int | None = None) -> Handover | None:
-    """The newest handover of the child that one of ``user``'s sending units sent (the one
-    `services.prefill` takes answers from); not audited here, its caller audits the use."""
+    """The newest handover of the child that one of ``user``'s sending units sent and that
+    the draft ``exclude_id`` can take answers from (`prefill.scopes`): a placement update, or
+    any handover whose form shares no section with the draft's, is passed over for an older
+    one. `services.prefill` takes the answers; not audited here, its caller audits the use."""
     units = policy.draft_unit_ids(user)
     if not identity_hash or not units:
         return None
-    statement = (select(Handover)
-                 .where(Handover.identity_hash == identity_hash,
-                        Handover.sender_unit_id.in_(units),
-                        Handover.status.notin_(("draft", "withdrawn")),
-                        Handover.erased_at.is_(None))
-                 .order_by(Handover.sent_at.desc(), Handover.id.desc()).limit(1))
-    if exclude_id is not None:
-        statement = statement.where(Handover.id != exclude_id)
-    return db.session.execute(statement).scalars().first()
+    draft = db.session.get(Handover, exclude_id) if exclude_id is not None else None
+    draft_form = _definition(draft.form_key, draft.form_version) if draft is not None else None
+    fits: dict[tuple[str, int], bool] = {}
+    for row in db.session.execute(_SOURCES, {
+            "identity_hash": identity_hash, "units": list(units),
+            "exclude_id": exclude_id or 0}).all():
+        form = (row.form_key, row.form_version)
+        if form not in fits:
+            source_form = _definition(*form)
+            fits[form] = source_form is not None and bool(
+                prefill.scopes_between(draft_form, source_form))
+        if fits[form]:
+            return db.session.get(Handover, row.id)
+    return None
+
+
+#: The candidates `latest_sent_by` chooses from, newest first: ids and forms only (the form
+#: decides), built once like `_EARLIER`.
+_SOURCES = (
+    select(Handover.id, Handover.form_key, Handover.form_version)
+    .where(Handover.identity_hash == bindparam("identity_hash"),
+           Handover.sender_unit_id.in_(bindparam("units", expanding=True)),
+           Handover.status.notin_(("draft", "withdrawn")),
+           Handover.erased_at.is_(None),
+           Handover.id != bindparam("exclude_id"))
+    .order_by(Handover.sent_at.desc(), Handover.id.desc())
+    .limit(LIMIT))
+
+
+def _definition(key: str, version: int) -> FormDefinition | None:
+    try:
+        return definition_of(key, version)
+    except UnknownForm:   # a form no longer installed
+        return None
 
 
 def _shown(user: Any, found: list[Any], language: str) -> list[EarlierHandover]:

@@ -28,6 +28,7 @@ from handover.services import commit_keeping_loaded, definition_of, policy
 from handover.services.list_marks import mark_urgency_and_location
 from handover.services.notifications import is_overdue
 from handover.services.policy import evaluate
+from handover.services.reader_view import due_on_page, shows_content
 from handover.services.reading import summary_for_reader
 from handover.services.replies import replied_by_receiver
 from handover.store import audit
@@ -35,8 +36,9 @@ from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, User
 
 PER_PAGE = 20
-#: The statuses a list can be filtered by (drafts have their own list).
-LIST_STATUSES = ("sent", "opened", "acknowledged", "withdrawn")
+#: The statuses a list can be filtered by (drafts have their own list). "closed" is no stored
+#: status: an acknowledged handover whose thread the receiving unit closed (`filters`).
+LIST_STATUSES = ("sent", "opened", "acknowledged", "closed", "returned", "withdrawn")
 #: Matches counted per list for the pager (50 pages); filters and search find older ones.
 COUNT_LIMIT = 1000
 
@@ -61,6 +63,16 @@ class Row:
     #: (flag key, label) of each location flag that holds: which case hides where the child
     #: lives (a non-disclosure marking, a placement hidden from the parents), never where.
     location_cases: list = field(default_factory=list)
+    #: Whether the row shows the date to acknowledge by, and ``overdue`` as a mark
+    #: (`reader_view.due_on_page`: not to a copy unit, which cannot acknowledge).
+    due_on_page: bool = False
+    overdue_on_page: bool = False
+    #: Whether the row is marked new: the reader's unit is to acknowledge it and nobody there
+    #: has opened it yet.
+    new: bool = False
+    #: The sender withdrew it before this reader's unit read it: no child is shown, by design
+    #: (`reader_view.shows_content`), and the list says so instead of leaving a blank.
+    withdrawn_unread: bool = False
 
     def __getitem__(self, key: str) -> Any:   # templates written for dict rows keep working
         return getattr(self, key)
@@ -181,20 +193,25 @@ def newest(user: User, branches: list[ColumnElement[bool]], count: int,
 
 def find_by_identity_code(user: User, code: str, language: str = "fi") -> list[Row]:
     """The handovers of one child that the user may see, by exact identity code (through its
-    keyed hash), newest first. The search itself is audited, without the code. A code the
-    handover form would refuse (a wrong check character, a birth date in the future) is
-    refused with the form's message, searches nothing and is not audited."""
+    keyed hash), newest first. The search itself is audited, without the code: its detail
+    names the child by the keyed hash, so that the search is in that child's access report
+    even when it found nothing. A code the handover form would refuse (a wrong check
+    character, a birth date in the future) is refused with the form's message, searches
+    nothing and is not audited."""
+    from handover.services.earlier_handovers import naming_child
+
     code = (code or "").strip()
     problem = identity_code_problem(code)
     if problem is not None:
         raise InvalidIdentityCode(problem)
-    code = normalised_identity_code(code)
+    child = crypto.identity_hash(normalised_identity_code(code))
     visible = inbox_filter(user) | (outbox_filter(user) & (Handover.status != "draft"))
     found = db.session.execute(
-        select(Handover).where(Handover.identity_hash == crypto.identity_hash(code), visible)
+        select(Handover).where(Handover.identity_hash == child, visible)
         .order_by(Handover.sent_at.desc())
     ).scalars().all()
-    audit.record("handover.searched", actor=user, detail={"found": len(found)})
+    audit.record("handover.searched", actor=user,
+                 detail={"found": len(found), **naming_child(child)})
     db.session.commit()
     return rows_for(user, found, language)
 
@@ -212,7 +229,9 @@ def filters(status: str = "", form_key: str = "", sent_from: datetime | None = N
             sent_until: datetime | None = None) -> list[ColumnElement[bool]]:
     """The WHERE conditions of a list's filters, the same for offset and keyset pages."""
     chosen = []
-    if status in LIST_STATUSES:
+    if status == "closed":
+        chosen += [Handover.status == "acknowledged", Handover.closed_at.is_not(None)]
+    elif status in LIST_STATUSES:
         chosen.append(Handover.status == status)
     if form_key:
         chosen.append(Handover.form_key == form_key)
@@ -232,9 +251,14 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
     for handover in handovers:
         definition = _definition(handover)
         title = definition.title_in(language) if definition else handover.form_key
-        row = Row(handover, title, is_overdue(handover), replied_by_receiver(handover))
-        access = evaluate(user, handover) if handover.status != "withdrawn" else None
-        if access is not None and access.allows("view"):
+        access = evaluate(user, handover)
+        overdue, due = is_overdue(handover), due_on_page(access)
+        row = Row(handover, title, overdue, replied_by_receiver(handover),
+                  due_on_page=due, overdue_on_page=due and overdue,
+                  new=access.allows("acknowledge") and handover.opened_at is None,
+                  withdrawn_unread=access.allows("view") and not shows_content(access)
+                  and handover.status == "withdrawn")
+        if access.allows("view") and shows_content(access):
             try:
                 row.summary = summary_for_reader(handover)
                 if row.summary is not None and definition is not None:

@@ -1,7 +1,8 @@
 """Fill once: a draft for a child who already has a handover from the sender's units takes over
-the answers of the latest one — the shared sections (the `common` fragments: child, guardians,
-placement, responsible professionals, protection, author) into any form, or the whole content
-into the same form.
+the answers of the latest one it can take them from — the shared sections (the `common`
+fragments: child, guardians, placement, responsible professionals, protection, author) into any
+form that has them, or the whole content into the same form. A handover whose form has none of
+the draft's shared sections (a placement update) is no source.
 
 Taken answers fill only what the draft leaves empty, never over what the sender typed. They are
 marked: the draft keeps the keys of the sections it took answers into, and the sender confirms
@@ -12,7 +13,7 @@ belong to each disclosure. Taking over is audited on the draft, naming the sourc
 
 from typing import Any
 
-from handover.formdefs import FormDefinition
+from handover.formdefs import FormDefinition, UnknownForm
 from handover.formdefs.fragments import shipped_section_keys
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
@@ -53,10 +54,33 @@ def require_confirmed(handover: Handover) -> None:
 
 def scopes(draft: Handover, source: Handover | None) -> list[str]:
     """What the draft may take over from ``source``: the whole content only into the same
-    form, the shared sections into any form."""
+    form, the shared sections into a form that has some of the same shared sections; nothing
+    from a form that shares none (a placement update, whose one section is its own)."""
     if source is None:
         return []
-    return [WHOLE, SHARED] if source.form_key == draft.form_key else [SHARED]
+    try:
+        return scopes_between(definition_of(draft), definition_of(source))
+    except UnknownForm:   # a form no longer installed: nothing is known to fit
+        return []
+
+
+def scopes_between(draft: FormDefinition | None, source: FormDefinition) -> list[str]:
+    """`scopes` by the two forms' definitions; without a ``draft``, what any form could take
+    from ``source`` (its shared sections, if it has any)."""
+    if draft is None:
+        return [SHARED] if shared_between(source, source) else []
+    shared = [SHARED] if shared_between(draft, source) else []
+    return [WHOLE, *shared] if source.key == draft.key else shared
+
+
+def shared_between(draft: FormDefinition, source: FormDefinition) -> list[str]:
+    """The keys of the shared sections (`shared_sections`) that both forms have, in the
+    draft's order: what the shared scope takes over. A field of another section that happens
+    to have the same key (a placement update's child's name) is no shared answer."""
+    theirs = {section.key for section in source.sections}
+    shared = set(shared_sections())
+    return [section.key for section in draft.sections
+            if section.key in theirs and section.key in shared]
 
 
 def take_over(granted: HandoverAccess, user: User, source: Handover, scope: str) -> list[str]:
@@ -74,7 +98,7 @@ def take_over(granted: HandoverAccess, user: User, source: Handover, scope: str)
     definition = definition_of(draft)
     taken_from = open_json(source, source.content, crypto.Purpose.CONTENT) or {}
     content = open_json(draft, draft.content, crypto.Purpose.DRAFT) or {}
-    wanted = None if scope == WHOLE else set(shared_sections())
+    wanted = None if scope == WHOLE else set(shared_between(definition, definition_of(source)))
     filled = _fill(definition, content, taken_from, wanted)
     if not filled:
         return []

@@ -9,6 +9,7 @@ sending unit's senders may see, is read as the draft it is (`drafts.open_for_edi
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,13 +24,26 @@ from handover.services import (
     replies,
     returning,
 )
+from handover.services.accounts import units_by_id
 from handover.services.earlier_handovers import EarlierHandover
 from handover.services.key_facts import KeyFact, age_in_years, key_facts
 from handover.services.notifications import is_overdue
 from handover.services.policy import SENDING, HandoverAccess, units_of
 from handover.services.replies import ReplyBody
 from handover.store.database import db
-from handover.store.models import Attachment, Handover, Reply, Unit, User
+from handover.store.models import Attachment, AuditEvent, Handover, Reply, Unit, User
+
+
+@dataclass(frozen=True)
+class Closing:
+    """When the receiving unit closed the handover's thread (`services.closing`), and who: the
+    closing is recorded in the audit trail, not on the handover."""
+
+    at: datetime
+    unit: str
+    #: The person who closed it; None for a copy unit (no thread, no authors) or when the
+    #: audit trail names nobody.
+    person: str | None = None
 
 
 @dataclass
@@ -58,8 +72,19 @@ class ReaderView:
     shows_thread: bool = False
     #: Whether the sender withdrew it: the page says so (and a receiver gets no content).
     withdrawn: bool = False
-    #: Whether the page shows the date to acknowledge by: only while it is still awaited.
+    #: Whether an acknowledgement is still awaited by a date (the API's ``due_at``).
     shows_due: bool = False
+    #: Whether the page shows that date, and the handover as overdue (`due_on_page`): not to
+    #: a copy unit, which has nothing to acknowledge.
+    due_on_page: bool = False
+    overdue_on_page: bool = False
+    #: Who closed the thread and when; None while it is open.
+    closed: Closing | None = None
+    #: The thread as the pages show it (`thread` is the whole of what this reader may read,
+    #: as the API gives it): without the explanation of a return, which the sending unit's
+    #: page shows with the return itself (who returned it, when and why,
+    #: `returning.returns_shown`), never as a reply of nobody's with no text.
+    replies_shown: list[tuple[Reply, ReplyBody | None]] = field(default_factory=list)
     #: The definition's summary, first on the page (see `services.key_facts`).
     facts: list[KeyFact] = field(default_factory=list)
     #: The child's name and age for the page's heading (None: not shown to this reader).
@@ -73,6 +98,29 @@ class ReaderView:
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def awaits_acknowledgement(handover: Handover) -> bool:
+    """Whether an acknowledgement of ``handover`` is still awaited by a date."""
+    return handover.due_at is not None and handover.status in ("sent", "opened")
+
+
+def due_on_page(granted: HandoverAccess) -> bool:
+    """Whether this reader's page or list shows the date to acknowledge by (and the handover
+    as overdue once it has passed): while an acknowledgement is awaited, to the unit that can
+    give it and to the sending unit waiting for it; never to a copy unit, which has nothing
+    to acknowledge."""
+    return awaits_acknowledgement(granted.handover) and (
+        granted.allows("acknowledge") or granted.relation == SENDING)
+
+
+def shows_content(granted: HandoverAccess) -> bool:
+    """Whether this reader sees the handover's content (in a list, the child's name): not
+    once erased; of a withdrawn handover only the sending unit, whose content is kept until
+    the retention rule erases it (the receiver was never to read it)."""
+    handover = granted.handover
+    return handover.erased_at is None and (handover.status != "withdrawn"
+                                           or granted.relation == SENDING)
 
 
 def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
@@ -95,7 +143,7 @@ def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
     if action == "handover.viewed" and granted.handover.identity_hash:
         view.earlier = earlier_handovers.find(user, granted.handover.identity_hash,
                                               language=language, current=granted.handover)
-        also.append(earlier_handovers.audit_event(view.earlier, granted.handover))
+        also.extend(earlier_handovers.audit_events(view.earlier, granted.handover))
     reading.record_view(granted, user, action=action, also=also)
     return view
 
@@ -115,12 +163,17 @@ def _frame(granted: HandoverAccess, language: str) -> ReaderView:
     """What every reader is shown of the handover itself, before its content."""
     handover = granted.handover
     definition = definition_of(handover)
+    units = units_of(handover)
+    overdue, due = is_overdue(handover), due_on_page(granted)
     return ReaderView(
-        handover=handover, granted=granted, definition=definition, units=units_of(handover),
+        handover=handover, granted=granted, definition=definition, units=units,
         shows_thread=not granted.as_copy,
         withdrawn=handover.status == "withdrawn",
-        shows_due=handover.due_at is not None and handover.status in ("sent", "opened"),
-        overdue=is_overdue(handover),
+        shows_due=awaits_acknowledgement(handover),
+        due_on_page=due, overdue_on_page=due and overdue,
+        closed=_closing(granted, units, handover.closed_at)
+        if handover.closed_at is not None else None,
+        overdue=overdue,
         legal_basis=_legal_basis_label(definition, handover.legal_basis, language),
         replaced_by=list(db.session.execute(
             select(Handover.id).where(Handover.replaces_id == handover.id,
@@ -135,7 +188,7 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
     definition, units = view.definition, view.units
     reading.skip_empty_lists(handover)
     sender = granted.relation == SENDING
-    if handover.erased_at is not None or view.withdrawn and not sender:
+    if not shows_content(granted):
         return view
     content = reading.content_for_reader(granted)
     if sender:
@@ -150,6 +203,13 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
         return view  # the minimum: no thread, no files, no note between sender and receiver
     view.thread = returning.visible_replies(replies.thread(handover), handover,
                                             granted.relation, SENDING)
+    view.replies_shown = [entry for entry in view.thread
+                          if entry[0].kind != returning.RETURN_KIND]
+    # A unit that wrote in the thread may no longer be one of the handover's (a receiver that
+    # replied, then returned it): its name still heads what it wrote.
+    missing = {reply.unit_id for reply, _ in view.thread} - units.keys()
+    if missing:
+        view.units = {**units, **units_by_id(missing)}
     view.attachments = [(a, attachment_service.name_of(handover, a))
                         for a in handover.attachments]
     view.note = reading.acknowledgement_note(handover)
@@ -173,6 +233,26 @@ def _show_content(view: ReaderView, content: dict[str, Any], sections: tuple[Sec
     if definition.summary_fields and content.get(definition.summary_fields[0]):
         view.child_name = str(content[definition.summary_fields[0]])
         view.child_age = age_in_years(definition, content)
+
+
+def _closing(granted: HandoverAccess, units: dict[int, Unit], at: datetime) -> Closing:
+    """Who closed ``granted.handover``: the newest ``handover.closed`` event of its audit
+    trail (one indexed read), the unit by name, the person's name unless the reader is a copy
+    unit."""
+    handover = granted.handover
+    event = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.unit_id)
+        .where(AuditEvent.handover_id == handover.id, AuditEvent.action == "handover.closed")
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    unit_id = (event.unit_id if event is not None else None) or handover.receiver_unit_id
+    unit = units.get(unit_id) if unit_id is not None else None
+    if unit is None and unit_id is not None:
+        unit = units_by_id([unit_id]).get(unit_id)
+    person = None
+    if event is not None and event.actor_id is not None and not granted.as_copy:
+        found = db.session.get(User, event.actor_id)
+        person = found.name if found is not None else None
+    return Closing(at, unit.name if unit is not None else "", person)
 
 
 def _legal_basis_label(definition: FormDefinition, key: str | None,

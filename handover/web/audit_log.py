@@ -108,8 +108,10 @@ def index():
 @bp.post("/child-report")
 @login_required
 def child_report():
-    """Every event on the handovers of one child, oldest first, in words: people and units by
-    name, events by label, repeats folded; and the disclosure record of those handovers."""
+    """Every event on the handovers of one child and every search, look-up and view of this
+    report that named the child (`audit_search.child_report`), oldest first, in words: people
+    and units by name, events by label, repeats folded; and the disclosure record of those
+    handovers."""
     form = ChildReportForm()
     events, handovers = None, []
     if form.validate_on_submit():

@@ -4,6 +4,7 @@ themselves, and the audit of every summary they show, come from `handover.servic
 from flask import render_template, request
 from flask_login import current_user, login_required
 
+from handover.i18n import lazy_gettext as _l
 from handover.plugins.manager import registry
 from handover.services import listing, policy
 from handover.services.accounts import units_by_id
@@ -21,6 +22,15 @@ def form_choices():
     return sorted(titles.items(), key=lambda item: item[1].lower())
 
 
+#: The list filter's own choice that is no stored status (`listing.LIST_STATUSES`).
+CLOSED = _l("Closed")
+
+
+def list_status_label(status):
+    """The words for a status in the lists and their filter, "closed" included."""
+    return CLOSED if status == "closed" else status_label(status)
+
+
 def units_shown(handovers):
     """{id: Unit} of every unit the listed ``handovers`` name, in one query."""
     return units_by_id({unit_id for h in handovers for unit_id in (
@@ -36,7 +46,7 @@ def _list_page(template, read_page, **extra):
         template, page=page, rows=page.rows,
         units=units_shown(page.items + list(extra.get("drafts", ()))),
         statuses=listing.LIST_STATUSES, status=status, form_key=form_key,
-        form_choices=form_choices(), status_label=status_label, **extra,
+        form_choices=form_choices(), status_label=list_status_label, **extra,
     )
 
 
