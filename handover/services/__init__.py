@@ -42,6 +42,11 @@ class ContentErased(LifecycleError):
     pass
 
 
+class NotFound(LookupError):
+    """The handover (or page) does not exist for this user: absent, or not theirs to see
+    (`policy`)."""
+
+
 def definition_of(handover_or_key: Any, version: int | None = None) -> FormDefinition:
     """The exact form definition a handover was written with (even if its plugin is now off)."""
     registry = plugin_manager.registry(current_app)

@@ -11,7 +11,9 @@ Everyone else — administrators and auditors included — is told the handover 
 allows raises `WrongState`. The web layer turns both into answers (404, or back to the
 handover's page with the message) in one error handler; nothing here knows HTTP.
 
-Who may manage units and users (administrators; unit leads for their own units) is at the end.
+Who may manage units and users (administrators; unit leads for their own units), and which units
+a person works through, are decided in `policy_people` and answered here too (`policy.is_admin`,
+`policy.inbox_unit_ids`, ...): callers ask this one module.
 """
 
 from collections.abc import Collection
@@ -22,11 +24,32 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, undefer_group
 
 from handover.i18n import lazy_gettext as _l
-from handover.services import LifecycleError
-from handover.services.accounts import find_person, units_by_id
+from handover.services import LifecycleError, NotFound
+from handover.services.accounts import units_by_id
+from handover.services.policy_people import (  # noqa: F401  (the people half, asked through here)
+    INBOX_ROLES,
+    OUTBOX_ROLES,
+    SENDING_ROLES,
+    draft_unit_ids,
+    inbox_unit_ids,
+    is_admin,
+    is_auditor,
+    led_units,
+    may_start,
+    member_units,
+    outbox_unit_ids,
+    require_admin,
+    require_led_unit,
+    require_membership_in,
+    require_person,
+    require_start,
+    sending_units,
+    system_accounts_with_memberships,
+    works_in_units,
+)
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import AuditEvent, Handover, HandoverCopy, Membership, Unit, User
+from handover.store.models import AuditEvent, Handover, HandoverCopy, Unit, User
 
 #: The relations a unit can have to a handover.
 SENDING, RECEIVING, COPY = "sending", "receiving", "copy"
@@ -64,10 +87,6 @@ ACTIONS = {
 }
 #: Capability names the services and older callers ask with, as actions.
 ALIASES = {"read": "view", "edit_draft": "edit"}
-
-
-class NotFound(LookupError):
-    """The handover (or page) does not exist for this user: absent, or not theirs to see."""
 
 
 class WrongState(LifecycleError):
@@ -391,147 +410,3 @@ def deny(user: Any, handover_id: object, action: str) -> NoReturn:
     )
     db.session.commit()
     raise NotFound(handover_id)
-
-
-# --- managing units and users ---------------------------------------------------------------
-# Refusals are `NotFound` too, so that a page's existence or a unit's id is not confirmed to
-# someone who may not manage it.
-
-
-def is_admin(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_admin)
-
-
-def require_admin(user: Any) -> None:
-    """Raise `NotFound` unless ``user`` is an active administrator."""
-    if not is_admin(user):
-        raise NotFound("admin")
-
-
-def is_auditor(user: Any) -> bool:
-    """An active auditor who is no administrator: an account left holding both roles from
-    before they were exclusive (`accounts.ADMIN_OR_AUDITOR`) audits nothing."""
-    return bool(user and user.is_authenticated and user.is_active and user.is_auditor
-                and not user.is_admin)
-
-
-def require_person(user_id: object) -> User:
-    """The account with ``user_id`` for the user pages, else `NotFound`: an integration
-    client's account is no person's and is managed only with its client."""
-    user = find_person(user_id)
-    if user is None:
-        raise NotFound(user_id)
-    return user
-
-
-def led_units(user: Any) -> list[Unit]:
-    """The active units ``user`` leads, by name."""
-    if not (user and user.is_authenticated and user.is_active):
-        return []
-    statement = (
-        select(Unit)
-        .join(Membership, Membership.unit_id == Unit.id)
-        .where(Membership.user_id == user.id, Membership.role == "lead", Unit.is_active)
-        .order_by(Unit.name)
-    )
-    return list(db.session.execute(statement).scalars().unique())
-
-
-def require_led_unit(user: Any, unit_id: int) -> Unit:
-    """The unit with ``unit_id`` if ``user`` leads it, else `NotFound`."""
-    unit = db.session.get(Unit, unit_id)
-    if unit is None or unit not in led_units(user):
-        raise NotFound(unit_id)
-    return unit
-
-
-def require_membership_in(unit: Unit, membership_id: int) -> Membership:
-    """A membership of ``unit`` (a lead may only touch their own units' members)."""
-    membership = db.session.get(Membership, membership_id)
-    if membership is None or membership.unit_id != unit.id:
-        raise NotFound(membership_id)
-    return membership
-
-
-# --- which units a person works through -----------------------------------------------------
-# The lists (inbox, outbox, drafts) and starting a handover ask these, never the memberships
-# themselves: an administrator or auditor holding a membership left from before the rule gets
-# nothing through it, as `relations` gives them nothing on one handover.
-
-#: Roles that let a member start and write a unit's handovers, see what came to the unit (the
-#: inbox), and see what the unit sent (the outbox).
-SENDING_ROLES = ("sender",)
-INBOX_ROLES = ("receiver", "lead")
-OUTBOX_ROLES = ("sender", "lead")
-
-
-def works_in_units(user: Any) -> bool:
-    """True for an active, logged-in person who may act through unit memberships: never an
-    administrator or auditor, whatever memberships old data gives them."""
-    return bool(user and getattr(user, "is_authenticated", False) and user.is_active
-                and not user.is_admin and not user.is_auditor)
-
-
-def _unit_ids(user: Any, roles: Collection[str]) -> list[int]:
-    if not works_in_units(user):
-        return []
-    return sorted({m.unit_id for m in user.memberships if m.role in roles})
-
-
-def inbox_unit_ids(user: Any) -> list[int]:
-    """Ids of the units whose incoming handovers (received or copied) ``user`` sees."""
-    return _unit_ids(user, INBOX_ROLES)
-
-
-def outbox_unit_ids(user: Any) -> list[int]:
-    """Ids of the units whose sent handovers ``user`` sees."""
-    return _unit_ids(user, OUTBOX_ROLES)
-
-
-def draft_unit_ids(user: Any) -> list[int]:
-    """Ids of the units whose drafts ``user`` may continue (any sender of the unit may)."""
-    return _unit_ids(user, SENDING_ROLES)
-
-
-def member_units(user: Any) -> list[Unit]:
-    """The units ``user`` works in, by name; none for administrators and auditors."""
-    if not works_in_units(user):
-        return []
-    return sorted({m.unit for m in user.memberships}, key=lambda unit: unit.name)
-
-
-def sending_units(user: Any) -> list[Unit]:
-    """The active units ``user`` may start a handover from, by name."""
-    if not works_in_units(user):
-        return []
-    return sorted({m.unit for m in user.memberships
-                   if m.role in SENDING_ROLES and m.unit.is_active}, key=lambda unit: unit.name)
-
-
-def may_start(user: Any, unit_id: object) -> bool:
-    """May ``user`` start (or route, or correct into) a handover from the unit ``unit_id``?
-
-    Asked of the memberships this request read with the user (never kept between requests), so
-    a removed membership stops the next draft or send at once.
-    """
-    return isinstance(unit_id, int) and any(unit.id == unit_id for unit in sending_units(user))
-
-
-def require_start(user: Any, unit_id: object) -> Unit:
-    """The unit ``unit_id`` if ``user`` may start a handover from it, else `NotFound`."""
-    for unit in sending_units(user):
-        if unit.id == unit_id:
-            return unit
-    raise NotFound(unit_id)
-
-
-def system_accounts_with_memberships() -> list[User]:
-    """Administrators and auditors who still hold unit memberships, by e-mail: data from before
-    they were refused (`handover check` reports them). They get nothing through them here."""
-    statement = (
-        select(User)
-        .where((User.is_admin | User.is_auditor) & User.memberships.any())
-        .options(joinedload(User.memberships).joinedload(Membership.unit))
-        .order_by(User.email)
-    )
-    return list(db.session.execute(statement).scalars().unique())
