@@ -2,7 +2,8 @@
 
 `open_for_reader` is the one way to read a handover's content for showing it: it decides what
 this reader gets (a copy gets the minimum — the sections meant for its kind of unit, no thread,
-no attachments, no acknowledgement note, no hidden location), decrypts it, and writes the view's
+no attachments, no acknowledgement note, no hidden location; a placement update carries the
+protection of the child's handovers, `updates.Protection`), decrypts it, and writes the view's
 audit event (opening the handover on the receiving unit's first view) before returning. The
 web page, the print page, the JSON API and the FHIR export all call it. A draft, which only its
 sending unit's senders may see, is read as the draft it is (`drafts.open_for_editing`).
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handover.formdefs import FormDefinition, Section
+from handover.formdefs import FormDefinition, Section, text_in
 from handover.services import attachments as attachment_service
 from handover.services import (
     definition_of,
@@ -23,6 +24,7 @@ from handover.services import (
     reading,
     replies,
     returning,
+    updates,
 )
 from handover.services.accounts import units_by_id
 from handover.services.earlier_handovers import EarlierHandover
@@ -92,6 +94,9 @@ class ReaderView:
     child_age: int | None = None
     #: The labels of the location flags that hold: which case hides where the child lives.
     location_cases: list[str] = field(default_factory=list)
+    #: A placement update's flags, carried from the child's handovers (`updates.Protection`),
+    #: under their own keys as a handover's content has them; empty for a handover.
+    carried_flags: dict[str, str] = field(default_factory=dict)
     #: The child's earlier handovers from the reader's units (None: no identity code, or a
     #: page that does not show them).
     earlier: list[EarlierHandover] | None = None
@@ -223,13 +228,21 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
 def _show_content(view: ReaderView, content: dict[str, Any], sections: tuple[Section, ...],
                   language: str) -> None:
     """Put ``content`` on ``view`` with what the page derives from it (summary, heading)."""
-    definition = view.definition
-    location = definition.location_hidden(content)
+    definition, granted = view.definition, view.granted
+    cases = [flag.label_in(language) for flag in definition.location_cases(content)]
+    hide = bool(cases) and granted.as_copy
+    if view.handover.update_of_id is not None:
+        # An update warns as the child's handovers did and hides what they hid from its
+        # receiver (`updates.Protection`); its sender, like a handover's, sees everything.
+        labels, hidden = updates.carried(content)
+        cases += [text for text in (text_in(label, language) for label in labels)
+                  if text not in cases]
+        hide = hide or (hidden and granted.relation != SENDING)
+        view.carried_flags = updates.carried_flags(content)
     view.content, view.sections = content, sections
-    view.location_warning, view.hide_location = location, location and view.granted.as_copy
+    view.location_warning, view.hide_location = bool(cases), hide
     view.facts = key_facts(definition, content, sections, view.hide_location, language)
-    view.location_cases = [flag.label_in(language)
-                           for flag in definition.location_cases(content)]
+    view.location_cases = cases
     if definition.summary_fields and content.get(definition.summary_fields[0]):
         view.child_name = str(content[definition.summary_fields[0]])
         view.child_age = age_in_years(definition, content)

@@ -10,15 +10,25 @@ The update form has no routing of its own (nobody starts one from the list of fo
 sent here rather than through `services.sending`, with the same parts in one transaction: the
 content validated like a send, sealed under each new handover's own key, its disclosure rows,
 its erasure deadline, and an audit event per receiver; the notices follow the commit.
+
+An update about a protected child carries the protection itself (`Protection`): the location
+flags (a non-disclosure marking, a placement hidden from the parents) that any of the child's
+handovers it is sent through carried, sealed in its content as a handover's are, so that every
+reader of the update sees the same warning; and, for each receiving unit, whether fields that
+would reveal where the child lives are hidden from it, as they were from a unit that got only
+a copy of a handover carrying a flag.
 """
 
 import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from handover.formdefs import text_in
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
 from handover.services import (
@@ -28,6 +38,7 @@ from handover.services import (
     deliveries,
     disclosures,
     drafts,
+    open_json,
     retention,
     routing,
     seal_json,
@@ -43,6 +54,93 @@ from handover.store.models.base import utcnow
 
 FORM_KEY = "placement_update"
 DEFAULT_WINDOW_DAYS = 365
+#: Where an update's sealed content keeps the labels of the flags it carries and whether its
+#: receiver has location fields hidden: no field's key can start with "_".
+PROTECTION_KEY = "_protection"
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What an update carries of the protection of the child's handovers it is sent through.
+
+    Each location flag is "yes" when any of those handovers carried it: the flags describe
+    the child, not one handover, and the same update reaches every unit, so every reader gets
+    the same warning. Location fields are shown only to a unit that was the main receiver of
+    a handover carrying a flag (it already holds the location under that protection); every
+    other unit has them hidden, above all one that got only a copy of such a handover."""
+
+    #: Flag key → "yes" or "no", over the location flags of those handovers' forms.
+    flags: dict[str, str]
+    #: The label (per language) of each flag that holds.
+    labels: dict[str, dict[str, str]]
+    #: The units that were the main receiver of a handover carrying a flag.
+    trusted: frozenset[int]
+
+    def cases_in(self, language: str) -> list[str]:
+        """The flags that hold, in ``language``: what the update page warns its sender of."""
+        return [text_in(label, language) for label in self.labels.values()]
+
+    def sealed_for(self, content: Mapping[str, Any], unit_id: int) -> dict[str, Any]:
+        """The content sealed into the update to ``unit_id``: the update's own answers, the
+        flags under their own keys (as a handover stores them) and `PROTECTION_KEY`."""
+        if not self.flags:
+            return dict(content)
+        flags = {key: "yes" if content.get(key) == "yes" or value == "yes" else "no"
+                 for key, value in self.flags.items()}
+        return {**content, **flags, PROTECTION_KEY: {
+            "flags": list(flags), "labels": self.labels,
+            "hide_location": bool(self.labels) and unit_id not in self.trusted}}
+
+
+def protection_of(handovers: Iterable[Handover]) -> Protection:
+    """The `Protection` of ``handovers`` (the child's, from one sending unit). One whose
+    content was erased tells nothing; one whose content fails its check raises
+    `crypto.TamperedRecord`, and no update is sent without knowing."""
+    flags: dict[str, str] = {}
+    labels: dict[str, dict[str, str]] = {}
+    trusted: set[int] = set()
+    for handover in handovers:
+        if handover.erased_at is not None or handover.content is None \
+                or handover.wrapped_key is None:
+            continue
+        definition = definition_of(handover)
+        if not definition.location_flags:
+            continue
+        content = open_json(handover, handover.content, crypto.Purpose.CONTENT) or {}
+        for flag in definition.location_flags:
+            flags.setdefault(flag, "no")
+        for case in definition.location_cases(content):
+            flags[case.key] = "yes"
+            labels.setdefault(case.key, dict(case.label))
+            if handover.receiver_unit_id is not None:
+                trusted.add(handover.receiver_unit_id)
+    return Protection(flags, labels, frozenset(trusted))
+
+
+def carried(content: Mapping[str, Any] | None) -> tuple[list[dict[str, str]], bool]:
+    """(the labels of the flags an update's ``content`` carries, in the forms' order, whether
+    location fields are hidden from its receiver); ([], False) for content that carries none."""
+    found = (content or {}).get(PROTECTION_KEY)
+    labels = found.get("labels") if isinstance(found, dict) else None
+    if not isinstance(found, dict) or not isinstance(labels, dict):
+        return [], False
+    keys = found.get("flags")
+    order = {key: number for number, key in enumerate(keys if isinstance(keys, list) else [])
+             if isinstance(key, str)}
+    shown = [label for key, label in sorted(labels.items(),
+                                            key=lambda item: order.get(item[0], len(order)))
+             if isinstance(label, dict)]
+    return shown, bool(shown) and found.get("hide_location") is not False
+
+
+def carried_flags(content: Mapping[str, Any] | None) -> dict[str, str]:
+    """The flags an update's ``content`` carries, under their own keys as a handover's."""
+    values = content or {}
+    found = values.get(PROTECTION_KEY)
+    keys = found.get("flags") if isinstance(found, dict) else None
+    if not isinstance(keys, list):
+        return {}
+    return {key: values[key] for key in keys if isinstance(key, str) and key in values}
 
 
 def window_days() -> int:
@@ -60,12 +158,7 @@ def recipients(original: Handover, now: datetime | None = None) -> list[Unit]:
     sender = units_of(original).get(original.sender_unit_id)
     if sender is None:
         return []
-    conditions = (Handover.identity_hash == original.identity_hash,
-                  Handover.sender_unit_id == original.sender_unit_id,
-                  Handover.status.in_(("sent", "opened", "acknowledged")),
-                  Handover.form_key != FORM_KEY,
-                  Handover.sent_at >= now - timedelta(days=window_days()),
-                  Unit.is_active.is_(True))
+    conditions = (*_earlier(original, now), Unit.is_active.is_(True))
     receivers = (select(Handover.form_key, Unit)
                  .join(Unit, Unit.id == Handover.receiver_unit_id).where(*conditions))
     copies = (select(Handover.form_key, Unit)
@@ -79,6 +172,28 @@ def recipients(original: Handover, now: datetime | None = None) -> list[Unit]:
         if unit.kind in allowed:
             reached.setdefault(unit.id, unit)
     return sorted(reached.values(), key=lambda unit: unit.name)
+
+
+def protection(original: Handover, now: datetime | None = None) -> Protection:
+    """The `Protection` an update sent from ``original`` carries: over ``original`` and every
+    handover of the child that `recipients` looks through (whichever units it still reaches:
+    a flag describes the child)."""
+    found = {original.id: original}
+    if original.identity_hash:
+        for handover in db.session.execute(
+                select(Handover).where(*_earlier(original, now or utcnow()))
+                .order_by(Handover.id)).scalars():
+            found.setdefault(handover.id, handover)
+    return protection_of(found.values())
+
+
+def _earlier(original: Handover, now: datetime) -> tuple[Any, ...]:
+    """The conditions on the child's handovers that an update from ``original`` goes through."""
+    return (Handover.identity_hash == original.identity_hash,
+            Handover.sender_unit_id == original.sender_unit_id,
+            Handover.status.in_(("sent", "opened", "acknowledged")),
+            Handover.form_key != FORM_KEY,
+            Handover.sent_at >= now - timedelta(days=window_days()))
 
 
 def updates_of(original: Handover) -> list[Handover]:
@@ -122,6 +237,7 @@ def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
     bases = [choice.value for choice in definition.legal_bases]
     basis = original.legal_basis if original.legal_basis in bases else bases[0]
     hours = definition.acknowledge_within_hours or 24
+    carries = protection(original, now)
     sent = []
     for unit in units:
         update = Handover(
@@ -141,7 +257,8 @@ def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
             if not earlier:   # a token that was never this user's page's
                 raise LifecycleError(_l("The update could not be sent. Send it again.")) from None
             return earlier
-        update.content = seal_json(update, content, crypto.Purpose.CONTENT)
+        update.content = seal_json(update, carries.sealed_for(content, unit.id),
+                                   crypto.Purpose.CONTENT)
         update.summary = seal_json(update, summary_of(definition, content),
                                    crypto.Purpose.SUMMARY)
         for column, value in retention.columns_after(update, now).items():

@@ -3,7 +3,8 @@ give exactly what the reading page shows (`reader_view.open_for_reader`).
 
 Only the fields of the sections this reader's unit may see are kept (minimum necessary), and
 when the child's location is hidden from this reader, every field that would reveal it is
-left out and its path listed, as the page shows "Hidden" in its place.
+left out and its path listed, as the page shows "Hidden" in its place. A placement update
+also shows the location flags it carries from the child's handovers (`updates.Protection`).
 """
 
 from typing import Any
@@ -25,6 +26,8 @@ def shown_content(view: ReaderView) -> tuple[dict[str, Any] | None, list[str]]:
             elif field.key in view.content:
                 shown[field.key] = _value(field, view.content[field.key], view.hide_location,
                                           redacted)
+    # A placement update's carried flags, as a handover's content shows its own.
+    shown.update(view.carried_flags)
     return shown, redacted
 
 

@@ -222,7 +222,9 @@ def send_update(handover_id):
                            definition=definition, language=language(),
                            recipients=updates.recipients(granted.handover),
                            window=updates.window_days(), submission_token=token,
-                           location_cases=original.location_cases), status
+                           # Warned of on the rule the update's readers see it by.
+                           location_cases=updates.protection(granted.handover).cases_in(
+                               language())), status
 
 
 def _to_edit(handover_id, message, category):
