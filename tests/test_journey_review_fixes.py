@@ -153,7 +153,9 @@ def test_update_posts_at_the_same_moment_send_once(app, world):
 def test_the_update_page_warns_about_a_protected_child_and_names_the_units(app, client, world):
     with app.app_context():
         protected = send_handover(world, non_disclosure="yes", location_hidden="yes")
-        ordinary = send_handover(world)
+        # Another child: the flags describe the child, so any handover of the same child warns.
+        ordinary = send_handover(world, child_identity_code="020594X903P",
+                                 child_name="Toinen Lapsi")
     login_as(client, app, world.users["sending_sender"])
     page = client.get(f"/handovers/{protected}/update").get_data(as_text=True)
     warning = page.split('id="protected-child"')[1].split("</div>")[0]
