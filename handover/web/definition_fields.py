@@ -185,9 +185,17 @@ class FieldRules:
             field.data = rules.normalised_identity_code(field.data)
 
 
+class TooFewRows(str):
+    """"Fill in at least N rows": a missing answer, which a section's save lets wait."""
+
+    __slots__ = ()
+
+
 class RowCount:
     """``min_rows`` and ``max_rows`` of a repeating group (skipped while its condition is
-    false, like any field)."""
+    false, like any field), said in plain text, which the error summary and the "Error:"
+    title read. The list has no ``max_entries``: it would drop rows typed past the maximum,
+    and refuse to open a draft holding more; too many rows are said, not lost."""
 
     def __init__(self, definition_field):
         self.definition_field = definition_field
@@ -196,10 +204,17 @@ class RowCount:
         if not self.definition_field.condition_met(_values(form)):
             field.errors[:] = []
             raise StopValidation()
-        used = [e for e in field.entries if not all(_is_empty(f) for f in e.form._fields.values())]
-        for problem in rules.row_count_problems(self.definition_field, len(used),
-                                                len(field.entries)):
-            raise ValidationError(problem)
+        # Rows left empty are not stored, so only used rows count, as when the draft is sent.
+        used = sum(not all(_is_empty(f) for f in e.form) for e in field.entries)
+        for problem in rules.row_count_problems(self.definition_field, used, used):
+            few = used < self.definition_field.min_rows
+            raise ValidationError(TooFewRows(problem) if few else str(problem))
+
+
+def group_required(definition_field, form):
+    """Whether a group needs a row now: ``min_rows`` of at least one, while its condition
+    holds for what the ``form`` holds."""
+    return definition_field.min_rows >= 1 and definition_field.condition_met(_values(form))
 
 
 def _strip(value):
@@ -254,7 +269,7 @@ def unbound_field(definition_field, language, siblings, in_group=False):
             sub.key: unbound_field(sub, language, f.fields, in_group=True) for sub in f.fields
         })
         return FieldList(FormField(row_class, label=f.label_in(language)), min_entries=1,
-                         max_entries=f.max_rows, validators=[RowCount(f)], **options)
+                         validators=[RowCount(f)], **options)
     raise ValueError(f"unknown field type {f.type!r}")
 
 

@@ -17,7 +17,12 @@ from handover.formdefs import content as rules
 from handover.formdefs import display
 from handover.plugins.manager import FormChecksUnavailable, call_hook
 from handover.services.drafts import FORM_CHECKS_UNAVAILABLE
-from handover.web.definition_fields import row_content, stored_value, unbound_field
+from handover.web.definition_fields import (
+    group_required,
+    row_content,
+    stored_value,
+    unbound_field,
+)
 from handover.web.form_base import HandoverForm
 
 
@@ -123,9 +128,8 @@ class DefinitionForm(HandoverForm):
                 leaves.append(field if name == field.label.text else SimpleNamespace(
                     id=field.id, errors=field.errors, label=SimpleNamespace(text=name)))
                 continue
-            own = [e for e in field.errors if isinstance(e, str)]
             leaves.append(SimpleNamespace(id=field.id, label=SimpleNamespace(
-                text=f.label_in(self.language)), errors=own))
+                text=f.label_in(self.language)), errors=group_messages(field)))
             for number, entry in enumerate(field.entries, start=1):
                 for sub in entry.form:
                     text = f"{f.label_in(self.language)} {number}: {sub.label.text}"
@@ -177,10 +181,18 @@ def build_form(definition, language, sender_kind=None, formdata=None, content=No
     requested = formdata.get("add_row") if formdata is not None else None
     if requested in form._fields and isinstance(form[requested], FieldList):
         group = form[requested]
-        if group.max_entries is None or len(group.entries) < group.max_entries:
+        most = definition.field(requested).max_rows   # 0: no maximum, as in the rules
+        if not most or len(group.entries) < most:
             group.append_entry()
         form.add_row_requested = requested
     return form
+
+
+def group_messages(group):
+    """A repeating group's own messages (too few or too many rows, a plugin's or a rule's
+    message about the group as a whole), as text: the group's error list also holds one dict
+    of errors per row, which are shown beside the rows' inputs instead."""
+    return [str(message) for message in group.errors if not isinstance(message, dict | list)]
 
 
 def _keep_groups_not_posted(form, formdata, data):
@@ -212,4 +224,6 @@ def init_app(app):
         formdef_display_value=display.display_value,
         formdef_sections=display.sections_to_show,
         formdef_emphasis=lambda definition: definition.emphasis(),
+        formdef_group_messages=group_messages,
+        formdef_group_required=group_required,
     )

@@ -15,14 +15,15 @@ from flask_login import current_user
 from handover.formdefs import display
 from handover.formdefs.required import is_required_message
 from handover.services import drafts
+from handover.web.definition_fields import TooFewRows
 from handover.web.ui import language
 
 
 def section_errors(form, section, with_required=False):
     """Validates ``form`` and keeps only the errors of ``section``'s inputs; whether any are
-    left. Without ``with_required`` (a save), neither an empty required answer nor a plugin's
-    check across sections stops the user; with it (coming from check answers), every message
-    of the section shows, as there."""
+    left. Without ``with_required`` (a save), neither an empty required answer (a group's
+    missing rows too) nor a plugin's check across sections stops the user; with it (coming
+    from check answers), every message of the section shows, as there."""
     if with_required:
         form.validate()
     else:
@@ -38,10 +39,15 @@ def section_errors(form, section, with_required=False):
         for each in fields:
             kept = [message for message in each.errors
                     if definition_field.key in own and not isinstance(message, dict | list)
-                    and (with_required or not is_required_message(message))]
+                    and (with_required or not _missing(message))]
             each.errors = kept
             found = found or bool(kept)
     return found
+
+
+def _missing(message):
+    """An answer not given yet: an empty required field, or a group with too few rows."""
+    return is_required_message(message) or isinstance(message, TooFewRows)
 
 
 def check_answers_problems(handover, definition, problems, units):
