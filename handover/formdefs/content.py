@@ -172,7 +172,7 @@ def value_problems(field: Field, value: Any) -> list[Any]:
             return [NOT_AN_EMAIL]
         return [too_long(EMAIL_MAX_LENGTH)] if len(value) > EMAIL_MAX_LENGTH else []
     if kind == "date":
-        return [] if _as_date(value) is not None else [unreadable_date(field)]
+        return [] if as_date(value) is not None else [unreadable_date(field)]
     if kind == "number":
         return _number_problems(field, value)
     if kind == "yesno":
@@ -191,7 +191,8 @@ def _choice_values(field: Field) -> list[str]:
     return [choice.value for choice in field.choices]
 
 
-def _as_date(value: Any) -> date | None:
+def as_date(value: Any) -> date | None:
+    """A stored date answer (ISO text) or a date as a date; None for anything else."""
     if isinstance(value, date):
         return value
     try:
@@ -332,7 +333,7 @@ def _clean(field: Field, value: Any) -> Any:
         return None
     if field.type == "hetu" and isinstance(value, str):
         return normalised_identity_code(value)
-    day = _as_date(value) if field.type == "date" else None
+    day = as_date(value) if field.type == "date" else None
     if day is not None:
         return day.isoformat()   # "20150131" passes the rules too; the page stores ISO text
     if field.type == "number" and isinstance(value, float) and value.is_integer():

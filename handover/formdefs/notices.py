@@ -54,13 +54,6 @@ def condition_holds(when: Mapping[str, Any] | None, content: Mapping[str, Any]) 
     return value in wanted
 
 
-def _as_date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True)
 class FormWarning:
     """An answer worth a second look; shown to the sender, never a reason to refuse a send."""
@@ -76,7 +69,7 @@ class FormWarning:
             return False
         if self.after is None:
             return True
-        compared = _as_date(content.get(self.date_field)) if self.date_field else None
+        compared = content_rules.as_date(content.get(self.date_field)) if self.date_field else None
         return (compared or today) > date.fromisoformat(self.after)
 
     def message_in(self, language: str) -> str:
@@ -99,7 +92,7 @@ class Timing:
     def due_date(self, content: Mapping[str, Any]) -> date | None:
         """The date by which the form should be sent (that whole day counts), or None when the
         form names no date to count from or it is not filled in."""
-        start = _as_date(content.get(self.date_field)) if self.date_field else None
+        start = content_rules.as_date(content.get(self.date_field)) if self.date_field else None
         if start is None:
             return None
         return start + timedelta(days=self.offset_for(content))
@@ -169,7 +162,7 @@ def check_notices(checker: Checker, raw: Raw, fields: dict[str, Raw], prefix: st
         checker.texts(item, here, "message")
         _check_condition(checker, item.get("when"), fields, f"{here}.when")
         _check_date_field(checker, item.get("date_field"), fields, f"{here}.date_field")
-        if "after" in item and _as_date(item["after"]) is None:
+        if "after" in item and content_rules.as_date(item["after"]) is None:
             checker.add(f"{here}.after", f"must be a date as text, e.g. \"2026-07-31\", "
                                          f"not {item['after']!r}")
     timing = raw.get("timing")

@@ -5,7 +5,7 @@ and say them in the same words), and each field's value as the stored content ho
 multiple-choice field and the date formats serve the other pages' forms too.
 """
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from wtforms.fields import (
@@ -93,12 +93,7 @@ class KeptDateField(KeepsTyping, DateField):
         return None
 
     def read_stored(self, value):
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except (TypeError, ValueError):
-            return None
+        return rules.as_date(value)
 
     def shown(self, day):
         return display.date_text(day)
