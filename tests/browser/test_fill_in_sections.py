@@ -73,7 +73,7 @@ def test_key_worker_fills_the_ward_form_a_section_at_a_time(
         f'{text("In progress", "en")}|{text("Completed", "en")}'))
     page.get_by_role("link", name=first.title_in("en"), exact=True).click()
     expect(page.get_by_label(re.compile("^" + re.escape(
-        definition.field("child_birth_date").label_in("en"))))).to_have_value("14.03.2012")
+        definition.field("child_birth_date").label_in("en"))))).to_have_value("14.3.2012")
     switch_language_to(page, "fi")
 
     page.goto(page.url.rsplit("/sections/", 1)[0] + "/preview")
