@@ -105,3 +105,38 @@ def test_plugin_code_may_be_readable(app_config, app, monkeypatch):
     plugin.write_text("")
     os.chmod(plugin, 0o644)
     assert "local_form.py" not in run_check(create_app(app_config)).output
+
+
+SECOND_PROCESS = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1])
+print(connection.execute("SELECT count(*) FROM scratch").fetchone()[0])
+connection.close()
+"""
+
+
+@pytest.mark.parametrize("database_backend", ["sqlite"])
+def test_a_new_connection_keeps_the_wal_of_a_running_server(app):
+    """Each new pooled connection makes the file private. Opening and closing the file to do
+    that dropped the server's own SQLite locks: the next process to close its connection took
+    itself for the last user and deleted the -wal under the running server, whose later
+    writes no other process (the worker, the CLI) saw again."""
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with app.app_context():
+        engine = db.engine
+        held = engine.connect()   # the server's first connection, kept open as a pool keeps it
+        held.execute(sqlalchemy.text("CREATE TABLE scratch (value TEXT)"))
+        held.execute(sqlalchemy.text("INSERT INTO scratch VALUES ('one')"))
+        held.commit()
+        with engine.connect() as second:   # a second pooled connection: the hook runs again
+            second.execute(sqlalchemy.text("SELECT 1"))
+        done = subprocess.run([sys.executable, "-c", SECOND_PROCESS, path],
+                              capture_output=True, text=True, check=True, timeout=60)
+        assert done.stdout.strip() == "1"
+        assert os.path.exists(path + "-wal")
+        held.execute(sqlalchemy.text("INSERT INTO scratch VALUES ('two')"))
+        held.commit()
+        done = subprocess.run([sys.executable, "-c", SECOND_PROCESS, path],
+                              capture_output=True, text=True, check=True, timeout=60)
+        assert done.stdout.strip() == "2"   # another process sees the server's later write
+        held.close()

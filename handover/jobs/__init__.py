@@ -30,7 +30,7 @@ from handover.services import (
     retention,
     webhooks,
 )
-from handover.store.database import db
+from handover.store.database import db, tighten_to_owner
 from handover.store.models import WorkerHeartbeat
 from handover.store.models.base import utcnow
 
@@ -67,8 +67,12 @@ class Jobs:
             path = config.get("JOBS_SQLITE_PATH") or os.path.join(self.app.instance_path,
                                                                    QUEUE_FILE)
             # Created 0600 before SQLite opens it (its -wal and -shm follow the file's mode):
-            # `handover check` refuses instance files others can read.
-            os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+            # `handover check` refuses instance files others can read. An existing file is
+            # only chmod-ed: opening it could drop this process's locks on it.
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                tighten_to_owner(path)
             huey = SqliteHuey("handover", filename=path, results=False)
         self._register(huey)
         return huey

@@ -42,18 +42,28 @@ def _make_private(cursor):
     """Give the database file mode 0600 before SQLite writes a byte into it, and tighten one
     left readable by an older version. SQLite creates ``-wal`` and ``-shm`` with the mode of
     the database file, so they follow. Like ``config.py`` and ``keys.json``: the database
-    holds password hashes and sealed content, and is nobody else's to read."""
+    holds password hashes and sealed content, and is nobody else's to read.
+
+    Only ``chmod``, never an ``open`` of the file: this runs while the process holds other
+    connections to the database, and closing any descriptor of a file drops every POSIX lock
+    the process holds on it. Another process then took itself for the last user and deleted
+    the ``-wal`` and ``-shm`` under the running server. The file exists here, empty when new:
+    ``sqlite3.connect`` creates it."""
     path = next((row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"),
                 "")
-    if not path:
-        return  # in memory, or a temporary database
-    try:
-        os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
-        for suffix in SQLITE_COMPANIONS:
-            if os.path.exists(path + suffix) and os.stat(path + suffix).st_mode & 0o077:
+    if path:  # else in memory, or a temporary database
+        tighten_to_owner(path)
+
+
+def tighten_to_owner(path):
+    """``chmod 600`` the SQLite file at ``path`` and its companions where others could read
+    them, without opening any of them (see `_make_private`)."""
+    for suffix in SQLITE_COMPANIONS:
+        try:
+            if os.stat(path + suffix).st_mode & 0o077:
                 os.chmod(path + suffix, 0o600)
-    except OSError:
-        pass  # not ours to change (a read-only copy); `handover check` reports the mode
+        except OSError:
+            pass  # absent, or not ours to change (a read-only copy): `handover check` reports it
 
 
 #: True when the PostgreSQL transaction has written nothing: a transaction is given an id at
