@@ -1,12 +1,17 @@
 """Shared fixtures: a fresh app per test on SQLite and, when HANDOVER_TEST_DATABASE_URL points
-at a PostgreSQL server, on PostgreSQL as well (every app-using test runs on both)."""
+at a PostgreSQL server, on PostgreSQL as well (every app-using test runs on both); and those
+several test modules ask for: a second instance's empty database, an administrator, a fault
+test's figures, the browser the browser tests drive. Plain helpers are in `support`."""
 
 import os
 import secrets
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from lifecycle_support import login_as
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from support import create_unit, create_user
 
 from handover import create_app
 from handover.security import keys
@@ -29,8 +34,6 @@ def _database_of_this_worker():
         os.environ["HANDOVER_TEST_REDIS_URL"] = f"{base}/{(int(index or 0) - number) % 16}"
     if not url:
         return None
-    from sqlalchemy.engine import make_url
-
     given = make_url(url)
     own = given.set(database=f"{given.database}_{worker}")
     _run_on_server(given, f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)',
@@ -157,3 +160,96 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# --- a second instance: the target of a restore -------------------------------------------
+
+
+@pytest.fixture
+def second_instance_path(tmp_path):
+    """Where a second instance's folder goes (a restore's target), not made yet; a SQLite
+    `empty_database_url` lies in it, as an instance's database does."""
+    return tmp_path / "target"
+
+
+@pytest.fixture
+def empty_database_url(second_instance_path, database_backend):
+    """A second, empty database: a SQLite file in `second_instance_path`, or a PostgreSQL
+    database made and dropped."""
+    if database_backend == "sqlite":
+        yield f"sqlite:///{second_instance_path / 'handover.sqlite3'}"
+        return
+    server = make_url(os.environ["HANDOVER_TEST_DATABASE_URL"])
+    name = f"{server.database}_empty_{secrets.token_hex(4)}"
+    admin = create_engine(server.set(drivername="postgresql+psycopg"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :name"), {"name": name})
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+# --- an administrator ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_unit():
+    """The (name, kind) of the unit that exists beside `admin`, as unit 1. A test module whose
+    stories are about another unit overrides this fixture."""
+    return "Demo: Koulu Kivikko", "school"
+
+
+@pytest.fixture
+def admin(app, admin_unit):
+    """An administrator's id; the unit `admin_unit` (id 1) exists."""
+    with app.app_context():
+        create_unit(*admin_unit)
+        return create_user("admin@example.fi", name="Ylläpitäjä", admin=True).id
+
+
+@pytest.fixture
+def admin_client(app, client, admin):
+    """A client logged in as `admin`, reading English."""
+    return login_as(client, app, type("Admin", (), {"id": admin}))
+
+
+# --- figures and browsers: the fault, scale and browser tests -----------------------------
+
+
+@pytest.fixture
+def report(request):
+    """report("text") prints a figure now and keeps it with the test's results (the fault
+    tests list them again in their summary)."""
+
+    def write(text):
+        print(f"[{request.node.name}] {text}")
+        request.node.user_properties.append(("figure", text))
+
+    return write
+
+
+CHROMIUM = os.environ.get("HANDOVER_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """Debian's chromium, headless, without the network this machine does not have."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/test, which installs Debian's chromium")
+    return {
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    """Every browser test goes to its own server's URL. This replaces pytest-playwright's
+    fallback fixture, which is an instance method (deprecated by pytest 9, so an error here)."""
+    return None

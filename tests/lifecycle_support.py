@@ -156,3 +156,31 @@ def tampered_handover(app, world):
         stored.content = bytes(sealed)
         db.session.commit()
     return handover_id
+
+
+def empty_draft(app, world):
+    """The id of an empty draft of the test form, from the sending unit to the receiving unit
+    (no copies)."""
+    from handover.services import drafts
+
+    with app.app_context():
+        return drafts.start(world.user("sending_sender"), world.unit("sending"), FORM_KEY,
+                            world.unit("receiving"), [], "lsl_disclosure").id
+
+
+@pytest.fixture
+def ward_draft(app, world):
+    """The id of an empty draft of the ward form, routed with its legal basis."""
+    from handover.services import drafts
+
+    with app.app_context():
+        return drafts.start(world.user("sending_sender"), world.unit("sending"),
+                            "psychiatric_ward_preinfo", world.unit("receiving"), [],
+                            "child_welfare_necessary").id
+
+
+@pytest.fixture
+def sent(app, world):
+    """The id of a handover sent from the sending unit to the receiving unit."""
+    with app.app_context():
+        return send_handover(world)

@@ -11,7 +11,6 @@ import json
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -20,17 +19,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from support import free_port
 
 FOLDER = Path(__file__).parent / "oidc_provider"
 CLIENT_ID = "handover-test"
 PASSWORD = "provider-password-" + "x7"
 OTP = "246810"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _signing_key():

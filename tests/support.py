@@ -1,18 +1,28 @@
 """Helpers for tests: make units and users straight in the database, and log in through the
-real two-step login (password, then TOTP) like a browser would."""
+real two-step login (password, then TOTP) like a browser would; run the `handover` command,
+read a page or a draft as a test checks it, find a free port."""
 
+import html
+import re
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pyotp
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from handover.cli import cli
 from handover.security import totp
 from handover.security.passwords import hash_password
+from handover.services import drafts
 from handover.store.database import db
-from handover.store.models import Membership, Unit, User
+from handover.store.models import Handover, Membership, Unit, User
 
 PASSWORD = "correct horse battery staple"
+#: The `handover` command installed beside this Python, as an operator's shell runs it.
+HANDOVER = Path(sys.executable).with_name("handover")
 
 
 def create_unit(name, kind="child_welfare_institution", **fields):
@@ -82,3 +92,69 @@ def raw_database(database_backend):
     for table in db.metadata.sorted_tables:
         rows += db.session.execute(text(f'SELECT t::text FROM "{table.name}" t')).scalars()
     return "\n".join(rows).encode()
+
+
+# --- the `handover` command ---------------------------------------------------------------
+
+
+def invoke(app, *arguments):
+    """Run the `handover` command with ``arguments`` on ``app``; click's result."""
+    return app.test_cli_runner().invoke(cli, list(arguments))
+
+
+def run_command(runner, *arguments, input=None):
+    """Run the `handover` command with ``arguments`` through the CLI test ``runner``, typing
+    ``input`` at its prompts; click's result."""
+    return runner.invoke(cli, args=list(arguments), input=input)
+
+
+def run_all(commands):
+    """Run each (arguments, environment) at once (each start takes seconds); their results."""
+    running = [subprocess.Popen([str(HANDOVER), *arguments], env=environment, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+               for arguments, environment in commands]
+    results = []
+    for process in running:
+        stdout, stderr = process.communicate(timeout=180)
+        results.append((process.returncode, stdout, stderr))
+    return results
+
+
+# --- what a test reads: pages, drafts, the handovers table ---------------------------------
+
+
+def page_text(response):
+    """The page's HTML, as text."""
+    return response.get_data(as_text=True)
+
+
+def text_of(response):
+    """The page's text with white space collapsed and entities read (&#39; is ')."""
+    return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
+
+
+def error_summary(response):
+    """The text of the page's error summary; the page must have one."""
+    page = response.get_data(as_text=True)
+    assert 'class="error-summary"' in page, page[:2000]
+    return html.unescape(page.split('class="error-summary"', 1)[1].split("</div>", 1)[0])
+
+
+def stored_content(app, draft_id):
+    """What the draft ``draft_id`` holds now, opened as the drafts service opens it."""
+    with app.app_context():
+        return drafts.content_of(db.session.get(Handover, draft_id))
+
+
+def count_handovers(app):
+    """How many handovers (drafts included) the database holds."""
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(Handover)).scalar()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on just now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -4,17 +4,14 @@ organisation-account pages either), the statistics count people only, and unit n
 differ only in capital letters (ä, ö, å included) are refused alike on SQLite and PostgreSQL,
 even when two admins create them at once."""
 
-import html
-import re
 from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
-from lifecycle_support import login_as
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from support import create_unit, create_user
+from support import create_unit, create_user, error_summary, text_of
 
 from handover.cli import cli
 from handover.services import accounts, integration_clients, sso_accounts
@@ -33,17 +30,9 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def admin(app):
-    """An administrator's id; the unit "Äänekosken päiväkoti" (id 1) exists."""
-    with app.app_context():
-        create_unit("Äänekosken päiväkoti", "daycare")
-        return create_user("admin@example.fi", name="Ylläpitäjä", admin=True).id
-
-
-@pytest.fixture
-def admin_client(app, client, admin):
-    """A client logged in as `admin`, reading English."""
-    return login_as(client, app, type("Admin", (), {"id": admin}))
+def admin_unit():
+    """The unit beside `admin` (id 1) is "Äänekosken päiväkoti", the name its twins repeat."""
+    return "Äänekosken päiväkoti", "daycare"
 
 
 @pytest.fixture
@@ -58,17 +47,6 @@ def ward_account(app, admin):
                                     subject="legacy-link"))
         db.session.commit()
         return client.account_id
-
-
-def text_of(response):
-    """The page's text with white space collapsed and entities read (&#39; is ')."""
-    return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
-
-
-def error_summary(response):
-    page = response.get_data(as_text=True)
-    assert 'class="error-summary"' in page, page[:2000]
-    return html.unescape(page.split('class="error-summary"', 1)[1].split("</div>", 1)[0])
 
 
 def actions_about(user_id):

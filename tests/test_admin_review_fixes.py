@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from form_upload_support import KEY, package
 from lifecycle_support import login_as
-from support import create_unit, create_user, totp_code
+from support import create_user, error_summary, text_of, totp_code
 
 from handover.cli import cli
 from handover.formdefs.content import today
@@ -29,31 +29,6 @@ LAST_ADMIN = "is the only active administrator"
 def app_config(app_config):
     """The CLI answers in English, as the pages do for `login_as`."""
     return {**app_config, "CLI_LANGUAGE": "en"}
-
-
-@pytest.fixture
-def admin(app):
-    """An administrator's id; unit 1 exists."""
-    with app.app_context():
-        create_unit("Demo: Koulu Kivikko", "school")
-        return create_user("admin@example.fi", name="Ylläpitäjä", admin=True).id
-
-
-@pytest.fixture
-def admin_client(app, client, admin):
-    """A client logged in as `admin`, reading English."""
-    return login_as(client, app, type("Admin", (), {"id": admin}))
-
-
-def text_of(response):
-    """The page's text with white space collapsed and entities read (&#39; is ')."""
-    return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
-
-
-def error_summary(response):
-    page = response.get_data(as_text=True)
-    assert 'class="error-summary"' in page, page[:2000]
-    return html.unescape(page.split('class="error-summary"', 1)[1].split("</div>", 1)[0])
 
 
 def checked(page, attribute):

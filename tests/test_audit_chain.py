@@ -9,14 +9,10 @@ import pytest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from handover.cli import cli
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import AuditEvent, Unit
-
-
-def invoke(runner, *args):
-    return runner.invoke(cli, args=list(args))
+from tests.support import run_command
 
 
 def record_events(count):
@@ -54,13 +50,13 @@ def raw(statement, **parameters):
 def test_verify_reports_an_intact_chain(app, runner):
     with app.app_context():
         record_events(3)
-    result = invoke(runner, "audit", "verify")
+    result = run_command(runner, "audit", "verify")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == "Audit chain OK (3 events)"
 
 
 def test_verify_accepts_an_empty_log(app, runner):
-    result = invoke(runner, "audit", "verify")
+    result = run_command(runner, "audit", "verify")
     assert result.exit_code == 0
     assert "Audit chain OK (0 events)" in result.output
 
@@ -71,7 +67,7 @@ def test_verify_names_an_edited_row(app, runner):
         with guard_dropped():
             raw("UPDATE audit_events SET detail = :detail WHERE id = :id",
                 detail='{"n": 99}', id=ids[1])
-    result = invoke(runner, "audit", "verify")
+    result = run_command(runner, "audit", "verify")
     assert result.exit_code == 1
     assert result.output.startswith(f"Audit chain broken at event {ids[1]}: ")
     assert "edited" in result.output
@@ -88,7 +84,7 @@ def test_verify_names_a_row_rewritten_with_a_fresh_hash_by_its_successor(app, ru
         with guard_dropped():
             raw("UPDATE audit_events SET action = 'handover.printed', row_hash = :hash "
                 "WHERE id = :id", hash=forged, id=ids[0])
-    result = invoke(runner, "audit", "verify")
+    result = run_command(runner, "audit", "verify")
     assert result.exit_code == 1
     assert result.output.startswith(f"Audit chain broken at event {ids[1]}: ")
 
@@ -99,7 +95,7 @@ def test_verify_names_the_link_after_a_deleted_row(app, runner, deleted, broken)
         ids = record_events(4)
         with guard_dropped():
             raw("DELETE FROM audit_events WHERE id = :id", id=ids[deleted])
-    result = invoke(runner, "audit", "verify")
+    result = run_command(runner, "audit", "verify")
     assert result.exit_code == 1
     assert result.output.startswith(f"Audit chain broken at event {ids[broken]}: ")
     assert "deleted" in result.output

@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import stamp
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from handover.cli import cli
 from handover.security import crypto, keys
 from handover.services.backup import DATABASE_FILES, KEYS_BACKUP, MANIFEST
 from handover.store.database import db
 from handover.store.models import Handover, Reply
-from tests.support import create_unit, create_user
+from tests.support import create_unit, create_user, invoke
 
 FORM = {"form_key": "example", "form_version": 1}
 
@@ -60,31 +58,11 @@ def sealed_handovers(app):
 
 
 @pytest.fixture
-def empty_database_url(tmp_path, database_backend):
-    """A second, empty database: a new SQLite file, or a PostgreSQL database made and dropped."""
-    if database_backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restored' / 'handover.sqlite3'}"
-        return
-    server = make_url(os.environ["HANDOVER_TEST_DATABASE_URL"])
-    name = f"{server.database}_restore_{secrets.token_hex(4)}"
-    admin = create_engine(server.set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = :name"), {"name": name})
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
-
-
-@pytest.fixture
-def empty_instance(tmp_path, app_config, empty_database_url):
+def empty_instance(second_instance_path, app_config, empty_database_url):
     """A new instance as `handover init` leaves it: its own (different) keys, no handovers."""
     from handover import create_app
 
-    path = tmp_path / "restored"
+    path = second_instance_path
     path.mkdir()
     keys.create_key_file(str(path / "keys.json"))
     (path / "plugins").mkdir()
@@ -95,10 +73,6 @@ def empty_instance(tmp_path, app_config, empty_database_url):
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def invoke(app, *arguments):
-    return app.test_cli_runner().invoke(cli, list(arguments))
 
 
 def read_every_handover(app):

@@ -13,7 +13,7 @@ from handover.cli import cli
 from handover.security.passwords import verify_password
 from handover.store.database import db
 from handover.store.models import AuditEvent, Unit, User
-from tests.support import create_unit
+from tests.support import create_unit, run_command
 
 GOOD_PASSWORD = "kolme vihreää omenaa pöydällä"
 HANDOVER = Path(sys.executable).with_name("handover")
@@ -25,10 +25,6 @@ def app_config(app_config):
     return {**app_config, "CLI_LANGUAGE": "en"}
 
 
-def invoke(runner, *args, input=None):
-    return runner.invoke(cli, args=list(args), input=input)
-
-
 def assert_one_line_error(result):
     assert result.exit_code != 0
     assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -38,10 +34,10 @@ def assert_one_line_error(result):
 
 
 def test_operator_creates_unit_and_lists_it(app, runner):
-    result = invoke(runner, "units", "create", "--name", "Päiväkoti Satakieli", "--kind",
+    result = run_command(runner, "units", "create", "--name", "Päiväkoti Satakieli", "--kind",
                     "daycare", "--organisation", "Kivikylän kaupunki")
     assert result.exit_code == 0, result.output
-    result = invoke(runner, "units", "list")
+    result = run_command(runner, "units", "list")
     assert result.exit_code == 0
     assert "Päiväkoti Satakieli\tdaycare\tKivikylän kaupunki\tactive\tmembers: 0" in result.output
     with app.app_context():
@@ -53,7 +49,7 @@ def test_kind_registered_by_a_plugin_is_accepted(app, runner, monkeypatch):
 
     monkeypatch.setattr(plugin_manager, "unit_kinds", lambda app=None: {
         "daycare": "Daycare", "health_service": "Health service"})
-    result = invoke(runner, "units", "create", "--name", "Neuvola", "--kind", "health_service")
+    result = run_command(runner, "units", "create", "--name", "Neuvola", "--kind", "health_service")
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.query(Unit).one().kind == "health_service"
@@ -68,7 +64,7 @@ def test_kind_registered_by_a_plugin_is_accepted(app, runner, monkeypatch):
 def test_bad_unit_input_is_one_line_error(app, runner, args, complaint):
     with app.app_context():
         create_unit("Existing", "school")
-    result = invoke(runner, "units", "create", *args)
+    result = run_command(runner, "units", "create", *args)
     assert_one_line_error(result)
     assert complaint in result.output
     with app.app_context():
@@ -79,7 +75,7 @@ def test_operator_creates_user_with_memberships_and_password_from_stdin(app, run
     with app.app_context():
         create_unit("Majakka", "child_welfare_institution")
         create_unit("Osasto 3", "psychiatric_ward")
-    result = invoke(runner, "users", "create", "--email", " Kaisa.Koskinen@Example.FI ",
+    result = run_command(runner, "users", "create", "--email", " Kaisa.Koskinen@Example.FI ",
                     "--name", "Kaisa Koskinen", "--unit", "Majakka", "--role", "sender",
                     "--unit", "Osasto 3", "--role", "receiver", "--password-stdin",
                     input=GOOD_PASSWORD + "\n")
@@ -92,13 +88,13 @@ def test_operator_creates_user_with_memberships_and_password_from_stdin(app, run
         assert not user.must_change_password and not user.is_admin
         assert sorted((m.unit.name, m.role) for m in user.memberships) == [
             ("Majakka", "sender"), ("Osasto 3", "receiver")]
-    listed = invoke(runner, "users", "list").output
+    listed = run_command(runner, "users", "list").output
     assert "kaisa.koskinen@example.fi\tKaisa Koskinen\t-\tMajakka (sender), Osasto 3 (receiver)" \
         in listed
 
 
 def test_first_admin_without_password_gets_temporary_one(app, runner):
-    result = invoke(runner, "users", "create", "--email", "admin@example.fi", "--name",
+    result = run_command(runner, "users", "create", "--email", "admin@example.fi", "--name",
                     "Ylläpitäjä", "--admin")
     assert result.exit_code == 0, result.output
     temporary = result.output.split("first login): ")[1].split()[0]
@@ -106,7 +102,7 @@ def test_first_admin_without_password_gets_temporary_one(app, runner):
         user = db.session.query(User).one()
         assert user.is_admin and not user.is_auditor and user.must_change_password
         assert verify_password(user.password_hash, temporary)
-    assert "admin" in invoke(runner, "users", "list").output
+    assert "admin" in run_command(runner, "users", "list").output
 
 
 @pytest.mark.parametrize("args, stdin, complaint", [
@@ -124,9 +120,9 @@ def test_first_admin_without_password_gets_temporary_one(app, runner):
 def test_bad_user_input_is_one_line_error(app, runner, args, stdin, complaint):
     with app.app_context():
         create_unit("Majakka")
-    invoke(runner, "users", "create", "--email", "taken@example.fi", "--name", "Taken",
+    run_command(runner, "users", "create", "--email", "taken@example.fi", "--name", "Taken",
            "--password-stdin", input=GOOD_PASSWORD + "\n")
-    result = invoke(runner, "users", "create", "--name", "Uusi Käyttäjä", *args,
+    result = run_command(runner, "users", "create", "--name", "Uusi Käyttäjä", *args,
                     "--password-stdin", input=stdin + "\n")
     assert_one_line_error(result)
     assert complaint in result.output
@@ -135,17 +131,17 @@ def test_bad_user_input_is_one_line_error(app, runner, args, stdin, complaint):
 
 
 def test_deactivate_ends_the_users_sessions(app, runner):
-    invoke(runner, "users", "create", "--email", "leaver@example.fi", "--name", "Leaver",
+    run_command(runner, "users", "create", "--email", "leaver@example.fi", "--name", "Leaver",
            "--password-stdin", input=GOOD_PASSWORD + "\n")
-    result = invoke(runner, "users", "deactivate", "Leaver@Example.fi")
+    result = run_command(runner, "users", "deactivate", "Leaver@Example.fi")
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.query(User).one().active is False
-    assert "inactive" in invoke(runner, "users", "list").output
+    assert "inactive" in run_command(runner, "users", "list").output
 
 
 def test_deactivating_unknown_user_is_one_line_error(app, runner):
-    result = invoke(runner, "users", "deactivate", "nobody@example.fi")
+    result = run_command(runner, "users", "deactivate", "nobody@example.fi")
     assert_one_line_error(result)
     assert "nobody@example.fi" in result.output
 

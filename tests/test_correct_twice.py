@@ -5,8 +5,7 @@ the same handover."""
 import threading
 
 import lifecycle_support
-import pytest
-from lifecycle_support import login_as, send_handover
+from lifecycle_support import login_as
 from sqlalchemy import func, select
 from support import create_user
 
@@ -16,13 +15,7 @@ from handover.store.models import AuditEvent, Handover
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
-
-
-@pytest.fixture
-def sent(app, world):
-    """The id of a handover sent from the sending unit to the receiving unit."""
-    with app.app_context():
-        return send_handover(world)
+sent = lifecycle_support.sent
 
 
 def correction_drafts(app, handover_id):

@@ -5,12 +5,13 @@ import re
 
 import lifecycle_support
 import pytest
-from lifecycle_support import handover, login_as, send_handover
+from lifecycle_support import handover, login_as
 
 from handover.store.database import db
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 world = lifecycle_support.world
+sent = lifecycle_support.sent
 
 
 @pytest.fixture
@@ -27,13 +28,6 @@ def form_posting_to(page, action):
 
 def hidden_token(form_html):
     return re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', form_html).group(1)
-
-
-@pytest.fixture
-def sent(app, world):
-    """The id of a handover sent from the sending unit to the receiving unit."""
-    with app.app_context():
-        return send_handover(world)
 
 
 def test_acknowledge_and_reply_forms_carry_a_csrf_token(app, client, world, sent):

@@ -3,14 +3,13 @@ nothing; a passing package is previewed as the sender fills it and as the receiv
 receiver read it, in fi, sv and en, with its routing table; four-eyes approval; enable and
 disable; only admins; and the audit log names who did each step."""
 
-import html
 import io
 import re
 
 import pytest
 from form_upload_support import KEY, audit_actions, package, stored_count
 from lifecycle_support import login_as
-from support import create_user
+from support import create_user, text_of
 
 from handover.services import form_uploads
 
@@ -31,11 +30,6 @@ def as_user(app, user_id):
 def post_package(client, data, filename="special_diet.zip"):
     return client.post(PAGE, data={"file": (io.BytesIO(data), filename)},
                        content_type="multipart/form-data")
-
-
-def text_of(response):
-    """The page's HTML with white space collapsed and entities read (&#39; is ')."""
-    return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
 
 
 def test_the_plugins_page_links_to_uploaded_forms(app, admins):

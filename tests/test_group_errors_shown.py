@@ -12,7 +12,7 @@ from html import unescape
 import lifecycle_support
 import pytest
 from lifecycle_support import login_as
-from support import create_unit
+from support import create_unit, page_text, stored_content
 from werkzeug.datastructures import MultiDict
 
 from handover.services import definition_of, drafts
@@ -21,6 +21,7 @@ from handover.store.models import Handover
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
+ward_draft = lifecycle_support.ward_draft
 
 DAYCARE = "daycare_placed_child"
 WARD = "psychiatric_ward_preinfo"
@@ -85,10 +86,6 @@ def social_worker(app, client, world):
     return login_as(client, app, world.users["copy_sender"])
 
 
-def page_text(response):
-    return response.get_data(as_text=True)
-
-
 def summary(page):
     """(href or None, text) of each line of the page's error summary."""
     start = page.index('id="error-summary"')
@@ -122,11 +119,6 @@ def assert_group_error_shown(page, group_id, label, message):
                      rf'{group_id}-error', page), "the group's fieldset names its message"
     assert error_of(page, group_id) == message
     assert "<title>Error:" in page
-
-
-def stored(app, draft_id):
-    with app.app_context():
-        return drafts.content_of(db.session.get(Handover, draft_id))
 
 
 # -- Too few rows --------------------------------------------------------------------------------
@@ -178,7 +170,7 @@ def test_a_row_clears_the_error(app, social_worker, daycare_draft):
     response = social_worker.post(f"/handovers/{daycare_draft}/edit",
                                   data=filled_without_rows(app, preview="1", **rows(1)))
     assert response.status_code == 302
-    assert stored(app, daycare_draft)["may_fetch"][0]["fetch_name"] == "Hakija 0"
+    assert stored_content(app, daycare_draft)["may_fetch"][0]["fetch_name"] == "Hakija 0"
 
 
 # -- Too many rows -------------------------------------------------------------------------------
@@ -192,7 +184,7 @@ def test_whole_form_preview_with_too_many_rows_keeps_them_all_and_says_so(
     assert summary(page) == [("#may_fetch", f"{GROUP_LABEL}: {TOO_MANY}")]
     assert_group_error_shown(page, "may_fetch", GROUP_LABEL, TOO_MANY)
     assert 'value="Hakija 10"' in page, "no row typed is dropped"
-    assert len(stored(app, daycare_draft)["may_fetch"]) == 11
+    assert len(stored_content(app, daycare_draft)["may_fetch"]) == 11
     assert 'name="add_row" value="may_fetch"' not in page, "no more rows offered"
 
 
@@ -223,14 +215,6 @@ def test_a_draft_stored_with_too_many_rows_opens_and_says_so(
 
 
 # -- A plugin's message about a group ------------------------------------------------------------
-
-@pytest.fixture
-def ward_draft(app, world):
-    """The id of an empty draft of the ward form, routed with its legal basis."""
-    with app.app_context():
-        return drafts.start(world.user("sending_sender"), world.unit("sending"), WARD,
-                            world.unit("receiving"), [], "child_welfare_necessary").id
-
 
 def _plugins_message(app):
     from handover.plugins.manager import call_hook

@@ -15,9 +15,9 @@ import pytest
 from hsm_support import make_token, open_token, softhsm_folder  # noqa: F401 (fixture)
 from lifecycle_support import CHILD_CODE, CHILD_NAME, FREE_TEXT_MARKER, login_as, send_handover
 from sqlalchemy import select
+from support import invoke
 
 from handover import create_app
-from handover.cli import cli
 from handover.security import crypto, key_backends, keys
 from handover.store.database import db
 from handover.store.models import AuditEvent, Handover
@@ -34,10 +34,6 @@ def token(softhsm_folder):  # noqa: F811
 def app_config(app_config, instance_path, token):
     lifecycle_support.install_plugin(instance_path)
     return {**app_config, **token}
-
-
-def invoke(app, *arguments):
-    return app.test_cli_runner().invoke(cli, list(arguments))
 
 
 @pytest.fixture

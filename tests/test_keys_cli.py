@@ -9,18 +9,13 @@ import stat
 import pytest
 from sqlalchemy import select
 
-from handover.cli import cli
 from handover.security import crypto, keys
 from handover.services import key_maintenance
 from handover.store.database import db
 from handover.store.models import AuditEvent, Handover
 from handover.store.models.base import utcnow
-from tests.support import create_user
+from tests.support import create_user, run_command
 from tests.test_crypto import CHILD_NAME, make_handover, read
-
-
-def invoke(runner, *args):
-    return runner.invoke(cli, args=list(args))
 
 
 def keyring(app):
@@ -51,7 +46,7 @@ def five_handovers(app):
 
 def test_rotate_adds_an_active_kek_and_rewraps_every_data_key(app, runner, five_handovers):
     old_kek = five_handovers
-    result = invoke(runner, "keys", "rotate", "--batch-size", "2")
+    result = run_command(runner, "keys", "rotate", "--batch-size", "2")
     assert result.exit_code == 0, result.output
     ring = keyring(app)
     new_kek = ring["active_kek"]
@@ -72,7 +67,7 @@ def test_rotate_interrupted_half_way_resumes_without_another_kek(
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(key_maintenance, "_after_batch", crash)
-    crashed = invoke(runner, "keys", "rotate", "--batch-size", "2")
+    crashed = run_command(runner, "keys", "rotate", "--batch-size", "2")
     assert isinstance(crashed.exception, RuntimeError)
     new_kek = keyring(app)["active_kek"]
     with app.app_context():
@@ -81,7 +76,7 @@ def test_rotate_interrupted_half_way_resumes_without_another_kek(
         assert every_handover_opens()
 
     monkeypatch.undo()
-    resumed = invoke(runner, "keys", "rotate", "--batch-size", "2")
+    resumed = run_command(runner, "keys", "rotate", "--batch-size", "2")
     assert resumed.exit_code == 0, resumed.output
     assert "Continuing the rotation" in resumed.output
     assert keyring(app)["active_kek"] == new_kek
@@ -90,10 +85,10 @@ def test_rotate_interrupted_half_way_resumes_without_another_kek(
         assert set(db.session.scalars(select(Handover.kek_id))) == {new_kek}
         assert every_handover_opens()
 
-    retired = invoke(runner, "keys", "retire", old_kek)
+    retired = run_command(runner, "keys", "retire", old_kek)
     assert retired.exit_code == 0, retired.output
     assert set(keyring(app)["keks"]) == {new_kek}
-    checked = invoke(runner, "keys", "check")
+    checked = run_command(runner, "keys", "check")
     assert checked.exit_code == 0, checked.output
     assert "Checked 5 handovers; 0 failed." in checked.output
     with app.app_context():
@@ -102,7 +97,7 @@ def test_rotate_interrupted_half_way_resumes_without_another_kek(
 
 
 def test_rotate_resume_never_adds_a_kek(app, runner, five_handovers):
-    result = invoke(runner, "keys", "rotate", "--resume")
+    result = run_command(runner, "keys", "rotate", "--resume")
     assert result.exit_code == 0, result.output
     assert "Nothing to resume" in result.output
     assert keyring(app)["active_kek"] == five_handovers
@@ -115,10 +110,10 @@ def test_rotate_skips_erased_handovers_and_never_restores_their_key(app, runner,
         erased.erased_at = utcnow()
         db.session.commit()
         erased_id = erased.id
-    assert invoke(runner, "keys", "rotate").exit_code == 0
+    assert run_command(runner, "keys", "rotate").exit_code == 0
     with app.app_context():
         assert db.session.get(Handover, erased_id).wrapped_key is None
-    retired = invoke(runner, "keys", "retire", five_handovers)
+    retired = run_command(runner, "keys", "retire", five_handovers)
     assert retired.exit_code == 0, retired.output
 
 
@@ -126,8 +121,8 @@ def test_retire_is_refused_while_a_data_key_still_uses_the_kek(
         app, runner, five_handovers, monkeypatch):
     monkeypatch.setattr(key_maintenance, "_after_batch",
                         lambda number: (_ for _ in ()).throw(KeyboardInterrupt()))
-    invoke(runner, "keys", "rotate", "--batch-size", "2")
-    result = invoke(runner, "keys", "retire", five_handovers)
+    run_command(runner, "keys", "rotate", "--batch-size", "2")
+    result = run_command(runner, "keys", "retire", five_handovers)
     assert result.exit_code != 0
     error_lines = result.output.strip().splitlines()
     assert len(error_lines) == 1 and "still wraps 3 data keys" in error_lines[0]
@@ -138,7 +133,7 @@ def test_retire_is_refused_while_a_data_key_still_uses_the_kek(
                                             ("k-nonexistent", "no KEK k-nonexistent")])
 def test_retire_refuses_the_active_or_an_unknown_kek(app, runner, which, message):
     kek_id = keyring(app)["active_kek"] if which == "active" else which
-    result = invoke(runner, "keys", "retire", kek_id)
+    result = run_command(runner, "keys", "retire", kek_id)
     assert result.exit_code != 0
     assert message in result.output
     assert keyring(app)["keks"]
@@ -153,7 +148,7 @@ def test_check_reports_a_flipped_byte_by_handover_id(app, runner, five_handovers
         damaged.content = bytes(content)
         damaged_id, healthy_ids = damaged.id, [h.id for h in handovers if h is not damaged]
         db.session.commit()
-    result = invoke(runner, "keys", "check")
+    result = run_command(runner, "keys", "check")
     assert result.exit_code == 1
     assert f"Handover {damaged_id}: cannot open content" in result.output
     for handover_id in healthy_ids:
@@ -178,7 +173,7 @@ def test_check_reports_damaged_replies_keys_and_moved_values(app, runner, damage
             first.summary = first.content
         db.session.commit()
         first_id, second_id = first.id, second.id
-    result = invoke(runner, "keys", "check")
+    result = run_command(runner, "keys", "check")
     assert result.exit_code == 1
     assert f"Handover {first_id}:" in result.output
     assert f"Handover {second_id}:" not in result.output
@@ -190,7 +185,7 @@ def test_check_skips_handovers_erased_by_retention(app, runner, five_handovers):
         erased.wrapped_key = None
         erased.erased_at = utcnow()
         db.session.commit()
-    result = invoke(runner, "keys", "check")
+    result = run_command(runner, "keys", "check")
     assert result.exit_code == 0, result.output
     assert "Checked 4 handovers; 0 failed." in result.output
 
@@ -201,7 +196,7 @@ def test_check_reports_sealed_values_left_without_a_data_key(app, runner):
         handover.wrapped_key = None
         db.session.commit()
         handover_id = handover.id
-    result = invoke(runner, "keys", "check")
+    result = run_command(runner, "keys", "check")
     assert result.exit_code == 1
     assert f"Handover {handover_id}: cannot open data key" in result.output
 
@@ -209,7 +204,7 @@ def test_check_reports_sealed_values_left_without_a_data_key(app, runner):
 def test_keys_from_the_environment_cannot_be_rotated_here(app, runner, five_handovers):
     app.config["KEYS_JSON"] = json.dumps(keyring(app))
     before = keyring(app)
-    result = invoke(runner, "keys", "rotate")
+    result = run_command(runner, "keys", "rotate")
     assert result.exit_code != 0
     assert "secret store" in result.output
     assert keyring(app) == before
@@ -222,12 +217,12 @@ def test_rewrap_after_the_operator_changed_the_active_kek_in_the_environment(
     ring["keks"][new_kek] = keys.new_key_material()
     ring["active_kek"] = new_kek
     app.config["KEYS_JSON"] = json.dumps(ring)
-    result = invoke(runner, "keys", "rotate", "--resume")
+    result = run_command(runner, "keys", "rotate", "--resume")
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert set(db.session.scalars(select(Handover.kek_id))) == {new_kek}
         assert every_handover_opens()
-    refused = invoke(runner, "keys", "retire", five_handovers)
+    refused = run_command(runner, "keys", "retire", five_handovers)
     assert refused.exit_code != 0 and "HANDOVER_KEYS" in refused.output
 
 
@@ -238,7 +233,7 @@ def test_a_rotation_with_a_damaged_wrapped_key_finishes_the_rest_and_says_which(
         damaged.wrapped_key = damaged.wrapped_key[:-1] + b"\x00"
         db.session.commit()
         damaged_id = damaged.id
-    result = invoke(runner, "keys", "rotate", "--batch-size", "2")
+    result = run_command(runner, "keys", "rotate", "--batch-size", "2")
     assert result.exit_code == 1
     assert f"handovers: {damaged_id}" in result.output
     with app.app_context():
@@ -267,13 +262,13 @@ def test_check_opens_attachment_names_and_bodies(app, runner, part):
         attachment.body = crypto.seal(data_key, b"%PDF-1.7",
                                       purpose=crypto.Purpose.ATTACHMENT, **place)
         db.session.commit()
-        assert invoke(runner, "keys", "check").exit_code == 0
+        assert run_command(runner, "keys", "check").exit_code == 0
         blob = bytearray(getattr(attachment, "filename" if part == "name" else "body"))
         blob[-1] ^= 1
         setattr(attachment, "filename" if part == "name" else "body", bytes(blob))
         db.session.commit()
         expected = f"Handover {handover.id}: cannot open attachment {attachment.id} {part}"
-    result = invoke(runner, "keys", "check")
+    result = run_command(runner, "keys", "check")
     assert result.exit_code == 1
     assert expected in result.output
 
@@ -287,7 +282,7 @@ def test_check_names_a_user_whose_two_factor_secret_does_not_open(app, runner):
         second.totp_secret = first.totp_secret
         db.session.commit()
         first_id, second_id = first.id, second.id
-    result = invoke(runner, "keys", "check")
+    result = run_command(runner, "keys", "check")
     assert result.exit_code == 1
     assert f"User {second_id}: cannot open the two-factor secret" in result.output
     assert f"User {first_id}:" not in result.output

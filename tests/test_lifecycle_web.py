@@ -16,19 +16,15 @@ from lifecycle_support import (
     tampered_handover,
 )
 from sqlalchemy import func, select
+from support import count_handovers
 
 from handover.store.database import db
-from handover.store.models import AuditEvent, Handover
+from handover.store.models import AuditEvent
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
 
-
-
-def _count_handovers(app):
-    with app.app_context():
-        return db.session.execute(select(func.count()).select_from(Handover)).scalar()
 
 
 def _start_draft(client, world):
@@ -72,7 +68,7 @@ def test_sender_writes_previews_and_sends_and_receiver_reads_acknowledges_replie
     again = client.post(f"/handovers/{draft_id}/send", data={"submission_token": token})
     assert first.status_code == again.status_code == 302
     assert first.headers["Location"] == again.headers["Location"]
-    assert _count_handovers(app) == 1
+    assert count_handovers(app) == 1
 
     receiver = app.test_client()
     login_as(receiver, app, world.users["receiving_receiver"])
@@ -101,7 +97,7 @@ def test_forged_receiver_posted_directly_is_refused_and_nothing_is_stored(app, c
     response = client.post(f"/handovers/new/{sending.id}/{FORM_KEY}", data={
         "receiver": str(world.units["copy"].id), "legal_basis": "lsl_disclosure"})
     assert response.status_code == 400
-    assert _count_handovers(app) == 0
+    assert count_handovers(app) == 0
 
 
 def test_sender_of_another_unit_cannot_start_from_this_unit(app, client, world):
@@ -110,7 +106,7 @@ def test_sender_of_another_unit_cannot_start_from_this_unit(app, client, world):
     response = client.post(f"/handovers/new/{sending.id}/{FORM_KEY}", data={
         "receiver": str(world.units["receiving"].id), "legal_basis": "lsl_disclosure"})
     assert response.status_code == 404
-    assert _count_handovers(app) == 0
+    assert count_handovers(app) == 0
 
 
 def test_inbox_marks_overdue_and_filters_by_status(app, client, world):

@@ -15,23 +15,22 @@ from types import SimpleNamespace
 import lifecycle_support
 import pyotp
 import pytest
-from lifecycle_support import FORM_KEY, login_as
+from lifecycle_support import empty_draft, login_as
 from sqlalchemy import select, update
 
 from handover.security import passwords, totp
-from handover.services import drafts, kept_typing
+from handover.services import kept_typing
 from handover.store.database import db
 from handover.store.models import (
     Attachment,
     AuditEvent,
-    Handover,
     KeptTyping,
     Membership,
     User,
     UserSession,
 )
 from handover.store.models.base import utcnow
-from tests.support import PASSWORD, create_user, raw_database
+from tests.support import PASSWORD, create_user, raw_database, stored_content
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
@@ -45,12 +44,6 @@ def app(app_config, request):
     """The lifecycle app with CSRF protection switched back on."""
     app_config["WTF_CSRF_ENABLED"] = True
     return request.getfixturevalue("app")
-
-
-def _draft(app, world):
-    with app.app_context():
-        return drafts.start(world.user("sending_sender"), world.unit("sending"), FORM_KEY,
-                            world.unit("receiving"), [], "lsl_disclosure").id
 
 
 def _tokens(client, path):
@@ -67,11 +60,6 @@ def _expire_sessions(app):
         db.session.execute(update(UserSession).values(
             last_seen_at=utcnow() - app.config["IDLE_TIMEOUT"] - timedelta(minutes=1)))
         db.session.commit()
-
-
-def _content(app, draft_id):
-    with app.app_context():
-        return drafts.content_of(db.session.get(Handover, draft_id))
 
 
 def _kept_rows(app):
@@ -96,7 +84,7 @@ def _colleague(app, world):
 def _on_page(app, client, world, page=f"sections/{SECTION}"):
     """A new draft, its sender logged in on one of its pages: (draft id, the page's path, its
     CSRF token, its keep token)."""
-    draft_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
     login_as(client, app, world.users["sending_sender"])
     path = f"/handovers/{draft_id}/{page}"
     return (draft_id, path, *_tokens(client, path))
@@ -116,14 +104,14 @@ def test_text_posted_after_the_session_expired_comes_back_after_login(app, clien
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
     assert path in response.headers["Location"].replace("%2F", "/")
-    assert "health_notes" not in _content(app, draft_id), "nothing saved without a session"
+    assert "health_notes" not in stored_content(app, draft_id), "nothing saved without a session"
     assert len(_kept_rows(app)) == 1
 
     login_as(client, app, world.users["sending_sender"])
     page = client.get(path).get_data(as_text=True)
     assert TYPED in page, "the kept text is back in the field"
     assert "What you typed was kept" in page, "and the page says so"
-    assert _content(app, draft_id)["health_notes"] == TYPED, "and it is in the draft"
+    assert stored_content(app, draft_id)["health_notes"] == TYPED, "and it is in the draft"
     assert _kept_rows(app) == [], "the kept copy is gone once given back"
     again = client.get(path).get_data(as_text=True)
     assert "What you typed was kept" not in again, "given back once"
@@ -161,7 +149,7 @@ def test_another_unit_gets_404_and_nothing(app, client, world):
 
 @pytest.mark.parametrize("keep", [None, "", "forged.token.value", "TAMPER"])
 def test_a_forged_post_without_a_valid_keep_token_stores_nothing(app, client, world, keep):
-    draft_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
     login_as(client, app, world.users["sending_sender"])
     path = f"/handovers/{draft_id}/sections/{SECTION}"
     csrf, real = _tokens(client, path)
@@ -178,8 +166,8 @@ def test_a_forged_post_without_a_valid_keep_token_stores_nothing(app, client, wo
 
 
 def test_a_keep_token_for_another_section_or_draft_stores_nothing(app, client, world):
-    draft_id = _draft(app, world)
-    other_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
+    other_id = empty_draft(app, world)
     login_as(client, app, world.users["sending_sender"])
     csrf, keep = _tokens(client, f"/handovers/{draft_id}/sections/{SECTION}")
     _expire_sessions(app)
@@ -192,7 +180,7 @@ def test_a_keep_token_for_another_section_or_draft_stores_nothing(app, client, w
 
 def test_a_cookieless_post_from_elsewhere_stores_nothing(app, world):
     """A browser that never had the page (no cookie, no token) posts: refused."""
-    draft_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
     response = app.test_client().post(f"/handovers/{draft_id}/sections/{SECTION}",
                                       data={"health_notes": TYPED})
     assert response.status_code == 302 and _kept_rows(app) == []
@@ -260,7 +248,7 @@ def test_logged_in_again_in_another_tab_the_old_page_still_saves(app, client, wo
     response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
                                        "health_notes": TYPED, "continue": "1"})
     assert response.status_code == 302 and "/login" not in response.headers["Location"]
-    assert _content(app, draft_id)["health_notes"] == TYPED
+    assert stored_content(app, draft_id)["health_notes"] == TYPED
     refused = client.post(path, data={"csrf_token": csrf, "health_notes": "x"})
     assert refused.status_code == 400, "without the keep token a stale CSRF token is refused"
 
@@ -276,7 +264,7 @@ def test_someone_else_logged_in_meanwhile_gets_nothing_and_the_typist_keeps_it(a
     response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
                                        "health_notes": TYPED})
     assert response.status_code == 302
-    assert "health_notes" not in _content(app, draft_id), "not saved as the colleague"
+    assert "health_notes" not in stored_content(app, draft_id), "not saved as the colleague"
     rows = _kept_rows(app)
     assert [row.user_id for row in rows] == [world.users["sending_sender"].id]
 
@@ -289,7 +277,7 @@ def test_after_logging_out_the_page_left_open_keeps_nothing(app, client, world):
     response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
                                        "health_notes": TYPED})
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
-    assert _kept_rows(app) == [] and "health_notes" not in _content(app, draft_id)
+    assert _kept_rows(app) == [] and "health_notes" not in stored_content(app, draft_id)
 
 
 def test_a_colleague_logging_in_over_a_live_session_gets_no_text_kept_for_the_other(
@@ -299,7 +287,7 @@ def test_a_colleague_logging_in_over_a_live_session_gets_no_text_kept_for_the_ot
         session.pop("csrf_token", None)
     login_as(client, app, _colleague(app, world))
     client.post(path, data={"csrf_token": csrf, "keep_token": keep, "health_notes": TYPED})
-    assert _kept_rows(app) == [] and "health_notes" not in _content(app, draft_id)
+    assert _kept_rows(app) == [] and "health_notes" not in stored_content(app, draft_id)
 
 
 @pytest.mark.parametrize("page", ["sections/" + SECTION, "edit"])
@@ -314,20 +302,20 @@ def test_a_background_save_answers_json_and_counts_as_use(app, client, world, pa
                                        "health_notes": TYPED, "background_save": "1"})
     assert response.status_code == 200 and response.json["saved"] is True
     assert response.json["expires_in"] > 25 * 60, "the session starts its 30 minutes again"
-    assert _content(app, draft_id)["health_notes"] == TYPED
+    assert stored_content(app, draft_id)["health_notes"] == TYPED
     shown = client.get(path).get_data(as_text=True)
     assert "Saved:" not in shown and "Draft saved." not in shown, (
         "a background save leaves no message for the next page")
 
 
 def test_a_background_save_without_csrf_token_saves_nothing(app, client, world):
-    draft_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
     login_as(client, app, world.users["sending_sender"])
     client.get(f"/handovers/{draft_id}/sections/{SECTION}")
     response = client.post(f"/handovers/{draft_id}/sections/{SECTION}",
                            data={"health_notes": TYPED, "background_save": "1"})
     assert response.status_code == 400
-    assert "health_notes" not in _content(app, draft_id)
+    assert "health_notes" not in stored_content(app, draft_id)
 
 
 @pytest.mark.parametrize("page", ["sections/" + SECTION, "edit"])
@@ -416,7 +404,7 @@ def test_attaching_a_file_on_a_section_page_saves_the_typing(app, client, world)
         content_type="multipart/form-data")
     assert response.status_code == 302
     assert response.headers["Location"] == f"{path}#attachments"
-    assert _content(app, draft_id)["health_notes"] == TYPED
+    assert stored_content(app, draft_id)["health_notes"] == TYPED
     with app.app_context():
         assert db.session.execute(select(Attachment)).scalars().all()
     page = client.get(path).get_data(as_text=True)
@@ -429,13 +417,13 @@ def test_attach_without_a_file_still_saves_the_typing(app, client, world):
                                        "health_notes": TYPED, "attach": "1"},
                            content_type="multipart/form-data")
     assert response.status_code == 302 and response.headers["Location"].endswith("#attachments")
-    assert _content(app, draft_id)["health_notes"] == TYPED
+    assert stored_content(app, draft_id)["health_notes"] == TYPED
 
 
 def test_attaching_a_file_on_the_one_page_form_saves_the_typing(app, client, world):
     """The one-page form posts its file with the typed fields (the file input belongs to the
     fill form), so attaching there drops nothing either."""
-    draft_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
     login_as(client, app, world.users["sending_sender"])
     path = f"/handovers/{draft_id}/edit"
     page = client.get(path).get_data(as_text=True)
@@ -447,7 +435,7 @@ def test_attaching_a_file_on_the_one_page_form_saves_the_typing(app, client, wor
         content_type="multipart/form-data")
     assert response.status_code == 302
     assert response.headers["Location"] == f"{path}#attachments-title"
-    assert _content(app, draft_id)["health_notes"] == TYPED
+    assert stored_content(app, draft_id)["health_notes"] == TYPED
     page = client.get(path).get_data(as_text=True)
     assert TYPED in page and "report.pdf" in page
 

@@ -2,7 +2,6 @@
 the unit lead once; nothing about the child in any message. The notices go through the outbox:
 `deliveries.deliver_due()` does here what the worker does."""
 
-import socket
 from datetime import timedelta
 
 import lifecycle_support
@@ -17,6 +16,7 @@ from lifecycle_support import (
     install_plugin,
     send_handover,
 )
+from support import free_port
 
 from handover.cli import cli
 from handover.services import deliveries, notifications
@@ -38,17 +38,11 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server():
     """A real SMTP server on a free local port for the duration of a test."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller, inbox
     controller.stop()

@@ -5,7 +5,6 @@ one-time code, and lands on the page it was going to, signed in. (Signing out of
 tested in tests/test_oidc.py against the same provider.)"""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,21 +14,12 @@ from pathlib import Path
 import pytest
 from oidc_support import OTP, PASSWORD, OidcProvider
 from playwright.sync_api import expect
+from support import free_port
 
 from handover import create_app
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("HANDOVER_TEST_CHROMIUM", "/usr/bin/chromium")
 VENV_BIN = Path(sys.executable).parent
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/test, which installs Debian's chromium")
-    return {"executable_path": CHROMIUM, "headless": True,
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run"]}
 
 
 @pytest.fixture(scope="session")
@@ -38,22 +28,11 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "java_script_enabled": False}
 
 
-@pytest.fixture(scope="session")
-def base_url():
-    return None
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def handover_with_sso(tmp_path):
     """gunicorn serving a fresh instance whose staff sign in through the test provider; a
     person there linked to the provider's ``nurse``."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     provider = OidcProvider(tmp_path, [f"{url}/login/organisation/callback"], [f"{url}/login"])
     subject = provider.set_account("nurse", otp=OTP, email="nurse@county.test", name="Nina")

@@ -11,15 +11,12 @@
 
 import json
 import os
-import secrets
-import subprocess
 import sys
 from pathlib import Path
 
 import click
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 import handover
 from handover import create_app
@@ -29,44 +26,19 @@ from handover.security import crypto, keys, totp
 from handover.services.backup import KEYS_BACKUP, MANIFEST
 from handover.store.database import db
 from handover.store.models import Handover, User
-from tests.support import create_unit, create_user
+from tests.support import create_unit, create_user, invoke, run_all
 
-HANDOVER = Path(sys.executable).with_name("handover")
 FORM = {"form_key": "example", "form_version": 1}
 UPGRADE = "Run `handover db upgrade`."
-
-
-def invoke(app, *arguments):
-    return app.test_cli_runner().invoke(cli, list(arguments))
 
 
 # --- fixtures: a second instance with its own, empty database ------------------------------
 
 
 @pytest.fixture
-def empty_database_url(tmp_path, database_backend):
-    """A new, empty database: a SQLite file, or a PostgreSQL database made and dropped."""
-    if database_backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'target' / 'handover.sqlite3'}"
-        return
-    server = make_url(os.environ["HANDOVER_TEST_DATABASE_URL"])
-    name = f"{server.database}_edges_{secrets.token_hex(4)}"
-    admin = create_engine(server.set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = :name"), {"name": name})
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
-
-
-@pytest.fixture
-def target_folder(tmp_path):
+def target_folder(second_instance_path):
     """An instance folder as `handover init` makes it, with keys of its own (no database yet)."""
-    folder = tmp_path / "target"
+    folder = second_instance_path
     folder.mkdir(mode=0o700)
     (folder / "plugins").mkdir()
     keys.create_key_file(str(folder / "keys.json"))
@@ -196,19 +168,6 @@ def _environment(instance, **variables):
     return environment
 
 
-def _run_all(commands):
-    """Run each (arguments, environment) at once (each start takes seconds); their results."""
-    running = [subprocess.Popen([str(HANDOVER), *arguments], env=environment, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL)
-               for arguments, environment in commands]
-    results = []
-    for process in running:
-        stdout, stderr = process.communicate(timeout=180)
-        results.append((process.returncode, stdout, stderr))
-    return results
-
-
 def _initialised_folder(folder, config=""):
     """An instance folder as `handover init` leaves it, before any migration."""
     folder.mkdir(mode=0o700)
@@ -224,12 +183,12 @@ def _initialised_folder(folder, config=""):
 READ_COMMANDS = (["users", "list"], ["units", "list"], ["audit", "verify"], ["keys", "check"])
 
 
-def test_commands_on_a_database_not_yet_migrated_say_run_db_upgrade(tmp_path,
+def test_commands_on_a_database_not_yet_migrated_say_run_db_upgrade(second_instance_path,
                                                                      empty_database_url):
-    instance = _initialised_folder(tmp_path / "target")
+    instance = _initialised_folder(second_instance_path)
     environment = _environment(instance, HANDOVER_DATABASE_URL=empty_database_url)
 
-    results = _run_all([(command, environment) for command in READ_COMMANDS])
+    results = run_all([(command, environment) for command in READ_COMMANDS])
 
     for command, (returncode, stdout, stderr) in zip(READ_COMMANDS, results, strict=True):
         assert returncode != 0, command
@@ -280,7 +239,7 @@ def test_every_help_works_before_init(tmp_path, monkeypatch, capsys):
 
 def test_db_help_of_the_real_command_before_init(tmp_path):
     environment = _environment(tmp_path / "not-yet")
-    (code, out, err), (sub_code, sub_out, _), (run_code, _, run_err) = _run_all([
+    (code, out, err), (sub_code, sub_out, _), (run_code, _, run_err) = run_all([
         (["db", "--help"], environment), (["db", "upgrade", "--help"], environment),
         (["db", "upgrade"], environment)])
     assert (code, sub_code) == (0, 0), err
@@ -323,7 +282,7 @@ def test_another_display_time_zone_is_refused_in_one_line_and_an_error_in_check(
 
     environment = _environment(instance)
 
-    (code, out, err), (check_code, check_out, check_err) = _run_all([
+    (code, out, err), (check_code, check_out, check_err) = run_all([
         (["users", "list"], environment), (["check"], environment)])
 
     assert code == 2 and out == "" and "Traceback" not in err

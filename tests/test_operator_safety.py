@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,7 +22,7 @@ from sqlalchemy import select
 
 import handover
 from handover import create_app
-from handover.cli import cli, worker
+from handover.cli import worker
 from handover.cli.ops import find_problems
 from handover.security import crypto, keys, totp
 from handover.services import deliveries
@@ -31,16 +30,11 @@ from handover.services.backup import KEYS_BACKUP, MANIFEST
 from handover.store.database import db
 from handover.store.models import Delivery, Handover, User
 from handover.store.models.base import utcnow
-from tests.support import create_unit, create_user
+from tests.support import HANDOVER, create_unit, create_user, invoke, run_all
 
-HANDOVER = Path(sys.executable).with_name("handover")
 TEST_PLUGINS = Path(__file__).parent / "plugins"
 DEMO_ADMIN = "admin@demo.handover.example"
 FORM = {"form_key": "example", "form_version": 1}
-
-
-def invoke(app, *arguments):
-    return app.test_cli_runner().invoke(cli, list(arguments))
 
 
 def emails(app):
@@ -290,19 +284,6 @@ def _environment(instance, **variables):
     return environment
 
 
-def _run_all(commands):
-    """Run each (arguments, environment) at once (each start takes seconds); their results."""
-    running = [subprocess.Popen([str(HANDOVER), *arguments], env=environment, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL)
-               for arguments, environment in commands]
-    results = []
-    for process in running:
-        stdout, stderr = process.communicate(timeout=180)
-        results.append((process.returncode, stdout, stderr))
-    return results
-
-
 def test_a_key_file_that_is_not_json_is_one_line_for_every_key_command(tmp_path):
     instance = tmp_path / "instance"
     environment = _environment(instance)
@@ -313,7 +294,7 @@ def test_a_key_file_that_is_not_json_is_one_line_for_every_key_command(tmp_path)
     commands = (["keys", "check"], ["keys", "rotate"], ["keys", "retire", "k-old"],
                 ["backup", str(tmp_path / "backup")])
 
-    results = _run_all([(command, environment) for command in commands])
+    results = run_all([(command, environment) for command in commands])
 
     for command, (returncode, stdout, stderr) in zip(commands, results, strict=True):
         assert returncode != 0, command
@@ -328,7 +309,7 @@ def test_help_and_commands_before_init_say_what_to_do(tmp_path):
     without_secret = _environment(instance)
     with_secret = _environment(instance, HANDOVER_SECRET_KEY="s" * 40)
 
-    (help_code, help_out, help_err), *refused = _run_all([
+    (help_code, help_out, help_err), *refused = run_all([
         (["--help"], without_secret),
         (["users", "list"], without_secret),
         (["users", "list"], with_secret),
@@ -348,7 +329,7 @@ def test_help_and_commands_before_init_say_what_to_do(tmp_path):
 
 
 def test_plugins_check_names_a_broken_plugin_in_one_line(tmp_path):
-    [(returncode, stdout, stderr)] = _run_all([
+    [(returncode, stdout, stderr)] = run_all([
         (["plugins", "check", str(TEST_PLUGINS / "broken_import.py")],
          _environment(tmp_path / "no-instance"))])
 

@@ -5,7 +5,8 @@ a draft asks first."""
 import re
 
 import lifecycle_support
-from lifecycle_support import CHILD_NAME, FORM_KEY, login_as
+from lifecycle_support import CHILD_NAME, FORM_KEY, empty_draft, login_as
+from support import stored_content
 
 from handover.formdefs import load_definition
 from handover.services import drafts
@@ -15,17 +16,6 @@ from handover.store.models import Handover
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
-
-
-def _draft(app, world):
-    with app.app_context():
-        return drafts.start(world.user("sending_sender"), world.unit("sending"), FORM_KEY,
-                            world.unit("receiving"), [], "lsl_disclosure").id
-
-
-def _content(app, draft_id):
-    with app.app_context():
-        return drafts.content_of(db.session.get(Handover, draft_id))
 
 
 def test_a_section_is_completed_when_its_required_answers_are_given():
@@ -42,7 +32,7 @@ def test_a_section_is_completed_when_its_required_answers_are_given():
 
 
 def test_save_and_continue_keeps_the_other_sections_and_goes_on(app, client, world):
-    draft_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
     login_as(client, app, world.users["sending_sender"])
     tasks = client.get(f"/handovers/{draft_id}/tasks").get_data(as_text=True)
     # Three sections and the last step, checking the answers (which cannot start yet).
@@ -53,7 +43,7 @@ def test_save_and_continue_keeps_the_other_sections_and_goes_on(app, client, wor
                            data={"child_name": CHILD_NAME, "continue": "1"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/handovers/{draft_id}/sections/placement")
-    saved = _content(app, draft_id)
+    saved = stored_content(app, draft_id)
     assert saved["child_name"] == CHILD_NAME
     assert saved["health_notes"] == "sleeps with the lamp on", "another section's answer kept"
     page = client.get(f"/handovers/{draft_id}/sections/placement").get_data(as_text=True)
@@ -61,20 +51,20 @@ def test_save_and_continue_keeps_the_other_sections_and_goes_on(app, client, wor
 
 
 def test_a_section_that_does_not_exist_is_404(app, client, world):
-    draft_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
     login_as(client, app, world.users["sending_sender"])
     assert client.get(f"/handovers/{draft_id}/sections/nosuch").status_code == 404
 
 
 def test_another_units_user_cannot_open_a_section(app, client, world):
-    draft_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
     login_as(client, app, world.users["receiving_receiver"])
     assert client.get(f"/handovers/{draft_id}/sections/child").status_code == 404
     assert client.get(f"/handovers/{draft_id}/tasks").status_code == 404
 
 
 def test_deleting_a_draft_asks_first(app, client, world):
-    draft_id = _draft(app, world)
+    draft_id = empty_draft(app, world)
     login_as(client, app, world.users["sending_sender"])
     page = client.get(f"/handovers/{draft_id}/discard").get_data(as_text=True)
     assert f'action="/handovers/{draft_id}/discard"' in page and 'method="post"' in page

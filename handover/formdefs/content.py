@@ -14,255 +14,75 @@ are valid and not born in the future); a group needs ``min_rows`` used rows and 
 page shows every problem at once). An empty required field's message says what to do
 (``formdefs.required``). A draft keeps a date or number that could not be read as typed
 (`unreadable`), which these rules always refuse.
+
+This module checks a whole content (`problems`, with the cross-field check of the date of birth)
+and places plugins' messages on it (`place_answers`). The rules it applies live beside it by
+concern and are answered here too, so callers import them from this one module:
+`content_values` (one typed value: its type, identity codes, dates and today in Finland, values
+kept unreadable), `content_fields` (one field, a group's rows) and `content_cleaning` (the
+content as stored).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale, lazy_ngettext
-from stdnum import exceptions as stdnum_errors
-from stdnum.fi import hetu
+from flask_babel import force_locale
 
-from handover.config import SERVICE_TIMEZONE
-from handover.formdefs.identity_codes import birth_date_of, contradicts_birth_date
-from handover.formdefs.model import YESNO_VALUES, Field, FormDefinition
-from handover.formdefs.required import required_message, unreadable_date
+from handover.formdefs.content_cleaning import (  # noqa: F401  (answered through here)
+    cleaned,
+    without_unmet_conditions,
+)
+from handover.formdefs.content_fields import (  # noqa: F401  (answered through here)
+    Errors,
+    field_problems,
+    fields_for,
+    group_problems,
+    row_count_problems,
+    row_is_empty,
+    too_few_rows,
+    too_many_rows,
+)
+from handover.formdefs.content_values import (  # noqa: F401  (answered through here)
+    CODE_CHECKSUM,
+    CODE_COMPONENT,
+    CODE_FORMAT,
+    CODE_IN_FUTURE,
+    EMAIL,
+    EMAIL_MAX_LENGTH,
+    NOT_A_CHOICE,
+    NOT_A_DATE,
+    NOT_A_NUMBER,
+    NOT_A_PHONE,
+    NOT_AN_EMAIL,
+    NOT_VALID,
+    PHONE,
+    REQUIRED,
+    TIMEZONE,
+    UNREADABLE,
+    as_date,
+    holds_unreadable,
+    identity_code_problem,
+    is_empty,
+    normalised_identity_code,
+    out_of_range,
+    today,
+    too_long,
+    unreadable,
+    unreadable_text,
+    value_problems,
+    without_unreadable,
+)
+from handover.formdefs.identity_codes import contradicts_birth_date
+from handover.formdefs.model import Field, FormDefinition
+from handover.formdefs.required import required_message  # noqa: F401  (the fill page asks here)
 from handover.i18n import lazy_gettext as _l
 
-Errors = dict[str, list[str]]
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-PHONE = re.compile(r"^\+?[0-9 ()\-]{5,25}$")
-EMAIL_MAX_LENGTH = 254
-#: Identity codes are Finnish: "today" is today in Finland, also on a server set to UTC. The
-#: same zone as the pages' times: `config.SERVICE_TIMEZONE` is the one both are made from.
-TIMEZONE = ZoneInfo(SERVICE_TIMEZONE)
 #: Where messages of ``validate_form`` hooks go when their path names no field of the form.
 FORM_PATH = "_form"
-#: The key under which a draft keeps a value typed that could not be read (`unreadable`).
-UNREADABLE = "unreadable"
 
-REQUIRED = _l("This field is required.")
-NOT_VALID = _l("The value is not valid.")
-NOT_A_CHOICE = _l("Choose one of the options.")
-NOT_A_DATE = _l("Enter a date, for example 31.12.2015.")
-NOT_A_NUMBER = _l("Enter a number.")
-NOT_A_PHONE = _l("Enter a phone number, for example +358 40 123 4567.")
-NOT_AN_EMAIL = _l("Enter an e-mail address, for example name@example.fi.")
-CODE_CHECKSUM = _l("The check character of the identity code is wrong.")
-CODE_COMPONENT = _l("The date or the individual number of the identity code is not valid.")
-CODE_FORMAT = _l("Enter the identity code as DDMMYY, a century sign, three digits and a check "
-                 "character, for example 010594Y9032.")
-CODE_IN_FUTURE = _l("The date of birth in the identity code is in the future. Check the "
-                    "identity code.")
 BIRTH_DATE_DIFFERS = _l("The date of birth does not match the personal identity code.")
-
-
-def too_long(maximum: int) -> Any:
-    return _l("Enter at most %(max)s characters.", max=maximum)
-
-
-def out_of_range(minimum: float | None, maximum: float | None) -> Any:
-    if minimum is not None and maximum is not None:
-        return _l("Enter a number from %(min)s to %(max)s.", min=minimum, max=maximum)
-    if minimum is not None:
-        return _l("Enter a number of at least %(min)s.", min=minimum)
-    return _l("Enter a number of at most %(max)s.", max=maximum)
-
-
-def too_few_rows(minimum: int) -> Any:
-    return lazy_ngettext("Fill in at least %(num)s row.", "Fill in at least %(num)s rows.",
-                         minimum)
-
-
-def too_many_rows(maximum: int) -> Any:
-    return lazy_ngettext("Fill in at most %(num)s row.", "Fill in at most %(num)s rows.",
-                         maximum)
-
-
-def today() -> date:
-    return datetime.now(TIMEZONE).date()
-
-
-def is_empty(value: Any) -> bool:
-    """Nothing typed: None, blank text or no choice ticked."""
-    return value is None or value == [] or (isinstance(value, str) and not value.strip())
-
-
-def identity_code_problem(code: str, on: date | None = None) -> Any:
-    """What is wrong with a typed identity code, or None. Temporary codes (900-999) and the
-    century signs of 2023 (Y X W V U, B C D E F) are valid; a birth date after ``on`` (today)
-    is not: no child is born in 2050, so the code was mistyped."""
-    try:
-        hetu.validate(code, allow_temporary=True)
-    except stdnum_errors.InvalidChecksum:
-        return CODE_CHECKSUM
-    except stdnum_errors.InvalidComponent:
-        return CODE_COMPONENT
-    except stdnum_errors.ValidationError:
-        return CODE_FORMAT
-    born = birth_date_of(code)
-    if born is not None and born > (on or today()):
-        return CODE_IN_FUTURE
-    return None
-
-
-def unreadable(text: str) -> dict[str, str]:
-    """What a draft keeps of a typed value that cannot be read as its field's type (31.2.2011
-    in a date, "seven" in a number): the text as typed, under `UNREADABLE`. Never a string nor
-    a number, so nothing that reads a date from ISO text takes it for one, and `value_problems`
-    refuses it: a draft keeps it, a send never carries it."""
-    return {UNREADABLE: text}
-
-
-def unreadable_text(value: Any) -> str | None:
-    """The text of a value kept by `unreadable`; None for any other value."""
-    if isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get(UNREADABLE), str):
-        return str(value[UNREADABLE])
-    return None
-
-
-def holds_unreadable(value: Any) -> bool:
-    """Whether a stored answer (a group's rows too) holds a value kept by `unreadable`."""
-    if isinstance(value, list):
-        return any(isinstance(row, Mapping) and any(map(holds_unreadable, row.values()))
-                   for row in value)
-    return unreadable_text(value) is not None
-
-
-def without_unreadable(content: Mapping[str, Any]) -> dict[str, Any]:
-    """``content`` with each value kept by `unreadable` as None (in group rows too): what the
-    cross-field checks read on the fill page, as they would have read nothing typed."""
-    def readable(value: Any) -> Any:
-        if isinstance(value, list):
-            return [{key: readable(item) for key, item in row.items()}
-                    if isinstance(row, Mapping) else row for row in value]
-        return None if unreadable_text(value) is not None else value
-
-    return {key: readable(value) for key, value in content.items()}
-
-
-def value_problems(field: Field, value: Any) -> list[Any]:
-    """Problems of one filled-in value (not empty; see `is_empty`) with the field's type rules,
-    as stored: dates as ISO text, numbers as numbers, multiple choices as a list. A value kept
-    as typed because it could not be read (`unreadable`) is always refused."""
-    kind = field.type
-    if kind in ("date", "number") and unreadable_text(value) is not None:
-        return [unreadable_date(field) if kind == "date" else NOT_A_NUMBER]
-    if kind in ("text", "textarea", "hetu", "phone", "email"):
-        if not isinstance(value, str):
-            return [NOT_VALID]
-        value = value.strip()
-    if kind in ("text", "textarea"):
-        limit = field.max_length
-        return [too_long(limit)] if limit is not None and len(value) > limit else []
-    if kind == "hetu":
-        problem = identity_code_problem(value)
-        return [problem] if problem is not None else []
-    if kind == "phone":
-        digits = sum(character.isdigit() for character in value)
-        return [] if PHONE.match(value) and digits >= 5 else [NOT_A_PHONE]
-    if kind == "email":
-        if not EMAIL.match(value):
-            return [NOT_AN_EMAIL]
-        return [too_long(EMAIL_MAX_LENGTH)] if len(value) > EMAIL_MAX_LENGTH else []
-    if kind == "date":
-        return [] if as_date(value) is not None else [unreadable_date(field)]
-    if kind == "number":
-        return _number_problems(field, value)
-    if kind == "yesno":
-        return [] if value in YESNO_VALUES else [NOT_A_CHOICE]
-    if kind == "choice":
-        return [] if value in _choice_values(field) else [NOT_A_CHOICE]
-    if kind == "multichoice":
-        allowed = _choice_values(field)
-        if not isinstance(value, list) or any(item not in allowed for item in value):
-            return [NOT_A_CHOICE]
-        return []
-    return [NOT_VALID]
-
-
-def _choice_values(field: Field) -> list[str]:
-    return [choice.value for choice in field.choices]
-
-
-def as_date(value: Any) -> date | None:
-    """A stored date answer (ISO text) or a date as a date; None for anything else."""
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _number_problems(field: Field, value: Any) -> list[Any]:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        return [NOT_A_NUMBER]
-    if (field.min is not None and value < field.min) or (field.max is not None
-                                                         and value > field.max):
-        return [out_of_range(field.min, field.max)]
-    return []
-
-
-def fields_for(definition: FormDefinition, sender_kind: str | None) -> list[Field]:
-    """The top-level fields a sender of ``sender_kind`` fills (the fill page shows these)."""
-    return [field for field in definition.fields() if field.shown_for(sender_kind)]
-
-
-def field_problems(field: Field, value: Any, siblings: Mapping[str, Any],
-                   in_group: bool = False, row_used: bool = True) -> list[Any]:
-    """Problems of one field that is not a group: its condition (on ``siblings``, the values
-    beside it), presence, then its type rules. ``row_used`` is whether a group row has
-    anything in it; an unused row is no error."""
-    if not field.condition_met(siblings):
-        return []
-    if is_empty(value):
-        if field.required and (row_used or not in_group):
-            return [required_message(field)]
-        return []
-    return value_problems(field, value)
-
-
-def group_problems(field: Field, rows: Any, siblings: Mapping[str, Any]) -> Errors:
-    """Problems of a repeating group: its own under its key, its rows' under ``key.row.sub``."""
-    if not field.condition_met(siblings):
-        return {}
-    if rows is None:
-        rows = []
-    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        return {field.key: [NOT_VALID]}
-    errors: Errors = {}
-    used = sum(1 for row in rows if not row_is_empty(field, row))
-    counted = row_count_problems(field, used, len(rows))
-    if counted:
-        errors[field.key] = counted
-    for number, row in enumerate(rows):
-        row_used = not row_is_empty(field, row)
-        for sub in field.fields:
-            found = field_problems(sub, row.get(sub.key), row, in_group=True,
-                                   row_used=row_used)
-            if found:
-                errors[f"{field.key}.{number}.{sub.key}"] = found
-    return errors
-
-
-def row_count_problems(field: Field, used: int, rows: int) -> list[Any]:
-    """``min_rows`` counts the rows with anything in them; ``max_rows`` every row."""
-    if used < field.min_rows:
-        return [too_few_rows(field.min_rows)]
-    if field.max_rows and rows > field.max_rows:
-        return [too_many_rows(field.max_rows)]
-    return []
-
-
-def row_is_empty(field: Field, row: Mapping[str, Any]) -> bool:
-    return all(is_empty(row.get(sub.key)) for sub in field.fields)
 
 
 def problems(definition: FormDefinition, content: Mapping[str, Any] | None,
@@ -303,60 +123,6 @@ def birth_date_problem(definition: FormDefinition, content: Mapping[str, Any],
             code, content.get(birth)):
         return {birth: [BIRTH_DATE_DIFFERS]}
     return {}
-
-
-def cleaned(definition: FormDefinition, content: Mapping[str, Any] | None,
-            sender_kind: str | None = None) -> dict[str, Any]:
-    """The content as the fill page stores it, for plugins' ``validate_form`` hooks and for
-    storing content that came as JSON: only the fields this sender fills, text stripped, blank
-    answers as None, identity codes in capitals, dates as ISO text, whole numbers as integers,
-    empty group rows and fields whose condition is false left out."""
-    content = content if isinstance(content, Mapping) else {}
-    values: dict[str, Any] = {}
-    fields = fields_for(definition, sender_kind)
-    for field in fields:
-        if field.type == "group":
-            rows = content.get(field.key) or []
-            kept = [without_unmet_conditions(field.fields, {sub.key: _clean(sub, row.get(sub.key))
-                                                   for sub in field.fields})
-                    for row in rows if isinstance(row, dict) and not row_is_empty(field, row)]
-            values[field.key] = kept
-        else:
-            values[field.key] = _clean(field, content.get(field.key))
-    return without_unmet_conditions(fields, values)
-
-
-def _clean(field: Field, value: Any) -> Any:
-    if field.type == "multichoice":
-        return list(value or [])
-    if is_empty(value):
-        return None
-    if field.type == "hetu" and isinstance(value, str):
-        return normalised_identity_code(value)
-    day = as_date(value) if field.type == "date" else None
-    if day is not None:
-        return day.isoformat()   # "20150131" passes the rules too; the page stores ISO text
-    if field.type == "number" and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value.strip() if isinstance(value, str) else value
-
-
-def normalised_identity_code(code: str) -> str:
-    """A valid code as stored: capitals, no spaces (python-stdnum's compact form)."""
-    return hetu.compact(code)
-
-
-def without_unmet_conditions(fields: Iterable[Field], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Leave out fields whose condition is false, until nothing changes (conditions chain)."""
-    kept = dict(values)
-    changed = True
-    while changed:
-        changed = False
-        for field in fields:
-            if field.key in kept and not field.condition_met(kept):
-                del kept[field.key]
-                changed = True
-    return kept
 
 
 def known_path(definition: FormDefinition, path: str, sender_kind: str | None = None,

@@ -2,7 +2,6 @@
 driven by Debian's chromium through playwright, with axe-core checking every page visited."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from support import free_port
 
 from handover import create_app
 
-CHROMIUM = os.environ.get("HANDOVER_TEST_CHROMIUM", "/usr/bin/chromium")
 VENV_BIN = Path(sys.executable).parent
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -26,36 +25,10 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args():
-    """Debian's chromium, headless, without the network this machine does not have."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/test, which installs Debian's chromium")
-    return {
-        "executable_path": CHROMIUM,
-        "headless": True,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
-    }
-
-
-@pytest.fixture(scope="session")
-def base_url():
-    """Every test goes to ``live_server.url``. This replaces pytest-playwright's fallback
-    fixture, which is an instance method (deprecated by pytest 9, so an error here)."""
-    return None
-
-
-@pytest.fixture(scope="session")
 def artifacts_dir():
     """Screenshots for reviewers; kept after the run, never committed (.gitignore)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LiveServer:
@@ -101,7 +74,7 @@ class LiveServer:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """A running Handover for one test module."""
-    server = LiveServer(tmp_path_factory.mktemp("live") / "instance", _free_port()).start()
+    server = LiveServer(tmp_path_factory.mktemp("live") / "instance", free_port()).start()
     yield server
     server.stop()
 

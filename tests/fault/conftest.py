@@ -34,17 +34,6 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(line)
 
 
-@pytest.fixture
-def report(request):
-    """report("text") prints a figure now and lists it in the summary."""
-
-    def write(text):
-        print(f"[{request.node.name}] {text}")
-        request.node.user_properties.append(("figure", text))
-
-    return write
-
-
 @pytest.fixture(params=BACKENDS)
 def database_backend(request):
     return request.param

@@ -13,14 +13,3 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/scale/" in str(item.fspath):
             item.add_marker(pytest.mark.fault)
-
-
-@pytest.fixture
-def report(request):
-    """report("text") prints a figure now and keeps it with the test's results."""
-
-    def write(text):
-        print(f"[{request.node.name}] {text}")
-        request.node.user_properties.append(("figure", text))
-
-    return write
