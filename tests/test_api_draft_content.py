@@ -3,6 +3,7 @@ back gives the draft, audited as a draft read (never a false integrity alarm), a
 stores and sends is what the web form could have stored, so a receiver's JSON and FHIR reads
 never fail on content the page could not have produced."""
 
+import json
 import logging
 import secrets
 
@@ -154,11 +155,18 @@ def test_receiver_gets_a_bundle_even_of_content_stored_before_it_was_cleaned(
 
 
 def test_reply_form_content_is_stored_as_the_page_would_store_it(app, client, world, api):
+    """Checked by the page's rules (text trimmed); a key naming no field of the reply form is
+    refused at its path and nothing is stored: left out silently, a typo would lose what it
+    carried."""
     with app.app_context():
         handover_id = lifecycle_support.send_handover(world)
     path = f"/api/v1/handovers/{handover_id}/reply-forms/ward_reply"
-    made = client.post(path, json={"content": {"primary_nurse": "  Hoitaja Helmi ",
-                                               "not_a_field": {"unchecked": 1}}},
+    refused = client.post(path, json={"content": {"primary_nurse": "  Hoitaja Helmi ",
+                                                  "not_a_field": {"unchecked": 1}}},
+                          headers=bearer(api["receiving"]))
+    assert refused.status_code == 422, refused.json
+    assert "content.not_a_field" in json.dumps(refused.json)
+    made = client.post(path, json={"content": {"primary_nurse": "  Hoitaja Helmi "}},
                        headers=bearer(api["receiving"]))
     assert made.status_code == 201, made.json
     thread = client.get(f"/api/v1/handovers/{handover_id}",

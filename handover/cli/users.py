@@ -21,7 +21,8 @@ def users_group():
 @click.option("--admin", is_flag=True, help="System administrator (manages units and users).")
 @click.option("--auditor", is_flag=True, help="Reads the audit log.")
 @click.option("--unit", "units", multiple=True, metavar="UNIT_NAME",
-              help="A unit to join; pair each --unit with a --role, in order. Repeatable.")
+              help="A unit to join, by its name (capital letters do not matter); pair each "
+                   "--unit with a --role, in order. Repeatable.")
 @click.option("--role", "roles", multiple=True, metavar="ROLE",
               help="Role in the matching --unit: sender, receiver or lead. Repeatable.")
 @click.option("--password-stdin", is_flag=True,
@@ -120,9 +121,19 @@ def _memberships(unit_names, roles):
     for unit_name, role in zip(unit_names, roles, strict=True):
         unit = accounts.find_unit(unit_name)
         if unit is None:
-            raise click.ClickException(f"--unit: no unit named {unit_name!r}.")
+            raise click.ClickException(_no_unit_named(unit_name))
         memberships.append((unit, role))
     return memberships
+
+
+def _no_unit_named(unit_name):
+    """One line: the name matched no unit (capital letters aside), and the likest there are."""
+    closest = accounts.closest_units(unit_name)
+    if not closest:
+        return (f"--unit: no unit named {unit_name!r}; there are no units yet "
+                f"(`handover units create`).")
+    names = ", ".join(repr(unit.name) for unit in closest)
+    return f"--unit: no unit named {unit_name!r}. Closest: {names} (`handover units list`)."
 
 
 def _read_password():

@@ -2,9 +2,11 @@
 
 "This field is required" twelve times on one page tells a person nothing; "Select the type
 of arrival" does. A definition may give a field its own ``required_message`` (fi, sv, en);
-otherwise the message is built from the field's type and label: "Enter …" for what is typed,
-"Select …" for a choice, "Enter … as day.month.year" for a date. The message is lazy, so the
-same object reads in the language of the page (or of ``force_locale``) when shown.
+otherwise the message is built from the field's type and label: "Enter …" for what is typed (a
+date too), "Select …" for a choice. A date typed that cannot be read is not missing but wrong:
+it alone gets the format, "Enter … as day.month.year" (`unreadable_date`), whatever the field's
+own message says about leaving it empty. The message is lazy, so the same object reads in the
+language of the page (or of ``force_locale``) when shown.
 """
 
 from __future__ import annotations
@@ -18,21 +20,22 @@ from handover.i18n import current_locale, gettext
 #: the label as an object ("Enter child's name"), except where a label is a question or a
 #: statement to answer (yes/no, several choices): those follow a colon.
 _TEMPLATES = {
-    "date": "Enter %(label)s as day.month.year, for example 14.3.2012",
     "choice": "Select %(label)s",
     "yesno": "Answer yes or no: %(label)s",
     "multichoice": "Select at least one: %(label)s",
 }
 _TYPED = "Enter %(label)s"
+#: What to do with a date that is no date (31.2.2012, 3/14/2012); never said of an empty one.
+_DATE_FORMAT = "Enter %(label)s as day.month.year, for example 14.3.2012"
 #: Templates that take the label as an object: its first letter goes lower case.
-_AS_OBJECT = {_TYPED, _TEMPLATES["date"], _TEMPLATES["choice"]}
+_AS_OBJECT = {_TYPED, _DATE_FORMAT, _TEMPLATES["choice"]}
 
 
 class RequiredMessage:
     """The lazy message of one empty required field; ``str()`` gives it in the current
     language. Compares equal to its text, as the messages it replaces did. ``missing`` is
-    False for the same words said of a date that could not be read ("Enter the date of
-    arrival as day.month.year"): that answer is wrong, not missing."""
+    False for a date that could not be read, which gets the format instead ("Enter date of
+    arrival as day.month.year, …"): that answer is wrong, not missing."""
 
     def __init__(self, field: Field, missing: bool = True):
         self.field = field
@@ -42,10 +45,13 @@ class RequiredMessage:
         locale = current_locale()
         # Outside an app there is no catalogue: the templates stay English, so the label does.
         language = str(locale)[:2] if locale is not None else "en"
-        own = text_in(self.field.required_message, language)
-        if own:
-            return own
-        template = _TEMPLATES.get(self.field.type, _TYPED)
+        if self.missing:
+            own = text_in(self.field.required_message, language)
+            if own:
+                return own
+            template = _TEMPLATES.get(self.field.type, _TYPED)
+        else:
+            template = _DATE_FORMAT
         label = self.field.label_in(language).strip().rstrip("?:.").strip()
         if template in _AS_OBJECT:
             label = _as_object(label)

@@ -16,6 +16,7 @@ from handover.services.accounts_lookup import (
     EMAIL_PATTERN,
     IS_CLIENT_ACCOUNT,
     all_units,
+    closest_units,
     find_person,
     find_unit,
     find_user,
@@ -45,8 +46,8 @@ from handover.services.accounts_users import (
 
 __all__ = [
     "ADMIN_OR_AUDITOR", "EMAIL_PATTERN", "IS_CLIENT_ACCOUNT", "SYSTEM_ROLE_HAS_NO_UNITS",
-    "TEMPORARY_ALPHABET", "AccountError", "N_", "add_membership", "all_units", "create_unit",
-    "create_user", "find_person", "find_unit", "find_user", "is_client_account",
+    "TEMPORARY_ALPHABET", "AccountError", "N_", "add_membership", "all_units", "closest_units",
+    "create_unit", "create_user", "find_person", "find_unit", "find_user", "is_client_account",
     "may_hold_memberships", "normalise_email", "one_transaction", "refuse_client_account",
     "remove_membership", "reset_password", "search_users", "set_system_roles",
     "set_unit_active", "set_user_active", "temporary_password", "unit_kinds", "units_by_id",

@@ -7,13 +7,15 @@ login. `refuse_client_account` says so to any caller that got hold of one anyway
 
 import re
 from collections.abc import Iterable
+from difflib import SequenceMatcher
 
 from sqlalchemy import bindparam, exists, func, select
 
 from handover.plugins import manager as plugin_manager
 from handover.services.accounts_base import N_, AccountError
-from handover.store.database import db
+from handover.store.database import db, folded
 from handover.store.models import IntegrationClient, Unit, User
+from handover.store.models.accounts import unit_name_key
 
 #: Loose on purpose: the address is a login name and a notification target, and the only way
 #: to know it works is to send to it. This refuses typos such as spaces or a missing domain.
@@ -78,22 +80,43 @@ def refuse_client_account(user: User) -> None:
 
 
 def find_unit(name: str | None) -> Unit | None:
+    """The unit named ``name`` as a person types it: whatever its capital letters, or how its
+    ä is encoded, by `Unit.name_key`, which is unique, as the names are in that sense
+    (`accounts_units`). The exact name first, for a twin from before migration 0012, which
+    has no key."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    exact = db.session.execute(select(Unit).where(Unit.name == name)).scalar_one_or_none()
+    if exact is not None:
+        return exact
     return db.session.execute(
-        select(Unit).where(Unit.name == (name or "").strip())
-    ).scalar_one_or_none()
+        select(Unit).where(Unit.name_key == unit_name_key(name))).scalar_one_or_none()
+
+
+def closest_units(name: str | None, limit: int = 3) -> list[Unit]:
+    """The ``limit`` units whose names are most like ``name`` (compared folded, as
+    `find_unit` compares), the likest first: what a command names when no unit matched."""
+    wanted = unit_name_key((name or "").strip())
+    units = list(db.session.execute(select(Unit).order_by(Unit.id)).scalars())
+
+    def likeness(unit: Unit) -> float:
+        return SequenceMatcher(None, wanted, unit_name_key(unit.name)).ratio()
+
+    return sorted(units, key=likeness, reverse=True)[:limit]
 
 
 def search_users(query: str = "") -> list[User]:
-    """People whose name or e-mail contains ``query`` (case-insensitive), by name; never an
-    integration client's account."""
-    statement = select(User).where(~IS_CLIENT_ACCOUNT).order_by(func.lower(User.name), User.id)
+    """People whose name or e-mail contains ``query`` (regardless of capitals, ä, ö and å too,
+    on either database: `folded`), by name; never an integration client's account."""
+    statement = select(User).where(~IS_CLIENT_ACCOUNT).order_by(folded(User.name), User.id)
     query = (query or "").strip().lower()
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         statement = statement.where(
-            func.lower(User.name).like(pattern, escape="\\")
-            | func.lower(User.email).like(pattern, escape="\\")
+            folded(User.name).like(pattern, escape="\\")
+            | folded(User.email).like(pattern, escape="\\")
         )
     return list(db.session.execute(statement).scalars())
 

@@ -251,6 +251,47 @@ def checked_content(definition: FormDefinition, content: Mapping[str, Any],
     return content_rules.cleaned(definition, content, sender_kind)
 
 
+#: Said of a content key naming no field, as the API says of an unknown field of a request.
+UNKNOWN_FIELD = _l("Leave out this unknown field.")
+
+
+def checked_json_content(definition: FormDefinition, content: Mapping[str, Any],
+                          sender_kind: str | None, language: str) -> dict[str, Any]:
+    """`checked_content` for content sent as JSON (a draft, a reply form), which also refuses
+    every key naming no
+    field of the form (`unknown_fields`), beside the rules' problems: left out silently, an
+    integrator's typo (``allergy`` for ``allergies``) would lose what it carried."""
+    unknown = content_rules.rendered(unknown_fields(definition, content), language)
+    try:
+        stored = checked_content(definition, content, sender_kind, language)
+    except ValidationFailed as failed:
+        raise ValidationFailed({**unknown, **failed.errors}) from None
+    if unknown:
+        raise ValidationFailed(unknown)
+    return stored
+
+
+def unknown_fields(definition: FormDefinition,
+                   content: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{path: [message]} of each key of ``content``, or of a repeating group's row
+    (``group.row.key``), that no field of the form has. A field of the form is never unknown,
+    even one this sender does not fill or whose condition is false: those are left out, as
+    the page leaves them out."""
+    fields = {field.key: field for field in definition.fields()}
+    found: dict[str, list[Any]] = {}
+    for key, value in content.items():
+        field = fields.get(key)
+        if field is None:
+            found[key] = [UNKNOWN_FIELD]
+        elif field.type == "group" and isinstance(value, list):
+            subs = {sub.key for sub in field.fields}
+            for number, row in enumerate(value):
+                for inner in row if isinstance(row, Mapping) else ():
+                    if inner not in subs:
+                        found[f"{key}.{number}.{inner}"] = [UNKNOWN_FIELD]
+    return found
+
+
 def _require_draft(handover: Handover) -> None:
     if handover.status != "draft":
         raise LifecycleError(_l("This handover has already been sent."))

@@ -3,12 +3,15 @@ binds them, and the engine settings that must hold on every connection."""
 
 import os
 import sqlite3
+from typing import Any
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event, text
+from sqlalchemy import String, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import FunctionElement
 
 
 class Base(DeclarativeBase):
@@ -22,7 +25,8 @@ migrate = Migrate()
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
     """WAL lets readers work while one writer commits; the busy timeout makes a second writer
-    wait instead of failing with 'database is locked'; SQLite leaves foreign keys off unless asked.
+    wait instead of failing with 'database is locked'; SQLite leaves foreign keys off unless asked;
+    `folded` needs `SQLITE_LOWER`.
     """
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -32,6 +36,43 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    dbapi_connection.create_function(SQLITE_LOWER, 1, _lower, deterministic=True)
+
+
+#: The name `folded` calls on SQLite: Python's ``str.lower``, registered on every connection.
+SQLITE_LOWER = "handover_lower"
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+class folded(FunctionElement[str]):   # lower case: used as an SQL function, as func.lower
+    """``lower(expression)`` that folds every letter on both databases, for searches by name
+    (ä finds "Äänekosken …"): compare it with the words typed lower-cased by Python.
+
+    Why a function of our own: SQLite's built-in lower() folds ASCII letters only, while
+    PostgreSQL's folds every letter (by the database's LC_CTYPE; any UTF-8 one does), so the
+    same search found "Äänekosken …" on one database and not on the other. A person's name
+    has no folded copy stored beside it to compare with instead (a unit's has: ``name_key``).
+    On SQLite this compiles to `SQLITE_LOWER`, Python's ``str.lower`` registered on each
+    connection as deterministic (the same answer for the same text, which SQLite requires of a
+    function in an index and may assume in planning); elsewhere to lower(). SQLite's own
+    lower() is left as it is: replacing a built-in would surprise the next reader."""
+
+    type = String()
+    name = "folded"
+    inherit_cache = True
+
+
+@compiles(folded)
+def _folded_by_the_database(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "sqlite")
+def _folded_on_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"{SQLITE_LOWER}({compiler.process(element.clauses, **kw)})"
 
 
 #: What SQLite keeps beside the database file in WAL mode; it holds recent writes in full.

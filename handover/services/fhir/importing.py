@@ -2,6 +2,7 @@
 that a sending system may create a draft from it. The content is then checked by the form's
 own rules, exactly as JSON content is (`drafts.validate_content`)."""
 
+from collections.abc import Iterator
 from typing import Any
 
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
@@ -9,10 +10,17 @@ from pydantic import ValidationError
 
 from handover.formdefs import Field, FormDefinition
 from handover.i18n import lazy_gettext as _l
-from handover.services.fhir.questionnaire import SECTION_PREFIX, URL_PREFIX
+from handover.services.fhir.questionnaire import (
+    SECTION_PREFIX,
+    URL_PREFIX,
+    section_link,
+)
 
 #: How a reference to one of this server's Questionnaires is written, for the messages.
 REFERENCE_FORM = f"{URL_PREFIX}<form>|<version>"
+#: The answer types read into a field's value (a code, text, a date or a number).
+VALUE_KINDS = ("valueCoding", "valueString", "valueDate", "valueDecimal", "valueInteger",
+               "valueBoolean", "valueDateTime")
 
 
 class NotImportable(ValueError):
@@ -43,7 +51,10 @@ def form_of(resource: dict[str, Any]) -> tuple[str, int | None]:
 
 
 def content_from(definition: FormDefinition, resource: dict[str, Any]) -> dict[str, Any]:
-    """The content ``resource`` (validated by fhir.resources first) gives ``definition``."""
+    """The content ``resource`` (validated by fhir.resources first) gives ``definition``.
+    Nothing in it is left out unsaid: an item the form has no place for, a second item for
+    one field, or a second answer to a field that takes one is refused at its path in the
+    resource (``item.0.item.2``), as the rules refuse an unknown field of JSON content."""
     if resource.get("resourceType") != "QuestionnaireResponse":
         raise NotImportable({"resourceType": [_l("Expected a QuestionnaireResponse.")]})
     try:
@@ -54,45 +65,97 @@ def content_from(definition: FormDefinition, resource: dict[str, Any]) -> dict[s
             "Not valid in FHIR R4: %(problem)s", problem=problem["msg"])]
             for problem in error.errors()}) from None
     fields = {field.key: field for field in definition.fields()}
+    sections = {section_link(section.key) for section in definition.sections}
     content: dict[str, Any] = {}
-    for item in _flatten(resource.get("item") or []):
+    errors: dict[str, list[Any]] = {}
+    for path, item in _field_items(resource.get("item") or [], "item", sections, errors):
         field = fields.get(item.get("linkId", ""))
         if field is None:
-            continue
-        if field.type == "group":
-            content.setdefault(field.key, []).append(_row(field, item.get("item") or []))
+            errors[path] = [_unknown(item)]
+        elif field.type == "group":
+            content.setdefault(field.key, []).append(_row(field, item, path, errors))
+        elif field.key in content:
+            errors[path] = [_once(item)]
         else:
-            content[field.key] = _values(field, item.get("answer") or [])
+            content[field.key] = _values(field, item, path, errors)
+    if errors:
+        raise NotImportable(errors)
     return content
 
 
-def _flatten(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The field items, out of their section groups (whose linkIds are section keys)."""
-    found = []
-    for item in items:
-        if str(item.get("linkId", "")).startswith(SECTION_PREFIX):
-            found.extend(_flatten(item.get("item") or []))
+def _field_items(items: list[dict[str, Any]], path: str, sections: set[str],
+                 errors: dict[str, list[Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(path, item) of the field items, out of their section groups (whose linkIds are the
+    form's section keys, prefixed); a section the form does not have is refused."""
+    for number, item in enumerate(items):
+        here = f"{path}.{number}"
+        if not str(item.get("linkId", "")).startswith(SECTION_PREFIX):
+            yield here, item
+        elif item.get("linkId") in sections:
+            yield from _field_items(item.get("item") or [], f"{here}.item", sections, errors)
         else:
-            found.append(item)
-    return found
+            errors[here] = [_unknown(item)]
 
 
-def _row(field: Field, items: list[dict[str, Any]]) -> dict[str, Any]:
+def _row(field: Field, group: dict[str, Any], path: str,
+         errors: dict[str, list[Any]]) -> dict[str, Any]:
     subs = {f"{field.key}.{sub.key}": sub for sub in field.fields}
-    return {subs[item["linkId"]].key: _values(subs[item["linkId"]], item.get("answer") or [])
-            for item in items if item.get("linkId") in subs}
+    row: dict[str, Any] = {}
+    for number, item in enumerate(group.get("item") or []):
+        here = f"{path}.item.{number}"
+        sub = subs.get(item.get("linkId", ""))
+        if sub is None:
+            errors[here] = [_unknown(item)]
+        elif sub.key in row:
+            errors[here] = [_once(item)]
+        else:
+            row[sub.key] = _values(sub, item, here, errors)
+    return row
 
 
-def _values(field: Field, answers: list[dict[str, Any]]) -> Any:
+def _values(field: Field, item: dict[str, Any], path: str,
+            errors: dict[str, list[Any]]) -> Any:
+    answers = item.get("answer") or []
+    _refuse_unread(item, path, errors)
     values = [_value(answer) for answer in answers]
     if field.type == "multichoice":
         return values
+    if len(values) > 1:
+        errors[f"{path}.answer.1"] = [_l("The item %(link_id)s takes only one answer.",
+                                         link_id=_link_id(item))]
     return values[0] if values else None
 
 
+def _refuse_unread(item: dict[str, Any], path: str, errors: dict[str, list[Any]]) -> None:
+    """What a field's item holds that no field could take: items nested in it or in its
+    answers (the form has none there), and values of a type no field has."""
+    answers = item.get("answer") or []
+    nested = [(f"{path}.item.{n}", inner) for n, inner in enumerate(item.get("item") or [])]
+    nested += [(f"{path}.answer.{a}.item.{n}", inner) for a, answer in enumerate(answers)
+               for n, inner in enumerate(answer.get("item") or [])]
+    for here, inner in nested:
+        errors[here] = [_unknown(inner)]
+    for number, answer in enumerate(answers):
+        for kind in answer:
+            if kind.startswith("value") and kind not in VALUE_KINDS:
+                errors[f"{path}.answer.{number}.{kind}"] = [_l(
+                    "Give the answer as one of: %(kinds)s.", kinds=", ".join(VALUE_KINDS))]
+
+
+def _link_id(item: dict[str, Any]) -> str:
+    return str(item.get("linkId", ""))
+
+
+def _unknown(item: dict[str, Any]) -> Any:
+    return _l("The form has no item with linkId %(link_id)s here.", link_id=_link_id(item))
+
+
+def _once(item: dict[str, Any]) -> Any:
+    return _l("The item %(link_id)s may appear only once.", link_id=_link_id(item))
+
+
 def _value(answer: dict[str, Any]) -> Any:
-    for kind in ("valueCoding", "valueString", "valueDate", "valueDecimal", "valueInteger",
-                 "valueBoolean", "valueDateTime"):
+    for kind in VALUE_KINDS:
         if kind in answer:
             value = answer[kind]
             return value.get("code") if kind == "valueCoding" else value

@@ -103,7 +103,9 @@ def _request_invalid(error):
     """APIFlask's refusal of a body, query or header that does not fit the schema."""
     errors = []
     for location, fields in (error.detail or {}).items():
-        errors += _flatten(fields, "" if location == "json" else f"{location}.")
+        # A header's own name is its path, as a refusal of the Idempotency-Key's use says it.
+        bare = location in ("json", "headers")
+        errors += _flatten(fields, "" if bare else f"{location}.")
     if error.status_code == 422:
         message = _("The request has errors; each is listed with its field.")
     else:
@@ -116,6 +118,18 @@ def _http(error):
     headers = {name: value for name, value in error.get_headers() if name == "Allow"}
     code = error.code or 500
     return problem(code, MESSAGES.get(code, lambda: error.description)(), headers=headers)
+
+
+@bp.errorhandler(400)
+def _bad_request(error):
+    """A body that is not JSON (syntax, or not UTF-8) is said as the API says it, not with
+    the web page's "go back and try again". Flask looks for a handler of the code (the app's,
+    `handover.web.errors`) before this blueprint's handler of every `HTTPException`, hence
+    one of its own. webargs' refusal keeps its messages on the exception's ``data``."""
+    if "json" in (getattr(error, "data", None) or {}).get("messages", {}):
+        return problem(400, _("The request body is not valid JSON: check its syntax and that "
+                              "it is in UTF-8."))
+    return _http(error)
 
 
 def _flatten(fields, prefix):

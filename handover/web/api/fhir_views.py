@@ -72,7 +72,8 @@ def handover_bundle(handover_id):
 @bp.output(HandoverState, status_code=201, description="The draft made (as /drafts answers)")
 @bp.doc(summary="Create a draft from a FHIR QuestionnaireResponse", responses=refusals(
     403, 409, _404="The unit may not start handovers, or the form is unknown",
-    _422="Not a QuestionnaireResponse of a known form, or its content fails the checks"))
+    _422="Not a QuestionnaireResponse of a known form, an item or answer the form has no "
+    "place for (at its path in the resource), or its content fails the checks"))
 def import_response(json_data, query_data, headers_data):
     """The routing comes in the query (receiving unit, copies, legal basis); the content from
     the resource's answers, keyed by linkId as the Questionnaire names them."""

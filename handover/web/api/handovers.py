@@ -184,7 +184,8 @@ def reply(handover_id, json_data):
         responses=refusals(403, 404, 409, 410, 422))
 def reply_form(handover_id, form_key, json_data):
     """The receiving unit's answer with a reply form its definition offers (e.g. the ward's
-    "received, primary nurse, care meeting"), checked by the same rules as the page's form."""
+    "received, primary nurse, care meeting"), checked by the same rules as the page's form; a
+    key naming no field of the reply form is refused at its path, as in a draft."""
     granted = policy.require(client(), handover_id, "reply_form")
     definition = reply_service.reply_form(granted.handover, form_key)
     if definition is None:
@@ -193,7 +194,7 @@ def reply_form(handover_id, form_key, json_data):
         # A receipt acknowledges the handover too: not through a token that may not.
         return problem(403, _("This reply form also acknowledges the handover: the token "
                               "needs the handover:acknowledge scope."))
-    content = drafts.checked_content(definition, json_data["content"], None, language())
+    content = drafts.checked_json_content(definition, json_data["content"], None, language())
     made = reply_service.add_form_reply(granted, client(), definition.key, content)
     return {"id": made.id, "kind": made.kind, "handover_id": handover_id}
 
@@ -209,7 +210,8 @@ def reply_form(handover_id, form_key, json_data):
 def create_draft(json_data, headers_data):
     """Route and fill a draft in one call. The content is checked with the form's own rules
     (the web form's messages; every error with its path, e.g. ``content.child_name``) and
-    nothing is stored unless it passes; what is stored is what the web form would store. With
+    nothing is stored unless it passes; what is stored is what the web form would store. A
+    key that names no field of the form is refused at its path, as an unknown field is. With
     ``Idempotency-Key``, a retry answers with the draft the first request made; the key
     reused for a different request is refused (422)."""
     return make_draft(json_data["form_key"], json_data["receiver_unit_id"],
@@ -237,7 +239,7 @@ def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, 
     except (LifecycleError, routing.RouteRefused) as error:
         return problem(422, str(error), [{"path": "routing", "message": str(error)}])
     definition = drafts.definition_of(form_key)
-    stored = drafts.checked_content(definition, content, unit.kind, language())
+    stored = drafts.checked_json_content(definition, content, unit.kind, language())
     if key:
         earlier = keys.claim_or_wait(actor, key, operation)
         if earlier is not None:
