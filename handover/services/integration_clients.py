@@ -11,7 +11,11 @@ memberships are the client's unit with the roles its scopes imply (`roles_for`),
 decides exactly as for a person of that unit with those roles, and the scopes narrow it further
 at the API (a token with ``inbox:read`` alone lists, but does not open, handovers). Its id is
 the client's own account row (handovers and replies name their author by user id) and its
-e-mail, which the audit log records as the actor's label, is ``api:<client name>``.
+e-mail, which the audit log records as the actor's label, is ``api:<client name>``. So client
+names are unique regardless of capital letters ("Lifecare" beside "lifecare" would leave the
+reader of the log guessing), compared on `IntegrationClient.name_key` under a unique index, as
+unit names are: SQLite answers as PostgreSQL does, and of two admins creating the twins at once
+the database refuses the second, which is told the same as if it had come later.
 """
 
 import hashlib
@@ -21,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import lazy_gettext as _l
 from handover.services import policy
@@ -29,6 +34,7 @@ from handover.store import audit
 from handover.store.database import db
 from handover.store.models import IntegrationClient, Unit, User
 from handover.store.models.base import utcnow
+from handover.store.models.integration import client_name_key
 
 #: Every scope, and what it lets a client do.
 UNIT_SCOPES = {
@@ -134,9 +140,7 @@ def create(admin: User, name: str, unit: Unit | None, scopes: set[str],
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise AccountError(N_("Give the client a name of at most 200 characters."))
-    if db.session.execute(select(IntegrationClient.id)
-                          .where(IntegrationClient.name == name)).first():
-        raise AccountError(N_("A client with this name already exists."))
+    _refuse_taken_name(name)
     if not scopes or not scopes <= SCOPES.keys():
         raise AccountError(N_("Choose at least one scope."))
     if AUDIT_SCOPE in scopes and (len(scopes) > 1 or unit is not None):
@@ -147,6 +151,19 @@ def create(admin: User, name: str, unit: Unit | None, scopes: set[str],
     if expires_at <= now or (expires_at - now).days > MAX_VALID_DAYS:
         raise AccountError(N_("Choose an expiry date within two years."))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    try:
+        client = _insert(admin, name, unit, scopes, expires_at, token)
+    except IntegrityError:
+        # Another admin's client of this name was committed after the check above.
+        db.session.rollback()
+        _refuse_taken_name(name)
+        raise AccountError(N_("This conflicts with an existing record; reload and check.")
+                           ) from None
+    return client, token
+
+
+def _insert(admin: User, name: str, unit: Unit | None, scopes: set[str], expires_at: datetime,
+            token: str) -> IntegrationClient:
     account = User(email=f"api-client-{secrets.token_hex(8)}@clients.invalid",
                    name=f"API: {name}", password_hash="!",  # noqa: S106  (no password)  # nosec B106
                    active=False,
@@ -163,7 +180,24 @@ def create(admin: User, name: str, unit: Unit | None, scopes: set[str],
                  unit_id=client.unit_id,
                  detail={"client": client.id, "scopes": client.scopes})
     db.session.commit()
-    return client, token
+    return client
+
+
+def _refuse_taken_name(name: str) -> None:
+    """Refuse ``name`` when a client has it, also differing only in capital letters (or in
+    how an ä is encoded): the existing client's name is the one to tell apart from."""
+    existing = list(db.session.execute(
+        select(IntegrationClient.name).where(
+            (IntegrationClient.name_key == client_name_key(name))
+            | (IntegrationClient.name == name))
+        .order_by(IntegrationClient.id)).scalars())
+    if not existing:
+        return
+    if name in existing:
+        raise AccountError(N_("A client with this name already exists."), field="name")
+    raise AccountError(N_("There is already a client named %(name)s: names that differ only "
+                          "in capital letters are too easily mixed up."),
+                       field="name", name=existing[0])
 
 
 def revoke(admin: User, client: IntegrationClient) -> None:

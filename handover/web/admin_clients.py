@@ -32,11 +32,12 @@ bp = Blueprint("admin_clients", __name__, url_prefix="/admin/clients")
 #: Under a date typed as d.m.yyyy (the forms' dates say the same).
 DATE_HINT = _l("Day, month and year, for example 14.3.2012")
 
-#: The field each refusal of `integration_clients.create` is about, by its message: the
-#: service names no field, and the error summary should lead to the one to correct.
+#: The field each refusal of `integration_clients.create` is about, by its message, where the
+#: service names none (it does for a name in use, also one differing only in capitals, also
+#: when another admin took it a moment before): the error summary should lead to the field to
+#: correct.
 REFUSAL_FIELDS = {
     "Give the client a name of at most 200 characters.": "name",
-    "A client with this name already exists.": "name",
     "Choose the unit the client acts for.": "unit",
     "Choose at least one scope.": "scopes",
     "An auditor's client has only the audit:read scope and no unit.": "scopes",

@@ -35,8 +35,23 @@ def run_migrations_online():
     options.setdefault("compare_type", True)
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **options)
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            _enforce_foreign_keys_again(connection)
+
+
+def _enforce_foreign_keys_again(connection):
+    """A revision that copies SQLite tables turns foreign keys off for the copy (0013), which
+    only takes effect outside a transaction and so cannot be undone inside its own; the
+    connection goes back to the pool, where every connection enforces them."""
+    if connection.dialect.name != "sqlite":
+        return
+    if connection.in_transaction():
+        connection.rollback()   # each revision committed its own work; nothing is pending
+    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    connection.commit()
 
 
 if context.is_offline_mode():

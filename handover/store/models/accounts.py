@@ -98,7 +98,10 @@ class User(UserMixin, db.Model):
 
 class Membership(db.Model):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("user_id", "unit_id", "role"),)
+    #: Removed by admins and unit leads; the id is in the remove buttons' URLs, so a repeated
+    #: post never finds a later membership under it on SQLite either (migration 0013).
+    __table_args__ = (UniqueConstraint("user_id", "unit_id", "role"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

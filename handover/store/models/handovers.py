@@ -29,6 +29,9 @@ class Handover(db.Model):
         Index("ix_handovers_sender_sent", "sender_unit_id", "sent_at", "status", "form_key"),
         #: `handover purge` reads only the due entries (erased handovers hold NULL here).
         Index("ix_handovers_erase_after", "erase_after"),
+        #: A discarded draft is deleted, and its id stays in audit events, URLs and the API:
+        #: SQLite never gives it again (PostgreSQL's sequences never do). Migration 0013.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +132,8 @@ class Reply(db.Model):
     """A message in the handover's thread, or a reply form (e.g. the ward's discharge summary)."""
 
     __tablename__ = "replies"
+    #: Deleted with their handover; the id is in the API, audit events and disclosures (0013).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handover_id: Mapped[int] = mapped_column(
@@ -152,6 +157,8 @@ class Reply(db.Model):
 
 class Attachment(db.Model):
     __tablename__ = "attachments"
+    #: Removed from drafts; the id is in URLs, the API and audit events (0013).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handover_id: Mapped[int] = mapped_column(

@@ -11,11 +11,20 @@ in (no password, inactive, no memberships): the client's unit and scopes are its
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from handover.store.database import db
+from handover.store.models.accounts import unit_name_key
 from handover.store.models.base import UTCDateTime, utcnow
+
+
+def client_name_key(name: str) -> str:
+    """What two client names that differ only in capital letters (or in how an ä is encoded)
+    have in common, folded as a unit's name is (`unit_name_key`): the audit log names a client
+    as ``api:<name>``, and "Lifecare" beside "lifecare" there leaves its reader guessing whether
+    one system acted or two. Migration 0014 computes the same for the clients before it."""
+    return unit_name_key(name)
 
 
 class IntegrationClient(db.Model):
@@ -23,6 +32,11 @@ class IntegrationClient(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: `client_name_key` of the name, kept by `_keep_name_key`; unique, so that the database
+    #: refuses "LIFECARE" beside "Lifecare" on SQLite and PostgreSQL alike, also when two
+    #: admins create them at once. None only for a client that already had such a twin
+    #: before migration 0014.
+    name_key: Mapped[str | None] = mapped_column(Text, unique=True, index=True, default=None)
     #: None only for an auditor's client (scope ``audit:read``).
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True, default=None)
     #: Space-separated, e.g. "inbox:read handover:read".
@@ -36,6 +50,12 @@ class IntegrationClient(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    @validates("name")
+    def _keep_name_key(self, _attribute, name):
+        """Every way a name is set (the service, tests) keeps its key with it."""
+        self.name_key = client_name_key(name) if name is not None else None
+        return name
 
     @property
     def scope_set(self) -> frozenset:

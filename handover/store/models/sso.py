@@ -18,7 +18,9 @@ from handover.store.models.base import UTCDateTime, utcnow
 
 class OidcIdentity(db.Model):
     __tablename__ = "oidc_identities"
-    __table_args__ = (UniqueConstraint("issuer", "tenant", "subject"),)
+    #: Unlinked identities are deleted; the id is in URLs and audit events (migration 0013).
+    __table_args__ = (UniqueConstraint("issuer", "tenant", "subject"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
