@@ -12,7 +12,7 @@ from html import unescape
 import lifecycle_support
 import pytest
 from lifecycle_support import CHILD_CODE, CHILD_NAME, FORM_KEY, access_for, login_as, send_handover
-from sqlalchemy import select
+from sqlalchemy import func, select
 from support import raw_database
 
 from handover.security import crypto
@@ -222,3 +222,28 @@ def test_reading_a_handover_names_each_earlier_handover_it_showed(app, client, w
     login_as(auditor, app, world.users["auditor"])
     _, rows = report(auditor)
     assert any(str(first) in " ".join(row) for row in rows_saying(rows, SHOWN))
+
+
+def test_a_probe_of_an_id_not_yet_given_is_not_in_the_later_childs_report(app, client, world):
+    """Someone tries ids that name no handover yet. When the id is later given to a child's
+    handover, that child's report must not say they tried to read its data before it existed;
+    a refused read of the handover once it exists is in it."""
+    with app.app_context():
+        newest = db.session.execute(select(func.max(Handover.id))).scalar() or 0
+    outsider = app.test_client()
+    login_as(outsider, app, world.users["other_receiver"])
+    for probed in range(newest + 1, newest + 4):
+        assert outsider.get(f"/handovers/{probed}").status_code == 404
+    with app.app_context():
+        sent_id = send_handover(world)
+        assert newest < sent_id <= newest + 3   # one of the probed ids (drafts take the others)
+        [probe] = [event for event in db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "handover.access_denied")) if f'"requested_id": {sent_id}'
+            in (event.detail or "")]
+        assert probe.handover_id is None
+    login_as(client, app, world.users["auditor"])
+    _, rows = report(client)
+    assert not rows_saying(rows, "Access refused")
+    assert outsider.get(f"/handovers/{sent_id}").status_code == 404
+    _, rows = report(client)
+    assert [row[1] for row in rows_saying(rows, "Access refused")] == ["Other.Receiver"]

@@ -51,6 +51,11 @@ MESSAGE = _l("Message")
 TARGETED_AREAS = ("admin", "unit_lead", "account", "plugins", "forms", "integration_client",
                   "api")
 
+#: The events of a handover shown in a list (the inbox, the outbox, the drafts, search
+#: results, the child's earlier handovers), each through a unit of the user's. An older one
+#: recorded no unit: its row says so, rather than leave the unit blank.
+LISTED_ACTIONS = ("handover.listed", "handover.earlier_shown")
+
 
 @dataclass(frozen=True)
 class Target:
@@ -93,6 +98,9 @@ class EventRow:
     client_address: str
     #: Whom or what it acted on; false when the event names nothing (a handover's events).
     target: Target = NO_TARGET
+    #: The event happened through a unit of the user's that it did not record (an older
+    #: event of `LISTED_ACTIONS`).
+    unit_unrecorded: bool = False
 
 
 def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[EventRow]:
@@ -127,7 +135,8 @@ def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[Even
             label=words, count=1, person=person, person_detail=person_detail,
             unit_id=event.unit_id, handover_id=event.handover_id,
             outcome=outcome_label(event.outcome),
-            client_address=address_label(event.client_address), target=target))
+            client_address=address_label(event.client_address), target=target,
+            unit_unrecorded=event.unit_id is None and event.action in LISTED_ACTIONS))
     return rows
 
 

@@ -3,7 +3,8 @@ hashes, so that the archive can recompute the chain (`store.audit.event_hash`) a
 nothing in it was changed or left out between the first and the last event it holds.
 
 Pages are keyed by the last id seen (``after_id``), not by page number: an archive that fetches
-page after page while events are appended neither skips nor repeats one. The export itself is
+page after page while events are appended neither skips nor repeats one. Filtered by a child,
+it gives what the child's access report shows (`audit_search.about_child`). The export itself is
 audited (``audit.exported``), without its filters' values.
 """
 
@@ -14,9 +15,10 @@ from typing import Any
 from sqlalchemy import select
 
 from handover.services import policy
+from handover.services.audit_search import about_child
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import AuditEvent, Handover
+from handover.store.models import AuditEvent
 
 MAX_LIMIT = 1000
 
@@ -47,8 +49,9 @@ def export(actor: Any, chosen: ExportFilter) -> dict[str, Any]:
     if chosen.unit_id is not None:
         query = query.where(AuditEvent.unit_id == chosen.unit_id)
     if chosen.child_hash:
-        query = query.where(AuditEvent.handover_id.in_(
-            select(Handover.id).where(Handover.identity_hash == chosen.child_hash)))
+        # Exactly the events the child's access report shows, searches that found nothing
+        # included.
+        query = query.where(about_child(chosen.child_hash))
     limit = max(1, min(chosen.limit, MAX_LIMIT))
     events = list(db.session.execute(query.order_by(AuditEvent.id).limit(limit + 1)).scalars())
     more = len(events) > limit

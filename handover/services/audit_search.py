@@ -8,6 +8,7 @@ A person searched for is found as whoever acted and as whom an administrator's o
 event was about (the ``user_id`` of its detail): "who changed Kaisa's account?" has an answer.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import (
     String,
     cast,
     exists,
-    func,
+    false,
     literal,
     or_,
     select,
@@ -31,7 +32,7 @@ from handover.security import crypto
 from handover.services import earlier_handovers
 from handover.services.listing import InvalidIdentityCode
 from handover.store import audit
-from handover.store.database import db
+from handover.store.database import db, folded
 from handover.store.models import AuditEvent, Handover, Unit, User
 
 PER_PAGE = 50
@@ -98,16 +99,17 @@ def search(chosen: EventFilter, page: int = 1) -> Any:
 
 
 def _about_person(words: str) -> Any:
-    """Events by, or about, a person whose e-mail address or name contains ``words``."""
+    """Events by, or about, a person whose e-mail address or name contains ``words``
+    (regardless of capitals, ä, ö and å too, on either database: `folded`)."""
     escaped = words.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
-    named = (func.lower(User.email).like(pattern, escape="\\")
-             | func.lower(User.name).like(pattern, escape="\\"))
+    named = (folded(User.email).like(pattern, escape="\\")
+             | folded(User.name).like(pattern, escape="\\"))
     # The detail is JSON written with sort_keys: the id is followed by "," or "}".
     key = literal('%"user_id": ') + cast(User.id, String)
     about = exists().where(named, or_(AuditEvent.detail.like(key + literal(",%")),
                                       AuditEvent.detail.like(key + literal("}%"))))
-    return or_(func.lower(AuditEvent.actor_label).like(pattern, escape="\\"),
+    return or_(folded(AuditEvent.actor_label).like(pattern, escape="\\"),
                AuditEvent.actor_id.in_(select(User.id).where(named)),
                AuditEvent.detail.like('%"user_id": %') & about)
 
@@ -116,6 +118,25 @@ def _about_person(words: str) -> Any:
 #: than through a handover: searches by identity code, look-ups of the child's earlier
 #: handovers from a draft, and views of this report.
 NAMING_ACTIONS = ("handover.searched", "handover.earlier_looked_up", "audit.child_report")
+
+
+#: A keyed identity-code hash as `crypto.identity_hash` writes it: nothing else names a child.
+CHILD_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def about_child(child: str) -> ColumnElement[bool]:
+    """The events about the child of the keyed hash ``child``: the events on the child's
+    handovers, and the searches, look-ups and views of the access report that named the child
+    by the hash, whatever they found. The one definition of what the child's report shows
+    and what the audit export filtered by the child gives. A value that is no such hash (one
+    typed into the export) names no child: it must not be read as a pattern."""
+    if not CHILD_HASH.fullmatch(child or ""):
+        return false()
+    # The action narrows the detail's LIKE to the few kinds of event that name a child.
+    return or_(AuditEvent.handover_id.in_(select(Handover.id)
+                                          .where(Handover.identity_hash == child)),
+               AuditEvent.action.in_(NAMING_ACTIONS)
+               & AuditEvent.detail.like(earlier_handovers.naming_pattern(child)))
 
 
 def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[AuditEvent]]:
@@ -130,19 +151,12 @@ def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[A
     handovers = list(db.session.execute(
         select(Handover).where(Handover.identity_hash == child).order_by(Handover.id)
     ).scalars())
-    ids = [h.id for h in handovers]
-    # The action narrows the detail's LIKE to the few kinds of event that name a child.
-    concerning: list[ColumnElement[bool]] = [
-        AuditEvent.action.in_(NAMING_ACTIONS)
-        & AuditEvent.detail.like(earlier_handovers.naming_pattern(child))]
-    if ids:
-        concerning.append(AuditEvent.handover_id.in_(ids))
     events = list(db.session.execute(
-        select(AuditEvent).where(or_(*concerning))
+        select(AuditEvent).where(about_child(child))
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
     ).scalars())
     audit.record("audit.child_report", actor=actor,
-                 detail={"handovers": len(ids), **earlier_handovers.naming_child(child)})
+                 detail={"handovers": len(handovers), **earlier_handovers.naming_child(child)})
     db.session.commit()
     return handovers, events
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from handover.formdefs import FormDefinition, UnknownForm
@@ -47,6 +47,8 @@ class EarlierHandover:
     acknowledged_at: datetime | None
     closed_at: datetime | None
     erased: bool
+    #: The user's unit through which the list shows it (the one that had that part).
+    unit_id: int | None = None
 
 
 def hash_of_code(code: str | None) -> str | None:
@@ -108,13 +110,15 @@ def audit_event(shown: list[EarlierHandover], current: Handover | None,
 
 
 def audit_events(shown: list[EarlierHandover], current: Handover | None,
-                 identity_hash: str | None = None) -> list[tuple[str, int | None, Any]]:
+                 identity_hash: str | None = None) -> list[tuple[Any, ...]]:
     """`audit_event` and one ``handover.earlier_shown`` event on each handover ``shown`` (its
     form, units and status were on the page), for `store.audit.record_all`: the child's access
-    report finds each of them by its handover, as it finds a list's ``handover.listed``."""
+    report finds each of them by its handover, as it finds a list's ``handover.listed``, and
+    names the user's unit through which it was shown."""
     on = {"looked_up_on": current.id} if current is not None else {}
     return [audit_event(shown, current, identity_hash),
-            *[("handover.earlier_shown", earlier.id, on) for earlier in shown]]
+            *[("handover.earlier_shown", earlier.id, on, earlier.unit_id)
+              for earlier in shown]]
 
 
 #: The look-up, built once (a request builds no statement, and finds it compiled for each
@@ -125,7 +129,12 @@ _EARLIER = (
     select(Handover.id, Handover.form_key, Handover.form_version, Handover.status,
            Handover.sender_unit_id, Handover.receiver_unit_id, Handover.sent_at,
            Handover.acknowledged_at, Handover.closed_at, Handover.erased_at,
-           _SENDERS.name.label("sender_name"), _RECEIVERS.name.label("receiver_name"))
+           _SENDERS.name.label("sender_name"), _RECEIVERS.name.label("receiver_name"),
+           # The user's unit that got it as a copy, for a handover shown for that part.
+           select(func.min(HandoverCopy.unit_id))
+           .where(HandoverCopy.handover_id == Handover.id,
+                  HandoverCopy.unit_id.in_(bindparam("copy_units", expanding=True)))
+           .correlate(Handover).scalar_subquery().label("copy_unit_id"))
     .outerjoin(_SENDERS, _SENDERS.id == Handover.sender_unit_id)
     .outerjoin(_RECEIVERS, _RECEIVERS.id == Handover.receiver_unit_id)
     .where(Handover.identity_hash == bindparam("identity_hash"),
@@ -147,7 +156,7 @@ def _query(user: Any, identity_hash: str | None, exclude_id: int | None) -> list
     return list(db.session.execute(_EARLIER, {
         "identity_hash": identity_hash, "exclude_id": exclude_id or 0,
         "sent_by": list(sent_by), "received_by": list(received_by),
-        "copied_to": list(received_by)}).all())
+        "copied_to": list(received_by), "copy_units": list(received_by)}).all())
 
 
 def latest_sent_by(user: Any, identity_hash: str | None,
@@ -203,11 +212,11 @@ def _shown(user: Any, found: list[Any], language: str) -> list[EarlierHandover]:
     shown = []
     for row in found:
         if row.sender_unit_id in sent_by:
-            part = "sent"
+            part, unit_id = "sent", row.sender_unit_id
         elif row.receiver_unit_id in received_by:
-            part = "received"
+            part, unit_id = "received", row.receiver_unit_id
         else:
-            part = "copy"
+            part, unit_id = "copy", row.copy_unit_id
         try:
             title = definition_of(row.form_key, row.form_version).title_in(language)
         except Exception:  # a form no longer installed: its key says what it was
@@ -217,5 +226,5 @@ def _shown(user: Any, found: list[Any], language: str) -> list[EarlierHandover]:
             sender_unit=row.sender_name or "", receiver_unit=row.receiver_name or "",
             part=part, status=row.status, sent_at=row.sent_at,
             acknowledged_at=row.acknowledged_at, closed_at=row.closed_at,
-            erased=row.erased_at is not None))
+            erased=row.erased_at is not None, unit_id=unit_id))
     return shown

@@ -243,10 +243,12 @@ def filters(status: str = "", form_key: str = "", sent_from: datetime | None = N
 
 
 def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") -> list[Row]:
-    """The list rows of ``handovers`` for ``user``; each summary shown is audited."""
+    """The list rows of ``handovers`` for ``user``; each summary shown is audited, with the
+    unit of the user's through which the list shows it."""
     handovers = list(handovers)
     _load_copies_and_replies(handovers)
     rows = []
+    listed: list[tuple[str, int, str, int | None]] = []
     kinds: dict[int, str] = {}
     for handover in handovers:
         definition = _definition(handover)
@@ -268,10 +270,11 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
                 audit.record("handover.integrity_failed", handover_id=handover.id,
                              outcome="failed", detail={"part": "summary"})
                 db.session.commit()
+        if row.summary is not None:
+            listed.append(("handover.listed", handover.id, "", access.unit_id))
         rows.append(row)
-    shown = [row.handover.id for row in rows if row.summary is not None]
-    if shown:
-        audit.record_many("handover.listed", shown)
+    if listed:
+        audit.record_all(listed)
         commit_keeping_loaded()
     return rows
 

@@ -121,7 +121,7 @@ def require(user: Any, handover_id: object, action: str = "view", *, with_units:
     if handover is None:
         if action in _DRAFT_ACTIONS and discarded_by_own_unit(user, handover_id):
             raise DraftDiscarded(handover_id)
-        deny(user, handover_id, action)
+        deny(user, handover_id, action, exists=False)
     access = evaluate(user, handover)
     if not access.can(ACTIONS[action]) or (action == "download" and access.as_copy):
         deny(user, handover_id, action)
@@ -158,15 +158,23 @@ def units_of(handover: Handover) -> dict[int, Unit]:
     return units if units.keys() == wanted else units_by_id(wanted)
 
 
-def deny(user: Any, handover_id: object, action: str) -> NoReturn:
-    """Record the refused attempt in its own transaction, then raise `NotFound`."""
+def deny(user: Any, handover_id: object, action: str, *, exists: bool = True) -> NoReturn:
+    """Record the refused attempt in its own transaction, then raise `NotFound`.
+
+    An id that names no handover (not yet, or no longer) is kept in the event's detail, not as
+    its handover: events are found by their handover for the child's access report, and a
+    probe of an id before it was given would read there as someone trying to read that child's
+    data before the handover existed."""
     db.session.rollback()
+    wanted: dict[str, object] = {"wanted": action}
+    if not exists and is_handover_id(handover_id):
+        wanted["requested_id"] = handover_id
     audit.record(
         "handover.access_denied",
         actor=user if getattr(user, "is_authenticated", False) else None,
-        handover_id=handover_id if is_handover_id(handover_id) else None,
+        handover_id=handover_id if exists and is_handover_id(handover_id) else None,
         outcome="denied",
-        detail={"wanted": action},
+        detail=wanted,
     )
     db.session.commit()
     raise NotFound(handover_id)

@@ -51,10 +51,11 @@ _OPEN_SENT_AND_LOCK_CHAIN = audit.returning_chain_head(_OPEN_SENT)
 
 def record_view(access: HandoverAccess, user: User, *, action: str = "handover.viewed",
                 now: datetime | None = None,
-                also: Sequence[tuple[str, int | None, Any]] = ()) -> bool:
+                also: Sequence[tuple[Any, ...]] = ()) -> bool:
     """Log a view (or print) and, on the receiving unit's first view, mark the handover opened.
-    ``also`` are further events of the same page, ``(action, handover_id, detail)``, logged
-    in the same transaction (the look-up of the child's earlier handovers).
+    ``also`` are further events of the same page, ``(action, handover_id, detail)`` or with
+    a unit of their own (`store.audit.record_all`), logged in the same transaction (the
+    look-up of the child's earlier handovers).
 
     Returns True when this view was the unit's first (the receiving unit's opens the handover).
     A view of erased content opens nothing: the reader saw only that it was erased, and the

@@ -163,6 +163,8 @@ def draft_rows(user: User, language: str) -> list[DraftRow]:
             sum(state.state == COMPLETED for state in states), len(states),
             handover.updated_at, late_drafts.send_by(handover)))
     if rows:
-        audit.record_many("handover.listed", [row.handover.id for row in rows])
+        # Each through its sending unit, the user's unit whose draft it is.
+        audit.record_all([("handover.listed", row.handover.id, "", row.handover.sender_unit_id)
+                          for row in rows])
         commit_keeping_loaded()
     return rows

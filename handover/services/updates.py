@@ -80,6 +80,10 @@ class Protection:
         """The flags that hold, in ``language``: what the update page warns its sender of."""
         return [text_in(label, language) for label in self.labels.values()]
 
+    def hides_location_from(self, unit_id: int) -> bool:
+        """Whether the update to ``unit_id`` has its location fields hidden (`sealed_for`)."""
+        return bool(self.labels) and unit_id not in self.trusted
+
     def sealed_for(self, content: Mapping[str, Any], unit_id: int) -> dict[str, Any]:
         """The content sealed into the update to ``unit_id``: the update's own answers, the
         flags under their own keys (as a handover stores them) and `PROTECTION_KEY`."""
@@ -89,7 +93,7 @@ class Protection:
                  for key, value in self.flags.items()}
         return {**content, **flags, PROTECTION_KEY: {
             "flags": list(flags), "labels": self.labels,
-            "hide_location": bool(self.labels) and unit_id not in self.trusted}}
+            "hide_location": self.hides_location_from(unit_id)}}
 
 
 def protection_of(handovers: Iterable[Handover]) -> Protection:

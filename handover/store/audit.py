@@ -103,14 +103,15 @@ def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail=""):
     written with one statement: a receiver's first view logs "opened" and "viewed", and a list
     page that shows twenty children's names logs twenty reads, so that the per-child report
     finds each of them, without a round trip per event. An event given as ``(action,
-    handover_id, detail)`` carries its own detail instead of the common one. The caller
-    commits."""
+    handover_id, detail)`` carries its own detail instead of the common one, and one given
+    as ``(action, handover_id, detail, unit_id)`` its own unit too (a list shows each
+    handover through the unit of the user's that has it). The caller commits."""
     if not events:
         return
     actor = _default_actor(actor)
     occurred_at = utcnow()
-    _append([{**_event_fields(action, actor, unit_id, handover_id, outcome,
-                              own[0] if own else detail),
+    _append([{**_event_fields(action, actor, own[1] if len(own) > 1 else unit_id, handover_id,
+                              outcome, own[0] if own else detail),
               "occurred_at": occurred_at} for action, handover_id, *own in events])
 
 

@@ -218,13 +218,19 @@ def send_update(handover_id):
             return _back(handover_id, _("The update was sent to %(count)s units.",
                                         count=len(sent)), "success")
     status = 400 if request.method == "POST" else 200
+    # Warned of on the rule the update's readers see it by: the flags, and which units get
+    # the fields that could reveal where the child lives hidden.
+    carries = updates.protection(granted.handover)
+    recipients = updates.recipients(granted.handover)
+    location_fields = [f.label_in(language()) for f in definition.fields()
+                       if f.reveals_location or any(sub.reveals_location for sub in f.fields)]
     return render_template("journey/update.html", handover=granted.handover, form=form,
                            definition=definition, language=language(),
-                           recipients=updates.recipients(granted.handover),
-                           window=updates.window_days(), submission_token=token,
-                           # Warned of on the rule the update's readers see it by.
-                           location_cases=updates.protection(granted.handover).cases_in(
-                               language())), status
+                           recipients=recipients, window=updates.window_days(),
+                           submission_token=token, location_cases=carries.cases_in(language()),
+                           location_fields=location_fields,
+                           hidden_from=[unit for unit in recipients if location_fields
+                                        and carries.hides_location_from(unit.id)]), status
 
 
 def _to_edit(handover_id, message, category):
