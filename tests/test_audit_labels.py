@@ -2,7 +2,7 @@
 nobody labelled (an old one, a plugin's) still reads as words.
 
 The actions are found by reading the code, not by a list kept beside it: every call of the
-audit writers (`store.audit.record`, `record_many`, `record_all`, `commit_with_audit`), and of
+audit writers (`store.audit.record`, `record_all`, `commit_with_audit`), and of
 any function that hands one of its parameters on to them, is followed back to the strings that
 reach it. A new ``audit.record("handover.something")`` without a label fails here.
 """
@@ -21,8 +21,7 @@ SOURCES = sorted(path for folder in ("handover", "plugins")
                  for path in ROOT.joinpath(folder).rglob("*.py"))
 ACTION = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
 #: The functions that write an audit event: (position, keyword) of their action argument.
-WRITERS = {name: (0, "action") for name in ("record", "record_many", "record_all",
-                                            "commit_with_audit")}
+WRITERS = {name: (0, "action") for name in ("record", "record_all", "commit_with_audit")}
 #: Actions built at run time, by their f-string's source, and what they can become. A new
 #: f-string action fails the scan until it is listed here (and labelled).
 BUILT = {

@@ -89,8 +89,8 @@ def test_an_older_list_event_without_its_unit_says_not_recorded(app, world):
     with app.app_context():
         handover_id = send_handover(world)
         # As a list recorded it before it named the unit.
-        audit.record_many("handover.listed", [handover_id],
-                          actor=world.user("receiving_receiver"))
+        audit.record_all([("handover.listed", handover_id)],
+                         actor=world.user("receiving_receiver"))
         db.session.commit()
     for language, words, label in (("fi", "Ei kirjattu", "Näytetty listassa"),
                                    ("sv", "Inte registrerad", "Visad i en lista"),

@@ -115,11 +115,6 @@ def record_all(events, *, actor=None, unit_id=None, outcome="ok", detail=""):
               "occurred_at": occurred_at} for action, handover_id, *own in events])
 
 
-def record_many(action, handover_ids, **common):
-    """`record_all` for one action on each of ``handover_ids``."""
-    record_all([(action, handover_id) for handover_id in handover_ids], **common)
-
-
 def _append(rows):
     """Chain ``rows`` (the fields of each event but its hashes) onto the log's head, in order,
     and insert them in one statement; returns the first one's id.
