@@ -141,6 +141,13 @@ def error_summary(response):
     return html.unescape(page.split('class="error-summary"', 1)[1].split("</div>", 1)[0])
 
 
+def summary_lines(page):
+    """The items of the page's error summary (its HTML ``page``), as text."""
+    start = page.index('id="error-summary"')
+    items = re.findall(r"<li>(.*?)</li>", page[start:page.index("</ul>", start)], re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+
+
 def stored_content(app, draft_id):
     """What the draft ``draft_id`` holds now, opened as the drafts service opens it."""
     with app.app_context():

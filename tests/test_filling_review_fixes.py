@@ -11,7 +11,7 @@ from html import unescape
 import lifecycle_support
 import pytest
 from lifecycle_support import FORM_KEY, login_as
-from support import count_handovers, page_text, stored_content
+from support import count_handovers, page_text, stored_content, summary_lines
 
 from handover.formdefs import content as content_rules
 from handover.services import drafts, sending
@@ -49,12 +49,6 @@ def input_value(page, field_id):
 def error_of(page, field_id):
     found = re.search(rf'id="{re.escape(field_id)}-error">([^<]*)<', page)
     return unescape(found.group(1)) if found else None
-
-
-def summary_lines(page):
-    start = page.index('id="error-summary"')
-    items = re.findall(r"<li>(.*?)</li>", page[start:page.index("</ul>", start)], re.S)
-    return [unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
 
 
 def task_status(page, href):

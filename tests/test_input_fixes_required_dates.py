@@ -12,27 +12,21 @@ import pytest
 from api_support import bearer
 from flask_babel import force_locale
 from lifecycle_support import login_as
+from support import page_text, summary_lines
 
 from handover.cli.demo_handovers import ward_content
 from handover.formdefs import content as content_rules
 from handover.formdefs.model import Field
-from handover.services import definition_of, drafts
+from handover.services import definition_of
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
 api = api_support.api
+ward_draft = lifecycle_support.ward_draft
 
 WARD = "psychiatric_ward_preinfo"
 EMPTY_ARRIVAL = "Enter date of arrival"
 UNREADABLE_ARRIVAL = "Enter date of arrival as day.month.year, for example 14.3.2012"
-
-
-@pytest.fixture
-def ward_draft(app, world):
-    """The id of an empty draft of the ward form, routed with its legal basis."""
-    with app.app_context():
-        return drafts.start(world.user("sending_sender"), world.unit("sending"), WARD,
-                            world.unit("receiving"), [], "child_welfare_necessary").id
 
 
 @pytest.fixture
@@ -47,16 +41,6 @@ def error_of(page, field_id):
     if not found:
         return None
     return unescape(re.sub(r"<[^>]+>|Error:", "", found.group(1))).strip()
-
-
-def summary_lines(page):
-    start = page.index('id="error-summary"')
-    items = re.findall(r"<li>(.*?)</li>", page[start:page.index("</ul>", start)], re.S)
-    return [unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
-
-
-def page_text(response):
-    return response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("typed", ["", "   "])
