@@ -141,6 +141,14 @@ def error_summary(response):
     return html.unescape(page.split('class="error-summary"', 1)[1].split("</div>", 1)[0])
 
 
+def empty_database():
+    """Drop every table, Alembic's version too, so that a test can upgrade from a revision.
+    Needs an app context."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
 def summary_lines(page):
     """The items of the page's error summary (its HTML ``page``), as text."""
     start = page.index('id="error-summary"')

@@ -16,7 +16,7 @@ from lifecycle_support import login_as
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from support import totp_code
+from support import empty_database, error_summary, totp_code
 
 from handover.formdefs.content import today
 from handover.services import integration_clients
@@ -63,7 +63,7 @@ def test_a_name_differing_only_in_capitals_is_refused_on_the_name_field(app, wor
                                                                          admin_page, twin):
     response = admin_page.post("/admin/clients", data=_form(app, world, twin))
     assert response.status_code == 200
-    summary = _error_summary(response)
+    summary = error_summary(response)
     assert TWIN in summary and 'href="#name"' in summary
     assert TWIN in _field_error(response, "name")
     assert "<code class=\"secret\">" not in response.get_data(as_text=True)
@@ -162,12 +162,12 @@ def test_the_database_itself_refuses_a_twin(app, world, existing):
 def at_0013(app):
     """The database as revision 0013 left it, emptied; the test's schema again afterwards."""
     with app.app_context():
-        _empty_database()
+        empty_database()
         upgrade(revision="0013")
     yield
     with app.app_context():
         db.session.remove()
-        _empty_database()
+        empty_database()
         db.create_all()
 
 
@@ -273,18 +273,6 @@ def _unit():
     db.session.add(unit)
     db.session.flush()
     return unit.id
-
-
-def _empty_database():
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-
-
-def _error_summary(response):
-    page = response.get_data(as_text=True)
-    assert 'class="error-summary"' in page, page[:2000]
-    return html.unescape(page.split('class="error-summary"', 1)[1].split("</div>", 1)[0])
 
 
 def _field_error(response, field_id):

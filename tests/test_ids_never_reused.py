@@ -12,7 +12,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from lifecycle_support import CHILD_CODE, FORM_KEY, content, login_as, send_handover
 from sqlalchemy import inspect, select, text
-from support import create_unit, create_user
+from support import create_unit, create_user, empty_database
 
 from handover.services import accounts, attachments, drafts, policy
 from handover.store import audit
@@ -114,12 +114,12 @@ def at_0012(app, monkeypatch):
 
     monkeypatch.setattr(support, "hash_password", lambda password: "not-a-password-hash")
     with app.app_context():
-        _empty_database()
+        empty_database()
         upgrade(revision="0012")
     yield
     with app.app_context():
         db.session.remove()
-        _empty_database()
+        empty_database()
         db.create_all()
 
 
@@ -174,7 +174,7 @@ def test_the_migrated_tables_count_on_as_the_models_say(app, database_backend):
         pytest.skip("AUTOINCREMENT is SQLite's; PostgreSQL's sequences never give an id twice")
     with app.app_context():
         assert _counting_tables() == COUNTING_ON   # db.create_all, as the tests make it
-        _empty_database()
+        empty_database()
         upgrade()
         assert _counting_tables() == COUNTING_ON
         downgrade(revision="0012")
@@ -263,12 +263,6 @@ def _counting_tables():
     return {name for name, sql in db.session.execute(text(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
         if "AUTOINCREMENT" in (sql or "")}
-
-
-def _empty_database():
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 def test_a_probe_of_the_largest_id_before_the_upgrade_moves_no_counter(app, at_0012):
