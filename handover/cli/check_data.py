@@ -7,7 +7,7 @@ finding has said so already, in one line.
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from handover.cli import demo
 from handover.cli.findings import error, warning
@@ -26,6 +26,31 @@ def database_problems(app, workers):
     problem = schema_problem(app)
     if problem:
         yield error(problem)
+        return
+    if database_kind(app) == "postgresql":
+        yield from _search_locale_problems(app)
+
+
+#: LC_CTYPE values under which PostgreSQL's lower() folds the ASCII letters only.
+_ASCII_ONLY_CTYPES = {"c", "posix"}
+
+
+def _search_locale_problems(app):
+    """Searches by a person's name (the admin's user search, the audit log's) fold capitals
+    with the database's lower() (`handover.store.database.folded`). Under the C locale that
+    folds A-Z only: "äyräs" would not find "Äyräs". An ICU default collation folds every letter
+    whatever LC_CTYPE says."""
+    with app.app_context():
+        ctype = db.session.execute(text("SELECT current_setting('lc_ctype')")).scalar_one()
+        icu = db.engine.dialect.server_version_info >= (15,) and db.session.execute(text(
+            "SELECT datlocprovider = 'i' FROM pg_database "
+            "WHERE datname = current_database()")).scalar_one()
+        db.session.rollback()
+    if not icu and ctype.lower() in _ASCII_ONLY_CTYPES:
+        yield warning(f"The database's LC_CTYPE is {ctype}: searches by name fold only A-Z, "
+                      "so \"äyräs\" does not find \"Äyräs\". Create the database with a UTF-8 "
+                      "locale (CREATE DATABASE ... TEMPLATE template0 LC_COLLATE 'C.UTF-8' "
+                      "LC_CTYPE 'C.UTF-8', or an ICU locale) and restore a backup into it.")
 
 
 def account_problems(app):
