@@ -77,7 +77,7 @@ def test_arrival_mail_reaches_receiving_and_copy_units_without_child_data(
     for _, text in inbox.messages:
         _assert_no_child_data(text)
         assert f"http://localhost/handovers/{hid}" in text
-        assert "Uusi luovutus" in text and "En ny" in text and "A new handover" in text
+        assert "Uusi tiedonsiirto" in text and "En ny" in text and "A new handover" in text
 
 
 def test_overdue_mails_the_lead_once(app, world, smtp_server):

@@ -102,7 +102,7 @@ def test_refusal_is_in_the_users_language(app, client):
     page = client.post(f"/lead/units/{unit_id}/members",
                        data={"email": "admin@example.fi", "role": "receiver"}
                        ).get_data(as_text=True)
-    assert "Ylläpitäjät ja tarkastajat eivät voi olla yksikön jäseniä" in page
+    assert "Pääkäyttäjät ja lokien tarkastajat eivät voi olla yksikön jäseniä" in page
 
 
 @pytest.mark.parametrize("flag", ["--admin", "--auditor"])

@@ -26,9 +26,9 @@ from handover.store.database import db
 from handover.store.models import Delivery, Handover, HandoverCopy, Membership, Unit, User
 from handover.store.models.base import utcnow
 
-ARRIVAL_SUBJECT = "Uusi luovutus odottaa / En ny överlämning väntar / A new handover is waiting"
+ARRIVAL_SUBJECT = "Uusi tiedonsiirto odottaa / En ny överlämning väntar / A new handover is waiting"
 ARRIVAL_TEXT = """\
-Yksikköönne on saapunut uusi luovutus Handover-palveluun. Kirjaudu sisään lukeaksesi sen:
+Yksikköönne on saapunut uusi tiedonsiirto Handover-palveluun. Kirjaudu sisään lukeaksesi sen:
 {link}
 
 En ny överlämning har kommit till er enhet i tjänsten Handover. Logga in för att läsa den:
@@ -38,10 +38,10 @@ A new handover is waiting for your unit in Handover. Log in to read it:
 {link}
 """
 
-OVERDUE_SUBJECT = ("Luovutusta ei ole kuitattu / Överlämningen har inte kvitterats / "
+OVERDUE_SUBJECT = ("Tiedonsiirtoa ei ole kuitattu / Överlämningen har inte kvitterats / "
                    "A handover has not been acknowledged")
 OVERDUE_TEXT = """\
-Yksikkönne ei ole kuitannut vastaanotetuksi luovutusta määräajassa. Kirjaudu sisään:
+Yksikkönne ei ole kuitannut vastaanotetuksi tiedonsiirtoa määräajassa. Kirjaudu sisään:
 {link}
 
 Er enhet har inte kvitterat en överlämning inom utsatt tid. Logga in:
