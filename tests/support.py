@@ -145,6 +145,13 @@ def empty_database():
     """Drop every table, Alembic's version too, so that a test can upgrade from a revision.
     Needs an app context."""
     db.drop_all()
+    unstamp()
+
+
+def unstamp():
+    """Undo `flask_migrate.stamp()`: drop Alembic's version table, leaving the tables at no
+    revision as the `app` fixture makes them (PostgreSQL keeps both between tests). Needs an
+    app context."""
     with db.engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 

@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from support import create_unit, create_user, error_summary, text_of
+from support import create_unit, create_user, empty_database, error_summary, text_of
 
 from handover.cli import cli
 from handover.services import accounts, integration_clients, sso_accounts
@@ -217,9 +217,7 @@ def test_twins_from_before_0012_both_stay_and_no_third_is_made(app):
     """A database that took both twins (SQLite before the check) upgrades: the later twin
     keeps no key, a third is refused, and saving the later one asks for another name."""
     with app.app_context():
-        db.drop_all()
-        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+        empty_database()
         upgrade(revision="0011")
         for unit_id, name in ((1, "Äänekosken päiväkoti"), (2, "ÄÄNEKOSKEN PÄIVÄKOTI"),
                               (3, "Åbo svenska skola")):
@@ -241,9 +239,7 @@ def test_twins_from_before_0012_both_stay_and_no_third_is_made(app):
                              "daycare")
         assert db.session.get(Unit, 2).name_key == "äänekosken päiväkoti pihlaja"
         db.session.remove()
-        db.drop_all()
-        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+        empty_database()
         db.create_all()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import AuditEvent, Unit
-from tests.support import run_command
+from tests.support import empty_database, run_command
 
 
 def record_events(count):
@@ -161,8 +161,7 @@ def test_the_migrated_schema_refuses_to_delete_an_event(app):
     from flask_migrate import upgrade
 
     with app.app_context():
-        db.drop_all()
-        raw("DROP TABLE IF EXISTS alembic_version")
+        empty_database()
         try:
             upgrade()
             raw("INSERT INTO audit_events (occurred_at, actor_label, action, outcome, "
@@ -172,8 +171,7 @@ def test_the_migrated_schema_refuses_to_delete_an_event(app):
                 raw("DELETE FROM audit_events")
         finally:
             # Leave the schema as the other tests expect it (PostgreSQL keeps it between tests).
-            db.drop_all()
-            raw("DROP TABLE IF EXISTS alembic_version")
+            empty_database()
             db.create_all()
 
 

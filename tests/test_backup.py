@@ -15,7 +15,7 @@ from handover.security import crypto, keys
 from handover.services.backup import DATABASE_FILES, KEYS_BACKUP, MANIFEST
 from handover.store.database import db
 from handover.store.models import Handover, Reply
-from tests.support import create_unit, create_user, invoke
+from tests.support import create_unit, create_user, invoke, unstamp
 
 FORM = {"form_key": "example", "form_version": 1}
 
@@ -53,8 +53,7 @@ def sealed_handovers(app):
         db.session.commit()
     yield expected
     with app.app_context():
-        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+        unstamp()
 
 
 @pytest.fixture

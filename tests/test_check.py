@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask.cli import ScriptInfo
 from flask_migrate import stamp
-from sqlalchemy import text
+from support import invoke, unstamp
 
 from handover import create_app
 from handover.cli import cli
@@ -36,14 +36,13 @@ def migrated(app):
         stamp()
     yield app
     with app.app_context():
-        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+        unstamp()
 
 
 def run_check(app, *arguments):
     """`handover check` against ``app``; its database connections are closed afterwards."""
     try:
-        return app.test_cli_runner().invoke(cli, ["check", *arguments])
+        return invoke(app, "check", *arguments)
     finally:
         with app.app_context():
             db.session.remove()
@@ -112,8 +111,7 @@ def test_each_configuration_problem_is_an_error_with_advice(production_config, p
         result = run_check(app)
     finally:
         with app.app_context():
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
+            unstamp()
             db.engine.dispose()
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if expected in line]
@@ -132,8 +130,7 @@ def test_missing_smtp_is_only_a_warning(production_config, monkeypatch):
         result = run_check(app)
     finally:
         with app.app_context():
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
+            unstamp()
             db.engine.dispose()
     assert result.exit_code == 0
     assert "warning: SMTP is not configured" in result.output
@@ -168,8 +165,7 @@ def test_several_workers_with_redis_on_postgres_pass(production_config, database
         result = run_check(app)
     finally:
         with app.app_context():
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
+            unstamp()
             db.engine.dispose()
     assert result.exit_code == 0, result.output
 

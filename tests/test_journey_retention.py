@@ -10,6 +10,7 @@ import pytest
 from flask_migrate import upgrade
 from lifecycle_support import access_for, handover, login_as, send_handover
 from sqlalchemy import text
+from support import empty_database
 
 from handover.cli import cli
 from handover.cli.demo_handovers import ward_content
@@ -178,9 +179,7 @@ def test_upgrade_from_0008_backfills_erase_after(app, database_backend):
     """A database holding handovers at revision 0008 gets each one's deadline."""
     now = utcnow().replace(microsecond=0)
     with app.app_context():
-        db.drop_all()
-        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+        empty_database()
         upgrade(revision="0008")
         db.session.execute(text(
             "INSERT INTO units (id, name, kind, organisation, email, is_active, created_at) "
@@ -213,9 +212,7 @@ def test_upgrade_from_0008_backfills_erase_after(app, database_backend):
         found = dict(db.session.execute(text(
             "SELECT id, erase_after FROM handovers ORDER BY id")).all())
         db.session.remove()
-        db.drop_all()
-        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+        empty_database()
         db.create_all()
 
     def moment(value):

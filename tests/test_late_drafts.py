@@ -2,12 +2,12 @@
 content on every save, the sending unit's senders see the draft tagged, its leads are told once,
 and a sent draft or another unit's draft is none of their business."""
 
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from lifecycle_support import login_as
+import support
+from lifecycle_support import World, login_as
 from sqlalchemy import inspect, select
 
 from handover.cli import cli
@@ -16,7 +16,7 @@ from handover.formdefs import load_definition
 from handover.formdefs.content import TIMEZONE
 from handover.services import deliveries, drafts, late_drafts, sending
 from handover.store.database import db
-from handover.store.models import AuditEvent, Delivery, Handover, Unit, User
+from handover.store.models import AuditEvent, Delivery, Handover
 from handover.store.models.base import utcnow
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
@@ -89,23 +89,9 @@ UNITS = {
 }
 
 
-@dataclass
-class World:
-    units: dict = field(default_factory=dict)
-    users: dict = field(default_factory=dict)
-
-    def user(self, name):
-        return db.session.get(User, self.users[name].id)
-
-    def unit(self, name):
-        return db.session.get(Unit, self.units[name].id)
-
-
 @pytest.fixture
 def world(app, monkeypatch):
     """The units above, a sender and a lead in each; the institution has a second lead."""
-    import support
-
     monkeypatch.setattr(support, "hash_password", lambda password: "not-a-password-hash")
     made = World()
     with app.app_context():
@@ -289,7 +275,6 @@ def test_the_notice_leads_to_the_leads_page_listing_the_late_draft(app, world):
     assert lead.get(f"/handovers/{late_id}/tasks").status_code == 404
 
     with app.app_context():
-        import support
         db.session.add(support.Membership(user_id=world.users["institution_lead"].id,
                                           unit_id=world.units["institution"].id,
                                           role="sender"))
@@ -359,9 +344,7 @@ def test_migration_0010_adds_and_removes_the_columns(app, database_backend):
     from flask_migrate import downgrade, upgrade
 
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+        support.empty_database()
         upgrade(revision="0010")
         columns = {c["name"] for c in inspect(db.engine).get_columns("handovers")}
         assert {"send_by_at", "late_notified_at"} <= columns
@@ -372,3 +355,4 @@ def test_migration_0010_adds_and_removes_the_columns(app, database_backend):
         assert "ix_handovers_send_by_at" not in indexes
         downgrade(revision="base")
         upgrade()
+        support.unstamp()   # the next test on this database expects no revision recorded

@@ -31,6 +31,7 @@ from handover.services.policy_actions import (  # noqa: F401  (the rules, asked 
     ALIASES,
     CAPABILITIES,
     COPY,
+    DRAFT_ACTIONS,
     RECEIVING,
     SENDING,
     HandoverAccess,
@@ -119,7 +120,7 @@ def require(user: Any, handover_id: object, action: str = "view", *, with_units:
     # the checks below touch it a dozen times: they get the object behind it.
     user = getattr(user, "_get_current_object", lambda: user)()
     if handover is None:
-        if action in _DRAFT_ACTIONS and discarded_by_own_unit(user, handover_id):
+        if action in DRAFT_ACTIONS and discarded_by_own_unit(user, handover_id):
             raise DraftDiscarded(handover_id)
         deny(user, handover_id, action, exists=False)
     access = evaluate(user, handover)
@@ -130,8 +131,6 @@ def require(user: Any, handover_id: object, action: str = "view", *, with_units:
     return access
 
 
-#: The actions on a draft: asked of a draft that is gone, they may meet a repeated "delete".
-_DRAFT_ACTIONS = ("edit", "preview", "discard", "routing", "send", "attach")
 _DISCARDED = (select(AuditEvent.id)
               .where(AuditEvent.handover_id == bindparam("handover_id"),
                      AuditEvent.action == "handover.draft_discarded",

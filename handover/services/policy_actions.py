@@ -52,6 +52,11 @@ ACTIONS = {
 }
 #: Capability names the services and older callers ask with, as actions.
 ALIASES = {"read": "view", "edit_draft": "edit"}
+#: The actions on a draft: writing it, routing it and sending it. Asked of a handover already
+#: sent they come too late; asked of a draft that is gone they may be a repeated "delete".
+DRAFT_ACTIONS = ("edit", "preview", "discard", "routing", "send", "attach")
+#: What the status leaves open on a draft: reading it and its attachments, and the draft actions.
+_OPEN_ON_A_DRAFT = ("view", "download", *DRAFT_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -121,8 +126,7 @@ def actions_now(handover: Handover, relation: str | None,
     can = capabilities.__contains__
     if handover.status == "draft":
         return {action for action, needs in ACTIONS.items()
-                if can(needs) and action in ("view", "download", "edit", "preview", "discard",
-                                              "routing", "send", "attach")}
+                if can(needs) and action in _OPEN_ON_A_DRAFT}
     open_now = {"view", "print"} if can("read") else set()
     erased = handover.erased_at is not None
     withdrawn = handover.status == "withdrawn"

@@ -12,7 +12,7 @@ from typing import Any
 
 from handover.i18n import lazy_gettext as _l
 from handover.services import LifecycleError, NotFound
-from handover.services.policy_actions import newer_version
+from handover.services.policy_actions import DRAFT_ACTIONS, newer_version
 from handover.store.models import Handover
 
 
@@ -55,7 +55,7 @@ def _why_not(handover: Handover, action: str) -> Any:
     """What to tell someone whose action the status no longer allows."""
     if handover.status == "draft":
         return _l("This handover has not been sent yet.")
-    if action in ("edit", "preview", "discard", "routing", "send", "attach"):
+    if action in DRAFT_ACTIONS:
         return _l("This handover has already been sent.")
     if action == "acknowledge" and handover.status == "acknowledged":
         return _l("This handover has already been acknowledged.")
