@@ -25,7 +25,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from handover.services import rows_changed
+from handover.services import NotFound, rows_changed
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Delivery, WorkerHeartbeat
@@ -211,7 +211,8 @@ def deliver_due(now: datetime | None = None, limit: int = 500) -> list[Delivery]
 
 def retry(delivery_id: int, actor: Any = None) -> bool:
     """An administrator's "try again now" for a failed or waiting row; audited. The row keeps
-    its event time (a webhook's body is the same) and gets `TRIES_AFTER_RETRY` more tries."""
+    its event time (a webhook's body is the same) and gets `TRIES_AFTER_RETRY` more tries.
+    False when the row is delivered or being sent; `NotFound` when there is no such row."""
     now = utcnow()
     changed = db.session.execute(
         update(Delivery).where(Delivery.id == delivery_id,
@@ -220,6 +221,8 @@ def retry(delivery_id: int, actor: Any = None) -> bool:
         .execution_options(synchronize_session=False))
     if rows_changed(changed) != 1:
         db.session.rollback()
+        if db.session.get(Delivery, delivery_id) is None:
+            raise NotFound(delivery_id)
         return False
     row = db.session.get(Delivery, delivery_id, populate_existing=True)
     audit.record("delivery.retried", actor=actor, unit_id=row.unit_id if row else None,

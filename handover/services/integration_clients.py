@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import lazy_gettext as _l
+from handover.security import totp
 from handover.services import policy
 from handover.services.accounts import N_, AccountError
 from handover.store import audit
@@ -130,6 +131,33 @@ def hash_token(token: str) -> str:
 def all_clients() -> list[IntegrationClient]:
     return list(db.session.execute(
         select(IntegrationClient).order_by(IntegrationClient.name)).scalars())
+
+
+def can_confirm(admin: Any) -> bool:
+    """Whether ``admin`` has an authenticator app (a TOTP secret) to confirm a new client with.
+    An account that signs in only through the organisation may have none: it cannot create a
+    client, and the page says so instead of asking for a code nobody can give."""
+    return bool(totp.is_enrolled(admin))
+
+
+def confirm_code(admin: Any, code: str | None) -> bool:
+    """The administrator's authenticator code, re-entered before a client is created: True
+    when it is right and fresh (it is used up, even if the client is then refused). A wrong
+    code, or an account without an authenticator app, is refused and audited
+    (``integration_client.code_refused``): a stolen admin session guessing at the code to
+    mint a token shows in the log. The web view counts a wrong code against the login
+    throttle as well. Commits."""
+    if not can_confirm(admin):
+        reason = "no_authenticator"
+    elif totp.accept_code(admin, code or ""):
+        db.session.commit()
+        return True
+    else:
+        reason = "wrong_code"
+    audit.record("integration_client.code_refused", actor=admin, outcome="denied",
+                 detail=reason)
+    db.session.commit()
+    return False
 
 
 def create(admin: User, name: str, unit: Unit | None, scopes: set[str],

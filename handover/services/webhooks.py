@@ -31,7 +31,7 @@ from sqlalchemy import bindparam, select
 
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
-from handover.services import LifecycleError, deliveries
+from handover.services import LifecycleError, NotFound, deliveries
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Delivery, Handover, HandoverCopy, User, WebhookEndpoint
@@ -120,9 +120,12 @@ def create_endpoint(actor: User | None, unit_id: int, url: str,
 
 
 def remove_endpoint(actor: User | None, endpoint_id: int) -> bool:
-    """Switch an endpoint off; its deliveries stay on record, waiting ones are not sent."""
+    """Switch an endpoint off; its deliveries stay on record, waiting ones are not sent.
+    False when it is off already; `NotFound` when there is no such endpoint."""
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or not endpoint.active:
+    if endpoint is None:
+        raise NotFound(endpoint_id)
+    if not endpoint.active:
         return False
     endpoint.active = False
     audit.record("admin.webhook_removed", actor=actor, unit_id=endpoint.unit_id,

@@ -2,8 +2,13 @@
 
 Creating a client hands out a bearer token that acts for a unit without a person at the
 keyboard, so the administrator re-enters their TOTP code first; the token is shown once, in
-that response only. Revoking takes effect on the client's next request. Anyone but an active
-administrator gets 404 here, as on every admin page.
+that response only. A wrong code is audited and counts against the same per-account and
+per-address limits as the login's code step (`throttle.login_attempt`): a stolen admin session
+gets no more guesses here than at the login, and the sixth wrong code within a minute answers
+429. An account without an authenticator app (one that signs in only through the organisation)
+cannot give a code: the page says so instead of asking for one. Revoking takes effect on the
+client's next request. Anyone but an active administrator gets 404 here, as on every admin
+page.
 """
 
 from datetime import UTC, datetime, time, timedelta
@@ -17,7 +22,7 @@ from wtforms.widgets import TextInput
 from handover.formdefs import content as content_rules
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
-from handover.security import totp
+from handover.security.throttle import login_attempt, mark_failed
 from handover.services import accounts, policy
 from handover.services import integration_clients as clients
 from handover.store.database import db
@@ -75,16 +80,35 @@ def only_admins():
     policy.require_admin(current_user)
 
 
+#: Said instead of the code field to an administrator whose account has no authenticator app,
+#: and to a form sent from such an account; followed by how the app is set up (`enrol_hint`).
+NO_AUTHENTICATOR = _l("Your account has no authenticator app, so it cannot confirm a new "
+                      "integration client. Ask another administrator to create the client.")
+#: The app is set up only at a login with the password (auth.enrol), never from a session
+#: opened through the organisation.
+ENROL_BY_PASSWORD = _l("To set up the app, log out and log in with your e-mail address and "
+                       "password: the login sets it up.")
+ENROL_THROUGH_ADMIN = _l("To set up the app, ask another administrator to turn password login "
+                         "on for your account and reset its password: the first login with "
+                         "the temporary password sets it up.")
+TOO_MANY_CODES = _l("Too many wrong codes. For the safety of your account, wait a minute and "
+                    "try again.")
+
+
 @bp.route("", methods=["GET", "POST"])
+@login_attempt  # outermost: the limiter knows a throttled view by the function Flask holds
 def index():
+    can_confirm = clients.can_confirm(current_user)
     form = ClientForm()
+    if form.is_submitted() and not can_confirm:
+        clients.confirm_code(current_user, None)   # refused and audited; not a guess
+        return _page(form, can_confirm), 403
     if form.validate_on_submit():
-        if not totp.accept_code(current_user, form.code.data):
-            db.session.commit()
+        if not clients.confirm_code(current_user, form.code.data):
+            mark_failed()   # counted like a wrong code at the login
             form.code.errors = [*form.code.errors, _("The code is not valid. Enter the "
                                                      "current code from your app.")]
-        else:
-            db.session.commit()   # the code is used up even if the client is refused
+        else:   # the code is used up even if the client is refused
             # Valid through the whole day chosen, as the day ends in Finland.
             expires = datetime.combine(form.expires_on.data, time.max,
                                        tzinfo=content_rules.TIMEZONE).astimezone(UTC)
@@ -100,8 +124,20 @@ def index():
                 # Rendered into this response only, never stored: the token is shown once.
                 return render_template("admin_clients/token.html", client=client,
                                        token=token)
-    form.code.data = ""
-    return render_template("admin_clients/index.html", form=form,
+    return _page(form, can_confirm)
+
+
+@bp.errorhandler(429)
+def too_many_codes(error):
+    return render_template("errors/error.html", code=429, message=TOO_MANY_CODES), 429
+
+
+def _page(form, can_confirm):
+    if can_confirm:
+        form.code.data = ""
+    enrol_hint = ENROL_BY_PASSWORD if current_user.password_login else ENROL_THROUGH_ADMIN
+    return render_template("admin_clients/index.html", form=form, can_confirm=can_confirm,
+                           no_authenticator=NO_AUTHENTICATOR, enrol_hint=enrol_hint,
                            clients=clients.all_clients(), units=_unit_names(),
                            action_form=ActionForm(), now=datetime.now(UTC))
 

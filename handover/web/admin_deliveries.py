@@ -2,7 +2,10 @@
 deliveries (with "try again"), and each unit's webhook endpoints.
 
 Admins see the event, the handover id, the recipient and the outcome of a delivery, never
-content. Anyone else gets 404, as on every admin page.
+content. Anyone else gets 404, as on every admin page. Retrying a delivery or removing an
+endpoint that does not exist is 404 too (the services raise `NotFound`, `web/errors.py` answers),
+as revoking an unknown integration client is; a delivery that exists but is delivered or being
+sent is told so.
 """
 
 from flask import Blueprint, flash, redirect, render_template, url_for
