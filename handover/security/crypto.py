@@ -18,10 +18,15 @@ the active KEK, with associated data naming the user and the purpose, and stored
 names the KEK (see `seal_account_secret`), so that key rotation can re-seal them.
 
 Nothing here logs: plaintext, keys and even the reason a blob failed stay out of log lines.
+
+This module says what a handover's values are sealed with and bound to, and keeps its data
+key. The rest lives beside it by concern and is answered here too, so callers ask this one
+module: `crypto_ciphers` (AES-GCM under a key or a backend's KEK, and `TamperedRecord`,
+`KeyMissing`) and `crypto_accounts` (account secrets: `seal_account_secret`,
+`open_account_secret`, `account_secret_kek`).
 """
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -30,23 +35,20 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import g, has_app_context
 
 from handover.security import key_backends, keys
-from handover.security.key_backends import KeyBackendUnavailable  # noqa: F401 (re-exported)
+from handover.security.crypto_accounts import (  # noqa: F401  (asked through here)
+    ACCOUNT_SEAL_PREFIX,
+    account_secret_kek,
+    open_account_secret,
+    seal_account_secret,
+)
+from handover.security.crypto_ciphers import KeyMissing, TamperedRecord
+from handover.security.crypto_ciphers import decrypt as _decrypt
+from handover.security.crypto_ciphers import encrypt as _encrypt
+from handover.security.crypto_ciphers import kek_decrypt as _kek_decrypt
+from handover.security.crypto_ciphers import kek_encrypt as _kek_encrypt
 
 FORMAT_VERSION = key_backends.FORMAT_VERSION
-NONCE_BYTES = key_backends.NONCE_BYTES
-TAG_BYTES = key_backends.TAG_BYTES
 DATA_KEY_BYTES = 32
-
-
-class TamperedRecord(Exception):
-    """A sealed value or wrapped key failed to open: a changed byte, a blob moved from another
-    handover, purpose or record, or the wrong key. The message never carries content."""
-
-
-class KeyMissing(TamperedRecord):
-    """The record names a KEK the keyring does not hold (retired too early, wrong key file),
-    or has no wrapped data key at all. A subclass, so one ``except TamperedRecord`` keeps
-    unreadable records off the page; catch it first to tell the operator's mistake apart."""
 
 
 class Purpose:
@@ -178,95 +180,6 @@ def ensure_data_key(handover):
     if cache is not None:
         cache[(handover.id, handover.kek_id, handover.wrapped_key)] = data_key
     return data_key
-
-
-#: Starts every sealed account secret: ``sealed-v1:<kek id>:<urlsafe base64 of the blob>``.
-ACCOUNT_SEAL_PREFIX = "sealed-v1:"
-
-
-def seal_account_secret(secret: str, *, user_id: int, purpose: str = "totp",
-                        keyring: dict | None = None) -> str:
-    """``secret`` sealed under the active KEK for one user, as text for a string column.
-
-    Copied into another user's row, or read with another purpose, it does not open."""
-    if user_id is None:
-        raise ValueError("the user needs an id (flush it first): the sealed secret binds it")
-    plaintext = secret.encode("utf-8")
-    if keyring is not None and key_backends.configured_name() == "file":
-        kek_id, kek = keys.active_kek(keyring)
-        blob = _encrypt(kek, plaintext, _account_associated_data(kek_id, user_id, purpose))
-    else:
-        kek_id = key_backends.active_kek_id()
-        blob = _kek_encrypt(kek_id, plaintext, _account_associated_data(kek_id, user_id, purpose))
-    return ACCOUNT_SEAL_PREFIX + kek_id + ":" + base64.urlsafe_b64encode(blob).decode("ascii")
-
-
-def open_account_secret(stored: str, *, user_id: int, purpose: str = "totp",
-                        keyring: dict | None = None) -> str:
-    """The secret `seal_account_secret` sealed for ``user_id``; `KeyMissing` when its KEK is
-    gone, `TamperedRecord` when it was changed, moved to another user, or never sealed."""
-    kek_id = account_secret_kek(stored)
-    if kek_id is None:
-        raise TamperedRecord(f"the {purpose} secret of user {user_id} is not sealed")
-    try:
-        blob = base64.urlsafe_b64decode(stored.rsplit(":", 1)[1].encode("ascii"))
-    except (binascii.Error, ValueError):
-        raise TamperedRecord(f"the {purpose} secret of user {user_id} is malformed") from None
-    plaintext = _kek_decrypt(kek_id, blob, _account_associated_data(kek_id, user_id, purpose),
-                             keyring, f"KEK {kek_id} of the {purpose} secret of user {user_id}")
-    return plaintext.decode("utf-8")
-
-
-def account_secret_kek(stored: str | None) -> str | None:
-    """The KEK a stored account secret names, or None if it is not a sealed secret at all."""
-    if not stored or not stored.startswith(ACCOUNT_SEAL_PREFIX):
-        return None
-    kek_id, _, blob = stored[len(ACCOUNT_SEAL_PREFIX):].rpartition(":")
-    return kek_id if kek_id and blob else None
-
-
-def _account_associated_data(kek_id, user_id, purpose):
-    binding = {"kek": str(kek_id), "user": int(user_id), "purpose": str(purpose)}
-    return b"account:" + json.dumps(binding, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _encrypt(key, plaintext, associated):
-    return key_backends.seal_blob(key, plaintext, associated)
-
-
-def _decrypt(key, blob, associated):
-    try:
-        return key_backends.open_blob(key, blob, associated)
-    except key_backends.DoesNotOpen as error:
-        raise TamperedRecord(str(error)) from None
-
-
-def _kek_encrypt(kek_id, plaintext, associated):
-    """Encrypt under a KEK through the backend that holds it (the key file or an HSM)."""
-    backend = key_backends.backend_for(kek_id)
-    try:
-        if backend is None:
-            raise key_backends.KekNotHeld(kek_id)
-        return backend.encrypt(kek_id, plaintext, associated)
-    except key_backends.KekNotHeld:
-        raise KeyMissing(f"KEK {kek_id} is not held by any key backend") from None
-
-
-def _kek_decrypt(kek_id, blob, associated, keyring, what):
-    """Decrypt under a KEK: with the caller's keyring when it holds it (batch jobs on the key
-    file), otherwise through the backend that owns the id. `KeyBackendUnavailable` passes up:
-    an unreachable HSM is an outage, not a tampered record."""
-    if keyring is not None and kek_id in keyring.get("keks", {}):
-        return _decrypt(keys.decode(keyring["keks"][kek_id]), blob, associated)
-    backend = key_backends.backend_for(kek_id)
-    try:
-        if backend is None:
-            raise key_backends.KekNotHeld(kek_id)
-        return backend.decrypt(kek_id, blob, associated)
-    except key_backends.KekNotHeld:
-        raise KeyMissing(f"{what} is not held by any key backend") from None
-    except key_backends.DoesNotOpen as error:
-        raise TamperedRecord(str(error)) from None
 
 
 def _associated_data(handover_id, form_key, form_version, purpose, record_id):

@@ -3,37 +3,43 @@ and a child's handovers found by identity code.
 
 Shared by the web pages, the CLI and the JSON API. A list row may show a summary that names the
 child: that is a read of client data, so every row whose summary is shown gets its own audit
-event, written here and committed before the caller renders anything. The same read gives
+event, written and committed before the caller renders anything. The same read gives
 what the row marks: whether the handover is urgent (the form's ``urgency`` field, in a section
 this reader may see) and which location flags hold (the case, never the location).
 
 Which units' handovers a person sees comes from the access policy (`policy.inbox_unit_ids` and
-the like), never from their memberships read here: administrators and auditors see none, even
+the like), never from their memberships: administrators and auditors see none, even
 through a membership left from before they were refused one.
+
+This module pages the lists (each a few index-following reads, counted up to `COUNT_LIMIT`) and
+searches by identity code. The rest lives beside it by concern and is answered here too, so
+callers ask this one module: `listing_scope` (which handovers a person's lists draw from:
+`inbox_branches`, `outbox_filter`, `drafts_of`, ...) and `listing_rows` (what each row shows,
+and the audit of it: `Row`, `rows_for`).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import ceil
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 
-from handover.formdefs import FormDefinition
 from handover.formdefs.content import identity_code_problem, normalised_identity_code
 from handover.security import crypto
-from handover.services import commit_keeping_loaded, definition_of, policy
-from handover.services.list_marks import mark_urgency_and_location
-from handover.services.notifications import is_overdue
-from handover.services.policy import evaluate
-from handover.services.reader_view import due_on_page, shows_content
-from handover.services.reading import summary_for_reader
-from handover.services.replies import replied_by_receiver
+from handover.services.listing_rows import Row, rows_for
+from handover.services.listing_scope import (  # noqa: F401  (asked through here)
+    drafts_of,
+    inbox_branches,
+    inbox_filter,
+    outbox_branches,
+    outbox_filter,
+)
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy, User
+from handover.store.models import Handover, User
 
 PER_PAGE = 20
 #: The statuses a list can be filtered by (drafts have their own list). "closed" is no stored
@@ -46,36 +52,6 @@ COUNT_LIMIT = 1000
 class InvalidIdentityCode(ValueError):
     """The identity code searched for is not a valid Finnish personal identity code, or no
     child can have it yet (born in the future); the message says which, as the form does."""
-
-
-@dataclass
-class Row:
-    """What a list shows of one handover; ``summary`` only to those who may read it."""
-
-    handover: Handover
-    title: str
-    overdue: bool
-    replied: bool
-    summary: dict | None = None
-    tampered: bool = False
-    #: True urgent, False planned; None when the form does not say or this reader may not see.
-    urgent: bool | None = None
-    #: (flag key, label) of each location flag that holds: which case hides where the child
-    #: lives (a non-disclosure marking, a placement hidden from the parents), never where.
-    location_cases: list = field(default_factory=list)
-    #: Whether the row shows the date to acknowledge by, and ``overdue`` as a mark
-    #: (`reader_view.due_on_page`: not to a copy unit, which cannot acknowledge).
-    due_on_page: bool = False
-    overdue_on_page: bool = False
-    #: Whether the row is marked new: the reader's unit is to acknowledge it and nobody there
-    #: has opened it yet.
-    new: bool = False
-    #: The sender withdrew it before this reader's unit read it: no child is shown, by design
-    #: (`reader_view.shows_content`), and the list says so instead of leaving a blank.
-    withdrawn_unread: bool = False
-
-    def __getitem__(self, key: str) -> Any:   # templates written for dict rows keep working
-        return getattr(self, key)
 
 
 @dataclass
@@ -113,57 +89,6 @@ class Page:
     @property
     def next_num(self) -> int:
         return self.page + 1
-
-
-# --- which handovers ------------------------------------------------------------------------
-
-
-def inbox_filter(user: User) -> ColumnElement[bool]:
-    """A WHERE clause matching handovers that came to the user's units (receiver or copy)."""
-    units = policy.inbox_unit_ids(user)
-    copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(units))
-    return (Handover.status != "draft") & or_(
-        Handover.receiver_unit_id.in_(units), Handover.id.in_(copied))
-
-
-def inbox_branches(user: User) -> list[ColumnElement[bool]]:
-    """`inbox_filter` split into disjoint WHERE clauses that each follow one index, so that a
-    page of the inbox costs the same however many handovers are stored: one per receiving unit
-    (index on receiver unit and sending time), and one for copies not also received. None at
-    all for someone with no such unit: their inbox is empty without asking the database."""
-    units = policy.inbox_unit_ids(user)
-    if not units:
-        return []
-    sent = Handover.status != "draft"
-    branches: list[ColumnElement[bool]] = [
-        sent & (Handover.receiver_unit_id == unit_id) for unit_id in units]
-    copied = select(HandoverCopy.handover_id).where(HandoverCopy.unit_id.in_(units))
-    branches.append(sent & Handover.id.in_(copied) & or_(
-        Handover.receiver_unit_id.is_(None), Handover.receiver_unit_id.not_in(units)))
-    return branches
-
-
-def outbox_filter(user: User) -> ColumnElement[bool]:
-    """A WHERE clause matching handovers sent (or drafted) by the user's units."""
-    return Handover.sender_unit_id.in_(policy.outbox_unit_ids(user))
-
-
-def outbox_branches(user: User) -> list[ColumnElement[bool]]:
-    """`outbox_filter` (sent handovers only) as one WHERE clause per sending unit."""
-    return [(Handover.sender_unit_id == unit_id) & (Handover.status != "draft")
-            for unit_id in policy.outbox_unit_ids(user)]
-
-
-def drafts_of(user: User) -> list[Handover]:
-    """Drafts the user may continue: those of units where they have the sender role."""
-    units = policy.draft_unit_ids(user)
-    if not units:
-        return []
-    return list(db.session.execute(
-        select(Handover).where(Handover.status == "draft", Handover.erased_at.is_(None),
-                               Handover.sender_unit_id.in_(units))
-        .order_by(Handover.updated_at.desc())
-    ).scalars())
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -242,59 +167,6 @@ def filters(status: str = "", form_key: str = "", sent_from: datetime | None = N
     return chosen
 
 
-def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") -> list[Row]:
-    """The list rows of ``handovers`` for ``user``; each summary shown is audited, with the
-    unit of the user's through which the list shows it."""
-    handovers = list(handovers)
-    _load_copies_and_replies(handovers)
-    rows = []
-    listed: list[tuple[str, int, str, int | None]] = []
-    kinds: dict[int, str] = {}
-    for handover in handovers:
-        definition = _definition(handover)
-        title = definition.title_in(language) if definition else handover.form_key
-        access = evaluate(user, handover)
-        overdue, due = is_overdue(handover), due_on_page(access)
-        row = Row(handover, title, overdue, replied_by_receiver(handover),
-                  due_on_page=due, overdue_on_page=due and overdue,
-                  new=access.allows("acknowledge") and handover.opened_at is None,
-                  withdrawn_unread=access.allows("view") and not shows_content(access)
-                  and handover.status == "withdrawn")
-        if access.allows("view") and shows_content(access):
-            try:
-                row.summary = summary_for_reader(handover)
-                if row.summary is not None and definition is not None:
-                    mark_urgency_and_location(row, definition, access, language, kinds)
-            except crypto.TamperedRecord:
-                row.tampered = True
-                audit.record("handover.integrity_failed", handover_id=handover.id,
-                             outcome="failed", detail={"part": "summary"})
-                db.session.commit()
-        if row.summary is not None:
-            listed.append(("handover.listed", handover.id, "", access.unit_id))
-        rows.append(row)
-    if listed:
-        audit.record_all(listed)
-        commit_keeping_loaded()
-    return rows
-
-
-def _definition(handover: Handover) -> FormDefinition | None:
-    try:
-        return definition_of(handover)
-    except Exception:  # a form whose plugin is gone still lists, under its key
-        return None
-
-
-def _load_copies_and_replies(handovers: list[Handover]) -> None:
-    """Two queries for the whole list instead of two per row (access needs the copies, the
-    "replied" mark the replies)."""
-    missing = [h for h in handovers if "copies" not in h.__dict__ or "replies" not in h.__dict__]
-    if missing:
-        db.session.execute(
-            select(Handover).where(Handover.id.in_([h.id for h in missing]))
-            .options(selectinload(Handover.copies), selectinload(Handover.replies))
-        ).scalars().all()
 
 
 def _newest_first(row: Any) -> tuple[bool, float, int]:

@@ -7,17 +7,20 @@ Two defences keep the log honest. The database refuses UPDATE and DELETE on ``au
 (a trigger, installed whenever the table is created; see `APPEND_ONLY_GUARD`), so the
 application, a bug or a careless operator cannot change history. Someone who can drop the
 trigger can still edit rows, and `verify_chain` then finds the first broken link.
+
+This module appends (`record`, `record_all`) and takes the chain's lock to do so. The rest lives
+beside it by concern and is answered here too, so callers ask this one module: `audit_chain`
+(each event's hash, and walking the chain: `event_hash`, `verify_chain`, `walk_chain`,
+`chain_head`) and `audit_guard` (the append-only triggers: `APPEND_ONLY_GUARD`,
+`install_append_only_guard`).
 """
 
-import hashlib
 import json
-from datetime import UTC
 from types import SimpleNamespace
 
 from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import (
-    DDL,
     bindparam,
     event,
     func,
@@ -30,11 +33,21 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from handover.store.audit_chain import (  # noqa: F401  (the chain's checks, asked through here)
+    GENESIS,
+    chain_head,
+    event_hash,
+    verify_chain,
+    walk_chain,
+)
+from handover.store.audit_guard import (  # noqa: F401  (the triggers, installed on import)
+    APPEND_ONLY_GUARD,
+    install_append_only_guard,
+)
 from handover.store.database import db
 from handover.store.models import AuditEvent
 from handover.store.models.base import utcnow
 
-GENESIS = "0" * 64
 #: Serialises appends on PostgreSQL so that two workers never chain onto the same row.
 _CHAIN_LOCK_ID = 727_001
 #: Session.info key: the newest event's hash, known while this transaction holds the lock.
@@ -239,123 +252,3 @@ def _forget_chain_head(session, transaction):
     if transaction.parent is None or transaction.nested:
         session.info.pop(_HEAD_IN_TRANSACTION, None)
         session.info.pop(_HEAD_SEEN_WITH_LOCK, None)
-
-
-def event_hash(event):
-    """SHA-256 over every recorded field and the previous hash."""
-    fields = [
-        event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        str(event.actor_id or ""),
-        event.actor_label or "",
-        str(event.unit_id or ""),
-        event.action,
-        str(event.handover_id or ""),
-        event.outcome,
-        event.client_address or "",
-        event.detail or "",
-        event.previous_hash,
-    ]
-    return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
-
-
-_HASHED_COLUMNS = (
-    AuditEvent.id, AuditEvent.occurred_at, AuditEvent.actor_id, AuditEvent.actor_label,
-    AuditEvent.unit_id, AuditEvent.action, AuditEvent.handover_id, AuditEvent.outcome,
-    AuditEvent.client_address, AuditEvent.detail, AuditEvent.previous_hash, AuditEvent.row_hash,
-)
-
-
-def verify_chain(batch_size=1000):
-    """Walk the whole log in id order: ``(ok, first_broken_event_id, reason)``; ``reason`` is
-    None when the chain holds."""
-    ok, broken_id, reason, _checked = walk_chain(batch_size)
-    return ok, broken_id, reason
-
-
-def walk_chain(batch_size=1000):
-    """`verify_chain` plus how many events were checked: ``(ok, broken_id, reason, checked)``.
-
-    An edited row no longer matches its own hash; a deleted row leaves the next row pointing at
-    a hash that is not its predecessor's. The first such row is named. Deleting the newest rows
-    cannot be seen from inside the chain: compare the last hash with one noted elsewhere.
-    """
-    expected_previous = GENESIS
-    last_id = 0
-    count = 0
-    while True:
-        # Plain rows, not ORM objects: the walk must not fill (or touch) the caller's session.
-        events = db.session.execute(
-            select(*_HASHED_COLUMNS).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
-            .limit(batch_size)
-        ).all()
-        if not events:
-            return True, None, None, count
-        for audit_event in events:
-            if audit_event.previous_hash != expected_previous:
-                reason = (
-                    "the first event does not start the chain (earlier events were deleted)"
-                    if count == 0 else
-                    f"previous hash does not match event {last_id} "
-                    "(an event between them was deleted, or that event was rewritten)"
-                )
-                return False, audit_event.id, reason, count
-            if event_hash(audit_event) != audit_event.row_hash:
-                reason = "the event's content does not match its hash (the row was edited)"
-                return False, audit_event.id, reason, count
-            expected_previous = audit_event.row_hash
-            last_id = audit_event.id
-            count += 1
-
-
-def chain_head():
-    """``(id, row_hash)`` of the newest event, for noting outside the database."""
-    row = db.session.execute(
-        select(AuditEvent.id, AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    return (row.id, row.row_hash) if row else (None, GENESIS)
-
-
-#: The SQL that makes ``audit_events`` append-only, per dialect. The migration that creates
-#: the table runs the same statements (`install_append_only_guard`), so `db.create_all` in
-#: tests and `flask db upgrade` in production give the same protection.
-APPEND_ONLY_GUARD = {
-    "postgresql": [
-        """
-        CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            -- No format placeholder: DDL and text() would both read a percent sign.
-            RAISE EXCEPTION USING MESSAGE = 'audit_events is append-only: ' || TG_OP || ' refused';
-        END
-        $$
-        """,
-        """
-        CREATE TRIGGER audit_events_append_only
-        BEFORE UPDATE OR DELETE ON audit_events
-        FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()
-        """,
-    ],
-    "sqlite": [
-        """
-        CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
-        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: UPDATE refused'); END
-        """,
-        """
-        CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
-        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: DELETE refused'); END
-        """,
-    ],
-}
-
-
-def install_append_only_guard(connection):
-    """Create the trigger(s) on ``connection`` (for the Alembic migration: ``op.get_bind()``)."""
-    for statement in APPEND_ONLY_GUARD.get(connection.dialect.name, []):
-        connection.execute(db.text(statement))
-
-
-for _dialect, _statements in APPEND_ONLY_GUARD.items():
-    for _statement in _statements:
-        event.listen(
-            AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
-        )

@@ -1,0 +1,114 @@
+"""What a list shows of each handover (`Row`), built for one reader (`rows_for`): the form's
+title, the marks (overdue, replied, new, withdrawn unread) and, to a reader who may see it, the
+summary that names the child with the urgency and location cases read with it.
+
+Showing a summary is a read of client data, so every row whose summary is shown gets its own
+audit event, written and committed here before the caller renders anything. Apart from
+`services.listing`, which chooses and pages the handovers, because this is what one page of
+them says; `listing` answers for these names too: callers import them from there.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from handover.formdefs import FormDefinition
+from handover.security import crypto
+from handover.services import commit_keeping_loaded, definition_of
+from handover.services.list_marks import mark_urgency_and_location
+from handover.services.notifications import is_overdue
+from handover.services.policy import evaluate
+from handover.services.reader_view import due_on_page, shows_content
+from handover.services.reading import summary_for_reader
+from handover.services.replies import replied_by_receiver
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import Handover, User
+
+
+@dataclass
+class Row:
+    """What a list shows of one handover; ``summary`` only to those who may read it."""
+
+    handover: Handover
+    title: str
+    overdue: bool
+    replied: bool
+    summary: dict | None = None
+    tampered: bool = False
+    #: True urgent, False planned; None when the form does not say or this reader may not see.
+    urgent: bool | None = None
+    #: (flag key, label) of each location flag that holds: which case hides where the child
+    #: lives (a non-disclosure marking, a placement hidden from the parents), never where.
+    location_cases: list = field(default_factory=list)
+    #: Whether the row shows the date to acknowledge by, and ``overdue`` as a mark
+    #: (`reader_view.due_on_page`: not to a copy unit, which cannot acknowledge).
+    due_on_page: bool = False
+    overdue_on_page: bool = False
+    #: Whether the row is marked new: the reader's unit is to acknowledge it and nobody there
+    #: has opened it yet.
+    new: bool = False
+    #: The sender withdrew it before this reader's unit read it: no child is shown, by design
+    #: (`reader_view.shows_content`), and the list says so instead of leaving a blank.
+    withdrawn_unread: bool = False
+
+    def __getitem__(self, key: str) -> Any:   # templates written for dict rows keep working
+        return getattr(self, key)
+
+
+def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") -> list[Row]:
+    """The list rows of ``handovers`` for ``user``; each summary shown is audited, with the
+    unit of the user's through which the list shows it."""
+    handovers = list(handovers)
+    _load_copies_and_replies(handovers)
+    rows = []
+    listed: list[tuple[str, int, str, int | None]] = []
+    kinds: dict[int, str] = {}
+    for handover in handovers:
+        definition = _definition(handover)
+        title = definition.title_in(language) if definition else handover.form_key
+        access = evaluate(user, handover)
+        overdue, due = is_overdue(handover), due_on_page(access)
+        row = Row(handover, title, overdue, replied_by_receiver(handover),
+                  due_on_page=due, overdue_on_page=due and overdue,
+                  new=access.allows("acknowledge") and handover.opened_at is None,
+                  withdrawn_unread=access.allows("view") and not shows_content(access)
+                  and handover.status == "withdrawn")
+        if access.allows("view") and shows_content(access):
+            try:
+                row.summary = summary_for_reader(handover)
+                if row.summary is not None and definition is not None:
+                    mark_urgency_and_location(row, definition, access, language, kinds)
+            except crypto.TamperedRecord:
+                row.tampered = True
+                audit.record("handover.integrity_failed", handover_id=handover.id,
+                             outcome="failed", detail={"part": "summary"})
+                db.session.commit()
+        if row.summary is not None:
+            listed.append(("handover.listed", handover.id, "", access.unit_id))
+        rows.append(row)
+    if listed:
+        audit.record_all(listed)
+        commit_keeping_loaded()
+    return rows
+
+
+def _definition(handover: Handover) -> FormDefinition | None:
+    try:
+        return definition_of(handover)
+    except Exception:  # a form whose plugin is gone still lists, under its key
+        return None
+
+
+def _load_copies_and_replies(handovers: list[Handover]) -> None:
+    """Two queries for the whole list instead of two per row (access needs the copies, the
+    "replied" mark the replies)."""
+    missing = [h for h in handovers if "copies" not in h.__dict__ or "replies" not in h.__dict__]
+    if missing:
+        db.session.execute(
+            select(Handover).where(Handover.id.in_([h.id for h in missing]))
+            .options(selectinload(Handover.copies), selectinload(Handover.replies))
+        ).scalars().all()
