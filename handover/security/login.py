@@ -11,7 +11,7 @@ from typing import NamedTuple
 from flask import session
 from sqlalchemy import func, select
 
-from handover.security import passwords, sessions, totp
+from handover.security import oidc, passwords, sessions, totp
 from handover.security.throttle import PENDING_KEY, mark_failed, normalise_email
 from handover.store import audit
 from handover.store.database import db
@@ -132,8 +132,28 @@ def confirm_enrolment(user, code):
 
 
 def _finish(user):
-    audit.record("auth.login", actor=user)
+    """Start the session after the code step. When the first step was the organisation's
+    provider (`oidc.begin_code_step`), it is recorded as such, with the local code as the
+    second factor, and the session is marked so that logging out ends the provider's too."""
+    via_provider = came_from_provider()
+    audit.record("auth.login", actor=user,
+                 detail={"via": "sso", "mfa": True} if via_provider else "")
     sessions.start(user)  # commits, with the audit events, under a brand-new session id
+    if via_provider:
+        session[oidc.SIGNED_IN_KEY] = True
+
+
+def came_from_provider():
+    """Did the pending login's first step happen at the organisation's provider?"""
+    state = session.get(PENDING_KEY)
+    return isinstance(state, dict) and state.get("via") == oidc.VIA_PROVIDER
+
+
+def password_change_due(user):
+    """Must ``user`` choose a new password before anything else? Only while password login
+    is on: an account that signs in only through the organisation's provider has no password
+    it could use, and a forced change would shut it out of every page."""
+    return bool(user.must_change_password and user.password_login)
 
 
 def logout(user):

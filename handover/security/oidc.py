@@ -31,6 +31,8 @@ _EXTENSION = "handover_oidc"
 NEXT_KEY = "sso_next"
 #: Set in the session of a user signed in through the provider: logout ends its session too.
 SIGNED_IN_KEY = "sso_signed_in"
+#: In the pending login state (`begin_code_step`): its first step was the provider's sign-in.
+VIA_PROVIDER = "sso"
 #: ``amr`` values that mean more than one factor (RFC 8176), unless HANDOVER_OIDC_MFA_AMR says.
 DEFAULT_MFA_AMR = ("mfa", "otp", "hwk", "swk", "sms", "tel", "fpt", "face", "iris", "sc")
 #: Seconds of clock difference allowed when checking the ID token's times.
@@ -56,14 +58,18 @@ def init_app(app):
     """Register the provider's client when HANDOVER_OIDC_ISSUER and _CLIENT_ID are set."""
     if not enabled(app):
         return
-    issuer = app.config["OIDC_ISSUER"].rstrip("/")
+    # The issuer stays exactly as configured: the ID token's ``iss`` must equal it character
+    # for character (OpenID Connect Core 3.1.3.7), and some providers' issuers end in "/"
+    # (Entra ID v1 ``https://sts.windows.net/{tenant}/``, Auth0). Only the discovery URL,
+    # which is the issuer with the well-known path appended, drops a trailing "/".
+    issuer = app.config["OIDC_ISSUER"].strip()
     app.config["OIDC_ISSUER"] = issuer
     oauth = app.extensions[_EXTENSION] = OAuth(app)  # one per app: its own provider, its cache
     oauth.register(
         CLIENT,
         client_id=app.config["OIDC_CLIENT_ID"],
         client_secret=app.config.get("OIDC_CLIENT_SECRET"),
-        server_metadata_url=issuer + "/.well-known/openid-configuration",
+        server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
         client_kwargs={"scope": app.config["OIDC_SCOPES"], "code_challenge_method": "S256",
                        "timeout": 10},
     )
@@ -168,9 +174,12 @@ def require_mfa():
 
 def begin_code_step(user):
     """Without MFA from the provider, a user with a local TOTP secret gives its code next (the
-    password step's pending state, with the provider standing in for the password)."""
+    password step's pending state, with the provider standing in for the password). The state
+    says so (``via``): the code step then records the login as one through the provider and
+    marks the session, so that logging out ends the provider's session too (`login._finish`)."""
     session[PENDING_KEY] = {"user_id": user.id, "email": normalise_email(user.email),
-                            "at": int(time.time()), "next": session.pop(NEXT_KEY, None)}
+                            "at": int(time.time()), "next": session.pop(NEXT_KEY, None),
+                            "via": VIA_PROVIDER}
 
 
 def take_next():

@@ -96,8 +96,17 @@ def reset_password(user: User, reset_two_factor: bool = False,
                    actor: User | None = None) -> str:
     """Give the user a temporary password (returned, to be shown once) that they must replace
     at next login, and end their sessions. The TOTP enrolment stays unless ``reset_two_factor``
-    (a lost phone), in which case the user enrols again at next login."""
+    (a lost phone), in which case the user enrols again at next login.
+
+    Refused for an account whose password login is off (it signs in only through the
+    organisation's provider): it could not use the password, and the forced change would shut
+    it out of every page. The admin turns password login on first, if the person is to have
+    one."""
     refuse_client_account(user)
+    if not user.password_login:
+        raise AccountError(N_("%(name)s signs in only with their organisation account, so "
+                              "there is no password to reset. To give them one, turn password "
+                              "login on first."), name=user.name)
     temporary = temporary_password()
     user.password_hash = _hash(temporary)
     user.must_change_password = True

@@ -13,6 +13,7 @@ reason for the audit log, or `AccountError` for what an admin can correct.
 
 import secrets
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from handover.services.accounts import (
@@ -42,11 +43,37 @@ class SsoAccountRefused(Exception):
 
 
 def find_identity(issuer: str, tenant: str, subject: str) -> OidcIdentity | None:
-    return db.session.execute(
-        select(OidcIdentity).where(OidcIdentity.issuer == issuer,
+    """The identity linked for this issuer, tenant and subject. The issuer matches with or
+    without a trailing "/" (the exact form first): Handover signs in through one configured
+    provider, and a link made before its issuer was kept as configured (the admin form offered
+    it with the "/" cut off) may name it either way. `link` asks the same question, so that it
+    never makes a second link a sign-in would find."""
+    found = db.session.scalars(
+        select(OidcIdentity).where(OidcIdentity.issuer.in_(_issuer_forms(issuer)),
                                    OidcIdentity.tenant == tenant,
                                    OidcIdentity.subject == subject)
-    ).scalar_one_or_none()
+        .order_by(OidcIdentity.id)).all()
+    exact = [identity for identity in found if identity.issuer == issuer]
+    return (exact or found)[0] if found else None
+
+
+def _issuer_forms(issuer: str) -> list[str]:
+    """``issuer`` with and without its trailing "/"."""
+    bare = issuer.rstrip("/")
+    return [bare, bare + "/"] if bare else [issuer]
+
+
+def configured_issuer() -> str | None:
+    """The issuer of the organisation's provider (HANDOVER_OIDC_ISSUER) exactly as a sign-in
+    presents it, or None when sign-in through a provider is not configured."""
+    issuer = (current_app.config.get("OIDC_ISSUER") or "").strip()
+    return issuer or None
+
+
+def has_password(user: User) -> bool:
+    """Has the account a password at all? One provisioned at its first sign-in has none, nor
+    one whose temporary password was dropped when password login was turned off."""
+    return user.password_hash != NO_HASH
 
 
 def account_for(issuer: str, tenant: str, subject: str, *, email: str = "", name: str = "",
@@ -105,6 +132,7 @@ def link(user: User, issuer: str, subject: str, tenant: str = "",
         (tenant or "").strip()
     if not issuer:
         raise AccountError(N_("Give the provider's issuer."), field="issuer")
+    issuer = _as_configured(issuer)
     if not subject:
         raise AccountError(N_("Give the subject identifier the provider uses for the person."),
                            field="subject")
@@ -120,6 +148,21 @@ def link(user: User, issuer: str, subject: str, tenant: str = "",
                  detail={"user_id": user.id, "identity_id": identity.id})
     db.session.commit()
     return identity
+
+
+def _as_configured(issuer: str) -> str:
+    """The issuer to store for a link: the configured one, exactly as a sign-in presents it,
+    when ``issuer`` is that one with or without a trailing "/". Handover signs in through one
+    provider, so any other issuer is refused: a link to it would never sign anyone in. Without
+    a configured provider (links made ahead of configuring it) the issuer is kept as given."""
+    configured = configured_issuer()
+    if configured is None:
+        return issuer
+    if issuer.rstrip("/") != configured.rstrip("/"):
+        raise AccountError(N_("Handover signs in only through the organisation's sign-in "
+                              "service whose issuer is %(issuer)s. Give that issuer."),
+                           field="issuer", issuer=configured)
+    return configured
 
 
 @one_transaction
@@ -139,11 +182,21 @@ def unlink(user: User, identity_id: int, actor: User | None = None) -> None:
 
 @one_transaction
 def set_password_login(user: User, allowed: bool, actor: User | None = None) -> User:
-    """Turn password (and TOTP) login on or off for ``user``; off needs a linked identity."""
+    """Turn password (and TOTP) login on or off for ``user``; off needs a linked identity.
+
+    Off also ends a forced password change: the account has no password it could use, and the
+    change would shut it out of every page. A temporary password not yet replaced (the one an
+    admin read out at creation or reset) is dropped with it, so that turning password login
+    on again never lets a password the admin knows sign in without being changed; the admin
+    then resets the password to give the person one.
+    """
     refuse_client_account(user)
     if not allowed and not identities_of(user):
         raise AccountError(N_("Link an organisation account first: otherwise nobody can sign "
                               "in as this account."))
+    if not allowed and user.must_change_password:
+        user.password_hash = NO_HASH
+        user.must_change_password = False
     user.password_login = bool(allowed)
     action = "admin.password_login_on" if allowed else "admin.password_login_off"
     audit.record(action, actor=actor, detail={"user_id": user.id})

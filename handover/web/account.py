@@ -1,7 +1,9 @@
 """The logged-in user's own account: interface language and password.
 
 A password set by an administrator (or a reset) is temporary: until the user chooses their own,
-every page except this one, logging out and the public pages sends them here.
+every page except this one, logging out and the public pages sends them here. Not while the
+account's password login is off: it signs in only through the organisation's provider and has
+no password it could use.
 """
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -63,7 +65,7 @@ class ChangePasswordForm(HandoverForm):
 def require_own_password():
     if request.endpoint in ALLOWED_BEFORE_PASSWORD_CHANGE or request.endpoint is None:
         return None
-    if current_user.is_authenticated and current_user.must_change_password:
+    if current_user.is_authenticated and login_steps.password_change_due(current_user):
         return redirect(url_for("account.change_password"))
     return None
 
@@ -103,4 +105,4 @@ def change_password():
                 return redirect(url_for("home.index"))
             form.new_password.errors.extend(problems)
     return render_template("account/password.html", form=form,
-                           forced=user.must_change_password)
+                           forced=login_steps.password_change_due(user))

@@ -60,10 +60,11 @@ def _expired():
 
 def after_login(next_url):
     """Where a user goes once logged in (with a password, a code or the organisation's
-    account): a new password first if one is due, else where they were going, else the page
-    where typing kept from an expired session waits, else the front page."""
+    account): a new password first if one is due (never while password login is off: the
+    account has no password to change), else where they were going, else the page where
+    typing kept from an expired session waits, else the front page."""
     kept_page = _kept_typing_page()   # asked in any case: the session remembers the answer
-    if current_user.must_change_password:
+    if login_steps.password_change_due(current_user):
         flash(_("Choose a new password before you continue."), "info")
         return redirect(url_for("account.change_password"))
     return redirect(next_url or kept_page or url_for("home.index"))

@@ -221,7 +221,12 @@ def password_login(user_id):
         except AccountError as error:
             flash(error.translated(), "error")
         else:
-            flash(_("Password login turned on.") if allowed else
-                  _("Password login turned off: this account signs in only with its "
-                    "organisation account."), "success")
+            if not allowed:
+                flash(_("Password login turned off: this account signs in only with its "
+                        "organisation account."), "success")
+            elif sso_accounts.has_password(user):
+                flash(_("Password login turned on."), "success")
+            else:
+                flash(_("Password login turned on. The account has no password yet: reset "
+                        "the password to give it a temporary one."), "success")
     return redirect(url_for("admin.user", user_id=user.id))
