@@ -1,11 +1,17 @@
-"""The built wheel is a whole Handover: installed into a fresh virtual environment outside the
-repository, it has the three built-in forms (they ship inside the package, not in the
-repository's plugins/ and forms/ folders that an editable install reads).
+"""The built wheel is a whole Handover: built from what a fresh clone holds and installed into
+a fresh virtual environment outside the repository, it has every module, the built-in forms
+(they ship inside the package, not in the repository's plugins/ and forms/ folders that an
+editable install reads), the compiled translations (the ``.mo`` files are built, never
+committed: the build compiles them) and the WSGI app gunicorn is pointed at.
 
-Slow (a wheel build and a venv, about ten seconds) but part of the normal suite: a wheel without
-its forms starts a server with no forms, silently. The virtual environment borrows the test
-environment's installed dependencies through a ``.pth`` line instead of downloading them, and
-gets only the wheel itself installed, so the build needs at most setuptools from the network.
+Slow (a wheel build and a venv, about twenty seconds), so one test, but part of the normal
+suite: a wheel without its forms starts a server with no forms, and one without its ``.mo``
+files an English-only one, silently. The sources are the files git would put in a clone (the
+tracked ones with their current contents, and new ones not yet added but not ignored), never
+the working tree as it lies, which has the ``.mo`` files ``scripts/install`` compiled. The
+virtual environment borrows the test environment's installed dependencies through a ``.pth``
+line instead of downloading them, and gets only the wheel itself installed, so the build needs
+at most its build requirements (setuptools, Babel) from the package index.
 """
 
 import os
@@ -25,6 +31,7 @@ BUILT_IN_FORMS = {"daycare": "daycare_placed_child",
                   "pre_placement": "pre_placement_notice",
                   "psychiatric_ward": "psychiatric_ward_preinfo",
                   "school_transfer": "school_transfer"}
+TRANSLATIONS = ("fi", "sv")
 
 
 def outside_environment(**settings):
@@ -41,20 +48,25 @@ def run(command, **options):
     return result.stdout
 
 
+def clone_files():
+    """The files of ``SOURCES`` that a clone of this working tree would hold, relative to the
+    repository: git's tracked files (as they are now) and the untracked ones it does not
+    ignore. Ignored files (compiled translations, caches, build leftovers) are left out."""
+    listed = run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others",
+                  "--exclude-standard", "--", *SOURCES])
+    return sorted({name for name in listed.split("\0") if name and (REPO / name).is_file()})
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """(wheel, python, handover script): the wheel built from a copy of the sources, and a
-    fresh venv outside the repository with it installed."""
+    """(wheel, python, handover script): the wheel built from a clean copy of the sources, and
+    a fresh venv outside the repository with it installed."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"
-    for name in SOURCES:
-        origin = REPO / name
-        if origin.is_dir():
-            shutil.copytree(origin, source / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            source.mkdir(exist_ok=True)
-            shutil.copy(origin, source / name)
+    for name in clone_files():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, source / name)
+    assert not list(source.rglob("*.mo")), "the copy holds only what a clone holds"
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"),
          str(source)])
     wheel, = (work / "dist").glob("handover-*.whl")
@@ -78,20 +90,29 @@ def _shipped(folder, prefix):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
 
 
+#: Run in the installed venv with an initialised instance: the app gunicorn serves
+#: (`'handover:create_app()'`), its login page in the default language, and where it came from.
+SERVE = """
+import handover
+app = handover.create_app()
+page = app.test_client().get("/login").get_data(as_text=True)
+print(handover.__file__)
+print("Kirjaudu sisään" in page, ">Log in<" in page)
+"""
+
+
 @pytest.mark.slow
-def test_the_wheel_holds_every_module_and_the_built_in_forms(installed):
-    wheel, _python, _handover = installed
+def test_the_wheel_of_a_clean_checkout_is_a_whole_handover(installed, tmp_path):
+    wheel, python, handover = installed
     names = set(zipfile.ZipFile(wheel).namelist())
     modules = {name for name in _shipped(REPO / "handover", "handover") if name.endswith(".py")}
     assert modules <= names, sorted(modules - names)   # a package folder without __init__.py?
     assert _shipped(REPO / "plugins", "handover/builtin_plugins") <= names
     assert _shipped(REPO / "forms", "handover/builtin_forms") <= names
     assert not [name for name in names if name.startswith(("plugins/", "forms/"))]
+    for language in TRANSLATIONS:
+        assert f"handover/translations/{language}/LC_MESSAGES/messages.mo" in names, language
 
-
-@pytest.mark.slow
-def test_the_wheel_installed_elsewhere_lists_the_three_built_in_forms(installed, tmp_path):
-    _wheel, python, handover = installed
     environment = outside_environment(HANDOVER_INSTANCE_PATH=str(tmp_path / "instance"))
     where = run([str(python), "-c", "import handover, handover.builtin_plugins.daycare as p, "
                  "handover.builtin_forms as f; print(handover.__file__, p.__file__, f.__file__)"],
@@ -104,3 +125,8 @@ def test_the_wheel_installed_elsewhere_lists_the_three_built_in_forms(installed,
     for plugin, form_key in BUILT_IN_FORMS.items():
         assert rows[plugin][2:4] == ["built-in", "enabled"], listing
         assert rows[plugin][4].startswith(form_key + " v1"), listing
+
+    # What gunicorn serves with `'handover:create_app()'` from any folder: Finnish by default.
+    served = run([str(python), "-c", SERVE], cwd=tmp_path, env=environment).splitlines()
+    assert "site-packages" in served[0] and str(REPO) not in served[0], served
+    assert served[1] == "True False", "the login page is not in Finnish: no compiled catalogue?"

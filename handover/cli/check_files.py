@@ -8,14 +8,14 @@ import tempfile
 from handover.cli.findings import error
 from handover.config import ConfigurationError
 from handover.security import keys
+from handover.services.backup_manifest import KEYS_BACKUP
 
 
 def key_problems(app):
     path = app.config["KEYS_FILE"]
     if not app.config.get("KEYS_JSON"):
         if not os.path.exists(path):
-            yield error(f"No key file at {path}. Run `handover init` or set HANDOVER_KEYS; "
-                        "restore it from the key backup if this instance had data.")
+            yield error(_no_key_file(app, path))
             return
         mode = stat.S_IMODE(os.stat(path).st_mode)
         if mode & 0o077:
@@ -28,6 +28,20 @@ def key_problems(app):
     except ConfigurationError as problem:
         # The key module's own validation names what is wrong (missing or short keys).
         yield error(f"The keyring is not usable: {problem} Restore it from the key backup.")
+
+
+def _no_key_file(app, path):
+    """What to do without a key file. Once ``handover init`` has written the instance's
+    config.py it refuses to run again (it never writes keys beside an existing instance), so
+    the only way then is the key backup."""
+    config_path = os.path.join(app.instance_path, "config.py")
+    if os.path.exists(config_path):
+        return (f"No key file at {path}, though {config_path} shows this instance was set up: "
+                f"restore the key file from the key backup ({KEYS_BACKUP}, written by "
+                f"`handover backup` and kept apart from it) to {path} with mode 0600, or set "
+                "HANDOVER_KEYS. Without it nothing sealed in the database can be opened.")
+    return (f"No key file at {path}. Run `handover init` or set HANDOVER_KEYS; "
+            "restore it from the key backup if this instance had data.")
 
 
 def instance_problems(app):

@@ -29,7 +29,12 @@ from handover import hookspecs
 from handover.formdefs.loader import DefinitionError, load_definition, load_routing_rule
 from handover.formdefs.model import LANGUAGES, text_in
 from handover.formdefs.unit_kinds import CORE_UNIT_KINDS
-from handover.plugins.state import PluginRecord, PluginState, call_implementations
+from handover.plugins.state import (
+    PluginRecord,
+    PluginState,
+    call_implementations,
+    is_plugin_failure,
+)
 
 #: The built-in plugins, one module per built-in form, loaded like any installed plugin.
 DEFAULT_PLUGINS = (
@@ -185,13 +190,17 @@ def load_plugins(state: PluginState, candidates: Iterable[Candidate]) -> None:
             module = candidate.load()
             record.module = module
             record.version = candidate.version(module)
-        except Exception as error:  # an import error must not stop the server
+        except BaseException as error:  # an import error, or sys.exit(), must not stop the server
+            if not is_plugin_failure(error):
+                raise
             state.fail(name, f"could not be imported: {type(error).__name__}: {error}",
                        exc_info=True)
             continue
         try:
             state.pm.register(module, name=name)
-        except Exception as error:  # pluggy rejects hook implementations with wrong arguments
+        except BaseException as error:  # pluggy rejects implementations with wrong arguments
+            if not is_plugin_failure(error):  # (a module's __getattr__ may even exit)
+                raise
             state.fail(name, f"could not be registered: {error}")
             continue
         unknown = sorted(hc.name for hc in state.pm.get_hookcallers(module) or ()

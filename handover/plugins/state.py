@@ -5,9 +5,14 @@ that raises or answers with the wrong type gets a load error (every worker loads
 and so reaches the same verdict); at run time it is switched off for the whole instance
 (``switches.record_runtime_failures`` writes it to the database when the app context ends, and
 this worker stops calling it at once). Plugins therefore need no try/except of their own.
+
+A plugin's ``sys.exit()`` (a module that exits when a dependency is missing, a hook that
+exits) is such a failure too, not the end of the server or of a ``handover`` command; see
+``is_plugin_failure`` for what still reaches the process.
 """
 
 import logging
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -92,6 +97,41 @@ class PluginState:
         return names
 
 
+def is_plugin_failure(error: BaseException) -> bool:
+    """Whether ``error``, raised while a plugin's code ran, is that plugin's failure: any
+    ``Exception``, and a ``SystemExit`` the plugin raised itself (``sys.exit()``).
+
+    Everything else must still reach the process: ``KeyboardInterrupt`` (the operator's Ctrl+C),
+    ``GeneratorExit`` (a generator being closed), a green thread being killed (gevent's
+    ``GreenletExit`` and ``Timeout`` are ``BaseException``s), and a ``SystemExit`` raised by
+    one of this process's own signal handlers while the plugin happened to run (gunicorn's
+    worker stops with ``sys.exit`` from its SIGQUIT, SIGINT and timeout handlers).
+    """
+    if isinstance(error, Exception):
+        return True
+    return isinstance(error, SystemExit) and not _raised_by_signal_handler(error)
+
+
+def _raised_by_signal_handler(error: BaseException) -> bool:
+    """Whether ``error`` came through one of the installed signal handlers: a handler runs in
+    a frame of its own on top of the code it interrupted, so its frame is in the traceback."""
+    handlers = set()
+    for number in signal.valid_signals():
+        try:
+            handler = signal.getsignal(number)
+        except (OSError, ValueError):  # pragma: no cover - a signal this platform cannot ask
+            continue
+        code = getattr(getattr(handler, "__func__", handler), "__code__", None)
+        if code is not None:
+            handlers.add(code)
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code in handlers:
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
 def call_implementations(state: PluginState, name: str, kwargs: dict[str, Any], *,
                          skip: Callable[[str], bool] = lambda plugin: False,
                          while_loading: bool = False) -> Iterator[tuple[str, Any]]:
@@ -112,7 +152,9 @@ def call_implementations(state: PluginState, name: str, kwargs: dict[str, Any], 
             continue
         try:
             answer = impl.function(**{arg: kwargs.get(arg) for arg in impl.argnames})
-        except Exception as error:  # a plugin must never take the server down
+        except BaseException as error:  # a plugin must never take the server down
+            if not is_plugin_failure(error):
+                raise
             if while_loading:
                 state.fail(plugin_name, f"hook {name} raised {type(error).__name__}: {error}",
                            exc_info=True)

@@ -10,7 +10,7 @@ values and are still read.
 import hashlib
 import json
 import os
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 from flask import Flask
 
@@ -58,14 +58,63 @@ def database_kind(app: Flask) -> str:
 
 
 def read_manifest(source: str) -> Manifest:
+    """The manifest of the backup folder ``source``, checked for everything a restore reads
+    from it: `BackupError`, before anything is changed, when it is missing, damaged or of
+    another format, or the database copy it names is not in the folder."""
     path = os.path.join(source, MANIFEST)
     if not os.path.exists(path):
         raise BackupError(f"No {MANIFEST} in {source}: not a Handover backup folder.")
-    with open(path) as handle:
-        manifest: Manifest = json.load(handle)
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"Backup format {manifest.get('format')} is not supported.")
-    return manifest
+    try:
+        with open(path, encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    except (OSError, ValueError) as error:  # unreadable, not UTF-8, not JSON
+        raise _invalid(path, f"{type(error).__name__}: {error}") from None
+    if not isinstance(manifest, dict):
+        raise _invalid(path, f"a JSON object was expected, not {type(manifest).__name__}")
+    if type(manifest.get("format")) is not int:
+        raise _invalid(path, "'format' must be a number")
+    if manifest["format"] != FORMAT:
+        raise BackupError(f"Backup format {manifest['format']} is not supported.")
+    problems = _manifest_problems(manifest)
+    if problems:
+        raise _invalid(path, "; ".join(problems))
+    if not os.path.isfile(os.path.join(source, manifest["database_file"])):
+        raise BackupError(f"No {manifest['database_file']} in {source}: the backup is "
+                          "incomplete. Nothing was changed.")
+    return cast(Manifest, manifest)
+
+
+def _invalid(path: str, reason: str) -> BackupError:
+    return BackupError(f"{path} is not a valid Handover backup manifest: {reason}. "
+                       "Nothing was changed.")
+
+
+def _manifest_problems(manifest: dict[str, Any]) -> list[str]:
+    """What a restore needs of a manifest and this one lacks, in words."""
+    problems = []
+    for key in ("created_at", "database", "database_file", "database_sha256"):
+        if not isinstance(manifest.get(key), str):
+            problems.append(f"{key!r} must be a text")
+    if isinstance(manifest.get("database"), str) and manifest["database"] not in DATABASE_FILES:
+        problems.append(f"'database' must be one of {', '.join(DATABASE_FILES)}")
+    name = manifest.get("database_file")
+    if isinstance(name, str) and (name in ("", ".", "..") or os.path.basename(name) != name):
+        problems.append("'database_file' must name a file in the backup folder")
+    revision = manifest.get("schema_revision")
+    if revision is not None and not isinstance(revision, str):
+        problems.append("'schema_revision' must be a text or null")
+    counts = manifest.get("handovers")
+    if not (isinstance(counts, dict) and type(counts.get("total")) is int
+            and isinstance(counts.get("by_status"), dict)):
+        problems.append("'handovers' must hold the counts 'total' and 'by_status'")
+    kek_ids = manifest.get("kek_ids", [])
+    if not (isinstance(kek_ids, list) and all(isinstance(kek, str) for kek in kek_ids)):
+        problems.append("'kek_ids' must be a list of key ids")
+    checks = manifest.get("kek_checks", {})
+    if not (isinstance(checks, dict) and all(isinstance(check, str)
+                                             for check in checks.values())):
+        problems.append("'kek_checks' must map key ids to check values")
+    return problems
 
 
 def write_manifest(destination: str, manifest: Manifest) -> None:
