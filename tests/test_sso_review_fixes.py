@@ -340,3 +340,21 @@ def test_a_password_login_with_its_code_stays_a_local_one(app, client, provider)
         (login,) = events("auth.login")
         assert "sso" not in (login.detail or "")
     assert client.post("/logout").headers["Location"] == "/login"
+
+
+def test_an_organisation_only_account_is_offered_no_password_change(app, client, provider):
+    """Its settings page says that it keeps no password instead of linking to the change,
+    and the change page, typed in, leads back there with the same words."""
+    subject = provider.set_account("nopassword", email="nopassword@county.test")
+    with app.app_context():
+        user = create_user("nopassword@handover.test", enrolled=False)
+        sso_accounts.link(user, provider.issuer, subject)
+        user.password_login = False
+        db.session.commit()
+    assert sign_in(client, provider, "nopassword").headers["Location"] == "/"
+    settings = client.get("/account").get_data(as_text=True)
+    assert "Handover keeps no password for you" in settings
+    assert 'href="/account/password"' not in settings
+    answer = client.get("/account/password")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/account"
+    assert "Handover keeps no password for you" in client.get("/account").get_data(as_text=True)

@@ -88,6 +88,12 @@ def settings():
 @login_required
 def change_password():
     user = current_user._get_current_object()
+    if not user.password_login:
+        # An organisation-only account has no password to change: the page would ask for a
+        # current password the person never had.
+        flash(_("You sign in with your organisation's account: Handover keeps no password "
+                "for you."), "info")
+        return redirect(url_for("account.settings"))
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not verify_password(user.password_hash, form.current_password.data):
