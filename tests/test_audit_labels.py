@@ -27,6 +27,9 @@ WRITERS = {name: (0, "action") for name in ("record", "record_all", "commit_with
 BUILT = {
     "f'{by}.membership_added'": {"admin.membership_added", "unit_lead.membership_added"},
     "f'{by}.membership_removed'": {"admin.membership_removed", "unit_lead.membership_removed"},
+    "f'{by}.membership_confirmed'": {"admin.membership_confirmed",
+                                     "unit_lead.membership_confirmed"},
+    "f'{by}.membership_refused'": {"admin.membership_refused", "unit_lead.membership_refused"},
     "f'delivery.{status}'": {"delivery.delivered", "delivery.failed"},
 }
 

@@ -32,6 +32,7 @@ def find_problems(app, workers=1):
     findings += check_files.instance_problems(app)
     findings += check_data.account_problems(app)
     findings += check_data.double_role_problems(app)
+    findings += check_data.pending_membership_problems(app)
     findings += check_data.demo_problems(app)
     findings += check_data.worker_problems(app)
     return findings

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from handover.cli import demo
 from handover.cli.findings import error, warning
 from handover.cli.schema import schema_problem
-from handover.services import deliveries, policy
+from handover.services import accounts, deliveries, policy
 from handover.services.backup import database_kind
 from handover.store.database import db
 from handover.store.models import User
@@ -59,16 +59,32 @@ def account_problems(app):
     reads the member lists, and the account should say what the person is."""
     with app.app_context():
         try:
-            accounts = policy.system_accounts_with_memberships()
+            holders = policy.system_accounts_with_memberships()
         except Exception:  # no database or no schema: the database findings say so already
             return
-        for user in accounts:
+        for user in holders:
             role = "administrator" if user.is_admin else "auditor"
-            units = ", ".join(sorted(f"{m.unit.name} ({m.role})" for m in user.memberships))
+            units = ", ".join(sorted(f"{m.unit.name} ({m.role})" for m in user.all_memberships))
             yield warning(f"{user.email} is an {role} and still a member of {units}: "
                           "administrators and auditors may not hold unit memberships (they "
                           "get nothing through them). Run `handover users remove-memberships "
                           f"{user.email}`.")
+
+
+def pending_membership_problems(app):
+    """Memberships awaiting confirmation for more than a week (four eyes: an administrator
+    added them or reset the person's password): the person works without their unit's
+    handovers, or a membership nobody recognises waits to be refused."""
+    with app.app_context():
+        try:
+            late = [(m.user.email, m.unit.name, m.role) for m in accounts.awaiting_too_long()]
+        except Exception:  # no database or no schema: the database findings say so already
+            return
+    for email, unit, role in late:
+        yield warning(f"{email}'s membership of {unit} ({role}) has awaited confirmation for "
+                      "more than a week: a lead of the unit or an administrator other than "
+                      "the one who added it (or reset the password) confirms or refuses it "
+                      "on their page.")
 
 
 def double_role_problems(app):

@@ -53,8 +53,8 @@ def list_command():
         flags = [flag for flag, on in (("admin", user.is_admin), ("auditor", user.is_auditor),
                                        ("inactive", not user.active)) if on]
         memberships = ", ".join(
-            f"{m.unit.name} ({m.role})" for m in sorted(user.memberships,
-                                                        key=lambda m: (m.unit.name, m.role))
+            f"{m.unit.name} ({m.role}{'' if m.confirmed_at else ', awaiting confirmation'})"
+            for m in sorted(user.all_memberships, key=lambda m: (m.unit.name, m.role))
         )
         click.echo("\t".join([user.email, user.name, ",".join(flags) or "-", memberships or "-"]))
 
@@ -104,7 +104,7 @@ def remove_memberships_command(email):
     user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"No user with the e-mail address {email!r}.")
-    removed = sorted(user.memberships, key=lambda m: (m.unit.name, m.role))
+    removed = sorted(user.all_memberships, key=lambda m: (m.unit.name, m.role))
     if not removed:
         click.echo(f"{user.email} holds no unit memberships.")
         return

@@ -31,11 +31,12 @@ login_manager = LoginManager()
 #: How stale `UserSession.last_seen_at` may get before a request writes it again.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
-#: The session row, its user and their memberships in one round trip: every page needs all
-#: three (a user has a handful of memberships, so the join repeats the rest a few times). Built
-#: once with a bound parameter, so a request neither builds nor looks up a new statement. The
-#: rows come as plain (session, user, membership) tuples, which `load_user_for_session` puts
-#: together, more cheaply than the ORM's joined eager loading of the same rows.
+#: The session row, its user and their memberships (confirmed or awaiting confirmation) in one
+#: round trip: every page needs all three (a user has a handful of memberships, so the join
+#: repeats the rest a few times). Built once with a bound parameter, so a request neither
+#: builds nor looks up a new statement. The rows come as plain (session, user, membership)
+#: tuples, which `load_user_for_session` puts together, more cheaply than the ORM's joined
+#: eager loading of the same rows.
 _SESSION_WITH_USER = (
     select(UserSession, User, Membership)
     .join(User, User.id == UserSession.user_id)
@@ -73,7 +74,13 @@ def load_user_for_session(session_id):
         return None
     row, user = rows[0][0], rows[0][1]
     set_committed_value(row, "user", user)
-    set_committed_value(user, "memberships", [m for _, _, m in rows if m is not None])
+    # All of them in the one query; only the confirmed ones give access (`User.memberships`),
+    # the rest tell the home page why someone sees nothing yet.
+    held = [m for _, _, m in rows if m is not None]
+    set_committed_value(user, "all_memberships", held)
+    set_committed_value(user, "memberships", [m for m in held if m.confirmed_at is not None])
+    set_committed_value(user, "pending_memberships",
+                        [m for m in held if m.confirmed_at is None])
     now = utcnow()
     config = current_app.config
     if (

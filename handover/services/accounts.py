@@ -30,7 +30,12 @@ from handover.services.accounts_lookup import (
 from handover.services.accounts_memberships import (
     SYSTEM_ROLE_HAS_NO_UNITS,
     add_membership,
+    awaiting_confirmation,
+    awaiting_too_long,
+    confirm_membership,
+    may_confirm,
     may_hold_memberships,
+    refuse_membership,
     remove_membership,
 )
 from handover.services.accounts_units import create_unit, set_unit_active, update_unit
@@ -46,10 +51,11 @@ from handover.services.accounts_users import (
 
 __all__ = [
     "ADMIN_OR_AUDITOR", "EMAIL_PATTERN", "IS_CLIENT_ACCOUNT", "SYSTEM_ROLE_HAS_NO_UNITS",
-    "TEMPORARY_ALPHABET", "AccountError", "N_", "add_membership", "all_units", "closest_units",
+    "TEMPORARY_ALPHABET", "AccountError", "N_", "add_membership", "all_units",
+    "awaiting_confirmation", "awaiting_too_long", "closest_units", "confirm_membership",
     "create_unit", "create_user", "find_person", "find_unit", "find_user", "is_client_account",
-    "may_hold_memberships", "normalise_email", "one_transaction", "refuse_client_account",
-    "remove_membership", "reset_password", "search_users", "set_system_roles",
-    "set_unit_active", "set_user_active", "temporary_password", "unit_kinds", "units_by_id",
-    "update_unit",
+    "may_confirm", "may_hold_memberships", "normalise_email", "one_transaction",
+    "refuse_client_account", "refuse_membership", "remove_membership", "reset_password",
+    "search_users", "set_system_roles", "set_unit_active", "set_user_active",
+    "temporary_password", "unit_kinds", "units_by_id", "update_unit",
 ]

@@ -1,5 +1,20 @@
 """Who works in which unit in which role: the admin's user page, the unit lead's page and the
-CLI give and take memberships through these, each with its audit event."""
+CLI give and take memberships through these, each with its audit event.
+
+Four eyes: no administrator reads handover content alone. A membership an administrator adds on
+the admin pages, and every membership of an account whose password or two-factor enrolment an
+administrator resets there, awaits confirmation and gives no access (`User.memberships` holds
+the confirmed ones only) until someone else confirms it: a lead of the unit (holding a
+confirmed lead membership) or another administrator, never the administrator who added or
+reset it, and never its own holder (`may_confirm`). Memberships a unit lead adds on their page,
+and those the command line (the operator with server access) and the demo make, are confirmed
+at once.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import null, select
+from sqlalchemy.orm import joinedload
 
 from handover.services.accounts_base import N_, AccountError, one_transaction
 from handover.services.accounts_lookup import refuse_client_account
@@ -7,6 +22,10 @@ from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Membership, Unit, User
 from handover.store.models.accounts import MEMBERSHIP_ROLES
+from handover.store.models.base import utcnow
+
+#: `handover check` warns of memberships awaiting confirmation for longer than this.
+PENDING_TOO_LONG = timedelta(days=7)
 
 #: Administration and content access never meet in one account: an administrator could
 #: otherwise add himself to a unit and read its handovers, and an auditor would read what he
@@ -24,8 +43,12 @@ def may_hold_memberships(user: User) -> bool:
 def add_membership(user: User, unit: Unit, role: str, actor: User | None = None,
                    by: str = "admin") -> Membership:
     """Give ``user`` a ``role`` in ``unit``. ``by`` says in which capacity the actor acted
-    ("admin" or "unit_lead"), which the audit log keeps apart."""
-    membership = record_membership(user, unit, role, actor, f"{by}.membership_added")
+    ("admin" or "unit_lead"), which the audit log keeps apart. Added by an administrator
+    (``by="admin"`` with an ``actor``: the admin pages), the membership awaits confirmation;
+    without an actor (the command line, the demo) or by a unit lead it is confirmed at once."""
+    awaiting = actor if by == "admin" else None
+    membership = record_membership(user, unit, role, actor, f"{by}.membership_added",
+                                   awaiting_confirmation_from=awaiting)
     db.session.commit()
     return membership
 
@@ -40,20 +63,110 @@ def remove_membership(membership: Membership, actor: User | None = None,
 
 
 def record_membership(user: User, unit: Unit, role: str, actor: User | None,
-                      action: str) -> Membership:
+                      action: str, awaiting_confirmation_from: User | None = None) -> Membership:
     """Add the membership and its audit event without committing: `create_user` gives a new
-    account its memberships in its own transaction."""
+    account its memberships in its own transaction. With ``awaiting_confirmation_from`` (the
+    administrator adding it) the membership awaits someone else's confirmation."""
     refuse_client_account(user)
     if not may_hold_memberships(user):
         raise AccountError(SYSTEM_ROLE_HAS_NO_UNITS, field="user")
     check_membership(unit, role)
-    if role in user.roles_in(unit.id):
+    if any(m.unit_id == unit.id and m.role == role for m in user.all_memberships):
         raise AccountError(N_("The person already has this role in the unit."), field="role")
-    membership = Membership(user=user, unit=unit, role=role)
+    detail: dict[str, object] = {"user_id": user.id, "role": role}
+    awaiting: dict[str, object] = {}
+    if awaiting_confirmation_from is not None:
+        # null(), not None: None would let the column's default confirm it at once.
+        awaiting = {"confirmed_at": null(), "pending_by_id": awaiting_confirmation_from.id,
+                    "pending_since": utcnow()}
+        detail["awaiting_confirmation"] = True
+    membership = Membership(user=user, unit=unit, role=role, **awaiting)
     db.session.add(membership)
     db.session.flush()
-    audit.record(action, actor=actor, unit_id=unit.id, detail={"user_id": user.id, "role": role})
+    audit.record(action, actor=actor, unit_id=unit.id, detail=detail)
     return membership
+
+
+def suspend_memberships(user: User, actor: User) -> int:
+    """Return every membership of ``user`` to awaiting confirmation, without committing: the
+    administrator ``actor`` reset their password or two-factor enrolment, and could now sign
+    in as them. Returns how many were confirmed before."""
+    suspended = 0
+    now = utcnow()
+    for membership in user.all_memberships:
+        if membership.confirmed_at is not None:
+            suspended += 1
+        membership.confirmed_at = null()
+        membership.confirmed_by_id = None
+        membership.pending_by_id = actor.id
+        membership.pending_since = now
+    return suspended
+
+
+def may_confirm(membership: Membership, person: User | None, by: str) -> bool:
+    """May ``person`` confirm (or refuse) ``membership``, acting as ``by`` ("admin" or
+    "unit_lead")? Never its holder, never the administrator who added it or reset its
+    holder's password; otherwise another active administrator, or an active lead of the
+    membership's unit through a confirmed lead membership."""
+    if person is None or not person.active or membership.confirmed_at is not None:
+        return False
+    if person.id in (membership.user_id, membership.pending_by_id):
+        return False
+    if by == "admin":
+        return bool(person.is_admin)
+    if by == "unit_lead":
+        return (not person.is_admin and not person.is_auditor
+                and "lead" in person.roles_in(membership.unit_id))
+    return False
+
+
+@one_transaction
+def confirm_membership(membership: Membership, actor: User, by: str = "admin") -> Membership:
+    """Confirm a membership awaiting confirmation: from now on it gives access."""
+    if not may_confirm(membership, actor, by):
+        raise AccountError(_REFUSED_CONFIRMATION)
+    membership.confirmed_at = utcnow()
+    membership.confirmed_by_id = actor.id
+    audit.record(f"{by}.membership_confirmed", actor=actor, unit_id=membership.unit_id,
+                 detail={"user_id": membership.user_id, "role": membership.role})
+    db.session.commit()
+    return membership
+
+
+@one_transaction
+def refuse_membership(membership: Membership, actor: User, by: str = "admin") -> None:
+    """Refuse a membership awaiting confirmation: it is removed."""
+    if not may_confirm(membership, actor, by):
+        raise AccountError(_REFUSED_CONFIRMATION)
+    audit.record(f"{by}.membership_refused", actor=actor, unit_id=membership.unit_id,
+                 detail={"user_id": membership.user_id, "role": membership.role})
+    db.session.delete(membership)
+    db.session.commit()
+
+
+_REFUSED_CONFIRMATION = N_("You cannot confirm or refuse this membership: it is confirmed "
+                           "already, it is your own, or you added it or reset the person's "
+                           "password. A lead of the unit or another administrator decides.")
+
+
+def awaiting_confirmation(unit_id: int | None = None) -> list[Membership]:
+    """Memberships awaiting confirmation (of one unit, or all), oldest first."""
+    statement = (
+        select(Membership).where(Membership.confirmed_at.is_(None))
+        .options(joinedload(Membership.user), joinedload(Membership.unit),
+                 joinedload(Membership.pending_by))
+        .order_by(Membership.pending_since, Membership.id)
+    )
+    if unit_id is not None:
+        statement = statement.where(Membership.unit_id == unit_id)
+    return list(db.session.execute(statement).scalars().unique())
+
+
+def awaiting_too_long() -> list[Membership]:
+    """Memberships awaiting confirmation for longer than `PENDING_TOO_LONG`."""
+    since = utcnow() - PENDING_TOO_LONG
+    return [m for m in awaiting_confirmation()
+            if m.pending_since is None or m.pending_since < since]
 
 
 def check_membership(unit: Unit, role: str) -> None:

@@ -24,6 +24,7 @@ from handover.services.accounts_memberships import (
     SYSTEM_ROLE_HAS_NO_UNITS,
     check_membership,
     record_membership,
+    suspend_memberships,
 )
 from handover.store import audit
 from handover.store.database import db
@@ -101,7 +102,12 @@ def reset_password(user: User, reset_two_factor: bool = False,
     Refused for an account whose password login is off (it signs in only through the
     organisation's provider): it could not use the password, and the forced change would shut
     it out of every page. The admin turns password login on first, if the person is to have
-    one."""
+    one.
+
+    Reset by an administrator (an ``actor``: the admin pages), every membership of the user
+    returns to awaiting confirmation (`suspend_memberships`): the administrator, who has just
+    seen the temporary password, could otherwise sign in as the person and read their units'
+    handovers."""
     refuse_client_account(user)
     if not user.password_login:
         raise AccountError(N_("%(name)s signs in only with their organisation account, so "
@@ -114,8 +120,10 @@ def reset_password(user: User, reset_two_factor: bool = False,
         user.totp_secret = None
         user.totp_last_step = 0
     sessions.revoke_all(user.id)
+    suspended = suspend_memberships(user, actor) if actor is not None else 0
     audit.record("admin.password_reset", actor=actor,
-                 detail={"user_id": user.id, "two_factor_reset": bool(reset_two_factor)})
+                 detail={"user_id": user.id, "two_factor_reset": bool(reset_two_factor),
+                         "memberships_suspended": suspended})
     db.session.commit()
     return temporary
 
@@ -175,7 +183,7 @@ def set_system_roles(user: User, admin: bool, auditor: bool,
         raise AccountError(N_("You cannot remove your own administrator role."), field="admin")
     if not admin:
         _keep_an_administrator(user)
-    if (admin or auditor) and user.memberships:
+    if (admin or auditor) and user.all_memberships:
         raise AccountError(N_("Remove the person's unit memberships first: administrators "
                               "and auditors cannot be members of a unit."),
                            field="admin" if admin else "auditor")

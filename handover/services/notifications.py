@@ -53,7 +53,8 @@ Your unit has not acknowledged a handover within the time its form sets. Log in:
 
 
 def unit_addresses(unit_id: int | None, roles: Collection[str]) -> list[str]:
-    """E-mail addresses of the unit's active members with ``roles`` (and the unit's own)."""
+    """E-mail addresses of the unit's active members with ``roles`` (and the unit's own); a
+    membership awaiting confirmation brings no notices."""
     addresses = set(db.session.execute(
         _MEMBER_ADDRESSES, {"unit_id": unit_id, "roles": list(roles)}).scalars())
     unit = db.session.get(Unit, unit_id)
@@ -66,7 +67,8 @@ def unit_addresses(unit_id: int | None, roles: Collection[str]) -> list[str]:
 _MEMBER_ADDRESSES = (
     select(User.email).join(Membership, Membership.user_id == User.id)
     .where(Membership.unit_id == bindparam("unit_id"),
-           Membership.role.in_(bindparam("roles", expanding=True)), User.active))
+           Membership.role.in_(bindparam("roles", expanding=True)),
+           Membership.confirmed_at.is_not(None), User.active))
 
 
 #: Subject and text (with ``{link}``) of each e-mail event; another service adds its own with

@@ -43,13 +43,14 @@ def require_person(user_id: object) -> User:
 
 
 def led_units(user: Any) -> list[Unit]:
-    """The active units ``user`` leads, by name."""
+    """The active units ``user`` leads through a confirmed lead membership, by name."""
     if not (user and user.is_authenticated and user.is_active):
         return []
     statement = (
         select(Unit)
         .join(Membership, Membership.unit_id == Unit.id)
-        .where(Membership.user_id == user.id, Membership.role == "lead", Unit.is_active)
+        .where(Membership.user_id == user.id, Membership.role == "lead",
+               Membership.confirmed_at.is_not(None), Unit.is_active)
         .order_by(Unit.name)
     )
     return list(db.session.execute(statement).scalars().unique())
@@ -74,7 +75,8 @@ def require_membership_in(unit: Unit, membership_id: int) -> Membership:
 # --- which units a person works through -----------------------------------------------------
 # The lists (inbox, outbox, drafts) and starting a handover ask these, never the memberships
 # themselves: an administrator or auditor holding a membership left from before the rule gets
-# nothing through it, as `relations` gives them nothing on one handover.
+# nothing through it, as `relations` gives them nothing on one handover. Only confirmed
+# memberships count (`User.memberships`): one awaiting confirmation gives nothing.
 
 #: Roles that let a member start and write a unit's handovers, see what came to the unit (the
 #: inbox), and see what the unit sent (the outbox).
@@ -148,8 +150,8 @@ def system_accounts_with_memberships() -> list[User]:
     they were refused (`handover check` reports them). They get nothing through them here."""
     statement = (
         select(User)
-        .where((User.is_admin | User.is_auditor) & User.memberships.any())
-        .options(joinedload(User.memberships).joinedload(Membership.unit))
+        .where((User.is_admin | User.is_auditor) & User.all_memberships.any())
+        .options(joinedload(User.all_memberships).joinedload(Membership.unit))
         .order_by(User.email)
     )
     return list(db.session.execute(statement).scalars().unique())

@@ -24,6 +24,7 @@ from handover.services.accounts import (
     one_transaction,
     refuse_client_account,
 )
+from handover.services.accounts_memberships import suspend_memberships
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import OidcIdentity, User
@@ -126,7 +127,11 @@ def identities_of(user: User) -> list[OidcIdentity]:
 def link(user: User, issuer: str, subject: str, tenant: str = "",
          actor: User | None = None) -> OidcIdentity:
     """Link an organisation account to ``user``: it signs in as them from now on. Never to an
-    integration client's account, which is no person's and no login."""
+    integration client's account, which is no person's and no login.
+
+    Linked by an administrator (an ``actor``), every membership of ``user`` returns to awaiting
+    confirmation (`suspend_memberships`), as after a password reset: the administrator could
+    link an organisation account of their own and sign in as the person."""
     refuse_client_account(user)
     issuer, subject, tenant = (issuer or "").strip(), (subject or "").strip(), \
         (tenant or "").strip()
@@ -144,8 +149,10 @@ def link(user: User, issuer: str, subject: str, tenant: str = "",
                             subject=subject[:255])
     db.session.add(identity)
     db.session.flush()
+    suspended = suspend_memberships(user, actor) if actor is not None else 0
     audit.record("admin.sso_linked", actor=actor,
-                 detail={"user_id": user.id, "identity_id": identity.id})
+                 detail={"user_id": user.id, "identity_id": identity.id,
+                         "memberships_suspended": suspended})
     db.session.commit()
     return identity
 

@@ -117,11 +117,13 @@ def add_membership(user_id):
     form = _membership_form()
     if form.validate_on_submit():
         try:
-            accounts.add_membership(user, db.session.get(Unit, form.unit.data), form.role.data)
+            accounts.add_membership(user, db.session.get(Unit, form.unit.data), form.role.data,
+                                    actor=current_user._get_current_object())
         except accounts.AccountError as error:
             apply_error(form, error)
         else:
-            flash(_("Membership added."), "success")
+            flash(_("Membership added. It gives access once a lead of the unit or another "
+                    "administrator confirms it."), "success")
             return redirect(url_for(".user", user_id=user.id))
     return render_template("admin/user.html", **_user_page(user, membership_form=form)), 400
 
@@ -175,9 +177,47 @@ def reset_password(user_id):
     form = ResetPasswordForm()
     if not form.validate_on_submit():
         return redirect(url_for(".user", user_id=user.id))
-    temporary = accounts.reset_password(user, reset_two_factor=form.reset_two_factor.data)
+    temporary = accounts.reset_password(user, reset_two_factor=form.reset_two_factor.data,
+                                        actor=current_user._get_current_object())
     return render_template("admin/temporary_password.html", user=user, password=temporary,
-                           created=False, two_factor_reset=form.reset_two_factor.data)
+                           created=False, two_factor_reset=form.reset_two_factor.data,
+                           suspended=len(user.all_memberships))
+
+
+# --- memberships awaiting confirmation (four eyes) ------------------------------------------
+
+
+@bp.get("/memberships/awaiting")
+def awaiting():
+    """Every membership awaiting confirmation; Confirm and Refuse for those this administrator
+    neither added nor suspended by a password reset."""
+    admin = current_user._get_current_object()
+    rows = [(membership, accounts.may_confirm(membership, admin, "admin"))
+            for membership in accounts.awaiting_confirmation()]
+    return render_template("admin/awaiting.html", rows=rows, action_form=ActionForm())
+
+
+@bp.post("/memberships/<int:membership_id>/confirm")
+def confirm_membership(membership_id):
+    return _decide(membership_id, accounts.confirm_membership, _("Membership confirmed."))
+
+
+@bp.post("/memberships/<int:membership_id>/refuse")
+def refuse_membership(membership_id):
+    return _decide(membership_id, accounts.refuse_membership,
+                   _("Membership refused and removed."))
+
+
+def _decide(membership_id, decision, done):
+    membership = db.get_or_404(Membership, membership_id)
+    if ActionForm().validate_on_submit():
+        try:
+            decision(membership, current_user._get_current_object(), by="admin")
+        except accounts.AccountError as error:
+            flash(error.translated(), "error")
+        else:
+            flash(done, "success")
+    return redirect(url_for(".awaiting"))
 
 
 def _membership_form():
@@ -188,10 +228,12 @@ def _membership_form():
 
 
 def _user_page(user, membership_form=None, roles_form=None):
-    memberships = sorted(user.memberships, key=lambda m: (m.unit.name.lower(), m.role))
+    # Every membership with its state: one awaiting confirmation gives no access yet.
+    memberships = sorted(user.all_memberships, key=lambda m: (m.unit.name.lower(), m.role))
     return {
         "user": user,
         "memberships": memberships,
+        "awaiting": any(m.confirmed_at is None for m in memberships),
         "may_hold_memberships": accounts.may_hold_memberships(user),
         "membership_form": membership_form or _membership_form(),
         "roles_form": roles_form or SystemRolesForm(admin=user.is_admin,

@@ -185,12 +185,16 @@ def link(user_id):
     form = LinkForm(issuer=current_app.config.get("OIDC_ISSUER") or "")
     if form.validate_on_submit():
         try:
+            suspended = len(user.memberships)
             sso_accounts.link(user, form.issuer.data, form.subject.data, form.tenant.data,
                               actor=current_user)
         except AccountError as error:
             apply_error(form, error)
         else:
             flash(_("Organisation account linked."), "success")
+            if suspended:
+                flash(_("The person's memberships now await confirmation by a lead of each unit "
+                        "or another administrator. You cannot confirm them yourself."), "info")
             return redirect(url_for("admin.user", user_id=user.id))
     status = 400 if form.errors else 200
     return render_template("admin/sso_link.html", user=user, form=form), status

@@ -36,6 +36,7 @@ NAVIGATION = (
     ("handovers.outbox", _l("Outbox"), lambda user: bool(policy.outbox_unit_ids(user))),
     ("unit_lead.units", _l("My units' members"),
      lambda user: any(m.role == "lead" for m in user.memberships)),
+    ("admin.awaiting", _l("Awaiting confirmation"), lambda user: user.is_admin),
     ("admin.units", _l("Units"), lambda user: user.is_admin),
     ("admin.users", _l("Users"), lambda user: user.is_admin),
     ("plugins_admin.index", _l("Plugins"), lambda user: user.is_admin),

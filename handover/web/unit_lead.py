@@ -1,7 +1,9 @@
 """A unit lead manages the members of the units they lead, without an administrator.
 
 A lead adds people who already have an active account (accounts are an admin's job) and removes
-members; they cannot touch other units (404) nor give system roles such as admin.
+members; they cannot touch other units (404) nor give system roles such as admin. They also
+confirm or refuse the memberships of their unit that await confirmation (four eyes: an
+administrator added them or reset the person's password), never their own.
 """
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -68,9 +70,41 @@ def remove_member(unit_id, membership_id):
     return redirect(url_for(".unit", unit_id=unit.id))
 
 
+@bp.post("/units/<int:unit_id>/members/<int:membership_id>/confirm")
+def confirm_member(unit_id, membership_id):
+    """Four eyes: a membership an administrator added (or suspended by resetting the person's
+    password) gives access once a lead of the unit confirms it here."""
+    return _decide(unit_id, membership_id, accounts.confirm_membership,
+                   _("Membership confirmed."))
+
+
+@bp.post("/units/<int:unit_id>/members/<int:membership_id>/refuse")
+def refuse_member(unit_id, membership_id):
+    return _decide(unit_id, membership_id, accounts.refuse_membership,
+                   _("Membership refused and removed."))
+
+
+def _decide(unit_id, membership_id, decision, done):
+    unit = policy.require_led_unit(current_user, unit_id)
+    membership = policy.require_membership_in(unit, membership_id)
+    if ActionForm().validate_on_submit():
+        try:
+            decision(membership, current_user._get_current_object(), by="unit_lead")
+        except accounts.AccountError as error:
+            flash(error.translated(), "error")
+        else:
+            flash(done, "success")
+    return redirect(url_for(".unit", unit_id=unit.id))
+
+
 def _unit_page(unit, form=None):
-    members = sorted(unit.memberships, key=lambda m: (m.user.name.lower(), m.role))
-    return {"unit": unit, "members": members, "form": form or LeadMemberForm(),
+    lead = current_user._get_current_object()
+    held = sorted(unit.memberships, key=lambda m: (m.user.name.lower(), m.role))
+    members = [m for m in held if m.confirmed_at is not None]
+    awaiting = [(m, accounts.may_confirm(m, lead, "unit_lead"))
+                for m in held if m.confirmed_at is None]
+    return {"unit": unit, "members": members, "awaiting": awaiting,
+            "form": form or LeadMemberForm(),
             "action_form": ActionForm(),
             # the late-draft notice leads here; a lead who is also a sender may open them
             "late_drafts": late_drafts.late_of_unit(unit.id, language()),

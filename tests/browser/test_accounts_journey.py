@@ -23,6 +23,8 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     with live_server.app.app_context():
         admin = create_user("admin.journey@example.test", name="Aino Admin", admin=True)
         admin_secret = totp.secret_of(admin)
+        second = create_user("second.admin@example.test", name="Bertta Admin", admin=True)
+        second_secret = totp.secret_of(second)
 
     # The admin: password, then the authenticator's code.
     log_in(page, live_server, "admin.journey@example.test", PASSWORD,
@@ -71,6 +73,23 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     expect(page.get_by_role("status")).to_contain_text(fi("Membership added."))
     memberships = page.get_by_role("region", name=fi("Memberships"))
     expect(memberships.get_by_role("rowheader", name=UNIT_NAME)).to_be_visible()
+    expect(memberships).to_contain_text(
+        fi("Awaiting confirmation by the unit's lead or another administrator"))
+    check(page)
+    log_out(page)
+    expect(page.get_by_role("heading", level=1, name=fi("Log in"))).to_be_visible()
+
+    # Four eyes: another administrator confirms the membership the first one added.
+    log_in(page, live_server, "second.admin@example.test", PASSWORD,
+           lambda: pyotp.TOTP(second_secret).now())
+    page.get_by_role("navigation", name=fi("Main")).get_by_role(
+        "link", name=fi("Awaiting confirmation"), exact=True).click()
+    expect(page.get_by_role("heading", level=1,
+                            name=fi("Memberships awaiting confirmation"))).to_be_visible()
+    check(page)
+    page.get_by_role("button", name=f"{fi('Confirm')}: {NEW_NAME}, {UNIT_NAME}, "
+                                    f"{fi('Sender')}").click()
+    expect(page.get_by_role("status")).to_contain_text(fi("Membership confirmed."))
     check(page)
     log_out(page)
     expect(page.get_by_role("heading", level=1, name=fi("Log in"))).to_be_visible()

@@ -73,8 +73,24 @@ class User(UserMixin, db.Model):
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    #: Every membership, confirmed or awaiting confirmation: what the admin and unit lead
+    #: pages show and change. Access comes only through `memberships`.
+    all_memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="Membership.user_id"
+    )
+    #: The confirmed memberships, the only ones that give access (the policy, the lists, the
+    #: menus and starting a handover read these). A membership an administrator added, or one
+    #: of an account whose password an administrator reset, awaits another person's
+    #: confirmation (`pending_memberships`) and gives nothing until then: no administrator
+    #: reads content alone. Read-only: changes go through `all_memberships`. The session
+    #: loader fills both from its one query (`security.sessions`).
     memberships: Mapped[list["Membership"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
+        primaryjoin="and_(User.id == Membership.user_id, Membership.confirmed_at.is_not(None))",
+        viewonly=True,
+    )
+    pending_memberships: Mapped[list["Membership"]] = relationship(
+        primaryjoin="and_(User.id == Membership.user_id, Membership.confirmed_at.is_(None))",
+        viewonly=True,
     )
 
     #: Set by the session loader: the server-side session this request runs in.
@@ -108,8 +124,24 @@ class Membership(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the membership was confirmed; None while it awaits confirmation and gives no
+    #: access (four eyes: see `services.accounts_memberships`). Confirmed at once unless an
+    #: administrator added it or reset its holder's password (migration 0015 confirmed the
+    #: memberships that existed before).
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Who confirmed it: a lead of the unit or another administrator; None when it needed no
+    #: confirmation (a unit lead, the command line or the demo made it).
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), default=None)
+    #: The administrator who added the membership or reset its holder's password, and when:
+    #: someone else must confirm it. Kept after confirmation, as a record.
+    pending_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), default=None)
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
-    user: Mapped[User] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="all_memberships",
+                                      foreign_keys=[user_id])
+    pending_by: Mapped[User | None] = relationship(foreign_keys=[pending_by_id], viewonly=True)
     unit: Mapped[Unit] = relationship(back_populates="memberships")
 
 
