@@ -114,7 +114,8 @@ def register_routing_rules(app: Flask) -> list[RoutingRuleSource] | None:
 
 @hookspec
 def validate_form(definition: FormDefinition, form_key: str, form_version: int,
-                  content: dict[str, Any], language: str) -> dict[str, list[str]] | None:
+                  content: dict[str, Any], language: str,
+                  sender_kind: str | None) -> dict[str, list[str]] | None:
     """Called after a filled form passed field-by-field validation, for cross-field rules,
     only on the plugin that registered the form.
 
@@ -123,7 +124,9 @@ def validate_form(definition: FormDefinition, form_key: str, form_version: int,
     ``content`` is the JSON-able dict the form would store (``{field_key: value, group_key:
     [{sub_key: value}, ...]}``): every value has passed its field's checks (dates are ISO
     strings, groups are lists of dicts), and a field not filled is absent or empty. ``language``
-    is the language the user works in ("fi", "sv" or "en"), for the messages.
+    is the language the user works in ("fi", "sv" or "en"), for the messages. ``sender_kind``
+    is the kind of the unit that fills and sends the form (e.g. "school"), for rules that hold
+    for some senders only; None where no sender is known (a preview of an uploaded form).
 
     Return a dict ``{field_path: [message, ...]}`` where ``field_path`` is a field key or
     ``"group_key.row_index.sub_key"`` (any other path is shown above the form); ``None`` or an

@@ -1,9 +1,12 @@
 """Built-in plugin: "Sijoitettu lapsi varhaiskasvatuksessa", pre-information for the daycare.
 
-The definition and its routing live in ``forms/daycare.toml``. This module registers it and adds
-the rules that span fields: sharing or publishing photos of a child whose whereabouts are
-protected would undo the protection, and a guardian's information is restricted only by a
-recorded contact-restriction decision (``restrictions``), never by a ban on fetching.
+The definition and its routing live in ``forms/daycare.toml``; the foster carer's and the
+family home's own routing (a copy to the social worker only) is registered here, as one
+``[routing]`` table cannot give each kind of sender its own copies (``register_routing_rules``).
+This module also adds the rules that span fields: sharing or publishing photos of a child
+whose whereabouts are protected would undo the protection, and a guardian's information is
+restricted only by a recorded contact-restriction decision (``restrictions``), never by a ban
+on fetching.
 """
 
 from importlib.resources import files
@@ -30,6 +33,20 @@ MESSAGES = {
 @hookimpl
 def register_forms(app):
     return [FORMS / "daycare.toml"]
+
+
+@hookimpl
+def register_routing_rules(app):
+    """A foster carer or a professional family home sends the form with a copy to the child's
+    social worker only. Routing is the union of every rule whose senders include the sending
+    unit's kind, so this narrows nothing by itself: it takes effect once the ``[routing]`` of
+    ``forms/daycare.toml`` names only child-welfare social work as the sender (copies to family
+    care and professional family homes). Until then that table also lets a carer copy any other
+    carer or family home of the instance, which reveals other children's placements."""
+    return [{"form": "daycare_placed_child",
+             "senders": ["family_care", "professional_family_home"],
+             "receivers": ["daycare"],
+             "copies": ["child_welfare_social_work"]}]
 
 
 @hookimpl

@@ -66,13 +66,15 @@ def test_a_parent_barred_from_fetching_keeps_a_guardians_information_right(app):
 def test_restricting_a_guardians_information_needs_a_decision_covering_it(app, form_key, right):
     content = CONTENT[form_key]()
     content["guardians"][0]["guardian_information_right"] = right
-    content["contact_restrictions"] = [decision(restriction_scope=["meetings"])]
+    guardian = content["guardians"][0]["guardian_name"]  # the decision must name the guardian
+    content["contact_restrictions"] = [decision(restriction_whom=guardian,
+                                                restriction_scope=["meetings"])]
     found = problems(app, form_key, content, "fi")
     assert list(found) == ["guardians.0.guardian_information_right"]
     assert "yhteydenpidon rajoittamista koskeva päätös" in found[
         "guardians.0.guardian_information_right"][0]
 
-    content["contact_restrictions"] = [decision()]
+    content["contact_restrictions"] = [decision(restriction_whom=guardian)]
     assert problems(app, form_key, content) == {}
 
 
@@ -118,7 +120,8 @@ def test_a_date_is_in_the_future_by_the_day_in_finland_not_by_the_servers_clock(
 
     def decided_on(day, form_key=DAYCARE):
         content = CONTENT[form_key]()
-        content["contact_restrictions"] = [decision(
+        content["contact_restrictions"] = [decision(  # about the demo's restricted guardian
+            restriction_whom=content["contact_restrictions"][0]["restriction_whom"],
             restriction_decision_date=day.isoformat(),
             restriction_until=(day + timedelta(days=100)).isoformat())]
         return problems(app, form_key, content)

@@ -30,12 +30,15 @@ HIDDEN = "Hidden to protect where the child lives."
 JOURNEYS = {
     "psychiatric_ward_preinfo": ("child_welfare_institution", "psychiatric_ward"),
     "daycare_placed_child": ("child_welfare_social_work", "daycare"),
-    "school_transfer": ("school", "school"),
+    # The social worker: a school may not send it for a child whose placement is hidden.
+    "school_transfer": ("child_welfare_social_work", "school"),
 }
 REPLY_FORMS = {"psychiatric_ward_preinfo": ("ward_receipt", "ward_discharge"),
                "daycare_placed_child": (), "school_transfer": ("school_receipt",)}
 #: Answers the plugins' cross-field rules insist on (photos of a protected child stay inside).
-FIXED = {"publication_permission": "not_allowed", "photo_permission": "internal_only"}
+FIXED = {"publication_permission": "not_allowed", "photo_permission": "internal_only",
+         # a contact-restriction decision still in force (one that has ended is refused)
+         "restriction_until": (date.today() + timedelta(days=400)).isoformat()}
 FLAGS = {"none": {}, "non_disclosure": {"non_disclosure": "yes"},
          "location_hidden": {"location_hidden": "yes"}}
 

@@ -228,7 +228,7 @@ def validate_content(definition: FormDefinition, content: Mapping[str, Any],
     cleaned = content_rules.cleaned(definition, checked, sender_kind)
     try:
         answers = call_hook("validate_form", definition=definition, content=cleaned,
-                            language=language)
+                            language=language, sender_kind=sender_kind)
     except FormChecksUnavailable:
         raise LifecycleError(FORM_CHECKS_UNAVAILABLE) from None
     for path, messages in content_rules.place_answers(definition, answers, sender_kind,

@@ -86,7 +86,7 @@ class DefinitionForm(HandoverForm):
             # Plugins read what could not be read as nothing typed, as the send service's do.
             answers = call_hook("validate_form", definition=self.definition,
                                 content=rules.without_unreadable(self.content()),
-                                language=self.language)
+                                language=self.language, sender_kind=self.sender_kind)
         except FormChecksUnavailable:
             self.extra_errors.append(str(FORM_CHECKS_UNAVAILABLE))
             return False
