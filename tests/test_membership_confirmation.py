@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from lifecycle_support import login_as, send_handover
 from sqlalchemy import select, text
+from support import create_user, empty_database, run_command
 
 from handover.cli import check_data
 from handover.security.login import ENROL_KEY
@@ -25,7 +26,6 @@ from handover.services import accounts, notifications, policy
 from handover.store.database import db
 from handover.store.models import AuditEvent, Membership, Unit, User
 from handover.store.models.base import utcnow
-from support import create_user, empty_database, run_command
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
