@@ -34,13 +34,15 @@ ROUTING = {
         "receivers": {"psychiatric_ward"},
         "copies": {"child_welfare_social_work", "outpatient_psychiatry"},
     },
+    # The social worker's routing; foster carers, family homes and schools send with a copy to
+    # the social worker only, through their plugins' rules (tests/test_plugin_rules_review.py).
     "daycare": {
-        "senders": {"child_welfare_social_work", "family_care", "professional_family_home"},
+        "senders": {"child_welfare_social_work"},
         "receivers": {"daycare"},
-        "copies": {"family_care", "professional_family_home", "child_welfare_social_work"},
+        "copies": {"family_care", "professional_family_home"},
     },
     "school_transfer": {
-        "senders": {"child_welfare_social_work", "school"},
+        "senders": {"child_welfare_social_work"},
         "receivers": {"school"},
         "copies": {"child_welfare_social_work", "child_welfare_institution",
                    "professional_family_home", "family_care"},

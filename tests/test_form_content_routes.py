@@ -52,7 +52,7 @@ OFFERS = [
     (demo_handovers.FAMILY_HOME, "psychiatric_ward_preinfo", {demo_handovers.WARD},
      {demo_handovers.SOCIAL_WORK, demo_handovers.CLINIC}),
     (demo_handovers.FAMILY_CARE, "daycare_placed_child", {demo_handovers.DAYCARE},
-     {demo_handovers.SOCIAL_WORK, demo_handovers.FAMILY_HOME}),
+     {demo_handovers.SOCIAL_WORK}),   # never another placement of the instance
     (demo_handovers.SOCIAL_WORK, "daycare_placed_child", {demo_handovers.DAYCARE},
      {demo_handovers.FAMILY_CARE, demo_handovers.FAMILY_HOME}),
     (demo_handovers.SOCIAL_WORK, "school_transfer", {demo_handovers.SCHOOL},

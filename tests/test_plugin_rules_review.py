@@ -11,8 +11,8 @@ preview page itself):
   kind by ``validate_form``'s ``sender_kind``).
 - A foster carer's daycare form, and a school's school transfer, are copied to the social
   worker only, not to every other family-care unit or placement of the instance. The plugins
-  register those rules; they take effect once the forms' own ``[routing]`` names only social
-  work as the sender (see the xfails below)."""
+  register those rules, and the forms' own ``[routing]`` names only social work as the
+  sender."""
 
 from datetime import timedelta
 
@@ -269,11 +269,6 @@ def copies_offered(units, form_key, sender):
     return {offered.name for offered in allowed_copy_units(form_key, unit(units, sender))}
 
 
-NEEDS_TOML = ("routing is the union of every rule naming the sender's kind: the [routing] table "
-              "of forms/{} still lets every sender copy every kind it lists; it must name only "
-              "child_welfare_social_work as the sender (see the plugin's register_routing_rules)")
-
-
 def test_the_social_worker_may_copy_the_placement(app, units):
     with app.app_context():
         assert {"Family 1", "Family 2", "Home 1", "Home 2"} <= copies_offered(
@@ -282,8 +277,6 @@ def test_the_social_worker_may_copy_the_placement(app, units):
             units, SCHOOL, "social_2")
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, RouteRefused),
-                   reason=NEEDS_TOML.format("daycare.toml"))
 def test_a_foster_carers_daycare_form_is_copied_to_the_social_worker_only(app, units):
     with app.app_context():
         assert copies_offered(units, DAYCARE, "social_1") == {
@@ -297,8 +290,6 @@ def test_a_foster_carers_daycare_form_is_copied_to_the_social_worker_only(app, u
                         [unit(units, "family_2")])
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, RouteRefused),
-                   reason=NEEDS_TOML.format("school_transfer.toml"))
 def test_a_schools_school_transfer_is_copied_to_the_social_worker_only(app, units):
     with app.app_context():
         assert copies_offered(units, SCHOOL, "school_1") == {"Social 1", "Social 2"}

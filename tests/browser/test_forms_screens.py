@@ -29,6 +29,9 @@ ROUTES = (
 )
 
 GUARDIAN = {"guardian_name": "Äiti Testinen-Öljymäki", "guardian_relation": "äiti"}
+#: Required choices whose first choice would ask for one more answer: the ward's legal basis of
+#: the admission (a voluntary admission names the consenting person; observation does not).
+CHOSEN = {"psychiatric_ward_preinfo": {"admission_status": "observation"}}
 
 
 def screenshots(page, folder, name, check_accessibility):
@@ -58,7 +61,7 @@ def test_form_filled_in_finnish_reads_in_swedish_for_the_receiver(
     content = required_content(definition, route.sender_kind, "Täytetty suomeksi",
                                {"child_name": "Ilmari Testilapsi-Kuusikko",
                                 "mother_tongue": "suomi ja pohjoissaame",
-                                "guardians": [GUARDIAN]})
+                                "guardians": [GUARDIAN], **CHOSEN.get(route.form_key, {})})
 
     sender_context, receiver_context = browser.new_context(), browser.new_context()
     try:

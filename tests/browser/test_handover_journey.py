@@ -67,8 +67,11 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
 
         expect(sender.get_by_role("heading", level=1, name=title)).to_be_visible()
         check(sender)
+        # The legal basis of the admission is required; observation asks for no consenting
+        # person (a voluntary admission, the first choice, would).
         content = required_content(definition, "child_welfare_institution", "Testi",
-                                   {"child_name": CHILD, "child_birth_date": "2011-03-15"})
+                                   {"child_name": CHILD, "child_birth_date": "2011-03-15",
+                                    "admission_status": "observation"})
         fill_definition(sender, definition, content)
         sender.get_by_role("button", name=fi("Save draft")).click()
         # The page's messages; the form has a status line of its own (the background save's).
