@@ -52,7 +52,10 @@ def test_rotate_adds_an_active_kek_and_rewraps_every_data_key(app, runner, five_
     new_kek = ring["active_kek"]
     assert new_kek != old_kek and set(ring["keks"]) == {old_kek, new_kek}
     assert stat.S_IMODE(os.stat(app.config["KEYS_FILE"]).st_mode) == 0o600
-    assert "Re-wrapped 5 data keys" in result.output
+    # One user made the handovers, enrolled in two-factor: counted apart from the data keys.
+    assert (f"Added {new_kek} as the active KEK; 5 data keys and 1 two-factor secret "
+            "to re-wrap.") in result.output
+    assert f"Re-wrapped 5 data keys and 1 two-factor secret with {new_kek}." in result.output
     with app.app_context():
         assert set(db.session.scalars(select(Handover.kek_id))) == {new_kek}
         assert every_handover_opens()

@@ -30,7 +30,7 @@ def rotate_command(batch_size, resume):
                                         echo=click.echo)
     except key_maintenance.KeyOperationRefused as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Re-wrapped {result.rewrapped} data keys with {result.kek_id}.")
+    click.echo(f"Re-wrapped {key_maintenance.counted(result.done())} with {result.kek_id}.")
     if result.failed:
         click.echo("Could not unwrap the data key of handovers: "
                    + ", ".join(str(handover_id) for handover_id in result.failed), err=True)

@@ -47,7 +47,10 @@ def kek_encrypt(kek_id, plaintext, associated):
 def kek_decrypt(kek_id, blob, associated, keyring, what):
     """Decrypt under a KEK: with the caller's keyring when it holds it (batch jobs on the key
     file), otherwise through the backend that owns the id. `KeyBackendUnavailable` passes up:
-    an unreachable HSM is an outage, not a tampered record."""
+    an unreachable HSM is an outage, not a tampered record. A wrapped key that is not bytes (text
+    an edit put in the column) is tampered before any backend sees it."""
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise TamperedRecord(f"{what}: the wrapped key is missing or is not bytes")
     if keyring is not None and kek_id in keyring.get("keks", {}):
         return decrypt(keys.decode(keyring["keks"][kek_id]), blob, associated)
     backend = key_backends.backend_for(kek_id)

@@ -43,6 +43,10 @@ class KeyOperationRefused(RuntimeError):
     """The operation would lose data or cannot be done here; the message says what to do."""
 
 
+#: The label of handovers' data keys beside the sealed secrets' (`sealed_secrets.KINDS`).
+DATA_KEY = "data key"
+
+
 @dataclass
 class RotationResult:
     kek_id: str
@@ -55,9 +59,16 @@ class RotationResult:
     failed_secrets: list[int] = field(default_factory=list)
     #: Webhook endpoints whose signing secret did not open: register them again.
     failed_endpoints: list[int] = field(default_factory=list)
+    #: Webhook endpoints' signing secrets re-sealed (``resealed_secrets`` counts TOTP's).
+    resealed_endpoints: int = 0
 
     def failed_of(self, kind: sealed_secrets.SealedColumn) -> list[int]:
         return self.failed_secrets if kind is sealed_secrets.TOTP else self.failed_endpoints
+
+    def done(self) -> dict[str, int]:
+        """How many of each kind moved onto the new KEK, as `unfinished_by_kind` counts them."""
+        return {DATA_KEY: self.rewrapped, sealed_secrets.TOTP.label: self.resealed_secrets,
+                sealed_secrets.WEBHOOK.label: self.resealed_endpoints}
 
 
 #: Told each step of a long operation (``click.echo`` on the command line).
@@ -87,6 +98,27 @@ def unfinished_count(kek_id: str | None) -> int:
             + sealed_secrets.count_not_on(kek_id))
 
 
+def unfinished_by_kind(kek_id: str | None) -> dict[str, int]:
+    """What `unfinished_count` adds up, by kind: data keys, then each kind of sealed secret
+    by its label, for telling the operator."""
+    counts = {DATA_KEY: db.session.scalar(
+        select(func.count(Handover.id)).where(*_not_on(kek_id))) or 0}
+    for kind in sealed_secrets.KINDS:
+        counts[kind.label] = db.session.scalar(
+            select(func.count()).select_from(kind.model)
+            .where(*sealed_secrets.not_on(kind, kek_id))) or 0
+    return counts
+
+
+def counted(counts: dict[str, int]) -> str:
+    """Counts by kind in words, e.g. "10 data keys and 13 two-factor secrets": data keys
+    always, a kind of secret when there is any, so that what a rotation has to do and what it
+    did read alike."""
+    parts = [f"{count} {label}{'' if count == 1 else 's'}" for label, count in counts.items()
+             if count or label == DATA_KEY]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def rotate(*, batch_size: int = 100, resume_only: bool = False,
            echo: Echo = lambda message: None) -> RotationResult:
     """Make a new KEK active (unless a rotation is unfinished) and re-wrap every data key."""
@@ -94,10 +126,10 @@ def rotate(*, batch_size: int = 100, resume_only: bool = False,
         raise ValueError("batch_size must be at least 1")
     backend = key_backends.active_backend()
     active_id = _active_id(backend)
-    pending = unfinished_count(active_id) if active_id else 0
-    resumed = bool(pending) or resume_only
-    if resumed and pending:
-        echo(f"Continuing the rotation to {active_id}: {pending} data keys left to re-wrap.")
+    pending = unfinished_by_kind(active_id) if active_id else {}
+    resumed = any(pending.values()) or resume_only
+    if resumed and any(pending.values()):
+        echo(f"Continuing the rotation to {active_id}: {counted(pending)} left to re-wrap.")
     elif resumed and active_id is None:
         raise KeyOperationRefused(
             f"The {backend.describe()} key backend holds no KEK yet; run `handover keys rotate` "
@@ -113,8 +145,8 @@ def rotate(*, batch_size: int = 100, resume_only: bool = False,
             raise KeyOperationRefused(f"The key backend is unavailable: {error}") from None
         audit.record("keys.rotation_started", detail={"kek": active_id})
         db.session.commit()
-        pending = unfinished_count(active_id)
-        echo(f"Added {active_id} as the active KEK; {pending} data keys to re-wrap.")
+        echo(f"Added {active_id} as the active KEK; "
+             f"{counted(unfinished_by_kind(active_id))} to re-wrap.")
     result = RotationResult(kek_id=cast(str, active_id), resumed=resumed)
     for _sweep in range(SWEEPS):
         _rewrap_all(result, batch_size, echo)
@@ -186,6 +218,8 @@ def _reseal_secrets(result: RotationResult, batch_size: int, echo: Echo) -> None
             failed.extend(newly_failed)
             if kind is sealed_secrets.TOTP:
                 result.resealed_secrets += resealed
+            else:
+                result.resealed_endpoints += resealed
             if last_id is not None:
                 echo(f"Re-sealed {result.resealed_secrets} two-factor secrets so far."
                      if kind is sealed_secrets.TOTP else f"Re-sealed {kind.label}s up to "

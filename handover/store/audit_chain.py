@@ -13,15 +13,20 @@ Apart from `store.audit`, which appends the events, because checking the log onl
 import hashlib
 from datetime import UTC
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from handover.store.database import db
 from handover.store.models import AuditEvent
 
 GENESIS = "0" * 64
 
+#: The walk reads ``occurred_at`` as the driver hands it over, unconverted (no CAST in the
+#: SQL: a type for SQLAlchemy only), and converts it row by row (`_occurred_at_reader`): a
+#: timestamp edited into something that is none (SQLite stores any text) is then an edited
+#: row, not a failed query.
 _HASHED_COLUMNS = (
-    AuditEvent.id, AuditEvent.occurred_at, AuditEvent.actor_id, AuditEvent.actor_label,
+    AuditEvent.id, type_coerce(AuditEvent.occurred_at, String).label("occurred_at"),
+    AuditEvent.actor_id, AuditEvent.actor_label,
     AuditEvent.unit_id, AuditEvent.action, AuditEvent.handover_id, AuditEvent.outcome,
     AuditEvent.client_address, AuditEvent.detail, AuditEvent.previous_hash, AuditEvent.row_hash,
 )
@@ -29,8 +34,12 @@ _HASHED_COLUMNS = (
 
 def event_hash(event):
     """SHA-256 over every recorded field and the previous hash."""
+    return _event_hash(event, event.occurred_at)
+
+
+def _event_hash(event, occurred_at):
     fields = [
-        event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         str(event.actor_id or ""),
         event.actor_label or "",
         str(event.unit_id or ""),
@@ -61,6 +70,7 @@ def walk_chain(batch_size=1000):
     expected_previous = GENESIS
     last_id = 0
     count = 0
+    occurred_at = _occurred_at_reader()
     while True:
         # Plain rows, not ORM objects: the walk must not fill (or touch) the caller's session.
         events = db.session.execute(
@@ -78,12 +88,29 @@ def walk_chain(batch_size=1000):
                     "(an event between them was deleted, or that event was rewritten)"
                 )
                 return False, audit_event.id, reason, count
-            if event_hash(audit_event) != audit_event.row_hash:
+            try:
+                recorded_at = occurred_at(audit_event.occurred_at)
+                intact = _event_hash(audit_event, recorded_at) == audit_event.row_hash
+            except (AttributeError, TypeError, ValueError):
+                intact = False  # no timestamp at all: no event is ever written like that
+            if not intact:
                 reason = "the event's content does not match its hash (the row was edited)"
                 return False, audit_event.id, reason, count
             expected_previous = audit_event.row_hash
             last_id = audit_event.id
             count += 1
+
+
+def _occurred_at_reader():
+    """The conversion the column's own type makes of a stored ``occurred_at`` on this
+    database (the very datetime an ORM read gives, so every intact row hashes as before); it
+    raises `ValueError` or `TypeError` on a value that is no timestamp."""
+    dialect = db.session.get_bind(mapper=AuditEvent.__mapper__).dialect
+    column_type = AuditEvent.__table__.c.occurred_at.type
+    convert = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    if convert is None:
+        return lambda value: value
+    return convert
 
 
 def chain_head():

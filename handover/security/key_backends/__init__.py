@@ -92,8 +92,12 @@ def seal_blob(key, plaintext, associated):
 
 
 def split_blob(blob):
-    """``(nonce, ciphertext with tag)`` of a blob, or `DoesNotOpen` when it is malformed."""
-    blob = bytes(blob) if blob is not None else b""
+    """``(nonce, ciphertext with tag)`` of a blob, or `DoesNotOpen` when it is malformed: also
+    when it is not bytes at all (text an edit put in the column), like any other change."""
+    if isinstance(blob, (bytearray, memoryview)):
+        blob = bytes(blob)
+    elif not isinstance(blob, bytes):
+        raise DoesNotOpen("sealed value is missing or is not bytes")
     if len(blob) < 1 + NONCE_BYTES + TAG_BYTES or blob[:1] != HEADER:
         raise DoesNotOpen("sealed value is malformed or of an unknown format version")
     return blob[1:1 + NONCE_BYTES], blob[1 + NONCE_BYTES:]

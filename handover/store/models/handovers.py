@@ -5,11 +5,11 @@ columns carry only routing, state and times."""
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from handover.store.database import db
-from handover.store.models.base import UTCDateTime, utcnow
+from handover.store.models.base import SealedBytes, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from handover.store.models.accounts import Unit
@@ -87,13 +87,13 @@ class Handover(db.Model):
 
     #: The data key, wrapped by the key-encryption key `kek_id`; destroyed on erasure.
     kek_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
-    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    wrapped_key: Mapped[bytes | None] = mapped_column(SealedBytes, default=None)
     #: Sealed JSON of the filled form (purpose "content", or "draft" while a draft).
-    content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    content: Mapped[bytes | None] = mapped_column(SealedBytes, default=None)
     #: Sealed short summary of the child for the receiver's inbox (purpose "summary").
-    summary: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    summary: Mapped[bytes | None] = mapped_column(SealedBytes, default=None)
     #: Sealed acknowledgement note (purpose "acknowledgement").
-    acknowledgement_note: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    acknowledgement_note: Mapped[bytes | None] = mapped_column(SealedBytes, default=None)
 
     copies: Mapped[list["HandoverCopy"]] = relationship(
         back_populates="handover", cascade="all, delete-orphan"
@@ -146,7 +146,7 @@ class Reply(db.Model):
     #: The reply's own basis of disclosure, from its form's list (`services.disclosures`).
     legal_basis: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # purpose "reply"
+    body: Mapped[bytes | None] = mapped_column(SealedBytes, default=None)  # purpose "reply"
     #: The one-time token of the page the reply was posted from: a repeat of the same post (a
     #: double click, a retry) finds the reply instead of making a second one.
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True,
@@ -168,10 +168,10 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     media_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column()
-    filename: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # "attachment-name"
+    filename: Mapped[bytes | None] = mapped_column(SealedBytes, default=None)  # "attachment-name"
     #: Up to the upload limit per file: read only when the file itself is downloaded, not
     #: whenever a page lists the handover's attachments.
-    body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None,
+    body: Mapped[bytes | None] = mapped_column(SealedBytes, default=None,
                                                deferred=True)  # "attachment"
 
     handover: Mapped[Handover] = relationship(back_populates="attachments")
