@@ -29,7 +29,7 @@ world = lifecycle_support.world
 WARD_FORM = "psychiatric_ward_preinfo"
 KINDS = ("child_welfare_institution", "psychiatric_ward", "child_welfare_social_work")
 NON_DISCLOSURE = "Non-disclosure marking"
-HIDDEN_PLACEMENT = "Placement hidden from parents (CWA 62 §)"
+HIDDEN_PLACEMENT = "Placement hidden from parents (Child Welfare Act, s. 62)"
 
 
 def send_ward_form(world, **overrides):

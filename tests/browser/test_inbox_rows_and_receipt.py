@@ -31,7 +31,7 @@ READERS = (
     (NURSE, WARD_FORM, "Sofia Harjoitus", "Urgent", None),
     ("paivakoti@demo.handover.example", "daycare_placed_child", "Leo Kokeilu", None, None),
     ("rehtori@demo.handover.example", "school_transfer", "Aino Näyte", None,
-     "Placement hidden from parents (CWA 62 §)"),
+     "Placement hidden from parents (Child Welfare Act, s. 62)"),
 )
 #: form key -> the demo child whose handover carries the receipt, which acknowledged it.
 ANSWERED = {WARD_FORM: "Veeti Esimerkki", "daycare_placed_child": "Ella Kuvitelma",
@@ -106,7 +106,8 @@ def test_the_inbox_row_tells_arrival_urgency_deadline_and_the_hidden_location_ca
         expect(child_cell.locator(".govuk-tag").filter(has_text=fi(case))).to_be_visible()
         expect(page.get_by_text(AINO_LIVES_AT)).to_have_count(0)
     else:
-        expect(child_cell).not_to_contain_text(fi("Placement hidden from parents (CWA 62 §)"))
+        expect(child_cell).not_to_contain_text(
+            fi("Placement hidden from parents (Child Welfare Act, s. 62)"))
         expect(child_cell).not_to_contain_text(fi("Non-disclosure marking"))
     # Nobody has opened the handover awaiting acknowledgement: the row is unread, in bold.
     assert int(child_cell.evaluate("cell => getComputedStyle(cell).fontWeight")) >= 700
