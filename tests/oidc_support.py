@@ -225,3 +225,22 @@ class OidcProvider:
                 self.process.kill()
         self.log.close()
         self.proxy.close()
+
+
+# -- Fixtures a test module of signing in through the provider takes over by assignment
+#    (``app_config = oidc_support.app_config``); each needs a ``provider`` fixture. ------------
+
+@pytest.fixture
+def app_config(app_config, provider):
+    """The app configured for ``provider``, the proxy in front of it passing everything on."""
+    provider.proxy.mode = None
+    return {**app_config, **provider.config(), "BASE_URL": "http://localhost"}
+
+
+@pytest.fixture
+def client(app):
+    """The browser of the person signing in, reading English (the tests read English texts)."""
+    browser = app.test_client()
+    with browser.session_transaction() as cookie:
+        cookie["language"] = "en"
+    return browser

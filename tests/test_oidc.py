@@ -8,6 +8,7 @@ throttle on the callback."""
 import os
 import urllib.parse
 
+import oidc_support
 import pytest
 from oidc_support import OTP, OidcProvider
 from sqlalchemy import select
@@ -38,19 +39,8 @@ def provider(tmp_path_factory):
     running.close()
 
 
-@pytest.fixture
-def app_config(app_config, provider):
-    provider.proxy.mode = None
-    return {**app_config, **provider.config(), "BASE_URL": "http://localhost"}
-
-
-@pytest.fixture
-def client(app):
-    """A browser that reads English (the tests read the English texts)."""
-    browser = app.test_client()
-    with browser.session_transaction() as cookie:
-        cookie["language"] = "en"
-    return browser
+app_config = oidc_support.app_config
+client = oidc_support.client
 
 
 @pytest.fixture

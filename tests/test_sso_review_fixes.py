@@ -15,6 +15,7 @@ test provider (tests/oidc_support.py):
 import os
 import urllib.parse
 
+import oidc_support
 import pytest
 from lifecycle_support import login_as
 from oidc_support import OidcProvider
@@ -67,19 +68,8 @@ def provider(plain_provider):
     return plain_provider
 
 
-@pytest.fixture
-def app_config(app_config, provider):
-    provider.proxy.mode = None
-    return {**app_config, **provider.config(), "BASE_URL": "http://localhost"}
-
-
-@pytest.fixture
-def client(app):
-    """The browser of the person signing in, reading English."""
-    browser = app.test_client()
-    with browser.session_transaction() as cookie:
-        cookie["language"] = "en"
-    return browser
+app_config = oidc_support.app_config
+client = oidc_support.client
 
 
 @pytest.fixture
