@@ -148,6 +148,37 @@ def empty_database():
     unstamp()
 
 
+#: Columns the models gained after an older revision that migration tests build rows at
+#: through the models: 0015, a membership's confirmation; 0016, an administrator role's.
+#: `add_later_columns` adds them as plain columns, and `drop_later_columns` takes them away
+#: again before the real upgrade adds them.
+LATER_COLUMNS = {"memberships": (("confirmed_at", "TIMESTAMP WITH TIME ZONE"),
+                                 ("confirmed_by_id", "INTEGER"), ("pending_by_id", "INTEGER"),
+                                 ("pending_since", "TIMESTAMP WITH TIME ZONE")),
+                 "users": (("admin_requested_at", "TIMESTAMP WITH TIME ZONE"),
+                           ("admin_requested_by_id", "INTEGER"))}
+
+
+def add_later_columns(*tables):
+    """Add `LATER_COLUMNS` of ``tables`` (all without). Needs an app context."""
+    _alter_later_columns(tables, "ADD COLUMN {name} {kind}")
+
+
+def drop_later_columns(*tables):
+    db.session.remove()
+    _alter_later_columns(tables, "DROP COLUMN {name}")
+
+
+def _alter_later_columns(tables, change):
+    with db.engine.begin() as connection:
+        for table, columns in LATER_COLUMNS.items():
+            if tables and table not in tables:
+                continue
+            for name, kind in columns:
+                connection.execute(text(f"ALTER TABLE {table} "
+                                        + change.format(name=name, kind=kind)))
+
+
 def unstamp():
     """Undo `flask_migrate.stamp()`: drop Alembic's version table, leaving the tables at no
     revision as the `app` fixture makes them (PostgreSQL keeps both between tests). Needs an

@@ -16,7 +16,13 @@ from lifecycle_support import login_as
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from support import empty_database, error_summary, totp_code
+from support import (
+    add_later_columns,
+    drop_later_columns,
+    empty_database,
+    error_summary,
+    totp_code,
+)
 
 from handover.formdefs.content import today
 from handover.services import integration_clients
@@ -164,6 +170,7 @@ def at_0013(app):
     with app.app_context():
         empty_database()
         upgrade(revision="0013")
+        add_later_columns("users")
     yield
     with app.app_context():
         db.session.remove()
@@ -193,7 +200,7 @@ def test_twins_from_before_0014_both_stay_and_no_third_is_made(app, at_0013):
                  "now": utcnow(), "expires": utcnow() + timedelta(days=1)})
         db.session.commit()
         admin_id = admin.id
-        db.session.remove()
+        drop_later_columns("users")
 
         upgrade()
 

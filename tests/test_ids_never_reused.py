@@ -12,7 +12,14 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from lifecycle_support import CHILD_CODE, FORM_KEY, content, login_as, send_handover
 from sqlalchemy import inspect, select, text
-from support import create_unit, create_user, empty_database
+from support import (
+    LATER_COLUMNS,
+    add_later_columns,
+    create_unit,
+    create_user,
+    drop_later_columns,
+    empty_database,
+)
 
 from handover.services import accounts, attachments, drafts, policy
 from handover.store import audit
@@ -116,7 +123,7 @@ def at_0012(app, monkeypatch):
     with app.app_context():
         empty_database()
         upgrade(revision="0012")
-        _add_later_columns()
+        add_later_columns()
     yield
     with app.app_context():
         db.session.remove()
@@ -188,28 +195,9 @@ def test_the_migrated_tables_count_on_as_the_models_say(app, database_backend):
 
 # --- helpers ------------------------------------------------------------------------------
 
-#: Columns the models gained after 0012 (0015: a membership's confirmation). The tests build
-#: their rows at 0012 through the services, which read them, so `at_0012` adds them as plain
-#: columns, and `_upgrade` takes them away again before the real upgrade adds them.
-LATER_COLUMNS = {"memberships": (("confirmed_at", "TIMESTAMP WITH TIME ZONE"),
-                                 ("confirmed_by_id", "INTEGER"), ("pending_by_id", "INTEGER"),
-                                 ("pending_since", "TIMESTAMP WITH TIME ZONE"))}
-
-
-def _add_later_columns():
-    with db.engine.begin() as connection:
-        for table, columns in LATER_COLUMNS.items():
-            for name, kind in columns:
-                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
-
-
 def _upgrade():
     """`upgrade()` from the `at_0012` database, without the columns it added."""
-    db.session.remove()
-    with db.engine.begin() as connection:
-        for table, columns in LATER_COLUMNS.items():
-            for name, _kind in columns:
-                connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {name}"))
+    drop_later_columns()
     upgrade()
 
 

@@ -9,76 +9,32 @@ sign in as it. Both now end in 404 until someone else confirms, then 200.
 """
 
 import json
-import re
 from datetime import timedelta
 
 import lifecycle_support
 import pytest
-from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from lifecycle_support import login_as, send_handover
+from four_eyes_support import (
+    browser,
+    events,
+    membership_id,
+    sign_in_with_temporary,
+    temporary_password_in,
+)
+from lifecycle_support import send_handover
 from sqlalchemy import select, text
 from support import create_user, empty_database, run_command
 
 from handover.cli import check_data
-from handover.security.login import ENROL_KEY
 from handover.services import accounts, notifications, policy
 from handover.store.database import db
-from handover.store.models import AuditEvent, Membership, Unit, User
+from handover.store.models import Membership, Unit, User
 from handover.store.models.base import utcnow
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
 
-NEW_PASSWORD = "an attacker's own long passphrase"
 AWAITS = "Your access to your units awaits confirmation"
-
-
-def browser(app, user=None):
-    """A browser of its own (each person in these stories has one), logged in as ``user``."""
-    client = FlaskClient(app, app.response_class, use_cookies=True)
-    if user is not None:
-        login_as(client, app, user)
-    return client
-
-
-def temporary_password_in(response):
-    return re.search(r'<code class="secret">([^<]+)</code>', response.get_data(as_text=True))[1]
-
-
-def sign_in_with_temporary(client, email, temporary):
-    """What the administrator does with a temporary password they were shown: sign in, enrol an
-    authenticator of their own, choose a password. Ends signed in, past every forced step."""
-    import pyotp
-
-    step = client.post("/login", data={"email": email, "password": temporary})
-    assert step.status_code == 302 and step.location.endswith("/login/enrol"), step.location
-    client.get("/login/enrol")
-    with client.session_transaction() as cookie_session:
-        secret = cookie_session[ENROL_KEY]["secret"]
-    enrolled = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now()})
-    assert enrolled.status_code == 302
-    changed = client.post("/account/password", data={
-        "current_password": temporary, "new_password": NEW_PASSWORD,
-        "repeat_password": NEW_PASSWORD})
-    assert changed.status_code == 302, changed.get_data(as_text=True)[:800]
-    assert client.get("/").status_code == 200
-    with client.session_transaction() as cookie_session:
-        cookie_session["language"] = "en"
-
-
-def membership_id(app, email, unit_id, role):
-    with app.app_context():
-        return db.session.execute(
-            select(Membership.id).join(User, User.id == Membership.user_id)
-            .where(User.email == email, Membership.unit_id == unit_id,
-                   Membership.role == role)).scalar_one_or_none()
-
-
-def events(app, action):
-    with app.app_context():
-        return list(db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
 @pytest.fixture

@@ -72,12 +72,13 @@ def account_problems(app):
 
 
 def pending_membership_problems(app):
-    """Memberships awaiting confirmation for more than a week (four eyes: an administrator
-    added them or reset the person's password): the person works without their unit's
-    handovers, or a membership nobody recognises waits to be refused."""
+    """Memberships and administrator roles awaiting confirmation for more than a week (four
+    eyes: an administrator gave them or reset the person's password): the person works
+    without their unit's handovers, or a role nobody recognises waits to be refused."""
     with app.app_context():
         try:
             late = [(m.user.email, m.unit.name, m.role) for m in accounts.awaiting_too_long()]
+            late_admins = [user.email for user in accounts.admin_roles_awaiting_too_long()]
         except Exception:  # no database or no schema: the database findings say so already
             return
     for email, unit, role in late:
@@ -85,6 +86,11 @@ def pending_membership_problems(app):
                       "more than a week: a lead of the unit or an administrator other than "
                       "the one who added it (or reset the password) confirms or refuses it "
                       "on their page.")
+    for email in late_admins:
+        yield warning(f"{email}'s administrator role has awaited confirmation for more than a "
+                      "week: an administrator other than the one who gave it (or reset the "
+                      "password) confirms or refuses it under Awaiting confirmation, or the "
+                      f"operator gives it here: handover users set-roles {email} --admin")
 
 
 def double_role_problems(app):

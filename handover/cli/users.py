@@ -51,6 +51,8 @@ def list_command():
     """List users: e-mail, name, system roles, state and memberships."""
     for user in accounts.search_users():
         flags = [flag for flag, on in (("admin", user.is_admin), ("auditor", user.is_auditor),
+                                       ("admin awaiting confirmation",
+                                        user.admin_awaiting_confirmation),
                                        ("inactive", not user.active)) if on]
         memberships = ", ".join(
             f"{m.unit.name} ({m.role}{'' if m.confirmed_at else ', awaiting confirmation'})"

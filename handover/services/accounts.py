@@ -7,10 +7,17 @@ it next to the form, the CLI prints it as a one-line error.
 
 This module is the one name callers import; the work is split by concern:
 `accounts_base` (the error and the one-transaction rule), `accounts_lookup` (finding people and
-units, never an integration client's account), `accounts_units`, `accounts_users` and
-`accounts_memberships`.
+units, never an integration client's account), `accounts_units`, `accounts_users`,
+`accounts_memberships` and `accounts_admins` (four eyes on the administrator role).
 """
 
+from handover.services.accounts_admins import (
+    admin_roles_awaiting,
+    admin_roles_awaiting_too_long,
+    confirm_admin_role,
+    may_confirm_admin_role,
+    refuse_admin_role,
+)
 from handover.services.accounts_base import N_, AccountError, one_transaction
 from handover.services.accounts_lookup import (
     EMAIL_PATTERN,
@@ -51,7 +58,9 @@ from handover.services.accounts_users import (
 
 __all__ = [
     "ADMIN_OR_AUDITOR", "EMAIL_PATTERN", "IS_CLIENT_ACCOUNT", "SYSTEM_ROLE_HAS_NO_UNITS",
-    "TEMPORARY_ALPHABET", "AccountError", "N_", "add_membership", "all_units",
+    "TEMPORARY_ALPHABET", "AccountError", "N_", "add_membership", "admin_roles_awaiting",
+    "admin_roles_awaiting_too_long", "all_units", "confirm_admin_role",
+    "may_confirm_admin_role", "refuse_admin_role",
     "awaiting_confirmation", "awaiting_too_long", "closest_units", "confirm_membership",
     "create_unit", "create_user", "find_person", "find_unit", "find_user", "is_client_account",
     "may_confirm", "may_hold_memberships", "normalise_email", "one_transaction",

@@ -35,8 +35,9 @@ SYSTEM_ROLE_HAS_NO_UNITS = ("Administrators and auditors cannot be members of a 
 
 
 def may_hold_memberships(user: User) -> bool:
-    """False for administrators and auditors (`SYSTEM_ROLE_HAS_NO_UNITS`)."""
-    return not (user.is_admin or user.is_auditor)
+    """False for administrators and auditors (`SYSTEM_ROLE_HAS_NO_UNITS`), and for an account
+    whose administrator role awaits confirmation."""
+    return not (user.is_admin or user.is_auditor or user.admin_awaiting_confirmation)
 
 
 @one_transaction

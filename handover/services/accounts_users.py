@@ -13,6 +13,11 @@ from sqlalchemy import select
 
 from handover.security import sessions
 from handover.security.passwords import hash_password, password_problems
+from handover.services.accounts_admins import (
+    clear_admin_request,
+    request_admin_role,
+    suspend_admin_role,
+)
 from handover.services.accounts_base import N_, AccountError, one_transaction
 from handover.services.accounts_lookup import (
     EMAIL_PATTERN,
@@ -67,8 +72,11 @@ def create_user(email: str, name: str, password: str | None = None, admin: bool 
                 must_change_password=temporary is not None)
     db.session.add(user)
     db.session.flush()
+    if admin and actor is not None:
+        request_admin_role(user, actor)   # made on the admin pages: another admin confirms
     audit.record("admin.user_created", actor=actor,
-                 detail={"user_id": user.id, "admin": user.is_admin, "auditor": user.is_auditor})
+                 detail={"user_id": user.id, "admin": user.is_admin, "auditor": user.is_auditor,
+                         **_awaiting(user)})
     for unit, role in memberships:
         record_membership(user, unit, role, actor, "admin.membership_added")
     db.session.commit()
@@ -107,7 +115,8 @@ def reset_password(user: User, reset_two_factor: bool = False,
     Reset by an administrator (an ``actor``: the admin pages), every membership of the user
     returns to awaiting confirmation (`suspend_memberships`): the administrator, who has just
     seen the temporary password, could otherwise sign in as the person and read their units'
-    handovers."""
+    handovers; an administrator's role awaits another administrator's confirmation again
+    (`suspend_admin_role`)."""
     refuse_client_account(user)
     if not user.password_login:
         raise AccountError(N_("%(name)s signs in only with their organisation account, so "
@@ -121,9 +130,11 @@ def reset_password(user: User, reset_two_factor: bool = False,
         user.totp_last_step = 0
     sessions.revoke_all(user.id)
     suspended = suspend_memberships(user, actor) if actor is not None else 0
+    admin_suspended = suspend_admin_role(user, actor) if actor is not None else False
     audit.record("admin.password_reset", actor=actor,
                  detail={"user_id": user.id, "two_factor_reset": bool(reset_two_factor),
-                         "memberships_suspended": suspended})
+                         "memberships_suspended": suspended,
+                         **({"admin_role_suspended": True} if admin_suspended else {})})
     db.session.commit()
     return temporary
 
@@ -148,6 +159,10 @@ def _check_password(password: str, email: str, name: str) -> None:
     if problems:
         raise AccountError(N_("The password is not acceptable: %(problems)s"), field="password",
                            problems=" ".join(str(problem) for problem in problems))
+
+
+def _awaiting(user: User) -> dict[str, bool]:
+    return {"admin_awaiting_confirmation": True} if user.admin_awaiting_confirmation else {}
 
 
 def _hash(password: str) -> str:
@@ -175,6 +190,10 @@ def set_system_roles(user: User, admin: bool, auditor: bool,
     membership would read handover content, and silently dropping the memberships would take
     away someone's daily work without anyone deciding it. The admin removes them first (and
     so sees what the person loses), then gives the system role.
+
+    An administrator role given by an ``actor`` (the admin pages) awaits another
+    administrator's confirmation (`accounts_admins`); given without one (the operator's
+    command line) it is in force at once.
     """
     refuse_client_account(user)
     if admin and auditor:
@@ -187,8 +206,17 @@ def set_system_roles(user: User, admin: bool, auditor: bool,
         raise AccountError(N_("Remove the person's unit memberships first: administrators "
                               "and auditors cannot be members of a unit."),
                            field="admin" if admin else "auditor")
-    user.is_admin, user.is_auditor = bool(admin), bool(auditor)
+    user.is_auditor = bool(auditor)
+    if not admin:
+        user.is_admin = False
+        clear_admin_request(user)
+    elif actor is None:   # the operator, on the server
+        user.is_admin = True
+        clear_admin_request(user)
+    elif not (user.is_admin or user.admin_awaiting_confirmation):
+        request_admin_role(user, actor)   # given on the admin pages: another admin confirms
     audit.record("admin.user_roles_changed", actor=actor,
-                 detail={"user_id": user.id, "admin": user.is_admin, "auditor": user.is_auditor})
+                 detail={"user_id": user.id, "admin": user.is_admin, "auditor": user.is_auditor,
+                         **_awaiting(user)})
     db.session.commit()
     return user

@@ -78,6 +78,8 @@ LABELS: dict[str, Any] = {
     "admin.membership_refused": _l("Membership refused by another administrator"),
     "unit_lead.membership_confirmed": _l("Membership confirmed by the unit lead"),
     "unit_lead.membership_refused": _l("Membership refused by the unit lead"),
+    "admin.admin_role_confirmed": _l("Administrator role confirmed by another administrator"),
+    "admin.admin_role_refused": _l("Administrator role refused by another administrator"),
     "admin.webhook_created": _l("Webhook address added"),
     "admin.webhook_removed": _l("Webhook address removed"),
     "integration_client.created": _l("Integration client created"),

@@ -88,7 +88,7 @@ def relations(user: User | None, handover: Handover) -> list[tuple[str, int, set
     """Every (relation, unit_id, roles) by which ``user`` is connected to ``handover``."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    if user.is_admin or user.is_auditor:
+    if user.is_admin or user.is_auditor or getattr(user, "admin_awaiting_confirmation", False):
         return []  # never content, even through a membership left from before the rule
     found = []
     copy_units = {copy.unit_id for copy in handover.copies}

@@ -87,9 +87,11 @@ OUTBOX_ROLES = ("sender", "lead")
 
 def works_in_units(user: Any) -> bool:
     """True for an active, logged-in person who may act through unit memberships: never an
-    administrator or auditor, whatever memberships old data gives them."""
+    administrator or auditor (nor one whose administrator role awaits confirmation), whatever
+    memberships old data gives them."""
     return bool(user and getattr(user, "is_authenticated", False) and user.is_active
-                and not user.is_admin and not user.is_auditor)
+                and not user.is_admin and not user.is_auditor
+                and not getattr(user, "admin_awaiting_confirmation", False))
 
 
 def _unit_ids(user: Any, roles: Collection[str]) -> list[int]:

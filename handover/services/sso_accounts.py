@@ -24,6 +24,7 @@ from handover.services.accounts import (
     one_transaction,
     refuse_client_account,
 )
+from handover.services.accounts_admins import suspend_admin_role
 from handover.services.accounts_memberships import suspend_memberships
 from handover.store import audit
 from handover.store.database import db
@@ -130,8 +131,9 @@ def link(user: User, issuer: str, subject: str, tenant: str = "",
     integration client's account, which is no person's and no login.
 
     Linked by an administrator (an ``actor``), every membership of ``user`` returns to awaiting
-    confirmation (`suspend_memberships`), as after a password reset: the administrator could
-    link an organisation account of their own and sign in as the person."""
+    confirmation (`suspend_memberships`), as after a password reset, and so does an
+    administrator role (`suspend_admin_role`): the administrator could link an organisation
+    account of their own and sign in as the person."""
     refuse_client_account(user)
     issuer, subject, tenant = (issuer or "").strip(), (subject or "").strip(), \
         (tenant or "").strip()
@@ -150,9 +152,11 @@ def link(user: User, issuer: str, subject: str, tenant: str = "",
     db.session.add(identity)
     db.session.flush()
     suspended = suspend_memberships(user, actor) if actor is not None else 0
+    admin_suspended = suspend_admin_role(user, actor) if actor is not None else False
     audit.record("admin.sso_linked", actor=actor,
                  detail={"user_id": user.id, "identity_id": identity.id,
-                         "memberships_suspended": suspended})
+                         "memberships_suspended": suspended,
+                         **({"admin_role_suspended": True} if admin_suspended else {})})
     db.session.commit()
     return identity
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 from handover.services import accounts, policy
 from handover.services.statistics import handover_counts
 from handover.store.database import db
@@ -95,7 +96,8 @@ def new_user():
         try:
             user, temporary = accounts.create_user(form.email.data, form.name.data,
                                                    admin=form.admin.data,
-                                                   auditor=form.auditor.data)
+                                                   auditor=form.auditor.data,
+                                                   actor=current_user._get_current_object())
         except accounts.AccountError as error:
             apply_error(form, error)
         else:
@@ -142,6 +144,8 @@ def system_roles(user_id):
             apply_error(form, error)
             return render_template("admin/user.html", **_user_page(user, roles_form=form)), 400
         flash(_("System roles saved."), "success")
+        if user.admin_awaiting_confirmation:
+            flash(ADMIN_ROLE_AWAITS, "info")
     return redirect(url_for(".user", user_id=user.id))
 
 
@@ -184,17 +188,52 @@ def reset_password(user_id):
                            suspended=len(user.all_memberships))
 
 
+#: Shown wherever an administrator gives someone the administrator role on these pages.
+ADMIN_ROLE_AWAITS = _l(
+    "The administrator role takes effect once another administrator confirms it under "
+    "“Awaiting confirmation”. You cannot confirm it yourself. If there is no other "
+    "administrator, the operator gives the role on the server: handover users set-roles "
+    "EMAIL --admin.")
+
+
 # --- memberships awaiting confirmation (four eyes) ------------------------------------------
 
 
 @bp.get("/memberships/awaiting")
 def awaiting():
-    """Every membership awaiting confirmation; Confirm and Refuse for those this administrator
-    neither added nor suspended by a password reset."""
+    """Every membership and administrator role awaiting confirmation; Confirm and Refuse for
+    those this administrator neither gave nor suspended by a password reset."""
     admin = current_user._get_current_object()
     rows = [(membership, accounts.may_confirm(membership, admin, "admin"))
             for membership in accounts.awaiting_confirmation()]
-    return render_template("admin/awaiting.html", rows=rows, action_form=ActionForm())
+    admin_rows = [(person, accounts.may_confirm_admin_role(person, admin))
+                  for person in accounts.admin_roles_awaiting()]
+    return render_template("admin/awaiting.html", rows=rows, admin_rows=admin_rows,
+                           action_form=ActionForm())
+
+
+@bp.post("/users/<int:user_id>/admin-role/confirm")
+def confirm_admin_role(user_id):
+    return _decide_admin_role(user_id, accounts.confirm_admin_role,
+                              _("Administrator role confirmed."))
+
+
+@bp.post("/users/<int:user_id>/admin-role/refuse")
+def refuse_admin_role(user_id):
+    return _decide_admin_role(user_id, accounts.refuse_admin_role,
+                              _("Administrator role refused."))
+
+
+def _decide_admin_role(user_id, decision, done):
+    person = policy.require_person(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            decision(person, current_user._get_current_object())
+        except accounts.AccountError as error:
+            flash(error.translated(), "error")
+        else:
+            flash(done, "success")
+    return redirect(url_for(".awaiting"))
 
 
 @bp.post("/memberships/<int:membership_id>/confirm")
@@ -236,8 +275,9 @@ def _user_page(user, membership_form=None, roles_form=None):
         "awaiting": any(m.confirmed_at is None for m in memberships),
         "may_hold_memberships": accounts.may_hold_memberships(user),
         "membership_form": membership_form or _membership_form(),
-        "roles_form": roles_form or SystemRolesForm(admin=user.is_admin,
-                                                    auditor=user.is_auditor),
+        # A role awaiting confirmation stays ticked: saving the form unchanged keeps it.
+        "roles_form": roles_form or SystemRolesForm(
+            admin=user.is_admin or user.admin_awaiting_confirmation, auditor=user.is_auditor),
         "reset_form": ResetPasswordForm(),
         "action_form": ActionForm(),
     }

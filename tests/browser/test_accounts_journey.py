@@ -85,7 +85,7 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     page.get_by_role("navigation", name=fi("Main")).get_by_role(
         "link", name=fi("Awaiting confirmation"), exact=True).click()
     expect(page.get_by_role("heading", level=1,
-                            name=fi("Memberships awaiting confirmation"))).to_be_visible()
+                            name=fi("Awaiting confirmation"))).to_be_visible()
     check(page)
     page.get_by_role("button", name=f"{fi('Confirm')}: {NEW_NAME}, {UNIT_NAME}, "
                                     f"{fi('Sender')}").click()

@@ -65,7 +65,18 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(255), default=None)
     #: The last TOTP time step accepted; a code from that step or earlier is a replay.
     totp_last_step: Mapped[int] = mapped_column(default=0)
+    #: The administrator role in force. A role another administrator gives on the admin pages
+    #: first awaits confirmation (`admin_requested_at`) and is not in force until then.
     is_admin: Mapped[bool] = mapped_column(default=False)
+    #: Set while an administrator role given (or taken back by a password reset or a link to
+    #: an organisation account) on the admin pages awaits another administrator's
+    #: confirmation: who gave it, and when. One administrator alone could otherwise make a
+    #: second administrator account, sign in with it and confirm their own memberships.
+    admin_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    admin_requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), default=None)
+    admin_requested_by: Mapped["User | None"] = relationship(
+        remote_side=[id], foreign_keys=[admin_requested_by_id], viewonly=True)
     is_auditor: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     #: False for an account that signs in only through the organisation's provider (SSO).
@@ -99,6 +110,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    @property
+    def admin_awaiting_confirmation(self) -> bool:
+        return self.admin_requested_at is not None
 
     def get_id(self):
         """Flask-Login keeps this in the cookie: the server-side session id, never the user id,

@@ -1,0 +1,101 @@
+"""Four eyes on the administrator role itself.
+
+Membership confirmation (`accounts_memberships`) stops one administrator from reading content
+through an account of their own making, but only while the confirmer is someone else. One
+administrator could otherwise make a second administrator account (they see its temporary
+password), sign in with it and confirm the memberships they added. So an administrator role
+given on the admin pages, and that of an administrator whose password an administrator
+resets or to whom one links an organisation account, awaits confirmation by another
+administrator whose own role is in force (`User.is_admin`), never the one who gave or took it
+back, never its holder. Until then the account is no administrator (`is_admin` stays False) and
+may hold no memberships. The operator on the server gives the role at once
+(`handover users create --admin`, `handover users set-roles --admin`): the way in for the first
+administrator, and for a second one when only one is left to confirm.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from handover.services.accounts_base import N_, AccountError, one_transaction
+from handover.store import audit
+from handover.store.database import db
+from handover.store.models import User
+from handover.store.models.base import utcnow
+
+#: `handover check` warns of administrator roles awaiting confirmation for longer than this.
+ADMIN_PENDING_TOO_LONG = timedelta(days=7)
+
+_REFUSED = N_("You cannot confirm or refuse this administrator role: it is your own, you gave "
+              "it or reset the person's password, or it no longer awaits confirmation. "
+              "Another administrator decides.")
+
+
+def request_admin_role(user: User, actor: User) -> None:
+    """Give ``user`` the administrator role, not in force until an administrator other than
+    ``actor`` confirms it; without committing."""
+    user.is_admin = False
+    user.admin_requested_at = utcnow()
+    user.admin_requested_by_id = actor.id
+
+
+def suspend_admin_role(user: User, actor: User) -> bool:
+    """Take the administrator role of ``user`` back into awaiting confirmation, without
+    committing: ``actor`` reset their password or linked an organisation account to them, and
+    could now sign in as them. True if a role in force was suspended. Never one's own."""
+    if not user.is_admin or user.id == actor.id:
+        return False
+    request_admin_role(user, actor)
+    return True
+
+
+def clear_admin_request(user: User) -> None:
+    user.admin_requested_at = None
+    user.admin_requested_by_id = None
+
+
+def may_confirm_admin_role(user: User, person: User | None) -> bool:
+    """May ``person`` confirm (or refuse) the administrator role ``user`` awaits?"""
+    if person is None or not person.active or not person.is_admin:
+        return False
+    if not user.admin_awaiting_confirmation:
+        return False
+    return person.id not in (user.id, user.admin_requested_by_id)
+
+
+@one_transaction
+def confirm_admin_role(user: User, actor: User) -> User:
+    """Put the administrator role ``user`` awaits in force."""
+    if not may_confirm_admin_role(user, actor):
+        raise AccountError(_REFUSED)
+    if user.all_memberships:
+        raise AccountError(N_("Remove the person's unit memberships first: administrators "
+                              "and auditors cannot be members of a unit."))
+    user.is_admin, user.is_auditor = True, False
+    clear_admin_request(user)
+    audit.record("admin.admin_role_confirmed", actor=actor, detail={"user_id": user.id})
+    db.session.commit()
+    return user
+
+
+@one_transaction
+def refuse_admin_role(user: User, actor: User) -> User:
+    """Refuse the administrator role ``user`` awaits: the account keeps no system role."""
+    if not may_confirm_admin_role(user, actor):
+        raise AccountError(_REFUSED)
+    clear_admin_request(user)
+    audit.record("admin.admin_role_refused", actor=actor, detail={"user_id": user.id})
+    db.session.commit()
+    return user
+
+
+def admin_roles_awaiting() -> list[User]:
+    """Accounts whose administrator role awaits confirmation, oldest request first."""
+    return list(db.session.execute(
+        select(User).where(User.admin_requested_at.is_not(None))
+        .order_by(User.admin_requested_at, User.id)).scalars())
+
+
+def admin_roles_awaiting_too_long() -> list[User]:
+    since = utcnow() - ADMIN_PENDING_TOO_LONG
+    return [user for user in admin_roles_awaiting() if user.admin_requested_at < since]
