@@ -52,10 +52,10 @@ def tokens(server, people):
         later = utcnow() + timedelta(days=1)
         _c, sending = integration_clients.create(
             admin, "bench sender", db.session.get(Unit, people.sending_unit_id),
-            {"handover:send"}, later)
+            {"handover:send"}, later, confirmed=True)
         _c, reading = integration_clients.create(
             admin, "bench ward", db.session.get(Unit, people.receiving_unit_ids[0]),
-            {"handover:read"}, later)
+            {"handover:read"}, later, confirmed=True)
     return sending, reading
 
 

@@ -18,12 +18,13 @@ SENDING_SCOPES = {"handover:send", "forms:read"}
 
 
 def make_token(world, unit_name, scopes, *, name=None, expires_in=timedelta(days=30)):
-    """A client for ``unit_name`` (None: no unit) with ``scopes``; returns its token."""
+    """A client for ``unit_name`` (None: no unit) with ``scopes``, in force (as the operator
+    confirms one); returns its token."""
     admin = world.user("admin")
     unit = world.unit(unit_name) if unit_name else None
     _client, token = integration_clients.create(
         admin, name or f"{unit_name}-{'-'.join(sorted(scopes))}", unit, set(scopes),
-        utcnow() + expires_in)
+        utcnow() + expires_in, confirmed=True)
     return token
 
 

@@ -10,7 +10,7 @@ from lifecycle_support import login_as
 from support import totp_code
 
 from handover.formdefs.content import TIMEZONE, today
-from handover.services import integration_clients
+from handover.services import client_confirmation, integration_clients
 from handover.services.accounts import AccountError
 from handover.store.database import db
 from handover.store.models import AuditEvent, IntegrationClient, User
@@ -53,6 +53,10 @@ def test_admin_creates_client_with_code_and_sees_token_once(app, client, world):
             action="integration_client.created", actor_id=admin.id).count() == 1
     listing = client.get("/admin/clients").get_data(as_text=True)
     assert "Ward EHR" in listing and token not in listing
+    # It works once someone else confirms it (tests/test_client_confirmation.py).
+    assert client.get("/api/v1/inbox", headers=bearer(token)).status_code == 401
+    with app.app_context():
+        client_confirmation.confirm(None, db.session.get(IntegrationClient, stored.id))
     assert client.get("/api/v1/inbox", headers=bearer(token)).status_code == 200
 
     revoked = client.post(f"/admin/clients/{stored.id}/revoke")

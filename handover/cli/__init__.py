@@ -21,6 +21,7 @@ from handover.config import ConfigurationError
 COMMAND_MODULES = (
     "handover.cli.setup",
     "handover.cli.users",
+    "handover.cli.clients",
     "handover.cli.units",
     "handover.cli.plugins",
     "handover.cli.forms",

@@ -84,6 +84,8 @@ LABELS: dict[str, Any] = {
     "admin.webhook_removed": _l("Webhook address removed"),
     "integration_client.created": _l("Integration client created"),
     "integration_client.revoked": _l("Integration client revoked"),
+    "integration_client.confirmed": _l("Integration client confirmed"),
+    "integration_client.refused": _l("Integration client refused"),
     "integration_client.code_refused": _l("Code refused when creating an integration client"),
     "api.token_refused": _l("Integration client's token refused"),
     # a notice of either channel; a row whose detail names its channel reads `DELIVERIES`

@@ -161,10 +161,15 @@ def confirm_code(admin: Any, code: str | None) -> bool:
 
 
 def create(admin: User, name: str, unit: Unit | None, scopes: set[str],
-           expires_at: datetime) -> tuple[IntegrationClient, str]:
+           expires_at: datetime, *, confirmed: bool = False) -> tuple[IntegrationClient, str]:
     """A new client and its token (shown once). Refuses (AccountError) a name in use, unknown
     scopes, audit:read mixed with unit scopes, unit scopes without a unit, and an expiry that
-    is past or more than `MAX_VALID_DAYS` away."""
+    is past or more than `MAX_VALID_DAYS` away.
+
+    The token works once an administrator other than ``admin`` confirms the client
+    (`confirm`): ``admin`` has seen it, and one administrator alone must not hold a token that
+    reads a unit's handovers or the audit log. ``confirmed`` makes it work at once: for the
+    operator on the server, and for tests and benchmarks standing in for one."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise AccountError(N_("Give the client a name of at most 200 characters."))
@@ -180,7 +185,7 @@ def create(admin: User, name: str, unit: Unit | None, scopes: set[str],
         raise AccountError(N_("Choose an expiry date within two years."))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     try:
-        client = _insert(admin, name, unit, scopes, expires_at, token)
+        client = _insert(admin, name, unit, scopes, expires_at, token, confirmed)
     except IntegrityError:
         # Another admin's client of this name was committed after the check above.
         db.session.rollback()
@@ -191,7 +196,7 @@ def create(admin: User, name: str, unit: Unit | None, scopes: set[str],
 
 
 def _insert(admin: User, name: str, unit: Unit | None, scopes: set[str], expires_at: datetime,
-            token: str) -> IntegrationClient:
+            token: str, confirmed: bool) -> IntegrationClient:
     account = User(email=f"api-client-{secrets.token_hex(8)}@clients.invalid",
                    name=f"API: {name}", password_hash="!",  # noqa: S106  (no password)  # nosec B106
                    active=False,
@@ -201,12 +206,14 @@ def _insert(admin: User, name: str, unit: Unit | None, scopes: set[str], expires
     client = IntegrationClient(name=name, unit_id=unit.id if unit else None,
                                scopes=" ".join(sorted(scopes)), token_hash=hash_token(token),
                                token_prefix=token[:10], account_id=account.id,
-                               created_by_id=admin.id, expires_at=expires_at)
+                               created_by_id=admin.id, expires_at=expires_at,
+                               confirmed_at=utcnow() if confirmed else None)
     db.session.add(client)
     db.session.flush()
     audit.record("integration_client.created", actor=admin,
                  unit_id=client.unit_id,
-                 detail={"client": client.id, "scopes": client.scopes})
+                 detail={"client": client.id, "scopes": client.scopes,
+                         **({} if confirmed else {"awaiting_confirmation": True})})
     db.session.commit()
     return client
 
@@ -259,6 +266,7 @@ def authenticate(token: str | None, language: str | None = None) -> ClientActor 
         return None
     client, unit = found
     reason = ("revoked" if client.revoked_at is not None else
+              "awaiting_confirmation" if client.confirmed_at is None else
               "expired" if client.expires_at <= utcnow() else
               "unit_inactive" if unit is not None and not unit.is_active else None)
     if reason:

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
-from handover.services import accounts, policy
+from handover.services import accounts, client_confirmation, policy
 from handover.services.statistics import handover_counts
 from handover.store.database import db
 from handover.store.models import Membership, Unit
@@ -201,15 +201,18 @@ ADMIN_ROLE_AWAITS = _l(
 
 @bp.get("/memberships/awaiting")
 def awaiting():
-    """Every membership and administrator role awaiting confirmation; Confirm and Refuse for
-    those this administrator neither gave nor suspended by a password reset."""
+    """Every membership, administrator role and integration client awaiting confirmation;
+    Confirm and Refuse for those this administrator neither gave nor suspended by a password
+    reset."""
     admin = current_user._get_current_object()
     rows = [(membership, accounts.may_confirm(membership, admin, "admin"))
             for membership in accounts.awaiting_confirmation()]
     admin_rows = [(person, accounts.may_confirm_admin_role(person, admin))
                   for person in accounts.admin_roles_awaiting()]
+    client_rows = [(client, client_confirmation.may_confirm(admin, client))
+                   for client in client_confirmation.awaiting()]
     return render_template("admin/awaiting.html", rows=rows, admin_rows=admin_rows,
-                           action_form=ActionForm())
+                           client_rows=client_rows, action_form=ActionForm())
 
 
 @bp.post("/users/<int:user_id>/admin-role/confirm")

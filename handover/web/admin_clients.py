@@ -7,8 +7,9 @@ per-address limits as the login's code step (`throttle.login_attempt`): a stolen
 gets no more guesses here than at the login, and the sixth wrong code within a minute answers
 429. An account without an authenticator app (one that signs in only through the organisation)
 cannot give a code: the page says so instead of asking for one. Revoking takes effect on the
-client's next request. Anyone but an active administrator gets 404 here, as on every admin
-page.
+client's next request. A new client's token works once another administrator confirms the
+client here (`client_confirmation`). Anyone but an active administrator gets 404 here, as on
+every admin page.
 """
 
 from datetime import UTC, datetime, time, timedelta
@@ -23,7 +24,7 @@ from handover.formdefs import content as content_rules
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.security.throttle import login_attempt, mark_failed
-from handover.services import accounts, policy
+from handover.services import accounts, client_confirmation, policy
 from handover.services import integration_clients as clients
 from handover.store.database import db
 from handover.store.models import IntegrationClient, Unit
@@ -139,7 +140,32 @@ def _page(form, can_confirm):
     return render_template("admin_clients/index.html", form=form, can_confirm=can_confirm,
                            no_authenticator=NO_AUTHENTICATOR, enrol_hint=enrol_hint,
                            clients=clients.all_clients(), units=_unit_names(),
+                           may_confirm=client_confirmation.may_confirm,
                            action_form=ActionForm(), now=datetime.now(UTC))
+
+
+@bp.post("/<int:client_id>/confirm")
+def confirm(client_id):
+    return _decide(client_id, client_confirmation.confirm,
+                   _("Integration client confirmed: its token works now."))
+
+
+@bp.post("/<int:client_id>/refuse")
+def refuse(client_id):
+    return _decide(client_id, client_confirmation.refuse,
+                   _("Integration client refused: its token never works."))
+
+
+def _decide(client_id, decision, done):
+    client = db.get_or_404(IntegrationClient, client_id)
+    if ActionForm().validate_on_submit():
+        try:
+            decision(current_user._get_current_object(), client)
+        except accounts.AccountError as error:
+            flash(error.translated(), "error")
+        else:
+            flash(done, "success")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/<int:client_id>/revoke")

@@ -50,6 +50,16 @@ class IntegrationClient(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: Four eyes: a client made on the admin pages gets a token that works only once another
+    #: administrator confirms it (or the operator, `handover clients confirm`). Otherwise one
+    #: administrator could mint a token that reads a unit's handovers, or the audit log,
+    #: alone. Migration 0017 confirmed the clients that existed before.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return self.confirmed_at is None and self.revoked_at is None
 
     @validates("name")
     def _keep_name_key(self, _attribute, name):
