@@ -226,6 +226,24 @@ def test_without_mfa_from_the_provider_an_enrolled_account_gives_its_code(
     assert client.get("/account").status_code == 200
 
 
+@pytest.mark.parametrize("role", ["admin", "auditor"])
+def test_an_administrator_or_auditor_never_signs_in_with_one_factor(app, client, provider,
+                                                                    role):
+    """Staff follow the organisation's sign-in policy; an administrator or auditor whose
+    provider vouched for one factor sets up and gives Handover's own code first."""
+    subject = provider.set_account("boss", email="boss@county.test", name="Pia Pomo")
+    with app.app_context():
+        user = create_user("pia@handover.test", name="Pia Pomo", enrolled=False,
+                           **{role: True})
+        sso_accounts.link(user, provider.issuer, subject)
+    answer = sign_in(client, provider, login="boss")
+    assert answer.headers["Location"].endswith("/login/totp")
+    assert client.get("/account").status_code == 302
+    enrol = client.get("/login/totp")
+    assert enrol.status_code == 302 and enrol.headers["Location"].endswith("/login/enrol")
+    assert "QR" in client.get("/login/enrol").get_data(as_text=True)
+
+
 def test_a_deactivated_sso_account_is_refused_at_once(app, client, provider, linked):
     sign_in(client, provider)
     assert client.get("/account").status_code == 200

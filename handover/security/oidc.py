@@ -172,6 +172,15 @@ def require_mfa():
     return bool(current_app.config.get("OIDC_REQUIRE_MFA"))
 
 
+def second_factor_required(user):
+    """Whether ``user`` must give a second factor even when the provider vouched for one only
+    and the instance does not require the provider's MFA: administrators and auditors (and an
+    account whose administrator role awaits confirmation). Staff follow the organisation's
+    sign-in policy; the accounts that manage people, keys and tokens, or read who used a
+    child's data, never sign in with one factor. Without a local code they set one up."""
+    return bool(user.is_admin or user.is_auditor or user.admin_awaiting_confirmation)
+
+
 def begin_code_step(user):
     """Without MFA from the provider, a user with a local TOTP secret gives its code next (the
     password step's pending state, with the provider standing in for the password). The state

@@ -107,8 +107,9 @@ def callback():
         return _refuse(refusal.reason, refusal.detail)
     except sso_accounts.SsoAccountRefused as refusal:
         return _refuse(refusal.reason, user=refusal.user)
-    if not mfa and user.totp_secret:
-        # The provider vouched for one factor only: the account's own code is the second.
+    if not mfa and (user.totp_secret or oidc.second_factor_required(user)):
+        # The provider vouched for one factor only: the account's own code is the second,
+        # set up now if an administrator's or auditor's account has none yet.
         db.session.commit()
         oidc.begin_code_step(user)
         return redirect(url_for("auth.totp"))
