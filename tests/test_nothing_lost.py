@@ -16,7 +16,7 @@ import lifecycle_support
 import pyotp
 import pytest
 from lifecycle_support import empty_draft, login_as
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from handover.security import passwords, totp
 from handover.services import kept_typing
@@ -204,6 +204,25 @@ def test_the_kept_text_is_not_in_the_raw_database(app, client, world, database_b
         raw = raw_database(database_backend)
     assert len(raw) > 100
     assert b"KEPT-MARKER-7f3" not in raw and b"lamp on" not in raw
+
+
+def test_a_kept_copy_edited_into_text_is_reported_not_a_crash(app, client, world,
+                                                             database_backend):
+    """SQLite lets an edit put TEXT in the BLOB column, and text that is not UTF-8 used to fail
+    the sender's page with a 500: the copy is now an integrity failure, dropped and audited,
+    as a tampered handover is."""
+    if database_backend != "sqlite":
+        pytest.skip("PostgreSQL's bytea holds bytes only")
+    draft_id, path, _ = _typed_after_expiry(app, client, world)
+    with app.app_context():
+        db.session.execute(text("UPDATE kept_typing SET fields = CAST(X'C3FF28' AS TEXT)"))
+        db.session.commit()
+    login_as(client, app, world.users["sending_sender"])
+    page = client.get(path)
+    assert page.status_code == 200
+    assert TYPED not in page.get_data(as_text=True)
+    assert _kept_rows(app) == []
+    assert _events(app, "handover.integrity_failed")
 
 
 def test_a_kept_copy_past_its_time_is_not_given_back_and_is_purged(app, client, world):

@@ -5,11 +5,11 @@ section and when; the typed values are a sealed blob."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handover.store.database import db
-from handover.store.models.base import UTCDateTime, utcnow
+from handover.store.models.base import SealedBytes, UTCDateTime, utcnow
 
 
 class KeptTyping(db.Model):
@@ -29,7 +29,7 @@ class KeptTyping(db.Model):
     section_key: Mapped[str] = mapped_column(String(100))
     #: The posted fields as ``[[name, value], ...]``, sealed (purpose ``kept-typing``, bound to
     #: the user's id as its record): a blob moved to another person's row does not open.
-    fields: Mapped[bytes] = mapped_column(LargeBinary)
+    fields: Mapped[bytes] = mapped_column(SealedBytes)
     kept_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: After this it is never restored, and the purge deletes it.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
