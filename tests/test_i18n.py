@@ -49,7 +49,7 @@ def test_finnish_is_the_default_language(client):
 def test_datetime_filter_gives_what_babel_gives_in_finland(app, language, format):
     """The pages' faster date filter must not change a single character of what Babel writes
     for the language as written in Finland: same pattern, same time zone (Helsinki, summer and
-    winter)."""
+    winter). English's short date is the one pattern of its own (d.M.y, not dd/MM/y)."""
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
@@ -63,9 +63,10 @@ def test_datetime_filter_gives_what_babel_gives_in_finland(app, language, format
     helsinki = ZoneInfo("Europe/Helsinki")
     with app.test_request_context("/"):
         session["language"] = language
+        pattern = {("en", "short"): "d.M.y, H.mm"}.get((language, format), format)
         for value in values:
             assert format_datetime(value, format) == babel_format_datetime(
-                value.astimezone(helsinki), format, locale=FORMAT_LOCALES[language])
+                value.astimezone(helsinki), pattern, locale=FORMAT_LOCALES[language])
         rendered = app.jinja_env.from_string("{{ v|datetimeformat('short') }}").render(v=values[0])
         assert rendered == format_datetime(values[0], "short")
 
@@ -73,7 +74,7 @@ def test_datetime_filter_gives_what_babel_gives_in_finland(app, language, format
 @pytest.mark.parametrize("language, written", [
     ("fi", "6.1.2026 0.07 | 6.1.2026"),
     ("sv", "6.1.2026 0.07 | 6.1.2026"),
-    ("en", "06/01/2026, 0.07 | 06/01/2026"),
+    ("en", "6.1.2026, 0.07 | 6.1.2026"),
 ])
 def test_dates_and_times_put_the_day_first_in_every_language(app, language, written):
     """Every language writes dates as it is written in Finland, so that a page's times agree

@@ -1,5 +1,10 @@
 """`handover backup` and `handover restore`: the database and, in a separate file, its keys.
-The work is `services.backup`'s; this module says what happened and what to do next."""
+The work is `services.backup`'s; this module says what happened and what to do next.
+
+Neither writes an audit event, and a restore brings the audit log back to the backup's: the
+events written since are not in the restored database. So both say where the audit log ends,
+and a restore over a database in use says how many of its events the restored one lacks, for
+the operator to note (README, "Backups and checks")."""
 
 import os
 
@@ -9,6 +14,8 @@ from flask.cli import with_appcontext
 
 from handover.cli.schema import head_revision
 from handover.services.backup import KEYS_BACKUP, BackupError, create_backup, restore_backup
+from handover.services.backup_facts import newest_audit_event
+from handover.store.database import db
 
 
 @click.command("backup")
@@ -26,6 +33,29 @@ def backup_command(destination):
     click.echo(f"Move {os.path.join(destination, manifest['keys_file'])} to a different place "
                "than the database backup: one without the other cannot be read, and both "
                "together in one place protect nothing.")
+    click.echo(f"The backup's audit log ends at {_event(manifest.get('audit_newest_id'))}.")
+
+
+def _event(event_id):
+    return "no event" if event_id is None else f"event {event_id}"
+
+
+def _live_newest_audit_event():
+    """The newest audit event of the database a restore is about to replace (None for none)."""
+    with db.engine.connect() as connection:
+        return newest_audit_event(connection)
+
+
+def _say_where_the_audit_log_ends(replaced, restored):
+    """What the restore did to the audit log: it is now the backup's, and the events the
+    replaced database had after it are gone from it, with nothing in the log saying so."""
+    click.echo(f"The audit log is now the backup's: it ends at {_event(restored)}. A restore "
+               "writes no audit event; note it where you keep the audit log's heads.")
+    if replaced is not None and (restored is None or replaced > restored):
+        lost = replaced - (restored or 0)
+        click.echo(f"The replaced database's audit log went up to event {replaced}: its "
+                   f"{lost} newer event(s) are not in the restored one, and new events will "
+                   "take their numbers again.")
 
 
 @click.command("restore")
@@ -45,6 +75,7 @@ def restore_command(source, force, with_keys, keys_path):
         if not os.path.exists(keys_path):
             raise click.ClickException(f"No {KEYS_BACKUP} in {source}; use --keys FILE.")
     app = current_app._get_current_object()
+    replaced = _live_newest_audit_event()
     try:
         manifest, restored = restore_backup(app, source, force=force, keys_path=keys_path)
     except BackupError as error:
@@ -57,4 +88,6 @@ def restore_command(source, force, with_keys, keys_path):
         click.echo(f"Key file restored to {app.config['KEYS_FILE']}.")
     if restored["schema_revision"] != head_revision(app):
         click.echo("Run `handover db upgrade`: the backup is from an older schema.")
-    click.echo("Run `handover keys check` to open every record with the restored keys.")
+    _say_where_the_audit_log_ends(replaced, restored.get("audit_newest_id"))
+    click.echo("Run `handover keys check` to open every record with the restored keys, and "
+               "`handover audit verify` to check the restored audit log.")

@@ -231,10 +231,11 @@ def _definition(key: str, version: int | str | None) -> FormDefinition | None:
 
 
 def handover_rows(handovers: Sequence[Handover], language: str) -> list[dict[str, Any]]:
-    """The report's handovers: number, form title, from and to which unit, when sent."""
+    """The report's handovers: number, form title, from and to which unit, when sent, and
+    whether it is still a draft (saved with the child's code, never sent)."""
     return [{"id": h.id, "form": form_title(h.form_key, h.form_version, language),
              "sender_unit_id": h.sender_unit_id, "receiver_unit_id": h.receiver_unit_id,
-             "sent_at": h.sent_at} for h in handovers]
+             "sent_at": h.sent_at, "draft": h.status == "draft"} for h in handovers]
 
 
 def disclosure_rows(handovers: Sequence[Handover], language: str) -> list[dict[str, Any]]:

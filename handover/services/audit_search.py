@@ -1,8 +1,9 @@
 """Searching the audit log, for auditors: filtered pages of events, the actions in the log, and
 the per-child report the client-data act asks for ("who used my child's data, when and why"),
-found through the keyed identity-code hash: the events on the child's handovers, and those that
-name the child by that hash (searches, look-ups, earlier views of the report). The report is
-itself audited, naming the child by the hash, never by the code.
+found through the keyed identity-code hash: the events on the child's handovers (drafts too,
+from the first save that typed the code, and drafts since discarded or given another code), and
+those that name the child by that hash (searches, look-ups, earlier views of the report). The
+report is itself audited, naming the child by the hash, never by the code.
 
 A person searched for is found as whoever acted and as whom an administrator's or unit lead's
 event was about (the ``user_id`` of its detail): "who changed Kaisa's account?" has an answer.
@@ -24,6 +25,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.orm import aliased
 from stdnum.fi import hetu
 
 from handover.formdefs.content import TIMEZONE
@@ -126,17 +128,36 @@ CHILD_HASH = re.compile(r"[0-9a-f]{64}")
 
 def about_child(child: str) -> ColumnElement[bool]:
     """The events about the child of the keyed hash ``child``: the events on the child's
-    handovers, and the searches, look-ups and views of the access report that named the child
-    by the hash, whatever they found. The one definition of what the child's report shows
-    and what the audit export filtered by the child gives. A value that is no such hash (one
+    handovers (a draft's as soon as it is saved with the child's code, and those of a draft
+    that named the child before it was discarded or its code changed), and the searches,
+    look-ups and views of the access report that named the child by the hash, whatever they
+    found. The one definition of what the child's report shows and what the audit export
+    filtered by the child gives. A value that is no such hash (one
     typed into the export) names no child: it must not be read as a pattern."""
     if not CHILD_HASH.fullmatch(child or ""):
         return false()
+    pattern = earlier_handovers.naming_pattern(child)
     # The action narrows the detail's LIKE to the few kinds of event that name a child.
     return or_(AuditEvent.handover_id.in_(select(Handover.id)
                                           .where(Handover.identity_hash == child)),
-               AuditEvent.action.in_(NAMING_ACTIONS)
-               & AuditEvent.detail.like(earlier_handovers.naming_pattern(child)))
+               AuditEvent.handover_id.in_(_drafts_that_named(pattern)),
+               AuditEvent.action.in_(NAMING_ACTIONS) & AuditEvent.detail.like(pattern))
+
+
+#: The events of a draft that name the child it is about: a save that typed (or changed to)
+#: the child's identity code, and the discard of a draft naming the child.
+DRAFT_NAMING_ACTIONS = ("handover.draft_saved", "handover.draft_discarded")
+
+
+def _drafts_that_named(pattern: str) -> Any:
+    """The handovers that named the child as drafts (`DRAFT_NAMING_ACTIONS`): a discarded
+    draft has no row left to carry the hash, and a draft whose code was changed or removed
+    carries another child's or none, yet colleagues opened it, attached and downloaded files
+    and previewed it while it named this child; the access report must show them."""
+    named = aliased(AuditEvent)   # not correlated with the events being chosen
+    return select(named.handover_id).where(named.action.in_(DRAFT_NAMING_ACTIONS),
+                                           named.detail.like(pattern),
+                                           named.handover_id.is_not(None))
 
 
 def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[AuditEvent]]:

@@ -1,5 +1,6 @@
 """What a database holds, read the same way from the live database, a backup's own copy and a
-restored database: schema revision, handover counts by status, and the KEK ids in use.
+restored database: schema revision, handover counts by status, the KEK ids in use, and the
+newest audit event.
 
 A backup writes these into its manifest and a restore reads them back, so a restore that lost
 rows is noticed, and so a restore can refuse keys that lack a KEK the records need.
@@ -56,7 +57,18 @@ def database_facts(connection: AnyConnection) -> DatabaseFacts:
         "schema_revision": revision,
         "handovers": {"total": sum(by_status.values()), "by_status": by_status},
         "kek_ids": sorted(kek_ids),
+        "audit_newest_id": newest_audit_event(connection),
     }
+
+
+def newest_audit_event(connection: AnyConnection) -> int | None:
+    """The id of the newest audit event in ``connection``'s database (None for none, or no
+    audit table): a restore rolls the audit log back to the backup's, and the operator is told
+    how far (the log writes no event of its own for a backup or a restore)."""
+    if "audit_events" not in table_names(connection):
+        return None
+    newest = executor(connection)("SELECT MAX(id) FROM audit_events")[0][0]
+    return int(newest) if newest is not None else None
 
 
 def executor(connection: AnyConnection) -> Callable[[str], list[tuple[Any, ...]]]:

@@ -35,6 +35,10 @@ class DatabaseFacts(TypedDict):
     schema_revision: str | None
     handovers: HandoverCounts
     kek_ids: list[str]
+    #: The id of the newest audit event (None for an empty log): a restore brings the log back
+    #: to it, and says how many newer events the replaced database had. Missing in manifests
+    #: written before it was recorded.
+    audit_newest_id: NotRequired[int | None]
 
 
 class Manifest(DatabaseFacts):

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from flask import current_app
 
-from handover.formdefs import FormDefinition
+from handover.formdefs import FormDefinition, UnknownForm
 from handover.formdefs import content as content_rules
 from handover.i18n import lazy_gettext as _l
 from handover.plugins.manager import FormChecksUnavailable, call_hook
@@ -20,6 +20,7 @@ from handover.services import (
     commit_keeping_loaded,
     commit_with_audit,
     definition_of,
+    earlier_handovers,
     late_drafts,
     open_json,
     retention,
@@ -158,11 +159,35 @@ def save(user: User, handover: Handover, content: Mapping[str, Any]) -> Handover
     _require_draft(handover)
     handover.content = seal_json(handover, content, crypto.Purpose.DRAFT)
     handover.send_by_at = late_drafts.send_by_for(handover, content)
+    child = child_hash_of(handover, content)
+    detail = _naming_new_child(handover.identity_hash, child) or ""
+    handover.identity_hash = child
     handover.updated_at = utcnow()
     retention.keep_current(handover)
     commit_with_audit("handover.draft_saved", actor=user, unit_id=handover.sender_unit_id,
-                      handover_id=handover.id)
+                      handover_id=handover.id, detail=detail)
     return handover
+
+
+def child_hash_of(handover: Handover, content: Mapping[str, Any]) -> str | None:
+    """The keyed hash of the child's identity code in a draft's ``content`` (None without
+    one), as the send stores it: the child's access report finds the draft's events (who
+    opened it, its attachments, its preview) by it from the first save, not only once it is
+    sent. The code itself is stored nowhere but in the sealed content."""
+    field = definition_of(handover).identity_code_field
+    code = content.get(field) if field else None
+    return earlier_handovers.hash_of_code(code) if isinstance(code, str) else None
+
+
+def _naming_new_child(before: str | None, after: str | None) -> dict[str, str] | None:
+    """The detail of a save that names a child the draft did not name before (the code typed
+    for the first time, or changed): the keyed hash, never the code. The draft's row keeps
+    only the current child; this event keeps the draft in the report of every child it ever
+    named, even after its code changes or the draft is discarded
+    (`audit_search.about_child`)."""
+    if after is None or after == before:
+        return None
+    return earlier_handovers.naming_child(after)
 
 
 def content_of(handover: Handover) -> dict[str, Any]:
@@ -204,9 +229,24 @@ def discard(user: User, handover: Handover) -> None:
     """Throw a draft away entirely (it was never sent, so there is nothing to keep)."""
     _require_draft(handover)
     handover_id, unit_id = handover.id, handover.sender_unit_id
+    child = _child_of_discarded(handover)
     db.session.delete(handover)
     commit_with_audit("handover.draft_discarded", actor=user, unit_id=unit_id,
-                      handover_id=handover_id)
+                      handover_id=handover_id,
+                      detail=earlier_handovers.naming_child(child) if child else "")
+
+
+def _child_of_discarded(handover: Handover) -> str | None:
+    """The keyed hash of the child a draft being discarded names: once its row is gone, the
+    discard event is what ties the draft's events to the child's access report. A draft last
+    saved before drafts kept the hash has it only in its content; a content that no longer
+    opens, or whose form is gone, names nobody (the discard must still go ahead)."""
+    if handover.identity_hash:
+        return handover.identity_hash
+    try:
+        return child_hash_of(handover, content_of(handover))
+    except (crypto.TamperedRecord, crypto.KeyMissing, UnknownForm):
+        return None
 
 
 #: Shown when the plugin that owns a form cannot check it (switched off, or failing).

@@ -103,6 +103,8 @@ def correct(access: HandoverAccess, user: User) -> Handover:
         created_by_id=user.id,
         legal_basis=old.legal_basis,
         replaces_id=old.id,
+        # The same child: its access report finds the correction's events from the start.
+        identity_hash=old.identity_hash,
     )
     db.session.add(new)
     db.session.flush()

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextInput
 
+from handover.formdefs import content_values
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.services import access_report, audit_labels, audit_search, policy
@@ -26,13 +27,48 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 #: Under a date typed as d.m.yyyy (the forms' dates say the same).
 DATE_HINT = _l("Day, month and year, for example 14.3.2012")
+#: The app's own words for a filter it cannot read, in place of WTForms' ("Not a valid
+#: integer value."): the same the forms say of a number, a date or a choice.
+NOT_A_HANDOVER_NUMBER = _l("Enter the number of a handover, for example 1234.")
+UNTIL_BEFORE_SINCE = _l("Enter a date on or after the From date.")
+#: The longest name or e-mail address searched for (an e-mail address is at most 254).
+LONGEST_USER = 254
+
+
+class HandoverNumberField(IntegerField):
+    """A handover's number as the pages write it: "#7" reads as 7 (the log, the lists and the
+    report print "#" before the number, and an auditor copies it from there)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        typed = str(valuelist[0]).strip()
+        digits = typed.removeprefix("#").strip()
+        self.data = None
+        if not typed:
+            return
+        try:
+            self.data = int(digits)
+        except ValueError:
+            raise ValueError(NOT_A_HANDOVER_NUMBER) from None
+
+
+class FilterDateField(DateField):
+    """A day typed as d.m.yyyy (or ISO); one that cannot be read is refused in the app's
+    words, as the forms refuse it."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(content_values.NOT_A_DATE) from None
 
 
 def _a_handover_number(form, field):
     """A number no handover can have (0, negative, or larger than the database holds) is
     refused like one that is no number at all, rather than asked of the database."""
     if field.data is not None and not policy.is_handover_id(field.data):
-        raise ValidationError(_("Enter the number of a handover, for example 1234."))
+        raise ValidationError(NOT_A_HANDOVER_NUMBER)
 
 
 def _a_searchable_day(form, field):
@@ -41,6 +77,13 @@ def _a_searchable_day(form, field):
         raise ValidationError(_("Enter a date from %(first)s to %(last)s.",
                                 first=_day(audit_search.FIRST_DAY),
                                 last=_day(audit_search.LAST_DAY)))
+
+
+def _not_before_since(form, field):
+    """A period ending before it starts holds no event: said on the To date, rather than
+    answered with an empty page the auditor takes for "nobody did anything"."""
+    if field.data is not None and form.since.data is not None and field.data < form.since.data:
+        raise ValidationError(UNTIL_BEFORE_SINCE)
 
 
 def _day(day):
@@ -53,22 +96,31 @@ class FilterForm(HandoverForm):
     class Meta:
         csrf = False
 
-    user = StringField(_l("User (name or e-mail)"), validators=[Optional(), Length(max=254)],
+    user = StringField(_l("User (name or e-mail)"),
+                       validators=[Optional(), Length(
+                           max=LONGEST_USER,
+                           message=content_values.too_long(LONGEST_USER))],
                        description=_l("Finds what the person did, and what administrators and "
                                       "unit leads did to their account."))
-    unit = SelectField(_l("Unit"), validators=[Optional()], choices=[])
-    handover = IntegerField(_l("Handover number"), validators=[Optional(), _a_handover_number])
-    action = SelectField(_l("Action"), validators=[Optional()], choices=[])
+    # A unit or action no longer offered (a hand-edited address) is refused in the app's words.
+    unit = SelectField(_l("Unit"), validators=[Optional()], choices=[],
+                       invalid_choice_message=content_values.NOT_A_CHOICE)
+    handover = HandoverNumberField(_l("Handover number"),
+                                   validators=[Optional(), _a_handover_number])
+    action = SelectField(_l("Action"), validators=[Optional()], choices=[],
+                         invalid_choice_message=content_values.NOT_A_CHOICE)
     # Typed as d.m.yyyy in every language, never in the browser's locale's date picker.
-    since = DateField(_l("From (date)"), validators=[Optional(), _a_searchable_day],
-                      format=DATE_FORMATS, widget=TextInput(), description=DATE_HINT)
-    until = DateField(_l("To (date)"), validators=[Optional(), _a_searchable_day],
-                      format=DATE_FORMATS, widget=TextInput(), description=DATE_HINT)
+    since = FilterDateField(_l("From (date)"), validators=[Optional(), _a_searchable_day],
+                            format=DATE_FORMATS, widget=TextInput(), description=DATE_HINT)
+    until = FilterDateField(_l("To (date)"),
+                            validators=[Optional(), _a_searchable_day, _not_before_since],
+                            format=DATE_FORMATS, widget=TextInput(), description=DATE_HINT)
 
 
 class ChildReportForm(HandoverForm):
     identity_code = StringField(_l("Child's personal identity code"),
-                                validators=[DataRequired(), Length(max=20)])
+                                validators=[DataRequired(message=content_values.REQUIRED),
+                                            Length(max=20, message=content_values.too_long(20))])
 
 
 @bp.before_request
@@ -90,19 +142,26 @@ def _filter_form(names):
 @bp.get("/")
 @login_required
 def index():
+    """The log, newest first, narrowed by the filters. Filters that do not pass show their
+    messages and no events at all: the whole log in their place would read as the answer to
+    the question asked ("what did this person do to #7?")."""
     names = audit_search.unit_names()
     form = _filter_form(names)
-    chosen = audit_search.EventFilter()
+    page, rows = None, []
     if form.validate():
-        chosen = audit_search.EventFilter(
-            user=form.user.data or "", unit_id=int(form.unit.data) if form.unit.data else None,
-            handover_id=form.handover.data, action=form.action.data or "",
-            since=form.since.data, until=form.until.data)
-    page = audit_search.search(chosen, request.args.get("page", 1, type=int))
+        page = audit_search.search(_chosen(form), request.args.get("page", 1, type=int))
+        rows = access_report.event_rows(page.items)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("audit/index.html", form=form, page=page, args=args,
-                           rows=access_report.event_rows(page.items),
+    return render_template("audit/index.html", form=form, page=page, args=args, rows=rows,
                            units=names, report_form=ChildReportForm())
+
+
+def _chosen(form):
+    """The filters of a form that passed, as the search takes them."""
+    return audit_search.EventFilter(
+        user=form.user.data or "", unit_id=int(form.unit.data) if form.unit.data else None,
+        handover_id=form.handover.data, action=form.action.data or "",
+        since=form.since.data, until=form.until.data)
 
 
 @bp.post("/child-report")
