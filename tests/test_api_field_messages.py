@@ -95,7 +95,7 @@ REFUSALS = [
     pytest.param("sending", "post", "/api/v1/drafts", {"json": _draft(content=["x"])},
                  "content", OBJECT, {}, id="json-not-an-object"),
     pytest.param("receiving", "post", "/api/v1/handovers/{handover}/acknowledge",
-                 {"json": ["a note"]}, "_schema", OBJECT, {}, id="json-body-not-an-object"),
+                 {"json": ["a note"]}, "body", OBJECT, {}, id="json-body-not-an-object"),
     pytest.param("receiving", "post", "/api/v1/handovers/{handover}/acknowledge",
                  {"json": {"note": None}}, "note", NOT_NULL, {}, id="json-null"),
     pytest.param("receiving", "post", "/api/v1/handovers/{handover}/acknowledge",

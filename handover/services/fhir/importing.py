@@ -21,6 +21,12 @@ REFERENCE_FORM = f"{URL_PREFIX}<form>|<version>"
 #: The answer types read into a field's value (a code, text, a date or a number).
 VALUE_KINDS = ("valueCoding", "valueString", "valueDate", "valueDecimal", "valueInteger",
                "valueBoolean", "valueDateTime")
+#: The statuses a response may be made into a draft from: answered in full, or in part (a
+#: draft may be incomplete). amended, entered-in-error and stopped say the answers are not
+#: to be acted on as they stand, so they are refused rather than sent on as a handover.
+IMPORTED_STATUSES = ("completed", "in-progress")
+#: What pydantic adds to a path in the resource for a value that is not an object: not FHIR's.
+VALIDATOR_ONLY_STEPS = frozenset({"root"})
 
 
 class NotImportable(ValueError):
@@ -34,7 +40,9 @@ class NotImportable(ValueError):
 
 def form_of(resource: dict[str, Any]) -> tuple[str, int | None]:
     """(form key, version or None) of the Questionnaire ``resource`` answers; a version that is
-    not a number makes the reference malformed, not a reference to the newest version."""
+    not a number makes the reference malformed, not a reference to the newest version. Another
+    kind of resource is refused as such first: its questionnaire means nothing."""
+    _require_response(resource)
     reference = str(resource.get("questionnaire") or "")
     if not reference.startswith(URL_PREFIX):
         raise NotImportable({"questionnaire": [_l(
@@ -50,20 +58,48 @@ def form_of(resource: dict[str, Any]) -> tuple[str, int | None]:
     return key, int(version)
 
 
+def require_version(definition: FormDefinition, version: int | None) -> None:
+    """Refuse a reference to a version of the form other than ``definition``'s (the one a new
+    draft is made of): its answers were given to other questions, or to none of this server."""
+    if version is not None and version != definition.version:
+        raise NotImportable({"questionnaire": [_l(
+            "This server makes drafts of version %(version)s of this form: give that version "
+            "or none.", version=definition.version)]})
+
+
+def _require_response(resource: dict[str, Any]) -> None:
+    if resource.get("resourceType") != "QuestionnaireResponse":
+        raise NotImportable({"resourceType": [_l("Expected a QuestionnaireResponse.")]})
+
+
+def _require_imported_status(resource: dict[str, Any]) -> None:
+    if resource.get("status") not in IMPORTED_STATUSES:
+        raise NotImportable({"status": [_l(
+            "Give the status as one of: %(statuses)s.",
+            statuses=", ".join(IMPORTED_STATUSES))]})
+
+
+def _resource_path(location: tuple[Any, ...]) -> str:
+    """The validator's location of a problem as a path in the resource (``item.0``)."""
+    steps = [str(step) for step in location if step not in VALIDATOR_ONLY_STEPS]
+    return ".".join(steps) or "resource"
+
+
 def content_from(definition: FormDefinition, resource: dict[str, Any]) -> dict[str, Any]:
     """The content ``resource`` (validated by fhir.resources first) gives ``definition``.
     Nothing in it is left out unsaid: an item the form has no place for, a second item for
     one field, or a second answer to a field that takes one is refused at its path in the
-    resource (``item.0.item.2``), as the rules refuse an unknown field of JSON content."""
-    if resource.get("resourceType") != "QuestionnaireResponse":
-        raise NotImportable({"resourceType": [_l("Expected a QuestionnaireResponse.")]})
+    resource (``item.0.item.2``), as the rules refuse an unknown field of JSON content. Its
+    status is one a draft is made from (`IMPORTED_STATUSES`), after FHIR's own codes."""
+    _require_response(resource)
     try:
         QuestionnaireResponse.model_validate(resource)
     except ValidationError as error:
         # The validator's own words are English only; they follow ours as the detail.
-        raise NotImportable({".".join(str(p) for p in problem["loc"]) or "resource": [_l(
+        raise NotImportable({_resource_path(problem["loc"]): [_l(
             "Not valid in FHIR R4: %(problem)s", problem=problem["msg"])]
             for problem in error.errors()}) from None
+    _require_imported_status(resource)
     fields = {field.key: field for field in definition.fields()}
     sections = {section_link(section.key) for section in definition.sections}
     content: dict[str, Any] = {}

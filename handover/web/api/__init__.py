@@ -15,7 +15,7 @@ renders it as a page (no script, no CDN).
 from importlib import import_module
 
 from apiflask import APIBlueprint
-from flask import current_app, g, request
+from flask import current_app, g, redirect, request, url_for
 
 from handover import i18n
 from handover.security.sessions import login_manager, look_up_nobody
@@ -25,7 +25,8 @@ from handover.web.csrf import csrf
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Handover")
 csrf.exempt(bp)
 
-VIEW_MODULES = ("handover.web.api.errors", "handover.web.api.handovers",
+VIEW_MODULES = ("handover.web.api.errors", "handover.web.api.bodies",
+                "handover.web.api.handovers",
                 "handover.web.api.forms", "handover.web.api.fhir_views",
                 "handover.web.api.audit_export",
                 "handover.web.api.reference")
@@ -46,6 +47,14 @@ def _load_client_for_api_requests(state):
     # A 401 comes before any client, and routing's 404 and 405 from no blueprint: these too
     # are in the language the request asks for, as an authenticated client's answers are.
     i18n.answer_in_accept_language(state.app, is_api_request)
+    state.app.add_url_rule("/api", "api_root", _to_the_reference)
+
+
+@bp.doc(hide=True)   # a way in for people, not an operation of the API
+def _to_the_reference():
+    """``/api`` (without its slash) is not under /api/, where every answer is JSON: it leads to
+    the API's reference page instead of the web pages' HTML 404."""
+    return redirect(url_for("api.reference"))
 
 
 def _client_of_request(req):

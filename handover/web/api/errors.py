@@ -105,7 +105,7 @@ def _request_invalid(error):
     for location, fields in (error.detail or {}).items():
         # A header's own name is its path, as a refusal of the Idempotency-Key's use says it.
         bare = location in ("json", "headers")
-        errors += _flatten(fields, "" if bare else f"{location}.")
+        errors += _flatten(fields, "" if bare else f"{location}.", location)
     if error.status_code == 422:
         message = _("The request has errors; each is listed with its field.")
     else:
@@ -127,16 +127,35 @@ def _bad_request(error):
     `handover.web.errors`) before this blueprint's handler of every `HTTPException`, hence
     one of its own. webargs' refusal keeps its messages on the exception's ``data``."""
     if "json" in (getattr(error, "data", None) or {}).get("messages", {}):
-        return problem(400, _("The request body is not valid JSON: check its syntax and that "
-                              "it is in UTF-8."))
+        return not_json()
     return _http(error)
 
 
-def _flatten(fields, prefix):
+def not_json():
+    """The answer to a body that is not the JSON this API reads (also one nested too deep)."""
+    return problem(400, _("The request body is not valid JSON: check its syntax and that "
+                          "it is in UTF-8."))
+
+
+@bp.errorhandler(413)
+def _too_large(error):
+    """An API request uploads no file: the web page's "the upload is too large" would send an
+    integrator looking for one. Its own handler for the reason `_bad_request` has one."""
+    return problem(413, _("The request body is too large."))
+
+
+#: What a refusal of the whole body, query or headers (marshmallow's ``_schema``) is called.
+WHOLE = {"json": "body"}
+
+
+def _flatten(fields, prefix, location=""):
     found = []
     for key, value in fields.items():
-        if isinstance(value, dict):
-            found += _flatten(value, f"{prefix}{key}.")
+        if key == "_schema":   # marshmallow's name for "the whole of it": the parent's path
+            path = prefix.rstrip(".") or WHOLE.get(location, location)
+            found += [{"path": path, "message": str(m)} for m in value]
+        elif isinstance(value, dict):
+            found += _flatten(value, f"{prefix}{key}.", location)
         else:
             found += [{"path": f"{prefix}{key}", "message": str(m)} for m in value]
     return found

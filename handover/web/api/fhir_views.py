@@ -15,7 +15,7 @@ from handover.services.fhir.questionnaire import questionnaire
 from handover.web.api import bp
 from handover.web.api.auth import auth
 from handover.web.api.errors import field_errors, problem
-from handover.web.api.handovers import language, make_draft, refusals
+from handover.web.api.handovers import BODY_REFUSALS, language, make_draft, refusals
 from handover.web.api.schemas import (
     FhirImportQuery,
     FhirResource,
@@ -36,6 +36,14 @@ def fhir_response(resource, status=200):
 def _resource_doc(description):
     return {"description": description,
             "content": {FHIR_JSON: {"schema": {"type": "object"}}}}
+
+
+def _fhir_body(view):
+    """The document lists FHIR's own media type for the body, and JSON's, both of which are
+    read (APIFlask's ``input`` names only JSON's; its ``_spec`` is what the document is made
+    from, shared by the wrappers the decorators make)."""
+    view._spec["content_type"] = [FHIR_JSON, "application/json"]
+    return view
 
 
 @bp.get("/forms/<form_key>/questionnaire")
@@ -66,20 +74,22 @@ def handover_bundle(handover_id):
 
 @bp.post("/fhir/QuestionnaireResponse")
 @bp.auth_required(auth, roles=["handover:send"])
+@_fhir_body
 @bp.input(FhirResource, location="json")
 @bp.input(FhirImportQuery, location="query")
 @bp.input(IdempotencyHeader, location="headers")
 @bp.output(HandoverState, status_code=201, description="The draft made (as /drafts answers)")
 @bp.doc(summary="Create a draft from a FHIR QuestionnaireResponse", responses=refusals(
-    403, 409, _404="The unit may not start handovers, or the form is unknown",
+    *BODY_REFUSALS, 403, 409, _404="The unit may not start handovers, or the form is unknown",
     _422="Not a QuestionnaireResponse of a known form, an item or answer the form has no "
     "place for (at its path in the resource), or its content fails the checks"))
 def import_response(json_data, query_data, headers_data):
     """The routing comes in the query (receiving unit, copies, legal basis); the content from
     the resource's answers, keyed by linkId as the Questionnaire names them."""
     try:
-        form_key, _version = importing.form_of(json_data)
+        form_key, version = importing.form_of(json_data)
         definition = plugin_manager.registry(current_app).get(form_key)
+        importing.require_version(definition, version)
         content = importing.content_from(definition, json_data)
     except importing.NotImportable as error:
         return problem(422, _("The resource cannot be made into a draft."),

@@ -46,9 +46,15 @@ REFUSALS = {400: "The body is not JSON", 401: "No valid token", 403: "The token 
             "scope", 404: "Not found, or not this client's unit's", 409: "Not possible in the "
             "handover's present state (also when its content was erased)",
             410: "The content was erased under the retention rule while this request was "
-            "being answered", 422: "Bad input; every error with its field path",
+            "being answered", 413: "The request body is over the size limit",
+            415: "A body not labelled application/json (or application/fhir+json)",
+            422: "Bad input; every error with its field path",
             429: "Too many requests from this client, or too many refused tokens from it "
             "(Retry-After)"}
+
+
+#: What an operation that takes a body (or is a POST, which may carry one) may answer too.
+BODY_REFUSALS = (413, 415)
 
 
 def refusals(*codes, **described):
@@ -157,7 +163,8 @@ def state_json(handover):
 @bp.auth_required(auth, roles=["handover:acknowledge"])
 @bp.input(AcknowledgeIn, location="json")
 @bp.output(HandoverState)
-@bp.doc(summary="Acknowledge receipt", responses=refusals(403, 404, 409, 410, 422))
+@bp.doc(summary="Acknowledge receipt", responses=refusals(*BODY_REFUSALS, 403, 404, 409, 410,
+                                                           422))
 def acknowledge(handover_id, json_data):
     """Acknowledge on behalf of the receiving unit, with an optional short note."""
     granted = policy.require(client(), handover_id, "acknowledge")
@@ -168,7 +175,8 @@ def acknowledge(handover_id, json_data):
 @bp.auth_required(auth, roles=["reply:send"])
 @bp.input(ReplyIn, location="json")
 @bp.output(ReplyCreated, status_code=201)
-@bp.doc(summary="Reply with a message", responses=refusals(403, 404, 409, 410, 422))
+@bp.doc(summary="Reply with a message", responses=refusals(*BODY_REFUSALS, 403, 404, 409,
+                                                            410, 422))
 def reply(handover_id, json_data):
     """A free-text message in the handover's thread, from the sending or the receiving unit."""
     granted = policy.require(client(), handover_id, "reply")
@@ -181,7 +189,7 @@ def reply(handover_id, json_data):
 @bp.input(ReplyFormIn, location="json")
 @bp.output(ReplyCreated, status_code=201)
 @bp.doc(summary="Reply with one of the handover's reply forms",
-        responses=refusals(403, 404, 409, 410, 422))
+        responses=refusals(*BODY_REFUSALS, 403, 404, 409, 410, 422))
 def reply_form(handover_id, form_key, json_data):
     """The receiving unit's answer with a reply form its definition offers (e.g. the ward's
     "received, primary nurse, care meeting"), checked by the same rules as the page's form; a
@@ -205,7 +213,7 @@ def reply_form(handover_id, form_key, json_data):
 @bp.input(IdempotencyHeader, location="headers")
 @bp.output(HandoverState, status_code=201)
 @bp.doc(summary="Create a draft from JSON", responses=refusals(
-    403, 409, _404="The unit may not start handovers",
+    *BODY_REFUSALS, 403, 409, _404="The unit may not start handovers",
     _422="Routing or content refused; every error with its field path"))
 def create_draft(json_data, headers_data):
     """Route and fill a draft in one call. The content is checked with the form's own rules
@@ -244,6 +252,7 @@ def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, 
         earlier = keys.claim_or_wait(actor, key, operation)
         if earlier is not None:
             return _made_before(actor, earlier)
+    draft = None
     try:
         draft = drafts.start(actor, unit, definition.key, receiver, [c for c in copies if c],
                              legal_basis)
@@ -251,11 +260,20 @@ def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, 
     except BaseException:   # a worker stopped midway too: its retry must not wait on it
         if key:
             keys.release(actor, key)
+        if draft is not None:
+            _discard_unsaved(actor, draft)
         raise
     if key and (named := keys.fulfil(actor, key, draft.id)) != draft.id:
         drafts.discard(actor, draft)   # a request that took over the key made its draft first
         return _made_before(actor, named)
     return state_json(draft), 201
+
+
+def _discard_unsaved(actor, draft):
+    """A draft started but not saved is empty: the client was refused (or the server failed),
+    so it must not find an empty draft of its request in the unit's drafts."""
+    db.session.rollback()
+    drafts.discard(actor, draft)
 
 
 def _made_before(actor, handover_id):
@@ -276,7 +294,8 @@ def draft_operation(form_key, receiver_unit_id, copy_unit_ids, legal_basis, cont
 @bp.input(IdempotencyHeader, location="headers")
 @bp.output(HandoverState)
 @bp.doc(summary="Send a draft", responses=refusals(
-    403, 404, 409, 410, _422="Routing or content refused; every error with its field path"))
+    *BODY_REFUSALS, 403, 404, 409, 410,
+    _422="Routing or content refused; every error with its field path"))
 def send(handover_id, headers_data):
     """Send a draft: routing and content are checked again, as on the page. With
     ``Idempotency-Key``, sending again answers with the handover the first send made."""

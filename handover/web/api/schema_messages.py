@@ -27,8 +27,10 @@ from apiflask.fields import (
     Tuple,
 )
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError, pre_load
 
 from handover.i18n import lazy_gettext as _l
+from handover.web.api import json_text
 
 AN_OBJECT = _l("Give a JSON object.")
 
@@ -100,3 +102,16 @@ class InputSchema(Schema):
 
     def on_bind_field(self, field_name, field_obj):
         translate(field_obj)
+
+    @pre_load
+    def _text_a_person_could_type(self, data, **kwargs):
+        """A JSON body's text as the web forms' text (`json_text`): control characters removed
+        and text that is not Unicode refused at its path, before any field (or service) reads
+        it. The query and the headers are Werkzeug's, cleaned by `hardening` already."""
+        if not isinstance(data, dict):
+            return data
+        data, not_unicode = json_text.cleaned(data)
+        if not_unicode:
+            raise ValidationError(json_text.error_tree(
+                not_unicode, FIELD_MESSAGES[String]["invalid_utf8"]))
+        return data

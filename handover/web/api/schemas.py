@@ -6,8 +6,13 @@ Every input is checked here, before a service or the database sees it: an id the
 could not hold or a time without its offset is bad input (422 with its path), not a failure of
 the server.
 
+An id in a JSON body is a JSON integer: 5.9 is refused, not routed to unit 5 (the query's
+text "5.9" is refused as not a whole number already).
+
 Every input schema is an `InputSchema` and every Length, OneOf and Range check is made with
 `schema_messages`, so that each refusal is in the language the request asks for."""
+
+from datetime import UTC
 
 from apiflask import Schema
 from apiflask.fields import (
@@ -24,6 +29,7 @@ from apiflask.fields import (
 from marshmallow import INCLUDE, ValidationError, validates_schema
 
 from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 from handover.services.listing import LIST_STATUSES
 from handover.web import LARGEST_ID
 from handover.web.api.cursors import Cursor
@@ -36,11 +42,33 @@ def id_range(smallest=1):
     return within(smallest, LARGEST_ID)
 
 
+def json_id(**options):
+    """An id in a JSON body: a JSON integer in `id_range`, never a fraction cut to a whole."""
+    return Integer(strict=True, validate=id_range(), **options)
+
+
+class TimeInUtcRange(AwareDateTime):
+    """A time with its offset whose UTC value is a time too: 0001-01-01T00:00:00+14:00 is
+    before year 1 in UTC, which no database column (nor Python) can hold, so it is the
+    client's mistake (422 at its path), not an overflow further on (500)."""
+
+    default_error_messages = {"out_of_range": [_l(
+        "Give a time that is between the years 1 and 9999 in UTC too.")]}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        found = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            found.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("out_of_range") from None
+        return found
+
+
 def time_with_offset(description):
     """A time filter. A time without an offset could be any of some 26 hours; guessing which
     would silently move the filter's edge, so the client is asked to say (`InputSchema`
     gives the message)."""
-    return AwareDateTime(load_default=None, metadata={"description": description})
+    return TimeInUtcRange(load_default=None, metadata={"description": description})
 
 
 def not_blank(text):
@@ -204,8 +232,8 @@ class ReplyCreated(Schema):
 
 class DraftIn(InputSchema):
     form_key = String(required=True, validate=length(100, smallest=1))
-    receiver_unit_id = Integer(required=True, validate=id_range())
-    copy_unit_ids = List(Integer(validate=id_range()), load_default=list)
+    receiver_unit_id = json_id(required=True)
+    copy_unit_ids = List(json_id(), load_default=list)
     legal_basis = String(required=True, validate=length(100, smallest=1))
     content = Dict(keys=String(), values=Raw(allow_none=True), required=True)
 
