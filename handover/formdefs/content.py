@@ -9,7 +9,8 @@ calls `value_problems` from its validators, so both say the same thing in the sa
 The rules: a field whose ``show_if`` is false is skipped; an empty field is an error only when
 required (in a repeating group, only in a row that is used at all); a filled field must fit its
 type (length, choices, dates, numbers in range, phone and e-mail shapes, identity codes that
-are valid and not born in the future); a group needs ``min_rows`` used rows and at most
+are valid and not born in the future, dates not after today where the field says
+``not_after = "today"``); a group needs ``min_rows`` used rows and at most
 ``max_rows``. A date of birth must match the identity code (checked beside the others, so a
 page shows every problem at once). An empty required field's message says what to do
 (``formdefs.required``). A draft keeps a date or number that could not be read as typed

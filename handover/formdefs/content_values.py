@@ -3,7 +3,8 @@ multiple choices as a list (`value_problems`), with the words for each problem.
 
 What that takes lives here too: whether anything was typed at all (`is_empty`), Finnish identity
 codes (valid, and not born after today in Finland: `today`), reading a stored date (`as_date`),
-and the value a draft keeps as typed when it cannot be read as its field's type (`unreadable`),
+a date field's ``not_after`` (with "today", never after today in Finland either) and the
+value a draft keeps as typed when it cannot be read as its field's type (`unreadable`),
 which these rules always refuse. `formdefs.content` applies them to a whole content and answers
 for all of them: callers import them from there.
 """
@@ -22,7 +23,7 @@ from stdnum.fi import hetu
 from handover.config import SERVICE_TIMEZONE
 from handover.formdefs.identity_codes import birth_date_of
 from handover.formdefs.model import YESNO_VALUES, Field
-from handover.formdefs.required import unreadable_date
+from handover.formdefs.required import in_future, unreadable_date
 from handover.i18n import lazy_gettext as _l
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -148,7 +149,7 @@ def value_problems(field: Field, value: Any) -> list[Any]:
             return [NOT_AN_EMAIL]
         return [too_long(EMAIL_MAX_LENGTH)] if len(value) > EMAIL_MAX_LENGTH else []
     if kind == "date":
-        return [] if as_date(value) is not None else [unreadable_date(field)]
+        return _date_problems(field, value)
     if kind == "number":
         return _number_problems(field, value)
     if kind == "yesno":
@@ -161,6 +162,17 @@ def value_problems(field: Field, value: Any) -> list[Any]:
             return [NOT_A_CHOICE]
         return []
     return [NOT_VALID]
+
+
+def _date_problems(field: Field, value: Any) -> list[Any]:
+    """A stored date must read as one, and not lie after the field's ``not_after``: with
+    "today", after today in Finland (`today`), as an identity code's date may not."""
+    read = as_date(value)
+    if read is None:
+        return [unreadable_date(field)]
+    if field.not_after == "today" and read > today():
+        return [in_future(field)]
+    return []
 
 
 def _choice_values(field: Field) -> list[str]:

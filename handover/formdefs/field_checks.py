@@ -3,12 +3,18 @@
 from typing import Any
 
 from handover.formdefs.checker import Checker, Raw
-from handover.formdefs.model import CHOICE_TYPES, FIELD_TYPES, PREFILLS, YESNO_VALUES
+from handover.formdefs.model import (
+    CHOICE_TYPES,
+    FIELD_TYPES,
+    NOT_AFTER,
+    PREFILLS,
+    YESNO_VALUES,
+)
 
 FIELD_KEYS = {
     "key", "type", "label", "help", "required", "sensitive", "reveals_location", "choices",
     "show_if", "max_length", "fields", "sender_kinds", "min", "max", "min_rows", "max_rows",
-    "prefill", "required_message",
+    "prefill", "required_message", "not_after",
 }
 #: Names a built form class already uses; a field with one of these keys would hide it.
 RESERVED_FIELD_KEYS = {
@@ -88,6 +94,12 @@ def check_field(checker: Checker, raw: Raw, here: str, base: str, in_group: bool
         checker.add(here, f"prefill {raw['prefill']!r} must be one of "
                           + ", ".join(f"'{name}' (a {wanted} field)"
                                       for name, wanted in PREFILLS.items()))
+    if "not_after" in raw:
+        if kind != "date":
+            checker.add(here, "'not_after' only belongs to date fields")
+        elif raw["not_after"] not in NOT_AFTER:
+            checker.add(here, f"not_after {raw['not_after']!r} must be one of "
+                              + ", ".join(f"'{name}'" for name in NOT_AFTER))
     if kind == "group":
         check_group(checker, raw, here, base, in_group)
     elif "fields" in raw:

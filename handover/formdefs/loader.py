@@ -165,6 +165,7 @@ def _field(raw: dict[str, Any]) -> Field:
         max_rows=raw.get("max_rows", DEFAULT_MAX_ROWS),
         required_message=dict(raw.get("required_message") or {}),
         prefill=raw.get("prefill"),
+        not_after=raw.get("not_after"),
     )
 
 

@@ -26,6 +26,9 @@ EMPHASES = ("normal", "strong", "alert")
 #: What the server fills in a reply form's field before the receiver sees it: the name of the
 #: person replying, today's date. The field's type each needs.
 PREFILLS = {"user_name": "text", "today": "date"}
+#: The latest a date field may be (``not_after``): "today" is today in Finland, for a date
+#: that records something already done (a birth, a consent, the day a form was filled).
+NOT_AFTER = ("today",)
 
 
 def text_in(texts: Mapping[str, Any] | None, language: str) -> str:
@@ -69,6 +72,8 @@ class Field:
     max_rows: int = DEFAULT_MAX_ROWS
     #: One of `PREFILLS`: a reply form's field the server fills in (still editable).
     prefill: str | None = None
+    #: One of `NOT_AFTER`: a date field's latest allowed date ("today": never in the future).
+    not_after: str | None = None
     #: What an empty required field's error says, per language; empty: derived from the
     #: field's type and label (``formdefs.required``).
     required_message: dict = field(default_factory=dict)

@@ -27,6 +27,10 @@ _TEMPLATES = {
 _TYPED = "Enter %(label)s"
 #: What to do with a date that is no date (31.2.2012, 3/14/2012); never said of an empty one.
 _DATE_FORMAT = "Enter %(label)s as day.month.year, for example 14.3.2012"
+#: What to do with a date after its field's ``not_after`` (a birth or a consent tomorrow): the
+#: date is wrong, not missing. The label follows a colon, as it may be a question ("When was
+#: the child told").
+_IN_FUTURE = "The date cannot be in the future: %(label)s"
 #: Templates that take the label as an object: its first letter goes lower case.
 _AS_OBJECT = {_TYPED, _DATE_FORMAT, _TEMPLATES["choice"]}
 
@@ -37,9 +41,11 @@ class RequiredMessage:
     False for a date that could not be read, which gets the format instead ("Enter date of
     arrival as day.month.year, …"): that answer is wrong, not missing."""
 
-    def __init__(self, field: Field, missing: bool = True):
+    def __init__(self, field: Field, missing: bool = True, template: str | None = None):
         self.field = field
         self.missing = missing
+        #: What a wrong answer gets instead of the format (`in_future`); None: the format.
+        self.template = template
 
     def __str__(self) -> str:
         locale = current_locale()
@@ -51,7 +57,7 @@ class RequiredMessage:
                 return own
             template = _TEMPLATES.get(self.field.type, _TYPED)
         else:
-            template = _DATE_FORMAT
+            template = self.template or _DATE_FORMAT
         label = self.field.label_in(language).strip().rstrip("?:.").strip()
         if template in _AS_OBJECT:
             label = _as_object(label)
@@ -81,6 +87,12 @@ def required_message(field: Field) -> RequiredMessage:
 def unreadable_date(field: Field) -> RequiredMessage:
     """What to do about a date that is no date (31.2.2012, 3/14/2012): the field's own words."""
     return RequiredMessage(field, missing=False)
+
+
+def in_future(field: Field) -> RequiredMessage:
+    """What to do about a date after today in a field with ``not_after = "today"`` (a date
+    of birth in 2099, a consent given next year): the field's own words, like the format's."""
+    return RequiredMessage(field, missing=False, template=_IN_FUTURE)
 
 
 def is_required_message(message: Any) -> bool:
