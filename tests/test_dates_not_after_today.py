@@ -166,6 +166,21 @@ def test_a_section_page_refuses_a_birth_date_in_the_future(sender, ward_draft):
     assert in_future("Date of birth") in summary_lines(page)
 
 
+def test_a_section_dated_in_the_future_is_not_shown_as_completed(app):
+    """The task list counts a section completed only when nothing in it is to correct."""
+    from handover.services import sections
+
+    with app.app_context():
+        definition = definition_of(WARD)
+
+    def child_state(content):
+        return {state.section.key: state.state for state in sections.section_states(
+            definition, content, SENDER_KIND)}["child"]
+
+    assert child_state({**ward_content(), "child_birth_date": FUTURE}) == sections.IN_PROGRESS
+    assert child_state(ward_content()) == sections.COMPLETED
+
+
 def test_a_section_page_refuses_a_consent_in_the_future(sender, ward_draft):
     response = sender.post(f"/handovers/{ward_draft}/sections/decides",
                            data={"disclosure_consent_by": "guardians",

@@ -69,13 +69,16 @@ def section_states(definition: FormDefinition, content: Mapping[str, Any] | None
         answered = [f for f in fields if has_answer(f, values.get(f.key))]
         missing = [f for f in fields if f.required and f.condition_met(values)
                    and not has_answer(f, values.get(f.key))]
-        # A date or number kept as typed because it could not be read is an answer still
-        # to correct: the section is not completed.
+        # A date or number kept as typed because it could not be read, or an answer its
+        # field refuses (a date of birth in the future), is still to correct: the section
+        # is not completed.
         unreadable = any(content_rules.holds_unreadable(values.get(f.key)) for f in fields)
+        refused = any(content_rules.value_problems(f, values.get(f.key)) for f in answered
+                      if f.type != "group" and f.condition_met(values))
         if not answered:
             state = NOT_STARTED
         else:
-            state = IN_PROGRESS if missing or unreadable else COMPLETED
+            state = IN_PROGRESS if missing or unreadable or refused else COMPLETED
         states.append(SectionState(section, state, _inputs(fields), len(missing)))
     return _waiting(states)
 
