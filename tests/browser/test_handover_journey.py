@@ -130,7 +130,7 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
 
         # Acknowledge with a note, then reply in the thread.
         acknowledge = nurse.get_by_role("region", name=fi("Acknowledge receipt"))
-        acknowledge.get_by_label(fi("Note (optional)")).fill(ACK_NOTE)
+        acknowledge.get_by_label(fi("Note on receipt (optional)")).fill(ACK_NOTE)
         acknowledge.get_by_role("button", name=fi("Acknowledge receipt")).click()
         expect(nurse.get_by_role("status")).to_contain_text(fi("Receipt acknowledged."))
         check(nurse)
@@ -155,7 +155,8 @@ def test_institution_sends_ward_reads_acknowledges_and_replies_sender_sees_it(
         sent_row.get_by_role("link", name=f"{title} {handover_number}").click()
         expect(sender.get_by_role("term").filter(has_text=exactly(fi("Opened")))).to_be_visible()
         expect(sender.get_by_role("definition").filter(has_text=WARD).first).to_be_visible()
-        expect(sender.get_by_role("region", name=fi("Note on receipt"))).to_contain_text(ACK_NOTE)
+        expect(sender.get_by_role("region", name=fi("Receipt acknowledged"))).to_contain_text(
+            ACK_NOTE)
         reply = sender.get_by_role("region", name=fi("Replies")).get_by_role("article")
         expect(reply).to_contain_text(REPLY)
         expect(reply).to_contain_text("Hanna Hoitaja")

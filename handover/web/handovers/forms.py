@@ -84,10 +84,12 @@ def one_character_line_breaks(text):
 
 
 class AcknowledgeForm(HandoverForm):
-    note = TextAreaField(_l("Note (optional)"),
+    #: Labelled apart from the reply's "Message" on the same page.
+    note = TextAreaField(_l("Note on receipt (optional)"),
                          filters=[one_character_line_breaks],
                          validators=[Length(max=NOTE_MAX_LENGTH,
-                                            message=_l("The note is too long."))],
+                                            message=_l("Write a note of at most %(max)s "
+                                                       "characters.", max=NOTE_MAX_LENGTH))],
                          description=_l("A short note to the sender, e.g. who will look after "
                                         "the child."))
 

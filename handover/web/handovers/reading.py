@@ -9,12 +9,13 @@ their session expired is kept for them and given back on the page after they log
 
 from urllib.parse import quote
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from handover.i18n import gettext as _
 from handover.services import (
     AlreadyAcknowledged,
+    ContentErased,
     LifecycleError,
     kept_typing,
     policy,
@@ -23,12 +24,17 @@ from handover.services import (
     withdrawal,
 )
 from handover.services import attachments as attachment_service
+from handover.services.accounts import find_person
 from handover.services.reader_view import open_for_reader
 from handover.store.models.base import utcnow
 from handover.web import formbuilder
 from handover.web.csrf import csrf
 from handover.web.handovers import bp, forms, keeping
 from handover.web.ui import language, status_label
+
+#: The category of a flashed message about the thread (a reply sent): the page shows it in
+#: the thread, where the redirect after a reply lands (#thread), not at the top.
+THREAD_NEWS = "thread"
 
 
 @bp.get("/<int:handover_id>")
@@ -37,11 +43,14 @@ def view(handover_id):
     return _handover_page(handover_id)
 
 
-def _handover_page(handover_id, *, acknowledge_form=None, message_form=None):
+def _handover_page(handover_id, *, acknowledge_form=None, message_form=None,
+                   reply_refused=None, status=None):
     """The handover's page as GET shows it. A post whose form was refused passes that form, to
     show the page again (400) with what was typed and its errors instead of losing the text
-    behind a redirect. Either way the page is one audited read of the client's data: a page
-    shown again after a refused post shows that data again, so it is logged like any view
+    behind a redirect; a reply the service refused passes why (``reply_refused``) and its
+    ``status`` (400, or 409 when the handover takes no more replies: the page then shows
+    the unsent text to copy). Either way the page is one audited read of the client's data: a
+    page shown again after a refused post shows that data again, so it is logged like any view
     (and in place of the view that the redirect's GET logged before)."""
     user = current_user._get_current_object()  # one look-up instead of one per touch
     granted = policy.require(user, handover_id, "view", with_units=True, with_counts=True)
@@ -61,7 +70,32 @@ def _handover_page(handover_id, *, acknowledge_form=None, message_form=None):
         keep_token=_keep_token(granted),
         reply_forms=replies.reply_forms(granted.handover)
         if granted.allows("reply_form") else [],
-    ), 400 if refused else 200
+        acknowledged_by=_acknowledged_by(granted),
+        reply_refused=reply_refused,
+        thread_news=_thread_news() if not refused else [],
+    ), status or (400 if refused else 200)
+
+
+def _acknowledged_by(granted):
+    """The name of the person who acknowledged receipt, for the sending and the receiving
+    unit; None for a copy unit (which is told no more than that it was received), for an
+    integration client's account and while nobody has acknowledged."""
+    person_id = granted.handover.acknowledged_by_id
+    if person_id is None or granted.as_copy:
+        return None
+    person = find_person(person_id)
+    return person.name if person is not None else None
+
+
+def _thread_news():
+    """The flashed messages about the thread (`THREAD_NEWS`), taken out of those that the
+    page's top shows, for the thread section to show where the user lands."""
+    flashes = session.get("_flashes") or []
+    news = [message for category, message in flashes if category == THREAD_NEWS]
+    if news:
+        session["_flashes"] = [(category, message) for category, message in flashes
+                               if category != THREAD_NEWS]
+    return news
 
 
 def _given_back(granted, user):
@@ -105,7 +139,8 @@ def print_view(handover_id):
     granted = policy.require(user, handover_id, "print", with_units=True, with_counts=True)
     shown = open_for_reader(granted, user, language=language(), action="handover.printed")
     return render_template("handovers/print.html", **shown.as_dict(), language=language(),
-                           status_label=status_label, printed_at=utcnow(), reader=user)
+                           status_label=status_label, printed_at=utcnow(), reader=user,
+                           acknowledged_by=_acknowledged_by(granted))
 
 
 @bp.post("/<int:handover_id>/acknowledge")
@@ -136,17 +171,27 @@ def reply(handover_id):
                                 url_for(".view", handover_id=handover_id))
     if answer is not None:
         return answer
-    granted = policy.require(current_user, handover_id, "reply")
     form = forms.MessageForm(formdata=keeping.posted())
+    try:
+        granted = policy.require(current_user, handover_id, "reply")
+    except policy.WrongState as refused:
+        # The other side closed the handover (or it was withdrawn) while the reply was being
+        # written: the page says so and shows the text, to copy, instead of dropping it.
+        return _handover_page(handover_id, message_form=form, reply_refused=str(refused),
+                              status=409)
     if not form.validate_on_submit():
         return _handover_page(handover_id, message_form=form)
     try:
         replies.add_message(granted, current_user, form.message.data,
                             request.form.get("legal_basis"),
                             submission_token=form.submission_token.data)
-    except LifecycleError:
-        return _back_to_view(handover_id, _("This handover cannot be replied to."), "error")
-    return _back_to_view(handover_id, _("Reply sent."), "success", anchor="thread")
+    except ContentErased:
+        raise
+    except LifecycleError as refused:
+        # The service's own reason (e.g. the basis of disclosure), with the text kept.
+        return _handover_page(handover_id, message_form=form, reply_refused=str(refused),
+                              status=400)
+    return _back_to_view(handover_id, _("Reply sent."), THREAD_NEWS, anchor="thread")
 
 
 @bp.route("/<int:handover_id>/reply/<form_key>", methods=["GET", "POST"])
@@ -156,7 +201,12 @@ def reply_form(handover_id, form_key):
     answer = keeping.guard(handover_id, place)
     if answer is not None:
         return answer
-    granted = policy.require(current_user, handover_id, "reply_form")
+    try:
+        granted = policy.require(current_user, handover_id, "reply_form")
+    except policy.WrongState as refused:
+        if request.method != "POST":
+            raise
+        return _reply_form_refused(handover_id, form_key, refused)
     definition = replies.reply_form(granted.handover, form_key)
     if definition is None:
         raise policy.NotFound(form_key)
@@ -164,20 +214,44 @@ def reply_form(handover_id, form_key):
     acknowledges = definition.acknowledges and granted.allows("acknowledge")
     token = (forms.posted_submission_token() if request.method == "POST"
              else forms.fresh_submission_token())
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and not form.add_row_requested and form.validate():
         try:
             replies.add_form_reply(granted, current_user, form_key, form.content(),
                                    request.form.get("legal_basis"), submission_token=token)
-        except LifecycleError:
-            return _back_to_view(handover_id, _("This handover cannot be replied to."), "error")
-        sent = _("Reply sent and receipt acknowledged.") if acknowledges else _("Reply sent.")
-        return _back_to_view(handover_id, sent, "success", anchor="thread")
-    status = 400 if request.method == "POST" else 200
+        except ContentErased:
+            raise
+        except LifecycleError as refused:
+            # The service's own reason, with the form as it was filled: nothing typed is lost.
+            flash(_("Your reply was not sent: %(reason)s", reason=str(refused)), "error")
+        else:
+            sent = (_("Reply sent and receipt acknowledged.") if acknowledges
+                    else _("Reply sent."))
+            return _back_to_view(handover_id, sent, THREAD_NEWS, anchor="thread")
     return render_template("handovers/reply_form.html", handover=granted.handover,
                            definition=definition, form=form, language=language(),
                            acknowledges=acknowledges, kept_basis=kept_basis,
                            submission_token=token,
                            keep_token=keeping.token_for(granted.handover.id, place)), status
+
+
+def _reply_form_refused(handover_id, form_key, refused):
+    """A reply form posted after the handover stopped taking replies (the other side closed
+    it meanwhile): the form again (409), as it was filled, with why it was not sent, so that
+    nothing typed is lost; the reader's page decides nothing more (a `view` of it)."""
+    granted = policy.require(current_user, handover_id, "view")
+    definition = replies.reply_form(granted.handover, form_key)
+    if definition is None:
+        raise refused
+    form = formbuilder.build_form(definition, language(), formdata=keeping.posted(),
+                                  content=replies.prefilled(definition, current_user))
+    flash(_("Your reply was not sent: %(reason)s", reason=str(refused)), "error")
+    flash(_("What you typed is still in the form below, so that you can copy it."), "info")
+    return render_template("handovers/reply_form.html", handover=granted.handover,
+                           definition=definition, form=form, language=language(),
+                           acknowledges=False, kept_basis=None,
+                           submission_token=forms.posted_submission_token(),
+                           keep_token=None), 409
 
 
 def _reply_form(granted, definition, place):
