@@ -1,4 +1,5 @@
-"""The instance's key file: key-encryption keys (KEKs) and the identity-code hashing key.
+"""The instance's key file: key-encryption keys (KEKs) and the identity-code hashing key, and
+the audit chain's key derived from the latter.
 
 Nothing else reads or writes the key file. The file is JSON, mode 0600:
 
@@ -9,11 +10,19 @@ Nothing else reads or writes the key file. The file is JSON, mode 0600:
 checks the key file's identity (inode, size, modification time): a rotation by `handover keys
 rotate` replaces the file, so it reaches every running worker without a restart, while the
 parsing and checking happen once per version of the file, not once per crypto operation.
+
+The audit chain's key (`audit_chain_key`) is not a field of its own: it is derived from
+``identity_hash_key``, so every instance has it without a new field or an operator's step
+(one made before the audit chain was keyed too, and one whose keys come from
+``HANDOVER_KEYS``), every worker and node with the same keyring derives the same key, and a key
+backup carries it. ``identity_hash_key`` can therefore never change: the identity-code hashes
+stored on handovers and the audit log's keyed hashes both depend on it.
 """
 
 import base64
 import binascii
 import copy
+import hmac
 import json
 import os
 import secrets
@@ -22,13 +31,20 @@ from datetime import UTC, datetime
 from flask import current_app
 
 from handover.config import ConfigurationError
+from handover.store import audit_chain
 
 KEY_BYTES = 32
+#: What the audit chain's key is derived from ``identity_hash_key`` with (HMAC-SHA256). The
+#: NUL keeps it apart from every other message that key hashes: identity codes, and request
+#: fingerprints (``request-fingerprint\0...``).
+AUDIT_CHAIN_KEY_LABEL = b"audit-chain-key\0"
 
 #: Where each app keeps the last keyring read, per source: {source: (identity, keyring)}.
 #: Kept per app, so that key material never outlives the app that read it. Callers get deep
 #: copies.
 _CACHE_KEY = "handover_keyring_cache"
+#: Where each app keeps its audit chain key: (the keyring it was derived from, key bytes).
+_AUDIT_KEY_CACHE = "handover_audit_chain_key"
 
 
 class KeyFileExists(RuntimeError):
@@ -119,6 +135,18 @@ def current_identity_hash_key(app=None):
     return identity_hash_key(_current_keyring(app or current_app))
 
 
+def current_audit_chain_key(app=None):
+    """The key of the audit chain's hashes, from the app's keyring (`audit_chain_key`). Asked
+    at every append, so derived once per version of the keyring and kept with the app."""
+    app = app or current_app
+    keyring = _current_keyring(app)
+    derived = app.extensions.get(_AUDIT_KEY_CACHE)
+    if derived is None or derived[0] is not keyring:
+        derived = (keyring, audit_chain_key(keyring))
+        app.extensions[_AUDIT_KEY_CACHE] = derived
+    return derived[1]
+
+
 def _current_keyring(app):
     """The parsed and checked keyring of the key file's current version (or of
     ``HANDOVER_KEYS``), shared by every caller in the process: read it, never change it. The
@@ -204,6 +232,13 @@ def identity_hash_key(keyring):
     return decode(keyring["identity_hash_key"])
 
 
+def audit_chain_key(keyring):
+    """The key each audit event's hash is an HMAC under, derived from ``identity_hash_key``
+    (see the module's docstring for why derived). Without it, someone who can write to the
+    database cannot add an event the chain accepts."""
+    return hmac.digest(identity_hash_key(keyring), AUDIT_CHAIN_KEY_LABEL, "sha256")
+
+
 def add_kek(app=None):
     """Add a fresh KEK to the key file and make it active (old KEKs stay until retired)."""
     app = app or current_app
@@ -283,3 +318,7 @@ def _sync_directory(path):
         pass
     finally:
         os.close(descriptor)
+
+
+# The store may not import this layer, so the audit chain asks its key through this function.
+audit_chain.use_key_source(current_audit_chain_key)

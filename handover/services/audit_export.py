@@ -1,6 +1,8 @@
 """The audit log for an auditor's archive: events in id order with every hashed field and both
-hashes, so that the archive can recompute the chain (`store.audit.event_hash`) and prove that
-nothing in it was changed or left out between the first and the last event it holds.
+hashes. Each event names the one before (``previous_hash``), so the archive proves by itself
+that nothing was left out between the first and the last event it holds; it keeps the chain's
+head for `handover audit verify --expect`. Recomputing a row's hash takes the instance's keys
+(a keyed HMAC, `store.audit.event_hash`): whoever can only write to the database cannot.
 
 Pages are keyed by the last id seen (``after_id``), not by page number: an archive that fetches
 page after page while events are appended neither skips nor repeats one. Filtered by a child,
@@ -67,7 +69,7 @@ def export(actor: Any, chosen: ExportFilter) -> dict[str, Any]:
 
 
 def _event(event: AuditEvent) -> dict[str, Any]:
-    # The time exactly as the hash covers it, so that the archive recomputes the same hash.
+    # The time exactly as the hash covers it, so that the hash can be recomputed with the keys.
     occurred = event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
     return {"id": event.id, "occurred_at": occurred, "actor_id": event.actor_id,
             "actor_label": event.actor_label, "unit_id": event.unit_id, "action": event.action,

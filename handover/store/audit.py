@@ -6,13 +6,15 @@ commit or roll back together: if the event cannot be written, the action does no
 Two defences keep the log honest. The database refuses UPDATE and DELETE on ``audit_events``
 (a trigger, installed whenever the table is created; see `APPEND_ONLY_GUARD`), so the
 application, a bug or a careless operator cannot change history. Someone who can drop the
-trigger can still edit rows, and `verify_chain` then finds the first broken link.
+trigger can still edit rows, and `verify_chain` then finds the first broken link; someone who
+writes a row of their own cannot give it a right hash, which is keyed with a key kept with the
+instance's other keys, never in the database (`audit_chain`).
 
 This module appends (`record`, `record_all`) and takes the chain's lock to do so. The rest lives
 beside it by concern and is answered here too, so callers ask this one module: `audit_chain`
-(each event's hash, and walking the chain: `event_hash`, `verify_chain`, `walk_chain`,
-`chain_head`) and `audit_guard` (the append-only triggers: `APPEND_ONLY_GUARD`,
-`install_append_only_guard`).
+(each event's keyed hash, and walking the chain: `event_hash`, `chain_key`, `verify_chain`,
+`walk_chain`, `chain_head`, `check_noted_head`) and `audit_guard` (the append-only triggers:
+`APPEND_ONLY_GUARD`, `install_append_only_guard`).
 """
 
 import json
@@ -36,6 +38,8 @@ from sqlalchemy.orm import Session
 from handover.store.audit_chain import (  # noqa: F401  (the chain's checks, asked through here)
     GENESIS,
     chain_head,
+    chain_key,
+    check_noted_head,
     event_hash,
     verify_chain,
     walk_chain,
@@ -142,15 +146,16 @@ def _append(rows):
     that had to wait for the lock pays one more.
     """
     _flush_pending_changes()
+    key = chain_key()   # asked before any statement: no key, no event and no action
     head, verified = _chain_head()
-    _chain_onto(rows, head)
+    _chain_onto(rows, head, key)
     first_id = None
     if not verified:
         parameters = {c.name: [row[c.name] for row in rows] for c in _WRITTEN}
         newest, first_id = db.session.execute(
             _INSERT_IF_NEWEST_IS, {**parameters, "expected_head": head}).one()
         if first_id is None:   # someone appended between that snapshot and the lock
-            _chain_onto(rows, newest)
+            _chain_onto(rows, newest, key)
             verified = True
     if verified:
         result = db.session.execute(_INSERT_EVENT, rows if len(rows) > 1 else rows[0])
@@ -160,11 +165,12 @@ def _append(rows):
     return first_id
 
 
-def _chain_onto(rows, head):
+def _chain_onto(rows, head, key):
+    """Link ``rows`` after ``head``, each hashed with the audit chain's ``key``."""
     previous = head
     for row in rows:
         row["previous_hash"] = previous
-        row["row_hash"] = previous = event_hash(SimpleNamespace(**row))
+        row["row_hash"] = previous = event_hash(SimpleNamespace(**row), key)
 
 
 def _insert_if_newest_is():
