@@ -36,6 +36,7 @@ class Row:
     handover: Handover
     title: str
     overdue: bool
+    #: The receiving unit replied; never said to a copy unit, which sees no thread.
     replied: bool
     summary: dict | None = None
     tampered: bool = False
@@ -54,6 +55,10 @@ class Row:
     #: The sender withdrew it before this reader's unit read it: no child is shown, by design
     #: (`reader_view.shows_content`), and the list says so instead of leaving a blank.
     withdrawn_unread: bool = False
+    #: How this reader's units stand to it (`policy`: receiving, sending, copy; None: no
+    #: relation): a list that mixes them (finding a child's handovers) says which were sent
+    #: and which received.
+    relation: str | None = None
 
     def __getitem__(self, key: str) -> Any:   # templates written for dict rows keep working
         return getattr(self, key)
@@ -72,11 +77,13 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
         title = definition.title_in(language) if definition else handover.form_key
         access = evaluate(user, handover)
         overdue, due = is_overdue(handover), due_on_page(access)
-        row = Row(handover, title, overdue, replied_by_receiver(handover),
+        # A copy unit gets no thread (`reader_view`): its row says nothing of replies either.
+        replied = replied_by_receiver(handover) and not access.as_copy
+        row = Row(handover, title, overdue, replied,
                   due_on_page=due, overdue_on_page=due and overdue,
                   new=access.allows("acknowledge") and handover.opened_at is None,
                   withdrawn_unread=access.allows("view") and not shows_content(access)
-                  and handover.status == "withdrawn")
+                  and handover.status == "withdrawn", relation=access.relation)
         if access.allows("view") and shows_content(access):
             try:
                 row.summary = summary_for_reader(handover)

@@ -3,7 +3,7 @@ and routing it again. Registered on the handovers blueprint; the reading page in
 templates in ``templates/journey/`` and asks `journey_panel` for what they show, so that the
 reading view itself stays as it was. Each view asks the policy first, then one service."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -17,14 +17,17 @@ from handover.services import (
     disclosures,
     drafts,
     earlier_handovers,
+    listing,
     policy,
     prefill,
+    retention,
     returning,
     updates,
 )
 from handover.services.reader_view import open_for_reader
 from handover.store.database import db
 from handover.store.models import Handover
+from handover.store.models.base import utcnow
 from handover.web import formbuilder
 from handover.web.form_base import HandoverForm
 from handover.web.handovers import bp
@@ -42,8 +45,8 @@ class ReturnForm(HandoverForm):
     reason = RadioField(_l("Why do you return it?"), validators=[InputRequired()], choices=[])
     text = TextAreaField(_l("Explanation for the sender"),
                          validators=[Length(max=returning.TEXT_MAX_LENGTH)],
-                         description=_l("Required when the reason is 'other'. Nothing about "
-                                        "the child is needed here."))
+                         description=_l("Required when the reason is “Other reason”. Nothing "
+                                        "about the child is needed here."))
 
 
 class RerouteForm(HandoverForm):
@@ -67,10 +70,21 @@ def reroute_form(granted, units):
     return form
 
 
-@bp.post("/<int:handover_id>/close")
+@bp.route("/<int:handover_id>/close", methods=["GET", "POST"])
 @login_required
 def close(handover_id):
+    """Close the thread, after a page of its own says what closing does (no more replies, the
+    content erased on a given day, no way back) and asks to confirm: the handover's page only
+    leads here. The page shows no content, so only the closing itself is audited."""
     granted = policy.require(current_user, handover_id, "close")
+    if request.method == "GET":
+        handover = granted.handover
+        now = utcnow()
+        erase_after = retention.columns_after(handover, now, activity=False, closed_at=now,
+                                              updated_at=now)["erase_after"]
+        return render_template(
+            "journey/close.html", handover=handover,
+            title=definition_of(handover).title_in(language()), erase_after=erase_after)
     if not EmptyForm().validate_on_submit():
         return _back(handover_id, _("The form expired. Try again."), "error")
     try:
@@ -256,7 +270,21 @@ def journey_helpers():
     """`journey_panel(granted)` for the templates in ``journey/``: what the page shows of the
     journey, computed only when a page includes them."""
     return {"journey_panel": journey_panel, "reply_basis_choices": reply_basis_choices,
-            "prefill_awaiting": prefill.awaiting}
+            "prefill_awaiting": prefill.awaiting, "reply_heading": reply_heading}
+
+
+def reply_heading(handover):
+    """What the reply-form page (``handovers/reply_form.html``) names above the reply form:
+    the handover's form and, when this reader may see it, the child, read and audited as a
+    list row shows them (``handover.listed``). Once per request, however often the page asks
+    (its title and its heading)."""
+    cached = g.setdefault("reply_headings", {})
+    if handover.id not in cached:
+        row = listing.rows_for(current_user._get_current_object(), [handover], language())[0]
+        fields = definition_of(handover).summary_fields
+        name = (row.summary or {}).get(fields[0]) if fields else None
+        cached[handover.id] = {"form": row.title, "child": str(name) if name else None}
+    return cached[handover.id]
 
 
 def reply_basis_choices(handover, unit_id):

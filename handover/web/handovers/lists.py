@@ -63,7 +63,8 @@ def outbox():
     rows = draft_rows(current_user, language())
     return _list_page("handovers/outbox.html", listing.outbox, draft_rows=rows,
                       drafts=[row.handover for row in rows],
-                      can_send=bool(policy.sending_units(current_user)))
+                      can_send=bool(policy.sending_units(current_user)),
+                      find_form=forms.IdentityCodeForm())
 
 
 @bp.route("/find", methods=["GET", "POST"])
@@ -79,5 +80,9 @@ def find():
         except listing.InvalidIdentityCode as refusal:
             form.identity_code.errors.append(str(refusal))
     units = units_shown([row.handover for row in rows or ()])
+    # Each found handover under what it is to the user: sent by their units, or received
+    # (as the receiver or a copy), with the sending or the receiving unit named accordingly.
+    sent = [row for row in rows or () if row.relation == policy.SENDING]
+    received = [row for row in rows or () if row.relation != policy.SENDING]
     return render_template("handovers/find.html", form=form, rows=rows, units=units,
-                           status_label=status_label)
+                           sent=sent, received=received, status_label=status_label)
