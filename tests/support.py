@@ -141,6 +141,15 @@ def error_summary(response):
     return html.unescape(page.split('class="error-summary"', 1)[1].split("</div>", 1)[0])
 
 
+def error_of(page, field_id):
+    """The message shown beside the input ``field_id`` (its "Error:" prefix left out); None
+    when there is none."""
+    found = re.search(rf'id="{re.escape(field_id)}-error">(.*?)</', page, re.S)
+    if not found:
+        return None
+    return html.unescape(re.sub(r"<[^>]+>|Error:", "", found.group(1))).strip()
+
+
 def empty_database():
     """Drop every table, Alembic's version too, so that a test can upgrade from a revision.
     Needs an app context."""

@@ -9,16 +9,14 @@ And what only applies under an answer is asked only under it: how the consent wa
 a consent, when the guardian or the child was told only when they were told; a hidden answer is
 never sent."""
 
-import re
 from datetime import UTC, date, datetime, timedelta
-from html import unescape
 
 import api_support
 import lifecycle_support
 import pytest
 from api_support import bearer
 from lifecycle_support import login_as
-from support import page_text, summary_lines
+from support import error_of, page_text, summary_lines
 
 from handover.cli.demo_handovers import ward_content
 from handover.formdefs import content as content_rules
@@ -67,14 +65,6 @@ def future_content(key, value=FUTURE):
     makes ``key`` apply. Without an identity code, as the reviewer tried it."""
     return {**ward_content(), "child_identity_code": "", **CONDITIONS.get(key, {}),
             key: value}
-
-
-def error_of(page, field_id):
-    """The message shown beside the input ``field_id``; None when there is none."""
-    found = re.search(rf'id="{re.escape(field_id)}-error">(.*?)</', page, re.S)
-    if not found:
-        return None
-    return unescape(re.sub(r"<[^>]+>|Error:", "", found.group(1))).strip()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import timedelta
 import lifecycle_support
 import pytest
 from lifecycle_support import CHILD_CODE, CHILD_NAME, access_for, login_as, send_handover
-from support import create_unit
+from support import create_unit, error_of, summary_lines
 
 from handover.services import LifecycleError, drafts, reading, updates
 from handover.services.policy import WrongState
@@ -104,3 +104,20 @@ def test_an_update_reaches_the_units_that_got_a_copy_too(app, world):
         assert db.session.get(Handover, copy_update).status == "acknowledged"
         with pytest.raises(WrongState):  # no update of an update, even by its sender
             access_for(world, "sending_sender", copy_update, "update")
+
+
+def test_an_update_about_another_child_is_refused_on_the_identity_code(app, client, world):
+    """The refusal is beside the field to correct and in the error summary (WCAG 3.3.1), not
+    only in a banner; what was typed stays."""
+    with app.app_context():
+        original = send_handover(world)
+    login_as(client, app, world.users["sending_sender"])
+    response = client.post(f"/handovers/{original}/update", data={
+        "child_name": CHILD_NAME, "child_identity_code": "020594X903P", "change_kind": "other",
+        "effective_date": "2026-12-01", "details": "Sosiaalityöntekijä vaihtui"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    message = "The update must be about the same child as the handover."
+    assert f"Personal identity code: {message}" in summary_lines(page)
+    assert message in error_of(page, "child_identity_code")
+    assert "Sosiaalityöntekijä vaihtui" in page

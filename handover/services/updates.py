@@ -150,7 +150,9 @@ def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
     if errors:
         raise drafts.ValidationFailed(errors)
     if identity_hash_of(definition, content) != original.identity_hash:
-        raise LifecycleError(_l("The update must be about the same child as the handover."))
+        # On the identity code's field, where the sender corrects it.
+        raise drafts.ValidationFailed({definition.identity_code_field or "": [
+            _l("The update must be about the same child as the handover.")]})
     units = recipients(original, now)
     if not units:
         raise LifecycleError(_l("No unit has received a handover of this child from your "

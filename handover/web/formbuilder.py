@@ -99,6 +99,11 @@ class DefinitionForm(HandoverForm):
                     self._field_at(path).extend(str(m) for m in messages)
         return not found
 
+    def add_errors(self, errors):
+        """Show a service's refusal (``{path: [message, ...]}``) beside its fields."""
+        for path, messages in errors.items():
+            self._field_at(path).extend(str(message) for message in messages)
+
     def _field_at(self, path):
         """The error list of ``key`` or ``group.row.sub``; unknown paths go to the form."""
         parts = str(path).split(".")

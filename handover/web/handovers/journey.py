@@ -224,8 +224,8 @@ def send_update(handover_id):
         try:
             sent = updates.send_update(granted, user, form.content(), language=language(),
                                        submission_token=token)
-        except drafts.ValidationFailed:
-            flash(_("Check the highlighted answers."), "error")
+        except drafts.ValidationFailed as refused:
+            form.add_errors(refused.errors)
         except LifecycleError as error:
             flash(str(error), "error")
         else:
