@@ -7,7 +7,7 @@ audited and shows what can be done now; any other refusal of the lifecycle is 40
 content 410, a damaged record 409 (audited), and an account rule 400.
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -59,11 +59,50 @@ INTEGRITY_MESSAGE = _l("This record failed its integrity check and is not shown;
                        "the event was logged.")
 
 
-def _render(code, message=None, headers=None):
+def _render(code, message=None, headers=None, back_to=None, details=()):
     message = message or MESSAGES[code]()
     if request.path.startswith("/api/"):   # the JSON API answers JSON, even for routing's 404
         return {"status": code, "message": str(message), "errors": []}, code, headers or {}
-    return render_template("errors/error.html", code=code, message=message), code, headers or {}
+    return render_template("errors/error.html", code=code, message=message, back_to=back_to,
+                           details=details), code, headers or {}
+
+
+#: The fill pages a file is posted from (endpoint: the page it leads back to).
+FILL_PAGES = {"handovers.edit": "handovers.edit", "handovers.section": "handovers.section",
+              "handovers.upload": "handovers.edit"}
+
+
+def _fill_page():
+    """The page a too large post came from, when it is a draft's fill page: built from the
+    address the post went to (its own route and arguments), so never anywhere else."""
+    page = FILL_PAGES.get(request.endpoint or "")
+    arguments = request.view_args or {}
+    if page is None or "handover_id" not in arguments:
+        return None
+    kept = {"handover_id": arguments["handover_id"]}
+    if page == "handovers.section":
+        if "section_key" not in arguments:
+            return None
+        kept["section_key"] = arguments["section_key"]
+    return url_for(page, **kept, _anchor="attachments" if page == "handovers.section"
+                   else "attachments-title")
+
+
+@bp.app_errorhandler(413)
+def too_large(error):
+    """A post larger than the server takes at all (MAX_CONTENT_LENGTH): from a fill page, the
+    page names the largest file that can be attached and leads back to the page."""
+    back_to = _fill_page()
+    if back_to is None:
+        return _render(413)
+    most = max(current_app.config.get("ATTACHMENT_MAX_BYTES", 0) // (1024 * 1024), 1)
+    return _render(413, _("The file is too large: at most %(mb)s MB is allowed.", mb=most),
+                   back_to=back_to, details=[
+                       _("The file was not attached, and what was sent with it could not be "
+                         "read, so it was not saved. What was saved before (with a button, or "
+                         "automatically while you typed) is in the draft."),
+                       _("Go back to the page, check your answers and choose a smaller file."),
+                   ])
 
 
 def _allow(error):
@@ -111,5 +150,5 @@ def tampered(error):
     return _render(409, str(INTEGRITY_MESSAGE))
 
 
-for _code in MESSAGES:
+for _code in set(MESSAGES) - {413}:   # 413 has its own handler (`too_large`)
     bp.app_errorhandler(_code)(lambda error, code=_code: _render(code, headers=_allow(error)))

@@ -23,7 +23,15 @@ if (form && window.fetch && window.FormData && window.URLSearchParams) {
     }
     return data
   }
-  const fingerprint = (data) => new URLSearchParams(data).toString()
+  // The digests of what the page was loaded with (see services/draft_merging.py) are not
+  // typing: the server gives new ones after each save, which must not count as a change.
+  const digests = form.querySelector('[data-loaded-digests]')
+  const alsoChanged = form.querySelector('[data-keep-typing-also-changed]')
+  const fingerprint = (data) => {
+    const copy = new URLSearchParams(data)
+    copy.delete('loaded_digests')
+    return copy.toString()
+  }
   let lastSaved = fingerprint(typed())
 
   const tell = (text) => {
@@ -49,6 +57,12 @@ if (form && window.fetch && window.FormData && window.URLSearchParams) {
       if (response.ok) {
         lastSaved = now
         const answer = await response.json()
+        if (digests && typeof answer.digests === 'string') digests.value = answer.digests
+        if (alsoChanged && Array.isArray(answer.also_changed) && answer.also_changed.length) {
+          alsoChanged.hidden = false
+          alsoChanged.textContent = alsoChanged.dataset.alsoChangedText
+            .replace('__FIELDS__', answer.also_changed.join('; '))
+        }
         tell(form.dataset.savedText)
         document.dispatchEvent(new CustomEvent('handover:session-extended',
           { detail: { expiresIn: Number(answer.expires_in) } }))
@@ -67,6 +81,37 @@ if (form && window.fetch && window.FormData && window.URLSearchParams) {
     clearTimeout(timer)
     timer = setTimeout(save, delay)
   }
+
+  // A file larger than the server takes is refused here, before anything is sent: posted, it
+  // would be refused with the whole post, and the typing since the last save with it. The
+  // message beside the input says the limit (the server says the same without this script).
+  const tooLarge = (input) => {
+    const most = Number(input.dataset.maxBytes || 0)
+    return Boolean(most && input.files && Array.from(input.files).some((f) => f.size > most))
+  }
+  const fileInputs = () => Array.from(form.elements).filter(
+    (element) => element.type === 'file' && element.dataset.maxBytes)
+  const showSize = (input) => {
+    const message = document.getElementById(input.id + '-too-large')
+    const wrong = tooLarge(input)
+    if (message) message.hidden = !wrong
+    const described = (input.getAttribute('aria-describedby') || '').split(' ')
+      .filter((id) => id && id !== input.id + '-too-large')
+    if (wrong) described.push(input.id + '-too-large')
+    input.setAttribute('aria-describedby', described.join(' '))
+    if (wrong) input.setAttribute('aria-invalid', 'true')
+    else input.removeAttribute('aria-invalid')
+    return wrong
+  }
+  for (const input of fileInputs()) input.addEventListener('change', () => showSize(input))
+  form.addEventListener('submit', (event) => {
+    const wrong = fileInputs().filter(showSize)
+    if (wrong.length) {
+      event.preventDefault()
+      event.stopImmediatePropagation()
+      wrong[0].focus()
+    }
+  })
 
   form.addEventListener('input', later)
   form.addEventListener('change', later)

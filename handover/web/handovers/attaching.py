@@ -1,6 +1,9 @@
 """Attaching a file from a fill page: the section page and the one-page form post the file
-with the typed fields (saved just before), so adding a file never drops typing."""
+with the typed fields (saved just before), so adding a file never drops typing; removing one
+goes the same way (its button is in the same form). A file's size reads in the page's
+language (`file_size`)."""
 
+from babel.units import format_unit
 from flask import flash, redirect, request
 from flask_login import current_user
 
@@ -8,6 +11,11 @@ from handover.i18n import gettext as _
 from handover.services import attachments as attachment_service
 from handover.services import policy
 from handover.store.database import db
+from handover.web.handovers import bp
+from handover.web.ui import language
+
+#: The posted name of a fill page's "Remove" button; its value is the attachment's id.
+REMOVE = "remove_attachment"
 
 
 def attach_file(handover_id, back_to):
@@ -35,3 +43,29 @@ def attach_file(handover_id, back_to):
         return redirect(back_to)
     flash(_("File attached."), "success")
     return redirect(back_to)
+
+
+def remove_file(handover_id, back_to):
+    """Remove the attachment whose "Remove" button was pressed in a fill page's form (the
+    typing around it was saved just before) and return to the attachments on the same page."""
+    granted = policy.require(current_user, handover_id, "attach")
+    chosen = request.form.get(REMOVE, "")
+    try:
+        attachment_service.remove(granted, current_user, int(chosen))
+    except (LookupError, ValueError):
+        raise policy.NotFound(chosen) from None
+    flash(_("File removed."), "success")
+    return redirect(back_to)
+
+
+@bp.app_template_global()
+def file_size(size):
+    """A file's size as people read it in the page's language: "9,8 Mt", "120 kt" in Finnish,
+    "9,8 MB" in Swedish, "9.8 MB" in English (never "10240.0 kB")."""
+    size = max(int(size or 0), 0)
+    if size >= 1024 * 1024:
+        value, unit = size / (1024 * 1024), "digital-megabyte"
+    else:
+        value, unit = max(size / 1024, 0.1), "digital-kilobyte"
+    return format_unit(round(value, 1), unit, length="short", format="#,##0.#",
+                       locale=language())

@@ -170,17 +170,24 @@ def edit(handover_id):
     definition = definition_of(handover)
     sender_unit = db.session.get(Unit, handover.sender_unit_id)
     # Also on POST: what was saved lies under what was typed (the fields a post leaves out).
+    # Only what was changed on this page is saved over what is stored now (another tab's or a
+    # colleague's answers stay: `keeping.save_typed`).
     draft = drafts.open_for_editing(granted, current_user, page="edit")
     form = _fill_form(handover, definition, sender_unit.kind, draft.content)
+    shown = [f.key for f in form.definition_fields()]
     if request.method == "POST" and form.add_row_requested:
-        drafts.save(current_user, handover, form.content())
+        keeping.tell_also_changed(keeping.save_typed(handover, form, draft.content))
         return _edit_page(handover, definition, form, sender_unit, draft)
     if request.method == "POST":
-        drafts.save(current_user, handover, form.content())
+        also_changed = keeping.save_typed(handover, form, draft.content)
         if keeping.is_background():
-            return keeping.background_saved()
+            return keeping.background_saved(handover, form, shown, also_changed)
+        keeping.tell_also_changed(also_changed)
         if "attach" in request.form:
             return attaching.attach_file(handover.id, url_for(
+                ".edit", handover_id=handover.id, _anchor="attachments-title"))
+        if attaching.REMOVE in request.form:
+            return attaching.remove_file(handover.id, url_for(
                 ".edit", handover_id=handover.id, _anchor="attachments-title"))
         if "preview" in request.form:
             if form.validate():
@@ -202,7 +209,8 @@ def _fill_form(handover, definition, sender_kind, content):
                                      kept_typing.WHOLE_FORM)
     if restored is None:
         return forms.build_fill_form(definition, sender_kind, content)
-    drafts.save(current_user, handover, restored.content())
+    keeping.tell_also_changed(keeping.save_typed(handover, restored, content,
+                                                 restored.kept_digests or ""))
     return restored
 
 
@@ -212,6 +220,8 @@ def _edit_page(handover, definition, form, sender_unit, draft):
         sender_unit=sender_unit, units=policy.units_of(handover), attachments=draft.attachments,
         attachment_form=forms.AttachmentForm(), discard_form=forms.EmptyForm(),
         language=language(), keep_token=keeping.token_for(handover.id, kept_typing.WHOLE_FORM),
+        loaded_digests=keeping.loaded_digests(
+            handover, form, [f.key for f in form.definition_fields()]),
     )
 
 

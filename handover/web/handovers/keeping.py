@@ -28,16 +28,18 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
 
+from handover.formdefs import display
 from handover.i18n import gettext as _
 from handover.security import sessions
-from handover.services import kept_typing
+from handover.services import draft_merging, drafts, kept_typing
 from handover.web import formbuilder
 from handover.web.csrf import csrf
 from handover.web.ui import language
 
 #: Posted names that are not typing: the tokens, the buttons, the background marker.
 NOT_TYPING = frozenset({"csrf_token", "keep_token", "submission_token", "continue", "to_tasks",
-                        "attach", "save", "preview", "background_save"})
+                        "attach", "save", "preview", "background_save",
+                        "remove_attachment"})
 
 
 def is_background():
@@ -175,10 +177,51 @@ def restored_form(handover, definition, sender_kind, content, section_key):
         "in the fields below and has been saved in the draft."))
     if fields is None:
         return None
-    return formbuilder.build_form(definition, language(), sender_kind=sender_kind,
+    form = formbuilder.build_form(definition, language(), sender_kind=sender_kind,
                                   formdata=fields, content=content)
+    form.kept_digests = fields.get(LOADED)   # the kept page's, for `save_typed`
+    return form
 
 
-def background_saved():
-    """The script's answer: saved, and how long the session now lasts."""
-    return jsonify(saved=True, expires_in=sessions.seconds_left(current_user))
+def background_saved(handover=None, form=None, shown=None, also_changed=()):
+    """The script's answer: saved, how long the session now lasts, and (for a draft's page)
+    the digests of what is now saved of the page's fields, which the script puts in the page
+    in place of those it was loaded with, and the fields someone else also changed."""
+    extra = {}
+    if handover is not None:
+        extra = {"digests": loaded_digests(handover, form, shown),
+                 "also_changed": list(also_changed)}
+    return jsonify(saved=True, expires_in=sessions.seconds_left(current_user), **extra)
+
+
+#: The hidden input of a draft's fill page: per field it shows, the keyed digest of the value
+#: the page was loaded with (`services.draft_merging`), so that a save changes only what was
+#: changed on the page, not what someone else saved meanwhile in another tab.
+LOADED = "loaded_digests"
+
+
+def loaded_digests(handover, form, shown):
+    """The hidden input's value for a page showing ``form``'s fields ``shown`` (keys)."""
+    return draft_merging.encode(draft_merging.digests_of(handover.id, form.content(), shown))
+
+
+def save_typed(handover, form, stored, digests=None):
+    """Save ``form``'s typing over the draft as ``stored`` now: only what was changed on the
+    page changes (see `services.draft_merging`). The labels of the fields someone else also
+    changed since the page was loaded (this page's answer was kept), each with its section."""
+    loaded = draft_merging.decode(digests if digests is not None else request.form.get(LOADED))
+    merged = draft_merging.merge(handover.id, loaded, form.content(), stored,
+                                 form.definition_fields())
+    drafts.save(current_user, handover, merged.content)
+    definition = form.definition
+    section_of = {f.key: section for section in definition.sections for f in section.fields}
+    return [display.field_name(definition.field(key), section_of.get(key), language())
+            for key in merged.also_changed]
+
+
+def tell_also_changed(labels):
+    """Flash which fields someone else also changed while the page was open, if any."""
+    if labels:
+        flash(_("Someone else also changed these answers after you opened the page: "
+                "%(fields)s. Your answers were saved in their place; check them.",
+                fields="; ".join(labels)), "error")

@@ -71,14 +71,23 @@ def section(handover_id, section_key):
     restored = None if request.method == "POST" else keeping.restored_form(
         handover, definition, sender_unit.kind, draft.content, section_key)
     form = restored or forms.build_fill_form(definition, sender_unit.kind, draft.content)
+    # The section's own fields: only those changed on this page are saved over what is stored
+    # now (the same section open in another tab keeps its answers: `keeping.save_typed`).
+    own = [f.key for f, _field in form.section_fields(shown.section)]
     if restored is not None:
-        drafts.save(current_user, handover, form.content())
+        keeping.tell_also_changed(keeping.save_typed(handover, form, draft.content,
+                                                     restored.kept_digests or ""))
     if request.method == "POST":
-        drafts.save(current_user, handover, form.content())
+        also_changed = keeping.save_typed(handover, form, draft.content)
         if keeping.is_background():
-            return keeping.background_saved()
+            return keeping.background_saved(handover, form, own, also_changed)
+        keeping.tell_also_changed(also_changed)
         if "attach" in request.form:
             return attaching.attach_file(handover.id, url_for(
+                ".section", handover_id=handover.id, section_key=section_key,
+                _anchor="attachments"))
+        if attaching.REMOVE in request.form:
+            return attaching.remove_file(handover.id, url_for(
                 ".section", handover_id=handover.id, section_key=section_key,
                 _anchor="attachments"))
         if not form.add_row_requested and not section_errors(form, shown.section):
@@ -86,6 +95,9 @@ def section(handover_id, section_key):
                 section_states(definition, form.content(), sender_unit.kind), section_key)
             flash(_("Saved: %(section)s.", section=shown.section.title_in(language())),
                   "success")
+            if also_changed:   # stays on the section, so that its answers can be checked
+                return redirect(url_for(".section", handover_id=handover.id,
+                                        section_key=section_key))
             if following is None or "to_tasks" in request.form:
                 return redirect(url_for(".tasks", handover_id=handover.id))
             return redirect(url_for(".section", handover_id=handover.id,
@@ -96,7 +108,8 @@ def section(handover_id, section_key):
     return render_template(
         "handovers/section.html", handover=handover, definition=definition, form=form,
         section=shown.section, position=position, count=len(states), language=language(),
-        attachments=draft.attachments, keep_token=keeping.token_for(handover.id, section_key))
+        attachments=draft.attachments, keep_token=keeping.token_for(handover.id, section_key),
+        loaded_digests=keeping.loaded_digests(handover, form, own))
 
 
 @bp.get("/<int:handover_id>/discard")
