@@ -16,21 +16,28 @@ from typing import Any
 from handover.formdefs.model import Field, text_in
 from handover.i18n import current_locale, gettext
 
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogues (`scripts/translations` extracts N_) without
+    translating it here: it is translated when shown, in the reader's language."""
+    return message
+
+
 #: What to do with an empty field, by its type; the label fills ``%(label)s``. The verbs take
 #: the label as an object ("Enter child's name"), except where a label is a question or a
 #: statement to answer (yes/no, several choices): those follow a colon.
 _TEMPLATES = {
-    "choice": "Select %(label)s",
-    "yesno": "Answer yes or no: %(label)s",
-    "multichoice": "Select at least one: %(label)s",
+    "choice": N_("Select %(label)s"),
+    "yesno": N_("Answer yes or no: %(label)s"),
+    "multichoice": N_("Select at least one: %(label)s"),
 }
-_TYPED = "Enter %(label)s"
+_TYPED = N_("Enter %(label)s")
 #: What to do with a date that is no date (31.2.2012, 3/14/2012); never said of an empty one.
-_DATE_FORMAT = "Enter %(label)s as day.month.year, for example 14.3.2012"
+_DATE_FORMAT = N_("Enter %(label)s as day.month.year, for example 14.3.2012")
 #: What to do with a date after its field's ``not_after`` (a birth or a consent tomorrow): the
 #: date is wrong, not missing. The label follows a colon, as it may be a question ("When was
 #: the child told").
-_IN_FUTURE = "The date cannot be in the future: %(label)s"
+_IN_FUTURE = N_("The date cannot be in the future: %(label)s")
 #: Templates that take the label as an object: its first letter goes lower case.
 _AS_OBJECT = {_TYPED, _DATE_FORMAT, _TEMPLATES["choice"]}
 
