@@ -1,12 +1,15 @@
 """What the four-eyes tests share: a browser per person, the temporary password an
-administrator is shown, signing in with it as an attacker would, and the audit events of one
-action."""
+administrator is shown, signing in with it as an attacker would, the audit events of one
+action, and the fixtures of a sent handover and two administrators' browsers (a test module
+takes a fixture by assigning it: ``admin = four_eyes_support.admin``)."""
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
-from lifecycle_support import login_as
+from lifecycle_support import login_as, send_handover
 from sqlalchemy import select
+from support import create_user
 
 from handover.security.login import ENROL_KEY
 from handover.store.database import db
@@ -60,3 +63,26 @@ def events(app, action):
     with app.app_context():
         return list(db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+@pytest.fixture
+def sent(app, world):
+    """A handover sent from the sending unit to the receiving unit; its id."""
+    with app.app_context():
+        return send_handover(world)
+
+
+@pytest.fixture
+def admin(app, world):
+    """The world's administrator's browser, logged in."""
+    return browser(app, world.users["admin"])
+
+
+@pytest.fixture
+def other_admin(app, world):
+    """A second administrator's browser, logged in: the other pair of eyes."""
+    with app.app_context():
+        second = create_user("second.admin@example.test", admin=True)
+        db.session.refresh(second)
+        db.session.expunge(second)
+    return browser(app, second)

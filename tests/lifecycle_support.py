@@ -4,9 +4,11 @@ a fast login, and helpers that write and send a handover.
 Import the fixtures into a test module (``from lifecycle_support import app_config, world``).
 """
 
+import re
 import secrets
 import shutil
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,17 @@ def sent(app, world):
     """The id of a handover sent from the sending unit to the receiving unit."""
     with app.app_context():
         return send_handover(world)
+
+
+def child_report(client, code=CHILD_CODE, language="en"):
+    """The auditor's report for ``code``: the page and its event table's rows, each a list of
+    its cells' texts (time, who, unit, what happened, handover, outcome, client address)."""
+    client.post("/language", data={"language": language, "next": "/"})
+    response = client.post("/audit/child-report", data={"identity_code": code})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    body = page.split("<tbody", 1)[1].split("</tbody>", 1)[0] if "<tbody" in page else ""
+    rows = [[unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+             for cell in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', row, re.S)]
+            for row in body.split("</tr>") if "<td" in row]
+    return page, rows

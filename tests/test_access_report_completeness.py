@@ -6,12 +6,11 @@ from a placement update. A notice reads as what it was: an e-mail to a unit, a w
 integration."""
 
 import json
-import re
-from html import unescape
 
 import lifecycle_support
 import pytest
 from lifecycle_support import CHILD_CODE, CHILD_NAME, FORM_KEY, access_for, login_as, send_handover
+from lifecycle_support import child_report as report
 from sqlalchemy import func, select
 from support import raw_database
 
@@ -32,20 +31,6 @@ REPORT_VIEWED = "Report for one child viewed"
 UPDATE = {"child_name": CHILD_NAME, "child_identity_code": CHILD_CODE,
           "change_kind": "moved", "effective_date": "2026-12-01",
           "details": "Uusi sijoituspaikka, yhteystiedot sosiaalityöstä"}
-
-
-def report(client, code=CHILD_CODE, language="en"):
-    """The auditor's report for ``code``: the page and its event table's rows, each a list of
-    its cells' texts (time, who, unit, what happened, handover, outcome, client address)."""
-    client.post("/language", data={"language": language, "next": "/"})
-    response = client.post("/audit/child-report", data={"identity_code": code})
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    body = page.split("<tbody", 1)[1].split("</tbody>", 1)[0] if "<tbody" in page else ""
-    rows = [[unescape(re.sub(r"<[^>]+>", "", cell)).strip()
-             for cell in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', row, re.S)]
-            for row in body.split("</tr>") if "<td" in row]
-    return page, rows
 
 
 def rows_saying(rows, words):

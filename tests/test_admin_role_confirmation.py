@@ -11,8 +11,8 @@ another administrator, whose own role is in force, confirms the role.
 import json
 from datetime import timedelta
 
+import four_eyes_support
 import lifecycle_support
-import pytest
 from four_eyes_support import (
     browser,
     events,
@@ -20,8 +20,7 @@ from four_eyes_support import (
     sign_in_with_temporary,
     temporary_password_in,
 )
-from lifecycle_support import send_handover
-from support import create_user, run_command
+from support import run_command
 
 from handover.cli import check_data
 from handover.services import accounts
@@ -31,28 +30,11 @@ from handover.store.models.base import utcnow
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
+sent = four_eyes_support.sent
+admin = four_eyes_support.admin
+other_admin = four_eyes_support.other_admin
 
 ROLE_AWAITS = "Your administrator role awaits confirmation by another administrator"
-
-
-@pytest.fixture
-def sent(app, world):
-    with app.app_context():
-        return send_handover(world)
-
-
-@pytest.fixture
-def admin(app, world):
-    return browser(app, world.users["admin"])
-
-
-@pytest.fixture
-def other_admin(app, world):
-    with app.app_context():
-        second = create_user("second.admin@example.test", admin=True)
-        db.session.refresh(second)
-        db.session.expunge(second)
-    return browser(app, second)
 
 
 def user_id(app, email):

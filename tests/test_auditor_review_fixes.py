@@ -10,6 +10,7 @@ from html import unescape
 import lifecycle_support
 import pytest
 from lifecycle_support import CHILD_CODE, FORM_KEY, access_for, content, login_as, send_handover
+from lifecycle_support import child_report as report
 from sqlalchemy import select
 from support import raw_database
 
@@ -26,20 +27,6 @@ sent = lifecycle_support.sent
 OTHER_CHILD = "020594X903P"
 DAYCARE_CHILD = "010516B903X"
 PDF = b"%PDF-1.7\n% a tiny test document\n%%EOF\n"
-
-
-def report(client, code=CHILD_CODE, language="en"):
-    """The auditor's report for ``code``: the page and its event table's rows, each a list of
-    its cells' texts (time, who, unit, what happened, handover, outcome, client address)."""
-    client.post("/language", data={"language": language, "next": "/"})
-    response = client.post("/audit/child-report", data={"identity_code": code})
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    body = page.split("<tbody", 1)[1].split("</tbody>", 1)[0] if "<tbody" in page else ""
-    rows = [[unescape(re.sub(r"<[^>]+>", "", cell)).strip()
-             for cell in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', row, re.S)]
-            for row in body.split("</tr>") if "<td" in row]
-    return page, rows
 
 
 def what_happened_on(rows, handover_id):

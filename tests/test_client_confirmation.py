@@ -7,11 +7,11 @@ Before, one administrator alone could mint a token that read a unit's handovers,
 import json
 from datetime import timedelta
 
+import four_eyes_support
 import lifecycle_support
-import pytest
 from api_support import bearer
-from four_eyes_support import browser, events
-from support import create_user, run_command, totp_code
+from four_eyes_support import events
+from support import run_command, totp_code
 
 from handover.formdefs.content import today
 from handover.store.database import db
@@ -19,20 +19,8 @@ from handover.store.models import IntegrationClient, User
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
-
-
-@pytest.fixture
-def admin(app, world):
-    return browser(app, world.users["admin"])
-
-
-@pytest.fixture
-def other_admin(app, world):
-    with app.app_context():
-        second = create_user("second.admin@example.test", admin=True)
-        db.session.refresh(second)
-        db.session.expunge(second)
-    return browser(app, second)
+admin = four_eyes_support.admin
+other_admin = four_eyes_support.other_admin
 
 
 def api_get(app, path, token):

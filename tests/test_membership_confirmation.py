@@ -11,6 +11,7 @@ sign in as it. Both now end in 404 until someone else confirms, then 200.
 import json
 from datetime import timedelta
 
+import four_eyes_support
 import lifecycle_support
 import pytest
 from flask_migrate import upgrade
@@ -23,7 +24,7 @@ from four_eyes_support import (
 )
 from lifecycle_support import send_handover
 from sqlalchemy import select, text
-from support import create_user, empty_database, run_command
+from support import empty_database, run_command
 
 from handover.cli import check_data
 from handover.services import accounts, notifications, policy
@@ -33,28 +34,11 @@ from handover.store.models.base import utcnow
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
+sent = four_eyes_support.sent
+admin = four_eyes_support.admin
+other_admin = four_eyes_support.other_admin
 
 AWAITS = "Your access to your units awaits confirmation"
-
-
-@pytest.fixture
-def sent(app, world):
-    with app.app_context():
-        return send_handover(world)
-
-
-@pytest.fixture
-def admin(app, world):
-    return browser(app, world.users["admin"])
-
-
-@pytest.fixture
-def other_admin(app, world):
-    with app.app_context():
-        second = create_user("second.admin@example.test", admin=True)
-        db.session.refresh(second)
-        db.session.expunge(second)
-    return browser(app, second)
 
 
 def lead_confirms(app, world, email, unit="receiving", role="receiver"):
