@@ -70,7 +70,9 @@ def test_admin_creates_a_user_who_enrols_changes_password_switches_to_swedish_an
     page.get_by_label(fi("Unit"), exact=True).select_option(label=UNIT_NAME)
     page.get_by_label(fi("Role"), exact=True).select_option(label=fi("Sender"))
     page.get_by_role("button", name=fi("Add membership")).click()
-    expect(page.get_by_role("status")).to_contain_text(fi("Membership added."))
+    expect(page.get_by_role("status")).to_contain_text(fi(
+        "Membership added. It gives access once a lead of the unit or another administrator "
+        "confirms it."))
     memberships = page.get_by_role("region", name=fi("Memberships"))
     expect(memberships.get_by_role("rowheader", name=UNIT_NAME)).to_be_visible()
     expect(memberships).to_contain_text(
