@@ -162,6 +162,30 @@ def test_an_hsm_outage_answers_503_and_recovers(app, world, softhsm_folder):  # 
         assert "handover.tampered" not in db.session.scalars(select(AuditEvent.action)).all()
 
 
+def test_a_token_that_fails_for_a_moment_is_tried_again_before_a_503(app, world, monkeypatch):
+    """SoftHSM rewriting its store while `keys rotate` adds a KEK, or a network HSM failing
+    over, answers again within a moment: the reader gets the page, not "unavailable"."""
+    from handover.security.key_backends import pkcs11 as backend
+
+    with app.app_context():
+        assert invoke(app, "keys", "rotate").exit_code == 0
+        handover_id = send_handover(world)
+    client = login_as(app.test_client(), app, world.users["receiving_receiver"])
+    real_open, failures = backend.Pkcs11Backend._open, []
+
+    def open_failing_three_times(self):
+        if len(failures) < 3:
+            failures.append(1)
+            raise pkcs11.NoSuchToken()
+        return real_open(self)
+
+    monkeypatch.setattr(backend.Pkcs11Backend, "_open", open_failing_three_times)
+    monkeypatch.setattr(backend, "RETRY_PAUSES", (0.0, 0.01, 0.01), raising=False)
+    page = page_of(client, handover_id)
+    assert page.status_code == 200 and CHILD_NAME in page.get_data(as_text=True)
+    assert len(failures) == 3
+
+
 def _candidate_keys(blob):
     """Every base64 text that decodes to 32 bytes, and every 32-byte hex string."""
     text = blob.decode("latin-1")

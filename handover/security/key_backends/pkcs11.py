@@ -11,9 +11,12 @@ Configuration: ``HANDOVER_PKCS11_MODULE`` (the vendor's .so), ``HANDOVER_PKCS11_
 label), and the user PIN from ``HANDOVER_PKCS11_PIN`` or the file ``HANDOVER_PKCS11_PIN_FILE``;
 never from the database.
 
-One session per process, behind a lock. Any failure of the device (removed, network gone,
-session lost) becomes `KeyBackendUnavailable`: the request answers 503 and the next use
-re-initialises the library and logs in again, so service returns when the HSM does.
+One session per process, behind a lock. A failure of the device (removed, network gone,
+session lost) re-initialises the library and tries again after a short pause, a few times:
+a token whose store another process is rewriting (SoftHSM while `keys rotate` adds a KEK) or
+a network HSM failing over answers again within a moment. What still fails becomes
+`KeyBackendUnavailable`: the request answers 503, and the next use starts afresh, so service
+returns when the HSM does.
 """
 
 import logging
@@ -42,6 +45,9 @@ log = logging.getLogger(__name__)
 PREFIX = "p11-"
 #: Seconds a worker keeps the answer to "which KEK is active".
 ACTIVE_TTL = 2.0
+#: Pauses, in seconds, before each further try after a device failure: about a second in all
+#: before a request answers 503.
+RETRY_PAUSES = (0.0, 0.2, 0.8)
 #: Errors that say the blob or its binding is wrong, not the device: SoftHSM answers a failed
 #: GCM tag with CKR_GENERAL_ERROR, so that one is told apart by asking the device afterwards.
 _DATA_ERRORS = ("EncryptedDataInvalid", "EncryptedDataLenRange", "DataInvalid", "DataLenRange")
@@ -133,10 +139,10 @@ class Pkcs11Backend(KeyBackend):
                 log.warning("HSM still unavailable: %s", type(error).__name__)
 
     def _run(self, operation):
-        """``operation(session)`` under the lock; a device failure resets and retries once,
-        then answers `KeyBackendUnavailable`."""
+        """``operation(session)`` under the lock; a device failure resets and tries again
+        after each of `RETRY_PAUSES`, then answers `KeyBackendUnavailable`."""
         with self._lock:
-            for attempt in (1, 2):
+            for pause in (*RETRY_PAUSES, None):
                 try:
                     return operation(self._open())
                 except (KekNotHeld, DoesNotOpen):
@@ -145,10 +151,13 @@ class Pkcs11Backend(KeyBackend):
                     if type(error).__name__ in _DATA_ERRORS:
                         raise DoesNotOpen("the HSM refused the blob") from None
                     self._reset()
-                    if attempt == 2:
+                    if pause is None:
                         raise KeyBackendUnavailable(
                             f"the HSM token {self.token_label} cannot be used "
                             f"({type(error).__name__})") from None
+                    log.warning("HSM token %s failed (%s); trying again", self.token_label,
+                                type(error).__name__)
+                    time.sleep(pause)
         raise AssertionError("unreachable")
 
     def _key(self, session, kek_id):
