@@ -22,6 +22,7 @@ from handover.web.admin_forms import (
     UnitForm,
     UserForm,
     apply_error,
+    decide_posted,
 )
 from handover.web.ui import STATUS_LABELS, language
 
@@ -229,14 +230,8 @@ def refuse_admin_role(user_id):
 
 def _decide_admin_role(user_id, decision, done):
     person = policy.require_person(user_id)
-    if ActionForm().validate_on_submit():
-        try:
-            decision(person, current_user._get_current_object())
-        except accounts.AccountError as error:
-            flash(error.translated(), "error")
-        else:
-            flash(done, "success")
-    return redirect(url_for(".awaiting"))
+    return decide_posted(lambda: decision(person, current_user._get_current_object()), done,
+                         url_for(".awaiting"))
 
 
 @bp.post("/memberships/<int:membership_id>/confirm")
@@ -252,14 +247,9 @@ def refuse_membership(membership_id):
 
 def _decide(membership_id, decision, done):
     membership = db.get_or_404(Membership, membership_id)
-    if ActionForm().validate_on_submit():
-        try:
-            decision(membership, current_user._get_current_object(), by="admin")
-        except accounts.AccountError as error:
-            flash(error.translated(), "error")
-        else:
-            flash(done, "success")
-    return redirect(url_for(".awaiting"))
+    return decide_posted(
+        lambda: decision(membership, current_user._get_current_object(), by="admin"), done,
+        url_for(".awaiting"))
 
 
 def _membership_form():

@@ -28,7 +28,7 @@ from handover.services import accounts, client_confirmation, policy
 from handover.services import integration_clients as clients
 from handover.store.database import db
 from handover.store.models import IntegrationClient, Unit
-from handover.web.admin_forms import ActionForm, apply_error
+from handover.web.admin_forms import ActionForm, apply_error, decide_posted
 from handover.web.definition_fields import DATE_FORMATS, MultiCheckboxField
 from handover.web.form_base import HandoverForm
 
@@ -158,14 +158,8 @@ def refuse(client_id):
 
 def _decide(client_id, decision, done):
     client = db.get_or_404(IntegrationClient, client_id)
-    if ActionForm().validate_on_submit():
-        try:
-            decision(current_user._get_current_object(), client)
-        except accounts.AccountError as error:
-            flash(error.translated(), "error")
-        else:
-            flash(done, "success")
-    return redirect(url_for(".index"))
+    return decide_posted(lambda: decision(current_user._get_current_object(), client), done,
+                         url_for(".index"))
 
 
 @bp.post("/<int:client_id>/revoke")

@@ -1,6 +1,7 @@
 """Forms of the account-management pages (admin and unit lead). The rules themselves live in
 `handover.services.accounts`; these forms only shape and label the input."""
 
+from flask import flash, redirect
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -17,6 +18,20 @@ def role_choices():
 
 class ActionForm(HandoverForm):
     """A button that changes something: carries only the CSRF token."""
+
+
+def decide_posted(decision, done, back):
+    """Answer a decision's button (confirm or refuse a membership, an administrator role, an
+    integration client): run ``decision()`` when the post carries a valid CSRF token, flash
+    ``done`` or the service's reason for refusing, and redirect to ``back``."""
+    if ActionForm().validate_on_submit():
+        try:
+            decision()
+        except accounts.AccountError as error:
+            flash(error.translated(), "error")
+        else:
+            flash(done, "success")
+    return redirect(back)
 
 
 class UnitForm(HandoverForm):

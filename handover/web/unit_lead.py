@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from handover.i18n import gettext as _
 from handover.services import accounts, late_drafts, policy
-from handover.web.admin_forms import ActionForm, LeadMemberForm, apply_error
+from handover.web.admin_forms import ActionForm, LeadMemberForm, apply_error, decide_posted
 from handover.web.ui import language
 
 bp = Blueprint("unit_lead", __name__, url_prefix="/lead")
@@ -87,14 +87,9 @@ def refuse_member(unit_id, membership_id):
 def _decide(unit_id, membership_id, decision, done):
     unit = policy.require_led_unit(current_user, unit_id)
     membership = policy.require_membership_in(unit, membership_id)
-    if ActionForm().validate_on_submit():
-        try:
-            decision(membership, current_user._get_current_object(), by="unit_lead")
-        except accounts.AccountError as error:
-            flash(error.translated(), "error")
-        else:
-            flash(done, "success")
-    return redirect(url_for(".unit", unit_id=unit.id))
+    return decide_posted(
+        lambda: decision(membership, current_user._get_current_object(), by="unit_lead"), done,
+        url_for(".unit", unit_id=unit.id))
 
 
 def _unit_page(unit, form=None):
