@@ -9,7 +9,8 @@ sign in as it. Both now end in 404 until someone else confirms, then 200.
 """
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import four_eyes_support
 import lifecycle_support
@@ -27,6 +28,7 @@ from sqlalchemy import select, text
 from support import empty_database, run_command
 
 from handover.cli import check_data
+from handover.config import SERVICE_TIMEZONE
 from handover.services import accounts, notifications, policy
 from handover.store.database import db
 from handover.store.models import Membership, Unit, User
@@ -150,6 +152,16 @@ def test_a_puppet_account_the_admin_adds_to_a_unit_reads_nothing(
     assert confirmed.actor_label == "second.admin@example.test"
     page = admin.get(f"/admin/users/{puppet_id}").get_data(as_text=True)
     assert "Confirmed" in page and "Awaiting confirmation by" not in page
+
+
+def test_the_awaiting_page_writes_its_dates_as_the_rest_of_the_interface(
+        app, world, admin, other_admin):
+    """Day.month.year in the user's time zone, as every other page, not the ISO form."""
+    make_puppet(app, world, admin)
+    today = datetime.now(ZoneInfo(SERVICE_TIMEZONE)).date()
+    listed = other_admin.get("/admin/memberships/awaiting").get_data(as_text=True)
+    assert f"<td>{today.day}.{today.month}.{today.year}</td>" in listed
+    assert today.isoformat() not in listed
 
 
 def test_the_lead_refuses_a_membership_they_do_not_recognise(app, world, sent, admin):
