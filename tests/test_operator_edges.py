@@ -129,6 +129,29 @@ def test_restore_with_same_kek_id_but_other_key_bytes_changes_nothing(
         assert totp.secret_of(db.session.scalars(select(User)).one())
 
 
+def test_restore_onto_the_same_keks_with_another_identity_code_key_changes_nothing(
+        backup, target, target_folder):
+    """With the KEKs in an HSM a fresh instance's key file holds little but the identity-code
+    key: every KEK is found, and yet no child would be found by their code and the audit log
+    would not verify. The manifest's fingerprint of that key tells."""
+    other = json.loads((backup / KEYS_BACKUP).read_text())
+    other["identity_hash_key"] = keys.new_key_material()
+    keys.write_key_file(str(target_folder / "keys.json"), other)
+    manifest_text = (backup / MANIFEST).read_text()
+    assert json.loads((backup / KEYS_BACKUP).read_text())["identity_hash_key"] not in (
+        manifest_text), "a fingerprint, never the key"
+    before = _state(target)
+
+    refused = invoke(target, "restore", str(backup))
+
+    assert refused.exit_code == 1, refused.output
+    assert "another identity-code key" in refused.output
+    assert "Nothing was changed." in refused.output and "--with-keys" in refused.output
+    assert _state(target) == before
+    assert invoke(target, "restore", str(backup), "--with-keys").exit_code == 0
+    assert invoke(target, "audit", "verify").exit_code == 0
+
+
 def test_restore_of_a_backup_from_before_key_checks_tries_its_records(
         backup, target, target_folder, database_backend):
     """The manifest carries a check value per KEK, never a key. One written before check

@@ -74,6 +74,7 @@ def create_backup(app: Flask, destination: str) -> Manifest:
         "keys_file": KEYS_BACKUP,
         **facts,
         "kek_checks": backup_keys.kek_checks(keyring, facts["kek_ids"]),
+        "identity_key_check": backup_keys.identity_key_check(keyring),
     }
     write_manifest(destination, manifest)
     return manifest

@@ -8,10 +8,16 @@ those with the keys it would leave in use and refuses, before anything changes, 
 not open. A manifest from before the check values is still read: a SQLite backup is then
 proved by opening one of its own records; a PostgreSQL dump cannot be read before it is
 restored, so it gets the comparison of ids alone.
+
+The identity-code key is proved the same way (``identity_key_check``): with the KEKs in an HSM
+the key file holds little else, and a restore onto a fresh instance's key file would find every
+KEK and still leave identity-code look-ups, the child's access report and the audit chain's
+verification failing for every record of the backup.
 """
 
 import base64
 import binascii
+import hmac
 import json
 import os
 import sqlite3
@@ -28,6 +34,8 @@ from handover.services.backup_manifest import BackupError, Manifest
 
 #: What each check value opens to; the associated data binds it to its KEK's id.
 CHECK_VALUE = b"handover backup key check"
+#: What the identity-code key's check is an HMAC of.
+IDENTITY_CHECK_LABEL = b"handover backup identity key check"
 
 
 def kek_checks(keyring: dict[str, Any], kek_ids: list[str]) -> dict[str, str]:
@@ -42,14 +50,22 @@ def kek_checks(keyring: dict[str, Any], kek_ids: list[str]) -> dict[str, str]:
     return checks
 
 
+def identity_key_check(keyring: dict[str, Any]) -> str:
+    """A fingerprint of the keyring's identity-code key (an HMAC under it of a fixed text):
+    it tells two keys apart and gives away nothing of either."""
+    return hmac.digest(keys.identity_hash_key(keyring), IDENTITY_CHECK_LABEL, "sha256").hex()
+
+
 def refuse_unusable_keys(app: Flask, manifest: Manifest, database_path: str,
                          keyring: dict[str, Any] | None, keys_path: str | None) -> None:
     """Refuse when the keys in use after the restore (the key backup given, else the
     instance's own) lack a KEK the backup's records are sealed with, or hold it with other key
-    bytes: the restore would go through, and then no handover and no two-factor secret would
-    open."""
+    bytes, or hold another identity-code key: the restore would go through, and then no
+    handover and no two-factor secret would open, or no child would be found by their code
+    and the audit log would not verify."""
     needed = set(manifest.get("kek_ids") or ())
-    if not needed:
+    identity_check = manifest.get("identity_key_check")
+    if not needed and identity_check is None:
         return
     if keyring is None:
         try:
@@ -72,6 +88,13 @@ def refuse_unusable_keys(app: Flask, manifest: Manifest, database_path: str,
                           "the backup was sealed with: after this restore none of its "
                           "handovers and two-factor secrets would open, and nobody could sign "
                           f"in with two-factor authentication. Nothing was changed. {advice}")
+    if identity_check is not None and not hmac.compare_digest(identity_key_check(keyring),
+                                                               identity_check):
+        raise BackupError(f"{keys_in_use} holds another identity-code key than the backup was "
+                          "made with: after this restore no child would be found by their "
+                          "identity code, the children's access reports would miss the "
+                          "backup's records, and `handover audit verify` would fail. Nothing "
+                          f"was changed. {advice}")
 
 
 def _whose_keys(app: Flask, keys_path: str | None) -> tuple[str, str]:

@@ -53,6 +53,9 @@ class Manifest(DatabaseFacts):
     #: {KEK id: a known value sealed under that KEK}, for every KEK of the key file the
     #: backup's records need. Missing in manifests written before the check existed.
     kek_checks: NotRequired[dict[str, str]]
+    #: A fingerprint of the identity-code key (`backup_keys.identity_key_check`). Missing in
+    #: manifests written before it was recorded.
+    identity_key_check: NotRequired[str]
 
 
 def database_kind(app: Flask) -> str:
@@ -118,6 +121,8 @@ def _manifest_problems(manifest: dict[str, Any]) -> list[str]:
     if not (isinstance(checks, dict) and all(isinstance(check, str)
                                              for check in checks.values())):
         problems.append("'kek_checks' must map key ids to check values")
+    if not isinstance(manifest.get("identity_key_check", ""), str):
+        problems.append("'identity_key_check' must be a text")
     return problems
 
 
