@@ -5,6 +5,7 @@ it never logs anybody in. Step two (a TOTP code, or enrolling one) starts the se
 session. Each step writes its audit event in the same transaction as its effect.
 """
 
+import hmac
 import time
 from typing import NamedTuple
 
@@ -70,7 +71,8 @@ def record_failure(label, reason):
 
 def _begin_pending(user, next_url):
     session[PENDING_KEY] = {"user_id": user.id, "email": normalise_email(user.email),
-                            "at": int(time.time()), "next": safe_next(next_url)}
+                            "at": int(time.time()), "next": safe_next(next_url),
+                            "stamp": sessions.credentials_stamp(user)}
 
 
 def safe_next(target):
@@ -86,19 +88,28 @@ def pending_next():
 
 
 def pending_user():
-    """The active account whose password was given less than five minutes ago, or None."""
+    """The active account whose password was given less than five minutes ago, or None.
+
+    None too when the account's credentials changed since (`sessions.credentials_stamp`): an
+    administrator's reset, a password change, password login turned off or a deactivation
+    ends a half-finished login, or whoever began it could enrol an authenticator of their own.
+    """
     state = session.get(PENDING_KEY)
     if not isinstance(state, dict):
         return None
     age = time.time() - state.get("at", 0)
-    if not 0 <= age <= PENDING_MAX_AGE:
-        session.pop(PENDING_KEY, None)
-        return None
-    user = db.session.get(User, state.get("user_id"))
-    if user is None or not user.active:
+    user = db.session.get(User, state.get("user_id")) if 0 <= age <= PENDING_MAX_AGE else None
+    if user is None or not user.active or not _same_credentials(state, user):
         session.pop(PENDING_KEY, None)
         return None
     return user
+
+
+def _same_credentials(state, user):
+    """Are ``user``'s credentials still those the pending login began with (its password
+    step, or the organisation's sign-in)? A reset, a password change or turning password
+    login off in between ends it."""
+    return hmac.compare_digest(str(state.get("stamp", "")), sessions.credentials_stamp(user))
 
 
 def check_code(user, code):

@@ -23,6 +23,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import current_app, session
 from requests.exceptions import RequestException
 
+from handover.security.sessions import credentials_stamp
 from handover.security.throttle import PENDING_KEY, mark_failed, normalise_email
 
 CLIENT = "organisation"
@@ -188,7 +189,7 @@ def begin_code_step(user):
     marks the session, so that logging out ends the provider's session too (`login._finish`)."""
     session[PENDING_KEY] = {"user_id": user.id, "email": normalise_email(user.email),
                             "at": int(time.time()), "next": session.pop(NEXT_KEY, None),
-                            "via": VIA_PROVIDER}
+                            "via": VIA_PROVIDER, "stamp": credentials_stamp(user)}
 
 
 def take_next():

@@ -164,9 +164,24 @@ def refresh(user):
     return seconds_left(user)
 
 
+def credentials_stamp(user):
+    """A keyed fingerprint of what a login of ``user`` rests on: the password hash, the stored
+    TOTP secret (or its absence), whether password login is on and whether the account is
+    active. A half-finished login keeps it in the signed cookie (`login.pending_user`), so a
+    reset, a password change, turning password login off or a deactivation ends that login
+    too, as `revoke_all` ends the server-side sessions. Keyed with the app's secret: the cookie
+    is signed, not sealed, and must never show the hash or the secret."""
+    key = current_app.config["SECRET_KEY"].encode()
+    parts = (str(user.id), user.password_hash or "", user.totp_secret or "",
+             str(bool(user.password_login)), str(bool(user.active)))
+    message = "login-credentials:" + "\x1f".join(parts)
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
 def revoke_all(user_id, *, except_session_id=None):
     """End every open session of a user (deactivation, password reset or change), except
-    ``except_session_id`` (the browser that changed its own password). Caller commits."""
+    ``except_session_id`` (the browser that changed its own password). Caller commits.
+    Half-finished logins end with the change that called this (`credentials_stamp`)."""
     condition = [UserSession.user_id == user_id, UserSession.revoked_at.is_(None)]
     if except_session_id is not None:
         condition.append(UserSession.id != except_session_id)
@@ -175,5 +190,5 @@ def revoke_all(user_id, *, except_session_id=None):
     )
 
 
-__all__ = ["User", "end", "init_app", "load_user_for_session", "look_up_nobody",
-           "refresh", "revoke_all", "seconds_left", "start"]
+__all__ = ["User", "credentials_stamp", "end", "init_app", "load_user_for_session",
+           "look_up_nobody", "refresh", "revoke_all", "seconds_left", "start"]

@@ -47,6 +47,10 @@ PER_PAGE = 20
 LIST_STATUSES = ("sent", "opened", "acknowledged", "closed", "returned", "withdrawn")
 #: Matches counted per list for the pager (50 pages); filters and search find older ones.
 COUNT_LIMIT = 1000
+#: The highest page number a list answers (the JSON API's bound too): a larger one, typed into
+#: the address, shows this page, empty like any page past the last; unbounded, it would
+#: overflow the database's integer in the LIMIT.
+LAST_PAGE = 1000
 
 
 class InvalidIdentityCode(ValueError):
@@ -145,7 +149,8 @@ def _list(user: User, branches: list[ColumnElement[bool]], number: int, status: 
           form_key: str, language: str, sent_from: datetime | None = None,
           sent_until: datetime | None = None) -> Page:
     chosen = filters(status, form_key, sent_from, sent_until)
-    page = _page_of([[where, *chosen] for where in branches], max(int(number or 1), 1))
+    page = _page_of([[where, *chosen] for where in branches],
+                    min(max(int(number or 1), 1), LAST_PAGE))
     page.rows = rows_for(user, page.items, language)
     return page
 

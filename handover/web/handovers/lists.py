@@ -40,7 +40,7 @@ def units_shown(handovers):
 def _list_page(template, read_page, **extra):
     status = request.args.get("status", "")
     form_key = request.args.get("form", "")
-    page = read_page(current_user, page=max(request.args.get("page", 1, type=int), 1),
+    page = read_page(current_user, page=request.args.get("page", 1, type=int),
                      status=status, form_key=form_key, language=language())
     return render_template(
         template, page=page, rows=page.rows,
