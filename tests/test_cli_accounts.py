@@ -188,7 +188,7 @@ def test_cli_speaks_finnish_unless_told_otherwise(app_config, database_backend):
         assert runner.invoke(cli, args=arguments).exit_code == 0
         result = runner.invoke(cli, args=arguments)
         assert result.exit_code != 0
-        assert "on jo olemassa" in result.output
+        assert "A unit with this name already exists." in result.output
     finally:
         with finnish_app.app_context():
             db.session.remove()

@@ -101,6 +101,6 @@ def test_the_operator_confirms_on_the_server(app, world, admin, runner):
     assert result.exit_code == 0, result.output
     assert api_get(app, "/api/v1/inbox", token).status_code == 200
     again = run_command(runner, "clients", "confirm", "Lifecare")
-    assert again.exit_code == 1 and "ei odota vahvistusta" in again.output   # in Finnish
+    assert again.exit_code == 1 and "This client does not await confirmation." in again.output
     unknown = run_command(runner, "clients", "confirm", "Nobody")
     assert unknown.exit_code == 1 and "No integration client is named Nobody" in unknown.output

@@ -23,6 +23,7 @@ from sqlalchemy import select
 import handover
 from handover import create_app
 from handover.cli import worker
+from handover.cli.demo import DEMO_PASSWORD
 from handover.cli.ops import find_problems
 from handover.security import crypto, keys, totp
 from handover.services import deliveries
@@ -101,9 +102,9 @@ def _demo_findings(app):
 
 def test_check_reports_demo_accounts_as_an_error_in_production(app):
     with app.app_context():
-        create_user(DEMO_ADMIN, admin=True)
-        create_user("omahoitaja@demo.handover.example")
-        create_user("rehtori@demo.handover.example")
+        create_user(DEMO_ADMIN, admin=True, password=DEMO_PASSWORD, enrolled=False)
+        create_user("omahoitaja@demo.handover.example", password=DEMO_PASSWORD, enrolled=False)
+        create_user("rehtori@demo.handover.example", password=DEMO_PASSWORD, enrolled=False)
         db.session.execute(db.update(User).where(User.email == "rehtori@demo.handover.example")
                            .values(active=False))
         db.session.commit()

@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from handover.cli.refusals import refused
 from handover.services import client_confirmation
 from handover.services import integration_clients as clients
 from handover.services.accounts import AccountError
@@ -42,7 +43,7 @@ def confirm_command(name):
     try:
         client_confirmation.confirm(None, client)
     except AccountError as error:
-        raise click.ClickException(error.translated()) from None
+        raise refused(error) from None
     click.echo(f"Confirmed {client.name}: its token works from now.")
 
 

@@ -4,7 +4,8 @@ can log in as anyone without a phone.
 
 `seed` is idempotent: what exists is left alone (passwords included), what is missing is added.
 Demo data is for trying the system only: `refusal` keeps `handover demo` off an instance that
-looks like production, and `handover check` reports demo accounts that are still active.
+looks like production, and `handover check` reports the demo accounts that the published
+logins still open.
 """
 
 import os
@@ -15,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from handover.cli import demo_awaiting, demo_extras, demo_handovers
-from handover.security import totp
+from handover.security import crypto, passwords, totp
 from handover.services import accounts
 from handover.store.database import db
 from handover.store.models import Unit, User
@@ -84,6 +85,10 @@ USERS = (
 )
 
 
+#: The two-factor secret published for each demo address (the plugin's users' too).
+_PUBLISHED_SECRETS = {user[0]: user[5] for user in USERS + demo_extras.PLUGIN_USERS}
+
+
 #: Every demo account's address ends so.
 DEMO_DOMAIN = "@demo.handover.example"
 
@@ -117,12 +122,34 @@ def refusal(app):
             f"({names_in_short(units + users)}), and " + _PUBLISHED)
 
 
-def active_accounts():
-    """The addresses of the demo accounts that can still sign in, in order."""
-    return list(db.session.scalars(
-        select(User.email)
-        .where(User.email.endswith(DEMO_DOMAIN, autoescape=True), User.active)
-        .order_by(User.email)))
+def open_to_anyone():
+    """The addresses of the demo accounts anyone can still sign in to with the logins the
+    README publishes, in order. One whose password an administrator has reset is shut to them,
+    even if the published two-factor secret is still its own."""
+    candidates = db.session.scalars(
+        select(User)
+        .where(User.email.endswith(DEMO_DOMAIN, autoescape=True), User.active,
+               User.password_login)
+        .order_by(User.email))
+    return [user.email for user in candidates if _opens_with_published_logins(user)]
+
+
+def _opens_with_published_logins(user):
+    """The demo password is still the user's, and so is the published two-factor secret, or
+    none is enrolled (whoever signs in first enrols one of their own)."""
+    return (_second_factor_published(user)
+            and passwords.verify_password(user.password_hash, DEMO_PASSWORD))
+
+
+def _second_factor_published(user):
+    """No two-factor secret enrolled, or the one published for this address. A secret that
+    does not open lets no one in, so it is not the published one."""
+    if not totp.is_enrolled(user):
+        return True
+    try:
+        return totp.secret_of(user) == _PUBLISHED_SECRETS.get(user.email)
+    except crypto.TamperedRecord:  # KeyMissing too
+        return False
 
 
 def names_in_short(names):

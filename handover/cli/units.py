@@ -4,6 +4,7 @@ admin pages."""
 import click
 from flask.cli import with_appcontext
 
+from handover.cli.refusals import refused
 from handover.services import accounts
 
 
@@ -28,7 +29,7 @@ def create_command(name, kind, organisation):
     try:
         unit = accounts.create_unit(name, kind, organisation)
     except accounts.AccountError as error:
-        raise click.ClickException(error.translated()) from None
+        raise refused(error) from None
     click.echo(f"Created unit {unit.name} ({unit.kind}).")
 
 

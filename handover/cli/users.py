@@ -7,6 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from handover.cli.refusals import refused
 from handover.services import accounts
 
 
@@ -37,7 +38,7 @@ def create_command(email, name, admin, auditor, units, roles, password_stdin):
         user, temporary = accounts.create_user(email, name, password=password, admin=admin,
                                                auditor=auditor, memberships=memberships)
     except accounts.AccountError as error:
-        raise click.ClickException(error.translated()) from None
+        raise refused(error) from None
     click.echo(f"Created user {user.email}.")
     if temporary:
         click.echo(f"Temporary password (shown once, must be changed at first login): "
@@ -72,7 +73,7 @@ def deactivate_command(email):
     try:
         accounts.set_user_active(user, False)
     except accounts.AccountError as error:
-        raise click.ClickException(error.translated()) from None
+        raise refused(error) from None
     click.echo(f"Deactivated {user.email}; their sessions have ended.")
 
 
@@ -91,7 +92,7 @@ def set_roles_command(email, admin, auditor):
     try:
         accounts.set_system_roles(user, admin, auditor)
     except accounts.AccountError as error:
-        raise click.ClickException(error.translated()) from None
+        raise refused(error) from None
     roles = [name for name, on in (("admin", admin), ("auditor", auditor)) if on]
     click.echo(f"{user.email}: {', '.join(roles) or 'no system roles'}.")
 
