@@ -214,7 +214,9 @@ def test_every_described_by_reaches_a_text_on_the_page(app, admin_client, admin,
 
 
 def test_the_reset_two_factor_help_is_shown(app, admin_client, admin):
-    page = admin_client.get(f"/admin/users/{admin}").get_data(as_text=True)
+    with app.app_context():
+        colleague = create_user("colleague@example.test").id
+    page = admin_client.get(f"/admin/users/{colleague}").get_data(as_text=True)
     ids = Ids(page)
     described = ids.by_id["reset_two_factor"].get("aria-describedby", "").split()
     assert described == ["reset_two_factor-help"]

@@ -148,9 +148,12 @@ def test_linking_an_organisation_account_takes_an_admins_role_back(app, world, a
     assert other_admin.get("/admin/users").status_code == 404
 
 
-def test_resetting_ones_own_password_keeps_ones_role(app, world, admin):
+def test_resetting_ones_own_password_is_refused_and_keeps_ones_role(app, world, admin):
     own = world.users["admin"].id
-    assert admin.post(f"/admin/users/{own}/reset-password", data={}).status_code == 200
+    answer = admin.post(f"/admin/users/{own}/reset-password", data={})
+    assert answer.status_code == 302
+    assert "You cannot reset your own password here" in admin.get(answer.location).get_data(
+        as_text=True)
     with app.app_context():
         assert db.session.get(User, own).is_admin
 

@@ -31,6 +31,20 @@ _REFUSED = N_("You cannot confirm or refuse this administrator role: it is your 
               "Another administrator decides.")
 
 
+#: The admin pages' answer to an administrator resetting their own password.
+OWN_PASSWORD = N_("You cannot reset your own password here: it would end your own sessions at "
+                  "once. Change it on your account page.")
+
+
+def refuse_own_password_reset(user: User, actor: User | None) -> None:
+    """`AccountError` when ``actor`` would reset their own password: the reset ends their own
+    sessions at once, and unless they copied the temporary password only another
+    administrator or the operator could let them in again. Their account page changes it
+    without either. (The operator's `handover users reset-password`, with no actor, may.)"""
+    if actor is not None and user.id == actor.id:
+        raise AccountError(OWN_PASSWORD)
+
+
 def request_admin_role(user: User, actor: User) -> None:
     """Give ``user`` the administrator role, not in force until an administrator other than
     ``actor`` confirms it; without committing."""

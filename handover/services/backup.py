@@ -12,13 +12,14 @@ database holds is `backup_facts`, and the proof that the keys open a backup is `
 The names other modules use are importable from here.
 """
 
+import contextlib
 import os
 import sqlite3
 
 # pg_dump/pg_restore are run with argument lists, never through a shell.
 import subprocess  # nosec B404
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from flask import Flask
 from sqlalchemy import inspect, literal, select, table, text
@@ -50,16 +51,51 @@ __all__ = [
 
 
 def create_backup(app: Flask, destination: str) -> Manifest:
-    """Write database, key backup and manifest into the folder ``destination``; the manifest."""
+    """Write database, key backup and manifest into the folder ``destination``; the manifest.
+
+    A folder that cannot be made or written into is a `BackupError` naming it (this runs from
+    cron, where a traceback says less than one line), and whatever this run wrote is removed
+    again, the folders it made too: nothing half-written is left looking like a backup, and
+    the next run into the same folder is not refused as "already holds a backup"."""
     kind = database_kind(app)
-    database_path = os.path.join(destination, DATABASE_FILES[kind])
     names = (MANIFEST, KEYS_BACKUP, DATABASE_FILES[kind])
     if any(os.path.exists(os.path.join(destination, name)) for name in names):
         raise BackupError(f"{destination} already holds a backup; choose a new folder.")
     with app.app_context():
         # First, before the folder is made: a backup without its keys is worthless.
         keyring = keys.load_keyring(app)
+    made = _make_folder(destination)
+    try:
+        return _write_backup(app, destination, kind, keyring)
+    except (OSError, sqlite3.Error) as error:
+        _remove_partial_backup(destination, names, made)
+        raise BackupError(f"cannot write the backup file {_path_of(error, destination)}: "
+                          f"{_reason(error)}. What this run wrote was removed.") from None
+    except BaseException:
+        _remove_partial_backup(destination, names, made)
+        raise
+
+
+def _make_folder(destination: str) -> list[str]:
+    """Make ``destination`` (mode 0700) with its missing parents; the folders made, deepest
+    first, for `_remove_partial_backup`. `BackupError` when it cannot be made."""
+    missing = []
+    path = os.path.abspath(destination)
+    while not os.path.lexists(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    try:
         os.makedirs(destination, mode=0o700, exist_ok=True)
+    except OSError as error:
+        _remove_folders(missing)
+        raise BackupError(f"cannot create the backup folder {destination}: "
+                          f"{_reason(error)}") from None
+    return missing
+
+
+def _write_backup(app: Flask, destination: str, kind: str, keyring: dict) -> Manifest:
+    database_path = os.path.join(destination, DATABASE_FILES[kind])
+    with app.app_context():
         if kind == "sqlite":
             facts = _backup_sqlite(database_path)
         else:
@@ -78,6 +114,31 @@ def create_backup(app: Flask, destination: str) -> Manifest:
     }
     write_manifest(destination, manifest)
     return manifest
+
+
+def _remove_partial_backup(destination: str, names: tuple[str, ...], made: list[str]) -> None:
+    """Remove the backup's files (none was there before this run: it refuses a folder holding
+    one) and the folders this run made; what cannot be removed stays, without a manifest."""
+    for name in names:
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(destination, name))
+    _remove_folders(made)
+
+
+def _remove_folders(folders: list[str]) -> None:
+    """Remove the (empty) folders, deepest first; one holding anything else stays."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+
+
+def _reason(error: OSError | sqlite3.Error) -> str:
+    return (error.strerror if isinstance(error, OSError) else None) or str(error)
+
+
+def _path_of(error: OSError | sqlite3.Error, fallback: str) -> str:
+    filename = error.filename if isinstance(error, OSError) else None
+    return str(filename) if filename else fallback
 
 
 def _backup_sqlite(target_path: str) -> DatabaseFacts:
@@ -115,19 +176,12 @@ def restore_backup(app: Flask, source: str, *, force: bool = False,
     needs or hold it with other key bytes. Returns the manifest and the facts read back from
     the restored database.
     """
-    manifest = read_manifest(source)
-    kind = database_kind(app)
-    if manifest["database"] != kind:
-        raise BackupError(f"The backup is of a {manifest['database']} database; this instance "
-                          f"uses {kind}. Restore into a {manifest['database']} database.")
-    database_path = os.path.join(source, manifest["database_file"])
-    if sha256(database_path) != manifest["database_sha256"]:
-        raise BackupError(f"{database_path} does not match the manifest: the copy is damaged.")
-    keyring = backup_keys.read_key_backup(keys_path) if keys_path else None
-    if keyring is not None and keys.keys_from_environment(app):
-        raise BackupError("This instance takes its keys from HANDOVER_KEYS: put the key backup "
-                          "into your secret store instead, and restore without keys.")
-    backup_keys.refuse_unusable_keys(app, manifest, database_path, keyring, keys_path)
+    try:
+        manifest, database_path, keyring = _checked_backup(app, source, keys_path)
+    except OSError as error:   # a folder or file the service user may not read, for one
+        raise BackupError(f"cannot read the backup file {_path_of(error, source)}: "
+                          f"{_reason(error)}. Nothing was changed.") from None
+    kind = manifest["database"]   # the instance's own: `_checked_backup` refuses another
     with app.app_context():
         if not force and _holds_rows():
             raise BackupError("The database is not empty; a restore would replace it. "
@@ -145,6 +199,27 @@ def restore_backup(app: Flask, source: str, *, force: bool = False,
     if keyring is not None:
         backup_keys.install_keyring(app, keyring)
     return manifest, restored
+
+
+def _checked_backup(app: Flask, source: str, keys_path: str | None
+                    ) -> tuple[Manifest, str, dict[str, Any] | None]:
+    """The manifest, database copy and key backup of ``source``, each checked before a restore
+    changes anything; `BackupError` for what the operator must correct."""
+    manifest = read_manifest(source)
+    kind = database_kind(app)
+    if manifest["database"] != kind:
+        raise BackupError(f"The backup is of a {manifest['database']} database; this instance "
+                          f"uses {kind}. Restore into a {manifest['database']} database.")
+    database_path = os.path.join(source, manifest["database_file"])
+    if sha256(database_path) != manifest["database_sha256"]:
+        raise BackupError(f"{database_path} does not match the manifest: the copy is damaged.")
+    keyring = backup_keys.read_key_backup(keys_path) if keys_path else None
+    if keyring is not None and keys.keys_from_environment(app):
+        raise BackupError("This instance takes its keys from HANDOVER_KEYS: put the key backup "
+                          "into your secret store instead, and restore without keys.")
+    backup_keys.refuse_unusable_keys(app, manifest, database_path, keyring, keys_path)
+    return manifest, database_path, keyring
+
 
 def _holds_rows() -> bool:
     for name in inspect(db.engine).get_table_names():

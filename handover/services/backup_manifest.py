@@ -67,15 +67,17 @@ def database_kind(app: Flask) -> str:
 def read_manifest(source: str) -> Manifest:
     """The manifest of the backup folder ``source``, checked for everything a restore reads
     from it: `BackupError`, before anything is changed, when it is missing, damaged or of
-    another format, or the database copy it names is not in the folder."""
+    another format, or the database copy it names is not in the folder; `OSError` when it
+    cannot be read."""
     path = os.path.join(source, MANIFEST)
-    if not os.path.exists(path):
-        raise BackupError(f"No {MANIFEST} in {source}: not a Handover backup folder.")
     try:
         with open(path, encoding="utf-8") as handle:
             manifest = json.load(handle)
-    except (OSError, ValueError) as error:  # unreadable, not UTF-8, not JSON
+    except FileNotFoundError:
+        raise BackupError(f"No {MANIFEST} in {source}: not a Handover backup folder.") from None
+    except ValueError as error:  # not UTF-8, not JSON
         raise _invalid(path, f"{type(error).__name__}: {error}") from None
+    # Any other OSError (a folder the service user may not read) is the caller's to word.
     if not isinstance(manifest, dict):
         raise _invalid(path, f"a JSON object was expected, not {type(manifest).__name__}")
     if type(manifest.get("format")) is not int:

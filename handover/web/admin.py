@@ -6,14 +6,15 @@ else gets 404 on every page here, so the pages are not confirmed to exist.
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
-from handover.services import accounts, client_confirmation, policy
+from handover.services import accounts, accounts_admins, client_confirmation, policy
 from handover.services.statistics import handover_counts
 from handover.store.database import db
-from handover.store.models import Membership, Unit
+from handover.store.models import Handover, Membership, Unit
 from handover.web.admin_forms import (
     ActionForm,
     MembershipForm,
@@ -71,14 +72,29 @@ def unit(unit_id):
                            action_form=ActionForm())
 
 
-@bp.post("/units/<int:unit_id>/active")
+@bp.route("/units/<int:unit_id>/active", methods=["GET", "POST"])
 def unit_active(unit_id):
+    """Deactivating asks first, on a page of its own (no JavaScript needed), saying how many
+    handovers still await the unit's acknowledgement: its members lose access to them.
+    Reactivating takes one click. Only the POST changes anything."""
     unit = db.get_or_404(Unit, unit_id)
+    if request.method == "GET":
+        if not unit.is_active:
+            return redirect(url_for(".unit", unit_id=unit.id))
+        return render_template("admin/deactivate_unit.html", unit=unit,
+                               open_handovers=_awaiting_acknowledgement(unit))
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
         accounts.set_unit_active(unit, active)
         flash(_("Unit reactivated.") if active else _("Unit deactivated."), "success")
     return redirect(url_for(".unit", unit_id=unit.id))
+
+
+def _awaiting_acknowledgement(unit):
+    """How many handovers sent to ``unit`` are not acknowledged yet (a count, no content)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Handover)
+        .where(Handover.receiver_unit_id == unit.id, Handover.status.in_(("sent", "opened"))))
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -181,6 +197,11 @@ def reset_password(user_id):
     user = policy.require_person(user_id)
     form = ResetPasswordForm()
     if not form.validate_on_submit():
+        return redirect(url_for(".user", user_id=user.id))
+    try:
+        accounts_admins.refuse_own_password_reset(user, current_user)
+    except accounts.AccountError as error:
+        flash(error.translated(), "error")
         return redirect(url_for(".user", user_id=user.id))
     temporary = accounts.reset_password(user, reset_two_factor=form.reset_two_factor.data,
                                         actor=current_user._get_current_object())

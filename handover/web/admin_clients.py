@@ -6,15 +6,15 @@ that response only. A wrong code is audited and counts against the same per-acco
 per-address limits as the login's code step (`throttle.login_attempt`): a stolen admin session
 gets no more guesses here than at the login, and the sixth wrong code within a minute answers
 429. An account without an authenticator app (one that signs in only through the organisation)
-cannot give a code: the page says so instead of asking for one. Revoking takes effect on the
-client's next request. A new client's token works once another administrator confirms the
-client here (`client_confirmation`). Anyone but an active administrator gets 404 here, as on
-every admin page.
+cannot give a code: the page says so instead of asking for one. Revoking, asked on a page of its
+own first, takes effect on the client's next request. A new client's token works once another
+administrator confirms the client here (`client_confirmation`). Anyone but an active
+administrator gets 404 here, as on every admin page.
 """
 
 from datetime import UTC, datetime, time, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -162,9 +162,15 @@ def _decide(client_id, decision, done):
                          url_for(".index"))
 
 
-@bp.post("/<int:client_id>/revoke")
+@bp.route("/<int:client_id>/revoke", methods=["GET", "POST"])
 def revoke(client_id):
+    """The list's Revoke leads to a page saying what revoking does, without JavaScript: it
+    cannot be undone. Only the confirming POST revokes."""
     client = db.get_or_404(IntegrationClient, client_id)
+    if request.method == "GET":
+        if client.revoked_at is not None:
+            return redirect(url_for(".index"))
+        return render_template("admin_clients/revoke.html", client=client)
     if ActionForm().validate_on_submit():
         clients.revoke(current_user, client)
         flash(_("The client's token was revoked."), "success")

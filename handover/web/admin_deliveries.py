@@ -8,7 +8,7 @@ as revoking an unknown integration client is; a delivery that exists but is deli
 sent is told so.
 """
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField
@@ -18,7 +18,7 @@ from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.services import accounts, deliveries, policy, webhooks
 from handover.store.database import db
-from handover.store.models import Delivery, Unit
+from handover.store.models import Delivery, Unit, WebhookEndpoint
 from handover.web.admin_forms import ActionForm
 from handover.web.definition_fields import MultiCheckboxField
 from handover.web.form_base import HandoverForm
@@ -106,8 +106,16 @@ def webhooks_page():
                            action_form=ActionForm(), event_labels=EVENT_LABELS)
 
 
-@bp.route("/webhooks/<int:endpoint_id>/remove", methods=["POST"])
+@bp.route("/webhooks/<int:endpoint_id>/remove", methods=["GET", "POST"])
 def remove_endpoint(endpoint_id):
+    """Remove asks first, on a page of its own (no JavaScript needed): the signing secret is
+    lost with the endpoint. Only the confirming POST removes."""
+    if request.method == "GET":
+        endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
+        if not endpoint.active:
+            return redirect(url_for(".webhooks_page"))
+        return render_template("admin_deliveries/remove_endpoint.html", endpoint=endpoint,
+                               unit=db.session.get(Unit, endpoint.unit_id))
     form = ActionForm()
     if form.validate_on_submit() and webhooks.remove_endpoint(current_user, endpoint_id):
         flash(_("Endpoint removed."), "success")
