@@ -7,6 +7,9 @@ Plugins come from three places, loaded in this order and all through the same ho
 2. packages declaring an entry point in the group ``handover``;
 3. modules in the instance's plugins folder (``PLUGINS_DIR``), loaded by path under the
    namespaced name ``handover_instance_plugins.<stem>``, so nothing generic is put on the path.
+
+What they register is taken in that order too: a plugin name, unit kind or form key and version
+stays with the plugin loaded first, and a later plugin asking for it fails with the reason.
 """
 
 import importlib
@@ -255,9 +258,9 @@ def display_path(path: Any, root: Path | None = None) -> str:
 
 
 def _load_forms(state: PluginState) -> None:
-    kinds = known_kinds(state)
     for name, answer in _answers(state, "register_forms"):
         problems, definitions = [], []
+        kinds = known_kinds(state)   # asked again: a plugin that failed took its kinds along
         for index, source in enumerate(answer):
             try:
                 definitions.append(load_definition(source, plugin_name=name, unit_kinds=kinds))
@@ -276,9 +279,9 @@ def _load_forms(state: PluginState) -> None:
 
 
 def _load_routing_rules(state: PluginState) -> None:
-    kinds = known_kinds(state)
     for name, answer in _answers(state, "register_routing_rules"):
         problems, rules = [], []
+        kinds = known_kinds(state)
         for raw in answer:
             try:
                 rule = load_routing_rule(raw, name, kinds)

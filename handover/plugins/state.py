@@ -75,10 +75,14 @@ class PluginState:
         self.unrecorded_failures: dict[str, str] = {}
 
     def fail(self, name: str, reason: str, *, exc_info: bool = False) -> None:
-        """A load error: the plugin stays off in this app, and what it registered is dropped."""
+        """A load error: the plugin stays off in this app, and what it registered is dropped
+        (its forms, routing rules and unit kinds), so a failed plugin contributes nothing."""
         record = self.records[name]
         record.error = f"{record.error}; {reason}" if record.error else reason
         self.registry.remove_plugin(name)
+        for kind in record.unit_kinds:
+            self.unit_kind_labels.pop(kind, None)
+        record.unit_kinds = []
         logger.error("Plugin %s disabled: %s", name, reason, exc_info=exc_info)
 
     def fail_at_run_time(self, name: str, reason: str) -> None:
@@ -132,11 +136,22 @@ def _raised_by_signal_handler(error: BaseException) -> bool:
     return False
 
 
+def in_loading_order(state: PluginState,
+                     impls: list[pluggy.HookImpl]) -> list[pluggy.HookImpl]:
+    """``impls`` ordered as their plugins were loaded (built-ins, entry points, the plugins
+    folder): what a plugin registers is decided in this order, so the earlier-loaded plugin
+    keeps a form key or unit kind and a later one asking for it fails. Pluggy's own call order
+    (last registered first, moved by ``tryfirst``) would let any later plugin take it over."""
+    position = {name: index for index, name in enumerate(state.records)}
+    return sorted(impls, key=lambda impl: position[impl.plugin_name])
+
+
 def call_implementations(state: PluginState, name: str, kwargs: dict[str, Any], *,
                          skip: Callable[[str], bool] = lambda plugin: False,
                          while_loading: bool = False) -> Iterator[tuple[str, Any]]:
-    """(plugin name, answer) for each implementation of hook ``name``, in pluggy's call order,
-    each given the keyword arguments it names. ``None`` answers are left out.
+    """(plugin name, answer) for each implementation of hook ``name``, in loading order
+    (`in_loading_order`), each given the keyword arguments it names. ``None`` answers are left
+    out.
 
     At run time the message of an exception is not kept: a plugin may have put client data
     into it; its type and the hook name say enough to find the bug.
@@ -144,7 +159,7 @@ def call_implementations(state: PluginState, name: str, kwargs: dict[str, Any], 
     caller = getattr(state.pm.hook, name)
     expected = EXPECTED_ANSWERS.get(name)
     fail = state.fail if while_loading else state.fail_at_run_time
-    for impl in reversed(caller.get_hookimpls()):
+    for impl in in_loading_order(state, caller.get_hookimpls()):
         plugin_name = impl.plugin_name
         if state.records[plugin_name].error or plugin_name in state.unrecorded_failures:
             continue

@@ -48,7 +48,10 @@ class NotFound(LookupError):
 
 
 def definition_of(handover_or_key: Any, version: int | None = None) -> FormDefinition:
-    """The exact form definition a handover was written with (even if its plugin is now off)."""
+    """The exact form definition a handover was written with (even if its plugin is now off).
+
+    Raises `UnknownForm` when no loaded plugin registers it (its plugin failed or was removed):
+    the handover is kept, and the web answers with a page saying so (`web.errors`)."""
     registry = plugin_manager.registry(current_app)
     if isinstance(handover_or_key, str):
         return registry.get(handover_or_key, version)

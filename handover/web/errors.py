@@ -4,13 +4,17 @@ This is also the one place where the services' domain exceptions become HTTP ans
 handover or page the user may not see (`policy.NotFound`) is 404; an action the handover's
 status no longer allows (`policy.WrongState`) leads back to the handover's own page, which is
 audited and shows what can be done now; any other refusal of the lifecycle is 409, erased
-content 410, a damaged record 409 (audited), and an account rule 400.
+content 410, a damaged record 409 (audited), and an account rule 400. A handover whose form
+is not loaded on this server now (`UnknownForm`: its plugin failed, or was removed) is 503: the
+handover and the request are fine, the server cannot serve that form until the administrator
+installs or fixes its plugin, and then the same address works again.
 """
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from handover.formdefs.registry import UnknownForm
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
@@ -59,12 +63,12 @@ INTEGRITY_MESSAGE = _l("This record failed its integrity check and is not shown;
                        "the event was logged.")
 
 
-def _render(code, message=None, headers=None, back_to=None, details=()):
+def _render(code, message=None, headers=None, back_to=None, details=(), heading=None):
     message = message or MESSAGES[code]()
     if request.path.startswith("/api/"):   # the JSON API answers JSON, even for routing's 404
         return {"status": code, "message": str(message), "errors": []}, code, headers or {}
     return render_template("errors/error.html", code=code, message=message, back_to=back_to,
-                           details=details), code, headers or {}
+                           details=details, heading=heading), code, headers or {}
 
 
 #: The fill pages a file is posted from (endpoint: the page it leads back to).
@@ -131,6 +135,20 @@ def wrong_state(error):
 @bp.app_errorhandler(ContentErased)
 def erased(error):
     return _render(410)
+
+
+@bp.app_errorhandler(UnknownForm)
+def form_not_loaded(error):
+    """Not the user's doing and nothing for them to fix: say that nothing is lost, and who can
+    bring the form back. The registry's message (a key and a version) is for the log."""
+    current_app.logger.warning("form not loaded: %s", error)
+    return _render(503, _("The form of this handover is not in use on this server now: its "
+                          "plugin is not loaded."),
+                   heading=_("This form is not in use now"), details=[
+                       _("Nothing has been lost: the handover and everything saved in it are "
+                         "kept, and they open again once the plugin is back in use."),
+                       _("Ask the administrator of this service to install or fix the plugin."),
+                   ])
 
 
 @bp.app_errorhandler(LifecycleError)
