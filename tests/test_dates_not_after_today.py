@@ -261,6 +261,7 @@ def _definition(**date_field):
     return {
         "key": "dated", "version": 1,
         "title": {"fi": "T", "sv": "T", "en": "T"},
+        "legal_bases": [{"key": "necessary", "label": {"fi": "V", "sv": "N", "en": "N"}}],
         "sections": [{"key": "s", "title": {"fi": "S", "sv": "S", "en": "S"}, "fields": [
             {"key": "when", "label": {"fi": "Milloin", "sv": "När", "en": "When"},
              **date_field}]}],

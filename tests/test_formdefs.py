@@ -230,6 +230,7 @@ def test_a_plugin_may_share_sections_of_its_own_from_a_file_beside_its_definitio
         '  label = { fi = "Lääkkeet", sv = "Mediciner", en = "Medicines" }\n')
     (tmp_path / "form.toml").write_text(
         'key = "own"\nversion = 1\ntitle = { fi = "Oma", sv = "Egen", en = "Own" }\n\n'
+        '[[legal_bases]]\nkey = "necessary"\nlabel = { fi = "V", sv = "N", en = "N" }\n\n'
         '[[sections]]\nuse = "shared.toml:medication"\n')
     definition = load_definition(tmp_path / "form.toml")
     assert definition.field("medicines").label["sv"] == "Mediciner"

@@ -20,6 +20,9 @@ en = "Test"
 [routing]
 senders = ["child_welfare_social_work"]
 receivers = ["school"]
+[[legal_bases]]
+key = "necessary"
+label = { fi = "Välttämätön", sv = "Nödvändig", en = "Necessary" }
 [[sections]]
 key = "child"
 title = { fi = "Lapsi", sv = "Barn", en = "Child" }

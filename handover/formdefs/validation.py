@@ -67,16 +67,31 @@ def _check_definition(checker: Checker, raw: Any, where: str) -> None:
         _check_routing(checker, raw["routing"], prefix + "routing")
     if "visibility" in raw:
         _check_visibility(checker, raw["visibility"], section_keys, prefix + "visibility")
-    if "legal_bases" in raw:
-        checker.choices(raw, where, "legal_bases", key_name="key")
+    _check_legal_bases(checker, raw, where, prefix)
     if "acknowledges" in raw:
         checker.boolean(raw, "acknowledges", where)
-        if ".reply_forms[" not in f".{where}":
+        if not _is_reply_form(where):
             checker.add(prefix + "acknowledges", "only a reply form can acknowledge")
     for index, reply in enumerate(raw.get("reply_forms") or []):
         _check_definition(checker, reply, f"{prefix}reply_forms[{index}]")
     if "reply_forms" in raw and not isinstance(raw["reply_forms"], list):
         checker.add(prefix + "reply_forms", "must be a list of form definitions")
+
+
+def _check_legal_bases(checker: Checker, raw: Raw, where: str, prefix: str) -> None:
+    """A form needs at least one legal basis: Finnish law asks a basis for every disclosure of
+    child-welfare data, so the sender must choose one before sending and a form without any
+    could never be sent. A reply form may leave them out and use its handover's."""
+    if "legal_bases" in raw:
+        checker.choices(raw, where, "legal_bases", key_name="key")
+    elif not _is_reply_form(where):
+        checker.add(prefix + "legal_bases",
+                "is missing: add at least one [[legal_bases]] table with a 'key' and a 'label' "
+                "(fi, sv, en), the legal basis of disclosure a sender chooses before sending")
+
+
+def _is_reply_form(where: str) -> bool:
+    return ".reply_forms[" in f".{where}"
 
 
 def _check_retention(checker: Checker, retention: Any, where: str) -> None:

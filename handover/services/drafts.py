@@ -69,10 +69,11 @@ def legal_basis_keys(definition: FormDefinition) -> list[str]:
 
 def check_routing(user: User, sender_unit: Unit | None, form_key: str,
                   receiver_unit: Unit | None, copy_units: Iterable[Unit | None],
-                  legal_basis: str | None = None) -> CheckedRoute:
+                  legal_basis: str | None = None, version: int | None = None) -> CheckedRoute:
     """Refuse (RouteRefused / LifecycleError) anything the rules or the membership do not allow;
     the route's two units, once allowed. Whether ``user`` may send from ``sender_unit`` at all
-    is the policy's answer (`policy.may_start`)."""
+    is the policy's answer (`policy.may_start`). The legal basis is checked against ``version``
+    of the form: a draft's own (a later version may offer other bases), None for a new draft."""
     if sender_unit is None or not may_start(user, sender_unit.id):
         raise LifecycleError(_l("You cannot send handovers from this unit."))
     if form_key not in {definition.key for definition in routing.sendable_forms(sender_unit)}:
@@ -80,7 +81,8 @@ def check_routing(user: User, sender_unit: Unit | None, form_key: str,
     if receiver_unit is None:
         raise LifecycleError(CHOOSE_RECEIVER)
     routing.check_route(form_key, sender_unit, receiver_unit, list(copy_units))
-    if legal_basis is not None and legal_basis not in legal_basis_keys(definition_of(form_key)):
+    offered = legal_basis_keys(definition_of(form_key, version))
+    if legal_basis is not None and legal_basis not in offered:
         raise LifecycleError(CHOOSE_LEGAL_BASIS)
     return CheckedRoute(sender_unit, receiver_unit)
 
@@ -94,10 +96,10 @@ def routing_problem(user: User, handover: Handover,
     copies = [units.get(copy.unit_id) for copy in handover.copies]
     try:
         check_routing(user, units.get(handover.sender_unit_id), handover.form_key, receiver,
-                      copies)
+                      copies, version=handover.form_version)
     except (routing.RouteRefused, LifecycleError) as refusal:
         return RoutingProblem("receiver", str(refusal))
-    if handover.legal_basis not in legal_basis_keys(definition_of(handover.form_key)):
+    if handover.legal_basis not in legal_basis_keys(definition_of(handover)):
         return RoutingProblem("legal_basis", str(CHOOSE_LEGAL_BASIS))
     return None
 
@@ -134,7 +136,7 @@ def change_routing(user: User, handover: Handover, receiver_unit: Unit | None,
     _require_draft(handover)
     sender_unit = db.session.get(Unit, handover.sender_unit_id)
     route = check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
-                          legal_basis or None)
+                          legal_basis or None, version=handover.form_version)
     handover.receiver_unit_id = route.receiver.id
     handover.legal_basis = legal_basis or ""
     wanted = {unit.id for unit in copy_units}

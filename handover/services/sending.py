@@ -87,7 +87,8 @@ def send(user: User, handover: Handover, submission_token: str | None, *,
     copy_units = [units.get(unit_id) for unit_id in copy_unit_ids]
     prefill.require_confirmed(handover)
     route = drafts.check_routing(user, sender_unit, handover.form_key, receiver_unit,
-                                 copy_units, handover.legal_basis or "")
+                                 copy_units, handover.legal_basis or "",
+                                 version=handover.form_version)
     if not handover.legal_basis:
         raise LifecycleError(_l("Choose the legal basis of the disclosure."))
 

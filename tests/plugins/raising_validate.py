@@ -11,6 +11,7 @@ def _texts(word):
 def register_forms(app):
     return [{
         "key": "fragile_form", "version": 1, "title": _texts("Fragile"),
+        "legal_bases": [{"key": "necessary", "label": _texts("Necessary")}],
         "sections": [{"key": "only", "title": _texts("Only"), "fields": [
             {"key": "note", "type": "text", "label": _texts("Note")}]}],
     }]

@@ -13,10 +13,11 @@ def _texts(word):
     return {"fi": f"{word} fi", "sv": f"{word} sv", "en": word}
 
 
-def _definition(version, fields):
+def _definition(version, fields, basis):
     return {
         "key": "versioned_form", "version": version, "title": _texts(f"Versioned v{version}"),
         "routing": {"senders": ["school"], "receivers": ["school"]},
+        "legal_bases": [{"key": basis, "label": _texts(basis)}],
         "sections": [{"key": "only", "title": _texts("Only"), "fields": fields}],
     }
 
@@ -25,7 +26,7 @@ def _definition(version, fields):
 def register_forms(app):
     first = [{"key": "pupil", "type": "text", "label": _texts("Pupil")}]
     second = first + [{"key": "grade", "type": "number", "label": _texts("Grade")}]
-    return [_definition(1, first), _definition(2, second)]
+    return [_definition(1, first, "necessary"), _definition(2, second, "necessary_for_care")]
 
 
 @hookimpl
