@@ -73,8 +73,9 @@ def test_every_problem_is_reported_with_its_location_as_plugins_check_reports_it
 def test_a_missing_fragment_file_is_named_without_the_servers_folders(app):
     with app.app_context():
         problems = refused("special_diet.toml", DEFINITION)
-    assert problems == ["special_diet.toml: sections[1] (use 'diet.toml:diet'): cannot read "
-                        "fragment file diet.toml: No such file or directory"]
+    assert problems == ["special_diet.toml: sections[1] (use 'diet.toml:diet'): fragment file "
+                        "diet.toml is missing: it must lie beside the definition file (an "
+                        "uploaded form carries both in one .zip or .tar package)"]
 
 
 def test_the_same_version_with_other_content_is_refused_and_the_same_content_is_no_change(app):

@@ -54,6 +54,20 @@ def test_an_upload_with_problems_shows_each_with_its_location_and_stores_nothing
         assert stored_count() == 0
 
 
+def test_a_definition_uploaded_without_its_fragment_file_is_told_to_bring_it(app, admins):
+    """Not "No such file or directory", which reads as a fault of the server's disk."""
+    from form_upload_support import DEFINITION
+
+    answer = post_package(as_user(app, admins["first"]), DEFINITION, "special_diet.toml")
+    assert answer.status_code == 400
+    page = text_of(answer)
+    assert ("fragment file diet.toml is missing: it must lie beside the definition file (an "
+            "uploaded form carries both in one .zip or .tar package)") in page
+    assert "No such file" not in page
+    with app.app_context():
+        assert stored_count() == 0
+
+
 @pytest.mark.parametrize("filename, data, message", [
     ("huge.toml", b"#" * (400 * 1024),
      "<code>huge.toml</code>: The file is 400 kB; a form package may be at most 256 kB."),

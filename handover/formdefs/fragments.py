@@ -106,7 +106,7 @@ def _library(name: str, folder: Path | None) -> dict[str, Any]:
     relative = PurePosixPath(name)
     if folder is None or relative.is_absolute() or ".." in relative.parts:
         raise FragmentError([f"fragment file {name!r} must lie beside the definition file"])
-    return _parse_file(str(folder / relative))
+    return _parse_file(str(folder / relative), name)
 
 
 @functools.cache
@@ -119,10 +119,14 @@ def _parse_shipped(package: str, resource: str) -> dict[str, Any]:
         return _sections_by_key(tomllib.load(stream), resource)
 
 
-def _parse_file(path: str) -> dict[str, Any]:
+def _parse_file(path: str, name: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as stream:
             return _sections_by_key(tomllib.load(stream), path)
+    except FileNotFoundError:
+        raise FragmentError([f"fragment file {name} is missing: it must lie beside the "
+                             "definition file (an uploaded form carries both in one .zip or "
+                             ".tar package)"]) from None
     except OSError as error:
         raise FragmentError([f"cannot read fragment file {path}: {error.strerror}"]) from None
     except tomllib.TOMLDecodeError as error:
