@@ -1,0 +1,57 @@
+"""The handover printed on A4 as Chromium prints it (page.pdf), read back page by page: every
+page of the print view and of the reading page printed with the browser's own command names
+the child and the handover, and is numbered "Sivu x / y" in the bottom margin. The PDFs go to
+test-artifacts/print/."""
+
+import io
+import re
+
+from helpers import fi, log_in_demo_user
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from handover.cli.demo_handovers import ward_content
+from handover.plugins import manager as plugin_manager
+
+NURSE = "omahoitaja@demo.handover.example"
+FORM_KEY = "psychiatric_ward_preinfo"
+
+
+def test_every_printed_page_names_the_child_and_the_handover_and_is_numbered(
+        demo_server, browser, artifacts_dir):
+    folder = artifacts_dir / "print"
+    folder.mkdir(exist_ok=True)
+    child = ward_content()["child_name"]
+    with demo_server.app.app_context():
+        title = plugin_manager.registry().get(FORM_KEY).title_in("fi")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in_demo_user(page, demo_server, NURSE)
+    page.goto(demo_server.url + "/handovers/inbox")
+    page.get_by_role("row").filter(has_text=child).get_by_role(
+        "link", name=re.compile(re.escape(title))).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(child)
+    number = re.search(r"/handovers/(\d+)$", page.url).group(1)
+    identity = f"{child} – {title} #{number}"
+    # The reading page with Ctrl+P: the header is not on the screen, only on paper.
+    expect(page.get_by_text(identity)).to_be_hidden()
+    printouts = {"reading-page": page.pdf(format="A4")}
+    page.get_by_role("link", name=fi("Print view")).click()
+    printouts["print-view"] = page.pdf(format="A4")
+    page.close()
+    for name, data in printouts.items():
+        (folder / f"ward-preinfo-{name}.pdf").write_bytes(data)
+        pages = pages_text(data)
+        assert len(pages) >= 2, (name, len(pages))
+        for at, text in enumerate(pages, start=1):
+            assert unspaced(identity) in text, (name, at, text[:300])
+            assert unspaced(f"Sivu {at} / {len(pages)}") in text, (name, at, text[:300])
+
+
+def unspaced(text):
+    """``text`` without its spaces: a PDF places words and even letters apart, not spaces."""
+    return re.sub(r"\s+", "", text)
+
+
+def pages_text(data):
+    """The text of each page of a PDF, without spaces (pypdf)."""
+    return [unspaced(page.extract_text() or "") for page in PdfReader(io.BytesIO(data)).pages]
