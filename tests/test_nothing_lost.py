@@ -435,7 +435,8 @@ def test_attach_without_a_file_still_saves_the_typing(app, client, world):
     response = client.post(path, data={"csrf_token": csrf, "keep_token": keep,
                                        "health_notes": TYPED, "attach": "1"},
                            content_type="multipart/form-data")
-    assert response.status_code == 302 and response.headers["Location"].endswith("#attachments")
+    assert response.status_code == 400
+    assert 'href="#attachment-file"' in response.get_data(as_text=True)
     assert stored_content(app, draft_id)["health_notes"] == TYPED
 
 

@@ -18,31 +18,43 @@ from handover.web.ui import language
 REMOVE = "remove_attachment"
 
 
-def attach_file(handover_id, back_to):
+def attach_file(handover_id, back_to, show_refusal):
     """Attach the file posted with the section's form (its typing was saved just before) and
-    return to the attachments on the same page."""
+    return to the attachments on the same page. A file refused (none chosen, too large, of
+    another type) is told as any field's error is: ``show_refusal(message)`` answers with the
+    page again, the message at the file input and in the error summary."""
     granted = policy.require(current_user, handover_id, "attach")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash(_("Choose a file to attach."), "error")
-        return redirect(back_to)
+        return show_refusal(_("Choose a file to attach."))
     limit = attachment_service.max_bytes()
     data = upload.stream.read(limit + 1)
     try:
         attachment_service.add(granted, current_user, upload.filename, data)
     except attachment_service.AttachmentRejected:
         db.session.rollback()
-        if len(data) > limit:
-            message = _("The file is too large: at most %(mb)s MB is allowed.",
-                        mb=max(limit // (1024 * 1024), 1))
-        elif not data:
-            message = _("The file is empty.")
-        else:
-            message = _("Only PDF, JPEG and PNG files can be attached.")
-        flash(message, "error")
-        return redirect(back_to)
+        return show_refusal(_refusal(data, limit))
     flash(_("File attached."), "success")
     return redirect(back_to)
+
+
+def _refusal(data, limit):
+    """Why the service refused the file's ``data``, in words."""
+    if len(data) > limit:
+        return _("The file is too large: at most %(mb)s MB is allowed.",
+                 mb=max(limit // (1024 * 1024), 1))
+    if not data:
+        return _("The file is empty.")
+    return _("Only PDF, JPEG and PNG files can be attached.")
+
+
+def told_on_the_page(back_to):
+    """For a file posted without a fill page to show again (``upload``): the refusal is a
+    notice on the page it returns to."""
+    def show_refusal(message):
+        flash(message, "error")
+        return redirect(back_to)
+    return show_refusal
 
 
 def remove_file(handover_id, back_to):

@@ -17,6 +17,7 @@ from handover.services import (
     sending,
 )
 from handover.services import attachments as attachment_service
+from handover.services.reader_view import open_for_reader
 from handover.services.routing import RouteRefused
 from handover.store.database import db
 from handover.store.models import Unit
@@ -184,8 +185,11 @@ def edit(handover_id):
             return keeping.background_saved(handover, form, shown, also_changed)
         keeping.tell_also_changed(also_changed)
         if "attach" in request.form:
-            return attaching.attach_file(handover.id, url_for(
-                ".edit", handover_id=handover.id, _anchor="attachments-title"))
+            return attaching.attach_file(
+                handover.id, url_for(".edit", handover_id=handover.id,
+                                     _anchor="attachments-title"),
+                lambda refusal: (_edit_page(handover, definition, form, sender_unit, draft,
+                                            attach_error=refusal), 400))
         if attaching.REMOVE in request.form:
             return attaching.remove_file(handover.id, url_for(
                 ".edit", handover_id=handover.id, _anchor="attachments-title"))
@@ -214,11 +218,14 @@ def _fill_form(handover, definition, sender_kind, content):
     return restored
 
 
-def _edit_page(handover, definition, form, sender_unit, draft):
+def _edit_page(handover, definition, form, sender_unit, draft, attach_error=None):
+    """The whole form; ``attach_error``: a file refused, told at the file input and in the
+    error summary as any field's error."""
     return render_template(
         "handovers/edit.html", handover=handover, definition=definition, form=form,
         sender_unit=sender_unit, units=policy.units_of(handover), attachments=draft.attachments,
-        attachment_form=forms.AttachmentForm(), discard_form=forms.EmptyForm(),
+        discard_form=forms.EmptyForm(), attach_error=attach_error,
+        page_has_errors=bool(attach_error),
         language=language(), keep_token=keeping.token_for(handover.id, kept_typing.WHOLE_FORM),
         loaded_digests=keeping.loaded_digests(
             handover, form, [f.key for f in form.definition_fields()]),
@@ -234,13 +241,16 @@ def preview(handover_id):
     handover = granted.handover
     definition = definition_of(handover)
     units = policy.units_of(handover)
-    content = drafts.open_for_editing(granted, current_user, page="preview").content
+    # The draft with its files, read (and logged) as the preview's look at it.
+    draft = open_for_reader(granted, current_user, language=language(), draft_page="preview")
+    content = draft.content
     problems = drafts.validate_content(definition, content, units[handover.sender_unit_id].kind,
                                        language())
     shown = check_answers_problems(handover, definition, problems, units)
     return render_template(
         "handovers/preview.html", handover=handover, definition=definition, content=content,
-        units=units, send_form=forms.SendForm(submission_token=forms.fresh_submission_token()),
+        units=units, attachments=draft.attachments,
+        send_form=forms.SendForm(submission_token=forms.fresh_submission_token()),
         problems=shown, page_has_errors=bool(shown),
         language=language(),
         warnings=warnings_of(definition, content, language()),
@@ -290,8 +300,8 @@ def discard(handover_id):
 @login_required
 def upload(handover_id):
     """A file posted on its own (a client without the fill page's form)."""
-    return attaching.attach_file(handover_id, url_for(".edit", handover_id=handover_id,
-                                                      _anchor="attachments-title"))
+    back_to = url_for(".edit", handover_id=handover_id, _anchor="attachments-title")
+    return attaching.attach_file(handover_id, back_to, attaching.told_on_the_page(back_to))
 
 
 @bp.post("/<int:handover_id>/attachments/<int:attachment_id>/delete")

@@ -83,9 +83,11 @@ def section(handover_id, section_key):
             return keeping.background_saved(handover, form, own, also_changed)
         keeping.tell_also_changed(also_changed)
         if "attach" in request.form:
-            return attaching.attach_file(handover.id, url_for(
-                ".section", handover_id=handover.id, section_key=section_key,
-                _anchor="attachments"))
+            return attaching.attach_file(
+                handover.id, url_for(".section", handover_id=handover.id,
+                                     section_key=section_key, _anchor="attachments"),
+                lambda refusal: (_section_page(handover, definition, form, shown, states,
+                                               draft, own, refusal), 400))
         if attaching.REMOVE in request.form:
             return attaching.remove_file(handover.id, url_for(
                 ".section", handover_id=handover.id, section_key=section_key,
@@ -104,11 +106,19 @@ def section(handover_id, section_key):
                                     section_key=following.key))
     elif "check" in request.args:
         section_errors(form, shown.section, with_required=True)
-    position = [state.section.key for state in states].index(section_key) + 1
+    return _section_page(handover, definition, form, shown, states, draft, own)
+
+
+def _section_page(handover, definition, form, shown, states, draft, own, attach_error=None):
+    """A section's page; ``attach_error``: a file refused, told at the file input and in the
+    error summary as any field's error."""
+    position = [state.section.key for state in states].index(shown.section.key) + 1
     return render_template(
         "handovers/section.html", handover=handover, definition=definition, form=form,
         section=shown.section, position=position, count=len(states), language=language(),
-        attachments=draft.attachments, keep_token=keeping.token_for(handover.id, section_key),
+        attachments=draft.attachments, attach_error=attach_error,
+        page_has_errors=bool(attach_error),
+        keep_token=keeping.token_for(handover.id, shown.section.key),
         loaded_digests=keeping.loaded_digests(handover, form, own))
 
 
