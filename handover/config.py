@@ -21,6 +21,9 @@ DEFAULTS = {
     "PREFERRED_URL_SCHEME": "https",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    # A fill page's post (typing and a file) is read up to this, so that a file over the
+    # attachment limit is refused while the typing beside it is saved (web/handovers).
+    "FILL_PAGE_MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
     "BABEL_DEFAULT_LOCALE": "fi",
     "BABEL_DEFAULT_TIMEZONE": SERVICE_TIMEZONE,

@@ -234,9 +234,10 @@ def test_the_digests_reveal_no_value_and_differ_between_drafts(app, sender, worl
 
 @pytest.fixture
 def small_post_limit(app, monkeypatch):
-    """The server's limit on a post (12 MB) made small, so that the test posts little; the
-    attachment limit stays 10 MB."""
+    """The server's limits on a post (12 MB, and 64 MB on a fill page) made small, so that
+    the test posts little; the attachment limit stays 10 MB."""
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 256 * 1024)
+    monkeypatch.setitem(app.config, "FILL_PAGE_MAX_CONTENT_LENGTH", 256 * 1024)
     return b"%PDF-1.4\n" + b"x" * (300 * 1024)
 
 
@@ -267,6 +268,28 @@ def test_the_fill_pages_tell_the_script_the_largest_file(app, sender, ward_draft
         message = re.search(r'<p class="govuk-error-message" id="[^"]+-too-large" '
                             r'data-file-too-large hidden>(.*?)</p>', page, re.S)
         assert message and "at most 10 MB is allowed" in message.group(1)
+
+
+@pytest.mark.parametrize("page", ["sections/health", "edit"])
+def test_a_file_over_the_servers_general_limit_is_refused_and_the_typing_saved(
+        app, sender, ward_draft, page, monkeypatch):
+    """Without JavaScript nothing stops a large file before it is sent: a fill page's post is
+    read past the server's general limit, so the file is refused by the attachment limit and
+    what was typed beside it is saved."""
+    from io import BytesIO
+
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 256 * 1024)
+    monkeypatch.setitem(app.config, "ATTACHMENT_MAX_BYTES", 100 * 1024)
+    address = f"/handovers/{ward_draft}/{page}"
+    fields = section_form_fields(sender.get(address).get_data(as_text=True)) if "sections" in \
+        page else form_fields(sender.get(address).get_data(as_text=True), "fill-form")
+    data = changed(fields, allergies="pähkinä ja maito", attach="1")
+    data["file"] = (BytesIO(b"%PDF-1.4\n" + b"x" * (300 * 1024)), "lausunto.pdf")
+    response = sender.post(address, data=data, content_type="multipart/form-data",
+                           follow_redirects=True)
+    assert response.status_code != 413
+    assert "lausunto.pdf" not in page_text(sender.get(address))
+    assert "pähkinä ja maito" in sender.get(address).get_data(as_text=True)
 
 
 def test_a_413_elsewhere_stays_the_plain_page(app, sender, small_post_limit):
