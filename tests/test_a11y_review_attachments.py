@@ -93,3 +93,21 @@ def test_enter_in_a_field_presses_the_main_button(app, client, world, ward_draft
     assert 'name="add_row"' in form
     first = re.search(r'<button type="submit"[^>]*>', form).group(0)
     assert main in first
+
+
+@pytest.mark.parametrize("who, page", [("receiving_receiver", "reply/ward_receipt"),
+                                       ("sending_sender", "update")])
+def test_enter_in_a_form_that_sends_to_another_unit_sends_nothing(app, client, world, who, page):
+    """A reply and a placement update go to other units: Enter in a field neither adds a row nor
+    sends before the writer has checked. A browser does not submit a form whose first submit
+    button is disabled (HTML's implicit submission)."""
+    from test_inbox_and_receipt import sent
+
+    handover_id = sent(app, world)
+    login_as(client, app, world.users[who])
+    html = client.get(f"/handovers/{handover_id}/{page}").get_data(as_text=True)
+    form = html[html.index('<form method="post" novalidate>'):]
+    first = re.search(r'<button type="submit"[^>]*>', form).group(0)
+    assert " disabled" in first and 'aria-hidden="true"' in first
+    buttons = re.findall(r'<button type="submit"[^>]*>', form)
+    assert any(" disabled" not in button for button in buttons[1:]), "the real button works"
