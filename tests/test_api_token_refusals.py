@@ -81,6 +81,25 @@ def test_a_client_kept_running_with_an_invalid_token_is_slowed_and_logged_sparin
     assert [detail["limited"] for _address, detail in events] == [False, True]
 
 
+@pytest.mark.parametrize("make_invalid, told", [
+    ("revoked", "This client's token was revoked."),
+    ("expired", "This client's token has expired.")])
+def test_the_system_holding_a_known_token_is_told_why_it_is_refused(
+        app, client, world, api, make_invalid, told):
+    """Its integrator then knows to ask for a new token, not to look for a typo."""
+    token = api["receiving"]
+    if make_invalid == "revoked":
+        _revoke(app, world, token)
+    else:
+        _expire(app, token)
+    answer = client.get("/api/v1/inbox", headers={**bearer(token), "Accept-Language": "en"})
+    assert answer.status_code == 401 and answer.json["message"] == told
+    assert 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
+    unknown = client.get("/api/v1/inbox", headers={**bearer("hov_" + "x" * 40),
+                                                   "Accept-Language": "en"})
+    assert unknown.json["message"] == "A valid bearer token is required."
+
+
 def test_the_same_token_from_a_new_address_is_logged_again(app, client, world, api, limited):
     """A revoked token turning up somewhere else is what a stolen one looks like."""
     token = api["receiving"]
@@ -137,7 +156,7 @@ def test_refusals_are_answered_in_the_language_asked_for(app, client, world, api
     answers = [client.get("/api/v1/inbox", headers={"Authorization": f"Bearer {token}",
                                                     "Accept-Language": "sv"})
                for _ in range(LIMIT + 1)]
-    assert answers[0].json["message"] == "En giltig token (bearer token) krävs."
+    assert answers[0].json["message"] == "Klientens token har återkallats."
     assert answers[-1].status_code == 429
     assert answers[-1].json["message"] == (
         "För många förfrågningar. Vänta en minut och försök igen.")

@@ -47,7 +47,10 @@ def make_client(app, world, admin, name, scopes, unit="receiving"):
 def test_an_admins_audit_token_exports_nothing_until_another_admin_confirms(
         app, world, admin, other_admin):
     client_id, token = make_client(app, world, admin, "Arkisto", ["audit:read"], unit=None)
-    assert api_get(app, "/api/v1/audit/events", token).status_code == 401
+    waiting = api_get(app, "/api/v1/audit/events", token)
+    assert waiting.status_code == 401
+    assert waiting.json["message"] == ("This client's token works once another administrator "
+                                       "confirms the client.")
     [refused] = events(app, "api.token_refused")
     assert json.loads(refused.detail)["reason"] == "awaiting_confirmation"
 

@@ -21,6 +21,7 @@ from flask import current_app, g, request
 from limits import RateLimitItemPerSecond, parse
 
 from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 from handover.security.throttle import limiter
 from handover.services import integration_clients
 
@@ -28,6 +29,15 @@ from handover.services import integration_clients
 DEFAULT_LIMIT = "30/minute"
 #: The window in which a client's refusals from one address are audited once.
 DEFAULT_AUDIT_SECONDS = 3600
+#: Why a token of ours is refused, told to whoever presents it: they hold the token, and its
+#: integrator needs to know whether to wait for a confirmation or ask for a new token.
+REASONS = {
+    "awaiting_confirmation": _l("This client's token works once another administrator "
+                                "confirms the client."),
+    "revoked": _l("This client's token was revoked."),
+    "expired": _l("This client's token has expired."),
+    "unit_inactive": _l("This client's unit is no longer active."),
+}
 
 
 def answer():
@@ -40,7 +50,7 @@ def answer():
     if not app.config.get("RATELIMIT_ENABLED", True):
         if refused is not None:   # nothing to count with: every known client's refusal
             integration_clients.record_refusal(refused, {})
-        return _unauthorized(problem)
+        return _unauthorized(problem, refused)
     subject = (f"client:{refused.client_id}" if refused is not None
                else f"address:{_address()}")
     limit = parse(app.config.get("API_REFUSAL_LIMIT") or DEFAULT_LIMIT)
@@ -55,12 +65,15 @@ def answer():
                                                              subject)
         return problem(429, _("Too many requests. Wait a minute and try again."),
                        headers={"Retry-After": str(max(int(reset - time.time()), 1))})
-    return _unauthorized(problem)
+    return _unauthorized(problem, refused)
 
 
-def _unauthorized(problem):
-    return problem(401, _("A valid bearer token is required."),
-                   headers={"WWW-Authenticate": 'Bearer realm="handover"'})
+def _unauthorized(problem, refused=None):
+    reason = REASONS.get(refused.reason) if refused is not None else None
+    return problem(401, str(reason) if reason else _("A valid bearer token is required."),
+                   headers={"WWW-Authenticate": 'Bearer realm="handover", '
+                                                'error="invalid_token"' if reason else
+                            'Bearer realm="handover"'})
 
 
 def _worth_an_event(refused, subject, count, limited, window):
