@@ -45,7 +45,12 @@ from handover.services.accounts_memberships import (
     refuse_membership,
     remove_membership,
 )
-from handover.services.accounts_units import create_unit, set_unit_active, update_unit
+from handover.services.accounts_units import (
+    awaiting_acknowledgement,
+    create_unit,
+    set_unit_active,
+    update_unit,
+)
 from handover.services.accounts_users import (
     ADMIN_OR_AUDITOR,
     TEMPORARY_ALPHABET,
@@ -57,6 +62,7 @@ from handover.services.accounts_users import (
 )
 
 __all__ = [
+    "awaiting_acknowledgement",
     "ADMIN_OR_AUDITOR", "EMAIL_PATTERN", "IS_CLIENT_ACCOUNT", "SYSTEM_ROLE_HAS_NO_UNITS",
     "TEMPORARY_ALPHABET", "AccountError", "N_", "add_membership", "admin_roles_awaiting",
     "admin_roles_awaiting_too_long", "all_units", "confirm_admin_role",

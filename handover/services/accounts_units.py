@@ -7,13 +7,13 @@ a unique index, so SQLite, whose lower() folds ASCII letters only, answers as Po
 and two admins creating the twins at once are refused by the database (`one_transaction`).
 """
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from handover.services.accounts_base import N_, AccountError, one_transaction
 from handover.services.accounts_lookup import EMAIL_PATTERN, normalise_email, unit_kinds
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Unit, User
+from handover.store.models import Handover, Unit, User
 from handover.store.models.accounts import unit_name_key
 
 
@@ -82,3 +82,12 @@ def _unit_email(email: str | None) -> str:
 def _check_kind(kind: str) -> None:
     if kind not in unit_kinds():
         raise AccountError(N_("Unknown unit kind: %(kind)s"), field="kind", kind=kind)
+
+
+def awaiting_acknowledgement(unit: Unit) -> int:
+    """How many handovers sent to ``unit`` it has not acknowledged yet (a count, no content):
+    what deactivating the unit leaves unread."""
+    return db.session.scalar(
+        select(func.count()).select_from(Handover)
+        .where(Handover.receiver_unit_id == unit.id,
+               Handover.status.in_(("sent", "opened")))) or 0

@@ -6,7 +6,6 @@ else gets 404 on every page here, so the pages are not confirmed to exist.
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from handover.i18n import gettext as _
@@ -14,7 +13,7 @@ from handover.i18n import lazy_gettext as _l
 from handover.services import accounts, accounts_admins, client_confirmation, policy
 from handover.services.statistics import handover_counts
 from handover.store.database import db
-from handover.store.models import Handover, Membership, Unit
+from handover.store.models import Membership, Unit
 from handover.web.admin_forms import (
     ActionForm,
     MembershipForm,
@@ -82,19 +81,12 @@ def unit_active(unit_id):
         if not unit.is_active:
             return redirect(url_for(".unit", unit_id=unit.id))
         return render_template("admin/deactivate_unit.html", unit=unit,
-                               open_handovers=_awaiting_acknowledgement(unit))
+                               open_handovers=accounts.awaiting_acknowledgement(unit))
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
         accounts.set_unit_active(unit, active)
         flash(_("Unit reactivated.") if active else _("Unit deactivated."), "success")
     return redirect(url_for(".unit", unit_id=unit.id))
-
-
-def _awaiting_acknowledgement(unit):
-    """How many handovers sent to ``unit`` are not acknowledged yet (a count, no content)."""
-    return db.session.scalar(
-        select(func.count()).select_from(Handover)
-        .where(Handover.receiver_unit_id == unit.id, Handover.status.in_(("sent", "opened"))))
 
 
 # --- users ----------------------------------------------------------------------------------
