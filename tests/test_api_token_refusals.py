@@ -44,6 +44,14 @@ def _expire(app, token):
         expire(token)
 
 
+def _make_invalid(app, world, token, how):
+    """The client's token "revoked" or "expired"."""
+    if how == "revoked":
+        _revoke(app, world, token)
+    else:
+        _expire(app, token)
+
+
 def _refusal_events(app):
     with app.app_context():
         return [(event.client_address, json.loads(event.detail or "{}"))
@@ -61,10 +69,7 @@ def _inbox(client, token, address="192.0.2.10"):
 def test_a_client_kept_running_with_an_invalid_token_is_slowed_and_logged_sparingly(
         app, client, world, api, limited, make_invalid):
     token = api["receiving"]
-    if make_invalid == "revoked":
-        _revoke(app, world, token)
-    else:
-        _expire(app, token)
+    _make_invalid(app, world, token, make_invalid)
     answers = [_inbox(client, token) for _ in range(LIMIT + 7)]
 
     assert [a.status_code for a in answers] == [401] * LIMIT + [429] * 7
@@ -88,10 +93,7 @@ def test_the_system_holding_a_known_token_is_told_why_it_is_refused(
         app, client, world, api, make_invalid, told):
     """Its integrator then knows to ask for a new token, not to look for a typo."""
     token = api["receiving"]
-    if make_invalid == "revoked":
-        _revoke(app, world, token)
-    else:
-        _expire(app, token)
+    _make_invalid(app, world, token, make_invalid)
     answer = client.get("/api/v1/inbox", headers={**bearer(token), "Accept-Language": "en"})
     assert answer.status_code == 401 and answer.json["message"] == told
     assert 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
