@@ -1,7 +1,8 @@
 """Every role against every handover URL gets exactly the answer it should. Members of the
-sending, receiving and copied units act by their role; everyone else — an unrelated unit,
-an administrator, an auditor — is told the handover does not exist (404), and that attempt is
-audited. Anonymous visitors are sent to the login page."""
+sending, receiving and copied units act by their role; one who may read the handover but whose
+role or unit's relation to it does not allow the action is led back to it (303) with the reason;
+everyone else — an unrelated unit, an administrator, an auditor — is told the handover does not
+exist (404), and that attempt is audited. Anonymous visitors are sent to the login page."""
 
 import lifecycle_support
 import pytest
@@ -32,8 +33,11 @@ READERS = {"sending_sender", "sending_lead", "receiving_receiver", "receiving_le
 RECEIVERS = {"receiving_receiver", "receiving_lead"}
 
 
-def _expect(allowed, ok=200):
-    return {user: (ok if user in allowed else 404) for user in USERS} | {"anonymous": 302}
+def _expect(allowed, ok=200, readers=READERS, refused=303):
+    """``ok`` for ``allowed``; ``refused`` (back to the handover, 303) for the other
+    ``readers``; 404 for everyone else."""
+    return {user: ok if user in allowed else refused if user in readers else 404
+            for user in USERS} | {"anonymous": 302}
 
 
 #: (method, url template, expected status per user). Actions answer with a redirect (302).
@@ -41,16 +45,22 @@ MATRIX = {
     "view": ("GET", "/handovers/{id}", _expect(READERS)),
     "print": ("GET", "/handovers/{id}/print", _expect(READERS)),
     "acknowledge": ("POST", "/handovers/{id}/acknowledge", _expect(RECEIVERS, 302)),
-    "reply": ("POST", "/handovers/{id}/reply", _expect(RECEIVERS | {"sending_sender"}, 302)),
+    # A refused reply shows the handover's page again with the text kept, to copy.
+    "reply": ("POST", "/handovers/{id}/reply",
+              _expect(RECEIVERS | {"sending_sender"}, 302, refused=409)),
     "reply_form": ("GET", "/handovers/{id}/reply/ward_reply", _expect(RECEIVERS)),
     "withdraw": ("POST", "/handovers/{id}/withdraw", _expect({"sending_sender"}, 302)),
     "correct": ("POST", "/handovers/{id}/correct", _expect({"sending_sender"}, 302)),
+    # A copy's attachments are not the copy unit's to fetch: not found, as for strangers.
     "attachment": ("GET", "/handovers/{id}/attachments/{attachment}",
-                   _expect(RECEIVERS | {"sending_sender", "sending_lead"})),
-    "draft_edit": ("GET", "/handovers/{draft}/edit", _expect({"sending_sender"})),
-    "draft_view": ("GET", "/handovers/{draft}", _expect({"sending_sender"}, 302)),
-    "draft_send": ("POST", "/handovers/{draft}/send", _expect({"sending_sender"}, 302)),
-    "draft_upload": ("POST", "/handovers/{draft}/attachments", _expect({"sending_sender"}, 302)),
+                   _expect(RECEIVERS | {"sending_sender", "sending_lead"}, readers=())),
+    # A draft is the sending unit's senders' alone.
+    "draft_edit": ("GET", "/handovers/{draft}/edit", _expect({"sending_sender"}, readers=())),
+    "draft_view": ("GET", "/handovers/{draft}", _expect({"sending_sender"}, 302, readers=())),
+    "draft_send": ("POST", "/handovers/{draft}/send",
+                   _expect({"sending_sender"}, 302, readers=())),
+    "draft_upload": ("POST", "/handovers/{draft}/attachments",
+                     _expect({"sending_sender"}, 302, readers=())),
 }
 
 

@@ -192,7 +192,10 @@ def test_the_confirmation_speaks_finnish_and_refuses_the_sender(app, client, wor
     assert "Sulkemista ei voi perua." in text
     sender = app.test_client()
     login_as(sender, app, world.users["sending_sender"])
-    assert sender.get(f"/handovers/{hid}/close").status_code == 404
+    # The sender reads the handover, so it is not "not found": the page says who closes it.
+    refused = sender.get(f"/handovers/{hid}/close")
+    assert refused.status_code == 303
+    assert refused.headers["Location"].endswith(f"/handovers/{hid}")
 
 
 # --- 3. the receipts' own act ------------------------------------------------------------------

@@ -108,7 +108,10 @@ def test_return_needs_a_reason_and_only_the_receiver_returns(app, world):
             returning.give_back(granted, world.user("receiving_receiver"), "bogus")
         with pytest.raises(LifecycleError):
             returning.give_back(granted, world.user("receiving_receiver"), "other", " ")
-        for outsider in ("sending_sender", "copy_receiver", "other_receiver", "admin"):
+        for reader in ("sending_sender", "copy_receiver"):   # they read it; told why not
+            with pytest.raises(policy.WrongState):
+                access_for(world, reader, hid, "return")
+        for outsider in ("other_receiver", "admin"):
             with pytest.raises(policy.NotFound):
                 access_for(world, outsider, hid, "return")
         assert handover(hid).status == "sent"
@@ -145,11 +148,15 @@ def test_a_return_left_incomplete_shows_its_page_again_with_what_was_typed(app, 
         assert not db.session.query(HandoverReturn).count()
 
 
-def test_the_return_and_reroute_pages_answer_404_to_everyone_else(app, client, world):
+def test_the_return_and_reroute_pages_refuse_everyone_else(app, client, world):
     with app.app_context():
         hid = send_handover(world)
-    for name in ("sending_sender", "copy_receiver", "other_receiver", "admin"):
+    for name in ("sending_sender", "copy_receiver"):   # they read it: back to it, told why
+        login_as(client, app, world.users[name])
+        assert client.get(f"/handovers/{hid}/return").status_code == 303, name
+    for name in ("other_receiver", "admin"):
         login_as(client, app, world.users[name])
         assert client.get(f"/handovers/{hid}/return").status_code == 404, name
     login_as(client, app, world.users["receiving_receiver"])
-    assert client.get(f"/handovers/{hid}/reroute").status_code == 404
+    refused = client.get(f"/handovers/{hid}/reroute", follow_redirects=True)
+    assert "The sending unit does this, not your unit." in refused.text

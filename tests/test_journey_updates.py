@@ -84,7 +84,8 @@ def test_the_update_page_sends_and_refuses_another_child(app, client, world):
     assert "The update was sent to 2 units" in response.get_data(as_text=True)
     receiver = app.test_client()
     login_as(receiver, app, world.users["receiving_receiver"])
-    assert receiver.get(f"/handovers/{original}/update").status_code == 404
+    refused = receiver.get(f"/handovers/{original}/update", follow_redirects=True)
+    assert "The sending unit does this, not your unit." in refused.text
 
 
 def test_an_update_reaches_the_units_that_got_a_copy_too(app, world):

@@ -161,11 +161,11 @@ def test_failed_audit_write_rolls_the_acknowledgement_back(app, world, monkeypat
 
 
 def test_copy_unit_cannot_acknowledge(app, world):
-    from handover.services.policy import NotFound
+    from handover.services.policy import WrongState
 
     with app.app_context():
         hid = send_handover(world)
-        with pytest.raises(NotFound):
+        with pytest.raises(WrongState, match="Vastaanottava yksikkö kuittaa"):   # fi: default
             access_for(world, "copy_receiver", hid, "acknowledge")
 
 

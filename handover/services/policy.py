@@ -8,8 +8,11 @@ offering a button: nothing else decides again.
 
 Everyone else — administrators and auditors included — is told the handover does not exist:
 `require` audits the attempt and raises `NotFound`. A permitted action the status no longer
-allows raises `WrongState`. The web layer turns both into answers (404, or back to the
-handover's page with the message) in one error handler; nothing here knows HTTP.
+allows raises `WrongState`, and so does an action of someone who reads the handover but whose
+unit's relation to it or role never allows that action (`not_permitted`: they see the
+handover, so it is not denied as missing; they are told who does this). The web layer turns
+both into answers (404, or back to the handover's own page with the message) in one error
+handler; nothing here knows HTTP.
 
 This module reads the handover for a user and refuses or grants (`require`). The rules it
 applies live beside it by concern and are answered here too, so callers ask this one module:
@@ -66,6 +69,7 @@ from handover.services.policy_refusals import (  # noqa: F401  (what a refusal s
     IDENTITY_CODE_NEEDED,
     DraftDiscarded,
     WrongState,
+    not_permitted,
     refusal,
 )
 from handover.store import audit
@@ -124,6 +128,8 @@ def require(user: Any, handover_id: object, action: str = "view", *, with_units:
             raise DraftDiscarded(handover_id)
         deny(user, handover_id, action, exists=False)
     access = evaluate(user, handover)
+    if action != "download" and access.can("read") and not access.can(ACTIONS[action]):
+        raise not_permitted(access, action)   # they see it: a 404 would say it is gone
     if not access.can(ACTIONS[action]) or (action == "download" and access.as_copy):
         deny(user, handover_id, action)
     if not access.allows(action):

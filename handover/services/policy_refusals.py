@@ -1,6 +1,7 @@
 """What the access policy tells someone whose action on a handover it refuses, when the refusal is
 news they may have: the status no longer allows what their role does (`WrongState`, with the
-words for each action), or the draft they asked for was deleted by their own unit
+words for each action), their relation or role never allows what they can see (`not_permitted`,
+saying who does it), or the draft they asked for was deleted by their own unit
 (`DraftDiscarded`). Everyone else is told the handover does not exist (`NotFound`, raised by
 `policy.deny`).
 
@@ -12,7 +13,13 @@ from typing import Any
 
 from handover.i18n import lazy_gettext as _l
 from handover.services import LifecycleError, NotFound
-from handover.services.policy_actions import DRAFT_ACTIONS, newer_version
+from handover.services.policy_actions import (
+    ACTIONS,
+    CAPABILITIES,
+    DRAFT_ACTIONS,
+    RECEIVING,
+    newer_version,
+)
 from handover.store.models import Handover
 
 
@@ -49,6 +56,26 @@ def refusal(handover: Handover, action: str) -> WrongState:
                                  "is #%(id)s. Correct that one if something still needs "
                                  "changing.", id=newer), handover.id, action, newer_id=newer)
     return WrongState(_why_not(handover, action), handover.id, action)
+
+
+def not_permitted(access: Any, action: str) -> WrongState:
+    """The `WrongState` for someone who may read the handover but whose unit's relation to it
+    or role in that unit never allows ``action``: they see the handover, so it is not denied
+    as missing; they are told who does this instead."""
+    needed = ACTIONS[action]
+    if any(needed in allowed for allowed in CAPABILITIES[access.relation].values()):
+        message = _l("Your role in your unit does not allow this for this handover.")
+    elif access.as_copy and needed in _ANY_RECEIVER_CAN:
+        message = _l("Your unit has a copy of this handover for information. The receiving "
+                     "unit acknowledges it, answers it and closes it.")
+    elif needed in _ANY_RECEIVER_CAN:
+        message = _l("The receiving unit does this, not the sending unit.")
+    else:
+        message = _l("The sending unit does this, not your unit.")
+    return WrongState(message, access.handover.id, action)
+
+
+_ANY_RECEIVER_CAN = set().union(*CAPABILITIES[RECEIVING].values())
 
 
 def _why_not(handover: Handover, action: str) -> Any:
