@@ -229,11 +229,13 @@ def test_routing_is_enforced(app, client, world, api):
     body = {**_draft_body(world), "receiver_unit_id": world.units["copy"].id}
     response = client.post("/api/v1/drafts", json=body, headers=bearer(api["sending"]))
     assert response.status_code == 422
-    assert response.json["errors"][0]["path"] == "routing"
+    # Each routing problem at its own field (the receiver here; the copy unit, the same
+    # social work unit, may not be both).
+    assert response.json["errors"][0]["path"] == "receiver_unit_id"
     receiving = client.post("/api/v1/drafts", json=_draft_body(world),
                             headers=bearer(make_token_in(app, world)))
     assert receiving.status_code == 422   # a ward may not send this form
-    assert receiving.json["errors"][0]["path"] == "routing"
+    assert receiving.json["errors"][0]["path"] == "form_key"
 
 
 def make_token_in(app, world):
@@ -276,7 +278,9 @@ def test_reply_form_is_checked_like_the_page_form(app, client, world, api):
     assert unknown.status_code == 404
     copy = client.post(path, json={"content": {"primary_nurse": "X"}},
                        headers=bearer(api["copy"]))
-    assert copy.status_code == 404   # a copy unit never answers with reply forms
+    # A copy unit reads the handover but never answers with reply forms: told so, not 404.
+    assert copy.status_code == 409
+    assert "The receiving unit acknowledges it, answers it" in copy.json["message"]
 
 
 def test_request_size_limit_as_for_the_web_answers_json(app, client, world, api):

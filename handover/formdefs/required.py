@@ -34,12 +34,15 @@ _TEMPLATES = {
 _TYPED = N_("Enter %(label)s")
 #: What to do with a date that is no date (31.2.2012, 3/14/2012); never said of an empty one.
 _DATE_FORMAT = N_("Enter %(label)s as day.month.year, for example 14.3.2012")
+#: The same said to a system that sends JSON (the API, a reply form's JSON): it sends a date as
+#: ISO text, the only form it may take there (`iso_date_format`).
+_ISO_DATE_FORMAT = N_("Enter %(label)s as year-month-day, for example 2026-12-10")
 #: What to do with a date after its field's ``not_after`` (a birth or a consent tomorrow): the
 #: date is wrong, not missing. The label follows a colon, as it may be a question ("When was
 #: the child told").
 _IN_FUTURE = N_("The date cannot be in the future: %(label)s")
 #: Templates that take the label as an object: its first letter goes lower case.
-_AS_OBJECT = {_TYPED, _DATE_FORMAT, _TEMPLATES["choice"]}
+_AS_OBJECT = {_TYPED, _DATE_FORMAT, _ISO_DATE_FORMAT, _TEMPLATES["choice"]}
 
 
 class RequiredMessage:
@@ -94,6 +97,12 @@ def required_message(field: Field) -> RequiredMessage:
 def unreadable_date(field: Field) -> RequiredMessage:
     """What to do about a date that is no date (31.2.2012, 3/14/2012): the field's own words."""
     return RequiredMessage(field, missing=False)
+
+
+def iso_date_format(field: Field) -> RequiredMessage:
+    """What to do about a date that is no date, said to a system sending JSON, where a date is
+    ISO text (2026-12-10): the web form's "day.month.year" would ask for what it refuses."""
+    return RequiredMessage(field, missing=False, template=_ISO_DATE_FORMAT)
 
 
 def in_future(field: Field) -> RequiredMessage:

@@ -12,6 +12,8 @@ from flask import current_app
 
 from handover.formdefs import FormDefinition, UnknownForm
 from handover.formdefs import content as content_rules
+from handover.formdefs.model import Field
+from handover.formdefs.required import iso_date_format, unreadable_date
 from handover.i18n import lazy_gettext as _l
 from handover.plugins.manager import FormChecksUnavailable, call_hook
 from handover.security import crypto
@@ -85,6 +87,58 @@ def check_routing(user: User, sender_unit: Unit | None, form_key: str,
     if legal_basis is not None and legal_basis not in offered:
         raise LifecycleError(CHOOSE_LEGAL_BASIS)
     return CheckedRoute(sender_unit, receiver_unit)
+
+
+#: What `routing_problems` says of a copy unit, as `routing.check_route` says it.
+COPY_REFUSED = _l("A copy of this form may not be sent to that unit.")
+COPY_TWICE = _l("The same unit was chosen twice for a copy.")
+#: What `routing_problems` says of a legal basis the form does not offer, listing those it does.
+BASIS_CHOICES = _l("Choose one of: {labels}.")
+
+
+def routing_problems(user: User, sender_unit: Unit | None, form_key: str,
+                     receiver_unit: Unit | None, copy_units: Iterable[Unit | None],
+                     legal_basis: str | None = None) -> dict[str, list[str]]:
+    """{path: [message]} of everything `check_routing` refuses in a new draft's routing, each
+    at the choice it is about, where `check_routing` stops at the first: ``form_key``,
+    ``receiver_unit_id``, ``copy_unit_ids.N`` (the Nth copy unit) and ``legal_basis`` (listing
+    the bases the form offers); ``routing`` for a refusal of the whole (the sending unit).
+    Empty exactly when `check_routing` allows the route: it stays the one judge, and what it
+    refuses that no single choice explains is said at ``routing``."""
+    copy_units = list(copy_units)
+    try:
+        check_routing(user, sender_unit, form_key, receiver_unit, copy_units, legal_basis)
+    except (routing.RouteRefused, LifecycleError) as refusal:
+        whole = str(refusal)
+    else:
+        return {}
+    if sender_unit is None or not sender_unit.is_active or not may_start(user, sender_unit.id):
+        return {"routing": [whole]}
+    if form_key not in {definition.key for definition in routing.sendable_forms(sender_unit)}:
+        return {"form_key": [whole]}
+    found: dict[str, list[str]] = {}
+    if receiver_unit is None:
+        found["receiver_unit_id"] = [str(CHOOSE_RECEIVER)]
+    else:
+        try:
+            routing.check_route(form_key, sender_unit, receiver_unit, [])
+        except routing.RouteRefused as refused:
+            found["receiver_unit_id"] = [str(refused)]
+    kinds = routing.copy_kinds(form_key, sender_unit.kind)
+    seen: set[int] = set()
+    for number, unit in enumerate(copy_units):
+        if (unit is None or not unit.is_active or unit.kind not in kinds
+                or unit.id == sender_unit.id
+                or (receiver_unit is not None and unit.id == receiver_unit.id)):
+            found[f"copy_unit_ids.{number}"] = [str(COPY_REFUSED)]
+        elif unit.id in seen:
+            found[f"copy_unit_ids.{number}"] = [str(COPY_TWICE)]
+        else:
+            seen.add(unit.id)
+    offered = legal_basis_keys(definition_of(form_key))
+    if legal_basis is not None and legal_basis not in offered:
+        found["legal_basis"] = [str(BASIS_CHOICES).format(labels=", ".join(offered))]
+    return found or {"routing": [whole]}
 
 
 def routing_problem(user: User, handover: Handover,
@@ -307,10 +361,39 @@ def checked_json_content(definition: FormDefinition, content: Mapping[str, Any],
     try:
         stored = checked_content(definition, content, sender_kind, language)
     except ValidationFailed as failed:
-        raise ValidationFailed({**unknown, **failed.errors}) from None
+        raise ValidationFailed({**unknown, **dates_as_json_says_them(
+            definition, failed.errors, language)}) from None
     if unknown:
         raise ValidationFailed(unknown)
     return stored
+
+
+def dates_as_json_says_them(definition: FormDefinition, errors: Mapping[str, list[str]],
+                            language: str) -> dict[str, list[str]]:
+    """``errors`` with the web form's "Enter … as day.month.year" of each date that could not
+    be read said as JSON writes a date, "as year-month-day" (ISO 8601): JSON content takes a
+    date only as ISO text, so the web form's format would ask for what it refuses."""
+    fields = {field.key: field for field in definition.fields()}
+    said: dict[str, list[str]] = {}
+    for path, messages in errors.items():
+        field = _field_at(fields, path)
+        if field is not None and field.type == "date":
+            web, iso = content_rules.rendered(
+                {path: [unreadable_date(field), iso_date_format(field)]}, language)[path]
+            messages = [iso if message == web else message for message in messages]
+        said[path] = list(messages)
+    return said
+
+
+def _field_at(fields: Mapping[str, Field], path: str) -> Field | None:
+    """The field at ``path`` (``key``, or ``group.row.key`` in a repeating group's row)."""
+    parts = str(path).split(".")
+    field = fields.get(parts[0])
+    if len(parts) == 1 or field is None:
+        return field
+    if len(parts) != 3 or field.type != "group":
+        return None
+    return next((sub for sub in field.fields if sub.key == parts[2]), None)
 
 
 def unknown_fields(definition: FormDefinition,

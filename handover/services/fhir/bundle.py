@@ -5,7 +5,11 @@
   ``Questionnaire`` (`questionnaire.canonical`);
 - ``Task``: the transfer itself, its status draft → requested (sent) → received (opened) →
   completed (acknowledged), cancelled when withdrawn, rejected when returned; the owner is the
-  receiving unit, and ``businessStatus`` says "acknowledged";
+  receiving unit, and ``businessStatus`` says "acknowledged"; ``reasonCode`` is the legal
+  basis of the disclosure (code system `LEGAL_BASIS_SYSTEM`, the form's key for it, its label
+  in the reader's language), as the JSON API's ``legal_basis`` shows it to every reader; the
+  receiving unit's acknowledgement note is ``Task.note``, only to a reader the JSON API and
+  the page show it to (`ReaderView.note`: never a copy unit);
 - ``Patient``: the child, by the identity code (``urn:oid:1.2.246.21``) when this reader sees it;
 - ``Organization``: the sending, receiving and (unless the location is hidden) copy units;
 - ``Communication``: each reply in the thread.
@@ -33,6 +37,8 @@ IDENTITY_CODE_SYSTEM = "urn:oid:1.2.246.21"
 UNIT_SYSTEM = "urn:handover:unit"
 HANDOVER_SYSTEM = "urn:handover:handover"
 BUSINESS_STATUS = "urn:handover:fhir:CodeSystem/handover-status"
+#: The legal bases of the forms (``[[legal_bases]]``), by their keys.
+LEGAL_BASIS_SYSTEM = "urn:handover:fhir:CodeSystem/legal-basis"
 #: FHIR's ``code`` type: no leading, trailing or double whitespace.
 FHIR_CODE = re.compile(r"^[^\s]+(\s[^\s]+)*$")
 TASK_STATUS = {"draft": "draft", "sent": "requested", "opened": "received",
@@ -113,7 +119,30 @@ def _task(view: ReaderView, with_content: bool, with_patient: bool) -> dict[str,
         task["lastModified"] = _instant(handover.acknowledged_at)
     if handover.due_at and view.shows_due:
         task["restriction"] = {"period": {"end": _instant(handover.due_at)}}
+    reason = _legal_basis(handover.legal_basis, view.legal_basis)
+    if reason:
+        task["reasonCode"] = reason
+    if view.note:   # None to a copy unit, as on its page and in the JSON API
+        note: dict[str, Any] = {"text": view.note}
+        if handover.receiver_unit_id in view.units:
+            note["authorReference"] = {
+                "reference": f"Organization/unit-{handover.receiver_unit_id}"}
+        if handover.acknowledged_at:
+            note["time"] = _instant(handover.acknowledged_at)
+        task["note"] = [note]
     return task
+
+
+def _legal_basis(key: str | None, label: str | None) -> dict[str, Any] | None:
+    """The legal basis as a CodeableConcept: the form's key as the code (when it is a code
+    FHIR allows), its label (the reader's language) as the display and the text."""
+    if _is_blank(key):
+        return None
+    text = label if isinstance(label, str) and label.strip() else str(key)
+    concept: dict[str, Any] = {"text": text}
+    if _is_code(key):
+        concept["coding"] = [{"system": LEGAL_BASIS_SYSTEM, "code": key, "display": text}]
+    return concept
 
 
 def questionnaire_response(definition: FormDefinition,

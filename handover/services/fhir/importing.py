@@ -1,15 +1,26 @@
 """A FHIR ``QuestionnaireResponse`` to a known ``Questionnaire`` back into a form's content, so
 that a sending system may create a draft from it. The content is then checked by the form's
-own rules, exactly as JSON content is (`drafts.validate_content`)."""
+own rules (`checked`, `drafts.validate_content`): a ``completed`` response in full, as JSON
+content is; an ``in-progress`` one, answered in part, only in what it answers (a draft may be
+incomplete; sending it checks it in full). Each problem is said at its place in the resource.
 
-from collections.abc import Iterator
+Nothing in the resource is left out unsaid. The import reads `READ_ELEMENTS`; it takes
+`SERVERS_OWN` as the server's to set on the draft it makes (its own id, labels, child, author and
+time), and refuses every other element (``contained``, ``identifier``, an extension...) at its
+path, as it refuses an item the form has no place for.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 
 from handover.formdefs import Field, FormDefinition
+from handover.formdefs import content as content_rules
 from handover.i18n import lazy_gettext as _l
+from handover.services import drafts
 from handover.services.fhir.questionnaire import (
     SECTION_PREFIX,
     URL_PREFIX,
@@ -27,6 +38,16 @@ VALUE_KINDS = ("valueCoding", "valueString", "valueDate", "valueDecimal", "value
 IMPORTED_STATUSES = ("completed", "in-progress")
 #: What pydantic adds to a path in the resource for a value that is not an object: not FHIR's.
 VALIDATOR_ONLY_STEPS = frozenset({"root"})
+#: The elements of the resource the draft is made of (the routing comes in the query).
+READ_ELEMENTS = frozenset({"resourceType", "questionnaire", "status", "item"})
+#: The elements the server sets itself on the draft it makes, read by no one: the resource's
+#: id on its sender's server (the draft has its own), its meta (Handover labels the content by
+#: the form's sensitive fields), its language and narrative (the answers are what is kept, and
+#: Handover renders them), the child (named by the answers) and its author and time (the draft
+#: is the client's unit's, made now). Handover's own export writes these, so it reads back.
+SERVERS_OWN = frozenset({"id", "meta", "language", "text", "subject", "author", "authored"})
+#: The status whose answers are given in full: checked as JSON content is, required ones too.
+COMPLETED = "completed"
 
 
 class NotImportable(ValueError):
@@ -36,6 +57,23 @@ class NotImportable(ValueError):
     def __init__(self, errors: dict[str, list[Any]]) -> None:
         super().__init__("not importable")
         self.errors = errors
+
+
+class FailsFormChecks(NotImportable):
+    """The answers do not pass the form's own rules (`checked`); ``errors`` are at the paths in
+    the resource of the items they are about."""
+
+
+@dataclass
+class Imported:
+    """What a resource gives a draft: its ``content``, whether it is ``complete`` (its status
+    is ``completed``), and where each field's answers are in the resource (``places``: a field
+    key, a repeating group's key or ``group.row`` and ``group.row.sub``, to ``item.0.item.2``),
+    so that the form's messages about them point there."""
+
+    content: dict[str, Any]
+    complete: bool
+    places: dict[str, str]
 
 
 def form_of(resource: dict[str, Any]) -> tuple[str, int | None]:
@@ -86,11 +124,18 @@ def _resource_path(location: tuple[Any, ...]) -> str:
 
 
 def content_from(definition: FormDefinition, resource: dict[str, Any]) -> dict[str, Any]:
-    """The content ``resource`` (validated by fhir.resources first) gives ``definition``.
+    """The content ``resource`` gives ``definition`` (`imported`)."""
+    return imported(definition, resource).content
+
+
+def imported(definition: FormDefinition, resource: dict[str, Any]) -> Imported:
+    """What ``resource`` (validated by fhir.resources first) gives ``definition``.
     Nothing in it is left out unsaid: an item the form has no place for, a second item for
-    one field, or a second answer to a field that takes one is refused at its path in the
-    resource (``item.0.item.2``), as the rules refuse an unknown field of JSON content. Its
-    status is one a draft is made from (`IMPORTED_STATUSES`), after FHIR's own codes."""
+    one field, a second answer to a field that takes one, a coding of a system the
+    Questionnaire's answer options do not have, and an element the import neither reads nor
+    sets itself (`SERVERS_OWN`) are refused at their path in the resource
+    (``item.0.item.2``), as the rules refuse an unknown field of JSON content. Its status is
+    one a draft is made from (`IMPORTED_STATUSES`), after FHIR's own codes."""
     _require_response(resource)
     try:
         QuestionnaireResponse.model_validate(resource)
@@ -103,20 +148,89 @@ def content_from(definition: FormDefinition, resource: dict[str, Any]) -> dict[s
     fields = {field.key: field for field in definition.fields()}
     sections = {section_link(section.key) for section in definition.sections}
     content: dict[str, Any] = {}
-    errors: dict[str, list[Any]] = {}
+    places: dict[str, str] = {}
+    errors: dict[str, list[Any]] = _unread_elements(resource)
     for path, item in _field_items(resource.get("item") or [], "item", sections, errors):
         field = fields.get(item.get("linkId", ""))
         if field is None:
             errors[path] = [_unknown(item)]
         elif field.type == "group":
-            content.setdefault(field.key, []).append(_row(field, item, path, errors))
+            rows = content.setdefault(field.key, [])
+            places.setdefault(field.key, path)
+            places[f"{field.key}.{len(rows)}"] = path
+            rows.append(_row(field, item, path, errors, places, f"{field.key}.{len(rows)}"))
         elif field.key in content:
             errors[path] = [_once(item)]
         else:
+            places[field.key] = path
             content[field.key] = _values(field, item, path, errors)
     if errors:
         raise NotImportable(errors)
-    return content
+    return Imported(content, resource.get("status") == COMPLETED, places)
+
+
+def _unread_elements(resource: dict[str, Any]) -> dict[str, list[Any]]:
+    """Each element of ``resource`` that the import neither reads nor sets itself, at its
+    path (a primitive's extension, ``_status``, too: it may say what the value does not)."""
+    known = READ_ELEMENTS | SERVERS_OWN
+    return {name: [_l("A draft has no place for %(element)s: leave it out. A draft is made of "
+                      "the answers (item) alone.", element=name)]
+            for name in resource
+            if name not in known and not (name.startswith("_") and name[1:] in SERVERS_OWN)}
+
+
+def checked(definition: FormDefinition, found: Imported, sender_kind: str | None,
+            language: str) -> dict[str, Any]:
+    """``found.content`` as the draft stores it, once it passes the form's rules
+    (`drafts.validate_content`), or `FailsFormChecks` with every problem at its place in the
+    resource. A completed response is checked in full, as JSON content is; an in-progress one
+    is a draft answered in part, so what it leaves unanswered (a required field, a required
+    answer in a row, too few rows) is no problem yet: sending the draft checks it in full.
+    Every answer it does give must fit the form."""
+    errors = drafts.validate_content(definition, found.content, sender_kind, language)
+    if not found.complete:
+        errors = {path: messages for path, messages in errors.items()
+                  if not _unanswered(definition, found.content, path)}
+    if errors:
+        raise FailsFormChecks({_place(found, path): messages
+                               for path, messages in errors.items()})
+    return content_rules.cleaned(definition, found.content, sender_kind)
+
+
+def _unanswered(definition: FormDefinition, content: Mapping[str, Any], path: str) -> bool:
+    """Whether the problem at ``path`` is that something is not answered (yet)."""
+    key, _dot, rest = path.partition(".")
+    fields = {field.key: field for field in definition.fields()}
+    field = fields.get(key)
+    if field is None:   # the form's own (a plugin's message of no field)
+        return False
+    value = content.get(key)
+    if field.type != "group":
+        return not rest and content_rules.is_empty(value)
+    if not isinstance(value, list) and value is not None:
+        return False
+    rows = [row for row in value or [] if isinstance(row, dict)]
+    if not rest:   # the group's own: too few rows used is not yet answered
+        used = sum(1 for row in rows if not content_rules.row_is_empty(field, row))
+        return used < field.min_rows
+    number, _dot, sub = rest.partition(".")
+    if not number.isdigit() or int(number) >= len(rows) or not sub:
+        return False
+    return content_rules.is_empty(rows[int(number)].get(sub))
+
+
+def _place(found: Imported, path: str) -> str:
+    """Where in the resource the problem at content ``path`` is: the item of the field (of
+    the row, of its sub-field), else the row it would be in, else the linkId of the item the
+    resource lacks (``child_name``); a message of the whole form is at ``item``."""
+    if path == content_rules.FORM_PATH:
+        return "item"
+    if path in found.places:
+        return found.places[path]
+    parts = path.split(".")
+    if len(parts) == 3 and f"{parts[0]}.{parts[1]}" in found.places:
+        return found.places[f"{parts[0]}.{parts[1]}"]
+    return path if len(parts) == 1 else f"{parts[0]}.{parts[2]}"
 
 
 def _field_items(items: list[dict[str, Any]], path: str, sections: set[str],
@@ -133,8 +247,8 @@ def _field_items(items: list[dict[str, Any]], path: str, sections: set[str],
             errors[here] = [_unknown(item)]
 
 
-def _row(field: Field, group: dict[str, Any], path: str,
-         errors: dict[str, list[Any]]) -> dict[str, Any]:
+def _row(field: Field, group: dict[str, Any], path: str, errors: dict[str, list[Any]],
+         places: dict[str, str], row_path: str) -> dict[str, Any]:
     subs = {f"{field.key}.{sub.key}": sub for sub in field.fields}
     row: dict[str, Any] = {}
     for number, item in enumerate(group.get("item") or []):
@@ -145,6 +259,7 @@ def _row(field: Field, group: dict[str, Any], path: str,
         elif sub.key in row:
             errors[here] = [_once(item)]
         else:
+            places[f"{row_path}.{sub.key}"] = here
             row[sub.key] = _values(sub, item, here, errors)
     return row
 
@@ -176,6 +291,17 @@ def _refuse_unread(item: dict[str, Any], path: str, errors: dict[str, list[Any]]
             if kind.startswith("value") and kind not in VALUE_KINDS:
                 errors[f"{path}.answer.{number}.{kind}"] = [_l(
                     "Give the answer as one of: %(kinds)s.", kinds=", ".join(VALUE_KINDS))]
+        coding = answer.get("valueCoding")
+        if isinstance(coding, dict):
+            # The Questionnaire's answer options are codes of no system: a code of another
+            # system may mean something else by the same letters ("fi": Finnish, Finland).
+            for element, wrong in (("system", "system" in coding),
+                                   ("code", not coding.get("code"))):
+                if wrong:
+                    errors[f"{path}.answer.{number}.valueCoding.{element}"] = [_l(
+                        "Give the code of one of the Questionnaire's answer options of "
+                        "%(link_id)s, without a system: their codes have none.",
+                        link_id=_link_id(item))]
 
 
 def _link_id(item: dict[str, Any]) -> str:

@@ -60,8 +60,20 @@ def _refused(error):
     from handover.web.api.errors import problem
 
     if error.status_code == 403:
+        needed = _scopes_of_view()
+        if needed:
+            return problem(403, _("This client's token does not have the scope for this: it "
+                                  "needs %(scopes)s.", scopes=", ".join(needed)))
         return problem(403, _("This client's token does not have the scope for this."))
     return token_refusals.answer()
+
+
+def _scopes_of_view():
+    """The scopes the operation being answered needs (its ``roles``, as APIFlask keeps them
+    for the OpenAPI document)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    roles = (getattr(view, "_spec", None) or {}).get("roles") or []
+    return [str(role) for role in roles]
 
 
 def count_request(app):

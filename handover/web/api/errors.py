@@ -31,6 +31,11 @@ def problem(status, message, errors=None, headers=None):
     return response
 
 
+def several_errors():
+    """The message of a 422 that lists errors of more than one kind, each at its field."""
+    return _("The request has errors; each is listed with its field.")
+
+
 def field_errors(found, prefix=""):
     """``{path: [messages]}`` as a list of ``{"path", "message"}``, one per message."""
     return [{"path": f"{prefix}{path}", "message": str(message)}
@@ -107,7 +112,7 @@ def _request_invalid(error):
         bare = location in ("json", "headers")
         errors += _flatten(fields, "" if bare else f"{location}.", location)
     if error.status_code == 422:
-        message = _("The request has errors; each is listed with its field.")
+        message = several_errors()
     else:
         message = MESSAGES.get(error.status_code, lambda: error.message)()
     return problem(error.status_code, message, errors, headers=error.headers)
@@ -132,7 +137,7 @@ def _bad_request(error):
 
 
 def not_json():
-    """The answer to a body that is not the JSON this API reads (also one nested too deep)."""
+    """The answer to a body that is not JSON (its syntax, or not UTF-8)."""
     return problem(400, _("The request body is not valid JSON: check its syntax and that "
                           "it is in UTF-8."))
 
@@ -140,8 +145,21 @@ def not_json():
 @bp.errorhandler(413)
 def _too_large(error):
     """An API request uploads no file: the web page's "the upload is too large" would send an
-    integrator looking for one. Its own handler for the reason `_bad_request` has one."""
-    return problem(413, _("The request body is too large."))
+    integrator looking for one. Its own handler for the reason `_bad_request` has one. It
+    says the limit, so that the client knows what to send instead."""
+    from flask import request
+
+    limit = request.max_content_length
+    if not limit:
+        return problem(413, _("The request body is too large."))
+    if limit % MEGABYTE == 0:
+        return problem(413, _("The request body is too large: at most %(megabytes)s MB.",
+                              megabytes=limit // MEGABYTE))
+    return problem(413, _("The request body is too large: at most %(bytes)s bytes.",
+                          bytes=limit))
+
+
+MEGABYTE = 1024 * 1024
 
 
 #: What a refusal of the whole body, query or headers (marshmallow's ``_schema``) is called.

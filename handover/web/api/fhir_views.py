@@ -2,7 +2,7 @@
 this client's unit may see, audited as a read), and a draft made from a
 ``QuestionnaireResponse`` (checked by the form's own rules, like JSON content)."""
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from handover.formdefs.registry import UnknownForm
@@ -14,8 +14,9 @@ from handover.services.fhir import importing
 from handover.services.fhir.questionnaire import questionnaire
 from handover.web.api import bp
 from handover.web.api.auth import auth
-from handover.web.api.errors import field_errors, problem
+from handover.web.api.errors import field_errors, problem, several_errors
 from handover.web.api.handovers import BODY_REFUSALS, language, make_draft, refusals
+from handover.web.api.schema_messages import InputSchema
 from handover.web.api.schemas import (
     FhirImportQuery,
     FhirResource,
@@ -81,21 +82,44 @@ def handover_bundle(handover_id):
 @bp.output(HandoverState, status_code=201, description="The draft made (as /drafts answers)")
 @bp.doc(summary="Create a draft from a FHIR QuestionnaireResponse", responses=refusals(
     *BODY_REFUSALS, 403, 409, _404="The unit may not start handovers, or the form is unknown",
-    _422="Not a QuestionnaireResponse of a known form, an item or answer the form has no "
-    "place for (at its path in the resource), or its content fails the checks"))
+    _422="Not a QuestionnaireResponse of a known form, an item, answer, coding or element the "
+    "form has no place for (at its path in the resource), an unknown query parameter, or its "
+    "answers fail the form's checks (at their items; an in-progress response may leave "
+    "answers out, a completed one may not)"))
 def import_response(json_data, query_data, headers_data):
     """The routing comes in the query (receiving unit, copies, legal basis); the content from
-    the resource's answers, keyed by linkId as the Questionnaire names them."""
+    the resource's answers, keyed by linkId as the Questionnaire names them. A ``completed``
+    response is checked in full, as JSON content is (`POST /drafts`); an ``in-progress`` one
+    makes a draft however incomplete, its answers checked as far as they go."""
+    unknown = _unknown_query_parameters()
+    if unknown:
+        said = str(InputSchema.error_messages["unknown"])
+        return problem(422, several_errors(),
+                       [{"path": f"query.{name}", "message": said} for name in unknown])
     try:
         form_key, version = importing.form_of(json_data)
         definition = plugin_manager.registry(current_app).get(form_key)
         importing.require_version(definition, version)
-        content = importing.content_from(definition, json_data)
+        found = importing.imported(definition, json_data)
     except importing.NotImportable as error:
         return problem(422, _("The resource cannot be made into a draft."),
                        field_errors(error.errors))
     except UnknownForm:
         return problem(422, _("The resource cannot be made into a draft."), [{
             "path": "questionnaire", "message": _("This server has no such form.")}])
-    return make_draft(form_key, query_data["receiver_unit_id"], query_data["copy_unit_ids"],
-                      query_data["legal_basis"], content, headers_data.get("idempotency_key"))
+    # The status is part of the request: the same answers completed and in progress are
+    # checked differently, so one Idempotency-Key may not name both.
+    told_apart = found.content if found.complete else {"in-progress": found.content}
+    return make_draft(
+        form_key, query_data["receiver_unit_id"], query_data["copy_unit_ids"],
+        query_data["legal_basis"], told_apart, headers_data.get("idempotency_key"),
+        check=lambda definition, sender_kind: importing.checked(definition, found,
+                                                                 sender_kind, language()),
+        routing_at="query.", form_at="questionnaire", content_at="")
+
+
+def _unknown_query_parameters():
+    """The query's parameters that `FhirImportQuery` does not read: refused as an unknown
+    field of the body is, rather than ignored (a misspelt ``copy_unit_id`` would lose a copy)."""
+    known = {field.data_key or name for name, field in FhirImportQuery().fields.items()}
+    return sorted(set(request.args) - known)

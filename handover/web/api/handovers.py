@@ -7,26 +7,27 @@ from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import current_locale
 from handover.i18n import gettext as _
+from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
 from handover.services import (
-    LifecycleError,
+    disclosures,
     drafts,
     listing,
     listing_keyset,
     policy,
     reader_view,
     reading,
-    routing,
     sending,
 )
 from handover.services import idempotency_keys as keys
 from handover.services import replies as reply_service
 from handover.services.accounts import units_by_id
+from handover.services.fhir import importing
 from handover.services.fhir.shown import shown_content
 from handover.store.database import db
 from handover.web.api import bp, cursors
 from handover.web.api.auth import auth
-from handover.web.api.errors import problem
+from handover.web.api.errors import field_errors, problem, several_errors
 from handover.web.api.schemas import (
     AcknowledgeIn,
     DraftIn,
@@ -145,6 +146,7 @@ def handover_json(view):
             "author": getattr(view.authors.get(reply.author_id), "name", None),
             "created_at": reply.created_at,
             "text": (body or {}).get("text"), "content": (body or {}).get("content"),
+            "legal_basis": reply.legal_basis or None,
         } for reply, body in view.thread],
         "attachments": [{"id": a.id, "name": name, "media_type": a.media_type, "size": a.size}
                         for a, name in view.attachments],
@@ -180,8 +182,31 @@ def acknowledge(handover_id, json_data):
 def reply(handover_id, json_data):
     """A free-text message in the handover's thread, from the sending or the receiving unit."""
     granted = policy.require(client(), handover_id, "reply")
-    made = reply_service.add_message(granted, client(), json_data["message"])
-    return {"id": made.id, "kind": made.kind, "handover_id": handover_id}
+    refused = basis_refused(granted, json_data.get("legal_basis"))
+    if refused:
+        return problem(422, several_errors(), refused)
+    made = reply_service.add_message(granted, client(), json_data["message"],
+                                     json_data.get("legal_basis"))
+    return reply_created(made, handover_id)
+
+
+def reply_created(made, handover_id):
+    return {"id": made.id, "kind": made.kind, "handover_id": handover_id,
+            "legal_basis": made.legal_basis or None}
+
+
+def basis_refused(granted, basis):
+    """The error (at ``legal_basis``, naming the bases allowed) of a reply's basis that is not
+    among those its unit's reply may rest on (`disclosures.reply_bases`); none when it is, or
+    when none is chosen (the first of the list is recorded, as for older clients)."""
+    if basis is None:
+        return []
+    allowed = [choice.value for choice in disclosures.reply_bases(granted.handover,
+                                                                  granted.unit_id)]
+    if basis in allowed:
+        return []
+    return [{"path": "legal_basis",
+             "message": str(drafts.BASIS_CHOICES).format(labels=", ".join(allowed))}]
 
 
 @bp.post("/handovers/<int:handover_id>/reply-forms/<form_key>")
@@ -197,14 +222,37 @@ def reply_form(handover_id, form_key, json_data):
     granted = policy.require(client(), handover_id, "reply_form")
     definition = reply_service.reply_form(granted.handover, form_key)
     if definition is None:
-        raise policy.NotFound(form_key)
+        return no_such_reply_form(granted.handover)
     if definition.acknowledges and not client().has_scope("handover:acknowledge"):
         # A receipt acknowledges the handover too: not through a token that may not.
         return problem(403, _("This reply form also acknowledges the handover: the token "
                               "needs the handover:acknowledge scope."))
-    content = drafts.checked_json_content(definition, json_data["content"], None, language())
-    made = reply_service.add_form_reply(granted, client(), definition.key, content)
-    return {"id": made.id, "kind": made.kind, "handover_id": handover_id}
+    refused = basis_refused(granted, json_data.get("legal_basis"))
+    try:
+        content = drafts.checked_json_content(definition, json_data["content"], None,
+                                              language())
+    except drafts.ValidationFailed as failed:
+        if not refused:
+            raise
+        return problem(422, several_errors(), refused + field_errors(failed.errors, "content."))
+    if refused:
+        return problem(422, several_errors(), refused)
+    made = reply_service.add_form_reply(granted, client(), definition.key, content,
+                                        json_data.get("legal_basis"))
+    return reply_created(made, handover_id)
+
+
+def no_such_reply_form(handover):
+    """404 for a reply-form key the handover's form does not offer, naming those it does: the
+    handover is the client's (the policy let it through), so its reply forms are no secret."""
+    keys = [definition.key for definition in reply_service.reply_forms(handover)]
+    if keys:
+        message = _("This reply form does not exist for this handover. Its reply forms: "
+                    "%(keys)s.", keys=", ".join(keys))
+    else:
+        message = _("This reply form does not exist for this handover: it has no reply "
+                    "forms.")
+    return problem(404, message, [{"path": "form_key", "message": message}])
 
 
 @bp.post("/drafts")
@@ -227,10 +275,21 @@ def create_draft(json_data, headers_data):
                       json_data["content"], headers_data.get("idempotency_key"))
 
 
-def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, key):
-    """A checked draft made for the client (also from a FHIR QuestionnaireResponse). With an
-    Idempotency-Key, only the request that claims the key makes a draft (checked first, so a
-    refused request claims nothing); a concurrent one with the key answers as its repeat."""
+def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, key, *,
+               check=None, routing_at="", form_at="form_key", content_at="content."):
+    """A checked draft made for the client. With an Idempotency-Key, only the request that
+    claims the key makes a draft (checked first, so a refused request claims nothing); a
+    concurrent one with the key answers as its repeat. Every problem of the routing (each at
+    its field: `routing_refusals`) and of the content is refused at once, in one 422.
+
+    ``content`` is what tells a key's requests apart. ``check(definition, sender_kind)`` gives
+    what the draft stores, or raises `ContentRefused` with errors at paths below
+    ``content_at`` (by default JSON content, `drafts.checked_json_content`). A FHIR import
+    gives its own check and paths: its routing comes in the query (``routing_at``), its form
+    in the resource (``form_at``), its content's errors at their places in the resource."""
+    if check is None:
+        def check(definition, sender_kind):
+            return drafts.checked_json_content(definition, content, sender_kind, language())
     actor = client()
     operation = (draft_operation(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content)
                  if key else None)
@@ -242,12 +301,22 @@ def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, 
     found = units_by_id([receiver_unit_id, *copy_unit_ids])
     receiver = found.get(receiver_unit_id)
     copies = [found.get(unit_id) for unit_id in copy_unit_ids]
-    try:
-        drafts.check_routing(actor, unit, form_key, receiver, copies, legal_basis)
-    except (LifecycleError, routing.RouteRefused) as error:
-        return problem(422, str(error), [{"path": "routing", "message": str(error)}])
-    definition = drafts.definition_of(form_key)
-    stored = drafts.checked_json_content(definition, content, unit.kind, language())
+    refused = [{**error, "path": form_at} if error["path"] == f"{routing_at}form_key" else error
+               for error in routing_refusals(actor, unit, form_key, receiver, copies,
+                                             legal_basis, routing_at)]
+    stored = None
+    if not any(error["path"] in (form_at, "routing") for error in refused):
+        definition = drafts.definition_of(form_key)
+        try:
+            stored = check(definition, unit.kind)
+        except ContentRefused as failed:
+            if not refused:
+                return problem(422, _("The content does not pass the form's checks."),
+                               field_errors(failed.errors, content_at))
+            refused += field_errors(failed.errors, content_at)
+    if refused:
+        message = refused[0]["message"] if len(refused) == 1 else several_errors()
+        return problem(422, message, refused)
     if key:
         earlier = keys.claim_or_wait(actor, key, operation)
         if earlier is not None:
@@ -267,6 +336,29 @@ def make_draft(form_key, receiver_unit_id, copy_unit_ids, legal_basis, content, 
         drafts.discard(actor, draft)   # a request that took over the key made its draft first
         return _made_before(actor, named)
     return state_json(draft), 201
+
+
+#: What a draft's content check raises: its ``errors`` map paths to messages.
+ContentRefused = (drafts.ValidationFailed, importing.FailsFormChecks)
+
+
+#: Said of a unit id in a draft's routing that names no unit.
+NO_SUCH_UNIT = _l("No unit has this id.")
+
+
+def routing_refusals(actor, unit, form_key, receiver, copies, legal_basis, routing_at=""):
+    """Every problem of a new draft's routing (`drafts.routing_problems`) as the API's errors,
+    at the paths of the request's own fields (``routing_at`` before them: "query." for a
+    routing given in the query), an id that names no unit said so."""
+    found = drafts.routing_problems(actor, unit, form_key, receiver, copies, legal_basis)
+    if "receiver_unit_id" in found and receiver is None:
+        found["receiver_unit_id"] = [str(NO_SUCH_UNIT)]
+    for number, copy in enumerate(copies):
+        if f"copy_unit_ids.{number}" in found and copy is None:
+            found[f"copy_unit_ids.{number}"] = [str(NO_SUCH_UNIT)]
+    whole = found.pop("routing", [])
+    return ([{"path": "routing", "message": str(message)} for message in whole]
+            + field_errors(found, routing_at))
 
 
 def _discard_unsaved(actor, draft):

@@ -28,11 +28,17 @@ from apiflask.fields import (
 )
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, pre_load
+from webargs.multidictproxy import MultiDictProxy
 
 from handover.i18n import lazy_gettext as _l
 from handover.web.api import json_text
 
 AN_OBJECT = _l("Give a JSON object.")
+#: Said of a query field that takes one value, given more than once.
+ONE_VALUE = _l("Give this only once: it takes one value.")
+#: Said at a key that another key of the same object becomes without its control characters.
+KEYS_COLLIDE = _l("Two keys of this object are this key once their control characters are "
+                  "removed: give the value under this key only.")
 
 #: Each field kind's texts by error key; a kind has those of the kinds it is made from, too.
 FIELD_MESSAGES = {
@@ -104,14 +110,31 @@ class InputSchema(Schema):
         translate(field_obj)
 
     @pre_load
+    def _one_value_each(self, data, **kwargs):
+        """A query (or header) field that takes one value, given more than once
+        (``?status=sent&status=opened``), is refused at its path: taking the first would answer
+        another question than the client asked."""
+        if not isinstance(data, MultiDictProxy) or not hasattr(data.data, "getlist"):
+            return data
+        single = {field.data_key or name
+                  for name, field in self.fields.items()} - data.multiple_keys
+        repeated = sorted(key for key in single if len(data.data.getlist(key)) > 1)
+        if repeated:
+            raise ValidationError({key: [ONE_VALUE] for key in repeated})
+        return data
+
+    @pre_load
     def _text_a_person_could_type(self, data, **kwargs):
         """A JSON body's text as the web forms' text (`json_text`): control characters removed
         and text that is not Unicode refused at its path, before any field (or service) reads
-        it. The query and the headers are Werkzeug's, cleaned by `hardening` already."""
+        it; so are two keys of one object that become the same key without them. The query and
+        the headers are Werkzeug's, cleaned by `hardening` already."""
         if not isinstance(data, dict):
             return data
-        data, not_unicode = json_text.cleaned(data)
+        data, not_unicode, collided = json_text.cleaned(data)
         if not_unicode:
             raise ValidationError(json_text.error_tree(
                 not_unicode, FIELD_MESSAGES[String]["invalid_utf8"]))
+        if collided:
+            raise ValidationError(json_text.error_tree(collided, KEYS_COLLIDE))
         return data

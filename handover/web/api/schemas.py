@@ -163,6 +163,8 @@ class ReplyOut(Schema):
     created_at = DateTime(required=True)
     text = String(allow_none=True)
     content = Dict(keys=String(), values=Raw(allow_none=True), allow_none=True)
+    legal_basis = String(allow_none=True, metadata={
+        "description": "The legal basis of disclosure the reply was recorded with."})
 
 
 class AttachmentOut(Schema):
@@ -216,18 +218,31 @@ class AcknowledgeIn(InputSchema):
     note = String(load_default="", validate=length(2000))
 
 
+def reply_basis():
+    """A reply's own legal basis of disclosure (optional: the first allowed when left out)."""
+    return String(load_default=None, validate=length(100, smallest=1), metadata={
+        "description": "The reply's legal basis of disclosure: one of those its unit's reply "
+                       "may rest on (a reply form's own list for the receiving unit, else the "
+                       "handover form's). Left out: the first of them is recorded. Another "
+                       "value is 422 at `legal_basis`, naming those allowed."})
+
+
 class ReplyIn(InputSchema):
     message = String(required=True, validate=[not_blank, length(5000)])
+    legal_basis = reply_basis()
 
 
 class ReplyFormIn(InputSchema):
     content = Dict(keys=String(), values=Raw(allow_none=True), required=True)
+    legal_basis = reply_basis()
 
 
 class ReplyCreated(Schema):
     id = Integer(required=True)
     kind = String(required=True)
     handover_id = Integer(required=True)
+    legal_basis = String(allow_none=True, metadata={
+        "description": "The legal basis of disclosure the reply was recorded with."})
 
 
 class DraftIn(InputSchema):
