@@ -139,6 +139,9 @@ def test_fill_once_passes_over_placement_updates_for_the_real_form(app, client, 
                                    world.user("sending_sender"), dict(UPDATE), language="en")
         update = sent[0].id
         draft = new_draft(world)
+        # Answers are taken over only into a draft that has the child's code saved.
+        drafts.save(world.user("sending_sender"), db.session.get(Handover, draft),
+                    {"child_identity_code": CHILD_CODE})
         granted = access_for(world, "sending_sender", draft, "edit")
         assert prefill.scopes(granted.handover, db.session.get(Handover, update)) == []
         with pytest.raises(LifecycleError):

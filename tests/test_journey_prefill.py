@@ -33,9 +33,14 @@ def answers(content):
 
 
 def new_draft(world, form_key=WARD):
+    """A draft saved with the child's identity code: answers are taken over only from a
+    handover of the child whose code the draft has saved."""
     sender = world.user("sending_sender")
-    return drafts.start(sender, world.unit("sending"), form_key, world.unit("receiving"), [],
-                        "child_welfare_necessary" if form_key == WARD else "lsl_disclosure").id
+    draft = drafts.start(sender, world.unit("sending"), form_key, world.unit("receiving"), [],
+                         "child_welfare_necessary" if form_key == WARD else "lsl_disclosure")
+    drafts.save(sender, draft,
+                {"child_identity_code": ward_content()["child_identity_code"]})
+    return draft.id
 
 
 def test_a_second_ward_form_takes_over_everything_but_consent_and_touches_few_inputs(

@@ -30,6 +30,8 @@ LABELS: dict[str, Any] = {
     "handover.sent": _l("Handover sent"),
     "handover.update_sent": _l("Placement update sent"),
     "handover.correction_started": _l("Correction started"),
+    "handover.copied_to_correction": _l("Content copied into a correction"),
+    "handover.copied_from": _l("Answers taken over from it into another draft"),
     "handover.withdrawn": _l("Handover withdrawn"),
     "handover.listed": _l("Shown in a list"),
     "handover.searched": _l("Handovers searched by identity code"),
@@ -39,6 +41,10 @@ LABELS: dict[str, Any] = {
     "handover.copy_opened": _l("Opened by a copy unit"),
     "handover.viewed": _l("Handover read"),
     "handover.printed": _l("Handover printed"),
+    "handover.viewed_without_content": _l("Handover's details opened, without its content "
+                                          "(withdrawn or erased)"),
+    "handover.printed_without_content": _l("Print page opened, without the handover's "
+                                           "content (withdrawn or erased)"),
     "handover.acknowledged": _l("Acknowledged as received"),
     "handover.replied": _l("Reply sent"),
     "handover.returned": _l("Returned to the sender"),

@@ -6,6 +6,9 @@ event, and hands the new ids to `dispatch` after the commit. `dispatch` only ask
 to try them soon (the request never waits for SMTP or HTTP); if that enqueue is lost, or the
 worker dies mid-batch, `sweep` finds the rows again, so a notice is delayed, never lost.
 
+A sender checks, when it runs, that its notice still applies: one that no longer does (an
+arrival notice of a handover withdrawn meanwhile) raises `NoLongerDue` and the row is dropped.
+
 `attempt` is idempotent. It claims the row with one conditional UPDATE (two workers, or a
 task queued twice, cannot both win), sends, and marks it delivered; a failure leaves it pending
 with a later ``next_attempt_at`` (exponential backoff) until ``DELIVERY_GIVE_UP_HOURS``, then
@@ -52,6 +55,17 @@ TRIES_AFTER_RETRY = 3
 
 class DeliveryFailed(Exception):
     """The recipient did not accept the notice; the message names the kind of failure only."""
+
+
+class NoLongerDue(Exception):
+    """Raised by a sender, before it sends, when what the notice says is no longer true of its
+    handover (a "new handover" notice for one withdrawn, returned or erased since it was
+    queued): the row is dropped, not sent and not tried again. The message names the reason
+    in a few words (never anything about the child)."""
+
+
+#: The status of a row dropped because its notice no longer applied (`NoLongerDue`).
+DROPPED = "dropped"
 
 
 #: ``send(delivery)`` raises `DeliveryFailed` when the recipient does not accept it.
@@ -144,6 +158,8 @@ def attempt(delivery_id: int, now: datetime | None = None) -> Delivery | None:
         if send is None:
             raise DeliveryFailed(f"no sender for {row.channel}")
         send(row)
+    except NoLongerDue as why:
+        return _dropped(row, str(why)[:200])
     except DeliveryFailed as error:
         return _failed(row, str(error)[:200], now)
     except Exception as error:  # a bug in a sender must not lose the row: retry it later
@@ -162,6 +178,15 @@ def _failed(row: Delivery, reason: str, now: datetime) -> Delivery:
     db.session.commit()
     log.info("delivery %s failed (%s); next try at %s", row.id, reason,
              row.next_attempt_at.isoformat(timespec="seconds"))
+    return row
+
+
+def _dropped(row: Delivery, reason: str) -> Delivery:
+    """Leave a row whose notice no longer applies as dropped: nobody is told, nothing is tried
+    again. The log line names the row, its channel and event and the reason, no child."""
+    row.status, row.locked_until, row.last_error = DROPPED, None, reason
+    db.session.commit()
+    log.info("delivery %s (%s, %s) dropped: %s", row.id, row.channel, row.event, reason)
     return row
 
 

@@ -131,7 +131,12 @@ def _smtp_send(messages: Iterable[EmailMessage]) -> None:
 
 def send_email(row: Delivery) -> None:
     """Hand one message to the SMTP server; `DeliveryFailed` when it is not accepted. The
-    worker calls this (through `deliveries.attempt`), never a request."""
+    worker calls this (through `deliveries.attempt`), never a request. A notice that no
+    longer applies to its handover as it is now (`no_longer_due`) is not sent:
+    `deliveries.NoLongerDue` drops its row."""
+    reason = no_longer_due(row)
+    if reason is not None:
+        raise deliveries.NoLongerDue(reason)
     subject, text = _text_of(row)
     if not current_app.config.get("SMTP_HOST"):
         current_app.logger.warning(
@@ -144,6 +149,60 @@ def send_email(row: Delivery) -> None:
         _smtp_send([message])
     except (OSError, smtplib.SMTPException) as error:
         raise deliveries.DeliveryFailed(type(error).__name__) from error
+
+
+def _gone_by(handover: Handover, row: Delivery) -> str | None:
+    """Why no notice about ``handover`` applies any more: it was withdrawn, or its content
+    erased (there is nothing left to log in for); None while it stands."""
+    if handover.status == "withdrawn":
+        return "handover withdrawn"
+    if handover.erased_at is not None:
+        return "handover erased"
+    return None
+
+
+def _arrival_gone_by(handover: Handover, row: Delivery) -> str | None:
+    """A "new handover is waiting" notice applies while the handover is sent and the row's
+    unit still receives it (as receiver or copy): not once it was withdrawn, returned (and
+    perhaps routed to another unit) or erased."""
+    gone = _gone_by(handover, row)
+    if gone is not None:
+        return gone
+    if handover.status in ("returned", "draft"):
+        return f"handover {handover.status}"
+    if row.unit_id is not None and row.unit_id != handover.receiver_unit_id and \
+            row.unit_id not in {copy.unit_id for copy in handover.copies}:
+        return "unit no longer receives the handover"
+    return None
+
+
+def _overdue_gone_by(handover: Handover, row: Delivery) -> str | None:
+    """An overdue notice applies while the handover still waits for its acknowledgement."""
+    gone = _gone_by(handover, row)
+    if gone is None and handover.status not in ("sent", "opened"):
+        return f"handover {handover.status}"
+    return gone
+
+
+#: Why an e-mail event's notice no longer applies, by the event: ``reason(handover, row)``,
+#: None while it does. An event not named here applies until its handover is withdrawn or
+#: erased (`_gone_by`).
+STILL_DUE: dict[str, Callable[[Handover, Delivery], str | None]] = {
+    "arrived": _arrival_gone_by,
+    "overdue": _overdue_gone_by,
+}
+
+
+def no_longer_due(row: Delivery) -> str | None:
+    """Why the notice of ``row`` no longer applies to its handover as it is when the worker
+    sends it (the handover read afresh), in a few words with no child data; None when it
+    still does, or is about no handover."""
+    if row.handover_id is None:
+        return None
+    handover = db.session.get(Handover, row.handover_id, populate_existing=True)
+    if handover is None:
+        return "handover gone"
+    return STILL_DUE.get(row.event, _gone_by)(handover, row)
 
 
 def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],

@@ -8,7 +8,15 @@ Taken answers fill only what the draft leaves empty, never over what the sender 
 marked: the draft keeps the keys of the sections it took answers into, and the sender confirms
 each section (having checked it) before the handover can be sent. Who decides and who consented
 (`common:decides`) and the child's own view are never taken over: consent and the child's view
-belong to each disclosure. Taking over is audited on the draft, naming the source handover.
+belong to each disclosure.
+
+Answers are taken over only from a handover of the same child as the draft: the source's keyed
+identity hash must equal the hash of the identity code saved in the draft. A draft that names
+no child yet takes the source's child with its answers (the child's section brings the code);
+one that would still name no child after it takes nothing over. Taking over is audited on the
+draft, naming the source handover, and on the source (``handover.copied_from``, naming the
+draft), so that the source's child's access report and the log filtered by the source show
+that its content was read and copied.
 """
 
 from typing import Any
@@ -27,6 +35,7 @@ from handover.services import (
     seal_json,
 )
 from handover.services.policy import HandoverAccess, draft_unit_ids
+from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Handover, User
 from handover.store.models.base import utcnow
@@ -34,6 +43,18 @@ from handover.store.models.base import utcnow
 #: Shared sections that belong to each disclosure and are never taken over.
 NOT_TAKEN = ("decides", "child_view")
 SHARED, WHOLE = "shared", "whole"
+
+#: Refused when the draft names no child yet: taking over needs the child's saved code.
+NO_CHILD = _l("Save the child's personal identity code in the form first: answers can be "
+              "taken over only from an earlier handover of the same child. Nothing was "
+              "changed in the draft.")
+#: What the journey page says instead of offering answers when the code looked up is another
+#: child's than the draft's.
+OTHER_CHILD_ON_PAGE = _l("This code is not the one saved in the draft: answers are taken over "
+                         "only from handovers of the child whose code is saved in the draft.")
+#: Refused when the source is another child's handover.
+OTHER_CHILD = _l("Answers can be taken over only from an earlier handover of the same child "
+                 "as this draft. Nothing was changed in the draft.")
 
 
 def shared_sections() -> tuple[str, ...]:
@@ -86,7 +107,10 @@ def shared_between(draft: FormDefinition, source: FormDefinition) -> list[str]:
 def take_over(granted: HandoverAccess, user: User, source: Handover, scope: str) -> list[str]:
     """Fill ``granted.handover`` (a draft the user may edit) from ``source``; returns the keys
     of the sections that took answers. ``source`` must be a handover of the user's own sending
-    units that is not erased (`earlier_handovers.latest_sent_by` finds it)."""
+    units that is not erased (`earlier_handovers.latest_sent_by` finds it), about the same child
+    as the identity code saved in the draft (`child_of`). A draft without one takes the
+    source's child with the answers; another child's handover, or answers that leave the
+    draft naming no child, are refused (`LifecycleError`) and the draft is left as it was."""
     draft = granted.handover
     if draft.status != "draft" or not granted.allows("edit"):
         raise LifecycleError(_l("Answers can be taken over only into a draft."))
@@ -96,10 +120,16 @@ def take_over(granted: HandoverAccess, user: User, source: Handover, scope: str)
     if source.erased_at is not None or source.content is None:
         raise ContentErased()
     definition = definition_of(draft)
-    taken_from = open_json(source, source.content, crypto.Purpose.CONTENT) or {}
     content = open_json(draft, draft.content, crypto.Purpose.DRAFT) or {}
+    child = child_of(definition, content)
+    if child is not None and source.identity_hash != child:
+        raise LifecycleError(OTHER_CHILD)
+    taken_from = open_json(source, source.content, crypto.Purpose.CONTENT) or {}
     wanted = None if scope == WHOLE else set(shared_between(definition, definition_of(source)))
     filled = _fill(definition, content, taken_from, wanted)
+    if child is None and (source.identity_hash is None
+                          or child_of(definition, content) != source.identity_hash):
+        raise LifecycleError(NO_CHILD)   # the draft would name no child, or not this one
     if not filled:
         return []
     draft.content = seal_json(draft, content, crypto.Purpose.DRAFT)
@@ -108,10 +138,29 @@ def take_over(granted: HandoverAccess, user: User, source: Handover, scope: str)
         [*awaiting(draft), *(key for key in filled if key not in awaiting(draft))])[:500]
     draft.updated_at = utcnow()
     retention.keep_current(draft)
-    commit_with_audit("handover.prefilled", actor=user, unit_id=draft.sender_unit_id,
-                      handover_id=draft.id,
-                      detail={"from": source.id, "scope": scope, "sections": filled})
+    # One statement, one commit: on the draft what it took, on the source that it was read
+    # and copied (the source's child's report and the log filtered by it find this one).
+    try:
+        audit.record_all([
+            ("handover.prefilled", draft.id,
+             {"from": source.id, "scope": scope, "sections": filled}),
+            ("handover.copied_from", source.id,
+             {"into": draft.id, "scope": scope, "sections": filled}),
+        ], actor=user, unit_id=draft.sender_unit_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return filled
+
+
+def child_of(definition: FormDefinition, content: dict[str, Any]) -> str | None:
+    """The keyed hash of the identity code in a draft's ``content`` (None without one), as
+    `earlier_handovers.hash_of_code` and the send compute it."""
+    field = definition.identity_code_field
+    code = content.get(field) if field else None
+    code = code.strip().upper() if isinstance(code, str) else ""
+    return crypto.identity_hash(code) if code else None
 
 
 def _fill(definition: FormDefinition, content: dict[str, Any], source: dict[str, Any],

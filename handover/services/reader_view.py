@@ -149,8 +149,21 @@ def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
         view.earlier = earlier_handovers.find(user, granted.handover.identity_hash,
                                               language=language, current=granted.handover)
         also.extend(earlier_handovers.audit_events(view.earlier, granted.handover))
-    reading.record_view(granted, user, action=action, also=also)
+    reading.record_view(granted, user, action=logged_action(view, action), also=also)
     return view
+
+
+#: What a view or print of a handover whose content this reader is not shown (withdrawn, for
+#: its receivers; erased, for everyone) is logged as: only its details were on the page.
+WITHOUT_CONTENT = {"handover.viewed": "handover.viewed_without_content",
+                   "handover.printed": "handover.printed_without_content"}
+
+
+def logged_action(view: ReaderView, action: str) -> str:
+    """The action a view is logged as: ``action`` when the reader was shown the content,
+    else its `WITHOUT_CONTENT` counterpart, so that the child's access report does not say
+    the handover was read or printed when only its details were shown."""
+    return action if view.content is not None else WITHOUT_CONTENT.get(action, action)
 
 
 def _open_draft(granted: HandoverAccess, user: Any, language: str, page: str) -> ReaderView:

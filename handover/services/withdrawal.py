@@ -24,6 +24,7 @@ from handover.services import (
     webhooks,
 )
 from handover.services.policy import HandoverAccess, may_start, newer_version
+from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, User
 from handover.store.models.base import utcnow
@@ -113,8 +114,18 @@ def correct(access: HandoverAccess, user: User) -> Handover:
     new.content = seal_json(new, content, crypto.Purpose.DRAFT)
     new.updated_at = utcnow()
     retention.keep_current(new)
-    commit_with_audit("handover.correction_started", actor=user, unit_id=old.sender_unit_id,
-                      handover_id=new.id, detail={"replaces": old.id})
+    # On the new draft that it started, and on the old handover that its content was read
+    # and copied into the correction: the log filtered by the old one, and its child's
+    # access report, show the copy. One statement, one commit.
+    try:
+        audit.record_all([
+            ("handover.correction_started", new.id, {"replaces": old.id}),
+            ("handover.copied_to_correction", old.id, {"into": new.id}),
+        ], actor=user, unit_id=old.sender_unit_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return new
 
 

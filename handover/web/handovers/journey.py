@@ -146,22 +146,30 @@ def reroute(handover_id):
 def draft_journey(handover_id):
     """Starting a handover: the child's earlier handovers from the user's units (and, from
     them, answers to take over). The child is the one in the saved draft, or the one whose
-    identity code is posted here (in the body, never the URL)."""
+    identity code is posted here (in the body, never the URL). Answers are offered for taking
+    over only from a handover of the child whose code is saved in the draft (or, while the
+    draft names no child, of the child looked up): a code looked up that is another child's
+    lists that child's handovers, and offers none of them."""
     user = current_user._get_current_object()
     granted = policy.require(user, handover_id, "edit")
     code_form = IdentityCodeForm()
+    draft_child = drafts_identity_hash(granted)
     identity_hash = None
     if request.method == "POST" and code_form.validate_on_submit():
         identity_hash = earlier_handovers.hash_of_code(code_form.identity_code.data)
     elif request.method == "GET":
-        identity_hash = drafts_identity_hash(granted)
+        identity_hash = draft_child
     earlier = (earlier_handovers.look_up(user, identity_hash, language=language(),
                                          current=granted.handover)
                if identity_hash else None)
-    source = earlier_handovers.latest_sent_by(user, identity_hash, granted.handover.id)
+    same_child = identity_hash is not None and identity_hash == (draft_child or identity_hash)
+    source = (earlier_handovers.latest_sent_by(user, identity_hash, granted.handover.id)
+              if same_child else None)
+    take_over_refused = prefill.OTHER_CHILD_ON_PAGE if earlier and not same_child else None
     return render_template("journey/draft.html", handover=granted.handover, earlier=earlier,
                            code_form=code_form, status_label=status_label,
                            language=language(), source=source,
+                           take_over_refused=take_over_refused,
                            source_title=definition_of(source).title_in(language())
                            if source else "",
                            scopes=prefill.scopes(granted.handover, source))
@@ -170,15 +178,19 @@ def draft_journey(handover_id):
 @bp.post("/<int:handover_id>/prefill")
 @login_required
 def take_over(handover_id):
-    """Take over the answers of the child's latest handover from the user's units."""
+    """Take over the answers of the child's latest handover from the user's units: the child
+    whose identity code is saved in the draft, never another (a draft naming no child yet
+    takes the source's child with its answers)."""
     user = current_user._get_current_object()
     granted = policy.require(user, handover_id, "edit")
     if not EmptyForm().validate_on_submit():
         return _to_edit(handover_id, _("The form expired. Try again."), "error")
+    draft_child = drafts_identity_hash(granted)
     source = db.session.get(Handover, request.form.get("source", type=int) or 0)
-    latest = earlier_handovers.latest_sent_by(user, source.identity_hash if source else None,
-                                              handover_id)
-    if source is None or latest is None or latest.id != source.id:
+    if source is None or source.identity_hash != (draft_child or source.identity_hash):
+        raise policy.NotFound(handover_id)
+    latest = earlier_handovers.latest_sent_by(user, source.identity_hash, handover_id)
+    if latest is None or latest.id != source.id:
         raise policy.NotFound(handover_id)
     try:
         filled = prefill.take_over(granted, user, source, request.form.get("scope", ""))
