@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from handover.formdefs import FormDefinition
 from handover.formdefs.registry import UnknownForm
+from handover.i18n import gettext
 from handover.i18n import lazy_gettext as _l
 from handover.plugins import manager as plugin_manager
 from handover.services import definition_of, disclosures
@@ -55,6 +56,10 @@ TARGETED_AREAS = ("admin", "unit_lead", "account", "plugins", "forms", "integrat
 #: results, the child's earlier handovers), each through a unit of the user's. An older one
 #: recorded no unit: its row says so, rather than leave the unit blank.
 LISTED_ACTIONS = ("handover.listed", "handover.earlier_shown")
+
+#: The events of a search by identity code and of a look-up of a child's earlier handovers,
+#: whose detail says how many handovers they found (``found``): the only field read from it.
+FOUND_ACTIONS = ("handover.searched", "handover.earlier_looked_up")
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,17 @@ class EventRow:
     #: The event happened through a unit of the user's that it did not record (an older
     #: event of `LISTED_ACTIONS`).
     unit_unrecorded: bool = False
+    #: How many handovers a search or look-up (`FOUND_ACTIONS`) found; None for other events.
+    found: int | None = None
+
+    @property
+    def found_words(self) -> str:
+        """What a search or look-up found, in words ("nothing found" is the sign of someone
+        trying codes); "" for any other event."""
+        if self.found is None:
+            return ""
+        return gettext("nothing found") if self.found == 0 else gettext(
+            "%(num)s found", num=self.found)
 
 
 def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[EventRow]:
@@ -121,8 +137,9 @@ def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[Even
     for event, detail in zip(events, details, strict=True):
         target = _target(detail, people, clients)
         words = _label(event)
+        found = _found(event)
         key = (event.action, words, event.actor_id, event.actor_label, event.unit_id,
-               event.handover_id, event.outcome, event.client_address, target)
+               event.handover_id, event.outcome, event.client_address, target, found)
         if fold and rows and key == previous:
             last = rows[-1]
             rows[-1] = EventRow(**{**last.__dict__, "count": last.count + 1,
@@ -136,14 +153,30 @@ def event_rows(events: Iterable[AuditEvent], *, fold: bool = False) -> list[Even
             unit_id=event.unit_id, handover_id=event.handover_id,
             outcome=outcome_label(event.outcome),
             client_address=address_label(event.client_address), target=target,
-            unit_unrecorded=event.unit_id is None and event.action in LISTED_ACTIONS))
+            unit_unrecorded=event.unit_id is None and event.action in LISTED_ACTIONS,
+            found=found))
     return rows
 
 
+def _found(event: AuditEvent) -> int | None:
+    """How many handovers a search or look-up (`FOUND_ACTIONS`) found, from its detail."""
+    if event.action not in FOUND_ACTIONS:
+        return None
+    found = _parsed(event.detail).get("found")
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
+#: A view of the child's report that downloaded it as a file (its detail's ``format``).
+REPORT_DOWNLOADED = _l("Report for one child downloaded")
+
+
 def _label(event: AuditEvent) -> str:
-    """The event's label; a delivery's by the channel its detail names."""
+    """The event's label; a delivery's by the channel its detail names, a download of the
+    child's report as such."""
     if event.action.partition(".")[0] == "delivery":
         return delivery_label(event.action, _parsed(event.detail).get("channel"))
+    if event.action == "audit.child_report" and _parsed(event.detail).get("format") == "csv":
+        return str(REPORT_DOWNLOADED)
     return label(event.action)
 
 

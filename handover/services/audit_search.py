@@ -1,7 +1,8 @@
 """Searching the audit log, for auditors: filtered pages of events, the actions in the log, and
 the per-child report the client-data act asks for ("who used my child's data, when and why"),
 found through the keyed identity-code hash: the events on the child's handovers (drafts too,
-from the first save that typed the code, and drafts since discarded or given another code), and
+from the first save that typed the code, and drafts since discarded or given another code, for
+the time they named the child), and
 those that name the child by that hash (searches, look-ups, earlier views of the report). The
 report is itself audited, naming the child by the hash, never by the code.
 
@@ -10,6 +11,7 @@ event was about (the ``user_id`` of its detail): "who changed Kaisa's account?" 
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,9 +19,11 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     String,
+    and_,
     cast,
     exists,
     false,
+    func,
     literal,
     or_,
     select,
@@ -86,7 +90,8 @@ def search(chosen: EventFilter, page: int = 1) -> Any:
     if chosen.user.strip():
         query = query.where(_about_person(chosen.user))
     if chosen.unit_id:
-        query = query.where(AuditEvent.unit_id == chosen.unit_id)
+        query = query.where(or_(AuditEvent.unit_id == chosen.unit_id,
+                                _searched_through(chosen.unit_id)))
     if chosen.handover_id:
         query = query.where(AuditEvent.handover_id == chosen.handover_id)
     if chosen.action:
@@ -100,20 +105,59 @@ def search(chosen: EventFilter, page: int = 1) -> Any:
                        per_page=PER_PAGE, error_out=False)
 
 
+def _searched_through(unit_id: int) -> ColumnElement[bool]:
+    """Searches by identity code by someone of several units, which looked through all of
+    them: the event names no one unit but lists them in its detail (``"units": [3, 7]``,
+    JSON written by `store.audit`), and each unit's filter finds it."""
+    listed = '%"units": ['
+    return (AuditEvent.unit_id.is_(None) & (AuditEvent.action == "handover.searched")
+            & or_(*[AuditEvent.detail.like(listed + pattern) for pattern in (
+                f"{unit_id}]%", f"{unit_id}, %", f"%, {unit_id}, %", f"%, {unit_id}]%")]))
+
+
 def _about_person(words: str) -> Any:
-    """Events by, or about, a person whose e-mail address or name contains ``words``
-    (regardless of capitals, ä, ö and å too, on either database: `folded`)."""
-    escaped = words.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    named = (folded(User.email).like(pattern, escape="\\")
-             | folded(User.name).like(pattern, escape="\\"))
+    """Events by, or about, a person whose e-mail address or name holds every word of
+    ``words``, in any order ("Mäkelä, Tiina" finds Tiina Mäkelä), regardless of capitals,
+    ä, ö and å too, on either database (`folded`). What was typed is first read as the
+    stored names are written (`person_words`): a name pasted in decomposed form ("a" and a
+    combining diaeresis) or with two spaces finds the same person as one typed plainly."""
+    typed = person_words(words)
+    if not typed:
+        return literal(True)
+    patterns = [_contains(word) for word in typed]
+    named = and_(*[folded(User.email).like(pattern, escape="\\")
+                   | folded(User.name).like(pattern, escape="\\") for pattern in patterns])
+    acted_as = and_(*[folded(AuditEvent.actor_label).like(pattern, escape="\\")
+                      for pattern in patterns])
     # The detail is JSON written with sort_keys: the id is followed by "," or "}".
     key = literal('%"user_id": ') + cast(User.id, String)
     about = exists().where(named, or_(AuditEvent.detail.like(key + literal(",%")),
                                       AuditEvent.detail.like(key + literal("}%"))))
-    return or_(folded(AuditEvent.actor_label).like(pattern, escape="\\"),
+    return or_(acted_as,
                AuditEvent.actor_id.in_(select(User.id).where(named)),
                AuditEvent.detail.like('%"user_id": %') & about)
+
+
+#: What separates the words of a person searched for: white space of any kind, and the comma
+#: of "Surname, Given name".
+_BETWEEN_WORDS = re.compile(r"[\s,;]+")
+
+
+def person_words(typed: str) -> list[str]:
+    """The words of a person searched for, each lower-cased and in NFC (as a keyboard
+    writes names), without repeats: "Mäkelä,  Tiina", typed with
+    decomposed letters or not, reads as ``["mäkelä", "tiina"]``."""
+    words: list[str] = []
+    for word in _BETWEEN_WORDS.split(unicodedata.normalize("NFC", typed or "").lower()):
+        if word and word not in words:
+            words.append(word)
+    return words
+
+
+def _contains(word: str) -> str:
+    """A LIKE pattern (escaped with a backslash) for text containing ``word``."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 #: The events that name a child by the keyed hash in their detail (`naming_child`) rather
@@ -128,8 +172,8 @@ CHILD_HASH = re.compile(r"[0-9a-f]{64}")
 
 def about_child(child: str) -> ColumnElement[bool]:
     """The events about the child of the keyed hash ``child``: the events on the child's
-    handovers (a draft's as soon as it is saved with the child's code, and those of a draft
-    that named the child before it was discarded or its code changed), and the searches,
+    handovers while they named the child (a draft's from its save with the child's code, a
+    draft discarded or given another code up to then: `_while_naming`), and the searches,
     look-ups and views of the access report that named the child by the hash, whatever they
     found. The one definition of what the child's report shows and what the audit export
     filtered by the child gives. A value that is no such hash (one
@@ -138,15 +182,25 @@ def about_child(child: str) -> ColumnElement[bool]:
         return false()
     pattern = earlier_handovers.naming_pattern(child)
     # The action narrows the detail's LIKE to the few kinds of event that name a child.
-    return or_(AuditEvent.handover_id.in_(select(Handover.id)
-                                          .where(Handover.identity_hash == child)),
-               AuditEvent.handover_id.in_(_drafts_that_named(pattern)),
+    return or_(AuditEvent.handover_id.in_(_named_by_row_only(child)),
+               AuditEvent.handover_id.in_(_drafts_that_named(pattern))
+               & _while_naming(pattern),
                AuditEvent.action.in_(NAMING_ACTIONS) & AuditEvent.detail.like(pattern))
 
 
 #: The events of a draft that name the child it is about: a save that typed (or changed to)
 #: the child's identity code, and the discard of a draft naming the child.
 DRAFT_NAMING_ACTIONS = ("handover.draft_saved", "handover.draft_discarded")
+#: A LIKE pattern for the detail of an event naming any child (`naming_child`).
+ANY_CHILD = earlier_handovers.naming_pattern("%")
+
+
+def _naming_events() -> Any:
+    """An alias of the events, for the events of `DRAFT_NAMING_ACTIONS` that name a child,
+    not correlated with the events being chosen; and that condition."""
+    named = aliased(AuditEvent)
+    return named, (named.action.in_(DRAFT_NAMING_ACTIONS) & named.detail.like(ANY_CHILD)
+                   & named.handover_id.is_not(None))
 
 
 def _drafts_that_named(pattern: str) -> Any:
@@ -154,17 +208,46 @@ def _drafts_that_named(pattern: str) -> Any:
     draft has no row left to carry the hash, and a draft whose code was changed or removed
     carries another child's or none, yet colleagues opened it, attached and downloaded files
     and previewed it while it named this child; the access report must show them."""
-    named = aliased(AuditEvent)   # not correlated with the events being chosen
-    return select(named.handover_id).where(named.action.in_(DRAFT_NAMING_ACTIONS),
-                                           named.detail.like(pattern),
-                                           named.handover_id.is_not(None))
+    named, naming = _naming_events()
+    return select(named.handover_id).where(naming, named.detail.like(pattern))
 
 
-def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[AuditEvent]]:
+def _while_naming(pattern: str) -> ColumnElement[bool]:
+    """Whether the handover of the event being chosen named the child (``pattern``) when the
+    event happened: the child named by the latest save (or discard) naming a child at or
+    before it, and for the events before its first code (its creation, its routing) the
+    child it first named. A save with another child's code ends this child's period, so a
+    draft whose code was corrected is in each child's report only for its own time."""
+    named, naming = _naming_events()
+    mine = named.handover_id == AuditEvent.handover_id
+    latest = (select(named.detail).where(naming, mine, named.id <= AuditEvent.id)
+              .order_by(named.id.desc()).limit(1).correlate(AuditEvent).scalar_subquery())
+    first = (select(named.detail).where(naming, mine)
+             .order_by(named.id).limit(1).correlate(AuditEvent).scalar_subquery())
+    return func.coalesce(latest, first).like(pattern)
+
+
+def _named_by_row_only(child: str) -> Any:
+    """The handovers whose row names the child while no event of theirs names any child: one
+    sent, or last saved, before drafts' saves named the child in their event. All of their
+    events are the child's."""
+    named, naming = _naming_events()
+    return select(Handover.id).where(
+        Handover.identity_hash == child,
+        ~exists().where(naming, named.handover_id == Handover.id))
+
+
+#: The detail of a view of the child's report that downloaded it as a file (CSV).
+DOWNLOADED = {"format": "csv"}
+
+
+def child_report(actor: Any, identity_code: str, *, download: bool = False,
+                 ) -> tuple[list[Handover], list[AuditEvent]]:
     """Every handover of one child and every event that concerned the child, oldest first:
     the events on those handovers, and the searches, look-ups and views of this report that
     named the child by the keyed hash, whatever they found (also for a child with no
-    handovers). Audited, naming the child the same way."""
+    handovers). Audited, naming the child the same way; a ``download`` (the report as a
+    file) says so in the event's detail (`DOWNLOADED`)."""
     code = (identity_code or "").strip().upper()
     if not hetu.is_valid(code, allow_temporary=True):
         raise InvalidIdentityCode(_l("Check the personal identity code."))
@@ -177,7 +260,8 @@ def child_report(actor: Any, identity_code: str) -> tuple[list[Handover], list[A
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
     ).scalars())
     audit.record("audit.child_report", actor=actor,
-                 detail={"handovers": len(handovers), **earlier_handovers.naming_child(child)})
+                 detail={"handovers": len(handovers), **earlier_handovers.naming_child(child),
+                         **(DOWNLOADED if download else {})})
     db.session.commit()
     return handovers, events
 

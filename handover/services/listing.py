@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from handover.formdefs.content import identity_code_problem, normalised_identity_code
 from handover.security import crypto
+from handover.services import policy
 from handover.services.listing_rows import Row, rows_for
 from handover.services.listing_scope import (  # noqa: F401  (asked through here)
     drafts_of,
@@ -139,8 +140,14 @@ def find_by_identity_code(user: User, code: str, language: str = "fi") -> list[R
         select(Handover).where(Handover.identity_hash == child, visible)
         .order_by(Handover.sent_at.desc())
     ).scalars().all()
+    # The search looks through every unit whose handovers the user sees (`visible`): the
+    # event names that unit, or all of them in its detail when there are several, so that
+    # the audit log filtered by a unit finds its people's searches (`audit_search.search`).
+    units = sorted({*policy.inbox_unit_ids(user), *policy.outbox_unit_ids(user)})
     audit.record("handover.searched", actor=user,
-                 detail={"found": len(found), **naming_child(child)})
+                 unit_id=units[0] if len(units) == 1 else None,
+                 detail={"found": len(found), **naming_child(child),
+                         **({"units": units} if len(units) > 1 else {})})
     db.session.commit()
     return rows_for(user, found, language)
 

@@ -6,7 +6,12 @@ The identity code is posted, never put into a URL, and the search is itself audi
 the code).
 """
 
-from flask import Blueprint, render_template, request
+import csv
+import io
+from datetime import UTC, datetime
+from html import unescape
+
+from flask import Blueprint, Response, get_template_attribute, render_template, request
 from flask_login import current_user, login_required
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +19,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextInput
 
 from handover.formdefs import content_values
+from handover.formdefs.content import TIMEZONE
+from handover.i18n import format_datetime
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.services import access_report, audit_labels, audit_search, policy
@@ -148,12 +155,16 @@ def index():
     names = audit_search.unit_names()
     form = _filter_form(names)
     page, rows = None, []
+    asked_page = request.args.get("page", 1, type=int)
     if form.validate():
-        page = audit_search.search(_chosen(form), request.args.get("page", 1, type=int))
+        page = audit_search.search(_chosen(form), asked_page)
         rows = access_report.event_rows(page.items)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # A page past the last (an empty page of a search that found events) says so by the
+    # number asked for, and links to the last page, rather than "No events match".
     return render_template("audit/index.html", form=form, page=page, args=args, rows=rows,
-                           units=names, report_form=ChildReportForm())
+                           units=names, report_form=ChildReportForm(),
+                           asked_page=asked_page)
 
 
 def _chosen(form):
@@ -164,6 +175,37 @@ def _chosen(form):
         since=form.since.data, until=form.until.data)
 
 
+#: The caption of the child's report's events, by the kinds of row it holds (`_kind_of`):
+#: events on the handovers listed above it, on drafts not listed (discarded, or given another
+#: code) while they named the child, and searches and look-ups by the child's code and views
+#: of this report. No caption claims rows of one kind are another's.
+REPORT_CAPTIONS = {
+    frozenset(): _l("Events, oldest first"),
+    frozenset({"search"}): _l("Searches for this child, oldest first"),
+    frozenset({"handover"}): _l("Events on these handovers, oldest first"),
+    frozenset({"draft"}): _l("Events on drafts while they named this child, oldest first"),
+    frozenset({"handover", "search"}): _l(
+        "Events on these handovers and searches for this child, oldest first"),
+    frozenset({"draft", "search"}): _l(
+        "Events on drafts while they named this child, and searches for this child, "
+        "oldest first"),
+    frozenset({"handover", "draft"}): _l(
+        "Events on these handovers and on drafts while they named this child, oldest first"),
+    frozenset({"handover", "draft", "search"}): _l(
+        "Events on these handovers and on drafts while they named this child, and searches "
+        "for this child, oldest first"),
+}
+
+
+def _kind_of(row, listed):
+    """What a row of the child's report is: "search" (a search or look-up by the child's
+    code, a view of the report), "handover" (an event on a handover listed in the report) or
+    "draft" (an event on a draft no longer listed: discarded, or given another code)."""
+    if row.action in audit_search.NAMING_ACTIONS or row.handover_id is None:
+        return "search"
+    return "handover" if row.handover_id in listed else "draft"
+
+
 @bp.post("/child-report")
 @login_required
 def child_report():
@@ -171,19 +213,93 @@ def child_report():
     report that named the child (`audit_search.child_report`), oldest first, in words: people
     and units by name, events by label, repeats folded; and the disclosure record of those
     handovers."""
+    return _report()
+
+
+@bp.post("/child-report/download")
+@login_required
+def child_report_download():
+    """The report's events as a CSV file (`report_csv`), for the guardian's answer or the
+    case file: posted like the report, so that the identity code never goes into a URL, and
+    audited like showing it (naming the download). A code the report refuses shows the
+    report page with the message, not a file."""
+    return _report(download=True)
+
+
+def _report(download=False):
     form = ChildReportForm()
     events, handovers = None, []
     if form.validate_on_submit():
         try:
             handovers, events = audit_search.child_report(current_user,
-                                                          form.identity_code.data)
+                                                          form.identity_code.data,
+                                                          download=download)
         except InvalidIdentityCode as refusal:
             form.identity_code.errors.append(str(refusal))
     status = 400 if form.errors or events is None else 200
+    units = audit_search.unit_names()
     shown = {}
     if events is not None:
-        shown = {"rows": access_report.event_rows(events, fold=True),
+        rows = access_report.event_rows(events, fold=True)
+        if download:
+            return _csv_response(rows, units)
+        listed = {handover.id for handover in handovers}
+        kinds = [(row, _kind_of(row, listed)) for row in rows]
+        shown = {"rows": rows,
+                 "caption": REPORT_CAPTIONS[frozenset(kind for _row, kind in kinds)],
+                 "other_drafts": ", ".join(f"#{handover_id}" for handover_id in sorted(
+                     {row.handover_id for row, kind in kinds if kind == "draft"})),
                  "handovers": access_report.handover_rows(handovers, language()),
                  "disclosures": access_report.disclosure_rows(handovers, language())}
     return render_template("audit/report.html", form=form, found=events is not None,
-                           units=audit_search.unit_names(), **shown), status
+                           units=units, **shown), status
+
+
+#: What a spreadsheet would run as a formula if a cell began with it (a name typed by whoever
+#: signed in as "=HYPERLINK(…)"): such a cell is written with an apostrophe first.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    text = str(value or "")
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def report_csv(rows, units):
+    """The report's event table as CSV, the columns the page shows (the "Concerning" column
+    only when a row has something there), each cell as the page writes it. UTF-8 with a byte
+    order mark and ";" between cells: what Excel in Finnish and Swedish opens as columns with
+    ä, ö and å intact."""
+    target_words = get_template_attribute("audit/_events.html", "target_words")
+    with_targets = any(row.target for row in rows)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_("Time"), _("Who"), _("Unit"), _("What happened"),
+                     *([_("Concerning")] if with_targets else []), _("Handover"),
+                     _("Outcome"), _("Client address")])
+    for row in rows:
+        when = format_datetime(row.first_at, "medium")
+        if row.count > 1:
+            when += " – " + format_datetime(row.last_at, "medium")
+        unit = (units.get(row.unit_id, "") if row.unit_id
+                else _("Not recorded") if row.unit_unrecorded else "")
+        what = row.label + (f": {row.found_words}" if row.found_words else "") + (
+            f" ×{row.count}" if row.count > 1 else "")
+        concerning = ([unescape(str(target_words(row.target))) if row.target else ""]
+                      if with_targets else [])
+        writer.writerow([_cell(value) for value in (
+            when, row.person + (f" ({row.person_detail})" if row.person_detail else ""),
+            unit, what, *concerning, f"#{row.handover_id}" if row.handover_id else "",
+            row.outcome, row.client_address)])
+    return "\ufeff" + out.getvalue()
+
+
+def _csv_response(rows, units):
+    # The file's name says what and when, never whose: no identity code in a download folder.
+    name = f"access-report-{datetime.now(UTC).astimezone(TIMEZONE):%Y-%m-%d-%H%M}.csv"
+    response = Response(report_csv(rows, units).encode("utf-8"),
+                        mimetype="text/csv", headers={
+                            "Content-Disposition": f'attachment; filename="{name}"',
+                            "Cache-Control": "no-store"})
+    response.charset = "utf-8"
+    return response
