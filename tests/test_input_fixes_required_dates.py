@@ -27,6 +27,8 @@ ward_draft = lifecycle_support.ward_draft
 WARD = "psychiatric_ward_preinfo"
 EMPTY_ARRIVAL = "Enter date of arrival"
 UNREADABLE_ARRIVAL = "Enter date of arrival as day.month.year, for example 14.3.2012"
+#: The API takes dates as JSON text in ISO form, and asks for that form.
+UNREADABLE_ARRIVAL_API = "Enter date of arrival as year-month-day, for example 2026-12-10"
 
 
 @pytest.fixture
@@ -94,7 +96,7 @@ def test_an_empty_optional_date_passes_a_section_page(sender, ward_draft):
     (None, EMPTY_ARRIVAL),
     ("", EMPTY_ARRIVAL),
     ("  ", EMPTY_ARRIVAL),
-    ("31.2.2026", UNREADABLE_ARRIVAL),
+    ("31.2.2026", UNREADABLE_ARRIVAL_API),
 ])
 def test_the_api_says_an_empty_required_date_is_required(client, world, api, arrival_date,
                                                          message):
