@@ -62,3 +62,18 @@ def test_copy_units_system_gets_409_with_the_reason(app, world, api):
         assert db.session.get(Handover, handover_id).status != "acknowledged"
         assert not db.session.query(AuditEvent).filter_by(
             handover_id=handover_id, action="handover.acknowledged").count()
+
+
+def test_a_strangers_refused_attempt_is_logged_under_their_unit(app, world):
+    """The log filtered by a unit finds its people's refused attempts (the data protection
+    officer's look for snooping); one without a unit (the administrator) is logged without."""
+    handover_id = _sent(app, world)
+    for name in ("other_receiver", "admin"):
+        client = login_as(app.test_client(), app, world.users[name])
+        assert client.get(f"/handovers/{handover_id}").status_code == 404
+    with app.app_context():
+        denied = {event.actor_id: event.unit_id
+                  for event in db.session.query(AuditEvent).filter_by(
+                      action="handover.access_denied")}
+        assert denied == {world.users["other_receiver"].id: world.units["other"].id,
+                          world.users["admin"].id: None}

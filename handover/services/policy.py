@@ -163,6 +163,14 @@ def units_of(handover: Handover) -> dict[int, Unit]:
     return units if units.keys() == wanted else units_by_id(wanted)
 
 
+def _only_unit(user: Any) -> int | None:
+    """The unit someone refused works in, when they work in one (a client: its unit), so that
+    the audit log filtered by a unit finds its people's refused attempts; None for several
+    (the event cannot say through which) and for none (an administrator, a visitor)."""
+    units = {membership.unit_id for membership in getattr(user, "memberships", None) or ()}
+    return units.pop() if len(units) == 1 else None
+
+
 def deny(user: Any, handover_id: object, action: str, *, exists: bool = True) -> NoReturn:
     """Record the refused attempt in its own transaction, then raise `NotFound`.
 
@@ -177,6 +185,7 @@ def deny(user: Any, handover_id: object, action: str, *, exists: bool = True) ->
     audit.record(
         "handover.access_denied",
         actor=user if getattr(user, "is_authenticated", False) else None,
+        unit_id=_only_unit(user),
         handover_id=handover_id if exists and is_handover_id(handover_id) else None,
         outcome="denied",
         detail=wanted,
