@@ -138,6 +138,27 @@ def send_handover(world, *, copies=True, now=None, **overrides):
     return handover.id
 
 
+#: A small PDF for attachment tests.
+PDF = b"%PDF-1.7\n% a tiny test document\n%%EOF\n"
+
+
+def draft_with_attachment(app, world, code=CHILD_CODE):
+    """A draft saved with the child's ``code``, a file attached and downloaded (service
+    level); returns the draft's id."""
+    from handover.services import attachments, drafts
+
+    with app.app_context():
+        sender = world.user("sending_sender")
+        draft = drafts.start(sender, world.unit("sending"), FORM_KEY, world.unit("receiving"),
+                             [], "lsl_disclosure")
+        drafts.save(sender, draft, content(child_identity_code=code))
+        attached = attachments.add(access_for(world, "sending_sender", draft.id, "attach"),
+                                   sender, "lausunto.pdf", PDF)
+        attachments.download(access_for(world, "sending_sender", draft.id, "read"), sender,
+                             attached.id)
+        return draft.id
+
+
 def access_for(world, user_name, handover_id, capability="read"):
     from handover.services import policy as access
 

@@ -11,12 +11,20 @@ from html import unescape
 
 import lifecycle_support
 import pytest
-from lifecycle_support import CHILD_CODE, FORM_KEY, access_for, content, login_as, send_handover
+from lifecycle_support import (
+    CHILD_CODE,
+    FORM_KEY,
+    access_for,
+    content,
+    draft_with_attachment,
+    login_as,
+    send_handover,
+)
 from lifecycle_support import child_report as report
 from sqlalchemy import select
 from support import create_user
 
-from handover.services import attachments, audit_search, drafts
+from handover.services import audit_search, drafts
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import AuditEvent, Handover
@@ -25,7 +33,6 @@ app_config = lifecycle_support.app_config
 world = lifecycle_support.world
 
 OTHER_CHILD = "020594X903P"
-PDF = b"%PDF-1.7\n% a tiny test document\n%%EOF\n"
 SEARCHED = "Handovers searched by identity code"
 
 
@@ -187,15 +194,10 @@ def test_a_search_by_someone_of_several_units_is_found_by_each(app, world):
 def recoded_draft(app, world):
     """The reviewer's repro: a draft saved with one child's code, a PDF attached and
     downloaded, the code changed to another child's, previewed, discarded."""
+    draft_id = draft_with_attachment(app, world, CHILD_CODE)
     with app.app_context():
         sender = world.user("sending_sender")
-        draft = drafts.start(sender, world.unit("sending"), FORM_KEY, world.unit("receiving"),
-                             [], "lsl_disclosure")
-        drafts.save(sender, draft, content(child_identity_code=CHILD_CODE))
-        attached = attachments.add(access_for(world, "sending_sender", draft.id, "attach"),
-                                   sender, "lausunto.pdf", PDF)
-        attachments.download(access_for(world, "sending_sender", draft.id, "read"), sender,
-                             attached.id)
+        draft = db.session.get(Handover, draft_id)
         drafts.save(sender, draft, content(child_identity_code=OTHER_CHILD))
         drafts.open_for_editing(access_for(world, "sending_sender", draft.id, "edit"), sender,
                                 page="preview")

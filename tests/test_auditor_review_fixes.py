@@ -9,13 +9,21 @@ from html import unescape
 
 import lifecycle_support
 import pytest
-from lifecycle_support import CHILD_CODE, FORM_KEY, access_for, content, login_as, send_handover
+from lifecycle_support import (
+    CHILD_CODE,
+    FORM_KEY,
+    access_for,
+    content,
+    draft_with_attachment,
+    login_as,
+    send_handover,
+)
 from lifecycle_support import child_report as report
 from sqlalchemy import select
 from support import raw_database
 
 from handover.security import crypto
-from handover.services import attachments, drafts
+from handover.services import drafts
 from handover.store.database import db
 from handover.store.models import AuditEvent, Handover
 
@@ -26,7 +34,6 @@ sent = lifecycle_support.sent
 #: Another child (valid code), and the reviewer's child of the repro.
 OTHER_CHILD = "020594X903P"
 DAYCARE_CHILD = "010516B903X"
-PDF = b"%PDF-1.7\n% a tiny test document\n%%EOF\n"
 
 
 def what_happened_on(rows, handover_id):
@@ -39,20 +46,6 @@ def auditor_of(app, world):
     login_as(auditor, app, world.users["auditor"])
     return auditor
 
-
-def draft_with_attachment(app, world, code=CHILD_CODE):
-    """A draft saved with the child's ``code``, a file attached and downloaded (service
-    level); returns the draft's id."""
-    with app.app_context():
-        sender = world.user("sending_sender")
-        draft = drafts.start(sender, world.unit("sending"), FORM_KEY, world.unit("receiving"),
-                             [], "lsl_disclosure")
-        drafts.save(sender, draft, content(child_identity_code=code))
-        attached = attachments.add(access_for(world, "sending_sender", draft.id, "attach"),
-                                   sender, "lausunto.pdf", PDF)
-        attachments.download(access_for(world, "sending_sender", draft.id, "read"), sender,
-                             attached.id)
-        return draft.id
 
 
 def test_a_saved_draft_and_its_reads_are_in_the_childs_report_before_it_is_sent(
