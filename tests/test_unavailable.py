@@ -3,6 +3,7 @@ balancer's /healthz says so, and when the database returns the same server serve
 
 import os
 import shutil
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -10,7 +11,9 @@ from flask_babel import gettext as _
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
+from handover.services import integration_clients
 from handover.store.database import db
+from handover.store.models.base import utcnow
 from tests.support import create_unit, create_user, login
 
 
@@ -169,3 +172,27 @@ def test_integrity_errors_are_not_hidden_as_outages(app_config):
     assert response.status_code == 500
     with application.app_context():
         db.engine.dispose()
+
+
+def test_an_integrating_system_gets_the_apis_json_503_in_its_language(app, client, outage):
+    """A receiving system polling its inbox while the database is away is told so in the
+    API's one shape of error (JSON, with Retry-After), not given the people's HTML page."""
+    with app.app_context():
+        ward = create_unit("Osasto 5", kind="psychiatric_ward")
+        admin = create_user("admin@example.fi", admin=True)
+        _client, token = integration_clients.create(
+            admin, "Ward system", ward, {"inbox:read"}, utcnow() + timedelta(days=1),
+            confirmed=True)
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "sv"}
+    assert client.get("/api/v1/inbox", headers=headers).status_code == 200
+
+    outage.begin()
+    response = client.get("/api/v1/inbox", headers=headers)
+    assert response.status_code == 503
+    assert response.mimetype == "application/json"
+    assert response.headers["Retry-After"] == "30"
+    assert response.get_json() == {"status": 503, "errors": [],
+                                   "message": unavailable_message(app, "sv")}
+
+    outage.end()
+    assert client.get("/api/v1/inbox", headers=headers).status_code == 200

@@ -12,7 +12,7 @@ Integrity and programming errors are not outages: they stay 500s so that bugs ar
 import logging
 from contextlib import suppress
 
-from flask import Blueprint, current_app, render_template, session
+from flask import Blueprint, current_app, render_template, request, session
 from flask_babel import force_locale
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
@@ -41,6 +41,12 @@ def database_unavailable(error):
     # this browser, and a user loaded before the failure is not touched (the rollback above
     # expired it).
     sessions.look_up_nobody()
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if request.path.startswith("/api/"):
+        # An integrating system gets the API's one shape of error, in the language its
+        # request asked for (the API's locale comes from Accept-Language, not the session).
+        message = _("The service is temporarily unavailable. Try again in a moment.")
+        return {"status": 503, "message": message, "errors": []}, 503, headers
     with force_locale(_browser_language()):
         message = _("The service is temporarily unavailable. Try again in a moment.")
         try:
@@ -49,7 +55,7 @@ def database_unavailable(error):
         except (OperationalError, InterfaceError, PoolTimeout):
             _forget_transaction()
             body = f"<!doctype html><title>503</title><h1>503</h1><p>{escape(message)}</p>"
-    return body, 503, {"Retry-After": str(RETRY_AFTER)}
+    return body, 503, headers
 
 
 def _browser_language():

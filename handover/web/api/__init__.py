@@ -48,6 +48,23 @@ def _load_client_for_api_requests(state):
     # are in the language the request asks for, as an authenticated client's answers are.
     i18n.answer_in_accept_language(state.app, is_api_request)
     state.app.add_url_rule("/api", "api_root", _to_the_reference)
+    state.app.spec_processor(_parameters_as_openapi_3_1)
+
+
+def _parameters_as_openapi_3_1(spec):
+    """APIFlask describes query and header parameters through apispec in OpenAPI 3.0 mode
+    (``nullable``, which 3.1 dropped), while the rest of the document is 3.1. A parameter is
+    either given or absent, never null on the wire: its schema loses ``nullable`` and the
+    ``null`` default that only says "absent"."""
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()) if isinstance(
+                    operation, dict) else ():
+                schema = parameter.get("schema", {})
+                schema.pop("nullable", None)
+                if "default" in schema and schema["default"] is None:
+                    del schema["default"]
+    return spec
 
 
 @bp.doc(hide=True)   # a way in for people, not an operation of the API

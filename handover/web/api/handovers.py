@@ -42,7 +42,7 @@ from handover.web.api.schemas import (
 )
 
 #: What each refusal means, for the document; every operation may answer 400 (a body that is
-#: not JSON), 401 and 429 too.
+#: not JSON), 401, 429 and 503 too.
 REFUSALS = {400: "The body is not JSON", 401: "No valid token", 403: "The token lacks the "
             "scope", 404: "Not found, or not this client's unit's", 409: "Not possible in the "
             "handover's present state (also when its content was erased)",
@@ -51,7 +51,9 @@ REFUSALS = {400: "The body is not JSON", 401: "No valid token", 403: "The token 
             415: "A body not labelled application/json (or application/fhir+json)",
             422: "Bad input; every error with its field path",
             429: "Too many requests from this client, or too many refused tokens from it "
-            "(Retry-After)"}
+            "(Retry-After)",
+            503: "The database cannot be reached now (Retry-After), or the form of this "
+            "handover is not in use on this server until its plugin is back; nothing is lost"}
 
 
 #: What an operation that takes a body (or is a POST, which may carry one) may answer too.
@@ -60,7 +62,7 @@ BODY_REFUSALS = (413, 415)
 
 def refusals(*codes, **described):
     """The error answers of an operation: the common ones, ``codes`` and ``described``."""
-    found = {code: REFUSALS[code] for code in (400, 401, 429, *codes)}
+    found = {code: REFUSALS[code] for code in (400, 401, 429, 503, *codes)}
     found.update({int(code.lstrip("_")): text for code, text in described.items()})
     return found
 
