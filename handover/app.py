@@ -8,7 +8,7 @@ from handover import config as configuration
 from handover import i18n, jobs, web
 from handover.i18n import babel
 from handover.plugins import manager as plugin_manager
-from handover.security import hardening, sessions, throttle
+from handover.security import hardening, passwords, sessions, throttle
 from handover.security.sessions import login_manager
 from handover.security.throttle import limiter
 from handover.store import models  # noqa: F401  (every table must be known to migrations)
@@ -39,6 +39,9 @@ def create_app(config=None):
         instance_relative_config=True,
     )
     configuration.load(app, config)
+    problem = passwords.profile_problem(app.config)
+    if problem and not app.config.get("INITIALISING_INSTANCE"):   # `handover check` reports it
+        raise configuration.ConfigurationError(problem)
     if not app.config.get("INITIALISING_INSTANCE"):
         configuration.require_secret_key(app)
 

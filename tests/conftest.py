@@ -111,6 +111,10 @@ def app_config(instance_path, database_backend):
         # Tests post forms directly; tests/test_csrf.py switches CSRF back on to prove it.
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": True,
+        # Argon2 at its cheapest: the suite makes thousands of accounts and logs into them,
+        # and at the production profile hashing was a quarter of its time.
+        # tests/test_passwords.py checks the production profile itself.
+        "PASSWORD_HASHING": "CHEAPEST",
     }
 
 

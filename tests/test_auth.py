@@ -114,11 +114,12 @@ def test_unknown_user_costs_as_much_time_as_a_wrong_password(app, client, monkey
         return real_verify(stored_hash, password)
 
     monkeypatch.setattr(passwords, "verify_password", counting_verify)
+    with app.app_context():
+        hasher = passwords.hasher()
     current = argon2.Parameters(
         type=argon2.Type.ID, version=argon2.low_level.ARGON2_VERSION,
-        salt_len=passwords.hasher.salt_len, hash_len=passwords.hasher.hash_len,
-        time_cost=passwords.hasher.time_cost, memory_cost=passwords.hasher.memory_cost,
-        parallelism=passwords.hasher.parallelism)
+        salt_len=hasher.salt_len, hash_len=hasher.hash_len, time_cost=hasher.time_cost,
+        memory_cost=hasher.memory_cost, parallelism=hasher.parallelism)
     for email in ("anna@example.fi", "nobody@example.fi"):
         verified.clear()
         page = client.post("/login", data={"email": email, "password": "wrong password here"})
@@ -286,8 +287,8 @@ def test_rehash_when_hash_parameters_are_raised(app, client, monkeypatch):
     with app.app_context():
         user = create_user("anna@example.fi")
         old_hash = user.password_hash
-        stronger = passwords.PasswordHasher(time_cost=passwords.hasher.time_cost + 1)
-        monkeypatch.setattr(passwords, "hasher", stronger)
+        stronger = passwords.PasswordHasher(time_cost=passwords.hasher().time_cost + 1)
+        monkeypatch.setattr(passwords, "hasher", lambda: stronger)
         assert passwords.needs_rehash(old_hash)
         login(client, user)
         db.session.refresh(user)

@@ -1,8 +1,12 @@
 """The password policy, argon2id hashing, and changing a password (also when forced)."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
+from handover import create_app
+from handover.config import ConfigurationError
 from handover.security import passwords
 from handover.security.passwords import (
     hash_password,
@@ -79,8 +83,8 @@ def test_malformed_stored_hash_is_a_mismatch_and_needs_rehash(stored):
 
 def test_raised_parameters_make_old_hashes_need_rehash(monkeypatch):
     old = hash_password(PASSWORD)
-    monkeypatch.setattr(passwords, "hasher",
-                        passwords.PasswordHasher(memory_cost=passwords.hasher.memory_cost * 2))
+    stronger = passwords.PasswordHasher(memory_cost=passwords.hasher().memory_cost * 2)
+    monkeypatch.setattr(passwords, "hasher", lambda: stronger)
     assert needs_rehash(old)
     assert verify_password(old, PASSWORD)
 
@@ -166,3 +170,31 @@ def test_account_page_saves_the_language(app, client):
         assert db.session.execute(select(User.language)).scalar() == "sv"
         assert 'lang="sv"' in client.get("/account").get_data(as_text=True)
         assert client.post("/account", data={"language": "de"}).status_code == 200
+
+
+def test_an_instance_hashes_with_rfc_9106_low_memory_unless_its_config_says_otherwise(
+        app_config):
+    """The suite hashes at argon2's cheapest; an instance that says nothing gets RFC 9106's
+    low-memory profile (argon2id, 64 MiB, t=3, p=4), and its stored hashes say so."""
+    config = {key: value for key, value in app_config.items() if key != "PASSWORD_HASHING"}
+    with create_app(config).app_context():
+        stored = hash_password(PASSWORD)
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert verify_password(stored, PASSWORD)
+    with create_app(app_config).app_context():
+        assert verify_password(stored, PASSWORD), "a hash of another profile still verifies"
+        cheap = hash_password(PASSWORD)
+        assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    with create_app(config).app_context():
+        assert needs_rehash(cheap), "a login with the test profile's hash stores a new one"
+
+
+@pytest.mark.parametrize("profile, refusal", [
+    ("CHEAPEST", "PASSWORD_HASHING 'CHEAPEST' is for the test suite only"),
+    ("argon2-light", "PASSWORD_HASHING is 'argon2-light'; choose one of "
+                     "RFC_9106_HIGH_MEMORY, RFC_9106_LOW_MEMORY."),
+])
+def test_a_server_does_not_start_with_a_weak_or_unknown_hashing_profile(app_config, profile,
+                                                                       refusal):
+    with pytest.raises(ConfigurationError, match=re.escape(refusal)):
+        create_app({**app_config, "TESTING": False, "PASSWORD_HASHING": profile})

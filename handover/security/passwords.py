@@ -10,48 +10,91 @@ import functools
 import secrets
 from importlib import resources
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 
 from handover.i18n import gettext as _
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
 
-#: argon2-cffi's defaults are the RFC 9106 low-memory profile (argon2id, 64 MiB, t=3, p=4).
-#: Raising them here makes every login with an older hash store a new one (`needs_rehash`).
-hasher = PasswordHasher()
+#: The argon2id parameter sets an instance may choose with ``PASSWORD_HASHING`` (argon2-cffi's
+#: profiles). The default is RFC 9106's low-memory profile (64 MiB, t=3, p=4); its
+#: high-memory one takes 2 GiB per login. Choosing a stronger one makes every login with an
+#: older hash store a new one (`needs_rehash`). ``CHEAPEST`` exists for the test suite, which
+#: makes thousands of accounts: it is refused outside ``TESTING`` (`profile_problem`).
+PROFILES = {
+    "RFC_9106_LOW_MEMORY": profiles.RFC_9106_LOW_MEMORY,
+    "RFC_9106_HIGH_MEMORY": profiles.RFC_9106_HIGH_MEMORY,
+    "CHEAPEST": profiles.CHEAPEST,
+}
+DEFAULT_PROFILE = "RFC_9106_LOW_MEMORY"
+_TESTS_ONLY = {"CHEAPEST"}
+_HASHER = "handover.password_hasher"
+_DUMMY_HASH = "handover.password_dummy_hash"
+
+
+def profile_problem(config):
+    """Why start-up must not go on with ``config``'s ``PASSWORD_HASHING``; None when it may."""
+    name = config.get("PASSWORD_HASHING", DEFAULT_PROFILE)
+    if name not in PROFILES:
+        return (f"PASSWORD_HASHING is {name!r}; choose one of "
+                f"{', '.join(sorted(set(PROFILES) - _TESTS_ONLY))}.")
+    if name in _TESTS_ONLY and not config.get("TESTING"):
+        return (f"PASSWORD_HASHING {name!r} is for the test suite only: a stolen database "
+                f"would give up its passwords at once. Use {DEFAULT_PROFILE!r}.")
+    return None
+
+
+def hasher():
+    """The argon2id hasher of this app's profile, made once per app; outside any app (a script
+    with no instance) the default profile's."""
+    if not has_app_context():
+        return _default_hasher()
+    extensions = current_app.extensions
+    found = extensions.get(_HASHER)
+    if found is None:
+        found = extensions[_HASHER] = PasswordHasher.from_parameters(
+            PROFILES[current_app.config.get("PASSWORD_HASHING", DEFAULT_PROFILE)])
+    return found
+
+
+@functools.cache
+def _default_hasher():
+    return PasswordHasher.from_parameters(PROFILES[DEFAULT_PROFILE])
 
 
 def hash_password(password):
-    return hasher.hash(password)
+    return hasher().hash(password)
 
 
 def verify_password(stored_hash, password):
     """True when ``password`` matches; a malformed stored hash is a mismatch, not a crash."""
     try:
-        return hasher.verify(stored_hash, password)
+        return hasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(stored_hash):
     try:
-        return hasher.check_needs_rehash(stored_hash)
+        return hasher().check_needs_rehash(stored_hash)
     except InvalidHashError:
         return True
 
 
-@functools.cache
-def _dummy_hash_for(parameters):
-    return hasher.hash(secrets.token_urlsafe(16))
-
-
 def spend_verification_time(password):
     """Verify against a throw-away hash made with the current parameters, so that a login for an
-    unknown e-mail takes as long as one with a wrong password (no account enumeration by time)."""
-    parameters = (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len)
-    verify_password(_dummy_hash_for(parameters), password)
+    unknown e-mail takes as long as one with a wrong password (no account enumeration by time).
+    The throw-away hash is made on the first such login, once per app and hasher."""
+    current = hasher()
+    kept = current_app.extensions.get(_DUMMY_HASH) if has_app_context() else None
+    if kept is None or kept[0] is not current:
+        kept = (current, current.hash(secrets.token_urlsafe(16)))
+        if has_app_context():
+            current_app.extensions[_DUMMY_HASH] = kept
+    verify_password(kept[1], password)
     return False
 
 
