@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import api_support
 import lifecycle_support
 from api_support import bearer, make_token
-from lifecycle_support import send_handover
+from lifecycle_support import login_as, send_handover
+from support import create_user
 
 from handover.security import crypto, keys
 from handover.store import audit
@@ -93,3 +94,22 @@ def test_filters_by_action_unit_and_child(app, client, world, api):
 def test_only_the_audit_scope_exports(app, client, world, api):
     response = client.get("/api/v1/audit/events", headers=bearer(api["receiving"]))
     assert response.status_code == 403
+
+
+def test_a_unit_filter_exports_the_searches_of_someone_of_several_units(app, client, world,
+                                                                        api):
+    """A search by identity code by someone in two units names neither unit alone (it looked
+    through both); the export by unit finds it under each, as the log's page does."""
+    with app.app_context():
+        user = create_user("two.units@example.test", name="Two Units", memberships=[
+            (world.unit("sending"), "sender"), (world.unit("copy"), "receiver")])
+        db.session.refresh(user)
+        db.session.expunge(user)
+    searcher = app.test_client()
+    login_as(searcher, app, user)
+    searcher.post("/handovers/find", data={"identity_code": "020594X903P"})
+    token = _auditor_token(app, world)
+    for unit, finds in (("sending", True), ("copy", True), ("receiving", False)):
+        events = client.get("/api/v1/audit/events", headers=bearer(token), query_string={
+            "unit_id": world.units[unit].id, "action": "handover.searched"}).json["events"]
+        assert [e["actor_id"] for e in events] == ([user.id] if finds else []), unit

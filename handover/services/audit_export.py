@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from handover.services import policy
-from handover.services.audit_search import about_child
+from handover.services.audit_search import about_child, in_unit
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import AuditEvent
@@ -49,7 +49,7 @@ def export(actor: Any, chosen: ExportFilter) -> dict[str, Any]:
     if chosen.action:
         query = query.where(AuditEvent.action == chosen.action)
     if chosen.unit_id is not None:
-        query = query.where(AuditEvent.unit_id == chosen.unit_id)
+        query = query.where(in_unit(chosen.unit_id))
     if chosen.child_hash:
         # Exactly the events the child's access report shows, searches that found nothing
         # included.

@@ -90,8 +90,7 @@ def search(chosen: EventFilter, page: int = 1) -> Any:
     if chosen.user.strip():
         query = query.where(_about_person(chosen.user))
     if chosen.unit_id:
-        query = query.where(or_(AuditEvent.unit_id == chosen.unit_id,
-                                _searched_through(chosen.unit_id)))
+        query = query.where(in_unit(chosen.unit_id))
     if chosen.handover_id:
         query = query.where(AuditEvent.handover_id == chosen.handover_id)
     if chosen.action:
@@ -103,6 +102,13 @@ def search(chosen: EventFilter, page: int = 1) -> Any:
     return db.paginate(query.order_by(AuditEvent.id.desc()),
                        page=min(max(page or 1, 1), LAST_PAGE),
                        per_page=PER_PAGE, error_out=False)
+
+
+def in_unit(unit_id: int) -> ColumnElement[bool]:
+    """The events of unit ``unit_id``: those naming it, and the searches by identity code of
+    someone in several units that looked through it too (`_searched_through`). The log's
+    filter and the API's export select by it alike."""
+    return or_(AuditEvent.unit_id == unit_id, _searched_through(unit_id))
 
 
 def _searched_through(unit_id: int) -> ColumnElement[bool]:
