@@ -52,7 +52,7 @@ DEFAULTS = {
     "OIDC_REQUIRE_MFA": False,
     "OIDC_PROVISION": False,
     # The argon2id parameters of password hashes (`security.passwords.PROFILES`).
-    "PASSWORD_HASHING": "RFC_9106_LOW_MEMORY",
+    "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY",
 }
 
 #: Settings an environment variable HANDOVER_<NAME> may set, by the config key each sets.

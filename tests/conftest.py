@@ -114,7 +114,7 @@ def app_config(instance_path, database_backend):
         # Argon2 at its cheapest: the suite makes thousands of accounts and logs into them,
         # and at the production profile hashing was a quarter of its time.
         # tests/test_passwords.py checks the production profile itself.
-        "PASSWORD_HASHING": "CHEAPEST",
+        "ARGON2_PROFILE": "CHEAPEST",
     }
 
 

@@ -26,7 +26,7 @@ def production_config(app_config):
         "SMTP_HOST": "smtp.example.fi",
         "WTF_CSRF_ENABLED": True,
     })
-    del app_config["PASSWORD_HASHING"]   # the suite's cheap hashing starts no server
+    del app_config["ARGON2_PROFILE"]   # the suite's cheap hashing starts no server
     return app_config
 
 
@@ -228,15 +228,15 @@ def test_a_test_suites_hashing_profile_is_an_error_with_advice(instance_path, mo
     """An operator who copied the suite's cheap hashing into config.py is told before go-live,
     as for any refusal at start-up."""
     (instance_path / "config.py").write_text(
-        f"SECRET_KEY = {'k' * 40!r}\nPASSWORD_HASHING = 'CHEAPEST'\n")
+        f"SECRET_KEY = {'k' * 40!r}\nARGON2_PROFILE = 'CHEAPEST'\n")
     monkeypatch.delenv("HANDOVER_SECRET_KEY", raising=False)
     monkeypatch.setenv("HANDOVER_INSTANCE_PATH", str(instance_path))
     info = ScriptInfo(create_app=lambda: create_app({"INSTANCE_PATH": str(instance_path)}))
     runner_app = create_app({"INSTANCE_PATH": str(instance_path),
-                             "PASSWORD_HASHING": "RFC_9106_LOW_MEMORY"})
+                             "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY"})
     result = runner_app.test_cli_runner().invoke(cli, ["check"], obj=info)
     with runner_app.app_context():
         db.engine.dispose()
     assert result.exit_code == 1
-    assert ("error: PASSWORD_HASHING 'CHEAPEST' is for the test suite only: a stolen database "
+    assert ("error: ARGON2_PROFILE 'CHEAPEST' is for the test suite only: a stolen database "
             "would give up its passwords at once. Use 'RFC_9106_LOW_MEMORY'.") in result.output

@@ -176,7 +176,7 @@ def test_an_instance_hashes_with_rfc_9106_low_memory_unless_its_config_says_othe
         app_config):
     """The suite hashes at argon2's cheapest; an instance that says nothing gets RFC 9106's
     low-memory profile (argon2id, 64 MiB, t=3, p=4), and its stored hashes say so."""
-    config = {key: value for key, value in app_config.items() if key != "PASSWORD_HASHING"}
+    config = {key: value for key, value in app_config.items() if key != "ARGON2_PROFILE"}
     with create_app(config).app_context():
         stored = hash_password(PASSWORD)
         assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
@@ -190,11 +190,11 @@ def test_an_instance_hashes_with_rfc_9106_low_memory_unless_its_config_says_othe
 
 
 @pytest.mark.parametrize("profile, refusal", [
-    ("CHEAPEST", "PASSWORD_HASHING 'CHEAPEST' is for the test suite only"),
-    ("argon2-light", "PASSWORD_HASHING is 'argon2-light'; choose one of "
+    ("CHEAPEST", "ARGON2_PROFILE 'CHEAPEST' is for the test suite only"),
+    ("argon2-light", "ARGON2_PROFILE is 'argon2-light'; choose one of "
                      "RFC_9106_HIGH_MEMORY, RFC_9106_LOW_MEMORY."),
 ])
 def test_a_server_does_not_start_with_a_weak_or_unknown_hashing_profile(app_config, profile,
                                                                        refusal):
     with pytest.raises(ConfigurationError, match=re.escape(refusal)):
-        create_app({**app_config, "TESTING": False, "PASSWORD_HASHING": profile})
+        create_app({**app_config, "TESTING": False, "ARGON2_PROFILE": profile})

@@ -19,7 +19,7 @@ from handover.i18n import gettext as _
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
 
-#: The argon2id parameter sets an instance may choose with ``PASSWORD_HASHING`` (argon2-cffi's
+#: The argon2id parameter sets an instance may choose with ``ARGON2_PROFILE`` (argon2-cffi's
 #: profiles). The default is RFC 9106's low-memory profile (64 MiB, t=3, p=4); its
 #: high-memory one takes 2 GiB per login. Choosing a stronger one makes every login with an
 #: older hash store a new one (`needs_rehash`). ``CHEAPEST`` exists for the test suite, which
@@ -36,13 +36,13 @@ _DUMMY_HASH = "handover.password_dummy_hash"
 
 
 def profile_problem(config):
-    """Why start-up must not go on with ``config``'s ``PASSWORD_HASHING``; None when it may."""
-    name = config.get("PASSWORD_HASHING", DEFAULT_PROFILE)
+    """Why start-up must not go on with ``config``'s ``ARGON2_PROFILE``; None when it may."""
+    name = config.get("ARGON2_PROFILE", DEFAULT_PROFILE)
     if name not in PROFILES:
-        return (f"PASSWORD_HASHING is {name!r}; choose one of "
+        return (f"ARGON2_PROFILE is {name!r}; choose one of "
                 f"{', '.join(sorted(set(PROFILES) - _TESTS_ONLY))}.")
     if name in _TESTS_ONLY and not config.get("TESTING"):
-        return (f"PASSWORD_HASHING {name!r} is for the test suite only: a stolen database "
+        return (f"ARGON2_PROFILE {name!r} is for the test suite only: a stolen database "
                 f"would give up its passwords at once. Use {DEFAULT_PROFILE!r}.")
     return None
 
@@ -56,7 +56,7 @@ def hasher():
     found = extensions.get(_HASHER)
     if found is None:
         found = extensions[_HASHER] = PasswordHasher.from_parameters(
-            PROFILES[current_app.config.get("PASSWORD_HASHING", DEFAULT_PROFILE)])
+            PROFILES[current_app.config.get("ARGON2_PROFILE", DEFAULT_PROFILE)])
     return found
 
 
