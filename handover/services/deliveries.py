@@ -257,13 +257,26 @@ def retry(delivery_id: int, actor: Any = None) -> bool:
     return True
 
 
+#: The statuses of the rows the outbox still holds for someone: waiting, being sent, failed
+#: (delivered and dropped rows are done).
+OPEN_STATUSES = ("pending", "sending", "failed")
+
+
+def open_rows(limit: int) -> list[Delivery]:
+    """The outbox's waiting, held and failed deliveries, newest first, at most ``limit``:
+    what the administrator's page lists."""
+    return list(db.session.execute(
+        select(Delivery).where(Delivery.status.in_(OPEN_STATUSES))
+        .order_by(Delivery.id.desc()).limit(limit)).scalars())
+
+
 def backlog(now: datetime | None = None) -> dict[str, int]:
     """Counts for the operator: waiting (pending and due), held by a worker, failed, and the
     age in seconds of the oldest row still waiting."""
     now = now or utcnow()
     counts = dict(db.session.execute(  # IN, not !=, so that the status index is used
         select(Delivery.status, func.count())
-        .where(Delivery.status.in_(("pending", "sending", "failed")))
+        .where(Delivery.status.in_(OPEN_STATUSES))
         .group_by(Delivery.status)).all())
     oldest = db.session.execute(
         select(Delivery.occurred_at).where(Delivery.status.in_(("pending", "sending")))

@@ -10,7 +10,6 @@ sent is told so.
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -18,7 +17,7 @@ from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.services import accounts, deliveries, policy, webhooks
 from handover.store.database import db
-from handover.store.models import Delivery, Unit, WebhookEndpoint
+from handover.store.models import Unit, WebhookEndpoint
 from handover.web.admin_forms import ActionForm
 from handover.web.definition_fields import MultiCheckboxField
 from handover.web.form_base import HandoverForm
@@ -68,10 +67,7 @@ def only_admins():
 
 @bp.route("/deliveries")
 def deliveries_page():
-    rows = list(db.session.execute(
-        select(Delivery).where(Delivery.status.in_(("pending", "sending", "failed")))
-        .order_by(Delivery.id.desc()).limit(SHOWN)).scalars())
-    return render_template("admin_deliveries/deliveries.html", rows=rows,
+    return render_template("admin_deliveries/deliveries.html", rows=deliveries.open_rows(SHOWN),
                            backlog=deliveries.backlog(), form=ActionForm(),
                            event_labels=EVENT_LABELS, status_labels=STATUS_LABELS)
 
@@ -100,7 +96,7 @@ def webhooks_page():
         else:
             flash(_("Endpoint %(id)s added.", id=endpoint.id), "success")
             form = EndpointForm(prefix="endpoint", formdata=None)
-    units = {unit.id: unit for unit in db.session.execute(select(Unit)).scalars()}
+    units = {unit.id: unit for unit in accounts.all_units()}
     return render_template("admin_deliveries/webhooks.html", form=form, secret=secret,
                            endpoints=webhooks.endpoints(), units=units,
                            action_form=ActionForm(), event_labels=EVENT_LABELS)
