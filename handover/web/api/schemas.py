@@ -202,7 +202,10 @@ class HandoverOut(Schema):
     attachments = List(Nested(AttachmentOut), required=True)
     acknowledgement_note = String(allow_none=True)
     actions = List(String(), required=True, metadata={
-        "description": "What this client's unit may do with the handover now."})
+        "description": "What this client's unit may do with the handover now. `view`, "
+        "`acknowledge`, `reply`, `reply_form` and `send` are operations of this API; the "
+        "others (such as `withdraw`, `correct`, `close`, `print`) are done by the unit's "
+        "staff on the web pages."})
 
 
 class HandoverState(Schema):
