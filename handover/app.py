@@ -8,7 +8,7 @@ from handover import config as configuration
 from handover import i18n, jobs, web
 from handover.i18n import babel
 from handover.plugins import manager as plugin_manager
-from handover.security import hardening, passwords, sessions, throttle
+from handover.security import hardening, keys, passwords, sessions, throttle
 from handover.security.sessions import login_manager
 from handover.security.throttle import limiter
 from handover.store import models  # noqa: F401  (every table must be known to migrations)
@@ -44,6 +44,7 @@ def create_app(config=None):
         raise configuration.ConfigurationError(problem)
     if not app.config.get("INITIALISING_INSTANCE"):
         configuration.require_secret_key(app)
+        keys.require_key_file(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

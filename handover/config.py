@@ -37,7 +37,12 @@ DEFAULTS = {
     "REDIS_URL": None,
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
+    # STARTTLS after connecting (port 587); SMTP_SSL: TLS from the first byte (SMTPS), None
+    # meaning "on when the port is 465". A password is never sent unencrypted (but to a
+    # server on this machine): see `services.notifications`.
     "SMTP_STARTTLS": False,
+    "SMTP_SSL": None,
+    "SMTP_TIMEOUT": 15,
     "SMTP_USERNAME": None,
     "MAIL_FROM": "handover@localhost",
     "BASE_URL": "http://127.0.0.1:5000",
@@ -61,7 +66,8 @@ _FROM_ENVIRONMENT = (
     ("KEYS", "KEYS_JSON"),
     *((name, name) for name in (
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
-        "MAIL_FROM", "BASE_URL", "HTTPS", "CLI_LANGUAGE", "PGBOUNCER",
+        "SMTP_STARTTLS", "SMTP_SSL", "SMTP_TIMEOUT", "MAIL_FROM", "BASE_URL", "HTTPS",
+        "CLI_LANGUAGE", "PGBOUNCER",
     )),
     *((name, name) for name in (
         "KEY_BACKEND", "PKCS11_MODULE", "PKCS11_TOKEN", "PKCS11_PIN", "PKCS11_PIN_FILE",
@@ -72,8 +78,8 @@ _FROM_ENVIRONMENT = (
 )
 ENVIRONMENT = {f"HANDOVER_{variable}": key for variable, key in _FROM_ENVIRONMENT}
 
-INTEGER_KEYS = {"SMTP_PORT"}
-BOOLEAN_KEYS = {"HTTPS", "OIDC_REQUIRE_MFA", "OIDC_PROVISION"}
+INTEGER_KEYS = {"SMTP_PORT", "SMTP_TIMEOUT"}
+BOOLEAN_KEYS = {"SMTP_STARTTLS", "SMTP_SSL", "HTTPS", "OIDC_REQUIRE_MFA", "OIDC_PROVISION"}
 
 
 class ConfigurationError(RuntimeError):
@@ -134,9 +140,10 @@ def _without_prepared_statements(app):
 def require_secret_key(app):
     if not app.config.get("SECRET_KEY"):
         raise ConfigurationError(
-            "No secret key is configured. Run `handover init` to create the instance "
-            f"folder ({app.instance_path}) with a secret key and key file, "
-            "or set HANDOVER_SECRET_KEY."
+            f"No secret key is configured in the instance folder {app.instance_path} (looked "
+            f"for SECRET_KEY in {os.path.join(app.instance_path, 'config.py')}) nor in "
+            "HANDOVER_SECRET_KEY. If that is not the instance's folder, set HANDOVER_INSTANCE_PATH "
+            "to it. Run `handover init` only to create a new instance there."
         )
 
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from handover import create_app
+from handover.security import keys
 from handover.services.integration_clients import SCOPES
 
 EXAMPLES = int(os.environ.get("HANDOVER_API_EXAMPLES", "2"))
@@ -48,7 +49,9 @@ def tokens(app, world):
 def _document():
     """The document every app serves, built from the code (no database needed); each test
     then sends its cases to its own fresh app."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "s" * 40, "INSTANCE_PATH": mkdtemp(),
+    folder = mkdtemp()
+    keys.create_key_file(os.path.join(folder, "keys.json"))   # no server starts without keys
+    app = create_app({"TESTING": True, "SECRET_KEY": "s" * 40, "INSTANCE_PATH": folder,
                       "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.app_context():
         return app.spec

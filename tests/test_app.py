@@ -4,6 +4,7 @@ import pytest
 
 from handover import create_app
 from handover.config import ConfigurationError
+from handover.security import keys
 
 
 def test_missing_secret_key_stops_start_up_and_names_the_command(tmp_path, monkeypatch):
@@ -14,6 +15,7 @@ def test_missing_secret_key_stops_start_up_and_names_the_command(tmp_path, monke
 
 def test_environment_overrides_instance_config(tmp_path, monkeypatch):
     (tmp_path / "config.py").write_text("SECRET_KEY = 'from-file'\nSMTP_PORT = 2525\n")
+    keys.create_key_file(str(tmp_path / "keys.json"))   # start-up refuses without it
     monkeypatch.setenv("HANDOVER_SMTP_PORT", "1025")
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
     assert app.config["SECRET_KEY"] == "from-file"
@@ -22,6 +24,7 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch):
 
 def test_postgres_url_uses_psycopg3(tmp_path, monkeypatch):
     monkeypatch.setenv("HANDOVER_DATABASE_URL", "postgresql://u@127.0.0.1/x")
+    keys.create_key_file(str(tmp_path / "keys.json"))   # start-up refuses without it
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 32})
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
 

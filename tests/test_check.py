@@ -98,14 +98,21 @@ CONFIG_PROBLEMS = {
         "needs active_kek, keks and identity_hash_key"),
 }
 
+#: Problems start-up itself refuses (tests/test_operator_review_keys_and_mail.py), made after it.
+AFTER_START_UP = {"key file missing"}
+
 
 @pytest.mark.parametrize("problem", CONFIG_PROBLEMS)
 def test_each_configuration_problem_is_an_error_with_advice(production_config, problem,
                                                             monkeypatch):
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     change, expected = CONFIG_PROBLEMS[problem]
-    change(production_config)
-    app = create_app(production_config)
+    if problem in AFTER_START_UP:
+        app = create_app(production_config)
+        change(production_config)
+    else:
+        change(production_config)
+        app = create_app(production_config)
     with app.app_context():
         stamp()
     try:

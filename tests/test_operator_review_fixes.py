@@ -201,8 +201,8 @@ def _key_file_finding(app):
 def test_check_sends_an_initialised_instance_to_the_key_backup(app_config, instance_path,
                                                                database_backend, request):
     (instance_path / "config.py").write_text(f"SECRET_KEY = {app_config['SECRET_KEY']!r}\n")
+    app = request.getfixturevalue("app")   # start-up itself refuses without the key file
     os.unlink(instance_path / "keys.json")
-    app = request.getfixturevalue("app")
 
     finding = _key_file_finding(app)
 
@@ -213,7 +213,7 @@ def test_check_sends_an_initialised_instance_to_the_key_backup(app_config, insta
 
 
 def test_check_sends_an_instance_never_set_up_to_init(instance_path, database_backend, request):
+    app = request.getfixturevalue("app")   # start-up itself refuses without the key file
     os.unlink(instance_path / "keys.json")
-    app = request.getfixturevalue("app")
 
     assert "Run `handover init`" in _key_file_finding(app)

@@ -17,6 +17,7 @@ from handover import create_app
 from handover.cli import check_data, check_files
 from handover.cli.findings import error, warning
 from handover.config import ConfigurationError, timezone_problem
+from handover.services import notifications
 
 MINIMUM_SECRET_LENGTH = 32
 
@@ -62,6 +63,9 @@ def _server_problems(app, workers):
     if not config.get("SMTP_HOST"):
         yield warning("SMTP is not configured: notifications only go to the server log. "
                       "Set HANDOVER_SMTP_HOST (and port, user, password).")
+    problem = notifications.unencrypted_login_problem(config)
+    if problem:
+        yield error(f"{problem} Until then the worker refuses to log in and sends no e-mail.")
 
 
 def _redis_answers(url):

@@ -5,9 +5,11 @@ Each part but the schema gives up quietly when the database cannot be read: the 
 finding has said so already, in one line.
 """
 
+import os
 from datetime import timedelta
 
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from handover.cli import demo
 from handover.cli.findings import error, warning
@@ -23,12 +25,31 @@ def database_problems(app, workers):
     if database_kind(app) == "sqlite" and workers > 1:
         yield error(f"SQLite with {workers} workers: writers will queue and wait. "
                     "Use PostgreSQL (HANDOVER_DATABASE_URL) or one worker.")
+    missing = _missing_sqlite_folder(app)
+    if missing is not None:
+        # Connecting would fail with an OperationalError that says nothing here: say what is
+        # missing instead, once (the instance folder's own finding names that folder).
+        if os.path.abspath(missing) != os.path.abspath(app.instance_path):
+            yield error(f"The folder of the SQLite database, {missing}, does not exist. "
+                        "Create it, or correct HANDOVER_DATABASE_URL.")
+        return
     problem = schema_problem(app)
     if problem:
         yield error(problem)
         return
     if database_kind(app) == "postgresql":
         yield from _search_locale_problems(app)
+
+
+def _missing_sqlite_folder(app):
+    """The folder a SQLite database file should be in, when it does not exist; else None."""
+    if database_kind(app) != "sqlite":
+        return None
+    path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    if not path or path == ":memory:":
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    return None if os.path.isdir(folder) else folder
 
 
 #: LC_CTYPE values under which PostgreSQL's lower() folds the ASCII letters only.
@@ -123,10 +144,11 @@ def demo_problems(app):
     if not emails:
         return
     finding = error if app.config.get("HTTPS") else warning
+    # Every address, not a few: the advice is one command that deactivates them all.
     yield finding(f"{len(emails)} demo account(s) can sign in with the password and two-factor "
-                  f"secrets published in the README ({demo.names_in_short(emails)}), so anyone "
-                  "can sign in as them. On an instance for real use, run "
-                  "`handover users deactivate EMAIL` for each of them.")
+                  "secrets published in the README, so anyone can sign in as them. On an "
+                  "instance for real use, deactivate them all: "
+                  f"`handover users deactivate {' '.join(emails)}`.")
 
 
 def worker_problems(app):

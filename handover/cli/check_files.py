@@ -8,14 +8,13 @@ import tempfile
 from handover.cli.findings import error
 from handover.config import ConfigurationError
 from handover.security import keys
-from handover.services.backup_manifest import KEYS_BACKUP
 
 
 def key_problems(app):
     path = app.config["KEYS_FILE"]
     if not app.config.get("KEYS_JSON"):
         if not os.path.exists(path):
-            yield error(_no_key_file(app, path))
+            yield error(keys.missing_key_file_advice(app, path))
             return
         mode = stat.S_IMODE(os.stat(path).st_mode)
         if mode & 0o077:
@@ -28,20 +27,6 @@ def key_problems(app):
     except ConfigurationError as problem:
         # The key module's own validation names what is wrong (missing or short keys).
         yield error(f"The keyring is not usable: {problem} Restore it from the key backup.")
-
-
-def _no_key_file(app, path):
-    """What to do without a key file. Once ``handover init`` has written the instance's
-    config.py it refuses to run again (it never writes keys beside an existing instance), so
-    the only way then is the key backup."""
-    config_path = os.path.join(app.instance_path, "config.py")
-    if os.path.exists(config_path):
-        return (f"No key file at {path}, though {config_path} shows this instance was set up: "
-                f"restore the key file from the key backup ({KEYS_BACKUP}, written by "
-                f"`handover backup` and kept apart from it) to {path} with mode 0600, or set "
-                "HANDOVER_KEYS. Without it nothing sealed in the database can be opened.")
-    return (f"No key file at {path}. Run `handover init` or set HANDOVER_KEYS; "
-            "restore it from the key backup if this instance had data.")
 
 
 def instance_problems(app):
@@ -60,6 +45,13 @@ def instance_problems(app):
     yield from _readable_by_others(app, folder)
 
 
+#: Files a checkout's instance folder carries from git, which stores no mode but 0644 or 0755:
+#: the folder's README and a placeholder that keeps the folder in git. Neither holds a secret
+#: (nothing Handover writes is called so), so they are not asked to be 0600: `chmod 600` on them
+#: would come back with every `git checkout`.
+COMMITTED_FILES = {"README.md", ".gitkeep"}
+
+
 def _readable_by_others(app, folder):
     """The instance folder holds the database, its WAL, the secret key and the key file: none
     of it is for other accounts on the machine. Plugin code is not secret and is left out;
@@ -76,6 +68,8 @@ def _readable_by_others(app, folder):
         for name in sorted(files):
             path = os.path.join(here, name)
             if os.path.abspath(path) == key_file or os.path.islink(path):
+                continue
+            if here == folder and name in COMMITTED_FILES:
                 continue
             mode = stat.S_IMODE(os.lstat(path).st_mode)
             if mode & 0o077:

@@ -36,12 +36,13 @@ def create_command(name, kind, organisation):
 @units_group.command("list")
 @with_appcontext
 def list_command():
-    """List units: name, kind, organisation, state and number of members."""
+    """List units: id, name, kind, organisation, state and number of members. The id is what
+    the API's unit fields take (`docs/api.md`)."""
     for unit in accounts.all_units():
         members = len({m.user_id for m in unit.memberships})
         state = "active" if unit.is_active else "inactive"
-        click.echo("\t".join([unit.name, unit.kind, unit.organisation or "-", state,
-                              f"members: {members}"]))
+        click.echo("\t".join([f"id: {unit.id}", unit.name, unit.kind,
+                              unit.organisation or "-", state, f"members: {members}"]))
     click.echo(f"Unit kinds: {', '.join(accounts.unit_kinds())}", err=True)
 
 

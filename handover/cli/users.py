@@ -63,18 +63,23 @@ def list_command():
 
 
 @users_group.command("deactivate")
-@click.argument("email")
+@click.argument("emails", nargs=-1, required=True, metavar="EMAIL...")
 @with_appcontext
-def deactivate_command(email):
-    """Deactivate the user with EMAIL and end their sessions at once."""
-    user = accounts.find_user(email)
-    if user is None:
-        raise click.ClickException(f"No user with the e-mail address {email!r}.")
-    try:
-        accounts.set_user_active(user, False)
-    except accounts.AccountError as error:
-        raise refused(error) from None
-    click.echo(f"Deactivated {user.email}; their sessions have ended.")
+def deactivate_command(emails):
+    """Deactivate the users with these e-mail addresses and end their sessions at once. An
+    unknown address deactivates nobody."""
+    users = [accounts.find_user(email) for email in emails]
+    unknown = [email for email, user in zip(emails, users, strict=True) if user is None]
+    if unknown:
+        raise click.ClickException(
+            "No user with the e-mail address " + ", ".join(repr(email) for email in unknown)
+            + ("; nobody was deactivated." if len(emails) > 1 else "."))
+    for user in users:
+        try:
+            accounts.set_user_active(user, False)
+        except accounts.AccountError as error:
+            raise refused(error) from None
+        click.echo(f"Deactivated {user.email}; their sessions have ended.")
 
 
 @users_group.command("set-roles")

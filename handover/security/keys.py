@@ -159,12 +159,43 @@ def _current_keyring(app):
     try:
         status = os.stat(path)
     except FileNotFoundError:
-        raise ConfigurationError(
-            f"No key file at {path}. Run `handover init` to create it, "
-            "or set HANDOVER_KEYS."
-        ) from None
+        raise ConfigurationError(missing_key_file_advice(app, path)) from None
     identity = (status.st_ino, status.st_size, status.st_mtime_ns, status.st_dev)
     return _cached(app, ("file", path), identity, lambda: _read_file(path))
+
+
+#: The key backup `handover backup` writes beside its dump (``services.backup_manifest``'s
+#: KEYS_BACKUP; the security layer cannot import the services, so it is named here too).
+KEY_BACKUP_NAME = "handover-KEYS-store-separately.json"
+
+
+def missing_key_file_advice(app, path=None):
+    """What to do without the key file at ``path``: the same words from start-up, from every
+    command that needs the keys and from `handover check`. Once `handover init` has written
+    the instance's config.py it refuses to run again (it never writes keys beside an existing
+    instance), and new keys would open nothing stored: the only way then is the key backup."""
+    path = path or app.config["KEYS_FILE"]
+    config_path = os.path.join(app.instance_path, "config.py")
+    if os.path.exists(config_path):
+        return (f"No key file at {path}, though {config_path} shows this instance was set up: "
+                f"restore the key file from the key backup ({KEY_BACKUP_NAME}, written by "
+                f"`handover backup` and kept apart from it) to {path} with mode 0600, or set "
+                "HANDOVER_KEYS. Without it nothing sealed in the database can be opened.")
+    return (f"No key file at {path}. Run `handover init` or set HANDOVER_KEYS; "
+            "restore it from the key backup if this instance had data.")
+
+
+def require_key_file(app):
+    """Refuse to start without the key file, as without a secret key: a server that started
+    would answer /healthz and fail at the first login (the TOTP secrets are sealed with it).
+    Only the file backend needs the file: keys in ``HANDOVER_KEYS``, or another backend (an
+    HSM), start without it. A missing instance folder is refused by the commands and reported
+    by `handover check` in its own words."""
+    if keys_from_environment(app) or app.config.get("KEY_BACKEND", "file") != "file":
+        return
+    path = app.config["KEYS_FILE"]
+    if os.path.isdir(app.instance_path) and not os.path.exists(path):
+        raise ConfigurationError(missing_key_file_advice(app, path))
 
 
 def _cached(app, source, identity, read):

@@ -13,10 +13,13 @@ with `send_email` (see `services.deliveries`), so a mail server that is down or 
 notice and nothing else.
 """
 
+import ipaddress
 import smtplib
-from collections.abc import Callable, Collection, Iterable
+import ssl
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
@@ -115,14 +118,62 @@ def _message(to: str, subject: str, text: str) -> EmailMessage:
     return message
 
 
+#: Hosts a password may go to without TLS: the connection never leaves the machine.
+LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str | None) -> bool:
+    """True when ``host`` names this machine (``localhost``, 127.0.0.0/8, ::1)."""
+    host = (host or "").strip().strip("[]").lower()
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def implicit_tls(config: Mapping[str, Any]) -> bool:
+    """Whether the connection is TLS from its first byte (SMTPS): ``SMTP_SSL`` when set,
+    otherwise port 465, the submission port for implicit TLS (RFC 8314)."""
+    setting = config.get("SMTP_SSL")
+    if setting is None:
+        return int(config.get("SMTP_PORT") or 25) == 465
+    return bool(setting)
+
+
+def unencrypted_login_problem(config: Mapping[str, Any]) -> str | None:
+    """Why the configured SMTP login would send its password in the clear; None when it would
+    not (no user name, TLS on, or a server on this machine). `handover check` reports the same
+    words, and the worker refuses to log in."""
+    if not config.get("SMTP_HOST") or not config.get("SMTP_USERNAME"):
+        return None
+    if config.get("SMTP_STARTTLS") or implicit_tls(config) or is_loopback(config["SMTP_HOST"]):
+        return None
+    return ("HANDOVER_SMTP_USERNAME is set but the connection to the SMTP server "
+            f"{config['SMTP_HOST']} is not encrypted, so the password would cross the network "
+            "in the clear. Set HANDOVER_SMTP_STARTTLS=1 (port 587), or HANDOVER_SMTP_SSL=1 "
+            "(implicit TLS; on by itself on port 465).")
+
+
 def _smtp_send(messages: Iterable[EmailMessage]) -> None:
     """Hand ``messages`` to the configured server on one connection; raises `OSError` or
-    `smtplib.SMTPException` when it does not accept them."""
+    `smtplib.SMTPException` when it does not accept them, and `deliveries.DeliveryFailed`
+    before connecting when it would log in with a password over an unencrypted connection.
+    TLS checks the server's certificate against the system's trusted authorities."""
     config = current_app.config
-    with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
-                      timeout=float(config.get("SMTP_TIMEOUT") or 15)) as smtp:
-        if config.get("SMTP_STARTTLS"):
-            smtp.starttls()
+    problem = unencrypted_login_problem(config)
+    if problem:
+        current_app.logger.error("e-mail not sent: %s", problem)
+        raise deliveries.DeliveryFailed("refused: SMTP password without TLS (see the worker's log)")
+    host, port = config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25)
+    timeout = float(config.get("SMTP_TIMEOUT") or 15)
+    context = ssl.create_default_context()
+    connection = (smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+                  if implicit_tls(config) else smtplib.SMTP(host, port, timeout=timeout))
+    with connection as smtp:
+        if config.get("SMTP_STARTTLS") and not implicit_tls(config):
+            smtp.starttls(context=context)
         if config.get("SMTP_USERNAME"):
             smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
         for message in messages:
