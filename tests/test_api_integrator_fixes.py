@@ -170,7 +170,7 @@ def test_a_basis_not_allowed_is_refused_at_its_path_naming_those_allowed(app, cl
     assert form.status_code == 422, form.json
     assert _errors(form) == {
         "legal_basis": "Choose one of: patient_data_necessary, consent.",
-        "content.primary_nurse_name": "Enter named primary nurse"}
+        "content.primary_nurse_name": "Enter the name of the primary nurse"}
     with app.app_context():
         assert not db.session.get(Handover, handover_id).replies
 

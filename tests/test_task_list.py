@@ -143,7 +143,7 @@ def test_built_in_forms_group_every_section_and_wait_for_the_protection_details(
 @pytest.mark.parametrize(("language", "expected"), [
     ("fi", {"child_name": "Kirjoita lapsen nimi",
             "arrival_type": "Valitse, miten lapsi tulee osastolle",
-            "arrival_date": "Kirjoita tulopäivä",
+            "arrival_date": "Anna tulopäivä",
             "placement_basis": "Valitse sijoituksen peruste"}),
     ("sv", {"child_name": "Skriv barnets namn",
             "arrival_type": "Välj hur barnet kommer till avdelningen"}),
@@ -226,7 +226,7 @@ def test_a_section_page_gives_back_what_it_cannot_keep_with_its_error(app, clien
     assert response.status_code == 200, "the page again, not the next section"
     page = response.get_data(as_text=True)
     assert 'value="31.2.2012"' in page and "<title>Error:" in page
-    assert "Enter date of birth as day.month.year, for example 14.3.2012" in page
+    assert "The date 31.2.2012 does not exist: date of birth" in page
     # An empty required answer is no reason to stay: the section is left in progress.
     response = client.post(f"/handovers/{draft_id}/sections/child",
                            data={"child_name": "", "continue": "1"})

@@ -130,7 +130,8 @@ def value_problems(field: Field, value: Any) -> list[Any]:
     as typed because it could not be read (`unreadable`) is always refused."""
     kind = field.type
     if kind in ("date", "number") and unreadable_text(value) is not None:
-        return [unreadable_date(field) if kind == "date" else NOT_A_NUMBER]
+        return [unreadable_date(field, unreadable_text(value)) if kind == "date"
+                else NOT_A_NUMBER]
     if kind in ("text", "textarea", "hetu", "phone", "email"):
         if not isinstance(value, str):
             return [NOT_VALID]

@@ -3,18 +3,21 @@
 "This field is required" twelve times on one page tells a person nothing; "Select the type
 of arrival" does. A definition may give a field its own ``required_message`` (fi, sv, en);
 otherwise the message is built from the field's type and label: "Enter …" for what is typed (a
-date too), "Select …" for a choice. A date typed that cannot be read is not missing but wrong:
+date too, in Finnish "Anna …", not "Kirjoita …": a date is given, not written), "Select …" for
+a choice. A date typed that cannot be read is not missing but wrong:
 it alone gets the format, "Enter … as day.month.year" (`unreadable_date`), whatever the field's
-own message says about leaving it empty. The message is lazy, so the same object reads in the
-language of the page (or of ``force_locale``) when shown.
+own message says about leaving it empty; a date typed in that format that no calendar has
+(31.2.2025) is said not to exist (`nonexistent_date`). The message is lazy, so the same object
+reads in the language of the page (or of ``force_locale``) when shown.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from handover.formdefs.model import Field, text_in
-from handover.i18n import current_locale, gettext
+from handover.i18n import _translations, current_locale, gettext
 
 
 def N_(message: str) -> str:
@@ -32,6 +35,8 @@ _TEMPLATES = {
     "multichoice": N_("Select at least one: %(label)s"),
 }
 _TYPED = N_("Enter %(label)s")
+#: An empty date says `_TYPED` in the context "date" (`pgettext` below): the same English, its
+#: own translation; Finnish gives a date ("Anna kotiutuspäivä"), it does not write one.
 #: What to do with a date that is no date (31.2.2012, 3/14/2012); never said of an empty one.
 _DATE_FORMAT = N_("Enter %(label)s as day.month.year, for example 14.3.2012")
 #: The same said to a system that sends JSON (the API, a reply form's JSON): it sends a date as
@@ -41,8 +46,20 @@ _ISO_DATE_FORMAT = N_("Enter %(label)s as year-month-day, for example 2026-12-10
 #: date is wrong, not missing. The label follows a colon, as it may be a question ("When was
 #: the child told").
 _IN_FUTURE = N_("The date cannot be in the future: %(label)s")
+#: What to do with a date typed in the right format that does not exist (31.2.2025): not the
+#: format, which was right. The label follows a colon, as in `_IN_FUTURE`.
+_NO_SUCH_DATE = N_("The date %(date)s does not exist: %(label)s")
+#: A date typed as a date is typed (d.m.yyyy, or ISO), read or not: one that is not read
+#: (31.2.2025, 2025-02-31) is in the right format but does not exist.
+DATE_SHAPE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2}-\d{1,2})$")
 #: Templates that take the label as an object: its first letter goes lower case.
-_AS_OBJECT = {_TYPED, _DATE_FORMAT, _ISO_DATE_FORMAT, _TEMPLATES["choice"]}
+_AS_OBJECT = {_TYPED, _DATE_FORMAT, _ISO_DATE_FORMAT, _TEMPLATES["choice"], _NO_SUCH_DATE}
+
+
+def pgettext(context: str, message: str, **variables: Any) -> str:
+    """``message`` translated in ``context`` (the catalogue's msgctxt), as `gettext` does."""
+    translated = _translations().pgettext(context, message)
+    return translated % variables if variables else translated
 
 
 class RequiredMessage:
@@ -51,11 +68,14 @@ class RequiredMessage:
     False for a date that could not be read, which gets the format instead ("Enter date of
     arrival as day.month.year, …"): that answer is wrong, not missing."""
 
-    def __init__(self, field: Field, missing: bool = True, template: str | None = None):
+    def __init__(self, field: Field, missing: bool = True, template: str | None = None,
+                 typed: str | None = None):
         self.field = field
         self.missing = missing
         #: What a wrong answer gets instead of the format (`in_future`); None: the format.
         self.template = template
+        #: The date as typed, which `nonexistent_date` names.
+        self.typed = typed
 
     def __str__(self) -> str:
         locale = current_locale()
@@ -71,6 +91,10 @@ class RequiredMessage:
         label = self.field.label_in(language).strip().rstrip("?:.").strip()
         if template in _AS_OBJECT:
             label = _as_object(label)
+        if template is _TYPED and self.field.type == "date":
+            return pgettext("date", "Enter %(label)s", label=label)
+        if template is _NO_SUCH_DATE:
+            return gettext(template, date=self.typed, label=label)
         return gettext(template, label=label)
 
     def __eq__(self, other: Any) -> bool:
@@ -94,9 +118,19 @@ def required_message(field: Field) -> RequiredMessage:
     return RequiredMessage(field)
 
 
-def unreadable_date(field: Field) -> RequiredMessage:
-    """What to do about a date that is no date (31.2.2012, 3/14/2012): the field's own words."""
+def unreadable_date(field: Field, typed: str | None = None) -> RequiredMessage:
+    """What to do about a date that is no date (3/14/2012): the field's own words. Given what
+    was ``typed``, a date in the right format that does not exist (31.2.2012) is said not to
+    exist (`nonexistent_date`) instead of being given the format it has."""
+    if typed is not None and DATE_SHAPE.match(typed.strip()):
+        return nonexistent_date(field, typed.strip())
     return RequiredMessage(field, missing=False)
+
+
+def nonexistent_date(field: Field, typed: str) -> RequiredMessage:
+    """What to say of a date typed in the right format that does not exist (31.2.2025): that
+    it does not exist, naming it and the field; the format was right."""
+    return RequiredMessage(field, missing=False, template=_NO_SUCH_DATE, typed=typed)
 
 
 def iso_date_format(field: Field) -> RequiredMessage:

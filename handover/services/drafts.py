@@ -316,11 +316,13 @@ def validate_content(definition: FormDefinition, content: Mapping[str, Any],
     """{path: [messages]} for stored ``content``: the definition's field rules and the plugins'
     cross-field rules, all at once (as on the fill page), so that the check-answers page lists
     every problem rather than one more after each correction. The plugins see the content
-    without the answers the field rules refused, as the fill page's do. The send path runs
-    this on the server, so a forged or stale draft cannot be sent with what the form forbids."""
+    without the answers the field rules refused (`_without_refused`): in a repeating group's
+    row only the refused answers are left out, so that a row's missing answer and a plugin's
+    rule on another of its answers (a decision no longer in force) are listed together. The
+    send path runs this on the server, so a forged or stale draft cannot be sent with what
+    the form forbids."""
     errors = content_rules.problems(definition, content, sender_kind, language)
-    refused = {path.split(".", 1)[0] for path in errors}
-    checked = {key: value for key, value in (content or {}).items() if key not in refused}
+    checked = _without_refused(content or {}, errors)
     cleaned = content_rules.cleaned(definition, checked, sender_kind)
     try:
         answers = call_hook("validate_form", definition=definition, content=cleaned,
@@ -332,6 +334,30 @@ def validate_content(definition: FormDefinition, content: Mapping[str, Any],
         if path not in errors:
             errors[path] = messages
     return errors
+
+
+def _without_refused(content: Mapping[str, Any],
+                     errors: Mapping[str, list[str]]) -> dict[str, Any]:
+    """``content`` without what the field rules refused, for the plugins, whose hooks are
+    promised answers that passed their field's checks, a field not filled being absent or
+    empty: a field refused as a whole (a group's row count too) is left out; in a group's row,
+    only the refused answer is emptied, so that the plugins still check the rest of the row.
+    A row left with no answer takes its group out, as the rows must keep their numbers."""
+    checked = dict(content)
+    for path in errors:
+        key, *rest = str(path).split(".")
+        rows = checked.get(key)
+        if key not in checked:
+            continue
+        if (len(rest) == 2 and rest[0].isdigit() and isinstance(rows, list)
+                and int(rest[0]) < len(rows) and isinstance(rows[int(rest[0])], Mapping)):
+            number = int(rest[0])
+            row = {**rows[number], rest[1]: None}
+            if any(value not in (None, "", []) for value in row.values()):
+                checked[key] = [*rows[:number], row, *rows[number + 1:]]
+                continue
+        del checked[key]
+    return checked
 
 
 def checked_content(definition: FormDefinition, content: Mapping[str, Any],

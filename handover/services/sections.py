@@ -3,8 +3,9 @@
 A long form is filled a section at a time, between other work. The task list says of each
 section whether it is not started, in progress or completed; "completed" is derived from the
 definition's own required fields (with their ``show_if`` conditions and the sender's kind; a
-date or number kept as typed because it could not be read leaves a section in progress), so a
-definition needs no extra rules and the task list agrees with the checks made on sending.
+date or number kept as typed because it could not be read leaves a section in progress) and
+from the send's own check (a row's rules, a plugin's rule pointing at the section's fields),
+so a definition needs no extra rules and the task list agrees with the checks made on sending.
 A section whose ``requires`` are not completed yet "cannot start yet" (until someone starts it
 anyway, on the whole-form page), and checking the answers cannot start while a required answer
 is missing. The definition's ``[[groups]]`` put headings over the list.
@@ -15,11 +16,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from flask import has_app_context
+
 from handover.formdefs import FormDefinition, Section, UnknownForm
 from handover.formdefs import content as content_rules
 from handover.formdefs.model import Field, SectionGroup
 from handover.security import crypto
-from handover.services import commit_keeping_loaded, definition_of, drafts, late_drafts
+from handover.services import (
+    LifecycleError,
+    commit_keeping_loaded,
+    definition_of,
+    drafts,
+    late_drafts,
+)
 from handover.services.listing import drafts_of
 from handover.store import audit
 from handover.store.database import db
@@ -62,6 +71,7 @@ def section_states(definition: FormDefinition, content: Mapping[str, Any] | None
     """The state of every section this sender fills, in the definition's order."""
     values = content or {}
     states = []
+    send_problems = None   # asked once, of the first section that would be completed
     for section in definition.sections:
         fields = section.fields_for(sender_kind)
         if not fields:
@@ -75,12 +85,36 @@ def section_states(definition: FormDefinition, content: Mapping[str, Any] | None
         unreadable = any(content_rules.holds_unreadable(values.get(f.key)) for f in fields)
         refused = any(content_rules.value_problems(f, values.get(f.key)) for f in answered
                       if f.type != "group" and f.condition_met(values))
+        # What the send's check refuses in the section's fields (a row's own rules, a
+        # plugin's rule pointing at one of them) leaves it in progress too: only a section
+        # that passes that check is shown completed.
         if not answered:
             state = NOT_STARTED
+        elif missing or unreadable or refused:
+            state = IN_PROGRESS
         else:
-            state = IN_PROGRESS if missing or unreadable or refused else COMPLETED
+            checked = send_problems if send_problems is not None else _send_problems(
+                definition, values, sender_kind)
+            send_problems = checked
+            state = IN_PROGRESS if any(f.key in checked for f in fields) else COMPLETED
         states.append(SectionState(section, state, _inputs(fields), len(missing)))
     return _waiting(states)
+
+
+def _send_problems(definition: FormDefinition, content: Mapping[str, Any],
+                   sender_kind: str | None) -> set[str]:
+    """The keys of the fields whose answers the send's check (`drafts.validate_content`)
+    refuses. Outside an app (no plugins to ask), or while the form's plugin cannot check
+    (the check-answers page says so), the field rules alone."""
+    if has_app_context():
+        try:
+            found = drafts.validate_content(definition, content, sender_kind,
+                                            drafts.default_language())
+        except LifecycleError:
+            found = content_rules.problems(definition, content, sender_kind)
+    else:
+        found = content_rules.problems(definition, content, sender_kind)
+    return {str(path).split(".", 1)[0] for path in found}
 
 
 def _waiting(states: list[SectionState]) -> list[SectionState]:

@@ -24,6 +24,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from handover.formdefs import content as rules
 from handover.formdefs import display
+from handover.formdefs.required import unreadable_date
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.web.form_base import RowForm
@@ -172,6 +173,11 @@ class FieldRules:
             # Kept as typed by an earlier save and not posted now: a page checks what it is
             # sent; the check-answers page (and ``?check``) says what the draft holds.
             return
+        typed = getattr(field, "unreadable_text", None)
+        if self.definition_field.type == "date" and typed is not None:
+            # In the right format, a date that does not exist (31.2.2025) is said not to
+            # exist; in any other, the format is given (`unreadable_date`).
+            raise ValidationError(unreadable_date(self.definition_field, typed))
         # A date or number that cannot be read is kept as typed, which the rules refuse.
         value = stored_value(self.definition_field, field)
         for problem in rules.value_problems(self.definition_field, value):

@@ -11,6 +11,10 @@ from handover.store.database import db
 
 bp = Blueprint("pages", __name__)
 
+#: The name of the header's language buttons on a fill page (base.html's ``fill_form_id``):
+#: they post the page's own form, so the typing is saved before the language changes.
+SWITCH_LANGUAGE = "switch_language"
+
 
 @bp.get("/accessibility")
 def accessibility():
@@ -25,16 +29,22 @@ def privacy():
 @bp.post("/language")
 def set_language():
     """Switch the interface language; saved on the account so it follows the user."""
-    language = request.form.get("language", "")
+    remember_language(request.form.get("language", ""))
+    target = request.form.get("next", "")
+    if not _is_local_path(target):
+        target = url_for("home.index")
+    return redirect(target)
+
+
+def remember_language(language):
+    """Work in ``language`` from now on, if it is one of the interface's: in the session and
+    on the account. A fill page's language buttons post the page's own form, which saves what
+    was typed and then calls this (`handovers.sections`), so no typing is lost."""
     if language in current_app.config["LANGUAGES"]:
         session["language"] = language
         if current_user.is_authenticated:
             current_user.language = language
             db.session.commit()
-    target = request.form.get("next", "")
-    if not _is_local_path(target):
-        target = url_for("home.index")
-    return redirect(target)
 
 
 def _is_local_path(target):

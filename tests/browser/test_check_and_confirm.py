@@ -137,7 +137,7 @@ def test_task_list_waits_for_what_a_section_needs_and_errors_say_what_to_do(
     expect(page.locator("#child_birth_date-error")).to_have_text(
         fi("The date of birth does not match the personal identity code."))
     check_accessibility(page)
-    page.get_by_role("link", name=fi("Back to the sections")).click()
+    page.get_by_role("button", name=fi("Back to the sections")).click()
     expect(page.locator(".govuk-task-list__item").first).to_contain_text(fi("In progress"))
 
     # Every problem at once, each in its own words, the title and the focus on the summary.

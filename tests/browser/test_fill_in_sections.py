@@ -68,7 +68,7 @@ def test_key_worker_fills_the_ward_form_a_section_at_a_time(
     page.get_by_role("button", name=text("Save and continue", "en")).click()
     expect(page.get_by_role("heading", level=1,
                             name=definition.sections[1].title_in("en"))).to_be_visible()
-    page.get_by_role("link", name=text("Back to the sections", "en")).click()
+    page.get_by_role("button", name=text("Back to the sections", "en")).click()
     expect(page.locator(".govuk-task-list__item").first).to_contain_text(re.compile(
         f'{text("In progress", "en")}|{text("Completed", "en")}'))
     page.get_by_role("link", name=first.title_in("en"), exact=True).click()

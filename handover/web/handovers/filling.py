@@ -21,7 +21,7 @@ from handover.services.reader_view import open_for_reader
 from handover.services.routing import RouteRefused
 from handover.store.database import db
 from handover.store.models import Unit
-from handover.web import formbuilder
+from handover.web import formbuilder, pages
 from handover.web.csrf import csrf
 from handover.web.handovers import attaching, bp, forms, keeping
 from handover.web.handovers.section_checks import check_answers_problems
@@ -184,6 +184,9 @@ def edit(handover_id):
         if keeping.is_background():
             return keeping.background_saved(handover, form, shown, also_changed)
         keeping.tell_also_changed(also_changed)
+        if pages.SWITCH_LANGUAGE in request.form:   # the header's language buttons on this page
+            pages.remember_language(request.form[pages.SWITCH_LANGUAGE])
+            return redirect(url_for(".edit", handover_id=handover.id))
         if "attach" in request.form:
             return attaching.attach_file(
                 handover.id, url_for(".edit", handover_id=handover.id,
@@ -225,7 +228,7 @@ def _edit_page(handover, definition, form, sender_unit, draft, attach_error=None
         "handovers/edit.html", handover=handover, definition=definition, form=form,
         sender_unit=sender_unit, units=policy.units_of(handover), attachments=draft.attachments,
         discard_form=forms.EmptyForm(), attach_error=attach_error,
-        page_has_errors=bool(attach_error),
+        page_has_errors=bool(attach_error), fill_form_id="fill-form",
         language=language(), keep_token=keeping.token_for(handover.id, kept_typing.WHOLE_FORM),
         loaded_digests=keeping.loaded_digests(
             handover, form, [f.key for f in form.definition_fields()]),

@@ -5,8 +5,10 @@ linked to the page where it is corrected.
 A section page saves whatever was typed and goes on, so that a half-filled section can be left
 and resumed ("in progress" on the task list). What is wrong as typed (31.2.2026, an identity
 code with a wrong check character) is saved as typed and comes back at once with its error, so
-that it is not left unseen. Coming from a problem on the check-answers page (``?check``), the
-page shows every error of the section, missing answers included, in the same words.
+that it is not left unseen. So is a repeating group's row used but not finished (a decision
+recorded without what it covers): the row was started here, and a row half given is wrong as it
+stands, not merely still to fill. Coming from a problem on the check-answers page (``?check``),
+the page shows every error of the section, missing answers included, in the same words.
 """
 
 from flask import url_for
@@ -22,8 +24,9 @@ from handover.web.ui import language
 def section_errors(form, section, with_required=False):
     """Validates ``form`` and keeps only the errors of ``section``'s inputs; whether any are
     left. Without ``with_required`` (a save), neither an empty required answer (a group's
-    missing rows too) nor a plugin's check across sections stops the user; with it (coming
-    from check answers), every message of the section shows, as there."""
+    missing rows too) nor a plugin's check across sections stops the user, except an answer
+    missing from a row that is used; with it (coming from check answers), every message of
+    the section shows, as there."""
     if with_required:
         form.validate()
     else:
@@ -37,9 +40,10 @@ def section_errors(form, section, with_required=False):
         if definition_field.type == "group":
             fields += [sub for entry in field.entries for sub in entry.form]
         for each in fields:
+            in_row = each is not field   # a row's input: the rules ask it only of a used row
             kept = [message for message in each.errors
                     if definition_field.key in own and not isinstance(message, dict | list)
-                    and (with_required or not _missing(message))]
+                    and (with_required or in_row or not _missing(message))]
             each.errors = kept
             found = found or bool(kept)
     return found

@@ -24,6 +24,7 @@ from handover.services.sections import (
 )
 from handover.store.database import db
 from handover.store.models import Unit
+from handover.web import pages
 from handover.web.csrf import csrf
 from handover.web.handovers import attaching, bp, forms, keeping
 from handover.web.handovers.section_checks import section_errors
@@ -82,6 +83,14 @@ def section(handover_id, section_key):
         if keeping.is_background():
             return keeping.background_saved(handover, form, own, also_changed)
         keeping.tell_also_changed(also_changed)
+        if pages.SWITCH_LANGUAGE in request.form:   # the header's language buttons on this page
+            pages.remember_language(request.form[pages.SWITCH_LANGUAGE])
+            return redirect(url_for(".section", handover_id=handover.id,
+                                    section_key=section_key))
+        if "back_to_tasks" in request.form:
+            # The page's back control: what was typed is saved (as typed, when it is wrong),
+            # and the user leaves; the task list shows the section in progress.
+            return redirect(url_for(".tasks", handover_id=handover.id))
         if "attach" in request.form:
             return attaching.attach_file(
                 handover.id, url_for(".section", handover_id=handover.id,
@@ -117,7 +126,7 @@ def _section_page(handover, definition, form, shown, states, draft, own, attach_
         "handovers/section.html", handover=handover, definition=definition, form=form,
         section=shown.section, position=position, count=len(states), language=language(),
         attachments=draft.attachments, attach_error=attach_error,
-        page_has_errors=bool(attach_error),
+        page_has_errors=bool(attach_error), fill_form_id="section-form",
         keep_token=keeping.token_for(handover.id, shown.section.key),
         loaded_digests=keeping.loaded_digests(handover, form, own))
 
