@@ -61,19 +61,6 @@ def pytest_unconfigure(config):
         _run_on_server(given, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-#: Tests that start servers, browsers or both: under pytest-xdist they all run on one worker,
-#: one after another (``--dist loadgroup``), while the other worker takes the quick tests.
-_HEAVY = ("tests/fault/", "tests/scale/", "tests/browser/", "tests/test_oidc.py",
-          "tests/test_oidc_browser.py", "tests/test_form_uploads_workers.py",
-          "tests/test_deliveries_start.py", "tests/test_start_script.py",
-          "tests/test_hsm_load.py")
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if any(part in str(item.fspath) for part in _HEAVY):
-            item.add_marker(pytest.mark.xdist_group("servers"))
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 _postgres_schema_ready = False

@@ -161,12 +161,12 @@ def test_task_list_waits_for_what_a_section_needs_and_errors_say_what_to_do(
     expect(page.locator("#arrival_type-error")).to_have_text(arrival_type.required_message["fi"])
     _checked(page, check_accessibility)
 
-    # A date that is no date comes back as typed, saying what to do.
+    # A date that does not exist comes back as typed, saying so.
     arrival_date = definition.field("arrival_date")
     page.get_by_label(re.compile("^" + re.escape(arrival_date.label_in("fi")))).fill("31.2.2026")
     page.get_by_role("button", name=fi("Save and continue")).click()
     expect(page.locator("#arrival_date-error")).to_contain_text(
-        fi("Enter %(label)s as day.month.year, for example 14.3.2012", label="tulopäivä"))
+        fi("The date %(date)s does not exist: %(label)s", date="31.2.2026", label="tulopäivä"))
     expect(page.get_by_label(re.compile("^" + re.escape(arrival_date.label_in("fi"))))) \
         .to_have_value("31.2.2026")
     expect(page.locator("#error-summary")).to_be_focused()
