@@ -247,3 +247,27 @@ def test_a_test_suites_hashing_profile_is_an_error_with_advice(instance_path, mo
     assert result.exit_code == 1
     assert ("error: ARGON2_PROFILE 'CHEAPEST' is for the test suite only: a stolen database "
             "would give up its passwords at once. Use 'RFC_9106_LOW_MEMORY'.") in result.output
+
+
+def test_testing_mode_is_an_error(production_config, migrated):
+    """Flask's TESTING lets the suite's cheap password hashing start: never in production."""
+    migrated.config["TESTING"] = True
+    result = run_check(migrated)
+    assert result.exit_code == 1
+    assert "error: TESTING is on" in result.output
+
+
+def test_a_lost_key_file_is_reported_once(instance_path, monkeypatch):
+    """Start-up refuses without the key file; check goes on and says so once, with the rest."""
+    (instance_path / "config.py").write_text(f"SECRET_KEY = {'k' * 40!r}\n")
+    os.unlink(instance_path / "keys.json")
+    monkeypatch.delenv("HANDOVER_SECRET_KEY", raising=False)
+    monkeypatch.setenv("HANDOVER_INSTANCE_PATH", str(instance_path))
+    info = ScriptInfo(create_app=lambda: create_app({"INSTANCE_PATH": str(instance_path)}))
+    runner_app = create_app({"INSTANCE_PATH": str(instance_path),
+                             "KEY_FILE_MAY_BE_MISSING": True})
+    result = runner_app.test_cli_runner().invoke(cli, ["check"], obj=info)
+    with runner_app.app_context():
+        db.engine.dispose()
+    assert result.exit_code == 1
+    assert result.output.count("No key file at") == 1, result.output

@@ -158,3 +158,18 @@ def test_back_to_the_sections_leaves_a_section_with_an_error_and_keeps_it_as_typ
     assert "In progress" in task_status(page, href)
     again = text(client.get(href))
     assert 'value="31.2.2012"' in again and 'value="Testi Lapsi"' in again
+
+
+@pytest.mark.parametrize("page, form_id, enter", [("sections/protection", "section-form",
+                                                   "continue"),
+                                                  ("edit", "fill-form", "save")])
+def test_enter_in_a_field_presses_the_pages_own_button_not_a_language(
+        app, client, world, sender, ward_draft, page, form_id, enter):
+    """A browser sends Enter to the first submit button of the form in the page, and the
+    header's language buttons belong to the form: the page's own button comes before them."""
+    shown = text(client.get(f"/handovers/{ward_draft}/{page}"))
+    form_start = shown.index(f'id="{form_id}"')
+    first = next(button for button in re.finditer(r"<button[^>]*>", shown)
+                 if f'form="{form_id}"' in button.group(0) or button.start() > form_start)
+    assert f'name="{enter}"' in first.group(0)
+    assert 'name="switch_language"' not in first.group(0)

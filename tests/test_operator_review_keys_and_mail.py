@@ -146,13 +146,21 @@ def test_start_up_refuses_without_the_key_file(app_config, instance_path):
     assert "handover init" not in message
 
 
-@pytest.mark.parametrize("setting", [{"KEY_BACKEND": "pkcs11"}, {"KEYS_JSON": "{}"}])
-def test_keys_elsewhere_start_without_the_key_file(app_config, instance_path, setting):
+def test_keys_in_the_environment_start_without_the_key_file(app_config, instance_path):
     os.unlink(instance_path / "keys.json")
-    app_config.update(setting)
+    app_config.update({"KEYS_JSON": "{}"})
     app = create_app(app_config)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_an_hsm_instance_does_not_start_without_its_key_file(app_config, instance_path):
+    """With the KEKs in an HSM the file still holds the identity-code key, from which the
+    audit chain's key comes: without it every audited write would fail after start-up."""
+    os.unlink(instance_path / "keys.json")
+    app_config.update({"KEY_BACKEND": "pkcs11"})
+    with pytest.raises(ConfigurationError, match="^No key file at "):
+        create_app(app_config)
 
 
 def _environment(instance, **variables):
@@ -198,3 +206,25 @@ def test_every_command_sends_a_lost_key_file_to_the_key_backup(tmp_path):
         assert returncode == 2, (command, stderr)
         assert stderr.strip() == advice, command
     assert not (tmp_path / "backup").exists()
+
+
+def test_restore_brings_a_lost_key_file_back(tmp_path):
+    """The operator whose key file is lost restores it with the backup, as the README says:
+    the one command that starts without it."""
+    instance = tmp_path / "instance"
+    environment = _environment(instance)
+
+    def handover_command(*arguments):
+        return subprocess.run([str(HANDOVER), *arguments], env=environment,
+                              capture_output=True, text=True, timeout=180, check=False)
+
+    for arguments in (["init"], ["db", "upgrade"], ["backup", str(tmp_path / "backup")]):
+        done = handover_command(*arguments)
+        assert done.returncode == 0, (arguments, done.stderr)
+    kept = (instance / "keys.json").read_bytes()
+    os.unlink(instance / "keys.json")
+
+    restored = handover_command("restore", str(tmp_path / "backup"), "--with-keys", "--force")
+    assert restored.returncode == 0, restored.stderr + restored.stdout
+    assert (instance / "keys.json").read_bytes() == kept
+    assert handover_command("keys", "check").returncode == 0

@@ -22,6 +22,7 @@ from lifecycle_support import login_as
 from support import error_of, text_of
 
 from handover.cli.demo_handovers import ward_content
+from handover.formdefs.model import Field
 from handover.formdefs.required import required_message, unreadable_date
 from handover.services import definition_of, drafts, sending
 
@@ -142,15 +143,15 @@ def test_every_required_field_of_a_receipt_has_its_own_words(app, form_key, repl
 
 
 def test_an_empty_date_without_its_own_message_is_given_not_written(app):
+    field = Field(key="arrival_date", type="date", required=True, label={
+        "fi": "Tulopäivä", "sv": "Ankomstdag", "en": "Date of arrival"})
     with app.app_context():
-        field = next(f for f in definition_of(WARD).fields() if f.key == "guardian_told_on")
-        assert not field.required_message
         with force_locale("fi"):
-            assert str(required_message(field)) == "Anna milloin huoltajalle kerrottiin"
+            assert str(required_message(field)) == "Anna tulopäivä"
         with force_locale("sv"):
-            assert str(required_message(field)) == "Ange när vårdnadshavaren fick veta"
+            assert str(required_message(field)) == "Ange ankomstdag"
         with force_locale("en"):
-            assert str(required_message(field)) == "Enter when the guardian was told"
+            assert str(required_message(field)) == "Enter date of arrival"
         text = next(f for f in definition_of(WARD).fields() if f.type == "text")
         with force_locale("fi"):
             assert str(required_message(text)).startswith("Kirjoita ")

@@ -45,6 +45,15 @@ def _create_app():
     return app
 
 
+def _app_for_restore():
+    """The configured app for `handover restore`, which brings a lost key file back from the
+    key backup: the one command that starts without it (`keys.require_key_file`)."""
+    app = create_app({"KEY_FILE_MAY_BE_MISSING": True})
+    if not os.path.isdir(app.instance_path):
+        return _create_app()   # the refusal that names the missing folder
+    return app
+
+
 def _uninitialised_app():
     """An app for listing commands only, where start-up would refuse (no secret key yet)."""
     return create_app({"INITIALISING_INSTANCE": True})
@@ -80,6 +89,9 @@ class HandoverGroup(FlaskGroup):
         """The command ``name``. One the app adds (`db`) is found by loading the app; where
         that refuses (before `handover init`), it is found on an app that skips the refusal,
         for its help only: run, it refuses with the configured app's one line."""
+        info = ctx.ensure_object(ScriptInfo)
+        if name == "restore" and info.create_app is _create_app:   # not a caller's own app
+            info.create_app = _app_for_restore
         try:
             return super().get_command(ctx, name)
         except ConfigurationError as refusal:

@@ -17,6 +17,7 @@ from handover import create_app
 from handover.cli import check_data, check_files
 from handover.cli.findings import error, warning
 from handover.config import ConfigurationError, timezone_problem
+from handover.security import keys
 from handover.services import notifications
 
 MINIMUM_SECRET_LENGTH = 32
@@ -50,6 +51,10 @@ def _server_problems(app, workers):
     if not str(config.get("BASE_URL", "")).startswith("https://"):
         yield warning("BASE_URL does not start with https://: e-mail links will not use TLS. "
                       "Set HANDOVER_BASE_URL.")
+    if config.get("TESTING"):
+        yield error("TESTING is on: errors reach the client unhandled, and the test suite's "
+                    "settings (its cheap password hashing) are allowed. Remove TESTING from "
+                    "the config.")
     if config.get("WTF_CSRF_ENABLED") is False:
         yield error("CSRF protection is off. Remove WTF_CSRF_ENABLED = False from the config.")
     if config.get("RATELIMIT_ENABLED") is False:
@@ -114,8 +119,18 @@ def _load_app(ctx):
         # A missing secret or instance folder, or another time zone, is reported with the
         # other problems of its kind; anything else here.
         reported = (not app.config.get("SECRET_KEY") or not os.path.isdir(app.instance_path)
-                    or timezone_problem(app))
+                    or timezone_problem(app) or _key_file_missing(app))
         return app, ([] if reported else [error(str(refusal))])
+
+
+def _key_file_missing(app):
+    """Whether start-up refused for want of the key file, which `check_files.key_problems`
+    reports in the same words."""
+    try:
+        keys.require_key_file(app)
+    except ConfigurationError:
+        return True
+    return False
 
 
 @click.command("check")

@@ -188,10 +188,12 @@ def missing_key_file_advice(app, path=None):
 def require_key_file(app):
     """Refuse to start without the key file, as without a secret key: a server that started
     would answer /healthz and fail at the first login (the TOTP secrets are sealed with it).
-    Only the file backend needs the file: keys in ``HANDOVER_KEYS``, or another backend (an
-    HSM), start without it. A missing instance folder is refused by the commands and reported
-    by `handover check` in its own words."""
-    if keys_from_environment(app) or app.config.get("KEY_BACKEND", "file") != "file":
+    Keys in ``HANDOVER_KEYS`` start without it; with the KEKs in an HSM the file still holds
+    the identity-code key (and so the audit chain's key), so it is required there too. A
+    missing instance folder is refused by the commands and reported by `handover check` in
+    its own words. `handover restore`, which brings the file back, starts without it
+    (``KEY_FILE_MAY_BE_MISSING``)."""
+    if keys_from_environment(app) or app.config.get("KEY_FILE_MAY_BE_MISSING"):
         return
     path = app.config["KEYS_FILE"]
     if os.path.isdir(app.instance_path) and not os.path.exists(path):

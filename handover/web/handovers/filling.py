@@ -229,6 +229,7 @@ def _edit_page(handover, definition, form, sender_unit, draft, attach_error=None
         sender_unit=sender_unit, units=policy.units_of(handover), attachments=draft.attachments,
         discard_form=forms.EmptyForm(), attach_error=attach_error,
         page_has_errors=bool(attach_error), fill_form_id="fill-form",
+        fill_enter=("save", _("Save draft")),
         language=language(), keep_token=keeping.token_for(handover.id, kept_typing.WHOLE_FORM),
         loaded_digests=keeping.loaded_digests(
             handover, form, [f.key for f in form.definition_fields()]),

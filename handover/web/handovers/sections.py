@@ -127,6 +127,7 @@ def _section_page(handover, definition, form, shown, states, draft, own, attach_
         section=shown.section, position=position, count=len(states), language=language(),
         attachments=draft.attachments, attach_error=attach_error,
         page_has_errors=bool(attach_error), fill_form_id="section-form",
+        fill_enter=("continue", _("Save and continue")),
         keep_token=keeping.token_for(handover.id, shown.section.key),
         loaded_digests=keeping.loaded_digests(handover, form, own))
 
