@@ -25,7 +25,7 @@ def _in_each_language(page, visit):
         if language != current:
             page.get_by_role("combobox", name=text("Language", current)).select_option(
                 label=name)
-            page.get_by_role("button", name=text("Change", current), exact=True).click()
+            page.get_by_role("button", name=text("Change language", current), exact=True).click()
             current = language
         visit(language)
 
