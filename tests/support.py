@@ -3,6 +3,7 @@ real two-step login (password, then TOTP) like a browser would; run the `handove
 read a page or a draft as a test checks it, find a free port."""
 
 import html
+import os
 import re
 import socket
 import subprocess
@@ -220,3 +221,16 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def operator_environment(instance, **variables):
+    """The environment of an operator's shell running the `handover` command: none of the
+    test run's HANDOVER_ settings, the instance folder ``instance``, and ``variables``."""
+    import handover
+
+    environment = {name: value for name, value in os.environ.items()
+                   if not name.startswith("HANDOVER_")}
+    environment.update(HANDOVER_INSTANCE_PATH=str(instance), FLASK_SKIP_DOTENV="1",
+                       PYTHONPATH=str(Path(handover.__file__).resolve().parents[1]),
+                       **variables)
+    return environment

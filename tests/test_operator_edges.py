@@ -18,7 +18,6 @@ import click
 import pytest
 from sqlalchemy import select
 
-import handover
 from handover import create_app
 from handover.cli import cli, main
 from handover.config import ConfigurationError
@@ -26,7 +25,7 @@ from handover.security import crypto, keys, totp
 from handover.services.backup import KEYS_BACKUP, MANIFEST
 from handover.store.database import db
 from handover.store.models import Handover, User
-from tests.support import create_unit, create_user, invoke, run_all
+from tests.support import create_unit, create_user, invoke, operator_environment, run_all
 
 FORM = {"form_key": "example", "form_version": 1}
 UPGRADE = "Run `handover db upgrade`."
@@ -181,15 +180,6 @@ def test_restore_of_a_backup_from_before_key_checks_tries_its_records(
 # --- the real `handover` command, as an operator's shell runs it ---------------------------
 
 
-def _environment(instance, **variables):
-    """The operator's shell: none of the test run's HANDOVER_ settings, this instance."""
-    environment = {name: value for name, value in os.environ.items()
-                   if not name.startswith("HANDOVER_")}
-    environment.update(HANDOVER_INSTANCE_PATH=str(instance), FLASK_SKIP_DOTENV="1",
-                       PYTHONPATH=str(Path(handover.__file__).resolve().parents[1]),
-                       **variables)
-    return environment
-
 
 def _initialised_folder(folder, config=""):
     """An instance folder as `handover init` leaves it, before any migration."""
@@ -209,7 +199,7 @@ READ_COMMANDS = (["users", "list"], ["units", "list"], ["audit", "verify"], ["ke
 def test_commands_on_a_database_not_yet_migrated_say_run_db_upgrade(second_instance_path,
                                                                      empty_database_url):
     instance = _initialised_folder(second_instance_path)
-    environment = _environment(instance, HANDOVER_DATABASE_URL=empty_database_url)
+    environment = operator_environment(instance, HANDOVER_DATABASE_URL=empty_database_url)
 
     results = run_all([(command, environment) for command in READ_COMMANDS])
 
@@ -261,7 +251,7 @@ def test_every_help_works_before_init(tmp_path, monkeypatch, capsys):
 
 
 def test_db_help_of_the_real_command_before_init(tmp_path):
-    environment = _environment(tmp_path / "not-yet")
+    environment = operator_environment(tmp_path / "not-yet")
     (code, out, err), (sub_code, sub_out, _), (run_code, _, run_err) = run_all([
         (["db", "--help"], environment), (["db", "upgrade", "--help"], environment),
         (["db", "upgrade"], environment)])
@@ -303,7 +293,7 @@ def test_another_display_time_zone_is_refused_in_one_line_and_an_error_in_check(
     with pytest.raises(ConfigurationError, match="BABEL_DEFAULT_TIMEZONE is 'UTC'"):
         create_app({"INSTANCE_PATH": str(instance), "BABEL_DEFAULT_TIMEZONE": "UTC"})
 
-    environment = _environment(instance)
+    environment = operator_environment(instance)
 
     (code, out, err), (check_code, check_out, check_err) = run_all([
         (["users", "list"], environment), (["check"], environment)])

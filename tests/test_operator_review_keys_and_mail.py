@@ -7,18 +7,16 @@ import logging
 import os
 import smtplib
 import subprocess
-from pathlib import Path
 
 import pytest
 from support import invoke
 
-import handover
 from handover import create_app
 from handover.config import ConfigurationError
 from handover.services import deliveries, notifications
 from handover.services.backup_manifest import KEYS_BACKUP
 from handover.store.database import db
-from tests.support import HANDOVER, free_port, run_all
+from tests.support import HANDOVER, free_port, operator_environment, run_all
 
 # --- 1. SMTP: no password without TLS, STARTTLS and SMTPS from the environment ------------
 
@@ -82,7 +80,7 @@ def _recorded(app, monkeypatch):
     return calls
 
 
-def test_starttls_and_implicit_tls_come_from_the_environment(app_config, monkeypatch):
+def test_starttls_and_implicit_tls_come_from_theoperator_environment(app_config, monkeypatch):
     monkeypatch.setenv("HANDOVER_SMTP_HOST", "smtp.example.fi")
     monkeypatch.setenv("HANDOVER_SMTP_PORT", "587")
     monkeypatch.setenv("HANDOVER_SMTP_STARTTLS", "1")
@@ -163,19 +161,10 @@ def test_an_hsm_instance_does_not_start_without_its_key_file(app_config, instanc
         create_app(app_config)
 
 
-def _environment(instance, **variables):
-    """The operator's shell: none of the test run's HANDOVER_ settings, this instance."""
-    environment = {name: value for name, value in os.environ.items()
-                   if not name.startswith("HANDOVER_")}
-    environment.update(HANDOVER_INSTANCE_PATH=str(instance), FLASK_SKIP_DOTENV="1",
-                       PYTHONPATH=str(Path(handover.__file__).resolve().parents[1]),
-                       **variables)
-    return environment
-
 
 def test_every_command_sends_a_lost_key_file_to_the_key_backup(tmp_path):
     instance = tmp_path / "instance"
-    environment = _environment(instance)
+    environment = operator_environment(instance)
     done = subprocess.run([str(HANDOVER), "init"], env=environment, capture_output=True,
                           text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr
@@ -212,7 +201,7 @@ def test_restore_brings_a_lost_key_file_back(tmp_path):
     """The operator whose key file is lost restores it with the backup, as the README says:
     the one command that starts without it."""
     instance = tmp_path / "instance"
-    environment = _environment(instance)
+    environment = operator_environment(instance)
 
     def handover_command(*arguments):
         return subprocess.run([str(HANDOVER), *arguments], env=environment,

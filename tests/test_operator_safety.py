@@ -20,7 +20,6 @@ import pytest
 from flask_migrate import stamp
 from sqlalchemy import select
 
-import handover
 from handover import create_app
 from handover.cli import worker
 from handover.cli.demo import DEMO_PASSWORD
@@ -31,7 +30,14 @@ from handover.services.backup import KEYS_BACKUP, MANIFEST
 from handover.store.database import db
 from handover.store.models import Delivery, Handover, User
 from handover.store.models.base import utcnow
-from tests.support import HANDOVER, create_unit, create_user, invoke, run_all
+from tests.support import (
+    HANDOVER,
+    create_unit,
+    create_user,
+    invoke,
+    operator_environment,
+    run_all,
+)
 
 TEST_PLUGINS = Path(__file__).parent / "plugins"
 DEMO_ADMIN = "admin@demo.handover.example"
@@ -276,18 +282,10 @@ def test_check_names_a_worker_that_never_reported_in_plain_words(app):
 # --- the real `handover` command: one line, never a traceback -----------------------------
 
 
-def _environment(instance, **variables):
-    """The operator's shell: none of the test run's HANDOVER_ settings, this instance."""
-    environment = {name: value for name, value in os.environ.items()
-                   if not name.startswith("HANDOVER_")}
-    environment.update(HANDOVER_INSTANCE_PATH=str(instance),
-                       PYTHONPATH=str(Path(handover.__file__).resolve().parents[1]), **variables)
-    return environment
-
 
 def test_a_key_file_that_is_not_json_is_one_line_for_every_key_command(tmp_path):
     instance = tmp_path / "instance"
-    environment = _environment(instance)
+    environment = operator_environment(instance)
     done = subprocess.run([str(HANDOVER), "init"], env=environment, capture_output=True,
                           text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr
@@ -307,8 +305,8 @@ def test_a_key_file_that_is_not_json_is_one_line_for_every_key_command(tmp_path)
 
 def test_help_and_commands_before_init_say_what_to_do(tmp_path):
     instance = tmp_path / "instance"
-    without_secret = _environment(instance)
-    with_secret = _environment(instance, HANDOVER_SECRET_KEY="s" * 40)
+    without_secret = operator_environment(instance)
+    with_secret = operator_environment(instance, HANDOVER_SECRET_KEY="s" * 40)
 
     (help_code, help_out, help_err), *refused = run_all([
         (["--help"], without_secret),
@@ -332,7 +330,7 @@ def test_help_and_commands_before_init_say_what_to_do(tmp_path):
 def test_plugins_check_names_a_broken_plugin_in_one_line(tmp_path):
     [(returncode, stdout, stderr)] = run_all([
         (["plugins", "check", str(TEST_PLUGINS / "broken_import.py")],
-         _environment(tmp_path / "no-instance"))])
+         operator_environment(tmp_path / "no-instance"))])
 
     assert returncode == 1
     assert stdout.strip() == (f"{TEST_PLUGINS / 'broken_import.py'}: could not be imported: "

@@ -15,7 +15,7 @@ from contextlib import suppress
 from flask import Blueprint, current_app, render_template, request, session
 from flask_babel import force_locale
 from markupsafe import escape
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from handover.i18n import gettext as _
@@ -83,7 +83,12 @@ def end_transaction_quietly(error):
     the request failed."""
     try:
         if error is None:
-            end_read_only_transaction(db.session())
+            try:
+                end_read_only_transaction(db.session())
+            except InternalError:
+                # A failed statement that the request caught left PostgreSQL's transaction
+                # aborted: it can only be rolled back, which the removal below does.
+                pass
         db.session.remove()
     except (OperationalError, InterfaceError):
         log.warning("database connection lost at the end of a request")
