@@ -52,10 +52,6 @@ class PluginRecord:
     failure: str | None = None
 
     @property
-    def load_error(self) -> str | None:
-        return self.error
-
-    @property
     def active(self) -> bool:
         return self.error is None and self.enabled
 

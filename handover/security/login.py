@@ -13,6 +13,7 @@ from flask import session
 from sqlalchemy import func, select
 
 from handover.security import oidc, passwords, sessions, totp
+from handover.security.redirects import safe_next
 from handover.security.throttle import PENDING_KEY, mark_failed, normalise_email
 from handover.store import audit
 from handover.store.database import db
@@ -73,14 +74,6 @@ def _begin_pending(user, next_url):
     session[PENDING_KEY] = {"user_id": user.id, "email": normalise_email(user.email),
                             "at": int(time.time()), "next": safe_next(next_url),
                             "stamp": sessions.credentials_stamp(user)}
-
-
-def safe_next(target):
-    """A local path to return to after login, or None: never another site (open redirect)."""
-    if (not target or not target.startswith("/") or target.startswith("//")
-            or "\\" in target or any(ord(c) < 32 for c in target)):
-        return None
-    return target
 
 
 def pending_next():

@@ -23,6 +23,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import current_app, session
 from requests.exceptions import RequestException
 
+from handover.security.redirects import safe_next
 from handover.security.sessions import credentials_stamp
 from handover.security.throttle import PENDING_KEY, mark_failed, normalise_email
 
@@ -83,8 +84,6 @@ def client():
 def start(redirect_uri, next_url):
     """The redirect to the provider's sign-in page; state, nonce and PKCE verifier are kept
     in the session by authlib."""
-    from handover.security.login import safe_next
-
     session[NEXT_KEY] = safe_next(next_url)
     try:
         return client().authorize_redirect(redirect_uri, nonce=_random())

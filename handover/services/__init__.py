@@ -9,7 +9,7 @@ import logging
 from typing import Any, TypedDict, Unpack, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, Result
+from sqlalchemy import CursorResult, Result, bindparam, select, update
 
 from handover.formdefs.model import FormDefinition
 from handover.hookspecs import HandoverSummary, UnitSummary
@@ -160,6 +160,36 @@ def rows_changed(result: Result[*tuple[Any, ...]]) -> int:
     statement into a `CursorResult` (which has the count) but is typed to return its base
     class, `Result`."""
     return cast(CursorResult[*tuple[Any, ...]], result).rowcount
+
+
+#: Writes nothing new, but takes the draft's row (PostgreSQL) or the database's write lock
+#: (SQLite) until the commit, and only while the handover is still a draft.
+_HOLD_DRAFT = (update(Handover)
+               .where(Handover.id == bindparam("handover_id"), Handover.status == "draft")
+               .values(updated_at=Handover.updated_at)
+               .execution_options(synchronize_session=False))
+
+
+def hold_draft(handover: Handover, refused: LifecycleError) -> None:
+    """Begin a change of the draft ``handover`` (its content, routing, attachments, or its
+    deletion) by holding its row; raise ``refused`` when it is no longer a draft, `NotFound`
+    when it is gone.
+
+    The status on the loaded object is what the request read earlier, and the change itself
+    is an UPDATE or DELETE by id only: a colleague's send (or the sender's own, in another
+    tab) committed in between would otherwise be overwritten by a background save, rerouted
+    or deleted. Held, a send waits for this change's commit, and a change that comes after
+    the send finds no draft. Rolls back before raising."""
+    handover_id = handover.id
+    if handover.status != "draft" or rows_changed(
+            db.session.execute(_HOLD_DRAFT, {"handover_id": handover_id})) != 1:
+        db.session.rollback()
+        if db.session.execute(_STATUS, {"handover_id": handover_id}).first() is None:
+            raise NotFound(handover_id)   # deleted meanwhile by a colleague
+        raise refused
+
+
+_STATUS = select(Handover.status).where(Handover.id == bindparam("handover_id"))
 
 
 def commit_keeping_loaded() -> None:

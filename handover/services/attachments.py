@@ -15,6 +15,7 @@ from handover.services import (
     ContentErased,
     LifecycleError,
     commit_with_audit,
+    hold_draft,
     open_json,
     seal_json,
 )
@@ -50,6 +51,10 @@ def media_type_of(data: bytes) -> str | None:
     return None
 
 
+ATTACH_ONLY_TO_DRAFTS = _l("Files can be attached only while the handover is a draft.")
+REMOVE_ONLY_FROM_DRAFTS = _l("Files can be removed only while the handover is a draft.")
+
+
 def max_bytes() -> int:
     return int(current_app.config.get("ATTACHMENT_MAX_BYTES") or 10 * 1024 * 1024)
 
@@ -58,7 +63,7 @@ def add(access: HandoverAccess, user: User, filename: str | None, data: bytes) -
     """Attach a file to a draft. Raises `AttachmentRejected` with a message for the user."""
     handover = access.handover
     if not access.can("attach") or handover.status != "draft":
-        raise AttachmentRejected(_l("Files can be attached only while the handover is a draft."))
+        raise AttachmentRejected(ATTACH_ONLY_TO_DRAFTS)
     if not data:
         raise AttachmentRejected(_l("The file is empty."))
     limit = max_bytes()
@@ -69,6 +74,7 @@ def add(access: HandoverAccess, user: User, filename: str | None, data: bytes) -
     media_type = media_type_of(data)
     if media_type is None:
         raise AttachmentRejected(_l("Only PDF, JPEG and PNG files can be attached."))
+    hold_draft(handover, AttachmentRejected(ATTACH_ONLY_TO_DRAFTS))
     attachment = Attachment(handover_id=handover.id, uploaded_by_id=user.id,
                             media_type=media_type, size=len(data))
     db.session.add(attachment)
@@ -90,7 +96,8 @@ def remove(access: HandoverAccess, user: User, attachment_id: int) -> None:
     handover = access.handover
     attachment = _find(handover, attachment_id)
     if not access.can("attach") or handover.status != "draft":
-        raise AttachmentRejected(_l("Files can be removed only while the handover is a draft."))
+        raise AttachmentRejected(REMOVE_ONLY_FROM_DRAFTS)
+    hold_draft(handover, AttachmentRejected(REMOVE_ONLY_FROM_DRAFTS))
     db.session.delete(attachment)
     commit_with_audit("handover.attachment_removed", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"attachment": attachment_id})

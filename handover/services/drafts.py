@@ -23,6 +23,7 @@ from handover.services import (
     commit_with_audit,
     definition_of,
     earlier_handovers,
+    hold_draft,
     late_drafts,
     open_json,
     retention,
@@ -187,7 +188,7 @@ def start(user: User, sender_unit: Unit | None, form_key: str, receiver_unit: Un
 def change_routing(user: User, handover: Handover, receiver_unit: Unit | None,
                    copy_units: Collection[Unit] = (), legal_basis: str = "") -> Handover:
     """Change receiver, copies or legal basis of a draft."""
-    _require_draft(handover)
+    hold_draft(handover, LifecycleError(ALREADY_SENT))
     sender_unit = db.session.get(Unit, handover.sender_unit_id)
     route = check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
                           legal_basis or None, version=handover.form_version)
@@ -212,7 +213,7 @@ def save(user: User, handover: Handover, content: Mapping[str, Any]) -> Handover
     number that could not be read is in ``content`` as typed (`content_rules.unreadable`),
     which the send's checks refuse. The send-by time follows the content (an arrival date,
     whether it was an emergency) on every save."""
-    _require_draft(handover)
+    hold_draft(handover, LifecycleError(ALREADY_SENT))
     handover.content = seal_json(handover, content, crypto.Purpose.DRAFT)
     handover.send_by_at = late_drafts.send_by_for(handover, content)
     child = child_hash_of(handover, content)
@@ -283,7 +284,7 @@ def open_for_editing(granted: HandoverAccess, user: Any, *, page: str = "edit") 
 
 def discard(user: User, handover: Handover) -> None:
     """Throw a draft away entirely (it was never sent, so there is nothing to keep)."""
-    _require_draft(handover)
+    hold_draft(handover, LifecycleError(ALREADY_SENT))
     handover_id, unit_id = handover.id, handover.sender_unit_id
     child = _child_of_discarded(handover)
     db.session.delete(handover)
@@ -443,9 +444,14 @@ def unknown_fields(definition: FormDefinition,
     return found
 
 
+#: What a change of a handover that is no longer a draft is told.
+ALREADY_SENT = _l("This handover has already been sent.")
+
+
 def _require_draft(handover: Handover) -> None:
+    """For reading a draft: the status as loaded is enough (a change holds it: `hold_draft`)."""
     if handover.status != "draft":
-        raise LifecycleError(_l("This handover has already been sent."))
+        raise LifecycleError(ALREADY_SENT)
 
 
 def default_language() -> str:

@@ -29,7 +29,6 @@ from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import lazy_gettext as _l
 from handover.security import totp
-from handover.services import policy
 from handover.services.accounts import N_, AccountError
 from handover.store import audit
 from handover.store.database import db
@@ -293,6 +292,3 @@ def record_refusal(refused: TokenRefused | None, detail: dict[str, Any]) -> None
                      detail={"client": refused.client_id, "reason": refused.reason, **detail})
     db.session.commit()
 
-
-def may_manage(user: Any) -> bool:
-    return policy.is_admin(user)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload
 from handover.formdefs.content import identity_code_problem, normalised_identity_code
 from handover.security import crypto
 from handover.services import policy
+from handover.services.earlier_handovers import naming_child
 from handover.services.listing_rows import Row, rows_for
 from handover.services.listing_scope import (  # noqa: F401  (asked through here)
     drafts_of,
@@ -128,8 +129,6 @@ def find_by_identity_code(user: User, code: str, language: str = "fi") -> list[R
     even when it found nothing. A code the handover form would refuse (a wrong check
     character, a birth date in the future) is refused with the form's message, searches
     nothing and is not audited."""
-    from handover.services.earlier_handovers import naming_child
-
     code = (code or "").strip()
     problem = identity_code_problem(code)
     if problem is not None:

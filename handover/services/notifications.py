@@ -93,10 +93,6 @@ def register_text(event: str, subject: str, text: str,
         PATHS[event] = path
 
 
-def handover_link(handover: Handover) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + f"/handovers/{handover.id}"
-
-
 def _link_of(row: Delivery) -> str:
     path = PATHS[row.event](row) if row.event in PATHS else f"/handovers/{row.handover_id}"
     return current_app.config["BASE_URL"].rstrip("/") + path
@@ -282,14 +278,6 @@ def record_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = N
             ).scalars()
         ]
     return record_email("arrived", handover.id, unit_ids, ("receiver", "lead"), now)
-
-
-def notify_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = None) -> None:
-    """Record and dispatch the arrival notices in a transaction of their own (a handover sent
-    before its notices were recorded, or a manual re-notice); a send records them itself."""
-    ids = record_arrival(handover, unit_ids)
-    db.session.commit()
-    deliveries.dispatch(ids)
 
 
 def overdue(now: datetime | None = None) -> list[Handover]:

@@ -59,6 +59,7 @@ from handover.services.policy_people import (  # noqa: F401  (the people half, a
     require_admin,
     require_led_unit,
     require_membership_in,
+    require_membership_of,
     require_person,
     require_start,
     sending_units,

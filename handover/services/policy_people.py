@@ -64,6 +64,14 @@ def require_led_unit(user: Any, unit_id: int) -> Unit:
     return unit
 
 
+def require_membership_of(user: User, membership_id: object) -> Membership:
+    """A membership of the person ``user`` (the administrator's user page), else `NotFound`."""
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.user_id != user.id:
+        raise NotFound(membership_id)
+    return membership
+
+
 def require_membership_in(unit: Unit, membership_id: int) -> Membership:
     """A membership of ``unit`` (a lead may only touch their own units' members)."""
     membership = db.session.get(Membership, membership_id)

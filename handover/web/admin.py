@@ -4,7 +4,7 @@ Admins manage accounts; they never see handover content (statistics are counts o
 else gets 404 on every page here, so the pages are not confirmed to exist.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -160,11 +160,9 @@ def system_roles(user_id):
 
 @bp.post("/users/<int:user_id>/memberships/<int:membership_id>/remove")
 def remove_membership(user_id, membership_id):
-    membership = db.get_or_404(Membership, membership_id)
-    if membership.user_id != user_id:
-        abort(404)
+    membership = policy.require_membership_of(policy.require_person(user_id), membership_id)
     if ActionForm().validate_on_submit():
-        accounts.remove_membership(membership)
+        accounts.remove_membership(membership, actor=current_user)
         flash(_("Membership removed."), "success")
     return redirect(url_for(".user", user_id=user_id))
 

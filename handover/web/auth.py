@@ -14,6 +14,7 @@ from handover.i18n import lazy_gettext as _l
 from handover.security import login as login_steps
 from handover.security import sessions, totp
 from handover.security.passwords import MAX_LENGTH
+from handover.security.redirects import safe_next
 from handover.security.throttle import login_attempt
 from handover.web.form_base import HandoverForm
 from handover.web.handovers import keeping
@@ -93,7 +94,7 @@ def stay_signed_in():
     expires_in = sessions.refresh(current_user)
     if wants_json:
         return jsonify(expires_in=expires_in)
-    return redirect(login_steps.safe_next(request.form.get("next")) or url_for("home.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("home.index"))
 
 
 @bp.route("/login/totp", methods=["GET", "POST"], endpoint="totp")

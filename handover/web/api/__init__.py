@@ -48,7 +48,29 @@ def _load_client_for_api_requests(state):
     # are in the language the request asks for, as an authenticated client's answers are.
     i18n.answer_in_accept_language(state.app, is_api_request)
     state.app.add_url_rule("/api", "api_root", _to_the_reference)
-    state.app.spec_processor(_parameters_as_openapi_3_1)
+    state.app.spec_processor(_as_documented)
+
+
+#: The media type of FHIR's JSON, which the FHIR import reads as well as JSON's.
+FHIR_JSON = "application/fhir+json"
+
+
+def _as_documented(spec):
+    """The document as APIFlask makes it, through APIFlask's public hook for changing it."""
+    return _fhir_bodies(_parameters_as_openapi_3_1(spec))
+
+
+def _fhir_bodies(spec):
+    """A body that is a FHIR resource (the `FhirResource` schema) is read as FHIR's JSON as
+    well as JSON's, and the document lists both (APIFlask's ``input`` names only JSON's)."""
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            content = operation.get("requestBody", {}).get("content", {}) if isinstance(
+                operation, dict) else {}
+            schema = content.get("application/json", {}).get("schema", {})
+            if str(schema.get("$ref", "")).endswith("/FhirResource"):
+                operation["requestBody"]["content"] = {FHIR_JSON: schema, **content}
+    return spec
 
 
 def _parameters_as_openapi_3_1(spec):

@@ -5,6 +5,7 @@ A scope the client lacks is 403; a missing, unknown, expired or revoked token is
 APIFlask "roles", so the OpenAPI document names the one each operation needs.
 """
 
+import re
 import time
 
 from apiflask import HTTPTokenAuth
@@ -15,6 +16,7 @@ from handover.i18n import gettext as _
 from handover.security.throttle import limiter
 from handover.services import integration_clients
 from handover.web.api import token_refusals
+from handover.web.api.problems import problem
 
 auth = HTTPTokenAuth(scheme="Bearer", description=(
     "The integration client's token, created by an administrator and shown once."))
@@ -57,8 +59,6 @@ def _scopes(client):
 
 @auth.error_processor
 def _refused(error):
-    from handover.web.api.errors import problem
-
     if error.status_code == 403:
         needed = _scopes_of_view()
         if needed:
@@ -68,12 +68,20 @@ def _refused(error):
     return token_refusals.answer()
 
 
+#: A rule's variable (``<int:handover_id>``) as the OpenAPI document writes it (``{handover_id}``).
+_RULE_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
 def _scopes_of_view():
-    """The scopes the operation being answered needs (its ``roles``, as APIFlask keeps them
-    for the OpenAPI document)."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    roles = (getattr(view, "_spec", None) or {}).get("roles") or []
-    return [str(role) for role in roles]
+    """The scopes the operation being answered needs, as the OpenAPI document lists them
+    under its ``security`` (APIFlask's public record of the ``roles`` it was given)."""
+    rule = request.url_rule
+    if rule is None:
+        return []
+    path = _RULE_VARIABLE.sub(r"{\1}", rule.rule)
+    operation = current_app.spec.get("paths", {}).get(path, {}).get(request.method.lower(), {})
+    return [str(scope) for requirement in operation.get("security", ())
+            for scopes in requirement.values() for scope in scopes]
 
 
 def count_request(app):
@@ -83,8 +91,6 @@ def count_request(app):
         return None
     limit = parse(app.config.get("API_RATE_LIMIT") or DEFAULT_LIMIT)
     if not limiter.limiter.hit(limit, "api-client", str(client.client.id)):
-        from handover.web.api.errors import problem
-
         reset, _remaining = limiter.limiter.get_window_stats(
             limit, "api-client", str(client.client.id))
         wait = max(int(reset - time.time()), 1)

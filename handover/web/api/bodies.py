@@ -22,7 +22,7 @@ from flask import request
 
 from handover.i18n import gettext as _
 from handover.web.api import bp
-from handover.web.api.errors import problem
+from handover.web.api.problems import problem
 
 JSON_TYPES = frozenset({"application/json", "application/fhir+json"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -7,7 +7,7 @@ every problem and its field path, in the form's own words.
 """
 
 from apiflask.exceptions import HTTPError
-from flask import jsonify
+from flask import request
 from werkzeug.exceptions import HTTPException
 
 from handover.i18n import gettext as _
@@ -19,27 +19,9 @@ from handover.services.idempotency_keys import IdempotencyConflict, IdempotencyP
 from handover.services.listing import InvalidIdentityCode
 from handover.services.routing import RouteRefused
 from handover.web.api import bp
+from handover.web.api.auth import client_of_request
+from handover.web.api.problems import field_errors, problem, several_errors
 from handover.web.errors import INTEGRITY_MESSAGE, MESSAGES
-
-
-def problem(status, message, errors=None, headers=None):
-    body = {"status": status, "message": str(message), "errors": errors or []}
-    response = jsonify(body)
-    response.status_code = status
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def several_errors():
-    """The message of a 422 that lists errors of more than one kind, each at its field."""
-    return _("The request has errors; each is listed with its field.")
-
-
-def field_errors(found, prefix=""):
-    """``{path: [messages]}`` as a list of ``{"path", "message"}``, one per message."""
-    return [{"path": f"{prefix}{path}", "message": str(message)}
-            for path, messages in found.items() for message in messages]
 
 
 @bp.errorhandler(policy.NotFound)
@@ -94,10 +76,6 @@ def _account(error):
 
 @bp.errorhandler(crypto.TamperedRecord)
 def _tampered(error):
-    from flask import request
-
-    from handover.web.api.auth import client_of_request
-
     record_integrity_failure((request.view_args or {}).get("handover_id"),
                              actor=client_of_request())
     return problem(409, str(INTEGRITY_MESSAGE))
@@ -147,8 +125,6 @@ def _too_large(error):
     """An API request uploads no file: the web page's "the upload is too large" would send an
     integrator looking for one. Its own handler for the reason `_bad_request` has one. It
     says the limit, so that the client knows what to send instead."""
-    from flask import request
-
     limit = request.max_content_length
     if not limit:
         return problem(413, _("The request body is too large."))

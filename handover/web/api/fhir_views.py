@@ -12,10 +12,10 @@ from handover.services import policy, reader_view
 from handover.services.fhir import bundle as fhir_bundle
 from handover.services.fhir import importing
 from handover.services.fhir.questionnaire import questionnaire
-from handover.web.api import bp
+from handover.web.api import FHIR_JSON, bp
 from handover.web.api.auth import auth
-from handover.web.api.errors import field_errors, problem, several_errors
 from handover.web.api.handovers import BODY_REFUSALS, language, make_draft, refusals
+from handover.web.api.problems import field_errors, problem, several_errors
 from handover.web.api.schema_messages import InputSchema
 from handover.web.api.schemas import (
     FhirImportQuery,
@@ -23,8 +23,6 @@ from handover.web.api.schemas import (
     HandoverState,
     IdempotencyHeader,
 )
-
-FHIR_JSON = "application/fhir+json"
 
 
 def fhir_response(resource, status=200):
@@ -37,14 +35,6 @@ def fhir_response(resource, status=200):
 def _resource_doc(description):
     return {"description": description,
             "content": {FHIR_JSON: {"schema": {"type": "object"}}}}
-
-
-def _fhir_body(view):
-    """The document lists FHIR's own media type for the body, and JSON's, both of which are
-    read (APIFlask's ``input`` names only JSON's; its ``_spec`` is what the document is made
-    from, shared by the wrappers the decorators make)."""
-    view._spec["content_type"] = [FHIR_JSON, "application/json"]
-    return view
 
 
 @bp.get("/forms/<form_key>/questionnaire")
@@ -75,7 +65,6 @@ def handover_bundle(handover_id):
 
 @bp.post("/fhir/QuestionnaireResponse")
 @bp.auth_required(auth, roles=["handover:send"])
-@_fhir_body
 @bp.input(FhirResource, location="json")
 @bp.input(FhirImportQuery, location="query")
 @bp.input(IdempotencyHeader, location="headers")

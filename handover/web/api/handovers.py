@@ -27,7 +27,7 @@ from handover.services.fhir.shown import shown_content
 from handover.store.database import db
 from handover.web.api import bp, cursors
 from handover.web.api.auth import auth
-from handover.web.api.errors import field_errors, problem, several_errors
+from handover.web.api.problems import field_errors, problem, several_errors
 from handover.web.api.schemas import (
     AcknowledgeIn,
     DraftIn,

@@ -24,6 +24,7 @@ from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.security.throttle import limiter
 from handover.services import integration_clients
+from handover.web.api.problems import problem
 
 #: Refusals one client (or one address, for tokens no client has) may have per minute.
 DEFAULT_LIMIT = "30/minute"
@@ -43,14 +44,12 @@ REASONS = {
 def answer():
     """The answer to a request refused for its token (401, or 429 past the limit), audited
     as the module says."""
-    from handover.web.api.errors import problem
-
     refused = g.get("api_token_refused")
     app = current_app
     if not app.config.get("RATELIMIT_ENABLED", True):
         if refused is not None:   # nothing to count with: every known client's refusal
             integration_clients.record_refusal(refused, {})
-        return _unauthorized(problem, refused)
+        return _unauthorized(refused)
     subject = (f"client:{refused.client_id}" if refused is not None
                else f"address:{_address()}")
     limit = parse(app.config.get("API_REFUSAL_LIMIT") or DEFAULT_LIMIT)
@@ -65,10 +64,10 @@ def answer():
                                                              subject)
         return problem(429, _("Too many requests. Wait a minute and try again."),
                        headers={"Retry-After": str(max(int(reset - time.time()), 1))})
-    return _unauthorized(problem, refused)
+    return _unauthorized(refused)
 
 
-def _unauthorized(problem, refused=None):
+def _unauthorized(refused=None):
     reason = REASONS.get(refused.reason) if refused is not None else None
     return problem(401, str(reason) if reason else _("A valid bearer token is required."),
                    headers={"WWW-Authenticate": 'Bearer realm="handover", '

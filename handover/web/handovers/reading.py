@@ -9,7 +9,15 @@ their session expired is kept for them and given back on the page after they log
 
 from urllib.parse import quote
 
-from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    flash,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from handover.i18n import gettext as _
@@ -88,14 +96,9 @@ def _acknowledged_by(granted):
 
 
 def _thread_news():
-    """The flashed messages about the thread (`THREAD_NEWS`), taken out of those that the
-    page's top shows, for the thread section to show where the user lands."""
-    flashes = session.get("_flashes") or []
-    news = [message for category, message in flashes if category == THREAD_NEWS]
-    if news:
-        session["_flashes"] = [(category, message) for category, message in flashes
-                               if category != THREAD_NEWS]
-    return news
+    """The flashed messages about the thread (`THREAD_NEWS`), for the thread section to show
+    where the user lands; the page's top (base.html) leaves out the ones shown here."""
+    return get_flashed_messages(category_filter=[THREAD_NEWS])
 
 
 def _given_back(granted, user):
