@@ -166,10 +166,51 @@ def test_a_noted_head_that_is_no_id_and_hash_is_refused(app, runner, value):
     assert "is not ID:HASH" in result.output
 
 
+def test_a_log_rewritten_from_its_start_with_plain_hashes_is_reported(app, runner):
+    """The second reviewer's attack, with database rights only: drop the guard, delete the
+    reads to hide, and rewrite every remaining row with a plain SHA-256 chained from the
+    start. An instance whose key file was made with the keyed chain accepts no plain hash."""
+    with app.app_context():
+        ids = record_events(4)
+        assert keys.audit_keyed_from_start()
+        rows = [dict(row._mapping) for row in db.session.execute(
+            select(EVENTS).order_by(EVENTS.c.id))]
+        db.session.rollback()
+        with guard_dropped():
+            raw("DELETE FROM audit_events WHERE id = :id", id=ids[1])
+            previous = audit.GENESIS
+            for row in rows:
+                if row["id"] == ids[1]:
+                    continue
+                row["previous_hash"] = previous
+                previous = plain_sha256(row)
+                raw("UPDATE audit_events SET previous_hash = :previous, row_hash = :hash "
+                    "WHERE id = :id", previous=row["previous_hash"], hash=previous, id=row["id"])
+    result = run_command(runner, "audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Audit chain broken at event {ids[0]}: ")
+    assert "rewritten" in result.output and "Audit chain OK" not in result.output
+
+
+def test_a_new_key_file_marks_the_log_keyed_from_its_start(tmp_path):
+    keyring = keys.create_key_file(str(tmp_path / "keys.json"))
+    assert keyring[keys.AUDIT_KEYED_FROM_START] is True
+    assert json.loads((tmp_path / "keys.json").read_text())[keys.AUDIT_KEYED_FROM_START] is True
+
+
+def key_file_from_before_the_keyed_chain(app):
+    """The app's key file as an instance made before the chain was keyed has it: no mark."""
+    keyring = keys.load_keyring(app)
+    del keyring[keys.AUDIT_KEYED_FROM_START]
+    keys.write_key_file(app.config["KEYS_FILE"], keyring)
+    assert not keys.audit_keyed_from_start(app)
+
+
 def test_a_log_from_before_the_key_still_verifies_and_continues_keyed(app, runner):
     """An instance upgraded with events already logged: its plain SHA-256 rows verify, new
     events chain onto them keyed, and from then on an unkeyed row is refused."""
     with app.app_context():
+        key_file_from_before_the_keyed_chain(app)
         previous = audit.GENESIS
         for number in range(3):
             event = an_event(previous, action="handover.opened", detail=f'{{"n": {number}}}')

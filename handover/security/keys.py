@@ -39,6 +39,13 @@ KEY_BYTES = 32
 #: fingerprints (``request-fingerprint\0...``).
 AUDIT_CHAIN_KEY_LABEL = b"audit-chain-key\0"
 
+#: The key file's mark that every event of the instance's audit log is keyed: a file made
+#: since the chain was keyed carries it, so that a log rewritten from its start with plain
+#: hashes (which anyone can compute) is refused. A file from before has no such mark, and its
+#: log may begin with plain hashes (`audit_chain`); it cannot be added afterwards by
+#: Handover, which does not know that no plain hash was written.
+AUDIT_KEYED_FROM_START = "audit_chain_keyed_from_start"
+
 #: Where each app keeps the last keyring read, per source: {source: (identity, keyring)}.
 #: Kept per app, so that key material never outlives the app that read it. Callers get deep
 #: copies.
@@ -79,6 +86,8 @@ def create_key_file(path):
         "active_kek": kek_id,
         "keks": {kek_id: new_key_material()},
         "identity_hash_key": new_key_material(),
+        # This instance's audit log has had a keyed hash on every event from its first.
+        AUDIT_KEYED_FROM_START: True,
     }
     write_key_file(path, keyring, exclusive=True)
     return keyring
@@ -145,6 +154,12 @@ def current_audit_chain_key(app=None):
         derived = (keyring, audit_chain_key(keyring))
         app.extensions[_AUDIT_KEY_CACHE] = derived
     return derived[1]
+
+
+def audit_keyed_from_start(app=None):
+    """Whether the app's keyring says that its audit log was keyed from the first event
+    (`AUDIT_KEYED_FROM_START`)."""
+    return _current_keyring(app or current_app).get(AUDIT_KEYED_FROM_START) is True
 
 
 def _current_keyring(app):
@@ -353,5 +368,5 @@ def _sync_directory(path):
         os.close(descriptor)
 
 
-# The store may not import this layer, so the audit chain asks its key through this function.
-audit_chain.use_key_source(current_audit_chain_key)
+# The store may not import this layer, so the audit chain asks its key through these functions.
+audit_chain.use_key_source(current_audit_chain_key, audit_keyed_from_start)

@@ -10,9 +10,11 @@ The hash is keyed: ``"h2:"`` and the HMAC-SHA256 of the fields (base64url, unpad
 characters, so it fits the column's 64), under the instance's audit chain key, which lives with
 its other keys and never in the database (`handover.security.keys.audit_chain_key`). A plain
 hash would let anyone who can write to the database append an event of their own with a
-correct hash; without the key they cannot. Events written before the key (64 hex characters,
-plain SHA-256 of the same fields) still verify, but only before the first keyed event: an
-unkeyed event after a keyed one was not written by Handover.
+correct hash; without the key they cannot. On an instance made before the key, events written
+before it (64 hex characters, plain SHA-256 of the same fields) still verify, but only before
+the first keyed event: an unkeyed event after a keyed one was not written by Handover. A key
+file made since says so (`keys.AUDIT_KEYED_FROM_START`), and then no unkeyed event verifies:
+a log rewritten from its start with plain hashes is refused at its first event.
 
 The store may not import the security layer that holds the keys (docs/architecture.md), so
 the key comes from a source that layer names once, when it is imported (`use_key_source`):
@@ -50,16 +52,19 @@ _HASHED_COLUMNS = (
 )
 
 #: The function ``(app) -> key bytes`` that `chain_key` asks, named by the security layer: a
-#: function, not a key (the key is read from the app's keyring at each use).
+#: function, not a key (the key is read from the app's keyring at each use); and the function
+#: ``(app) -> bool`` that says whether the log was keyed from its first event.
 _key_source = None
+_keyed_from_start_source = None
 
 
-def use_key_source(source):
-    """Make ``source`` (``(app) -> 32 key bytes``) the one that answers `chain_key`. The
-    security layer calls this when it is imported, which every app is built with; the source
-    reads the app's keyring each time, so no key outlives its app here."""
-    global _key_source
-    _key_source = source
+def use_key_source(source, keyed_from_start):
+    """Make ``source`` (``(app) -> 32 key bytes``) the one that answers `chain_key`, and
+    ``keyed_from_start`` (``(app) -> bool``) the one that says whether every event must be
+    keyed. The security layer calls this when it is imported, which every app is built with;
+    the sources read the app's keyring each time, so no key outlives its app here."""
+    global _key_source, _keyed_from_start_source
+    _key_source, _keyed_from_start_source = source, keyed_from_start
 
 
 def chain_key():
@@ -109,12 +114,15 @@ def _message(event, occurred_at):
 
 class _HashCheck:
     """Whether each row's own hash holds, in id order: plain SHA-256 is accepted until the
-    first keyed row, and from then on only the keyed hash. The key is asked for at the first
-    keyed row, so a log from before the key verifies without one."""
+    first keyed row, and from then on only the keyed hash; not at all when the keyring says
+    the log was keyed from its first event (else a log rewritten from its start with plain
+    hashes would verify). The key is asked for at the first keyed row, so a log from before
+    the key verifies without one."""
 
     def __init__(self):
         self.keyed_seen = False
         self._key = None
+        self._plain_refused = None
 
     def problem(self, row_hash, message):
         """None when ``row_hash`` is right for ``message``; else what is wrong, in words."""
@@ -129,6 +137,13 @@ class _HashCheck:
         if self.keyed_seen:
             return ("the event has an unkeyed hash after keyed ones: Handover did not write "
                     "it (a forged event, added without this instance's keys)")
+        if self._plain_refused is None:
+            self._plain_refused = bool(_keyed_from_start_source and _keyed_from_start_source(
+                current_app._get_current_object()))
+        if self._plain_refused:
+            return ("the event has an unkeyed hash, and this instance has keyed every event "
+                    "from its first: Handover did not write it (the log was rewritten without "
+                    "this instance's keys)")
         if plain_hash(message) == row_hash:
             return None
         return "the event's content does not match its hash (the row was edited)"
