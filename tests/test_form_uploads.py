@@ -101,6 +101,27 @@ def test_a_key_of_a_built_in_form_cannot_be_taken_over(app):
                         "to plugin daycare; an upload cannot replace it. Choose another key."]
 
 
+def test_a_built_in_reply_forms_key_cannot_be_taken_over(app):
+    """The ward's receipt is the ward plugin's, although no form has its key: an upload of
+    that key would have become its owner, and the ward's own checks were no longer asked."""
+    with app.app_context():
+        problems = refused("x.zip", package(replace=[('key = "special_diet"',
+                                                      'key = "ward_receipt"')]))
+    assert problems == ["x.zip/special_diet.toml: key: Form key ward_receipt belongs "
+                        "to plugin psychiatric_ward; an upload cannot replace it. Choose another "
+                        "key."]
+
+
+@pytest.mark.parametrize("version", [2**31, 9223372036854775808])
+def test_a_version_larger_than_the_database_holds_is_a_located_problem(app, version):
+    with app.app_context():
+        problems = refused("x.zip", package(version=version))
+    assert problems == [f"x.zip/special_diet.toml: version: must be a whole number of at most "
+                        f"2147483647, not {version}"]
+    with app.app_context():
+        assert stored_count() == 0
+
+
 TEN_MB = b"# padding\n" * (1024 * 1024)
 DEEP_ARRAYS = b'key = "deep"\nvalue = ' + b"[" * 400 + b"]" * 400 + b"\n"
 DEEP_TABLES = b'key = "deep"\n[' + b".".join(b"t%d" % i for i in range(40)) + b"]\nx = 1\n"

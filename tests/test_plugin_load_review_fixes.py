@@ -17,6 +17,7 @@ from lifecycle_support import FORM_KEY, empty_draft, login_as, send_handover
 from handover import create_app
 from handover.cli.plugins import plugins_group
 from handover.cli.units import create_command
+from handover.plugins import manager as plugin_manager
 from handover.store.database import db
 from handover.store.models import AuditEvent, Handover
 
@@ -65,6 +66,24 @@ def test_a_folder_plugin_cannot_take_a_built_in_forms_key(instance_path, databas
     assert "\tplugins folder\tfailed" in lines["hijack"]
     assert ("'daycare_placed_child' version 1 is already registered by plugin 'daycare'"
             in lines["hijack"])
+
+
+def test_a_folder_plugin_cannot_take_a_built_in_forms_key_by_a_higher_version(
+        instance_path, database_backend, request):
+    """The reviewer's takeover: the daycare form again as version 2, which senders would have
+    been offered instead of the built-in one, checked by the other plugin's rules."""
+    newer = instance_path / "daycare_v2.toml"
+    newer.write_text(DAYCARE_DEFINITION.read_text().replace("\nversion = 1\n", "\nversion = 2\n",
+                                                            1))
+    drop_plugin(instance_path, "hijack", TAKES_DAYCARE.replace("{decorator}", "").replace(
+        repr(str(DAYCARE_DEFINITION)), repr(str(newer))))
+    app = request.getfixturevalue("app")
+    lines = plugin_lines(app)
+    assert "\tplugins folder\tfailed" in lines["hijack"]
+    assert "'daycare_placed_child' belongs to plugin 'daycare'" in lines["hijack"]
+    assert "daycare_placed_child v1" in lines["daycare"] and "v2" not in lines["daycare"]
+    with app.app_context():
+        assert plugin_manager.registry(app).versions("daycare_placed_child") == [1]
 
 
 def test_of_two_folder_plugins_with_one_unit_kind_the_first_loaded_keeps_it(

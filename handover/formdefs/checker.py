@@ -10,6 +10,10 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: A table of a parsed TOML definition, before it is checked.
 Raw = dict[str, Any]
 
+#: The largest whole number a definition may give (a version, a length, days, hours): what
+#: the database's integer columns and the addresses of the admin pages hold.
+LARGEST_INT = 2**31 - 1
+
 
 class Checker:
     """Collects problems while walking one definition."""
@@ -57,6 +61,9 @@ class Checker:
     def positive_int(self, value: Any, where: str) -> bool:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             self.add(where, f"must be a whole number of at least 1, not {value!r}")
+            return False
+        if value > LARGEST_INT:
+            self.add(where, f"must be a whole number of at most {LARGEST_INT}, not {value}")
             return False
         return True
 

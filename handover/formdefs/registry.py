@@ -37,13 +37,20 @@ class FormRegistry:
 
     # -- filled while plugins load -----------------------------------------------------------
     def add(self, definition: FormDefinition, owner: str) -> None:
-        """Register one definition; raises ``ValueError`` when its key and version are taken."""
+        """Register one definition; raises ``ValueError`` when its key and version are taken,
+        or its key or a reply form's is another plugin's."""
         ident = (definition.key, definition.version)
         if ident in self._definitions:
             raise ValueError(
                 f"form {definition.key!r} version {definition.version} is already registered "
                 f"by plugin {self._owners[ident]!r}"
             )
+        for key in (definition.key, *(reply.key for reply in definition.reply_forms)):
+            others = self.key_owners(key) - {owner}
+            if others:
+                raise ValueError(
+                    f"form {key!r} belongs to plugin {min(others)!r}: a plugin cannot register "
+                    "another plugin's form or reply form, in any version")
         self._definitions[ident] = definition
         self._owners[ident] = owner
         self._active = None
@@ -86,6 +93,12 @@ class FormRegistry:
         """The plugin that registered form (or reply form) ``key`` ``version``, or None."""
         ident = (key, int(version))
         return self._owners.get(ident) or self._reply_owners.get(ident)
+
+    def key_owners(self, key: str) -> set[str]:
+        """The plugins that registered a form or reply form ``key``, in any version: a key
+        is one plugin's, so that no other can take over its form by a higher version."""
+        return ({name for (k, _), name in self._owners.items() if k == key}
+                | {name for (k, _), name in self._reply_owners.items() if k == key})
 
     def has_key(self, key: str) -> bool:
         return any(k == key for k, _ in self._definitions)

@@ -101,14 +101,14 @@ def check_upload(filename: str, data: bytes, size: int | None = None) -> Checked
             raise PackageRefused([
                 PackageProblem(label, problem.replace(folder + "/", shown), translatable=False)
                 for problem in error.problems]) from None
-    owners = {plugin_manager.registry().owner(definition.key, version)
-              for version in plugin_manager.registry().versions(definition.key)}
-    owners -= {None, PLUGIN_NAME}
-    if owners:
-        raise PackageRefused([PackageProblem(
-            f"{label}: key", N_("Form key %(key)s belongs to plugin %(plugin)s; an upload "
-                                "cannot replace it. Choose another key."),
-            {"key": definition.key, "plugin": ", ".join(sorted(map(str, owners)))})])
+    registry = plugin_manager.registry()
+    for key in (definition.key, *(reply.key for reply in definition.reply_forms)):
+        owners = registry.key_owners(key) - {PLUGIN_NAME}   # a reply form's key counts too
+        if owners:
+            raise PackageRefused([PackageProblem(
+                f"{label}: key", N_("Form key %(key)s belongs to plugin %(plugin)s; an upload "
+                                    "cannot replace it. Choose another key."),
+                {"key": key, "plugin": ", ".join(sorted(owners))})])
     try:
         canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     except TypeError:
