@@ -11,14 +11,15 @@ world = lifecycle_support.world
 ENGLISH = "failed its integrity check"
 
 
-@pytest.mark.parametrize("language, message", [
-    ("fi", "Tämän tietueen eheystarkistus epäonnistui, eikä sitä näytetä. "
-           "Tapahtuma on kirjattu."),
-    ("sv", "Den här posten klarade inte integritetskontrollen och visas inte. "
-           "Händelsen har loggats."),
+@pytest.mark.parametrize("language, heading, message", [
+    ("fi", "Tietueen eheystarkistus epäonnistui",
+     "Tämän tietueen eheystarkistus epäonnistui, eikä sitä näytetä. Tapahtuma on kirjattu."),
+    ("sv", "Posten klarade inte integritetskontrollen",
+     "Den här posten klarade inte integritetskontrollen och visas inte. "
+     "Händelsen har loggats."),
 ])
 def test_the_integrity_error_page_is_in_the_users_language(app, client, world, language,
-                                                           message):
+                                                           heading, message):
     handover_id = tampered_handover(app, world)
     login_as(client, app, world.users["receiving_receiver"])
     with client.session_transaction() as session:
@@ -28,3 +29,5 @@ def test_the_integrity_error_page_is_in_the_users_language(app, client, world, l
     page = response.get_data(as_text=True)
     assert f'<html lang="{language}">' in page
     assert message in page and ENGLISH not in page
+    # Its heading says what happened to the record, not that an action can no longer be done.
+    assert f"<h1>{heading}</h1>" in page

@@ -165,7 +165,7 @@ def account_refused(error):
 def tampered(error):
     handover_id = (request.view_args or {}).get("handover_id")
     record_integrity_failure(handover_id, actor=current_user)
-    return _render(409, str(INTEGRITY_MESSAGE))
+    return _render(409, str(INTEGRITY_MESSAGE), heading=_("The record failed its integrity check"))
 
 
 for _code in set(MESSAGES) - {413}:   # 413 has its own handler (`too_large`)
