@@ -151,6 +151,23 @@ def test_each_event_reaches_the_endpoints_that_asked_for_it(app, world):
                            ("acknowledged", units["sending"].id)])
 
 
+def test_a_copy_unit_is_told_of_the_handover_but_not_of_its_replies(app, world):
+    """A copy unit gets neither the thread nor the replies, on the page and through the API;
+    its system was told of every reply all the same."""
+    _endpoint(app, world, "copy", list(webhooks.EVENTS), "https://social.example.test/h")
+    _endpoint(app, world, "sending", ["replied"], "https://institution.example.test/h")
+    with app.app_context():
+        hid = send_handover(world)   # with a copy to the "copy" unit
+        replies.add_message(access_for(world, "receiving_receiver", hid, "reply"),
+                            world.user("receiving_receiver"), "one")
+        reading.acknowledge(access_for(world, "receiving_receiver", hid, "acknowledge"),
+                            world.user("receiving_receiver"))
+        told = sorted((row.event, row.unit_id) for row in _webhook_rows())
+    units = world.units
+    assert told == sorted([("arrived", units["copy"].id), ("acknowledged", units["copy"].id),
+                           ("replied", units["sending"].id)])
+
+
 def test_the_delivery_is_signed_and_carries_no_content(app, world, receiver):
     endpoint_id, secret = _endpoint(app, world, "receiving", ["arrived"], receiver.url)
     with app.app_context():

@@ -148,11 +148,19 @@ def secret_of(endpoint: WebhookEndpoint) -> str:
                                       purpose=SEAL_PURPOSE)
 
 
+#: Events of the thread, which a copy unit does not see (it gets neither the thread nor the
+#: replies), so it is not told of them either.
+THREAD_EVENTS = ("replied",)
+
+
 def _units_told(event: str, handover: Handover,
                 receiving: Iterable[int | None] | None) -> list[int]:
-    """Who hears of an event: the receiving side of an arrival; every unit of the handover
-    (sender, receiver, copies) of anything else. ``receiving`` (receiver, then copies) saves
-    asking when the caller has just read them."""
+    """Who hears of an event: the receiving side of an arrival; the sender and the receiver
+    of a reply (`THREAD_EVENTS`); every unit of the handover (sender, receiver, copies) of
+    anything else. ``receiving`` (receiver, then copies) saves asking when the caller has just
+    read them."""
+    if event in THREAD_EVENTS:
+        receiving = [handover.receiver_unit_id]
     if receiving is None:
         receiving = [handover.receiver_unit_id, *db.session.execute(
             select(HandoverCopy.unit_id).where(HandoverCopy.handover_id == handover.id)
