@@ -79,6 +79,31 @@ def test_check_prints_every_problem_of_a_definition_with_its_location(runner, tm
     assert "OK" not in lines
 
 
+def test_check_reports_a_key_another_plugin_has(runner, tmp_path):
+    """`OK` means the server accepts it: a higher version of a built-in form (and its reply
+    form), named as another plugin's, is refused by the server and so by the check."""
+    daycare = REPO / "forms" / "daycare.toml"
+    newer = tmp_path / "daycare_v2.toml"
+    newer.write_text(daycare.read_text().replace("\nversion = 1\n", "\nversion = 2\n", 1)
+                     .replace('plugin = "daycare"', 'plugin = "kunta"', 1))
+    result = run(runner, "check", str(newer))
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"{newer}: form '{key}' belongs to plugin 'daycare': a plugin cannot register another "
+        "plugin's form or reply form, in any version"
+        for key in ("daycare_placed_child", "daycare_receipt")]
+    own = run(runner, "check", str(daycare))   # the built-in's own file is its own
+    assert own.exit_code == 0 and own.output.strip() == "OK", own.output
+    module = tmp_path / "kunta.py"
+    module.write_text("from pathlib import Path\nfrom handover import hookimpl\n\n"
+                      "@hookimpl\ndef register_forms(app):\n"
+                      f"    return [Path({str(newer)!r})]\n")
+    checked = run(runner, "check", str(module))
+    assert checked.exit_code == 1, checked.output
+    assert (f"{module}: form 'daycare_placed_child' belongs to plugin 'daycare'"
+            in checked.output)
+
+
 @pytest.mark.parametrize("plugin, problem", [
     ("broken_import.py", "could not be imported: RuntimeError"),
     ("invalid_definition.py", "sections[0].fields[0] (key 'foo'): type 'texx'"),

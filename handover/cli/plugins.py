@@ -120,10 +120,13 @@ def check_path(path, app=None):
         })
     if path.suffix == ".toml":
         try:
-            load_definition(path, unit_kinds=known_kinds(state))
+            definition = load_definition(path, unit_kinds=known_kinds(state))
         except DefinitionError as error:
             return [f"{path}: {problem}" for problem in error.problems]
-        return []
+        # Only a definition that names its plugin can be told from that plugin's own file.
+        if not definition.plugin_name:
+            return []
+        return _taken_keys(installed, [definition], definition.plugin_name, path)
     if path.suffix != ".py":
         return [f"{path}: not a .toml form definition or a .py plugin module"]
     name = module_stem(path)
@@ -137,7 +140,25 @@ def check_path(path, app=None):
         return [f"{path}: {line}" for line in record.error.splitlines()]
     if not state.pm.get_hookcallers(record.module):
         return [f"{path}: implements no Handover hook (are the functions marked @hookimpl?)"]
-    return []
+    # A checked copy of an installed plugin is that plugin: its forms are its own.
+    owner = _installed_name_of(installed, path) if installed is not None else None
+    return _taken_keys(installed, state.registry.definitions_of(name), owner or name, path)
+
+
+def _taken_keys(installed, definitions, owner, path):
+    """What the server would refuse of ``definitions`` that the file alone does not show: a
+    form or reply form key that an installed plugin other than ``owner`` already has."""
+    if installed is None:
+        return []
+    problems = []
+    for definition in definitions:
+        for key in (definition.key, *(reply.key for reply in definition.reply_forms)):
+            others = installed.registry.key_owners(key) - {owner}
+            if others:
+                problems.append(f"{path}: form {key!r} belongs to plugin {min(others)!r}: a "
+                                "plugin cannot register another plugin's form or reply form, "
+                                "in any version")
+    return problems
 
 
 @contextmanager
@@ -159,6 +180,15 @@ def _installed_plugins():
     state = PluginState(None)
     load_plugins(state, discover(None))
     return state
+
+
+def _installed_name_of(state, path):
+    """The name of the installed plugin loaded from ``path``, or None."""
+    for name, record in state.records.items():
+        module_file = getattr(record.module, "__file__", None)
+        if module_file and Path(module_file).resolve() == path.resolve():
+            return name
+    return None
 
 
 def _kinds_of(state, path):
