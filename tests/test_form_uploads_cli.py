@@ -95,3 +95,20 @@ def test_enabling_an_unknown_version_names_it(app, runner):
     result = run(runner, "enable", KEY, 3)
     assert result.exit_code == 1
     assert "no uploaded form special_diet version 3" in result.output
+
+
+def test_a_version_replaced_by_a_newer_one_is_listed_as_replaced_not_disabled(
+        app, runner, tmp_path):
+    """Enabling v2 leaves v1 loaded for its handovers: it was not switched off, and the list
+    (as the admin's page) says what happened to it."""
+    for version in (1, 2):
+        assert run(runner, "upload", write(tmp_path, f"v{version}.zip", package(
+            version=version))).exit_code == 0
+        assert run(runner, "enable", KEY, version).exit_code == 0
+    states = {line.split("\t")[1]: line.split("\t")[2]
+              for line in run(runner, "list").output.splitlines()}
+    assert states == {"v2": "enabled", "v1": "replaced by version 2"}
+    assert run(runner, "disable", KEY).exit_code == 0
+    states = {line.split("\t")[1]: line.split("\t")[2]
+              for line in run(runner, "list").output.splitlines()}
+    assert states == {"v2": "disabled", "v1": "disabled"}

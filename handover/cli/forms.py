@@ -44,6 +44,8 @@ def upload_command(file):
 def state_of(item):
     if item["enabled"]:
         return "enabled"
+    if item["replaced_by"]:
+        return f"replaced by version {item['replaced_by']}"
     if item["needs_approval"]:
         return "awaiting approval"
     return "disabled" if item["released_at"] else "stored"

@@ -213,6 +213,7 @@ def uploads(key: str | None = None) -> list[dict[str, Any]]:
     rows = list(db.session.execute(query).scalars())
     people = {user.id: user.name for user in db.session.execute(select(User).where(User.id.in_(
         {row.uploaded_by_id for row in rows} | {row.approved_by_id for row in rows}))).scalars()}
+    enabled = {row.form_key: row.version for row in rows if row.enabled}
     return [{
         "key": row.form_key, "version": row.version, "filename": row.filename,
         "title": json.loads(row.definition).get("title", {}), "checksum": row.checksum,
@@ -222,6 +223,10 @@ def uploads(key: str | None = None) -> list[dict[str, Any]]:
         "approved_at": row.approved_at, "enabled": row.enabled,
         "released_at": row.released_at, "needs_approval": four_eyes() and
         row.approved_by_id is None,
+        # A version once enabled, older than the one enabled now: it stays loaded for its
+        # handovers, and was not switched off but replaced.
+        "replaced_by": enabled.get(row.form_key) if row.released_at and not row.enabled
+        and enabled.get(row.form_key, 0) > row.version else None,
     } for row in rows]
 
 
