@@ -149,6 +149,22 @@ def test_a_raising_validate_form_switches_its_plugin_off_in_every_worker(
     assert "secret child data" not in caplog.text  # the exception text may hold client data
 
 
+def test_a_validate_form_answer_that_is_no_messages_switches_its_plugin_off(app_with):
+    """Its answers would have been shown to the sender as they are ("None", "['a', 'b']")."""
+    app = app_with("odd_validate_answer", "versioned")
+    with app.test_request_context("/"):
+        with pytest.raises(plugin_manager.FormChecksUnavailable):
+            call_hook("validate_form", form_key="odd_answer_form", form_version=1,
+                      content={"note": "x"}, language="fi")
+        odd = plugin_manager.plugin("odd_validate_answer")
+        assert not odd.enabled
+        assert odd.failure == ("hook validate_form answered with something other than "
+                               "messages (text, or a list of texts) by field")
+        # Plain and lazily translated texts are messages.
+        assert call_hook("validate_form", form_key="versioned_form", form_version=2,
+                         content={"pupil": "nobody"}, language="en")
+
+
 def test_a_form_whose_checks_fail_cannot_be_sent_unchecked(app_with):
     """A crashing validate_form is no "no objection": the send is refused with a message the
     sender can act on, now and after the plugin has been switched off."""

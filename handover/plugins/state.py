@@ -20,6 +20,7 @@ from typing import Any
 
 import pluggy
 from flask import Flask, has_app_context
+from flask_babel import LazyString
 
 from handover import hookspecs
 from handover.formdefs.registry import FormRegistry
@@ -179,4 +180,20 @@ def call_implementations(state: PluginState, name: str, kwargs: dict[str, Any], 
             fail(plugin_name, f"hook {name} answered with {type(answer).__name__}, "
                               f"expected {expected[0].__name__}")
             continue
+        if name == "validate_form" and not _messages_by_field(answer):
+            fail(plugin_name, f"hook {name} answered with something other than messages "
+                              "(text, or a list of texts) by field")
+            continue
         yield plugin_name, answer
+
+
+def _messages_by_field(answer: dict[Any, Any]) -> bool:
+    """Whether a `validate_form` answer is what the hook promises: {field path: a message or
+    a list of messages}, each a text (or a lazily translated one). Anything else would be shown
+    to the sender as it is ("None", "['a', 'b']")."""
+    def is_text(message: Any) -> bool:
+        return isinstance(message, str | LazyString)
+
+    return all(isinstance(path, str) and (is_text(messages) or (
+        isinstance(messages, list | tuple) and all(map(is_text, messages))))
+        for path, messages in answer.items())
