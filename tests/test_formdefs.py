@@ -2,6 +2,7 @@
 problem named at its location, so a plugin author can fix it without guessing."""
 
 import dataclasses
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,10 @@ BROKEN = [
      "sections[0].fields[1] (key 'story').label: 'en' text is missing"),
     ("help with empty sv", _field_change(0, 1, help={"fi": "a", "sv": "", "en": "c"}),
      "sections[0].fields[1] (key 'story').help: 'sv' text is missing or empty"),
+    # TOML reads help = { fi = 2024-01-01 } as a date: there is a value, of the wrong kind.
+    ("help with a date", _field_change(0, 1, help={"fi": date(2024, 1, 1), "sv": "b", "en": "c"}),
+     "sections[0].fields[1] (key 'story').help: 'fi' must be a text in quotes, not "
+     "datetime.date(2024, 1, 1)"),
     ("duplicate field key", _append_field(1, field("name")),
      "sections[1].fields[5] (key 'name'): duplicate field key 'name'"),
     ("choice without choices", _field_change(0, 6, choices=[]),

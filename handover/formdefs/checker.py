@@ -42,7 +42,9 @@ class Checker:
             return
         for language in LANGUAGES:
             text = value.get(language)
-            if not isinstance(text, str) or not text.strip():
+            if text is not None and not isinstance(text, str):
+                self.add(here, f"'{language}' must be a text in quotes, not {text!r}")
+            elif text is None or not text.strip():
                 self.add(here, f"'{language}' text is missing or empty")
         for language in sorted(set(value) - set(LANGUAGES)):
             self.add(here, f"unknown language '{language}' (use fi, sv, en)")
