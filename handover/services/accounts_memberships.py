@@ -13,9 +13,10 @@ at once.
 
 from datetime import timedelta
 
-from sqlalchemy import null, select
+from sqlalchemy import bindparam, null, select, update
 from sqlalchemy.orm import joinedload
 
+from handover.services import rows_changed
 from handover.services.accounts_base import N_, AccountError, one_transaction
 from handover.services.accounts_lookup import refuse_client_account
 from handover.store import audit
@@ -121,11 +122,30 @@ def may_confirm(membership: Membership, person: User | None, by: str) -> bool:
     return False
 
 
+#: Writes nothing new, but takes the membership's row (PostgreSQL) or the database's write
+#: lock (SQLite) until the commit.
+_HOLD_MEMBERSHIP = (update(Membership).where(Membership.id == bindparam("membership_id"))
+                    .values(pending_since=Membership.pending_since)
+                    .execution_options(synchronize_session=False))
+
+
+def _decide_now(membership: Membership, actor: User, by: str) -> None:
+    """Hold the membership's row until the commit, read it again, and refuse unless ``actor``
+    may decide it as it is now. Decided on the row as the page loaded it, a confirmation could
+    follow an administrator's password reset of its holder that had made it wait again, this
+    time for someone else (four eyes): the confirmation went through all the same. A
+    membership removed meanwhile is refused too."""
+    held = rows_changed(db.session.execute(_HOLD_MEMBERSHIP, {"membership_id": membership.id}))
+    if held == 1:
+        db.session.refresh(membership)
+    if held != 1 or not may_confirm(membership, actor, by):
+        raise AccountError(_REFUSED_CONFIRMATION)
+
+
 @one_transaction
 def confirm_membership(membership: Membership, actor: User, by: str = "admin") -> Membership:
     """Confirm a membership awaiting confirmation: from now on it gives access."""
-    if not may_confirm(membership, actor, by):
-        raise AccountError(_REFUSED_CONFIRMATION)
+    _decide_now(membership, actor, by)
     membership.confirmed_at = utcnow()
     membership.confirmed_by_id = actor.id
     audit.record(f"{by}.membership_confirmed", actor=actor, unit_id=membership.unit_id,
@@ -137,8 +157,7 @@ def confirm_membership(membership: Membership, actor: User, by: str = "admin") -
 @one_transaction
 def refuse_membership(membership: Membership, actor: User, by: str = "admin") -> None:
     """Refuse a membership awaiting confirmation: it is removed."""
-    if not may_confirm(membership, actor, by):
-        raise AccountError(_REFUSED_CONFIRMATION)
+    _decide_now(membership, actor, by)
     audit.record(f"{by}.membership_refused", actor=actor, unit_id=membership.unit_id,
                  detail={"user_id": membership.user_id, "role": membership.role})
     db.session.delete(membership)

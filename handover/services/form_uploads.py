@@ -153,6 +153,7 @@ def upload(filename: str, data: bytes, actor: User | None = None,
 
 def approve(key: str, version: int, actor: User) -> None:
     """A second admin's approval of one version (four-eyes rule): never the uploader's."""
+    uploaded.raise_generation()   # first: one change of the uploaded forms at a time
     row = _row(key, version)
     if row.approved_by_id is not None:
         raise StepRefused(N_("Version %(version)s of %(key)s is already approved."),
@@ -166,6 +167,11 @@ def approve(key: str, version: int, actor: User) -> None:
 
 def enable(key: str, version: int, actor: User | None = None) -> None:
     """Offer this version to senders (instead of any other version of the form)."""
+    # First, before any row is read: the UPDATE of the one generation row holds it until the
+    # commit, so that two admins' enables and disables come one after the other, each reading
+    # what the other committed. Read before, two enables left two versions enabled, and a
+    # disable was lost under an enable it had waited for.
+    uploaded.raise_generation()
     row = _row(key, version)
     if four_eyes() and row.approved_by_id is None:
         raise StepRefused(N_("A second administrator must approve version %(version)s of "
@@ -178,13 +184,13 @@ def enable(key: str, version: int, actor: User | None = None) -> None:
     for other in _rows(key):
         other.enabled = other.id == row.id
     row.released_at = row.released_at or utcnow()
-    uploaded.raise_generation()
     commit_with_audit("forms.enabled", actor=actor, detail=_detail(row))
     uploaded.refresh(current_app._get_current_object(), force=True)  # type: ignore[attr-defined]
 
 
 def disable(key: str, actor: User | None = None) -> None:
     """No new drafts of ``key``; its handovers, and drafts already begun, are untouched."""
+    uploaded.raise_generation()   # first, as in `enable`
     enabled = [row for row in _rows(key) if row.enabled]
     if not enabled:
         if not _rows(key):
@@ -192,7 +198,6 @@ def disable(key: str, actor: User | None = None) -> None:
         raise StepRefused(N_("Form %(key)s is not enabled."), key=key)
     for row in enabled:
         row.enabled = False
-    uploaded.raise_generation()
     commit_with_audit("forms.disabled", actor=actor, detail=_detail(enabled[0]))
     uploaded.refresh(current_app._get_current_object(), force=True)  # type: ignore[attr-defined]
 
@@ -232,7 +237,8 @@ def uploads(key: str | None = None) -> list[dict[str, Any]]:
 
 def _row_or_none(key: str, version: int) -> UploadedForm | None:
     return db.session.execute(select(UploadedForm).where(
-        UploadedForm.form_key == key, UploadedForm.version == int(version))).scalar_one_or_none()
+        UploadedForm.form_key == key, UploadedForm.version == int(version))
+        .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
 def _row(key: str, version: int) -> UploadedForm:
@@ -243,8 +249,10 @@ def _row(key: str, version: int) -> UploadedForm:
 
 
 def _rows(key: str) -> list[UploadedForm]:
+    # As stored now, not as this request may have loaded them before the change began.
     return list(db.session.execute(
-        select(UploadedForm).where(UploadedForm.form_key == key)).scalars())
+        select(UploadedForm).where(UploadedForm.form_key == key)
+        .execution_options(populate_existing=True)).scalars())
 
 
 def _detail(row: UploadedForm) -> dict[str, Any]:

@@ -24,10 +24,10 @@ through: `policy.is_admin`, `policy.inbox_unit_ids`, ...).
 
 from typing import Any, NoReturn
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, undefer_group
 
-from handover.services import NotFound
+from handover.services import NotFound, rows_changed
 from handover.services.accounts import units_by_id
 from handover.services.policy_actions import (  # noqa: F401  (the rules, asked through here)
     ACTIONS,
@@ -136,6 +136,41 @@ def require(user: Any, handover_id: object, action: str = "view", *, with_units:
     if not access.allows(action):
         raise refusal(handover, action)
     return access
+
+
+#: Writes nothing new, but takes the handover's row (PostgreSQL) or the database's write lock
+#: (SQLite) until the commit.
+_HOLD_HANDOVER = (update(Handover).where(Handover.id == bindparam("handover_id"))
+                  .values(updated_at=Handover.updated_at)
+                  .execution_options(synchronize_session=False))
+
+
+def hold(access: HandoverAccess, user: Any, action: str) -> HandoverAccess:
+    """`require` again, for a change about to be written: the handover's row is held until the
+    commit and read again, and the user's access decided anew on what it is now.
+
+    The access a request was granted was decided on the handover as the request loaded it. A
+    change that a colleague or a job committed since (a withdrawal, a return, a close, the
+    retention rule's erasure) would otherwise be written over or after: a reply to a handover
+    its unit no longer holds, a note on erased content. Held, such a change waits for this
+    one's commit, or this one sees it. Raises as `require` does (after rolling back): `NotFound`
+    when the user no longer sees it, `WrongState` when its status no longer allows ``action``.
+    """
+    handover = access.handover
+    if rows_changed(db.session.execute(_HOLD_HANDOVER, {"handover_id": handover.id})) != 1:
+        db.session.rollback()
+        raise NotFound(handover.id)
+    db.session.refresh(handover)
+    action = ALIASES.get(action, action)
+    fresh = evaluate(user, handover)
+    if fresh.can(ACTIONS[action]) and fresh.allows(action):
+        return fresh
+    db.session.rollback()
+    if not fresh.can("read"):
+        raise NotFound(handover.id)
+    if not fresh.can(ACTIONS[action]):
+        raise not_permitted(fresh, action)
+    raise refusal(handover, action)
 
 
 _DISCARDED = (select(AuditEvent.id)

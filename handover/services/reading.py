@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from handover.i18n import lazy_gettext as _l
@@ -71,6 +71,8 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
         changed = audit.changed_rows(db.session.execute(
             statement, {"handover_id": handover.id, "opened_at": now}))
         first_view = "handover.opened" if changed == 1 else None
+        if changed != 1:
+            _still_the_receivers(access)
     elif access.relation == COPY and handover.status != "withdrawn" and handover.erased_at is None:
         result = db.session.execute(
             update(HandoverCopy)
@@ -113,6 +115,28 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
         fire_hook("handover_opened", handover=handover,
                   unit=db.session.get(Unit, access.unit_id))
     return opened
+
+
+class ChangedWhileOpening(LifecycleError):
+    """The handover was withdrawn, returned, routed elsewhere or erased between the moment the
+    receiver's page read it and its first view: the page read it as it was before, and must
+    not be shown. Asked again, the handover shows as it is now."""
+
+
+_AS_IT_IS_NOW = select(Handover.status, Handover.receiver_unit_id, Handover.erased_at).where(
+    Handover.id == bindparam("handover_id"))
+
+
+def _still_the_receivers(access: HandoverAccess) -> None:
+    """After a first view that found the handover no longer unread: a colleague opening or
+    acknowledging it meanwhile changes nothing for this page; anything else (a withdrawal, a
+    return, an erasure) was committed after the page read the content, and the page is
+    refused (rolled back: no view is logged of what was never shown)."""
+    now = db.session.execute(_AS_IT_IS_NOW, {"handover_id": access.handover.id}).first()
+    if (now is None or now.status not in ("opened", "acknowledged")
+            or now.receiver_unit_id != access.unit_id or now.erased_at is not None):
+        db.session.rollback()
+        raise ChangedWhileOpening(_l("This handover changed while it was being opened."))
 
 
 def skip_empty_lists(handover: Handover) -> None:
@@ -161,7 +185,8 @@ def acknowledge(access: HandoverAccess, user: User, note: str | None = "", *,
     sealed_note = seal_json(handover, note, crypto.Purpose.ACKNOWLEDGEMENT) if note else None
     result = db.session.execute(
         update(Handover)
-        .where(Handover.id == handover.id, Handover.status.in_(("sent", "opened")))
+        .where(Handover.id == handover.id, Handover.status.in_(("sent", "opened")),
+               Handover.erased_at.is_(None))   # not after the retention rule erased it
         .values(**retention.columns_after(
             handover, now, status="acknowledged", acknowledged_at=now,
             acknowledged_by_id=user.id, acknowledgement_note=sealed_note, updated_at=now))

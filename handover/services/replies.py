@@ -29,6 +29,7 @@ from handover.services import (
     deliveries,
     disclosures,
     open_json,
+    policy,
     reading,
     retention,
     seal_json,
@@ -122,6 +123,9 @@ def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody,
     earlier = _reply_made_with(handover, user, submission_token)
     if earlier is not None:
         return earlier, False
+    # Decided again on the handover as it is now, held until the commit: a colleague's return
+    # or close, or the retention rule's erasure, committed since the page loaded it.
+    access = policy.hold(access, user, "reply")
     if handover.status in ("draft", "withdrawn"):
         raise LifecycleError(_l("This handover cannot be replied to."))
     if handover.erased_at is not None or handover.wrapped_key is None:

@@ -168,6 +168,6 @@ def purge(*, now: datetime | None = None, dry_run: bool = False) -> list[int]:
 def record_activity(handover: Handover, now: datetime) -> None:
     """A reply or update on ``handover``: move its deadline in the caller's transaction."""
     db.session.execute(
-        update(Handover).where(Handover.id == handover.id)
+        update(Handover).where(Handover.id == handover.id, Handover.erased_at.is_(None))
         .values(**columns_after(handover, now))
         .execution_options(synchronize_session=False))

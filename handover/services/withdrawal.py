@@ -54,7 +54,7 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
     now = now or utcnow()
     result = db.session.execute(
         update(Handover)
-        .where(Handover.id == handover.id,
+        .where(Handover.id == handover.id, Handover.erased_at.is_(None),
                or_(and_(Handover.status == "sent", Handover.opened_at.is_(None)),
                    Handover.status == "returned"))
         .values(**retention.columns_after(handover, now, activity=False, status="withdrawn",
@@ -135,6 +135,7 @@ def correct(access: HandoverAccess, user: User) -> Handover:
 _HOLD_HANDOVER = (update(Handover).where(Handover.id == bindparam("handover_id"))
                   .values(updated_at=Handover.updated_at)
                   .execution_options(synchronize_session=False))
+_ERASED_AT = select(Handover.erased_at).where(Handover.id == bindparam("handover_id"))
 _CORRECTION_DRAFT = (select(Handover).where(Handover.replaces_id == bindparam("handover_id"),
                                             Handover.status == "draft")
                      .order_by(Handover.id).limit(1))
@@ -144,6 +145,9 @@ def _correction_started(old: Handover) -> Handover | None:
     """The draft already correcting ``old``, if a sender of its unit has started one; refused
     when a sent correction replaces ``old`` (read under the same hold as the draft)."""
     db.session.execute(_HOLD_HANDOVER, {"handover_id": old.id})
+    if db.session.execute(_ERASED_AT, {"handover_id": old.id}).scalar() is not None:
+        db.session.rollback()   # erased by the retention rule since the page loaded it
+        raise ContentErased()
     newer = newer_version(old.id)
     if newer is not None:
         db.session.rollback()

@@ -20,6 +20,7 @@ from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
 from handover.services import ContentErased, LifecycleError, policy, record_integrity_failure
 from handover.services.accounts import AccountError
+from handover.services.reading import ChangedWhileOpening
 
 bp = Blueprint("errors", __name__)
 
@@ -154,6 +155,15 @@ def form_not_loaded(error):
 @bp.app_errorhandler(LifecycleError)
 def refused(error):
     return _render(409, str(error) or None)
+
+
+@bp.app_errorhandler(ChangedWhileOpening)
+def changed_while_opening(error):
+    """The page read the handover just before a withdrawal, a return or an erasure: asked
+    again, it shows the handover as it is now (or that it is no longer the reader's)."""
+    if request.method == "GET":
+        return redirect(request.script_root + request.full_path.rstrip("?"))
+    return _render(409, str(error))
 
 
 @bp.app_errorhandler(AccountError)
