@@ -4,7 +4,7 @@ the audit chain's key derived from the latter.
 Nothing else reads or writes the key file. The file is JSON, mode 0600:
 
     {"active_kek": "k-2026...", "keks": {"k-2026...": "<base64 32 bytes>"},
-     "identity_hash_key": "<base64 32 bytes>"}
+     "identity_hash_key": "<base64 32 bytes>", "audit_chain_keyed_from_start": true}
 
 ``HANDOVER_KEYS`` may carry the same JSON instead of a file (for secret stores). Every use
 checks the key file's identity (inode, size, modification time): a rotation by `handover keys
