@@ -104,7 +104,26 @@ def test_an_attachment_after_the_send_is_refused(app, world, loaded_then_sent):
         assert db.session.query(Attachment).filter_by(handover_id=draft_id).count() == 0
 
 
-def test_a_save_after_a_colleague_deleted_the_draft_is_not_found(app, world):
+def test_an_attachment_removed_after_the_send_stays(app, world):
+    with app.app_context():
+        sender = world.user("sending_sender")
+        draft = drafts.start(sender, world.unit("sending"), FORM_KEY, world.unit("receiving"),
+                             [], "lsl_disclosure")
+        drafts.save(sender, draft, content())
+        attachment_id = attachments.add(policy.require(sender, draft.id, "attach"), sender,
+                                        "lausunto.pdf", PDF).id
+        draft_id = draft.id
+    with app.test_request_context(), force_locale("en"):
+        user = world.user("sending_sender")
+        granted = policy.require(user, draft_id, "attach")
+        _send_meanwhile(app, world, draft_id)
+        with pytest.raises(attachments.AttachmentRejected, match="only while"):
+            attachments.remove(granted, user, attachment_id)
+    with app.app_context():
+        assert db.session.get(Attachment, attachment_id) is not None
+
+
+def test_a_save_after_a_colleague_deleted_the_draft_says_it_was_deleted(app, world):
     draft_id = _saved_draft(app, world)
     with app.test_request_context():
         user = world.user("sending_sender")
@@ -112,7 +131,7 @@ def test_a_save_after_a_colleague_deleted_the_draft_is_not_found(app, world):
         with app.app_context():
             colleague = world.user("sending_sender")
             drafts.discard(colleague, policy.require(colleague, draft_id, "discard").handover)
-        with pytest.raises(NotFound):
+        with pytest.raises(policy.DraftDiscarded):   # "already deleted", not a bare 404
             drafts.save(user, granted.handover, content(health_notes="typed too late"))
     with app.app_context():
         assert db.session.get(Handover, draft_id) is None

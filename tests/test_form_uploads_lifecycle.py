@@ -4,6 +4,7 @@ still render with it; disabling takes the form away from new drafts and leaves h
 they were; and another worker (another app on the same database) follows without a restart."""
 
 import secrets
+from pathlib import Path
 
 import pytest
 from form_upload_support import KEY, package
@@ -138,3 +139,27 @@ def test_a_worker_reads_the_counter_at_most_every_few_seconds(app, other_worker,
 
         assert uploaded.refresh(other, force=True) is True
     assert choice_label() in sender.get("/handovers/new").get_data(as_text=True)
+
+
+def test_a_plugin_installed_later_with_an_uploads_key_as_its_reply_form_takes_it_over(
+        app, other_worker, instance_path):
+    """The plugin wins, as with a form's key: the upload is no longer loaded. Before, the
+    registry refused the upload's definition at every request's reload, and every page of
+    the worker answered 500."""
+    with app.app_context():
+        enable(1)
+    daycare = Path(__file__).resolve().parent.parent / "forms" / "daycare.toml"
+    taking = instance_path / "kunta_daycare.toml"
+    taking.write_text(daycare.read_text().replace('key = "daycare_placed_child"',
+                                                  'key = "kunta_daycare"', 1)
+                      .replace('plugin = "daycare"', 'plugin = "kunta"', 1)
+                      .replace('key = "daycare_receipt"', f'key = "{KEY}"', 1))
+    (instance_path / "plugins" / "kunta.py").write_text(
+        "from pathlib import Path\nfrom handover import hookimpl\n\n@hookimpl\n"
+        f"def register_forms(app):\n    return [Path({str(taking)!r})]\n")
+    later = other_worker(0)
+    assert later.test_client().get("/login").status_code == 200
+    with later.test_request_context("/"):
+        registry = plugin_manager.registry()
+        assert registry.key_owners(KEY) == {"kunta"}
+        assert "kunta_daycare" in [definition.key for definition in registry.forms()]

@@ -102,6 +102,20 @@ def test_the_page_asked_again_shows_the_withdrawn_handover_without_its_content(
     assert CHILD_NAME not in page and lifecycle_support.FREE_TEXT_MARKER not in page
 
 
+def test_a_first_view_after_the_erasure_shows_nothing_and_opens_nothing(app, world):
+    """The erasure leaves the status "sent": the view marked it opened (and told the
+    sender's system so) after its content was destroyed."""
+    with app.app_context():
+        handover_id = send_handover(world)
+    with app.test_request_context(), force_locale("en"):
+        granted = policy.require(world.user("receiving_receiver"), handover_id, "view")
+        _meanwhile(app, lambda: retention.erase(handover_id))
+        with pytest.raises(ChangedWhileOpening):
+            reader_view.open_for_reader(granted, world.user("receiving_receiver"))
+    stored = _handover(app, handover_id)
+    assert (stored.status, stored.opened_at) == ("sent", None)
+
+
 # -- replies, and a return or the retention rule's erasure --------------------------------------
 
 
@@ -132,7 +146,7 @@ def test_a_reply_after_the_retention_rule_erased_the_handover_is_refused(app, wo
         sender = world.user("sending_sender")
         granted = policy.require(sender, handover_id, "reply")
         _meanwhile(app, lambda: retention.erase(handover_id))
-        with pytest.raises(LifecycleError):
+        with pytest.raises(ContentErased):
             replies.add_message(granted, sender, "late message")
     stored = _handover(app, handover_id)
     assert stored.erased_at is not None and stored.erase_after is None
@@ -202,15 +216,19 @@ def test_a_confirmation_after_the_holders_password_reset_is_refused(app):
 # -- two administrators enabling versions of one uploaded form ----------------------------------
 
 
-def test_two_admins_enabling_two_versions_at_once_leave_one_enabled(app, monkeypatch):
+@pytest.mark.parametrize("enabled_before", [True, False], ids=["later", "first-ever"])
+def test_two_admins_enabling_two_versions_at_once_leave_one_enabled(app, monkeypatch,
+                                                                     enabled_before):
     """The second change waits for the first and reads what it committed. Read before, both
-    versions were left enabled (and a disable could be lost under an enable)."""
+    versions were left enabled (and a disable could be lost under an enable); the instance's
+    very first two changes, which found no generation row to hold, both inserted one (500)."""
     with app.app_context():
         first = create_user("first.admin@example.test", admin=True)
         second = create_user("second.admin@example.test", admin=True)
         for version in (1, 2, 3):
             form_uploads.upload("special_diet.zip", uploads.package(version=version), actor=first)
-        form_uploads.enable(uploads.KEY, 1, actor=first)
+        if enabled_before:
+            form_uploads.enable(uploads.KEY, 1, actor=first)
         first_id, second_id = first.id, second.id
     read_rows = form_uploads._rows
     others = []

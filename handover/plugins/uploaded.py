@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, has_app_context, request
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from handover.formdefs.loader import DefinitionError, load_definition
@@ -73,12 +75,18 @@ def current_generation() -> int:
 
 
 def raise_generation() -> None:
-    """Tell every worker that the uploaded forms changed, in the caller's transaction."""
-    result = db.session.execute(
-        update(UploadedFormsGeneration).where(UploadedFormsGeneration.id == 1)
-        .values(generation=UploadedFormsGeneration.generation + 1))
-    if not getattr(result, "rowcount", 0):
-        db.session.add(UploadedFormsGeneration(id=1, generation=1))
+    """Tell every worker that the uploaded forms changed, in the caller's transaction. One
+    statement that makes the row or raises it (an upsert: the first change of an instance
+    finds no row), so that it also holds the row until the commit: changes of the uploaded
+    forms come one after the other (`form_uploads`), the very first two too."""
+    table = UploadedFormsGeneration.__table__
+    upsert = _INSERTS[db.session.get_bind().dialect.name](table).values(id=1, generation=1)
+    db.session.execute(upsert.on_conflict_do_update(
+        index_elements=[table.c.id], set_={"generation": table.c.generation + 1}))
+
+
+#: The INSERT of each database Handover runs on, with its ``ON CONFLICT`` clause.
+_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 def init_app(app: Flask) -> None:
@@ -127,18 +135,20 @@ def _definitions(state: PluginState,
     kinds = known_kinds(state)
     definitions, unchoosable = [], []
     for row in rows:
-        owners = {state.registry.owner(row.form_key, version)
-                  for version in state.registry.versions(row.form_key)} - {None, PLUGIN_NAME}
-        if owners:   # a plugin installed since the upload took the key: the plugin wins
-            logger.error("uploaded form %s v%s not loaded: plugin %s registers that key",
-                         row.form_key, row.version, ", ".join(sorted(map(str, owners))))
-            continue
         try:
             definition = load_definition(json.loads(row.definition), plugin_name=PLUGIN_NAME,
                                          unit_kinds=kinds)
         except DefinitionError as error:
             logger.error("uploaded form %s v%s no longer loads: %s", row.form_key, row.version,
                          "; ".join(error.problems))
+            continue
+        # A plugin installed since the upload took its key, or a reply form's: the plugin
+        # wins (the registry would refuse the upload's definition, and every page with it).
+        owners = set().union(*(state.registry.key_owners(key) for key in (
+            definition.key, *(reply.key for reply in definition.reply_forms)))) - {PLUGIN_NAME}
+        if owners:
+            logger.error("uploaded form %s v%s not loaded: plugin %s registers its key",
+                         row.form_key, row.version, ", ".join(sorted(owners)))
             continue
         definitions.append(definition)
         if not row.enabled:

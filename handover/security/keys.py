@@ -159,7 +159,11 @@ def current_audit_chain_key(app=None):
 def audit_keyed_from_start(app=None):
     """Whether the app's keyring says that its audit log was keyed from the first event
     (`AUDIT_KEYED_FROM_START`)."""
-    return _current_keyring(app or current_app).get(AUDIT_KEYED_FROM_START) is True
+    try:
+        keyring = _current_keyring(app or current_app)
+    except ConfigurationError:   # no keys: a log from before the key still verifies without
+        return False
+    return keyring.get(AUDIT_KEYED_FROM_START) is True
 
 
 def _current_keyring(app):

@@ -58,9 +58,13 @@ def add_membership(user: User, unit: Unit, role: str, actor: User | None = None,
 @one_transaction
 def remove_membership(membership: Membership, actor: User | None = None,
                       by: str = "admin") -> None:
-    audit.record(f"{by}.membership_removed", actor=actor, unit_id=membership.unit_id,
-                 detail={"user_id": membership.user_id, "role": membership.role})
+    detail = {"user_id": membership.user_id, "role": membership.role}
+    # The row first, then the audit chain's lock, in the order every change takes them: a
+    # confirmation of the same membership at the same moment waits instead of deadlocking.
     db.session.delete(membership)
+    db.session.flush()
+    audit.record(f"{by}.membership_removed", actor=actor, unit_id=membership.unit_id,
+                 detail=detail)
     db.session.commit()
 
 

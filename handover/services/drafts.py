@@ -19,6 +19,7 @@ from handover.plugins.manager import FormChecksUnavailable, call_hook
 from handover.security import crypto
 from handover.services import (
     LifecycleError,
+    NotFound,
     commit_keeping_loaded,
     commit_with_audit,
     definition_of,
@@ -31,7 +32,12 @@ from handover.services import (
     seal_json,
 )
 from handover.services import attachments as attachment_service
-from handover.services.policy import HandoverAccess, may_start
+from handover.services.policy import (
+    DraftDiscarded,
+    HandoverAccess,
+    discarded_by_own_unit,
+    may_start,
+)
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Attachment, Handover, HandoverCopy, Unit, User
@@ -188,7 +194,7 @@ def start(user: User, sender_unit: Unit | None, form_key: str, receiver_unit: Un
 def change_routing(user: User, handover: Handover, receiver_unit: Unit | None,
                    copy_units: Collection[Unit] = (), legal_basis: str = "") -> Handover:
     """Change receiver, copies or legal basis of a draft."""
-    hold_draft(handover, LifecycleError(ALREADY_SENT))
+    _hold(user, handover)
     sender_unit = db.session.get(Unit, handover.sender_unit_id)
     route = check_routing(user, sender_unit, handover.form_key, receiver_unit, copy_units,
                           legal_basis or None, version=handover.form_version)
@@ -213,7 +219,7 @@ def save(user: User, handover: Handover, content: Mapping[str, Any]) -> Handover
     number that could not be read is in ``content`` as typed (`content_rules.unreadable`),
     which the send's checks refuse. The send-by time follows the content (an arrival date,
     whether it was an emergency) on every save."""
-    hold_draft(handover, LifecycleError(ALREADY_SENT))
+    _hold(user, handover)
     handover.content = seal_json(handover, content, crypto.Purpose.DRAFT)
     handover.send_by_at = late_drafts.send_by_for(handover, content)
     child = child_hash_of(handover, content)
@@ -284,7 +290,7 @@ def open_for_editing(granted: HandoverAccess, user: Any, *, page: str = "edit") 
 
 def discard(user: User, handover: Handover) -> None:
     """Throw a draft away entirely (it was never sent, so there is nothing to keep)."""
-    hold_draft(handover, LifecycleError(ALREADY_SENT))
+    _hold(user, handover)
     handover_id, unit_id = handover.id, handover.sender_unit_id
     child = _child_of_discarded(handover)
     db.session.delete(handover)
@@ -446,6 +452,18 @@ def unknown_fields(definition: FormDefinition,
 
 #: What a change of a handover that is no longer a draft is told.
 ALREADY_SENT = _l("This handover has already been sent.")
+
+
+def _hold(user: User, handover: Handover) -> None:
+    """`hold_draft` for a sender's change: refused when the draft was sent meanwhile, and
+    `DraftDiscarded` (a page that says so) when a colleague of their unit deleted it."""
+    handover_id = handover.id   # gone with the row once refused
+    try:
+        hold_draft(handover, LifecycleError(ALREADY_SENT))
+    except NotFound:
+        if discarded_by_own_unit(user, handover_id):
+            raise DraftDiscarded(handover_id) from None
+        raise
 
 
 def _require_draft(handover: Handover) -> None:

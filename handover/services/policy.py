@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, undefer_group
 
-from handover.services import NotFound, rows_changed
+from handover.services import ContentErased, NotFound, rows_changed
 from handover.services.accounts import units_by_id
 from handover.services.policy_actions import (  # noqa: F401  (the rules, asked through here)
     ACTIONS,
@@ -154,7 +154,8 @@ def hold(access: HandoverAccess, user: Any, action: str) -> HandoverAccess:
     retention rule's erasure) would otherwise be written over or after: a reply to a handover
     its unit no longer holds, a note on erased content. Held, such a change waits for this
     one's commit, or this one sees it. Raises as `require` does (after rolling back): `NotFound`
-    when the user no longer sees it, `WrongState` when its status no longer allows ``action``.
+    when the user no longer sees it (audited), `ContentErased` when it was erased, `WrongState`
+    when its status no longer allows ``action``.
     """
     handover = access.handover
     if rows_changed(db.session.execute(_HOLD_HANDOVER, {"handover_id": handover.id})) != 1:
@@ -167,9 +168,11 @@ def hold(access: HandoverAccess, user: Any, action: str) -> HandoverAccess:
         return fresh
     db.session.rollback()
     if not fresh.can("read"):
-        raise NotFound(handover.id)
+        deny(user, handover.id, action)   # audited, as `require` audits it
     if not fresh.can(ACTIONS[action]):
         raise not_permitted(fresh, action)
+    if handover.erased_at is not None:
+        raise ContentErased()
     raise refusal(handover, action)
 
 

@@ -43,7 +43,8 @@ NOTE_MAX_LENGTH = 500
 #: columns on the loaded handover itself.
 _HANDOVERS = Handover.__table__
 _OPEN_SENT = (update(_HANDOVERS)
-              .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent")
+              .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent",
+                     _HANDOVERS.c.erased_at.is_(None))
               .values(status="opened", opened_at=bindparam("opened_at")))
 #: The same, taking the audit chain's lock and reading its head in the same round trip.
 _OPEN_SENT_AND_LOCK_CHAIN = audit.returning_chain_head(_OPEN_SENT)

@@ -78,10 +78,25 @@ def _scopes_of_view():
     rule = request.url_rule
     if rule is None:
         return []
-    path = _RULE_VARIABLE.sub(r"{\1}", rule.rule)
-    operation = current_app.spec.get("paths", {}).get(path, {}).get(request.method.lower(), {})
-    return [str(scope) for requirement in operation.get("security", ())
-            for scopes in requirement.values() for scope in scopes]
+    return _scopes_by_operation(current_app).get(
+        (_RULE_VARIABLE.sub(r"{\1}", rule.rule), request.method.lower()), [])
+
+
+def _scopes_by_operation(app):
+    """{(path, method): scopes} of every operation, read once per app from its OpenAPI
+    document (``app.spec`` builds the whole document on every call)."""
+    found = app.extensions.get(_SCOPES)
+    if found is None:
+        found = app.extensions[_SCOPES] = {
+            (path, method): [str(scope) for requirement in operation.get("security", ())
+                             for scopes in requirement.values() for scope in scopes]
+            for path, item in app.spec.get("paths", {}).items()
+            for method, operation in item.items() if isinstance(operation, dict)}
+    return found
+
+
+#: Where an app keeps `_scopes_by_operation`.
+_SCOPES = "handover_api_scopes"
 
 
 def count_request(app):

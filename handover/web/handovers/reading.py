@@ -190,6 +190,9 @@ def reply(handover_id):
                             submission_token=form.submission_token.data)
     except ContentErased:
         raise
+    except policy.WrongState as refused:   # closed meanwhile (`policy.hold`): as above
+        return _handover_page(handover_id, message_form=form, reply_refused=str(refused),
+                              status=409)
     except LifecycleError as refused:
         # The service's own reason (e.g. the basis of disclosure), with the text kept.
         return _handover_page(handover_id, message_form=form, reply_refused=str(refused),
