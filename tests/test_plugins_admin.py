@@ -70,6 +70,11 @@ def test_a_failed_plugin_shows_its_load_error(instance_path, database_backend, r
     client = request.getfixturevalue("admin_client")
     html = client.get("/admin/plugins/").get_data(as_text=True)
     assert "RuntimeError: this plugin is broken at import" in html
+    # The reason is the plugin's and Python's English, marked so on a Finnish page (a screen
+    # reader reads it in English), and the page says so in Finnish.
+    assert re.search(r'<pre class="plugin-error" lang="en">[^<]*RuntimeError: this plugin is '
+                     r"broken at import", html)
+    assert "Syy on englanniksi lisäosan kehittäjää varten." in html
 
 
 def test_disabling_the_example_removes_its_form_from_what_a_sender_may_choose(app, admin_client):
