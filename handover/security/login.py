@@ -10,7 +10,7 @@ import time
 from typing import NamedTuple
 
 from flask import session
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 
 from handover.security import oidc, passwords, sessions, totp
 from handover.security.redirects import safe_next
@@ -165,12 +165,32 @@ def logout(user):
     sessions.end(user)
 
 
+class PasswordChangedMeanwhile(Exception):
+    """The password was changed by someone else (an administrator's reset) since the page
+    checked the current one: the change is not made, and the reset stands."""
+
+
+#: Writes nothing new, but takes the account's row (PostgreSQL) or the database's write lock
+#: (SQLite) until the commit; answers the password hash stored now.
+_HOLD_PASSWORD = (update(User).where(User.id == bindparam("user_id"))
+                  .values(password_hash=User.password_hash).returning(User.password_hash)
+                  .execution_options(synchronize_session=False))
+
+
 def change_password(user, new_password):
     """Set a new password, clear a forced change and end the user's other sessions.
 
-    The caller has checked the current password and `passwords.password_problems`.
+    The caller has checked the current password and `passwords.password_problems`. Raises
+    `PasswordChangedMeanwhile` when an administrator reset the password since: the person's
+    own new password would otherwise have replaced the temporary one the administrator
+    handed over, in the very session the reset was meant to end.
     """
-    user.password_hash = passwords.hash_password(new_password)
+    new_hash = passwords.hash_password(new_password)   # slow: before the row is held
+    stored = db.session.execute(_HOLD_PASSWORD, {"user_id": user.id}).scalar()
+    if stored != user.password_hash:
+        db.session.rollback()
+        raise PasswordChangedMeanwhile()
+    user.password_hash = new_hash
     user.must_change_password = False
     current = user.current_session.id if user.current_session is not None else None
     sessions.revoke_all(user.id, except_session_id=current)

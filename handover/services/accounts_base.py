@@ -6,10 +6,12 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import gettext
 from handover.store.database import db
+from handover.store.models import User
 
 #: What a wrapped action returns.
 T = TypeVar("T")
@@ -50,3 +52,20 @@ def one_transaction(action: Callable[..., T]) -> Callable[..., T]:
             raise
 
     return run
+
+
+#: Writes nothing new, but takes the account's row (PostgreSQL) or the database's write lock
+#: (SQLite) until the commit.
+_HOLD_USER = (update(User).where(User.id == bindparam("user_id")).values(email=User.email)
+              .execution_options(synchronize_session=False))
+
+
+def hold_person(user: User) -> None:
+    """Hold the account's row until the commit and read it again, its memberships too: a
+    change that depends on its roles (a membership added, a system role given) is decided on
+    the account as it is now. Decided on the account as each page loaded it, a lead's new
+    membership and an administrator's auditor role at the same moment both went through,
+    and the account held both. A new account (not yet stored) has nothing to hold."""
+    if inspect(user).persistent:
+        db.session.execute(_HOLD_USER, {"user_id": user.id})
+        db.session.refresh(user)

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, null, select, update
 from sqlalchemy.orm import joinedload
 
 from handover.services import rows_changed
-from handover.services.accounts_base import N_, AccountError, one_transaction
+from handover.services.accounts_base import N_, AccountError, hold_person, one_transaction
 from handover.services.accounts_lookup import refuse_client_account
 from handover.store import audit
 from handover.store.database import db
@@ -74,6 +74,7 @@ def record_membership(user: User, unit: Unit, role: str, actor: User | None,
     account its memberships in its own transaction. With ``awaiting_confirmation_from`` (the
     administrator adding it) the membership awaits someone else's confirmation."""
     refuse_client_account(user)
+    hold_person(user)
     if not may_hold_memberships(user):
         raise AccountError(SYSTEM_ROLE_HAS_NO_UNITS, field="user")
     check_membership(unit, role)

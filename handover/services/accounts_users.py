@@ -9,7 +9,7 @@ An integration client's account is refused for every action (`refuse_client_acco
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from handover.security import sessions
 from handover.security.passwords import hash_password, password_problems
@@ -18,7 +18,7 @@ from handover.services.accounts_admins import (
     request_admin_role,
     suspend_admin_role,
 )
-from handover.services.accounts_base import N_, AccountError, one_transaction
+from handover.services.accounts_base import N_, AccountError, hold_person, one_transaction
 from handover.services.accounts_lookup import (
     EMAIL_PATTERN,
     find_user,
@@ -169,11 +169,21 @@ def _hash(password: str) -> str:
     return hash_password(password)
 
 
+#: Writes nothing new, but takes every active administrator's row (PostgreSQL) or the
+#: database's write lock (SQLite) until the commit.
+_HOLD_ADMINISTRATORS = (update(User).where(User.is_admin, User.active)
+                        .values(is_admin=User.is_admin)
+                        .execution_options(synchronize_session=False))
+
+
 def _keep_an_administrator(user: User) -> None:
     """Refuse taking away the last active administrator (their role, or the account): nobody
     could then manage units and users but from the server's command line."""
     if not (user.is_admin and user.active):
         return
+    # Held until the commit: two administrators taking each other's role or account at the
+    # same moment both saw the other still active, and both changes went through.
+    db.session.execute(_HOLD_ADMINISTRATORS)
     others = db.session.execute(select(User.id).where(
         User.is_admin, User.active, User.id != user.id).limit(1)).first()
     if others is None:
@@ -202,6 +212,7 @@ def set_system_roles(user: User, admin: bool, auditor: bool,
         raise AccountError(N_("You cannot remove your own administrator role."), field="admin")
     if not admin:
         _keep_an_administrator(user)
+    hold_person(user)   # its memberships as they are now, not as the page loaded them
     if (admin or auditor) and user.all_memberships:
         raise AccountError(N_("Remove the person's unit memberships first: administrators "
                               "and auditors cannot be members of a unit."),

@@ -8,6 +8,8 @@ token is (401), and audited with the reason ``awaiting_confirmation``.
 
 from typing import Any
 
+from sqlalchemy import bindparam, update
+
 from handover.services import policy
 from handover.services.accounts import N_, AccountError
 from handover.services.integration_clients import all_clients
@@ -24,8 +26,25 @@ def may_confirm(person: Any, client: IntegrationClient) -> bool:
             and person.id != client.created_by_id)
 
 
+#: Writes nothing new, but takes the client's row (PostgreSQL) or the database's write lock
+#: (SQLite) until the commit.
+_HOLD_CLIENT = (update(IntegrationClient).where(IntegrationClient.id == bindparam("client_id"))
+                .values(name=IntegrationClient.name)
+                .execution_options(synchronize_session=False))
+
+
+def _as_it_is_now(client: IntegrationClient) -> None:
+    """Hold the client's row until the commit and read it again: a confirmation and another
+    administrator's refusal at the same moment come one after the other, and the second is
+    decided on what the first did (before, both were written: a refused client shown as
+    confirmed, with a false event)."""
+    db.session.execute(_HOLD_CLIENT, {"client_id": client.id})
+    db.session.refresh(client)
+
+
 def confirm(person: User | None, client: IntegrationClient) -> None:
     """Put the client's token in force. ``person`` None is the operator on the server."""
+    _as_it_is_now(client)
     if person is not None and not may_confirm(person, client):
         raise AccountError(_REFUSED_CONFIRMATION)
     if not client.awaiting_confirmation:
@@ -39,6 +58,7 @@ def confirm(person: User | None, client: IntegrationClient) -> None:
 
 def refuse(person: User, client: IntegrationClient) -> None:
     """Refuse a client awaiting confirmation: its token is revoked and never works."""
+    _as_it_is_now(client)
     if not may_confirm(person, client):
         raise AccountError(_REFUSED_CONFIRMATION)
     client.revoked_at = utcnow()

@@ -299,9 +299,13 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     told: list[int] = []
     for handover in overdue(now):
+        # Claimed only while it is still overdue at the same unit: an acknowledgement, a
+        # return or a reroute committed since the list was read is not told as overdue.
         claimed = db.session.execute(
             update(Handover)
-            .where(Handover.id == handover.id, Handover.overdue_notified_at.is_(None))
+            .where(Handover.id == handover.id, Handover.overdue_notified_at.is_(None),
+                   Handover.status.in_(("sent", "opened")), Handover.due_at < now,
+                   Handover.receiver_unit_id == handover.receiver_unit_id)
             .values(overdue_notified_at=now)
             .execution_options(synchronize_session=False)
         )

@@ -44,6 +44,7 @@ NOTE_MAX_LENGTH = 500
 _HANDOVERS = Handover.__table__
 _OPEN_SENT = (update(_HANDOVERS)
               .where(_HANDOVERS.c.id == bindparam("handover_id"), _HANDOVERS.c.status == "sent",
+                     _HANDOVERS.c.receiver_unit_id == bindparam("unit_id"),
                      _HANDOVERS.c.erased_at.is_(None))
               .values(status="opened", opened_at=bindparam("opened_at")))
 #: The same, taking the audit chain's lock and reading its head in the same round trip.
@@ -70,7 +71,7 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
         # Whether the status change changed the row decides which events follow.
         statement = _OPEN_SENT_AND_LOCK_CHAIN if audit.returns_chain_head() else _OPEN_SENT
         changed = audit.changed_rows(db.session.execute(
-            statement, {"handover_id": handover.id, "opened_at": now}))
+            statement, {"handover_id": handover.id, "unit_id": access.unit_id, "opened_at": now}))
         first_view = "handover.opened" if changed == 1 else None
         if changed != 1:
             _still_the_receivers(access)
@@ -187,6 +188,7 @@ def acknowledge(access: HandoverAccess, user: User, note: str | None = "", *,
     result = db.session.execute(
         update(Handover)
         .where(Handover.id == handover.id, Handover.status.in_(("sent", "opened")),
+               Handover.receiver_unit_id == access.unit_id,   # not a unit it left since
                Handover.erased_at.is_(None))   # not after the retention rule erased it
         .values(**retention.columns_after(
             handover, now, status="acknowledged", acknowledged_at=now,

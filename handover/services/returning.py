@@ -67,6 +67,8 @@ def give_back(access: HandoverAccess, user: User, reason: str, text: str | None 
     result = db.session.execute(
         update(Handover).where(Handover.id == handover.id,
                                Handover.status.in_(("sent", "opened")),
+                               # by the unit that holds it now: not one it was rerouted from
+                               Handover.receiver_unit_id == returning_unit,
                                Handover.erased_at.is_(None))
         .values(**values).execution_options(synchronize_session=False))
     if rows_changed(result) != 1:
@@ -142,9 +144,11 @@ def reroute(access: HandoverAccess, user: User, receiver: Unit | None, *,
     hours = getattr(definition_of(handover), "acknowledge_within_hours", None) or 24
     values = retention.columns_after(handover, now, status="sent", receiver_unit_id=receiver.id,
                                      sent_at=now, opened_at=None, updated_at=now,
-                                     due_at=now + timedelta(hours=hours))
+                                     due_at=now + timedelta(hours=hours),
+                                     overdue_notified_at=None)   # the new unit's own deadline
     result = db.session.execute(
-        update(Handover).where(Handover.id == handover.id, Handover.status == "returned")
+        update(Handover).where(Handover.id == handover.id, Handover.status == "returned",
+                               Handover.erased_at.is_(None))   # not after the erasure
         .values(**values).execution_options(synchronize_session=False))
     if rows_changed(result) != 1:
         db.session.rollback()

@@ -105,7 +105,13 @@ def change_password():
             if verify_password(user.password_hash, form.new_password.data):
                 problems.append(_("Choose a password different from the current one."))
             if not problems:
-                login_steps.change_password(user, form.new_password.data)
+                try:
+                    login_steps.change_password(user, form.new_password.data)
+                except login_steps.PasswordChangedMeanwhile:
+                    flash(_("Your password was not changed: an administrator reset it a "
+                            "moment ago. Log in with the temporary password you were given."),
+                          "error")
+                    return redirect(url_for("auth.login"))
                 flash(_("Your password has been changed. Other sessions were logged out."),
                       "success")
                 return redirect(url_for("home.index"))
