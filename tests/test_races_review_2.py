@@ -11,13 +11,14 @@ import lifecycle_support
 import pytest
 from flask_babel import force_locale
 from lifecycle_support import send_handover
-from support import create_unit, create_user
+from support import PASSWORD, create_unit, create_user, login
 
 from handover.security import login as login_steps
-from handover.security import sessions
+from handover.security import passwords, sessions
 from handover.security.passwords import verify_password
 from handover.services import (
     LifecycleError,
+    NoLongerTheUnits,
     accounts,
     client_confirmation,
     integration_clients,
@@ -91,7 +92,7 @@ def test_the_unit_it_was_rerouted_from_can_no_longer_act_on_it(app, world, actio
             "return": lambda: returning.give_back(granted, user, "child_not_coming"),
             "view": lambda: reader_view.open_for_reader(granted, user),
         }[action]
-        with pytest.raises(ChangedWhileOpening if action == "view" else LifecycleError):
+        with pytest.raises(ChangedWhileOpening if action == "view" else NoLongerTheUnits):
             acting()
     stored = _stored(app, handover_id)
     assert (stored.status, stored.receiver_unit_id, stored.opened_at) == (
@@ -227,6 +228,66 @@ def test_a_password_change_after_an_administrators_reset_is_refused(app):
         assert stored.must_change_password
 
 
+def test_a_password_change_posted_twice_is_made_once_and_said_so(app):
+    """A double click: both posts checked the old password; the second found the first's
+    new one, which is no administrator's reset."""
+    with app.app_context():
+        person = create_user("person3@example.test")
+        person_id = person.id
+    new = "Uusi-salasana-joka-on-pitka-43"
+    with app.test_request_context():
+        loaded = db.session.get(User, person_id)
+
+        def first_post():
+            login_steps.change_password(db.session.get(User, person_id), new)
+
+        _meanwhile(app, first_post)
+        login_steps.change_password(loaded, new)   # no "an administrator reset it"
+    with app.app_context():
+        stored = db.session.get(User, person_id)
+        assert verify_password(stored.password_hash, new) and not stored.must_change_password
+
+
+def test_two_administrators_resetting_each_others_passwords_leave_one(app, monkeypatch):
+    """A reset takes an administrator's role back into awaiting another's confirmation: two
+    at the same moment left no administrator in force."""
+    with app.app_context():
+        first = create_user("first2@example.test", admin=True)
+        second = create_user("second2@example.test", admin=True)
+        ids = first.id, second.id
+    revoke_all = sessions.revoke_all
+    others, refused = [], []
+
+    def the_other_resets_the_first():
+        with app.app_context():
+            try:
+                accounts.reset_password(db.session.get(User, ids[0]),
+                                        actor=db.session.get(User, ids[1]))
+            except accounts.AccountError as error:
+                refused.append(error)
+
+    def then_the_other_acts(user_id, **options):
+        monkeypatch.setattr(sessions, "revoke_all", revoke_all)
+        other = threading.Thread(target=the_other_resets_the_first)
+        other.start()
+        other.join(1.0)
+        others.append(other)
+        return revoke_all(user_id, **options)
+
+    monkeypatch.setattr(sessions, "revoke_all", then_the_other_acts)
+    with app.test_request_context():   # the first resets the second's password
+        try:
+            accounts.reset_password(db.session.get(User, ids[1]),
+                                    actor=db.session.get(User, ids[0]))
+        except accounts.AccountError as error:
+            refused.append(error)
+    others[0].join(30)
+    assert not others[0].is_alive()
+    with app.app_context():
+        in_force = db.session.query(User).filter_by(is_admin=True, active=True).count()
+    assert in_force == 1 and len(refused) == 1   # whichever came second was refused
+
+
 def test_a_client_confirmed_after_another_admin_refused_it_stays_refused(app, world):
     with app.app_context():
         maker = world.user("admin")
@@ -249,3 +310,29 @@ def test_a_client_confirmed_after_another_admin_refused_it_stays_refused(app, wo
     with app.app_context():
         stored = db.session.get(IntegrationClient, ids[0])
         assert stored.revoked_at is not None and stored.confirmed_at is None
+
+
+def test_the_page_says_the_password_was_reset_meanwhile_and_leads_to_the_login(
+        app, client, monkeypatch):
+    with app.app_context():
+        admin = create_user("reset3.admin@example.test", admin=True)
+        person = create_user("person4@example.test")
+        login(client, person)
+        ids = admin.id, person.id
+    hash_password = passwords.hash_password
+
+    def reset_while_hashing(password):
+        monkeypatch.setattr(passwords, "hash_password", hash_password)
+        _meanwhile(app, lambda: accounts.reset_password(db.session.get(User, ids[1]),
+                                                        actor=db.session.get(User, ids[0])))
+        return hash_password(password)
+
+    monkeypatch.setattr(passwords, "hash_password", reset_while_hashing)
+    with client.session_transaction() as cookie_session:
+        cookie_session["language"] = "en"
+    new = "Uusi-salasana-joka-on-pitka-44"
+    answer = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": new, "repeat_password": new})
+    assert answer.status_code == 302 and "/login" in answer.location
+    page = client.get(answer.location).get_data(as_text=True)
+    assert "an administrator reset it a moment ago" in page

@@ -171,9 +171,11 @@ class PasswordChangedMeanwhile(Exception):
 
 
 #: Writes nothing new, but takes the account's row (PostgreSQL) or the database's write lock
-#: (SQLite) until the commit; answers the password hash stored now.
+#: (SQLite) until the commit; answers the password hash stored now, and whether a change is
+#: forced (which only a reset sets).
 _HOLD_PASSWORD = (update(User).where(User.id == bindparam("user_id"))
-                  .values(password_hash=User.password_hash).returning(User.password_hash)
+                  .values(password_hash=User.password_hash)
+                  .returning(User.password_hash, User.must_change_password)
                   .execution_options(synchronize_session=False))
 
 
@@ -186,10 +188,15 @@ def change_password(user, new_password):
     handed over, in the very session the reset was meant to end.
     """
     new_hash = passwords.hash_password(new_password)   # slow: before the row is held
-    stored = db.session.execute(_HOLD_PASSWORD, {"user_id": user.id}).scalar()
+    stored, forced = db.session.execute(_HOLD_PASSWORD, {"user_id": user.id}).one()
     if stored != user.password_hash:
-        db.session.rollback()
-        raise PasswordChangedMeanwhile()
+        if passwords.verify_password(stored, new_password):
+            db.session.rollback()   # the same change, posted twice (a double click): done
+            return
+        if forced:   # an administrator reset it since the page was read
+            db.session.rollback()
+            raise PasswordChangedMeanwhile()
+        # Otherwise the hash was only renewed (a login with stronger hashing settings).
     user.password_hash = new_hash
     user.must_change_password = False
     current = user.current_session.id if user.current_session is not None else None

@@ -13,6 +13,7 @@ from sqlalchemy import CursorResult, Result, bindparam, select, update
 
 from handover.formdefs.model import FormDefinition
 from handover.hookspecs import HandoverSummary, UnitSummary
+from handover.i18n import lazy_gettext as _l
 from handover.plugins import manager as plugin_manager
 from handover.security import crypto
 from handover.store import audit
@@ -24,6 +25,14 @@ log = logging.getLogger("handover.services")
 
 class LifecycleError(Exception):
     """An action the handover's state or the rules do not allow; the message is for the user."""
+
+
+class NoLongerTheUnits(LifecycleError):
+    """The receiving unit's action came after the handover was returned and routed to
+    another unit: it is no longer this unit's to act on."""
+
+    def __init__(self) -> None:
+        super().__init__(_l("This handover changed meanwhile: it is no longer your unit's."))
 
 
 class AlreadyAcknowledged(LifecycleError):

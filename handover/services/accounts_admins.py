@@ -15,7 +15,7 @@ administrator, and for a second one when only one is left to confirm.
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from handover.services.accounts_base import N_, AccountError, one_transaction
 from handover.store import audit
@@ -56,11 +56,36 @@ def request_admin_role(user: User, actor: User) -> None:
 def suspend_admin_role(user: User, actor: User) -> bool:
     """Take the administrator role of ``user`` back into awaiting confirmation, without
     committing: ``actor`` reset their password or linked an organisation account to them, and
-    could now sign in as them. True if a role in force was suspended. Never one's own."""
+    could now sign in as them. True if a role in force was suspended. Never one's own, and
+    never the last one in force (`keep_an_administrator`: two administrators resetting each
+    other's passwords at the same moment left none)."""
     if not user.is_admin or user.id == actor.id:
         return False
+    keep_an_administrator(user)
     request_admin_role(user, actor)
     return True
+
+
+#: Writes nothing new, but takes every active administrator's row (PostgreSQL) or the
+#: database's write lock (SQLite) until the commit.
+_HOLD_ADMINISTRATORS = (update(User).where(User.is_admin, User.active)
+                        .values(is_admin=User.is_admin)
+                        .execution_options(synchronize_session=False))
+
+
+def keep_an_administrator(user: User) -> None:
+    """Refuse taking away the last active administrator (their role, or the account): nobody
+    could then manage units and users but from the server's command line."""
+    if not (user.is_admin and user.active):
+        return
+    # Held until the commit: two administrators taking each other's role or account at the
+    # same moment both saw the other still active, and both changes went through.
+    db.session.execute(_HOLD_ADMINISTRATORS)
+    others = db.session.execute(select(User.id).where(
+        User.is_admin, User.active, User.id != user.id).limit(1)).first()
+    if others is None:
+        raise AccountError(N_("%(name)s is the only active administrator: make someone else "
+                              "an administrator first."), field="admin", name=user.name)
 
 
 def clear_admin_request(user: User) -> None:

@@ -2,19 +2,18 @@
 and `handover users`.
 
 Two rules hold wherever an account changes: one person is never both administrator and auditor
-(`ADMIN_OR_AUDITOR`), and the last active administrator stays one (`_keep_an_administrator`).
+(`ADMIN_OR_AUDITOR`), and the last active administrator stays one (`keep_an_administrator`).
 An integration client's account is refused for every action (`refuse_client_account`).
 """
 
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
-
 from handover.security import sessions
 from handover.security.passwords import hash_password, password_problems
 from handover.services.accounts_admins import (
     clear_admin_request,
+    keep_an_administrator,
     request_admin_role,
     suspend_admin_role,
 )
@@ -90,7 +89,7 @@ def set_user_active(user: User, active: bool, actor: User | None = None) -> User
     if not active and actor is not None and actor.id == user.id:
         raise AccountError(N_("You cannot deactivate your own account."))
     if not active:
-        _keep_an_administrator(user)
+        keep_an_administrator(user)
     user.active = bool(active)
     if not active:
         sessions.revoke_all(user.id)
@@ -169,28 +168,6 @@ def _hash(password: str) -> str:
     return hash_password(password)
 
 
-#: Writes nothing new, but takes every active administrator's row (PostgreSQL) or the
-#: database's write lock (SQLite) until the commit.
-_HOLD_ADMINISTRATORS = (update(User).where(User.is_admin, User.active)
-                        .values(is_admin=User.is_admin)
-                        .execution_options(synchronize_session=False))
-
-
-def _keep_an_administrator(user: User) -> None:
-    """Refuse taking away the last active administrator (their role, or the account): nobody
-    could then manage units and users but from the server's command line."""
-    if not (user.is_admin and user.active):
-        return
-    # Held until the commit: two administrators taking each other's role or account at the
-    # same moment both saw the other still active, and both changes went through.
-    db.session.execute(_HOLD_ADMINISTRATORS)
-    others = db.session.execute(select(User.id).where(
-        User.is_admin, User.active, User.id != user.id).limit(1)).first()
-    if others is None:
-        raise AccountError(N_("%(name)s is the only active administrator: make someone else "
-                              "an administrator first."), field="admin", name=user.name)
-
-
 @one_transaction
 def set_system_roles(user: User, admin: bool, auditor: bool,
                      actor: User | None = None) -> User:
@@ -211,7 +188,7 @@ def set_system_roles(user: User, admin: bool, auditor: bool,
     if actor is not None and actor.id == user.id and user.is_admin and not admin:
         raise AccountError(N_("You cannot remove your own administrator role."), field="admin")
     if not admin:
-        _keep_an_administrator(user)
+        keep_an_administrator(user)
     hold_person(user)   # its memberships as they are now, not as the page loaded them
     if (admin or auditor) and user.all_memberships:
         raise AccountError(N_("Remove the person's unit memberships first: administrators "

@@ -298,25 +298,27 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
     claim, the outbox rows and the audit event commit together. Returns the ids told."""
     now = now or utcnow()
     told: list[int] = []
-    for handover in overdue(now):
+    # As listed: each commit below expires the loaded handovers, and read again, a receiver
+    # would always equal itself.
+    for handover_id, unit_id in [(handover.id, handover.receiver_unit_id)
+                                 for handover in overdue(now)]:
         # Claimed only while it is still overdue at the same unit: an acknowledgement, a
         # return or a reroute committed since the list was read is not told as overdue.
         claimed = db.session.execute(
             update(Handover)
-            .where(Handover.id == handover.id, Handover.overdue_notified_at.is_(None),
+            .where(Handover.id == handover_id, Handover.overdue_notified_at.is_(None),
                    Handover.status.in_(("sent", "opened")), Handover.due_at < now,
-                   Handover.receiver_unit_id == handover.receiver_unit_id)
+                   Handover.receiver_unit_id == unit_id)
             .values(overdue_notified_at=now)
             .execution_options(synchronize_session=False)
         )
         if rows_changed(claimed) != 1:
             db.session.rollback()
             continue
-        ids = record_email("overdue", handover.id, [handover.receiver_unit_id], ("lead",), now)
-        commit_with_audit("handover.overdue_notified", handover_id=handover.id,
-                          unit_id=handover.receiver_unit_id)
+        ids = record_email("overdue", handover_id, [unit_id], ("lead",), now)
+        commit_with_audit("handover.overdue_notified", handover_id=handover_id, unit_id=unit_id)
         deliveries.dispatch(ids)
-        told.append(handover.id)
+        told.append(handover_id)
     return told
 
 

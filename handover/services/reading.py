@@ -19,6 +19,7 @@ from handover.services import (
     AlreadyAcknowledged,
     ContentErased,
     LifecycleError,
+    NoLongerTheUnits,
     commit_keeping_loaded,
     commit_with_audit,
     deliveries,
@@ -198,6 +199,8 @@ def acknowledge(access: HandoverAccess, user: User, note: str | None = "", *,
     if rows_changed(result) != 1:
         db.session.rollback()
         db.session.refresh(handover)
+        if handover.receiver_unit_id != access.unit_id:
+            raise NoLongerTheUnits()
         if handover.status == "acknowledged":
             raise AlreadyAcknowledged(_l("This handover has already been acknowledged."))
         raise LifecycleError(_l("This handover can no longer be acknowledged."))

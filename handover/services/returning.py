@@ -17,6 +17,7 @@ from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
 from handover.services import (
     LifecycleError,
+    NoLongerTheUnits,
     commit_with_audit,
     definition_of,
     deliveries,
@@ -73,6 +74,9 @@ def give_back(access: HandoverAccess, user: User, reason: str, text: str | None 
         .values(**values).execution_options(synchronize_session=False))
     if rows_changed(result) != 1:
         db.session.rollback()
+        if db.session.execute(select(Handover.receiver_unit_id).where(
+                Handover.id == handover.id)).scalar() != returning_unit:
+            raise NoLongerTheUnits()
         raise LifecycleError(_l("Only a handover not yet acknowledged can be returned."))
     reply = None
     if text:
