@@ -221,3 +221,18 @@ def child_report(client, code=CHILD_CODE, language="en"):
              for cell in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', row, re.S)]
             for row in body.split("</tr>") if "<td" in row]
     return page, rows
+
+
+def meanwhile(app, action):
+    """Run ``action()`` as another request would, in an app context (a session and a
+    connection) of its own, committed before returning: the race tests' other request."""
+    with app.app_context():
+        action()
+
+
+def stored_handover(app, handover_id):
+    """The handover as stored now, detached from any session, to assert on."""
+    with app.app_context():
+        stored = db.session.get(Handover, handover_id)
+        db.session.expunge(stored)
+        return stored

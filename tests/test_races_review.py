@@ -11,7 +11,7 @@ import form_upload_support as uploads
 import lifecycle_support
 import pytest
 from flask_babel import force_locale
-from lifecycle_support import CHILD_NAME, send_handover
+from lifecycle_support import CHILD_NAME, meanwhile, send_handover, stored_handover
 from support import create_unit, create_user
 
 from handover.services import (
@@ -35,17 +35,6 @@ app_config = lifecycle_support.app_config
 world = lifecycle_support.world
 
 
-def _meanwhile(app, action):
-    """Run ``action()`` as another request, committed before returning."""
-    with app.app_context():
-        action()
-
-
-def _handover(app, handover_id):
-    with app.app_context():
-        stored = db.session.get(Handover, handover_id)
-        db.session.expunge(stored)
-        return stored
 
 
 # -- the receiver's first view, and a withdrawal ------------------------------------------------
@@ -64,10 +53,10 @@ def test_a_first_view_after_the_sender_withdrew_it_shows_nothing_and_logs_no_rea
             sender = world.user("sending_sender")
             withdrawal.withdraw(policy.require(sender, handover_id, "withdraw"), sender)
 
-        _meanwhile(app, withdraw)
+        meanwhile(app, withdraw)
         with pytest.raises(ChangedWhileOpening):
             reader_view.open_for_reader(granted, world.user("receiving_receiver"))
-    stored = _handover(app, handover_id)
+    stored = stored_handover(app, handover_id)
     assert (stored.status, stored.opened_at) == ("withdrawn", None)
     with app.app_context():
         actions = [event.action for event in db.session.query(AuditEvent).filter_by(
@@ -88,7 +77,7 @@ def test_the_page_asked_again_shows_the_withdrawn_handover_without_its_content(
             withdrawal.withdraw(policy.require(sender, handover_id, "withdraw"), sender)
 
         reader_view.open_for_reader = original
-        _meanwhile(app, withdraw)
+        meanwhile(app, withdraw)
         return original(granted, user, **options)
 
     from handover.web.handovers import reading as reading_views
@@ -109,10 +98,10 @@ def test_a_first_view_after_the_erasure_shows_nothing_and_opens_nothing(app, wor
         handover_id = send_handover(world)
     with app.test_request_context(), force_locale("en"):
         granted = policy.require(world.user("receiving_receiver"), handover_id, "view")
-        _meanwhile(app, lambda: retention.erase(handover_id))
+        meanwhile(app, lambda: retention.erase(handover_id))
         with pytest.raises(ChangedWhileOpening):
             reader_view.open_for_reader(granted, world.user("receiving_receiver"))
-    stored = _handover(app, handover_id)
+    stored = stored_handover(app, handover_id)
     assert (stored.status, stored.opened_at) == ("sent", None)
 
 
@@ -131,7 +120,7 @@ def test_a_reply_after_a_colleague_returned_the_handover_is_refused(app, world):
             returning.give_back(policy.require(colleague, handover_id, "return"), colleague,
                                 "wrong_unit")
 
-        _meanwhile(app, give_back)
+        meanwhile(app, give_back)
         with pytest.raises(NotFound):   # the unit no longer holds it
             replies.add_message(granted, writer, "Lapsi saapuu huomenna klo 9")
     with app.app_context():
@@ -145,10 +134,10 @@ def test_a_reply_after_the_retention_rule_erased_the_handover_is_refused(app, wo
     with app.test_request_context(), force_locale("en"):
         sender = world.user("sending_sender")
         granted = policy.require(sender, handover_id, "reply")
-        _meanwhile(app, lambda: retention.erase(handover_id))
+        meanwhile(app, lambda: retention.erase(handover_id))
         with pytest.raises(ContentErased):
             replies.add_message(granted, sender, "late message")
-    stored = _handover(app, handover_id)
+    stored = stored_handover(app, handover_id)
     assert stored.erased_at is not None and stored.erase_after is None
     with app.app_context():
         assert db.session.query(Reply).filter_by(handover_id=handover_id).count() == 0
@@ -160,10 +149,10 @@ def test_an_acknowledgement_after_the_erasure_is_refused(app, world):
     with app.test_request_context(), force_locale("en"):
         receiver = world.user("receiving_receiver")
         granted = policy.require(receiver, handover_id, "acknowledge")
-        _meanwhile(app, lambda: retention.erase(handover_id))
+        meanwhile(app, lambda: retention.erase(handover_id))
         with pytest.raises(LifecycleError):
             acknowledge(granted, receiver, "huone 12")
-    stored = _handover(app, handover_id)
+    stored = stored_handover(app, handover_id)
     assert stored.status == "sent" and stored.acknowledgement_note is None
     assert stored.erase_after is None
 
@@ -175,7 +164,7 @@ def test_a_correction_after_the_erasure_copies_nothing(app, world):
     with app.test_request_context(), force_locale("en"):
         sender = world.user("sending_sender")
         granted = policy.require(sender, handover_id, "correct")
-        _meanwhile(app, lambda: retention.erase(handover_id))
+        meanwhile(app, lambda: retention.erase(handover_id))
         with pytest.raises(ContentErased):
             withdrawal.correct(granted, sender)
     with app.app_context():
@@ -205,7 +194,7 @@ def test_a_confirmation_after_the_holders_password_reset_is_refused(app):
             accounts.reset_password(db.session.get(User, ids[1]), reset_two_factor=True,
                                     actor=db.session.get(User, ids[0]))
 
-        _meanwhile(app, reset)
+        meanwhile(app, reset)
         with pytest.raises(accounts.AccountError):
             accounts.confirm_membership(loaded, confirming, by="admin")
     with app.app_context():

@@ -10,7 +10,7 @@ from datetime import timedelta
 import lifecycle_support
 import pytest
 from flask_babel import force_locale
-from lifecycle_support import send_handover
+from lifecycle_support import meanwhile, send_handover, stored_handover
 from support import PASSWORD, create_unit, create_user, login
 
 from handover.security import login as login_steps
@@ -32,7 +32,6 @@ from handover.services.reading import ChangedWhileOpening, acknowledge
 from handover.store.database import db
 from handover.store.models import (
     Delivery,
-    Handover,
     HandoverReturn,
     IntegrationClient,
     Membership,
@@ -44,10 +43,6 @@ from handover.store.models.base import utcnow
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
 
-
-def _meanwhile(app, action):
-    with app.app_context():
-        action()
 
 
 def _returned_and_rerouted(app, world, handover_id):
@@ -62,15 +57,9 @@ def _returned_and_rerouted(app, world, handover_id):
         returning.reroute(policy.require(sender, handover_id, "reroute"), sender,
                           db.session.get(Unit, world.units["other"].id))
 
-    _meanwhile(app, give_back)
-    _meanwhile(app, reroute)
+    meanwhile(app, give_back)
+    meanwhile(app, reroute)
 
-
-def _stored(app, handover_id):
-    with app.app_context():
-        stored = db.session.get(Handover, handover_id)
-        db.session.expunge(stored)
-        return stored
 
 
 # -- the unit a handover was returned from and rerouted away from --------------------------------
@@ -94,7 +83,7 @@ def test_the_unit_it_was_rerouted_from_can_no_longer_act_on_it(app, world, actio
         }[action]
         with pytest.raises(ChangedWhileOpening if action == "view" else NoLongerTheUnits):
             acting()
-    stored = _stored(app, handover_id)
+    stored = stored_handover(app, handover_id)
     assert (stored.status, stored.receiver_unit_id, stored.opened_at) == (
         "sent", world.units["other"].id, None)
     with app.app_context():
@@ -114,10 +103,10 @@ def test_a_reroute_after_the_erasure_is_refused(app, world):
     with app.test_request_context(), force_locale("en"):
         sender = world.user("sending_sender")
         granted = policy.require(sender, handover_id, "reroute")
-        _meanwhile(app, lambda: retention.erase(handover_id))
+        meanwhile(app, lambda: retention.erase(handover_id))
         with pytest.raises(LifecycleError):
             returning.reroute(granted, sender, db.session.get(Unit, world.units["other"].id))
-    stored = _stored(app, handover_id)
+    stored = stored_handover(app, handover_id)
     assert (stored.status, stored.receiver_unit_id, stored.erase_after) == ("returned", None,
                                                                            None)
 
@@ -157,7 +146,7 @@ def test_a_membership_added_after_the_person_became_an_auditor_is_refused(app):
             accounts.set_system_roles(db.session.get(User, ids[3]), False, True,
                                       actor=db.session.get(User, ids[2]))
 
-        _meanwhile(app, make_auditor)
+        meanwhile(app, make_auditor)
         with pytest.raises(accounts.AccountError):
             accounts.add_membership(loaded, db.session.get(Unit, ids[0]), "receiver",
                                     actor=db.session.get(User, ids[1]), by="unit_lead")
@@ -219,7 +208,7 @@ def test_a_password_change_after_an_administrators_reset_is_refused(app):
             temporary.append(accounts.reset_password(db.session.get(User, ids[1]),
                                                      actor=db.session.get(User, ids[0])))
 
-        _meanwhile(app, reset)
+        meanwhile(app, reset)
         with pytest.raises(login_steps.PasswordChangedMeanwhile):
             login_steps.change_password(loaded, "Uusi-salasana-joka-on-pitka-42")
     with app.app_context():
@@ -241,7 +230,7 @@ def test_a_password_change_posted_twice_is_made_once_and_said_so(app):
         def first_post():
             login_steps.change_password(db.session.get(User, person_id), new)
 
-        _meanwhile(app, first_post)
+        meanwhile(app, first_post)
         login_steps.change_password(loaded, new)   # no "an administrator reset it"
     with app.app_context():
         stored = db.session.get(User, person_id)
@@ -304,7 +293,7 @@ def test_a_client_confirmed_after_another_admin_refused_it_stays_refused(app, wo
             client_confirmation.refuse(db.session.get(User, ids[2]),
                                        db.session.get(IntegrationClient, ids[0]))
 
-        _meanwhile(app, refuse)
+        meanwhile(app, refuse)
         with pytest.raises(accounts.AccountError):
             client_confirmation.confirm(db.session.get(User, ids[1]), loaded)
     with app.app_context():
@@ -323,7 +312,7 @@ def test_the_page_says_the_password_was_reset_meanwhile_and_leads_to_the_login(
 
     def reset_while_hashing(password):
         monkeypatch.setattr(passwords, "hash_password", hash_password)
-        _meanwhile(app, lambda: accounts.reset_password(db.session.get(User, ids[1]),
+        meanwhile(app, lambda: accounts.reset_password(db.session.get(User, ids[1]),
                                                         actor=db.session.get(User, ids[0])))
         return hash_password(password)
 
