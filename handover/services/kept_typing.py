@@ -38,6 +38,7 @@ from sqlalchemy import delete, select
 
 from handover.security import crypto
 from handover.services import (
+    LifecycleError,
     commit_with_audit,
     open_json,
     policy,
@@ -160,9 +161,12 @@ def keep(claim: KeepClaim, handover_id: int, section_key: str, fields: list[Pair
     user = db.session.get(User, claim.user_id)
     if user is None or not user.active or not _ended_by_the_clock(claim, utcnow()):
         return False
+    action = action_for(section_key)
     try:
-        granted = policy.require(user, handover_id, action_for(section_key))
-    except (policy.NotFound, policy.WrongState):
+        # Held: the same page posted twice at once (two tabs, a double click) is kept once,
+        # the later copy in place of the earlier, instead of two rows for one place.
+        granted = policy.hold(policy.require(user, handover_id, action), user, action)
+    except (policy.NotFound, LifecycleError):
         db.session.commit()   # the refusal's audit event
         return False
     handover = granted.handover
