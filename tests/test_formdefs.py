@@ -144,6 +144,11 @@ BROKEN = [
      "retention.unopened_days: must be a whole number of at least 1, not -5"),
     ("zero retention", _set("retention", {"after_acknowledged_days": 0}),
      "retention.after_acknowledged_days: must be a whole number of at least 1, not 0"),
+    ("retention past the calendar", _set("retention", {"max_days": 3_000_000}),
+     "retention.max_days: must be a whole number of at most 36525 (a hundred years), "
+     "not 3000000"),
+    ("acknowledge hours past the calendar", _set("acknowledge_within_hours", 2**31 - 1),
+     "acknowledge_within_hours: must be a whole number of at most 876600 (a hundred years)"),
     ("acknowledge hours text", _set("acknowledge_within_hours", "soon"),
      "acknowledge_within_hours: must be a whole number of at least 1"),
     ("group without subfields", _field_change(1, 4, fields=[]),

@@ -10,9 +10,14 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: A table of a parsed TOML definition, before it is checked.
 Raw = dict[str, Any]
 
-#: The largest whole number a definition may give (a version, a length, days, hours): what
+#: The largest whole number a definition may give (a version, a length): what
 #: the database's integer columns and the addresses of the admin pages hold.
 LARGEST_INT = 2**31 - 1
+#: The longest period a definition may give, in days and in hours: a hundred years. Dates a
+#: period reaches are computed, and a few million days run past the calendar's last year.
+LONGEST_DAYS = 36_525
+LONGEST_HOURS = LONGEST_DAYS * 24
+CENTURY = " (a hundred years)"
 
 
 class Checker:
@@ -60,12 +65,15 @@ class Checker:
             return None
         return value
 
-    def positive_int(self, value: Any, where: str) -> bool:
+    def positive_int(self, value: Any, where: str, most: int = LARGEST_INT,
+                     meaning: str = "") -> bool:
+        """Whether ``value`` is a whole number from 1 to ``most`` (``meaning`` says what that
+        largest is, for a period: the message names it); otherwise a located problem."""
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             self.add(where, f"must be a whole number of at least 1, not {value!r}")
             return False
-        if value > LARGEST_INT:
-            self.add(where, f"must be a whole number of at most {LARGEST_INT}, not {value}")
+        if value > most:
+            self.add(where, f"must be a whole number of at most {most}{meaning}, not {value}")
             return False
         return True
 

@@ -7,7 +7,14 @@ a plugin author can find it without guessing. Nothing is built here; see ``loade
 from collections.abc import Iterable
 from typing import Any
 
-from handover.formdefs.checker import KEY_PATTERN, Checker, Raw
+from handover.formdefs.checker import (
+    CENTURY,
+    KEY_PATTERN,
+    LONGEST_DAYS,
+    LONGEST_HOURS,
+    Checker,
+    Raw,
+)
 from handover.formdefs.field_checks import (
     FIELD_KEYS,
     RESERVED_FIELD_KEYS,
@@ -56,7 +63,8 @@ def _check_definition(checker: Checker, raw: Any, where: str) -> None:
     checker.texts(raw, where, "description", required=False)
     prefix = f"{where}." if where else ""
     if "acknowledge_within_hours" in raw:
-        checker.positive_int(raw["acknowledge_within_hours"], prefix + "acknowledge_within_hours")
+        checker.positive_int(raw["acknowledge_within_hours"], prefix + "acknowledge_within_hours",
+                             LONGEST_HOURS, CENTURY)
     _check_retention(checker, raw.get("retention"), prefix + "retention")
     fields = _check_sections(checker, raw.get("sections"), prefix + "sections")
     section_keys = [s.get("key") for s in raw.get("sections") or [] if isinstance(s, dict)]
@@ -103,7 +111,7 @@ def _check_retention(checker: Checker, retention: Any, where: str) -> None:
     checker.unknown_keys(retention, set(RETENTION_KEYS), where)
     for name in RETENTION_KEYS:
         if name in retention:
-            checker.positive_int(retention[name], f"{where}.{name}")
+            checker.positive_int(retention[name], f"{where}.{name}", LONGEST_DAYS, CENTURY)
 
 
 def _check_sections(checker: Checker, sections: Any, where: str) -> dict[str, Raw]:
