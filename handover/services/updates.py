@@ -40,6 +40,7 @@ from handover.services import (
     deliveries,
     disclosures,
     drafts,
+    policy,
     retention,
     routing,
     seal_json,
@@ -137,9 +138,12 @@ def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
     updates the first post sent, and send nothing: each update carries the token bound to its
     receiving unit (`_unit_token`) under the unique index of ``submission_token``.
     """
-    original = granted.handover
     if not granted.allows("update"):
         raise LifecycleError(_l("No update can be sent from this handover."))
+    # Decided on the handover as it is now: withdrawn, returned or erased since the page
+    # loaded, it is no longer one to send an update from.
+    granted = policy.hold(granted, user, "update")
+    original = granted.handover
     earlier = sent_with(original, user, submission_token)
     if earlier:
         return earlier
