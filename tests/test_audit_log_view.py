@@ -81,6 +81,25 @@ def test_a_day_searched_for_is_that_day_in_finland(app, client, world, monkeypat
     assert SENT not in _rows(client.get(f"/audit/?handover={sent}&since=2026-12-07"))
 
 
+@pytest.mark.parametrize("occurred, day, found", [
+    # 23:30 on 25 October in Helsinki, after the clocks went back: a day of 25 hours.
+    (datetime(2026, 10, 25, 21, 30, tzinfo=UTC), "2026-10-25", True),
+    # 00:30 on 30 March in Helsinki, the day after the clocks went forward (23 hours).
+    (datetime(2026, 3, 29, 21, 30, tzinfo=UTC), "2026-03-29", False),
+    (datetime(2026, 3, 29, 21, 30, tzinfo=UTC), "2026-03-30", True),
+])
+def test_a_day_the_clocks_turn_is_searched_whole(app, client, world, monkeypatch, occurred,
+                                                 day, found):
+    """The day searched for ended 24 hours after its midnight: on the last Sunday of October
+    the last hour was missed, on the last Sunday of March the next day's first hour added."""
+    monkeypatch.setattr(audit, "utcnow", lambda: occurred)
+    with app.app_context():
+        sent = send_handover(world)
+    login_as(client, app, world.users["auditor"])
+    page = client.get(f"/audit/?handover={sent}&since={day}&until={day}")
+    assert (SENT in _rows(page)) is found
+
+
 def test_child_report_lists_every_event_on_that_childs_handovers_only(app, client, world):
     with app.app_context():
         mine = send_handover(world)

@@ -2,6 +2,8 @@
 the unit lead once; nothing about the child in any message. The notices go through the outbox:
 `deliveries.deliver_due()` does here what the worker does."""
 
+import email
+import email.utils
 from datetime import timedelta
 
 import lifecycle_support
@@ -78,6 +80,9 @@ def test_arrival_mail_reaches_receiving_and_copy_units_without_child_data(
         _assert_no_child_data(text)
         assert f"http://localhost/handovers/{hid}" in text
         assert "Uusi tiedonsiirto" in text and "En ny" in text and "A new handover" in text
+        # RFC 5322 asks for it; a mail client shows it as the notice's time.
+        date = email.message_from_string(text)["Date"]
+        assert date and email.utils.parsedate_to_datetime(date) <= utcnow()
 
 
 def test_overdue_mails_the_lead_once(app, world, smtp_server):

@@ -98,7 +98,7 @@ def search(chosen: EventFilter, page: int = 1) -> Any:
     if chosen.since:
         query = query.where(AuditEvent.occurred_at >= _start_of(chosen.since))
     if chosen.until:
-        query = query.where(AuditEvent.occurred_at < _start_of(chosen.until) + timedelta(days=1))
+        query = query.where(AuditEvent.occurred_at < _end_of(chosen.until))
     return db.paginate(query.order_by(AuditEvent.id.desc()),
                        page=min(max(page or 1, 1), LAST_PAGE),
                        per_page=PER_PAGE, error_out=False)
@@ -278,3 +278,10 @@ def _start_of(day: date) -> datetime:
     outside `FIRST_DAY`..`LAST_DAY` counts as the nearest of them."""
     day = min(max(day, FIRST_DAY), LAST_DAY)
     return datetime.combine(day, time.min, tzinfo=TIMEZONE).astimezone(UTC)
+
+
+def _end_of(day: date) -> datetime:
+    """Midnight ending ``day`` in Finland: the next day's start, not 24 hours on, for the days
+    the clocks turn are 23 and 25 hours long."""
+    day = min(max(day, FIRST_DAY), LAST_DAY)
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=TIMEZONE).astimezone(UTC)

@@ -19,11 +19,13 @@ import ssl
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 
+from handover.formdefs.content import TIMEZONE
 from handover.services import commit_with_audit, deliveries, rows_changed
 from handover.store.database import db
 from handover.store.models import Delivery, Handover, HandoverCopy, Membership, Unit, User
@@ -192,6 +194,8 @@ def send_email(row: Delivery) -> None:
         return
     message = _message(row.recipient, subject, text)
     message["Message-ID"] = deliveries.message_id(row)
+    # When it happened, in Finnish time: a notice retried for hours still says when.
+    message["Date"] = format_datetime(row.occurred_at.astimezone(TIMEZONE))
     try:
         _smtp_send([message])
     except (OSError, smtplib.SMTPException) as error:
