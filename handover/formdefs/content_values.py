@@ -23,7 +23,7 @@ from stdnum.fi import hetu
 from handover.config import SERVICE_TIMEZONE
 from handover.formdefs.identity_codes import birth_date_of
 from handover.formdefs.model import YESNO_VALUES, Field
-from handover.formdefs.required import in_future, unreadable_date
+from handover.formdefs.required import in_future, unreadable_date, year_to_check
 from handover.i18n import lazy_gettext as _l
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -166,10 +166,14 @@ def value_problems(field: Field, value: Any) -> list[Any]:
 
 
 def _date_problems(field: Field, value: Any) -> list[Any]:
-    """A stored date must read as one, and not lie after the field's ``not_after``: with
-    "today", after today in Finland (`today`), as an identity code's date may not."""
+    """A stored date must read as one within the years a form takes (`as_date`), and not lie
+    after the field's ``not_after``: with "today", after today in Finland (`today`), as an
+    identity code's date may not."""
     read = as_date(value)
     if read is None:
+        outside = _any_date(value)
+        if outside is not None:
+            return [year_to_check(field, f"{outside.day}.{outside.month}.{outside.year:04d}")]
         return [unreadable_date(field)]
     if field.not_after == "today" and read > today():
         return [in_future(field)]
@@ -180,8 +184,20 @@ def _choice_values(field: Field) -> list[str]:
     return [choice.value for choice in field.choices]
 
 
+#: The dates a form takes. A year outside them is one nobody means in a child's handover
+#: (14.3.0025 typed for 2025; 30.12.9999), and the deadlines counted from a date near the
+#: calendar's first or last year (a send-by date, the day after it) do not exist.
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def as_date(value: Any) -> date | None:
-    """A stored date answer (ISO text) or a date as a date; None for anything else."""
+    """A stored date answer (ISO text) or a date as a date, within `FIRST_DATE`..`LAST_DATE`;
+    None for anything else."""
+    read = _any_date(value)
+    return read if read is not None and FIRST_DATE <= read <= LAST_DATE else None
+
+
+def _any_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     try:

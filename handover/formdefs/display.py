@@ -72,7 +72,7 @@ def display_value(field: Field, value: Any, language: str) -> str:
 
 def date_text(day: date) -> str:
     """A date as every page shows it, typed or read: d.m.yyyy without leading zeros."""
-    return f"{day.day}.{day.month}.{day.year}"
+    return f"{day.day}.{day.month}.{day.year:04d}"
 
 
 #: The message each type gives any value it cannot read: a label it already says ("Date" in

@@ -14,6 +14,7 @@ reads in the language of the page (or of ``force_locale``) when shown.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from handover.formdefs.model import Field, text_in
@@ -49,11 +50,15 @@ _IN_FUTURE = N_("The date cannot be in the future: %(label)s")
 #: What to do with a date typed in the right format that does not exist (31.2.2025): not the
 #: format, which was right. The label follows a colon, as in `_IN_FUTURE`.
 _NO_SUCH_DATE = N_("The date %(date)s does not exist: %(label)s")
+#: What to do with a real date whose year no handover means (14.3.0025 typed for 2025, or
+#: 30.12.9999): check the year. The label follows a colon, as in `_NO_SUCH_DATE`.
+_CHECK_THE_YEAR = N_("Check the year of %(date)s: %(label)s")
 #: A date typed as a date is typed (d.m.yyyy, or ISO), read or not: one that is not read
 #: (31.2.2025, 2025-02-31) is in the right format but does not exist.
 DATE_SHAPE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2}-\d{1,2})$")
 #: Templates that take the label as an object: its first letter goes lower case.
-_AS_OBJECT = {_TYPED, _DATE_FORMAT, _ISO_DATE_FORMAT, _TEMPLATES["choice"], _NO_SUCH_DATE}
+_AS_OBJECT = {_TYPED, _DATE_FORMAT, _ISO_DATE_FORMAT, _TEMPLATES["choice"], _NO_SUCH_DATE,
+              _CHECK_THE_YEAR}
 
 
 def pgettext(context: str, message: str, **variables: Any) -> str:
@@ -74,7 +79,7 @@ class RequiredMessage:
         self.missing = missing
         #: What a wrong answer gets instead of the format (`in_future`); None: the format.
         self.template = template
-        #: The date as typed, which `nonexistent_date` names.
+        #: The date as typed, which `nonexistent_date` and `year_to_check` name.
         self.typed = typed
 
     def __str__(self) -> str:
@@ -93,7 +98,7 @@ class RequiredMessage:
             label = _as_object(label)
         if template is _TYPED and self.field.type == "date":
             return pgettext("date", "Enter %(label)s", label=label)
-        if template is _NO_SUCH_DATE:
+        if template is _NO_SUCH_DATE or template is _CHECK_THE_YEAR:
             return gettext(template, date=self.typed, label=label)
         return gettext(template, label=label)
 
@@ -123,8 +128,27 @@ def unreadable_date(field: Field, typed: str | None = None) -> RequiredMessage:
     was ``typed``, a date in the right format that does not exist (31.2.2012) is said not to
     exist (`nonexistent_date`) instead of being given the format it has."""
     if typed is not None and DATE_SHAPE.match(typed.strip()):
+        if _a_calendar_date(typed.strip()):
+            return year_to_check(field, typed.strip())
         return nonexistent_date(field, typed.strip())
     return RequiredMessage(field, missing=False)
+
+
+def _a_calendar_date(typed: str) -> bool:
+    """Whether ``typed`` (in `DATE_SHAPE`) names a day some calendar year has: one that was
+    not read as a date was then outside the years a form takes (`content_values.as_date`)."""
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            datetime.strptime(typed, pattern)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def year_to_check(field: Field, typed: str) -> RequiredMessage:
+    """What to say of a real date whose year no handover means (14.3.0025, 30.12.9999)."""
+    return RequiredMessage(field, missing=False, template=_CHECK_THE_YEAR, typed=typed)
 
 
 def nonexistent_date(field: Field, typed: str) -> RequiredMessage:

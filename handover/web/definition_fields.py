@@ -88,9 +88,11 @@ class KeptDateField(KeepsTyping, DateField):
     def read_typed(self, text):
         for pattern in DATE_FORMATS:
             try:
-                return datetime.strptime(text, pattern).date()
+                day = datetime.strptime(text, pattern).date()
             except ValueError:
                 continue
+            # A year no handover means (0025, 9999) is kept as typed and refused.
+            return rules.as_date(day)
         return None
 
     def read_stored(self, value):
