@@ -92,3 +92,20 @@ def test_the_years_a_form_takes_are_read(day):
 def test_a_date_shows_its_year_in_four_digits():
     from datetime import date
     assert date_text(date(25, 3, 14)) == "14.3.0025"
+
+
+def test_days_of_retention_are_finnish_calendar_days_across_the_clocks_turn():
+    """Closed at 00:30 on 12 October in Helsinki, "14 days after closing" ends at 00:30 on
+    26 October, the day a reader counts to; in 24-hour steps it ended at 23:30 on the 25th,
+    an hour early (the clocks went back on the 25th), and the page named the 25th."""
+    from datetime import UTC, datetime
+
+    from handover.services import retention
+
+    closed = datetime(2026, 10, 11, 21, 30, tzinfo=UTC)
+    rule = {**retention.DEFAULT_RETENTION, "after_last_activity_days": 30,
+            "after_closing_days": 14, "max_days": 365}
+    erased = retention.deadline(rule, status="acknowledged", updated_at=closed,
+                                sent_at=closed, last_activity_at=closed, closed_at=closed)
+    assert erased == datetime(2026, 10, 25, 22, 30, tzinfo=UTC)
+    assert date_text(erased.astimezone(content_rules.TIMEZONE).date()) == "26.10.2026"

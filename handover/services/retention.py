@@ -23,11 +23,12 @@ not the number stored.
 """
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
+from handover.formdefs.content import TIMEZONE
 from handover.services import commit_with_audit, definition_of, log, rows_changed
 from handover.store.database import db
 from handover.store.models import Attachment, Handover, Reply
@@ -57,21 +58,30 @@ def deadline(rule: dict[str, int], *, status: str, updated_at: datetime | None,
              sent_at: datetime | None, last_activity_at: datetime | None = None,
              closed_at: datetime | None = None, returned: bool = False) -> datetime | None:
     """When the content of a handover in this state is due for erasure (None: never)."""
-    days = timedelta(days=1)
     if status == "draft":
-        return updated_at + rule["unopened_days"] * days if updated_at else None
+        return days_after(updated_at, rule["unopened_days"]) if updated_at else None
     if sent_at is None:
         return None
-    cap = sent_at + rule["max_days"] * days
-    unopened = sent_at + rule["unopened_days"] * days
+    cap = days_after(sent_at, rule["max_days"])
+    unopened = days_after(sent_at, rule["unopened_days"])
     if status == "withdrawn" or returned:
         return min(unopened, cap)
     if closed_at is not None:
-        return min(closed_at + rule["after_closing_days"] * days, cap)
-    active = (last_activity_at or sent_at) + rule["after_last_activity_days"] * days
+        return min(days_after(closed_at, rule["after_closing_days"]), cap)
+    active = days_after(last_activity_at or sent_at, rule["after_last_activity_days"])
     if status == "acknowledged":
         return min(active, cap)
     return min(max(unopened, active), cap)  # sent or opened: waiting for the receiver
+
+
+def days_after(moment: datetime, days: int) -> datetime:
+    """The same time of day ``days`` calendar days after ``moment`` in Finland, in UTC: "14
+    days after closing" ends at the hour it was closed, on the day the page names. Counted in
+    24-hour steps, a period over the clocks' turn ended an hour early or late, and one closed
+    just after midnight was erased on the day before the one a reader counts to."""
+    if moment.tzinfo is None:   # stored times are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return (moment.astimezone(TIMEZONE) + timedelta(days=days)).astimezone(UTC)
 
 
 def expires_at(handover: Handover) -> datetime | None:
