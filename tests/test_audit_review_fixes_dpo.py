@@ -378,3 +378,26 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text(app):
     [_header, cells] = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")),
                                        delimiter=";"))
     assert cells[1] == "'=HYPERLINK(\"http://example.test\")"
+
+
+def test_the_files_times_say_their_offset_from_utc(app):
+    """3.30 on the last Sunday of October happens twice in Finland: two views an hour apart
+    read the same in the file, which leaves the page that says whose time it is."""
+    from datetime import UTC, datetime
+
+    from handover.services.access_report import EventRow
+    from handover.web.audit_log import report_csv
+
+    def row(at):
+        return EventRow(first_at=at, last_at=at, action="handover.printed", label="Printed",
+                        count=1, person="Tiina", person_detail="", unit_id=None,
+                        handover_id=7, outcome="Done", client_address="")
+
+    summer = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)    # 3.30 EEST
+    winter = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)    # 3.30 EET
+    with app.test_request_context("/"):
+        text = report_csv([row(summer), row(winter)], {})
+    times = [cells[0] for cells in csv.reader(io.StringIO(text.removeprefix("\ufeff")),
+                                               delimiter=";")][1:]
+    assert times[0].endswith("UTC+3") and times[1].endswith("UTC+2")
+    assert times[0].removesuffix(" UTC+3") == times[1].removesuffix(" UTC+2")

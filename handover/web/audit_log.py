@@ -265,6 +265,14 @@ def _cell(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _with_offset(moment):
+    """A time as the page writes it, in Finnish time, with its offset from UTC: the file
+    leaves the page that says whose time it is, and the hour the clocks go back happens
+    twice (3.30 on the last Sunday of October is UTC+3, then UTC+2)."""
+    hours = int(moment.astimezone(TIMEZONE).utcoffset().total_seconds() // 3600)
+    return f"{format_datetime(moment, 'medium')} UTC{hours:+d}"
+
+
 def report_csv(rows, units):
     """The report's event table as CSV, the columns the page shows (the "Concerning" column
     only when a row has something there), each cell as the page writes it. UTF-8 with a byte
@@ -278,9 +286,9 @@ def report_csv(rows, units):
                      *([_("Concerning")] if with_targets else []), _("Handover"),
                      _("Outcome"), _("Client address")])
     for row in rows:
-        when = format_datetime(row.first_at, "medium")
+        when = _with_offset(row.first_at)
         if row.count > 1:
-            when += " – " + format_datetime(row.last_at, "medium")
+            when += " – " + _with_offset(row.last_at)
         unit = (units.get(row.unit_id, "") if row.unit_id
                 else _("Not recorded") if row.unit_unrecorded else "")
         what = row.label + (f": {row.found_words}" if row.found_words else "") + (
