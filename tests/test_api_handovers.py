@@ -14,6 +14,7 @@ from lifecycle_support import (
     login_as,
     send_handover,
 )
+from sqlalchemy import select
 
 from handover.store.database import db
 from handover.store.models import AuditEvent, Handover
@@ -159,6 +160,29 @@ def test_the_session_cookie_alone_gets_401(app, client, world):
     assert client.get("/handovers/inbox").status_code == 200   # the cookie works for pages
     response = client.get("/api/v1/inbox")
     assert response.status_code == 401
+
+
+def test_a_token_beside_a_session_cookie_acts_as_its_client_alone(app, client, world, api):
+    """The other ward's token sent with the receiving unit's nurse's cookie (one browser, or
+    a page's script on an integrator's machine): the request acted as the nurse, in her unit,
+    and was logged as her. The token's client does not see the handover."""
+    handover_id = _sent(app, world)
+    with app.app_context():
+        receiver = world.user("receiving_receiver")
+    login_as(client, app, receiver)
+    other = bearer(api["other"])
+    assert client.get(f"/api/v1/handovers/{handover_id}", headers=other).status_code == 404
+    replied = client.post(f"/api/v1/handovers/{handover_id}/replies",
+                          json={"message": "Kuka tämä on?"}, headers=other)
+    assert replied.status_code == 404
+    forms = client.get("/api/v1/forms", headers=other)
+    assert forms.status_code == 200, "it was a 500: the person has no unit of a client"
+    with app.app_context():
+        actors = db.session.execute(select(AuditEvent.actor_label).where(
+            AuditEvent.handover_id == handover_id,
+            AuditEvent.action.in_(("handover.viewed", "handover.opened",
+                                   "handover.replied")))).scalars().all()
+    assert actors == []
 
 
 def test_a_token_never_opens_a_web_page(app, client, world, api):

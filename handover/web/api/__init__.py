@@ -103,12 +103,20 @@ def _client_of_request(req):
     return auth.client_of_request()
 
 
-@bp.before_request
-def _no_cookie_sessions():
-    """The cookie session is never read for an API request (`look_up_nobody`), and each
-    authenticated client's requests are counted against its limit."""
+@bp.url_value_preprocessor
+def _no_cookie_sessions(_endpoint, _values):
+    """The cookie session is never read for an API request (`look_up_nobody`): the request
+    acts as its token's client alone. A URL value preprocessor runs before every
+    ``before_request`` function, the application's too; an application-wide one that asked
+    for ``current_user`` first (the password-change check) had the browser's cookie load its
+    person, and a token's request then acted as that person, in their units."""
     look_up_nobody()
     g.api_request = True
+
+
+@bp.before_request
+def _count_the_clients_request():
+    """Each authenticated client's requests are counted against its limit."""
     return auth.count_request(current_app)
 
 
