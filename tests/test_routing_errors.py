@@ -80,3 +80,18 @@ def test_changing_routing_without_receiver_keeps_the_draft_as_it_was(app, client
     with app.app_context():
         assert handover(draft).receiver_unit_id == world.units["receiving"].id
         assert handover(draft).legal_basis == "lsl_disclosure"
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "2147483648", "²", "٨", "-3"])
+def test_a_unit_number_no_unit_has_is_no_choice_not_a_500(app, client, world, sender, draft,
+                                                          value):
+    """A tampered or careless post: twenty digits overflowed the database's integer (a 500 on
+    both databases), "²" failed int(), and "٨" was read as unit 8."""
+    response = client.post(f"/handovers/{draft}/routing", data={
+        "receiver": value, "legal_basis": "lsl_disclosure"})
+    assert_error_on(response, "receiver", "Valitse vastaanottava yksikkö.")
+    response = client.post(f"/handovers/new/{world.units['sending'].id}/{FORM_KEY}", data={
+        "receiver": value, "copies": [value], "legal_basis": "lsl_disclosure"})
+    assert_error_on(response, "receiver", "Valitse vastaanottava yksikkö.")
+    with app.app_context():
+        assert handover(draft).receiver_unit_id == world.units["receiving"].id

@@ -21,6 +21,7 @@ from handover.security import crypto
 from handover.services import ContentErased, LifecycleError, policy, record_integrity_failure
 from handover.services.accounts import AccountError
 from handover.services.reading import ChangedWhileOpening
+from handover.store.database import db
 
 bp = Blueprint("errors", __name__)
 
@@ -178,5 +179,14 @@ def tampered(error):
     return _render(409, str(INTEGRITY_MESSAGE), heading=_("The record failed its integrity check"))
 
 
-for _code in set(MESSAGES) - {413}:   # 413 has its own handler (`too_large`)
+@bp.app_errorhandler(500)
+def server_error(error):
+    """The request's transaction is rolled back first: after a failed statement PostgreSQL
+    refuses every other one in it, the page's own (whose session warning reads the session's
+    row) too, and the browser got Werkzeug's bare English page instead of this one."""
+    db.session.rollback()
+    return _render(500)
+
+
+for _code in set(MESSAGES) - {413, 500}:   # these have their own handlers
     bp.app_errorhandler(_code)(lambda error, code=_code: _render(code, headers=_allow(error)))

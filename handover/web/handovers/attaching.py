@@ -11,6 +11,7 @@ from handover.i18n import gettext as _
 from handover.services import attachments as attachment_service
 from handover.services import policy
 from handover.store.database import db
+from handover.web import posted_id
 from handover.web.handovers import bp
 from handover.web.ui import language
 
@@ -61,9 +62,11 @@ def remove_file(handover_id, back_to):
     """Remove the attachment whose "Remove" button was pressed in a fill page's form (the
     typing around it was saved just before) and return to the attachments on the same page."""
     granted = policy.require(current_user, handover_id, "attach")
-    chosen = request.form.get(REMOVE, "")
+    chosen = posted_id(request.form.get(REMOVE))
     try:
-        attachment_service.remove(granted, current_user, int(chosen))
+        if chosen is None:
+            raise LookupError("no such attachment")
+        attachment_service.remove(granted, current_user, chosen)
     except (LookupError, ValueError):
         raise policy.NotFound(chosen) from None
     flash(_("File removed."), "success")

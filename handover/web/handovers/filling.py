@@ -21,7 +21,7 @@ from handover.services.reader_view import open_for_reader
 from handover.services.routing import RouteRefused
 from handover.store.database import db
 from handover.store.models import Unit
-from handover.web import formbuilder, pages
+from handover.web import formbuilder, pages, posted_id
 from handover.web.csrf import csrf
 from handover.web.handovers import attaching, bp, forms, keeping
 from handover.web.handovers.section_checks import check_answers_problems
@@ -63,7 +63,8 @@ def _routing_form(sender_unit, form_key, definition, handover=None):
 
 def _chosen_units(form):
     def unit(value):
-        return db.session.get(Unit, int(value)) if value and str(value).isdigit() else None
+        unit_id = posted_id(value)
+        return db.session.get(Unit, unit_id) if unit_id is not None else None
 
     return unit(form.receiver.data), [u for u in map(unit, form.copies.data or []) if u]
 
