@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from handover.i18n import lazy_gettext
 from handover.store.database import db
-from handover.store.models import Membership, User, UserSession
+from handover.store.models import Membership, Unit, User, UserSession
 from handover.store.models.base import utcnow
 
 login_manager = LoginManager()
@@ -38,9 +38,10 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 #: tuples, which `load_user_for_session` puts together, more cheaply than the ORM's joined
 #: eager loading of the same rows.
 _SESSION_WITH_USER = (
-    select(UserSession, User, Membership)
+    select(UserSession, User, Membership, Unit.is_active)
     .join(User, User.id == UserSession.user_id)
     .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Unit, Unit.id == Membership.unit_id)
     .where(UserSession.id == bindparam("session_id"))
 )
 
@@ -76,9 +77,11 @@ def load_user_for_session(session_id):
     set_committed_value(row, "user", user)
     # All of them in the one query; only the confirmed ones give access (`User.memberships`),
     # the rest tell the home page why someone sees nothing yet.
-    held = [m for _, _, m in rows if m is not None]
+    held = [m for _, _, m, _ in rows if m is not None]
     set_committed_value(user, "all_memberships", held)
-    set_committed_value(user, "memberships", [m for m in held if m.confirmed_at is not None])
+    # As `User.memberships` reads them: confirmed, of a unit still active.
+    set_committed_value(user, "memberships", [m for _, _, m, active in rows if m is not None
+                                              and m.confirmed_at is not None and active])
     set_committed_value(user, "pending_memberships",
                         [m for m in held if m.confirmed_at is None])
     now = utcnow()

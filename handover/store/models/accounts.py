@@ -4,7 +4,7 @@ import unicodedata
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, and_, select, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from handover.store.database import db
@@ -93,10 +93,14 @@ class User(UserMixin, db.Model):
     #: menus and starting a handover read these). A membership an administrator added, or one
     #: of an account whose password an administrator reset, awaits another person's
     #: confirmation (`pending_memberships`) and gives nothing until then: no administrator
-    #: reads content alone. Read-only: changes go through `all_memberships`. The session
-    #: loader fills both from its one query (`security.sessions`).
+    #: reads content alone. A membership of a deactivated unit gives nothing either: its
+    #: members lose its inbox and handovers at once, as the deactivation page says.
+    #: Read-only: changes go through `all_memberships`. The session loader fills both from its
+    #: one query (`security.sessions`).
     memberships: Mapped[list["Membership"]] = relationship(
-        primaryjoin="and_(User.id == Membership.user_id, Membership.confirmed_at.is_not(None))",
+        primaryjoin=lambda: and_(User.id == Membership.user_id,
+                                 Membership.confirmed_at.is_not(None),
+                                 Membership.unit_id.in_(select(Unit.id).where(Unit.is_active))),
         viewonly=True,
     )
     pending_memberships: Mapped[list["Membership"]] = relationship(
