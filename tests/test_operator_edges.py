@@ -212,6 +212,32 @@ def test_commands_on_a_database_not_yet_migrated_say_run_db_upgrade(second_insta
         assert stdout == "", command
 
 
+@pytest.mark.parametrize("command, shown", [
+    (["users", "list"], "one line"), (["db", "upgrade"], "the fault itself")])
+def test_a_failed_migration_shows_its_fault_not_run_db_upgrade(monkeypatch, capsys, command,
+                                                               shown):
+    """A revision failing half-way leaves the schema behind the code's: the one line said to
+    run `handover db upgrade`, the very command that had just failed."""
+    from sqlalchemy.exc import OperationalError
+
+    import handover.cli as handover_cli
+
+    def fails(*_args, **_kwargs):
+        raise OperationalError("DROP TABLE users", {}, Exception("FOREIGN KEY constraint failed"))
+
+    monkeypatch.setattr(handover_cli.cli, "main", fails)
+    monkeypatch.setattr(handover_cli, "_database_problem",
+                        lambda: "The database schema is at 0002. " + UPGRADE)
+    monkeypatch.setattr(sys, "argv", ["handover", *command])
+    if shown == "one line":
+        with pytest.raises(SystemExit):
+            main()
+        assert capsys.readouterr().err.strip().endswith(UPGRADE)
+    else:
+        with pytest.raises(OperationalError, match="FOREIGN KEY constraint failed"):
+            main()
+
+
 # --- 3. --help before `handover init` ------------------------------------------------------
 
 

@@ -133,13 +133,21 @@ def main():
         error.show()
         sys.exit(error.exit_code)
     except DBAPIError:
-        problem = _database_problem()
+        problem = None if _migrating() else _database_problem()
         if problem is None:
-            raise  # the database is fine: the traceback is what helps find the fault
+            # The database is fine, or a migration failed: then the schema is of course not
+            # at the latest one, and "run `handover db upgrade`" would send the operator in a
+            # circle. The traceback is what helps find the fault.
+            raise
         click.echo(f"Error: {problem}", err=True)
         sys.exit(2)
     if isinstance(result, int):
         sys.exit(result)
+
+
+def _migrating():
+    """Whether the command that failed was one of ``handover db``'s (upgrade, downgrade...)."""
+    return sys.argv[1:2] == ["db"]
 
 
 def _database_problem():

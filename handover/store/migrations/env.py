@@ -34,12 +34,38 @@ def run_migrations_online():
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     options.setdefault("compare_type", True)
     with target_db.engine.connect() as connection:
+        _without_foreign_keys(connection)
         context.configure(connection=connection, target_metadata=target_db.metadata, **options)
         try:
             with context.begin_transaction():
                 context.run_migrations()
+            _check_foreign_keys(connection)
         finally:
             _enforce_foreign_keys_again(connection)
+
+
+def _without_foreign_keys(connection):
+    """SQLite changes a column by copying its table and dropping the old one (Alembic's batch
+    mode). With foreign keys on, that drop deletes the old table's rows first, and with them
+    every row pointing at them that cascades (dropping ``users`` took every membership and
+    session with it) or fails on one that does not. So a migration on SQLite runs with them
+    off, as SQLite's own procedure for altering tables says; the pragma takes effect only
+    outside a transaction, so it comes first, and `_check_foreign_keys` checks what the
+    revisions left before they are turned on again."""
+    if connection.dialect.name != "sqlite":
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+
+
+def _check_foreign_keys(connection):
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    connection.rollback()
+    if broken:
+        raise RuntimeError("The migration left rows whose foreign keys point nowhere (table, "
+                           f"row, parent): {[tuple(row[:3]) for row in broken[:20]]}")
 
 
 def _enforce_foreign_keys_again(connection):
