@@ -104,3 +104,18 @@ def test_the_document_says_a_path_id_is_404_and_a_body_or_query_id_422():
     assert "an id above 2147483647 in the body or the query" in text
     assert "an id in the path that no handover has, however large, is **404**" in text
     assert "path `Idempotency-Key`" in text and "headers.Idempotency-Key" not in text
+
+
+@pytest.mark.parametrize("path, scope", [("/api/v1/inbox", "inbox:read"),
+                                         ("/api/v1/audit/events", "audit:read")])
+def test_an_unknown_query_parameter_is_refused_at_its_name(app, client, world, path, scope):
+    """A misspelt filter (``?stauts=sent``) was ignored, and the answer was the whole list, as
+    if the client had asked for it; the FHIR import already refused such a parameter."""
+    from api_support import make_token
+
+    with app.app_context():
+        token = make_token(world, None if scope == "audit:read" else "receiving", {scope})
+    response = client.get(f"{path}?stauts=sent", headers=bearer(token))
+    assert response.status_code == 422
+    assert response.json["errors"] == [{"path": "query.stauts",
+                                        "message": "Leave out this unknown field."}]

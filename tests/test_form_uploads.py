@@ -196,3 +196,39 @@ def test_nothing_of_a_refused_upload_reaches_the_session(app):
                                               'receivers = ["mars_base"]')]))
         db.session.commit()
         assert stored_count() == 0
+
+
+def test_the_key_of_a_removed_plugins_stored_handovers_cannot_be_taken(app):
+    """A plugin's form sent handovers, then the plugin was removed: an upload of its key was
+    accepted, and the stored handovers were then read with the upload's fields and labels (a
+    choice shown as its raw value). An earlier version of the same upload is no other form."""
+    from support import create_unit, create_user
+
+    from handover.store.models import Handover
+
+    with app.app_context():
+        unit = create_unit("Old clinic", kind="child_welfare_institution")
+        author = create_user("old.author@example.test")
+        db.session.add(Handover(form_key=KEY, form_version=1, status="sent",
+                                sender_unit_id=unit.id, created_by_id=author.id))
+        db.session.commit()
+        problems = refused("x.zip", package())
+    assert problems == [f"x.zip/special_diet.toml: key: Form key {KEY} is the key of stored "
+                        "handovers of a form that is no longer installed; an upload cannot "
+                        "take them over. Choose another key."]
+
+
+def test_an_uploads_own_stored_handovers_do_not_stop_its_next_version(app):
+    from support import create_unit, create_user
+
+    from handover.store.models import Handover
+
+    with app.app_context():
+        form_uploads.upload("special_diet.zip", package())
+        unit = create_unit("Clinic", kind="child_welfare_institution")
+        author = create_user("author@example.test")
+        db.session.add(Handover(form_key=KEY, form_version=1, status="sent",
+                                sender_unit_id=unit.id, created_by_id=author.id))
+        db.session.commit()
+        outcome = form_uploads.upload("special_diet.zip", package(version=2))
+    assert (outcome.key, outcome.version, outcome.created) == (KEY, 2, True)

@@ -35,7 +35,7 @@ from handover.services.form_packages import (
     write_into,
 )
 from handover.store.database import db
-from handover.store.models import UploadedForm, User
+from handover.store.models import Handover, Reply, UploadedForm, User
 from handover.store.models.base import utcnow
 
 __all__ = ["PackageProblem", "PackageRefused", "StepRefused", "UnknownUpload", "approve",
@@ -109,6 +109,11 @@ def check_upload(filename: str, data: bytes, size: int | None = None) -> Checked
                 f"{label}: key", N_("Form key %(key)s belongs to plugin %(plugin)s; an upload "
                                     "cannot replace it. Choose another key."),
                 {"key": key, "plugin": ", ".join(sorted(owners))})])
+        if _stored_under_another_form(key, is_reply=key != definition.key):
+            raise PackageRefused([PackageProblem(
+                f"{label}: key", N_("Form key %(key)s is the key of stored handovers of a form "
+                                    "that is no longer installed; an upload cannot take them "
+                                    "over. Choose another key."), {"key": key})])
     try:
         canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     except TypeError:
@@ -149,6 +154,19 @@ def upload(filename: str, data: bytes, actor: User | None = None,
         uploaded_by_id=actor.id if actor is not None else None))
     commit_with_audit("forms.uploaded", actor=actor, detail=detail)
     return Uploaded(definition.key, definition.version, True)
+
+
+def _stored_under_another_form(key: str, *, is_reply: bool) -> bool:
+    """Whether handovers (or, for a reply form's key, replies) are stored under ``key`` on
+    forms no upload made: a plugin's, since removed. Uploaded under that key, they would be
+    read with the upload's fields and labels, not their own. An earlier version of the same
+    upload stored under it is no other form."""
+    uploaded = select(UploadedForm.form_key)
+    stored = (select(Reply.id).join(Handover, Handover.id == Reply.handover_id)
+              .where(Reply.kind == key, Handover.form_key.not_in(uploaded)) if is_reply
+              else select(Handover.id).where(Handover.form_key == key,
+                                             Handover.form_key.not_in(uploaded)))
+    return db.session.execute(stored.limit(1)).first() is not None
 
 
 def approve(key: str, version: int, actor: User) -> None:

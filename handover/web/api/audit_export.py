@@ -1,6 +1,7 @@
 """The audit log for an auditor's archiving system (scope ``audit:read``)."""
 
 from flask_login import current_user
+from marshmallow import RAISE
 
 from handover.services import audit_export
 from handover.web.api import bp
@@ -11,7 +12,7 @@ from handover.web.api.schemas import AuditPage, AuditQuery
 
 @bp.get("/audit/events")
 @bp.auth_required(auth, roles=["audit:read"])
-@bp.input(AuditQuery, location="query")
+@bp.input(AuditQuery, location="query", unknown=RAISE)
 @bp.output(AuditPage)
 @bp.doc(summary="Export the audit log with its chain hashes", responses=refusals(403, 404, 422))
 def audit_events(query_data):

@@ -3,6 +3,7 @@ clients. Every view asks the one access policy with the client as the user (its 
 roles its scopes imply) and calls the same service function as the page does."""
 
 from flask_login import current_user
+from marshmallow import RAISE
 from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import current_locale
@@ -77,7 +78,7 @@ def client():
 
 @bp.get("/inbox")
 @bp.auth_required(auth, roles=["inbox:read"])
-@bp.input(InboxQuery, location="query")
+@bp.input(InboxQuery, location="query", unknown=RAISE)
 @bp.output(InboxPage)
 @bp.doc(summary="The unit's inbox", responses=refusals(403, 422))
 def inbox(query_data):
