@@ -143,3 +143,18 @@ def test_the_handover_page_lists_files_without_reading_their_contents(
         assert any("attachments.body" in s for s in statements)
     finally:
         event.remove(engine, "before_cursor_execute", remember)
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("\u202egpj.pdf", "gpj.pdf"),          # read as "fdp.jpg" with the override
+    ("lausunto\u2066\u202e.exe\u2069.pdf", "lausunto.exe.pdf"),
+    ("a\x00b\x1b.pdf", "ab.pdf"),
+])
+def test_a_file_name_keeps_only_the_characters_it_shows(app, client, world, draft_id, name,
+                                                         shown):
+    """A right-to-left override in a name reversed what followed it on the page, so a PDF
+    could be listed as "fdp.jpg"; control characters were stored and shown raw."""
+    login_as(client, app, world.users["sending_sender"])
+    page = _upload(client, draft_id, PDF, name).get_data(as_text=True)
+    assert "File attached" in page
+    assert shown in page and "\u202e" not in page and "\x00" not in page

@@ -5,6 +5,7 @@ called ``report.pdf`` that is really an HTML page is refused. The file name may 
 so it is sealed too.
 """
 
+import unicodedata
 from typing import NamedTuple
 
 from flask import current_app
@@ -104,10 +105,12 @@ def remove(access: HandoverAccess, user: User, attachment_id: int) -> None:
 
 
 def name_of(handover: Handover, attachment: Attachment) -> str | None:
+    """The file's name as shown and downloaded (`_visible`: also for a name stored before
+    names were kept so)."""
     if attachment.filename is None or handover.wrapped_key is None:
         return None
-    return open_json(handover, attachment.filename, crypto.Purpose.ATTACHMENT_NAME,
-                     record_id=attachment.id)
+    return _visible(str(open_json(handover, attachment.filename, crypto.Purpose.ATTACHMENT_NAME,
+                                  record_id=attachment.id)))
 
 
 def download(access: HandoverAccess, user: User, attachment_id: int) -> Download:
@@ -134,7 +137,15 @@ def _find(handover: Handover, attachment_id: int) -> Attachment:
 
 
 def _safe_name(filename: str | None, media_type: str) -> str:
-    """Keep the visible name but never a path; make the extension match the real type."""
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:150] or "attachment"
+    """Keep the visible name but never a path; make the extension match the real type. Only
+    characters a name shows are kept: no control characters, and no invisible formatting
+    ones, whose right-to-left override made "\u202egpj.pdf" read as "fdp.jpg" on the page."""
+    name = _visible(filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:150]
+    name = name or "attachment"
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return stem + EXTENSIONS[media_type]
+
+
+def _visible(text: str) -> str:
+    return "".join(character for character in text
+                   if unicodedata.category(character) not in ("Cc", "Cf"))
