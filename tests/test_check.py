@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask.cli import ScriptInfo
 from flask_migrate import stamp
+from sqlalchemy import text
 from support import invoke, unstamp
 
 from handover import create_app
@@ -114,6 +115,7 @@ def test_each_configuration_problem_is_an_error_with_advice(production_config, p
         change(production_config)
         app = create_app(production_config)
     with app.app_context():
+        db.create_all()   # the tables `handover db upgrade` makes, then its stamp
         stamp()
     try:
         result = run_check(app)
@@ -125,7 +127,7 @@ def test_each_configuration_problem_is_an_error_with_advice(production_config, p
     lines = [line for line in result.output.splitlines() if expected in line]
     assert len(lines) == 1, result.output
     assert lines[0].startswith("error: ")
-    assert result.output.splitlines()[-1] == "1 error(s), 0 warning(s)."
+    assert result.output.splitlines()[-1] == "1 error(s), 0 warning(s).", result.output
 
 
 def test_missing_smtp_is_only_a_warning(production_config, monkeypatch):
@@ -133,6 +135,7 @@ def test_missing_smtp_is_only_a_warning(production_config, monkeypatch):
     production_config["SMTP_HOST"] = None
     app = create_app(production_config)
     with app.app_context():
+        db.create_all()
         stamp()
     try:
         result = run_check(app)
@@ -184,6 +187,24 @@ def test_unmigrated_database_is_an_error(production_config, app, monkeypatch):
     assert result.exit_code == 1
     assert "schema is at no revision" in result.output
     assert "handover db upgrade" in result.output
+
+
+def test_a_database_at_the_latest_revision_without_its_tables_is_an_error(
+        production_config, migrated, monkeypatch):
+    """A database migrated while a revision still read otherwise reaches the same revision
+    without what the revision makes now: the check said nothing, and every login failed."""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    with migrated.app_context():
+        db.session.execute(text("DROP TABLE kept_typing"))
+        db.session.commit()
+    try:
+        result = run_check(migrated)
+    finally:
+        with migrated.app_context():
+            db.create_all()
+    assert result.exit_code == 1
+    assert ("The database is at the latest revision but differs from the schema this code "
+            "declares") in result.output and "missing table kept_typing" in result.output
 
 
 def test_unreachable_database_is_an_error(production_config, monkeypatch):

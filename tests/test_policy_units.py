@@ -122,14 +122,17 @@ def test_a_member_without_the_sender_role_cannot_start(app, client, world, name)
 
 
 def test_correcting_is_refused_once_the_unit_is_closed(app, world):
-    """A correction starts a new draft, so it asks the same question as starting one."""
+    """A correction starts a new draft, so it asks the same question as starting one; once
+    the unit is closed its members no longer see its handovers at all."""
     with app.app_context():
         hid = send_handover(world)
+        access = policy.require(world.user("sending_sender"), hid, "correct")
         world.unit("sending").is_active = False
         db.session.commit()
-        access = policy.require(world.user("sending_sender"), hid, "correct")
         with pytest.raises(LifecycleError):
             withdrawal.correct(access, world.user("sending_sender"))
+        with pytest.raises(policy.NotFound):
+            policy.require(world.user("sending_sender"), hid, "correct")
 
 
 # --- what the lists show --------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from handover.cli import demo
 from handover.cli.findings import error, warning
-from handover.cli.schema import schema_problem
+from handover.cli.schema import schema_differences, schema_problem
 from handover.services import accounts, deliveries, policy
 from handover.services.backup import database_kind
 from handover.store.database import db
@@ -37,6 +37,12 @@ def database_problems(app, workers):
     if problem:
         yield error(problem)
         return
+    differences = schema_differences(app)
+    if differences:
+        yield error(f"The database is at the latest revision but differs from the schema this "
+                    f"code declares ({len(differences)}: {'; '.join(differences[:5])}). It was "
+                    "migrated while a revision read otherwise; do not serve it: restore its "
+                    "backup into a new database, migrated by this version.")
     if database_kind(app) == "postgresql":
         yield from _search_locale_problems(app)
 

@@ -5,10 +5,13 @@ any command that failed on the database: an instance not yet migrated then gets 
 says to run `handover db upgrade`, whichever command met it, instead of a traceback.
 """
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import Config
 
 from handover.services.backup import schema_revision
+from handover.store.database import db
 
 
 def head_revision(app):
@@ -32,3 +35,30 @@ def schema_problem(app):
         return (f"The database schema is at {revision or 'no revision'}, the code expects "
                 f"{head}. Run `handover db upgrade`.")
     return None
+
+
+def schema_differences(app):
+    """What of the tables and columns this code declares the database lacks or has otherwise
+    (``[]`` when none): its revision says which migrations ran, not what they did. A database
+    migrated while a revision still read otherwise (before it was corrected) reaches the same
+    revision without its tables, and failed at the first login."""
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return [_described(change) for change in compare_metadata(context, db.metadata)]
+
+
+def _described(change):
+    """One difference in words: "missing table oidc_identities", "missing column
+    users.password_login" ..."""
+    step = change[0] if isinstance(change, list) else change
+    kind, *parts = step
+    named = [part.name if hasattr(part, "name") else str(part) for part in parts
+             if part is not None and not isinstance(part, dict | bool)][:3]
+    words = {"add_table": "missing table", "remove_table": "table not declared",
+             "add_column": "missing column", "remove_column": "column not declared",
+             "add_index": "missing index", "remove_index": "index not declared",
+             "modify_type": "column of another type", "modify_nullable":
+             "column with another NULL rule"}.get(kind, kind.replace("_", " "))
+    if kind in ("add_column", "remove_column"):
+        return f"{words} {parts[1]}.{parts[2].name}"
+    return f"{words} {'.'.join(named[-2:]) if kind.startswith('modify') else named[0]}"
