@@ -286,3 +286,15 @@ def test_a_placement_update_reaches_the_receiving_units_endpoint(app, world):
         told = [(row.event, row.unit_id, row.handover_id) for row in _webhook_rows()[before:]]
         update_id = sent[0].id
     assert told == [("updated", world.units["receiving"].id, update_id)]
+
+
+def test_a_removed_endpoints_waiting_deliveries_are_dropped(app, world, receiver):
+    """Removing an endpoint says its waiting deliveries are not sent: they stayed waiting,
+    were tried for three days and then listed as failed for good, with a retry button."""
+    endpoint_id, _ = _endpoint(app, world, "receiving", ["arrived"], receiver.url)
+    with app.app_context():
+        send_handover(world, copies=False)
+        webhooks.remove_endpoint(world.user("admin"), endpoint_id)
+        [row] = [row for row in deliveries.deliver_due() if row.channel == "webhook"]
+        assert row.status == deliveries.DROPPED and row.last_error == "endpoint removed"
+    assert receiver.received == []

@@ -42,6 +42,9 @@ QUEUE_FILE = "huey.sqlite3"
 SWEEP_HORIZON = timedelta(minutes=2)
 #: Ids per queued task: one worker thread takes a batch, the next batch goes to another.
 BATCH = 20
+#: How long a Redis queue may take to answer (connect, queue a task) before it counts as down.
+REDIS_TIMEOUT_SECONDS = 5
+
 
 class Jobs:
     """The app's queue and its tasks, built on first use (a request that never enqueues, or a
@@ -62,7 +65,12 @@ class Jobs:
         config = self.app.config
         url = config.get("JOBS_REDIS_URL") or config.get("REDIS_URL")
         if url:
-            huey = RedisHuey("handover", url=url)
+            # A Redis that accepts connections but does not answer: the action that queues
+            # a notice (its work already committed) fails its dispatch in seconds, as with
+            # one that refuses, instead of waiting for ever (`dispatch`). Above the worker's
+            # blocking read of one second.
+            huey = RedisHuey("handover", url=url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                             socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
         else:
             path = config.get("JOBS_SQLITE_PATH") or os.path.join(self.app.instance_path,
                                                                    QUEUE_FILE)

@@ -24,7 +24,9 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 #: Where the pre-authentication state lives in the (signed) session cookie.
 PENDING_KEY = "pending_login"
 
-STORAGE_OPTIONS = {"wrap_exceptions": True}
+#: A Redis that accepts connections but does not answer must not hold a login for ever: an
+#: answer within a few seconds, or the limiter's storage is down (which fails closed).
+STORAGE_OPTIONS = {"wrap_exceptions": True, "socket_timeout": 5, "socket_connect_timeout": 5}
 
 
 def normalise_email(value):

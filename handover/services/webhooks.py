@@ -215,7 +215,8 @@ def send_webhook(row: Delivery) -> None:
     """POST one event; any answer but 2xx (or no answer) raises `DeliveryFailed`."""
     endpoint = db.session.get(WebhookEndpoint, row.endpoint_id)
     if endpoint is None or not endpoint.active:
-        raise deliveries.DeliveryFailed("endpoint removed")
+        # Dropped, as removing it promises: not tried for three days and then "failed".
+        raise deliveries.NoLongerDue("endpoint removed")
     body = body_of(row)
     timestamp = int(time.time())
     headers = {
