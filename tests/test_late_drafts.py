@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import support
 from lifecycle_support import World, login_as
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
 
 from handover.cli import cli
 from handover.cli.demo_handovers import ward_content
@@ -356,3 +356,17 @@ def test_migration_0010_adds_and_removes_the_columns(app, database_backend):
         downgrade(revision="base")
         upgrade()
         support.unstamp()   # the next test on this database expects no revision recorded
+
+
+def test_the_leads_notice_is_not_sent_once_the_draft_went(app, world):
+    """Queued, then the draft was sent before the worker came to it: the leads were told it
+    had not been sent in time, about a handover already on its way."""
+    with app.app_context():
+        late_id = late_ward_draft(world)
+        assert late_drafts.notify_late() == [late_id]
+        db.session.execute(update(Handover).where(Handover.id == late_id)
+                           .values(status="sent", sent_at=utcnow()))
+        db.session.commit()
+        outcomes = {row.status for row in deliveries.deliver_due()
+                    if row.event == "draft_late"}
+    assert outcomes == {deliveries.DROPPED}

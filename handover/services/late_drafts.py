@@ -58,7 +58,13 @@ def _lead_page(row: Any) -> str:
     return f"/lead/units/{row.unit_id}"
 
 
-notifications.register_text(EVENT, LATE_SUBJECT, LATE_TEXT, path=_lead_page)
+def _sent_meanwhile(handover: Handover, row: Any) -> str | None:
+    """A late draft's notice applies while it is still a draft (not sent, not deleted)."""
+    return None if handover.status == "draft" else f"handover {handover.status}"
+
+
+notifications.register_text(EVENT, LATE_SUBJECT, LATE_TEXT, path=_lead_page,
+                            still_due=_sent_meanwhile)
 
 
 def send_by_of(definition: Any, content: Mapping[str, Any]) -> datetime | None:

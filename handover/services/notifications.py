@@ -63,17 +63,29 @@ def unit_addresses(unit_id: int | None, roles: Collection[str]) -> list[str]:
     addresses = set(db.session.execute(
         _MEMBER_ADDRESSES, {"unit_id": unit_id, "roles": list(roles)}).scalars())
     unit = db.session.get(Unit, unit_id)
-    if unit is not None and unit.email:
+    if unit is not None and unit.email and unit.is_active:
         addresses.add(unit.email)
     return sorted(addresses)
 
 
-#: Built once: every send asks it for each receiving unit.
+#: Built once: every send asks it for each receiving unit. A deactivated unit's members get
+#: nothing through it, as they see nothing (`User.memberships`).
 _MEMBER_ADDRESSES = (
     select(User.email).join(Membership, Membership.user_id == User.id)
+    .join(Unit, Unit.id == Membership.unit_id)
     .where(Membership.unit_id == bindparam("unit_id"),
            Membership.role.in_(bindparam("roles", expanding=True)),
-           Membership.confirmed_at.is_not(None), User.active))
+           Membership.confirmed_at.is_not(None), User.active, Unit.is_active))
+#: Every role a notice goes to: whoever is still a member of the row's unit in any of them may
+#: get a notice queued for them (`_still_a_recipient`).
+_ANY_ROLE = ("sender", "receiver", "lead")
+
+
+def _still_a_recipient(row: Delivery) -> bool:
+    """Whether the address a notice was queued for is still the unit's, when the worker comes
+    to send it: not a person deactivated or removed from the unit since (nor a deactivated
+    unit's address)."""
+    return row.unit_id is None or row.recipient in unit_addresses(row.unit_id, _ANY_ROLE)
 
 
 #: Subject and text (with ``{link}``) of each e-mail event; another service adds its own with
@@ -89,10 +101,15 @@ PATHS: dict[str, Callable[[Delivery], str]] = {}
 
 
 def register_text(event: str, subject: str, text: str,
-                  path: Callable[[Delivery], str] | None = None) -> None:
+                  path: Callable[[Delivery], str] | None = None,
+                  still_due: Callable[[Handover, Delivery], str | None] | None = None) -> None:
+    """Another service's notice: its words, the page it leads to, and why it no longer
+    applies when the worker comes to send it (`STILL_DUE`)."""
     TEXTS[event] = (subject, text)
     if path is not None:
         PATHS[event] = path
+    if still_due is not None:
+        STILL_DUE[event] = still_due
 
 
 def _link_of(row: Delivery) -> str:
@@ -186,6 +203,8 @@ def send_email(row: Delivery) -> None:
     reason = no_longer_due(row)
     if reason is not None:
         raise deliveries.NoLongerDue(reason)
+    if not _still_a_recipient(row):
+        raise deliveries.NoLongerDue("recipient no longer in the unit")
     subject, text = _text_of(row)
     if not current_app.config.get("SMTP_HOST"):
         current_app.logger.warning(
@@ -224,6 +243,10 @@ def _arrival_gone_by(handover: Handover, row: Delivery) -> str | None:
     if row.unit_id is not None and row.unit_id != handover.receiver_unit_id and \
             row.unit_id not in {copy.unit_id for copy in handover.copies}:
         return "unit no longer receives the handover"
+    if row.unit_id == handover.receiver_unit_id and (
+            handover.status == "acknowledged" or handover.closed_at is not None):
+        # Its receiving unit has it in hand; a copy unit may not have looked yet.
+        return "handover acknowledged"
     return None
 
 
@@ -232,6 +255,8 @@ def _overdue_gone_by(handover: Handover, row: Delivery) -> str | None:
     gone = _gone_by(handover, row)
     if gone is None and handover.status not in ("sent", "opened"):
         return f"handover {handover.status}"
+    if gone is None and row.unit_id is not None and row.unit_id != handover.receiver_unit_id:
+        return "unit no longer receives the handover"   # returned and routed elsewhere
     return gone
 
 
@@ -257,8 +282,11 @@ def no_longer_due(row: Delivery) -> str | None:
 
 
 def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],
-                 roles: Collection[str], now: datetime | None = None) -> list[int]:
-    """Add one outbox row per address of each unit (the caller commits them with its action)."""
+                 roles: Collection[str], now: datetime | None = None,
+                 occurrence: str = "") -> list[int]:
+    """Add one outbox row per address of each unit (the caller commits them with its action).
+    ``occurrence`` tells apart an event that happens again on the same handover (a second
+    return, an arrival after a reroute): the same key would be taken for a repeat and dropped."""
     added = []
     seen: set[str] = set()
     for unit_id in unit_ids:
@@ -266,7 +294,7 @@ def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],
             if address not in seen:
                 seen.add(address)
                 added.append(deliveries.add(deliveries.EMAIL, event, handover_id, address,
-                                            unit_id=unit_id, now=now))
+                                            unit_id=unit_id, now=now, occurrence=occurrence))
     return [delivery_id for delivery_id in added if delivery_id is not None]
 
 
@@ -319,8 +347,20 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
         if rows_changed(claimed) != 1:
             db.session.rollback()
             continue
-        ids = record_email("overdue", handover_id, [unit_id], ("lead",), now)
-        commit_with_audit("handover.overdue_notified", handover_id=handover_id, unit_id=unit_id)
+        # The unit's leads; a unit without one (a ward may have none) its receivers, or the
+        # notice reached nobody while the handover was marked as told. Each deadline's own:
+        # a rerouted handover's new unit is told of its deadline too.
+        occurrence = f"{unit_id}:{now.isoformat()}"
+        ids = (record_email("overdue", handover_id, [unit_id], ("lead",), now, occurrence)
+               or record_email("overdue", handover_id, [unit_id], ("receiver",), now,
+                               occurrence))
+        if ids:
+            commit_with_audit("handover.overdue_notified", handover_id=handover_id,
+                              unit_id=unit_id)
+        else:   # told to nobody (no lead, no receiver): the log says so
+            commit_with_audit("handover.overdue_notified", handover_id=handover_id,
+                              unit_id=unit_id, outcome="failed",
+                              detail={"reason": "no_recipient"})
         deliveries.dispatch(ids)
         told.append(handover_id)
     return told

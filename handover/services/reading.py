@@ -101,7 +101,10 @@ def record_view(access: HandoverAccess, user: User, *, action: str = "handover.v
                      unit_id=access.unit_id)
     notices = webhooks.record(
         "opened", handover, now=now,
-        receiving=[handover.receiver_unit_id, *(copy.unit_id for copy in handover.copies)]
+        receiving=[handover.receiver_unit_id, *(copy.unit_id for copy in handover.copies)],
+        # The first view by each unit it was sent to: after a return and a reroute, the new
+        # unit's opening is news to the sender too.
+        occurrence=str(handover.receiver_unit_id),
     ) if first_view == "handover.opened" else []
     commit_keeping_loaded()
     deliveries.dispatch(notices)

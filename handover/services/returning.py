@@ -90,12 +90,15 @@ def give_back(access: HandoverAccess, user: User, reason: str, text: str | None 
                             reply_id=reply.id if reply else None, returned_at=now)
     db.session.add(record)
     # The sending unit's integrations hear of it with the return (the returning unit has let go).
-    hooks = webhooks.record("returned", handover, receiving=[], now=now)
+    db.session.flush()   # the return's id tells this return from a later one
+    occurrence = str(record.id)
+    hooks = webhooks.record("returned", handover, receiving=[], now=now, occurrence=occurrence)
     commit_with_audit("handover.returned", actor=user, unit_id=returning_unit,
                       handover_id=handover.id, detail={"reason": reason})
     deliveries.dispatch(hooks)
     db.session.refresh(handover)
-    notify_units("returned", handover, [handover.sender_unit_id], ("sender", "lead"))
+    notify_units("returned", handover, [handover.sender_unit_id], ("sender", "lead"),
+                 occurrence=occurrence)
     return record
 
 
@@ -167,11 +170,16 @@ def reroute(access: HandoverAccess, user: User, receiver: Unit | None, *,
                             open_json(handover, handover.content, crypto.Purpose.CONTENT) or {},
                             user.id, {**units, receiver.id: receiver}, now,
                             to_unit_ids=[receiver.id])
+    # The new unit's integrations hear that it arrived, as on a send; each reroute's own.
+    occurrence = f"reroute:{receiver.id}:{now.isoformat()}"
+    hooks = webhooks.record("arrived", handover, receiving=[receiver.id], now=now,
+                            occurrence=occurrence)
     commit_with_audit("handover.rerouted", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id,
                       detail={"to_unit": receiver.id, **({"was_copy": True} if was_copy else {})})
+    deliveries.dispatch(hooks)
     db.session.refresh(handover)
-    notify_units("arrived", handover, [receiver.id], ("receiver", "lead"))
+    notify_units("arrived", handover, [receiver.id], ("receiver", "lead"), occurrence=occurrence)
     return handover
 
 
@@ -208,11 +216,13 @@ def visible_replies(entries: Iterable[Any], handover: Handover, relation: str | 
 
 
 def notify_units(event: str, handover: Handover, unit_ids: Iterable[int | None],
-                 roles: tuple[str, ...]) -> None:
+                 roles: tuple[str, ...], occurrence: str = "") -> None:
     """E-mail the units' members that something waits (never what), through the notifications
-    outbox, in a transaction of its own after the action's: a failed notice never undoes it."""
+    outbox, in a transaction of its own after the action's: a failed notice never undoes it.
+    ``occurrence`` as for `notifications.record_email`."""
     try:
-        ids = notifications.record_email(event, handover.id, list(unit_ids), roles)
+        ids = notifications.record_email(event, handover.id, list(unit_ids), roles,
+                                          occurrence=occurrence)
         db.session.commit()
         deliveries.dispatch(ids)
     except Exception:  # the action is committed; the page still shows what happened
