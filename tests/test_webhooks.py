@@ -298,3 +298,45 @@ def test_a_removed_endpoints_waiting_deliveries_are_dropped(app, world, receiver
         [row] = [row for row in deliveries.deliver_due() if row.channel == "webhook"]
         assert row.status == deliveries.DROPPED and row.last_error == "endpoint removed"
     assert receiver.received == []
+
+
+def test_an_endpoint_answering_a_byte_at_a_time_is_given_up_on_in_time(app, world):
+    """Each wait on the socket was bounded, not the try: an endpoint sending its answer a
+    header line every half second held the worker's thread as long as it kept sending, and
+    the e-mail notices and scheduled jobs waited behind it."""
+    stop = threading.Event()
+
+    class Dripping(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            while not stop.is_set():
+                self.wfile.write(b"X-Still: coming\r\n")
+                self.wfile.flush()
+                stop.wait(0.5)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Dripping)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app.config["WEBHOOK_TIMEOUT"] = 2
+    try:
+        _endpoint(app, world, "receiving", ["arrived"],
+                  f"http://127.0.0.1:{server.server_address[1]}/hook")
+        outcome = []
+
+        def deliver():
+            with app.app_context():
+                send_handover(world, copies=False)
+                outcome.extend((row.status, row.last_error) for row in deliveries.deliver_due()
+                               if row.channel == "webhook")
+
+        worker = threading.Thread(target=deliver, daemon=True)
+        worker.start()
+        worker.join(20)   # it used to go on for as long as the endpoint kept sending
+        assert outcome == [("pending", "timeout")]
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()

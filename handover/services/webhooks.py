@@ -19,7 +19,6 @@ import json
 import re
 import secrets
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from datetime import datetime
@@ -31,7 +30,7 @@ from sqlalchemy import bindparam, select
 
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
-from handover.services import LifecycleError, NotFound, deliveries
+from handover.services import LifecycleError, NotFound, bounded_post, deliveries
 from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Delivery, Handover, HandoverCopy, User, WebhookEndpoint
@@ -228,13 +227,12 @@ def send_webhook(row: Delivery) -> None:
     }
     url = check_url(endpoint.url)  # http(s) only
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
-    opener = urllib.request.build_opener(_NoRedirect())
+    # The whole try, not each wait on the socket: see `bounded_post`.
     timeout = float(current_app.config.get("WEBHOOK_TIMEOUT") or TIMEOUT_SECONDS)
     try:
-        with opener.open(request, timeout=timeout) as answer:  # noqa: S310  (http(s) only)
-            status = answer.status
-    except urllib.error.HTTPError as error:
-        status = error.code
+        status = bounded_post.status_of(request, timeout, _NoRedirect())
+    except bounded_post.TookTooLong as error:
+        raise deliveries.DeliveryFailed("timeout") from error
     except (OSError, ValueError) as error:
         raise deliveries.DeliveryFailed(type(error).__name__) from error
     if not 200 <= status < 300:
