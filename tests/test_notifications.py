@@ -115,3 +115,36 @@ def test_without_smtp_the_log_names_only_the_unit(app, world, caplog):
     logged = " ".join(record.getMessage() for record in caplog.records)
     assert f"notification to {world.units['receiving'].id}" in logged
     _assert_no_child_data(logged)
+
+
+class Refusing(Inbox):
+    """A mail server that knows no mailbox ``receiving.lead`` (550), and is busy for
+    ``receiving.receiver`` (450)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("receiving.lead@"):
+            return "550 5.1.1 No such user"
+        if address.startswith("receiving.receiver@"):
+            return "450 4.2.1 Mailbox busy, try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_mailbox_the_server_says_does_not_exist_fails_at_once(app_config, request):
+    """A 550 for the address was retried for three days like a server that was down, and the
+    administrator saw only the exception's name; a 450 is tried again."""
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app_config["SMTP_PORT"] = controller.port
+        app = request.getfixturevalue("app")
+        world = request.getfixturevalue("world")
+        with app.app_context():
+            send_handover(world, copies=False)
+            outcomes = {row.recipient: (row.status, row.last_error)
+                        for row in deliveries.deliver_due()}
+    finally:
+        controller.stop()
+    assert outcomes["receiving.lead@example.test"] == ("failed", "SMTP 550: recipient refused")
+    assert outcomes["receiving.receiver@example.test"] == ("pending",
+                                                           "SMTP 450: recipient refused")

@@ -54,7 +54,13 @@ TRIES_AFTER_RETRY = 3
 
 
 class DeliveryFailed(Exception):
-    """The recipient did not accept the notice; the message names the kind of failure only."""
+    """The recipient did not accept the notice; the message names the kind of failure only.
+    ``permanent``: it said it never will (a mail server's 5xx for the address), so the row
+    fails at once instead of being tried for days."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
 
 
 class NoLongerDue(Exception):
@@ -161,6 +167,9 @@ def attempt(delivery_id: int, now: datetime | None = None) -> Delivery | None:
     except NoLongerDue as why:
         return _dropped(row, str(why)[:200])
     except DeliveryFailed as error:
+        if error.permanent:
+            row.last_error = str(error)[:200]
+            return _mark(row, "failed", now)
         return _failed(row, str(error)[:200], now)
     except Exception as error:  # a bug in a sender must not lose the row: retry it later
         log.exception("delivery %s raised", row.id)

@@ -217,6 +217,12 @@ def send_email(row: Delivery) -> None:
     message["Date"] = format_datetime(row.occurred_at.astimezone(TIMEZONE))
     try:
         _smtp_send([message])
+    except smtplib.SMTPRecipientsRefused as error:
+        # The server's code, never the address: 5xx says the mailbox will never take it
+        # (no such user), and trying it for three days helps nobody; 4xx may pass later.
+        code = min((int(answer[0]) for answer in error.recipients.values()), default=0)
+        raise deliveries.DeliveryFailed(f"SMTP {code}: recipient refused",
+                                        permanent=500 <= code < 600) from error
     except (OSError, smtplib.SMTPException) as error:
         raise deliveries.DeliveryFailed(type(error).__name__) from error
 
