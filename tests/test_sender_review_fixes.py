@@ -292,6 +292,23 @@ def test_a_file_over_the_servers_general_limit_is_refused_and_the_typing_saved(
     assert "pähkinä ja maito" in sender.get(address).get_data(as_text=True)
 
 
+@pytest.mark.parametrize("content_type", ["multipart/form-data",
+                                          "application/x-www-form-urlencoded"])
+def test_a_text_too_long_to_read_is_not_called_a_file(app, sender, ward_draft, content_type,
+                                                      monkeypatch):
+    """Hundreds of pages pasted into one field: the page said the file was too large, and
+    no file had been chosen."""
+    monkeypatch.setitem(app.config, "MAX_FORM_MEMORY_SIZE", 64 * 1024)
+    address = f"/handovers/{ward_draft}/sections/health"
+    response = sender.post(address, data={"allergies": "pähkinä " * 20000, "continue": "1"},
+                           content_type=content_type)
+    assert response.status_code == 413
+    text = page_text(response)
+    assert "A text on the page is too long to be read: one field may hold at most 64 kB." in text
+    assert "The file is too large" not in text
+    assert "Back to the page you were filling in" in text
+
+
 def test_a_413_elsewhere_stays_the_plain_page(app, sender, small_post_limit):
     response = sender.post("/language", data={"x": "y" * (300 * 1024)})
     assert response.status_code == 413

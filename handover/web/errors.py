@@ -101,6 +101,16 @@ def too_large(error):
     back_to = _fill_page()
     if back_to is None:
         return _render(413)
+    if (request.content_length or 0) <= (request.max_content_length or 0):
+        # Not the body's size: one field over what a form field may hold (a text pasted in,
+        # hundreds of pages long). No file was too large.
+        most = max((current_app.config.get("MAX_FORM_MEMORY_SIZE") or 0) // 1024, 1)
+        return _render(413, _("A text on the page is too long to be read: one field may hold "
+                              "at most %(kb)s kB.", kb=most), back_to=back_to, details=[
+            _("What was sent could not be read, so it was not saved. What was saved before "
+              "(with a button, or automatically while you typed) is in the draft."),
+            _("Go back to the page, shorten the long text and save again."),
+        ], heading=_("The text is too long"))
     most = max(current_app.config.get("ATTACHMENT_MAX_BYTES", 0) // (1024 * 1024), 1)
     return _render(413, _("The file is too large: at most %(mb)s MB is allowed.", mb=most),
                    back_to=back_to, details=[
