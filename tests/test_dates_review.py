@@ -109,3 +109,36 @@ def test_days_of_retention_are_finnish_calendar_days_across_the_clocks_turn():
                                 sent_at=closed, last_activity_at=closed, closed_at=closed)
     assert erased == datetime(2026, 10, 25, 22, 30, tzinfo=UTC)
     assert date_text(erased.astimezone(content_rules.TIMEZONE).date()) == "26.10.2026"
+
+
+def _ward_content_born(born, **dates):
+    """The ward form's content as `validate_content` reads it: a child born ``born``, with
+    ``dates``."""
+    return {"child_birth_date": born, **dates}
+
+
+@pytest.mark.parametrize("dates, refused", [
+    ({"arrival_date": "2011-12-31"}, ["arrival_date"]),
+    ({"placement_start_date": "2002-03-14"}, ["placement_start_date"]),
+    ({"arrival_date": "2012-03-14", "placement_start_date": "2020-03-14"}, []),
+    ({"restrictive_measure_list": [{"measure_last_date": "2000-01-01"}]},
+     ["restrictive_measure_list.0.measure_last_date"]),
+])
+def test_a_date_before_the_child_was_born_is_refused(app, dates, refused):
+    """A year typed wrong (2002 for 2020) read as a date like any other: a placement that
+    began ten years before the child was born reached the receiver as a fact."""
+    from handover.formdefs import content as content_rules
+    from handover.plugins import manager as plugin_manager
+
+    with app.test_request_context():
+        definition = plugin_manager.registry(app).get("psychiatric_ward_preinfo")
+        problems = content_rules.problems(
+            definition, _ward_content_born("2012-03-14", **dates), "child_welfare_institution",
+            "en")
+    before = {path: [str(m) for m in messages] for path, messages in problems.items()
+              if any("before the child's date of birth" in str(m) for m in messages)}
+    assert sorted(before) == refused
+    for path in refused:
+        label = {"arrival_date": "Date of arrival",
+                 "placement_start_date": "Placement start date"}.get(path, "Last used on")
+        assert before[path] == [f"The date cannot be before the child's date of birth: {label}"]

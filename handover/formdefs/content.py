@@ -27,6 +27,7 @@ content as stored).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from flask_babel import force_locale
@@ -77,7 +78,10 @@ from handover.formdefs.content_values import (  # noqa: F401  (answered through 
 )
 from handover.formdefs.identity_codes import contradicts_birth_date
 from handover.formdefs.model import Field, FormDefinition
-from handover.formdefs.required import required_message  # noqa: F401  (the fill page asks here)
+from handover.formdefs.required import (
+    before_birth,
+    required_message,  # noqa: F401  (the fill page asks here)
+)
 from handover.i18n import lazy_gettext as _l
 
 #: Where messages of ``validate_form`` hooks go when their path names no field of the form.
@@ -107,7 +111,38 @@ def problems(definition: FormDefinition, content: Mapping[str, Any] | None,
     if identity not in found and birth not in found:
         for path, messages in birth_date_problem(definition, content, fields).items():
             found.setdefault(path, []).extend(messages)
+    if birth and birth not in found:
+        for path, messages in before_birth_problems(as_date(content.get(birth)), content,
+                                                    fields).items():
+            if path not in found:   # a date that is itself wrong is not compared
+                found[path] = messages
     return rendered(found, language)
+
+
+def before_birth_problems(born: date | None, content: Mapping[str, Any],
+                          fields: Iterable[Field]) -> dict[str, list[Any]]:
+    """The dates of fields with ``not_before = "birth"`` that lie before the child's date of
+    birth ``born`` (a row's too): a year typed wrong (14.3.2002 for 14.3.2020) reads as a
+    date like any other, and the receiver would take it for a fact."""
+    if born is None:
+        return {}
+    found: dict[str, list[Any]] = {}
+
+    def check(field: Field, value: Any, path: str) -> None:
+        day = as_date(value) if field.type == "date" and field.not_before == "birth" else None
+        if day is not None and day < born:
+            found[path] = [before_birth(field)]
+
+    for field in fields:
+        if field.type == "group":
+            rows = content.get(field.key)
+            for number, row in enumerate(rows if isinstance(rows, list) else ()):
+                for sub in field.fields:
+                    if isinstance(row, Mapping):
+                        check(sub, row.get(sub.key), f"{field.key}.{number}.{sub.key}")
+        else:
+            check(field, content.get(field.key), field.key)
+    return found
 
 
 def birth_date_problem(definition: FormDefinition, content: Mapping[str, Any],

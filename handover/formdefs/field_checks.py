@@ -7,6 +7,7 @@ from handover.formdefs.model import (
     CHOICE_TYPES,
     FIELD_TYPES,
     NOT_AFTER,
+    NOT_BEFORE,
     PREFILLS,
     YESNO_VALUES,
 )
@@ -14,7 +15,7 @@ from handover.formdefs.model import (
 FIELD_KEYS = {
     "key", "type", "label", "help", "required", "sensitive", "reveals_location", "choices",
     "show_if", "max_length", "fields", "sender_kinds", "min", "max", "min_rows", "max_rows",
-    "prefill", "required_message", "not_after",
+    "prefill", "required_message", "not_after", "not_before",
 }
 #: Names a built form class already uses; a field with one of these keys would hide it.
 RESERVED_FIELD_KEYS = {
@@ -100,6 +101,12 @@ def check_field(checker: Checker, raw: Raw, here: str, base: str, in_group: bool
         elif raw["not_after"] not in NOT_AFTER:
             checker.add(here, f"not_after {raw['not_after']!r} must be one of "
                               + ", ".join(f"'{name}'" for name in NOT_AFTER))
+    if "not_before" in raw:
+        if kind != "date":
+            checker.add(here, "'not_before' only belongs to date fields")
+        elif raw["not_before"] not in NOT_BEFORE:
+            checker.add(here, f"not_before {raw['not_before']!r} must be one of "
+                              + ", ".join(f"'{name}'" for name in NOT_BEFORE))
     if kind == "group":
         check_group(checker, raw, here, base, in_group)
     elif "fields" in raw:

@@ -166,6 +166,7 @@ def _field(raw: dict[str, Any]) -> Field:
         required_message=dict(raw.get("required_message") or {}),
         prefill=raw.get("prefill"),
         not_after=raw.get("not_after"),
+        not_before=raw.get("not_before"),
     )
 
 

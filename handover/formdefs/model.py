@@ -29,6 +29,9 @@ PREFILLS = {"user_name": "text", "today": "date"}
 #: The latest a date field may be (``not_after``): "today" is today in Finland, for a date
 #: that records something already done (a birth, a consent, the day a form was filled).
 NOT_AFTER = ("today",)
+#: The earliest a date field may be (``not_before``): "birth" is the child's date of birth
+#: (the form's ``birth_date_field``), for a date of something in the child's life.
+NOT_BEFORE = ("birth",)
 
 
 def text_in(texts: Mapping[str, Any] | None, language: str) -> str:
@@ -74,6 +77,9 @@ class Field:
     prefill: str | None = None
     #: One of `NOT_AFTER`: a date field's latest allowed date ("today": never in the future).
     not_after: str | None = None
+    #: One of `NOT_BEFORE`: a date field's earliest allowed date ("birth": not before the
+    #: child was born; 14.3.2002 typed for 14.3.2020 is then caught).
+    not_before: str | None = None
     #: What an empty required field's error says, per language; empty: derived from the
     #: field's type and label (``formdefs.required``).
     required_message: dict = field(default_factory=dict)

@@ -47,6 +47,8 @@ _ISO_DATE_FORMAT = N_("Enter %(label)s as year-month-day, for example 2026-12-10
 #: date is wrong, not missing. The label follows a colon, as it may be a question ("When was
 #: the child told").
 _IN_FUTURE = N_("The date cannot be in the future: %(label)s")
+#: What to do with a date before the child's date of birth in a field with ``not_before``.
+_BEFORE_BIRTH = N_("The date cannot be before the child's date of birth: %(label)s")
 #: What to do with a date typed in the right format that does not exist (31.2.2025): not the
 #: format, which was right. The label follows a colon, as in `_IN_FUTURE`.
 _NO_SUCH_DATE = N_("The date %(date)s does not exist: %(label)s")
@@ -167,6 +169,12 @@ def in_future(field: Field) -> RequiredMessage:
     """What to do about a date after today in a field with ``not_after = "today"`` (a date
     of birth in 2099, a consent given next year): the field's own words, like the format's."""
     return RequiredMessage(field, missing=False, template=_IN_FUTURE)
+
+
+def before_birth(field: Field) -> RequiredMessage:
+    """What to do about a date before the child's date of birth in a field with
+    ``not_before = "birth"`` (a placement that began before the child was born)."""
+    return RequiredMessage(field, missing=False, template=_BEFORE_BIRTH)
 
 
 def is_required_message(message: Any) -> bool:
