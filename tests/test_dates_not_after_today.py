@@ -90,7 +90,8 @@ def test_a_done_date_in_the_future_is_refused_naming_the_field(app, key):
             definition, future_content(key, content_rules.today().isoformat()), SENDER_KIND,
             "en")
     assert found == {key: [in_future(DONE_DATES[key])]}
-    assert today == {}, "today itself is not in the future"
+    # (A birth today puts the form's other dates before it: refused by `not_before`.)
+    assert key not in today, "today itself is not in the future"
 
 
 @pytest.mark.parametrize(("language", "message"), [

@@ -203,8 +203,6 @@ def send_email(row: Delivery) -> None:
     reason = no_longer_due(row)
     if reason is not None:
         raise deliveries.NoLongerDue(reason)
-    if not _still_a_recipient(row):
-        raise deliveries.NoLongerDue("recipient no longer in the unit")
     subject, text = _text_of(row)
     if not current_app.config.get("SMTP_HOST"):
         current_app.logger.warning(
@@ -278,7 +276,10 @@ STILL_DUE: dict[str, Callable[[Handover, Delivery], str | None]] = {
 def no_longer_due(row: Delivery) -> str | None:
     """Why the notice of ``row`` no longer applies to its handover as it is when the worker
     sends it (the handover read afresh), in a few words with no child data; None when it
-    still does, or is about no handover."""
+    still does, or is about no handover. An e-mail's address must still be the unit's
+    (`_still_a_recipient`)."""
+    if row.channel == deliveries.EMAIL and not _still_a_recipient(row):
+        return "recipient no longer in the unit"
     if row.handover_id is None:
         return None
     handover = db.session.get(Handover, row.handover_id, populate_existing=True)
