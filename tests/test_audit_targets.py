@@ -136,6 +136,8 @@ def test_a_childs_report_has_no_column_of_targets(app, people):
     ("handover=99999999999999999999", "handover",
      "Enter the number of a handover, for example 1234."),
     ("handover=-3", "handover", "Enter the number of a handover, for example 1234."),
+    # Arabic-Indic eight read as handover 8.
+    ("handover=%D9%A8", "handover", "Enter the number of a handover, for example 1234."),
     ("since=1.1.0001", "since", "Enter a date from 1.1.1900 to 30.12.9999."),
     ("until=31.12.9999", "until", "Enter a date from 1.1.1900 to 30.12.9999."),
 ])

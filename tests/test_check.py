@@ -207,6 +207,25 @@ def test_a_database_at_the_latest_revision_without_its_tables_is_an_error(
             "declares") in result.output and "missing table kept_typing" in result.output
 
 
+def test_a_table_beside_the_declared_ones_is_none_of_the_checks_business(
+        production_config, migrated, monkeypatch):
+    """An extension's table, or a report's index a DBA added, told the operator not to serve
+    the database."""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    with migrated.app_context():
+        db.session.execute(text("CREATE TABLE extra_thing (id INTEGER)"))
+        db.session.execute(text("CREATE INDEX ix_extra_report ON handovers (status, sent_at)"))
+        db.session.commit()
+    try:
+        result = run_check(migrated)
+    finally:
+        with migrated.app_context():
+            db.session.execute(text("DROP INDEX ix_extra_report"))
+            db.session.execute(text("DROP TABLE extra_thing"))
+            db.session.commit()
+    assert result.exit_code == 0, result.output
+
+
 def test_unreachable_database_is_an_error(production_config, monkeypatch):
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     production_config["SQLALCHEMY_DATABASE_URI"] = "postgresql://nobody@127.0.0.1:1/none"

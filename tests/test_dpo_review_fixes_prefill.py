@@ -72,6 +72,18 @@ def test_another_childs_handover_is_neither_offered_nor_taken_over(app, client, 
         assert events("handover.prefilled") == [] and events("handover.copied_from") == []
 
 
+@pytest.mark.parametrize("source", ["99999999999999999999", "٨", "²"])
+def test_a_source_number_no_handover_has_is_404(app, client, world, source):
+    """Twenty digits overflowed the database's integer (a 500), and "٨" read as 8."""
+    with app.app_context():
+        draft = drafts.start(world.user("sending_sender"), world.unit("sending"), FORM_KEY,
+                             world.unit("receiving"), [], "lsl_disclosure").id
+    login_as(client, app, world.users["sending_sender"])
+    response = client.post(f"/handovers/{draft}/prefill", data={"source": source,
+                                                                "scope": "shared"})
+    assert response.status_code == 404
+
+
 def test_a_draft_naming_no_child_yet_takes_the_looked_up_childs_answers_and_code(
         app, client, world):
     """Fill once: a new draft, the child's code looked up on its journey page, their latest

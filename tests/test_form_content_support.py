@@ -120,10 +120,13 @@ def test_a_definition_naming_wrong_fields_in_its_warnings_or_timing_is_refused()
         warnings=[{"key": "w", "message": texts("Look again"), "after": "31.7.2026",
                    "when": {"field": "arrival", "equals": "by_boat"}, "date_field": "name"}],
         timing={"text": texts("Send early"), "date_field": "nowhere", "offset_days": "1",
-                "cases": [{"when": {"field": "arrival", "equals": "emergency"}}]})
+                "cases": [{"when": {"field": "arrival", "equals": "emergency"},
+                           "offset_days": 3_000_000}]})
     with pytest.raises(DefinitionError) as refused:
         load_definition(broken)
     assert sorted(refused.value.problems) == [
+        "timing.cases[0].offset_days: must be at most 36525 days (a hundred years) either way, "
+        "not 3000000",
         "timing.date_field: unknown field 'nowhere'",
         "timing.offset_days: must be a whole number of days, not '1'",
         "warnings[0].after: must be a date as text, e.g. \"2026-07-31\", not '31.7.2026'",

@@ -370,3 +370,33 @@ def test_the_leads_notice_is_not_sent_once_the_draft_went(app, world):
         outcomes = {row.status for row in deliveries.deliver_due()
                     if row.event == "draft_late"}
     assert outcomes == {deliveries.DROPPED}
+
+
+def _without(world, roles):
+    from handover.store.models import Membership
+
+    db.session.execute(Membership.__table__.delete().where(
+        Membership.unit_id == world.units["institution"].id, Membership.role.in_(roles)))
+    db.session.commit()
+
+
+def test_a_unit_without_a_lead_hears_through_its_senders(app, world):
+    """Leads only: a unit without one was marked as told, and its log said so, while nobody
+    had been."""
+    with app.app_context():
+        told = late_ward_draft(world)
+        _without(world, ("lead",))
+        assert late_drafts.notify_late() == [told]
+        rows = db.session.execute(select(Delivery).where(Delivery.event == "draft_late")
+                                  ).scalars().all()
+        assert [row.recipient for row in rows] == ["institution.sender@example.test"]
+
+
+def test_a_late_notice_nobody_can_get_is_logged_as_failed(app, world):
+    with app.app_context():
+        late_ward_draft(world)
+        _without(world, ("lead", "sender"))
+        late_drafts.notify_late()
+        [event] = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "handover.late_notified")).scalars().all()
+        assert event.outcome == "failed" and "no_recipient" in event.detail

@@ -213,7 +213,8 @@ def test_commands_on_a_database_not_yet_migrated_say_run_db_upgrade(second_insta
 
 
 @pytest.mark.parametrize("command, shown", [
-    (["users", "list"], "one line"), (["db", "upgrade"], "the fault itself")])
+    (["users", "list"], "one line"), (["db", "upgrade"], "the fault itself"),
+    (["init"], "the fault itself"), (["-e", "handover.env", "db", "upgrade"], "the fault itself")])
 def test_a_failed_migration_shows_its_fault_not_run_db_upgrade(monkeypatch, capsys, command,
                                                                shown):
     """A revision failing half-way leaves the schema behind the code's: the one line said to

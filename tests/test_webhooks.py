@@ -24,7 +24,7 @@ from sqlalchemy import select, text
 
 from handover.cli import cli
 from handover.security import crypto, keys
-from handover.services import deliveries, reading, replies, webhooks
+from handover.services import deliveries, reading, replies, webhooks, withdrawal
 from handover.store.database import db
 from handover.store.models import AuditEvent, Delivery, WebhookEndpoint
 
@@ -340,3 +340,22 @@ def test_an_endpoint_answering_a_byte_at_a_time_is_given_up_on_in_time(app, worl
         stop.set()
         server.shutdown()
         server.server_close()
+
+
+def test_a_deactivated_units_system_is_told_nothing_more(app, world, receiver):
+    """Its token was refused, yet its endpoint still got the events of its handovers."""
+    from handover.services import accounts
+    from handover.store.models import Unit
+
+    _endpoint(app, world, "receiving", ["arrived", "withdrawn"], receiver.url)
+    with app.app_context():
+        queued = send_handover(world, copies=False)   # its arrival queued while it was active
+        accounts.set_unit_active(db.session.get(Unit, world.units["receiving"].id), False,
+                                 actor=world.user("admin"))
+        sender = world.user("sending_sender")         # nothing queued for an inactive unit
+        withdrawal.withdraw(access_for(world, "sending_sender", queued, "withdraw"), sender)
+        assert [row.event for row in _webhook_rows()] == ["arrived"]
+        outcomes = [(row.status, row.last_error) for row in deliveries.deliver_due()
+                    if row.channel == "webhook"]
+    assert outcomes == [(deliveries.DROPPED, "unit deactivated")]
+    assert receiver.received == []

@@ -146,8 +146,20 @@ def main():
 
 
 def _migrating():
-    """Whether the command that failed was one of ``handover db``'s (upgrade, downgrade...)."""
-    return sys.argv[1:2] == ["db"]
+    """Whether the command that failed migrates the database: one of ``handover db``'s
+    (upgrade, downgrade...) or ``handover init``, which runs the migrations too (after any
+    options such as ``-e FILE``)."""
+    arguments = iter(sys.argv[1:])
+    for word in arguments:
+        if word in _OPTIONS_WITH_VALUES:
+            next(arguments, None)
+        elif not word.startswith("-"):
+            return word in ("db", "init")
+    return False
+
+
+#: The group's options that take a value: their value is not the command's name.
+_OPTIONS_WITH_VALUES = ("-e", "--env-file", "-A", "--app")
 
 
 def _database_problem():

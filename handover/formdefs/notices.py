@@ -33,7 +33,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from handover.formdefs import content as content_rules
-from handover.formdefs.checker import Checker, Raw
+from handover.formdefs.checker import LONGEST_DAYS, Checker, Raw
 from handover.formdefs.model import text_in
 
 NOTICE_KEYS = ("warnings", "timing")
@@ -196,6 +196,10 @@ def _check_offset(checker: Checker, raw: Raw, where: str) -> None:
     offset = raw.get("offset_days", 0)
     if isinstance(offset, bool) or not isinstance(offset, int):
         checker.add(f"{where}.offset_days", f"must be a whole number of days, not {offset!r}")
+    elif abs(offset) > LONGEST_DAYS:
+        # Counted from a date, a few million days run off the calendar (a 500 at each save).
+        checker.add(f"{where}.offset_days", f"must be at most {LONGEST_DAYS} days (a hundred "
+                                            f"years) either way, not {offset}")
 
 
 def _check_date_field(checker: Checker, key: Any, fields: dict[str, Raw], where: str) -> None:

@@ -185,10 +185,19 @@ def notify_late(now: datetime | None = None) -> list[int]:
         if rows_changed(claimed) != 1:
             db.session.rollback()
             continue
-        ids = notifications.record_email(
-            EVENT, draft.id, [draft.sender_unit_id], ("lead",), now)
-        commit_with_audit("handover.late_notified", handover_id=draft.id,
-                          unit_id=draft.sender_unit_id)
+        # The unit's leads; a unit without one its senders (as an overdue notice goes to the
+        # receivers then), or the draft was marked as told while nobody was.
+        ids = (notifications.record_email(EVENT, draft.id, [draft.sender_unit_id], ("lead",),
+                                          now)
+               or notifications.record_email(EVENT, draft.id, [draft.sender_unit_id],
+                                             ("sender",), now))
+        if ids:
+            commit_with_audit("handover.late_notified", handover_id=draft.id,
+                              unit_id=draft.sender_unit_id)
+        else:
+            commit_with_audit("handover.late_notified", handover_id=draft.id,
+                              unit_id=draft.sender_unit_id, outcome="failed",
+                              detail={"reason": "no_recipient"})
         deliveries.dispatch(ids)
         told.append(draft.id)
     return told

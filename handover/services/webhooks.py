@@ -33,7 +33,14 @@ from handover.security import crypto
 from handover.services import LifecycleError, NotFound, bounded_post, deliveries
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Delivery, Handover, HandoverCopy, User, WebhookEndpoint
+from handover.store.models import (
+    Delivery,
+    Handover,
+    HandoverCopy,
+    Unit,
+    User,
+    WebhookEndpoint,
+)
 
 #: Every event an endpoint may ask for, in the order the admin page lists them.
 EVENTS = ("arrived", "opened", "acknowledged", "replied", "returned", "withdrawn", "updated")
@@ -189,8 +196,9 @@ def record(event: str, handover: Handover, *, occurrence: str = "",
 #: The active endpoints of some units, built once: every send and first view asks it, and
 #: most units subscribe nothing.
 _SUBSCRIBED = (select(WebhookEndpoint.id, WebhookEndpoint.unit_id, WebhookEndpoint.events)
+               .join(Unit, Unit.id == WebhookEndpoint.unit_id)
                .where(WebhookEndpoint.unit_id.in_(bindparam("unit_ids", expanding=True)),
-                      WebhookEndpoint.active))
+                      WebhookEndpoint.active, Unit.is_active))
 
 
 def body_of(row: Delivery) -> bytes:
@@ -216,6 +224,9 @@ def send_webhook(row: Delivery) -> None:
     if endpoint is None or not endpoint.active:
         # Dropped, as removing it promises: not tried for three days and then "failed".
         raise deliveries.NoLongerDue("endpoint removed")
+    unit = db.session.get(Unit, endpoint.unit_id)
+    if unit is None or not unit.is_active:   # its system is refused on the API too
+        raise deliveries.NoLongerDue("unit deactivated")
     body = body_of(row)
     timestamp = int(time.time())
     headers = {

@@ -54,7 +54,7 @@ class EndpointForm(HandoverForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.unit.choices = [SelectChoice(str(unit.id), unit.name)
-                             for unit in accounts.all_units()]
+                             for unit in accounts.all_units() if unit.is_active]
         self.events.choices = [SelectChoice(event, EVENT_LABELS[event])
                                for event in webhooks.EVENTS]
 

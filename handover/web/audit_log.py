@@ -25,6 +25,7 @@ from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
 from handover.services import access_report, audit_labels, audit_search, policy
 from handover.services.listing import InvalidIdentityCode
+from handover.web import posted_id
 from handover.web.definition_fields import DATE_FORMATS
 from handover.web.form_base import HandoverForm
 from handover.web.ui import language
@@ -54,10 +55,9 @@ class HandoverNumberField(IntegerField):
         self.data = None
         if not typed:
             return
-        try:
-            self.data = int(digits)
-        except ValueError:
-            raise ValueError(NOT_A_HANDOVER_NUMBER) from None
+        self.data = posted_id(digits)   # ASCII digits, within the ids there can be
+        if self.data is None:
+            raise ValueError(NOT_A_HANDOVER_NUMBER)
 
 
 class FilterDateField(DateField):

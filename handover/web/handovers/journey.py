@@ -28,7 +28,7 @@ from handover.services.reader_view import open_for_reader
 from handover.store.database import db
 from handover.store.models import Handover
 from handover.store.models.base import utcnow
-from handover.web import formbuilder
+from handover.web import formbuilder, posted_id
 from handover.web.form_base import HandoverForm
 from handover.web.handovers import bp
 from handover.web.handovers.forms import (
@@ -186,7 +186,8 @@ def take_over(handover_id):
     if not EmptyForm().validate_on_submit():
         return _to_edit(handover_id, _("The form expired. Try again."), "error")
     draft_child = drafts_identity_hash(granted)
-    source = db.session.get(Handover, request.form.get("source", type=int) or 0)
+    source_id = posted_id(request.form.get("source"))
+    source = db.session.get(Handover, source_id) if source_id is not None else None
     if source is None or source.identity_hash != (draft_child or source.identity_hash):
         raise policy.NotFound(handover_id)
     latest = earlier_handovers.latest_sent_by(user, source.identity_hash, handover_id)
