@@ -148,3 +148,46 @@ def test_a_mailbox_the_server_says_does_not_exist_fails_at_once(app_config, requ
     assert outcomes["receiving.lead@example.test"] == ("failed", "SMTP 550: recipient refused")
     assert outcomes["receiving.receiver@example.test"] == ("pending",
                                                            "SMTP 450: recipient refused")
+
+
+def test_a_mail_server_answering_a_line_at_a_time_is_given_up_on_in_time(app_config, request):
+    """smtplib's timeout bounds each wait: a greeting sent a line every half second held the
+    worker's thread for as long as the server went on."""
+    import socket
+    import threading
+
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def drip():
+        connection, _ = listener.accept()
+        while not stop.is_set():
+            try:
+                connection.sendall(b"220-still greeting\r\n")
+            except OSError:
+                break
+            stop.wait(0.5)
+        connection.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    app_config.update(SMTP_PORT=listener.getsockname()[1], SMTP_TIMEOUT=2)
+    app = request.getfixturevalue("app")
+    world = request.getfixturevalue("world")
+    outcome = []
+
+    def deliver():
+        with app.app_context():
+            send_handover(world, copies=False)
+            outcome.extend({(row.status, row.last_error)
+                            for row in deliveries.deliver_due(limit=1)})
+
+    try:
+        worker = threading.Thread(target=deliver, daemon=True)
+        worker.start()
+        worker.join(20)   # it used to go on for as long as the server kept greeting
+        assert outcome == [("pending", "timeout")]
+    finally:
+        stop.set()
+        listener.close()

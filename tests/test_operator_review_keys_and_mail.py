@@ -52,9 +52,12 @@ def test_a_password_is_never_sent_over_an_unencrypted_connection(app, caplog):
 class _Recorder:
     """Stands in for the SMTP connection; records what Handover asks of it."""
 
-    def __init__(self, calls, kind, host, port, **options):
-        self.calls = calls
-        calls.append((kind, host, port, "context" in options))
+    def __init__(self, calls, kind, **options):
+        self.calls, self.kind, self.tls_context = calls, kind, "context" in options
+        self.sock = None
+
+    def connect(self, host, port):
+        self.calls.append((self.kind, host, port, self.tls_context))
 
     def __enter__(self):
         return self

@@ -359,3 +359,57 @@ def test_a_deactivated_units_system_is_told_nothing_more(app, world, receiver):
                     if row.channel == "webhook"]
     assert outcomes == [(deliveries.DROPPED, "unit deactivated")]
     assert receiver.received == []
+
+
+def test_a_connection_made_too_slowly_is_given_up_on_at_once(monkeypatch):
+    """The time ran out while the connection was still being made (a slow resolver, a lost
+    SYN): nothing was there to shut, and the answer that followed could drip for ever."""
+    import socket
+    import time
+    import urllib.request
+
+    from handover.services import bounded_post
+
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def drip():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\n")
+        while not stop.is_set():
+            try:
+                connection.sendall(b"X-Still: coming\r\n")
+            except OSError:
+                break
+            stop.wait(0.3)
+        connection.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    real = socket.create_connection
+
+    def slow(*args, **kwargs):
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", slow)
+    request = urllib.request.Request(f"http://127.0.0.1:{listener.getsockname()[1]}/h",
+                                     data=b"{}", method="POST")
+    outcome = []
+
+    def post():
+        try:
+            bounded_post.status_of(request, 1)
+        except bounded_post.TookTooLong:
+            outcome.append("too long")
+
+    try:
+        poster = threading.Thread(target=post, daemon=True)
+        poster.start()
+        poster.join(15)   # it went on for as long as the endpoint kept sending
+        assert outcome == ["too long"]
+    finally:
+        stop.set()
+        listener.close()

@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, select, update
 
 from handover.formdefs.content import TIMEZONE
 from handover.services import commit_with_audit, deliveries, rows_changed
+from handover.services.deadlines import Deadline
 from handover.store.database import db
 from handover.store.models import Delivery, Handover, HandoverCopy, Membership, Unit, User
 from handover.store.models.base import utcnow
@@ -184,15 +185,25 @@ def _smtp_send(messages: Iterable[EmailMessage]) -> None:
     host, port = config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25)
     timeout = float(config.get("SMTP_TIMEOUT") or 15)
     context = ssl.create_default_context()
-    connection = (smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-                  if implicit_tls(config) else smtplib.SMTP(host, port, timeout=timeout))
-    with connection as smtp:
-        if config.get("SMTP_STARTTLS") and not implicit_tls(config):
-            smtp.starttls(context=context)
-        if config.get("SMTP_USERNAME"):
-            smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
-        for message in messages:
-            smtp.send_message(message)
+    # The whole exchange within the timeout, not each wait (`deadlines`): a server answering
+    # a line at a time held the worker's thread as long as it liked.
+    with Deadline(timeout) as deadline:
+        connection = (smtplib.SMTP_SSL(timeout=deadline.remaining(), context=context)
+                      if implicit_tls(config) else smtplib.SMTP(timeout=deadline.remaining()))
+        deadline.watch(lambda: getattr(connection, "sock", None))
+        try:
+            connection.connect(host, port)
+            with connection as smtp:
+                if config.get("SMTP_STARTTLS") and not implicit_tls(config):
+                    smtp.starttls(context=context)
+                if config.get("SMTP_USERNAME"):
+                    smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+                for message in messages:
+                    smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as error:
+            if deadline.expired:
+                raise deliveries.DeliveryFailed("timeout") from error
+            raise
 
 
 def send_email(row: Delivery) -> None:
