@@ -128,3 +128,27 @@ def test_an_arrival_notice_is_not_sent_once_the_unit_acknowledged_it(app, world)
                     if row.channel == deliveries.EMAIL and row.event == "arrived"}
     assert outcomes["receiving.lead@example.test"] == deliveries.DROPPED
     assert outcomes["copy.receiver@example.test"] == "delivered", "a copy unit may not have looked"
+
+
+def test_someone_of_the_receiving_and_a_copy_unit_is_told_of_the_copy_still(app, world):
+    """Told once, under the receiving unit: when that unit acknowledged before the worker came
+    to the notice, it was dropped, and she never heard a copy had reached her other unit."""
+    from support import create_user
+
+    with app.app_context():
+        nurse_id = create_user("nurse.of.both@example.test", memberships=[
+            (world.unit("receiving"), "receiver"), (world.unit("copy"), "receiver")]).id
+        handover_id = send_handover(world)   # to the receiving unit, a copy to the copy unit
+        [row] = [row for row in _rows(deliveries.EMAIL, "arrived")
+                 if row.recipient == "nurse.of.both@example.test"]
+        assert row.unit_id == world.units["receiving"].id
+        reading.acknowledge(access_for(world, "receiving_receiver", handover_id, "acknowledge"),
+                            world.user("receiving_receiver"), "")
+        # And she left the ward meanwhile: she is still of the copy unit.
+        db.session.execute(delete(Membership).where(
+            Membership.user_id == nurse_id, Membership.unit_id == world.units["receiving"].id))
+        db.session.commit()
+        outcomes = {delivered.recipient: delivered.status
+                    for delivered in deliveries.deliver_due()
+                    if delivered.channel == deliveries.EMAIL and delivered.event == "arrived"}
+    assert outcomes["nurse.of.both@example.test"] == "delivered"

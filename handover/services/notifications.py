@@ -82,11 +82,22 @@ _MEMBER_ADDRESSES = (
 _ANY_ROLE = ("sender", "receiver", "lead")
 
 
-def _still_a_recipient(row: Delivery) -> bool:
+def _still_a_recipient(row: Delivery, also: Iterable[int | None] = ()) -> bool:
     """Whether the address a notice was queued for is still the unit's, when the worker comes
     to send it: not a person deactivated or removed from the unit since (nor a deactivated
-    unit's address)."""
-    return row.unit_id is None or row.recipient in unit_addresses(row.unit_id, _ANY_ROLE)
+    unit's address). A person is told once however many of the handover's units they are in
+    (`record_email`), under the first: the others the notice was for (``also``) count too."""
+    if row.unit_id is None:
+        return True
+    return any(row.recipient in unit_addresses(unit_id, _ANY_ROLE)
+               for unit_id in dict.fromkeys([row.unit_id, *also]) if unit_id is not None)
+
+
+def _copy_units_address(handover: Handover, row: Delivery) -> bool:
+    """Whether the notice's address is of a unit that got a copy (an arrival notice, told once
+    under the receiving unit to someone of both)."""
+    return any(row.recipient in unit_addresses(copy.unit_id, ("receiver", "lead"))
+               for copy in handover.copies)
 
 
 #: Subject and text (with ``{link}``) of each e-mail event; another service adds its own with
@@ -259,7 +270,8 @@ def _arrival_gone_by(handover: Handover, row: Delivery) -> str | None:
             row.unit_id not in {copy.unit_id for copy in handover.copies}:
         return "unit no longer receives the handover"
     if row.unit_id == handover.receiver_unit_id and (
-            handover.status == "acknowledged" or handover.closed_at is not None):
+            handover.status == "acknowledged" or handover.closed_at is not None) and \
+            not _copy_units_address(handover, row):
         # Its receiving unit has it in hand; a copy unit may not have looked yet.
         return "handover acknowledged"
     return None
@@ -289,11 +301,15 @@ def no_longer_due(row: Delivery) -> str | None:
     sends it (the handover read afresh), in a few words with no child data; None when it
     still does, or is about no handover. An e-mail's address must still be the unit's
     (`_still_a_recipient`)."""
-    if row.channel == deliveries.EMAIL and not _still_a_recipient(row):
+    handover = (db.session.get(Handover, row.handover_id, populate_existing=True)
+                if row.handover_id is not None else None)
+    # An arrival is for the receiving unit and the copy units alike.
+    also = ([handover.receiver_unit_id, *(copy.unit_id for copy in handover.copies)]
+            if handover is not None and row.event == "arrived" else [])
+    if row.channel == deliveries.EMAIL and not _still_a_recipient(row, also):
         return "recipient no longer in the unit"
     if row.handover_id is None:
         return None
-    handover = db.session.get(Handover, row.handover_id, populate_existing=True)
     if handover is None:
         return "handover gone"
     return STILL_DUE.get(row.event, _gone_by)(handover, row)
