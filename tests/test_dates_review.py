@@ -142,3 +142,12 @@ def test_a_date_before_the_child_was_born_is_refused(app, dates, refused):
         label = {"arrival_date": "Date of arrival",
                  "placement_start_date": "Placement start date"}.get(path, "Last used on")
         assert before[path] == [f"The date cannot be before the child's date of birth: {label}"]
+
+
+def test_a_list_line_shows_a_stored_short_year_as_the_page_does():
+    """A date stored before years were checked (0025) read "14.3.25" in the lists while the
+    handover's page said 14.3.0025."""
+    from handover.web.ui import summary_line
+
+    assert summary_line({"child_name": "Testi", "child_birth_date": "0025-03-14"}) == \
+        "Testi, 14.3.0025"

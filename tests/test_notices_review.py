@@ -152,3 +152,4 @@ def test_someone_of_the_receiving_and_a_copy_unit_is_told_of_the_copy_still(app,
                     for delivered in deliveries.deliver_due()
                     if delivered.channel == deliveries.EMAIL and delivered.event == "arrived"}
     assert outcomes["nurse.of.both@example.test"] == "delivered"
+

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from handover.formdefs import UnknownForm
+from handover.formdefs import UnknownForm, display
 from handover.formdefs.content import TIMEZONE
 from handover.services import (
     commit_with_audit,
@@ -109,7 +109,7 @@ class SendBy:
     @property
     def shown(self) -> str:
         """The day as the forms show dates, d.m.yyyy in every language."""
-        return f"{self.day.day}.{self.day.month}.{self.day.year}"
+        return display.date_text(self.day)
 
 
 def send_by(handover: Handover, now: datetime | None = None) -> SendBy | None:

@@ -241,8 +241,9 @@ def send_email(row: Delivery) -> None:
         # The server's code, never the address: 5xx says the mailbox will never take it
         # (no such user), and trying it for three days helps nobody; 4xx may pass later.
         code = min((int(answer[0]) for answer in error.recipients.values()), default=0)
+        # 552 (mailbox full) may pass later (RFC 5321 lets a client take it as 452).
         raise deliveries.DeliveryFailed(f"SMTP {code}: recipient refused",
-                                        permanent=500 <= code < 600) from error
+                                        permanent=500 <= code < 600 and code != 552) from error
     except (OSError, smtplib.SMTPException) as error:
         raise deliveries.DeliveryFailed(type(error).__name__) from error
 

@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextInput
 
-from handover.formdefs import content_values
+from handover.formdefs import content_values, display
 from handover.formdefs.content import TIMEZONE
 from handover.i18n import format_datetime
 from handover.i18n import gettext as _
@@ -94,7 +94,7 @@ def _not_before_since(form, field):
 
 
 def _day(day):
-    return f"{day.day}.{day.month}.{day.year}"
+    return display.date_text(day)
 
 
 class FilterForm(HandoverForm):

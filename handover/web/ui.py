@@ -9,6 +9,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 from wtforms import FieldList, Form, FormField
 
+from handover.formdefs import display
 from handover.i18n import current_locale
 from handover.i18n import lazy_gettext as _l
 from handover.plugins.manager import unit_kind_label
@@ -161,7 +162,7 @@ def summary_line(summary):
         except ValueError:
             names.append(str(value))
         else:
-            dates.append(f"{day.day}.{day.month}.{day.year}")
+            dates.append(display.date_text(day))
     return ", ".join(names + dates)
 
 
