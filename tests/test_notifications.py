@@ -118,22 +118,31 @@ def test_without_smtp_the_log_names_only_the_unit(app, world, caplog):
 
 
 class Refusing(Inbox):
-    """A mail server that knows no mailbox ``receiving.lead`` (550), and is busy for
-    ``receiving.receiver`` (450)."""
+    """A mail server that refuses ``receiving.lead`` with ``lead_reply`` (no such user, 550,
+    unless told otherwise), and is busy for ``receiving.receiver`` (450)."""
+
+    def __init__(self, lead_reply="550 5.1.1 No such user"):
+        super().__init__()
+        self.lead_reply = lead_reply
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("receiving.lead@"):
-            return "550 5.1.1 No such user"
+            return self.lead_reply
         if address.startswith("receiving.receiver@"):
             return "450 4.2.1 Mailbox busy, try later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
 
-def test_a_mailbox_the_server_says_does_not_exist_fails_at_once(app_config, request):
+@pytest.mark.parametrize("lead_reply, lead_outcome", [
+    ("550 5.1.1 No such user", ("failed", "SMTP 550: recipient refused")),
+    ("552 5.2.2 Mailbox full", ("pending", "SMTP 552: recipient refused")),   # may pass later
+])
+def test_a_mailbox_the_server_says_does_not_exist_fails_at_once(app_config, request, lead_reply,
+                                                                 lead_outcome):
     """A 550 for the address was retried for three days like a server that was down, and the
     administrator saw only the exception's name; a 450 is tried again."""
-    controller = Controller(Refusing(), hostname="127.0.0.1", port=free_port())
+    controller = Controller(Refusing(lead_reply), hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         app_config["SMTP_PORT"] = controller.port
@@ -145,7 +154,7 @@ def test_a_mailbox_the_server_says_does_not_exist_fails_at_once(app_config, requ
                         for row in deliveries.deliver_due()}
     finally:
         controller.stop()
-    assert outcomes["receiving.lead@example.test"] == ("failed", "SMTP 550: recipient refused")
+    assert outcomes["receiving.lead@example.test"] == lead_outcome
     assert outcomes["receiving.receiver@example.test"] == ("pending",
                                                            "SMTP 450: recipient refused")
 
