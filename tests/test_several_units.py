@@ -62,3 +62,30 @@ def test_her_message_is_the_sending_units_and_her_acknowledgement_the_receiving_
             AuditEvent.action == "handover.acknowledged")).scalars().all()
         assert acknowledged.unit_id == world.units["receiving"].id
         assert db.session.get(Handover, handover_id).status == "acknowledged"
+
+
+def _sent_to_the_other_ward(world):
+    from handover.services import drafts, sending
+
+    sender = world.user("sending_sender")
+    draft = drafts.start(sender, world.unit("sending"), lifecycle_support.FORM_KEY,
+                         world.unit("other"), [], "lsl_disclosure")
+    drafts.save(sender, draft, lifecycle_support.content())
+    return sending.send(sender, draft, "to-the-other-ward").id
+
+
+def test_the_inbox_of_a_nurse_of_two_wards_says_which_ward_each_came_to(app, client, world):
+    """Two wards' handovers looked alike in her lists: each row named the sending unit only,
+    so she could not tell which ward was to acknowledge it, or where the child is coming."""
+    with app.app_context():
+        nurse = SimpleNamespace(id=create_user("nurse.of.two@example.test", memberships=[
+            (world.unit("receiving"), "receiver"), (world.unit("other"), "receiver")]).id)
+        to_receiving = send_handover(world, copies=False)
+        to_other = _sent_to_the_other_ward(world)
+    login_as(client, app, nurse)
+    page = client.get("/handovers/inbox").get_data(as_text=True)
+    for handover_id, ward in ((to_receiving, "Receiving unit"), (to_other, "Other unit")):
+        row = page.split(f"#{handover_id}</a>", 1)[1].split("</tr>", 1)[0]
+        assert f"Your unit: {ward}" in row
+    login_as(client, app, world.users["receiving_receiver"])
+    assert "Your unit:" not in client.get("/handovers/inbox").get_data(as_text=True)

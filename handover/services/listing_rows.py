@@ -59,6 +59,9 @@ class Row:
     #: relation): a list that mixes them (finding a child's handovers) says which were sent
     #: and which received.
     relation: str | None = None
+    #: The reader's unit the row is for, when the reader works in several (a nurse of two
+    #: wards): without it, two wards' handovers looked alike. None for someone of one unit.
+    own_unit_id: int | None = None
 
     def __getitem__(self, key: str) -> Any:   # templates written for dict rows keep working
         return getattr(self, key)
@@ -72,6 +75,7 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
     rows = []
     listed: list[tuple[str, int, str, int | None]] = []
     kinds: dict[int, str] = {}
+    several = len({membership.unit_id for membership in user.memberships}) > 1
     for handover in handovers:
         definition = _definition(handover)
         title = definition.title_in(language) if definition else handover.form_key
@@ -83,7 +87,8 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
                   due_on_page=due, overdue_on_page=due and overdue,
                   new=access.allows("acknowledge") and handover.opened_at is None,
                   withdrawn_unread=access.allows("view") and not shows_content(access)
-                  and handover.status == "withdrawn", relation=access.relation)
+                  and handover.status == "withdrawn", relation=access.relation,
+                  own_unit_id=access.unit_id if several else None)
         if access.allows("view") and shows_content(access):
             try:
                 row.summary = summary_for_reader(handover)
