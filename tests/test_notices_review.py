@@ -8,6 +8,7 @@ late draft sent, still went out. `deliveries.deliver_due()` does here what the w
 from datetime import timedelta
 
 import lifecycle_support
+import pytest
 from lifecycle_support import access_for, send_handover
 from sqlalchemy import delete, select, update
 
@@ -153,3 +154,19 @@ def test_someone_of_the_receiving_and_a_copy_unit_is_told_of_the_copy_still(app,
                     if delivered.channel == deliveries.EMAIL and delivered.event == "arrived"}
     assert outcomes["nurse.of.both@example.test"] == "delivered"
 
+
+
+def test_a_return_and_its_notice_are_one_transaction(app, world, monkeypatch):
+    """The README says each notice is a row of the action's own transaction: a return's,
+    a reroute's and an update's e-mails were written after it, in one of their own, so a
+    failure between the two returned the handover with nobody told."""
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the outbox could not be written")
+
+    with app.app_context():
+        handover_id = send_handover(world, copies=False)
+        monkeypatch.setattr(notifications, "record_email", broken)
+        with pytest.raises(RuntimeError):
+            _give_back(world, handover_id, "receiving_receiver")
+        db.session.rollback()
+        assert db.session.get(Handover, handover_id).status == "sent"

@@ -22,7 +22,6 @@ from handover.services import (
     definition_of,
     deliveries,
     disclosures,
-    log,
     notifications,
     open_json,
     replies,
@@ -92,13 +91,14 @@ def give_back(access: HandoverAccess, user: User, reason: str, text: str | None 
     # The sending unit's integrations hear of it with the return (the returning unit has let go).
     db.session.flush()   # the return's id tells this return from a later one
     occurrence = str(record.id)
-    hooks = webhooks.record("returned", handover, receiving=[], now=now, occurrence=occurrence)
+    # The notices are rows of the return's own transaction: told, or not returned at all.
+    notices = webhooks.record("returned", handover, receiving=[], now=now, occurrence=occurrence)
+    notices += notifications.record_email("returned", handover.id, [handover.sender_unit_id],
+                                          ("sender", "lead"), now, occurrence)
     commit_with_audit("handover.returned", actor=user, unit_id=returning_unit,
                       handover_id=handover.id, detail={"reason": reason})
-    deliveries.dispatch(hooks)
+    deliveries.dispatch(notices)
     db.session.refresh(handover)
-    notify_units("returned", handover, [handover.sender_unit_id], ("sender", "lead"),
-                 occurrence=occurrence)
     return record
 
 
@@ -172,14 +172,15 @@ def reroute(access: HandoverAccess, user: User, receiver: Unit | None, *,
                             to_unit_ids=[receiver.id])
     # The new unit's integrations hear that it arrived, as on a send; each reroute's own.
     occurrence = f"reroute:{receiver.id}:{now.isoformat()}"
-    hooks = webhooks.record("arrived", handover, receiving=[receiver.id], now=now,
-                            occurrence=occurrence)
+    notices = webhooks.record("arrived", handover, receiving=[receiver.id], now=now,
+                              occurrence=occurrence)
+    notices += notifications.record_email("arrived", handover.id, [receiver.id],
+                                          ("receiver", "lead"), now, occurrence)
     commit_with_audit("handover.rerouted", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id,
                       detail={"to_unit": receiver.id, **({"was_copy": True} if was_copy else {})})
-    deliveries.dispatch(hooks)
+    deliveries.dispatch(notices)
     db.session.refresh(handover)
-    notify_units("arrived", handover, [receiver.id], ("receiver", "lead"), occurrence=occurrence)
     return handover
 
 
@@ -214,20 +215,6 @@ def visible_replies(entries: Iterable[Any], handover: Handover, relation: str | 
     return [entry for entry in entries
             if (entry[0] if isinstance(entry, tuple) else entry).unit_id in keep]
 
-
-def notify_units(event: str, handover: Handover, unit_ids: Iterable[int | None],
-                 roles: tuple[str, ...], occurrence: str = "") -> None:
-    """E-mail the units' members that something waits (never what), through the notifications
-    outbox, in a transaction of its own after the action's: a failed notice never undoes it.
-    ``occurrence`` as for `notifications.record_email`."""
-    try:
-        ids = notifications.record_email(event, handover.id, list(unit_ids), roles,
-                                          occurrence=occurrence)
-        db.session.commit()
-        deliveries.dispatch(ids)
-    except Exception:  # the action is committed; the page still shows what happened
-        db.session.rollback()
-        log.exception("notice %s of handover %s failed", event, handover.id)
 
 
 def returns_shown(handover: Handover) -> list[dict[str, Any]]:

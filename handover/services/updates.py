@@ -40,6 +40,7 @@ from handover.services import (
     deliveries,
     disclosures,
     drafts,
+    notifications,
     policy,
     retention,
     routing,
@@ -47,7 +48,6 @@ from handover.services import (
     webhooks,
 )
 from handover.services.policy import HandoverAccess, units_of
-from handover.services.returning import notify_units
 from handover.services.sending import identity_hash_of, summary_of
 from handover.services.updates_protection import (  # noqa: F401  (asked through here)
     PROTECTION_KEY,
@@ -194,18 +194,18 @@ def send_update(granted: HandoverAccess, user: User, content: dict[str, Any], *,
         audit.record("handover.sent", actor=user, unit_id=sender.id, handover_id=update.id,
                      detail={"update_of": original.id})
         sent.append(update)
-    # Each receiving unit's integrations hear of its update in the same transaction.
-    hooks = [
+    # Each receiving unit's people and integrations hear of its update in the same
+    # transaction: told, or not sent at all.
+    notices = [
         delivery_id for update in sent
-        for delivery_id in webhooks.record("updated", update,
-                                           receiving=[update.receiver_unit_id],
-                                           now=now)]
+        for delivery_id in (
+            webhooks.record("updated", update, receiving=[update.receiver_unit_id], now=now)
+            + notifications.record_email("updated", update.id, [update.receiver_unit_id],
+                                         ("receiver", "lead"), now))]
     retention.record_activity(original, now)
     commit_with_audit("handover.update_sent", actor=user, unit_id=sender.id,
                       handover_id=original.id, detail={"updates": [u.id for u in sent]})
-    deliveries.dispatch(hooks)
-    for update in sent:
-        notify_units("updated", update, [update.receiver_unit_id], ("receiver", "lead"))
+    deliveries.dispatch(notices)
     return sent
 
 
