@@ -4,7 +4,7 @@ an operator learns that notices are only on record before a unit misses one."""
 from datetime import timedelta
 
 import lifecycle_support
-from lifecycle_support import send_handover
+from lifecycle_support import login_as, send_handover
 from sqlalchemy import update
 
 from handover.cli.ops import find_problems
@@ -67,3 +67,16 @@ def test_failed_deliveries_are_counted(app, world):
     jobs_of(app).heartbeat()
     assert _warnings(app) == ["2 deliveries failed for good: see Administration, Deliveries, "
                               "and try them again once the recipient works."]
+
+
+def test_the_deliveries_page_says_whether_the_worker_reports(app, client, world):
+    """Only `handover check` on the server said the worker had stopped: the administrators
+    looking at waiting notices were not told why they waited."""
+    login_as(client, app, world.users["admin"])
+    page = client.get("/admin/deliveries").get_data(as_text=True)
+    assert "No worker has ever reported: notices wait" in page
+    with app.app_context():
+        db.session.add(WorkerHeartbeat(name="host-1", beat_at=utcnow()))
+        db.session.commit()
+    page = client.get("/admin/deliveries").get_data(as_text=True)
+    assert "The worker last reported" in page and "notices wait" not in page

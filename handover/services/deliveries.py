@@ -46,6 +46,7 @@ DEFAULTS = {
     "DELIVERY_RETRY_MAX_SECONDS": 3600,
     "DELIVERY_GIVE_UP_HOURS": 72,
     "DELIVERY_LEASE_SECONDS": 300,
+    "WORKER_HEARTBEAT_MINUTES": 5,
 }
 
 
@@ -304,3 +305,11 @@ def message_id(row: Delivery) -> str:
 def last_heartbeat() -> datetime | None:
     """When a `handover worker` last reported (any host), or None if none ever did."""
     return db.session.execute(select(func.max(WorkerHeartbeat.beat_at))).scalar()
+
+
+def worker_silent(now: datetime | None = None) -> bool:
+    """Whether no worker has reported for ``WORKER_HEARTBEAT_MINUTES`` (or ever): notices
+    then only wait on record, and the scheduled jobs do not run."""
+    beat = last_heartbeat()
+    minutes = int(setting("WORKER_HEARTBEAT_MINUTES"))
+    return beat is None or (now or utcnow()) - beat > timedelta(minutes=minutes)

@@ -69,6 +69,8 @@ def only_admins():
 def deliveries_page():
     return render_template("admin_deliveries/deliveries.html", rows=deliveries.open_rows(SHOWN),
                            backlog=deliveries.backlog(), form=ActionForm(),
+                           worker_beat=deliveries.last_heartbeat(),
+                           worker_silent=deliveries.worker_silent(),
                            event_labels=EVENT_LABELS, status_labels=STATUS_LABELS)
 
 
