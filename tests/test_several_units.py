@@ -89,3 +89,21 @@ def test_the_inbox_of_a_nurse_of_two_wards_says_which_ward_each_came_to(app, cli
         assert f"Your unit: {ward}" in row
     login_as(client, app, world.users["receiving_receiver"])
     assert "Your unit:" not in client.get("/handovers/inbox").get_data(as_text=True)
+
+
+def test_someone_of_both_units_is_not_told_of_her_own_return(app, world):
+    """She returned it for the receiving school; the sending school's notice went to her
+    too, as one of its senders."""
+    from handover.services import deliveries, returning
+    from handover.store.models import Delivery
+
+    teacher = _teacher_of_both(app, world)
+    with app.app_context():
+        handover_id = send_handover(world, copies=False)
+        author = db.session.get(User, teacher.id)
+        returning.give_back(policy.require(author, handover_id, "return"), author,
+                            "wrong_unit")
+        told = db.session.execute(select(Delivery.recipient).where(
+            Delivery.channel == deliveries.EMAIL, Delivery.event == "returned")).scalars().all()
+    assert "teacher.of.both@example.test" not in told
+    assert "sending.sender@example.test" in told

@@ -318,12 +318,13 @@ def no_longer_due(row: Delivery) -> str | None:
 
 def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],
                  roles: Collection[str], now: datetime | None = None,
-                 occurrence: str = "") -> list[int]:
+                 occurrence: str = "", actor: User | None = None) -> list[int]:
     """Add one outbox row per address of each unit (the caller commits them with its action).
     ``occurrence`` tells apart an event that happens again on the same handover (a second
-    return, an arrival after a reroute): the same key would be taken for a repeat and dropped."""
+    return, an arrival after a reroute): the same key would be taken for a repeat and dropped.
+    The ``actor`` who did it, when one of the units too, is not told of what they did."""
     added = []
-    seen: set[str] = set()
+    seen: set[str] = {actor.email} if actor is not None and actor.email else set()
     for unit_id in unit_ids:
         for address in unit_addresses(unit_id, roles):
             if address not in seen:

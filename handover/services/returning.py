@@ -94,7 +94,7 @@ def give_back(access: HandoverAccess, user: User, reason: str, text: str | None 
     # The notices are rows of the return's own transaction: told, or not returned at all.
     notices = webhooks.record("returned", handover, receiving=[], now=now, occurrence=occurrence)
     notices += notifications.record_email("returned", handover.id, [handover.sender_unit_id],
-                                          ("sender", "lead"), now, occurrence)
+                                          ("sender", "lead"), now, occurrence, actor=user)
     commit_with_audit("handover.returned", actor=user, unit_id=returning_unit,
                       handover_id=handover.id, detail={"reason": reason})
     deliveries.dispatch(notices)
@@ -175,7 +175,7 @@ def reroute(access: HandoverAccess, user: User, receiver: Unit | None, *,
     notices = webhooks.record("arrived", handover, receiving=[receiver.id], now=now,
                               occurrence=occurrence)
     notices += notifications.record_email("arrived", handover.id, [receiver.id],
-                                          ("receiver", "lead"), now, occurrence)
+                                          ("receiver", "lead"), now, occurrence, actor=user)
     commit_with_audit("handover.rerouted", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id,
                       detail={"to_unit": receiver.id, **({"was_copy": True} if was_copy else {})})
