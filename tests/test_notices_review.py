@@ -170,3 +170,32 @@ def test_a_return_and_its_notice_are_one_transaction(app, world, monkeypatch):
             _give_back(world, handover_id, "receiving_receiver")
         db.session.rollback()
         assert db.session.get(Handover, handover_id).status == "sent"
+
+
+def test_a_copy_units_arrival_notice_stands_when_the_receiver_returns_it(app, world):
+    """Queued, then the receiving unit returned it before the worker came: the copy units
+    keep their copies and can read it, but their notices were dropped as "returned"."""
+    with app.app_context():
+        handover_id = send_handover(world)   # a copy to the copy unit
+        _give_back(world, handover_id, "receiving_receiver")
+        outcomes = {row.recipient: row.status for row in deliveries.deliver_due()
+                    if row.channel == deliveries.EMAIL and row.event == "arrived"}
+    assert outcomes["copy.receiver@example.test"] == "delivered"
+    assert outcomes["receiving.receiver@example.test"] == deliveries.DROPPED
+
+
+def test_an_arrival_is_not_told_through_a_unit_where_one_only_sends(app, world):
+    """She left the receiving unit; her other unit got a copy, but there she only sends (a
+    sender of a copy unit sees nothing of it): the notice went to her all the same."""
+    from support import create_user
+
+    with app.app_context():
+        person_id = create_user("left.the.ward@example.test", memberships=[
+            (world.unit("receiving"), "receiver"), (world.unit("copy"), "sender")]).id
+        send_handover(world)
+        db.session.execute(delete(Membership).where(
+            Membership.user_id == person_id, Membership.unit_id == world.units["receiving"].id))
+        db.session.commit()
+        outcomes = {row.recipient: row.status for row in deliveries.deliver_due()
+                    if row.channel == deliveries.EMAIL and row.event == "arrived"}
+    assert outcomes["left.the.ward@example.test"] == deliveries.DROPPED

@@ -60,8 +60,11 @@ class Row:
     #: and which received.
     relation: str | None = None
     #: The reader's unit the row is for, when the reader works in several (a nurse of two
-    #: wards): without it, two wards' handovers looked alike. None for someone of one unit.
-    own_unit_id: int | None = None
+    #: wards): without it, two wards' handovers looked alike. In a list of what came in, the
+    #: unit it came to (receiving, or a copy); in one of what went out, the unit that sent
+    #: it. None for someone of one unit.
+    own_unit_in: int | None = None
+    own_unit_out: int | None = None
 
     def __getitem__(self, key: str) -> Any:   # templates written for dict rows keep working
         return getattr(self, key)
@@ -75,7 +78,8 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
     rows = []
     listed: list[tuple[str, int, str, int | None]] = []
     kinds: dict[int, str] = {}
-    several = len({membership.unit_id for membership in user.memberships}) > 1
+    mine = {membership.unit_id for membership in user.memberships}
+    several = len(mine) > 1
     for handover in handovers:
         definition = _definition(handover)
         title = definition.title_in(language) if definition else handover.form_key
@@ -87,8 +91,13 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
                   due_on_page=due, overdue_on_page=due and overdue,
                   new=access.allows("acknowledge") and handover.opened_at is None,
                   withdrawn_unread=access.allows("view") and not shows_content(access)
-                  and handover.status == "withdrawn", relation=access.relation,
-                  own_unit_id=access.unit_id if several else None)
+                  and handover.status == "withdrawn", relation=access.relation)
+        if several:
+            row.own_unit_in = next((unit_id for unit_id in (
+                handover.receiver_unit_id, *(copy.unit_id for copy in handover.copies))
+                if unit_id in mine), None)
+            row.own_unit_out = handover.sender_unit_id if handover.sender_unit_id in mine \
+                else None
         if access.allows("view") and shows_content(access):
             try:
                 row.summary = summary_for_reader(handover)

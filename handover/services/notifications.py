@@ -89,8 +89,12 @@ def _still_a_recipient(row: Delivery, also: Iterable[int | None] = ()) -> bool:
     (`record_email`), under the first: the others the notice was for (``also``) count too."""
     if row.unit_id is None:
         return True
-    return any(row.recipient in unit_addresses(unit_id, _ANY_ROLE)
-               for unit_id in dict.fromkeys([row.unit_id, *also]) if unit_id is not None)
+    if row.recipient in unit_addresses(row.unit_id, _ANY_ROLE):
+        return True
+    # Through another unit only as one who sees what came to it (a receiver or lead; a
+    # sender of a copy unit sees nothing of it).
+    return any(row.recipient in unit_addresses(unit_id, ("receiver", "lead"))
+               for unit_id in dict.fromkeys(also) if unit_id not in (None, row.unit_id))
 
 
 def _copy_units_address(handover: Handover, row: Delivery) -> bool:
@@ -265,6 +269,8 @@ def _arrival_gone_by(handover: Handover, row: Delivery) -> str | None:
     gone = _gone_by(handover, row)
     if gone is not None:
         return gone
+    if handover.status == "returned" and row.unit_id in {copy.unit_id for copy in handover.copies}:
+        return None   # returned by its receiver: a copy unit keeps its copy, and is told of it
     if handover.status in ("returned", "draft"):
         return f"handover {handover.status}"
     if row.unit_id is not None and row.unit_id != handover.receiver_unit_id and \

@@ -128,7 +128,7 @@ def require(user: Any, handover_id: object, action: str = "view", *, with_units:
         if action in DRAFT_ACTIONS and discarded_by_own_unit(user, handover_id):
             raise DraftDiscarded(handover_id)
         deny(user, handover_id, action, exists=False)
-    access = evaluate(user, handover, action)
+    access = evaluate(user, handover)
     if action != "download" and access.can("read") and not access.can(ACTIONS[action]):
         raise not_permitted(access, action)   # they see it: a 404 would say it is gone
     if not access.can(ACTIONS[action]) or (action == "download" and access.as_copy):
@@ -163,7 +163,7 @@ def hold(access: HandoverAccess, user: Any, action: str) -> HandoverAccess:
         raise NotFound(handover.id)
     db.session.refresh(handover)
     action = ALIASES.get(action, action)
-    fresh = evaluate(user, handover, action)
+    fresh = evaluate(user, handover)
     if fresh.can(ACTIONS[action]) and fresh.allows(action):
         return fresh
     db.session.rollback()

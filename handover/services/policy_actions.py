@@ -104,31 +104,18 @@ def relations(user: User | None, handover: Handover) -> list[tuple[str, int, set
     return found
 
 
-#: The actions only a receiving unit does: someone who is also of the sending (or a copy)
-#: unit does them for the receiving one.
-_RECEIVING_ACTIONS = frozenset({"acknowledge", "reply_form", "close", "return"})
-
-
-def evaluate(user: User | None, handover: Handover, action: str = "view") -> HandoverAccess:
-    """Everything the user may do, and the unit they do ``action`` for. Someone of both the
-    sending and the receiving unit (a teacher of two schools, sending from one to the
-    other) acts for the sending unit, but for what only a receiver does: looking at their
-    own handover opened it for the receiving unit (the sender read "opened", and lost the
-    withdrawal), and their messages were filed as the receiving unit's. A receiving
-    relation wins over a copy."""
-    order = ({RECEIVING: 0, SENDING: 1, COPY: 2} if action in _RECEIVING_ACTIONS
-             else {SENDING: 0, RECEIVING: 1, COPY: 2})
-    needed = ACTIONS.get(ALIASES.get(action, action))
-    chosen = None
+def evaluate(user: User | None, handover: Handover) -> HandoverAccess:
+    """The richest access the user has; a receiving relation wins over a copy."""
+    order = {RECEIVING: 0, SENDING: 1, COPY: 2}
+    relation = unit_id = None
     granted: set[str] = set()
     for kind, unit, roles in sorted(relations(user, handover), key=lambda r: order[r[0]]):
         found = set().union(*(CAPABILITIES[kind].get(role, set()) for role in roles))
         if handover.status == "draft" and "edit_draft" not in found:
             found = set()  # a draft is the senders' work in progress, not yet a handover
-        if found and (chosen is None or (needed not in chosen[2] and needed in found)):
-            chosen = (kind, unit, found)   # the first that may do the action, else the first
+        if found and relation is None:
+            relation, unit_id = kind, unit
         granted |= found
-    relation, unit_id = (chosen[0], chosen[1]) if chosen else (None, None)
     return HandoverAccess(handover, relation, unit_id, frozenset(granted),
                           frozenset(actions_now(handover, relation, granted)))
 
