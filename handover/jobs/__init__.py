@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from flask import Flask
 from huey import RedisHuey, SqliteHuey, crontab
+from redis import ConnectionPool
 from sqlalchemy import delete
 
 from handover.services import (
@@ -69,8 +70,10 @@ class Jobs:
             # a notice (its work already committed) fails its dispatch in seconds, as with
             # one that refuses, instead of waiting for ever (`dispatch`). Above the worker's
             # blocking read of one second.
-            huey = RedisHuey("handover", url=url, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                             socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+            # (Huey takes a URL or a pool, not a URL with options.)
+            huey = RedisHuey("handover", connection_pool=ConnectionPool.from_url(
+                url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS))
         else:
             path = config.get("JOBS_SQLITE_PATH") or os.path.join(self.app.instance_path,
                                                                    QUEUE_FILE)
