@@ -95,18 +95,14 @@ def check_field(checker: Checker, raw: Raw, here: str, base: str, in_group: bool
         checker.add(here, f"prefill {raw['prefill']!r} must be one of "
                           + ", ".join(f"'{name}' (a {wanted} field)"
                                       for name, wanted in PREFILLS.items()))
-    if "not_after" in raw:
+    for bound, allowed in (("not_after", NOT_AFTER), ("not_before", NOT_BEFORE)):
+        if bound not in raw:
+            continue
         if kind != "date":
-            checker.add(here, "'not_after' only belongs to date fields")
-        elif raw["not_after"] not in NOT_AFTER:
-            checker.add(here, f"not_after {raw['not_after']!r} must be one of "
-                              + ", ".join(f"'{name}'" for name in NOT_AFTER))
-    if "not_before" in raw:
-        if kind != "date":
-            checker.add(here, "'not_before' only belongs to date fields")
-        elif raw["not_before"] not in NOT_BEFORE:
-            checker.add(here, f"not_before {raw['not_before']!r} must be one of "
-                              + ", ".join(f"'{name}'" for name in NOT_BEFORE))
+            checker.add(here, f"'{bound}' only belongs to date fields")
+        elif raw[bound] not in allowed:
+            checker.add(here, f"{bound} {raw[bound]!r} must be one of "
+                              + ", ".join(f"'{name}'" for name in allowed))
     if kind == "group":
         check_group(checker, raw, here, base, in_group)
     elif "fields" in raw:
