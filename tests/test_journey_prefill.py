@@ -7,6 +7,7 @@ import secrets
 import lifecycle_support
 import pytest
 from lifecycle_support import FORM_KEY, access_for, login_as
+from sqlalchemy import select
 from test_journey_retention import send_ward_form
 
 from handover.cli.demo_handovers import ward_content
@@ -125,3 +126,34 @@ def test_a_unit_cannot_take_over_another_units_handover(app, world):
         with pytest.raises(LifecycleError):
             prefill.take_over(granted, world.user("receiving_receiver"),
                               db.session.get(Handover, first), "whole")
+
+
+def _refusals_of_take_over(app, **where):
+    with app.app_context():
+        return [event.detail for event in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "handover.access_denied",
+                                     *(getattr(AuditEvent, key) == value
+                                       for key, value in where.items())))
+                if "take_over" in (event.detail or "")]
+
+
+def test_a_source_the_page_does_not_offer_is_refused_and_logged(app, client, world):
+    """Posting another child's handover, or an id that names none, as the source answers 404
+    as any handover one may not see does, and the attempt is in the log."""
+    with app.app_context():
+        sender = world.user("sending_sender")
+        other_child = drafts.start(sender, world.unit("sending"), WARD, world.unit("receiving"),
+                                   [], "child_welfare_necessary")
+        drafts.save(sender, other_child, {**ward_content(), "child_identity_code": "050610A2346",
+                                          "child_birth_date": "2010-06-05"})
+        other_child = sending.send(sender, other_child, secrets.token_urlsafe(16)).id
+        draft = new_draft(world)
+    login_as(client, app, world.users["sending_sender"])
+    for source in (other_child, 987654):
+        answer = client.post(f"/handovers/{draft}/prefill",
+                             data={"source": source, "scope": "whole"})
+        assert answer.status_code == 404
+    assert len(_refusals_of_take_over(app, handover_id=other_child)) == 1
+    assert any("987654" in detail for detail in _refusals_of_take_over(app, handover_id=None))
+    with app.app_context():
+        assert db.session.get(Handover, draft).prefilled_from_id is None

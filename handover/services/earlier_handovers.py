@@ -184,6 +184,22 @@ def latest_sent_by(user: Any, identity_hash: str | None,
     return None
 
 
+def source_to_take_over(user: Any, draft: Handover, draft_child: str | None,
+                        source_id: object) -> Handover:
+    """The handover ``source_id`` whose answers ``user`` asks to take over into ``draft``, when
+    it is the one the draft's journey page offers: `latest_sent_by` for the child named in the
+    draft (``draft_child``, its keyed hash), or for the source's own child when the draft names
+    none yet. Any other id (another unit's handover, another child's, an older one) is refused
+    as the policy refuses a handover one may not see: audited, `NotFound`."""
+    source = db.session.get(Handover, source_id) if policy.is_handover_id(source_id) else None
+    child = draft_child or (source.identity_hash if source is not None else None)
+    latest = (latest_sent_by(user, child, draft.id)
+              if source is not None and source.identity_hash == child else None)
+    if latest is None or source is None or latest.id != source.id:
+        policy.deny(user, source_id, "take_over", exists=source is not None)
+    return latest
+
+
 #: The candidates `latest_sent_by` chooses from, newest first: ids and forms only (the form
 #: decides), built once like `_EARLIER`.
 _SOURCES = (

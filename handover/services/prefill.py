@@ -31,6 +31,7 @@ from handover.services import (
     commit_with_audit,
     definition_of,
     open_json,
+    policy,
     retention,
     seal_json,
 )
@@ -112,13 +113,17 @@ def take_over(granted: HandoverAccess, user: User, source: Handover, scope: str)
     source's child with the answers; another child's handover, or answers that leave the
     draft naming no child, are refused (`LifecycleError`) and the draft is left as it was."""
     draft = granted.handover
-    if draft.status != "draft" or not granted.allows("edit"):
+    if not granted.allows("edit"):
         raise LifecycleError(_l("Answers can be taken over only into a draft."))
     if source.sender_unit_id not in draft_unit_ids(user) or source.status == "draft" \
             or scope not in scopes(draft, source):
         raise LifecycleError(_l("These answers cannot be taken over."))
     if source.erased_at is not None or source.content is None:
         raise ContentErased()
+    # Held and read again (`policy.hold`): a colleague's send, or the sender's own in another
+    # tab, committed since the page loaded the draft, refuses this; a sent handover sealed
+    # again as a draft would be reported to its receiver as tampered.
+    draft = policy.hold(granted, user, "edit").handover
     definition = definition_of(draft)
     content = open_json(draft, draft.content, crypto.Purpose.DRAFT) or {}
     child = child_of(definition, content)
@@ -186,8 +191,9 @@ def _fill(definition: FormDefinition, content: dict[str, Any], source: dict[str,
 def confirm(granted: HandoverAccess, user: User, section_key: str) -> list[str]:
     """The sender checked the taken-over answers of one section; returns what still waits."""
     draft = granted.handover
-    if draft.status != "draft" or not granted.allows("edit"):
+    if not granted.allows("edit"):
         raise LifecycleError(_l("Answers can be taken over only into a draft."))
+    draft = policy.hold(granted, user, "edit").handover
     left = [key for key in awaiting(draft) if key != section_key]
     draft.prefilled_sections = ",".join(left) or None
     draft.updated_at = utcnow()

@@ -25,8 +25,6 @@ from handover.services import (
     updates,
 )
 from handover.services.reader_view import open_for_reader
-from handover.store.database import db
-from handover.store.models import Handover
 from handover.store.models.base import utcnow
 from handover.web import formbuilder, posted_id
 from handover.web.form_base import HandoverForm
@@ -185,14 +183,9 @@ def take_over(handover_id):
     granted = policy.require(user, handover_id, "edit")
     if not EmptyForm().validate_on_submit():
         return _to_edit(handover_id, _("The form expired. Try again."), "error")
-    draft_child = drafts_identity_hash(granted)
-    source_id = posted_id(request.form.get("source"))
-    source = db.session.get(Handover, source_id) if source_id is not None else None
-    if source is None or source.identity_hash != (draft_child or source.identity_hash):
-        raise policy.NotFound(handover_id)
-    latest = earlier_handovers.latest_sent_by(user, source.identity_hash, handover_id)
-    if latest is None or latest.id != source.id:
-        raise policy.NotFound(handover_id)
+    source = earlier_handovers.source_to_take_over(user, granted.handover,
+                                                   drafts_identity_hash(granted),
+                                                   posted_id(request.form.get("source")))
     try:
         filled = prefill.take_over(granted, user, source, request.form.get("scope", ""))
     except LifecycleError as error:
