@@ -3,6 +3,7 @@
 import os
 
 from apiflask import APIFlask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from handover import config as configuration
 from handover import i18n, jobs, web
@@ -45,6 +46,7 @@ def create_app(config=None):
     if not app.config.get("INITIALISING_INSTANCE"):
         configuration.require_secret_key(app)
         keys.require_key_file(app)
+    _trust_proxies(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -62,6 +64,20 @@ def create_app(config=None):
     web.register_blueprints(app)
     jobs.init_app(app)
     return app
+
+
+def _trust_proxies(app):
+    """Behind ``PROXIES`` proxies (a TLS proxy is one), take the client's address and scheme
+    from the headers they set, as far back as they go: the login limits count each client
+    apart, and the audit log and the sessions name the client, not the proxy. Headers beyond
+    that number, or with none set, are the client's own words and are not believed."""
+    proxies = app.config["PROXIES"]
+    if not isinstance(proxies, int) or isinstance(proxies, bool) or not 0 <= proxies <= 10:
+        raise configuration.ConfigurationError(
+            f"PROXIES must be the number of proxies in front of the server (0-10), not "
+            f"{proxies!r}. Set HANDOVER_PROXIES.")
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def _init_limiter(app):

@@ -48,6 +48,9 @@ DEFAULTS = {
     "BASE_URL": "http://127.0.0.1:5000",
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "HTTPS": False,
+    # How many proxies in front of the server set X-Forwarded-For and -Proto (`app.py`): a TLS
+    # proxy is one. 0 believes no such header, since a client could then name any address.
+    "PROXIES": 0,
     # Where the key-encryption keys live: "file" (the key file) or "pkcs11" (an HSM).
     "KEY_BACKEND": "file",
     # Sign-in through the organisation's OpenID Connect provider: on when OIDC_ISSUER is set.
@@ -67,7 +70,7 @@ _FROM_ENVIRONMENT = (
     *((name, name) for name in (
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
         "SMTP_STARTTLS", "SMTP_SSL", "SMTP_TIMEOUT", "MAIL_FROM", "BASE_URL", "HTTPS",
-        "CLI_LANGUAGE", "PGBOUNCER",
+        "PROXIES", "CLI_LANGUAGE", "PGBOUNCER",
     )),
     *((name, name) for name in (
         "KEY_BACKEND", "PKCS11_MODULE", "PKCS11_TOKEN", "PKCS11_PIN", "PKCS11_PIN_FILE",
@@ -78,7 +81,7 @@ _FROM_ENVIRONMENT = (
 )
 ENVIRONMENT = {f"HANDOVER_{variable}": key for variable, key in _FROM_ENVIRONMENT}
 
-INTEGER_KEYS = {"SMTP_PORT", "SMTP_TIMEOUT"}
+INTEGER_KEYS = {"SMTP_PORT", "SMTP_TIMEOUT", "PROXIES"}
 BOOLEAN_KEYS = {"SMTP_STARTTLS", "SMTP_SSL", "HTTPS", "OIDC_REQUIRE_MFA", "OIDC_PROVISION"}
 
 
@@ -157,7 +160,11 @@ def normalise_database_url(url):
 
 def _coerce(key, value):
     if key in INTEGER_KEYS:
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigurationError(f"{key} must be a whole number, not {value!r}. Correct "
+                                     f"HANDOVER_{key}.") from None
     if key in BOOLEAN_KEYS:
         return value.strip().lower() in {"1", "true", "yes", "on"}
     return value

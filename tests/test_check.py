@@ -23,6 +23,7 @@ def production_config(app_config):
     app_config.update({
         "TESTING": False,
         "HTTPS": True,
+        "PROXIES": 1,
         "BASE_URL": "https://handover.example.fi",
         "SMTP_HOST": "smtp.example.fi",
         "WTF_CSRF_ENABLED": True,
@@ -130,9 +131,14 @@ def test_each_configuration_problem_is_an_error_with_advice(production_config, p
     assert result.output.splitlines()[-1] == "1 error(s), 0 warning(s).", result.output
 
 
-def test_missing_smtp_is_only_a_warning(production_config, monkeypatch):
+@pytest.mark.parametrize("setting, expected", [
+    ("SMTP_HOST", "warning: SMTP is not configured"),
+    ("PROXIES", "warning: HTTPS is on but HANDOVER_PROXIES is 0"),
+])
+def test_missing_smtp_or_proxy_count_is_only_a_warning(production_config, monkeypatch, setting,
+                                                       expected):
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
-    production_config["SMTP_HOST"] = None
+    production_config[setting] = None if setting == "SMTP_HOST" else 0
     app = create_app(production_config)
     with app.app_context():
         db.create_all()
@@ -144,7 +150,7 @@ def test_missing_smtp_is_only_a_warning(production_config, monkeypatch):
             unstamp()
             db.engine.dispose()
     assert result.exit_code == 0
-    assert "warning: SMTP is not configured" in result.output
+    assert expected in result.output
 
 
 @pytest.mark.parametrize("how", ["option", "WEB_CONCURRENCY"])

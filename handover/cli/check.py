@@ -48,6 +48,11 @@ def _server_problems(app, workers):
     if not config.get("HTTPS"):
         yield error("HTTPS is off: cookies are sent without Secure and no HSTS. Serve behind "
                     "a TLS proxy and set HANDOVER_HTTPS=1.")
+    elif not config.get("PROXIES"):
+        yield warning("HTTPS is on but HANDOVER_PROXIES is 0: behind a TLS proxy every request "
+                      "seems to come from the proxy, so one client's failed logins block "
+                      "everyone's and the audit log names the proxy. Set HANDOVER_PROXIES to "
+                      "the number of proxies in front of the server (1 for one TLS proxy).")
     if not str(config.get("BASE_URL", "")).startswith("https://"):
         yield warning("BASE_URL does not start with https://: e-mail links will not use TLS. "
                       "Set HANDOVER_BASE_URL.")
