@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handover.services import policy
+from handover.services import commit_keeping_loaded, policy
 from handover.services.audit_search import about_child, in_unit
 from handover.store import audit
 from handover.store.database import db
@@ -60,7 +60,7 @@ def export(actor: Any, chosen: ExportFilter) -> dict[str, Any]:
     events = events[:limit]
     head_id, head_hash = audit.chain_head()
     audit.record("audit.exported", actor=actor, detail={"events": len(events)})
-    db.session.commit()
+    commit_keeping_loaded()   # what was read stays loaded: no statement per row after
     return {
         "events": [_event(event) for event in events],
         "next_after_id": events[-1].id if more else None,

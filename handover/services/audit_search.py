@@ -35,7 +35,7 @@ from stdnum.fi import hetu
 from handover.formdefs.content import TIMEZONE
 from handover.i18n import lazy_gettext as _l
 from handover.security import crypto
-from handover.services import earlier_handovers
+from handover.services import commit_keeping_loaded, earlier_handovers
 from handover.services.listing import InvalidIdentityCode
 from handover.store import audit
 from handover.store.database import db, folded
@@ -268,7 +268,7 @@ def child_report(actor: Any, identity_code: str, *, download: bool = False,
     audit.record("audit.child_report", actor=actor,
                  detail={"handovers": len(handovers), **earlier_handovers.naming_child(child),
                          **(DOWNLOADED if download else {})})
-    db.session.commit()
+    commit_keeping_loaded()   # what was read stays loaded: no statement per row after
     return handovers, events
 
 

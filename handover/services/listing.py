@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from handover.formdefs.content import identity_code_problem, normalised_identity_code
 from handover.security import crypto
-from handover.services import policy
+from handover.services import commit_keeping_loaded, policy
 from handover.services.earlier_handovers import naming_child
 from handover.services.listing_rows import Row, rows_for
 from handover.services.listing_scope import (  # noqa: F401  (asked through here)
@@ -147,7 +147,7 @@ def find_by_identity_code(user: User, code: str, language: str = "fi") -> list[R
                  unit_id=units[0] if len(units) == 1 else None,
                  detail={"found": len(found), **naming_child(child),
                          **({"units": units} if len(units) > 1 else {})})
-    db.session.commit()
+    commit_keeping_loaded()   # what was read stays loaded: no statement per row after
     return rows_for(user, found, language)
 
 
