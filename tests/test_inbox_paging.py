@@ -73,8 +73,8 @@ def test_inbox_pages_are_newest_first_without_duplicates(app, client, inbox_worl
         pages = [_listed(client, f"/handovers/inbox?page={n}") for n in (1, 2, 3)]
     assert [ids for ids, _ in pages] == [expected[:20], expected[20:40], expected[40:]]
     assert "Page 1 of 3" in pages[0][1]
-    assert 'href="/handovers/inbox?page=2"' in pages[0][1]
-    assert 'href="/handovers/inbox?page=4"' not in pages[2][1]  # the last page has no "Older"
+    assert 'href="/handovers/inbox?page=2&amp;after=' in pages[0][1]
+    assert "?page=4" not in pages[2][1]  # the last page has no "Older"
 
 
 def test_form_filter_offers_every_installed_form_by_its_title(app, client, inbox_world):
@@ -131,3 +131,33 @@ def test_outbox_lists_the_units_sent_handovers_page_by_page(app, client, inbox_w
         sent = db.session.query(Handover).filter(Handover.status != "draft").count()
     assert len(first) == 20 and f"Page 1 of {-(-sent // 20)}" in html
     assert len(last) == sent - 80
+
+
+def _older_link(html):
+    return re.search(r'href="(/handovers/[a-z]+\?page=\d+&amp;after=[^"]+)">Older', html).group(
+        1).replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("box, email", [("inbox", "anna@example.fi"),
+                                        ("outbox", "sam@example.fi")])
+def test_older_lists_what_follows_even_when_reading_took_the_first_page_out_of_the_filter(
+        app, client, inbox_world, box, email):
+    """Working through "sent" opens each handover of the first page, which leaves "sent": the
+    next page must still begin with the 21st, not skip twenty never shown (an offset counted
+    again would)."""
+    with app.app_context():
+        mine = [db.session.get(Handover, i) for i in inbox_world]
+        for handover in mine:
+            handover.status = "sent"
+        db.session.commit()
+        wanted = [h.id for h in mine] if box == "inbox" else None
+        login(client, _user(email))
+        first, html = _listed(client, f"/handovers/{box}?status=sent")
+        wanted = wanted or first + _listed(client, f"/handovers/{box}?status=sent&page=2")[0]
+        for handover_id in first:            # the nurse opens each of the first page
+            db.session.get(Handover, handover_id).status = "opened"
+        db.session.commit()
+        second, html = _listed(client, _older_link(html))
+    assert first == wanted[:20]
+    assert second == wanted[20:40]
+    assert "Page 2 of" in html and "?page=1" in html    # "Newer" goes back to the first

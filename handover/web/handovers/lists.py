@@ -3,12 +3,14 @@ themselves, and the audit of every summary they show, come from `handover.servic
 
 from flask import render_template, request
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 
 from handover.i18n import lazy_gettext as _l
 from handover.plugins.manager import registry
-from handover.services import listing, policy
+from handover.services import listing, listing_keyset, policy
 from handover.services.accounts import units_by_id
 from handover.services.sections import draft_rows
+from handover.web.api.cursors import cursor_for, place_of
 from handover.web.handovers import bp, forms
 from handover.web.ui import language, status_label
 
@@ -37,23 +39,42 @@ def units_shown(handovers):
         h.sender_unit_id, h.receiver_unit_id, *(c.unit_id for c in h.copies))})
 
 
-def _list_page(template, read_page, **extra):
+def _list_page(template, read_page, read_after, **extra):
+    """Page ``page`` of a list. "Older" carries the place of the page's last handover
+    (``after``, signed): the next page is read from there (`listing_keyset`), so a handover
+    that reading took out of a filter ("sent" to "opened") does not push an unseen one past
+    the page boundary, as counting an offset again would. A page number alone, or an ``after``
+    not of ours, reads by offset."""
     status = request.args.get("status", "")
     form_key = request.args.get("form", "")
-    page = read_page(current_user, page=request.args.get("page", 1, type=int),
-                     status=status, form_key=form_key, language=language())
+    number = min(max(request.args.get("page", 1, type=int), 1), listing.LAST_PAGE)
+    after = _place(request.args.get("after"))
+    if after is not None and number > 1:
+        page = read_after(current_user, after, status=status, form_key=form_key,
+                          language=language(), number=number)
+    else:
+        page = read_page(current_user, page=number, status=status, form_key=form_key,
+                         language=language())
     return render_template(
-        template, page=page, rows=page.rows,
+        template, page=page, rows=page.rows, older=cursor_for(page.next_key),
         units=units_shown(page.items + list(extra.get("drafts", ()))),
         statuses=listing.LIST_STATUSES, status=status, form_key=form_key,
         form_choices=form_choices(), status_label=list_status_label, **extra,
     )
 
 
+def _place(cursor):
+    """The (sending time, id) an ``after`` of ours names; None for none, or one not ours."""
+    try:
+        return place_of(cursor) if cursor else None
+    except ValidationError:
+        return None
+
+
 @bp.get("/inbox")
 @login_required
 def inbox():
-    return _list_page("handovers/inbox.html", listing.inbox,
+    return _list_page("handovers/inbox.html", listing.inbox, listing_keyset.inbox_after,
                       find_form=forms.IdentityCodeForm())
 
 
@@ -61,7 +82,8 @@ def inbox():
 @login_required
 def outbox():
     rows = draft_rows(current_user, language())
-    return _list_page("handovers/outbox.html", listing.outbox, draft_rows=rows,
+    return _list_page("handovers/outbox.html", listing.outbox, listing_keyset.outbox_after,
+                      draft_rows=rows,
                       drafts=[row.handover for row in rows],
                       can_send=bool(policy.sending_units(current_user)),
                       find_form=forms.IdentityCodeForm())
