@@ -7,7 +7,7 @@ from lifecycle_support import CHILD_CODE, FORM_KEY, access_for, login_as, send_h
 
 from handover.services import drafts, earlier_handovers, returning
 from handover.store.database import db
-from handover.store.models import AuditEvent
+from handover.store.models import AuditEvent, Handover
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
@@ -89,3 +89,29 @@ def test_draft_page_looks_up_by_the_code_in_the_body(app, client, world):
     login_as(outsider, app, world.users["other_receiver"])
     assert outsider.post(f"/handovers/{draft}/journey",
                          data={"identity_code": CHILD_CODE}).status_code == 404
+
+
+def test_a_long_journey_keeps_the_handovers_before_this_one_and_says_some_are_left_out(
+        app, client, world, monkeypatch):
+    """Cut at the limit, the list keeps those sent before the handover on the page (a panel
+    of only the newest would leave out the very ones that came before it), and says that more
+    exist."""
+    monkeypatch.setattr(earlier_handovers, "LIMIT", 3)
+    with app.app_context():
+        sent = [send_handover(world) for _ in range(7)]
+    login_as(client, app, world.users["receiving_receiver"])
+    page = client.get(f"/handovers/{sent[2]}").get_data(as_text=True)
+    listed = [handover_id for handover_id in sent if f'/handovers/{handover_id}"' in page]
+    assert listed == [sent[0], sent[1], sent[6]]
+    assert "Only the 3 handovers nearest to this one are listed" in page
+    with app.app_context():
+        shown = earlier_handovers.find(world.user("receiving_receiver"),
+                                       earlier_handovers.hash_of_code(CHILD_CODE),
+                                       current=db.session.get(Handover, sent[2]))
+        assert [e.id for e in shown][-2:] == [sent[1], sent[0]] and shown.more
+        everything = earlier_handovers.find(world.user("receiving_receiver"),
+                                            earlier_handovers.hash_of_code(CHILD_CODE))
+        assert [e.id for e in everything] == sent[::-1][:3] and everything.more
+    monkeypatch.setattr(earlier_handovers, "LIMIT", 10)
+    assert "nearest to this one" not in client.get(f"/handovers/{sent[2]}").get_data(
+        as_text=True)

@@ -14,10 +14,10 @@ search by identity code) names the child by the keyed hash (`naming_child`), nev
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from handover.formdefs import FormDefinition, UnknownForm
@@ -29,6 +29,8 @@ from handover.store.models import Handover, HandoverCopy, Unit
 
 #: The most a look-up lists: a child's journey, not a search engine.
 LIMIT = 50
+#: Where a draft's look-up is anchored: every sent handover came before it.
+_LAST_MOMENT = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,13 @@ class EarlierHandover:
     erased: bool
     #: The user's unit through which the list shows it (the one that had that part).
     unit_id: int | None = None
+
+
+class Shown(list[EarlierHandover]):
+    """The earlier handovers a look-up shows, newest first; ``more`` when the child has more
+    in the user's units than `LIMIT` (the page says so: the rest are found by the code)."""
+
+    more: bool = False
 
 
 def hash_of_code(code: str | None) -> str | None:
@@ -75,7 +84,7 @@ def naming_pattern(identity_hash: str) -> str:
 
 
 def look_up(user: Any, identity_hash: str | None, *, language: str = "fi",
-            current: Handover | None = None) -> list[EarlierHandover]:
+            current: Handover | None = None) -> Shown:
     """The child's earlier handovers that ``user``'s units sent or received, newest first,
     without ``current`` (the draft being started); audited whether or not anything is found:
     the look-up on ``current`` and each handover shown, for the draft's sending unit, in one
@@ -90,11 +99,15 @@ def look_up(user: Any, identity_hash: str | None, *, language: str = "fi",
 
 
 def find(user: Any, identity_hash: str | None, *, language: str = "fi",
-         current: Handover | None = None) -> list[EarlierHandover]:
+         current: Handover | None = None) -> Shown:
     """`look_up` without its audit event: for a caller that logs `audit_event` in the
     transaction it commits anyway (the reading view logs it with the view itself)."""
-    found = _query(user, identity_hash, current.id if current is not None else None)
-    return _shown(user, found, language)
+    found = _query(user, identity_hash, current)
+    shown = Shown(sorted(_shown(user, found[:LIMIT], language),
+                         key=lambda earlier: (earlier.sent_at or _LAST_MOMENT, earlier.id),
+                         reverse=True))
+    shown.more = len(found) > LIMIT
+    return shown
 
 
 def audit_event(shown: list[EarlierHandover], current: Handover | None,
@@ -144,17 +157,23 @@ _EARLIER = (
                Handover.receiver_unit_id.in_(bindparam("received_by", expanding=True)),
                Handover.id.in_(select(HandoverCopy.handover_id).where(
                    HandoverCopy.unit_id.in_(bindparam("copied_to", expanding=True))))))
-    .order_by(Handover.sent_at.desc(), Handover.id.desc())
-    .limit(LIMIT))
+    # Those sent before the handover on the page first (a draft's: all of them), then those
+    # after it: cut at `LIMIT`, a long journey keeps the handovers that came before this one,
+    # not only the newest fifty. One more than shown says whether any were left out.
+    .order_by(case((Handover.sent_at <= bindparam("anchor"), 0), else_=1),
+              Handover.sent_at.desc(), Handover.id.desc())
+    .limit(bindparam("limit")))
 
 
-def _query(user: Any, identity_hash: str | None, exclude_id: int | None) -> list[Any]:
+def _query(user: Any, identity_hash: str | None, current: Handover | None) -> list[Any]:
     sent_by = policy.outbox_unit_ids(user)
     received_by = policy.inbox_unit_ids(user)
     if not identity_hash or not (sent_by or received_by):
         return []
+    anchor = current.sent_at if current is not None and current.sent_at else _LAST_MOMENT
     return list(db.session.execute(_EARLIER, {
-        "identity_hash": identity_hash, "exclude_id": exclude_id or 0,
+        "identity_hash": identity_hash, "anchor": anchor, "limit": LIMIT + 1,
+        "exclude_id": current.id if current is not None else 0,
         "sent_by": list(sent_by), "received_by": list(received_by),
         "copied_to": list(received_by), "copy_units": list(received_by)}).all())
 
