@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from difflib import SequenceMatcher
 
 from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from handover.plugins import manager as plugin_manager
 from handover.services.accounts_base import N_, AccountError
 from handover.store.database import db, folded
-from handover.store.models import IntegrationClient, Unit, User
+from handover.store.models import IntegrationClient, Membership, Unit, User
 from handover.store.models.accounts import unit_name_key
 
 #: Loose on purpose: the address is a login name and a notification target, and the only way
@@ -122,4 +123,16 @@ def search_users(query: str = "") -> list[User]:
 
 
 def all_units() -> list[Unit]:
-    return list(db.session.execute(select(Unit).order_by(func.lower(Unit.name))).scalars())
+    """Every unit by name, each with its memberships (the administrators' list counts them):
+    two statements, not one more per unit."""
+    return list(db.session.execute(select(Unit).order_by(func.lower(Unit.name))
+                                   .options(selectinload(Unit.memberships))).scalars())
+
+
+def memberships_of(unit: Unit) -> list[Membership]:
+    """The unit's memberships, confirmed or awaiting, by person's name and role, each with its
+    person loaded in the same statement."""
+    return sorted(db.session.execute(
+        select(Membership).where(Membership.unit_id == unit.id)
+        .options(joinedload(Membership.user))).scalars(),
+        key=lambda membership: (membership.user.name.lower(), membership.role))

@@ -55,9 +55,18 @@ def add_membership(user: User, unit: Unit, role: str, actor: User | None = None,
     return membership
 
 
+#: A unit lead who removed their own lead role would be left with a unit nobody leads.
+OWN_LEAD_ROLE = N_("You cannot remove your own lead role. Ask an administrator.")
+
+
 @one_transaction
 def remove_membership(membership: Membership, actor: User | None = None,
                       by: str = "admin") -> None:
+    """Remove ``membership``. A unit lead (``by`` "unit_lead") may not remove their own lead
+    role (`AccountError`): an administrator does that."""
+    if by == "unit_lead" and actor is not None and membership.user_id == actor.id \
+            and membership.role == "lead":
+        raise AccountError(OWN_LEAD_ROLE)
     detail = {"user_id": membership.user_id, "role": membership.role}
     # The row first, then the audit chain's lock, in the order every change takes them: a
     # confirmation of the same membership at the same moment waits instead of deadlocking.

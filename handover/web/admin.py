@@ -66,7 +66,7 @@ def unit(unit_id):
         else:
             flash(_("Unit saved."), "success")
             return redirect(url_for(".unit", unit_id=unit.id))
-    members = sorted(unit.memberships, key=lambda m: (m.user.name.lower(), m.role))
+    members = accounts.memberships_of(unit)
     return render_template("admin/unit.html", unit=unit, form=form, members=members,
                            action_form=ActionForm())
 

@@ -62,10 +62,11 @@ def remove_member(unit_id, membership_id):
     unit = policy.require_led_unit(current_user, unit_id)
     membership = policy.require_membership_in(unit, membership_id)
     if ActionForm().validate_on_submit():
-        if membership.user_id == current_user.id and membership.role == "lead":
-            flash(_("You cannot remove your own lead role. Ask an administrator."), "error")
-        else:
+        try:
             accounts.remove_membership(membership, actor=current_user, by="unit_lead")
+        except accounts.AccountError as error:
+            flash(error.translated(), "error")
+        else:
             flash(_("Member removed."), "success")
     return redirect(url_for(".unit", unit_id=unit.id))
 
@@ -94,7 +95,7 @@ def _decide(unit_id, membership_id, decision, done):
 
 def _unit_page(unit, form=None):
     lead = current_user._get_current_object()
-    held = sorted(unit.memberships, key=lambda m: (m.user.name.lower(), m.role))
+    held = accounts.memberships_of(unit)
     members = [m for m in held if m.confirmed_at is not None]
     awaiting = [(m, accounts.may_confirm(m, lead, "unit_lead"))
                 for m in held if m.confirmed_at is None]
