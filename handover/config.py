@@ -34,6 +34,9 @@ DEFAULTS = {
     "ABSOLUTE_TIMEOUT": timedelta(hours=12),
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute",
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute",
+    # Wrong codes in a row after which the code step of a login refuses every code until an
+    # administrator resets the password (`security.login.check_code`).
+    "CODE_FAILURES_BEFORE_LOCK": 10,
     "REDIS_URL": None,
     "SMTP_HOST": None,
     "SMTP_PORT": 25,

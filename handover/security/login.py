@@ -9,7 +9,7 @@ import hmac
 import time
 from typing import NamedTuple
 
-from flask import session
+from flask import current_app, session
 from sqlalchemy import bindparam, func, select, update
 
 from handover.security import oidc, passwords, sessions, totp
@@ -105,12 +105,45 @@ def _same_credentials(state, user):
     return hmac.compare_digest(str(state.get("stamp", "")), sessions.credentials_stamp(user))
 
 
+class CodesLocked(Exception):
+    """The account's code step is locked: too many wrong codes in a row (`check_code`)."""
+
+
+#: One more wrong code, counted in the row itself (two guesses at once both count).
+_COUNT_WRONG_CODE = (update(User).where(User.id == bindparam("user_id"))
+                     .values(failed_codes=User.failed_codes + 1)
+                     .returning(User.failed_codes)
+                     .execution_options(synchronize_session=False))
+
+
+def codes_locked(user):
+    """Has ``user`` given `CODE_FAILURES_BEFORE_LOCK` wrong codes in a row?"""
+    return user.failed_codes >= current_app.config["CODE_FAILURES_BEFORE_LOCK"]
+
+
 def check_code(user, code):
-    """Step two for an enrolled user: a fresh code starts the session."""
+    """Step two for an enrolled user: a fresh code starts the session.
+
+    The login limits allow five attempts a minute, and each code guessed matches one of three
+    (the clock's drift is allowed for): someone who knows the password would find a code in a
+    few weeks of guessing. So wrong codes in a row are counted on the account, and at
+    `CODE_FAILURES_BEFORE_LOCK` every code is refused (`CodesLocked`, audited) until an
+    administrator resets the password; a right code before that starts the count again."""
+    if codes_locked(user):
+        record_failure(user.email, "codes_locked")
+        raise CodesLocked()
     if totp.accept_code(user, code):
+        user.failed_codes = 0
         _finish(user)
         return True
+    user.failed_codes = db.session.execute(_COUNT_WRONG_CODE,
+                                           {"user_id": user.id}).scalar_one()
+    if codes_locked(user):
+        audit.record("auth.codes_locked", actor=user, outcome="denied",
+                     detail={"wrong_codes": user.failed_codes})
     record_failure(user.email, "wrong_code")
+    if codes_locked(user):
+        raise CodesLocked()
     return False
 
 

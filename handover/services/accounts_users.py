@@ -124,6 +124,7 @@ def reset_password(user: User, reset_two_factor: bool = False,
     temporary = temporary_password()
     user.password_hash = _hash(temporary)
     user.must_change_password = True
+    user.failed_codes = 0   # a code step locked by wrong codes opens again (`security.login`)
     if reset_two_factor:
         user.totp_secret = None
         user.totp_last_step = 0

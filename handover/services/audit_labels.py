@@ -57,6 +57,7 @@ LABELS: dict[str, Any] = {
     # signing in and one's own account
     "auth.login": _l("Signed in"),
     "auth.login_failed": _l("Sign-in failed"),
+    "auth.codes_locked": _l("Two-step login locked after too many wrong codes"),
     "auth.logout": _l("Signed out"),
     "auth.sso_refused": _l("Organisation sign-in refused"),
     "auth.totp_enrolled": _l("Two-step login set up"),

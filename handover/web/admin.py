@@ -10,6 +10,7 @@ from wtforms import SelectChoice
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
+from handover.security.login import codes_locked
 from handover.services import accounts, accounts_admins, client_confirmation, policy
 from handover.services.statistics import handover_counts
 from handover.store.database import db
@@ -284,6 +285,7 @@ def _user_page(user, membership_form=None, roles_form=None):
             admin=user.is_admin or user.admin_awaiting_confirmation, auditor=user.is_auditor),
         "reset_form": ResetPasswordForm(),
         "action_form": ActionForm(),
+        "codes_locked": codes_locked(user),
     }
 
 

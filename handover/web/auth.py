@@ -108,11 +108,23 @@ def totp_step():
     form = CodeForm()
     if form.validate_on_submit():
         next_url = login_steps.pending_next()
-        if login_steps.check_code(user, form.code.data):
-            return after_login(next_url)
+        try:
+            if login_steps.check_code(user, form.code.data):
+                return after_login(next_url)
+        except login_steps.CodesLocked:
+            return _codes_locked()
         form.code.errors.append(_("The code is wrong or has already been used. Wait for the "
                                   "next code and try again."))
+    elif login_steps.codes_locked(user):
+        return _codes_locked()
     return render_template("auth/totp.html", form=form)
+
+
+def _codes_locked():
+    message = _("Too many wrong codes in a row: the two-step login of this account is locked. "
+                "Ask your administrator to reset your password; until then no code is "
+                "accepted.")
+    return render_template("errors/error.html", code=403, message=message), 403
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])

@@ -65,6 +65,9 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(255), default=None)
     #: The last TOTP time step accepted; a code from that step or earlier is a replay.
     totp_last_step: Mapped[int] = mapped_column(default=0)
+    #: Wrong codes in a row at the code step: at `CODE_FAILURES_BEFORE_LOCK` the code step
+    #: refuses every code until an administrator resets the password (`security.login`).
+    failed_codes: Mapped[int] = mapped_column(default=0, server_default="0")
     #: The administrator role in force. A role another administrator gives on the admin pages
     #: first awaits confirmation (`admin_requested_at`) and is not in force until then.
     is_admin: Mapped[bool] = mapped_column(default=False)

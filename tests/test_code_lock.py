@@ -1,0 +1,73 @@
+"""Guessing the second factor: someone who knows the password gets a few wrong codes in a row
+(`CODE_FAILURES_BEFORE_LOCK`), then no code at all, the right one included, until an
+administrator resets the password. Before, five guesses a minute went on without end (each
+guess matches one of three codes): a few weeks of guessing found a code."""
+
+import pytest
+from sqlalchemy import select
+from support import PASSWORD, create_user, totp_code
+
+from handover.services import accounts
+from handover.store.database import db
+from handover.store.models import AuditEvent, User
+
+WRONG = "000000"
+
+
+@pytest.fixture
+def app_config(app_config):
+    app_config.update(CODE_FAILURES_BEFORE_LOCK=3, LOGIN_LIMIT_PER_ACCOUNT="100 per minute")
+    return app_config
+
+
+def _password_step(client, password=PASSWORD):
+    answer = client.post("/login", data={"email": "anna@example.fi", "password": password})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/login/totp")
+
+
+def _code(client, code):
+    return client.post("/login/totp", data={"code": code})
+
+
+def _anna():
+    return db.session.scalars(select(User).where(User.email == "anna@example.fi")).one()
+
+
+def _wrong_code():
+    return WRONG if totp_code(_anna()) != WRONG else "111111"
+
+
+def test_wrong_codes_in_a_row_lock_the_code_step_until_a_reset(app, client):
+    with app.app_context():
+        create_user("anna@example.fi")
+        _password_step(client)
+        assert _code(client, _wrong_code()).status_code == 200
+        assert _code(client, _wrong_code()).status_code == 200
+        locked = _code(client, _wrong_code())
+        assert locked.status_code == 403 and "locked" in locked.get_data(as_text=True)
+        right = _code(client, totp_code(_anna()))          # the right code, too late
+        assert right.status_code == 403
+        assert client.get("/account").status_code == 302    # not logged in
+        fresh = app.test_client()                           # a new login is locked as well
+        _password_step(fresh)
+        assert fresh.get("/login/totp").status_code == 403
+        events = db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action == "auth.codes_locked")).all()
+        assert events == ["auth.codes_locked"]
+        temporary = accounts.reset_password(_anna())
+        again = app.test_client()
+        _password_step(again, temporary)
+        assert _code(again, totp_code(_anna())).status_code == 302
+
+
+def test_a_right_code_starts_the_count_again(app, client):
+    with app.app_context():
+        create_user("anna@example.fi")
+        for _ in range(2):
+            _password_step(client)
+            assert _code(client, _wrong_code()).status_code == 200
+            assert _code(client, _wrong_code()).status_code == 200
+            assert _code(client, totp_code(_anna())).status_code == 302
+            client.post("/logout")
+        db.session.refresh(_anna())
+        assert _anna().failed_codes == 0
