@@ -6,6 +6,7 @@ session. Each step writes its audit event in the same transaction as its effect.
 """
 
 import hmac
+import re
 import time
 from typing import NamedTuple
 
@@ -22,6 +23,8 @@ from handover.store.models import User
 #: How long the password step stays good for the code step.
 PENDING_MAX_AGE = 300
 ENROL_KEY = "totp_enrolment"
+#: What an e-mail address typed at the password step looks like, to label a failure with it.
+LOOKS_LIKE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^\W\d_]{2,}$")
 
 
 class ClaimedAccount(NamedTuple):
@@ -57,8 +60,10 @@ def check_password(email, password, next_url=None):
         _begin_pending(user, next_url)
         return user
     # A typed e-mail is labelled only if it looks like one: people sometimes type their
-    # password into the e-mail field, and that must not end up in the log.
-    label = user.email if user is not None else (email if "@" in email else "")
+    # password into the e-mail field, and that must not end up in the log. An "@" is not
+    # enough ("Kesä@2025Turvallinen" is a password): a name, a domain with a dot, and a
+    # top-level domain of letters.
+    label = user.email if user is not None else (email if LOOKS_LIKE_EMAIL.match(email) else "")
     record_failure(label, reason)
     return None
 

@@ -16,6 +16,7 @@ import secrets
 from flask import current_app
 from sqlalchemy import func, select
 
+from handover.security import sessions
 from handover.services.accounts import (
     N_,
     AccountError,
@@ -186,6 +187,9 @@ def unlink(user: User, identity_id: int, actor: User | None = None) -> None:
         raise AccountError(N_("Turn password login on first: otherwise nobody can sign in as "
                               "this account."))
     db.session.delete(identity)
+    # The sessions it opened end with it: a link is undone because it was wrong, or the
+    # organisation account is no longer the person's (and a session records no identity).
+    sessions.revoke_all(user.id)
     audit.record("admin.sso_unlinked", actor=actor,
                  detail={"user_id": user.id, "identity_id": identity_id})
     db.session.commit()
@@ -208,6 +212,8 @@ def set_password_login(user: User, allowed: bool, actor: User | None = None) -> 
     if not allowed and user.must_change_password:
         user.password_hash = NO_HASH
         user.must_change_password = False
+    if not allowed:
+        sessions.revoke_all(user.id)   # those signed in with the password end too
     user.password_login = bool(allowed)
     action = "admin.password_login_on" if allowed else "admin.password_login_off"
     audit.record(action, actor=actor, detail={"user_id": user.id})
