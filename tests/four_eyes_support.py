@@ -9,9 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from lifecycle_support import login_as, send_handover
 from sqlalchemy import select
-from support import create_user
+from support import create_user, enrolment_secret_in
 
-from handover.security.login import ENROL_KEY
 from handover.store.database import db
 from handover.store.models import AuditEvent, Membership, User
 
@@ -37,9 +36,7 @@ def sign_in_with_temporary(client, email, temporary):
 
     step = client.post("/login", data={"email": email, "password": temporary})
     assert step.status_code == 302 and step.location.endswith("/login/enrol"), step.location
-    client.get("/login/enrol")
-    with client.session_transaction() as cookie_session:
-        secret = cookie_session[ENROL_KEY]["secret"]
+    secret = enrolment_secret_in(client.get("/login/enrol").get_data(as_text=True))
     enrolled = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now()})
     assert enrolled.status_code == 302
     changed = client.post("/account/password", data={

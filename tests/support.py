@@ -71,6 +71,11 @@ def totp_code(user):
     return pyotp.TOTP(totp.secret_of(user)).at(usable * 30)
 
 
+def enrolment_secret_in(page):
+    """The secret the enrolment page shows for typing into an authenticator app."""
+    return re.search(r'<code class="secret" id="totp-secret">([^<]+)</code>', page)[1]
+
+
 def login(client, user, password=PASSWORD):
     """Log ``user`` in through /login and /login/totp; returns the last response."""
     response = client.post("/login", data={"email": user.email, "password": password})

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from flask import current_app, session
 from sqlalchemy import bindparam, func, select, update
 
-from handover.security import oidc, passwords, sessions, totp
+from handover.security import crypto, oidc, passwords, sessions, totp
 from handover.security.redirects import safe_next
 from handover.security.throttle import PENDING_KEY, mark_failed, normalise_email
 from handover.store import audit
@@ -153,13 +153,24 @@ def check_code(user, code):
 
 
 def enrolment_secret(user):
-    """The secret being enrolled, kept in the session until confirmed. It survives a new
-    password step by the same user, so that a QR code already scanned stays good."""
+    """The secret being enrolled, kept in the session cookie until confirmed. It survives a new
+    password step by the same user, so that a QR code already scanned stays good.
+
+    Sealed with the instance's key for this user: the cookie is signed, not encrypted, and the
+    secret becomes the account's second factor once confirmed; a browser, a proxy or a tool
+    that keeps cookies must not hold it readable. One that no longer opens (the key rotated,
+    another user's) gives way to a new secret."""
     state = session.get(ENROL_KEY)
-    if not isinstance(state, dict) or state.get("user_id") != user.id:
-        state = {"user_id": user.id, "secret": totp.new_secret()}
-        session[ENROL_KEY] = state
-    return state["secret"]
+    if isinstance(state, dict) and state.get("user_id") == user.id:
+        try:
+            return crypto.open_account_secret(str(state.get("sealed", "")), user_id=user.id,
+                                              purpose=ENROL_KEY)
+        except (crypto.TamperedRecord, crypto.KeyMissing):
+            pass
+    secret = totp.new_secret()
+    session[ENROL_KEY] = {"user_id": user.id, "sealed": crypto.seal_account_secret(
+        secret, user_id=user.id, purpose=ENROL_KEY)}
+    return secret
 
 
 def confirm_enrolment(user, code):
