@@ -115,6 +115,11 @@ def load(app, overrides=None):
     app.config.setdefault("KEYS_FILE", os.path.join(app.instance_path, "keys.json"))
     if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True
+        # "__Host-": the browser keeps it only as set over HTTPS, for the whole host and no
+        # wider, so a page of a sibling domain cannot set or shadow the session cookie.
+        name = app.config["SESSION_COOKIE_NAME"]
+        if not name.startswith("__Host-") and not app.config.get("SESSION_COOKIE_DOMAIN"):
+            app.config["SESSION_COOKIE_NAME"] = "__Host-" + name
     # Refused like a missing secret key; `handover init`, and `handover check` (which reports
     # it with everything else), build their app without the refusal.
     problem = timezone_problem(app)

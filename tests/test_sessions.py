@@ -123,6 +123,23 @@ def test_password_change_ends_the_users_other_sessions(app, client):
         assert other_browser.get("/").status_code == 302
 
 
+def test_a_password_change_moves_the_browser_to_a_new_session_id(app, client):
+    """A session id read (or planted) before the change no longer works after it; the browser
+    that changed it goes on, within the same absolute time limit."""
+    with app.app_context():
+        login(client, create_user("anna@example.fi"))
+        before = client.get_cookie(COOKIE).value
+        started = only_session().created_at
+        assert client.post("/account/password", data={
+            "current_password": PASSWORD, "new_password": "a brand new long passphrase",
+            "repeat_password": "a brand new long passphrase"}).status_code == 302
+        assert client.get("/").status_code == 200
+        assert replay(app, before).status_code == 302
+        alive = db.session.execute(select(UserSession).where(
+            UserSession.revoked_at.is_(None))).scalars().one()
+        assert alive.created_at == started
+
+
 def test_session_cookie_is_httponly_and_samesite_lax(app, client):
     with app.app_context():
         response = login(client, create_user("anna@example.fi"))
@@ -138,4 +155,8 @@ def test_session_cookie_is_secure_behind_https(app_config, request):
     client = app.test_client()
     with app.app_context():
         response = login(client, create_user("anna@example.fi"))
-    assert "Secure" in response.headers["Set-Cookie"]
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie
+    # Kept by the browser only as set over HTTPS, for this host alone (no sibling domain).
+    assert cookie.startswith("__Host-handover_session=")
+    assert "Path=/" in cookie and "Domain" not in cookie

@@ -250,5 +250,6 @@ def change_password(user, new_password):
     user.must_change_password = False
     current = user.current_session.id if user.current_session is not None else None
     sessions.revoke_all(user.id, except_session_id=current)
+    sessions.renew(user)   # this browser goes on under a new session id
     audit.record("account.password_changed", actor=user)
     db.session.commit()

@@ -124,6 +124,22 @@ def start(user):
     login_user(user)
 
 
+def renew(user):
+    """Move the logged-in ``user`` to a new session id, keeping the session's start (its
+    absolute timeout) and the cookie's other state: after a change of the person's own
+    credentials, a session id read or planted before the change no longer works. The old
+    row is revoked. The caller commits."""
+    old = user.current_session
+    row = UserSession(id=secrets.token_urlsafe(32), user_id=user.id,
+                      client_address=(request.remote_addr or "")[:64])
+    if old is not None:
+        old.revoked_at = utcnow()
+        row.created_at = old.created_at
+    db.session.add(row)
+    user.current_session = row
+    login_user(user)
+
+
 def end(user):
     """Revoke the current session row and clear the cookie. Commits."""
     if user.current_session is not None:
@@ -193,5 +209,5 @@ def revoke_all(user_id, *, except_session_id=None):
     )
 
 
-__all__ = ["User", "credentials_stamp", "end", "init_app", "load_user_for_session",
+__all__ = ["User", "credentials_stamp", "end", "renew", "init_app", "load_user_for_session",
            "look_up_nobody", "refresh", "revoke_all", "seconds_left", "start"]
