@@ -9,7 +9,7 @@ from handover import config as configuration
 from handover import i18n, jobs, web
 from handover.i18n import babel
 from handover.plugins import manager as plugin_manager
-from handover.security import hardening, keys, passwords, sessions, throttle
+from handover.security import hardening, keys, known_devices, passwords, sessions, throttle
 from handover.security.sessions import login_manager
 from handover.security.throttle import limiter
 from handover.store import models  # noqa: F401  (every table must be known to migrations)
@@ -56,6 +56,7 @@ def create_app(config=None):
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
     sessions.init_app(app)
+    known_devices.init_app(app)
     hardening.init_app(app)
     i18n.init_app(app)
     ui.init_app(app)

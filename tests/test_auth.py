@@ -340,3 +340,30 @@ def test_logged_in_user_visiting_login_goes_home(app, client):
     assert client.get("/login").headers["Location"] == "/"
     with app.app_context():
         assert db.session.execute(select(User)).scalars().one().active
+
+
+def test_strangers_guesses_do_not_lock_the_owner_out_of_her_own_browser(app, client):
+    """Five wrong passwords a minute from anywhere kept a colleague out all day. A browser in
+    which the account has logged in before counts apart; others, a forged cookie included,
+    share the strangers' count."""
+    with app.app_context():
+        user = create_user("anna@example.fi")
+        login(client, user)
+    client.post("/logout")
+    attacker = app.test_client()
+    for _ in range(5):
+        assert wrong_password(attacker).status_code == 200
+    assert wrong_password(attacker).status_code == 429
+    with app.app_context():
+        login(client, db.session.get(type(user), user.id))     # the owner's own browser
+    new_browser = app.test_client()
+    right = {"email": "anna@example.fi", "password": PASSWORD}
+    assert new_browser.post("/login", data=right).status_code == 429
+    forged = app.test_client()
+    forged.set_cookie("handover_device", client.get_cookie("handover_device").value + "x")
+    assert forged.post("/login", data=right).status_code == 429
+    other_account = app.test_client()     # known for another account only: no help here
+    with app.app_context():
+        login(other_account, create_user("bea@example.fi"))
+    other_account.post("/logout")
+    assert other_account.post("/login", data=right).status_code == 429

@@ -44,7 +44,7 @@ def test_wrong_codes_in_a_row_lock_the_code_step_until_a_reset(app, client):
         assert _code(client, _wrong_code()).status_code == 200
         assert _code(client, _wrong_code()).status_code == 200
         locked = _code(client, _wrong_code())
-        assert locked.status_code == 403 and "locked" in locked.get_data(as_text=True)
+        assert locked.status_code == 403 and "on lukittu" in locked.get_data(as_text=True)
         right = _code(client, totp_code(_anna()))          # the right code, too late
         assert right.status_code == 403
         assert client.get("/account").status_code == 302    # not logged in

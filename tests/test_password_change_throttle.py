@@ -35,16 +35,24 @@ def test_sixth_wrong_current_password_is_throttled(app, client):
 
 
 def test_guesses_on_the_change_form_count_against_the_login(app, client):
-    """One count per account: guesses here leave no fresh attempts at /login."""
+    """One count per account (and browser): a session cookie copied into another browser
+    guesses on the change form, and that leaves no fresh attempts at /login for browsers the
+    account has never logged in from; the owner's own browser still logs in."""
     with app.app_context():
         user = create_user("anna@example.fi")
+        user_id = user.id
         login(client, user)
+    thief = app.test_client()
+    thief.set_cookie("handover_session", client.get_cookie("handover_session").value)
     for _ in range(5):
-        assert change(client, "guess guess guess").status_code == 200
+        assert change(thief, "guess guess guess").status_code == 200
     stranger = app.test_client()
     response = stranger.post("/login", data={"email": "anna@example.fi", "password": PASSWORD},
                              environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert response.status_code == 429
+    client.post("/logout")
+    with app.app_context():     # her own browser: not locked out by the thief's guesses
+        login(client, db.session.get(User, user_id))
 
 
 def test_changing_the_password_successfully_is_never_throttled(app, client):

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from handover.i18n import lazy_gettext
+from handover.security import known_devices
 from handover.store.database import db
 from handover.store.models import Membership, Unit, User, UserSession
 from handover.store.models.base import utcnow
@@ -122,6 +123,7 @@ def start(user):
     db.session.commit()
     user.current_session = row
     login_user(user)
+    known_devices.remember(user.email)
 
 
 def renew(user):

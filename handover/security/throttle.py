@@ -1,11 +1,13 @@
 """Login throttling: per client address and per account, counted where every worker sees it.
 
 Only failed checks of a password or code count (`mark_failed`), so a user who logs in many
-times a day is never slowed down, while the sixth wrong password for an
-account within a minute gets 429. The password step and the code steps share one count per
-account, so knowing the password does not buy fresh attempts at the code. The password-change
-form checks the current password too, and counts against the same account: a stolen session
-must not become an unthrottled way to guess the password.
+times a day is never slowed down, while the sixth wrong password for an account within a minute
+gets 429. A browser the account has logged in from counts apart from all others
+(`known_devices`): strangers' guesses cannot lock its owner out. The password step and the code
+steps share one count per account (and browser), so knowing the password does not buy fresh
+attempts at the code. The password-change form checks the current password too, and counts
+against the same account: a stolen session must not become an unthrottled way to guess the
+password.
 
 The counts live in Redis when `REDIS_URL` is set. If Redis cannot be reached, login fails
 closed: `limits` wraps the driver error in `StorageError` (``wrap_exceptions``; errors are not
@@ -17,6 +19,8 @@ from flask import current_app, g, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+
+from handover.security import known_devices
 
 # Limits are declared where they apply (the login views); nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -45,13 +49,15 @@ def _attempt_failed(response):
 def account_key():
     """The account an attempt is aimed at: the e-mail typed at the password step, at the code
     steps the account whose password was already given, and at the password change the
-    logged-in account (never a form field there)."""
+    logged-in account (never a form field there). A browser the account has logged in from
+    before counts apart (`known_devices`): guesses from elsewhere cannot lock it out."""
     if request.endpoint == "auth.login":
-        return "account:" + normalise_email(request.form.get("email"))[:254]
-    if current_user.is_authenticated:
-        return "account:" + normalise_email(current_user.email)
-    pending = session.get(PENDING_KEY) or {}
-    return "account:" + normalise_email(pending.get("email"))
+        email = normalise_email(request.form.get("email"))[:254]
+    elif current_user.is_authenticated:
+        email = normalise_email(current_user.email)
+    else:
+        email = normalise_email((session.get(PENDING_KEY) or {}).get("email"))
+    return "account:" + email + (":known-browser" if known_devices.knows(email) else "")
 
 
 def address_key():
