@@ -145,11 +145,13 @@ def open_json(handover: Handover, blob: bytes | None, purpose: str,
     return crypto.open_json(key, blob, **seal_params(handover, purpose, record_id))
 
 
-def record_integrity_failure(handover_id: int, actor: User | None = None) -> None:
-    """A sealed value failed to open: audit it in its own transaction."""
+def record_integrity_failure(handover_id: int, actor: User | None = None,
+                             part: str | None = None) -> None:
+    """A sealed value failed to open: audit it in its own transaction (``part``: which one,
+    when not the content, e.g. a list's "summary")."""
     db.session.rollback()
     audit.record("handover.integrity_failed", actor=actor, handover_id=handover_id,
-                 outcome="failed")
+                 outcome="failed", detail={"part": part} if part else "")
     db.session.commit()
     log.error("integrity check failed for handover %s", handover_id)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from handover.formdefs import FormDefinition
 from handover.security import crypto
-from handover.services import commit_keeping_loaded, definition_of
+from handover.services import commit_keeping_loaded, definition_of, record_integrity_failure
 from handover.services.list_marks import mark_urgency_and_location
 from handover.services.notifications import is_overdue
 from handover.services.policy import evaluate
@@ -105,9 +105,7 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
                     mark_urgency_and_location(row, definition, access, language, kinds)
             except crypto.TamperedRecord:
                 row.tampered = True
-                audit.record("handover.integrity_failed", handover_id=handover.id,
-                             outcome="failed", detail={"part": "summary"})
-                db.session.commit()
+                record_integrity_failure(handover.id, actor=user, part="summary")
         if row.summary is not None:
             listed.append(("handover.listed", handover.id, "", access.unit_id))
         rows.append(row)

@@ -52,6 +52,7 @@ from handover.services.policy_people import (  # noqa: F401  (the people half, a
     inbox_unit_ids,
     is_admin,
     is_auditor,
+    leads_a_unit,
     led_units,
     may_start,
     member_units,

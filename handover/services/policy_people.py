@@ -42,6 +42,13 @@ def require_person(user_id: object) -> User:
     return user
 
 
+def leads_a_unit(user: Any) -> bool:
+    """Does ``user`` lead an active unit (a confirmed lead membership)? `led_units` without a
+    query: the memberships loaded with the user are the confirmed ones of active units."""
+    return bool(user and user.is_authenticated and user.is_active
+                and any(membership.role == "lead" for membership in user.memberships))
+
+
 def led_units(user: Any) -> list[Unit]:
     """The active units ``user`` leads through a confirmed lead membership, by name."""
     if not (user and user.is_authenticated and user.is_active):

@@ -72,6 +72,9 @@ class ReaderView:
     authors: dict[int, User] = field(default_factory=dict)
     #: Whether the page has a thread at all: a copy unit gets neither thread nor replies.
     shows_thread: bool = False
+    #: Who acknowledged receipt, and their note: for the sending and the receiving unit, never
+    #: for a copy unit (no note passes between sender and copy).
+    shows_receipt: bool = False
     #: Whether the sender withdrew it: the page says so (and a receiver gets no content).
     withdrawn: bool = False
     #: Whether an acknowledgement is still awaited by a date (the API's ``due_at``).
@@ -186,6 +189,7 @@ def _frame(granted: HandoverAccess, language: str) -> ReaderView:
     return ReaderView(
         handover=handover, granted=granted, definition=definition, units=units,
         shows_thread=not granted.as_copy,
+        shows_receipt=handover.acknowledged_at is not None and not granted.as_copy,
         withdrawn=handover.status == "withdrawn",
         shows_due=awaits_acknowledgement(handover),
         due_on_page=due, overdue_on_page=due and overdue,

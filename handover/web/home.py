@@ -61,6 +61,6 @@ def index():
                            drafts=drafts,
                            all_units={unit.id: unit for unit in all_units()},
                            status_label=status_label,
-                           admin_tasks=tasks(ADMIN_TASKS) if user.is_admin else [],
+                           admin_tasks=tasks(ADMIN_TASKS) if policy.is_admin(user) else [],
                            auditor_tasks=tasks(AUDITOR_TASKS) if policy.is_auditor(user) else [],
                            can_send=bool(policy.sending_units(user)))

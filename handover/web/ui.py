@@ -35,15 +35,14 @@ NAVIGATION = (
     # A receiver sees no Outbox and a sender no Inbox: no entry for what one cannot do.
     ("handovers.inbox", _l("Inbox"), lambda user: bool(policy.inbox_unit_ids(user))),
     ("handovers.outbox", _l("Outbox"), lambda user: bool(policy.outbox_unit_ids(user))),
-    ("unit_lead.units", _l("My units' members"),
-     lambda user: any(m.role == "lead" for m in user.memberships)),
-    ("admin.awaiting", _l("Awaiting confirmation"), lambda user: user.is_admin),
-    ("admin.units", _l("Units"), lambda user: user.is_admin),
-    ("admin.users", _l("Users"), lambda user: user.is_admin),
-    ("plugins_admin.index", _l("Plugins"), lambda user: user.is_admin),
-    ("admin.statistics", _l("Statistics"), lambda user: user.is_admin),
-    ("admin_clients.index", _l("Integration clients"), lambda user: user.is_admin),
-    ("admin_deliveries.deliveries_page", _l("Deliveries"), lambda user: user.is_admin),
+    ("unit_lead.units", _l("My units' members"), policy.leads_a_unit),
+    ("admin.awaiting", _l("Awaiting confirmation"), policy.is_admin),
+    ("admin.units", _l("Units"), policy.is_admin),
+    ("admin.users", _l("Users"), policy.is_admin),
+    ("plugins_admin.index", _l("Plugins"), policy.is_admin),
+    ("admin.statistics", _l("Statistics"), policy.is_admin),
+    ("admin_clients.index", _l("Integration clients"), policy.is_admin),
+    ("admin_deliveries.deliveries_page", _l("Deliveries"), policy.is_admin),
     ("audit.index", _l("Audit log"), policy.is_auditor),
 )
 
