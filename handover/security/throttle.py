@@ -87,9 +87,14 @@ _THROTTLED_VIEWS = set()
 
 def login_attempt(view):
     """Decorate a view that checks a password or a code."""
-    throttled = per_address(per_account(view))
-    _THROTTLED_VIEWS.add(throttled)
-    return throttled
+    return throttled(per_address(per_account(view)))
+
+
+def throttled(view):
+    """Decorate a view that carries limits of its own (outermost, over them): the limiter
+    resolves limits only for the views so marked (`_not_a_login_attempt`)."""
+    _THROTTLED_VIEWS.add(view)
+    return view
 
 
 @limiter.request_filter

@@ -7,6 +7,7 @@ opener, so a proxy in the environment (``HTTPS_PROXY``) and redirect handling ar
 """
 
 import http.client
+import ssl
 import urllib.error
 import urllib.request
 from typing import Any
@@ -18,21 +19,15 @@ class TookTooLong(OSError):
     """The request did not finish within its time."""
 
 
-def _in_time(deadline: Deadline, connection_class: type[http.client.HTTPConnection]) -> Any:
-    """``connection_class`` whose connections connect within the time left and are shut
-    when it is up."""
-    def connection(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
-        made = connection_class(*args, **kwargs)
-        connect = made.connect
-
-        def connect_in_time() -> None:
-            made.timeout = deadline.remaining()
-            connect()
-            deadline.watch(lambda: made.sock)
-
-        made.connect = connect_in_time   # type: ignore[method-assign]
-        return made
-    return connection
+def _in_time(deadline: Deadline,
+             base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+    """``base`` whose connections connect within the time left and are shut when it is up."""
+    class InTime(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            self.timeout = deadline.remaining()
+            super().connect()
+            deadline.watch(lambda: self.sock)
+    return InTime
 
 
 class _HTTP(urllib.request.HTTPHandler):
@@ -45,13 +40,17 @@ class _HTTP(urllib.request.HTTPHandler):
 
 
 class _HTTPS(urllib.request.HTTPSHandler):
+    """Certificates checked as urllib checks them by default (the system's authorities,
+    ``SSL_CERT_FILE``), with the context held here rather than read back from urllib."""
+
     def __init__(self, deadline: Deadline) -> None:
-        super().__init__()
         self.deadline = deadline
+        self.tls = ssl.create_default_context()
+        super().__init__(context=self.tls)
 
     def https_open(self, req: urllib.request.Request) -> Any:
         return self.do_open(_in_time(self.deadline, http.client.HTTPSConnection), req,
-                            context=self._context)   # type: ignore[attr-defined]
+                            context=self.tls)
 
 
 def status_of(request: urllib.request.Request, seconds: float,

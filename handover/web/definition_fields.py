@@ -132,7 +132,7 @@ def _is_empty(field):
 
 
 def _values(form):
-    return {name: subfield.data for name, subfield in form._fields.items()}
+    return {subfield.short_name: subfield.data for subfield in form}
 
 
 class Presence:
@@ -155,7 +155,7 @@ class Presence:
         if not _is_empty(field):
             return
         field.errors[:] = []
-        row_unused = self.in_group and all(_is_empty(f) for f in form._fields.values())
+        row_unused = self.in_group and all(_is_empty(f) for f in form)
         if self.definition_field.required and not row_unused:
             raise StopValidation(rules.required_message(self.definition_field))
         raise StopValidation()

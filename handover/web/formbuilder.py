@@ -37,11 +37,11 @@ class DefinitionForm(HandoverForm):
     extra_errors = ()
 
     def definition_fields(self):
-        return [f for f in self.definition.fields() if f.key in self._fields]
+        return [f for f in self.definition.fields() if f.key in self]
 
     def section_fields(self, section):
         """(definition field, form field) pairs of ``section`` that this sender fills."""
-        return [(f, self[f.key]) for f in section.fields if f.key in self._fields]
+        return [(f, self[f.key]) for f in section.fields if f.key in self]
 
     def content(self):
         """The JSON-able dict to store: {field_key: value, group_key: [{sub: value}, ...]}. A
@@ -184,7 +184,7 @@ def build_form(definition, language, sender_kind=None, formdata=None, content=No
     if formdata is not None and data:
         _keep_groups_not_posted(form, formdata, data)
     requested = formdata.get("add_row") if formdata is not None else None
-    if requested in form._fields and isinstance(form[requested], FieldList):
+    if requested in form and isinstance(form[requested], FieldList):
         group = form[requested]
         most = definition.field(requested).max_rows   # 0: no maximum, as in the rules
         if not most or len(group.entries) < most:
@@ -203,7 +203,8 @@ def group_messages(group):
 def _keep_groups_not_posted(form, formdata, data):
     """A repeating group whose inputs the post does not hold (it is on another section's
     page) keeps its stored rows: WTForms would rebuild it from the post, with no rows."""
-    for name, field in form._fields.items():
+    for field in form:
+        name = field.short_name
         if isinstance(field, FieldList) and name in data and not any(
                 key.startswith(f"{name}-") for key in formdata):
             field.process(None, data[name])

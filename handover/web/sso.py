@@ -90,6 +90,7 @@ def start():
 
 
 @bp.get("/login/organisation/callback")
+@throttle.throttled
 @_per_address
 def callback():
     if not oidc.enabled():
@@ -125,10 +126,6 @@ def _public_url(endpoint):
     public address, which the provider has registered (not whatever Host a request named)."""
     return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint)
 
-
-# Only the views in the throttle's own list are limited (every other request skips the
-# limiter); the callback joins them.
-throttle._THROTTLED_VIEWS.add(callback)
 
 
 def _refuse(reason, detail="", user=None):
