@@ -40,6 +40,7 @@ def create_app(config=None):
         instance_relative_config=True,
     )
     configuration.load(app, config)
+    keys.init_app(app)
     problem = passwords.profile_problem(app.config)
     if problem and not app.config.get("INITIALISING_INSTANCE"):   # `handover check` reports it
         raise configuration.ConfigurationError(problem)

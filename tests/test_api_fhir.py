@@ -163,7 +163,7 @@ def test_round_trip_gives_the_same_content(app, form_key):
         definition = plugin_manager.registry(app).get(form_key)
         content = _without_empties(definition, DEMO_CONTENT[form_key]())
         response = validated(QuestionnaireResponse, questionnaire_response(definition, content))
-        assert importing.content_from(definition, response) == content
+        assert importing.imported(definition, response).content == content
 
 
 def test_sending_system_posts_a_questionnaire_response_as_a_draft(app, client, world, api):

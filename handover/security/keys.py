@@ -204,6 +204,12 @@ def missing_key_file_advice(app, path=None):
             "restore it from the key backup if this instance had data.")
 
 
+def init_app(app):
+    """The store may not import this layer, so the app's audit chain asks its key through
+    these functions (`store.audit_chain.use_key_source`)."""
+    audit_chain.use_key_source(app, current_audit_chain_key, audit_keyed_from_start)
+
+
 def require_key_file(app):
     """Refuse to start without the key file, as without a secret key: a server that started
     would answer /healthz and fail at the first login (the TOTP secrets are sealed with it).
@@ -371,6 +377,3 @@ def _sync_directory(path):
     finally:
         os.close(descriptor)
 
-
-# The store may not import this layer, so the audit chain asks its key through these functions.
-audit_chain.use_key_source(current_audit_chain_key, audit_keyed_from_start)

@@ -239,7 +239,8 @@ def due(now: datetime | None = None, horizon: timedelta = timedelta(0),
 
 
 def deliver_due(now: datetime | None = None, limit: int = 500) -> list[Delivery]:
-    """Try every row due now, in this process: `handover deliveries run` and tests use it."""
+    """Try every row due now, in this process, as the worker's ticks do one by one: the way
+    the tests run the worker's work without a queue."""
     outcomes = [attempt(delivery_id, now) for delivery_id, _ in due(now, limit=limit)]
     return [row for row in outcomes if row is not None]
 

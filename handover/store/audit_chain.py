@@ -17,8 +17,8 @@ file made since says so (`keys.AUDIT_KEYED_FROM_START`), and then no unkeyed eve
 a log rewritten from its start with plain hashes is refused at its first event.
 
 The store may not import the security layer that holds the keys (docs/architecture.md), so
-the key comes from a source that layer names once, when it is imported (`use_key_source`):
-a function of the app, which reads the app's own keyring every time and keeps nothing here.
+the key comes from a source that layer names for each app it builds (`use_key_source`): a
+function of the app, which reads the app's own keyring every time and keeps nothing here.
 
 Apart from `store.audit`, which appends the events, because checking the log only reads it:
 `handover audit verify` and the audit export need none of the locking an append takes.
@@ -51,27 +51,31 @@ _HASHED_COLUMNS = (
     AuditEvent.client_address, AuditEvent.detail, AuditEvent.previous_hash, AuditEvent.row_hash,
 )
 
-#: The function ``(app) -> key bytes`` that `chain_key` asks, named by the security layer: a
-#: function, not a key (the key is read from the app's keyring at each use); and the function
-#: ``(app) -> bool`` that says whether the log was keyed from its first event.
-_key_source = None
-_keyed_from_start_source = None
+#: Where an app keeps the two functions its security layer names for the chain
+#: (`use_key_source`): ``(app) -> key bytes`` and ``(app) -> bool``.
+EXTENSION = "handover.audit_chain_sources"
 
 
-def use_key_source(source, keyed_from_start):
-    """Make ``source`` (``(app) -> 32 key bytes``) the one that answers `chain_key`, and
-    ``keyed_from_start`` (``(app) -> bool``) the one that says whether every event must be
-    keyed. The security layer calls this when it is imported, which every app is built with;
-    the sources read the app's keyring each time, so no key outlives its app here."""
-    global _key_source, _keyed_from_start_source
-    _key_source, _keyed_from_start_source = source, keyed_from_start
+def use_key_source(app, source, keyed_from_start):
+    """Make ``source`` (``(app) -> 32 key bytes``) the one that answers `chain_key` in
+    ``app``, and ``keyed_from_start`` (``(app) -> bool``) the one that says whether every
+    event must be keyed. The app factory calls this (`security.keys.init_app`); the sources
+    read the app's keyring each time, and live with the app, not in this module."""
+    app.extensions[EXTENSION] = (source, keyed_from_start)
+
+
+def _sources():
+    app = current_app._get_current_object()   # the app, not its proxy
+    sources = app.extensions.get(EXTENSION)
+    if sources is None:
+        raise RuntimeError("No audit chain key source: the app was not built by create_app")
+    return app, sources
 
 
 def chain_key():
     """The current app's audit chain key. Refuses rather than write an unkeyed event."""
-    if _key_source is None:
-        raise RuntimeError("No audit chain key source: handover.security.keys was not imported")
-    return _key_source(current_app._get_current_object())   # the app, not its proxy
+    app, (source, _keyed_from_start) = _sources()
+    return source(app)
 
 
 def event_hash(event, key=None):
@@ -138,8 +142,8 @@ class _HashCheck:
             return ("the event has an unkeyed hash after keyed ones: Handover did not write "
                     "it (a forged event, added without this instance's keys)")
         if self._plain_refused is None:
-            self._plain_refused = bool(_keyed_from_start_source and _keyed_from_start_source(
-                current_app._get_current_object()))
+            app, (_source, keyed_from_start) = _sources()
+            self._plain_refused = bool(keyed_from_start(app))
         if self._plain_refused:
             return ("the event has an unkeyed hash, and this instance has keyed every event "
                     "from its first: Handover did not write it (the log was rewritten without "

@@ -123,11 +123,6 @@ def _resource_path(location: tuple[Any, ...]) -> str:
     return ".".join(steps) or "resource"
 
 
-def content_from(definition: FormDefinition, resource: dict[str, Any]) -> dict[str, Any]:
-    """The content ``resource`` gives ``definition`` (`imported`)."""
-    return imported(definition, resource).content
-
-
 def imported(definition: FormDefinition, resource: dict[str, Any]) -> Imported:
     """What ``resource`` (validated by fhir.resources first) gives ``definition``.
     Nothing in it is left out unsaid: an item the form has no place for, a second item for

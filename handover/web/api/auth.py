@@ -112,7 +112,3 @@ def count_request(app):
         return problem(429, _("Too many requests. Wait a minute and try again."),
                        headers={"Retry-After": str(wait)})
     return None
-
-
-def current_client():
-    return auth.current_user
