@@ -329,18 +329,32 @@ def validate_content(definition: FormDefinition, content: Mapping[str, Any],
     send path runs this on the server, so a forged or stale draft cannot be sent with what
     the form forbids."""
     errors = content_rules.problems(definition, content, sender_kind, language)
-    checked = _without_refused(content or {}, errors)
-    cleaned = content_rules.cleaned(definition, checked, sender_kind)
+    for path, messages in plugin_problems(definition, content, sender_kind, language,
+                                          refused=errors).items():
+        if path not in errors:
+            errors[path] = messages
+    return errors
+
+
+def plugin_problems(definition: FormDefinition, content: Mapping[str, Any],
+                    sender_kind: str | None, language: str,
+                    refused: Mapping[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """The plugins' cross-field messages (`validate_form`) on ``content``, by path; a path
+    naming no field of the form goes to the form as a whole. The one way they are asked, by
+    the fill page as by the send: the plugins see the content without what the field rules
+    refused (``refused``; worked out here when not given), cleaned as it would be stored.
+    `LifecycleError` (`FORM_CHECKS_UNAVAILABLE`) when the form's own plugin is switched off
+    or fails."""
+    if refused is None:
+        refused = content_rules.problems(definition, content, sender_kind, language)
+    cleaned = content_rules.cleaned(definition, _without_refused(content or {}, refused),
+                                    sender_kind)
     try:
         answers = call_hook("validate_form", definition=definition, content=cleaned,
                             language=language, sender_kind=sender_kind)
     except FormChecksUnavailable:
         raise LifecycleError(FORM_CHECKS_UNAVAILABLE) from None
-    for path, messages in content_rules.place_answers(definition, answers, sender_kind,
-                                                      cleaned).items():
-        if path not in errors:
-            errors[path] = messages
-    return errors
+    return content_rules.place_answers(definition, answers, sender_kind, cleaned)
 
 
 def _without_refused(content: Mapping[str, Any],

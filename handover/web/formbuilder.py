@@ -15,7 +15,7 @@ from wtforms.fields import FieldList
 
 from handover.formdefs import content as rules
 from handover.formdefs import display
-from handover.plugins.manager import FormChecksUnavailable, call_hook
+from handover.services import LifecycleError, drafts
 from handover.services.drafts import FORM_CHECKS_UNAVAILABLE
 from handover.web.definition_fields import (
     group_required,
@@ -82,21 +82,18 @@ class DefinitionForm(HandoverForm):
         return not found
 
     def _plugin_validation(self):
+        """The plugins' cross-field rules, asked as the send asks them (`drafts.plugin_problems`):
+        a page shows what the send would refuse, no more and no less."""
         try:
-            # Plugins read what could not be read as nothing typed, as the send service's do.
-            answers = call_hook("validate_form", definition=self.definition,
-                                content=rules.without_unreadable(self.content()),
-                                language=self.language, sender_kind=self.sender_kind)
-        except FormChecksUnavailable:
+            found = drafts.plugin_problems(self.definition, self.content(), self.sender_kind,
+                                           self.language)
+        except LifecycleError:
             self.extra_errors.append(str(FORM_CHECKS_UNAVAILABLE))
             return False
-        found = False
-        for answer in answers:
-            for path, messages in answer.items():
-                messages = [messages] if isinstance(messages, str) else list(messages or [])
-                if messages:
-                    found = True
-                    self._field_at(path).extend(str(m) for m in messages)
+        for path, messages in found.items():
+            shown = self._field_at(path)
+            if not shown or shown is self.extra_errors:   # a field's own message comes first,
+                shown.extend(messages)                      # as the send lists it
         return not found
 
     def add_errors(self, errors):
