@@ -88,8 +88,13 @@ def _why_not(handover: Handover, action: str) -> Any:
         return _l("This handover has already been acknowledged.")
     if action == "acknowledge":
         return _l("This handover can no longer be acknowledged.")
-    if action == "withdraw":
+    if action == "withdraw" and handover.erased_at is not None:
+        return _l("This handover can no longer be withdrawn: its content was erased under the "
+                  "retention rule.")
+    if action == "withdraw" and handover.status in ("opened", "acknowledged"):
         return _l("This handover can no longer be withdrawn: it has been opened.")
+    if action == "withdraw":
+        return _l("This handover can no longer be withdrawn.")
     if action == "correct":
         return _l("This handover cannot be corrected.")
     if action in ("reply", "reply_form"):
