@@ -37,6 +37,7 @@ from handover.store.models import (
     Membership,
     Unit,
     User,
+    UserSession,
 )
 from handover.store.models.base import utcnow
 
@@ -223,18 +224,29 @@ def test_a_password_change_posted_twice_is_made_once_and_said_so(app):
     with app.app_context():
         person = create_user("person3@example.test")
         person_id = person.id
+        browsers_session = UserSession(id="the-browsers-session", user_id=person_id)
+        db.session.add(browsers_session)
+        db.session.commit()
     new = "Uusi-salasana-joka-on-pitka-43"
     with app.test_request_context():
         loaded = db.session.get(User, person_id)
+        loaded.current_session = db.session.get(UserSession, "the-browsers-session")
 
         def first_post():
-            login_steps.change_password(db.session.get(User, person_id), new)
+            first = db.session.get(User, person_id)
+            first.current_session = db.session.get(UserSession, "the-browsers-session")
+            login_steps.change_password(first, new)
 
         meanwhile(app, first_post)
         login_steps.change_password(loaded, new)   # no "an administrator reset it"
+        # The second answer is the browser's last: it names a session that is live, not the
+        # one the first post revoked (the person stays logged in).
+        kept = loaded.current_session.id
     with app.app_context():
         stored = db.session.get(User, person_id)
         assert verify_password(stored.password_hash, new) and not stored.must_change_password
+        assert kept != "the-browsers-session"
+        assert db.session.get(UserSession, kept).revoked_at is None
 
 
 def test_two_administrators_resetting_each_others_passwords_leave_one(app, monkeypatch):

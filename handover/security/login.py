@@ -240,7 +240,12 @@ def change_password(user, new_password):
     stored, forced = db.session.execute(_HOLD_PASSWORD, {"user_id": user.id}).one()
     if stored != user.password_hash:
         if passwords.verify_password(stored, new_password):
-            db.session.rollback()   # the same change, posted twice (a double click): done
+            # The same change, posted twice (a double click): done. The first post moved this
+            # browser to a new session id and revoked the one this post came with; this
+            # answer, the browser's last, must not leave it holding the revoked one.
+            db.session.rollback()
+            sessions.renew(user)
+            db.session.commit()
             return
         if forced:   # an administrator reset it since the page was read
             db.session.rollback()
