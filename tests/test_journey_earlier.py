@@ -93,16 +93,16 @@ def test_draft_page_looks_up_by_the_code_in_the_body(app, client, world):
 
 def test_a_long_journey_keeps_the_handovers_before_this_one_and_says_some_are_left_out(
         app, client, world, monkeypatch):
-    """Cut at the limit, the list keeps those sent before the handover on the page (a panel
-    of only the newest would leave out the very ones that came before it), and says that more
-    exist."""
+    """Cut at the limit, the list keeps the handovers nearest to the one on the page: those
+    sent before it first, then the next after it (a panel of only the newest would leave out
+    the very ones that came before and after it), and says that more exist."""
     monkeypatch.setattr(earlier_handovers, "LIMIT", 3)
     with app.app_context():
         sent = [send_handover(world) for _ in range(7)]
     login_as(client, app, world.users["receiving_receiver"])
     page = client.get(f"/handovers/{sent[2]}").get_data(as_text=True)
     listed = [handover_id for handover_id in sent if f'/handovers/{handover_id}"' in page]
-    assert listed == [sent[0], sent[1], sent[6]]
+    assert listed == [sent[0], sent[1], sent[3]]     # the nearest after it, not the newest
     assert "Only the 3 handovers nearest to this one are listed" in page
     with app.app_context():
         shown = earlier_handovers.find(world.user("receiving_receiver"),

@@ -138,6 +138,7 @@ def audit_events(shown: list[EarlierHandover], current: Handover | None,
 #: number of units it asks about): only the columns the list shows, with the two units' names
 #: joined in, never the sealed content. ``exclude_id`` 0 excludes nothing (ids start at 1).
 _SENDERS, _RECEIVERS = aliased(Unit), aliased(Unit)
+_BEFORE_ANCHOR = Handover.sent_at <= bindparam("anchor")
 _EARLIER = (
     select(Handover.id, Handover.form_key, Handover.form_version, Handover.status,
            Handover.sender_unit_id, Handover.receiver_unit_id, Handover.sent_at,
@@ -157,11 +158,13 @@ _EARLIER = (
                Handover.receiver_unit_id.in_(bindparam("received_by", expanding=True)),
                Handover.id.in_(select(HandoverCopy.handover_id).where(
                    HandoverCopy.unit_id.in_(bindparam("copied_to", expanding=True))))))
-    # Those sent before the handover on the page first (a draft's: all of them), then those
-    # after it: cut at `LIMIT`, a long journey keeps the handovers that came before this one,
-    # not only the newest fifty. One more than shown says whether any were left out.
-    .order_by(case((Handover.sent_at <= bindparam("anchor"), 0), else_=1),
-              Handover.sent_at.desc(), Handover.id.desc())
+    # Nearest to the handover on the page first: those sent before it, the latest first (a
+    # draft's: all of them), then those after it, the earliest first. Cut at `LIMIT`, a long
+    # journey keeps the handovers around this one, not only the newest fifty; the page shows
+    # them newest first. One more than shown says whether any were left out.
+    .order_by(_BEFORE_ANCHOR.desc(),
+              case((_BEFORE_ANCHOR, Handover.sent_at)).desc(),
+              case((~_BEFORE_ANCHOR, Handover.sent_at)).asc(), Handover.id.desc())
     .limit(bindparam("limit")))
 
 
