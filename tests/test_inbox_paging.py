@@ -150,14 +150,21 @@ def test_older_lists_what_follows_even_when_reading_took_the_first_page_out_of_t
         for handover in mine:
             handover.status = "sent"
         db.session.commit()
-        wanted = [h.id for h in mine] if box == "inbox" else None
         login(client, _user(email))
+        wanted = []    # every handover that matches, page by page, before anyone reads one
+        for number in range(1, 10):
+            wanted += _listed(client, f"/handovers/{box}?status=sent&page={number}")[0]
         first, html = _listed(client, f"/handovers/{box}?status=sent")
-        wanted = wanted or first + _listed(client, f"/handovers/{box}?status=sent&page=2")[0]
         for handover_id in first:            # the nurse opens each of the first page
             db.session.get(Handover, handover_id).status = "opened"
         db.session.commit()
         second, html = _listed(client, _older_link(html))
     assert first == wanted[:20]
     assert second == wanted[20:40]
-    assert "Page 2 of" in html and "?page=1" in html    # "Newer" goes back to the first
+    # Where she is in her walk, with "Newer" back to the first page, and no "of N": 26 still
+    # match "sent", which would read "page 2 of 2" with a third page to come.
+    assert "Page 2<" in html and "Page 2 of" not in html and "?page=1" in html
+    third, html = _listed(client, _older_link(html))
+    assert third == wanted[40:60]
+    assert "Page 3<" in html and ">Newer<" in html
+    assert (">Older<" in html) == (len(wanted) > 60)

@@ -79,6 +79,9 @@ class Page:
     #: (sent_at, id) of the last item when another page follows: where a keyset walk goes on
     #: (`listing_keyset`), which reading a listed handover cannot shift as it shifts an offset.
     next_key: tuple[datetime, int] | None = None
+    #: Read from a place (`listing_keyset`), not counted from the first: its number is where
+    #: the reader is in their walk, and "of N" (what matches now) would not fit it.
+    from_place: bool = False
 
     @property
     def pages(self) -> int:

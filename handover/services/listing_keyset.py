@@ -56,6 +56,7 @@ def _after(user: User, branches: list[ColumnElement[bool]], after: tuple[datetim
     counted = listing.count_of(filtered)
     page = Page(items, min(counted, COUNT_LIMIT), number, PER_PAGE,
                 more=counted > COUNT_LIMIT, has_next=has_next,
-                next_key=listing.sort_key(items[-1]) if has_next and items else None)
+                next_key=listing.sort_key(items[-1]) if has_next and items else None,
+                from_place=after is not None)
     page.rows = listing.rows_for(user, items, language)
     return page
