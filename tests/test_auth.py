@@ -367,3 +367,19 @@ def test_strangers_guesses_do_not_lock_the_owner_out_of_her_own_browser(app, cli
         login(other_account, create_user("bea@example.fi"))
     other_account.post("/logout")
     assert other_account.post("/login", data=right).status_code == 429
+
+
+def test_guesses_at_one_workstation_she_used_do_not_lock_her_out_of_another(app, client):
+    """Each browser the account has logged in from counts on its own: a colleague at the
+    ward's shared computer, where she once logged in, cannot keep her out of her office."""
+    with app.app_context():
+        user = create_user("anna@example.fi")
+        shared = app.test_client()
+        for browser in (client, shared):
+            login(browser, db.session.get(type(user), user.id))
+            browser.post("/logout")
+    for _ in range(5):
+        assert wrong_password(shared).status_code == 200
+    assert wrong_password(shared).status_code == 429
+    with app.app_context():
+        login(client, db.session.get(type(user), user.id))     # her office

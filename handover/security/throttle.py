@@ -57,7 +57,8 @@ def account_key():
         email = normalise_email(current_user.email)
     else:
         email = normalise_email((session.get(PENDING_KEY) or {}).get("email"))
-    return "account:" + email + (":known-browser" if known_devices.knows(email) else "")
+    browser = known_devices.known_browser(email)
+    return "account:" + email + (f":browser:{browser}" if browser else "")
 
 
 def address_key():
