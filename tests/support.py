@@ -164,14 +164,16 @@ def empty_database():
 
 
 #: Columns the models gained after an older revision that migration tests build rows at
-#: through the models: 0015, a membership's confirmation; 0016, an administrator role's.
+#: through the models: 0015, a membership's confirmation; 0016, an administrator role's;
+#: 0018, the wrong codes in a row.
 #: `add_later_columns` adds them as plain columns, and `drop_later_columns` takes them away
 #: again before the real upgrade adds them.
 LATER_COLUMNS = {"memberships": (("confirmed_at", "TIMESTAMP WITH TIME ZONE"),
                                  ("confirmed_by_id", "INTEGER"), ("pending_by_id", "INTEGER"),
                                  ("pending_since", "TIMESTAMP WITH TIME ZONE")),
                  "users": (("admin_requested_at", "TIMESTAMP WITH TIME ZONE"),
-                           ("admin_requested_by_id", "INTEGER"))}
+                           ("admin_requested_by_id", "INTEGER"),
+                           ("failed_codes", "INTEGER DEFAULT 0"))}
 
 
 def add_later_columns(*tables):
