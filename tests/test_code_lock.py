@@ -71,3 +71,30 @@ def test_a_right_code_starts_the_count_again(app, client):
             client.post("/logout")
         db.session.refresh(_anna())
         assert _anna().failed_codes == 0
+
+
+def test_an_administrator_opens_the_code_step_of_an_organisation_only_account(
+        app, admin_client):
+    """An account that signs in only through the organisation has no password to reset: the
+    administrator opens its code step alone, from the person's page."""
+    annas = app.test_client()
+    with app.app_context():
+        create_user("anna@example.fi")
+        _password_step(annas)
+        for _ in range(3):
+            answer = _code(annas, _wrong_code())
+        assert answer.status_code == 403
+        anna = _anna()
+        anna.password_login = False       # as if she signed in only through the organisation
+        db.session.commit()
+        anna_id = anna.id
+    page = admin_client.get(f"/admin/users/{anna_id}").get_data(as_text=True)
+    assert f"/admin/users/{anna_id}/code-step" in page
+    assert admin_client.post(f"/admin/users/{anna_id}/code-step").status_code == 302
+    with app.app_context():
+        assert _anna().failed_codes == 0
+        opened = db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action == "admin.code_step_opened")).all()
+        assert opened == ["admin.code_step_opened"]
+    assert f"/admin/users/{anna_id}/code-step" not in admin_client.get(
+        f"/admin/users/{anna_id}").get_data(as_text=True)

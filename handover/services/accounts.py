@@ -56,6 +56,7 @@ from handover.services.accounts_users import (
     ADMIN_OR_AUDITOR,
     TEMPORARY_ALPHABET,
     create_user,
+    open_code_step,
     reset_password,
     set_system_roles,
     set_user_active,
@@ -71,8 +72,8 @@ __all__ = [
     "awaiting_confirmation", "awaiting_too_long", "closest_units", "confirm_membership",
     "create_unit", "create_user", "find_person", "find_unit", "find_user", "is_client_account",
     "may_confirm", "may_hold_memberships", "normalise_email", "one_transaction",
-    "memberships_of", "refuse_client_account", "refuse_membership", "remove_membership",
-    "reset_password",
+    "memberships_of", "open_code_step", "refuse_client_account", "refuse_membership",
+    "remove_membership", "reset_password",
     "search_users", "set_system_roles", "set_unit_active", "set_user_active",
     "temporary_password", "unit_kinds", "units_by_id", "update_unit",
 ]

@@ -100,6 +100,18 @@ def set_user_active(user: User, active: bool, actor: User | None = None) -> User
 
 
 @one_transaction
+def open_code_step(user: User, actor: User | None = None) -> None:
+    """Let ``user``'s code step take codes again after it locked on wrong codes in a row
+    (`security.login.check_code`). For an account that signs in only through the organisation
+    (no password to reset) this is the way back; the administrator decides it after reaching
+    the person, since the wrong codes may have been someone who knows the first factor."""
+    refuse_client_account(user)
+    user.failed_codes = 0
+    audit.record("admin.code_step_opened", actor=actor, detail={"user_id": user.id})
+    db.session.commit()
+
+
+@one_transaction
 def reset_password(user: User, reset_two_factor: bool = False,
                    actor: User | None = None) -> str:
     """Give the user a temporary password (returned, to be shown once) that they must replace

@@ -58,6 +58,7 @@ LABELS: dict[str, Any] = {
     "auth.login": _l("Signed in"),
     "auth.login_failed": _l("Sign-in failed"),
     "auth.codes_locked": _l("Two-step login locked after too many wrong codes"),
+    "admin.code_step_opened": _l("Locked two-step login opened again"),
     "auth.logout": _l("Signed out"),
     "auth.sso_refused": _l("Organisation sign-in refused"),
     "auth.totp_enrolled": _l("Two-step login set up"),

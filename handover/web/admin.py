@@ -183,6 +183,15 @@ def user_active(user_id):
     return redirect(url_for(".user", user_id=user.id))
 
 
+@bp.post("/users/<int:user_id>/code-step")
+def open_code_step(user_id):
+    user = policy.require_person(user_id)
+    if ActionForm().validate_on_submit():
+        accounts.open_code_step(user, actor=current_user._get_current_object())
+        flash(_("Two-step login takes codes again."), "success")
+    return redirect(url_for(".user", user_id=user.id))
+
+
 @bp.post("/users/<int:user_id>/reset-password")
 def reset_password(user_id):
     user = policy.require_person(user_id)

@@ -122,8 +122,7 @@ def totp_step():
 
 def _codes_locked():
     message = _("Too many wrong codes in a row: the two-step login of this account is locked. "
-                "Ask your administrator to reset your password; until then no code is "
-                "accepted.")
+                "Ask your administrator to open it again; until then no code is accepted.")
     return render_template("errors/error.html", code=403, message=message), 403
 
 
