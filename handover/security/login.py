@@ -59,13 +59,23 @@ def check_password(email, password, next_url=None):
             db.session.commit()
         _begin_pending(user, next_url)
         return user
-    # A typed e-mail is labelled only if it looks like one: people sometimes type their
-    # password into the e-mail field, and that must not end up in the log. An "@" is not
-    # enough ("Kesä@2025Turvallinen" is a password): a name, a domain with a dot, and a
-    # top-level domain of letters.
-    label = user.email if user is not None else (email if LOOKS_LIKE_EMAIL.match(email) else "")
+    label = user.email if user is not None else _label_of_unknown(email)
     record_failure(label, reason)
     return None
+
+
+def _label_of_unknown(email):
+    """What the audit log names a failed login for an account that does not exist: the typed
+    address only when it looks like one of this instance's (a mistyped name at a domain some
+    account has), else nothing. People sometimes type their password into the e-mail field,
+    and that must not end up in the log: an "@" is not enough ("Kesä@2025Turvallinen"), nor a
+    dot after it ("Kissa@2025.Kevat")."""
+    if not LOOKS_LIKE_EMAIL.match(email):
+        return ""
+    domain = "@" + email.rsplit("@", 1)[1]
+    known = db.session.execute(select(User.id).where(
+        func.lower(User.email).endswith(domain, autoescape=True)).limit(1)).first()
+    return email if known is not None else ""
 
 
 def record_failure(label, reason):
