@@ -5,6 +5,7 @@ were read back one statement per event after the report's commit, and the report
 server's timeout."""
 
 import lifecycle_support
+import pytest
 from lifecycle_support import CHILD_CODE, send_handover
 from sqlalchemy import event
 
@@ -89,3 +90,42 @@ def test_finding_a_child_reads_its_handovers_at_once(app, world):
         db.session.refresh(receiver)    # as loaded at the start of a request, like the first
         many = _statements_during(lambda: listing.find_by_identity_code(receiver, CHILD_CODE))
     assert many == few
+
+
+def _database_work(app, work):
+    """How many steps SQLite's engine takes for ``work`` (in thousands): the work itself, not
+    the time it took, so the test says the same on a slow machine."""
+    steps = [0]
+
+    def count():
+        steps[0] += 1
+        return 0
+
+    connection = db.session.connection().connection.dbapi_connection
+    connection.set_progress_handler(count, 1000)
+    try:
+        work()
+    finally:
+        connection.set_progress_handler(None, 0)
+    return steps[0]
+
+
+def test_the_childs_report_grows_with_its_events_not_with_their_square(
+        app, world, database_backend):
+    """Each event asked "the latest save naming a child before me", walking back through every
+    event of its handover: a year of a ward's list views of one handover (20,000 events) took
+    a minute. Four times the events may take about four times the work, not sixteen."""
+    if database_backend != "sqlite":
+        pytest.skip("the count of steps is SQLite's; the statement is the same on PostgreSQL")
+    with app.app_context():
+        handover_id = send_handover(world)
+        auditor = world.user("auditor")
+
+        def report():
+            audit_search.child_report(auditor, CHILD_CODE)
+
+        _listed(world, handover_id, 300)
+        fewer = _database_work(app, report)
+        _listed(world, handover_id, 900)
+        more = _database_work(app, report)
+    assert more < 6 * fewer, (fewer, more)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
+    case,
     cast,
     exists,
     false,
@@ -223,14 +224,27 @@ def _while_naming(pattern: str) -> ColumnElement[bool]:
     event happened: the child named by the latest save (or discard) naming a child at or
     before it, and for the events before its first code (its creation, its routing) the
     child it first named. A save with another child's code ends this child's period, so a
-    draft whose code was corrected is in each child's report only for its own time."""
+    draft whose code was corrected is in each child's report only for its own time.
+
+    The naming events of the drafts that ever named the child are few; each, with the id of
+    the next one on its handover, is a period. An event is the child's when a period of its
+    handover that names the child holds it: a look-up among a few rows per event. (Asking
+    each event for "the latest naming event before me" walked back through every event of
+    its handover: a year of a ward's inbox listing one handover made the child's report
+    quadratic in its events.)"""
     named, naming = _naming_events()
-    mine = named.handover_id == AuditEvent.handover_id
-    latest = (select(named.detail).where(naming, mine, named.id <= AuditEvent.id)
-              .order_by(named.id.desc()).limit(1).correlate(AuditEvent).scalar_subquery())
-    first = (select(named.detail).where(naming, mine)
-             .order_by(named.id).limit(1).correlate(AuditEvent).scalar_subquery())
-    return func.coalesce(latest, first).like(pattern)
+    order = {"partition_by": named.handover_id, "order_by": named.id}
+    periods = (select(named.handover_id.label("handover_id"), named.id.label("start"),
+                      func.lead(named.id).over(**order).label("end"),
+                      func.row_number().over(**order).label("number"),
+                      case((named.detail.like(pattern), 1), else_=0).label("names_child"))
+               .where(naming, named.handover_id.in_(_drafts_that_named(pattern)))
+               .subquery())
+    held = and_(periods.c.start <= AuditEvent.id,
+                or_(periods.c.end.is_(None), AuditEvent.id < periods.c.end))
+    before_the_first = and_(periods.c.number == 1, AuditEvent.id < periods.c.start)
+    return exists().where(periods.c.handover_id == AuditEvent.handover_id,
+                          periods.c.names_child == 1, or_(held, before_the_first))
 
 
 def _named_by_row_only(child: str) -> Any:
