@@ -49,9 +49,9 @@ def _routing_form(sender_unit, form_key, definition, handover=None):
     form = forms.RoutingForm(obj=None)
     receivers = routing.allowed_receivers(form_key, sender_unit)
     copy_units = routing.allowed_copy_units(form_key, sender_unit)
-    form.receiver.choices = forms.choices(
-        [("", _("Choose…"))] + [(str(u.id), u.name) for u in receivers])
-    form.copies.choices = forms.choices((str(u.id), u.name) for u in copy_units)
+    form.receiver.choices = [forms.SelectChoice("", _("Choose…")),
+                             *forms.unit_choices(receivers)]
+    form.copies.choices = forms.unit_choices(copy_units, grouped=False)
     form.legal_basis.choices = forms.choices(
         (choice.value, choice.label_in(language())) for choice in definition.legal_bases)
     if handover is not None and request.method == "GET":

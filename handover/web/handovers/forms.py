@@ -43,6 +43,22 @@ def choices(pairs):
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def unit_choices(units, grouped=True):
+    """Units to choose from, by organisation and name. Among units of several organisations (a
+    wellbeing services county's wards beside a city's schools, a hundred or more in all), a
+    list is grouped by organisation (``grouped``: a select's option groups) or, where it
+    cannot be (checkboxes), each unit says its organisation."""
+    ordered = sorted(units, key=lambda unit: ((unit.organisation or "").casefold(),
+                                              unit.name.casefold()))
+    several = len({unit.organisation or "" for unit in ordered}) > 1
+    return [SelectChoice(
+        str(unit.id),
+        unit.name if grouped or not several or not unit.organisation
+        else f"{unit.name} ({unit.organisation})",
+        optgroup=(unit.organisation or None) if grouped and several else None)
+        for unit in ordered]
+
+
 class ChooseFormForm(HandoverForm):
     #: "<unit id>:<form key>" — a sender in several units picks the unit and the form at once.
     choice = RadioField(_l("Form"), validators=[InputRequired()], choices=[])
