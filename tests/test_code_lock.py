@@ -98,3 +98,23 @@ def test_an_administrator_opens_the_code_step_of_an_organisation_only_account(
         assert opened == ["admin.code_step_opened"]
     assert f"/admin/users/{anna_id}/code-step" not in admin_client.get(
         f"/admin/users/{anna_id}").get_data(as_text=True)
+
+
+def test_wrong_codes_at_a_new_integration_client_count_towards_the_lock(app, admin_client,
+                                                                          admin):
+    """A stolen administrator session guessing the code that confirms a new API client meets
+    the same lock as the login: wrong codes in a row there count, and a locked account's code
+    is taken there neither."""
+    from test_admin_review_fixes_2 import client_form, refusals, wrong_code
+
+    code = wrong_code(app, admin)
+    for _ in range(3):
+        assert admin_client.post("/admin/clients", data=client_form(code)).status_code == 200
+    with app.app_context():
+        assert db.session.get(User, admin).failed_codes == 3
+        right = totp_code(db.session.get(User, admin))
+    admin_client.post("/admin/clients", data=client_form(right))
+    assert [detail for _actor, _outcome, detail in refusals(app)][-1] == "codes_locked"
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action == "auth.codes_locked")).all() == ["auth.codes_locked"]

@@ -151,15 +151,22 @@ def check_code(user, code):
         user.failed_codes = 0
         _finish(user)
         return True
-    user.failed_codes = db.session.execute(_COUNT_WRONG_CODE,
-                                           {"user_id": user.id}).scalar_one()
-    if codes_locked(user):
-        audit.record("auth.codes_locked", actor=user, outcome="denied",
-                     detail={"wrong_codes": user.failed_codes})
+    count_wrong_code(user)
     record_failure(user.email, "wrong_code")
     if codes_locked(user):
         raise CodesLocked()
     return False
+
+
+def count_wrong_code(user):
+    """One more wrong code of ``user``'s in a row, wherever a code was asked (the login, an
+    administrator's confirmation of a new integration client); at the limit the lock is
+    audited. The caller commits."""
+    user.failed_codes = db.session.execute(_COUNT_WRONG_CODE,
+                                           {"user_id": user.id}).scalar_one()
+    if user.failed_codes == current_app.config["CODE_FAILURES_BEFORE_LOCK"]:
+        audit.record("auth.codes_locked", actor=user, outcome="denied",
+                     detail={"wrong_codes": user.failed_codes})
 
 
 def enrolment_secret(user):

@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from handover.i18n import lazy_gettext as _l
-from handover.security import totp
+from handover.security import login, totp
 from handover.services.accounts import N_, AccountError
 from handover.store import audit
 from handover.store.database import db
@@ -145,14 +145,19 @@ def confirm_code(admin: Any, code: str | None) -> bool:
     code, or an account without an authenticator app, is refused and audited
     (``integration_client.code_refused``): a stolen admin session guessing at the code to
     mint a token shows in the log. The web view counts a wrong code against the login
-    throttle as well. Commits."""
+    throttle as well, and it counts towards the account's wrong codes in a row, which lock
+    this step as they lock the login's code step (`security.login.check_code`). Commits."""
     if not can_confirm(admin):
         reason = "no_authenticator"
+    elif login.codes_locked(admin):
+        reason = "codes_locked"    # wrong codes in a row, here or at login: no code is taken
     elif totp.accept_code(admin, code or ""):
+        admin.failed_codes = 0
         db.session.commit()
         return True
     else:
         reason = "wrong_code"
+        login.count_wrong_code(admin)
     audit.record("integration_client.code_refused", actor=admin, outcome="denied",
                  detail=reason)
     db.session.commit()
