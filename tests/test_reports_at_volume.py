@@ -129,3 +129,31 @@ def test_the_childs_report_grows_with_its_events_not_with_their_square(
         _listed(world, handover_id, 900)
         more = _database_work(app, report)
     assert more < 6 * fewer, (fewer, more)
+
+
+def test_the_inbox_reads_which_unit_replied_but_no_reply_text(app, client, world):
+    """A list marks a handover the receiving unit replied to; it shows no reply, so it reads
+    none of their sealed texts (a long thread was megabytes per inbox page)."""
+    from lifecycle_support import access_for, login_as
+
+    from handover.services import replies
+
+    with app.app_context():
+        handover_id = send_handover(world)
+        nurse = world.user("receiving_receiver")
+        replies.add_message(access_for(world, "receiving_receiver", handover_id, "reply"), nurse,
+                          "Lapsi saapui osastolle.")
+    login_as(client, app, world.users["receiving_receiver"])
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/handovers/inbox").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    read_replies = [s for s in statements if "FROM replies" in s]
+    assert read_replies and not any("replies.body" in s for s in read_replies)

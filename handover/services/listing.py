@@ -31,7 +31,7 @@ from handover.formdefs.content import identity_code_problem, normalised_identity
 from handover.security import crypto
 from handover.services import commit_keeping_loaded, policy
 from handover.services.earlier_handovers import naming_child
-from handover.services.listing_rows import Row, rows_for
+from handover.services.listing_rows import REPLIES_MARKED, Row, rows_for
 from handover.services.listing_scope import (  # noqa: F401  (asked through here)
     drafts_of,
     inbox_branches,
@@ -237,6 +237,6 @@ def handovers_in_order(ids: list[int]) -> list[Handover]:
     """The handovers ``ids`` in that order, with the copies and replies the list shows."""
     found = {handover.id: handover for handover in db.session.execute(
         select(Handover).where(Handover.id.in_(ids))
-        .options(selectinload(Handover.copies), selectinload(Handover.replies))
+        .options(selectinload(Handover.copies), REPLIES_MARKED)
     ).scalars()} if ids else {}
     return [found[i] for i in ids if i in found]

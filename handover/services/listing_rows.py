@@ -26,7 +26,11 @@ from handover.services.reading import summary_for_reader
 from handover.services.replies import replied_by_receiver
 from handover.store import audit
 from handover.store.database import db
-from handover.store.models import Handover, User
+from handover.store.models import Handover, Reply, User
+
+#: The replies a row needs: which unit wrote each (the "replied" mark), never their sealed
+#: bodies (a thread of a hundred replies is megabytes, and a list shows none of it).
+REPLIES_MARKED = selectinload(Handover.replies).load_only(Reply.unit_id)
 
 
 @dataclass
@@ -129,5 +133,5 @@ def _load_copies_and_replies(handovers: list[Handover]) -> None:
     if missing:
         db.session.execute(
             select(Handover).where(Handover.id.in_([h.id for h in missing]))
-            .options(selectinload(Handover.copies), selectinload(Handover.replies))
+            .options(selectinload(Handover.copies), REPLIES_MARKED)
         ).scalars().all()
