@@ -161,10 +161,13 @@ def test_older_lists_what_follows_even_when_reading_took_the_first_page_out_of_t
         second, html = _listed(client, _older_link(html))
     assert first == wanted[:20]
     assert second == wanted[20:40]
-    # Where she is in her walk, with "Newer" back to the first page, and no "of N": 26 still
-    # match "sent", which would read "page 2 of 2" with a third page to come.
-    assert "Page 2<" in html and "Page 2 of" not in html and "?page=1" in html
+    # Where she is in her walk, and no "of N": 26 still match "sent", which would read "page 2
+    # of 2" with a third page to come. The way back is to the newest: "Newer" by offset would
+    # show what still matches now, not what she saw.
+    assert "Page 2<" in html and "Page 2 of" not in html
+    back = f'href="/handovers/{box}?status=sent">Back to the newest<'
+    assert back in html and ">Newer<" not in html
     third, html = _listed(client, _older_link(html))
     assert third == wanted[40:60]
-    assert "Page 3<" in html and ">Newer<" in html
+    assert "Page 3<" in html and back in html
     assert (">Older<" in html) == (len(wanted) > 60)

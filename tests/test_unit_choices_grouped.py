@@ -57,3 +57,11 @@ def test_checkboxes_of_several_organisations_each_say_their_organisation(app):
     assert labels == ["Osasto 3 (Hyvinvointialue A)", "Koulu Kivikko (Kaupunki B)",
                       "Päiväkoti Pihla (Kaupunki B)"]
     assert alone == ["Koulu Kivikko", "Päiväkoti Pihla"]
+
+
+def test_an_organisation_spelt_two_ways_is_one_group(app):
+    units = [Unit(id=1, name="A", organisation="HUS"), Unit(id=2, name="B", organisation="Hus"),
+             Unit(id=3, name="C", organisation="HUS"), Unit(id=4, name="D", organisation="City")]
+    with app.test_request_context():
+        groups = [choice.optgroup for choice in forms.unit_choices(units)]
+    assert groups == ["City", "HUS", "HUS", "HUS"]

@@ -48,14 +48,26 @@ def unit_choices(units, grouped=True):
     wellbeing services county's wards beside a city's schools, a hundred or more in all), a
     list is grouped by organisation (``grouped``: a select's option groups) or, where it
     cannot be (checkboxes), each unit says its organisation."""
-    ordered = sorted(units, key=lambda unit: ((unit.organisation or "").casefold(),
+    def organisation(unit):
+        return " ".join((unit.organisation or "").split())
+
+    # Grouped by the organisation as sorted: "HUS" and "Hus" are one group, under the name
+    # its first unit gives it, or WTForms would open a group at each change of spelling.
+    ordered = sorted(units, key=lambda unit: (organisation(unit).casefold(),
                                               unit.name.casefold()))
-    several = len({unit.organisation or "" for unit in ordered}) > 1
+    names = {}
+    for unit in ordered:
+        names.setdefault(organisation(unit).casefold(), organisation(unit))
+    several = len(names) > 1
+
+    def group_of(unit):
+        return names[organisation(unit).casefold()]
+
     return [SelectChoice(
         str(unit.id),
-        unit.name if grouped or not several or not unit.organisation
-        else f"{unit.name} ({unit.organisation})",
-        optgroup=(unit.organisation or None) if grouped and several else None)
+        unit.name if grouped or not several or not group_of(unit)
+        else f"{unit.name} ({group_of(unit)})",
+        optgroup=(group_of(unit) or None) if grouped and several else None)
         for unit in ordered]
 
 
