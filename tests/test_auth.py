@@ -384,23 +384,3 @@ def test_guesses_at_one_workstation_she_used_do_not_lock_her_out_of_another(app,
     with app.app_context():
         login(client, db.session.get(type(user), user.id))     # her office
 
-
-def test_a_browser_known_before_browsers_had_ids_is_still_known(app, client):
-    """The first form of the known-browser cookie (a signed list of accounts, no browser id)
-    keeps protecting its owner after the upgrade, and her next login gives it an id."""
-    from itsdangerous import URLSafeTimedSerializer
-
-    from handover.security import known_devices
-
-    with app.app_context():
-        user_id = create_user("anna@example.fi").id
-    with app.test_request_context():
-        first_form = URLSafeTimedSerializer(app.secret_key, salt=known_devices.SALT).dumps(
-            [known_devices._token("anna@example.fi")])
-    client.set_cookie(known_devices.COOKIE, first_form)
-    attacker = app.test_client()
-    for _ in range(6):
-        wrong_password(attacker)
-    with app.app_context():
-        login(client, db.session.get(User, user_id))
-    assert client.get_cookie(known_devices.COOKIE).value != first_form

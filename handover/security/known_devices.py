@@ -23,9 +23,6 @@ SALT = "handover.known-device"
 MAX_AGE_SECONDS = 180 * 24 * 3600
 #: The accounts one browser remembers (a ward's shared workstation has several), newest first.
 MOST_ACCOUNTS = 8
-#: The browser id read from a cookie of the first form, which had none: such browsers share a
-#: count until their next login gives each an id of its own.
-_FIRST_FORM = "first-form"
 
 
 def init_app(app):
@@ -57,10 +54,6 @@ def _read():
         state = _serializer().loads(value, max_age=MAX_AGE_SECONDS)
     except (BadData, TypeError, ValueError):
         return None, []
-    if isinstance(state, list):
-        # The first form of the cookie (before each browser had an id): its accounts still
-        # count as known, and the browser gets an id at its next login.
-        state = {"browser": _FIRST_FORM, "accounts": state}
     if not isinstance(state, dict) or not isinstance(state.get("browser"), str):
         return None, []
     accounts = state.get("accounts")
@@ -88,8 +81,7 @@ def _remember_new_login(response):
         browser, accounts = _read()
         token = _token(email)
         accounts = [token, *(known for known in accounts if known != token)]
-        state = {"browser": browser if browser and browser != _FIRST_FORM
-                 else secrets.token_urlsafe(16),
+        state = {"browser": browser or secrets.token_urlsafe(16),
                  "accounts": accounts[:MOST_ACCOUNTS]}
         response.set_cookie(
             cookie_name(), _serializer().dumps(state),
