@@ -147,6 +147,12 @@ def gettext(string, **variables):
     return translated % variables if variables else translated
 
 
+def ngettext(singular, plural, num, **variables):
+    """Flask-Babel's `ngettext` (``num`` given to the text as ``%(num)s``), through the
+    remembered catalogue."""
+    return _translations().ungettext(singular, plural, num) % {"num": num, **variables}
+
+
 def lazy_gettext(string, **variables):
     """Flask-Babel's `lazy_gettext` (the same lazy string), through `gettext` above."""
     return LazyString(gettext, string, **variables)

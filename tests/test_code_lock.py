@@ -41,10 +41,15 @@ def test_wrong_codes_in_a_row_lock_the_code_step_until_a_reset(app, client):
     with app.app_context():
         create_user("anna@example.fi")
         _password_step(client)
-        assert _code(client, _wrong_code()).status_code == 200
-        assert _code(client, _wrong_code()).status_code == 200
+        first = _code(client, _wrong_code())
+        assert first.status_code == 200 and "lukitsee" in first.get_data(as_text=True)
+        warned = _code(client, _wrong_code())
+        assert warned.status_code == 200
+        assert "Vielä yksi väärä koodi lukitsee" in warned.get_data(as_text=True)
         locked = _code(client, _wrong_code())
-        assert locked.status_code == 403 and "on lukittu" in locked.get_data(as_text=True)
+        assert locked.status_code == 403
+        assert "<h1>Kaksivaiheinen tunnistautuminen on lukittu</h1>" in locked.get_data(
+            as_text=True)
         right = _code(client, totp_code(_anna()))          # the right code, too late
         assert right.status_code == 403
         assert client.get("/account").status_code == 302    # not logged in
@@ -98,6 +103,12 @@ def test_an_administrator_opens_the_code_step_of_an_organisation_only_account(
         assert opened == ["admin.code_step_opened"]
     assert f"/admin/users/{anna_id}/code-step" not in admin_client.get(
         f"/admin/users/{anna_id}").get_data(as_text=True)
+    # A second click (another tab) finds nothing locked: nothing is done or logged again.
+    again = admin_client.post(f"/admin/users/{anna_id}/code-step", follow_redirects=True)
+    assert "is not locked" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action == "admin.code_step_opened")).all() == ["admin.code_step_opened"]
 
 
 def test_wrong_codes_at_a_new_integration_client_count_towards_the_lock(app, admin_client,

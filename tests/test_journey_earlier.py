@@ -103,7 +103,9 @@ def test_a_long_journey_keeps_the_handovers_before_this_one_and_says_some_are_le
     page = client.get(f"/handovers/{sent[2]}").get_data(as_text=True)
     listed = [handover_id for handover_id in sent if f'/handovers/{handover_id}"' in page]
     assert listed == [sent[0], sent[1], sent[3]]     # the nearest after it, not the newest
-    assert "Only the 3 handovers nearest to this one are listed" in page
+    notice = page.index("Only the 3 handovers nearest to this one in time are listed")
+    assert page.index('id="earlier-title"') < notice < page.index("<table", notice)
+    assert "Other handovers of this child" in page     # some were sent after this one
     with app.app_context():
         shown = earlier_handovers.find(world.user("receiving_receiver"),
                                        earlier_handovers.hash_of_code(CHILD_CODE),

@@ -50,12 +50,13 @@ def test_units_of_one_organisation_stay_a_plain_list(app, client, world):
 def test_checkboxes_of_several_organisations_each_say_their_organisation(app):
     units = [Unit(id=1, name="Osasto 3", organisation="Hyvinvointialue A"),
              Unit(id=2, name="Koulu Kivikko", organisation="Kaupunki B"),
-             Unit(id=3, name="Päiväkoti Pihla", organisation="Kaupunki B")]
+             Unit(id=3, name="Päiväkoti Pihla", organisation="Kaupunki B"),
+             Unit(id=4, name="Aamu", organisation="")]     # none: last, as it is
     with app.test_request_context():
         labels = [choice.label for choice in forms.unit_choices(units, grouped=False)]
-        alone = [choice.label for choice in forms.unit_choices(units[1:], grouped=False)]
-    assert labels == ["Osasto 3 (Hyvinvointialue A)", "Koulu Kivikko (Kaupunki B)",
-                      "Päiväkoti Pihla (Kaupunki B)"]
+        alone = [choice.label for choice in forms.unit_choices(units[1:3], grouped=False)]
+    assert labels == ["Osasto 3 – Hyvinvointialue A", "Koulu Kivikko – Kaupunki B",
+                      "Päiväkoti Pihla – Kaupunki B", "Aamu"]
     assert alone == ["Koulu Kivikko", "Päiväkoti Pihla"]
 
 

@@ -131,6 +131,11 @@ _COUNT_WRONG_CODE = (update(User).where(User.id == bindparam("user_id"))
                      .execution_options(synchronize_session=False))
 
 
+def codes_left(user):
+    """How many more wrong codes in a row ``user`` may give before the code step locks."""
+    return max(current_app.config["CODE_FAILURES_BEFORE_LOCK"] - user.failed_codes, 0)
+
+
 def codes_locked(user):
     """Has ``user`` given `CODE_FAILURES_BEFORE_LOCK` wrong codes in a row?"""
     return user.failed_codes >= current_app.config["CODE_FAILURES_BEFORE_LOCK"]

@@ -9,7 +9,7 @@ An integration client's account is refused for every action (`refuse_client_acco
 import secrets
 from collections.abc import Sequence
 
-from handover.security import sessions
+from handover.security import login, sessions
 from handover.security.passwords import hash_password, password_problems
 from handover.services.accounts_admins import (
     clear_admin_request,
@@ -100,15 +100,20 @@ def set_user_active(user: User, active: bool, actor: User | None = None) -> User
 
 
 @one_transaction
-def open_code_step(user: User, actor: User | None = None) -> None:
+def open_code_step(user: User, actor: User | None = None) -> bool:
     """Let ``user``'s code step take codes again after it locked on wrong codes in a row
-    (`security.login.check_code`). For an account that signs in only through the organisation
+    (`security.login.check_code`); False (nothing done, nothing logged) when it is not locked
+    (a second click, another tab). For an account that signs in only through the organisation
     (no password to reset) this is the way back; the administrator decides it after reaching
-    the person, since the wrong codes may have been someone who knows the first factor."""
+    the person, since the wrong codes may have been someone who knows the password."""
     refuse_client_account(user)
+    if not login.codes_locked(user):
+        db.session.rollback()
+        return False
     user.failed_codes = 0
     audit.record("admin.code_step_opened", actor=actor, detail={"user_id": user.id})
     db.session.commit()
+    return True
 
 
 @one_transaction

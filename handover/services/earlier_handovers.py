@@ -54,10 +54,13 @@ class EarlierHandover:
 
 
 class Shown(list[EarlierHandover]):
-    """The earlier handovers a look-up shows, newest first; ``more`` when the child has more
-    in the user's units than `LIMIT` (the page says so: the rest are found by the code)."""
+    """The child's other handovers a look-up shows, newest first; ``more`` when the child has
+    more in the user's units than `LIMIT` (the page says so: the rest are found by the code);
+    ``later`` when some were sent after the handover on the page (the panel is then headed
+    "other", not "earlier", handovers)."""
 
     more: bool = False
+    later: bool = False
 
 
 def hash_of_code(code: str | None) -> str | None:
@@ -107,6 +110,9 @@ def find(user: Any, identity_hash: str | None, *, language: str = "fi",
                          key=lambda earlier: (earlier.sent_at or _LAST_MOMENT, earlier.id),
                          reverse=True))
     shown.more = len(found) > LIMIT
+    anchor = current.sent_at if current is not None else None
+    shown.later = anchor is not None and any(
+        earlier.sent_at is not None and earlier.sent_at > anchor for earlier in shown)
     return shown
 
 

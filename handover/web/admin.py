@@ -187,8 +187,10 @@ def user_active(user_id):
 def open_code_step(user_id):
     user = policy.require_person(user_id)
     if ActionForm().validate_on_submit():
-        accounts.open_code_step(user, actor=current_user._get_current_object())
-        flash(_("Two-step login takes codes again."), "success")
+        if accounts.open_code_step(user, actor=current_user._get_current_object()):
+            flash(_("The two-step login of %(name)s is unlocked.", name=user.name), "success")
+        else:
+            flash(_("The two-step login of %(name)s is not locked.", name=user.name), "info")
     return redirect(url_for(".user", user_id=user.id))
 
 

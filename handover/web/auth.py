@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
+from handover.i18n import ngettext
 from handover.security import login as login_steps
 from handover.security import sessions, totp
 from handover.security.passwords import MAX_LENGTH
@@ -115,6 +116,11 @@ def totp_step():
             return _codes_locked()
         form.code.errors.append(_("The code is wrong or has already been used. Wait for the "
                                   "next code and try again."))
+        left = login_steps.codes_left(user)
+        if left <= 2:
+            form.code.errors.append(ngettext(
+                "One more wrong code locks the two-step login of this account.",
+                "%(num)s more wrong codes lock the two-step login of this account.", left))
     elif login_steps.codes_locked(user):
         return _codes_locked()
     return render_template("auth/totp.html", form=form)
@@ -122,8 +128,9 @@ def totp_step():
 
 def _codes_locked():
     message = _("Too many wrong codes in a row: the two-step login of this account is locked. "
-                "Ask your administrator to open it again; until then no code is accepted.")
-    return render_template("errors/error.html", code=403, message=message), 403
+                "Ask your administrator to unlock it; until then no code is accepted.")
+    return render_template("errors/error.html", code=403, message=message,
+                           heading=_("Two-step login locked")), 403
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])

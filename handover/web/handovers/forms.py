@@ -53,7 +53,8 @@ def unit_choices(units, grouped=True):
 
     # Grouped by the organisation as sorted: "HUS" and "Hus" are one group, under the name
     # its first unit gives it, or WTForms would open a group at each change of spelling.
-    ordered = sorted(units, key=lambda unit: (organisation(unit).casefold(),
+    ordered = sorted(units, key=lambda unit: (not organisation(unit),   # those with none last
+                                              organisation(unit).casefold(),
                                               unit.name.casefold()))
     names = {}
     for unit in ordered:
@@ -66,7 +67,7 @@ def unit_choices(units, grouped=True):
     return [SelectChoice(
         str(unit.id),
         unit.name if grouped or not several or not group_of(unit)
-        else f"{unit.name} ({group_of(unit)})",
+        else f"{unit.name} – {group_of(unit)}",
         optgroup=(group_of(unit) or None) if grouped and several else None)
         for unit in ordered]
 
