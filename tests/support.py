@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pyotp
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from handover.cli import cli
 from handover.security import totp
@@ -83,6 +83,21 @@ def login(client, user, password=PASSWORD):
     response = client.post("/login/totp", data={"code": totp_code(user)})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def statements_during(work):
+    """(what ``work()`` returned, the SQL statements it sent), in an app context: how many a
+    page or a service costs, and what they read."""
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        return work(), statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def raw_database(database_backend):

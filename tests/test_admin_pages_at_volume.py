@@ -4,8 +4,7 @@ lead's own lead role is kept by the service, not only by the page."""
 
 import pytest
 from lifecycle_support import login_as
-from sqlalchemy import event
-from support import create_unit, create_user
+from support import create_unit, create_user, statements_during
 
 from handover.services import accounts
 from handover.store.database import db
@@ -13,17 +12,9 @@ from handover.store.models import Membership
 
 
 def _statements_of(app, client, path):
-    statements = []
-
-    def count(*args):
-        statements.append(args[2])
-
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            assert client.get(path).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
+        page, statements = statements_during(lambda: client.get(path))
+    assert page.status_code == 200
     return len(statements)
 
 

@@ -7,7 +7,7 @@ server's timeout."""
 import lifecycle_support
 import pytest
 from lifecycle_support import CHILD_CODE, send_handover
-from sqlalchemy import event
+from support import statements_during
 
 from handover.security import crypto
 from handover.services import audit_export, audit_search, listing
@@ -19,17 +19,7 @@ world = lifecycle_support.world
 
 
 def _statements_during(work):
-    statements = []
-
-    def count(*args):
-        statements.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        work()
-        return len(statements)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements_during(work)[1])
 
 
 def _listed(world, handover_id, times):
@@ -144,16 +134,8 @@ def test_the_inbox_reads_which_unit_replied_but_no_reply_text(app, client, world
         replies.add_message(access_for(world, "receiving_receiver", handover_id, "reply"), nurse,
                           "Lapsi saapui osastolle.")
     login_as(client, app, world.users["receiving_receiver"])
-    statements = []
-
-    def count(*args):
-        statements.append(args[2])
-
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            assert client.get("/handovers/inbox").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
+        inbox, statements = statements_during(lambda: client.get("/handovers/inbox"))
+    assert inbox.status_code == 200
     read_replies = [s for s in statements if "FROM replies" in s]
     assert read_replies and not any("replies.body" in s for s in read_replies)
