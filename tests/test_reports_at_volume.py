@@ -30,6 +30,14 @@ def _listed(world, handover_id, times):
     db.session.commit()
 
 
+def _with_more_events(world, handover_id, work):
+    """The statements of ``work`` with 5 events on the handover, then with 45."""
+    _listed(world, handover_id, 5)
+    few = _statements_during(work)
+    _listed(world, handover_id, 40)
+    return few, _statements_during(work)
+
+
 def _shown(values):
     """Read what a page shows of each row, as the templates do."""
     return [tuple(vars(value).items()) if hasattr(value, "__dict__") else value
@@ -46,10 +54,7 @@ def test_the_childs_report_reads_its_events_at_once(app, world):
             _shown([(e.action, e.actor_label, e.occurred_at, e.detail) for e in events])
             _shown([(h.id, h.status, h.sent_at) for h in handovers])
 
-        _listed(world, handover_id, 5)
-        few = _statements_during(report)
-        _listed(world, handover_id, 40)
-        many = _statements_during(report)
+        few, many = _with_more_events(world, handover_id, report)
     assert many == few
 
 
@@ -62,10 +67,7 @@ def test_the_audit_export_reads_its_events_at_once(app, world):
         def export():
             audit_export.export(auditor, audit_export.ExportFilter(child_hash=child))
 
-        _listed(world, handover_id, 5)
-        few = _statements_during(export)
-        _listed(world, handover_id, 40)
-        many = _statements_during(export)
+        few, many = _with_more_events(world, handover_id, export)
     assert many == few
 
 
