@@ -129,3 +129,23 @@ def test_wrong_codes_at_a_new_integration_client_count_towards_the_lock(app, adm
     with app.app_context():
         assert db.session.scalars(select(AuditEvent.action).where(
             AuditEvent.action == "auth.codes_locked")).all() == ["auth.codes_locked"]
+
+
+def test_an_administrator_cannot_unlock_their_own_code_step(app, admin_client, admin):
+    """A stolen administrator session that guessed the client confirmation's code into the lock
+    cannot open it again and guess on: its own page says another administrator unlocks it,
+    and a post is refused, changes nothing and logs no unlocking."""
+    from test_admin_review_fixes_2 import client_form, wrong_code
+
+    code = wrong_code(app, admin)
+    for _ in range(3):
+        admin_client.post("/admin/clients", data=client_form(code))
+    page = admin_client.get(f"/admin/users/{admin}").get_data(as_text=True)
+    assert "Another administrator unlocks your two-step login" in page
+    assert f"/admin/users/{admin}/code-step" not in page
+    refused = admin_client.post(f"/admin/users/{admin}/code-step", follow_redirects=True)
+    assert "You cannot unlock your own two-step login" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, admin).failed_codes == 3
+        assert db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action == "admin.code_step_opened")).all() == []

@@ -152,6 +152,13 @@ DEEP_TABLES = b'key = "deep"\n[' + b".".join(b"t%d" % i for i in range(40)) + b"
      "mars.zip/special_diet.toml: routing.receivers: unknown unit kind 'mars_base' (known: "),
     ("notes.zip", zipped({"special_diet.toml": DEFINITION, "readme.html": b"<p>"}),
      "notes.zip/readme.html: Only .toml files may be in a form package."),
+    ("empty.zip", b"", "empty.zip: The file is empty."),
+    ("renamed.tar.gz", b"PK not really an archive\n" * 20,
+     "renamed.tar.gz: The archive cannot be read: it is damaged, encrypted, or not the kind "
+     "of archive its name says (.zip, .tar, .tar.gz)."),
+    ("cut.zip", zipped({"special_diet.toml": DEFINITION})[:-30],
+     "cut.zip: The archive cannot be read: it is damaged, encrypted, or not the kind of "
+     "archive its name says (.zip, .tar, .tar.gz)."),
 ])
 def test_a_hostile_upload_is_refused_with_a_clear_message_and_nothing_stored(
         app, tmp_path, filename, data, message):

@@ -36,6 +36,12 @@ OWN_PASSWORD = N_("You cannot reset your own password here: it would end your ow
                   "once. Change it on your account page.")
 
 
+#: The admin pages' answer to an administrator unlocking their own two-step login.
+OWN_CODE_STEP = N_("You cannot unlock your own two-step login: the wrong codes may have been "
+                   "typed by someone using your session. Another administrator unlocks it "
+                   "after reaching you.")
+
+
 def refuse_own_password_reset(user: User, actor: User | None) -> None:
     """`AccountError` when ``actor`` would reset their own password: the reset ends their own
     sessions at once, and unless they copied the temporary password only another

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from handover.security import login, sessions
 from handover.security.passwords import hash_password, password_problems
 from handover.services.accounts_admins import (
+    OWN_CODE_STEP,
     clear_admin_request,
     keep_an_administrator,
     request_admin_role,
@@ -105,8 +106,13 @@ def open_code_step(user: User, actor: User | None = None) -> bool:
     (`security.login.check_code`); False (nothing done, nothing logged) when it is not locked
     (a second click, another tab). For an account that signs in only through the organisation
     (no password to reset) this is the way back; the administrator decides it after reaching
-    the person, since the wrong codes may have been someone who knows the password."""
+    the person, since the wrong codes may have been someone who knows the password. Never
+    their own (`AccountError`): a stolen administrator session would otherwise guess at the
+    code, unlock, and guess again without end (the operator's `handover users
+    reset-password` unlocks any account)."""
     refuse_client_account(user)
+    if actor is not None and actor.id == user.id:
+        raise AccountError(OWN_CODE_STEP)
     if not login.codes_locked(user):
         db.session.rollback()
         return False

@@ -71,6 +71,13 @@ def refuse(where: str, message: str, **params: Any) -> PackageRefused:
     return PackageRefused([PackageProblem(where, message, params)])
 
 
+def unreadable(archive: str) -> PackageRefused:
+    """An archive that its library cannot open: said in the uploader's words, not the
+    library's exception name ("ReadError" told an administrator nothing)."""
+    return refuse(archive, N_("The archive cannot be read: it is damaged, encrypted, or not "
+                              "the kind of archive its name says (.zip, .tar, .tar.gz)."))
+
+
 def read_package(filename: str, data: bytes, max_bytes: int = MAX_BYTES,
                  size: int | None = None) -> Package:
     """The package in ``data`` (named ``filename`` by the uploader), read strictly; raises
@@ -81,6 +88,8 @@ def read_package(filename: str, data: bytes, max_bytes: int = MAX_BYTES,
         raise refuse(name, N_("The file is %(size)s kB; a form package may be at most "
                               "%(limit)s kB."),
                      size=size // 1024, limit=max_bytes // 1024)
+    if not size:
+        raise refuse(name, N_("The file is empty."))
     lower = name.lower()
     if lower.endswith(".py") or lower.endswith(".pyc") or data.startswith(b"#!"):
         raise refuse(name, N_("This is program code. A form package holds only TOML files and "
@@ -218,9 +227,8 @@ def _zip_members(archive: str, data: bytes, max_bytes: int) -> dict[str, bytes]:
                 with bundle.open(info) as stream:  # read no more than the bound allows
                     content = stream.read(max_bytes + 1)
                 _collect(archive, files, name, content, max_bytes)
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as error:
-        raise refuse(archive, N_("The archive cannot be read: %(error)s"),
-                     error=type(error).__name__) from None
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError):
+        raise unreadable(archive) from None
     return files
 
 
@@ -239,7 +247,6 @@ def _tar_members(archive: str, data: bytes, max_bytes: int) -> dict[str, bytes]:
                 stream = bundle.extractfile(member)
                 content = stream.read(max_bytes + 1) if stream else b""
                 _collect(archive, files, name, content, max_bytes)
-    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as error:
-        raise refuse(archive, N_("The archive cannot be read: %(error)s"),
-                     error=type(error).__name__) from None
+    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile):
+        raise unreadable(archive) from None
     return files

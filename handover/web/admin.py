@@ -187,10 +187,16 @@ def user_active(user_id):
 def open_code_step(user_id):
     user = policy.require_person(user_id)
     if ActionForm().validate_on_submit():
-        if accounts.open_code_step(user, actor=current_user._get_current_object()):
-            flash(_("The two-step login of %(name)s is unlocked.", name=user.name), "success")
+        try:
+            opened = accounts.open_code_step(user, actor=current_user._get_current_object())
+        except accounts.AccountError as error:
+            flash(error.translated(), "error")
         else:
-            flash(_("The two-step login of %(name)s is not locked.", name=user.name), "info")
+            if opened:
+                flash(_("The two-step login of %(name)s is unlocked.", name=user.name),
+                      "success")
+            else:
+                flash(_("The two-step login of %(name)s is not locked.", name=user.name), "info")
     return redirect(url_for(".user", user_id=user.id))
 
 
@@ -297,6 +303,8 @@ def _user_page(user, membership_form=None, roles_form=None):
         "reset_form": ResetPasswordForm(),
         "action_form": ActionForm(),
         "codes_locked": codes_locked(user),
+        # Another administrator unlocks an administrator's own code step (accounts).
+        "own_account": user.id == current_user.id,
     }
 
 

@@ -7,8 +7,9 @@ Each demo user logs in through the real pages and follows every link of the site
 page, breadth first, until no new page is left (or ``HANDOVER_TEST_CRAWL_PAGES`` pages per
 user). Pages that are not HTML (files, JSON) are not checked; links that log out, download or
 leave for an identity provider are not followed. No page asks the browser for anything from
-another server (a CDN, a font service). Every violation of every page is listed at
-the end, so that one run shows them all."""
+another server (a CDN, a font service), and none scrolls sideways on a 320 px wide screen
+(WCAG 1.4.10: a wide table scrolls in its own box, the page does not). Every violation of
+every page is listed at the end, so that one run shows them all."""
 
 import os
 from collections import deque
@@ -19,6 +20,8 @@ from axe_playwright_python.sync_playwright import Axe
 from helpers import log_in_demo_user
 
 PAGES_PER_USER = int(os.environ.get("HANDOVER_TEST_CRAWL_PAGES", "80"))
+#: The narrowest screen WCAG 1.4.10 asks a page to reflow to without scrolling sideways.
+REFLOW_WIDTH = 320
 #: Paths not followed: leaving the session, files and the way out to a provider.
 NOT_FOLLOWED = ("/logout", "/static/", "/sso/", "/attachments/", "/login")
 
@@ -47,6 +50,16 @@ def _key(url):
     return f"{parts.path}?{query}"
 
 
+def _page_width_at(page, width):
+    """How wide the page's content is when the window is ``width`` pixels wide."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": width, "height": size["height"]})
+    try:
+        return page.evaluate("document.documentElement.scrollWidth")
+    finally:
+        page.set_viewport_size(size)
+
+
 @pytest.mark.parametrize("email", USERS)
 def test_every_page_a_user_can_reach_passes_axe_and_loads_nothing_from_elsewhere(
         demo_server, browser, email):
@@ -69,6 +82,9 @@ def test_every_page_a_user_can_reach_passes_axe_and_loads_nothing_from_elsewhere
         results = axe.run(page)
         if results.violations_count:
             problems.append(f"{url}\n{results.generate_report()}")
+        width = _page_width_at(page, REFLOW_WIDTH)
+        if width > REFLOW_WIDTH:
+            problems.append(f"{url}\nscrolls sideways at {REFLOW_WIDTH} px: {width} px wide")
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
             link = urldefrag(href).url
             if _followed(link, demo_server.url) and _key(link) not in seen:
