@@ -99,6 +99,35 @@ def test_check_answers_shows_what_the_copy_unit_gets_and_sending_confirms(app, c
     assert CHILD_NAME not in confirmation, "the confirmation shows no content"
 
 
+def test_a_row_started_by_mistake_is_removed_whole_and_the_rest_is_kept(app, client, world):
+    """A row with only a choice made (a radio cannot be unchosen) could not be emptied: the
+    section refused to save without a name for a person who should not be there. "Remove"
+    takes the row out, keeps everything else typed, saves it, and refuses nothing."""
+    with app.app_context():
+        draft_id = drafts.start(world.user("sending_sender"), world.unit("sending"),
+                                "psychiatric_ward_preinfo", world.unit("receiving"), [],
+                                "child_welfare_necessary").id
+    login_as(client, app, world.users["sending_sender"])
+    typed = {"allergies": "pähkinä",
+             "medications-0-medication_dose": "5 mg",          # the row started by mistake
+             "medications-1-medication_name": "Melatoniini"}
+    refused = client.post(f"/handovers/{draft_id}/sections/health",
+                          data={**typed, "continue": "1"})
+    assert refused.status_code == 200 and "error-summary" in refused.get_data(as_text=True)
+    answer = client.post(f"/handovers/{draft_id}/sections/health",
+                         data={**typed, "remove_row": "medications-0"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "error-summary" not in page
+    assert "pähkinä" in page and 'value="Melatoniini"' in page and "5 mg" not in page
+    assert 'name="remove_row" value="medications-0"' in page
+    assert 'name="remove_row" value="medications-1"' not in page, "one row is left"
+    add = re.search(r'<button[^>]*name="add_row" value="medications"[^>]*>', page).group(0)
+    assert "autofocus" in add and page.count("autofocus") == 1
+    saved = stored_content(app, draft_id)
+    assert [row["medication_name"] for row in saved["medications"]] == ["Melatoniini"]
+    assert "5 mg" not in str(saved)
+
+
 def test_adding_a_row_keeps_the_typing_and_returns_to_the_new_row(app, client, world):
     with app.app_context():
         draft_id = drafts.start(world.user("sending_sender"), world.unit("sending"),

@@ -1,8 +1,10 @@
 """WTForms classes built from a form definition, so that no plugin writes form code.
 
 Repeating groups are a ``FieldList`` of ``FormField`` rows; a submit button named ``add_row``
-whose value is the group key adds an empty row and the page re-renders with everything typed
-kept, so it works without JavaScript. Conditional fields (``show_if``) are all rendered; a field
+whose value is the group key adds an empty row, and one named ``remove_row`` whose value is
+``<group key>-<row index>`` takes that row out (a row with a radio chosen could otherwise
+never be emptied), and the page re-renders with everything else typed kept, so it works
+without JavaScript. Conditional fields (``show_if``) are all rendered; a field
 whose condition is false is not required and its value is left out of ``content()``. Each
 field, its validators and its stored value come from `handover.web.definition_fields`.
 """
@@ -32,9 +34,17 @@ class DefinitionForm(HandoverForm):
     definition = None
     language = "fi"
     sender_kind = None
+    #: The group key whose "add a row" or "remove" button was pressed: the page re-renders
+    #: with the rows changed instead of validating.
     add_row_requested = None
+    remove_row_requested = None
     #: Messages of ``validate_form`` hooks for paths that name no field.
     extra_errors = ()
+
+    @property
+    def group_rows_changed(self):
+        """Did the post only add or remove a row of a repeating group?"""
+        return bool(self.add_row_requested or self.remove_row_requested)
 
     def definition_fields(self):
         return [f for f in self.definition.fields() if f.key in self]
@@ -180,13 +190,21 @@ def build_form(definition, language, sender_kind=None, formdata=None, content=No
         formdata = request.form
     if formdata is not None and data:
         _keep_groups_not_posted(form, formdata, data)
-    requested = formdata.get("add_row") if formdata is not None else None
+    if formdata is None:
+        return form
+    requested = formdata.get("add_row")
     if requested in form and isinstance(form[requested], FieldList):
         group = form[requested]
         most = definition.field(requested).max_rows   # 0: no maximum, as in the rules
         if not most or len(group.entries) < most:
             group.append_entry()
         form.add_row_requested = requested
+    key, _dash, index = (formdata.get("remove_row") or "").rpartition("-")
+    if key in form and isinstance(form[key], FieldList):
+        rows = form[key].entries
+        if index.isascii() and index.isdigit() and int(index) < len(rows):
+            del rows[int(index)]
+        form.remove_row_requested = key
     return form
 
 

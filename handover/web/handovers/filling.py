@@ -177,7 +177,7 @@ def edit(handover_id):
     draft = drafts.open_for_editing(granted, current_user, page="edit")
     form = _fill_form(handover, definition, sender_unit.kind, draft.content)
     shown = [f.key for f in form.definition_fields()]
-    if request.method == "POST" and form.add_row_requested:
+    if request.method == "POST" and form.group_rows_changed:
         keeping.tell_also_changed(keeping.save_typed(handover, form, draft.content))
         return _edit_page(handover, definition, form, sender_unit, draft)
     if request.method == "POST":

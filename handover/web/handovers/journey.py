@@ -226,7 +226,7 @@ def send_update(handover_id):
     # One token per page: the same post arriving twice (a double click, a retry) sends once.
     token = (posted_submission_token() if request.method == "POST"
              else fresh_submission_token())
-    if request.method == "POST" and not form.add_row_requested and form.validate():
+    if request.method == "POST" and not form.group_rows_changed and form.validate():
         try:
             sent = updates.send_update(granted, user, form.content(), language=language(),
                                        submission_token=token)

@@ -221,7 +221,7 @@ def reply_form(handover_id, form_key):
     token = (forms.posted_submission_token() if request.method == "POST"
              else forms.fresh_submission_token())
     status = 400 if request.method == "POST" else 200
-    if request.method == "POST" and not form.add_row_requested and form.validate():
+    if request.method == "POST" and not form.group_rows_changed and form.validate():
         try:
             replies.add_form_reply(granted, current_user, form_key, form.content(),
                                    request.form.get("legal_basis"), submission_token=token)

@@ -101,7 +101,7 @@ def section(handover_id, section_key):
             return attaching.remove_file(handover.id, url_for(
                 ".section", handover_id=handover.id, section_key=section_key,
                 _anchor="attachments"))
-        if not form.add_row_requested and not section_errors(form, shown.section):
+        if not form.group_rows_changed and not section_errors(form, shown.section):
             following = next_section(
                 section_states(definition, form.content(), sender_unit.kind), section_key)
             flash(_("Saved: %(section)s.", section=shown.section.title_in(language())),
