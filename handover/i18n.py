@@ -63,8 +63,11 @@ FORMAT_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_FI"}
 #: date 06/12/2026: a reader who knows American dates takes it for the 12th of June, and it
 #: stands beside form dates written 20.12.2026. So it is written d.m.yyyy, as the forms and
 #: the Finnish and Swedish pages write it ("6.12.2026, 18.23"). Finnish and Swedish
-#: already write d.M.y.
-DATE_PATTERNS = {("en_FI", "short"): "d.M.y"}
+#: already write d.M.y. With seconds (the audit log's "medium" time) Swedish and English
+#: would write the month's name ("7 dec. 2026 16.34.35") beside the same log's 7.12.2026 and
+#: the search fields' 14.3.2012: every language writes d.M.y there too.
+DATE_PATTERNS = {("en_FI", "short"): "d.M.y", ("en_FI", "medium"): "d.M.y",
+                 ("sv_FI", "medium"): "d.M.y"}
 
 
 def format_locale():

@@ -36,7 +36,7 @@ MESSAGES = {
     "school_may_not_send": {
         "fi": "Lapsen sijoituspaikka on salattu: tämän tiedonsiirron lähettää lapsen "
               "sosiaalityöntekijä, ei koulu.",
-        "sv": "Barnets placeringsplats är hemlig: den här överföringen skickas av barnets "
+        "sv": "Barnets placeringsplats är hemlig: den här överlämningen skickas av barnets "
               "socialarbetare, inte av skolan.",
         "en": "The child's placement is hidden: the child's social worker sends this handover, "
               "not the school.",

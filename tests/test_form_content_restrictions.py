@@ -80,8 +80,8 @@ def test_restricting_a_guardians_information_needs_a_decision_covering_it(app, f
 
 @pytest.mark.parametrize(("missing", "message"), [
     ("restriction_scope", "Select at least one: What the decision covers"),
-    ("restriction_decision_date", "Enter date of the decision"),
-    ("restriction_until", "Enter valid until"),
+    ("restriction_decision_date", "Enter the date of the decision"),
+    ("restriction_until", "Enter the date the restriction is valid until"),
 ])
 def test_a_restriction_without_its_date_scope_or_end_is_refused(app, missing, message):
     content = demo_handovers.daycare_content()

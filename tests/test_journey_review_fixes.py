@@ -22,7 +22,7 @@ from support import create_unit, create_user
 from handover.cli.demo_extras import pre_placement_content
 from handover.services import drafts, reading, returning, sending, withdrawal
 from handover.store.database import db
-from handover.store.models import Handover, HandoverCopy, Unit
+from handover.store.models import AuditEvent, Handover, HandoverCopy, Unit
 
 app_config = lifecycle_support.app_config
 world = lifecycle_support.world
@@ -307,3 +307,41 @@ def test_delete_draft_posted_twice_says_it_was_already_deleted(app, client, worl
         assert db.session.get(Handover, draft_id) is None
     stranger = login_as(app.test_client(), app, world.users["other_sender"])
     assert stranger.post(f"/handovers/{draft_id}/discard").status_code == 404
+
+
+def test_withdrawing_asks_first_naming_the_handover_without_reading_its_content(
+        app, client, world):
+    """Withdrawing cannot be undone: the handover's button leads to a page that names it (form,
+    number, receiving unit) and asks; only its button withdraws. The page reads no content,
+    and no one but a sender of the sending unit reaches it."""
+    with app.app_context():
+        hid = send_handover(world)
+    login_as(client, app, world.users["sending_sender"])
+    view = client.get(f"/handovers/{hid}").get_data(as_text=True)
+    assert f'href="/handovers/{hid}/withdraw"' in view
+    assert f'action="/handovers/{hid}/withdraw"' not in view, "no withdrawal in one click"
+    with app.app_context():
+        reads_before = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action.like("handover.%viewed%")))
+    asked = client.get(f"/handovers/{hid}/withdraw")
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Withdraw the handover?" in page
+    assert f'action="/handovers/{hid}/withdraw"' in page and f"#{hid}" in page
+    with app.app_context():
+        receiving = world.unit("receiving").name
+    assert receiving in page and CHILD_NAME not in page
+    with app.app_context():
+        assert handover(hid).status == "sent"
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action.like("handover.%viewed%"))) == reads_before
+    login_as(client, app, world.users["other_receiver"])
+    assert client.get(f"/handovers/{hid}/withdraw").status_code == 404
+    login_as(client, app, world.users["receiving_receiver"])     # may read it, not withdraw it
+    refused = client.get(f"/handovers/{hid}/withdraw")
+    assert refused.status_code == 303 and refused.headers["Location"] == f"/handovers/{hid}"
+    login_as(client, app, world.users["sending_sender"])
+    assert client.post(f"/handovers/{hid}/withdraw").status_code == 302
+    again = client.get(f"/handovers/{hid}/withdraw")
+    assert again.status_code == 303
+    assert flashed(client.get(again.headers["Location"]).get_data(as_text=True), "info",
+                   "This handover has already been withdrawn.")

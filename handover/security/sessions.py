@@ -112,8 +112,13 @@ def start(user):
     """Log ``user`` in under a brand-new session id (no fixation: the old cookie is cleared).
 
     Commits, together with whatever the caller added to the transaction (its audit event).
+    A language chosen before logging in becomes the account's when it has none yet, so that
+    the person's next login, on another computer, is in it too (and their e-mails).
     """
     _reset_cookie_session()
+    chosen = session.get("language")
+    if user.language is None and chosen in current_app.config["LANGUAGES"]:
+        user.language = chosen
     row = UserSession(
         id=secrets.token_urlsafe(32),
         user_id=user.id,

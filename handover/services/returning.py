@@ -238,8 +238,8 @@ def returns_shown(handover: Handover) -> list[dict[str, Any]]:
 # The e-mails' texts: that something waits and where to log in, never what (services/notifications).
 notifications.register_text(
     "returned",
-    "Luovutus palautettiin / Överlämningen returnerades / A handover was returned",
-    "Vastaanottaja palautti yksikkönne lähettämän luovutuksen. Kirjaudu sisään:\n{link}\n\n"
+    "Tiedonsiirto palautettiin / Överlämningen returnerades / A handover was returned",
+    "Vastaanottaja palautti yksikkönne lähettämän tiedonsiirron. Kirjaudu sisään:\n{link}\n\n"
     "Mottagaren returnerade en överlämning som er enhet skickade. Logga in:\n{link}\n\n"
     "The receiver returned a handover your unit sent. Log in:\n{link}\n")
 notifications.register_text(

@@ -7,7 +7,7 @@ no password it could use.
 """
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 from wtforms import PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
@@ -78,7 +78,8 @@ def settings():
         current_user.language = form.language.data
         session["language"] = form.language.data
         db.session.commit()
-        flash(_("Your language has been saved."), "success")
+        with force_locale(form.language.data):   # said in the language just chosen
+            flash(_("Your language has been saved."), "success")
         return redirect(url_for("account.settings"))
     return render_template("account/settings.html", form=form)
 

@@ -34,6 +34,13 @@ def fi(msgid, **values):
     return text(msgid, "fi", **values)
 
 
+def fi_plural(singular, plural, num):
+    """The plural text ``singular``/``plural`` for ``num`` as the server shows it in Finnish."""
+    catalogue = gettext.translation("messages", localedir=TRANSLATIONS, languages=["fi"],
+                                    fallback=True)
+    return catalogue.ngettext(singular, plural, num) % {"num": num}
+
+
 def exactly(words):
     """A pattern matching ``words`` as the whole accessible name (ignoring outer spaces)."""
     return re.compile(rf"^\s*{re.escape(words)}\s*$")

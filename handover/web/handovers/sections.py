@@ -150,6 +150,25 @@ def confirm_discard(handover_id):
                            child=child, discard_form=forms.EmptyForm(), language=language())
 
 
+@bp.get("/<int:handover_id>/withdraw")
+@login_required
+def confirm_withdraw(handover_id):
+    """Withdrawing cannot be undone, so it asks first (WCAG 3.3.4), naming the handover by its
+    form, number, units and time, which reads no content; the button posts to ``withdraw``.
+    One already withdrawn (the page reached again with Back) says so on the handover's page."""
+    try:
+        granted = policy.require(current_user, handover_id, "withdraw", with_units=True)
+    except policy.WrongState as refused:
+        if not refused.done:
+            raise
+        flash(str(refused), "info")
+        return redirect(url_for(".view", handover_id=handover_id), 303)
+    handover = granted.handover
+    return render_template("handovers/withdraw.html", handover=handover,
+                           definition=definition_of(handover),
+                           units=policy.units_of(handover), language=language())
+
+
 @bp.get("/<int:handover_id>/sent")
 @login_required
 def sent(handover_id):
