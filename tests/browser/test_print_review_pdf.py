@@ -55,3 +55,31 @@ def unspaced(text):
 def pages_text(data):
     """The text of each page of a PDF, without spaces (pypdf)."""
     return [unspaced(page.extract_text() or "") for page in PdfReader(io.BytesIO(data)).pages]
+
+
+#: A link pasted into a reply: one word far wider than a phone or an A4 page.
+LONG_LINK = ("https://sairaala.example/ohjeet/Pitkäsanainensairaalakoulunyhteistyöohje/"
+             + "vaihe" * 30 + "?id=1234567890")
+
+
+def test_a_long_link_in_a_reply_wraps_on_a_phone_and_is_whole_on_paper(demo_server, browser):
+    """A word wider than the page (a pasted link) made the reading page 2,400 px wide on a
+    phone and was cut off in the middle on paper: it wraps, on screen and in print."""
+    from test_reading_review_pages import _send_ward_handover
+
+    handover_id = _send_ward_handover(demo_server)
+    page = browser.new_page(viewport={"width": 400, "height": 900})
+    log_in_demo_user(page, demo_server, NURSE)
+    page.goto(f"{demo_server.url}/handovers/{handover_id}")
+    thread = page.get_by_role("region", name=fi("Replies"))
+    thread.get_by_label(fi("Message"), exact=True).fill(LONG_LINK)
+    thread.get_by_role("button", name=fi("Send reply")).click()
+    expect(thread.get_by_role("status")).to_contain_text(fi("Reply sent."))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    printouts = [page.pdf(format="A4")]
+    page.goto(f"{demo_server.url}/handovers/{handover_id}/print")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    printouts.append(page.pdf(format="A4"))
+    page.close()
+    for data in printouts:
+        assert unspaced(LONG_LINK) in "".join(pages_text(data))
