@@ -1,7 +1,7 @@
 """The handover printed on A4 as Chromium prints it (page.pdf), read back page by page: every
 page of the print view and of the reading page printed with the browser's own command names
-the child and the handover, and is numbered "Sivu x / y" in the bottom margin. The PDFs go to
-test-artifacts/print/."""
+the child and the handover and the person who printed or opened it, and is numbered
+"Sivu x / y" in the bottom margin. The PDFs go to test-artifacts/print/."""
 
 import io
 import re
@@ -38,12 +38,16 @@ def test_every_printed_page_names_the_child_and_the_handover_and_is_numbered(
     page.get_by_role("link", name=fi("Print view")).click()
     printouts["print-view"] = page.pdf(format="A4")
     page.close()
+    from test_reading_review_pages import accounts_name
+
+    reader = accounts_name(demo_server, NURSE)
     for name, data in printouts.items():
         (folder / f"ward-preinfo-{name}.pdf").write_bytes(data)
         pages = pages_text(data)
         assert len(pages) >= 2, (name, len(pages))
         for at, text in enumerate(pages, start=1):
             assert unspaced(identity) in text, (name, at, text[:300])
+            assert unspaced(reader) in text, (name, at, text[:300])
             assert unspaced(f"Sivu {at} / {len(pages)}") in text, (name, at, text[:300])
 
 
@@ -83,3 +87,38 @@ def test_a_long_link_in_a_reply_wraps_on_a_phone_and_is_whole_on_paper(demo_serv
     page.close()
     for data in printouts:
         assert unspaced(LONG_LINK) in "".join(pages_text(data))
+
+
+def test_printed_check_answers_name_the_draft_and_who_printed_it_on_every_page(demo_server,
+                                                                                browser):
+    """Check answers printed to go through on paper: every page names the child, the form and
+    the draft's number and who opened it; no link to the edit page, no page address after a
+    link (it needs a login and means nothing on paper)."""
+    from test_reading_review_pages import accounts_name
+
+    from handover.cli.demo_handovers import INSTITUTION, KEY_WORKER, SOCIAL_WORK, WARD
+    from handover.services import accounts, drafts
+    from handover.store.database import db
+
+    child = "Paperi Tulostettava"
+    with demo_server.app.app_context():
+        sender = accounts.find_user(KEY_WORKER)
+        draft = drafts.start(sender, accounts.find_unit(INSTITUTION), FORM_KEY,
+                             accounts.find_unit(WARD), [accounts.find_unit(SOCIAL_WORK)],
+                             "child_welfare_necessary")
+        drafts.save(sender, draft, {**ward_content(), "child_name": child,
+                                    "arrival_type": "planned"})
+        draft_id = draft.id
+        title = plugin_manager.registry().get(FORM_KEY).title_in("fi")
+        db.session.remove()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in_demo_user(page, demo_server, KEY_WORKER)
+    page.goto(f"{demo_server.url}/handovers/{draft_id}/preview")
+    pages = pages_text(page.pdf(format="A4"))
+    page.close()
+    reader = accounts_name(demo_server, KEY_WORKER)
+    for at, text in enumerate(pages, start=1):
+        assert unspaced(f"{child} – {title} #{draft_id}") in text, (at, text[:300])
+        assert unspaced(reader) in text, (at, text[:300])
+    assert not any(f"/handovers/{draft_id}" in text for text in pages)
+    assert not any(unspaced(fi("Back to editing")) in text for text in pages)

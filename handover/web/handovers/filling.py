@@ -21,6 +21,7 @@ from handover.services.reader_view import open_for_reader
 from handover.services.routing import RouteRefused
 from handover.store.database import db
 from handover.store.models import Unit
+from handover.store.models.base import utcnow
 from handover.web import formbuilder, pages, posted_id
 from handover.web.csrf import csrf
 from handover.web.handovers import attaching, bp, forms, keeping
@@ -259,6 +260,8 @@ def preview(handover_id):
         problems=shown, page_has_errors=bool(shown),
         language=language(),
         warnings=warnings_of(definition, content, language()),
+        # Printed, every page names the draft, its child and who printed it when.
+        child_name=draft.child_name, reader=current_user, opened_at=utcnow(),
     )
 
 

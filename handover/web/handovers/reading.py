@@ -81,6 +81,8 @@ def _handover_page(handover_id, *, acknowledge_form=None, message_form=None,
         acknowledged_by=_acknowledged_by(granted),
         reply_refused=reply_refused,
         thread_news=_thread_news() if not refused else [],
+        # Printed with the browser's own command, every page says who opened it and when.
+        reader=user, opened_at=utcnow(),
     ), status or (400 if refused else 200)
 
 
