@@ -122,3 +122,31 @@ def test_printed_check_answers_name_the_draft_and_who_printed_it_on_every_page(d
         assert unspaced(reader) in text, (at, text[:300])
     assert not any(f"/handovers/{draft_id}" in text for text in pages)
     assert not any(unspaced(fi("Back to editing")) in text for text in pages)
+
+
+def test_the_first_printed_page_carries_the_key_facts_after_the_receipt(demo_server, browser):
+    """A section that did not fit on what was left of the first page moved whole to the next:
+    the sender's printout of an acknowledged handover began with a page of its heading and
+    the receipt only, the key facts after it. A long section now continues over the page."""
+    from test_reading_review_pages import NURSE as RECEIVER
+    from test_reading_review_pages import _send_ward_handover
+
+    from handover.cli.demo_handovers import KEY_WORKER
+    from handover.services import accounts, policy, reading
+    from handover.store.database import db
+
+    handover_id = _send_ward_handover(demo_server)
+    with demo_server.app.app_context():
+        nurse = accounts.find_user(RECEIVER)
+        reading.acknowledge(policy.require(nurse, handover_id, "acknowledge"), nurse)
+        first_fact = plugin_manager.registry().get(FORM_KEY).summary[0].field
+        label = plugin_manager.registry().get(FORM_KEY).field(first_fact).label_in("fi")
+        db.session.remove()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in_demo_user(page, demo_server, KEY_WORKER)
+    for address in (f"/handovers/{handover_id}", f"/handovers/{handover_id}/print"):
+        page.goto(demo_server.url + address)
+        first = pages_text(page.pdf(format="A4"))[0]
+        assert unspaced(fi("Receipt acknowledged")) in first, (address, first[:300])
+        assert unspaced(label) in first, (address, first[:500])
+    page.close()
