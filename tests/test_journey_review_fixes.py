@@ -64,7 +64,8 @@ def test_a_corrected_handover_leads_to_its_newest_version_instead(app, client, w
 
     page = client.get(f"/handovers/{original}").get_data(as_text=True)
     assert f'action="/handovers/{original}/correct"' not in page
-    assert f"A correction of this handover was sent: #{newer}." in page
+    assert (f'A correction of this handover was sent: #<a class="govuk-link" '
+            f'href="/handovers/{newer}">{newer}</a>.') in page
 
     again = client.post(f"/handovers/{original}/correct")
     assert again.status_code == 303

@@ -325,9 +325,10 @@ def test_view_and_print_show_replies_attachments_and_a_sent_correction(app, clie
     login_as(client, app, world.users["receiving_receiver"])
     page = client.get(f"/handovers/{hid}").get_data(as_text=True)
     assert "REPLY-MARKER" in page and "plan.pdf" in page
-    assert f"A correction of this handover was sent: #{new_id}" in page
+    link = f'<a class="govuk-link" href="/handovers/{new_id}">{new_id}</a>'   # the reader's way on
+    assert f"A correction of this handover was sent: #{link}" in page
     page = client.get(f"/handovers/{hid}/print").get_data(as_text=True)
-    assert f"A correction of this handover was sent: #{new_id}" in page
+    assert f"A correction of this handover was sent: #{link}" in page
     page = client.get(f"/handovers/{plain_id}").get_data(as_text=True)
     assert "No replies yet." in page and "plan.pdf" not in page
     assert "A correction of this handover was sent" not in page

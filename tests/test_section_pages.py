@@ -89,7 +89,8 @@ def test_check_answers_shows_what_the_copy_unit_gets_and_sending_confirms(app, c
     copy_row = page.split("Copy unit <span", 1)[1].split("</div>", 1)[0]
     assert "Not shown to this unit:" in copy_row and "Health" in copy_row
     assert "Hidden from this unit to protect where the child lives:" in copy_row
-    assert f'href="/handovers/{draft_id}/sections/health"' in page, "a change link per section"
+    change = f'href="/handovers/{draft_id}/sections/health?check=1"'
+    assert change in page, "a change link per section"
     token = re.search(r'name="submission_token"[^>]*value="([^"]+)"', page).group(1)
     response = client.post(f"/handovers/{draft_id}/send", data={"submission_token": token})
     assert response.headers["Location"].endswith(f"/handovers/{draft_id}/sent")
@@ -97,6 +98,31 @@ def test_check_answers_shows_what_the_copy_unit_gets_and_sending_confirms(app, c
     assert f"#{draft_id}" in confirmation and "Acknowledge by" in confirmation
     assert "withdraw the handover until the receiving unit opens it" in confirmation
     assert CHILD_NAME not in confirmation, "the confirmation shows no content"
+
+
+def test_a_section_opened_from_check_answers_leads_back_there_when_saved(app, client, world):
+    """A problem's link or a "Change" on check answers opens the section; once its answers are
+    saved, the page goes back to check answers, not on to the next section."""
+    with app.app_context():
+        draft_id = drafts.start(world.user("sending_sender"), world.unit("sending"),
+                                "psychiatric_ward_preinfo", world.unit("receiving"), [],
+                                "child_welfare_necessary").id
+    login_as(client, app, world.users["sending_sender"])
+    opened = client.get(f"/handovers/{draft_id}/sections/health?check=1").get_data(as_text=True)
+    assert f'action="/handovers/{draft_id}/sections/health?check=1"' in opened
+    saved = client.post(f"/handovers/{draft_id}/sections/health?check=1",
+                        data={"allergies": "pähkinä", "continue": "1"})
+    assert saved.headers["Location"] == f"/handovers/{draft_id}/preview"
+    # Opened from the task list, the same save goes on to the next section.
+    plain = client.get(f"/handovers/{draft_id}/sections/health").get_data(as_text=True)
+    assert f'action="/handovers/{draft_id}/sections/health"' in plain
+    onwards = client.post(f"/handovers/{draft_id}/sections/health",
+                          data={"allergies": "pähkinä", "continue": "1"})
+    assert "/sections/" in onwards.headers["Location"]
+    # "Save and return to the sections" still returns to them.
+    back = client.post(f"/handovers/{draft_id}/sections/health?check=1",
+                       data={"allergies": "pähkinä", "to_tasks": "1"})
+    assert back.headers["Location"] == f"/handovers/{draft_id}/tasks"
 
 
 def test_a_row_started_by_mistake_is_removed_whole_and_the_rest_is_kept(app, client, world):

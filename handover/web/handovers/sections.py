@@ -109,6 +109,9 @@ def section(handover_id, section_key):
             if also_changed:   # stays on the section, so that its answers can be checked
                 return redirect(url_for(".section", handover_id=handover.id,
                                         section_key=section_key))
+            if "check" in request.args and "to_tasks" not in request.form:
+                # Come from check answers (a problem's link, a "Change"): back there.
+                return redirect(url_for(".preview", handover_id=handover.id))
             if following is None or "to_tasks" in request.form:
                 return redirect(url_for(".tasks", handover_id=handover.id))
             return redirect(url_for(".section", handover_id=handover.id,
@@ -129,7 +132,8 @@ def _section_page(handover, definition, form, shown, states, draft, own, attach_
         page_has_errors=bool(attach_error), fill_form_id="section-form",
         fill_enter=("continue", _("Save and continue")),
         keep_token=keeping.token_for(handover.id, shown.section.key),
-        loaded_digests=keeping.loaded_digests(handover, form, own))
+        loaded_digests=keeping.loaded_digests(handover, form, own),
+        from_check="check" in request.args)
 
 
 @bp.get("/<int:handover_id>/discard")
