@@ -78,3 +78,21 @@ def test_the_api_references_english_descriptions_are_marked_english(admin_client
     assert '<p lang="en">' in page and "— <span lang=\"en\">" in page
     assert SWEDISH.gettext("The operations are described in English, as in the "
                            "machine-readable description.") in page
+
+
+def test_choices_whose_labels_have_commas_are_told_apart(app):
+    """Two choices read "Meetings, Calls, messages and other contact": one, two or three?
+    Choices whose labels have commas are separated by semicolons; others by commas."""
+    from handover.formdefs.display import display_value
+    from handover.formdefs.model import Choice, Field
+
+    def choice(value, label):
+        return Choice(value=value, label={"fi": label, "sv": label, "en": label})
+
+    field = Field(key="ways", type="multichoice", label={"en": "Ways"}, choices=[
+        choice("meet", "Meetings"), choice("call", "Calls, messages and other contact"),
+        choice("mail", "Letters")])
+    with app.test_request_context("/"):
+        assert display_value(field, ["meet", "call"], "en") == (
+            "Meetings; Calls, messages and other contact")
+        assert display_value(field, ["meet", "mail"], "en") == "Meetings, Letters"

@@ -58,7 +58,10 @@ def display_value(field: Field, value: Any, language: str) -> str:
     if field.type == "choice":
         return field.choice_label(value, language)
     if field.type == "multichoice":
-        return ", ".join(field.choice_label(item, language) for item in value)
+        labels = [field.choice_label(item, language) for item in value]
+        # "Meetings, Calls, messages and other contact" is two choices or three: choices
+        # whose own labels have commas are told apart by semicolons.
+        return ("; " if any("," in label for label in labels) else ", ").join(labels)
     if field.type == "date":
         try:
             day = date.fromisoformat(value)
