@@ -253,7 +253,8 @@ def test_with_no_unit_to_route_to_the_page_says_so_and_offers_withdrawal(app, cl
     page = client.get(f"/handovers/{hid}/reroute").get_data(as_text=True)
     assert "No other unit can receive this handover" in page
     assert 'name="receiver"' not in page
-    assert f'action="/handovers/{hid}/withdraw"' in page
+    assert f'href="/handovers/{hid}/withdraw"' in page, "withdrawing asks first"
+    assert f'action="/handovers/{hid}/withdraw"' not in page
     response = client.post(f"/handovers/{hid}/withdraw", follow_redirects=True)
     assert "The handover was withdrawn." in response.get_data(as_text=True)
 

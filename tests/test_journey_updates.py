@@ -122,3 +122,15 @@ def test_an_update_about_another_child_is_refused_on_the_identity_code(app, clie
     assert f"Personal identity code: {message}" in summary_lines(page)
     assert message in error_of(page, "child_identity_code")
     assert "Sosiaalityöntekijä vaihtui" in page
+
+
+def test_an_update_to_one_unit_says_one_unit(app, client, world):
+    with app.app_context():
+        original = send_handover(world, copies=False)
+    login_as(client, app, world.users["sending_sender"])
+    response = client.post(f"/handovers/{original}/update", data={
+        "child_name": CHILD_NAME, "child_identity_code": CHILD_CODE, "change_kind": "other",
+        "effective_date": "2026-12-01", "details": "Sosiaalityöntekijä vaihtui"},
+        follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "The update was sent to 1 unit." in page and "1 units" not in page

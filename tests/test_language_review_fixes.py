@@ -43,6 +43,21 @@ def test_the_language_chosen_before_logging_in_becomes_the_accounts(app, before,
     assert f'<html lang="{after}">' in page
 
 
+def test_a_language_left_in_a_shared_browser_is_not_the_next_persons_choice(app):
+    """The browser keeps its language across logout (the login page stays in it), but the
+    next person to log in there did not choose it: their account keeps no language."""
+    with app.app_context():
+        first = create_user("anna@example.fi")
+        second = create_user("berit@example.fi")
+        shared = app.test_client()
+        login(shared, first)
+        shared.post("/language", data={"language": "sv", "next": "/"})
+        shared.post("/logout")
+        login(shared, second)
+        assert _language_of("anna@example.fi") == "sv"
+        assert _language_of("berit@example.fi") is None
+
+
 def test_a_language_saved_is_confirmed_in_that_language(admin_client):
     page = admin_client.post("/account", data={"language": "sv"},
                              follow_redirects=True).get_data(as_text=True)

@@ -113,6 +113,11 @@ def test_a_section_opened_from_check_answers_leads_back_there_when_saved(app, cl
     saved = client.post(f"/handovers/{draft_id}/sections/health?check=1",
                         data={"allergies": "pähkinä", "continue": "1"})
     assert saved.headers["Location"] == f"/handovers/{draft_id}/preview"
+    # Switching the language on the way keeps the way back.
+    switched = client.post(f"/handovers/{draft_id}/sections/health?check=1",
+                           data={"allergies": "pähkinä", "switch_language": "sv"})
+    assert switched.headers["Location"] == f"/handovers/{draft_id}/sections/health?check=1"
+    client.post("/language", data={"language": "en", "next": "/"})
     # Opened from the task list, the same save goes on to the next section.
     plain = client.get(f"/handovers/{draft_id}/sections/health").get_data(as_text=True)
     assert f'action="/handovers/{draft_id}/sections/health"' in plain
@@ -152,6 +157,32 @@ def test_a_row_started_by_mistake_is_removed_whole_and_the_rest_is_kept(app, cli
     saved = stored_content(app, draft_id)
     assert [row["medication_name"] for row in saved["medications"]] == ["Melatoniini"]
     assert "5 mg" not in str(saved)
+    assert "Removed: Medication 1." in page, "said where the row was, for a screen reader too"
+    # A group on another section's page is not the one the person sees: nothing is removed.
+    client.post(f"/handovers/{draft_id}/sections/arrival",
+                data={"arrival_date": "", "remove_row": "medications-0"})
+    saved = stored_content(app, draft_id)
+    assert [row["medication_name"] for row in saved["medications"]] == ["Melatoniini"]
+
+
+def test_a_preview_outside_any_form_offers_no_row_buttons(app, world):
+    """The administrator's preview of an uploaded form renders the fill page's fields outside
+    any form: buttons that add or remove rows would do nothing there."""
+    from flask import render_template_string
+
+    from handover.plugins import manager as plugin_manager
+    from handover.web.formbuilder import build_form
+
+    page = ('{% from "macros/formdef.html" import render_definition_form %}'
+            '{{ render_definition_form(form, definition, "en", rows_editable=editable) }}')
+    with app.test_request_context("/"):
+        definition = plugin_manager.registry().get("psychiatric_ward_preinfo")
+        form = build_form(definition, "en", "child_welfare_institution")
+        filled = render_template_string(page, form=form, definition=definition, editable=True)
+        shown = render_template_string(page, form=form, definition=definition, editable=False)
+    assert 'name="add_row"' in filled and 'name="remove_row"' in filled
+    assert 'name="add_row"' not in shown and 'name="remove_row"' not in shown
+    assert 'name="medications-0-medication_name"' in shown
 
 
 def test_adding_a_row_keeps_the_typing_and_returns_to_the_new_row(app, client, world):

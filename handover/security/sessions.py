@@ -48,6 +48,9 @@ _SESSION_WITH_USER = (
 
 #: Keys of the Flask session that outlive logging in and out (not tied to who is logged in).
 _KEPT_ACROSS_LOGIN = ("language",)
+#: The session's mark that its language was chosen while nobody was logged in, for the login
+#: that follows: the language a previous person left in a shared browser is not a choice.
+CHOSEN_BEFORE_LOGIN = "language_chosen"
 
 
 def init_app(app):
@@ -112,11 +115,12 @@ def start(user):
     """Log ``user`` in under a brand-new session id (no fixation: the old cookie is cleared).
 
     Commits, together with whatever the caller added to the transaction (its audit event).
-    A language chosen before logging in becomes the account's when it has none yet, so that
-    the person's next login, on another computer, is in it too (and their e-mails).
+    A language chosen before logging in (on the login page, not one a previous person left in
+    the browser) becomes the account's when it has none yet, so that the person's next
+    login, on another computer, is in it too (and their e-mails).
     """
+    chosen = session.get("language") if session.get(CHOSEN_BEFORE_LOGIN) else None
     _reset_cookie_session()
-    chosen = session.get("language")
     if user.language is None and chosen in current_app.config["LANGUAGES"]:
         user.language = chosen
     row = UserSession(

@@ -38,6 +38,8 @@ class DefinitionForm(HandoverForm):
     #: with the rows changed instead of validating.
     add_row_requested = None
     remove_row_requested = None
+    #: The number (from 1) of the row taken out, said on the page after it.
+    removed_row = None
     #: Messages of ``validate_form`` hooks for paths that name no field.
     extra_errors = ()
 
@@ -200,10 +202,14 @@ def build_form(definition, language, sender_kind=None, formdata=None, content=No
             group.append_entry()
         form.add_row_requested = requested
     key, _dash, index = (formdata.get("remove_row") or "").rpartition("-")
-    if key in form and isinstance(form[key], FieldList):
+    # Only a group on the posted page (its inputs are in the post): one on another section's
+    # page is not the one the person sees.
+    if key in form and isinstance(form[key], FieldList) and any(
+            name.startswith(f"{key}-") for name in formdata):
         rows = form[key].entries
         if index.isascii() and index.isdigit() and int(index) < len(rows):
             del rows[int(index)]
+            form.removed_row = int(index) + 1
         form.remove_row_requested = key
     return form
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from handover.security import sessions
 from handover.store.database import db
 
 bp = Blueprint("pages", __name__)
@@ -45,6 +46,8 @@ def remember_language(language):
         if current_user.is_authenticated:
             current_user.language = language
             db.session.commit()
+        else:   # chosen for the next login (`sessions.start`), not left by the last person
+            session[sessions.CHOSEN_BEFORE_LOGIN] = True
 
 
 def _is_local_path(target):

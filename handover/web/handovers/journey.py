@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length
 
 from handover.i18n import gettext as _
 from handover.i18n import lazy_gettext as _l
+from handover.i18n import ngettext
 from handover.services import (
     LifecycleError,
     closing,
@@ -235,8 +236,9 @@ def send_update(handover_id):
         except LifecycleError as error:
             flash(str(error), "error")
         else:
-            return _back(handover_id, _("The update was sent to %(count)s units.",
-                                        count=len(sent)), "success")
+            return _back(handover_id, ngettext("The update was sent to %(num)s unit.",
+                                               "The update was sent to %(num)s units.",
+                                               len(sent)), "success")
     status = 400 if request.method == "POST" else 200
     # Warned of on the rule the update's readers see it by: the flags, and which units get
     # the fields that could reveal where the child lives hidden.

@@ -85,30 +85,26 @@ def section(handover_id, section_key):
         keeping.tell_also_changed(also_changed)
         if pages.SWITCH_LANGUAGE in request.form:   # the header's language buttons on this page
             pages.remember_language(request.form[pages.SWITCH_LANGUAGE])
-            return redirect(url_for(".section", handover_id=handover.id,
-                                    section_key=section_key))
+            return redirect(_this_section(handover.id, section_key))
         if "back_to_tasks" in request.form:
             # The page's back control: what was typed is saved (as typed, when it is wrong),
             # and the user leaves; the task list shows the section in progress.
             return redirect(url_for(".tasks", handover_id=handover.id))
         if "attach" in request.form:
             return attaching.attach_file(
-                handover.id, url_for(".section", handover_id=handover.id,
-                                     section_key=section_key, _anchor="attachments"),
+                handover.id, _this_section(handover.id, section_key, "attachments"),
                 lambda refusal: (_section_page(handover, definition, form, shown, states,
                                                draft, own, refusal), 400))
         if attaching.REMOVE in request.form:
-            return attaching.remove_file(handover.id, url_for(
-                ".section", handover_id=handover.id, section_key=section_key,
-                _anchor="attachments"))
+            return attaching.remove_file(handover.id, _this_section(
+                handover.id, section_key, "attachments"))
         if not form.group_rows_changed and not section_errors(form, shown.section):
             following = next_section(
                 section_states(definition, form.content(), sender_unit.kind), section_key)
             flash(_("Saved: %(section)s.", section=shown.section.title_in(language())),
                   "success")
             if also_changed:   # stays on the section, so that its answers can be checked
-                return redirect(url_for(".section", handover_id=handover.id,
-                                        section_key=section_key))
+                return redirect(_this_section(handover.id, section_key))
             if "check" in request.args and "to_tasks" not in request.form:
                 # Come from check answers (a problem's link, a "Change"): back there.
                 return redirect(url_for(".preview", handover_id=handover.id))
@@ -119,6 +115,13 @@ def section(handover_id, section_key):
     elif "check" in request.args:
         section_errors(form, shown.section, with_required=True)
     return _section_page(handover, definition, form, shown, states, draft, own)
+
+
+def _this_section(handover_id, section_key, anchor=None):
+    """The section page's own address again, still marked as opened from check answers when
+    it was (``check``: saving leads back there), after a language switch or a file."""
+    return url_for(".section", handover_id=handover_id, section_key=section_key,
+                   check=1 if "check" in request.args else None, _anchor=anchor)
 
 
 def _section_page(handover, definition, form, shown, states, draft, own, attach_error=None):
