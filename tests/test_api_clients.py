@@ -75,7 +75,7 @@ def test_a_client_is_valid_until_the_end_of_the_chosen_day_in_finland(app, clien
     in_finland = expires_at.astimezone(TIMEZONE)
     assert (in_finland.date(), in_finland.hour, in_finland.minute) == (chosen, 23, 59)
     listing = client.get("/admin/clients").get_data(as_text=True)
-    assert f"<td>{chosen.day} {chosen:%b} {chosen.year}, 23.59.59</td>" in listing
+    assert f"<td>{chosen.day}.{chosen.month}.{chosen.year}, 23.59.59</td>" in listing
 
 
 def test_a_wrong_code_creates_nothing(app, client, world):

@@ -226,8 +226,8 @@ def test_the_new_messages_are_in_finnish_and_swedish(app, client, world, languag
 
 #: A time as the report page writes each one ("medium"): "6 Dec 2026, 18.24.45" in English,
 #: "6 dec. 2026 18.24.45" in Swedish, "6.12.2026 18.24.45" in Finnish.
-MEDIUM = {"en": r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{1,2}\.\d{2}\.\d{2}",
-          "sv": r"\d{1,2} [a-zåäö]{3,4}\.? \d{4} \d{1,2}\.\d{2}\.\d{2}",
+MEDIUM = {"en": r"\d{1,2}\.\d{1,2}\.\d{4}, \d{1,2}\.\d{2}\.\d{2}",
+          "sv": r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}\.\d{2}\.\d{2}",
           "fi": r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}\.\d{2}\.\d{2}"}
 #: How a date is never written: 06/12/2026 is the 12th of June to many readers.
 SLASHED = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}")
@@ -253,9 +253,9 @@ def test_english_staff_pages_write_dates_day_first_as_the_forms_do(app, client, 
 
 
 @pytest.mark.parametrize("language, written", [
-    ("en", "6.12.2026, 18.23 | 6.12.2026 | 6 Dec 2026, 18.23.45"),
+    ("en", "6.12.2026, 18.23 | 6.12.2026 | 6.12.2026, 18.23.45"),
     ("fi", "6.12.2026 18.23 | 6.12.2026 | 6.12.2026 18.23.45"),
-    ("sv", "6.12.2026 18.23 | 6.12.2026 | 6 dec. 2026 18.23.45"),
+    ("sv", "6.12.2026 18.23 | 6.12.2026 | 6.12.2026 18.23.45"),
 ])
 def test_system_dates_are_unambiguous_in_every_language(app, language, written):
     from datetime import UTC, datetime

@@ -25,7 +25,7 @@ def _language_of(email):
 
 @pytest.mark.parametrize(("before", "chosen", "after"), [
     (None, "sv", "sv"),      # no language of its own yet: the one chosen becomes it
-    ("en", "sv", "en"),      # one saved on the account page stays the person's
+    ("en", "sv", "sv"),      # chosen now, on the login page: the latest choice wins
 ])
 def test_the_language_chosen_before_logging_in_becomes_the_accounts(app, before, chosen,
                                                                      after):

@@ -116,12 +116,12 @@ def start(user):
 
     Commits, together with whatever the caller added to the transaction (its audit event).
     A language chosen before logging in (on the login page, not one a previous person left in
-    the browser) becomes the account's when it has none yet, so that the person's next
-    login, on another computer, is in it too (and their e-mails).
+    the browser) becomes the account's, as one chosen on the account page does: the person's
+    latest choice, kept for their next login on another computer (and their e-mails).
     """
     chosen = session.get("language") if session.get(CHOSEN_BEFORE_LOGIN) else None
     _reset_cookie_session()
-    if user.language is None and chosen in current_app.config["LANGUAGES"]:
+    if chosen in current_app.config["LANGUAGES"]:
         user.language = chosen
     row = UserSession(
         id=secrets.token_urlsafe(32),
