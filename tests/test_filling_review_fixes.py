@@ -262,9 +262,15 @@ def test_check_answers_says_a_missing_legal_basis_and_links_to_the_routing_page(
         draft_id = draft.id
     page = page_text(sender.get(f"/handovers/{draft_id}/preview"))
     assert "<title>Error:" in page
-    assert (f'<a href="/handovers/{draft_id}/routing#legal_basis">'
+    assert (f'<a href="/handovers/{draft_id}/routing?check=1#legal_basis">'
             "Choose the legal basis of the disclosure.</a>") in page
     assert f'action="/handovers/{draft_id}/send"' not in page
+    # Chosen there, the sender is back on check answers, not on the whole form.
+    chosen = sender.post(f"/handovers/{draft_id}/routing?check=1", data={
+        "receiver": str(world.units["receiving"].id), "legal_basis": "lsl_disclosure"})
+    assert chosen.headers["Location"] == f"/handovers/{draft_id}/preview"
+    assert f'action="/handovers/{draft_id}/send"' in page_text(
+        sender.get(f"/handovers/{draft_id}/preview"))
 
 
 # -- Repeating groups of other sections survive a section's save --------------------------------

@@ -155,6 +155,8 @@ def change_routing(handover_id):
             db.session.rollback()
             _show_refusal(form, refusal)
             return _routing_page(form, definition, sender_unit, handover, 400)
+        if "check" in request.args:   # opened from a problem on check answers: back there
+            return redirect(url_for(".preview", handover_id=handover.id))
         return redirect(url_for(".edit", handover_id=handover.id))
     return _routing_page(form, definition, sender_unit, handover)
 

@@ -61,7 +61,7 @@ def check_answers_problems(handover, definition, problems, units):
     handover's units by id."""
     problem = drafts.routing_problem(current_user, handover, units)
     routed = [] if problem is None else [(url_for(
-        ".change_routing", handover_id=handover.id, _anchor=problem.choice), None,
+        ".change_routing", handover_id=handover.id, check=1, _anchor=problem.choice), None,
         problem.message)]
     return routed + _labelled(handover, definition, problems)
 
