@@ -71,23 +71,14 @@ def test_printed_check_answers_name_the_draft_and_who_printed_it_on_every_page(d
     """Check answers printed to go through on paper: every page names the child, the form and
     the draft's number and who opened it; no link to the edit page, no page address after a
     link (it needs a login and means nothing on paper)."""
-    from test_reading_review_pages import accounts_name
+    from test_reading_review_pages import _ward_draft, accounts_name
 
-    from handover.cli.demo_handovers import INSTITUTION, KEY_WORKER, SOCIAL_WORK, WARD
-    from handover.services import accounts, drafts
-    from handover.store.database import db
+    from handover.cli.demo_handovers import KEY_WORKER
 
     child = "Paperi Tulostettava"
+    draft_id = _ward_draft(demo_server, child)
     with demo_server.app.app_context():
-        sender = accounts.find_user(KEY_WORKER)
-        draft = drafts.start(sender, accounts.find_unit(INSTITUTION), FORM_KEY,
-                             accounts.find_unit(WARD), [accounts.find_unit(SOCIAL_WORK)],
-                             "child_welfare_necessary")
-        drafts.save(sender, draft, {**ward_content(), "child_name": child,
-                                    "arrival_type": "planned"})
-        draft_id = draft.id
         title = plugin_manager.registry().get(FORM_KEY).title_in("fi")
-        db.session.remove()
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     log_in_demo_user(page, demo_server, KEY_WORKER)
     page.goto(f"{demo_server.url}/handovers/{draft_id}/preview")

@@ -14,6 +14,7 @@ from handover.cli.demo_handovers import INSTITUTION, KEY_WORKER, SOCIAL_WORK, WA
 from handover.plugins import manager as plugin_manager
 from handover.services import accounts, closing, drafts, policy, sending
 from handover.store.database import db
+from handover.store.models import Handover
 
 NURSE = "omahoitaja@demo.handover.example"
 WARD_FORM = "psychiatric_ward_preinfo"
@@ -22,15 +23,27 @@ NOTE_LINES = ("Omahoitaja Tiina Mäkelä", "Hoitoneuvottelu torstaina klo 13")
 REPLY_LINES = ("Lapsi saapui osastolle.", "Lääkkeet tulivat mukana.")
 
 
-def _send_ward_handover(server):
+def _ward_draft(server, child=CHILD):
+    """The id of a complete draft of the ward form about ``child``, from the institution's key
+    worker to the ward with a copy to social work."""
     with server.app.app_context():
         sender = accounts.find_user(KEY_WORKER)
         draft = drafts.start(sender, accounts.find_unit(INSTITUTION), WARD_FORM,
                              accounts.find_unit(WARD), [accounts.find_unit(SOCIAL_WORK)],
                              "child_welfare_necessary")
-        drafts.save(sender, draft, {**ward_content(), "child_name": CHILD,
+        drafts.save(sender, draft, {**ward_content(), "child_name": child,
                                     "arrival_type": "planned"})
-        handover_id = sending.send(sender, draft, secrets.token_urlsafe(16)).id
+        draft_id = draft.id
+        db.session.remove()
+        return draft_id
+
+
+def _send_ward_handover(server):
+    draft_id = _ward_draft(server)
+    with server.app.app_context():
+        handover_id = sending.send(accounts.find_user(KEY_WORKER),
+                                   db.session.get(Handover, draft_id),
+                                   secrets.token_urlsafe(16)).id
         db.session.remove()
         return handover_id
 
