@@ -3,6 +3,7 @@
 import os
 
 from apiflask import APIFlask
+from jinja2 import FileSystemBytecodeCache
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from handover import config as configuration
@@ -40,6 +41,7 @@ def create_app(config=None):
         instance_relative_config=True,
     )
     configuration.load(app, config)
+    _cache_compiled_templates(app)
     keys.init_app(app)
     problem = passwords.profile_problem(app.config)
     if problem and not app.config.get("INITIALISING_INSTANCE"):   # `handover check` reports it
@@ -66,6 +68,19 @@ def create_app(config=None):
     web.register_blueprints(app)
     jobs.init_app(app)
     return app
+
+
+def _cache_compiled_templates(app):
+    """With ``TEMPLATE_CACHE`` (a folder), templates compiled by one app are kept there for the
+    next, with Jinja's own bytecode cache (keyed by each template's source, so a changed
+    template is compiled again). The test suite starts an app for every test and gives them
+    one folder: compiling the same templates anew was a fifth of a page test's time. Must run
+    before anything touches ``app.jinja_env``."""
+    folder = app.config.get("TEMPLATE_CACHE")
+    if folder:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        app.jinja_options = {**app.jinja_options,
+                             "bytecode_cache": FileSystemBytecodeCache(folder)}
 
 
 def _trust_proxies(app):

@@ -64,6 +64,9 @@ DEFAULTS = {
     "OIDC_PROVISION": False,
     # The argon2id parameters of password hashes (`security.passwords.PROFILES`).
     "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY",
+    # A folder where compiled templates are kept from one app start to the next (`app.py`);
+    # none by default: a server compiles each template once per worker anyway.
+    "TEMPLATE_CACHE": None,
 }
 
 #: Settings an environment variable HANDOVER_<NAME> may set, by the config key each sets.

@@ -5,6 +5,7 @@ test's figures, the browser the browser tests drive. Plain helpers are in `suppo
 
 import os
 import secrets
+import shutil
 
 import pytest
 from flask.testing import FlaskClient
@@ -82,8 +83,15 @@ def instance_path(tmp_path):
     return path
 
 
+@pytest.fixture(scope="session")
+def compiled_templates(tmp_path_factory):
+    """One folder of compiled templates for every app of this test process (`TEMPLATE_CACHE`).
+    """
+    return str(tmp_path_factory.mktemp("compiled-templates"))
+
+
 @pytest.fixture
-def app_config(instance_path, database_backend):
+def app_config(instance_path, database_backend, compiled_templates):
     """The configuration tests start from; a test may change it before asking for `app`."""
     if database_backend == "sqlite":
         url = f"sqlite:///{instance_path / 'handover.sqlite3'}"
@@ -102,6 +110,7 @@ def app_config(instance_path, database_backend):
         # and at the production profile hashing was a quarter of its time.
         # tests/test_passwords.py checks the production profile itself.
         "ARGON2_PROFILE": "CHEAPEST",
+        "TEMPLATE_CACHE": compiled_templates,
     }
 
 
@@ -116,8 +125,11 @@ class Browser(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+_empty_sqlite_database = None
+
+
 @pytest.fixture
-def app(app_config, database_backend):
+def app(app_config, database_backend, instance_path, tmp_path_factory):
     """A fresh app with an empty database; its test clients are `Browser`s."""
     global _postgres_schema_ready
     application = create_app(app_config)
@@ -130,11 +142,30 @@ def app(app_config, database_backend):
                 _postgres_schema_ready = True
             _truncate_all()
         else:
-            db.create_all()
+            _create_sqlite_tables(instance_path / "handover.sqlite3", tmp_path_factory)
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _create_sqlite_tables(usual_path, tmp_path_factory):
+    """The tables of a new SQLite database at the usual path: copied from the first test's
+    empty database, which is much quicker than creating them for each test; created when the
+    test chose another database (tests/test_instance_permissions.py does, to see the app
+    create it) or the file exists already."""
+    global _empty_sqlite_database
+    path = db.engine.url.database
+    if path != str(usual_path) or os.path.exists(path):
+        db.create_all()
+        return
+    if _empty_sqlite_database:
+        shutil.copy2(_empty_sqlite_database, path)   # its mode (0600) too
+        return
+    db.create_all()
+    db.engine.dispose()   # the last connection's close writes the WAL into the file
+    _empty_sqlite_database = str(tmp_path_factory.mktemp("empty-database") / "empty.sqlite3")
+    shutil.copy2(path, _empty_sqlite_database)
 
 
 def _truncate_all():

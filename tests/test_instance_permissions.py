@@ -42,8 +42,10 @@ def test_handover_init_leaves_nothing_readable_by_others(tmp_path):
 
 
 @pytest.mark.parametrize("database_backend", ["sqlite"])
-def test_database_and_its_wal_are_created_0600(app):
-    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+def test_database_and_its_wal_are_created_0600(app_config, instance_path, request):
+    path = str(instance_path / "created.sqlite3")   # not the usual name: the app creates it
+    app_config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app = request.getfixturevalue("app")
     with app.app_context():
         db.session.execute(sqlalchemy.text("CREATE TABLE scratch (value TEXT)"))
         db.session.execute(sqlalchemy.text("INSERT INTO scratch VALUES ('written')"))

@@ -6,8 +6,10 @@ problem; only a valid definition is built.
 """
 
 import copy
+import functools
 import tomllib
 from collections.abc import Iterable
+from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -52,8 +54,7 @@ def read_source(source: Path | str | Traversable | dict[str, Any]) -> dict[str, 
     elif isinstance(source, str | Path | Traversable):
         path = Path(source) if isinstance(source, str) else source
         try:
-            with path.open("rb") as stream:
-                raw = tomllib.load(stream)
+            raw = _parse(path)
         except OSError as error:
             raise DefinitionError([f"cannot read the file: {error.strerror}"], str(path)) from None
         except tomllib.TOMLDecodeError as error:
@@ -69,6 +70,34 @@ def read_source(source: Path | str | Traversable | dict[str, Any]) -> dict[str, 
     except FragmentError as error:
         label = None if isinstance(source, dict) else str(source)
         raise DefinitionError(error.problems, label) from None
+
+
+def _parse(path: Path | Traversable) -> dict[str, Any]:
+    if _is_shipped(path):
+        return copy.deepcopy(_parse_shipped(str(path)))
+    with path.open("rb") as stream:
+        return tomllib.load(stream)
+
+
+@functools.cache
+def _shipped_folder() -> Path | None:
+    folder = files("handover.builtin_forms")
+    return Path(str(folder)).resolve() if isinstance(folder, Path) else None
+
+
+def _is_shipped(path: Path | Traversable) -> bool:
+    folder = _shipped_folder()
+    return folder is not None and isinstance(path, Path) and \
+        path.resolve().is_relative_to(folder)
+
+
+@functools.cache
+def _parse_shipped(path: str) -> dict[str, Any]:
+    """A built-in definition, parsed once per process (each caller gets a copy), as the shipped
+    fragments are: it changes only with Handover itself, and parsing the five took about half
+    of every app's start, once per test in the suite."""
+    with open(path, "rb") as stream:
+        return tomllib.load(stream)
 
 
 def load_definition(source: Path | str | Traversable | dict[str, Any],
