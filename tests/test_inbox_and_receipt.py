@@ -201,6 +201,21 @@ def test_sending_the_receipt_acknowledges_the_handover_in_one_step(app, client, 
     assert re.search(r"<dt>Status</dt><dd>\s*Received", sender_page)
     assert "Tiina Mäkelä" in sender_page
     assert re.search(r"<dt>Received</dt><dd>\d", sender_page)
+    # The receipt above the facts names the reply form it was given with and leads to it.
+    receipt_box = sender_page[sender_page.index('id="receipt"'):].split("</section>")[0]
+    assert "No note was written." not in receipt_box
+    link = re.search(r'href="#(reply-\d+)">The ward&#39;s acknowledgement</a>', receipt_box)
+    assert link and f'id="{link.group(1)}"' in sender_page
+
+
+def test_the_receipt_acknowledges_before_a_care_meeting_is_agreed(app, client, world):
+    handover_id = sent(app, world, arrival_type="emergency")
+    login_as(client, app, world.users["receiving_receiver"])
+    response = client.post(f"/handovers/{handover_id}/reply/ward_receipt",
+                           data=receipt(care_meeting_date=""))
+    assert response.status_code == 302
+    with app.app_context():
+        assert handover(handover_id).status == "acknowledged"
 
 
 def test_a_receipt_after_the_button_is_only_a_reply(app, client, world):
@@ -214,6 +229,9 @@ def test_a_receipt_after_the_button_is_only_a_reply(app, client, world):
                        data=receipt()).status_code == 302
     with app.app_context():
         assert events("handover.acknowledged") == 1 and events("handover.replied") == 1
+    receipt_box = client.get(f"/handovers/{handover_id}").get_data(as_text=True)
+    receipt_box = receipt_box[receipt_box.index('id="receipt"'):].split("</section>")[0]
+    assert "No note was written." in receipt_box   # acknowledged with the button, before
 
 
 def test_a_reply_form_that_does_not_acknowledge_leaves_the_handover_awaiting(app, client, world):

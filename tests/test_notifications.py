@@ -14,6 +14,7 @@ from lifecycle_support import (
     CHILD_CODE,
     CHILD_NAME,
     FREE_TEXT_MARKER,
+    access_for,
     handover,
     install_plugin,
     send_handover,
@@ -21,7 +22,7 @@ from lifecycle_support import (
 from support import free_port
 
 from handover.cli import cli
-from handover.services import deliveries, notifications
+from handover.services import deliveries, notifications, replies
 from handover.store.models.base import utcnow
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
@@ -105,6 +106,31 @@ def test_notify_overdue_command(app, runner, world, smtp_server):
         send_handover(world, copies=False, now=utcnow() - timedelta(hours=25))
     result = runner.invoke(cli, args=["notify-overdue"])
     assert result.exit_code == 0 and "1 overdue" in result.output
+
+
+def test_a_message_in_the_thread_is_mailed_to_the_other_unit_only(app, world, smtp_server):
+    _, inbox = smtp_server
+    with app.app_context():
+        hid = send_handover(world)
+        deliveries.deliver_due()
+        inbox.messages.clear()
+        replies.add_message(access_for(world, "receiving_receiver", hid, "reply"),
+                            world.user("receiving_receiver"), f"Lääkitys {FREE_TEXT_MARKER}")
+        deliveries.deliver_due()
+        told_sender = {address for rcpts, _ in inbox.messages for address in rcpts}
+        texts = [text for _, text in inbox.messages]
+        inbox.messages.clear()
+        replies.add_message(access_for(world, "sending_sender", hid, "reply"),
+                            world.user("sending_sender"), "Kiitos")
+        deliveries.deliver_due()
+    told_receiver = {address for rcpts, _ in inbox.messages for address in rcpts}
+    assert told_sender == {"sending.sender@example.test", "sending.lead@example.test"}
+    # The one who wrote is not told; a copy unit has no thread to read.
+    assert told_receiver == {"receiving.lead@example.test", "receiving.receiver@example.test"}
+    for text in texts + [text for _, text in inbox.messages]:
+        _assert_no_child_data(text)
+        assert "Uusi viesti" in text and "A new message" in text
+        assert f"http://localhost/handovers/{hid}" in text
 
 
 def test_without_smtp_the_log_names_only_the_unit(app, world, caplog):

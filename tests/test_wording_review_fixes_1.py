@@ -93,11 +93,9 @@ def test_the_ward_receipt_says_what_is_missing_in_whole_sentences(app, client, w
     login_as(client, app, world.users["receiving_receiver"])
     expected = {
         "fi": {"received_on": "Anna vastaanottopäivä",
-               "primary_nurse_name": "Kirjoita nimetyn omahoitajan nimi",
-               "care_meeting_date": "Anna hoitoneuvottelun päivämäärä"},
+               "primary_nurse_name": "Kirjoita nimetyn omahoitajan nimi"},
         "sv": {"received_on": "Ange mottagningsdatum",
-               "primary_nurse_name": "Skriv namnet på den utsedda egenvårdaren",
-               "care_meeting_date": "Ange datum för vårdförhandlingen"},
+               "primary_nurse_name": "Skriv namnet på den utsedda egenvårdaren"},
     }
     for language, messages in expected.items():
         in_language(client, language)
@@ -107,6 +105,8 @@ def test_the_ward_receipt_says_what_is_missing_in_whole_sentences(app, client, w
         page = response.get_data(as_text=True)
         for key, message in messages.items():
             assert error_of(page, key) == message, (language, key, error_of(page, key))
+        # An emergency admission is acknowledged before a care meeting is set.
+        assert error_of(page, "care_meeting_date") is None
 
 
 #: What the reviewer read on the receipts and summaries.

@@ -1,4 +1,4 @@
-"""E-mail to unit members: a handover has arrived, or one is overdue.
+"""E-mail to unit members: a handover has arrived, a message waits in its thread, or one is overdue.
 
 The messages say only that something is waiting and where to log in — nothing about the child,
 not even the form's title, because e-mail leaves the service unencrypted. They are written in

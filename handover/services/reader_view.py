@@ -68,6 +68,10 @@ class ReaderView:
     #: (attachment, its file name) of each attached file.
     attachments: list[tuple[Attachment, str | None]] = field(default_factory=list)
     note: str | None = None
+    #: The reply form the receiving unit acknowledged with (the ward's receipt), when it did:
+    #: the receipt above the facts names it and leads to it, rather than saying no note was
+    #: written.
+    receipt_reply: Reply | None = None
     #: The authors of the replies, by user id.
     authors: dict[int, User] = field(default_factory=dict)
     #: Whether the page has a thread at all: a copy unit gets neither thread nor replies.
@@ -235,6 +239,12 @@ def _read(granted: HandoverAccess, language: str) -> ReaderView:
     view.attachments = [(a, attachment_service.name_of(handover, a))
                         for a in handover.attachments]
     view.note = reading.acknowledgement_note(handover)
+    acknowledging = {form.key for form in definition.reply_forms if form.acknowledges}
+    view.receipt_reply = next((reply for reply, _ in view.replies_shown
+                               if reply.kind in acknowledging
+                               and reply.unit_id == handover.receiver_unit_id
+                               and handover.acknowledged_at is not None
+                               and reply.created_at <= handover.acknowledged_at), None)
     if handover.replies:
         view.authors = {user.id: user for user in db.session.execute(
             select(User).where(User.id.in_([r.author_id for r in handover.replies]))

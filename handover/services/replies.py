@@ -28,6 +28,7 @@ from handover.services import (
     definition_of,
     deliveries,
     disclosures,
+    notifications,
     open_json,
     policy,
     reading,
@@ -148,10 +149,35 @@ def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody,
     retention.record_activity(handover, reply.created_at or utcnow())
     disclosures.record_reply(handover, reply)
     notices = webhooks.record("replied", handover, occurrence=str(reply.id))
+    notices += _tell_the_other_side(handover, access.unit_id, user, str(reply.id))
     commit_with_audit("handover.replied", actor=user, unit_id=access.unit_id,
                       handover_id=handover.id, detail={"reply": reply.id, "kind": kind})
     deliveries.dispatch(notices)
     return reply, True
+
+
+def _tell_the_other_side(handover: Handover, unit_id: int, user: User,
+                         occurrence: str) -> list[int]:
+    """E-mail to the unit at the other end of the thread that a message waits there: the
+    receiving unit's receivers and leads hear of the sender's messages, the sending unit's
+    senders and leads of the receiver's (its receipt too). A copy unit has no thread."""
+    if unit_id == handover.sender_unit_id:
+        unit, roles = handover.receiver_unit_id, ("receiver", "lead")
+    else:
+        unit, roles = handover.sender_unit_id, ("sender", "lead")
+    return notifications.record_email("replied", handover.id, [unit], roles,
+                                      occurrence=occurrence, actor=user)
+
+
+notifications.register_text(
+    "replied",
+    "Uusi viesti tiedonsiirrossa / Ett nytt meddelande i en överlämning / "
+    "A new message on a handover",
+    "Tiedonsiirtoon on tullut uusi viesti toisesta yksiköstä. Kirjaudu sisään lukeaksesi "
+    "sen:\n{link}\n\n"
+    "En överlämning har fått ett nytt meddelande från den andra enheten. Logga in för att "
+    "läsa det:\n{link}\n\n"
+    "A handover has a new message from the other unit. Log in to read it:\n{link}\n")
 
 
 def _reply_made_with(handover: Handover, user: User, token: str | None) -> Reply | None:
