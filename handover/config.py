@@ -100,7 +100,9 @@ def load(app, overrides=None):
     app.config.update(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     for variable, key in ENVIRONMENT.items():
-        if variable in os.environ:
+        # Set to nothing (a blank line of an environment file) counts as not set: an empty
+        # database URL, say, means the default one, not a start-up traceback.
+        if os.environ.get(variable, "").strip():
             app.config[key] = _coerce(key, os.environ[variable])
     if overrides:
         app.config.update(overrides)

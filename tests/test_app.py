@@ -29,6 +29,17 @@ def test_postgres_url_uses_psycopg3(tmp_path, monkeypatch):
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
 
 
+def test_a_variable_set_to_nothing_counts_as_not_set(tmp_path, monkeypatch):
+    """A blank line of an environment file (HANDOVER_DATABASE_URL=) means the default: the
+    instance's SQLite database, not a traceback at every start."""
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", "")
+    monkeypatch.setenv("HANDOVER_SMTP_PORT", " ")
+    keys.create_key_file(str(tmp_path / "keys.json"))
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 32})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'handover.sqlite3'}"
+    assert app.config["SMTP_PORT"] == 25
+
+
 def test_healthz_reports_database_without_versions(client):
     response = client.get("/healthz")
     assert response.status_code == 200

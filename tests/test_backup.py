@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import stamp
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from handover.security import crypto, keys
 from handover.services.backup import DATABASE_FILES, KEYS_BACKUP, MANIFEST
@@ -106,6 +107,12 @@ def test_restore_into_empty_instance_reads_every_handover(app, sealed_handovers,
 
     assert result.exit_code == 0, result.output
     assert "Restored 3 handover(s)" in result.output
+    # The database replaced is named first (never its password), should the shell be the live
+    # instance's.
+    target = make_url(empty_instance.config["SQLALCHEMY_DATABASE_URI"])
+    assert result.output.startswith(f"Restoring {destination} into "
+                                    f"{target.render_as_string(hide_password=True)} ")
+    assert target.password is None or target.password not in result.output
     assert read_every_handover(empty_instance) == sealed_handovers
     key_file = empty_instance.config["KEYS_FILE"]
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600

@@ -317,3 +317,16 @@ def test_a_lost_key_file_is_reported_once(instance_path, monkeypatch):
         db.engine.dispose()
     assert result.exit_code == 1
     assert result.output.count("No key file at") == 1, result.output
+
+
+def test_a_plugin_that_failed_to_load_is_a_warning(production_config, instance_path, migrated,
+                                                   monkeypatch):
+    """Its forms are silently missing from the senders' pages: the go-live check says so."""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    (instance_path / "plugins" / "broken_import.py").write_text(
+        (Path(__file__).parent / "plugins" / "broken_import.py").read_text())
+    result = run_check(create_app(production_config))   # `migrated`'s database, stamped
+    assert result.exit_code == 0, result.output
+    assert "warning: Plugin broken_import failed to load, so its forms are not offered" \
+        in result.output
+    assert result.output.strip().endswith("0 error(s), 1 warning(s).")

@@ -11,6 +11,7 @@ import os
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.engine import make_url
 
 from handover.cli.schema import head_revision
 from handover.services.backup import KEYS_BACKUP, BackupError, create_backup, restore_backup
@@ -75,6 +76,10 @@ def restore_command(source, force, with_keys, keys_path):
         if not os.path.exists(keys_path):
             raise click.ClickException(f"No {KEYS_BACKUP} in {source}; use --keys FILE.")
     app = current_app._get_current_object()
+    # Named before anything happens: a shell still set up for the live instance restores over
+    # it (the README asks for the server to be stopped first).
+    target = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    click.echo(f"Restoring {source} into {target} (instance {app.instance_path}).")
     replaced = _live_newest_audit_event()
     try:
         manifest, restored = restore_backup(app, source, force=force, keys_path=keys_path)

@@ -37,6 +37,7 @@ def find_problems(app, workers=1):
     findings += check_data.pending_membership_problems(app)
     findings += check_data.demo_problems(app)
     findings += check_data.worker_problems(app)
+    findings += check_data.plugin_problems(app)
     return findings
 
 

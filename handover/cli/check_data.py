@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from handover.cli import demo
 from handover.cli.findings import error, warning
 from handover.cli.schema import schema_differences, schema_problem
+from handover.plugins import manager as plugin_manager
 from handover.services import accounts, deliveries, policy
 from handover.services.backup import database_kind
 from handover.store.database import db
@@ -184,3 +185,22 @@ def worker_problems(app):
     if backlog["failed"]:
         yield warning(f"{backlog['failed']} deliveries failed for good: see Administration, "
                       "Deliveries, and try them again once the recipient works.")
+
+
+def plugin_problems(app):
+    """A plugin that failed to load, or was switched off after a hook failed: its forms are
+    not offered, which nothing else at go-live would show."""
+    with app.app_context():
+        try:
+            records = plugin_manager.plugins(app)
+        except Exception:  # no database or no schema: the database findings say so already
+            return
+    for record in records:
+        if record.error:
+            reason = record.error.splitlines()[0]
+            yield warning(f"Plugin {record.name} failed to load, so its forms are not offered: "
+                          f"{reason} (all of it: handover plugins list).")
+        elif record.failure:
+            yield warning(f"Plugin {record.name} was switched off after a failure, so its forms "
+                          f"are not offered: {record.failure}. Once it is fixed: handover "
+                          f"plugins enable {record.name}.")
