@@ -50,6 +50,10 @@ def test_return_and_reroute_the_first_receiver_loses_access(app, client, world, 
     page = sender.get(f"/handovers/{hid}").get_data(as_text=True)
     assert "Returned by Receiving unit" in page and "Wrong unit" in page
     assert "Lapsi tulee osastolle 5" in page
+    # On the first screen, with the way on: before the form, not after the whole of it.
+    returned = page.index("Returned by Receiving unit")
+    assert returned < page.index(f'href="/handovers/{hid}/reroute"') < page.index(
+        'class="content-section"') < page.index('id="details-title"')
     assert f'href="/handovers/{hid}/reroute"' in page
     assert "Second ward" in sender.get(f"/handovers/{hid}/reroute").get_data(as_text=True)
     response = sender.post(f"/handovers/{hid}/reroute", data={"receiver": str(unit.id)},

@@ -60,6 +60,8 @@ def test_an_update_reaches_two_earlier_receivers_and_not_an_older_one(app, clien
     login_as(client, app, world.users["receiving_receiver"])
     page = client.get(f"/handovers/{original}").get_data(as_text=True)
     assert "an update was sent" in page
+    # Above the key facts, which the update may have made out of date; not after the form.
+    assert page.index("an update was sent") < page.index('id="key-facts-title"')
     own = [i for i in update_ids if f"/handovers/{i}\"" in page]
     assert len(own) == 1  # the receiver sees its own update, not the other ward's
     update_page = client.get(f"/handovers/{own[0]}").get_data(as_text=True)

@@ -111,7 +111,7 @@ def test_a_return_leaves_no_empty_entry_in_the_senders_thread(app, client, world
                             "other", "Lapsi tulee osastolle 5")
     page = page_of(client, app, world, "sending_sender", f"/handovers/{hid}")
     thread = seen(page[page.index('id="thread"'):])
-    headings = [seen(h) for h in re.findall(r'<article class="reply">\s*<h3[^>]*>(.*?)</h3>',
+    headings = [seen(h) for h in re.findall(r'<article class="reply"[^>]*>\s*<h3[^>]*>(.*?)</h3>',
                                             page, flags=re.S)]
     # The receiver's message keeps its unit though that unit no longer has the handover; the
     # return's explanation is no reply of nobody's: it stands with the return, with its reason.

@@ -115,7 +115,7 @@ def test_two_replies_of_one_form_are_titled_with_ids_of_their_own(app, client, w
                                    {"primary_nurse": nurse}, None)
     page = page_of(client, app, world, "sending_sender", path.format(hid=hid))
     thread = page[page.index('id="thread-title"'):]
-    articles = re.findall(r'<article class="reply">(.*?)</article>', thread, re.S)
+    articles = re.findall(r'<article class="reply"[^>]*>(.*?)</article>', thread, re.S)
     assert len(articles) == 2
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), "an id twice"
@@ -142,7 +142,10 @@ def test_a_reply_to_a_handover_closed_meanwhile_shows_the_text_to_copy(app, clie
     response = client.post(f"/handovers/{hid}/reply", data={"message": MESSAGE})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "Your reply was not sent: This handover cannot be replied to." in seen(page)
+    # Why: who closed it and when (the sender cannot know why the thread stopped).
+    assert re.search(r"Your reply was not sent: The receiving unit closed this handover on "
+                     r"\d+\.\d+\.\d+: its thread has ended and no more replies can be "
+                     r"written\.", seen(page))
     assert 'href="#reply-refused"' in page
     box = re.search(r'<textarea[^>]*id="unsent-reply"[^>]*readonly[^>]*>(.*?)</textarea>',
                     page, re.S)
@@ -222,6 +225,9 @@ def test_a_reply_form_to_a_handover_closed_meanwhile_keeps_what_was_filled(
                            data={"primary_nurse": "Minna Osasto"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "Your reply was not sent: This handover cannot be replied to." in seen(page)
+    # Why: who closed it and when (the sender cannot know why the thread stopped).
+    assert re.search(r"Your reply was not sent: The receiving unit closed this handover on "
+                     r"\d+\.\d+\.\d+: its thread has ended and no more replies can be "
+                     r"written\.", seen(page))
     assert "What you typed is still in the form below" in seen(page)
     assert 'value="Minna Osasto"' in page

@@ -11,6 +11,7 @@ saying who does it), or the draft they asked for was deleted by their own unit
 
 from typing import Any
 
+from handover.i18n import format_date
 from handover.i18n import lazy_gettext as _l
 from handover.services import LifecycleError, NotFound
 from handover.services.policy_actions import (
@@ -97,6 +98,10 @@ def _why_not(handover: Handover, action: str) -> Any:
         return _l("This handover can no longer be withdrawn.")
     if action == "correct":
         return _l("This handover cannot be corrected.")
+    if action in ("reply", "reply_form") and handover.closed_at is not None:
+        return _l("The receiving unit closed this handover on %(date)s: its thread has ended "
+                  "and no more replies can be written.",
+                  date=format_date(handover.closed_at, "short"))
     if action in ("reply", "reply_form"):
         return _l("This handover cannot be replied to.")
     if action == "close":
