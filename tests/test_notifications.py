@@ -22,7 +22,7 @@ from lifecycle_support import (
 from support import free_port
 
 from handover.cli import cli
-from handover.services import deliveries, notifications, replies
+from handover.services import deliveries, notifications, replies, sending, withdrawal
 from handover.store.models.base import utcnow
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
@@ -131,6 +131,35 @@ def test_a_message_in_the_thread_is_mailed_to_the_other_unit_only(app, world, sm
         _assert_no_child_data(text)
         assert "Uusi viesti" in text and "A new message" in text
         assert f"http://localhost/handovers/{hid}" in text
+
+
+def test_a_correction_arrives_as_a_correction_in_the_mail_the_list_and_the_page(
+        app, client, world, smtp_server):
+    """The receiving unit has read and acted on the first version: the correction must not look
+    like one more new handover."""
+    _, inbox = smtp_server
+    with app.app_context():
+        first = send_handover(world)
+        deliveries.deliver_due()
+        inbox.messages.clear()
+        draft = withdrawal.correct(access_for(world, "sending_sender", first, "correct"),
+                                   world.user("sending_sender"))
+        corrected = sending.send(world.user("sending_sender"), draft, "correction-token").id
+        deliveries.deliver_due()
+    assert inbox.messages
+    for _, text in inbox.messages:
+        subject = email.message_from_string(text)["Subject"]
+        assert "Korjattu tiedonsiirto" in subject and "A corrected handover" in subject
+        assert "Uusi tiedonsiirto" not in text
+        _assert_no_child_data(text)
+    lifecycle_support.login_as(client, app, world.users["receiving_receiver"])
+    inbox_page = client.get("/handovers/inbox").get_data(as_text=True)
+    row = inbox_page[inbox_page.index(f"#{corrected}</a>"):].split("</tr>")[0]
+    assert f"Correction of #{first}" in row
+    page = client.get(f"/handovers/{corrected}").get_data(as_text=True)
+    notice = page.index("This handover corrects handover #")
+    assert notice < page.index('class="content-section"')
+    assert f'href="/handovers/{first}">{first}</a>' in page[notice:notice + 300]
 
 
 def test_without_smtp_the_log_names_only_the_unit(app, world, caplog):

@@ -76,17 +76,17 @@ def restore_command(source, force, with_keys, keys_path):
         if not os.path.exists(keys_path):
             raise click.ClickException(f"No {KEYS_BACKUP} in {source}; use --keys FILE.")
     app = current_app._get_current_object()
-    # Named before anything happens: a shell still set up for the live instance restores over
-    # it (the README asks for the server to be stopped first).
-    target = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
-    click.echo(f"Restoring {source} into {target} (instance {app.instance_path}).")
     replaced = _live_newest_audit_event()
     try:
         manifest, restored = restore_backup(app, source, force=force, keys_path=keys_path)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Restored {restored['handovers']['total']} handover(s) from the backup of "
-               f"{manifest['created_at']} (revision {restored['schema_revision']}).")
+    # Which database was replaced, first: a shell still set up for the live instance restores
+    # over it (the README asks for the server to be stopped first).
+    target = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    click.echo(f"Restored {restored['handovers']['total']} handover(s) into {target} (instance "
+               f"{app.instance_path}) from the backup of {manifest['created_at']} (revision "
+               f"{restored['schema_revision']}).")
     if restored["handovers"] != manifest["handovers"]:
         raise click.ClickException("The restored handovers do not match the manifest's counts.")
     if keys_path:

@@ -44,6 +44,21 @@ A new handover is waiting for your unit in Handover. Log in to read it:
 {link}
 """
 
+CORRECTION_SUBJECT = ("Korjattu tiedonsiirto odottaa / En korrigerad överlämning väntar / "
+                      "A corrected handover is waiting")
+CORRECTION_TEXT = """\
+Yksikköönne on saapunut korjattu versio aiemmin lähetetystä tiedonsiirrosta. Kirjaudu sisään
+lukeaksesi sen:
+{link}
+
+En korrigerad version av en tidigare skickad överlämning har kommit till er enhet. Logga in för
+att läsa den:
+{link}
+
+A corrected version of a handover sent earlier is waiting for your unit. Log in to read it:
+{link}
+"""
+
 OVERDUE_SUBJECT = ("Tiedonsiirtoa ei ole kuitattu / Överlämningen har inte kvitterats / "
                    "A handover has not been acknowledged")
 OVERDUE_TEXT = """\
@@ -108,6 +123,7 @@ def _copy_units_address(handover: Handover, row: Delivery) -> bool:
 #: `register_text` and then records its notices with `record_email`.
 TEXTS: dict[str, tuple[str, str]] = {
     "arrived": (ARRIVAL_SUBJECT, ARRIVAL_TEXT),
+    "corrected": (CORRECTION_SUBJECT, CORRECTION_TEXT),
     "overdue": (OVERDUE_SUBJECT, OVERDUE_TEXT),
 }
 
@@ -299,6 +315,7 @@ def _overdue_gone_by(handover: Handover, row: Delivery) -> str | None:
 #: erased (`_gone_by`).
 STILL_DUE: dict[str, Callable[[Handover, Delivery], str | None]] = {
     "arrived": _arrival_gone_by,
+    "corrected": _arrival_gone_by,
     "overdue": _overdue_gone_by,
 }
 
@@ -312,7 +329,7 @@ def no_longer_due(row: Delivery) -> str | None:
                 if row.handover_id is not None else None)
     # An arrival is for the receiving unit and the copy units alike.
     also = ([handover.receiver_unit_id, *(copy.unit_id for copy in handover.copies)]
-            if handover is not None and row.event == "arrived" else [])
+            if handover is not None and row.event in ("arrived", "corrected") else [])
     if row.channel == deliveries.EMAIL and not _still_a_recipient(row, also):
         return "recipient no longer in the unit"
     if row.handover_id is None:
@@ -351,7 +368,9 @@ def record_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = N
                 select(HandoverCopy).where(HandoverCopy.handover_id == handover.id)
             ).scalars()
         ]
-    return record_email("arrived", handover.id, unit_ids, ("receiver", "lead"), now)
+    # A correction says so: the receiving unit has already read (and acted on) the earlier one.
+    event = "corrected" if handover.replaces_id is not None else "arrived"
+    return record_email(event, handover.id, unit_ids, ("receiver", "lead"), now)
 
 
 def overdue(now: datetime | None = None) -> list[Handover]:

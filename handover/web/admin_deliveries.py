@@ -29,6 +29,7 @@ SHOWN = 200
 
 EVENT_LABELS = {
     "arrived": _l("A handover arrived"),
+    "corrected": _l("A corrected handover arrived"),
     "opened": _l("A handover was opened"),
     "acknowledged": _l("A handover was acknowledged"),
     "replied": _l("A reply was added"),
