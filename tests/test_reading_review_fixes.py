@@ -151,17 +151,24 @@ def test_a_sender_lists_the_returned_handovers_waiting_for_them(app, client, wor
     assert f'href="/handovers/{other}"' not in page
 
 
-def test_a_copy_unit_sees_neither_a_date_to_acknowledge_by_nor_a_new_tag(app, client, world):
+def test_a_copy_unit_sees_no_date_to_acknowledge_by_and_new_until_it_opens_its_copy(
+        app, client, world):
     with app.app_context():
         hid = send_handover(world)
         handover(hid).due_at = utcnow() - timedelta(hours=1)   # overdue, too
+        handover(hid).opened_at = utcnow()   # the receiving unit's opening is not the copy's
         db.session.commit()
     copy_inbox = page_of(client, app, world, "copy_receiver", "/handovers/inbox")
     cells = cells_of(copy_inbox, hid)
     assert cells["Acknowledge by"] == "—"
-    assert "New" not in cells["Child"] and "Overdue" not in cells["Status"]
+    assert "New" in cells["Child"] and "Overdue" not in cells["Status"]
     copy_page = seen(client.get(f"/handovers/{hid}").get_data(as_text=True))
     assert "Acknowledge by" not in copy_page and "Overdue" not in copy_page
+    copy_inbox = client.get("/handovers/inbox").get_data(as_text=True)
+    assert "New" not in cells_of(copy_inbox, hid)["Child"]   # opened by its unit now
+    with app.app_context():
+        handover(hid).opened_at = None
+        db.session.commit()
 
     receiver = app.test_client()
     cells = cells_of(page_of(receiver, app, world, "receiving_receiver", "/handovers/inbox"),

@@ -20,7 +20,7 @@ from handover.security import crypto
 from handover.services import commit_keeping_loaded, definition_of, record_integrity_failure
 from handover.services.list_marks import mark_urgency_and_location
 from handover.services.notifications import is_overdue
-from handover.services.policy import evaluate
+from handover.services.policy import HandoverAccess, evaluate
 from handover.services.reader_view import due_on_page, shows_content
 from handover.services.reading import summary_for_reader
 from handover.services.replies import replied_by_receiver
@@ -53,8 +53,8 @@ class Row:
     #: (`reader_view.due_on_page`: not to a copy unit, which cannot acknowledge).
     due_on_page: bool = False
     overdue_on_page: bool = False
-    #: Whether the row is marked new: the reader's unit is to acknowledge it and nobody there
-    #: has opened it yet.
+    #: Whether the row is marked new: nobody of the reader's unit has opened it yet (the
+    #: receiving unit, or a copy unit its copy; `_unread_by_unit`).
     new: bool = False
     #: The sender withdrew it before this reader's unit read it: no child is shown, by design
     #: (`reader_view.shows_content`), and the list says so instead of leaving a blank.
@@ -93,7 +93,7 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
         replied = replied_by_receiver(handover) and not access.as_copy
         row = Row(handover, title, overdue, replied,
                   due_on_page=due, overdue_on_page=due and overdue,
-                  new=access.allows("acknowledge") and handover.opened_at is None,
+                  new=_unread_by_unit(handover, access),
                   withdrawn_unread=access.allows("view") and not shows_content(access)
                   and handover.status == "withdrawn", relation=access.relation)
         if several:
@@ -135,3 +135,15 @@ def _load_copies_and_replies(handovers: list[Handover]) -> None:
             select(Handover).where(Handover.id.in_([h.id for h in missing]))
             .options(selectinload(Handover.copies), REPLIES_MARKED)
         ).scalars().all()
+
+
+def _unread_by_unit(handover: Handover, access: HandoverAccess) -> bool:
+    """Whether nobody of the reader's unit has opened it yet: the receiving unit's opening is
+    the handover's own; a copy unit's is its copy's (the receiver's opening says nothing of
+    whether anyone at the copy unit has looked)."""
+    if access.allows("acknowledge"):
+        return handover.opened_at is None
+    if access.as_copy and handover.status != "withdrawn":
+        return any(copy.unit_id == access.unit_id and copy.opened_at is None
+                   for copy in handover.copies)
+    return False

@@ -156,7 +156,7 @@ def _add(access: HandoverAccess, user: User, kind: str, value: ReplyBody,
     return reply, True
 
 
-def _tell_the_other_side(handover: Handover, unit_id: int, user: User,
+def _tell_the_other_side(handover: Handover, unit_id: int | None, user: User,
                          occurrence: str) -> list[int]:
     """E-mail to the unit at the other end of the thread that a message waits there: the
     receiving unit's receivers and leads hear of the sender's messages, the sending unit's
