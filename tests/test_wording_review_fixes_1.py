@@ -79,10 +79,13 @@ def test_who_decides_beside_the_key_facts_writes_dates_as_day_month_year(app, cl
     for language, label in (("fi", "Milloin huoltajalle kerrottiin"),
                             ("sv", "När vårdnadshavaren fick veta")):
         in_language(client, language)
-        page = client.get(f"/handovers/{handover_id}").get_data(as_text=True)
-        decides = page.split('class="hv-decides"', 1)[1].split("</dl>", 1)[0]
-        assert label in decides
-        assert "1.12.2025" in decides and "2025-12-01" not in decides
+        # On the page and in its print view alike, beside the key facts (before the record).
+        for path in (f"/handovers/{handover_id}", f"/handovers/{handover_id}/print"):
+            page = client.get(path).get_data(as_text=True)
+            decides = page.split('class="hv-decides"', 1)[1].split("</dl>", 1)[0]
+            assert label in decides
+            assert "1.12.2025" in decides and "2025-12-01" not in decides
+            assert page.index('class="hv-decides"') < page.index('class="content-section"')
 
 
 # --- 3. required messages of the reply forms ------------------------------------------------
