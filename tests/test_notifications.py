@@ -101,6 +101,17 @@ def test_overdue_mails_the_lead_once(app, world, smtp_server):
     _assert_no_child_data(inbox.messages[0][1])
 
 
+def test_no_overdue_notice_once_the_receiving_unit_has_replied(app, world, smtp_server):
+    """It has the handover in hand (the ward wrote in its thread) though nobody pressed
+    "acknowledge": its lead is not told that the handover lies unread."""
+    with app.app_context():
+        answered = send_handover(world, copies=False, now=utcnow() - timedelta(hours=25))
+        unanswered = send_handover(world, copies=False, now=utcnow() - timedelta(hours=25))
+        replies.add_message(access_for(world, "receiving_receiver", answered, "reply"),
+                            world.user("receiving_receiver"), "Lapsi on osastolla.")
+        assert notifications.notify_overdue() == [unanswered]
+
+
 def test_notify_overdue_command(app, runner, world, smtp_server):
     with app.app_context():
         send_handover(world, copies=False, now=utcnow() - timedelta(hours=25))

@@ -23,13 +23,21 @@ from email.utils import format_datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, select, update
 
 from handover.formdefs.content import TIMEZONE
 from handover.services import commit_with_audit, deliveries, rows_changed
 from handover.services.deadlines import Deadline
 from handover.store.database import db
-from handover.store.models import Delivery, Handover, HandoverCopy, Membership, Unit, User
+from handover.store.models import (
+    Delivery,
+    Handover,
+    HandoverCopy,
+    Membership,
+    Reply,
+    Unit,
+    User,
+)
 from handover.store.models.base import utcnow
 
 ARRIVAL_SUBJECT = "Uusi tiedonsiirto odottaa / En ny överlämning väntar / A new handover is waiting"
@@ -373,8 +381,15 @@ def record_arrival(handover: Handover, unit_ids: Iterable[int | None] | None = N
     return record_email(event, handover.id, unit_ids, ("receiver", "lead"), now)
 
 
+#: The receiving unit has written in the handover's thread: it has the handover in hand, even
+#: if nobody pressed "acknowledge", and its lead is not told that it lies unread.
+_RECEIVER_REPLIED = exists().where(Reply.handover_id == Handover.id,
+                                   Reply.unit_id == Handover.receiver_unit_id)
+
+
 def overdue(now: datetime | None = None) -> list[Handover]:
-    """Handovers past their acknowledgement time whose unit lead has not been told yet."""
+    """Handovers past their acknowledgement time whose unit lead has not been told yet (and
+    whose receiving unit has not replied)."""
     now = now or utcnow()
     return list(db.session.execute(
         select(Handover).where(
@@ -382,6 +397,7 @@ def overdue(now: datetime | None = None) -> list[Handover]:
             Handover.due_at.is_not(None),
             Handover.due_at < now,
             Handover.overdue_notified_at.is_(None),
+            ~_RECEIVER_REPLIED,
         ).order_by(Handover.id)
     ).scalars())
 
@@ -401,7 +417,7 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
             update(Handover)
             .where(Handover.id == handover_id, Handover.overdue_notified_at.is_(None),
                    Handover.status.in_(("sent", "opened")), Handover.due_at < now,
-                   Handover.receiver_unit_id == unit_id)
+                   Handover.receiver_unit_id == unit_id, ~_RECEIVER_REPLIED)
             .values(overdue_notified_at=now)
             .execution_options(synchronize_session=False)
         )
