@@ -41,6 +41,7 @@ LABELS: dict[str, Any] = {
     "handover.copy_opened": _l("Opened by a copy unit"),
     "handover.viewed": _l("Handover read"),
     "handover.printed": _l("Handover printed"),
+    "handover.compared": _l("Compared with its correction, to show which sections changed"),
     "handover.viewed_without_content": _l("Handover's details opened, without its content "
                                           "(withdrawn or erased)"),
     "handover.printed_without_content": _l("Print page opened, without the handover's "

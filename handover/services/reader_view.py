@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 
 from handover.formdefs import FormDefinition, Section, text_in
-from handover.services import attachments as attachment_service
+from handover.security import crypto
 from handover.services import (
+    ContentErased,
     definition_of,
     drafts,
     earlier_handovers,
@@ -26,11 +27,12 @@ from handover.services import (
     returning,
     updates,
 )
+from handover.services import attachments as attachment_service
 from handover.services.accounts import units_by_id
 from handover.services.earlier_handovers import EarlierHandover
 from handover.services.key_facts import KeyFact, age_in_years, key_facts
 from handover.services.notifications import is_overdue
-from handover.services.policy import SENDING, HandoverAccess, units_of
+from handover.services.policy import SENDING, HandoverAccess, evaluate, units_of
 from handover.services.replies import ReplyBody
 from handover.store.database import db
 from handover.store.models import Attachment, AuditEvent, Handover, Reply, Unit, User
@@ -107,6 +109,10 @@ class ReaderView:
     #: The child's earlier handovers from the reader's units (None: no identity code, or a
     #: page that does not show them).
     earlier: list[EarlierHandover] | None = None
+    #: A correction's sections (of those shown) whose answers differ from the version it
+    #: corrects; None when there is nothing to compare (not a correction, or the reader may
+    #: not read the earlier version).
+    changed_sections: list[Section] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -152,12 +158,54 @@ def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
         return _open_draft(granted, user, language, draft_page)
     view = _read(granted, language)
     also = []
+    if view.content is not None and granted.handover.replaces_id is not None:
+        view.changed_sections, compared = _compare_with_earlier_version(user, view)
+        also.extend(compared)
     if action == "handover.viewed" and granted.handover.identity_hash:
         view.earlier = earlier_handovers.find(user, granted.handover.identity_hash,
                                               language=language, current=granted.handover)
         also.extend(earlier_handovers.audit_events(view.earlier, granted.handover))
     reading.record_view(granted, user, action=logged_action(view, action), also=also)
     return view
+
+
+def _compare_with_earlier_version(user: Any, view: ReaderView
+                                  ) -> tuple[list[Section] | None, list[tuple[Any, ...]]]:
+    """(the sections shown whose answers the correction changed, the audit event of reading
+    the earlier version to tell): what the reader of a correction looks for first, rather
+    than compare the two versions line by line. Only when the reader may read the earlier
+    version as it is now; a tampered earlier version is reported where it is read, not here.
+    """
+    earlier = db.session.get(Handover, view.handover.replaces_id)
+    if earlier is None:
+        return None, []
+    access = evaluate(user, earlier)
+    if not access.allows("view") or not shows_content(access):
+        return None, []
+    try:
+        before = reading.content_for_reader(access)
+    except (ContentErased, crypto.TamperedRecord):
+        return None, []
+    after, hide = view.content or {}, view.hide_location
+    changed = [section for section in view.sections or ()
+               if any(_answer(before, f, hide) != _answer(after, f, hide)
+                      for f in section.fields if not (hide and f.reveals_location))]
+    return changed, [("handover.compared", earlier.id, {"correction": view.handover.id},
+                      access.unit_id)]
+
+
+def _answer(content: dict[str, Any], field: Any, hide_location: bool) -> Any:
+    """An answer as compared, of what this reader is shown: not answered (missing, blank or an
+    empty list) is one; a group's rows without the columns that would reveal where the child
+    lives when that is hidden from the reader (a change there is not theirs to learn of)."""
+    value = content.get(field.key)
+    if value in (None, "", [], {}):
+        return None
+    if hide_location and isinstance(value, list) and field.fields:
+        hidden = {sub.key for sub in field.fields if sub.reveals_location}
+        return [{key: cell for key, cell in row.items() if key not in hidden}
+                if isinstance(row, dict) else row for row in value]
+    return value
 
 
 #: What a view or print of a handover whose content this reader is not shown (withdrawn, for
