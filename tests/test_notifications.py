@@ -3,6 +3,7 @@ the unit lead once; nothing about the child in any message. The notices go throu
 `deliveries.deliver_due()` does here what the worker does."""
 
 import email
+import email.header
 import email.utils
 from datetime import timedelta
 
@@ -22,7 +23,14 @@ from lifecycle_support import (
 from support import free_port
 
 from handover.cli import cli
-from handover.services import deliveries, notifications, replies, sending, withdrawal
+from handover.services import (
+    deliveries,
+    notifications,
+    replies,
+    returning,
+    sending,
+    withdrawal,
+)
 from handover.store.models.base import utcnow
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
@@ -110,6 +118,29 @@ def test_no_overdue_notice_once_the_receiving_unit_has_replied(app, world, smtp_
         replies.add_message(access_for(world, "receiving_receiver", answered, "reply"),
                             world.user("receiving_receiver"), "Lapsi on osastolla.")
         assert notifications.notify_overdue() == [unanswered]
+
+
+def test_notices_queued_before_the_unit_lost_its_reason_are_not_sent(app, world, smtp_server):
+    """A message's notice to a unit that returned the handover before the worker came (it has
+    no access now), and an overdue notice after the receiving unit replied, are dropped."""
+    _, inbox = smtp_server
+    with app.app_context():
+        returned = send_handover(world, copies=False)
+        late = send_handover(world, copies=False, now=utcnow() - timedelta(hours=25))
+        deliveries.deliver_due()
+        inbox.messages.clear()
+        replies.add_message(access_for(world, "sending_sender", returned, "reply"),
+                            world.user("sending_sender"), "Vielä yksi asia")
+        returning.give_back(access_for(world, "receiving_receiver", returned, "return"),
+                            world.user("receiving_receiver"), "wrong_unit", "")
+        assert notifications.notify_overdue() == [late]
+        replies.add_message(access_for(world, "receiving_receiver", late, "reply"),
+                            world.user("receiving_receiver"), "Lapsi on osastolla.")
+        deliveries.deliver_due()
+    told = [(rcpts, str(email.header.make_header(email.header.decode_header(
+        email.message_from_string(text)["Subject"])))) for rcpts, text in inbox.messages]
+    assert not any(r.startswith("receiving.") for rcpts, _ in told for r in rcpts), told
+    assert not any("not been acknowledged" in subject for _, subject in told), told
 
 
 def test_notify_overdue_command(app, runner, world, smtp_server):

@@ -168,7 +168,11 @@ def test_a_copy_unit_sees_no_date_to_acknowledge_by_and_new_until_it_opens_its_c
     assert "New" not in cells_of(copy_inbox, hid)["Child"]   # opened by its unit now
     with app.app_context():
         handover(hid).opened_at = None
+        unread = send_handover(world)
+        handover(unread).erased_at = utcnow()   # unopened, then erased: nothing left to read
         db.session.commit()
+    copy_inbox = client.get("/handovers/inbox").get_data(as_text=True)
+    assert "New" not in cells_of(copy_inbox, unread)["Child"]
 
     receiver = app.test_client()
     cells = cells_of(page_of(receiver, app, world, "receiving_receiver", "/handovers/inbox"),

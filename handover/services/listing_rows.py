@@ -143,7 +143,7 @@ def _unread_by_unit(handover: Handover, access: HandoverAccess) -> bool:
     whether anyone at the copy unit has looked)."""
     if access.allows("acknowledge"):
         return handover.opened_at is None
-    if access.as_copy and handover.status != "withdrawn":
+    if access.as_copy and handover.status != "withdrawn" and handover.erased_at is None:
         return any(copy.unit_id == access.unit_id and copy.opened_at is None
                    for copy in handover.copies)
     return False

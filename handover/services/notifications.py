@@ -276,7 +276,7 @@ def send_email(row: Delivery) -> None:
         raise deliveries.DeliveryFailed(type(error).__name__) from error
 
 
-def _gone_by(handover: Handover, row: Delivery) -> str | None:
+def gone_by(handover: Handover, row: Delivery) -> str | None:
     """Why no notice about ``handover`` applies any more: it was withdrawn, or its content
     erased (there is nothing left to log in for); None while it stands."""
     if handover.status == "withdrawn":
@@ -290,7 +290,7 @@ def _arrival_gone_by(handover: Handover, row: Delivery) -> str | None:
     """A "new handover is waiting" notice applies while the handover is sent and the row's
     unit still receives it (as receiver or copy): not once it was withdrawn, returned (and
     perhaps routed to another unit) or erased."""
-    gone = _gone_by(handover, row)
+    gone = gone_by(handover, row)
     if gone is not None:
         return gone
     if handover.status == "returned" and row.unit_id in {copy.unit_id for copy in handover.copies}:
@@ -310,9 +310,12 @@ def _arrival_gone_by(handover: Handover, row: Delivery) -> str | None:
 
 def _overdue_gone_by(handover: Handover, row: Delivery) -> str | None:
     """An overdue notice applies while the handover still waits for its acknowledgement."""
-    gone = _gone_by(handover, row)
+    gone = gone_by(handover, row)
     if gone is None and handover.status not in ("sent", "opened"):
         return f"handover {handover.status}"
+    if gone is None and any(reply.unit_id == handover.receiver_unit_id
+                            for reply in handover.replies):
+        return "the receiving unit has replied"   # as `overdue` leaves it out
     if gone is None and row.unit_id is not None and row.unit_id != handover.receiver_unit_id:
         return "unit no longer receives the handover"   # returned and routed elsewhere
     return gone
@@ -320,7 +323,7 @@ def _overdue_gone_by(handover: Handover, row: Delivery) -> str | None:
 
 #: Why an e-mail event's notice no longer applies, by the event: ``reason(handover, row)``,
 #: None while it does. An event not named here applies until its handover is withdrawn or
-#: erased (`_gone_by`).
+#: erased (`gone_by`).
 STILL_DUE: dict[str, Callable[[Handover, Delivery], str | None]] = {
     "arrived": _arrival_gone_by,
     "corrected": _arrival_gone_by,
@@ -344,7 +347,7 @@ def no_longer_due(row: Delivery) -> str | None:
         return None
     if handover is None:
         return "handover gone"
-    return STILL_DUE.get(row.event, _gone_by)(handover, row)
+    return STILL_DUE.get(row.event, gone_by)(handover, row)
 
 
 def record_email(event: str, handover_id: int, unit_ids: Iterable[int | None],

@@ -38,7 +38,7 @@ from handover.services import (
 )
 from handover.services.policy import RECEIVING, HandoverAccess
 from handover.store.database import db
-from handover.store.models import Handover, Reply, User
+from handover.store.models import Delivery, Handover, Reply, User
 from handover.store.models.base import utcnow
 
 MESSAGE = "message"
@@ -169,6 +169,16 @@ def _tell_the_other_side(handover: Handover, unit_id: int | None, user: User,
                                       occurrence=occurrence, actor=user)
 
 
+def _reply_notice_gone_by(handover: Handover, row: Delivery) -> str | None:
+    """A "new message" notice applies while its unit is still at an end of the thread: not
+    once that unit returned the handover (or it was routed on), which leaves it no access."""
+    gone = notifications.gone_by(handover, row)
+    if gone is None and row.unit_id is not None and \
+            row.unit_id not in (handover.sender_unit_id, handover.receiver_unit_id):
+        return "unit no longer at the other end of the thread"
+    return gone
+
+
 notifications.register_text(
     "replied",
     "Uusi viesti tiedonsiirrossa / Ett nytt meddelande i en överlämning / "
@@ -177,7 +187,8 @@ notifications.register_text(
     "sen:\n{link}\n\n"
     "En överlämning har fått ett nytt meddelande från den andra enheten. Logga in för att "
     "läsa det:\n{link}\n\n"
-    "A handover has a new message from the other unit. Log in to read it:\n{link}\n")
+    "A handover has a new message from the other unit. Log in to read it:\n{link}\n",
+    still_due=_reply_notice_gone_by)
 
 
 def _reply_made_with(handover: Handover, user: User, token: str | None) -> Reply | None:
