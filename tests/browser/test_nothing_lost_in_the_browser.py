@@ -8,8 +8,6 @@ comes within the test: it opens 25 seconds after the last use. An expiry is made
 session's last use back in the database, as the passing of time would.
 """
 
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +27,6 @@ FORM_KEY = "psychiatric_ward_preinfo"
 KEY_WORKER = "omaohjaaja@demo.handover.example"
 INSTITUTION = "Demo: Lastensuojelulaitos Majakka"
 WARD = "Demo: Nuorisopsykiatrian osasto 3"
-VENV_BIN = Path(sys.executable).parent
 SHORT_SESSIONS = """
 from datetime import timedelta
 IDLE_TIMEOUT = timedelta(seconds=60)
@@ -40,14 +37,12 @@ BACKGROUND_SAVE_DELAY_MS = 800
 
 
 @pytest.fixture(scope="module")
-def server(live_server):
+def server(demo_server):
     """The live server with the demo data, restarted with short sessions."""
-    subprocess.run([str(VENV_BIN / "handover"), "demo"], env=live_server.environment,
-                   check=True, capture_output=True)
-    live_server.stop()
-    with (Path(live_server.instance_path) / "config.py").open("a") as config:
+    demo_server.stop()
+    with (Path(demo_server.instance_path) / "config.py").open("a") as config:
         config.write(SHORT_SESSIONS)
-    return live_server.serve()
+    return demo_server.serve()
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ in the browser before anything is sent, the typing staying on the page; each "Po
 names its file. axe-core checks each page; screenshots go to test-artifacts/sender-fixes/."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,18 +23,15 @@ FORM_KEY = "psychiatric_ward_preinfo"
 KEY_WORKER = "omaohjaaja@demo.handover.example"
 INSTITUTION = "Demo: Lastensuojelulaitos Majakka"
 WARD = "Demo: Nuorisopsykiatrian osasto 3"
-VENV_BIN = Path(sys.executable).parent
 QUICK_SAVES = "\nBACKGROUND_SAVE_DELAY_MS = 600\n"
 
 
 @pytest.fixture(scope="module")
-def server(live_server):
-    subprocess.run([str(VENV_BIN / "handover"), "demo"], env=live_server.environment,
-                   check=True, capture_output=True)
-    live_server.stop()
-    with (Path(live_server.instance_path) / "config.py").open("a") as config:
+def server(demo_server):
+    demo_server.stop()
+    with (Path(demo_server.instance_path) / "config.py").open("a") as config:
         config.write(QUICK_SAVES)
-    return live_server.serve()
+    return demo_server.serve()
 
 
 @pytest.fixture
