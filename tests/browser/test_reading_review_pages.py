@@ -6,6 +6,8 @@ other side closed the handover stays on the page to copy. axe-core checks the pa
 and en."""
 
 import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from helpers import fi, log_in_demo_user, switch_language_to, text
 from playwright.sync_api import expect
@@ -123,8 +125,10 @@ def test_receipt_note_reply_and_a_reply_to_a_closed_handover(demo_server, browse
         sender_thread.get_by_label(fi("Message"), exact=True).fill("Kiitos tiedosta.\nSoitan.")
         _close(demo_server, handover_id)
         sender_thread.get_by_role("button", name=fi("Send reply")).click()
-        expect(sender.get_by_role("alert")).to_contain_text(
-            fi("This handover cannot be replied to."))
+        today = datetime.now(ZoneInfo("Europe/Helsinki")).date()
+        expect(sender.get_by_role("alert")).to_contain_text(fi(
+            "The receiving unit closed this handover on %(date)s: its thread has ended and no "
+            "more replies can be written.", date=f"{today.day}.{today.month}.{today.year}"))
         unsent = sender.get_by_label(fi("The reply you wrote (not sent; copy it if you need it)"))
         expect(unsent).to_have_value("Kiitos tiedosta.\nSoitan.")
         expect(unsent).not_to_be_editable()
