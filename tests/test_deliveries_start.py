@@ -12,12 +12,16 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 
 #: Stands in for `handover`: records each call; `run` and `worker` wait until stopped and
 #: record how they were stopped.
+#: Stands in for `handover`: logs each call; `run` and `worker` log theirs once their trap is
+#: set, so that a test's Ctrl+C never comes before the command could hear it.
 FAKE_HANDOVER = """#!/bin/sh
-echo "handover $*" >> "$0.log"
 case "$1" in
     run|worker)
         trap 'echo "$1 stopped" >> "$0.log"; exit 0' INT TERM
+        echo "handover $*" >> "$0.log"
         while :; do sleep 0.1; done ;;
+    *)
+        echo "handover $*" >> "$0.log" ;;
 esac
 """
 
