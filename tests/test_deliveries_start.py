@@ -37,6 +37,10 @@ def _fake_clone(tmp_path):
     return tmp_path / ".venv" / "bin" / "handover.log"
 
 
+def _ctrl_c_as_in_a_terminal():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_for(log, text, seconds=15):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -53,8 +57,12 @@ def test_one_ctrl_c_stops_the_server_and_the_worker(tmp_path):
     # A terminal's Ctrl+C goes to the whole foreground process group: a session of its own.
     output = tmp_path / "output.txt"
     with open(output, "w") as console:
+        # As from a terminal: Ctrl+C not ignored. A process the test runs in may ignore it (a
+        # pytest-xdist worker, after some earlier test), and a shell cannot trap a signal that
+        # was ignored when it started.
         started = subprocess.Popen([str(tmp_path / "scripts" / "start"), "--port", "8126"],
-                                   env=environment, start_new_session=True, stdout=console)
+                                   env=environment, start_new_session=True, stdout=console,
+                                   preexec_fn=_ctrl_c_as_in_a_terminal)  # noqa: PLW1509
     try:
         assert _wait_for(log, "handover run --host 127.0.0.1 --port 8126")
         assert "handover worker" in log.read_text()
