@@ -73,8 +73,6 @@ def read_source(source: Path | str | Traversable | dict[str, Any]) -> dict[str, 
 
 
 def _parse(path: Path | Traversable) -> dict[str, Any]:
-    if _is_shipped(path):
-        return copy.deepcopy(_parse_shipped(str(path)))
     with path.open("rb") as stream:
         return tomllib.load(stream)
 
@@ -85,19 +83,10 @@ def _shipped_folder() -> Path | None:
     return Path(str(folder)).resolve() if isinstance(folder, Path) else None
 
 
-def _is_shipped(path: Path | Traversable) -> bool:
+def _is_shipped(source: object) -> bool:
     folder = _shipped_folder()
-    return folder is not None and isinstance(path, Path) and \
-        path.resolve().is_relative_to(folder)
-
-
-@functools.cache
-def _parse_shipped(path: str) -> dict[str, Any]:
-    """A built-in definition, parsed once per process (each caller gets a copy), as the shipped
-    fragments are: it changes only with Handover itself, and parsing the five took about half
-    of every app's start, once per test in the suite."""
-    with open(path, "rb") as stream:
-        return tomllib.load(stream)
+    return folder is not None and isinstance(source, Path) and \
+        source.resolve().is_relative_to(folder)
 
 
 def load_definition(source: Path | str | Traversable | dict[str, Any],
@@ -107,9 +96,27 @@ def load_definition(source: Path | str | Traversable | dict[str, Any],
 
     ``unit_kinds`` are the kinds routing and visibility may name (default: the core kinds).
     """
+    kinds = tuple(unit_kinds) if unit_kinds is not None else tuple(CORE_UNIT_KINDS)
+    if _is_shipped(source):
+        return _load_shipped(str(source), plugin_name, kinds)
+    return _load(source, plugin_name, kinds)
+
+
+@functools.cache
+def _load_shipped(path: str, plugin_name: str | None,
+                  unit_kinds: tuple[str, ...]) -> FormDefinition:
+    """A built-in definition, read, checked and built once per process for the same plugin
+    name and unit kinds, as the shipped fragments are read once: it changes only with
+    Handover itself, and a built definition is frozen, already shared by every request of an
+    app. Reading the five took about half of every app's start, once per test in the suite.
+    """
+    return _load(Path(path), plugin_name, unit_kinds)
+
+
+def _load(source: Path | str | Traversable | dict[str, Any], plugin_name: str | None,
+          kinds: tuple[str, ...]) -> FormDefinition:
     label = None if isinstance(source, dict) else str(source)
     raw = read_source(source)
-    kinds = tuple(unit_kinds) if unit_kinds is not None else tuple(CORE_UNIT_KINDS)
     problems = check_definition(raw, kinds)
     if problems:
         raise DefinitionError(problems, label)

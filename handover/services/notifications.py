@@ -223,17 +223,20 @@ def _smtp_send(messages: Iterable[EmailMessage]) -> None:
         raise deliveries.DeliveryFailed("refused: SMTP password without TLS (see the worker's log)")
     host, port = config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25)
     timeout = float(config.get("SMTP_TIMEOUT") or 15)
-    context = ssl.create_default_context()
+    tls = implicit_tls(config)
+    starttls = bool(config.get("SMTP_STARTTLS")) and not tls
+    # Loading the system's trusted authorities takes tens of milliseconds: only for TLS.
+    context = ssl.create_default_context() if tls or starttls else None
     # The whole exchange within the timeout, not each wait (`deadlines`): a server answering
     # a line at a time held the worker's thread as long as it liked.
     with Deadline(timeout) as deadline:
         connection = (smtplib.SMTP_SSL(timeout=deadline.remaining(), context=context)
-                      if implicit_tls(config) else smtplib.SMTP(timeout=deadline.remaining()))
+                      if tls else smtplib.SMTP(timeout=deadline.remaining()))
         deadline.watch(lambda: getattr(connection, "sock", None))
         try:
             connection.connect(host, port)
             with connection as smtp:
-                if config.get("SMTP_STARTTLS") and not implicit_tls(config):
+                if starttls:
                     smtp.starttls(context=context)
                 if config.get("SMTP_USERNAME"):
                     smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
