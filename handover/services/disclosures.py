@@ -9,6 +9,9 @@ per-child access report still lists them years after the content is gone.
 
 A reply's basis is chosen from its form's list: the reply forms' ``legal_bases`` for the
 receiving unit (for a ward: the patient-data basis or consent), else the handover form's own.
+A form with no reply bases of its own (the placement update, which reaches wards, daycares and
+schools alike) is answered on the bases the receiving unit's kind replies on to the forms it
+receives: a ward discloses patient data on the patient-data basis whatever it answers.
 """
 
 from dataclasses import dataclass
@@ -17,9 +20,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handover.formdefs import FormDefinition
+from handover.formdefs import Choice, FormDefinition
 from handover.i18n import lazy_gettext as _l
-from handover.services import LifecycleError, definition_of
+from handover.services import LifecycleError, definition_of, routing
+from handover.services.policy import units_of
 from handover.store.database import db
 from handover.store.models import Disclosure, Handover, Reply, Unit, User
 from handover.store.models.base import utcnow
@@ -77,11 +81,23 @@ def reply_bases(handover: Handover, unit_id: int | None,
     definition = definition_of(handover)
     choices = list(definition.legal_bases)
     if unit_id is not None and unit_id == handover.receiver_unit_id:
-        choices = [c for reply in definition.reply_forms for c in reply.legal_bases] or choices
+        choices = (_reply_bases_of([definition]) or _reply_bases_of_kind(handover, unit_id)
+                   or choices)
     shown: dict[str, BasisChoice] = {}
     for choice in choices:
         shown.setdefault(choice.value, BasisChoice(choice.value, choice.label_in(language)))
     return list(shown.values())
+
+
+def _reply_bases_of(definitions: list[FormDefinition]) -> list[Choice]:
+    return [choice for definition in definitions for reply in definition.reply_forms
+            for choice in reply.legal_bases]
+
+
+def _reply_bases_of_kind(handover: Handover, unit_id: int) -> list[Choice]:
+    """The bases on which units of ``unit_id``'s kind reply to the forms they receive."""
+    unit = units_of(handover).get(unit_id)
+    return _reply_bases_of(routing.received_forms(unit.kind)) if unit is not None else []
 
 
 def check_reply_basis(handover: Handover, unit_id: int | None, basis: str | None) -> str:

@@ -41,6 +41,12 @@ def sendable_forms(unit: Unit | None) -> list[FormDefinition]:
     return [definition for definition in registry().forms() if definition.key in sendable]
 
 
+def received_forms(kind: str) -> list[FormDefinition]:
+    """The newest enabled version of every form a unit of ``kind`` may receive (not copies)."""
+    received = {rule.form for rule in registry().routing_rules() if kind in rule.receivers}
+    return [definition for definition in registry().forms() if definition.key in received]
+
+
 def receiver_kinds(form_key: str, sender_kind: str) -> list[str]:
     return sorted({kind for rule in rules_for(form_key, sender_kind) for kind in rule.receivers})
 
