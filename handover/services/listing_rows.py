@@ -17,7 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from handover.formdefs import FormDefinition
 from handover.security import crypto
-from handover.services import commit_keeping_loaded, definition_of, record_integrity_failure
+from handover.services import (
+    commit_keeping_loaded,
+    definition_of,
+    record_integrity_failure,
+    thread_reads,
+)
 from handover.services.list_marks import mark_urgency_and_location
 from handover.services.notifications import is_overdue
 from handover.services.policy import HandoverAccess, evaluate
@@ -28,9 +33,10 @@ from handover.store import audit
 from handover.store.database import db
 from handover.store.models import Handover, Reply, User
 
-#: The replies a row needs: which unit wrote each (the "replied" mark), never their sealed
+#: The replies a row needs: which unit wrote each and of what kind (the "replied" and "new
+#: message" marks), never their sealed
 #: bodies (a thread of a hundred replies is megabytes, and a list shows none of it).
-REPLIES_MARKED = selectinload(Handover.replies).load_only(Reply.unit_id)
+REPLIES_MARKED = selectinload(Handover.replies).load_only(Reply.unit_id, Reply.kind)
 
 
 @dataclass
@@ -56,6 +62,9 @@ class Row:
     #: Whether the row is marked new: nobody of the reader's unit has opened it yet (the
     #: receiving unit, or a copy unit its copy; `_unread_by_unit`).
     new: bool = False
+    #: The thread has a message from another unit than the reader's that was not yet shown
+    #: to this reader (`thread_reads`); never to a copy unit, which sees no thread.
+    new_message: bool = False
     #: The sender withdrew it before this reader's unit read it: no child is shown, by design
     #: (`reader_view.shows_content`), and the list says so instead of leaving a blank.
     withdrawn_unread: bool = False
@@ -81,6 +90,7 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
     _load_copies_and_replies(handovers)
     rows = []
     listed: list[tuple[str, int, str, int | None]] = []
+    in_thread: set[int] = set()
     kinds: dict[int, str] = {}
     mine = {membership.unit_id for membership in user.memberships}
     several = len(mine) > 1
@@ -103,6 +113,8 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
             row.own_unit_out = handover.sender_unit_id if handover.sender_unit_id in mine \
                 else None
         if access.allows("view") and shows_content(access):
+            if not access.as_copy:
+                in_thread.add(handover.id)
             try:
                 row.summary = summary_for_reader(handover)
                 if row.summary is not None and definition is not None:
@@ -113,6 +125,9 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
         if row.summary is not None:
             listed.append(("handover.listed", handover.id, "", access.unit_id))
         rows.append(row)
+    unseen = thread_reads.unseen_messages(user, handovers, mine, in_thread)
+    for row in rows:
+        row.new_message = row.handover.id in unseen
     if listed:
         audit.record_all(listed)
         commit_keeping_loaded()

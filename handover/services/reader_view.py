@@ -25,6 +25,7 @@ from handover.services import (
     reading,
     replies,
     returning,
+    thread_reads,
     updates,
 )
 from handover.services import attachments as attachment_service
@@ -165,6 +166,7 @@ def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
         view.earlier = earlier_handovers.find(user, granted.handover.identity_hash,
                                               language=language, current=granted.handover)
         also.extend(earlier_handovers.audit_events(view.earlier, granted.handover))
+    thread_reads.mark_shown(user, granted.handover, (reply for reply, _ in view.thread))
     reading.record_view(granted, user, action=logged_action(view, action), also=also)
     return view
 

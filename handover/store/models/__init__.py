@@ -4,7 +4,13 @@ that Alembic and ``db.create_all`` see the whole schema."""
 from handover.store.models.accounts import Membership, Unit, User, UserSession
 from handover.store.models.audit import AuditEvent
 from handover.store.models.deliveries import Delivery, WebhookEndpoint, WorkerHeartbeat
-from handover.store.models.handovers import Attachment, Handover, HandoverCopy, Reply
+from handover.store.models.handovers import (
+    Attachment,
+    Handover,
+    HandoverCopy,
+    Reply,
+    ThreadRead,
+)
 from handover.store.models.integration import IdempotencyKey, IntegrationClient
 from handover.store.models.journey import Disclosure, HandoverReturn
 from handover.store.models.kept_typing import KeptTyping
@@ -23,5 +29,6 @@ __all__ = [
     "IntegrationClient",
     "KeptTyping",
     "Reply",
+    "ThreadRead",
     "UploadedForm", "UploadedFormsGeneration",
     "Membership", "OidcIdentity", "PluginSetting", "Unit", "User", "UserSession"]

@@ -155,6 +155,21 @@ class Reply(db.Model):
     handover: Mapped[Handover] = relationship(back_populates="replies")
 
 
+class ThreadRead(db.Model):
+    """How far a person has read a handover's thread: the newest reply shown to them the last
+    time they opened it, so that a list can mark a handover whose thread has a message from
+    the other unit they have not seen. Ids only: nothing of the child or of what was written.
+    """
+
+    __tablename__ = "thread_reads"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    last_reply_id: Mapped[int] = mapped_column()
+
+
 class Attachment(db.Model):
     __tablename__ = "attachments"
     #: Removed from drafts; the id is in URLs, the API and audit events (0013).
