@@ -75,6 +75,10 @@ def test_inbox_pages_are_newest_first_without_duplicates(app, client, inbox_worl
     assert "Page 1 of 3" in pages[0][1]
     assert 'href="/handovers/inbox?page=2&amp;after=' in pages[0][1]
     assert "?page=4" not in pages[2][1]  # the last page has no "Older"
+    # Each page is titled apart (WCAG 2.4.2): the browser's tabs and history tell them apart.
+    titles = [re.search(r"<title>(.*?)</title>", html).group(1) for _, html in pages]
+    assert [title.split(" – ")[0] for title in titles] == ["Inbox", "Inbox, page 2",
+                                                            "Inbox, page 3"]
 
 
 def test_form_filter_offers_every_installed_form_by_its_title(app, client, inbox_world):
