@@ -9,7 +9,7 @@ from flask_migrate import stamp, upgrade
 from lifecycle_support import access_for, create_user, login_as, send_handover
 from sqlalchemy import func, select, text
 
-from handover.services import replies
+from handover.services import replies, thread_reads
 from handover.store.database import db
 from handover.store.models import ThreadRead
 
@@ -102,3 +102,34 @@ def test_the_upgrade_starts_the_marks_from_who_viewed_what(app, client, world):
         db.session.execute(ThreadRead.__table__.update().values(last_reply_id=first + 1))
         db.session.commit()
     assert not _marked(client, app, world.users["sending_sender"], "/handovers/outbox", hid)
+
+
+def test_a_page_that_shows_no_thread_leaves_the_message_unseen(app, client, world):
+    """The page for sending a placement update reads the handover, but shows no thread."""
+    with app.app_context():
+        hid = send_handover(world)
+        _reply(world, "receiving_receiver", hid, "Lääkitys muuttui")
+    login_as(client, app, world.users["sending_sender"])
+    page = client.get(f"/handovers/{hid}/update")
+    assert page.status_code == 200 and "Lääkitys muuttui" not in page.get_data(as_text=True)
+    client.get("/logout")
+    assert _marked(client, app, world.users["sending_sender"], "/handovers/outbox", hid)
+
+
+def test_what_a_unit_that_returned_it_wrote_is_no_news_to_the_next_receiver(app):
+    """After a return and a re-route, the new receiving unit is not shown what the unit that
+    returned it wrote: it cannot be marked new to them, or no opening would ever clear it."""
+    from handover.services.policy import RECEIVING
+    from handover.store.models import Handover, Reply
+
+    sender, returned_it, rerouted_to = 1, 2, 3
+    handover = Handover(id=7, sender_unit_id=sender, receiver_unit_id=rerouted_to)
+    handover.replies = [Reply(id=10, unit_id=returned_it, kind="message")]
+    with app.app_context():
+        assert thread_reads.unseen_messages(
+            type("Reader", (), {"id": 1})(), [handover], {rerouted_to},
+            {handover.id: RECEIVING}) == set()
+        handover.replies.append(Reply(id=11, unit_id=sender, kind="message"))
+        assert thread_reads.unseen_messages(
+            type("Reader", (), {"id": 1})(), [handover], {rerouted_to},
+            {handover.id: RECEIVING}) == {7}

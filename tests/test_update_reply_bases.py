@@ -59,3 +59,28 @@ def test_the_sender_and_a_unit_without_bases_of_its_own_answer_on_the_updates(ap
         assert _offered(world, "sending_sender", sent["receiving"]) == update_bases
         # Child-welfare social work receives no form whose receipt has bases of its own.
         assert _offered(world, "copy_receiver", sent["copy"]) == update_bases
+
+
+def _bases_offered_to(kind, form_key):
+    """The reply bases a unit of ``kind`` receiving ``form_key`` is offered (needs an app
+    context): a handover as the policy loads one, with its units, unsaved."""
+    from support import create_unit
+
+    from handover.plugins.manager import registry
+    from handover.store.models import Handover
+
+    sender = create_unit("Sosiaalityö", kind="child_welfare_social_work", email="")
+    receiver = create_unit(f"Vastaanottaja {kind}", kind=kind, email="")
+    handover = Handover(id=999, form_key=form_key,
+                        form_version=registry().get(form_key).version, status="sent",
+                        sender_unit_id=sender.id, receiver_unit_id=receiver.id)
+    handover.sender_unit, handover.receiver_unit = sender, receiver
+    return [basis.value for basis in disclosures.reply_bases(handover, receiver.id)]
+
+
+def test_a_form_whose_reply_forms_list_no_bases_keeps_its_own(app):
+    """The pre-placement notice's receipt lists no bases: a school answers the notice on the
+    notice's own, as its author chose, not on those of the school-transfer form's receipt."""
+    with app.app_context():
+        offered = _bases_offered_to("school", "pre_placement_notice")
+    assert "child_welfare_act_52a" in offered and "basic_education_act_40_41" not in offered

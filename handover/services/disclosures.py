@@ -9,9 +9,10 @@ per-child access report still lists them years after the content is gone.
 
 A reply's basis is chosen from its form's list: the reply forms' ``legal_bases`` for the
 receiving unit (for a ward: the patient-data basis or consent), else the handover form's own.
-A form with no reply bases of its own (the placement update, which reaches wards, daycares and
+A form with no reply forms at all (the placement update, which reaches wards, daycares and
 schools alike) is answered on the bases the receiving unit's kind replies on to the forms it
-receives: a ward discloses patient data on the patient-data basis whatever it answers.
+receives: a ward discloses patient data on the patient-data basis whatever it answers. A form
+whose reply forms list no bases keeps its own, as its author chose.
 """
 
 from dataclasses import dataclass
@@ -81,8 +82,9 @@ def reply_bases(handover: Handover, unit_id: int | None,
     definition = definition_of(handover)
     choices = list(definition.legal_bases)
     if unit_id is not None and unit_id == handover.receiver_unit_id:
-        choices = (_reply_bases_of([definition]) or _reply_bases_of_kind(handover, unit_id)
-                   or choices)
+        choices = _reply_bases_of([definition]) or (
+            _reply_bases_of_kind(handover, unit_id) if not definition.reply_forms else []
+        ) or choices
     shown: dict[str, BasisChoice] = {}
     for choice in choices:
         shown.setdefault(choice.value, BasisChoice(choice.value, choice.label_in(language)))

@@ -90,7 +90,7 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
     _load_copies_and_replies(handovers)
     rows = []
     listed: list[tuple[str, int, str, int | None]] = []
-    in_thread: set[int] = set()
+    in_thread: dict[int, str | None] = {}
     kinds: dict[int, str] = {}
     mine = {membership.unit_id for membership in user.memberships}
     several = len(mine) > 1
@@ -114,7 +114,7 @@ def rows_for(user: User, handovers: Iterable[Handover], language: str = "fi") ->
                 else None
         if access.allows("view") and shows_content(access):
             if not access.as_copy:
-                in_thread.add(handover.id)
+                in_thread[handover.id] = access.relation
             try:
                 row.summary = summary_for_reader(handover)
                 if row.summary is not None and definition is not None:

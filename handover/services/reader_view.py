@@ -143,12 +143,17 @@ def shows_content(granted: HandoverAccess) -> bool:
 
 
 def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
-                    action: str = "handover.viewed", draft_page: str = "api") -> ReaderView:
+                    action: str = "handover.viewed", draft_page: str = "api",
+                    shows_thread: bool = False) -> ReaderView:
     """Read what ``user`` may see of ``granted.handover`` and log that they saw it.
 
     Everything is read (and its integrity checked: `crypto.TamperedRecord` propagates) first,
     then the view is logged and committed, so the audit chain's lock is held only for the write
     at the end. ``action`` is ``handover.viewed`` or ``handover.printed``.
+
+    ``shows_thread``: the caller shows the person the thread (the handover's page, its print),
+    so its messages count as seen (`thread_reads`); a page that shows none, an API read or an
+    integration's, leaves them unseen.
 
     A draft is sealed as a draft, not as sent content, and its read is the sender's look at
     their own work: it is opened and logged as the editor's is (``handover.draft_viewed``
@@ -166,7 +171,8 @@ def open_for_reader(granted: HandoverAccess, user: Any, *, language: str = "fi",
         view.earlier = earlier_handovers.find(user, granted.handover.identity_hash,
                                               language=language, current=granted.handover)
         also.extend(earlier_handovers.audit_events(view.earlier, granted.handover))
-    thread_reads.mark_shown(user, granted.handover, (reply for reply, _ in view.thread))
+    if shows_thread:
+        thread_reads.mark_shown(user, granted.handover, (reply for reply, _ in view.thread))
     reading.record_view(granted, user, action=logged_action(view, action), also=also)
     return view
 

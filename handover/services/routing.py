@@ -42,7 +42,9 @@ def sendable_forms(unit: Unit | None) -> list[FormDefinition]:
 
 
 def received_forms(kind: str) -> list[FormDefinition]:
-    """The newest enabled version of every form a unit of ``kind`` may receive (not copies)."""
+    """The newest enabled version of every form a unit of ``kind`` may receive. Not the forms
+    it gets copies of: a copy unit does not reply to them, and their receivers' bases are not
+    its own (child-welfare social work gets copies of the ward's form)."""
     received = {rule.form for rule in registry().routing_rules() if kind in rule.receivers}
     return [definition for definition in registry().forms() if definition.key in received]
 

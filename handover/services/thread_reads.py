@@ -1,7 +1,9 @@
-"""Which threads hold a message a person has not seen: each time a handover's page shows them
-its thread, the newest reply shown is kept for them (`mark_shown`, in the transaction that logs
-the view); a list marks a handover whose thread has a newer reply from another unit than the
-reader's own (`unseen_messages`). The e-mail says that a message came; the list says where.
+"""Which threads hold a message a person has not seen: each time a handover's page (or its
+print) shows them its thread, the newest reply shown is kept for them (`mark_shown`, in the
+transaction that logs the view; not for an API read, nor a page that shows no thread); a list
+marks a handover whose thread has a newer reply from another unit than the reader's own, of
+those the reader is shown (`unseen_messages`). The e-mail says that a message came; the list
+says where.
 
 Kept per person, not per unit: a nurse who was off shift has not read what her colleague did.
 Only ids are kept, and nothing is written for a thread without replies."""
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from handover.services import returning
+from handover.services.policy import SENDING
 from handover.store.database import db
 from handover.store.models import Handover, Reply, ThreadRead
 
@@ -35,16 +38,19 @@ def mark_shown(user: Any, handover: Handover, shown: Iterable[Reply]) -> None:
 
 
 def unseen_messages(user: Any, handovers: Iterable[Handover], own_units: set[int],
-                    in_thread: set[int]) -> set[int]:
+                    in_thread: dict[int, str | None]) -> set[int]:
     """The ids of ``handovers`` whose thread has a reply from a unit not in ``own_units``
     newer than the newest one shown to ``user``: of those in ``in_thread`` (the ones whose
-    thread the user may read), with their replies loaded. One query, none without such a
+    thread the user may read, with their relation to it: a receiver is not shown what a unit
+    that returned it wrote), with their replies loaded. One query, none without such a
     reply."""
     newest: dict[int, int] = {}
     for handover in handovers:
         if handover.id not in in_thread:
             continue
-        theirs = [reply.id for reply in handover.replies if reply.unit_id not in own_units
+        shown = returning.visible_replies(handover.replies, handover, in_thread[handover.id],
+                                          SENDING)
+        theirs = [reply.id for reply in shown if reply.unit_id not in own_units
                   and reply.kind != returning.RETURN_KIND]
         if theirs:
             newest[handover.id] = max(theirs)

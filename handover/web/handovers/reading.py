@@ -67,7 +67,7 @@ def _handover_page(handover_id, *, acknowledge_form=None, message_form=None,
     refused = acknowledge_form is not None or message_form is not None
     kept_note, kept_message, kept_basis = (None, None, None) if refused else _given_back(
         granted, user)
-    shown = open_for_reader(granted, user, language=language())
+    shown = open_for_reader(granted, user, language=language(), shows_thread=True)
     return render_template(
         "handovers/view.html", **shown.as_dict(), language=language(),
         status_label=status_label,
@@ -142,7 +142,8 @@ def _keep_token(granted):
 def print_view(handover_id):
     user = current_user._get_current_object()
     granted = policy.require(user, handover_id, "print", with_units=True, with_counts=True)
-    shown = open_for_reader(granted, user, language=language(), action="handover.printed")
+    shown = open_for_reader(granted, user, language=language(), action="handover.printed",
+                            shows_thread=True)
     return render_template("handovers/print.html", **shown.as_dict(), language=language(),
                            status_label=status_label, printed_at=utcnow(), reader=user,
                            acknowledged_by=_acknowledged_by(granted))

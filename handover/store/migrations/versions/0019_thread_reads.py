@@ -3,7 +3,7 @@
 ``thread_reads`` keeps, per person and handover, the newest reply shown to them the last time
 they opened it, so that the inbox and the outbox can mark a handover with a message from the
 other unit that they have not seen. Ids only. It starts from the audit log: for each person
-who viewed a handover, the newest reply written before their last view, so that threads they
+who viewed or printed a handover, the newest reply written before their last view, so that threads they
 had already read are not all marked new at the upgrade.
 
 Revision ID: 0019
@@ -34,7 +34,8 @@ def upgrade():
         SELECT viewed.actor_id, viewed.handover_id, MAX(replies.id)
         FROM (SELECT actor_id, handover_id, MAX(occurred_at) AS last_view
               FROM audit_events
-              WHERE action = 'handover.viewed' AND actor_id IS NOT NULL
+              WHERE action IN ('handover.viewed', 'handover.printed')
+                AND actor_id IS NOT NULL
                 AND handover_id IS NOT NULL
               GROUP BY actor_id, handover_id) AS viewed
         JOIN users ON users.id = viewed.actor_id
