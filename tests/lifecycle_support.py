@@ -28,6 +28,8 @@ FORM_KEY = "lifecycle_test"
 CHILD_NAME = "Ilmari Testilapsi-Kuusikko"
 CHILD_CODE = "010594Y9032"
 FREE_TEXT_MARKER = "MARKER-7f3a-sleeps-with-the-blue-lamp"
+#: What the withdrawal page posts: the reason chosen (`services.withdrawal.WITHDRAWAL_REASONS`).
+WITHDRAWN = {"reason": "wrong_unit"}
 ADDRESS = "Salainenkatu 13 B 7"
 
 

@@ -180,7 +180,7 @@ def empty_database():
 
 #: Columns the models gained after an older revision that migration tests build rows at
 #: through the models: 0015, a membership's confirmation; 0016, an administrator role's;
-#: 0018, the wrong codes in a row.
+#: 0018, the wrong codes in a row; 0020, why a handover was withdrawn.
 #: `add_later_columns` adds them as plain columns, and `drop_later_columns` takes them away
 #: again before the real upgrade adds them.
 LATER_COLUMNS = {"memberships": (("confirmed_at", "TIMESTAMP WITH TIME ZONE"),
@@ -188,7 +188,8 @@ LATER_COLUMNS = {"memberships": (("confirmed_at", "TIMESTAMP WITH TIME ZONE"),
                                  ("pending_since", "TIMESTAMP WITH TIME ZONE")),
                  "users": (("admin_requested_at", "TIMESTAMP WITH TIME ZONE"),
                            ("admin_requested_by_id", "INTEGER"),
-                           ("failed_codes", "INTEGER DEFAULT 0"))}
+                           ("failed_codes", "INTEGER DEFAULT 0")),
+                 "handovers": (("withdrawal_reason", "VARCHAR(32)"),)}
 
 
 def add_later_columns(*tables):

@@ -25,6 +25,7 @@ from handover.store.database import db
 from handover.store.models import AuditEvent, Handover, HandoverCopy, Unit
 
 app_config = lifecycle_support.app_config
+WITHDRAWN = lifecycle_support.WITHDRAWN
 world = lifecycle_support.world
 
 UPDATE_FORM = {"child_name": CHILD_NAME, "child_identity_code": CHILD_CODE,
@@ -92,7 +93,7 @@ def test_a_withdrawn_correction_leaves_the_original_correctable(app, client, wor
     draft_id = int(client.post(f"/handovers/{original}/correct").headers["Location"]
                    .split("/")[-2])
     newer = _send_correction(app, world, draft_id, health_notes="Uusi tieto")
-    client.post(f"/handovers/{newer}/withdraw")
+    client.post(f"/handovers/{newer}/withdraw", data=WITHDRAWN)
     page = client.get(f"/handovers/{original}").get_data(as_text=True)
     assert f'action="/handovers/{original}/correct"' in page
     assert client.post(f"/handovers/{original}/correct").status_code == 302
@@ -255,7 +256,8 @@ def test_with_no_unit_to_route_to_the_page_says_so_and_offers_withdrawal(app, cl
     assert 'name="receiver"' not in page
     assert f'href="/handovers/{hid}/withdraw"' in page, "withdrawing asks first"
     assert f'action="/handovers/{hid}/withdraw"' not in page
-    response = client.post(f"/handovers/{hid}/withdraw", follow_redirects=True)
+    response = client.post(f"/handovers/{hid}/withdraw", data=WITHDRAWN,
+                         follow_redirects=True)
     assert "The handover was withdrawn." in response.get_data(as_text=True)
 
 
@@ -265,8 +267,8 @@ def test_withdraw_posted_twice_says_already_withdrawn(app, client, world):
     with app.app_context():
         hid = send_handover(world)
     login_as(client, app, world.users["sending_sender"])
-    assert client.post(f"/handovers/{hid}/withdraw").status_code == 302
-    again = client.post(f"/handovers/{hid}/withdraw")
+    assert client.post(f"/handovers/{hid}/withdraw", data=WITHDRAWN).status_code == 302
+    again = client.post(f"/handovers/{hid}/withdraw", data=WITHDRAWN)
     assert again.status_code == 303
     page = client.get(again.headers["Location"]).get_data(as_text=True)
     assert flashed(page, "info", "This handover has already been withdrawn.")
@@ -342,7 +344,7 @@ def test_withdrawing_asks_first_naming_the_handover_without_reading_its_content(
     refused = client.get(f"/handovers/{hid}/withdraw")
     assert refused.status_code == 303 and refused.headers["Location"] == f"/handovers/{hid}"
     login_as(client, app, world.users["sending_sender"])
-    assert client.post(f"/handovers/{hid}/withdraw").status_code == 302
+    assert client.post(f"/handovers/{hid}/withdraw", data=WITHDRAWN).status_code == 302
     again = client.get(f"/handovers/{hid}/withdraw")
     assert again.status_code == 303
     assert flashed(client.get(again.headers["Location"]).get_data(as_text=True), "info",

@@ -23,6 +23,7 @@ from handover.store.models import AuditEvent
 
 # Fixtures shared by the lifecycle tests (the test plugin and a world of units and people).
 app_config = lifecycle_support.app_config
+WITHDRAWN = lifecycle_support.WITHDRAWN
 world = lifecycle_support.world
 
 
@@ -216,7 +217,7 @@ def test_withdraw_then_receiver_sees_no_content(app, client, world):
     with app.app_context():
         hid = send_handover(world)
     login_as(client, app, world.users["sending_sender"])
-    client.post(f"/handovers/{hid}/withdraw")
+    client.post(f"/handovers/{hid}/withdraw", data=WITHDRAWN)
     receiver = app.test_client()
     login_as(receiver, app, world.users["receiving_receiver"])
     page = receiver.get(f"/handovers/{hid}").get_data(as_text=True)

@@ -45,7 +45,8 @@ def test_sender_sees_the_withdrawn_banner_and_no_due_date(app, client, world):
     login_as(client, app, world.users["sending_sender"])
     page = client.get(f"/handovers/{handover_id}").get_data(as_text=True)
     assert DUE in page and WITHDRAWN not in page
-    assert client.post(f"/handovers/{handover_id}/withdraw").status_code == 302
+    assert client.post(f"/handovers/{handover_id}/withdraw",
+                       data=lifecycle_support.WITHDRAWN).status_code == 302
     page = client.get(f"/handovers/{handover_id}").get_data(as_text=True)
     assert WITHDRAWN in page and DUE not in page
     with app.app_context():

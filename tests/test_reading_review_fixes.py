@@ -17,6 +17,7 @@ from handover.store.database import db
 from handover.store.models.base import utcnow
 
 app_config = lifecycle_support.app_config
+WITHDRAWN = lifecycle_support.WITHDRAWN
 world = lifecycle_support.world
 
 UPDATE = {"child_name": CHILD_NAME, "child_identity_code": lifecycle_support.CHILD_CODE,
@@ -187,7 +188,7 @@ def test_a_withdrawn_row_names_the_child_to_its_sender_and_says_withdrawn_to_the
     with app.app_context():
         hid = send_handover(world)
     sender = page_of(client, app, world, "sending_sender", f"/handovers/{hid}")
-    assert client.post(f"/handovers/{hid}/withdraw").status_code == 302
+    assert client.post(f"/handovers/{hid}/withdraw", data=WITHDRAWN).status_code == 302
     # The sender's unit keeps the content until the retention rule erases it: its page shows
     # the child, and so does its list.
     assert CHILD_NAME in seen(client.get(f"/handovers/{hid}").get_data(as_text=True))
@@ -195,7 +196,9 @@ def test_a_withdrawn_row_names_the_child_to_its_sender_and_says_withdrawn_to_the
     assert cells["Child"] == CHILD_NAME and cells["Status"].startswith("Withdrawn")
     receiver = page_of(app.test_client(), app, world, "receiving_receiver", "/handovers/inbox")
     cells = cells_of(receiver, hid)
-    assert cells["Child"] == "Withdrawn by the sender before it was opened"
+    # With the reason its sender chose, so that the ward knows whether to expect it again.
+    assert cells["Child"] == ("Withdrawn by the sender before it was opened. "
+                              "Reason: It was sent to the wrong unit.")
     assert CHILD_NAME not in row_of(receiver, hid) and sender
 
 
@@ -224,3 +227,39 @@ def test_the_print_view_carries_the_thread_the_reader_sees(app, client, world):
     copy = seen(page_of(app.test_client(), app, world, "copy_receiver",
                         f"/handovers/{hid}/print"))
     assert "Replies" not in copy and "Minna Osasto" not in copy
+
+
+def test_withdrawing_asks_why_and_keeps_the_question_until_answered(app, client, world):
+    """The reason is asked on the confirmation page; posted without one, the page comes back
+    with an error summary and nothing is withdrawn; the reason chosen is told to the receiving
+    unit on the handover's page and logged with the withdrawal (its key, no text)."""
+    from lifecycle_support import handover
+    from sqlalchemy import select
+
+    from handover.store.database import db
+    from handover.store.models import AuditEvent
+
+    with app.app_context():
+        hid = send_handover(world)
+    page_of(client, app, world, "sending_sender", f"/handovers/{hid}")
+    question = client.get(f"/handovers/{hid}/withdraw").get_data(as_text=True)
+    assert "Why is the handover withdrawn?" in question
+    assert 'value="corrected"' in question and 'value="wrong_child"' in question
+    refused = client.post(f"/handovers/{hid}/withdraw", data={})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'id="error-summary"' in text
+    assert 'href="#reason"' in text and "Choose why the handover is withdrawn." in text
+    assert client.post(f"/handovers/{hid}/withdraw",
+                       data={"reason": "made-up"}).status_code == 400
+    with app.app_context():
+        assert handover(hid).status == "sent"
+    assert client.post(f"/handovers/{hid}/withdraw",
+                       data={"reason": "corrected"}).status_code == 302
+    with app.app_context():
+        assert handover(hid).withdrawal_reason == "corrected"
+        event = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "handover.withdrawn")).scalar_one()
+        assert '"reason": "corrected"' in event.detail
+    receiver = page_of(app.test_client(), app, world, "receiving_receiver", f"/handovers/{hid}")
+    assert "The sender withdrew this handover on" in receiver
+    assert "Reason: Something in it was wrong: a corrected handover follows." in receiver

@@ -12,6 +12,7 @@ from handover.store.database import db
 from handover.store.models import AuditEvent, Handover
 
 app_config = lifecycle_support.app_config
+WITHDRAWN = lifecycle_support.WITHDRAWN
 world = lifecycle_support.world
 api = api_support.api
 
@@ -37,7 +38,8 @@ def test_copy_reader_who_acknowledges_is_told_who_does(app, world):
 def test_sending_lead_who_withdraws_is_told_the_role_does_not_allow_it(app, world):
     handover_id = _sent(app, world)
     client = login_as(app.test_client(), app, world.users["sending_lead"])
-    answer = client.post(f"/handovers/{handover_id}/withdraw", follow_redirects=True)
+    answer = client.post(f"/handovers/{handover_id}/withdraw", data=WITHDRAWN,
+                         follow_redirects=True)
     assert "Your role in your unit does not allow this for this handover." in answer.text
     with app.app_context():
         assert db.session.get(Handover, handover_id).status == "sent"

@@ -25,6 +25,7 @@ from handover.store.models import AuditEvent
 from handover.store.models.base import utcnow
 
 app_config = lifecycle_support.app_config
+WITHDRAWN = lifecycle_support.WITHDRAWN
 world = lifecycle_support.world
 
 PDF = b"%PDF-1.4 test"
@@ -38,7 +39,7 @@ ROUTES = [
     ("POST", "/attachments", {}), ("POST", "/attachments/1/delete", {}),
     ("GET", "/attachments/1", None), ("POST", "/acknowledge", {"note": ""}),
     ("POST", "/reply", {"message": "hello"}), ("GET", "/reply/ward_reply", None),
-    ("POST", "/reply/ward_reply", {"primary_nurse": "Noora"}), ("POST", "/withdraw", {}),
+    ("POST", "/reply/ward_reply", {"primary_nurse": "Noora"}), ("POST", "/withdraw", WITHDRAWN),
     ("POST", "/correct", {}),
 ]
 STATUSES = ["draft", "sent", "opened", "acknowledged", "withdrawn", "erased"]
@@ -126,7 +127,7 @@ def test_withdraw_button_is_offered_only_while_the_policy_allows_it(app, client,
                             world.user("receiving_receiver"))
     page = client.get(f"/handovers/{hid}").get_data(as_text=True)
     assert f"/handovers/{hid}/withdraw" not in page
-    response = client.post(f"/handovers/{hid}/withdraw")
+    response = client.post(f"/handovers/{hid}/withdraw", data=WITHDRAWN)
     assert response.status_code == 303
     assert "can no longer be withdrawn" in client.get(
         response.headers["Location"]).get_data(as_text=True)

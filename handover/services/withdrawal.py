@@ -29,6 +29,23 @@ from handover.store.database import db
 from handover.store.models import Handover, HandoverCopy, User
 from handover.store.models.base import utcnow
 
+#: Why a sender takes a handover back, as its receivers are told: a choice, never free text,
+#: so that it says nothing about the child. The key is kept with the handover and its audit
+#: event.
+WITHDRAWAL_REASONS = {
+    "wrong_unit": _l("It was sent to the wrong unit."),
+    "wrong_child": _l("It concerns another child."),
+    "corrected": _l("Something in it was wrong: a corrected handover follows."),
+    "not_needed": _l("It is no longer needed."),
+}
+
+
+def reason_label(key: str | None) -> str | None:
+    """The words for a withdrawal's reason; None when none was given (before reasons were
+    asked, or a key no longer known)."""
+    label = WITHDRAWAL_REASONS.get(key or "")
+    return str(label) if label is not None else None
+
 
 class AlreadyWithdrawn(NotWithdrawable):
     """A repeated withdrawal (a double click): the handover is withdrawn, as asked."""
@@ -45,12 +62,16 @@ class AlreadyCorrected(LifecycleError):
         self.newer_id = newer_id
 
 
-def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None) -> Handover:
+def withdraw(access: HandoverAccess, user: User, *, reason: str | None = None,
+             now: datetime | None = None) -> Handover:
     """Withdraw a sent handover that the receiving unit has not opened yet, or one its
-    receiver returned (`services.returning`)."""
+    receiver returned (`services.returning`), for ``reason`` (a key of `WITHDRAWAL_REASONS`;
+    None says none was given)."""
     handover = access.handover
     if not access.can("withdraw"):
         raise LifecycleError(_l("Only a sender of the sending unit can withdraw this handover."))
+    if reason is not None and reason not in WITHDRAWAL_REASONS:
+        raise LifecycleError(_l("Choose why the handover is withdrawn."))
     now = now or utcnow()
     result = db.session.execute(
         update(Handover)
@@ -58,7 +79,8 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
                or_(and_(Handover.status == "sent", Handover.opened_at.is_(None)),
                    Handover.status == "returned"))
         .values(**retention.columns_after(handover, now, activity=False, status="withdrawn",
-                                          withdrawn_at=now, updated_at=now))
+                                          withdrawn_at=now, updated_at=now,
+                                          withdrawal_reason=reason))
         .execution_options(synchronize_session=False)
     )
     if rows_changed(result) != 1:
@@ -73,7 +95,7 @@ def withdraw(access: HandoverAccess, user: User, *, now: datetime | None = None)
     # The integrations of its units hear of it in the same transaction (services/webhooks).
     hooks = webhooks.record("withdrawn", handover, now=now)
     commit_with_audit("handover.withdrawn", actor=user, unit_id=access.unit_id,
-                      handover_id=handover.id)
+                      handover_id=handover.id, detail={"reason": reason} if reason else "")
     deliveries.dispatch(hooks)
     db.session.refresh(handover)
     return handover

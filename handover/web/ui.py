@@ -13,7 +13,7 @@ from handover.formdefs import display
 from handover.i18n import current_locale
 from handover.i18n import lazy_gettext as _l
 from handover.plugins.manager import unit_kind_label
-from handover.services import policy
+from handover.services import policy, withdrawal
 
 ROLE_LABELS = {
     "sender": _l("Sender"),
@@ -202,3 +202,4 @@ def init_app(app):
         page_to_return_to=page_to_return_to,
     )
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    app.jinja_env.filters["withdrawal_reason"] = withdrawal.reason_label

@@ -60,6 +60,8 @@ class Handover(db.Model):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: Why the sender withdrew it (`services.withdrawal.WITHDRAWAL_REASONS`): a key, no text.
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(32), default=None)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     #: A draft's deadline from its form's timing (`services.late_drafts`): the moment after

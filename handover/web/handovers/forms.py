@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from handover.i18n import lazy_gettext as _l
+from handover.services import withdrawal
 from handover.services.reading import NOTE_MAX_LENGTH
 from handover.services.replies import MESSAGE_MAX_LENGTH
 from handover.web import formbuilder
@@ -110,6 +111,16 @@ def one_character_line_breaks(text):
     """A browser counts a line break as one character against a textarea's ``maxlength`` but
     sends it as CR LF: stored as LF, a text the textarea allowed is as long as it was there."""
     return text.replace("\r\n", "\n") if isinstance(text, str) else text
+
+
+class WithdrawForm(HandoverForm):
+    """Why the sender takes the handover back: its receivers are told (`withdrawal`)."""
+
+    reason = RadioField(
+        _l("Why is the handover withdrawn?"),
+        choices=choices(withdrawal.WITHDRAWAL_REASONS.items()),
+        validators=[InputRequired(message=_l("Choose why the handover is withdrawn."))],
+        description=_l("The receiving unit and the copy units are told this."))
 
 
 class AcknowledgeForm(HandoverForm):

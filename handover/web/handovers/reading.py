@@ -37,7 +37,7 @@ from handover.services.reader_view import open_for_reader
 from handover.store.models.base import utcnow
 from handover.web import formbuilder
 from handover.web.csrf import csrf
-from handover.web.handovers import bp, forms, keeping
+from handover.web.handovers import bp, forms, keeping, sections
 from handover.web.ui import language, status_label
 
 #: The category of a flashed message about the thread (a reply sent): the page shows it in
@@ -286,8 +286,11 @@ def _reply_form(granted, definition, place):
 def withdraw(handover_id):
     """A repeat of a withdrawal that took effect (a double click, a retry) says so as news."""
     try:
-        granted = policy.require(current_user, handover_id, "withdraw")
-        withdrawal.withdraw(granted, current_user)
+        granted = policy.require(current_user, handover_id, "withdraw", with_units=True)
+        form = forms.WithdrawForm()
+        if not form.validate():
+            return sections.withdraw_page(granted, form), 400
+        withdrawal.withdraw(granted, current_user, reason=form.reason.data)
     except policy.WrongState as refused:
         if not refused.done:
             raise

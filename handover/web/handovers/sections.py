@@ -170,8 +170,13 @@ def confirm_withdraw(handover_id):
             raise
         flash(str(refused), "info")
         return redirect(url_for(".view", handover_id=handover_id), 303)
+    return withdraw_page(granted, forms.WithdrawForm(formdata=None))
+
+
+def withdraw_page(granted, form):
+    """The question before withdrawing, with ``form`` (its errors when the post was refused)."""
     handover = granted.handover
-    return render_template("handovers/withdraw.html", handover=handover,
+    return render_template("handovers/withdraw.html", handover=handover, form=form,
                            definition=definition_of(handover),
                            units=policy.units_of(handover), language=language())
 
