@@ -244,3 +244,41 @@ def test_invalid_key_backup_is_refused(app, sealed_handovers, empty_instance, tm
     result = invoke(empty_instance, "restore", str(destination), "--keys", str(bad))
     assert result.exit_code == 1
     assert "32 bytes" in result.output
+
+
+def test_a_backup_restores_over_a_newer_schema_whose_tables_need_its_keys(
+        app, sealed_handovers, tmp_path):
+    """An older backup restored into an instance at a newer schema (`handover init` of the
+    next release, or the rollback of an upgrade): a table the later migration added, whose
+    foreign key needs the users' key, used to stop pg_restore's own clean-up with a raw error.
+    The restore replaces every table in one transaction; `handover db upgrade` then brings the
+    schema forward again."""
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE later_marks (user_id INTEGER NOT NULL "
+                                "REFERENCES users (id) ON DELETE CASCADE, seen INTEGER)"))
+        db.session.execute(text("INSERT INTO later_marks SELECT id, 1 FROM users"))
+        db.session.commit()
+    restored = invoke(app, "restore", str(destination), "--force")
+    assert restored.exit_code == 0, restored.output
+    assert read_every_handover(app) == sealed_handovers
+    with app.app_context():
+        assert "later_marks" not in db.inspect(db.engine).get_table_names()
+
+
+def test_a_restore_that_fails_changes_nothing(app, sealed_handovers, tmp_path,
+                                              database_backend):
+    if database_backend != "postgresql":
+        pytest.skip("SQLite's restore copies the file whole: there is no half-way")
+    destination = tmp_path / "backup"
+    assert invoke(app, "backup", str(destination)).exit_code == 0
+    manifest = json.loads((destination / MANIFEST).read_text())
+    dump = destination / manifest["database_file"]
+    damaged = dump.read_bytes()
+    dump.write_bytes(damaged[:len(damaged) // 2])       # cut short, as on a full disk
+    manifest["database_sha256"] = __import__("hashlib").sha256(dump.read_bytes()).hexdigest()
+    (destination / MANIFEST).write_text(json.dumps(manifest))
+    refused = invoke(app, "restore", str(destination), "--force")
+    assert refused.exit_code == 1 and "failed" in refused.output
+    assert read_every_handover(app) == sealed_handovers

@@ -18,6 +18,7 @@ import sqlite3
 
 # pg_dump/pg_restore are run with argument lists, never through a shell.
 import subprocess  # nosec B404
+import tempfile
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -191,8 +192,7 @@ def restore_backup(app: Flask, source: str, *, force: bool = False,
         if kind == "sqlite":
             _restore_sqlite(database_path, db.engine.url.database)
         else:
-            _run(app, "pg_restore", "--clean", "--if-exists", "--no-owner", "--no-acl",
-                 "--single-transaction", "--exit-on-error", database_path)
+            _restore_postgresql(app, database_path)
         db.engine.dispose()
         with db.engine.connect() as connection:
             restored = database_facts(connection)
@@ -247,14 +247,56 @@ def _restore_sqlite(backup_path: str, target_path: str | None) -> None:
         source.close()
 
 
-def _run(app: Flask, program: str, *arguments: str) -> None:
-    """Run ``pg_dump``/``pg_restore`` against the configured database, password via env."""
+#: PostgreSQL's client programs, found on the PATH as the operator's shell finds them.
+PG_RESTORE, PSQL = "pg_restore", "psql"
+
+
+def _restore_postgresql(app: Flask, dump_path: str) -> None:
+    """Replace every table of the database by the dump's, in one transaction: psql drops the
+    tables the database holds now, then runs the dump as pg_restore writes it out (with its
+    own clean-up of the other objects, the audit log's trigger functions). pg_restore's
+    --clean alone drops only what the dump holds, so a table a later migration added (one whose
+    foreign keys need the users' key) blocked restoring an older backup into an instance at
+    a newer schema, the instance `handover init` makes included. `BackupError` with the
+    program's message when either fails; nothing is then changed."""
+    quote = db.engine.dialect.identifier_preparer.quote
+    tables = inspect(db.engine).get_table_names()
+    drop = (f"DROP TABLE IF EXISTS {', '.join(quote(name) for name in tables)} CASCADE"
+            if tables else "SELECT 1")
+    libpq_url, environment = _connection(app)
+    # Fixed program names and argument lists: nothing is parsed by a shell. The script is
+    # written out whole (to a folder only this user may read) before psql runs any of it: a
+    # damaged dump that pg_restore gives up on half-way must not be committed half-way.
+    with tempfile.TemporaryDirectory(prefix="handover-restore-") as folder:
+        script = os.path.join(folder, "restore.sql")
+        written = subprocess.run(  # noqa: S603 # nosec B603
+            [PG_RESTORE, "--clean", "--if-exists", "--no-owner", "--no-acl",
+             f"--file={script}", dump_path],
+            env=environment, capture_output=True, text=True, check=False)
+        if written.returncode != 0:
+            raise BackupError(f"pg_restore failed: {written.stderr.strip()}")
+        loaded = subprocess.run(  # noqa: S603 # nosec B603
+            [PSQL, f"--dbname={libpq_url}", "--no-psqlrc", "--quiet",
+             "--set=ON_ERROR_STOP=1", "--single-transaction", f"--command={drop}",
+             f"--file={script}"],
+            env=environment, capture_output=True, text=True, check=False)
+    if loaded.returncode != 0:
+        raise BackupError(f"psql failed: {loaded.stderr.strip()}")
+
+
+def _connection(app: Flask) -> tuple[str, dict[str, str]]:
+    """(libpq URL without the password, the environment that gives it) of the database."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     environment = dict(os.environ)
     if url.password:
         environment["PGPASSWORD"] = url.password
-    libpq_url = url.set(drivername="postgresql", password=None).render_as_string(
-        hide_password=False)
+    return url.set(drivername="postgresql", password=None).render_as_string(
+        hide_password=False), environment
+
+
+def _run(app: Flask, program: str, *arguments: str) -> None:
+    """Run ``pg_dump`` against the configured database, password via env."""
+    libpq_url, environment = _connection(app)
     # Fixed program name and an argument list: nothing is parsed by a shell.
     completed = subprocess.run(  # noqa: S603 # nosec B603
         [program, f"--dbname={libpq_url}", *arguments],
