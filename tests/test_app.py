@@ -45,3 +45,23 @@ def test_healthz_reports_database_without_versions(client):
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
     assert "Server" not in response.headers or "Werkzeug" not in response.headers.get("Server", "")
+
+
+def test_healthz_is_not_ready_while_the_database_is_at_another_migration(app, client):
+    """A new release started before `handover db upgrade` (or an old one after it): its pages
+    would fail, so the balancer is told it is not ready, and the log says what to run."""
+    from flask_migrate import stamp
+    from support import unstamp
+
+    with app.app_context():
+        stamp()   # at this code's migration: ready
+    try:
+        assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+        with app.app_context():
+            stamp(revision="0018")
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.get_json() == {"status": "unavailable", "database": "not migrated"}
+    finally:
+        with app.app_context():
+            unstamp()

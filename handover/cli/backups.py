@@ -13,9 +13,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
-from handover.cli.schema import head_revision
 from handover.services.backup import KEYS_BACKUP, BackupError, create_backup, restore_backup
-from handover.services.backup_facts import newest_audit_event
+from handover.services.backup_facts import head_revision, newest_audit_event
 from handover.store.database import db
 
 

@@ -7,18 +7,10 @@ says to run `handover db upgrade`, whichever command met it, instead of a traceb
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from flask_migrate import Config
 
 from handover.services.backup import schema_revision
+from handover.services.backup_facts import head_revision
 from handover.store.database import db
-
-
-def head_revision(app):
-    """The newest migration this code ships."""
-    config = Config()
-    config.set_main_option("script_location", app.extensions["migrate"].directory)
-    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def schema_problem(app):

@@ -10,6 +10,9 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import Config
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.orm import Session
 
@@ -26,6 +29,17 @@ SEALED_SECRETS = (
 
 #: A raw SQLite connection (the backup's own file) or one of SQLAlchemy's.
 AnyConnection = sqlite3.Connection | Connection
+
+
+def head_revision(app: Flask) -> str | None:
+    """The newest migration this code ships (read once per app: the code does not change
+    under it)."""
+    if "handover_schema_head" not in app.extensions:
+        config = Config()
+        config.set_main_option("script_location", app.extensions["migrate"].directory)
+        app.extensions["handover_schema_head"] = \
+            ScriptDirectory.from_config(config).get_current_head()
+    return app.extensions["handover_schema_head"]
 
 
 def schema_revision(connection: Session | None = None) -> str | None:
