@@ -195,6 +195,21 @@ def test_unmigrated_database_is_an_error(production_config, app, monkeypatch):
     assert "handover db upgrade" in result.output
 
 
+def test_a_database_newer_than_the_code_says_so_not_run_db_upgrade(
+        production_config, migrated, monkeypatch):
+    """The old release's check after an upgrade (a rollback of the code): `db upgrade` would
+    not find the revision, so the advice is to downgrade with the newer release first."""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    with migrated.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        db.session.commit()
+    result = run_check(migrated)
+    assert result.exit_code == 1
+    assert "schema is at 9999, newer than this code knows" in result.output
+    assert "handover db downgrade" in result.output and "Run `handover db upgrade`" not in \
+        result.output
+
+
 def test_a_database_at_the_latest_revision_without_its_tables_is_an_error(
         production_config, migrated, monkeypatch):
     """A database migrated while a revision still read otherwise reaches the same revision

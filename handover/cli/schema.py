@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from handover.services.backup import schema_revision
-from handover.services.backup_facts import head_revision
+from handover.services.backup_facts import head_revision, known_revision
 from handover.store.database import db
 
 
@@ -23,6 +23,11 @@ def schema_problem(app):
             return (f"The database cannot be reached ({error.__class__.__name__}). "
                     "Check HANDOVER_DATABASE_URL and that the server runs.")
     head = head_revision(app)
+    if revision is not None and revision != head and not known_revision(app, revision):
+        # Upgrading cannot help: `db upgrade` would not find the revision.
+        return (f"The database schema is at {revision}, newer than this code knows (it "
+                f"expects {head}): run the release that migrated it, or, to go back to this "
+                f"one, run `handover db downgrade {head}` with that newer release first.")
     if revision != head:
         return (f"The database schema is at {revision or 'no revision'}, the code expects "
                 f"{head}. Run `handover db upgrade`.")

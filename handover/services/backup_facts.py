@@ -42,6 +42,14 @@ def head_revision(app: Flask) -> str | None:
     return app.extensions["handover_schema_head"]
 
 
+def known_revision(app: Flask, revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations (not a later release's)."""
+    config = Config()
+    config.set_main_option("script_location", app.extensions["migrate"].directory)
+    return any(script.revision == revision
+               for script in ScriptDirectory.from_config(config).walk_revisions())
+
+
 def schema_revision(connection: Session | None = None) -> str | None:
     """The Alembic revision the database is at, or None when it was never migrated."""
     session = connection or db.session
