@@ -38,17 +38,22 @@ def page_of(client, app, world, person, path):
     return response.get_data(as_text=True)
 
 
+def _links_to(row, handover_id):
+    """Whether a list row links to ``handover_id`` (to its thread, when a message is new)."""
+    return re.search(rf'href="/handovers/{handover_id}(#thread)?"', row) is not None
+
+
 def row_of(html, handover_id):
     """The text of the list row that links to ``handover_id``."""
     for row in re.findall(r"<tr\b.*?</tr>", html, flags=re.S):
-        if f'href="/handovers/{handover_id}"' in row:
+        if _links_to(row, handover_id):
             return seen(row)
     raise AssertionError(f"no row of #{handover_id}")
 
 
 def cells_of(html, handover_id):
     for row in re.findall(r"<tr\b.*?</tr>", html, flags=re.S):
-        if f'href="/handovers/{handover_id}"' in row:
+        if _links_to(row, handover_id):
             return {label: seen(cell) for label, cell in re.findall(
                 r'<td[^>]*data-label="([^"]+)"[^>]*>(.*?)</td>', row, flags=re.S)}
     raise AssertionError(f"no row of #{handover_id}")
