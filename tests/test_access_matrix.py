@@ -100,6 +100,7 @@ def test_every_role_gets_exactly_the_expected_answer(app, world, name):
             response = client.get(url)
         else:
             response = client.post(url, data={"message": "hello", "note": "",
+                                              "reason": "wrong_unit",   # a withdrawal's
                                               "submission_token": f"t-{user_name}"})
         answers[user_name] = response.status_code
         with app.app_context():

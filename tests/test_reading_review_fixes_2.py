@@ -191,7 +191,10 @@ def test_reply_sent_is_said_in_the_thread_where_the_page_lands(app, client, worl
     thread = page[page.index('id="thread"'):]
     assert re.search(r'<div class="flashes" role="status"><p class="flash flash--success">'
                      r"Reply sent\.</p>", thread)
-    assert page.count("Reply sent.") == 1
+    # Once on the page, and first in its title, which a screen reader reads on landing.
+    body = page[page.index("</head>"):]
+    assert body.count("Reply sent.") == 1
+    assert re.search(r"<title>Reply sent\. – ", page)
 
 
 def test_a_reply_form_the_service_refuses_keeps_what_was_filled_and_says_why(

@@ -4,6 +4,8 @@ sender's outbox marks the ward's reply "New message", the ward's inbox the sende
 never to a copy unit (it has no thread). The upgrade that adds the marks starts them from the
 audit log, so threads already read are not all marked at once."""
 
+import re
+
 import lifecycle_support
 from flask_migrate import stamp, upgrade
 from lifecycle_support import access_for, create_user, login_as, send_handover
@@ -22,7 +24,7 @@ MARK = "New message"
 
 def _row_of(page, handover_id):
     """The list row linking handover ``handover_id``."""
-    link = page.index(f'/handovers/{handover_id}"')
+    link = re.search(rf'/handovers/{handover_id}(#thread)?"', page).start()
     return page[page.rindex("<tr", 0, link):page.index("</tr>", link)]
 
 
