@@ -35,19 +35,20 @@ def head_revision(app: Flask) -> str | None:
     """The newest migration this code ships (read once per app: the code does not change
     under it)."""
     if "handover_schema_head" not in app.extensions:
-        config = Config()
-        config.set_main_option("script_location", app.extensions["migrate"].directory)
-        app.extensions["handover_schema_head"] = \
-            ScriptDirectory.from_config(config).get_current_head()
+        app.extensions["handover_schema_head"] = _migrations(app).get_current_head()
     return app.extensions["handover_schema_head"]
 
 
 def known_revision(app: Flask, revision: str) -> bool:
     """Whether ``revision`` is one of this code's migrations (not a later release's)."""
+    return any(script.revision == revision for script in _migrations(app).walk_revisions())
+
+
+def _migrations(app: Flask) -> ScriptDirectory:
+    """The migrations this code ships (Flask-Migrate's folder of them)."""
     config = Config()
     config.set_main_option("script_location", app.extensions["migrate"].directory)
-    return any(script.revision == revision
-               for script in ScriptDirectory.from_config(config).walk_revisions())
+    return ScriptDirectory.from_config(config)
 
 
 def schema_revision(connection: Session | None = None) -> str | None:
